@@ -78,7 +78,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
         .send(by_out_trade_no(client, &no))
         .await
         .expect("query");
-    assert_eq!(unpaid.trade_state, TradeState::Notpay);
+    assert_eq!(unpaid.trade_state, TradeState::NotPay);
     assert_eq!(unpaid.transaction_id, None);
 
     let transaction_id = sandbox.pay_order(&no).expect("the user pays");
@@ -172,7 +172,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
         .await
         .expect("apply abnormal refund");
     assert_eq!(handled.status, RefundStatus::Processing);
-    assert_eq!(handled.channel, RefundChannel::OtherBankcard);
+    assert_eq!(handled.channel, RefundChannel::OtherBankCard);
     let (_, code) = api_error(
         client
             .send(ApplyAbnormalRefund::new(ApplyAbnormalRefundRequired {
@@ -339,7 +339,7 @@ async fn partner_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
         })
     };
     let unpaid = client.send(query(sub)).await.expect("query unpaid");
-    assert_eq!(unpaid.trade_state, partner::TradeState::Notpay);
+    assert_eq!(unpaid.trade_state, partner::TradeState::NotPay);
     assert_eq!(unpaid.sub_mchid, sub);
     let (status, code) = api_error(client.send(by_out_trade_no(client, &no)).await);
     assert_eq!(

@@ -7,10 +7,10 @@ use common::client_for;
 use time::OffsetDateTime;
 use time::macros::{datetime, offset};
 use wxpay::apis::marketing::favor::{
-    CouponUseRule, CreateStock, CreateStockRequired, FixedNormalCoupon, FixedNormalCouponRequired,
-    ListStocksStatus as StockStatus, PauseStock, PauseStockRequired, QueryStock,
+    CouponUseRule, CreateStock, CreateStockRequired, NormalCouponInformation,
+    NormalCouponInformationRequired, PauseStock, PauseStockRequired, QueryStock,
     QueryStockRequired, RestartStock, RestartStockRequired, SendCoupon, SendCouponRequired,
-    StartStock, StartStockRequired, StockType, StockUseRule, StockUseRuleRequired,
+    StartStock, StartStockRequired, StockStatus, StockType, StockUseRule, StockUseRuleRequired,
 };
 use wxpay::apis::multiuse::{CardType, SendMultiuseCoupon, SendMultiuseCouponRequired};
 use wxpay::{Client, CryptoBackend, Error, VerificationError};
@@ -39,7 +39,7 @@ fn create(client: &Client, out_request_no: &str) -> CreateStock {
         available_end_time: datetime!(2027-01-01 00:00:00 +08:00),
         belong_merchant: client.mchid().into(),
         coupon_use_rule: CouponUseRule::fixed(
-            FixedNormalCoupon::new(FixedNormalCouponRequired {
+            NormalCouponInformation::new(NormalCouponInformationRequired {
                 coupon_amount: 100,
                 transaction_minimum: 1_000,
             }),

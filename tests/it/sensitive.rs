@@ -423,9 +423,7 @@ use crate::common;
 /// client verifies the answer, then decrypts every `data[].payer_phone` with the merchant key.
 #[tokio::test]
 async fn complaints_arrive_decrypted_from_the_sandbox() {
-    use wxpay::apis::merchant_service::{
-        DataComplaintState as ComplaintState, ListComplaints, ListComplaintsRequired,
-    };
+    use wxpay::apis::merchant_service::{ComplaintState, ListComplaints, ListComplaintsRequired};
     use wxpay_sandbox::{KeyMode, Sandbox};
     for mode in [KeyMode::Certificate, KeyMode::PublicKey] {
         for &backend in CryptoBackend::all() {

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use heck::ToTitleCase;
 use serde_json::Value;
 
 use crate::model::{self, Answer, Enum, Field, FileKeys, Module, Op, Role, Struct, Ty};
@@ -117,7 +116,7 @@ pub fn module_file(file: &ModuleFile) -> String {
         out.push_str(&with_gate(gate_of(&op.entry.name), &operation(op, m)));
     }
     for s in m.declared_structs() {
-        out.push_str(&with_gate(gate_of(&s.name), &structure(s)));
+        out.push_str(&with_gate(gate_of(&s.name), &structure(s, m)));
     }
     for e in m.declared_enums() {
         out.push_str(&with_gate(gate_of(&e.name), &enumeration(e)));
@@ -130,8 +129,9 @@ fn with_gate(gate: &str, item: &str) -> String {
     if gate.is_empty() {
         return item.to_owned();
     }
-    if let Some(rest) = item.strip_prefix("platform_enum! {\n") {
-        return format!("{gate}platform_enum! {{\n{rest}");
+    if item.starts_with("platform_enum! {\n") {
+        // On the macro call: the gate must hold the impls it expands to as well.
+        return format!("{gate}{item}");
     }
     let split = item
         .lines()
@@ -232,11 +232,20 @@ fn doc_line(out: &mut String, text: &str) {
     }
 }
 
-fn field_doc(f: &Field) -> String {
+fn field_doc(f: &Field, m: &Module) -> String {
+    // The cross-border products (`global`, `hk`) count other currencies in their minor unit.
+    let cross_border = m.path.starts_with("global") || m.path.starts_with("hk");
+    let unit = match f.unit {
+        Some("fen (分)") if cross_border => {
+            ", in the currency's minor unit (fen, 分, for CNY)".to_owned()
+        }
+        Some(unit) => format!(", in {unit}"),
+        None => String::new(),
+    };
     if f.label.is_empty() {
-        format!("`{}`.", f.wire)
+        format!("`{}`{unit}.", f.wire)
     } else {
-        format!("{} (`{}`).", escape(&f.label), f.wire)
+        format!("{} (`{}`){unit}.", escape(&f.label), f.wire)
     }
 }
 
@@ -286,8 +295,6 @@ fn operation(op: &Op, m: &Module) -> String {
         &mut out,
         &format!("`{method} {path}` {}", escape(&op.row.title)),
     );
-    doc_line(&mut out, "");
-    doc_line(&mut out, &format!("{}.", english(&op.entry.name)));
     if op.row.doc_link.starts_with("https://") {
         doc_line(&mut out, "");
         doc_line(
@@ -336,7 +343,7 @@ fn operation(op: &Op, m: &Module) -> String {
     let _ = writeln!(out, "pub struct {} {{", op.entry.name);
     let query_default = matches!(method, "GET" | "DELETE");
     for f in &op.fields {
-        doc_line(&mut out, &field_doc(f));
+        doc_line(&mut out, &field_doc(f, m));
         match &f.role {
             Role::Path => {}
             Role::Query if !query_default => out.push_str("#[wxpay(query)]\n"),
@@ -380,16 +387,6 @@ fn file_attr(keys: &FileKeys) -> String {
         items.push(format!("max_bytes = {max}"));
     }
     format!("#[wxpay(file({}))]\n", items.join(", "))
-}
-
-/// "PauseStock" → "Pause stock".
-fn english(name: &str) -> String {
-    let words = name.to_title_case();
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_string() + &chars.as_str().to_lowercase(),
-        None => String::new(),
-    }
 }
 
 fn example(op: &Op, m: &Module) -> String {
@@ -519,16 +516,29 @@ fn qualified(ty: &Ty, m: &Module) -> String {
     }
 }
 
-fn structure(s: &Struct) -> String {
+fn structure(s: &Struct, m: &Module) -> String {
     let mut out = String::new();
-    doc_line(
-        &mut out,
-        &if s.label.is_empty() {
-            format!("`{}`.", s.name)
-        } else {
-            format!("{}.", escape(&s.label))
-        },
-    );
+    // An answer says whose it is; a nested type has its own label or its field's.
+    let answering: Vec<&Op> = m
+        .ops
+        .iter()
+        .filter(|op| matches!(&op.answer, Answer::Named(n) if *n == s.name))
+        .collect();
+    let answer_of = answering
+        .iter()
+        .map(|op| format!("[`{}`]", op.entry.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let doc = match (answering.first(), s.label.is_empty()) {
+        (Some(op), true) => format!(
+            "The answer of {answer_of} ({}).",
+            escape(&op.row.title).trim_end_matches('。')
+        ),
+        (Some(_), false) => format!("{} (the answer of {answer_of}).", escape(&s.label)),
+        (None, true) => format!("`{}`.", s.name),
+        (None, false) => format!("{}.", escape(&s.label)),
+    };
+    doc_line(&mut out, &doc);
     // `Sensitive` writes the `Debug`, redacting what is encrypted or personal.
     let sensitive = s.sensitive || s.fields.iter().any(model::redacted);
     let mut derives = vec![];
@@ -551,7 +561,7 @@ fn structure(s: &Struct) -> String {
     let _ = writeln!(out, "#[derive({})]\n#[non_exhaustive]", derives.join(", "));
     let _ = writeln!(out, "pub struct {} {{", s.name);
     for f in &s.fields {
-        doc_line(&mut out, &field_doc(f));
+        doc_line(&mut out, &field_doc(f, m));
         if f.encrypt {
             out.push_str("#[wxpay(encrypt)]\n");
         } else if model::redacted(f) {
@@ -564,25 +574,36 @@ fn structure(s: &Struct) -> String {
     out
 }
 
+/// A `platform_enum!`, indented as rustfmt would indent the enum (it leaves macro bodies
+/// alone).
 fn enumeration(e: &Enum) -> String {
-    let mut out = String::from("platform_enum! {\n");
+    let mut body = String::new();
     doc_line(
-        &mut out,
+        &mut body,
         &if e.label.is_empty() {
             format!("`{}`.", e.name)
         } else {
             format!("{}.", escape(&e.label))
         },
     );
-    let _ = writeln!(out, "pub enum {} {{", e.name);
+    let _ = writeln!(body, "pub enum {} {{", e.name);
     for (variant, value, label) in &e.variants {
+        let mut line = String::new();
         if label.is_empty() {
-            doc_line(&mut out, &format!("`{value}`."));
+            doc_line(&mut line, &format!("`{value}`."));
         } else {
-            doc_line(&mut out, &format!("{} (`{value}`).", escape(label)));
+            doc_line(&mut line, &format!("{} (`{value}`).", escape(label)));
         }
-        let _ = writeln!(out, "{variant} = {value:?},");
+        let _ = writeln!(line, "{variant} = {value:?},");
+        for l in line.lines() {
+            let _ = writeln!(body, "    {l}");
+        }
     }
-    out.push_str("}\n}\n\n");
+    body.push_str("}\n");
+    let mut out = String::from("platform_enum! {\n");
+    for l in body.lines() {
+        let _ = writeln!(out, "    {l}");
+    }
+    out.push_str("}\n\n");
     out
 }

@@ -1,13 +1,17 @@
 //! `cargo xtask codegen [--check] [--spec DIR] [--add-names]`: generates `wxpay::apis` from
-//! the APIv3 spec (see xtask/README.md).
+//! the APIv3 spec (see xtask/README.md). `cargo xtask renames OLD_APIS_DIR`: what the
+//! checked-in catalog renamed against an older one.
 
 mod cases;
+mod catalog;
 mod emit;
 mod fixes;
 mod model;
 mod names;
+mod naming;
 mod sandbox;
 mod spec;
+mod variants;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -182,7 +186,11 @@ fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("codegen") => {}
-        Some(other) => return Err(format!("unknown task `{other}`; the task is `codegen`")),
+        Some(other) => {
+            return Err(format!(
+                "unknown task `{other}`; the tasks are `codegen` and `renames`"
+            ));
+        }
         None => {
             return Err("usage: cargo xtask codegen [--check] [--spec DIR] [--add-names]".into());
         }
@@ -217,6 +225,9 @@ fn workspace_root() -> PathBuf {
 }
 
 fn run() -> Result<(), String> {
+    if std::env::args().nth(1).as_deref() == Some("renames") {
+        return renames();
+    }
     let args = parse_args()?;
     let root = workspace_root();
     let mut spec = spec::load(&args.spec).map_err(|e| {
@@ -331,6 +342,52 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo xtask renames OLD_APIS_DIR`: the catalog's renames from an older `src/apis` (a
+/// checkout's, or `git archive <rev> src/apis`) to the checked-in one, as CHANGELOG lines.
+fn renames() -> Result<(), String> {
+    let old = std::env::args()
+        .nth(2)
+        .map(PathBuf::from)
+        .ok_or("usage: cargo xtask renames OLD_APIS_DIR (an older src/apis)")?;
+    let old = catalog::read(&old);
+    let new = catalog::read(&workspace_root().join("src/apis"));
+    if old.is_empty() || new.is_empty() {
+        return Err("no generated modules found".into());
+    }
+    let found = catalog::renames(&old, &new);
+    let mut by_old: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for (module, a, b) in &found.types {
+        by_old.entry((module, a)).or_default().push(b);
+    }
+    for ((module, a), to) in &by_old {
+        let to: Vec<String> = to.iter().map(|b| format!("`{module}::{b}`")).collect();
+        println!("- `{module}::{a}` → {}", to.join(", "));
+    }
+    let mut by_enum: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for (module, e, a, b) in &found.variants {
+        by_enum
+            .entry((module, e))
+            .or_default()
+            .push(format!("`{a}` → `{b}`"));
+    }
+    if !by_enum.is_empty() {
+        println!("\nVariants (wire values unchanged):\n");
+    }
+    for ((module, e), list) in &by_enum {
+        println!("- `{module}::{e}`: {}", list.join(", "));
+    }
+    for (module, a) in &found.unpaired {
+        eprintln!("note: `{module}::{a}` is paired with no new type (no longer used?)");
+    }
+    eprintln!(
+        "{} type renames, {} variant renames in {} enums",
+        by_old.len(),
+        found.variants.len(),
+        by_enum.len()
+    );
+    Ok(())
+}
+
 struct Output {
     files: BTreeMap<PathBuf, String>,
     features: BTreeSet<String>,
@@ -376,7 +433,9 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
                     .filter(|e| e.module == entry.module)
                     .map(|e| e.name.clone()),
             );
-            Module::new(entry.module.clone(), reserved)
+            let mut module = Module::new(entry.module.clone(), reserved);
+            module.pinned = identifiers(&dir.join("manual.rs"));
+            module
         });
         if entry.manual {
             continue;
@@ -389,13 +448,60 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
     let conflicts: Vec<&String> = modules.values().flat_map(|m| &m.conflicts).collect();
     if !conflicts.is_empty() {
         return Err(format!(
-            "shared answers (model::ANSWER_NAMES):\n  {}",
+            "shared answers (model::ANSWER_NAMES) or enum_codes.tsv:\n  {}",
             conflicts
                 .iter()
                 .map(|c| c.as_str())
                 .collect::<Vec<_>>()
                 .join("\n  ")
         ));
+    }
+    // The variant tables name only values the spec still has.
+    let stale = variants::stale(modules.values().flat_map(|m| {
+        let fields = m
+            .ops
+            .iter()
+            .flat_map(|op| &op.fields)
+            .chain(m.structs.iter().flat_map(|s| &s.fields));
+        fields.flat_map(move |f| {
+            let mut ty = &f.ty;
+            while let model::Ty::Vec(inner) = ty {
+                ty = inner;
+            }
+            let values = match ty {
+                model::Ty::Named(name) => m.enums.iter().find(|e| e.name == *name),
+                _ => None,
+            };
+            values
+                .into_iter()
+                .flat_map(|e| &e.variants)
+                .map(move |(_, value, _)| (f.wire.as_str(), value.as_str()))
+        })
+    }));
+    let mut stale = stale;
+    stale.extend(model::stale_time_rows(modules.values()));
+    if !stale.is_empty() {
+        return Err(format!(
+            "lines no enum value or time field uses any more (remove them):\n  {}",
+            stale.join("\n  ")
+        ));
+    }
+    // Every use of every shape is known: name the shapes again (naming.rs).
+    let mut renamed = naming::Counts::default();
+    // Parents first (a partner module takes its direct twin's names): the map's order.
+    let paths: Vec<String> = modules.keys().cloned().collect();
+    for path in &paths {
+        let Some(mut module) = modules.remove(path) else {
+            continue;
+        };
+        let parent = path
+            .strip_suffix("::partner")
+            .and_then(|parent| modules.get(parent));
+        let counts = naming::rename(&mut module, parent);
+        modules.insert(path.clone(), module);
+        renamed.renamed += counts.renamed;
+        renamed.labelled += counts.labelled;
+        renamed.merged += counts.merged;
     }
     // A partner module's types that are its direct twin's are declared once, in the twin.
     let partners: Vec<String> = modules
@@ -555,6 +661,11 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
         entries.len() - ops - entries.iter().filter(|e| e.manual).count(),
         modules.len()
     );
+    summary.push_str(&format!(
+        "  naming pass: {} types named again once all their uses were known, {} labelled from \
+         their field, {} made one with a type identical on the wire\n",
+        renamed.renamed, renamed.labelled, renamed.merged
+    ));
     for (feature, (ops, types)) in &counts {
         summary.push_str(&format!("  {feature}: {ops} operations, {types} types\n"));
     }
@@ -782,6 +893,18 @@ fn reserved_names(manual: &Path) -> BTreeSet<String> {
                 .collect();
             (!name.is_empty()).then_some(name)
         })
+        .collect()
+}
+
+/// Every identifier a hand-written `manual.rs` writes: the generated types it extends or
+/// uses keep their names (and are not merged away).
+fn identifiers(manual: &Path) -> BTreeSet<String> {
+    let Ok(text) = fs::read_to_string(manual) else {
+        return BTreeSet::new();
+    };
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(str::to_owned)
         .collect()
 }
 

@@ -99,6 +99,8 @@ pub struct Field {
     pub encrypt: bool,
     /// An example value for tests and docs.
     pub example: Option<Value>,
+    /// The unit of an amount of money, from the spec (`fen (分)`, `yuan (元)`).
+    pub unit: Option<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +154,10 @@ pub struct Module {
     /// the direct module's `Amount`, `TradeState`, …): kept in the model, so lookups by name
     /// work, but declared once, in the parent, and re-exported here.
     pub shared: BTreeSet<String>,
+    /// Names the module's `manual.rs` writes: kept by the naming pass.
+    pub pinned: BTreeSet<String>,
+    /// The `time_fields.tsv` lines the module's fields used.
+    pub time_rows: BTreeSet<String>,
     shapes: BTreeMap<String, String>,
     enum_shapes: BTreeMap<Vec<String>, String>,
 }
@@ -173,6 +179,13 @@ impl Module {
     /// The structs this module declares.
     pub fn declared_structs(&self) -> impl Iterator<Item = &Struct> {
         self.structs.iter().filter(|s| self.declares(&s.name))
+    }
+
+    /// Drops the shape-to-name index of the build once the naming pass has renamed the types
+    /// (it would name them as first met).
+    pub fn forget_shapes(&mut self) {
+        self.shapes.clear();
+        self.enum_shapes.clear();
     }
 
     /// The enums this module declares.
@@ -271,6 +284,7 @@ pub fn build_op(
                 example: schema
                     .and_then(|s| s.get("example").cloned())
                     .or_else(|| Some(Value::String(synthetic(param)))),
+                unit: None,
             });
         }
     }
@@ -303,12 +317,13 @@ pub fn build_op(
                 fields.push(Field {
                     ident,
                     wire: wire.to_owned(),
-                    ty,
+                    ty: ty.clone(),
                     required,
                     label: label_of(param),
                     role: Role::Query,
                     encrypt,
                     example: param.get("example").cloned(),
+                    unit: unit_of(&ty, param),
                 });
             }
             "header" => {
@@ -329,6 +344,7 @@ pub fn build_op(
                     role: Role::Header(wire.to_owned()),
                     encrypt: false,
                     example: param.get("example").cloned(),
+                    unit: None,
                 });
             }
             "formData" if param.get("type").and_then(Value::as_str) == Some("file") => {
@@ -349,6 +365,7 @@ pub fn build_op(
                     }),
                     encrypt: false,
                     example: None,
+                    unit: None,
                 });
             }
             "formData" if wire == "meta" => {
@@ -383,6 +400,7 @@ pub fn build_op(
                 fields.push(Field {
                     ident,
                     wire: wire.to_owned(),
+                    unit: unit_of(&ty, param),
                     ty,
                     required: param.get("required").and_then(Value::as_bool) == Some(true),
                     label: label_of(param),
@@ -532,12 +550,13 @@ fn body_field(
     Field {
         ident: unique_ident(wire, taken),
         wire: wire.to_owned(),
-        ty,
+        ty: ty.clone(),
         required,
         label: label_of(prop),
         role: Role::Body,
         encrypt,
         example: prop.get("example").cloned(),
+        unit: unit_of(&ty, prop),
     }
 }
 
@@ -673,7 +692,7 @@ fn ty_of(
             {
                 return (Ty::Named(name), false);
             }
-            if is_time(wire, schema) {
+            if is_time(module, wire, schema) {
                 (Ty::Time, false)
             } else {
                 (Ty::Str, false)
@@ -682,20 +701,113 @@ fn ty_of(
     }
 }
 
-/// `format: rfc3339`/`date-time`, or a `*_time` string whose example is an RFC 3339 time (the
-/// spec leaves most of those unmarked).
-fn is_time(wire: &str, schema: &Value) -> bool {
+/// Where the spec says an amount's unit: in fen (分, what every APIv3 amount is unless it
+/// says otherwise) or in yuan (元).
+const FEN: &[&str] = &[
+    "单位为分",
+    "单位：分",
+    "单位:分",
+    "单位分",
+    "以分为单位",
+    "（分）",
+    "(分)",
+];
+const YUAN: &[&str] = &[
+    "以元为单位",
+    "以元 为单位",
+    "以元为单 位",
+    "单位为元",
+    "单位：元",
+    "单位:元",
+    "单位元",
+    "（元）",
+    "(元)",
+];
+
+/// The unit of a money field: an integer whose description speaks of an amount (金额) or of
+/// fen is in fen unless the description says yuan; any field saying yuan is in yuan.
+fn unit_of(ty: &Ty, schema: &Value) -> Option<&'static str> {
+    let text = schema
+        .get("description")
+        .or_else(|| schema.get("title"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let yuan = YUAN.iter().any(|y| text.contains(y));
+    let fen = FEN.iter().any(|f| text.contains(f));
+    match ty {
+        Ty::Int if !yuan && (fen || text.contains("金额")) => Some("fen (分)"),
+        Ty::Int | Ty::Float | Ty::Str if yuan => Some("yuan (元)"),
+        _ => None,
+    }
+}
+
+/// How `time_fields.tsv` types the `*_time` fields the spec says nothing about: (wire name,
+/// whether the value is RFC 3339).
+fn time_table() -> BTreeMap<&'static str, bool> {
+    include_str!("../time_fields.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut cells = l.split('\t');
+            Some((cells.next()?, cells.next()? == "rfc3339"))
+        })
+        .collect()
+}
+
+/// A field named as a time: `*_time`, `time_*`.
+fn time_named(wire: &str) -> bool {
+    wire.ends_with("_time") || wire.starts_with("time_")
+}
+
+/// One rule for every time field of the catalog: `format: rfc3339`/`date-time` is a
+/// date-time, another format text; a field named as a time (`*_time`, `time_expire`) is a
+/// date-time when its example is an RFC 3339 time or its description names that format,
+/// text when its example is anything else, and where the spec gives neither it is what
+/// `time_fields.tsv` says (the generator fails on one it does not list).
+fn is_time(module: &mut Module, wire: &str, schema: &Value) -> bool {
     match schema.get("format").and_then(Value::as_str) {
-        Some("rfc3339" | "date-time") => true,
-        Some(_) => false,
+        Some("rfc3339" | "date-time") => return true,
+        Some(_) => return false,
+        None if !time_named(wire) => return false,
+        None => {}
+    }
+    if let Some(example) = schema.get("example") {
+        return example.as_str().is_some_and(looks_rfc3339);
+    }
+    let description = schema
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let lower = description.to_ascii_lowercase();
+    if lower.contains("rfc3339") || lower.contains("rfc 3339") || lower.contains("yyyy-mm-ddthh") {
+        return true;
+    }
+    module.time_rows.insert(wire.to_owned());
+    match time_table().get(wire) {
+        Some(rfc3339) => *rfc3339,
         None => {
-            wire.ends_with("_time")
-                && schema
-                    .get("example")
-                    .and_then(Value::as_str)
-                    .is_some_and(looks_rfc3339)
+            let problem = format!(
+                "time_fields.tsv: `{wire}` (\"{description}\") has no example, format or \
+                 described format in the spec: say whether it is `rfc3339` or `text`"
+            );
+            if !module.conflicts.contains(&problem) {
+                module.conflicts.push(problem);
+            }
+            false
         }
     }
+}
+
+/// The lines of `time_fields.tsv` no field of `modules` used.
+pub fn stale_time_rows<'a>(modules: impl Iterator<Item = &'a Module>) -> Vec<String> {
+    let used: BTreeSet<&str> = modules
+        .flat_map(|m| m.time_rows.iter().map(String::as_str))
+        .collect();
+    time_table()
+        .keys()
+        .filter(|wire| !used.contains(**wire))
+        .map(|wire| format!("time_fields.tsv: `{wire}`"))
+        .collect()
 }
 
 fn looks_rfc3339(text: &str) -> bool {
@@ -740,6 +852,7 @@ fn struct_of(
             fields.push(Field {
                 ident,
                 wire: wire.clone(),
+                unit: unit_of(&ty, prop),
                 ty,
                 required: required.contains(wire.as_str()),
                 label: label_of(prop),
@@ -867,7 +980,7 @@ pub fn redacted(f: &Field) -> bool {
 }
 
 /// Field names too vague to name a type alone: `Type` becomes `IdentityType`.
-const VAGUE: &[&str] = &[
+pub const VAGUE: &[&str] = &[
     "Type", "State", "Status", "Result", "Mode", "Scene", "Kind", "Code", "Level", "Reason",
     "Source", "Channel", "Category", "Method", "Action", "Stage", "Flag", "Way", "Role",
 ];
@@ -893,20 +1006,20 @@ fn enum_of(
     let labels = schema.get("x-enum-labels");
     let mut variants: Vec<(String, String, String)> = Vec::new();
     for value in &values {
-        let mut ident = value.to_upper_camel_case();
-        if ident.is_empty() || !ident.is_ascii() || ident.starts_with(|c: char| c.is_ascii_digit())
-        {
-            ident = format!(
-                "V{}",
-                ident
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .collect::<String>()
-            );
-            if ident == "V" {
-                return None; // values that are not names: keep the field a string
+        let label = labels
+            .and_then(|l| l.get(value))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        // Words from the wire value, bare codes named by label (variants.rs).
+        let mut ident = match crate::variants::variant(wire, value, &label) {
+            Ok(Some(ident)) => ident,
+            Ok(None) => return None, // values that are not names: keep the field a string
+            Err(problem) => {
+                module.conflicts.push(problem);
+                return None;
             }
-        }
+        };
         if ident == "Unknown" || ident == "Self_" || ident == "Self" {
             ident = format!("{ident}Value");
         }
@@ -916,11 +1029,6 @@ fn enum_of(
             ident = format!("{base}{n}");
             n += 1;
         }
-        let label = labels
-            .and_then(|l| l.get(value))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
         variants.push((ident, value.clone(), label));
     }
     let field = wire.to_upper_camel_case();
@@ -1163,6 +1271,7 @@ mod tests {
             role: Role::Body,
             encrypt: false,
             example: None,
+            unit: None,
         }
     }
 

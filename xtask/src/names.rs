@@ -203,7 +203,7 @@ pub fn suggest(row: &Row, counts: &BTreeMap<String, usize>) -> Entry {
     let n = words.len();
     for (i, word) in words.iter_mut().enumerate() {
         if !(plural_list && i + 1 == n) {
-            *word = singular(word);
+            *word = crate::naming::singular(word);
         }
     }
     let object = words.concat();
@@ -260,26 +260,6 @@ fn is_key_segment(segment: &str) -> bool {
         || segment.ends_with("_no")
         || segment.ends_with("-code")
         || segment.ends_with("_code")
-}
-
-/// A crude English singular, for names only (`batches` → `batch`).
-fn singular(word: &str) -> String {
-    if let Some(stem) = word.strip_suffix("ies") {
-        format!("{stem}y")
-    } else if ["ches", "shes", "xes", "sses"]
-        .iter()
-        .any(|s| word.ends_with(s))
-    {
-        word[..word.len() - 2].to_owned()
-    } else if word.ends_with('s')
-        && !word.ends_with("ss")
-        && !word.ends_with("us")
-        && word.len() > 3
-    {
-        word[..word.len() - 1].to_owned()
-    } else {
-        word.to_owned()
-    }
 }
 
 fn is_action(segment: &str) -> bool {

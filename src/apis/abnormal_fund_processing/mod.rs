@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}` 查询在途异常资金付款结果
 ///
-/// Query receipt by receipt id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::abnormal_fund_processing::{QueryReceiptByReceiptId, QueryReceiptByReceiptIdRequired};
@@ -32,8 +30,6 @@ pub struct QueryReceiptByReceiptId {
 
 /// `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` 发起在途异常资金付款指令
 ///
-/// Create receipt transfer instruction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::abnormal_fund_processing::{CreateReceiptTransferInstruction, CreateReceiptTransferInstructionRequired};
@@ -41,7 +37,7 @@ pub struct QueryReceiptByReceiptId {
 /// let request = CreateReceiptTransferInstruction::new(CreateReceiptTransferInstructionRequired {
 ///     receipt_id: "0100011742874700562078230000".into(),
 ///     out_instruction_no: "1200002".into(),
-///     transfer_mode: wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser,
+///     transfer_mode: wxpay::apis::abnormal_fund_processing::TransferMode::TransferToOriginalReceiveUser,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -60,12 +56,10 @@ pub struct CreateReceiptTransferInstruction {
     /// 收款方 (`receiver`).
     pub receiver: Option<Receiver>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
+    pub transfer_mode: TransferMode,
 }
 
 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` 查询在途异常资金付款指令执行结果
-///
-/// Query receipt transfer instruction by out instruction no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -104,7 +98,7 @@ pub struct Commander {
 /// 在途异常资金付款指令信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Instruction {
+pub struct QueryReceiptByReceiptIdInstruction {
     /// 商户AppID (`appid`).
     pub appid: Vec<String>,
     /// 在途异常资金付款指令的发起方 (`commander`).
@@ -117,7 +111,7 @@ pub struct Instruction {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: TransferMode,
+    pub transfer_mode: QueryReceiptByReceiptIdTransferMode,
 }
 
 /// 付款金额信息.
@@ -126,11 +120,11 @@ pub struct Instruction {
 pub struct TransferAmount {
     /// 货币类型 (`currency`).
     pub currency: Currency,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `QueryReceiptByReceiptIdResponse`.
+/// The answer of [`QueryReceiptByReceiptId`] (查询在途异常资金付款结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReceiptByReceiptIdResponse {
@@ -138,7 +132,7 @@ pub struct QueryReceiptByReceiptIdResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 在途异常资金付款指令信息 (`instruction`).
-    pub instruction: Option<Instruction>,
+    pub instruction: Option<QueryReceiptByReceiptIdInstruction>,
     /// 在途异常资金付款单据更新时间 (`last_update_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_update_time: Option<OffsetDateTime>,
@@ -171,7 +165,7 @@ pub struct Receiver {
 /// 在途异常资金付款指令信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReceiptTransferInstructionInstruction {
+pub struct CreateReceiptTransferInstructionResponseInstruction {
     /// 在途异常资金付款指令的发起方 (`commander`).
     pub commander: Commander,
     /// 在途异常资金付款单据创建时间 (`create_time`).
@@ -189,10 +183,10 @@ pub struct CreateReceiptTransferInstructionInstruction {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
+    pub transfer_mode: TransferMode,
 }
 
-/// `CreateReceiptTransferInstructionResponse`.
+/// The answer of [`CreateReceiptTransferInstruction`] (发起在途异常资金付款指令).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReceiptTransferInstructionResponse {
@@ -200,7 +194,7 @@ pub struct CreateReceiptTransferInstructionResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 在途异常资金付款指令信息 (`instruction`).
-    pub instruction: Option<CreateReceiptTransferInstructionInstruction>,
+    pub instruction: Option<CreateReceiptTransferInstructionResponseInstruction>,
     /// 在途异常资金付款单据更新时间 (`last_update_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_update_time: Option<OffsetDateTime>,
@@ -239,7 +233,7 @@ pub struct QueryReceiptTransferInstructionByOutInstructionNoReceiver {
     pub openid: Option<String>,
 }
 
-/// `QueryReceiptTransferInstructionByOutInstructionNoResponse`.
+/// The answer of [`QueryReceiptTransferInstructionByOutInstructionNo`] (查询在途异常资金付款指令执行结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReceiptTransferInstructionByOutInstructionNoResponse {
@@ -265,75 +259,75 @@ pub struct QueryReceiptTransferInstructionByOutInstructionNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
     /// 付款方式 (`transfer_mode`).
-    pub transfer_mode: CreateReceiptTransferInstructionTransferMode,
+    pub transfer_mode: TransferMode,
 }
 
 platform_enum! {
-/// 发起在途异常资金付款请求的角色.
-pub enum Operator {
-/// `MERCHANT`.
-Merchant = "MERCHANT",
-}
-}
-
-platform_enum! {
-/// 付款方式.
-pub enum TransferMode {
-/// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
-TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-}
+    /// 发起在途异常资金付款请求的角色.
+    pub enum Operator {
+        /// `MERCHANT`.
+        Merchant = "MERCHANT",
+    }
 }
 
 platform_enum! {
-/// 产品名称.
-pub enum ProductName {
-/// `C2C`.
-C2c = "C2C",
-}
-}
-
-platform_enum! {
-/// 在途异常资金付款状态.
-pub enum ReceiptState {
-/// `RECEIPT_STATE_PENDING`.
-ReceiptStatePending = "RECEIPT_STATE_PENDING",
-/// `RECEIPT_STATE_PROGRESS`.
-ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
-/// `RECEIPT_STATE_COMPLETED`.
-ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
-}
+    /// 付款方式.
+    pub enum QueryReceiptByReceiptIdTransferMode {
+        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+    }
 }
 
 platform_enum! {
-/// 货币类型.
-pub enum Currency {
-/// `CNY`.
-Cny = "CNY",
-}
-}
-
-platform_enum! {
-/// 付款方式.
-pub enum CreateReceiptTransferInstructionTransferMode {
-/// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
-TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-/// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`.
-TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-/// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`.
-TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
-}
+    /// 产品名称.
+    pub enum ProductName {
+        /// `C2C`.
+        C2c = "C2C",
+    }
 }
 
 platform_enum! {
-/// 在途异常资金付款指令状态.
-pub enum InstructionState {
-/// `INSTRUCTION_STATE_PENDING`.
-InstructionStatePending = "INSTRUCTION_STATE_PENDING",
-/// `INSTRUCTION_STATE_IN_PROGRESS`.
-InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
-/// `INSTRUCTION_STATE_CLOSED`.
-InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
-/// `INSTRUCTION_STATE_SUCCESS`.
-InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+    /// 在途异常资金付款状态.
+    pub enum ReceiptState {
+        /// `RECEIPT_STATE_PENDING`.
+        ReceiptStatePending = "RECEIPT_STATE_PENDING",
+        /// `RECEIPT_STATE_PROGRESS`.
+        ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
+        /// `RECEIPT_STATE_COMPLETED`.
+        ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
+    }
 }
+
+platform_enum! {
+    /// 货币类型.
+    pub enum Currency {
+        /// `CNY`.
+        Cny = "CNY",
+    }
+}
+
+platform_enum! {
+    /// 付款方式.
+    pub enum TransferMode {
+        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+        /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`.
+        TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
+        /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`.
+        TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+    }
+}
+
+platform_enum! {
+    /// 在途异常资金付款指令状态.
+    pub enum InstructionState {
+        /// `INSTRUCTION_STATE_PENDING`.
+        InstructionStatePending = "INSTRUCTION_STATE_PENDING",
+        /// `INSTRUCTION_STATE_IN_PROGRESS`.
+        InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
+        /// `INSTRUCTION_STATE_CLOSED`.
+        InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
+        /// `INSTRUCTION_STATE_SUCCESS`.
+        InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+    }
 }

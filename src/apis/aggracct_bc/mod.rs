@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/aggracct-bc/wb-channel/account/balance` 查询渠道额度
 ///
-/// Query wb channel account balance.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::{QueryWbChannelAccountBalance, QueryWbChannelAccountBalanceRequired};
@@ -42,8 +40,6 @@ pub struct QueryWbChannelAccountBalance {
 }
 
 /// `GET /v3/aggracct-bc/wb-channel/account/mch_archives` 查询商户资料
-///
-/// List wb channel account mch archives.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -77,8 +73,6 @@ pub struct ListWbChannelAccountMchArchives {
 
 /// `GET /v3/aggracct-bc/wb-channel/account/mch_media` 查询商户影像件资料
 ///
-/// Query wb channel account mch media.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::{QueryWbChannelAccountMchMedia, QueryWbChannelAccountMchMediaRequired};
@@ -107,8 +101,6 @@ pub struct QueryWbChannelAccountMchMedia {
 }
 
 /// `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` 受理渠道结算银行账户更名申请
-///
-/// Create wb channel bank channel account rename.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -143,8 +135,6 @@ pub struct CreateWbChannelBankChannelAccountRename {
 
 /// `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` 查询渠道结算银行账户更名申请
 ///
-/// Query wb channel bank channel account rename by application id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::{QueryWbChannelBankChannelAccountRenameByApplicationId, QueryWbChannelBankChannelAccountRenameByApplicationIdRequired};
@@ -172,8 +162,6 @@ pub struct QueryWbChannelBankChannelAccountRenameByApplicationId {
 }
 
 /// `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` 资料更新请求审核结果回调通知
-///
-/// Notify info update result.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -211,8 +199,6 @@ pub struct NotifyInfoUpdateResult {
 }
 
 /// `POST /v3/aggracct-bc/wb-channel/control-orders/punish` 发起微众台账管控
-///
-/// Create wb channel control order punish.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -259,8 +245,6 @@ pub struct CreateWbChannelControlOrderPunish {
 
 /// `POST /v3/aggracct-bc/wb-channel/control-orders/recover` 解除对微众台账的管控
 ///
-/// Create wb channel control order recover.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::{CreateWbChannelControlOrderRecover, CreateWbChannelControlOrderRecoverRequired};
@@ -305,8 +289,6 @@ pub struct CreateWbChannelControlOrderRecover {
 
 /// `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` 查询控制单
 ///
-/// Query wb channel control order by out request no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::{QueryWbChannelControlOrderByOutRequestNo, QueryWbChannelControlOrderByOutRequestNoRequired};
@@ -334,8 +316,6 @@ pub struct QueryWbChannelControlOrderByOutRequestNo {
 
 /// `POST /v3/aggracct-bc/wb-channel/special-reduction` 特殊减额
 ///
-/// Create wb channel special reduction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::aggracct_bc::{CreateWbChannelSpecialReduction, CreateWbChannelSpecialReductionRequired};
@@ -355,7 +335,7 @@ pub struct QueryWbChannelControlOrderByOutRequestNo {
 #[endpoint(POST "/v3/aggracct-bc/wb-channel/special-reduction" -> CreateWbChannelSpecialReductionResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateWbChannelSpecialReduction {
-    /// 减额金额 (`amount`).
+    /// 减额金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 额度台账号 (`bal_account_no`).
     #[wxpay(encrypt)]
@@ -378,8 +358,6 @@ pub struct CreateWbChannelSpecialReduction {
 }
 
 /// `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` 查询特殊减额结果
-///
-/// Query wb channel special reduction by out request no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -414,7 +392,7 @@ pub struct QueryWbChannelSpecialReductionByOutRequestNo {
     pub req_scene: Option<ReqScene>,
 }
 
-/// `QueryWbChannelAccountBalanceResponse`.
+/// The answer of [`QueryWbChannelAccountBalance`] (查询渠道额度).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryWbChannelAccountBalanceResponse {
@@ -424,7 +402,7 @@ pub struct QueryWbChannelAccountBalanceResponse {
     pub in_transit_reduction_exist: Option<bool>,
 }
 
-/// `BeneficialOwner`.
+/// 受益所有人信息列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct BeneficialOwner {
@@ -480,7 +458,7 @@ pub struct LegalRepresentative {
     pub legal_representative_nation: Option<String>,
 }
 
-/// `ListWbChannelAccountMchArchivesResponse`.
+/// The answer of [`ListWbChannelAccountMchArchives`] (查询商户资料).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListWbChannelAccountMchArchivesResponse {
@@ -522,7 +500,7 @@ pub struct ListWbChannelAccountMchArchivesResponse {
     pub sgn_no: Option<String>,
 }
 
-/// `QueryWbChannelAccountMchMediaResponse`.
+/// The answer of [`QueryWbChannelAccountMchMedia`] (查询商户影像件资料).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryWbChannelAccountMchMediaResponse {
@@ -538,7 +516,7 @@ pub struct QueryWbChannelAccountMchMediaResponse {
     pub media_type: Option<MediaType>,
 }
 
-/// `CreateWbChannelBankChannelAccountRenameResponse`.
+/// The answer of [`CreateWbChannelBankChannelAccountRename`] (受理渠道结算银行账户更名申请).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateWbChannelBankChannelAccountRenameResponse {
@@ -567,7 +545,7 @@ pub struct CreateWbChannelBankChannelAccountRenameResponse {
     pub out_request_no: String,
 }
 
-/// `QueryWbChannelBankChannelAccountRenameByApplicationIdResponse`.
+/// The answer of [`QueryWbChannelBankChannelAccountRenameByApplicationId`] (查询渠道结算银行账户更名申请).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryWbChannelBankChannelAccountRenameByApplicationIdResponse {
@@ -596,7 +574,7 @@ pub struct QueryWbChannelBankChannelAccountRenameByApplicationIdResponse {
     pub out_request_no: String,
 }
 
-/// `NotifyInfoUpdateResultResponse`.
+/// The answer of [`NotifyInfoUpdateResult`] (资料更新请求审核结果回调通知).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct NotifyInfoUpdateResultResponse {
@@ -604,7 +582,7 @@ pub struct NotifyInfoUpdateResultResponse {
     pub ret_msg: Option<String>,
 }
 
-/// `CreateWbChannelControlOrderPunishResponse`.
+/// The answer of [`CreateWbChannelControlOrderPunish`] (发起微众台账管控).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateWbChannelControlOrderPunishResponse {
@@ -614,7 +592,7 @@ pub struct CreateWbChannelControlOrderPunishResponse {
     pub wxpay_punish_no: String,
 }
 
-/// `CreateWbChannelControlOrderRecoverResponse`.
+/// The answer of [`CreateWbChannelControlOrderRecover`] (解除对微众台账的管控).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateWbChannelControlOrderRecoverResponse {
@@ -696,7 +674,7 @@ pub struct RecoverOrder {
     pub wxpay_recover_no: String,
 }
 
-/// `QueryWbChannelControlOrderByOutRequestNoResponse`.
+/// The answer of [`QueryWbChannelControlOrderByOutRequestNo`] (查询控制单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryWbChannelControlOrderByOutRequestNoResponse {
@@ -708,11 +686,11 @@ pub struct QueryWbChannelControlOrderByOutRequestNoResponse {
     pub recover_order: Option<RecoverOrder>,
 }
 
-/// `CreateWbChannelSpecialReductionResponse`.
+/// The answer of [`CreateWbChannelSpecialReduction`] (特殊减额).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateWbChannelSpecialReductionResponse {
-    /// 减额金额 (`amount`).
+    /// 减额金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 额度台账号 (`bal_account_no`).
     #[wxpay(encrypt)]
@@ -733,17 +711,17 @@ pub struct CreateWbChannelSpecialReductionResponse {
     /// 特殊减额类型 (`reduction_type`).
     pub reduction_type: Option<ReductionType>,
     /// 处理结果 (`state`).
-    pub state: Option<CreateWbChannelSpecialReductionState>,
+    pub state: Option<WbChannelSpecialReductionState>,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `QueryWbChannelSpecialReductionByOutRequestNoResponse`.
+/// The answer of [`QueryWbChannelSpecialReductionByOutRequestNo`] (查询特殊减额结果).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryWbChannelSpecialReductionByOutRequestNoResponse {
-    /// 减额金额 (`amount`).
+    /// 减额金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 额度台账号 (`bal_account_no`).
     #[wxpay(encrypt)]
@@ -764,222 +742,222 @@ pub struct QueryWbChannelSpecialReductionByOutRequestNoResponse {
     /// 特殊减额类型 (`reduction_type`).
     pub reduction_type: Option<ReductionType>,
     /// 处理结果 (`state`).
-    pub state: Option<CreateWbChannelSpecialReductionState>,
+    pub state: Option<WbChannelSpecialReductionState>,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
 }
 
 platform_enum! {
-/// 请求场景.
-pub enum ReqScene {
-/// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`.
-SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-/// `SJT_MICRO_MERCHANT`.
-SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-/// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`.
-WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-}
-}
-
-platform_enum! {
-/// 受益所有人证件类型.
-pub enum BeneficialOwnerIdType {
-/// `01`.
-V01 = "01",
-}
+    /// 请求场景.
+    pub enum ReqScene {
+        /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`.
+        SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        /// `SJT_MICRO_MERCHANT`.
+        SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+        /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`.
+        WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+    }
 }
 
 platform_enum! {
-/// 主体证件类型.
-pub enum MerchantIdType {
-/// `12`.
-V12 = "12",
-}
-}
-
-platform_enum! {
-/// 主体类型.
-pub enum MerchantType {
-/// `1`.
-V1 = "1",
-/// `2`.
-V2 = "2",
-/// `3`.
-V3 = "3",
-}
+    /// 受益所有人证件类型.
+    pub enum BeneficialOwnerIdType {
+        /// `01`.
+        Code01 = "01",
+    }
 }
 
 platform_enum! {
-/// 业务场景.
-pub enum BusinessScene {
-/// `SJT_MICRO_PLUS_OPEN_ACCOUNT`.
-SjtMicroPlusOpenAccount = "SJT_MICRO_PLUS_OPEN_ACCOUNT",
-/// `SJT_MICRO_PLUS_UPDATE_INFO`.
-SjtMicroPlusUpdateInfo = "SJT_MICRO_PLUS_UPDATE_INFO",
-/// `GET_BY_MEDIA_ID`.
-GetByMediaId = "GET_BY_MEDIA_ID",
-}
+    /// 主体证件类型.
+    pub enum MerchantIdType {
+        /// `12`.
+        Code12 = "12",
+    }
 }
 
 platform_enum! {
-/// 影像件类型.
-pub enum MchMediaType {
-/// `ID_CARD_FRONT`.
-IdCardFront = "ID_CARD_FRONT",
-/// `ID_CARD_BACK`.
-IdCardBack = "ID_CARD_BACK",
-/// `STORE_FRONT`.
-StoreFront = "STORE_FRONT",
-/// `STORE_INTERIOR`.
-StoreInterior = "STORE_INTERIOR",
-}
+    /// 主体类型.
+    pub enum MerchantType {
+        /// `1`.
+        Code1 = "1",
+        /// `2`.
+        Code2 = "2",
+        /// `3`.
+        Code3 = "3",
+    }
 }
 
 platform_enum! {
-/// 文件类型.
-pub enum MediaType {
-/// `jpg`.
-Jpg = "jpg",
-/// `png`.
-Png = "png",
-/// `bmp`.
-Bmp = "bmp",
-/// `jpeg`.
-Jpeg = "jpeg",
-}
+    /// 业务场景.
+    pub enum BusinessScene {
+        /// `SJT_MICRO_PLUS_OPEN_ACCOUNT`.
+        SjtMicroPlusOpenAccount = "SJT_MICRO_PLUS_OPEN_ACCOUNT",
+        /// `SJT_MICRO_PLUS_UPDATE_INFO`.
+        SjtMicroPlusUpdateInfo = "SJT_MICRO_PLUS_UPDATE_INFO",
+        /// `GET_BY_MEDIA_ID`.
+        GetByMediaId = "GET_BY_MEDIA_ID",
+    }
 }
 
 platform_enum! {
-/// 变更类型.
-pub enum ChangeScene {
-/// `SUBJECT_INFO_RENAME`.
-SubjectInfoRename = "SUBJECT_INFO_RENAME",
-}
-}
-
-platform_enum! {
-/// 申请单状态.
-pub enum ApplicationState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 影像件类型.
+    pub enum MchMediaType {
+        /// `ID_CARD_FRONT`.
+        IdCardFront = "ID_CARD_FRONT",
+        /// `ID_CARD_BACK`.
+        IdCardBack = "ID_CARD_BACK",
+        /// `STORE_FRONT`.
+        StoreFront = "STORE_FRONT",
+        /// `STORE_INTERIOR`.
+        StoreInterior = "STORE_INTERIOR",
+    }
 }
 
 platform_enum! {
-/// 审核结果.
-pub enum AuditResult {
-/// `PASS`.
-Pass = "PASS",
-/// `REJECT`.
-Reject = "REJECT",
-}
-}
-
-platform_enum! {
-/// 场景.
-pub enum NotifyInfoUpdateResultScene {
-/// `01`.
-V01 = "01",
-/// `02`.
-V02 = "02",
-/// `03`.
-V03 = "03",
-}
+    /// 文件类型.
+    pub enum MediaType {
+        /// `jpg`.
+        Jpg = "jpg",
+        /// `png`.
+        Png = "png",
+        /// `bmp`.
+        Bmp = "bmp",
+        /// `jpeg`.
+        Jpeg = "jpeg",
+    }
 }
 
 platform_enum! {
-/// 微众资金划回策略.
-pub enum FundRepatriationStrategy {
-/// `ALL_FORBIDDEN`.
-AllForbidden = "ALL_FORBIDDEN",
-/// `ALL_ALLOWED_WHEN_UNIQUE`.
-AllAllowedWhenUnique = "ALL_ALLOWED_WHEN_UNIQUE",
-}
+    /// 变更类型.
+    pub enum ChangeScene {
+        /// `SUBJECT_INFO_RENAME`.
+        SubjectInfoRename = "SUBJECT_INFO_RENAME",
+    }
 }
 
 platform_enum! {
-/// 控制单类型.
-pub enum ControlType {
-/// `PUNISH`.
-Punish = "PUNISH",
-/// `RECOVER`.
-Recover = "RECOVER",
-}
-}
-
-platform_enum! {
-/// `ControlAction`.
-pub enum ControlAction {
-/// 不可收款 (`DISABLE_RECEIVE`).
-DisableReceive = "DISABLE_RECEIVE",
-/// 不可提现 (`DISABLE_WITHDRAWAL`).
-DisableWithdrawal = "DISABLE_WITHDRAWAL",
-/// 不可付款 (`DISABLE_PAY`).
-DisablePay = "DISABLE_PAY",
-/// 不可退款 (`DISABLE_REFUND`).
-DisableRefund = "DISABLE_REFUND",
-/// 关闭商户注销 (`DISABLE_CLOSE_MERCHANT`).
-DisableCloseMerchant = "DISABLE_CLOSE_MERCHANT",
-}
+    /// 申请单状态.
+    pub enum ApplicationState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 生效状态.
-pub enum EffectState {
-/// `ACTIVE`.
-Active = "ACTIVE",
-/// `RECOVERED`.
-Recovered = "RECOVERED",
-}
-}
-
-platform_enum! {
-/// 管控状态.
-pub enum PunishState {
-/// `EXECUTING`.
-Executing = "EXECUTING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAILED`.
-Failed = "FAILED",
-}
+    /// 审核结果.
+    pub enum AuditResult {
+        /// `PASS`.
+        Pass = "PASS",
+        /// `REJECT`.
+        Reject = "REJECT",
+    }
 }
 
 platform_enum! {
-/// 特殊减额类型.
-pub enum ReductionType {
-/// `FINANCIAL_PENALTY`.
-FinancialPenalty = "FINANCIAL_PENALTY",
-/// `JUDICIAL_DEDUCTION`.
-JudicialDeduction = "JUDICIAL_DEDUCTION",
-}
-}
-
-platform_enum! {
-/// 失败原因.
-pub enum FailReason {
-/// 余额不足 (`BALANCE_NOT_ENOUGH`).
-BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-/// 单据不存在，已关单 (`RECEIPT_NOT_EXIST_CLOSED`).
-ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
-/// 系统异常处理超时，关单 (`TIME_OUT_CLOSED`).
-TimeOutClosed = "TIME_OUT_CLOSED",
-}
+    /// 场景.
+    pub enum NotifyInfoUpdateResultScene {
+        /// `01`.
+        Code01 = "01",
+        /// `02`.
+        Code02 = "02",
+        /// `03`.
+        Code03 = "03",
+    }
 }
 
 platform_enum! {
-/// 处理结果.
-pub enum CreateWbChannelSpecialReductionState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAILED`.
-Failed = "FAILED",
+    /// 微众资金划回策略.
+    pub enum FundRepatriationStrategy {
+        /// `ALL_FORBIDDEN`.
+        AllForbidden = "ALL_FORBIDDEN",
+        /// `ALL_ALLOWED_WHEN_UNIQUE`.
+        AllAllowedWhenUnique = "ALL_ALLOWED_WHEN_UNIQUE",
+    }
 }
+
+platform_enum! {
+    /// 控制单类型.
+    pub enum ControlType {
+        /// `PUNISH`.
+        Punish = "PUNISH",
+        /// `RECOVER`.
+        Recover = "RECOVER",
+    }
+}
+
+platform_enum! {
+    /// 管控方案.
+    pub enum ControlAction {
+        /// 不可收款 (`DISABLE_RECEIVE`).
+        DisableReceive = "DISABLE_RECEIVE",
+        /// 不可提现 (`DISABLE_WITHDRAWAL`).
+        DisableWithdrawal = "DISABLE_WITHDRAWAL",
+        /// 不可付款 (`DISABLE_PAY`).
+        DisablePay = "DISABLE_PAY",
+        /// 不可退款 (`DISABLE_REFUND`).
+        DisableRefund = "DISABLE_REFUND",
+        /// 关闭商户注销 (`DISABLE_CLOSE_MERCHANT`).
+        DisableCloseMerchant = "DISABLE_CLOSE_MERCHANT",
+    }
+}
+
+platform_enum! {
+    /// 生效状态.
+    pub enum EffectState {
+        /// `ACTIVE`.
+        Active = "ACTIVE",
+        /// `RECOVERED`.
+        Recovered = "RECOVERED",
+    }
+}
+
+platform_enum! {
+    /// 管控状态.
+    pub enum PunishState {
+        /// `EXECUTING`.
+        Executing = "EXECUTING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
+}
+
+platform_enum! {
+    /// 特殊减额类型.
+    pub enum ReductionType {
+        /// `FINANCIAL_PENALTY`.
+        FinancialPenalty = "FINANCIAL_PENALTY",
+        /// `JUDICIAL_DEDUCTION`.
+        JudicialDeduction = "JUDICIAL_DEDUCTION",
+    }
+}
+
+platform_enum! {
+    /// 失败原因.
+    pub enum FailReason {
+        /// 余额不足 (`BALANCE_NOT_ENOUGH`).
+        BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+        /// 单据不存在，已关单 (`RECEIPT_NOT_EXIST_CLOSED`).
+        ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
+        /// 系统异常处理超时，关单 (`TIME_OUT_CLOSED`).
+        TimeOutClosed = "TIME_OUT_CLOSED",
+    }
+}
+
+platform_enum! {
+    /// 处理结果.
+    pub enum WbChannelSpecialReductionState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }

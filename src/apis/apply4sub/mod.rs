@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` 查询结算账户修改申请状态
 ///
-/// Query sub merchant application by application no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012761169)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct QuerySubMerchantApplicationByApplicationNo {
 }
 
 /// `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` 修改结算帐号API
-///
-/// Create sub merchant modify settlement.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012761138)
 ///
@@ -86,8 +82,6 @@ pub struct CreateSubMerchantModifySettlement {
 
 /// `GET /v3/apply4sub/sub_merchants/{sub_mchid}/settlement` 查询结算账户API
 ///
-/// Query sub merchant settlement.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012761142)
 ///
 /// ```no_run
@@ -109,7 +103,7 @@ pub struct QuerySubMerchantSettlement {
     pub sub_mchid: String,
 }
 
-/// `QuerySubMerchantApplicationByApplicationNoResponse`.
+/// The answer of [`QuerySubMerchantApplicationByApplicationNo`] (查询结算账户修改申请状态).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QuerySubMerchantApplicationByApplicationNoResponse {
@@ -133,10 +127,10 @@ pub struct QuerySubMerchantApplicationByApplicationNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub verify_finish_time: Option<OffsetDateTime>,
     /// 审核状态 (`verify_result`).
-    pub verify_result: VerifyResult,
+    pub verify_result: QuerySubMerchantApplicationByApplicationNoVerifyResult,
 }
 
-/// `CreateSubMerchantModifySettlementResponse`.
+/// The answer of [`CreateSubMerchantModifySettlement`] (修改结算帐号API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSubMerchantModifySettlementResponse {
@@ -144,7 +138,7 @@ pub struct CreateSubMerchantModifySettlementResponse {
     pub application_no: String,
 }
 
-/// `QuerySubMerchantSettlementResponse`.
+/// The answer of [`QuerySubMerchantSettlement`] (查询结算账户API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QuerySubMerchantSettlementResponse {
@@ -166,53 +160,53 @@ pub struct QuerySubMerchantSettlementResponse {
 }
 
 platform_enum! {
-/// 银行账号展示规则.
-pub enum AccountNumberRule {
-/// `ACCOUNT_NUMBER_RULE_MASK_V1`.
-AccountNumberRuleMaskV1 = "ACCOUNT_NUMBER_RULE_MASK_V1",
-/// `ACCOUNT_NUMBER_RULE_MASK_V2`.
-AccountNumberRuleMaskV2 = "ACCOUNT_NUMBER_RULE_MASK_V2",
-}
-}
-
-platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// `ACCOUNT_TYPE_BUSINESS`.
-AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
-/// `ACCOUNT_TYPE_PRIVATE`.
-AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
-}
+    /// 银行账号展示规则.
+    pub enum AccountNumberRule {
+        /// `ACCOUNT_NUMBER_RULE_MASK_V1`.
+        AccountNumberRuleMaskV1 = "ACCOUNT_NUMBER_RULE_MASK_V1",
+        /// `ACCOUNT_NUMBER_RULE_MASK_V2`.
+        AccountNumberRuleMaskV2 = "ACCOUNT_NUMBER_RULE_MASK_V2",
+    }
 }
 
 platform_enum! {
-/// 审核状态.
-pub enum VerifyResult {
-/// `AUDIT_SUCCESS`.
-AuditSuccess = "AUDIT_SUCCESS",
-/// `AUDITING`.
-Auditing = "AUDITING",
-/// `AUDIT_FAIL`.
-AuditFail = "AUDIT_FAIL",
-}
+    /// 账户类型.
+    pub enum AccountType {
+        /// `ACCOUNT_TYPE_BUSINESS`.
+        AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
+        /// `ACCOUNT_TYPE_PRIVATE`.
+        AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
+    }
 }
 
 platform_enum! {
-/// 修改模式.
-pub enum ModifyMode {
-/// `MODIFY_MODE_ASYNC`.
-ModifyModeAsync = "MODIFY_MODE_ASYNC",
-}
+    /// 审核状态.
+    pub enum QuerySubMerchantApplicationByApplicationNoVerifyResult {
+        /// `AUDIT_SUCCESS`.
+        AuditSuccess = "AUDIT_SUCCESS",
+        /// `AUDITING`.
+        Auditing = "AUDITING",
+        /// `AUDIT_FAIL`.
+        AuditFail = "AUDIT_FAIL",
+    }
 }
 
 platform_enum! {
-/// 验证结果.
-pub enum QuerySubMerchantSettlementVerifyResult {
-/// `VERIFY_SUCCESS`.
-VerifySuccess = "VERIFY_SUCCESS",
-/// `VERIFY_FAIL`.
-VerifyFail = "VERIFY_FAIL",
-/// `VERIFYING`.
-Verifying = "VERIFYING",
+    /// 修改模式.
+    pub enum ModifyMode {
+        /// `MODIFY_MODE_ASYNC`.
+        ModifyModeAsync = "MODIFY_MODE_ASYNC",
+    }
 }
+
+platform_enum! {
+    /// 验证结果.
+    pub enum QuerySubMerchantSettlementVerifyResult {
+        /// `VERIFY_SUCCESS`.
+        VerifySuccess = "VERIFY_SUCCESS",
+        /// `VERIFY_FAIL`.
+        VerifyFail = "VERIFY_FAIL",
+        /// `VERIFYING`.
+        Verifying = "VERIFYING",
+    }
 }

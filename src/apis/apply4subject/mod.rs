@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/apply4subject/applyment` 查询商户开户意愿申请单审核结果API
 ///
-/// Query applyment.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697715)
 ///
 /// ```no_run
@@ -32,8 +30,6 @@ pub struct QueryApplyment {
 }
 
 /// `POST /v3/apply4subject/applyment` 提交商户开户意愿申请单API
-///
-/// Create applyment.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_1.shtml)
 ///
@@ -80,8 +76,6 @@ pub struct CreateApplyment {
 
 /// `GET /v3/apply4subject/applyment/merchants/{sub_mchid}/state` 获取商户开户意愿确认状态API
 ///
-/// Query applyment merchant state.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467549)
 ///
 /// ```no_run
@@ -104,8 +98,6 @@ pub struct QueryApplymentMerchantState {
 }
 
 /// `POST /v3/apply4subject/applyment/{applyment_id}/cancel` 撤销商户开户意愿申请单API
-///
-/// Cancel applyment.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697627)
 ///
@@ -130,8 +122,6 @@ pub struct CancelApplyment {
 
 /// `POST /v3/apply4subject/applyment/{business_code}/cancel` 撤销商户开户意愿申请单API
 ///
-/// Cancel applyment by business code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697627)
 ///
 /// ```no_run
@@ -153,7 +143,7 @@ pub struct CancelApplymentByBusinessCode {
     pub business_code: String,
 }
 
-/// `QueryApplymentResponse`.
+/// The answer of [`QueryApplyment`] (查询商户开户意愿申请单审核结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplymentResponse {
@@ -191,7 +181,7 @@ pub struct ContactInfo {
     pub contact_id_doc_copy_back: Option<String>,
     /// `contact_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_id_doc_type: Option<ContactIdDocType>,
+    pub contact_id_doc_type: Option<UboIdDocType>,
     /// 联系人证件有效期开始时间 (`contact_period_begin`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_period_begin: Option<String>,
@@ -238,7 +228,7 @@ pub struct IdentificationInfo {
     #[wxpay(encrypt)]
     pub identification_number: String,
     /// `identification_type`.
-    pub identification_type: ContactIdDocType,
+    pub identification_type: UboIdDocType,
     /// 证件有效日期JSON格式字符串 (`identification_valid_date`).
     pub identification_valid_date: String,
     /// 经营者/法人是否为受益人 (`owner`).
@@ -356,7 +346,7 @@ pub struct SubjectInfo {
     pub subject_type: SubjectType,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -374,14 +364,14 @@ pub struct UboInfoList {
     #[wxpay(encrypt)]
     pub ubo_id_doc_number: String,
     /// `ubo_id_doc_type`.
-    pub ubo_id_doc_type: ContactIdDocType,
+    pub ubo_id_doc_type: UboIdDocType,
     /// 证件有效期开始时间 (`ubo_period_begin`).
     pub ubo_period_begin: String,
     /// 证件有效期结束时间 (`ubo_period_end`).
     pub ubo_period_end: String,
 }
 
-/// `CreateApplymentResponse`.
+/// The answer of [`CreateApplyment`] (提交商户开户意愿申请单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplymentResponse {
@@ -389,7 +379,7 @@ pub struct CreateApplymentResponse {
     pub applyment_id: i64,
 }
 
-/// `QueryApplymentMerchantStateResponse`.
+/// The answer of [`QueryApplymentMerchantState`] (获取商户开户意愿确认状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplymentMerchantStateResponse {
@@ -398,157 +388,157 @@ pub struct QueryApplymentMerchantStateResponse {
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum ApplymentState {
-/// `APPLYMENT_STATE_WAITTING_FOR_AUDIT`.
-ApplymentStateWaittingForAudit = "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
-/// `APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT`.
-ApplymentStateWaittingForConfirmContact = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT",
-/// `APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON`.
-ApplymentStateWaittingForConfirmLegalperson = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
-/// `APPLYMENT_STATE_PASSED`.
-ApplymentStatePassed = "APPLYMENT_STATE_PASSED",
-/// `APPLYMENT_STATE_FREEZED`.
-ApplymentStateFreezed = "APPLYMENT_STATE_FREEZED",
-/// `APPLYMENT_STATE_EDITTING`.
-ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
-/// `APPLYMENT_STATE_AUDITING`.
-ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-/// `APPLYMENT_STATE_REJECTED`.
-ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-/// `APPLYMENT_STATE_TO_BE_CONFIRMED`.
-ApplymentStateToBeConfirmed = "APPLYMENT_STATE_TO_BE_CONFIRMED",
-/// `APPLYMENT_STATE_TO_BE_SIGNED`.
-ApplymentStateToBeSigned = "APPLYMENT_STATE_TO_BE_SIGNED",
-/// `APPLYMENT_STATE_SIGNING`.
-ApplymentStateSigning = "APPLYMENT_STATE_SIGNING",
-/// `APPLYMENT_STATE_FINISHED`.
-ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-/// `APPLYMENT_STATE_CANCELED`.
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-}
-}
-
-platform_enum! {
-/// `ContactIdDocType`.
-pub enum ContactIdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-/// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
-IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-/// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
-IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-/// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
-IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-/// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
-IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-/// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
-IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-/// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
+    /// 申请单状态.
+    pub enum ApplymentState {
+        /// `APPLYMENT_STATE_WAITTING_FOR_AUDIT`.
+        ApplymentStateWaittingForAudit = "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
+        /// `APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT`.
+        ApplymentStateWaittingForConfirmContact = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT",
+        /// `APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON`.
+        ApplymentStateWaittingForConfirmLegalPerson = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
+        /// `APPLYMENT_STATE_PASSED`.
+        ApplymentStatePassed = "APPLYMENT_STATE_PASSED",
+        /// `APPLYMENT_STATE_FREEZED`.
+        ApplymentStateFreezed = "APPLYMENT_STATE_FREEZED",
+        /// `APPLYMENT_STATE_EDITTING`.
+        ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+        /// `APPLYMENT_STATE_AUDITING`.
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        /// `APPLYMENT_STATE_REJECTED`.
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        /// `APPLYMENT_STATE_TO_BE_CONFIRMED`.
+        ApplymentStateToBeConfirmed = "APPLYMENT_STATE_TO_BE_CONFIRMED",
+        /// `APPLYMENT_STATE_TO_BE_SIGNED`.
+        ApplymentStateToBeSigned = "APPLYMENT_STATE_TO_BE_SIGNED",
+        /// `APPLYMENT_STATE_SIGNING`.
+        ApplymentStateSigning = "APPLYMENT_STATE_SIGNING",
+        /// `APPLYMENT_STATE_FINISHED`.
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        /// `APPLYMENT_STATE_CANCELED`.
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    }
 }
 
 platform_enum! {
-/// 超级管理员类型.
-pub enum ContactType {
-/// 经营者/法人 (`LEGAL`).
-Legal = "LEGAL",
-/// 经办人 (`SUPER`).
-Super = "SUPER",
-}
-}
-
-platform_enum! {
-/// 小微经营类型.
-pub enum MicroBizType {
-/// `MICRO_TYPE_STORE`.
-MicroTypeStore = "MICRO_TYPE_STORE",
-/// `MICRO_TYPE_MOBILE`.
-MicroTypeMobile = "MICRO_TYPE_MOBILE",
-/// `MICRO_TYPE_ONLINE`.
-MicroTypeOnline = "MICRO_TYPE_ONLINE",
-}
-}
-
-platform_enum! {
-/// 登记证书类型.
-pub enum CertType {
-/// 事业单位法人证书 (`CERTIFICATE_TYPE_2388`).
-CertificateType2388 = "CERTIFICATE_TYPE_2388",
-/// 统一社会信用代码证书 (`CERTIFICATE_TYPE_2389`).
-CertificateType2389 = "CERTIFICATE_TYPE_2389",
-/// `CERTIFICATE_TYPE_2390`.
-CertificateType2390 = "CERTIFICATE_TYPE_2390",
-/// `CERTIFICATE_TYPE_2391`.
-CertificateType2391 = "CERTIFICATE_TYPE_2391",
-/// `CERTIFICATE_TYPE_2392`.
-CertificateType2392 = "CERTIFICATE_TYPE_2392",
-/// `CERTIFICATE_TYPE_2393`.
-CertificateType2393 = "CERTIFICATE_TYPE_2393",
-/// 社会团体法人登记证书 (`CERTIFICATE_TYPE_2394`).
-CertificateType2394 = "CERTIFICATE_TYPE_2394",
-/// 民办非企业单位登记证书 (`CERTIFICATE_TYPE_2395`).
-CertificateType2395 = "CERTIFICATE_TYPE_2395",
-/// 基金会法人登记证书 (`CERTIFICATE_TYPE_2396`).
-CertificateType2396 = "CERTIFICATE_TYPE_2396",
-/// 宗教活动场所登记证 (`CERTIFICATE_TYPE_2399`).
-CertificateType2399 = "CERTIFICATE_TYPE_2399",
-/// 政府部门下发的其他有效证明文件 (`CERTIFICATE_TYPE_2400`).
-CertificateType2400 = "CERTIFICATE_TYPE_2400",
-/// 执业许可证/执业证 (`CERTIFICATE_TYPE_2520`).
-CertificateType2520 = "CERTIFICATE_TYPE_2520",
-/// 基层群众性自治组织特别法人统一社会信用代码证 (`CERTIFICATE_TYPE_2521`).
-CertificateType2521 = "CERTIFICATE_TYPE_2521",
-/// 农村集体经济组织登记证 (`CERTIFICATE_TYPE_2522`).
-CertificateType2522 = "CERTIFICATE_TYPE_2522",
-}
+    /// `UboIdDocType`.
+    pub enum UboIdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
+        IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
+        /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        /// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        /// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        /// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        /// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 金融机构类型.
-pub enum FinanceType {
-/// 银行业, 适用于商业银行、政策性银行、农村合作银行、村镇银行、开发性金融机构等 (`BANK_AGENT`).
-BankAgent = "BANK_AGENT",
-/// 支付机构, 适用于非银行类支付机构 (`PAYMENT_AGENT`).
-PaymentAgent = "PAYMENT_AGENT",
-/// 保险业, 适用于保险、保险中介、保险代理、保险经纪等保险类业务 (`INSURANCE`).
-Insurance = "INSURANCE",
-/// 交易及结算类金融机构, 适用于交易所、登记结算类机构、银行卡清算机构、资金清算中心等 (`TRADE_AND_SETTLE`).
-TradeAndSettle = "TRADE_AND_SETTLE",
-/// 其他支付 (`OTHER`).
-Other = "OTHER",
-}
+    /// 超级管理员类型.
+    pub enum ContactType {
+        /// 经营者/法人 (`LEGAL`).
+        Legal = "LEGAL",
+        /// 经办人 (`SUPER`).
+        Super = "SUPER",
+    }
 }
 
 platform_enum! {
-/// 主体类型.
-pub enum SubjectType {
-/// 个体工商户 (`SUBJECT_TYPE_INDIVIDUAL`).
-SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
-/// 企业 (`SUBJECT_TYPE_ENTERPRISE`).
-SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
-/// 个体工商户 (`SUBJECT_TYPE_INSTITUTIONS`).
-SubjectTypeInstitutions = "SUBJECT_TYPE_INSTITUTIONS",
-/// 社会组织 (`SUBJECT_TYPE_OTHERS`).
-SubjectTypeOthers = "SUBJECT_TYPE_OTHERS",
-/// 小微商户 (`SUBJECT_TYPE_MICRO`).
-SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
-/// 政府机关 (`SUBJECT_TYPE_GOVERNMENT`).
-SubjectTypeGovernment = "SUBJECT_TYPE_GOVERNMENT",
-/// 事业单位 (`SUBJECT_TYPE_INSTITUTIONS_CLONED`).
-SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
-}
+    /// 小微经营类型.
+    pub enum MicroBizType {
+        /// `MICRO_TYPE_STORE`.
+        MicroTypeStore = "MICRO_TYPE_STORE",
+        /// `MICRO_TYPE_MOBILE`.
+        MicroTypeMobile = "MICRO_TYPE_MOBILE",
+        /// `MICRO_TYPE_ONLINE`.
+        MicroTypeOnline = "MICRO_TYPE_ONLINE",
+    }
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum AuthorizeState {
-/// `AUTHORIZE_STATE_UNAUTHORIZED`.
-AuthorizeStateUnauthorized = "AUTHORIZE_STATE_UNAUTHORIZED",
-/// `AUTHORIZE_STATE_AUTHORIZED`.
-AuthorizeStateAuthorized = "AUTHORIZE_STATE_AUTHORIZED",
+    /// 登记证书类型.
+    pub enum CertType {
+        /// 事业单位法人证书 (`CERTIFICATE_TYPE_2388`).
+        CertificateType2388 = "CERTIFICATE_TYPE_2388",
+        /// 统一社会信用代码证书 (`CERTIFICATE_TYPE_2389`).
+        CertificateType2389 = "CERTIFICATE_TYPE_2389",
+        /// `CERTIFICATE_TYPE_2390`.
+        CertificateType2390 = "CERTIFICATE_TYPE_2390",
+        /// `CERTIFICATE_TYPE_2391`.
+        CertificateType2391 = "CERTIFICATE_TYPE_2391",
+        /// `CERTIFICATE_TYPE_2392`.
+        CertificateType2392 = "CERTIFICATE_TYPE_2392",
+        /// `CERTIFICATE_TYPE_2393`.
+        CertificateType2393 = "CERTIFICATE_TYPE_2393",
+        /// 社会团体法人登记证书 (`CERTIFICATE_TYPE_2394`).
+        CertificateType2394 = "CERTIFICATE_TYPE_2394",
+        /// 民办非企业单位登记证书 (`CERTIFICATE_TYPE_2395`).
+        CertificateType2395 = "CERTIFICATE_TYPE_2395",
+        /// 基金会法人登记证书 (`CERTIFICATE_TYPE_2396`).
+        CertificateType2396 = "CERTIFICATE_TYPE_2396",
+        /// 宗教活动场所登记证 (`CERTIFICATE_TYPE_2399`).
+        CertificateType2399 = "CERTIFICATE_TYPE_2399",
+        /// 政府部门下发的其他有效证明文件 (`CERTIFICATE_TYPE_2400`).
+        CertificateType2400 = "CERTIFICATE_TYPE_2400",
+        /// 执业许可证/执业证 (`CERTIFICATE_TYPE_2520`).
+        CertificateType2520 = "CERTIFICATE_TYPE_2520",
+        /// 基层群众性自治组织特别法人统一社会信用代码证 (`CERTIFICATE_TYPE_2521`).
+        CertificateType2521 = "CERTIFICATE_TYPE_2521",
+        /// 农村集体经济组织登记证 (`CERTIFICATE_TYPE_2522`).
+        CertificateType2522 = "CERTIFICATE_TYPE_2522",
+    }
 }
+
+platform_enum! {
+    /// 金融机构类型.
+    pub enum FinanceType {
+        /// 银行业, 适用于商业银行、政策性银行、农村合作银行、村镇银行、开发性金融机构等 (`BANK_AGENT`).
+        BankAgent = "BANK_AGENT",
+        /// 支付机构, 适用于非银行类支付机构 (`PAYMENT_AGENT`).
+        PaymentAgent = "PAYMENT_AGENT",
+        /// 保险业, 适用于保险、保险中介、保险代理、保险经纪等保险类业务 (`INSURANCE`).
+        Insurance = "INSURANCE",
+        /// 交易及结算类金融机构, 适用于交易所、登记结算类机构、银行卡清算机构、资金清算中心等 (`TRADE_AND_SETTLE`).
+        TradeAndSettle = "TRADE_AND_SETTLE",
+        /// 其他支付 (`OTHER`).
+        Other = "OTHER",
+    }
+}
+
+platform_enum! {
+    /// 主体类型.
+    pub enum SubjectType {
+        /// 个体工商户 (`SUBJECT_TYPE_INDIVIDUAL`).
+        SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
+        /// 企业 (`SUBJECT_TYPE_ENTERPRISE`).
+        SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
+        /// 个体工商户 (`SUBJECT_TYPE_INSTITUTIONS`).
+        SubjectTypeInstitutions = "SUBJECT_TYPE_INSTITUTIONS",
+        /// 社会组织 (`SUBJECT_TYPE_OTHERS`).
+        SubjectTypeOthers = "SUBJECT_TYPE_OTHERS",
+        /// 小微商户 (`SUBJECT_TYPE_MICRO`).
+        SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
+        /// 政府机关 (`SUBJECT_TYPE_GOVERNMENT`).
+        SubjectTypeGovernment = "SUBJECT_TYPE_GOVERNMENT",
+        /// 事业单位 (`SUBJECT_TYPE_INSTITUTIONS_CLONED`).
+        SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
+    }
+}
+
+platform_enum! {
+    /// 授权状态.
+    pub enum AuthorizeState {
+        /// `AUTHORIZE_STATE_UNAUTHORIZED`.
+        AuthorizeStateUnauthorized = "AUTHORIZE_STATE_UNAUTHORIZED",
+        /// `AUTHORIZE_STATE_AUTHORIZED`.
+        AuthorizeStateAuthorized = "AUTHORIZE_STATE_AUTHORIZED",
+    }
 }

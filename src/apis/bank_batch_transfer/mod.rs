@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/bank-batch-transfer/receipt/detail-receipts` 查询明细电子回单受理结果API
 ///
-/// List receipt detail receipts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml)
 ///
 /// ```no_run
@@ -26,7 +24,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-batch-transfer/receipt/detail-receipts")]
-#[endpoint(GET "/v3/bank-batch-transfer/receipt/detail-receipts" -> ListReceiptDetailReceiptsResponse)]
+#[endpoint(GET "/v3/bank-batch-transfer/receipt/detail-receipts" -> ReceiptDetailReceipt)]
 #[derive(Debug, Clone)]
 pub struct ListReceiptDetailReceipts {
     /// 银行转账批次单号 (`out_batch_no`).
@@ -36,8 +34,6 @@ pub struct ListReceiptDetailReceipts {
 }
 
 /// `POST /v3/bank-batch-transfer/receipt/detail-receipts` 受理明细电子回单API
-///
-/// Create receipt detail receipt.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml)
 ///
@@ -54,7 +50,7 @@ pub struct ListReceiptDetailReceipts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-batch-transfer/receipt/detail-receipts")]
-#[endpoint(POST "/v3/bank-batch-transfer/receipt/detail-receipts" -> CreateReceiptDetailReceiptResponse, idempotent)]
+#[endpoint(POST "/v3/bank-batch-transfer/receipt/detail-receipts" -> ReceiptDetailReceipt, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateReceiptDetailReceipt {
     /// 银行转账批次单号 (`out_batch_no`).
@@ -64,8 +60,6 @@ pub struct CreateReceiptDetailReceipt {
 }
 
 /// `GET /v3/bank-batch-transfer/receipt/summary-receipts` 查询汇总电子回单受理结果API
-///
-/// List receipt summary receipts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml)
 ///
@@ -81,7 +75,7 @@ pub struct CreateReceiptDetailReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-batch-transfer/receipt/summary-receipts")]
-#[endpoint(GET "/v3/bank-batch-transfer/receipt/summary-receipts" -> ListReceiptSummaryReceiptsResponse)]
+#[endpoint(GET "/v3/bank-batch-transfer/receipt/summary-receipts" -> ReceiptSummaryReceipt)]
 #[derive(Debug, Clone)]
 pub struct ListReceiptSummaryReceipts {
     /// 银行转账批次单号 (`out_batch_no`).
@@ -89,8 +83,6 @@ pub struct ListReceiptSummaryReceipts {
 }
 
 /// `POST /v3/bank-batch-transfer/receipt/summary-receipts` 受理汇总电子回单API
-///
-/// Create receipt summary receipt.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml)
 ///
@@ -106,17 +98,17 @@ pub struct ListReceiptSummaryReceipts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-batch-transfer/receipt/summary-receipts")]
-#[endpoint(POST "/v3/bank-batch-transfer/receipt/summary-receipts" -> CreateReceiptSummaryReceiptResponse, idempotent)]
+#[endpoint(POST "/v3/bank-batch-transfer/receipt/summary-receipts" -> ReceiptSummaryReceipt, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateReceiptSummaryReceipt {
     /// 银行转账批次单号 (`out_batch_no`).
     pub out_batch_no: String,
 }
 
-/// `ListReceiptDetailReceiptsResponse`.
+/// The answer of [`ListReceiptDetailReceipts`], [`CreateReceiptDetailReceipt`] (查询明细电子回单受理结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListReceiptDetailReceiptsResponse {
+pub struct ReceiptDetailReceipt {
     /// 电子回单文件的下载地址 (`download_url`).
     pub download_url: Option<String>,
     /// 电子回单文件的Hash方法 (`hash_type`).
@@ -133,54 +125,10 @@ pub struct ListReceiptDetailReceiptsResponse {
     pub receipt_state: Option<String>,
 }
 
-/// `CreateReceiptDetailReceiptResponse`.
+/// The answer of [`ListReceiptSummaryReceipts`], [`CreateReceiptSummaryReceipt`] (查询汇总电子回单受理结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReceiptDetailReceiptResponse {
-    /// 电子回单文件的下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 电子回单文件的Hash方法 (`hash_type`).
-    pub hash_type: Option<String>,
-    /// 电子回单文件的Hash值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 银行转账批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 银行转账明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 电子回单受理单号 (`receipt_no`).
-    pub receipt_no: String,
-    /// 电子回单状态 (`receipt_state`).
-    pub receipt_state: Option<String>,
-}
-
-/// `ListReceiptSummaryReceiptsResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListReceiptSummaryReceiptsResponse {
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 电子回单文件的下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 电子回单文件的hash方法 (`hash_type`).
-    pub hash_type: Option<String>,
-    /// 电子回单文件的hash值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 银行转账批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 电子回单申请单号 (`receipt_no`).
-    pub receipt_no: String,
-    /// 电子回单状态 (`receipt_state`).
-    pub receipt_state: Option<String>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// `CreateReceiptSummaryReceiptResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateReceiptSummaryReceiptResponse {
+pub struct ReceiptSummaryReceipt {
     /// 创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/bank-transfer/batches` 发起批量转账API
 ///
-/// Create batch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_1.shtml)
 ///
 /// ```no_run
@@ -53,7 +51,7 @@ pub struct CreateBatch {
     pub specialized_payment_mchid: String,
     /// 实际出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_count`).
     pub total_count: i64,
@@ -72,8 +70,6 @@ pub struct CreateBatch {
 
 /// `GET /v3/bank-transfer/batches/batch-id/{batch_id}` 微信支付批次单号查询批次单API
 ///
-/// Query batch by batch id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_2.shtml)
 ///
 /// ```no_run
@@ -89,7 +85,7 @@ pub struct CreateBatch {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-transfer/batches/batch-id/{batch_id}")]
-#[endpoint(GET "/v3/bank-transfer/batches/batch-id/<batch_id>" -> QueryBatchByBatchIdResponse)]
+#[endpoint(GET "/v3/bank-transfer/batches/batch-id/<batch_id>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchByBatchId {
     /// 微信支付批次单号 (`batch_id`).
@@ -106,8 +102,6 @@ pub struct QueryBatchByBatchId {
 
 /// `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付明细单号查询明细单API
 ///
-/// Query batch detail by detail id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_3.shtml)
 ///
 /// ```no_run
@@ -123,7 +117,7 @@ pub struct QueryBatchByBatchId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}")]
-#[endpoint(GET "/v3/bank-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> QueryBatchDetailByDetailIdResponse)]
+#[endpoint(GET "/v3/bank-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByDetailId {
     /// 微信支付批次单号 (`batch_id`).
@@ -133,8 +127,6 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` 银行批次单号查询批次单API
-///
-/// Query batch by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_4.shtml)
 ///
@@ -152,7 +144,7 @@ pub struct QueryBatchDetailByDetailId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}")]
-#[endpoint(GET "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>" -> QueryBatchByOutBatchNoResponse)]
+#[endpoint(GET "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchByOutBatchNo {
     /// `out_batch_no`.
@@ -172,8 +164,6 @@ pub struct QueryBatchByOutBatchNo {
 
 /// `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 银行明细单号查询明细单API
 ///
-/// Query batch detail by out detail no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml)
 ///
 /// ```no_run
@@ -191,7 +181,7 @@ pub struct QueryBatchByOutBatchNo {
 #[doc(
     alias = "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}"
 )]
-#[endpoint(GET "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> QueryBatchDetailByOutDetailNoResponse)]
+#[endpoint(GET "/v3/bank-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByOutDetailNo {
     /// 银行批次单号 (`out_batch_no`).
@@ -200,7 +190,7 @@ pub struct QueryBatchDetailByOutDetailNo {
     pub out_detail_no: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -209,7 +199,7 @@ pub struct TransferDetailList {
     pub openid: String,
     /// 银行明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -222,7 +212,7 @@ pub struct TransferDetailList {
     pub user_name: String,
 }
 
-/// `CreateBatchResponse`.
+/// The answer of [`CreateBatch`] (发起批量转账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBatchResponse {
@@ -235,24 +225,24 @@ pub struct CreateBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `QueryBatchByBatchIdTransferDetailList`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdTransferDetailList {
+pub struct BatchTransferDetailList {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: TransferDetailListDetailState,
+    pub detail_state: BatchTransferDetailListDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 银行明细单号 (`out_detail_no`).
     pub out_detail_no: String,
 }
 
-/// `QueryBatchByBatchIdResponse`.
+/// The answer of [`QueryBatchByBatchId`], [`QueryBatchByOutBatchNo`] (微信支付批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdResponse {
+pub struct Batch {
     /// 附加信息 (`attach_remark`).
     pub attach_remark: Option<String>,
     /// 银行服务商号 (`bank_sp_mchid`).
@@ -270,7 +260,7 @@ pub struct QueryBatchByBatchIdResponse {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_count`).
     pub fail_count: Option<i64>,
@@ -282,16 +272,16 @@ pub struct QueryBatchByBatchIdResponse {
     pub specialized_payment_mchid: String,
     /// 实际出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_count`).
     pub success_count: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_count`).
     pub total_count: i64,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Vec<QueryBatchByBatchIdTransferDetailList>,
+    pub transfer_detail_list: Vec<BatchTransferDetailList>,
     /// 批量转账用途 (`transfer_purpose`).
     pub transfer_purpose: TransferPurpose,
     /// 转账场景 (`transfer_scene`).
@@ -305,10 +295,10 @@ pub struct QueryBatchByBatchIdResponse {
     pub user_authorized_mchid: String,
 }
 
-/// `QueryBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryBatchDetailByDetailId`], [`QueryBatchDetailByOutDetailNo`] (微信支付明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryBatchDetailByDetailIdResponse {
+pub struct BatchDetail {
     /// 收款账户类型 (`account_type`).
     pub account_type: AccountType,
     /// 银行卡尾号 (`bank_card_number_tail`).
@@ -322,7 +312,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: QueryBatchDetailByDetailIdDetailState,
+    pub detail_state: BatchDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 转账发起时间 (`initiate_time`).
@@ -341,117 +331,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub specialized_payment_mchid: String,
     /// 实际出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
-    /// 转账金额 (`transfer_amount`).
-    pub transfer_amount: i64,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 转账场景 (`transfer_scene`).
-    pub transfer_scene: TransferScene,
-    /// 明细更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 用户授权appid (`user_authorized_appid`).
-    pub user_authorized_appid: String,
-    /// 用户授权商户号 (`user_authorized_mchid`).
-    pub user_authorized_mchid: String,
-    /// 收款用户姓名 (`username`).
-    #[wxpay(redact)]
-    pub username: String,
-}
-
-/// `QueryBatchByOutBatchNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBatchByOutBatchNoResponse {
-    /// 附加信息 (`attach_remark`).
-    pub attach_remark: Option<String>,
-    /// 银行服务商号 (`bank_sp_mchid`).
-    pub bank_sp_mchid: String,
-    /// 微信支付批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 批次名称 (`batch_name`).
-    pub batch_name: String,
-    /// 批次备注 (`batch_remark`).
-    pub batch_remark: String,
-    /// 批次状态 (`batch_state`).
-    pub batch_state: BatchState,
-    /// 批次关闭原因 (`close_reason`).
-    pub close_reason: Option<CloseReason>,
-    /// 批次创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
-    pub fail_amount: Option<i64>,
-    /// 转账失败笔数 (`fail_count`).
-    pub fail_count: Option<i64>,
-    /// 银行批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 服务平台商户号 (`platform_mchid`).
-    pub platform_mchid: String,
-    /// 付款企业商户号 (`specialized_payment_mchid`).
-    pub specialized_payment_mchid: String,
-    /// 实际出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: String,
-    /// 转账成功金额 (`success_amount`).
-    pub success_amount: Option<i64>,
-    /// 转账成功笔数 (`success_count`).
-    pub success_count: Option<i64>,
-    /// 转账总金额 (`total_amount`).
-    pub total_amount: i64,
-    /// 转账总笔数 (`total_count`).
-    pub total_count: i64,
-    /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Vec<QueryBatchByBatchIdTransferDetailList>,
-    /// 批量转账用途 (`transfer_purpose`).
-    pub transfer_purpose: TransferPurpose,
-    /// 转账场景 (`transfer_scene`).
-    pub transfer_scene: TransferScene,
-    /// 批次更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-    /// 用户授权appid (`user_authorized_appid`).
-    pub user_authorized_appid: String,
-    /// 用户授权商户号 (`user_authorized_mchid`).
-    pub user_authorized_mchid: String,
-}
-
-/// `QueryBatchDetailByOutDetailNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryBatchDetailByOutDetailNoResponse {
-    /// 收款账户类型 (`account_type`).
-    pub account_type: AccountType,
-    /// 银行卡尾号 (`bank_card_number_tail`).
-    pub bank_card_number_tail: Option<String>,
-    /// 银行名称 (`bank_name`).
-    pub bank_name: Option<String>,
-    /// 银行服务商号 (`bank_sp_mchid`).
-    pub bank_sp_mchid: String,
-    /// 微信支付批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 微信支付明细单号 (`detail_id`).
-    pub detail_id: String,
-    /// 明细状态 (`detail_state`).
-    pub detail_state: QueryBatchDetailByDetailIdDetailState,
-    /// 明细失败原因 (`fail_reason`).
-    pub fail_reason: Option<FailReason>,
-    /// 转账发起时间 (`initiate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub initiate_time: Option<OffsetDateTime>,
-    /// 收款用户openid (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 银行批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 银行明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 服务平台商户号 (`platform_mchid`).
-    pub platform_mchid: String,
-    /// 付款企业商户号 (`specialized_payment_mchid`).
-    pub specialized_payment_mchid: String,
-    /// 实际出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -470,163 +350,163 @@ pub struct QueryBatchDetailByOutDetailNoResponse {
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum DetailState {
-/// `ALL`.
-All = "ALL",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
-}
-
-platform_enum! {
-/// 批次状态.
-pub enum BatchState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 明细状态.
+    pub enum DetailState {
+        /// `ALL`.
+        All = "ALL",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 批次关闭原因.
-pub enum CloseReason {
-/// `MERCHANT_REVOCATION`.
-MerchantRevocation = "MERCHANT_REVOCATION",
-/// `OVERDUE_CLOSE`.
-OverdueClose = "OVERDUE_CLOSE",
-}
-}
-
-platform_enum! {
-/// 明细状态.
-pub enum TransferDetailListDetailState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// 退款 (`REFUND`).
-Refund = "REFUND",
-}
+    /// 批次状态.
+    pub enum BatchState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 明细失败原因.
-pub enum FailReason {
-/// `ACCOUNT_FROZEN`.
-AccountFrozen = "ACCOUNT_FROZEN",
-/// `REAL_NAME_CHECK_FAIL`.
-RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-/// `NAME_NOT_CORRECT`.
-NameNotCorrect = "NAME_NOT_CORRECT",
-/// `OPENID_INVALID`.
-OpenidInvalid = "OPENID_INVALID",
-/// `TRANSFER_QUOTA_EXCEED`.
-TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-/// `DAY_RECEIVED_QUOTA_EXCEED`.
-DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-/// `MONTH_RECEIVED_QUOTA_EXCEED`.
-MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-/// `DAY_RECEIVED_COUNT_EXCEED`.
-DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-/// `PRODUCT_AUTH_CHECK_FAIL`.
-ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-/// `OVERDUE_CLOSE`.
-OverdueClose = "OVERDUE_CLOSE",
-/// `ID_CARD_NOT_CORRECT`.
-IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-/// `ACCOUNT_NOT_EXIST`.
-AccountNotExist = "ACCOUNT_NOT_EXIST",
-/// `TRANSFER_RISK`.
-TransferRisk = "TRANSFER_RISK",
-/// `PAYROLL_CARD_ALREADY_LOGOUT`.
-PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-/// `PAYROLL_CARD_ALREADY_FROZEN`.
-PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-/// `PAYROLL_CARD_UNAUTHORIZED`.
-PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-/// `PAYROLL_CARD_USER_NOT_OPEN`.
-PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-/// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`.
-PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-/// `PAYROLL_CARD_ID_CARD_NOT_MATCH`.
-PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-/// `PAYROLL_CARD_BANKCARD_UNBUNDLING`.
-PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-/// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`.
-BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-/// `BANK_CARD_ACCOUNT_ABNORMAL`.
-BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-/// `BANK_CARD_STATUS_ABNORMAL`.
-BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-/// `BANK_CARD_BANK_INFO_WRONG`.
-BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-/// `BANK_CARD_CARD_INFO_WRONG`.
-BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-/// `OTHER_FAIL_REASON_TYPE`.
-OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-/// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`.
-RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-/// `TRANSFER_REMARK_SET_FAIL`.
-TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-}
+    /// 批次关闭原因.
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`.
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        /// `OVERDUE_CLOSE`.
+        OverdueClose = "OVERDUE_CLOSE",
+    }
 }
 
 platform_enum! {
-/// 批量转账用途.
-pub enum TransferPurpose {
-/// 货款 (`GOODSPAYMENT`).
-Goodspayment = "GOODSPAYMENT",
-/// 佣金 (`COMMISSION`).
-Commission = "COMMISSION",
-/// 退款 (`REFUND`).
-Refund = "REFUND",
-/// 报销 (`REIMBURSEMENT`).
-Reimbursement = "REIMBURSEMENT",
-/// 运费 (`FREIGHT`).
-Freight = "FREIGHT",
-/// 其他 (`OTHERS`).
-Others = "OTHERS",
-}
+    /// 明细状态.
+    pub enum BatchTransferDetailListDetailState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// 退款 (`REFUND`).
+        Refund = "REFUND",
+    }
 }
 
 platform_enum! {
-/// 转账场景.
-pub enum TransferScene {
-/// `ORDINARY_TRANSFER`.
-OrdinaryTransfer = "ORDINARY_TRANSFER",
-/// `PAYROLL_CARD_TRANSFER`.
-PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-}
+    /// 明细失败原因.
+    pub enum FailReason {
+        /// `ACCOUNT_FROZEN`.
+        AccountFrozen = "ACCOUNT_FROZEN",
+        /// `REAL_NAME_CHECK_FAIL`.
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        /// `NAME_NOT_CORRECT`.
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        /// `OPENID_INVALID`.
+        OpenidInvalid = "OPENID_INVALID",
+        /// `TRANSFER_QUOTA_EXCEED`.
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        /// `DAY_RECEIVED_QUOTA_EXCEED`.
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        /// `MONTH_RECEIVED_QUOTA_EXCEED`.
+        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+        /// `DAY_RECEIVED_COUNT_EXCEED`.
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        /// `PRODUCT_AUTH_CHECK_FAIL`.
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        /// `OVERDUE_CLOSE`.
+        OverdueClose = "OVERDUE_CLOSE",
+        /// `ID_CARD_NOT_CORRECT`.
+        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+        /// `ACCOUNT_NOT_EXIST`.
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        /// `TRANSFER_RISK`.
+        TransferRisk = "TRANSFER_RISK",
+        /// `PAYROLL_CARD_ALREADY_LOGOUT`.
+        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+        /// `PAYROLL_CARD_ALREADY_FROZEN`.
+        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+        /// `PAYROLL_CARD_UNAUTHORIZED`.
+        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+        /// `PAYROLL_CARD_USER_NOT_OPEN`.
+        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+        /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`.
+        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+        /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`.
+        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+        /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`.
+        PayrollCardBankCardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+        /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`.
+        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+        /// `BANK_CARD_ACCOUNT_ABNORMAL`.
+        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+        /// `BANK_CARD_STATUS_ABNORMAL`.
+        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+        /// `BANK_CARD_BANK_INFO_WRONG`.
+        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+        /// `BANK_CARD_CARD_INFO_WRONG`.
+        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+        /// `OTHER_FAIL_REASON_TYPE`.
+        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+        /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`.
+        RealNameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+        /// `TRANSFER_REMARK_SET_FAIL`.
+        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+    }
 }
 
 platform_enum! {
-/// 收款账户类型.
-pub enum AccountType {
-/// `WECHATPAY_ACCOUNT`.
-WechatpayAccount = "WECHATPAY_ACCOUNT",
-/// `BANK_ACCOUNT`.
-BankAccount = "BANK_ACCOUNT",
-}
+    /// 批量转账用途.
+    pub enum TransferPurpose {
+        /// 货款 (`GOODSPAYMENT`).
+        GoodsPayment = "GOODSPAYMENT",
+        /// 佣金 (`COMMISSION`).
+        Commission = "COMMISSION",
+        /// 退款 (`REFUND`).
+        Refund = "REFUND",
+        /// 报销 (`REIMBURSEMENT`).
+        Reimbursement = "REIMBURSEMENT",
+        /// 运费 (`FREIGHT`).
+        Freight = "FREIGHT",
+        /// 其他 (`OTHERS`).
+        Others = "OTHERS",
+    }
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum QueryBatchDetailByDetailIdDetailState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-/// `REFUND`.
-Refund = "REFUND",
+    /// 转账场景.
+    pub enum TransferScene {
+        /// `ORDINARY_TRANSFER`.
+        OrdinaryTransfer = "ORDINARY_TRANSFER",
+        /// `PAYROLL_CARD_TRANSFER`.
+        PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+    }
 }
+
+platform_enum! {
+    /// 收款账户类型.
+    pub enum AccountType {
+        /// `WECHATPAY_ACCOUNT`.
+        WeChatPayAccount = "WECHATPAY_ACCOUNT",
+        /// `BANK_ACCOUNT`.
+        BankAccount = "BANK_ACCOUNT",
+    }
+}
+
+platform_enum! {
+    /// 明细状态.
+    pub enum BatchDetailState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+    }
 }

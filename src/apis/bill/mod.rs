@@ -8,8 +8,6 @@ mod manual;
 
 /// `GET /v3/bill/fundflowbill` 申请资金账单API
 ///
-/// Get fund flow bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791867)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct GetFundFlowBill {
 }
 
 /// `GET /v3/bill/sub-merchant-fundflowbill` 申请单个子商户资金账单API
-///
-/// Query sub merchant fundflowbill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012710630)
 ///
@@ -77,8 +73,6 @@ pub struct QuerySubMerchantFundflowbill {
 
 /// `GET /v3/bill/tradebill` 申请交易账单API
 ///
-/// Get trade bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791866)
 ///
 /// ```no_run
@@ -106,7 +100,7 @@ pub struct GetTradeBill {
     pub tar_type: Option<TarType>,
 }
 
-/// `BillResponse`.
+/// The answer of [`GetFundFlowBill`], [`GetTradeBill`] (申请资金账单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct BillResponse {
@@ -118,7 +112,7 @@ pub struct BillResponse {
     pub hash_value: String,
 }
 
-/// `DownloadBillList`.
+/// 下载信息明细.
 #[cfg(feature = "bill")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -138,7 +132,7 @@ pub struct DownloadBillList {
     pub nonce: String,
 }
 
-/// `QuerySubMerchantFundflowbillResponse`.
+/// The answer of [`QuerySubMerchantFundflowbill`] (申请单个子商户资金账单API).
 #[cfg(feature = "bill")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -151,61 +145,61 @@ pub struct QuerySubMerchantFundflowbillResponse {
 }
 
 platform_enum! {
-/// 资金账户类型.
-pub enum AccountType {
-/// 基本账户 (`BASIC`).
-Basic = "BASIC",
-/// 运营账户 (`OPERATION`).
-Operation = "OPERATION",
-/// 手续费账户 (`FEES`).
-Fees = "FEES",
-}
+    /// 资金账户类型.
+    pub enum AccountType {
+        /// 基本账户 (`BASIC`).
+        Basic = "BASIC",
+        /// 运营账户 (`OPERATION`).
+        Operation = "OPERATION",
+        /// 手续费账户 (`FEES`).
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 压缩类型.
-pub enum TarType {
-/// 返回格式为.gzip的压缩包账单 (`GZIP`).
-Gzip = "GZIP",
-}
-}
-
-#[cfg(feature = "bill")]
-#[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
-platform_enum! {
-/// 加密算法.
-pub enum Algorithm {
-/// `AEAD_AES_256_GCM`.
-AeadAes256Gcm = "AEAD_AES_256_GCM",
-/// `SM4_GCM`.
-Sm4Gcm = "SM4_GCM",
-}
+    /// 压缩类型.
+    pub enum TarType {
+        /// 返回格式为.gzip的压缩包账单 (`GZIP`).
+        Gzip = "GZIP",
+    }
 }
 
 #[cfg(feature = "bill")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
 platform_enum! {
-/// 资金账户类型.
-pub enum QuerySubMerchantFundflowbillAccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `FEES`.
-Fees = "FEES",
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
+    /// 加密算法.
+    pub enum Algorithm {
+        /// `AEAD_AES_256_GCM`.
+        AeadAes256Gcm = "AEAD_AES_256_GCM",
+        /// `SM4_GCM`.
+        Sm4Gcm = "SM4_GCM",
+    }
 }
+
+#[cfg(feature = "bill")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bill")))]
+platform_enum! {
+    /// 资金账户类型.
+    pub enum QuerySubMerchantFundflowbillAccountType {
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+        /// `FEES`.
+        Fees = "FEES",
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+    }
 }
 
 platform_enum! {
-/// 账单类型.
-pub enum BillType {
-/// 返回当日所有订单信息（不含充值退款订单） (`ALL`).
-All = "ALL",
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 已全额回退 (`REFUND`).
-Refund = "REFUND",
-}
+    /// 账单类型.
+    pub enum BillType {
+        /// 返回当日所有订单信息（不含充值退款订单） (`ALL`).
+        All = "ALL",
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 已全额回退 (`REFUND`).
+        Refund = "REFUND",
+    }
 }

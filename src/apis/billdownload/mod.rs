@@ -7,8 +7,6 @@ use crate::endpoint;
 
 /// `GET /v3/billdownload/file` 下载账单API
 ///
-/// Download bill file.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791868)
 ///
 /// ```no_run

@@ -15,8 +15,6 @@ pub mod store;
 
 /// `POST /v3/brand/applyments` 提交入驻申请
 ///
-/// Create applyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let admin_info: wxpay::apis::brand::AdminInfo = todo!();
@@ -92,7 +90,7 @@ pub struct SubjectInfo {
 /// Logo商标注册证.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct LogoTrademarkRegistrationCertificate {
+pub struct TrademarkRegistrationCertificate {
     /// Logo商标授权有效期开始时间 (`authorization_begin_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_begin_time: Option<String>,
@@ -131,7 +129,7 @@ pub struct LogoTrademarkRegistrationCertificate {
 pub struct Trademark {
     /// Logo商标注册证 (`logo_trademark_registration_certificate`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub logo_trademark_registration_certificate: Option<LogoTrademarkRegistrationCertificate>,
+    pub logo_trademark_registration_certificate: Option<TrademarkRegistrationCertificate>,
     /// 无商标额外证明材料 (`no_trademark_addition_prove`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_trademark_addition_prove: Option<String>,
@@ -142,10 +140,10 @@ pub struct Trademark {
     pub trademark_exists: TrademarkExists,
     /// 商标注册证 (`trademark_registration_certificate`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trademark_registration_certificate: Option<LogoTrademarkRegistrationCertificate>,
+    pub trademark_registration_certificate: Option<TrademarkRegistrationCertificate>,
 }
 
-/// `CreateApplymentResponse`.
+/// The answer of [`CreateApplyment`] (提交入驻申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplymentResponse {
@@ -156,39 +154,39 @@ pub struct CreateApplymentResponse {
 }
 
 platform_enum! {
-/// 管理员证件类型.
-pub enum IdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_MAINLAND_ID_CARD`).
-IdentificationTypeMainlandIdCard = "IDENTIFICATION_TYPE_MAINLAND_ID_CARD",
-/// 中国香港居民--来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG`).
-IdentificationTypeHongkong = "IDENTIFICATION_TYPE_HONGKONG",
-/// 中国澳门居民--来往内地通行证 (`IDENTIFICATION_TYPE_MACAO`).
-IdentificationTypeMacao = "IDENTIFICATION_TYPE_MACAO",
-/// 中国台湾居民--来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN`).
-IdentificationTypeTaiwan = "IDENTIFICATION_TYPE_TAIWAN",
-/// 港澳居民居住证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民居住证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
-}
-
-platform_enum! {
-/// 主体类型.
-pub enum SubjectType {
-/// 企业 (`SUBJECT_TYPE_ENTERPRISE`).
-SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
-/// 个体工商户 (`SUBJECT_TYPE_INDIVIDUAL`).
-SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
-}
+    /// 管理员证件类型.
+    pub enum IdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_MAINLAND_ID_CARD`).
+        IdentificationTypeMainlandIdCard = "IDENTIFICATION_TYPE_MAINLAND_ID_CARD",
+        /// 中国香港居民--来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG`).
+        IdentificationTypeHongkong = "IDENTIFICATION_TYPE_HONGKONG",
+        /// 中国澳门居民--来往内地通行证 (`IDENTIFICATION_TYPE_MACAO`).
+        IdentificationTypeMacao = "IDENTIFICATION_TYPE_MACAO",
+        /// 中国台湾居民--来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN`).
+        IdentificationTypeTaiwan = "IDENTIFICATION_TYPE_TAIWAN",
+        /// 港澳居民居住证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民居住证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 有无商标.
-pub enum TrademarkExists {
-/// `TRADEMARK_EXISTS`.
-TrademarkExists = "TRADEMARK_EXISTS",
-/// `TRADEMARK_NONE`.
-TrademarkNone = "TRADEMARK_NONE",
+    /// 主体类型.
+    pub enum SubjectType {
+        /// 企业 (`SUBJECT_TYPE_ENTERPRISE`).
+        SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
+        /// 个体工商户 (`SUBJECT_TYPE_INDIVIDUAL`).
+        SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
+    }
 }
+
+platform_enum! {
+    /// 有无商标.
+    pub enum TrademarkExists {
+        /// `TRADEMARK_EXISTS`.
+        TrademarkExists = "TRADEMARK_EXISTS",
+        /// `TRADEMARK_NONE`.
+        TrademarkNone = "TRADEMARK_NONE",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/businesscircle/parkings` 商圈会员停车状态同步
 ///
-/// Create parking.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535502)
 ///
 /// ```no_run
@@ -51,8 +49,6 @@ pub struct CreateParking {
 }
 
 /// `POST /v3/businesscircle/points/notify` 商圈会员积分同步
-///
-/// Notify point.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534698)
 ///
@@ -100,8 +96,6 @@ pub struct NotifyPoint {
 
 /// `GET /v3/businesscircle/user-authorizations/{openid}` 商圈积分授权查询
 ///
-/// Query user authorization by openid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534848)
 ///
 /// ```no_run
@@ -130,8 +124,6 @@ pub struct QueryUserAuthorizationByOpenid {
 }
 
 /// `GET /v3/businesscircle/users/{openid}/points/commit_status` 商圈会员待积分状态查询
-///
-/// Query user point commit status.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534994)
 ///
@@ -163,7 +155,7 @@ pub struct QueryUserPointCommitStatus {
     pub appid: String,
 }
 
-/// `QueryUserAuthorizationByOpenidResponse`.
+/// The answer of [`QueryUserAuthorizationByOpenid`] (商圈积分授权查询).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserAuthorizationByOpenidResponse {

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/capital/capitallhh/areas/provinces` 查询省份列表API
 ///
-/// List capitallhh area provinces.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012698641)
 ///
 /// ```no_run
@@ -27,8 +25,6 @@ use serde::Deserialize;
 pub struct ListCapitallhhAreaProvinces {}
 
 /// `GET /v3/capital/capitallhh/areas/provinces/{province_code}/cities` 查询城市列表API
-///
-/// List area province cities.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697470)
 ///
@@ -53,8 +49,6 @@ pub struct ListAreaProvinceCities {
 
 /// `GET /v3/capital/capitallhh/banks/corporate-banking` 查询支持对公业务的银行列表API
 ///
-/// Query capitallhh bank corporate banking.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697626)
 ///
 /// ```no_run
@@ -69,7 +63,7 @@ pub struct ListAreaProvinceCities {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/capital/capitallhh/banks/corporate-banking")]
-#[endpoint(GET "/v3/capital/capitallhh/banks/corporate-banking" -> QueryCapitallhhBankCorporateBankingResponse)]
+#[endpoint(GET "/v3/capital/capitallhh/banks/corporate-banking" -> Banking)]
 #[derive(Debug, Clone)]
 pub struct QueryCapitallhhBankCorporateBanking {
     /// 本次查询偏移量 (`offset`).
@@ -79,8 +73,6 @@ pub struct QueryCapitallhhBankCorporateBanking {
 }
 
 /// `GET /v3/capital/capitallhh/banks/personal-banking` 查询支持个人业务的银行列表API
-///
-/// Query capitallhh bank personal banking.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697583)
 ///
@@ -96,7 +88,7 @@ pub struct QueryCapitallhhBankCorporateBanking {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/capital/capitallhh/banks/personal-banking")]
-#[endpoint(GET "/v3/capital/capitallhh/banks/personal-banking" -> QueryCapitallhhBankPersonalBankingResponse)]
+#[endpoint(GET "/v3/capital/capitallhh/banks/personal-banking" -> Banking)]
 #[derive(Debug, Clone)]
 pub struct QueryCapitallhhBankPersonalBanking {
     /// 本次查询偏移量 (`offset`).
@@ -106,8 +98,6 @@ pub struct QueryCapitallhhBankPersonalBanking {
 }
 
 /// `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` 获取对私银行卡号开户银行API
-///
-/// Query capitallhh bank search banks by bank account.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697541)
 ///
@@ -132,8 +122,6 @@ pub struct QueryCapitallhhBankSearchBanksByBankAccount {
 }
 
 /// `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` 查询支行列表API
-///
-/// List capitallhh bank branches.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697673)
 ///
@@ -164,50 +152,50 @@ pub struct ListCapitallhhBankBranches {
     pub limit: i64,
 }
 
-/// `Data`.
+/// 省份列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct CapitallhhAreaProvince {
     /// 省份编码 (`province_code`).
     pub province_code: i64,
     /// 省份名称 (`province_name`).
     pub province_name: String,
 }
 
-/// `ListCapitallhhAreaProvincesResponse`.
+/// The answer of [`ListCapitallhhAreaProvinces`] (查询省份列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCapitallhhAreaProvincesResponse {
     /// 省份列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<CapitallhhAreaProvince>>,
     /// 查询数据总条数 (`total_count`).
     pub total_count: i64,
 }
 
-/// `ListAreaProvinceCitiesData`.
+/// 城市列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListAreaProvinceCitiesData {
+pub struct AreaProvinceCity {
     /// 城市编码 (`city_code`).
     pub city_code: i64,
     /// 城市名称 (`city_name`).
     pub city_name: String,
 }
 
-/// `ListAreaProvinceCitiesResponse`.
+/// The answer of [`ListAreaProvinceCities`] (查询城市列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListAreaProvinceCitiesResponse {
     /// 城市列表 (`data`).
-    pub data: Option<Vec<ListAreaProvinceCitiesData>>,
+    pub data: Option<Vec<AreaProvinceCity>>,
     /// 查询数据总条数 (`total_count`).
     pub total_count: i64,
 }
 
-/// `QueryCapitallhhBankCorporateBankingData`.
+/// 银行列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCapitallhhBankCorporateBankingData {
+pub struct BankData {
     /// 开户银行 (`account_bank`).
     pub account_bank: String,
     /// 开户银行编码 (`account_bank_code`).
@@ -233,14 +221,14 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `QueryCapitallhhBankCorporateBankingResponse`.
+/// The answer of [`QueryCapitallhhBankCorporateBanking`], [`QueryCapitallhhBankPersonalBanking`] (查询支持对公业务的银行列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCapitallhhBankCorporateBankingResponse {
+pub struct Banking {
     /// 本次查询数据条数 (`count`).
     pub count: i64,
     /// 银行列表 (`data`).
-    pub data: Option<Vec<QueryCapitallhhBankCorporateBankingData>>,
+    pub data: Option<Vec<BankData>>,
     /// 分页链接 (`links`).
     pub links: Links,
     /// 本次查询偏移量 (`offset`).
@@ -249,43 +237,27 @@ pub struct QueryCapitallhhBankCorporateBankingResponse {
     pub total_count: i64,
 }
 
-/// `QueryCapitallhhBankPersonalBankingResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCapitallhhBankPersonalBankingResponse {
-    /// 本次查询数据条数 (`count`).
-    pub count: i64,
-    /// 银行列表 (`data`).
-    pub data: Option<Vec<QueryCapitallhhBankCorporateBankingData>>,
-    /// 分页链接 (`links`).
-    pub links: Links,
-    /// 本次查询偏移量 (`offset`).
-    pub offset: i64,
-    /// 查询数据总条数 (`total_count`).
-    pub total_count: i64,
-}
-
-/// `QueryCapitallhhBankSearchBanksByBankAccountResponse`.
+/// The answer of [`QueryCapitallhhBankSearchBanksByBankAccount`] (获取对私银行卡号开户银行API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCapitallhhBankSearchBanksByBankAccountResponse {
     /// 银行列表 (`data`).
-    pub data: Option<Vec<QueryCapitallhhBankCorporateBankingData>>,
+    pub data: Option<Vec<BankData>>,
     /// 查询数据总条数 (`total_count`).
     pub total_count: i64,
 }
 
-/// `ListCapitallhhBankBranchesData`.
+/// 支行列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListCapitallhhBankBranchesData {
+pub struct CapitallhhBankBranch {
     /// 开户银行支行联行号 (`bank_branch_id`).
     pub bank_branch_id: String,
     /// 开户银行支行名称 (`bank_branch_name`).
     pub bank_branch_name: String,
 }
 
-/// `ListCapitallhhBankBranchesResponse`.
+/// The answer of [`ListCapitallhhBankBranches`] (查询支行列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCapitallhhBankBranchesResponse {
@@ -300,7 +272,7 @@ pub struct ListCapitallhhBankBranchesResponse {
     /// 本次查询条数 (`count`).
     pub count: i64,
     /// 支行列表 (`data`).
-    pub data: Option<Vec<ListCapitallhhBankBranchesData>>,
+    pub data: Option<Vec<CapitallhhBankBranch>>,
     /// 分页链接 (`links`).
     pub links: Links,
     /// 本次查询偏移量 (`offset`).

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/catering/orders/sync-status` 点餐订单信息同步（渠道商/服务商）
 ///
-/// Create order sync status.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v2/partner/4011939936)
 ///
 /// ```no_run
@@ -47,7 +45,7 @@ pub struct CreateOrderSyncStatus {
     pub action_time: OffsetDateTime,
     /// 微信支付分配的渠道商商户号 (`channel_id`).
     pub channel_id: String,
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 商户菜品信息列表 (`dish_list`).
     pub dish_list: Vec<DishList>,
@@ -81,11 +79,11 @@ pub struct CreateOrderSyncStatus {
     /// 用户子标识 (`sub_openid`).
     #[wxpay(redact)]
     pub sub_openid: String,
-    /// 总价 (`total_amount`).
+    /// 总价 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 支付订单号 (`transaction_id`).
     pub transaction_id: Option<String>,
-    /// 实际支付金额 (`user_amount`).
+    /// 实际支付金额 (`user_amount`), in fen (分).
     pub user_amount: i64,
 }
 
@@ -119,7 +117,7 @@ pub struct DishList {
     pub name: String,
     /// 商户菜品ID (`out_dish_no`).
     pub out_dish_no: String,
-    /// 菜品单价 (`price`).
+    /// 菜品单价 (`price`), in fen (分).
     pub price: i64,
     /// 当前菜品在服务商平台的顺序 (`priority`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,21 +133,21 @@ pub struct DishList {
 }
 
 platform_enum! {
-/// 菜品单位.
-pub enum Unit {
-/// `BY_SHARE`.
-ByShare = "BY_SHARE",
-/// `BY_WEIGHT`.
-ByWeight = "BY_WEIGHT",
-}
+    /// 菜品单位.
+    pub enum Unit {
+        /// `BY_SHARE`.
+        ByShare = "BY_SHARE",
+        /// `BY_WEIGHT`.
+        ByWeight = "BY_WEIGHT",
+    }
 }
 
 platform_enum! {
-/// 订单状态.
-pub enum CreateOrderSyncStatusValue {
-/// `CREATE_DEAL`.
-CreateDeal = "CREATE_DEAL",
-/// `PAY_SUCCESS`.
-PaySuccess = "PAY_SUCCESS",
-}
+    /// 订单状态.
+    pub enum CreateOrderSyncStatusValue {
+        /// `CREATE_DEAL`.
+        CreateDeal = "CREATE_DEAL",
+        /// `PAY_SUCCESS`.
+        PaySuccess = "PAY_SUCCESS",
+    }
 }

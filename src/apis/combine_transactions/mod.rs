@@ -9,13 +9,11 @@ use time::OffsetDateTime;
 
 /// `POST /v3/combine-transactions/app` 合单下单-APP支付API
 ///
-/// Create app order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556944)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateAppOrderSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::{CreateAppOrder, CreateAppOrderRequired};
 ///
 /// let request = CreateAppOrder::new(CreateAppOrderRequired {
@@ -41,7 +39,7 @@ pub struct CreateAppOrder {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CombinePayerInfo>,
+    pub combine_payer_info: Option<CreateAppOrderCombinePayerInfo>,
     /// 预签约信息 (`contract_info`).
     pub contract_info: Option<ContractInfo>,
     /// 指定支付方式 (`limit_pay`).
@@ -53,7 +51,7 @@ pub struct CreateAppOrder {
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<SubOrders>,
+    pub sub_orders: Vec<CreateAppOrderSubOrder>,
     /// 贴息信息 (`subsidy_info`).
     pub subsidy_info: Option<SubsidyInfo>,
     /// 交易结束时间 (`time_expire`).
@@ -68,14 +66,12 @@ pub struct CreateAppOrder {
 
 /// `POST /v3/combine-transactions/h5` 合单下单-H5支付API
 ///
-/// Create h5 order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556961)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let scene_info: wxpay::apis::combine_transactions::CreateH5OrderSceneInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5OrderSubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::{CreateH5Order, CreateH5OrderRequired};
 ///
 /// let request = CreateH5Order::new(CreateH5OrderRequired {
@@ -102,7 +98,7 @@ pub struct CreateH5Order {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CreateH5OrderCombinePayerInfo>,
+    pub combine_payer_info: Option<CombinePayerInfo>,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
@@ -110,16 +106,16 @@ pub struct CreateH5Order {
     /// 场景信息 (`scene_info`).
     pub scene_info: CreateH5OrderSceneInfo,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateH5OrderSubOrders>,
+    pub sub_orders: Vec<SubOrder>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
 }
 
 /// `GET /v3/combine-transactions/id/{combine_transaction_id}` 个人收款交易通过微信支付订单号查单
-///
-/// Query combine transaction by combine transaction id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html)
 ///
@@ -144,14 +140,12 @@ pub struct QueryCombineTransactionByCombineTransactionId {
 
 /// `POST /v3/combine-transactions/jsapi` 合单下单-JSAPI支付API
 ///
-/// Create jsapi order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556926)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let combine_payer_info: wxpay::apis::combine_transactions::CreateH5OrderCombinePayerInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateJsapiOrderSubOrders> = todo!();
+/// # let combine_payer_info: wxpay::apis::combine_transactions::CombinePayerInfo = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateJsapiOrderSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::{CreateJsapiOrder, CreateJsapiOrderRequired};
 ///
 /// let request = CreateJsapiOrder::new(CreateJsapiOrderRequired {
@@ -167,7 +161,7 @@ pub struct QueryCombineTransactionByCombineTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/jsapi")]
-#[endpoint(POST "/v3/combine-transactions/jsapi" -> CreateJsapiOrderResponse)]
+#[endpoint(POST "/v3/combine-transactions/jsapi" -> CreateOrderResponse)]
 #[derive(Clone)]
 pub struct CreateJsapiOrder {
     /// 合单商户appid (`combine_appid`).
@@ -178,7 +172,7 @@ pub struct CreateJsapiOrder {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: CreateH5OrderCombinePayerInfo,
+    pub combine_payer_info: CombinePayerInfo,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
@@ -186,25 +180,25 @@ pub struct CreateJsapiOrder {
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateJsapiOrderSubOrders>,
+    pub sub_orders: Vec<CreateJsapiOrderSubOrder>,
     /// 贴息信息 (`subsidy_info`).
     pub subsidy_info: Option<SubsidyInfo>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
 }
 
 /// `POST /v3/combine-transactions/miniprogram` 个人收款交易下单-小程序
-///
-/// Create miniprogram order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let combine_payer_info: wxpay::apis::combine_transactions::CreateMiniprogramOrderCombinePayerInfo = todo!();
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrders> = todo!();
+/// # let combine_payer_info: wxpay::apis::combine_transactions::MiniprogramCombinePayerInfo = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateMiniprogramOrderSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::{CreateMiniprogramOrder, CreateMiniprogramOrderRequired};
 ///
 /// let request = CreateMiniprogramOrder::new(CreateMiniprogramOrderRequired {
@@ -219,7 +213,7 @@ pub struct CreateJsapiOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/combine-transactions/miniprogram")]
-#[endpoint(POST "/v3/combine-transactions/miniprogram" -> CreateMiniprogramOrderResponse)]
+#[endpoint(POST "/v3/combine-transactions/miniprogram" -> CreateOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateMiniprogramOrder {
     /// 平台商户应用ID (`combine_appid`).
@@ -229,13 +223,13 @@ pub struct CreateMiniprogramOrder {
     /// 交易单订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: CreateMiniprogramOrderCombinePayerInfo,
+    pub combine_payer_info: MiniprogramCombinePayerInfo,
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateMiniprogramOrderSubOrders>,
+    pub sub_orders: Vec<CreateMiniprogramOrderSubOrder>,
     /// 交易结束时间 (`time_expire`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub time_expire: Option<OffsetDateTime>,
@@ -245,13 +239,11 @@ pub struct CreateMiniprogramOrder {
 
 /// `POST /v3/combine-transactions/native` 合单下单-Native支付API
 ///
-/// Create native order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556982)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CreateH5OrderSubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::SubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::{CreateNativeOrder, CreateNativeOrderRequired};
 ///
 /// let request = CreateNativeOrder::new(CreateNativeOrderRequired {
@@ -277,7 +269,7 @@ pub struct CreateNativeOrder {
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CreateH5OrderCombinePayerInfo>,
+    pub combine_payer_info: Option<CombinePayerInfo>,
     /// 指定支付方式 (`limit_pay`).
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
@@ -285,16 +277,16 @@ pub struct CreateNativeOrder {
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<SceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CreateH5OrderSubOrders>,
+    pub sub_orders: Vec<SubOrder>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
 }
 
 /// `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}` 合单查询订单API
-///
-/// Query combine transaction by combine out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012557006)
 ///
@@ -319,13 +311,11 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 
 /// `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close` 合单关闭订单API
 ///
-/// Close combine transaction.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012577452)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CloseCombineTransactionSubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::combine_transactions::CloseCombineTransactionSubOrder> = todo!();
 /// use wxpay::apis::combine_transactions::{CloseCombineTransaction, CloseCombineTransactionRequired};
 ///
 /// let request = CloseCombineTransaction::new(CloseCombineTransactionRequired {
@@ -346,7 +336,7 @@ pub struct CloseCombineTransaction {
     /// 合单商户appid (`combine_appid`).
     pub combine_appid: String,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Vec<CloseCombineTransactionSubOrders>,
+    pub sub_orders: Vec<CloseCombineTransactionSubOrder>,
 }
 
 /// 实名支付.
@@ -367,7 +357,7 @@ pub struct Identity {
 /// 支付者.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CombinePayerInfo {
+pub struct CreateAppOrderCombinePayerInfo {
     /// 实名支付 (`identity`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,7 +399,7 @@ pub struct SceneInfo {
 pub struct Amount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -420,15 +410,15 @@ pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// 补差金额 (`subsidy_amount`).
+    /// 补差金额 (`subsidy_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
 
-/// `SubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct SubOrders {
+pub struct CreateAppOrderSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -465,7 +455,7 @@ pub struct SubOrders {
     pub sub_mchid: Option<String>,
 }
 
-/// `SubsidyPlan`.
+/// 贴息方案列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SubsidyPlan {
@@ -475,7 +465,7 @@ pub struct SubsidyPlan {
     pub subsidy_percent: i64,
 }
 
-/// `SubsidyDetail`.
+/// 贴息详情列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SubsidyDetail {
@@ -504,7 +494,7 @@ pub struct ContractResult {
     pub message: Option<String>,
 }
 
-/// `CreateAppOrderResponse`.
+/// The answer of [`CreateAppOrder`] (合单下单-APP支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAppOrderResponse {
@@ -517,7 +507,7 @@ pub struct CreateAppOrderResponse {
 /// 支付者.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateH5OrderCombinePayerInfo {
+pub struct CombinePayerInfo {
     /// 实名支付 (`identity`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -565,10 +555,10 @@ pub struct CreateH5OrderSceneInfo {
     pub payer_client_ip: String,
 }
 
-/// `CreateH5OrderSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateH5OrderSubOrders {
+pub struct SubOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -592,7 +582,7 @@ pub struct CreateH5OrderSubOrders {
     pub sub_mchid: String,
 }
 
-/// `CreateH5OrderResponse`.
+/// The answer of [`CreateH5Order`] (合单下单-H5支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateH5OrderResponse {
@@ -612,7 +602,7 @@ pub struct QueryCombineTransactionByCombineTransactionIdCombinePayerInfo {
 /// 场景信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCombineTransactionByCombineTransactionIdSceneInfo {
+pub struct CombineTransactionSceneInfo {
     /// 商户端设备号 (`device_id`).
     pub device_id: Option<String>,
 }
@@ -623,20 +613,20 @@ pub struct QueryCombineTransactionByCombineTransactionIdSceneInfo {
 pub struct QueryCombineTransactionByCombineTransactionIdAmount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 现金支付金额 (`payer_amount`).
+    /// 现金支付金额 (`payer_amount`), in fen (分).
     pub payer_amount: i64,
     /// 现金支付币种 (`payer_currency`).
     pub payer_currency: String,
     /// 结算汇率 (`settlement_rate`).
     pub settlement_rate: Option<i64>,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
-/// `QueryCombineTransactionByCombineTransactionIdSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCombineTransactionByCombineTransactionIdSubOrders {
+pub struct QueryCombineTransactionByCombineTransactionIdSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Option<QueryCombineTransactionByCombineTransactionIdAmount>,
     /// 附加数据 (`attach`).
@@ -662,7 +652,7 @@ pub struct QueryCombineTransactionByCombineTransactionIdSubOrders {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryCombineTransactionByCombineTransactionIdResponse`.
+/// The answer of [`QueryCombineTransactionByCombineTransactionId`] (个人收款交易通过微信支付订单号查单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCombineTransactionByCombineTransactionIdResponse {
@@ -677,17 +667,17 @@ pub struct QueryCombineTransactionByCombineTransactionIdResponse {
     /// 交易单微信支付订单号 (`combine_transaction_id`).
     pub combine_transaction_id: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<QueryCombineTransactionByCombineTransactionIdSceneInfo>,
+    pub scene_info: Option<CombineTransactionSceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineTransactionIdSubOrders>>,
+    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineTransactionIdSubOrder>>,
     /// 交易场景 (`trade_scenario`).
     pub trade_scenario: Option<TradeScenario>,
 }
 
-/// `CreateJsapiOrderSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateJsapiOrderSubOrders {
+pub struct CreateJsapiOrderSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -717,10 +707,10 @@ pub struct CreateJsapiOrderSubOrders {
     pub sub_mchid: String,
 }
 
-/// `CreateJsapiOrderResponse`.
+/// The answer of [`CreateJsapiOrder`], [`CreateMiniprogramOrder`] (合单下单-JSAPI支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateJsapiOrderResponse {
+pub struct CreateOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -728,16 +718,16 @@ pub struct CreateJsapiOrderResponse {
 /// 支付者.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMiniprogramOrderCombinePayerInfo {
+pub struct MiniprogramCombinePayerInfo {
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
 }
 
-/// `CreateMiniprogramOrderSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMiniprogramOrderSubOrders {
+pub struct CreateMiniprogramOrderSubOrder {
     /// 商品单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -758,15 +748,7 @@ pub struct CreateMiniprogramOrderSubOrders {
     pub out_trade_no: String,
 }
 
-/// `CreateMiniprogramOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateMiniprogramOrderResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
-}
-
-/// `CreateNativeOrderResponse`.
+/// The answer of [`CreateNativeOrder`] (合单下单-Native支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNativeOrderResponse {
@@ -790,21 +772,21 @@ pub struct InstallmentInfo {
 pub struct QueryCombineTransactionByCombineOutTradeNoAmount {
     /// 标价币种 (`currency`).
     pub currency: Option<String>,
-    /// 现金支付金额 (`payer_amount`).
+    /// 现金支付金额 (`payer_amount`), in fen (分).
     pub payer_amount: i64,
     /// 现金支付币种 (`payer_currency`).
     pub payer_currency: Option<String>,
     /// 结算汇率 (`settlement_rate`).
     pub settlement_rate: Option<i64>,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -816,7 +798,7 @@ pub struct GoodsDetail {
     pub unit_price: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠信息列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -845,10 +827,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `QueryCombineTransactionByCombineOutTradeNoSubOrders`.
+/// 商品单信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryCombineTransactionByCombineOutTradeNoSubOrders {
+pub struct QueryCombineTransactionByCombineOutTradeNoSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Option<QueryCombineTransactionByCombineOutTradeNoAmount>,
     /// 附加数据 (`attach`).
@@ -883,7 +865,7 @@ pub struct QueryCombineTransactionByCombineOutTradeNoSubOrders {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryCombineTransactionByCombineOutTradeNoResponse`.
+/// The answer of [`QueryCombineTransactionByCombineOutTradeNo`] (合单查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
@@ -894,23 +876,23 @@ pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
     /// 合单商户订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: Option<CreateMiniprogramOrderCombinePayerInfo>,
+    pub combine_payer_info: Option<MiniprogramCombinePayerInfo>,
     /// 交易单微信支付订单号 (`combine_transaction_id`).
     pub combine_transaction_id: String,
     /// 使用的商户贴息信息 (`installment_info`).
     pub installment_info: Option<InstallmentInfo>,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<QueryCombineTransactionByCombineTransactionIdSceneInfo>,
+    pub scene_info: Option<CombineTransactionSceneInfo>,
     /// 商品单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineOutTradeNoSubOrders>>,
+    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineOutTradeNoSubOrder>>,
     /// 交易场景 (`trade_scenario`).
     pub trade_scenario: Option<TradeScenario>,
 }
 
-/// `CloseCombineTransactionSubOrders`.
+/// 商品单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CloseCombineTransactionSubOrders {
+pub struct CloseCombineTransactionSubOrder {
     /// 商品单个人收款方受理授权ID (`individual_auth_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub individual_auth_id: Option<String>,
@@ -927,109 +909,109 @@ pub struct CloseCombineTransactionSubOrders {
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum IdentityType {
-/// `IDCARD`.
-Idcard = "IDCARD",
-/// `HONGKONG_MACAO`.
-HongkongMacao = "HONGKONG_MACAO",
-/// `HONGKONG_MACAO_RESIDENT`.
-HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-/// `TAIWAN_RESIDENT`.
-TaiwanResident = "TAIWAN_RESIDENT",
-/// `FOREIGN_RESIDENT`.
-ForeignResident = "FOREIGN_RESIDENT",
-/// `OVERSEA_PASSPORT`.
-OverseaPassport = "OVERSEA_PASSPORT",
-/// `PHONE_NUMBER`.
-PhoneNumber = "PHONE_NUMBER",
-}
-}
-
-platform_enum! {
-/// `LimitPay`.
-pub enum LimitPay {
-/// `no_balance`.
-NoBalance = "no_balance",
-/// `no_debit`.
-NoDebit = "no_debit",
-/// `balance_only`.
-BalanceOnly = "balance_only",
-}
+    /// 证件类型.
+    pub enum IdentityType {
+        /// `IDCARD`.
+        IdCard = "IDCARD",
+        /// `HONGKONG_MACAO`.
+        HongkongMacao = "HONGKONG_MACAO",
+        /// `HONGKONG_MACAO_RESIDENT`.
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        /// `TAIWAN_RESIDENT`.
+        TaiwanResident = "TAIWAN_RESIDENT",
+        /// `FOREIGN_RESIDENT`.
+        ForeignResident = "FOREIGN_RESIDENT",
+        /// `OVERSEA_PASSPORT`.
+        OverseaPassport = "OVERSEA_PASSPORT",
+        /// `PHONE_NUMBER`.
+        PhoneNumber = "PHONE_NUMBER",
+    }
 }
 
 platform_enum! {
-/// 贴息方案类型.
-pub enum SubsidyPeriodType {
-/// 随时还 (`DAILY`).
-Daily = "DAILY",
-/// 分期还 (`PERIOD`).
-Period = "PERIOD",
-}
-}
-
-platform_enum! {
-/// 交易场景.
-pub enum TradeScenario {
-/// `RECOMMERCE`.
-Recommerce = "RECOMMERCE",
-}
+    /// 指定支付方式.
+    pub enum LimitPay {
+        /// `no_balance`.
+        NoBalance = "no_balance",
+        /// `no_debit`.
+        NoDebit = "no_debit",
+        /// `balance_only`.
+        BalanceOnly = "balance_only",
+    }
 }
 
 platform_enum! {
-/// 商品服务类型.
-pub enum OrderServiceType {
-/// `INDIVIDUALTRADE`.
-Individualtrade = "INDIVIDUALTRADE",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// 全场代金券 (`GLOBAL`).
-Global = "GLOBAL",
-/// 单品优惠 (`SINGLE`).
-Single = "SINGLE",
-}
+    /// 贴息方案类型.
+    pub enum SubsidyPeriodType {
+        /// 随时还 (`DAILY`).
+        Daily = "DAILY",
+        /// 分期还 (`PERIOD`).
+        Period = "PERIOD",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// 充值 (`CASH`).
-Cash = "CASH",
-/// 预充值 (`NOCASH`).
-Nocash = "NOCASH",
-}
+    /// 交易场景.
+    pub enum TradeScenario {
+        /// `RECOMMERCE`.
+        Recommerce = "RECOMMERCE",
+    }
 }
 
 platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `REFUND`.
-Refund = "REFUND",
-/// `NOTPAY`.
-Notpay = "NOTPAY",
-/// `CLOSED`.
-Closed = "CLOSED",
-/// `PAYERROR`.
-Payerror = "PAYERROR",
-}
+    /// 商品服务类型.
+    pub enum OrderServiceType {
+        /// `INDIVIDUALTRADE`.
+        IndividualTrade = "INDIVIDUALTRADE",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `NATIVE`.
-Native = "NATIVE",
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
+    /// 优惠范围.
+    pub enum Scope {
+        /// 全场代金券 (`GLOBAL`).
+        Global = "GLOBAL",
+        /// 单品优惠 (`SINGLE`).
+        Single = "SINGLE",
+    }
 }
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// 充值 (`CASH`).
+        Cash = "CASH",
+        /// 预充值 (`NOCASH`).
+        NoCash = "NOCASH",
+    }
+}
+
+platform_enum! {
+    /// 交易状态.
+    pub enum TradeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `NOTPAY`.
+        NotPay = "NOTPAY",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+        /// `PAYERROR`.
+        PayError = "PAYERROR",
+    }
+}
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+    }
 }

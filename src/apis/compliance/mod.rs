@@ -5,10 +5,9 @@
 
 use crate::endpoint;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 /// `POST /v3/compliance/inactive-merchant-identity-verification/merchants` 发起不活跃商户身份核实
-///
-/// Create inactive merchant identity verification merchant.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012471357)
 ///
@@ -32,8 +31,6 @@ pub struct CreateInactiveMerchantIdentityVerificationMerchant {
 }
 
 /// `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}` 查询不活跃商户身份核实结果
-///
-/// Query inactive merchant identity verification merchant verification by verification id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012471359)
 ///
@@ -61,7 +58,7 @@ pub struct QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerifi
     pub verification_id: String,
 }
 
-/// `CreateInactiveMerchantIdentityVerificationMerchantResponse`.
+/// The answer of [`CreateInactiveMerchantIdentityVerificationMerchant`] (发起不活跃商户身份核实).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateInactiveMerchantIdentityVerificationMerchantResponse {
@@ -69,16 +66,18 @@ pub struct CreateInactiveMerchantIdentityVerificationMerchantResponse {
     pub verification_id: String,
 }
 
-/// `QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdResponse`.
+/// The answer of [`QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId`] (查询不活跃商户身份核实结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdResponse {
     /// 创建时间 (`create_time`).
-    pub create_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub create_time: Option<OffsetDateTime>,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 完成时间 (`finish_time`).
-    pub finish_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub finish_time: Option<OffsetDateTime>,
     /// 核实单状态 (`state`).
     pub state: QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdState,
     /// 特约商户号 (`sub_mchid`).
@@ -88,23 +87,23 @@ pub struct QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerifi
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum FailReason {
-/// `MATERIALS_ABNORMAL`.
-MaterialsAbnormal = "MATERIALS_ABNORMAL",
-/// `PROCESS_TIMEOUT`.
-ProcessTimeout = "PROCESS_TIMEOUT",
-}
+    /// 失败原因.
+    pub enum FailReason {
+        /// `MATERIALS_ABNORMAL`.
+        MaterialsAbnormal = "MATERIALS_ABNORMAL",
+        /// `PROCESS_TIMEOUT`.
+        ProcessTimeout = "PROCESS_TIMEOUT",
+    }
 }
 
 platform_enum! {
-/// 核实单状态.
-pub enum QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 核实单状态.
+    pub enum QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationIdState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }

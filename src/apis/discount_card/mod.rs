@@ -10,8 +10,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/discount-card/cards` 预受理领卡请求API
 ///
-/// Create card.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -44,8 +42,6 @@ pub struct CreateCard {
 
 /// `GET /v3/discount-card/cards/{out_card_code}` 查询先享卡订单API
 ///
-/// Query card by out card code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -68,8 +64,6 @@ pub struct QueryCardByOutCardCode {
 }
 
 /// `POST /v3/discount-card/cards/{out_card_code}/add-user-records` 增加用户记录API
-///
-/// Create card add user record.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml)
 ///
@@ -94,14 +88,12 @@ pub struct CreateCardAddUserRecord {
     /// 卡模板ID (`card_template_id`).
     pub card_template_id: String,
     /// 目标完成记录 (`objective_completion_records`).
-    pub objective_completion_records: Option<Vec<ObjectiveCompletionRecords>>,
+    pub objective_completion_records: Option<Vec<ObjectiveCompletionRecord>>,
     /// 优惠使用记录 (`reward_usage_records`).
-    pub reward_usage_records: Option<Vec<RewardUsageRecords>>,
+    pub reward_usage_records: Option<Vec<RewardUsageRecord>>,
 }
 
 /// `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` 通过先享卡订单号查询订单API
-///
-/// Query order by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml)
 ///
@@ -118,7 +110,7 @@ pub struct CreateCardAddUserRecord {
 /// ```
 #[doc(alias = "/v3/discount-card/orders/out-trade-no/{out_trade_no}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/discount-card/orders/out-trade-no/<out_trade_no>" -> QueryOrderByOutTradeNoResponse)]
+#[endpoint(GET "/v3/discount-card/orders/out-trade-no/<out_trade_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -126,8 +118,6 @@ pub struct QueryOrderByOutTradeNo {
 }
 
 /// `GET /v3/discount-card/orders/{out_order_no}` 通过先享卡订单号查询订单API
-///
-/// Query order by out order no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml)
 ///
@@ -144,7 +134,7 @@ pub struct QueryOrderByOutTradeNo {
 /// ```
 #[doc(alias = "/v3/discount-card/orders/{out_order_no}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/discount-card/orders/<out_order_no>" -> QueryOrderByOutOrderNoResponse)]
+#[endpoint(GET "/v3/discount-card/orders/<out_order_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutOrderNo {
     /// 先享卡订单号 (`out_order_no`).
@@ -152,8 +142,6 @@ pub struct QueryOrderByOutOrderNo {
 }
 
 /// `PATCH /v3/discount-card/orders/{out_order_no}` 更新先享卡订单API
-///
-/// Update order by out order no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_2.shtml)
 ///
@@ -176,12 +164,12 @@ pub struct UpdateOrderByOutOrderNo {
     /// 先享卡订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 目标达成明细列表 (`objectives`).
-    pub objectives: Option<Vec<UpdateOrderByOutOrderNoObjectives>>,
+    pub objectives: Option<Vec<Objective>>,
     /// 奖励明细列表 (`rewards`).
-    pub rewards: Option<Vec<UpdateOrderByOutOrderNoRewards>>,
+    pub rewards: Option<Vec<Reward>>,
 }
 
-/// `CreateCardResponse`.
+/// The answer of [`CreateCard`] (预受理领卡请求API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardResponse {
@@ -189,10 +177,10 @@ pub struct CreateCardResponse {
     pub prepare_card_token: String,
 }
 
-/// `ObjectiveCompletionRecords`.
+/// 目标完成记录.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ObjectiveCompletionRecords {
+pub struct ObjectiveCompletionRecord {
     /// 目标完成数量 (`completion_count`).
     pub completion_count: i64,
     /// 目标完成时间 (`completion_time`).
@@ -211,10 +199,10 @@ pub struct ObjectiveCompletionRecords {
     pub remark: Option<String>,
 }
 
-/// `Objectives`.
+/// 目标列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Objectives {
+pub struct QueryCardByOutCardCodeObjective {
     /// 目标数量 (`count`).
     pub count: i64,
     /// 目标描述 (`description`).
@@ -222,7 +210,7 @@ pub struct Objectives {
     /// 目标名称 (`name`).
     pub name: String,
     /// 目标完成记录 (`objective_completion_records`).
-    pub objective_completion_records: Option<Vec<ObjectiveCompletionRecords>>,
+    pub objective_completion_records: Option<Vec<ObjectiveCompletionRecord>>,
     /// 目标ID (`objective_id`).
     pub objective_id: String,
     /// 目标单位 (`unit`).
@@ -233,7 +221,7 @@ pub struct Objectives {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayInformation {
-    /// 付款金额 (`pay_amount`).
+    /// 付款金额 (`pay_amount`), in fen (分).
     pub pay_amount: i64,
     /// 付款状态 (`pay_state`).
     pub pay_state: String,
@@ -244,11 +232,11 @@ pub struct PayInformation {
     pub transaction_id: Option<String>,
 }
 
-/// `RewardUsageRecords`.
+/// 优惠使用记录.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct RewardUsageRecords {
-    /// 优惠金额 (`amount`).
+pub struct RewardUsageRecord {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠使用描述 (`description`).
     pub description: String,
@@ -268,11 +256,11 @@ pub struct RewardUsageRecords {
     pub usage_type: String,
 }
 
-/// `Rewards`.
+/// 优惠列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Rewards {
-    /// 优惠金额 (`amount`).
+pub struct QueryCardByOutCardCodeReward {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     pub count: i64,
@@ -285,7 +273,7 @@ pub struct Rewards {
     /// 优惠ID (`reward_id`).
     pub reward_id: String,
     /// 优惠使用记录列 (`reward_usage_records`).
-    pub reward_usage_records: Option<Vec<RewardUsageRecords>>,
+    pub reward_usage_records: Option<Vec<RewardUsageRecord>>,
     /// 优惠单位 (`unit`).
     pub unit: String,
 }
@@ -302,7 +290,7 @@ pub struct TimeRange {
     pub end_time: OffsetDateTime,
 }
 
-/// `QueryCardByOutCardCodeResponse`.
+/// The answer of [`QueryCardByOutCardCode`] (查询先享卡订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryCardByOutCardCodeResponse {
@@ -318,7 +306,7 @@ pub struct QueryCardByOutCardCodeResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 目标列表 (`objectives`).
-    pub objectives: Option<Vec<Objectives>>,
+    pub objectives: Option<Vec<QueryCardByOutCardCodeObjective>>,
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -327,7 +315,7 @@ pub struct QueryCardByOutCardCodeResponse {
     /// 用户退回优惠的付款信息 (`pay_information`).
     pub pay_information: Option<PayInformation>,
     /// 优惠列表 (`rewards`).
-    pub rewards: Option<Vec<Rewards>>,
+    pub rewards: Option<Vec<QueryCardByOutCardCodeReward>>,
     /// 邀请者用户标识 (`sharer_openid`).
     #[wxpay(redact)]
     pub sharer_openid: Option<String>,
@@ -335,16 +323,16 @@ pub struct QueryCardByOutCardCodeResponse {
     pub state: String,
     /// 约定时间期限 (`time_range`).
     pub time_range: TimeRange,
-    /// 享受优惠总金额 (`total_amount`).
+    /// 享受优惠总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
     /// 未完成约定原因 (`unfinished_reason`).
     pub unfinished_reason: Option<String>,
 }
 
-/// `QueryOrderByOutTradeNoObjectives`.
+/// 目标达成明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOrderByOutTradeNoObjectives {
+pub struct OrderObjective {
     /// 目标数量 (`count`).
     pub count: i64,
     /// 目标名称 (`name`).
@@ -359,18 +347,18 @@ pub struct QueryOrderByOutTradeNoObjectives {
     #[serde(with = "time::serde::rfc3339")]
     pub performance_time: OffsetDateTime,
     /// 履约类型 (`performance_type`).
-    pub performance_type: PerformanceType,
+    pub performance_type: RewardType,
     /// 备注说明 (`remark`).
     pub remark: Option<String>,
     /// 目标单位 (`unit`).
     pub unit: Option<String>,
 }
 
-/// `QueryOrderByOutTradeNoRewards`.
+/// 奖励明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOrderByOutTradeNoRewards {
-    /// 奖励金额 (`amount`).
+pub struct OrderReward {
+    /// 奖励金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 奖励数量 (`count`).
     pub count: i64,
@@ -388,15 +376,15 @@ pub struct QueryOrderByOutTradeNoRewards {
     #[serde(with = "time::serde::rfc3339")]
     pub reward_time: OffsetDateTime,
     /// 奖励类型 (`reward_type`).
-    pub reward_type: PerformanceType,
+    pub reward_type: RewardType,
     /// 奖励单位 (`unit`).
     pub unit: Option<String>,
 }
 
-/// `QueryOrderByOutTradeNoResponse`.
+/// The answer of [`QueryOrderByOutTradeNo`], [`QueryOrderByOutOrderNo`] (通过先享卡订单号查询订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryOrderByOutTradeNoResponse {
+pub struct Order {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 先享卡开始时间 (`card_begin_time`).
@@ -410,16 +398,16 @@ pub struct QueryOrderByOutTradeNoResponse {
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 扣除金额 (`deduction_amount`).
+    /// 扣除金额 (`deduction_amount`), in fen (分).
     pub deduction_amount: Option<i64>,
     /// 先享卡ID (`discount_card_id`).
     pub discount_card_id: String,
-    /// 预估奖励金额 (`estimated_reward_amount`).
+    /// 预估奖励金额 (`estimated_reward_amount`), in fen (分).
     pub estimated_reward_amount: i64,
     /// 目标描述 (`objective_description`).
     pub objective_description: String,
     /// 目标达成明细列表 (`objectives`).
-    pub objectives: Option<Vec<QueryOrderByOutTradeNoObjectives>>,
+    pub objectives: Option<Vec<OrderObjective>>,
     /// 线下使用说明 (`offline_instructions`).
     pub offline_instructions: Option<String>,
     /// 线上使用说明 (`online_instructions`).
@@ -439,82 +427,23 @@ pub struct QueryOrderByOutTradeNoResponse {
     /// 奖励描述 (`reward_description`).
     pub reward_description: String,
     /// 奖励明细列表 (`rewards`).
-    pub rewards: Option<Vec<QueryOrderByOutTradeNoRewards>>,
+    pub rewards: Option<Vec<OrderReward>>,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 结算金额 (`settlement_amount`).
+    /// 结算金额 (`settlement_amount`), in fen (分).
     pub settlement_amount: Option<i64>,
     /// 订单状态 (`state`).
-    pub state: QueryOrderByOutTradeNoState,
-    /// 总金额 (`total_amount`).
+    pub state: OrderState,
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
     /// 微信支付交易单号 (`transaction_id`).
     pub transaction_id: Option<String>,
 }
 
-/// `QueryOrderByOutOrderNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryOrderByOutOrderNoResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: String,
-    /// 先享卡开始时间 (`card_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub card_begin_time: OffsetDateTime,
-    /// 先享卡结束时间 (`card_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub card_end_time: OffsetDateTime,
-    /// 先享卡名称 (`card_name`).
-    pub card_name: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 扣除金额 (`deduction_amount`).
-    pub deduction_amount: Option<i64>,
-    /// 先享卡ID (`discount_card_id`).
-    pub discount_card_id: String,
-    /// 预估奖励金额 (`estimated_reward_amount`).
-    pub estimated_reward_amount: i64,
-    /// 目标描述 (`objective_description`).
-    pub objective_description: String,
-    /// 目标达成明细列表 (`objectives`).
-    pub objectives: Option<Vec<QueryOrderByOutTradeNoObjectives>>,
-    /// 线下使用说明 (`offline_instructions`).
-    pub offline_instructions: Option<String>,
-    /// 线上使用说明 (`online_instructions`).
-    pub online_instructions: Option<String>,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 微信支付服务订单号 (`order_id`).
-    pub order_id: String,
-    /// 先享卡订单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付时间 (`pay_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub pay_time: Option<OffsetDateTime>,
-    /// 奖励描述 (`reward_description`).
-    pub reward_description: String,
-    /// 奖励明细列表 (`rewards`).
-    pub rewards: Option<Vec<QueryOrderByOutTradeNoRewards>>,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
-    /// 结算金额 (`settlement_amount`).
-    pub settlement_amount: Option<i64>,
-    /// 订单状态 (`state`).
-    pub state: QueryOrderByOutTradeNoState,
-    /// 总金额 (`total_amount`).
-    pub total_amount: Option<i64>,
-    /// 微信支付交易单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// `UpdateOrderByOutOrderNoObjectives`.
+/// 目标达成明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct UpdateOrderByOutOrderNoObjectives {
+pub struct Objective {
     /// 目标数量 (`count`).
     pub count: i64,
     /// 先享卡目标ID (`objective_id`).
@@ -527,17 +456,17 @@ pub struct UpdateOrderByOutOrderNoObjectives {
     #[serde(with = "time::serde::rfc3339")]
     pub performance_time: OffsetDateTime,
     /// 履约类型 (`performance_type`).
-    pub performance_type: PerformanceType,
+    pub performance_type: RewardType,
     /// 备注说明 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
 }
 
-/// `UpdateOrderByOutOrderNoRewards`.
+/// 奖励明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct UpdateOrderByOutOrderNoRewards {
-    /// 奖励金额 (`amount`).
+pub struct Reward {
+    /// 奖励金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 奖励数量 (`count`).
     pub count: i64,
@@ -554,10 +483,10 @@ pub struct UpdateOrderByOutOrderNoRewards {
     #[serde(with = "time::serde::rfc3339")]
     pub reward_time: OffsetDateTime,
     /// 奖励类型 (`reward_type`).
-    pub reward_type: PerformanceType,
+    pub reward_type: RewardType,
 }
 
-/// `UpdateOrderByOutOrderNoResponse`.
+/// The answer of [`UpdateOrderByOutOrderNo`] (更新先享卡订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateOrderByOutOrderNoResponse {
@@ -568,29 +497,29 @@ pub struct UpdateOrderByOutOrderNoResponse {
 }
 
 platform_enum! {
-/// 履约类型.
-pub enum PerformanceType {
-/// 增加 (`INCREASE`).
-Increase = "INCREASE",
-/// 减少 (`DECREASE`).
-Decrease = "DECREASE",
-}
+    /// 履约类型.
+    pub enum RewardType {
+        /// 增加 (`INCREASE`).
+        Increase = "INCREASE",
+        /// 减少 (`DECREASE`).
+        Decrease = "DECREASE",
+    }
 }
 
 platform_enum! {
-/// 订单状态.
-pub enum QueryOrderByOutTradeNoState {
-/// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
-Created = "CREATED",
-/// 订单结算中，表示用户领取的先享卡已到期，订单正在结算。 (`SETTLING`).
-Settling = "SETTLING",
-/// 订单扣款中，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，正在扣款中。 (`CHARGING`).
-Charging = "CHARGING",
-/// 订单扣款成功，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，扣款已成功。 (`CHARGED`).
-Charged = "CHARGED",
-/// 订单无需扣款，表示用户已完成先享卡目标或者未享受奖励。 (`NO_CHARGE`).
-NoCharge = "NO_CHARGE",
-/// 已撤销（付款码支付） (`REVOKED`).
-Revoked = "REVOKED",
-}
+    /// 订单状态.
+    pub enum OrderState {
+        /// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
+        Created = "CREATED",
+        /// 订单结算中，表示用户领取的先享卡已到期，订单正在结算。 (`SETTLING`).
+        Settling = "SETTLING",
+        /// 订单扣款中，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，正在扣款中。 (`CHARGING`).
+        Charging = "CHARGING",
+        /// 订单扣款成功，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，扣款已成功。 (`CHARGED`).
+        Charged = "CHARGED",
+        /// 订单无需扣款，表示用户已完成先享卡目标或者未享受奖励。 (`NO_CHARGE`).
+        NoCharge = "NO_CHARGE",
+        /// 已撤销（付款码支付） (`REVOKED`).
+        Revoked = "REVOKED",
+    }
 }

@@ -10,8 +10,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ebike/charge/contracts/preopen` 预开通服务API
 ///
-/// Create charge contract preopen.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -47,8 +45,6 @@ pub struct CreateChargeContractPreopen {
 
 /// `GET /v3/ebike/charge/contracts/{contract_id}` 通过签约号查询用户状态API
 ///
-/// Query charge contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_2.shtml)
 ///
 /// ```no_run
@@ -64,7 +60,7 @@ pub struct CreateChargeContractPreopen {
 /// ```
 #[doc(alias = "/v3/ebike/charge/contracts/{contract_id}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/ebike/charge/contracts/<contract_id>" -> QueryChargeContractByContractIdResponse)]
+#[endpoint(GET "/v3/ebike/charge/contracts/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryChargeContractByContractId {
     /// 充电授权扣费协议号 (`contract_id`).
@@ -75,13 +71,11 @@ pub struct QueryChargeContractByContractId {
 
 /// `POST /v3/ebike/charge/contracts/{contract_id}/confirm` 创建用户当次充电代扣凭证API
 ///
-/// Confirm charge contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_4.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let charge_info: wxpay::apis::ebike::ChargeInfo = todo!();
+/// # let charge_info: wxpay::apis::ebike::ConfirmChargeContractChargeInfo = todo!();
 /// use wxpay::apis::ebike::{ConfirmChargeContract, ConfirmChargeContractRequired};
 ///
 /// let request = ConfirmChargeContract::new(ConfirmChargeContractRequired {
@@ -103,7 +97,7 @@ pub struct ConfirmChargeContract {
     /// 服务商公众号ID (`appid`).
     pub appid: String,
     /// 充电场景信息 (`charge_info`).
-    pub charge_info: ChargeInfo,
+    pub charge_info: ConfirmChargeContractChargeInfo,
     /// 特约商户公众号ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
@@ -111,8 +105,6 @@ pub struct ConfirmChargeContract {
 }
 
 /// `POST /v3/ebike/charge/transactions` 充电自行车代扣受理扣款API
-///
-/// Create charge transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_5.shtml)
 ///
@@ -170,8 +162,6 @@ pub struct CreateChargeTransaction {
 
 /// `GET /v3/ebike/charge/transactions/id/{transaction_id}` 查询订单API
 ///
-/// Query charge transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -187,7 +177,7 @@ pub struct CreateChargeTransaction {
 /// ```
 #[doc(alias = "/v3/ebike/charge/transactions/id/{transaction_id}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/ebike/charge/transactions/id/<transaction_id>" -> QueryChargeTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/ebike/charge/transactions/id/<transaction_id>" -> ChargeTransaction)]
 #[derive(Debug, Clone)]
 pub struct QueryChargeTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -197,8 +187,6 @@ pub struct QueryChargeTransactionByTransactionId {
 }
 
 /// `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` 查询订单API
-///
-/// Query charge transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml)
 ///
@@ -215,7 +203,7 @@ pub struct QueryChargeTransactionByTransactionId {
 /// ```
 #[doc(alias = "/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/ebike/charge/transactions/out-trade-no/<out_trade_no>" -> QueryChargeTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/ebike/charge/transactions/out-trade-no/<out_trade_no>" -> ChargeTransaction)]
 #[derive(Debug, Clone)]
 pub struct QueryChargeTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -225,8 +213,6 @@ pub struct QueryChargeTransactionByOutTradeNo {
 }
 
 /// `GET /v3/ebike/charge/users/{openid}/contract` 通过用户标识查询用户状态API
-///
-/// Query charge user contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_1.shtml)
 ///
@@ -244,7 +230,7 @@ pub struct QueryChargeTransactionByOutTradeNo {
 /// ```
 #[doc(alias = "/v3/ebike/charge/users/{openid}/contract")]
 #[deprecated(note = "the platform marks this operation deprecated")]
-#[endpoint(GET "/v3/ebike/charge/users/<openid>/contract" -> QueryChargeUserContractResponse)]
+#[endpoint(GET "/v3/ebike/charge/users/<openid>/contract" -> Contract)]
 #[derive(Clone)]
 pub struct QueryChargeUserContract {
     /// 用户标识 (`openid`).
@@ -256,7 +242,7 @@ pub struct QueryChargeUserContract {
     pub trade_scene: String,
 }
 
-/// `CreateChargeContractPreopenResponse`.
+/// The answer of [`CreateChargeContractPreopen`] (预开通服务API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateChargeContractPreopenResponse {
@@ -264,10 +250,10 @@ pub struct CreateChargeContractPreopenResponse {
     pub preopen_id: String,
 }
 
-/// `QueryChargeContractByContractIdResponse`.
+/// The answer of [`QueryChargeContractByContractId`], [`QueryChargeUserContract`] (通过签约号查询用户状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryChargeContractByContractIdResponse {
+pub struct Contract {
     /// 充电授权扣费协议号 (`contract_id`).
     pub contract_id: Option<String>,
     /// 协议状态 (`contract_state`).
@@ -284,7 +270,7 @@ pub struct QueryChargeContractByContractIdResponse {
 /// 充电场景信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ChargeInfo {
+pub struct ConfirmChargeContractChargeInfo {
     /// 充电枪编号 (`charging_gun_number`).
     pub charging_gun_number: String,
     /// 充电站名称 (`charging_station_name`).
@@ -296,7 +282,7 @@ pub struct ChargeInfo {
     pub start_time: OffsetDateTime,
 }
 
-/// `ConfirmChargeContractResponse`.
+/// The answer of [`ConfirmChargeContract`] (创建用户当次充电代扣凭证API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ConfirmChargeContractResponse {
@@ -311,7 +297,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 订单总金额 (`total`).
+    /// 订单总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -349,7 +335,7 @@ pub struct DeviceInfo {
     pub device_ip: String,
 }
 
-/// `CreateChargeTransactionResponse`.
+/// The answer of [`CreateChargeTransaction`] (充电自行车代扣受理扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateChargeTransactionResponse {
@@ -363,14 +349,14 @@ pub struct CreateChargeTransactionResponse {
 /// 订单金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryChargeTransactionByTransactionIdAmount {
+pub struct ChargeTransactionAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户实际支付金额 (`payer_total`).
+    /// 用户实际支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -386,7 +372,7 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `PromotionDetail`.
+/// 优惠信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -411,12 +397,12 @@ pub struct PromotionDetail {
     pub wxpay_contribute: Option<i64>,
 }
 
-/// `QueryChargeTransactionByTransactionIdResponse`.
+/// The answer of [`QueryChargeTransactionByTransactionId`], [`QueryChargeTransactionByOutTradeNo`] (查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryChargeTransactionByTransactionIdResponse {
+pub struct ChargeTransaction {
     /// 订单金额信息 (`amount`).
-    pub amount: QueryChargeTransactionByTransactionIdAmount,
+    pub amount: ChargeTransactionAmount,
     /// 服务商公众号ID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -450,62 +436,4 @@ pub struct QueryChargeTransactionByTransactionIdResponse {
     pub trade_type: String,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: Option<String>,
-}
-
-/// `QueryChargeTransactionByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryChargeTransactionByOutTradeNoResponse {
-    /// 订单金额信息 (`amount`).
-    pub amount: QueryChargeTransactionByTransactionIdAmount,
-    /// 服务商公众号ID (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 充电授权扣费协议号 (`contract_id`).
-    pub contract_id: String,
-    /// 设备信息 (`device_info`).
-    pub device_info: DeviceInfo,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者信息 (`payer`).
-    pub payer: Option<Payer>,
-    /// 优惠信息 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 特约商户公众号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_des`).
-    pub trade_state_des: Option<String>,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: String,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// `QueryChargeUserContractResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryChargeUserContractResponse {
-    /// 充电授权扣费协议号 (`contract_id`).
-    pub contract_id: Option<String>,
-    /// 协议状态 (`contract_state`).
-    pub contract_state: String,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
 }

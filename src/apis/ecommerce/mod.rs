@@ -20,8 +20,6 @@ pub mod subsidies;
 
 /// `POST /v3/ecommerce/applyments/` 二级商户进件API
 ///
-/// Create applyment.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012479994)
 ///
 /// ```no_run
@@ -35,7 +33,7 @@ pub mod subsidies;
 ///     account_info,
 ///     contact_info,
 ///     merchant_shortname: "TEST_MERCHANT_SHORTNAME".into(),
-///     organization_type: wxpay::apis::ecommerce::OrganizationType::V2401,
+///     organization_type: wxpay::apis::ecommerce::OrganizationType::MicroMerchant,
 ///     out_request_no: "TEST_OUT_REQUEST_NO".into(),
 ///     sales_scene_info,
 /// });
@@ -72,7 +70,7 @@ pub struct CreateApplyment {
     #[wxpay(encrypt)]
     pub id_doc_info: Option<IdDocInfo>,
     /// `id_doc_type`.
-    pub id_doc_type: Option<ContactIdDocType>,
+    pub id_doc_type: Option<IdDocType>,
     /// 超级管理员类型 (`id_holder_type`).
     pub id_holder_type: Option<IdHolderType>,
     /// 商户简称 (`merchant_shortname`).
@@ -96,8 +94,6 @@ pub struct CreateApplyment {
 
 /// `GET /v3/ecommerce/applyments/{applyment_id}` 通过申请单ID查询申请状态
 ///
-/// Query applyment by applyment id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691469)
 ///
 /// ```no_run
@@ -120,8 +116,6 @@ pub struct QueryApplymentByApplymentId {
 }
 
 /// `GET /v3/ecommerce/individual-contracts/{openid}` 查询个人收款方授权结果
-///
-/// Query individual contract by openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-contracts.html)
 ///
@@ -227,7 +221,7 @@ pub struct ContactInfo {
     pub contact_id_doc_copy_back: Option<String>,
     /// `contact_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_id_doc_type: Option<ContactIdDocType>,
+    pub contact_id_doc_type: Option<IdDocType>,
     /// 超级管理员姓名 (`contact_name`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -341,7 +335,7 @@ pub struct SettlementInfo {
     pub settlement_id: Option<String>,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -359,14 +353,14 @@ pub struct UboInfoList {
     #[wxpay(encrypt)]
     pub ubo_id_doc_number: String,
     /// `ubo_id_doc_type`.
-    pub ubo_id_doc_type: ContactIdDocType,
+    pub ubo_id_doc_type: IdDocType,
     /// 证件有效期开始时间 (`ubo_period_begin`).
     pub ubo_period_begin: String,
     /// 证件有效期结束时间 (`ubo_period_end`).
     pub ubo_period_end: String,
 }
 
-/// `CreateApplymentResponse`.
+/// The answer of [`CreateApplyment`] (二级商户进件API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplymentResponse {
@@ -398,13 +392,13 @@ pub struct AccountValidation {
     /// 收款卡号 (`destination_account_number`).
     #[wxpay(redact)]
     pub destination_account_number: String,
-    /// 汇款金额 (`pay_amount`).
+    /// 汇款金额 (`pay_amount`), in fen (分).
     pub pay_amount: i64,
     /// 备注信息 (`remark`).
     pub remark: String,
 }
 
-/// `AuditDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditDetail {
@@ -414,7 +408,7 @@ pub struct AuditDetail {
     pub reject_reason: String,
 }
 
-/// `QueryApplymentByApplymentIdResponse`.
+/// The answer of [`QueryApplymentByApplymentId`] (通过申请单ID查询申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplymentByApplymentIdResponse {
@@ -440,7 +434,7 @@ pub struct QueryApplymentByApplymentIdResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryIndividualContractByOpenidResponse`.
+/// The answer of [`QueryIndividualContractByOpenid`] (查询个人收款方授权结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryIndividualContractByOpenidResponse {
@@ -454,173 +448,173 @@ pub struct QueryIndividualContractByOpenidResponse {
 }
 
 platform_enum! {
-/// 账户类型.
-pub enum BankAccountType {
-/// 对私账户 (`74`).
-V74 = "74",
-/// 对公账户 (`75`).
-V75 = "75",
-}
-}
-
-platform_enum! {
-/// 登记证书类型.
-pub enum CertType {
-/// 事业单位法人证书 (`CERTIFICATE_TYPE_2388`).
-CertificateType2388 = "CERTIFICATE_TYPE_2388",
-/// 统一社会信用代码证书 (`CERTIFICATE_TYPE_2389`).
-CertificateType2389 = "CERTIFICATE_TYPE_2389",
-/// `CERTIFICATE_TYPE_2390`.
-CertificateType2390 = "CERTIFICATE_TYPE_2390",
-/// `CERTIFICATE_TYPE_2391`.
-CertificateType2391 = "CERTIFICATE_TYPE_2391",
-/// `CERTIFICATE_TYPE_2392`.
-CertificateType2392 = "CERTIFICATE_TYPE_2392",
-/// `CERTIFICATE_TYPE_2393`.
-CertificateType2393 = "CERTIFICATE_TYPE_2393",
-/// 社会团体法人登记证书 (`CERTIFICATE_TYPE_2394`).
-CertificateType2394 = "CERTIFICATE_TYPE_2394",
-/// 民办非企业单位登记证书 (`CERTIFICATE_TYPE_2395`).
-CertificateType2395 = "CERTIFICATE_TYPE_2395",
-/// 基金会法人登记证书 (`CERTIFICATE_TYPE_2396`).
-CertificateType2396 = "CERTIFICATE_TYPE_2396",
-/// 宗教活动场所登记证 (`CERTIFICATE_TYPE_2399`).
-CertificateType2399 = "CERTIFICATE_TYPE_2399",
-/// 政府部门下发的其他有效证明文件 (`CERTIFICATE_TYPE_2400`).
-CertificateType2400 = "CERTIFICATE_TYPE_2400",
-/// 执业许可证/执业证 (`CERTIFICATE_TYPE_2520`).
-CertificateType2520 = "CERTIFICATE_TYPE_2520",
-/// 基层群众性自治组织特别法人统一社会信用代码证 (`CERTIFICATE_TYPE_2521`).
-CertificateType2521 = "CERTIFICATE_TYPE_2521",
-/// 农村集体经济组织登记证 (`CERTIFICATE_TYPE_2522`).
-CertificateType2522 = "CERTIFICATE_TYPE_2522",
-}
+    /// 账户类型.
+    pub enum BankAccountType {
+        /// 对私账户 (`74`).
+        Personal = "74",
+        /// 对公账户 (`75`).
+        Corporate = "75",
+    }
 }
 
 platform_enum! {
-/// `ContactIdDocType`.
-pub enum ContactIdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-/// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
-IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-/// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
-IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-/// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
-IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-/// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
-IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-/// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
-IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-/// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
-}
-
-platform_enum! {
-/// 超级管理员类型.
-pub enum ContactType {
-/// 经营者/法人 (`65`).
-V65 = "65",
-/// 经办人 (`66`).
-V66 = "66",
-}
-}
-
-platform_enum! {
-/// 金融机构类型.
-pub enum FinanceType {
-/// 银行业, 适用于商业银行、政策性银行、农村合作银行、村镇银行、开发性金融机构等 (`BANK_AGENT`).
-BankAgent = "BANK_AGENT",
-/// 支付机构, 适用于非银行类支付机构 (`PAYMENT_AGENT`).
-PaymentAgent = "PAYMENT_AGENT",
-/// 保险业, 适用于保险、保险中介、保险代理、保险经纪等保险类业务 (`INSURANCE`).
-Insurance = "INSURANCE",
-/// 交易及结算类金融机构, 适用于交易所、登记结算类机构、银行卡清算机构、资金清算中心等 (`TRADE_AND_SETTLE`).
-TradeAndSettle = "TRADE_AND_SETTLE",
-/// 其他支付 (`OTHER`).
-Other = "OTHER",
-}
+    /// 登记证书类型.
+    pub enum CertType {
+        /// 事业单位法人证书 (`CERTIFICATE_TYPE_2388`).
+        CertificateType2388 = "CERTIFICATE_TYPE_2388",
+        /// 统一社会信用代码证书 (`CERTIFICATE_TYPE_2389`).
+        CertificateType2389 = "CERTIFICATE_TYPE_2389",
+        /// `CERTIFICATE_TYPE_2390`.
+        CertificateType2390 = "CERTIFICATE_TYPE_2390",
+        /// `CERTIFICATE_TYPE_2391`.
+        CertificateType2391 = "CERTIFICATE_TYPE_2391",
+        /// `CERTIFICATE_TYPE_2392`.
+        CertificateType2392 = "CERTIFICATE_TYPE_2392",
+        /// `CERTIFICATE_TYPE_2393`.
+        CertificateType2393 = "CERTIFICATE_TYPE_2393",
+        /// 社会团体法人登记证书 (`CERTIFICATE_TYPE_2394`).
+        CertificateType2394 = "CERTIFICATE_TYPE_2394",
+        /// 民办非企业单位登记证书 (`CERTIFICATE_TYPE_2395`).
+        CertificateType2395 = "CERTIFICATE_TYPE_2395",
+        /// 基金会法人登记证书 (`CERTIFICATE_TYPE_2396`).
+        CertificateType2396 = "CERTIFICATE_TYPE_2396",
+        /// 宗教活动场所登记证 (`CERTIFICATE_TYPE_2399`).
+        CertificateType2399 = "CERTIFICATE_TYPE_2399",
+        /// 政府部门下发的其他有效证明文件 (`CERTIFICATE_TYPE_2400`).
+        CertificateType2400 = "CERTIFICATE_TYPE_2400",
+        /// 执业许可证/执业证 (`CERTIFICATE_TYPE_2520`).
+        CertificateType2520 = "CERTIFICATE_TYPE_2520",
+        /// 基层群众性自治组织特别法人统一社会信用代码证 (`CERTIFICATE_TYPE_2521`).
+        CertificateType2521 = "CERTIFICATE_TYPE_2521",
+        /// 农村集体经济组织登记证 (`CERTIFICATE_TYPE_2522`).
+        CertificateType2522 = "CERTIFICATE_TYPE_2522",
+    }
 }
 
 platform_enum! {
-/// 超级管理员类型.
-pub enum IdHolderType {
-/// 经营者/法人 (`LEGAL`).
-Legal = "LEGAL",
-/// 经办人 (`SUPER`).
-Super = "SUPER",
-}
-}
-
-platform_enum! {
-/// 主体类型.
-pub enum OrganizationType {
-/// 小微商户 (`2401`).
-V2401 = "2401",
-/// 个人卖家 (`2500`).
-V2500 = "2500",
-/// 个体工商户 (`4`).
-V4 = "4",
-/// 企业 (`2`).
-V2 = "2",
-/// 事业单位 (`3`).
-V3 = "3",
-/// 政府机关 (`2502`).
-V2502 = "2502",
-/// 社会组织 (`1708`).
-V1708 = "1708",
-}
+    /// `IdDocType`.
+    pub enum IdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
+        IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
+        /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        /// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        /// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        /// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        /// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 申请状态.
-pub enum ApplymentState {
-/// 资料校验中 (`CHECKING`).
-Checking = "CHECKING",
-/// 待账户验证 (`ACCOUNT_NEED_VERIFY`).
-AccountNeedVerify = "ACCOUNT_NEED_VERIFY",
-/// 审核中 (`AUDITING`).
-Auditing = "AUDITING",
-/// 已驳回 (`REJECTED`).
-Rejected = "REJECTED",
-/// 待签约 (`NEED_SIGN`).
-NeedSign = "NEED_SIGN",
-/// 完成 (`FINISH`).
-Finish = "FINISH",
-/// 已冻结 (`FROZEN`).
-Frozen = "FROZEN",
-}
+    /// 超级管理员类型.
+    pub enum ContactType {
+        /// 经营者/法人 (`65`).
+        LegalRepresentative = "65",
+        /// 经办人 (`66`).
+        Agent = "66",
+    }
 }
 
 platform_enum! {
-/// 签约状态.
-pub enum SignState {
-/// `UNSIGNED`.
-Unsigned = "UNSIGNED",
-/// `SIGNED`.
-Signed = "SIGNED",
-/// `NOT_SIGNABLE`.
-NotSignable = "NOT_SIGNABLE",
-}
-}
-
-platform_enum! {
-/// 权限类型.
-pub enum PermissionType {
-/// `INDIVIDUAL_PAYEE`.
-IndividualPayee = "INDIVIDUAL_PAYEE",
-}
+    /// 金融机构类型.
+    pub enum FinanceType {
+        /// 银行业, 适用于商业银行、政策性银行、农村合作银行、村镇银行、开发性金融机构等 (`BANK_AGENT`).
+        BankAgent = "BANK_AGENT",
+        /// 支付机构, 适用于非银行类支付机构 (`PAYMENT_AGENT`).
+        PaymentAgent = "PAYMENT_AGENT",
+        /// 保险业, 适用于保险、保险中介、保险代理、保险经纪等保险类业务 (`INSURANCE`).
+        Insurance = "INSURANCE",
+        /// 交易及结算类金融机构, 适用于交易所、登记结算类机构、银行卡清算机构、资金清算中心等 (`TRADE_AND_SETTLE`).
+        TradeAndSettle = "TRADE_AND_SETTLE",
+        /// 其他支付 (`OTHER`).
+        Other = "OTHER",
+    }
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum AuthState {
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `UNAUTHORIZED`.
-Unauthorized = "UNAUTHORIZED",
+    /// 超级管理员类型.
+    pub enum IdHolderType {
+        /// 经营者/法人 (`LEGAL`).
+        Legal = "LEGAL",
+        /// 经办人 (`SUPER`).
+        Super = "SUPER",
+    }
 }
+
+platform_enum! {
+    /// 主体类型.
+    pub enum OrganizationType {
+        /// 小微商户 (`2401`).
+        MicroMerchant = "2401",
+        /// 个人卖家 (`2500`).
+        IndividualSeller = "2500",
+        /// 个体工商户 (`4`).
+        IndividualBusiness = "4",
+        /// 企业 (`2`).
+        Enterprise = "2",
+        /// 事业单位 (`3`).
+        PublicInstitution = "3",
+        /// 政府机关 (`2502`).
+        GovernmentAgency = "2502",
+        /// 社会组织 (`1708`).
+        SocialOrganization = "1708",
+    }
+}
+
+platform_enum! {
+    /// 申请状态.
+    pub enum ApplymentState {
+        /// 资料校验中 (`CHECKING`).
+        Checking = "CHECKING",
+        /// 待账户验证 (`ACCOUNT_NEED_VERIFY`).
+        AccountNeedVerify = "ACCOUNT_NEED_VERIFY",
+        /// 审核中 (`AUDITING`).
+        Auditing = "AUDITING",
+        /// 已驳回 (`REJECTED`).
+        Rejected = "REJECTED",
+        /// 待签约 (`NEED_SIGN`).
+        NeedSign = "NEED_SIGN",
+        /// 完成 (`FINISH`).
+        Finish = "FINISH",
+        /// 已冻结 (`FROZEN`).
+        Frozen = "FROZEN",
+    }
+}
+
+platform_enum! {
+    /// 签约状态.
+    pub enum SignState {
+        /// `UNSIGNED`.
+        Unsigned = "UNSIGNED",
+        /// `SIGNED`.
+        Signed = "SIGNED",
+        /// `NOT_SIGNABLE`.
+        NotSignable = "NOT_SIGNABLE",
+    }
+}
+
+platform_enum! {
+    /// 权限类型.
+    pub enum PermissionType {
+        /// `INDIVIDUAL_PAYEE`.
+        IndividualPayee = "INDIVIDUAL_PAYEE",
+    }
+}
+
+platform_enum! {
+    /// 授权状态.
+    pub enum AuthState {
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `UNAUTHORIZED`.
+        Unauthorized = "UNAUTHORIZED",
+    }
 }

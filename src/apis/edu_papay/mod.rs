@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/edu-papay/contracts/id/{contract_id}` 通过协议号查询签约API
 ///
-/// Query contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012522951)
 ///
 /// ```no_run
@@ -26,7 +24,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/contracts/id/{contract_id}")]
-#[endpoint(GET "/v3/edu-papay/contracts/id/<contract_id>" -> QueryContractByContractIdResponse)]
+#[endpoint(GET "/v3/edu-papay/contracts/id/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 签约协议号 (`contract_id`).
@@ -40,8 +38,6 @@ pub struct QueryContractByContractId {
 }
 
 /// `POST /v3/edu-papay/contracts/presign` 预签约API
-///
-/// Create contract presign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012522560)
 ///
@@ -89,8 +85,6 @@ pub struct CreateContractPresign {
 
 /// `DELETE /v3/edu-papay/contracts/{contract_id}` 解约API
 ///
-/// Delete contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466882)
 ///
 /// ```no_run
@@ -113,8 +107,6 @@ pub struct DeleteContractByContractId {
 }
 
 /// `POST /v3/edu-papay/transactions` 教育通扣款受理API
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012524731)
 ///
@@ -170,8 +162,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/edu-papay/transactions/id/{transaction_id}` 微信订单号查单API
 ///
-/// Query transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523468)
 ///
 /// ```no_run
@@ -186,7 +176,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/edu-papay/transactions/id/<transaction_id>" -> QueryTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/edu-papay/transactions/id/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -196,8 +186,6 @@ pub struct QueryTransactionByTransactionId {
 }
 
 /// `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` 商户订单号查单API
-///
-/// Query transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523591)
 ///
@@ -213,7 +201,7 @@ pub struct QueryTransactionByTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-papay/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/edu-papay/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/edu-papay/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -223,8 +211,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/edu-papay/user-notifications/{contract_id}/send` 发送扣款预通知API
-///
-/// Send user notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012524814)
 ///
@@ -255,8 +241,6 @@ pub struct SendUserNotification {
 }
 
 /// `GET /v3/edu-papay/user/{openid}/contracts` 通过用户标识查询签约API
-///
-/// List user contracts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523265)
 ///
@@ -312,10 +296,10 @@ pub struct ContractInformation {
     pub create_time: Option<OffsetDateTime>,
 }
 
-/// `QueryContractByContractIdResponse`.
+/// 结果集 (the answer of [`QueryContractByContractId`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByContractIdResponse {
+pub struct Contract {
     /// 服务商APPID (`appid`).
     pub appid: String,
     /// 签约信息 (`contract_information`).
@@ -336,7 +320,7 @@ pub struct QueryContractByContractIdResponse {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateContractPresignResponse`.
+/// The answer of [`CreateContractPresign`] (预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPresignResponse {
@@ -351,7 +335,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -369,14 +353,14 @@ pub struct DeviceInformation {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdAmount {
+pub struct TransactionAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -392,7 +376,7 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `PromotionDetail`.
+/// 优惠详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -417,12 +401,12 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `QueryTransactionByTransactionIdResponse`.
+/// The answer of [`QueryTransactionByTransactionId`], [`QueryTransactionByOutTradeNo`] (微信订单号查单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// 服务商APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -454,49 +438,12 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
-    /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
-    /// 服务商APPID (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 设备信息 (`device_information`).
-    pub device_information: DeviceInformation,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Option<Payer>,
-    /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 子商户APPID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_description`).
-    pub trade_state_description: Option<String>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// `ListUserContractsResponse`.
+/// The answer of [`ListUserContracts`] (通过用户标识查询签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserContractsResponse {
     /// 结果集 (`data`).
-    pub data: Option<Vec<QueryContractByContractIdResponse>>,
+    pub data: Option<Vec<Contract>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -506,11 +453,11 @@ pub struct ListUserContractsResponse {
 }
 
 platform_enum! {
-/// 签约状态.
-pub enum ContractStatus {
-/// `ADD`.
-Add = "ADD",
-/// `DELETE`.
-Delete = "DELETE",
-}
+    /// 签约状态.
+    pub enum ContractStatus {
+        /// `ADD`.
+        Add = "ADD",
+        /// `DELETE`.
+        Delete = "DELETE",
+    }
 }

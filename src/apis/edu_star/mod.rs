@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/edu-star/orders` 通过QQ账号查询核销订单列表API
 ///
-/// List orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 ///
 /// ```no_run
@@ -43,8 +41,6 @@ pub struct ListOrders {
 
 /// `POST /v3/edu-star/orders` 创建核销订单API
 ///
-/// Create order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 ///
 /// ```no_run
@@ -61,7 +57,7 @@ pub struct ListOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/edu-star/orders")]
-#[endpoint(POST "/v3/edu-star/orders" -> CreateOrderResponse)]
+#[endpoint(POST "/v3/edu-star/orders" -> Order)]
 #[derive(Clone)]
 pub struct CreateOrder {
     /// appid (`appid`).
@@ -79,8 +75,6 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/edu-star/users/openid/{wechat_openid}` 通过微信用户标识查询用户信息API
-///
-/// Query user openid by wechat openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 ///
@@ -109,8 +103,6 @@ pub struct QueryUserOpenidByWechatOpenid {
 
 /// `GET /v3/edu-star/users/qq/{qq}` 通过QQ账号查询用户信息API
 ///
-/// Query user qq by qq.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 ///
 /// ```no_run
@@ -135,10 +127,10 @@ pub struct QueryUserQqByQq {
     pub appid: String,
 }
 
-/// `Data`.
+/// 结果集 (the answer of [`CreateOrder`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Order {
     /// appid (`appid`).
     pub appid: String,
     /// 权益核销时间 (`create_time`).
@@ -157,12 +149,12 @@ pub struct Data {
     pub wechat_openid: String,
 }
 
-/// `ListOrdersResponse`.
+/// The answer of [`ListOrders`] (通过QQ账号查询核销订单列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersResponse {
     /// 结果集 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<Order>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -171,29 +163,7 @@ pub struct ListOrdersResponse {
     pub total_count: i64,
 }
 
-/// `CreateOrderResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CreateOrderResponse {
-    /// appid (`appid`).
-    pub appid: String,
-    /// 权益核销时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 订单号 (`order_id`).
-    pub order_id: String,
-    /// 订单状态 (`order_state`).
-    pub order_state: String,
-    /// 用户QQ账号 (`qq`).
-    pub qq: Option<String>,
-    /// 权益ID (`right_id`).
-    pub right_id: String,
-    /// 用户在appid下的唯一标识 (`wechat_openid`).
-    #[wxpay(redact)]
-    pub wechat_openid: String,
-}
-
-/// `QueryUserOpenidByWechatOpenidResponse`.
+/// The answer of [`QueryUserOpenidByWechatOpenid`] (通过微信用户标识查询用户信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserOpenidByWechatOpenidResponse {
@@ -211,7 +181,7 @@ pub struct QueryUserOpenidByWechatOpenidResponse {
     pub wechat_openid: String,
 }
 
-/// `QueryUserQqByQqResponse`.
+/// The answer of [`QueryUserQqByQq`] (通过QQ账号查询用户信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserQqByQqResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/eduschoolpay/contracts/presign` 预签约API
 ///
-/// Create contract presign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468952)
 ///
 /// ```no_run
@@ -60,8 +58,6 @@ pub struct CreateContractPresign {
 
 /// `GET /v3/eduschoolpay/contracts/{contract_id}` 通过协议号查询签约API
 ///
-/// Query contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468959)
 ///
 /// ```no_run
@@ -76,7 +72,7 @@ pub struct CreateContractPresign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/contracts/{contract_id}")]
-#[endpoint(GET "/v3/eduschoolpay/contracts/<contract_id>" -> QueryContractByContractIdResponse)]
+#[endpoint(GET "/v3/eduschoolpay/contracts/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 签约协议号 (`contract_id`).
@@ -84,8 +80,6 @@ pub struct QueryContractByContractId {
 }
 
 /// `POST /v3/eduschoolpay/contracts/{contract_id}/terminate` 商户主动解约API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469025)
 ///
@@ -109,8 +103,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/eduschoolpay/transactions` 扣款API
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469030)
 ///
@@ -174,8 +166,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/eduschoolpay/transactions/id/{transaction_id}` 微信支付订单号查单API
 ///
-/// Query transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469063)
 ///
 /// ```no_run
@@ -190,7 +180,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/eduschoolpay/transactions/id/<transaction_id>" -> QueryTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/eduschoolpay/transactions/id/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -200,8 +190,6 @@ pub struct QueryTransactionByTransactionId {
 }
 
 /// `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` 商户订单号查单API
-///
-/// Query transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469097)
 ///
@@ -217,7 +205,7 @@ pub struct QueryTransactionByTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/eduschoolpay/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/eduschoolpay/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -227,8 +215,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `GET /v3/eduschoolpay/users/{openid}/contracts` 查询用户签约列表API
-///
-/// List user contracts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468993)
 ///
@@ -263,8 +249,6 @@ pub struct ListUserContracts {
 }
 
 /// `GET /v3/eduschoolpay/users/{openid}/debt-state` 商户查询用户欠款状态API
-///
-/// Query user debt state.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469161)
 ///
@@ -323,7 +307,7 @@ pub struct Identity {
     pub real_name: String,
 }
 
-/// `CreateContractPresignResponse`.
+/// The answer of [`CreateContractPresign`] (预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPresignResponse {
@@ -331,10 +315,10 @@ pub struct CreateContractPresignResponse {
     pub presign_token: String,
 }
 
-/// `QueryContractByContractIdResponse`.
+/// 查询结果列表 (the answer of [`QueryContractByContractId`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByContractIdResponse {
+pub struct Contract {
     /// 商户appid (`appid`).
     pub appid: String,
     /// 签约协议号 (`contract_id`).
@@ -361,7 +345,7 @@ pub struct QueryContractByContractIdResponse {
 pub struct Amount {
     /// 货币类型 (`currency`).
     pub currency: String,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -406,16 +390,16 @@ pub struct CreateTransactionAmount {
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
 /// 支付者.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Payer {
+pub struct CreateTransactionPayer {
     /// 商户AppID下的用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: Option<String>,
@@ -424,10 +408,10 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `PromotionDetail`.
+/// 优惠详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PromotionDetail {
+pub struct CreateTransactionPromotionDetail {
     /// 优惠券面额 (`amount`).
     pub amount: Option<i64>,
     /// 券ID (`coupon_id`).
@@ -449,7 +433,7 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`] (扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionResponse {
@@ -468,9 +452,9 @@ pub struct CreateTransactionResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<Payer>,
+    pub payer: Option<CreateTransactionPayer>,
     /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
+    pub promotion_detail: Option<Vec<CreateTransactionPromotionDetail>>,
     /// 子商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -491,21 +475,21 @@ pub struct CreateTransactionResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdAmount {
+pub struct TransactionAmount {
     /// 货币类型 (`currency`).
     pub currency: String,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
 /// 支付者.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdPayer {
+pub struct Payer {
     /// 商户appid下的用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -514,10 +498,10 @@ pub struct QueryTransactionByTransactionIdPayer {
     pub sub_openid: Option<String>,
 }
 
-/// `QueryTransactionByTransactionIdPromotionDetail`.
+/// 优惠详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdPromotionDetail {
+pub struct PromotionDetail {
     /// 优惠券面额 (`amount`).
     pub amount: Option<i64>,
     /// 券ID (`coupon_id`).
@@ -539,12 +523,12 @@ pub struct QueryTransactionByTransactionIdPromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `QueryTransactionByTransactionIdResponse`.
+/// The answer of [`QueryTransactionByTransactionId`], [`QueryTransactionByOutTradeNo`] (微信支付订单号查单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -558,48 +542,9 @@ pub struct QueryTransactionByTransactionIdResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: QueryTransactionByTransactionIdPayer,
+    pub payer: Payer,
     /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<QueryTransactionByTransactionIdPromotionDetail>>,
-    /// 子商户appid (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: Option<String>,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: Option<String>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// `QueryTransactionByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
-    /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
-    /// 商户appid (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 设备信息 (`device_info`).
-    pub device_info: DeviceInfo,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: QueryTransactionByTransactionIdPayer,
-    /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<QueryTransactionByTransactionIdPromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 子商户appid (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -630,12 +575,12 @@ pub struct Links {
     pub self_: String,
 }
 
-/// `ListUserContractsResponse`.
+/// The answer of [`ListUserContracts`] (查询用户签约列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserContractsResponse {
     /// 查询结果列表 (`data`).
-    pub data: Option<Vec<QueryContractByContractIdResponse>>,
+    pub data: Option<Vec<Contract>>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).
@@ -646,7 +591,7 @@ pub struct ListUserContractsResponse {
     pub total_count: i64,
 }
 
-/// `QueryUserDebtStateResponse`.
+/// The answer of [`QueryUserDebtState`] (商户查询用户欠款状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserDebtStateResponse {

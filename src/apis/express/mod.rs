@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `POST /v3/express/users/{openid}/transform` 用户openid转换API
 ///
-/// Create user transform.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_9_1.shtml)
 ///
 /// ```no_run
@@ -35,7 +33,7 @@ pub struct CreateUserTransform {
     pub appid: String,
 }
 
-/// `CreateUserTransformResponse`.
+/// The answer of [`CreateUserTransform`] (用户openid转换API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserTransformResponse {

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/facemch/users/{face_sid}` 查询用户授权的实名信息
 ///
-/// Query user by face sid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html)
 ///
 /// ```no_run
@@ -57,7 +55,7 @@ pub struct RealNameInfo {
     pub encrypted_real_name: Option<SensitiveString>,
 }
 
-/// `QueryUserByFaceSidResponse`.
+/// The answer of [`QueryUserByFaceSid`] (查询用户授权的实名信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserByFaceSidResponse {
@@ -75,11 +73,11 @@ pub struct QueryUserByFaceSidResponse {
 }
 
 platform_enum! {
-/// 标识本次请求获取的信息类型.
-pub enum InfoType {
-/// `ASK_UNIONID`.
-AskUnionid = "ASK_UNIONID",
-/// `ASK_REAL_NAME`.
-AskRealName = "ASK_REAL_NAME",
-}
+    /// 标识本次请求获取的信息类型.
+    pub enum InfoType {
+        /// `ASK_UNIONID`.
+        AskUnionid = "ASK_UNIONID",
+        /// `ASK_REAL_NAME`.
+        AskRealName = "ASK_REAL_NAME",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/funds-to-oversea/bill-download-url` 获取购付汇账单文件下载链接API
 ///
-/// Query bill download url.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476132)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct QueryBillDownloadUrl {
 
 /// `POST /v3/funds-to-oversea/orders` 申请资金出境API
 ///
-/// Create order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476113)
 ///
 /// ```no_run
@@ -62,10 +58,10 @@ pub struct QueryBillDownloadUrl {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/funds-to-oversea/orders")]
-#[endpoint(POST "/v3/funds-to-oversea/orders" -> CreateOrderResponse)]
+#[endpoint(POST "/v3/funds-to-oversea/orders" -> Order)]
 #[derive(Debug, Clone)]
 pub struct CreateOrder {
-    /// 出境金额 (`amount`).
+    /// 出境金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 物流信息 (`express_info`).
     pub express_info: ExpressInfo,
@@ -89,8 +85,6 @@ pub struct CreateOrder {
 
 /// `GET /v3/funds-to-oversea/orders/{out_order_id}` 查询出境结果API
 ///
-/// Query order by out order id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476127)
 ///
 /// ```no_run
@@ -107,7 +101,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/funds-to-oversea/orders/{out_order_id}")]
-#[endpoint(GET "/v3/funds-to-oversea/orders/<out_order_id>" -> QueryOrderByOutOrderIdResponse)]
+#[endpoint(GET "/v3/funds-to-oversea/orders/<out_order_id>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutOrderId {
     /// 商户出境单号 (`out_order_id`).
@@ -119,8 +113,6 @@ pub struct QueryOrderByOutOrderId {
 }
 
 /// `POST /v3/funds-to-oversea/return/return-orders` 申请资金出境退回
-///
-/// Create return return order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735039)
 ///
@@ -144,7 +136,7 @@ pub struct QueryOrderByOutOrderId {
 #[endpoint(POST "/v3/funds-to-oversea/return/return-orders" -> CreateReturnReturnOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnReturnOrder {
-    /// 退回金额 (`amount`).
+    /// 退回金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商户出境单号 (`out_order_id`).
     pub out_order_id: String,
@@ -159,8 +151,6 @@ pub struct CreateReturnReturnOrder {
 }
 
 /// `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` 查询出境退回结果（通过商户出境退回单号）
-///
-/// Query return return order by out return no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735052)
 ///
@@ -188,8 +178,6 @@ pub struct QueryReturnReturnOrderByOutReturnNo {
 
 /// `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` 查询订单剩余可出境余额API
 ///
-/// List transaction available abroad amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476109)
 ///
 /// ```no_run
@@ -214,7 +202,7 @@ pub struct ListTransactionAvailableAbroadAmounts {
     pub sub_mchid: String,
 }
 
-/// `QueryBillDownloadUrlResponse`.
+/// The answer of [`QueryBillDownloadUrl`] (获取购付汇账单文件下载链接API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBillDownloadUrlResponse {
@@ -236,7 +224,7 @@ pub struct ExpressInfo {
     pub express_company_name: String,
 }
 
-/// `GoodsInfo`.
+/// 商品信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsInfo {
@@ -268,7 +256,7 @@ pub struct PresaleInfo {
     /// 关联定金订单号 (`deposit_transaction_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deposit_transaction_id: Option<String>,
-    /// 预售订单总金额 (`total_amount`).
+    /// 预售订单总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 订单类型 (`type`).
     #[serde(rename = "type")]
@@ -287,17 +275,17 @@ pub struct SellerInfo {
     pub seller_id: String,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`], [`QueryOrderByOutOrderId`] (申请资金出境API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderResponse {
-    /// 请求出境人民币金额 (`amount`).
+pub struct Order {
+    /// 请求出境人民币金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 手续费承担账户 (`charge_account_type`).
     pub charge_account_type: Option<String>,
     /// 手续费承担商户号 (`charge_mchid`).
     pub charge_mchid: Option<String>,
-    /// 真实出境人民币金额 (`departure_amount`).
+    /// 真实出境人民币金额 (`departure_amount`), in fen (分).
     pub departure_amount: Option<i64>,
     /// 预计购汇时间 (`estimate_exchange_rate_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -307,9 +295,9 @@ pub struct CreateOrderResponse {
     pub exchange_rate_time: Option<OffsetDateTime>,
     /// 出境失败的原因 (`fail_reason`).
     pub fail_reason: Option<String>,
-    /// 手续费人民币金额 (`fee`).
+    /// 手续费人民币金额 (`fee`), in fen (分).
     pub fee: Option<i64>,
-    /// 真实出境外币金额 (`foreign_amount`).
+    /// 真实出境外币金额 (`foreign_amount`), in fen (分).
     pub foreign_amount: Option<i64>,
     /// 外币币种 (`foreign_currency`).
     pub foreign_currency: String,
@@ -325,49 +313,11 @@ pub struct CreateOrderResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryOrderByOutOrderIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryOrderByOutOrderIdResponse {
-    /// 请求出境人民币金额 (`amount`).
-    pub amount: i64,
-    /// 手续费承担账户 (`charge_account_type`).
-    pub charge_account_type: Option<String>,
-    /// 手续费承担商户号 (`charge_mchid`).
-    pub charge_mchid: Option<String>,
-    /// 真实出境人民币金额 (`departure_amount`).
-    pub departure_amount: Option<i64>,
-    /// 预计购汇时间 (`estimate_exchange_rate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub estimate_exchange_rate_time: Option<OffsetDateTime>,
-    /// 购汇时间 (`exchange_rate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub exchange_rate_time: Option<OffsetDateTime>,
-    /// 出境失败的原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 手续费人民币金额 (`fee`).
-    pub fee: Option<i64>,
-    /// 真实出境外币金额 (`foreign_amount`).
-    pub foreign_amount: Option<i64>,
-    /// 外币币种 (`foreign_currency`).
-    pub foreign_currency: String,
-    /// 微信出境单号 (`order_id`).
-    pub order_id: String,
-    /// 商户出境单号 (`out_order_id`).
-    pub out_order_id: String,
-    /// 汇率 (`rate`).
-    pub rate: Option<i64>,
-    /// 出境结果 (`result`).
-    pub result: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// `CreateReturnReturnOrderResponse`.
+/// The answer of [`CreateReturnReturnOrder`] (申请资金出境退回).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReturnReturnOrderResponse {
-    /// 退回金额 (`amount`).
+    /// 退回金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -381,7 +331,7 @@ pub struct CreateReturnReturnOrderResponse {
     /// 微信出境退回单号 (`return_id`).
     pub return_id: String,
     /// 出境退回状态 (`state`).
-    pub state: CreateReturnReturnOrderState,
+    pub state: ReturnReturnOrderState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 成功时间 (`success_time`).
@@ -393,11 +343,11 @@ pub struct CreateReturnReturnOrderResponse {
     pub transaction_id: String,
 }
 
-/// `QueryReturnReturnOrderByOutReturnNoResponse`.
+/// The answer of [`QueryReturnReturnOrderByOutReturnNo`] (查询出境退回结果（通过商户出境退回单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReturnReturnOrderByOutReturnNoResponse {
-    /// 退回金额 (`amount`).
+    /// 退回金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -413,7 +363,7 @@ pub struct QueryReturnReturnOrderByOutReturnNoResponse {
     /// 微信出境退回单号 (`return_id`).
     pub return_id: String,
     /// 出境退回状态 (`state`).
-    pub state: CreateReturnReturnOrderState,
+    pub state: ReturnReturnOrderState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 成功时间 (`success_time`).
@@ -423,42 +373,42 @@ pub struct QueryReturnReturnOrderByOutReturnNoResponse {
     pub transaction_id: String,
 }
 
-/// `ListTransactionAvailableAbroadAmountsResponse`.
+/// The answer of [`ListTransactionAvailableAbroadAmounts`] (查询订单剩余可出境余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTransactionAvailableAbroadAmountsResponse {
-    /// 订单剩余可出境金额 (`available_abroad_amount`).
+    /// 订单剩余可出境金额 (`available_abroad_amount`), in fen (分).
     pub available_abroad_amount: i64,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
 platform_enum! {
-/// 订单类型.
-pub enum PresaleInfoType {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `BALANCE`.
-Balance = "BALANCE",
-}
-}
-
-platform_enum! {
-/// 失败原因.
-pub enum FailReason {
-/// `RETURN_AMOUNT_NOT_ENOUGH`.
-ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
-}
+    /// 订单类型.
+    pub enum PresaleInfoType {
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+    }
 }
 
 platform_enum! {
-/// 出境退回状态.
-pub enum CreateReturnReturnOrderState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAILED`.
-Failed = "FAILED",
+    /// 失败原因.
+    pub enum FailReason {
+        /// `RETURN_AMOUNT_NOT_ENOUGH`.
+        ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
+    }
 }
+
+platform_enum! {
+    /// 出境退回状态.
+    pub enum ReturnReturnOrderState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }

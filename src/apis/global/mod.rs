@@ -21,8 +21,6 @@ pub mod transactions;
 
 /// `GET /v3/global/certificates` 获取平台证书列表
 ///
-/// List certificates.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -42,8 +40,6 @@ pub mod transactions;
 pub struct ListCertificates {}
 
 /// `POST /v3/global/merchants` 子商户进件（融合钱包）
-///
-/// Create merchant.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -92,7 +88,7 @@ pub struct CreateMerchant {
     /// 董事信息 (`director`).
     pub director: Option<Director>,
     /// H5申请资料 (`h5_payment_apply_info`).
-    pub h5_payment_apply_info: Option<H5PaymentApplyInfo>,
+    pub h5_payment_apply_info: Option<CreateMerchantH5PaymentApplyInfo>,
     /// 注册国家或区域 (`merchant_country_code`).
     pub merchant_country_code: String,
     /// 商户类型 (`merchant_type`).
@@ -120,8 +116,6 @@ pub struct CreateMerchant {
 }
 
 /// `GET /v3/global/merchants/{sub_mchid}` 查询子商户（融合钱包）
-///
-/// Query merchant by sub mchid.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -151,8 +145,6 @@ pub struct QueryMerchantBySubMchid {
 }
 
 /// `PATCH /v3/global/merchants/{sub_mchid}` 修改子商户（融合钱包）
-///
-/// Update merchant by sub mchid.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -234,8 +226,6 @@ pub struct UpdateMerchantBySubMchid {
 
 /// `GET /v3/global/refunds` 查询所有退款
 ///
-/// List refunds.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -275,8 +265,6 @@ pub struct ListRefunds {
 
 /// `POST /v3/global/refunds` 申请退款
 ///
-/// Create refund.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -300,7 +288,7 @@ pub struct ListRefunds {
 #[derive(Debug, Clone)]
 pub struct CreateRefund {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateRefundAmount>,
+    pub amount: Option<Amount>,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -326,8 +314,6 @@ pub struct CreateRefund {
 }
 
 /// `GET /v3/global/statements` 下载对账单
-///
-/// Download statements.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -374,7 +360,7 @@ pub struct EncryptCertificate {
 /// 平台证书列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Certificate {
     /// 证书启用时间 (`effective_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub effective_time: Option<OffsetDateTime>,
@@ -387,12 +373,12 @@ pub struct Data {
     pub serial_no: Option<String>,
 }
 
-/// `ListCertificatesResponse`.
+/// The answer of [`ListCertificates`] (获取平台证书列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCertificatesResponse {
     /// `data`.
-    pub data: Vec<Data>,
+    pub data: Vec<Certificate>,
 }
 
 /// 业务信息.
@@ -454,14 +440,14 @@ pub struct Director {
 /// H5申请资料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct H5PaymentApplyInfo {
+pub struct CreateMerchantH5PaymentApplyInfo {
     /// 拉起H5支付的域名 (`domains`).
     pub domains: Vec<String>,
     /// H5经营网址 (`h5_website_url`).
     pub h5_website_url: String,
 }
 
-/// `CreateMerchantResponse`.
+/// The answer of [`CreateMerchant`] (子商户进件（融合钱包）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantResponse {
@@ -542,7 +528,7 @@ pub struct SubMerchantState {
     pub sub_merchant_status: Option<SubMerchantStatus>,
 }
 
-/// `QueryMerchantBySubMchidResponse`.
+/// The answer of [`QueryMerchantBySubMchid`] (查询子商户（融合钱包）).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryMerchantBySubMchidResponse {
@@ -595,7 +581,7 @@ pub struct UpdateMerchantBySubMchidH5PaymentApplyInfo {
     pub website_url: Option<String>,
 }
 
-/// `UpdateMerchantBySubMchidResponse`.
+/// The answer of [`UpdateMerchantBySubMchid`] (修改子商户（融合钱包）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMerchantBySubMchidResponse {
@@ -608,14 +594,14 @@ pub struct UpdateMerchantBySubMchidResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct ListRefundsAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -633,16 +619,16 @@ pub struct ExchangeRate {
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListRefundsAmount {
+pub struct RefundAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 汇率 (`exchange_rate`).
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
@@ -662,17 +648,17 @@ pub struct RefundDetail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<RefundDetailType>,
+    pub type_: Option<RefundType>,
 }
 
-/// `ListRefundsData`.
+/// 退款单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListRefundsData {
+pub struct Refund {
     /// 退款金额 (`amount`).
-    pub amount: ListRefundsAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<DataChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -687,22 +673,22 @@ pub struct ListRefundsData {
     /// 优惠退款详情 (`refund_detail`).
     pub refund_detail: Option<RefundDetail>,
     /// 退款状态 (`status`).
-    pub status: DataStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `ListRefundsResponse`.
+/// The answer of [`ListRefunds`] (查询所有退款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListRefundsResponse {
     /// 订单金额 (`amount`).
-    pub amount: Amount,
+    pub amount: ListRefundsAmount,
     /// 本次返回退款单数 (`current_total_num`).
     pub current_total_num: i64,
     /// 退款单列表 (`data`).
-    pub data: Vec<ListRefundsData>,
+    pub data: Vec<Refund>,
     /// 微信支付交易订单号 (`id`).
     pub id: String,
     /// 商户号 (`mchid`).
@@ -720,37 +706,37 @@ pub struct ListRefundsResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateRefundAmount {
+pub struct Amount {
     /// 退款币种 (`currency`).
     pub currency: String,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
-    /// 原订单金额 (`total`).
+    /// 原订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateRefundResponseAmount {
+pub struct CreateRefundAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 汇率 (`exchange_rate`).
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
-/// `CreateRefundResponse`.
+/// The answer of [`CreateRefund`] (申请退款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRefundResponse {
     /// 退款金额 (`amount`).
-    pub amount: CreateRefundResponseAmount,
+    pub amount: CreateRefundAmount,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -763,147 +749,147 @@ pub struct CreateRefundResponse {
 }
 
 platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `ONLINE`.
-Online = "ONLINE",
-/// `OFFLINE`.
-Offline = "OFFLINE",
-/// `BOTH`.
-Both = "BOTH",
-}
-}
-
-platform_enum! {
-/// 商户类型.
-pub enum MerchantType {
-/// `ENTERPRISE`.
-Enterprise = "ENTERPRISE",
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-}
+    /// 业务类型.
+    pub enum BusinessType {
+        /// `ONLINE`.
+        Online = "ONLINE",
+        /// `OFFLINE`.
+        Offline = "OFFLINE",
+        /// `BOTH`.
+        Both = "BOTH",
+    }
 }
 
 platform_enum! {
-/// H5支付权限状态.
-pub enum H5AuthorizationState {
-/// 已有H5权限 (`APPROVED`).
-Approved = "APPROVED",
-/// 未获得H5权限，也未申请过H5权限 (`UNAUTHORIZED`).
-Unauthorized = "UNAUTHORIZED",
-/// H5权限申请当前在审核中 (`UNDER_REVIEW`).
-UnderReview = "UNDER_REVIEW",
-/// H5权限申请被驳回 (`REJECTED`).
-Rejected = "REJECTED",
-/// 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理； (`UNDER_PUNISHMENT`).
-UnderPunishment = "UNDER_PUNISHMENT",
-/// H5权限申请单创建失败 (`APPLICATION_FAILED`).
-ApplicationFailed = "APPLICATION_FAILED",
-}
+    /// 商户类型.
+    pub enum MerchantType {
+        /// `ENTERPRISE`.
+        Enterprise = "ENTERPRISE",
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+    }
 }
 
 platform_enum! {
-/// 验证状态.
-pub enum VerificationStatus {
-/// `Under Review`.
-UnderReview = "Under Review",
-/// 已批准 (`Approved`).
-Approved = "Approved",
-}
-}
-
-platform_enum! {
-/// 子商户入驻状态.
-pub enum ApplicationStatus {
-/// `INCOMPLETE_APPLICATION`.
-IncompleteApplication = "INCOMPLETE_APPLICATION",
-/// H5权限申请当前在审核中 (`UNDER_REVIEW`).
-UnderReview = "UNDER_REVIEW",
-/// H5权限申请被驳回 (`REJECTED`).
-Rejected = "REJECTED",
-}
+    /// H5支付权限状态.
+    pub enum H5AuthorizationState {
+        /// 已有H5权限 (`APPROVED`).
+        Approved = "APPROVED",
+        /// 未获得H5权限，也未申请过H5权限 (`UNAUTHORIZED`).
+        Unauthorized = "UNAUTHORIZED",
+        /// H5权限申请当前在审核中 (`UNDER_REVIEW`).
+        UnderReview = "UNDER_REVIEW",
+        /// H5权限申请被驳回 (`REJECTED`).
+        Rejected = "REJECTED",
+        /// 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理； (`UNDER_PUNISHMENT`).
+        UnderPunishment = "UNDER_PUNISHMENT",
+        /// H5权限申请单创建失败 (`APPLICATION_FAILED`).
+        ApplicationFailed = "APPLICATION_FAILED",
+    }
 }
 
 platform_enum! {
-/// 子商户状态.
-pub enum SubMerchantStatus {
-/// `OPERATING`.
-Operating = "OPERATING",
-/// `PENDING`.
-Pending = "PENDING",
-/// `DEACTIVATED`.
-Deactivated = "DEACTIVATED",
-/// `CLOSED`.
-Closed = "CLOSED",
-/// `INCOMPLETE_APPLICATION`.
-IncompleteApplication = "INCOMPLETE_APPLICATION",
-}
+    /// 验证状态.
+    pub enum VerificationStatus {
+        /// `Under Review`.
+        UnderReview = "Under Review",
+        /// 已批准 (`Approved`).
+        Approved = "Approved",
+    }
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `USERPAYMENT_RATE`.
-UserpaymentRate = "USERPAYMENT_RATE",
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 退款渠道.
-pub enum DataChannel {
-/// `ORIGINAL`.
-Original = "ORIGINAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-/// `OTHER_BALANCE`.
-OtherBalance = "OTHER_BALANCE",
-/// `OTHER_BANKCARD`.
-OtherBankcard = "OTHER_BANKCARD",
-}
+    /// 子商户入驻状态.
+    pub enum ApplicationStatus {
+        /// `INCOMPLETE_APPLICATION`.
+        IncompleteApplication = "INCOMPLETE_APPLICATION",
+        /// H5权限申请当前在审核中 (`UNDER_REVIEW`).
+        UnderReview = "UNDER_REVIEW",
+        /// H5权限申请被驳回 (`REJECTED`).
+        Rejected = "REJECTED",
+    }
 }
 
 platform_enum! {
-/// 退款资金来源.
-pub enum FundSource {
-/// `REFUND_SOURCE_UNSETTLED_FUNDS`.
-RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-/// `REFUND_SOURCE_REchARGE_FUNDS`.
-RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 子商户状态.
+    pub enum SubMerchantStatus {
+        /// `OPERATING`.
+        Operating = "OPERATING",
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `DEACTIVATED`.
+        Deactivated = "DEACTIVATED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+        /// `INCOMPLETE_APPLICATION`.
+        IncompleteApplication = "INCOMPLETE_APPLICATION",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum RefundDetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `USERPAYMENT_RATE`.
+        UserPaymentRate = "USERPAYMENT_RATE",
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 退款状态.
-pub enum DataStatus {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `REFUNDCLOSE`.
-Refundclose = "REFUNDCLOSE",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
+    /// 退款渠道.
+    pub enum RefundChannel {
+        /// `ORIGINAL`.
+        Original = "ORIGINAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+        /// `OTHER_BALANCE`.
+        OtherBalance = "OTHER_BALANCE",
+        /// `OTHER_BANKCARD`.
+        OtherBankCard = "OTHER_BANKCARD",
+    }
 }
+
+platform_enum! {
+    /// 退款资金来源.
+    pub enum FundSource {
+        /// `REFUND_SOURCE_UNSETTLED_FUNDS`.
+        RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+        /// `REFUND_SOURCE_REchARGE_FUNDS`.
+        RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+    }
+}
+
+platform_enum! {
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
+}
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum RefundType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
+}
+
+platform_enum! {
+    /// 退款状态.
+    pub enum RefundStatus {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `REFUNDCLOSE`.
+        RefundClose = "REFUNDCLOSE",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `POST /v3/goldplan/merchants/changecustompagestatus` 商家小票管理API
 ///
-/// Create merchant changecustompagestatus.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473788)
 ///
 /// ```no_run
@@ -35,8 +33,6 @@ pub struct CreateMerchantChangecustompagestatus {
 }
 
 /// `POST /v3/goldplan/merchants/changegoldplanstatus` 点金计划管理API
-///
-/// Create merchant changegoldplanstatus.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473796)
 ///
@@ -66,8 +62,6 @@ pub struct CreateMerchantChangegoldplanstatus {
 
 /// `POST /v3/goldplan/merchants/close-advertising-show` 关闭广告展示API
 ///
-/// Create merchant close advertising show.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473781)
 ///
 /// ```no_run
@@ -91,8 +85,6 @@ pub struct CreateMerchantCloseAdvertisingShow {
 
 /// `PATCH /v3/goldplan/merchants/open-advertising-show` 开通广告展示API
 ///
-/// Update merchant open advertising show.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473794)
 ///
 /// ```no_run
@@ -111,14 +103,12 @@ pub struct CreateMerchantCloseAdvertisingShow {
 #[derive(Debug, Clone)]
 pub struct UpdateMerchantOpenAdvertisingShow {
     /// 同业过滤标签值 (`advertising_industry_filters`).
-    pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilters>>,
+    pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilter>>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
 
 /// `POST /v3/goldplan/merchants/set-advertising-industry-filter` 同业过滤标签管理API
-///
-/// Create merchant set advertising industry filter.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012473784)
 ///
@@ -138,12 +128,12 @@ pub struct UpdateMerchantOpenAdvertisingShow {
 #[derive(Debug, Clone)]
 pub struct CreateMerchantSetAdvertisingIndustryFilter {
     /// 同业过滤标签值 (`advertising_industry_filters`).
-    pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilters>>,
+    pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilter>>,
     /// 特约子商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
 
-/// `CreateMerchantChangecustompagestatusResponse`.
+/// The answer of [`CreateMerchantChangecustompagestatus`] (商家小票管理API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantChangecustompagestatusResponse {
@@ -153,7 +143,7 @@ pub struct CreateMerchantChangecustompagestatusResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateMerchantChangegoldplanstatusResponse`.
+/// The answer of [`CreateMerchantChangegoldplanstatus`] (点金计划管理API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantChangegoldplanstatusResponse {
@@ -162,101 +152,101 @@ pub struct CreateMerchantChangegoldplanstatusResponse {
 }
 
 platform_enum! {
-/// 操作类型.
-pub enum OperationType {
-/// `OPEN`.
-Open = "OPEN",
-/// 退款关闭 (`CLOSE`).
-Close = "CLOSE",
-}
-}
-
-platform_enum! {
-/// 支付场景.
-pub enum OperationPayScene {
-/// `JSAPI_AND_MINIPROGRAM`.
-JsapiAndMiniprogram = "JSAPI_AND_MINIPROGRAM",
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `MINIPROGRAM`.
-Miniprogram = "MINIPROGRAM",
-}
+    /// 操作类型.
+    pub enum OperationType {
+        /// `OPEN`.
+        Open = "OPEN",
+        /// 退款关闭 (`CLOSE`).
+        Close = "CLOSE",
+    }
 }
 
 platform_enum! {
-/// 子商户同业过滤的同业过滤标签值.
-pub enum AdvertisingIndustryFilters {
-/// 综合电商平台 (`E_COMMERCE`).
-ECommerce = "E_COMMERCE",
-/// 婚恋 (`LOVE_MARRIAGE`).
-LoveMarriage = "LOVE_MARRIAGE",
-/// 摄影摄像机构及服务 (`POTOGRAPHY`).
-Potography = "POTOGRAPHY",
-/// 教育 (`EDUCATION`).
-Education = "EDUCATION",
-/// 金融 (`FINANCE`).
-Finance = "FINANCE",
-/// 旅游 (`TOURISM`).
-Tourism = "TOURISM",
-/// 护肤彩妆 (`SKINCARE`).
-Skincare = "SKINCARE",
-/// 食品 (`FOOD`).
-Food = "FOOD",
-/// 运动户外 (`SPORT`).
-Sport = "SPORT",
-/// 珠宝钟表 (`JEWELRY_WATCH`).
-JewelryWatch = "JEWELRY_WATCH",
-/// 医疗健康 (`HEALTHCARE`).
-Healthcare = "HEALTHCARE",
-/// 商务服务 (`BUSSINESS`).
-Bussiness = "BUSSINESS",
-/// 亲子 (`PARENTING`).
-Parenting = "PARENTING",
-/// 餐饮美食 (`CATERING`).
-Catering = "CATERING",
-/// 零售百货 (`RETAIL`).
-Retail = "RETAIL",
-/// 生活服务 (`SERVICES`).
-Services = "SERVICES",
-/// 法律服务 (`LAW`).
-Law = "LAW",
-/// 房地产 (`ESTATE`).
-Estate = "ESTATE",
-/// 交通运输 (`TRANSPORTATION`).
-Transportation = "TRANSPORTATION",
-/// 节能环保 (`ENERGY_SAVING`).
-EnergySaving = "ENERGY_SAVING",
-/// 安全安保 (`SECURITY`).
-Security = "SECURITY",
-/// 家居装修建材 (`BUILDING_MATERIAL`).
-BuildingMaterial = "BUILDING_MATERIAL",
-/// 通讯及IT服务 (`COMMUNICATION`).
-Communication = "COMMUNICATION",
-/// 日用百货 (`MERCHANDISE`).
-Merchandise = "MERCHANDISE",
-/// 机构协会 (`ASSOCIATION`).
-Association = "ASSOCIATION",
-/// 网络资讯及社区 (`COMMUNITY`).
-Community = "COMMUNITY",
-/// 在线视听与阅读 (`ONLINE_AVR`).
-OnlineAvr = "ONLINE_AVR",
-/// 自媒体 (`WE_MEDIA`).
-WeMedia = "WE_MEDIA",
-/// 汽车 (`CAR`).
-Car = "CAR",
-/// 软件工具 (`SOFTWARE`).
-Software = "SOFTWARE",
-/// 游戏 (`GAME`).
-Game = "GAME",
-/// 服饰鞋帽箱包 (`CLOTHING`).
-Clothing = "CLOTHING",
-/// 工业工程 (`INDUSTY`).
-Industy = "INDUSTY",
-/// 农林牧渔 (`AGRICULTURE`).
-Agriculture = "AGRICULTURE",
-/// 出版传媒 (`PUBLISHING_MEDIA`).
-PublishingMedia = "PUBLISHING_MEDIA",
-/// 数码家电 (`HOME_DIGITAL`).
-HomeDigital = "HOME_DIGITAL",
+    /// 支付场景.
+    pub enum OperationPayScene {
+        /// `JSAPI_AND_MINIPROGRAM`.
+        JsapiAndMiniProgram = "JSAPI_AND_MINIPROGRAM",
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `MINIPROGRAM`.
+        MiniProgram = "MINIPROGRAM",
+    }
 }
+
+platform_enum! {
+    /// 子商户同业过滤的同业过滤标签值.
+    pub enum AdvertisingIndustryFilter {
+        /// 综合电商平台 (`E_COMMERCE`).
+        ECommerce = "E_COMMERCE",
+        /// 婚恋 (`LOVE_MARRIAGE`).
+        LoveMarriage = "LOVE_MARRIAGE",
+        /// 摄影摄像机构及服务 (`POTOGRAPHY`).
+        Potography = "POTOGRAPHY",
+        /// 教育 (`EDUCATION`).
+        Education = "EDUCATION",
+        /// 金融 (`FINANCE`).
+        Finance = "FINANCE",
+        /// 旅游 (`TOURISM`).
+        Tourism = "TOURISM",
+        /// 护肤彩妆 (`SKINCARE`).
+        Skincare = "SKINCARE",
+        /// 食品 (`FOOD`).
+        Food = "FOOD",
+        /// 运动户外 (`SPORT`).
+        Sport = "SPORT",
+        /// 珠宝钟表 (`JEWELRY_WATCH`).
+        JewelryWatch = "JEWELRY_WATCH",
+        /// 医疗健康 (`HEALTHCARE`).
+        Healthcare = "HEALTHCARE",
+        /// 商务服务 (`BUSSINESS`).
+        Bussiness = "BUSSINESS",
+        /// 亲子 (`PARENTING`).
+        Parenting = "PARENTING",
+        /// 餐饮美食 (`CATERING`).
+        Catering = "CATERING",
+        /// 零售百货 (`RETAIL`).
+        Retail = "RETAIL",
+        /// 生活服务 (`SERVICES`).
+        Services = "SERVICES",
+        /// 法律服务 (`LAW`).
+        Law = "LAW",
+        /// 房地产 (`ESTATE`).
+        Estate = "ESTATE",
+        /// 交通运输 (`TRANSPORTATION`).
+        Transportation = "TRANSPORTATION",
+        /// 节能环保 (`ENERGY_SAVING`).
+        EnergySaving = "ENERGY_SAVING",
+        /// 安全安保 (`SECURITY`).
+        Security = "SECURITY",
+        /// 家居装修建材 (`BUILDING_MATERIAL`).
+        BuildingMaterial = "BUILDING_MATERIAL",
+        /// 通讯及IT服务 (`COMMUNICATION`).
+        Communication = "COMMUNICATION",
+        /// 日用百货 (`MERCHANDISE`).
+        Merchandise = "MERCHANDISE",
+        /// 机构协会 (`ASSOCIATION`).
+        Association = "ASSOCIATION",
+        /// 网络资讯及社区 (`COMMUNITY`).
+        Community = "COMMUNITY",
+        /// 在线视听与阅读 (`ONLINE_AVR`).
+        OnlineAvr = "ONLINE_AVR",
+        /// 自媒体 (`WE_MEDIA`).
+        WeMedia = "WE_MEDIA",
+        /// 汽车 (`CAR`).
+        Car = "CAR",
+        /// 软件工具 (`SOFTWARE`).
+        Software = "SOFTWARE",
+        /// 游戏 (`GAME`).
+        Game = "GAME",
+        /// 服饰鞋帽箱包 (`CLOTHING`).
+        Clothing = "CLOTHING",
+        /// 工业工程 (`INDUSTY`).
+        Industy = "INDUSTY",
+        /// 农林牧渔 (`AGRICULTURE`).
+        Agriculture = "AGRICULTURE",
+        /// 出版传媒 (`PUBLISHING_MEDIA`).
+        PublishingMedia = "PUBLISHING_MEDIA",
+        /// 数码家电 (`HOME_DIGITAL`).
+        HomeDigital = "HOME_DIGITAL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/hire-power-bank/insurance-orders` 创建保险订单
 ///
-/// Create insurance order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html)
 ///
 /// ```no_run
@@ -23,7 +21,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/hire-power-bank/insurance-orders")]
-#[endpoint(POST "/v3/hire-power-bank/insurance-orders" -> CreateInsuranceOrderResponse)]
+#[endpoint(POST "/v3/hire-power-bank/insurance-orders" -> InsuranceOrder)]
 #[derive(Clone)]
 pub struct CreateInsuranceOrder {
     /// 用于接收保险订单状态变化通知 (`notify_url`).
@@ -39,8 +37,6 @@ pub struct CreateInsuranceOrder {
 
 /// `GET /v3/hire-power-bank/insurance-orders/{out_order_no}` 查询保险订单详情
 ///
-/// Query insurance order by out order no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html)
 ///
 /// ```no_run
@@ -55,7 +51,7 @@ pub struct CreateInsuranceOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/hire-power-bank/insurance-orders/{out_order_no}")]
-#[endpoint(GET "/v3/hire-power-bank/insurance-orders/<out_order_no>" -> QueryInsuranceOrderByOutOrderNoResponse)]
+#[endpoint(GET "/v3/hire-power-bank/insurance-orders/<out_order_no>" -> InsuranceOrder)]
 #[derive(Debug, Clone)]
 pub struct QueryInsuranceOrderByOutOrderNo {
     /// 商户创建保险订单时的凭据号 (`out_order_no`).
@@ -63,8 +59,6 @@ pub struct QueryInsuranceOrderByOutOrderNo {
 }
 
 /// `GET /v3/hire-power-bank/user-qualifications/{openid}` 查询用户保险订单领取资格
-///
-/// Query user qualification by openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html)
 ///
@@ -88,10 +82,10 @@ pub struct QueryUserQualificationByOpenid {
     pub openid: String,
 }
 
-/// `CreateInsuranceOrderResponse`.
+/// The answer of [`CreateInsuranceOrder`], [`QueryInsuranceOrderByOutOrderNo`] (创建保险订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateInsuranceOrderResponse {
+pub struct InsuranceOrder {
     /// 一笔保险订单对应的已理赔次数 (`claimed_count`).
     pub claimed_count: Option<i64>,
     /// 一笔保险订单对应的最大理赔次数 (`max_claim_count`).
@@ -116,35 +110,7 @@ pub struct CreateInsuranceOrderResponse {
     pub out_order_no: Option<String>,
 }
 
-/// `QueryInsuranceOrderByOutOrderNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryInsuranceOrderByOutOrderNoResponse {
-    /// 一笔保险订单对应的已理赔次数 (`claimed_count`).
-    pub claimed_count: Option<i64>,
-    /// 一笔保险订单对应的最大理赔次数 (`max_claim_count`).
-    pub max_claim_count: Option<i64>,
-    /// 微信用户在商户对应appid下的唯一标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 保险订单开始时间 (`order_begin_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub order_begin_time: Option<OffsetDateTime>,
-    /// 保险订单结束时间 (`order_end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub order_end_time: Option<OffsetDateTime>,
-    /// 租借充电宝隔夜归还保险订单号 (`order_id`).
-    pub order_id: Option<String>,
-    /// 保险订单领取状态 (`order_receive_state`).
-    pub order_receive_state: Option<String>,
-    /// 保险订单领取时间 (`order_receive_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub order_receive_time: Option<OffsetDateTime>,
-    /// 商户创建保险订单时的凭据号 (`out_order_no`).
-    pub out_order_no: Option<String>,
-}
-
-/// `QueryUserQualificationByOpenidResponse`.
+/// The answer of [`QueryUserQualificationByOpenid`] (查询用户保险订单领取资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserQualificationByOpenidResponse {

@@ -13,8 +13,6 @@ pub mod transactions;
 
 /// `GET /hk/v3/certificates` 获取平台证书列表
 ///
-/// List certificates.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -34,8 +32,6 @@ pub mod transactions;
 pub struct ListCertificates {}
 
 /// `POST /hk/v3/merchants` 子商户进件（融合钱包）
-///
-/// Create merchant.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_1.shtml)
 ///
@@ -109,8 +105,6 @@ pub struct CreateMerchant {
 
 /// `PUT /hk/v3/merchants` 修改子商户（融合钱包）
 ///
-/// Update merchant.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -181,8 +175,6 @@ pub struct UpdateMerchant {
 
 /// `GET /hk/v3/merchants/{sub_mchid}` 查询子商户（融合钱包）
 ///
-/// Query merchant by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -213,8 +205,6 @@ pub struct QueryMerchantBySubMchid {
 }
 
 /// `GET /hk/v3/refunds` 查询所有退款
-///
-/// List refunds.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml)
 ///
@@ -251,15 +241,13 @@ pub struct ListRefunds {
 
 /// `POST /hk/v3/refunds` 申请退款
 ///
-/// Create refund.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::hk::CreateRefundAmount = todo!();
+/// # let amount: wxpay::apis::hk::Amount = todo!();
 /// use wxpay::apis::hk::{CreateRefund, CreateRefundRequired};
 ///
 /// let request = CreateRefund::new(CreateRefundRequired {
@@ -280,7 +268,7 @@ pub struct ListRefunds {
 #[derive(Debug, Clone)]
 pub struct CreateRefund {
     /// 订单金额 (`amount`).
-    pub amount: CreateRefundAmount,
+    pub amount: Amount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -306,8 +294,6 @@ pub struct CreateRefund {
 }
 
 /// `GET /hk/v3/statements` 下载对账单
-///
-/// List statements.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml)
 ///
@@ -351,10 +337,10 @@ pub struct EncryptCertificate {
     pub nonce: Option<String>,
 }
 
-/// `Data`.
+/// `Certificate`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Certificate {
     /// `effective_time`.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub effective_time: Option<OffsetDateTime>,
@@ -367,12 +353,12 @@ pub struct Data {
     pub serial_no: Option<String>,
 }
 
-/// `ListCertificatesResponse`.
+/// The answer of [`ListCertificates`] (获取平台证书列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCertificatesResponse {
     /// `data`.
-    pub data: Vec<Data>,
+    pub data: Vec<Certificate>,
 }
 
 /// 业务信息.
@@ -431,7 +417,7 @@ pub struct Director {
     pub number: Option<String>,
 }
 
-/// `CreateMerchantResponse`.
+/// The answer of [`CreateMerchant`] (子商户进件（融合钱包）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantResponse {
@@ -443,7 +429,7 @@ pub struct CreateMerchantResponse {
     pub verification_status: Option<VerificationStatus>,
 }
 
-/// `UpdateMerchantResponse`.
+/// The answer of [`UpdateMerchant`] (修改子商户（融合钱包）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateMerchantResponse {
@@ -486,7 +472,7 @@ pub struct QueryMerchantBySubMchidContact {
     pub phone: Option<SensitiveString>,
 }
 
-/// `QueryMerchantBySubMchidResponse`.
+/// The answer of [`QueryMerchantBySubMchid`] (查询子商户（融合钱包）).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryMerchantBySubMchidResponse {
@@ -524,14 +510,14 @@ pub struct QueryMerchantBySubMchidResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct ListRefundsAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -549,16 +535,16 @@ pub struct ExchangeRate {
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListRefundsAmount {
+pub struct RefundAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 汇率 (`exchange_rate`).
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
@@ -578,17 +564,17 @@ pub struct RefundDetail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<RefundDetailType>,
+    pub type_: Option<RefundType>,
 }
 
-/// `ListRefundsData`.
+/// 退款单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListRefundsData {
+pub struct Refund {
     /// 退款金额 (`amount`).
-    pub amount: ListRefundsAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<DataChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -603,22 +589,22 @@ pub struct ListRefundsData {
     /// 优惠退款详情 (`refund_detail`).
     pub refund_detail: Option<RefundDetail>,
     /// 退款状态 (`status`).
-    pub status: DataStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `ListRefundsResponse`.
+/// The answer of [`ListRefunds`] (查询所有退款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListRefundsResponse {
     /// 订单金额 (`amount`).
-    pub amount: Amount,
+    pub amount: ListRefundsAmount,
     /// 本次返回退款单数 (`current_total_num`).
     pub current_total_num: i64,
     /// 退款单列表 (`data`).
-    pub data: Vec<ListRefundsData>,
+    pub data: Vec<Refund>,
     /// 微信支付交易订单号 (`id`).
     pub id: String,
     /// 商户号 (`mchid`).
@@ -636,37 +622,37 @@ pub struct ListRefundsResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateRefundAmount {
+pub struct Amount {
     /// 退款币种 (`currency`).
     pub currency: String,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
-    /// 原订单金额 (`total`).
+    /// 原订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
 /// 退款金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateRefundResponseAmount {
+pub struct CreateRefundAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
     /// 汇率 (`exchange_rate`).
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
-/// `CreateRefundResponse`.
+/// The answer of [`CreateRefund`] (申请退款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRefundResponse {
     /// 退款金额 (`amount`).
-    pub amount: CreateRefundResponseAmount,
+    pub amount: CreateRefundAmount,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -679,99 +665,99 @@ pub struct CreateRefundResponse {
 }
 
 platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `ONLINE`.
-Online = "ONLINE",
-/// `OFFLINE`.
-Offline = "OFFLINE",
-/// `BOTH`.
-Both = "BOTH",
-}
-}
-
-platform_enum! {
-/// 商户类型.
-pub enum MerchantType {
-/// `ENTERPRISE`.
-Enterprise = "ENTERPRISE",
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-}
+    /// 业务类型.
+    pub enum BusinessType {
+        /// `ONLINE`.
+        Online = "ONLINE",
+        /// `OFFLINE`.
+        Offline = "OFFLINE",
+        /// `BOTH`.
+        Both = "BOTH",
+    }
 }
 
 platform_enum! {
-/// 验证状态.
-pub enum VerificationStatus {
-/// `Under Review`.
-UnderReview = "Under Review",
-/// `Approved`.
-Approved = "Approved",
-}
-}
-
-platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
+    /// 商户类型.
+    pub enum MerchantType {
+        /// `ENTERPRISE`.
+        Enterprise = "ENTERPRISE",
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+    }
 }
 
 platform_enum! {
-/// 退款渠道.
-pub enum DataChannel {
-/// `ORIGINAL`.
-Original = "ORIGINAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-/// `OTHER_BALANCE`.
-OtherBalance = "OTHER_BALANCE",
-/// `OTHER_BANKCARD`.
-OtherBankcard = "OTHER_BANKCARD",
-}
+    /// 验证状态.
+    pub enum VerificationStatus {
+        /// `Under Review`.
+        UnderReview = "Under Review",
+        /// `Approved`.
+        Approved = "Approved",
+    }
 }
 
 platform_enum! {
-/// 退款资金来源.
-pub enum FundSource {
-/// `REFUND_SOURCE_UNSETTLED_FUNDS`.
-RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-/// `REFUND_SOURCE_REchARGE_FUNDS`.
-RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum RefundDetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
+    /// 退款渠道.
+    pub enum RefundChannel {
+        /// `ORIGINAL`.
+        Original = "ORIGINAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+        /// `OTHER_BALANCE`.
+        OtherBalance = "OTHER_BALANCE",
+        /// `OTHER_BANKCARD`.
+        OtherBankCard = "OTHER_BANKCARD",
+    }
 }
 
 platform_enum! {
-/// 退款状态.
-pub enum DataStatus {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `REFUNDCLOSE`.
-Refundclose = "REFUNDCLOSE",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
+    /// 退款资金来源.
+    pub enum FundSource {
+        /// `REFUND_SOURCE_UNSETTLED_FUNDS`.
+        RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+        /// `REFUND_SOURCE_REchARGE_FUNDS`.
+        RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+    }
 }
+
+platform_enum! {
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
+}
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum RefundType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
+}
+
+platform_enum! {
+    /// 退款状态.
+    pub enum RefundStatus {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `REFUNDCLOSE`.
+        RefundClose = "REFUNDCLOSE",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/industry-coupon/tokens` 出行券切卡组件预下单API
 ///
-/// Create token.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553563)
 ///
 /// ```no_run
@@ -36,7 +34,7 @@ pub struct CreateToken {
     pub open_id: String,
 }
 
-/// `CouponList`.
+/// 出行券列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CouponList {
@@ -46,7 +44,7 @@ pub struct CouponList {
     pub stock_id: i64,
 }
 
-/// `CreateTokenResponse`.
+/// The answer of [`CreateToken`] (出行券切卡组件预下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTokenResponse {

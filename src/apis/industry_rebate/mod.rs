@@ -8,8 +8,6 @@ use serde::Serialize;
 
 /// `POST /v3/industry-rebate/retail-industry/transactions` 回传SN和商品编码
 ///
-/// Create retail industry transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::industry_rebate::{CreateRetailIndustryTransaction, CreateRetailIndustryTransactionRequired};
@@ -42,8 +40,6 @@ pub struct CreateRetailIndustryTransaction {
 
 /// `POST /v3/industry-rebate/transactions/{transaction_id}` 支付码牌/点餐码牌交易回传
 ///
-/// Create transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::industry_rebate::{CreateTransaction, CreateTransactionRequired};
@@ -72,7 +68,7 @@ pub struct CreateTransaction {
     pub sub_mchid: String,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/inspolicymgr/deduct/authorizations` 提交保单授权信息
 ///
-/// Create deduct authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::inspolicymgr::{CreateDeductAuthorization, CreateDeductAuthorizationRequired};
@@ -48,8 +46,6 @@ pub struct CreateDeductAuthorization {
 
 /// `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}` 查询保单授权信息
 ///
-/// Query deduct authorization by out insurance no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::inspolicymgr::{QueryDeductAuthorizationByOutInsuranceNo, QueryDeductAuthorizationByOutInsuranceNoRequired};
@@ -70,8 +66,6 @@ pub struct QueryDeductAuthorizationByOutInsuranceNo {
 }
 
 /// `POST /v3/inspolicymgr/deduct/policies` 上传保单
-///
-/// Create deduct policy.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -126,7 +120,7 @@ pub struct CreateDeductPolicy {
     /// 保单失效时间 (`expired_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub expired_time: OffsetDateTime,
-    /// 首期保费金额 (`first_period_amount`).
+    /// 首期保费金额 (`first_period_amount`), in fen (分).
     pub first_period_amount: Option<i64>,
     /// 是否为赠险 (`free_insurance`).
     pub free_insurance: bool,
@@ -170,15 +164,13 @@ pub struct CreateDeductPolicy {
     /// 可续保开始时间 (`start_renewal_time`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub start_renewal_time: Option<OffsetDateTime>,
-    /// 后续每期保费金额 (`subsequent_period_amount`).
+    /// 后续每期保费金额 (`subsequent_period_amount`), in fen (分).
     pub subsequent_period_amount: Option<i64>,
     /// 是否支持续保 (`support_renewal`).
     pub support_renewal: bool,
 }
 
 /// `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}` 查询保单
-///
-/// Query deduct policy by out insurance no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -200,8 +192,6 @@ pub struct QueryDeductPolicyByOutInsuranceNo {
 }
 
 /// `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` 更新保单信息
-///
-/// Update deduct policy by out insurance no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -240,7 +230,7 @@ pub struct UpdateDeductPolicyByOutInsuranceNo {
     /// 保单失效时间 (`expired_time`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub expired_time: Option<OffsetDateTime>,
-    /// 首期保费金额 (`first_period_amount`).
+    /// 首期保费金额 (`first_period_amount`), in fen (分).
     pub first_period_amount: Option<i64>,
     /// 是否为赠险 (`free_insurance`).
     pub free_insurance: Option<bool>,
@@ -272,13 +262,13 @@ pub struct UpdateDeductPolicyByOutInsuranceNo {
     /// 可续保开始时间 (`start_renewal_time`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub start_renewal_time: Option<OffsetDateTime>,
-    /// 后续每期保费金额 (`subsequent_period_amount`).
+    /// 后续每期保费金额 (`subsequent_period_amount`), in fen (分).
     pub subsequent_period_amount: Option<i64>,
     /// 是否支持续保 (`support_renewal`).
     pub support_renewal: Option<bool>,
 }
 
-/// `CreateDeductAuthorizationResponse`.
+/// The answer of [`CreateDeductAuthorization`] (提交保单授权信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDeductAuthorizationResponse {
@@ -299,7 +289,7 @@ pub struct CreateDeductAuthorizationResponse {
     pub user_auth_time: Option<OffsetDateTime>,
 }
 
-/// `QueryDeductAuthorizationByOutInsuranceNoResponse`.
+/// The answer of [`QueryDeductAuthorizationByOutInsuranceNo`] (查询保单授权信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryDeductAuthorizationByOutInsuranceNoResponse {
@@ -320,7 +310,7 @@ pub struct QueryDeductAuthorizationByOutInsuranceNoResponse {
     pub user_auth_time: Option<OffsetDateTime>,
 }
 
-/// `CreateDeductPolicyResponse`.
+/// The answer of [`CreateDeductPolicy`] (上传保单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateDeductPolicyResponse {
@@ -344,7 +334,7 @@ pub struct CreateDeductPolicyResponse {
     /// 保单失效时间 (`expired_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub expired_time: OffsetDateTime,
-    /// 首期保费金额 (`first_period_amount`).
+    /// 首期保费金额 (`first_period_amount`), in fen (分).
     pub first_period_amount: Option<i64>,
     /// 是否为赠险 (`free_insurance`).
     pub free_insurance: bool,
@@ -380,13 +370,13 @@ pub struct CreateDeductPolicyResponse {
     /// 可续保开始时间 (`start_renewal_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_renewal_time: Option<OffsetDateTime>,
-    /// 后续每期保费金额 (`subsequent_period_amount`).
+    /// 后续每期保费金额 (`subsequent_period_amount`), in fen (分).
     pub subsequent_period_amount: Option<i64>,
     /// 是否支持续保 (`support_renewal`).
     pub support_renewal: bool,
 }
 
-/// `QueryDeductPolicyByOutInsuranceNoResponse`.
+/// The answer of [`QueryDeductPolicyByOutInsuranceNo`] (查询保单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryDeductPolicyByOutInsuranceNoResponse {
@@ -410,7 +400,7 @@ pub struct QueryDeductPolicyByOutInsuranceNoResponse {
     /// 保单失效时间 (`expired_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub expired_time: OffsetDateTime,
-    /// 首期保费金额 (`first_period_amount`).
+    /// 首期保费金额 (`first_period_amount`), in fen (分).
     pub first_period_amount: Option<i64>,
     /// 是否为赠险 (`free_insurance`).
     pub free_insurance: bool,
@@ -446,13 +436,13 @@ pub struct QueryDeductPolicyByOutInsuranceNoResponse {
     /// 可续保开始时间 (`start_renewal_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_renewal_time: Option<OffsetDateTime>,
-    /// 后续每期保费金额 (`subsequent_period_amount`).
+    /// 后续每期保费金额 (`subsequent_period_amount`), in fen (分).
     pub subsequent_period_amount: Option<i64>,
     /// 是否支持续保 (`support_renewal`).
     pub support_renewal: bool,
 }
 
-/// `UpdateDeductPolicyByOutInsuranceNoResponse`.
+/// The answer of [`UpdateDeductPolicyByOutInsuranceNo`] (更新保单信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UpdateDeductPolicyByOutInsuranceNoResponse {
@@ -476,7 +466,7 @@ pub struct UpdateDeductPolicyByOutInsuranceNoResponse {
     /// 保单失效时间 (`expired_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub expired_time: OffsetDateTime,
-    /// 首期保费金额 (`first_period_amount`).
+    /// 首期保费金额 (`first_period_amount`), in fen (分).
     pub first_period_amount: Option<i64>,
     /// 是否为赠险 (`free_insurance`).
     pub free_insurance: bool,
@@ -512,116 +502,116 @@ pub struct UpdateDeductPolicyByOutInsuranceNoResponse {
     /// 可续保开始时间 (`start_renewal_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_renewal_time: Option<OffsetDateTime>,
-    /// 后续每期保费金额 (`subsequent_period_amount`).
+    /// 后续每期保费金额 (`subsequent_period_amount`), in fen (分).
     pub subsequent_period_amount: Option<i64>,
     /// 是否支持续保 (`support_renewal`).
     pub support_renewal: bool,
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum AuthState {
-/// `AUTH_STATE_INIT`.
-AuthStateInit = "AUTH_STATE_INIT",
-/// `AUTH_STATE_PENDING`.
-AuthStatePending = "AUTH_STATE_PENDING",
-/// `AUTH_STATE_GRANTED`.
-AuthStateGranted = "AUTH_STATE_GRANTED",
-/// `AUTH_STATE_DENIED`.
-AuthStateDenied = "AUTH_STATE_DENIED",
-/// `AUTH_STATE_EXPIRED`.
-AuthStateExpired = "AUTH_STATE_EXPIRED",
-}
-}
-
-platform_enum! {
-/// 保障期限类型.
-pub enum CoverageTermType {
-/// `COVERAGE_TERM_TYPE_FIXED_DATE`.
-CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
-/// `COVERAGE_TERM_TYPE_LIFETIME`.
-CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
-}
+    /// 授权状态.
+    pub enum AuthState {
+        /// `AUTH_STATE_INIT`.
+        AuthStateInit = "AUTH_STATE_INIT",
+        /// `AUTH_STATE_PENDING`.
+        AuthStatePending = "AUTH_STATE_PENDING",
+        /// `AUTH_STATE_GRANTED`.
+        AuthStateGranted = "AUTH_STATE_GRANTED",
+        /// `AUTH_STATE_DENIED`.
+        AuthStateDenied = "AUTH_STATE_DENIED",
+        /// `AUTH_STATE_EXPIRED`.
+        AuthStateExpired = "AUTH_STATE_EXPIRED",
+    }
 }
 
 platform_enum! {
-/// 缴费方式.
-pub enum PaymentMethod {
-/// `PAYMENT_METHOD_OTHER`.
-PaymentMethodOther = "PAYMENT_METHOD_OTHER",
-/// `PAYMENT_METHOD_PERIOD`.
-PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
-/// `PAYMENT_METHOD_LUMP_SUM`.
-PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
-}
+    /// 保障期限类型.
+    pub enum CoverageTermType {
+        /// `COVERAGE_TERM_TYPE_FIXED_DATE`.
+        CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+        /// `COVERAGE_TERM_TYPE_LIFETIME`.
+        CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+    }
 }
 
 platform_enum! {
-/// 缴费周期.
-pub enum PaymentPeriod {
-/// `PAYMENT_PERIOD_DAY`.
-PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
-/// `PAYMENT_PERIOD_WEEK`.
-PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
-/// `PAYMENT_PERIOD_BIWEEKLY`.
-PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
-/// `PAYMENT_PERIOD_MONTH`.
-PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
-/// `PAYMENT_PERIOD_QUARTER`.
-PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
-/// `PAYMENT_PERIOD_HALF_YEAR`.
-PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
-/// `PAYMENT_PERIOD_YEAR`.
-PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
-}
+    /// 缴费方式.
+    pub enum PaymentMethod {
+        /// `PAYMENT_METHOD_OTHER`.
+        PaymentMethodOther = "PAYMENT_METHOD_OTHER",
+        /// `PAYMENT_METHOD_PERIOD`.
+        PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
+        /// `PAYMENT_METHOD_LUMP_SUM`.
+        PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+    }
 }
 
 platform_enum! {
-/// 期交保费模式.
-pub enum PeriodPremiumMode {
-/// `PERIOD_PREMIUM_MODE_EQUAL`.
-PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
-/// `PERIOD_PREMIUM_MODE_FIRST_DIFF`.
-PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-/// `PERIOD_PREMIUM_MODE_MULTI_DIFF`.
-PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-}
-}
-
-platform_enum! {
-/// 保单状态.
-pub enum PolicyState {
-/// `POLICY_STATE_ISSUING`.
-PolicyStateIssuing = "POLICY_STATE_ISSUING",
-/// `POLICY_STATE_APPROVED`.
-PolicyStateApproved = "POLICY_STATE_APPROVED",
-/// `POLICY_STATE_DECLINED`.
-PolicyStateDeclined = "POLICY_STATE_DECLINED",
-/// `POLICY_STATE_INACTIVE`.
-PolicyStateInactive = "POLICY_STATE_INACTIVE",
-}
+    /// 缴费周期.
+    pub enum PaymentPeriod {
+        /// `PAYMENT_PERIOD_DAY`.
+        PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
+        /// `PAYMENT_PERIOD_WEEK`.
+        PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
+        /// `PAYMENT_PERIOD_BIWEEKLY`.
+        PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
+        /// `PAYMENT_PERIOD_MONTH`.
+        PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
+        /// `PAYMENT_PERIOD_QUARTER`.
+        PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
+        /// `PAYMENT_PERIOD_HALF_YEAR`.
+        PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+        /// `PAYMENT_PERIOD_YEAR`.
+        PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+    }
 }
 
 platform_enum! {
-/// 保单类型.
-pub enum PolicyType {
-/// 其余险 (`POLICY_TYPE_OTHER`).
-PolicyTypeOther = "POLICY_TYPE_OTHER",
-/// 医疗险 (`POLICY_TYPE_MEDICAL`).
-PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
-/// 意外险 (`POLICY_TYPE_ACCIDENT`).
-PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
-/// 重疾险 (`POLICY_TYPE_CRITICAL`).
-PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
-/// 车险 (`POLICY_TYPE_CAR`).
-PolicyTypeCar = "POLICY_TYPE_CAR",
-/// 人寿险 (`POLICY_TYPE_LIFE`).
-PolicyTypeLife = "POLICY_TYPE_LIFE",
-/// 家财险 (`POLICY_TYPE_PROPERTY`).
-PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
-/// 宠物险 (`POLICY_TYPE_PET`).
-PolicyTypePet = "POLICY_TYPE_PET",
-/// 年金险 (`POLICY_TYPE_ANNUITY`).
-PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+    /// 期交保费模式.
+    pub enum PeriodPremiumMode {
+        /// `PERIOD_PREMIUM_MODE_EQUAL`.
+        PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
+        /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`.
+        PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+        /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`.
+        PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+    }
 }
+
+platform_enum! {
+    /// 保单状态.
+    pub enum PolicyState {
+        /// `POLICY_STATE_ISSUING`.
+        PolicyStateIssuing = "POLICY_STATE_ISSUING",
+        /// `POLICY_STATE_APPROVED`.
+        PolicyStateApproved = "POLICY_STATE_APPROVED",
+        /// `POLICY_STATE_DECLINED`.
+        PolicyStateDeclined = "POLICY_STATE_DECLINED",
+        /// `POLICY_STATE_INACTIVE`.
+        PolicyStateInactive = "POLICY_STATE_INACTIVE",
+    }
+}
+
+platform_enum! {
+    /// 保单类型.
+    pub enum PolicyType {
+        /// 其余险 (`POLICY_TYPE_OTHER`).
+        PolicyTypeOther = "POLICY_TYPE_OTHER",
+        /// 医疗险 (`POLICY_TYPE_MEDICAL`).
+        PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
+        /// 意外险 (`POLICY_TYPE_ACCIDENT`).
+        PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
+        /// 重疾险 (`POLICY_TYPE_CRITICAL`).
+        PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
+        /// 车险 (`POLICY_TYPE_CAR`).
+        PolicyTypeCar = "POLICY_TYPE_CAR",
+        /// 人寿险 (`POLICY_TYPE_LIFE`).
+        PolicyTypeLife = "POLICY_TYPE_LIFE",
+        /// 家财险 (`POLICY_TYPE_PROPERTY`).
+        PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
+        /// 宠物险 (`POLICY_TYPE_PET`).
+        PolicyTypePet = "POLICY_TYPE_PET",
+        /// 年金险 (`POLICY_TYPE_ANNUITY`).
+        PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+    }
 }

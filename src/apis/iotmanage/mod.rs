@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/iotmanage/device-inspections/{device_sn}` 获取出厂检查结果
 ///
-/// Query device inspection by device sn.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct QueryDeviceInspectionByDeviceSn {
 }
 
 /// `GET /v3/iotmanage/devices` 智能设备列表
-///
-/// List devices.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html)
 ///
@@ -60,7 +56,7 @@ pub struct ListDevices {
     pub offset: i64,
 }
 
-/// `QueryDeviceInspectionByDeviceSnResponse`.
+/// The answer of [`QueryDeviceInspectionByDeviceSn`] (获取出厂检查结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryDeviceInspectionByDeviceSnResponse {
@@ -92,7 +88,7 @@ pub struct QueryDeviceInspectionByDeviceSnResponse {
 /// 设备信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Device {
     /// 激活状态 (`activation_status`).
     pub activation_status: Option<ActivationStatus>,
     /// 激活时间 (`activation_time`).
@@ -141,12 +137,12 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `ListDevicesResponse`.
+/// The answer of [`ListDevices`] (智能设备列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListDevicesResponse {
     /// 设备列表 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<Device>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).
@@ -158,23 +154,23 @@ pub struct ListDevicesResponse {
 }
 
 platform_enum! {
-/// 查询结果.
-pub enum QueryDeviceInspectionByDeviceSnResult {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `WARN`.
-Warn = "WARN",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 查询结果.
+    pub enum QueryDeviceInspectionByDeviceSnResult {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `WARN`.
+        Warn = "WARN",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 激活状态.
-pub enum ActivationStatus {
-/// `ACTIVATED`.
-Activated = "ACTIVATED",
-/// `INACTIVATED`.
-Inactivated = "INACTIVATED",
-}
+    /// 激活状态.
+    pub enum ActivationStatus {
+        /// `ACTIVATED`.
+        Activated = "ACTIVATED",
+        /// `INACTIVATED`.
+        Inactivated = "INACTIVATED",
+    }
 }

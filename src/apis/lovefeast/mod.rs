@@ -5,10 +5,9 @@
 
 use crate::endpoint;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 /// `GET /v3/lovefeast/brands/{brand_id}` 查询爱心餐品牌信息
-///
-/// Query brand by brand id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012472863)
 ///
@@ -32,8 +31,6 @@ pub struct QueryBrandByBrandId {
 }
 
 /// `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` 查询用户捐赠单列表
-///
-/// Query user order by brand id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -64,8 +61,6 @@ pub struct QueryUserOrderByBrandId {
 
 /// `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}` 查询用户捐赠单详情
 ///
-/// Query user order by out trade no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::lovefeast::{QueryUserOrderByOutTradeNo, QueryUserOrderByOutTradeNoRequired};
@@ -89,7 +84,7 @@ pub struct QueryUserOrderByOutTradeNo {
     pub out_trade_no: String,
 }
 
-/// `QueryBrandByBrandIdResponse`.
+/// The answer of [`QueryBrandByBrandId`] (查询爱心餐品牌信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBrandByBrandIdResponse {
@@ -107,9 +102,9 @@ pub struct Amount {
     pub currency: Option<String>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: Option<String>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: Option<i64>,
 }
 
@@ -129,10 +124,10 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `Data`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct UserOrder {
     /// 订单金额 (`amount`).
     pub amount: Option<Amount>,
     /// 应用ID (`appid`).
@@ -156,19 +151,20 @@ pub struct Data {
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 支付完成时间 (`success_time`).
-    pub success_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub success_time: Option<OffsetDateTime>,
     /// 捐赠订单号 (`welfare_trade_id`).
     pub welfare_trade_id: Option<String>,
 }
 
-/// `QueryUserOrderByBrandIdResponse`.
+/// The answer of [`QueryUserOrderByBrandId`] (查询用户捐赠单列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserOrderByBrandIdResponse {
     /// 该次请求返回的记录条数 (`count`).
     pub count: Option<i64>,
     /// 结果集 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<UserOrder>>,
     /// 最大记录条数 (`limit`).
     pub limit: Option<i64>,
     /// 起始位置 (`offset`).
@@ -177,7 +173,7 @@ pub struct QueryUserOrderByBrandIdResponse {
     pub total_count: Option<i64>,
 }
 
-/// `QueryUserOrderByOutTradeNoResponse`.
+/// The answer of [`QueryUserOrderByOutTradeNo`] (查询用户捐赠单详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserOrderByOutTradeNoResponse {
@@ -204,17 +200,18 @@ pub struct QueryUserOrderByOutTradeNoResponse {
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 支付完成时间 (`success_time`).
-    pub success_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub success_time: Option<OffsetDateTime>,
     /// 捐赠订单号 (`welfare_trade_id`).
     pub welfare_trade_id: Option<String>,
 }
 
 platform_enum! {
-/// 捐赠来源.
-pub enum DonateSource {
-/// 一起捐小程序 (`MINIPROGRAM_PAY`).
-MiniprogramPay = "MINIPROGRAM_PAY",
-/// 一块捐插件 (`ENTRUST_PAY`).
-EntrustPay = "ENTRUST_PAY",
-}
+    /// 捐赠来源.
+    pub enum DonateSource {
+        /// 一起捐小程序 (`MINIPROGRAM_PAY`).
+        MiniProgramPay = "MINIPROGRAM_PAY",
+        /// 一块捐插件 (`ENTRUST_PAY`).
+        EntrustPay = "ENTRUST_PAY",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` 分页查询子商户名下的商户管理记录
 ///
-/// Query mch manage record sub mchid by sub mchid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_manage::{QueryMchManageRecordSubMchidBySubMchid, QueryMchManageRecordSubMchidBySubMchidRequired};
@@ -42,8 +40,6 @@ pub struct QueryMchManageRecordSubMchidBySubMchid {
 
 /// `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` 查询子商户下指定商户管理记录
 ///
-/// Query mch manage record by manage record id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_manage::{QueryMchManageRecordByManageRecordId, QueryMchManageRecordByManageRecordIdRequired};
@@ -57,7 +53,7 @@ pub struct QueryMchManageRecordSubMchidBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/mch-manage/mch-manage-records/{manage_record_id}")]
-#[endpoint(GET "/v3/mch-manage/mch-manage-records/<manage_record_id>" -> QueryMchManageRecordByManageRecordIdResponse)]
+#[endpoint(GET "/v3/mch-manage/mch-manage-records/<manage_record_id>" -> MchManageRecord)]
 #[derive(Debug, Clone)]
 pub struct QueryMchManageRecordByManageRecordId {
     /// 商户管理记录ID (`manage_record_id`).
@@ -67,8 +63,6 @@ pub struct QueryMchManageRecordByManageRecordId {
 }
 
 /// `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` 对指定商户管理记录提交资料
-///
-/// Create mch manage record mch manage submission.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -96,8 +90,6 @@ pub struct CreateMchManageRecordMchManageSubmission {
 }
 
 /// `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` 上传商户提交资料文件
-///
-/// Upload submission file.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -131,10 +123,10 @@ pub struct UploadSubmissionFile {
     pub manage_record_id: String,
 }
 
-/// `Data`.
+/// 商户管理记录详情列表 (the answer of [`QueryMchManageRecordByManageRecordId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct MchManageRecord {
     /// 是否允许提交资料 (`allow_submit`).
     pub allow_submit: Option<bool>,
     /// 可提交资料结束时间 (`approve_time`).
@@ -176,12 +168,12 @@ pub struct Data {
     pub submit_start_time: Option<OffsetDateTime>,
 }
 
-/// `QueryMchManageRecordSubMchidBySubMchidResponse`.
+/// The answer of [`QueryMchManageRecordSubMchidBySubMchid`] (分页查询子商户名下的商户管理记录).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchManageRecordSubMchidBySubMchidResponse {
     /// 商户管理记录详情列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<MchManageRecord>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -190,52 +182,7 @@ pub struct QueryMchManageRecordSubMchidBySubMchidResponse {
     pub total_count: Option<i64>,
 }
 
-/// `QueryMchManageRecordByManageRecordIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchManageRecordByManageRecordIdResponse {
-    /// 是否允许提交资料 (`allow_submit`).
-    pub allow_submit: Option<bool>,
-    /// 可提交资料结束时间 (`approve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub approve_time: Option<OffsetDateTime>,
-    /// 禁止提交资料原因 (`forbid_submit_reason`).
-    pub forbid_submit_reason: Option<String>,
-    /// 限制功能 (`limit_ability`).
-    pub limit_ability: Option<String>,
-    /// 管控原因 (`manage_reason`).
-    pub manage_reason: Option<String>,
-    /// 商户管理记录ID (`manage_record_id`).
-    pub manage_record_id: Option<String>,
-    /// 商户管理记录状态 (`manage_record_state`).
-    pub manage_record_state: Option<ManageRecordState>,
-    /// 商户管理记录类型 (`manage_record_type`).
-    pub manage_record_type: Option<ManageRecordType>,
-    /// 管控时间 (`manage_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub manage_time: Option<OffsetDateTime>,
-    /// 解除管控原因 (`recover_reason`).
-    pub recover_reason: Option<RecoverReason>,
-    /// 解除管控时间 (`recover_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub recover_time: Option<OffsetDateTime>,
-    /// 解除管控方式 (`recover_way`).
-    pub recover_way: Option<RecoverWay>,
-    /// 申诉驳回原因 (`reject_reason`).
-    pub reject_reason: Option<String>,
-    /// 要求提交的资料 (`requested_item_info`).
-    pub requested_item_info: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 可提交资料结束时间 (`submit_end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub submit_end_time: Option<OffsetDateTime>,
-    /// 可提交资料开始时间 (`submit_start_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub submit_start_time: Option<OffsetDateTime>,
-}
-
-/// `CreateMchManageRecordMchManageSubmissionResponse`.
+/// The answer of [`CreateMchManageRecordMchManageSubmission`] (对指定商户管理记录提交资料).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchManageRecordMchManageSubmissionResponse {
@@ -243,7 +190,7 @@ pub struct CreateMchManageRecordMchManageSubmissionResponse {
     pub manage_submission_id: Option<String>,
 }
 
-/// `UploadSubmissionFileResponse`.
+/// The answer of [`UploadSubmissionFile`] (上传商户提交资料文件).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadSubmissionFileResponse {
@@ -252,55 +199,55 @@ pub struct UploadSubmissionFileResponse {
 }
 
 platform_enum! {
-/// 商户管理记录类型.
-pub enum ManageRecordType {
-/// `FUNCTIONAL_LIMIT_RECORD`.
-FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-/// `INVESTIGATE_RECORD`.
-InvestigateRecord = "INVESTIGATE_RECORD",
-}
-}
-
-platform_enum! {
-/// 商户管理记录状态.
-pub enum ManageRecordState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `SUBMITTED`.
-Submitted = "SUBMITTED",
-/// `EXPIRED`.
-Expired = "EXPIRED",
-/// `UNDER_REVIEW`.
-UnderReview = "UNDER_REVIEW",
-/// `RECOVERED`.
-Recovered = "RECOVERED",
-/// `REJECTED`.
-Rejected = "REJECTED",
-}
+    /// 商户管理记录类型.
+    pub enum ManageRecordType {
+        /// `FUNCTIONAL_LIMIT_RECORD`.
+        FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
+        /// `INVESTIGATE_RECORD`.
+        InvestigateRecord = "INVESTIGATE_RECORD",
+    }
 }
 
 platform_enum! {
-/// 解除管控原因.
-pub enum RecoverReason {
-/// `MERCHANT_SUBMIT_RECOVER`.
-MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
-/// `MERCHANT_OPERATE_RECOVER`.
-MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
-/// `PLATFORM_AUTO_RECOVER`.
-PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
-}
+    /// 商户管理记录状态.
+    pub enum ManageRecordState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `SUBMITTED`.
+        Submitted = "SUBMITTED",
+        /// `EXPIRED`.
+        Expired = "EXPIRED",
+        /// `UNDER_REVIEW`.
+        UnderReview = "UNDER_REVIEW",
+        /// `RECOVERED`.
+        Recovered = "RECOVERED",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+    }
 }
 
 platform_enum! {
-/// 解除管控方式.
-pub enum RecoverWay {
-/// `SUBMIT_INFORMATION`.
-SubmitInformation = "SUBMIT_INFORMATION",
-/// `VERIFY_INACTIVE_MERCHANT_IDENTITY`.
-VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
-/// `MODIFY_ORGANIZATION_INFORMATION`.
-ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
-/// `OTHER`.
-Other = "OTHER",
+    /// 解除管控原因.
+    pub enum RecoverReason {
+        /// `MERCHANT_SUBMIT_RECOVER`.
+        MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
+        /// `MERCHANT_OPERATE_RECOVER`.
+        MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
+        /// `PLATFORM_AUTO_RECOVER`.
+        PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
+    }
 }
+
+platform_enum! {
+    /// 解除管控方式.
+    pub enum RecoverWay {
+        /// `SUBMIT_INFORMATION`.
+        SubmitInformation = "SUBMIT_INFORMATION",
+        /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`.
+        VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
+        /// `MODIFY_ORGANIZATION_INFORMATION`.
+        ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
+        /// `OTHER`.
+        Other = "OTHER",
+    }
 }

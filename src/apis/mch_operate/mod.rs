@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/mch_operate/risk/withdrawl-apply` 提交已注销商户号可用余额提现申请单API
 ///
-/// Create risk withdrawl apply.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/withdrawal-apply/withdrawal-apply/submit-apply.html)
 ///
 /// ```no_run
@@ -36,7 +34,7 @@ use time::OffsetDateTime;
 pub struct CreateRiskWithdrawlApply {
     /// 补充材料 (`additional_materials`).
     pub additional_materials: Option<AdditionalMaterials>,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 二级商户号的出款子账户类型 (`out_account_type`).
     pub out_account_type: OutAccountType,
@@ -59,8 +57,6 @@ pub struct CreateRiskWithdrawlApply {
 
 /// `GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}` 微信支付提现申请单号查询提现申请单状态API
 ///
-/// Query risk withdrawl apply by applyment id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_8.shtml)
 ///
 /// ```no_run
@@ -75,7 +71,7 @@ pub struct CreateRiskWithdrawlApply {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}")]
-#[endpoint(GET "/v3/mch_operate/risk/withdrawl-apply/applyment-id/<applyment_id>" -> QueryRiskWithdrawlApplyByApplymentIdResponse)]
+#[endpoint(GET "/v3/mch_operate/risk/withdrawl-apply/applyment-id/<applyment_id>" -> RiskWithdrawlApply)]
 #[derive(Debug, Clone)]
 pub struct QueryRiskWithdrawlApplyByApplymentId {
     /// 微信支付提现申请单号 (`applyment_id`).
@@ -83,8 +79,6 @@ pub struct QueryRiskWithdrawlApplyByApplymentId {
 }
 
 /// `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}` 商户提现申请单号查询提现申请单状态
-///
-/// Query risk withdrawl apply by out request no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_7.shtml)
 ///
@@ -100,7 +94,7 @@ pub struct QueryRiskWithdrawlApplyByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}")]
-#[endpoint(GET "/v3/mch_operate/risk/withdrawl-apply/out-request-no/<out_request_no>" -> QueryRiskWithdrawlApplyByOutRequestNoResponse)]
+#[endpoint(GET "/v3/mch_operate/risk/withdrawl-apply/out-request-no/<out_request_no>" -> RiskWithdrawlApply)]
 #[derive(Debug, Clone)]
 pub struct QueryRiskWithdrawlApplyByOutRequestNo {
     /// 商户提现申请号 (`out_request_no`).
@@ -167,7 +161,7 @@ pub struct PayeeInfo {
     pub identity_info: Option<IdentityInfo>,
 }
 
-/// `ProofPayeeMedia`.
+/// 申请证明材料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ProofPayeeMedia {
@@ -186,7 +180,7 @@ pub struct ProofMediaList {
     pub proof_payee_media: Option<Vec<ProofPayeeMedia>>,
 }
 
-/// `CreateRiskWithdrawlApplyResponse`.
+/// The answer of [`CreateRiskWithdrawlApply`] (提交已注销商户号可用余额提现申请单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRiskWithdrawlApplyResponse {
@@ -213,98 +207,90 @@ pub struct WithdrawlApply {
     pub state: String,
 }
 
-/// `QueryRiskWithdrawlApplyByApplymentIdResponse`.
+/// The answer of [`QueryRiskWithdrawlApplyByApplymentId`], [`QueryRiskWithdrawlApplyByOutRequestNo`] (微信支付提现申请单号查询提现申请单状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryRiskWithdrawlApplyByApplymentIdResponse {
-    /// 提现申请单信息 (`withdrawl_apply`).
-    pub withdrawl_apply: WithdrawlApply,
-}
-
-/// `QueryRiskWithdrawlApplyByOutRequestNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryRiskWithdrawlApplyByOutRequestNoResponse {
+pub struct RiskWithdrawlApply {
     /// 提现申请单信息 (`withdrawl_apply`).
     pub withdrawl_apply: WithdrawlApply,
 }
 
 platform_enum! {
-/// 二级商户号的出款子账户类型.
-pub enum OutAccountType {
-/// `BASIC_ACCOUNT`.
-BasicAccount = "BASIC_ACCOUNT",
-/// `OPERATE_ACCOUNT`.
-OperateAccount = "OPERATE_ACCOUNT",
-/// `MARGIN_ACCOUNT`.
-MarginAccount = "MARGIN_ACCOUNT",
-}
-}
-
-platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// `ACCOUNT_TYPE_CORPORATE`.
-AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
-/// `ACCOUNT_TYPE_PERSONAL`.
-AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
-}
+    /// 二级商户号的出款子账户类型.
+    pub enum OutAccountType {
+        /// `BASIC_ACCOUNT`.
+        BasicAccount = "BASIC_ACCOUNT",
+        /// `OPERATE_ACCOUNT`.
+        OperateAccount = "OPERATE_ACCOUNT",
+        /// `MARGIN_ACCOUNT`.
+        MarginAccount = "MARGIN_ACCOUNT",
+    }
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum IdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-/// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
-IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-/// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
-IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-/// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
-IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-/// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
-IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-/// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
-IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-/// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
+    /// 账户类型.
+    pub enum AccountType {
+        /// `ACCOUNT_TYPE_CORPORATE`.
+        AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
+        /// `ACCOUNT_TYPE_PERSONAL`.
+        AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
+    }
 }
 
 platform_enum! {
-/// 收款对象类型.
-pub enum PayeeType {
-/// `CONTRIBUTION_MERCHANT`.
-ContributionMerchant = "CONTRIBUTION_MERCHANT",
-/// `SERVICE_PROVIDER_MERCHANT`.
-ServiceProviderMerchant = "SERVICE_PROVIDER_MERCHANT",
-/// `OTHER_MERCHANT`.
-OtherMerchant = "OTHER_MERCHANT",
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-}
+    /// 证件类型.
+    pub enum IdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
+        IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
+        /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        /// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        /// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        /// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        /// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 申请证明材料类型.
-pub enum ProofMediaType {
-/// 分账接收方与子商户的合作背景证明材料 (如合作协议) (`BASIC_TRANSACTION_INFORMATION`).
-BasicTransactionInformation = "BASIC_TRANSACTION_INFORMATION",
-/// 法人身份证（或其他证件）正反面照片 (`LEGAL_ID_CARD`).
-LegalIdCard = "LEGAL_ID_CARD",
-/// 经营负责人身份证（或其他证件）正反面照片 (`ID_CARD`).
-IdCard = "ID_CARD",
-/// 营业执照照片 (`BUSINESS_LICENSE_PHOTO`).
-BusinessLicensePhoto = "BUSINESS_LICENSE_PHOTO",
-/// 收款人身份证正反面照片 (`PAYEE_ID_CARD`).
-PayeeIdCard = "PAYEE_ID_CARD",
-/// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6`.
-WechatPayWithdrawalApplicationType6 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6",
-/// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7`.
-WechatPayWithdrawalApplicationType7 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7",
-/// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8`.
-WechatPayWithdrawalApplicationType8 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8",
+    /// 收款对象类型.
+    pub enum PayeeType {
+        /// `CONTRIBUTION_MERCHANT`.
+        ContributionMerchant = "CONTRIBUTION_MERCHANT",
+        /// `SERVICE_PROVIDER_MERCHANT`.
+        ServiceProviderMerchant = "SERVICE_PROVIDER_MERCHANT",
+        /// `OTHER_MERCHANT`.
+        OtherMerchant = "OTHER_MERCHANT",
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+    }
 }
+
+platform_enum! {
+    /// 申请证明材料类型.
+    pub enum ProofMediaType {
+        /// 分账接收方与子商户的合作背景证明材料 (如合作协议) (`BASIC_TRANSACTION_INFORMATION`).
+        BasicTransactionInformation = "BASIC_TRANSACTION_INFORMATION",
+        /// 法人身份证（或其他证件）正反面照片 (`LEGAL_ID_CARD`).
+        LegalIdCard = "LEGAL_ID_CARD",
+        /// 经营负责人身份证（或其他证件）正反面照片 (`ID_CARD`).
+        IdCard = "ID_CARD",
+        /// 营业执照照片 (`BUSINESS_LICENSE_PHOTO`).
+        BusinessLicensePhoto = "BUSINESS_LICENSE_PHOTO",
+        /// 收款人身份证正反面照片 (`PAYEE_ID_CARD`).
+        PayeeIdCard = "PAYEE_ID_CARD",
+        /// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6`.
+        WeChatPayWithdrawalApplicationType6 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6",
+        /// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7`.
+        WeChatPayWithdrawalApplicationType7 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_7",
+        /// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8`.
+        WeChatPayWithdrawalApplicationType8 = "WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_8",
+    }
 }

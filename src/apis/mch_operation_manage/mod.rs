@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` 查询子商户强化尽调单信息
 ///
-/// Query enhanced due diligence by due diligence id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mch_operation_manage::{QueryEnhancedDueDiligenceByDueDiligenceId, QueryEnhancedDueDiligenceByDueDiligenceIdRequired};
@@ -34,8 +32,6 @@ pub struct QueryEnhancedDueDiligenceByDueDiligenceId {
 }
 
 /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` 提交尽调资料
-///
-/// Submit enhanced due diligence.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -62,8 +58,6 @@ pub struct SubmitEnhancedDueDiligence {
 }
 
 /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` 上传尽调资料文件
-///
-/// Upload due diligence file.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -95,8 +89,6 @@ pub struct UploadDueDiligenceFile {
 
 /// `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}` 查询子商户管控情况
 ///
-/// Query merchant limitation sub mchid by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/limited-functions-and-reasons/mch-limitations/query-sub-mch-limitation.html)
 ///
 /// ```no_run
@@ -118,7 +110,7 @@ pub struct QueryMerchantLimitationSubMchidBySubMchid {
     pub sub_mchid: String,
 }
 
-/// `QueryEnhancedDueDiligenceByDueDiligenceIdResponse`.
+/// The answer of [`QueryEnhancedDueDiligenceByDueDiligenceId`] (查询子商户强化尽调单信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryEnhancedDueDiligenceByDueDiligenceIdResponse {
@@ -151,7 +143,7 @@ pub struct QueryEnhancedDueDiligenceByDueDiligenceIdResponse {
     pub terminal_time: Option<OffsetDateTime>,
 }
 
-/// `SubmitEnhancedDueDiligenceResponse`.
+/// The answer of [`SubmitEnhancedDueDiligence`] (提交尽调资料).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SubmitEnhancedDueDiligenceResponse {
@@ -166,7 +158,7 @@ pub struct SubmitEnhancedDueDiligenceResponse {
     pub submit_time: Option<OffsetDateTime>,
 }
 
-/// `UploadDueDiligenceFileResponse`.
+/// The answer of [`UploadDueDiligenceFile`] (上传尽调资料文件).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadDueDiligenceFileResponse {
@@ -174,10 +166,10 @@ pub struct UploadDueDiligenceFileResponse {
     pub file_id: String,
 }
 
-/// `RecoverySpecifications`.
+/// 被管控原因及解脱路径列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct RecoverySpecifications {
+pub struct RecoverySpecification {
     /// 处置方式 (`limitation_action_type`).
     pub limitation_action_type: Option<LimitationActionType>,
     /// 商户被该原因管控的单据号 (`limitation_case_id`).
@@ -203,137 +195,137 @@ pub struct RecoverySpecifications {
     /// 商户被该原因管控的解脱路径参数 (`recover_way_param`).
     pub recover_way_param: Option<String>,
     /// 商户被该原因管控的能力列表 (`relate_limitations`).
-    pub relate_limitations: Option<Vec<LimitedFunctions>>,
+    pub relate_limitations: Option<Vec<LimitedFunction>>,
 }
 
-/// `QueryMerchantLimitationSubMchidBySubMchidResponse`.
+/// The answer of [`QueryMerchantLimitationSubMchidBySubMchid`] (查询子商户管控情况).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantLimitationSubMchidBySubMchidResponse {
     /// 商户被管控能力列表 (`limited_functions`).
-    pub limited_functions: Option<Vec<LimitedFunctions>>,
+    pub limited_functions: Option<Vec<LimitedFunction>>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户其他被管控能力描述 (`other_limited_functions`).
     pub other_limited_functions: Option<String>,
     /// 被管控原因及解脱路径列表 (`recovery_specifications`).
-    pub recovery_specifications: Option<Vec<RecoverySpecifications>>,
+    pub recovery_specifications: Option<Vec<RecoverySpecification>>,
 }
 
 platform_enum! {
-/// 尽调单状态.
-pub enum DueDiligenceState {
-/// 待填写 (`DUE_DILIGENCE_STATE_COLLECTING`).
-DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
-/// 审核中 (`DUE_DILIGENCE_STATE_AUDITING`).
-DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
-/// 已驳回 (`DUE_DILIGENCE_STATE_REJECTED`).
-DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
-/// 已过期 (`DUE_DILIGENCE_STATE_EXPIRED`).
-DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
-/// 已终止 (`DUE_DILIGENCE_STATE_CANCELLED`).
-DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
-/// 已完成 (`DUE_DILIGENCE_STATE_FINISHED`).
-DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
-}
-}
-
-platform_enum! {
-/// `LimitedFunctions`.
-pub enum LimitedFunctions {
-/// 关闭收单和充值 (`NO_TRANSACTION_AND_RECHARGE`).
-NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
-/// 关闭付款 (`NO_PAYMENT`).
-NoPayment = "NO_PAYMENT",
-/// 关闭提现 (`NO_WITHDRAWAL`).
-NoWithdrawal = "NO_WITHDRAWAL",
-/// 关闭退款 (`NO_REFUND`).
-NoRefund = "NO_REFUND",
-/// 关闭收单 (`NO_TRANSACTION`).
-NoTransaction = "NO_TRANSACTION",
-/// 关闭分账分出 (`NO_PROFIT_SHARING`).
-NoProfitSharing = "NO_PROFIT_SHARING",
-/// 关闭支付分服务结单 (`NO_PAYMENT_POINT_COMPLETE_ORDER`).
-NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
-}
+    /// 尽调单状态.
+    pub enum DueDiligenceState {
+        /// 待填写 (`DUE_DILIGENCE_STATE_COLLECTING`).
+        DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
+        /// 审核中 (`DUE_DILIGENCE_STATE_AUDITING`).
+        DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
+        /// 已驳回 (`DUE_DILIGENCE_STATE_REJECTED`).
+        DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
+        /// 已过期 (`DUE_DILIGENCE_STATE_EXPIRED`).
+        DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
+        /// 已终止 (`DUE_DILIGENCE_STATE_CANCELLED`).
+        DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
+        /// 已完成 (`DUE_DILIGENCE_STATE_FINISHED`).
+        DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
+    }
 }
 
 platform_enum! {
-/// 处置方式.
-pub enum LimitationActionType {
-/// 立即管控 (`LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL`).
-LimitActionTypeImmediateControl = "LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL",
-/// 延迟管控 (`LIMIT_ACTION_TYPE_DELAY_CONTROL`).
-LimitActionTypeDelayControl = "LIMIT_ACTION_TYPE_DELAY_CONTROL",
-}
-}
-
-platform_enum! {
-/// 商户被管控原因类型.
-pub enum LimitationReasonType {
-/// 经营证照异常 (`LICENSE_ABNORMAL`).
-LicenseAbnormal = "LICENSE_ABNORMAL",
-/// 无交易 (`NO_TRADE`).
-NoTrade = "NO_TRADE",
-/// 结算信息异常 (`SETTLE_ACCOUNT_ABNORMAL`).
-SettleAccountAbnormal = "SETTLE_ACCOUNT_ABNORMAL",
-/// 风险异常 (`RISK_ABNORMAL`).
-RiskAbnormal = "RISK_ABNORMAL",
-/// 其他 (`OTHER`).
-Other = "OTHER",
-/// 巡检异常 (`INSPECT_ABNORMAL`).
-InspectAbnormal = "INSPECT_ABNORMAL",
-/// 法定代表人/负责人资料异常 (`INVALID_REPRESENTATIVE_INFORMATION`).
-InvalidRepresentativeInformation = "INVALID_REPRESENTATIVE_INFORMATION",
-/// 经营状态异常 (`INVALID_BUSINESS_STATUS`).
-InvalidBusinessStatus = "INVALID_BUSINESS_STATUS",
-/// 经营证照资料异常 (`INVALID_BUSINESS_LICENSE`).
-InvalidBusinessLicense = "INVALID_BUSINESS_LICENSE",
-/// 受益所有人资料异常 (`INVALID_BENEFICIARY_INFORMATION`).
-InvalidBeneficiaryInformation = "INVALID_BENEFICIARY_INFORMATION",
-}
+    /// 商户被该原因管控的能力列表.
+    pub enum LimitedFunction {
+        /// 关闭收单和充值 (`NO_TRANSACTION_AND_RECHARGE`).
+        NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
+        /// 关闭付款 (`NO_PAYMENT`).
+        NoPayment = "NO_PAYMENT",
+        /// 关闭提现 (`NO_WITHDRAWAL`).
+        NoWithdrawal = "NO_WITHDRAWAL",
+        /// 关闭退款 (`NO_REFUND`).
+        NoRefund = "NO_REFUND",
+        /// 关闭收单 (`NO_TRANSACTION`).
+        NoTransaction = "NO_TRANSACTION",
+        /// 关闭分账分出 (`NO_PROFIT_SHARING`).
+        NoProfitSharing = "NO_PROFIT_SHARING",
+        /// 关闭支付分服务结单 (`NO_PAYMENT_POINT_COMPLETE_ORDER`).
+        NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
+    }
 }
 
 platform_enum! {
-/// 商户被该原因管控的解脱路径.
-pub enum RecoverWay {
-/// 不可恢复 (`IRRECOVERABLE`).
-Irrecoverable = "IRRECOVERABLE",
-/// 修改主体资料 (`MODIFY_SUBJECT_INFORMATION`).
-ModifySubjectInformation = "MODIFY_SUBJECT_INFORMATION",
-/// 修改结算银行账户 (`MODIFY_SETTLE_ACCOUNT_INFORMATION`).
-ModifySettleAccountInformation = "MODIFY_SETTLE_ACCOUNT_INFORMATION",
-/// 核实商户身份 (`VERIFY_INACTIVE_MERCHANT_IDENTITY`).
-VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
-/// 提交线下经营场景信息 (`SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION`).
-SubmitOfflineBusinessScenarioInformation = "SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION",
-/// 提交相关信息申诉 (`SUBMIT_INFORMATION_FOR_APPEAL`).
-SubmitInformationForAppeal = "SUBMIT_INFORMATION_FOR_APPEAL",
-/// 解决交易纠纷 (`RESOLVE_TRANSACTION_DISPUTES`).
-ResolveTransactionDisputes = "RESOLVE_TRANSACTION_DISPUTES",
-/// 修改超级管理员 (`MODIFY_ADMINISTRATOR_INFORMATION`).
-ModifyAdministratorInformation = "MODIFY_ADMINISTRATOR_INFORMATION",
-/// 拨打微信支付客服电话95017 (`CALL_CUSTOMER_SERVICE_AT_95017`).
-CallCustomerServiceAt95017 = "CALL_CUSTOMER_SERVICE_AT_95017",
-/// 更新经营场景信息 (`UPDATE_BUSINESS_SCENARIO_INFORMATION`).
-UpdateBusinessScenarioInformation = "UPDATE_BUSINESS_SCENARIO_INFORMATION",
-/// 填写尽调信息 (`SUBMIT_CDD_INFORMATION`).
-SubmitCddInformation = "SUBMIT_CDD_INFORMATION",
-/// 等待平台审核 (`WAITING_FOR_PLATFORM_REVIEW`).
-WaitingForPlatformReview = "WAITING_FOR_PLATFORM_REVIEW",
-/// 补充受益所有人信息 (`SUBMIT_UBO_INFORMATION`).
-SubmitUboInformation = "SUBMIT_UBO_INFORMATION",
-/// 签署反诈承诺书并刷脸核实身份 (`SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE`).
-SignAntiFraudPledgeAndVerifyFace = "SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE",
-/// 联系有权机关咨询 (`CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION`).
-ContactAppropriateAuthorityForConsultation = "CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION",
-/// 修改商户简称 (`MODIFY_ABBREVIATION_INFORMATION`).
-ModifyAbbreviationInformation = "MODIFY_ABBREVIATION_INFORMATION",
-/// 确认经营类型 (`CONFIRM_BUSINESS_TYPE`).
-ConfirmBusinessType = "CONFIRM_BUSINESS_TYPE",
-/// 提交线上经营场景信息 (`SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION`).
-SubmitOnlineBusinessScenarioInformation = "SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION",
-/// 联系服务商处理 (`CONTACT_SERVICE_PROVIDER`).
-ContactServiceProvider = "CONTACT_SERVICE_PROVIDER",
+    /// 处置方式.
+    pub enum LimitationActionType {
+        /// 立即管控 (`LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL`).
+        LimitActionTypeImmediateControl = "LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL",
+        /// 延迟管控 (`LIMIT_ACTION_TYPE_DELAY_CONTROL`).
+        LimitActionTypeDelayControl = "LIMIT_ACTION_TYPE_DELAY_CONTROL",
+    }
 }
+
+platform_enum! {
+    /// 商户被管控原因类型.
+    pub enum LimitationReasonType {
+        /// 经营证照异常 (`LICENSE_ABNORMAL`).
+        LicenseAbnormal = "LICENSE_ABNORMAL",
+        /// 无交易 (`NO_TRADE`).
+        NoTrade = "NO_TRADE",
+        /// 结算信息异常 (`SETTLE_ACCOUNT_ABNORMAL`).
+        SettleAccountAbnormal = "SETTLE_ACCOUNT_ABNORMAL",
+        /// 风险异常 (`RISK_ABNORMAL`).
+        RiskAbnormal = "RISK_ABNORMAL",
+        /// 其他 (`OTHER`).
+        Other = "OTHER",
+        /// 巡检异常 (`INSPECT_ABNORMAL`).
+        InspectAbnormal = "INSPECT_ABNORMAL",
+        /// 法定代表人/负责人资料异常 (`INVALID_REPRESENTATIVE_INFORMATION`).
+        InvalidRepresentativeInformation = "INVALID_REPRESENTATIVE_INFORMATION",
+        /// 经营状态异常 (`INVALID_BUSINESS_STATUS`).
+        InvalidBusinessStatus = "INVALID_BUSINESS_STATUS",
+        /// 经营证照资料异常 (`INVALID_BUSINESS_LICENSE`).
+        InvalidBusinessLicense = "INVALID_BUSINESS_LICENSE",
+        /// 受益所有人资料异常 (`INVALID_BENEFICIARY_INFORMATION`).
+        InvalidBeneficiaryInformation = "INVALID_BENEFICIARY_INFORMATION",
+    }
+}
+
+platform_enum! {
+    /// 商户被该原因管控的解脱路径.
+    pub enum RecoverWay {
+        /// 不可恢复 (`IRRECOVERABLE`).
+        Irrecoverable = "IRRECOVERABLE",
+        /// 修改主体资料 (`MODIFY_SUBJECT_INFORMATION`).
+        ModifySubjectInformation = "MODIFY_SUBJECT_INFORMATION",
+        /// 修改结算银行账户 (`MODIFY_SETTLE_ACCOUNT_INFORMATION`).
+        ModifySettleAccountInformation = "MODIFY_SETTLE_ACCOUNT_INFORMATION",
+        /// 核实商户身份 (`VERIFY_INACTIVE_MERCHANT_IDENTITY`).
+        VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
+        /// 提交线下经营场景信息 (`SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION`).
+        SubmitOfflineBusinessScenarioInformation = "SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION",
+        /// 提交相关信息申诉 (`SUBMIT_INFORMATION_FOR_APPEAL`).
+        SubmitInformationForAppeal = "SUBMIT_INFORMATION_FOR_APPEAL",
+        /// 解决交易纠纷 (`RESOLVE_TRANSACTION_DISPUTES`).
+        ResolveTransactionDisputes = "RESOLVE_TRANSACTION_DISPUTES",
+        /// 修改超级管理员 (`MODIFY_ADMINISTRATOR_INFORMATION`).
+        ModifyAdministratorInformation = "MODIFY_ADMINISTRATOR_INFORMATION",
+        /// 拨打微信支付客服电话95017 (`CALL_CUSTOMER_SERVICE_AT_95017`).
+        CallCustomerServiceAt95017 = "CALL_CUSTOMER_SERVICE_AT_95017",
+        /// 更新经营场景信息 (`UPDATE_BUSINESS_SCENARIO_INFORMATION`).
+        UpdateBusinessScenarioInformation = "UPDATE_BUSINESS_SCENARIO_INFORMATION",
+        /// 填写尽调信息 (`SUBMIT_CDD_INFORMATION`).
+        SubmitCddInformation = "SUBMIT_CDD_INFORMATION",
+        /// 等待平台审核 (`WAITING_FOR_PLATFORM_REVIEW`).
+        WaitingForPlatformReview = "WAITING_FOR_PLATFORM_REVIEW",
+        /// 补充受益所有人信息 (`SUBMIT_UBO_INFORMATION`).
+        SubmitUboInformation = "SUBMIT_UBO_INFORMATION",
+        /// 签署反诈承诺书并刷脸核实身份 (`SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE`).
+        SignAntiFraudPledgeAndVerifyFace = "SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE",
+        /// 联系有权机关咨询 (`CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION`).
+        ContactAppropriateAuthorityForConsultation = "CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION",
+        /// 修改商户简称 (`MODIFY_ABBREVIATION_INFORMATION`).
+        ModifyAbbreviationInformation = "MODIFY_ABBREVIATION_INFORMATION",
+        /// 确认经营类型 (`CONFIRM_BUSINESS_TYPE`).
+        ConfirmBusinessType = "CONFIRM_BUSINESS_TYPE",
+        /// 提交线上经营场景信息 (`SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION`).
+        SubmitOnlineBusinessScenarioInformation = "SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION",
+        /// 联系服务商处理 (`CONTACT_SERVICE_PROVIDER`).
+        ContactServiceProvider = "CONTACT_SERVICE_PROVIDER",
+    }
 }

@@ -12,8 +12,6 @@ pub mod merchantnamealterapplyment;
 
 /// `POST /v3/mchalterapply/mchcontactalterapplyment` 提交超管变更申请单
 ///
-/// Create mchcontactalterapplyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::{CreateMchcontactalterapplyment, CreateMchcontactalterapplymentRequired};
@@ -41,8 +39,6 @@ pub struct CreateMchcontactalterapplyment {
 
 /// `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}` 查询超管变更申请单状态-使用申请单号
 ///
-/// Query mchcontactalterapplyment by apply id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::{QueryMchcontactalterapplymentByApplyId, QueryMchcontactalterapplymentByApplyIdRequired};
@@ -63,8 +59,6 @@ pub struct QueryMchcontactalterapplymentByApplyId {
 }
 
 /// `POST /v3/mchalterapply/mchsubjectalterapplyment` 提交资料变更申请单
-///
-/// Create mchsubjectalterapplyment.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090649)
 ///
@@ -113,8 +107,6 @@ pub struct CreateMchsubjectalterapplyment {
 
 /// `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}` 查询资料变更申请单状态-使用申请单号
 ///
-/// Query mchsubjectalterapplyment by apply id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090655)
 ///
 /// ```no_run
@@ -137,8 +129,6 @@ pub struct QueryMchsubjectalterapplymentByApplyId {
 }
 
 /// `POST /v3/mchalterapply/merchantnamealterapplyment` 提交商户简称变更申请单
-///
-/// Create merchantnamealterapplyment.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -166,8 +156,6 @@ pub struct CreateMerchantnamealterapplyment {
 }
 
 /// `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}` 查询商户简称变更申请单状态-使用申请单号
-///
-/// Query merchantnamealterapplyment by apply id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -208,7 +196,7 @@ pub struct ContactInfo {
     /// 超级管理员证件有效期结束时间 (`contact_id_doc_period_end`).
     pub contact_id_doc_period_end: String,
     /// 超级管理员证件类型 (`contact_id_doc_type`).
-    pub contact_id_doc_type: ContactIdDocType,
+    pub contact_id_doc_type: IdDocType,
     /// 超级管理员姓名 (`contact_name`).
     #[wxpay(encrypt)]
     pub contact_name: String,
@@ -217,7 +205,7 @@ pub struct ContactInfo {
     pub mobile_phone: String,
 }
 
-/// `CreateMchcontactalterapplymentResponse`.
+/// The answer of [`CreateMchcontactalterapplyment`] (提交超管变更申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchcontactalterapplymentResponse {
@@ -225,7 +213,7 @@ pub struct CreateMchcontactalterapplymentResponse {
     pub apply_id: Option<String>,
 }
 
-/// `AuditRejectDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditRejectDetail {
@@ -235,7 +223,7 @@ pub struct AuditRejectDetail {
     pub reject_reason: Option<String>,
 }
 
-/// `QueryMchcontactalterapplymentByApplyIdResponse`.
+/// The answer of [`QueryMchcontactalterapplymentByApplyId`] (查询超管变更申请单状态-使用申请单号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchcontactalterapplymentByApplyIdResponse {
@@ -250,7 +238,7 @@ pub struct QueryMchcontactalterapplymentByApplyIdResponse {
     /// 业务申请编号 (`out_request_no`).
     pub out_request_no: String,
     /// 申请单状态 (`state`).
-    pub state: QueryMchcontactalterapplymentByApplyIdState,
+    pub state: MchcontactalterapplymentState,
 }
 
 /// 补充材料列表.
@@ -367,12 +355,12 @@ pub struct LegalPersonInfo {
     pub card_period_end: Option<String>,
     /// 证件类型 (`id_doc_type`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_doc_type: Option<ContactIdDocType>,
+    pub id_doc_type: Option<IdDocType>,
     /// 证件持有人类型 (`id_holder_type`).
     pub id_holder_type: IdHolderType,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -395,10 +383,10 @@ pub struct UboInfoList {
     /// 证件有效期结束时间 (`card_period_end`).
     pub card_period_end: String,
     /// 证件类型 (`id_doc_type`).
-    pub id_doc_type: ContactIdDocType,
+    pub id_doc_type: IdDocType,
 }
 
-/// `CreateMchsubjectalterapplymentResponse`.
+/// The answer of [`CreateMchsubjectalterapplyment`] (提交资料变更申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchsubjectalterapplymentResponse {
@@ -406,7 +394,7 @@ pub struct CreateMchsubjectalterapplymentResponse {
     pub apply_id: Option<String>,
 }
 
-/// `QueryMchsubjectalterapplymentByApplyIdResponse`.
+/// The answer of [`QueryMchsubjectalterapplymentByApplyId`] (查询资料变更申请单状态-使用申请单号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchsubjectalterapplymentByApplyIdResponse {
@@ -424,7 +412,7 @@ pub struct QueryMchsubjectalterapplymentByApplyIdResponse {
     pub state: QueryMchsubjectalterapplymentByApplyIdState,
 }
 
-/// `CreateMerchantnamealterapplymentResponse`.
+/// The answer of [`CreateMerchantnamealterapplyment`] (提交商户简称变更申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantnamealterapplymentResponse {
@@ -432,7 +420,7 @@ pub struct CreateMerchantnamealterapplymentResponse {
     pub apply_id: Option<String>,
 }
 
-/// `QueryMerchantnamealterapplymentByApplyIdResponse`.
+/// The answer of [`QueryMerchantnamealterapplymentByApplyId`] (查询商户简称变更申请单状态-使用申请单号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantnamealterapplymentByApplyIdResponse {
@@ -445,143 +433,143 @@ pub struct QueryMerchantnamealterapplymentByApplyIdResponse {
     /// 业务申请编号 (`out_request_no`).
     pub out_request_no: String,
     /// 申请单状态 (`state`).
-    pub state: QueryMchcontactalterapplymentByApplyIdState,
+    pub state: MchcontactalterapplymentState,
 }
 
 platform_enum! {
-/// 超级管理员证件类型.
-pub enum ContactIdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-/// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
-IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-/// 中国香港居民--来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
-IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-/// 中国澳门居民--来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
-IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-/// 中国台湾居民--来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
-IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-/// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
-IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-/// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
-}
-
-platform_enum! {
-/// 申请单状态.
-pub enum QueryMchcontactalterapplymentByApplyIdState {
-/// 审核中 (`APPLYMENT_STATE_AUDITING`).
-ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-/// 已驳回 (`APPLYMENT_STATE_REJECTED`).
-ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-/// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
-ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-/// 已完成 (`APPLYMENT_STATE_FINISHED`).
-ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-/// 已作废 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-}
+    /// 超级管理员证件类型.
+    pub enum IdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
+        IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
+        /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        /// 中国香港居民--来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        /// 中国澳门居民--来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        /// 中国台湾居民--来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        /// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        /// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 主体资料变更范围.
-pub enum AlterScope {
-/// `ALTER_SCOPE_FULL`.
-AlterScopeFull = "ALTER_SCOPE_FULL",
-/// `ALTER_SCOPE_BUSINESS_CERT`.
-AlterScopeBusinessCert = "ALTER_SCOPE_BUSINESS_CERT",
-/// `ALTER_SCOPE_UBO`.
-AlterScopeUbo = "ALTER_SCOPE_UBO",
-}
-}
-
-platform_enum! {
-/// 证书类型.
-pub enum CertType {
-/// 事业单位法人证书 (`CERTIFICATE_TYPE_2388`).
-CertificateType2388 = "CERTIFICATE_TYPE_2388",
-/// 统一社会信用代码证书 (`CERTIFICATE_TYPE_2389`).
-CertificateType2389 = "CERTIFICATE_TYPE_2389",
-/// 社会团体法人登记证书 (`CERTIFICATE_TYPE_2394`).
-CertificateType2394 = "CERTIFICATE_TYPE_2394",
-/// 民办非企业单位登记证书 (`CERTIFICATE_TYPE_2395`).
-CertificateType2395 = "CERTIFICATE_TYPE_2395",
-/// 基金会法人登记证书 (`CERTIFICATE_TYPE_2396`).
-CertificateType2396 = "CERTIFICATE_TYPE_2396",
-/// 执业许可证/执业证 (`CERTIFICATE_TYPE_2520`).
-CertificateType2520 = "CERTIFICATE_TYPE_2520",
-/// 基层群众性自治组织特别法人统一社会信用代码证 (`CERTIFICATE_TYPE_2521`).
-CertificateType2521 = "CERTIFICATE_TYPE_2521",
-/// 农村集体经济组织登记证 (`CERTIFICATE_TYPE_2522`).
-CertificateType2522 = "CERTIFICATE_TYPE_2522",
-/// 宗教活动场所登记证 (`CERTIFICATE_TYPE_2399`).
-CertificateType2399 = "CERTIFICATE_TYPE_2399",
-/// 政府部门下发的其他有效证明文件 (`CERTIFICATE_TYPE_2400`).
-CertificateType2400 = "CERTIFICATE_TYPE_2400",
-}
+    /// 申请单状态.
+    pub enum MchcontactalterapplymentState {
+        /// 审核中 (`APPLYMENT_STATE_AUDITING`).
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        /// 已驳回 (`APPLYMENT_STATE_REJECTED`).
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        /// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        /// 已完成 (`APPLYMENT_STATE_FINISHED`).
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        /// 已作废 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    }
 }
 
 platform_enum! {
-/// 金融机构类型.
-pub enum FinanceType {
-/// 银行业 (`FINANCE_TYPE_BANK_AGENT`).
-FinanceTypeBankAgent = "FINANCE_TYPE_BANK_AGENT",
-/// 支付机构 (`FINANCE_TYPE_PAYMENT_AGENT`).
-FinanceTypePaymentAgent = "FINANCE_TYPE_PAYMENT_AGENT",
-/// 保险业 (`FINANCE_TYPE_INSURANCE`).
-FinanceTypeInsurance = "FINANCE_TYPE_INSURANCE",
-/// 交易及结算类金融机构 (`FINANCE_TYPE_TRADE_AND_SETTLE`).
-FinanceTypeTradeAndSettle = "FINANCE_TYPE_TRADE_AND_SETTLE",
-/// 其他金融机构 (`FINANCE_TYPE_OTHER`).
-FinanceTypeOther = "FINANCE_TYPE_OTHER",
-}
+    /// 主体资料变更范围.
+    pub enum AlterScope {
+        /// `ALTER_SCOPE_FULL`.
+        AlterScopeFull = "ALTER_SCOPE_FULL",
+        /// `ALTER_SCOPE_BUSINESS_CERT`.
+        AlterScopeBusinessCert = "ALTER_SCOPE_BUSINESS_CERT",
+        /// `ALTER_SCOPE_UBO`.
+        AlterScopeUbo = "ALTER_SCOPE_UBO",
+    }
 }
 
 platform_enum! {
-/// 证件持有人类型.
-pub enum IdHolderType {
-/// `LEGAL`.
-Legal = "LEGAL",
-/// `SUPER`.
-Super = "SUPER",
-}
-}
-
-platform_enum! {
-/// 主体类型.
-pub enum OrganizationType {
-/// `SUBJECT_TYPE_ENTERPRISE`.
-SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
-/// `SUBJECT_TYPE_INSTITUTIONS_CLONED`.
-SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
-/// `SUBJECT_TYPE_INDIVIDUAL`.
-SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
-/// `SUBJECT_TYPE_OTHERS`.
-SubjectTypeOthers = "SUBJECT_TYPE_OTHERS",
-/// `SUBJECT_TYPE_GOVERNMENT`.
-SubjectTypeGovernment = "SUBJECT_TYPE_GOVERNMENT",
-/// `SUBJECT_TYPE_MICRO`.
-SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
-}
+    /// 证书类型.
+    pub enum CertType {
+        /// 事业单位法人证书 (`CERTIFICATE_TYPE_2388`).
+        CertificateType2388 = "CERTIFICATE_TYPE_2388",
+        /// 统一社会信用代码证书 (`CERTIFICATE_TYPE_2389`).
+        CertificateType2389 = "CERTIFICATE_TYPE_2389",
+        /// 社会团体法人登记证书 (`CERTIFICATE_TYPE_2394`).
+        CertificateType2394 = "CERTIFICATE_TYPE_2394",
+        /// 民办非企业单位登记证书 (`CERTIFICATE_TYPE_2395`).
+        CertificateType2395 = "CERTIFICATE_TYPE_2395",
+        /// 基金会法人登记证书 (`CERTIFICATE_TYPE_2396`).
+        CertificateType2396 = "CERTIFICATE_TYPE_2396",
+        /// 执业许可证/执业证 (`CERTIFICATE_TYPE_2520`).
+        CertificateType2520 = "CERTIFICATE_TYPE_2520",
+        /// 基层群众性自治组织特别法人统一社会信用代码证 (`CERTIFICATE_TYPE_2521`).
+        CertificateType2521 = "CERTIFICATE_TYPE_2521",
+        /// 农村集体经济组织登记证 (`CERTIFICATE_TYPE_2522`).
+        CertificateType2522 = "CERTIFICATE_TYPE_2522",
+        /// 宗教活动场所登记证 (`CERTIFICATE_TYPE_2399`).
+        CertificateType2399 = "CERTIFICATE_TYPE_2399",
+        /// 政府部门下发的其他有效证明文件 (`CERTIFICATE_TYPE_2400`).
+        CertificateType2400 = "CERTIFICATE_TYPE_2400",
+    }
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum QueryMchsubjectalterapplymentByApplyIdState {
-/// 审核中 (`APPLYMENT_STATE_AUDITING`).
-ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-/// 已驳回 (`APPLYMENT_STATE_REJECTED`).
-ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-/// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
-ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-/// 已完成 (`APPLYMENT_STATE_FINISHED`).
-ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-/// 已作废 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-/// 编辑中 (`APPLYMENT_STATE_EDITTING`).
-ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+    /// 金融机构类型.
+    pub enum FinanceType {
+        /// 银行业 (`FINANCE_TYPE_BANK_AGENT`).
+        FinanceTypeBankAgent = "FINANCE_TYPE_BANK_AGENT",
+        /// 支付机构 (`FINANCE_TYPE_PAYMENT_AGENT`).
+        FinanceTypePaymentAgent = "FINANCE_TYPE_PAYMENT_AGENT",
+        /// 保险业 (`FINANCE_TYPE_INSURANCE`).
+        FinanceTypeInsurance = "FINANCE_TYPE_INSURANCE",
+        /// 交易及结算类金融机构 (`FINANCE_TYPE_TRADE_AND_SETTLE`).
+        FinanceTypeTradeAndSettle = "FINANCE_TYPE_TRADE_AND_SETTLE",
+        /// 其他金融机构 (`FINANCE_TYPE_OTHER`).
+        FinanceTypeOther = "FINANCE_TYPE_OTHER",
+    }
 }
+
+platform_enum! {
+    /// 证件持有人类型.
+    pub enum IdHolderType {
+        /// `LEGAL`.
+        Legal = "LEGAL",
+        /// `SUPER`.
+        Super = "SUPER",
+    }
+}
+
+platform_enum! {
+    /// 主体类型.
+    pub enum OrganizationType {
+        /// `SUBJECT_TYPE_ENTERPRISE`.
+        SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
+        /// `SUBJECT_TYPE_INSTITUTIONS_CLONED`.
+        SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
+        /// `SUBJECT_TYPE_INDIVIDUAL`.
+        SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
+        /// `SUBJECT_TYPE_OTHERS`.
+        SubjectTypeOthers = "SUBJECT_TYPE_OTHERS",
+        /// `SUBJECT_TYPE_GOVERNMENT`.
+        SubjectTypeGovernment = "SUBJECT_TYPE_GOVERNMENT",
+        /// `SUBJECT_TYPE_MICRO`.
+        SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
+    }
+}
+
+platform_enum! {
+    /// 申请单状态.
+    pub enum QueryMchsubjectalterapplymentByApplyIdState {
+        /// 审核中 (`APPLYMENT_STATE_AUDITING`).
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        /// 已驳回 (`APPLYMENT_STATE_REJECTED`).
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        /// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        /// 已完成 (`APPLYMENT_STATE_FINISHED`).
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        /// 已作废 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        /// 编辑中 (`APPLYMENT_STATE_EDITTING`).
+        ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/med-ins/orders` 医保自费混合收款下单
 ///
-/// Create order.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::med_ins::Payer = todo!();
@@ -34,7 +32,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/med-ins/orders")]
-#[endpoint(POST "/v3/med-ins/orders" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/v3/med-ins/orders" -> Order, idempotent)]
 #[derive(Clone)]
 pub struct CreateOrder {
     /// 从业机构的公众号ID (`appid`).
@@ -55,16 +53,16 @@ pub struct CreateOrder {
     pub extends: Option<String>,
     /// 用户定位信息 (`geo_location`).
     pub geo_location: Option<String>,
-    /// 医保局结算后 (`med_ins_cash_fee`).
+    /// 医保局结算后 (`med_ins_cash_fee`), in fen (分).
     pub med_ins_cash_fee: Option<i64>,
-    /// 医保局结算后 (`med_ins_gov_fee`).
+    /// 医保局结算后 (`med_ins_gov_fee`), in fen (分).
     pub med_ins_gov_fee: Option<i64>,
     /// 医保下单时间 (`med_ins_order_create_time`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub med_ins_order_create_time: Option<OffsetDateTime>,
-    /// 医保局结算后 (`med_ins_other_fee`).
+    /// 医保局结算后 (`med_ins_other_fee`), in fen (分).
     pub med_ins_other_fee: Option<i64>,
-    /// 医保局结算后 (`med_ins_self_fee`).
+    /// 医保局结算后 (`med_ins_self_fee`), in fen (分).
     pub med_ins_self_fee: Option<i64>,
     /// 是否到医保局测试环境下单 (`med_ins_test_env`).
     pub med_ins_test_env: Option<bool>,
@@ -106,15 +104,13 @@ pub struct CreateOrder {
     /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
-    /// 使用该接口下单的总金额 (`total_fee`).
+    /// 使用该接口下单的总金额 (`total_fee`), in fen (分).
     pub total_fee: i64,
-    /// 实际需要用户微信支付的金额 (`wechat_pay_cash_fee`).
+    /// 实际需要用户微信支付的金额 (`wechat_pay_cash_fee`), in fen (分).
     pub wechat_pay_cash_fee: Option<i64>,
 }
 
 /// `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` 使用医保自费混合订单号查看下单结果
-///
-/// Query order by mix trade no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -128,7 +124,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/med-ins/orders/mix-trade-no/{mix_trade_no}")]
-#[endpoint(GET "/v3/med-ins/orders/mix-trade-no/<mix_trade_no>" -> QueryOrderByMixTradeNoResponse)]
+#[endpoint(GET "/v3/med-ins/orders/mix-trade-no/<mix_trade_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByMixTradeNo {
     /// 医保自费混合订单号 (`mix_trade_no`).
@@ -138,8 +134,6 @@ pub struct QueryOrderByMixTradeNo {
 }
 
 /// `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` 使用商户订单号查看下单结果
-///
-/// Query order by out trade no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -153,7 +147,7 @@ pub struct QueryOrderByMixTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/med-ins/orders/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/med-ins/orders/out-trade-no/<out_trade_no>" -> QueryOrderByOutTradeNoResponse)]
+#[endpoint(GET "/v3/med-ins/orders/out-trade-no/<out_trade_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutTradeNo {
     /// 医保自费混合订单号 (`out_trade_no`).
@@ -163,8 +157,6 @@ pub struct QueryOrderByOutTradeNo {
 }
 
 /// `POST /v3/med-ins/refunds/notify` 医保退款通知
-///
-/// Notify refund.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -191,16 +183,16 @@ pub struct NotifyRefund {
     /// 医保自费混合订单号 (`mix_trade_no`).
     #[wxpay(query)]
     pub mix_trade_no: String,
-    /// 医保统筹退款金额 (`med_refund__gov_fee`).
+    /// 医保统筹退款金额 (`med_refund__gov_fee`), in fen (分).
     #[serde(rename = "med_refund__gov_fee")]
     pub med_refund_gov_fee: i64,
-    /// 医保其他退款金额 (`med_refund__other_fee`).
+    /// 医保其他退款金额 (`med_refund__other_fee`), in fen (分).
     #[serde(rename = "med_refund__other_fee")]
     pub med_refund_other_fee: i64,
-    /// 医保个账退款金额 (`med_refund__self_fee`).
+    /// 医保个账退款金额 (`med_refund__self_fee`), in fen (分).
     #[serde(rename = "med_refund__self_fee")]
     pub med_refund_self_fee: i64,
-    /// 医保退款的总金额 (`med_refund_total_fee`).
+    /// 医保退款的总金额 (`med_refund_total_fee`), in fen (分).
     pub med_refund_total_fee: i64,
     /// 从业机构退款单号 (`out_refund_no`).
     pub out_refund_no: String,
@@ -211,21 +203,21 @@ pub struct NotifyRefund {
     pub sub_mchid: String,
 }
 
-/// `CashAddDetail`.
+/// 现金补充列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CashAddDetail {
-    /// 现金补充金额 (`cash_add_fee`).
+    /// 现金补充金额 (`cash_add_fee`), in fen (分).
     pub cash_add_fee: i64,
     /// 现金补充类型 (`cash_add_type`).
     pub cash_add_type: CashAddType,
 }
 
-/// `CashReduceDetail`.
+/// 现金减免列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CashReduceDetail {
-    /// 现金减免金额 (`cash_reduce_fee`).
+    /// 现金减免金额 (`cash_reduce_fee`), in fen (分).
     pub cash_reduce_fee: i64,
     /// 现金减免类型 (`cash_reduce_type`).
     pub cash_reduce_type: CashReduceType,
@@ -245,10 +237,10 @@ pub struct Payer {
     pub name: String,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`], [`QueryOrderByMixTradeNo`], [`QueryOrderByOutTradeNo`] (医保自费混合收款下单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateOrderResponse {
+pub struct Order {
     /// 从业机构的公众号ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -267,20 +259,20 @@ pub struct CreateOrderResponse {
     pub extends: Option<String>,
     /// 用户定位信息 (`geo_location`).
     pub geo_location: Option<String>,
-    /// 医保局结算后 (`med_ins_cash_fee`).
+    /// 医保局结算后 (`med_ins_cash_fee`), in fen (分).
     pub med_ins_cash_fee: Option<i64>,
     /// 医保支付失败原因 (`med_ins_fail_reason`).
     pub med_ins_fail_reason: Option<String>,
-    /// 医保局结算后 (`med_ins_gov_fee`).
+    /// 医保局结算后 (`med_ins_gov_fee`), in fen (分).
     pub med_ins_gov_fee: Option<i64>,
     /// 医保下单时间 (`med_ins_order_create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub med_ins_order_create_time: Option<OffsetDateTime>,
-    /// 医保局结算后 (`med_ins_other_fee`).
+    /// 医保局结算后 (`med_ins_other_fee`), in fen (分).
     pub med_ins_other_fee: Option<i64>,
     /// 混合订单中自费部分的支付状态 (`med_ins_pay_status`).
     pub med_ins_pay_status: MedInsPayStatus,
-    /// 医保局结算后 (`med_ins_self_fee`).
+    /// 医保局结算后 (`med_ins_self_fee`), in fen (分).
     pub med_ins_self_fee: Option<i64>,
     /// 是否到医保局测试环境下单 (`med_ins_test_env`).
     pub med_ins_test_env: Option<bool>,
@@ -327,332 +319,156 @@ pub struct CreateOrderResponse {
     /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
-    /// 使用该接口下单的总金额 (`total_fee`).
+    /// 使用该接口下单的总金额 (`total_fee`), in fen (分).
     pub total_fee: i64,
-    /// 实际需要用户微信支付的金额 (`wechat_pay_cash_fee`).
-    pub wechat_pay_cash_fee: Option<i64>,
-}
-
-/// `QueryOrderByMixTradeNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryOrderByMixTradeNoResponse {
-    /// 从业机构的公众号ID (`appid`).
-    pub appid: String,
-    /// 附加数据 (`attach`).
-    pub attach: Option<String>,
-    /// 回调通知URL (`callback_url`).
-    pub callback_url: String,
-    /// 现金补充列表 (`cash_add_detail`).
-    pub cash_add_detail: Option<Vec<CashAddDetail>>,
-    /// 现金减免列表 (`cash_reduce_detail`).
-    pub cash_reduce_detail: Option<Vec<CashReduceDetail>>,
-    /// 渠道号 (`channel_no`).
-    pub channel_no: Option<String>,
-    /// 城市ID (`city_id`).
-    pub city_id: String,
-    /// 扩展字段 (`extends`).
-    pub extends: Option<String>,
-    /// 用户定位信息 (`geo_location`).
-    pub geo_location: Option<String>,
-    /// 医保局结算后 (`med_ins_cash_fee`).
-    pub med_ins_cash_fee: Option<i64>,
-    /// 医保支付失败原因 (`med_ins_fail_reason`).
-    pub med_ins_fail_reason: Option<String>,
-    /// 医保局结算后 (`med_ins_gov_fee`).
-    pub med_ins_gov_fee: Option<i64>,
-    /// 医保下单时间 (`med_ins_order_create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub med_ins_order_create_time: Option<OffsetDateTime>,
-    /// 医保局结算后 (`med_ins_other_fee`).
-    pub med_ins_other_fee: Option<i64>,
-    /// 混合订单中自费部分的支付状态 (`med_ins_pay_status`).
-    pub med_ins_pay_status: MedInsPayStatus,
-    /// 医保局结算后 (`med_ins_self_fee`).
-    pub med_ins_self_fee: Option<i64>,
-    /// 是否到医保局测试环境下单 (`med_ins_test_env`).
-    pub med_ins_test_env: Option<bool>,
-    /// 医疗机构名称 (`med_inst_name`).
-    pub med_inst_name: String,
-    /// 医疗机构编码 (`med_inst_no`).
-    pub med_inst_no: String,
-    /// 医保自费混合订单支付状态 (`mix_pay_status`).
-    pub mix_pay_status: MixPayStatus,
-    /// 混合支付类型 (`mix_pay_type`).
-    pub mix_pay_type: MixPayType,
-    /// 医保自费混合订单号 (`mix_trade_no`).
-    pub mix_trade_no: String,
-    /// 用户在appid下的唯一标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 订单类型 (`order_type`).
-    pub order_type: OrderType,
-    /// 从业机构订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 订单支付时间 (`paid_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub paid_time: Option<OffsetDateTime>,
-    /// 医疗机构透传给医保的数据 (`passthrough_request_content`).
-    pub passthrough_request_content: Option<String>,
-    /// 支付完成后医保局返回内容 (`passthrough_response_content`).
-    pub passthrough_response_content: Option<String>,
-    /// 医保局返回的支付授权码 (`pay_auth_no`).
-    pub pay_auth_no: Option<String>,
-    /// 是否代亲属支付 (`pay_for_relatives`).
-    pub pay_for_relatives: Option<bool>,
-    /// 医保局返回的支付单ID (`pay_order_id`).
-    pub pay_order_id: Option<String>,
-    /// 自费预下单ID (`prepay_id`).
-    pub prepay_id: Option<String>,
-    /// 混合订单中自费部分的支付状态 (`self_pay_status`).
-    pub self_pay_status: SelfPayStatus,
-    /// 医疗机构订单号 (`serial_no`).
-    pub serial_no: String,
-    /// 医疗机构的公众号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 医疗机构的商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
-    /// 使用该接口下单的总金额 (`total_fee`).
-    pub total_fee: i64,
-    /// 实际需要用户微信支付的金额 (`wechat_pay_cash_fee`).
-    pub wechat_pay_cash_fee: Option<i64>,
-}
-
-/// `QueryOrderByOutTradeNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryOrderByOutTradeNoResponse {
-    /// 从业机构的公众号ID (`appid`).
-    pub appid: String,
-    /// 附加数据 (`attach`).
-    pub attach: Option<String>,
-    /// 回调通知URL (`callback_url`).
-    pub callback_url: String,
-    /// 现金补充列表 (`cash_add_detail`).
-    pub cash_add_detail: Option<Vec<CashAddDetail>>,
-    /// 现金减免列表 (`cash_reduce_detail`).
-    pub cash_reduce_detail: Option<Vec<CashReduceDetail>>,
-    /// 渠道号 (`channel_no`).
-    pub channel_no: Option<String>,
-    /// 城市ID (`city_id`).
-    pub city_id: String,
-    /// 扩展字段 (`extends`).
-    pub extends: Option<String>,
-    /// 用户定位信息 (`geo_location`).
-    pub geo_location: Option<String>,
-    /// 医保局结算后 (`med_ins_cash_fee`).
-    pub med_ins_cash_fee: Option<i64>,
-    /// 医保支付失败原因 (`med_ins_fail_reason`).
-    pub med_ins_fail_reason: Option<String>,
-    /// 医保局结算后 (`med_ins_gov_fee`).
-    pub med_ins_gov_fee: Option<i64>,
-    /// 医保下单时间 (`med_ins_order_create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub med_ins_order_create_time: Option<OffsetDateTime>,
-    /// 医保局结算后 (`med_ins_other_fee`).
-    pub med_ins_other_fee: Option<i64>,
-    /// 混合订单中自费部分的支付状态 (`med_ins_pay_status`).
-    pub med_ins_pay_status: MedInsPayStatus,
-    /// 医保局结算后 (`med_ins_self_fee`).
-    pub med_ins_self_fee: Option<i64>,
-    /// 是否到医保局测试环境下单 (`med_ins_test_env`).
-    pub med_ins_test_env: Option<bool>,
-    /// 医疗机构名称 (`med_inst_name`).
-    pub med_inst_name: String,
-    /// 医疗机构编码 (`med_inst_no`).
-    pub med_inst_no: String,
-    /// 医保自费混合订单支付状态 (`mix_pay_status`).
-    pub mix_pay_status: MixPayStatus,
-    /// 混合支付类型 (`mix_pay_type`).
-    pub mix_pay_type: MixPayType,
-    /// 医保自费混合订单号 (`mix_trade_no`).
-    pub mix_trade_no: String,
-    /// 用户在appid下的唯一标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 订单类型 (`order_type`).
-    pub order_type: OrderType,
-    /// 从业机构订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 订单支付时间 (`paid_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub paid_time: Option<OffsetDateTime>,
-    /// 医疗机构透传给医保的数据 (`passthrough_request_content`).
-    pub passthrough_request_content: Option<String>,
-    /// 支付完成后医保局返回内容 (`passthrough_response_content`).
-    pub passthrough_response_content: Option<String>,
-    /// 医保局返回的支付授权码 (`pay_auth_no`).
-    pub pay_auth_no: Option<String>,
-    /// 是否代亲属支付 (`pay_for_relatives`).
-    pub pay_for_relatives: Option<bool>,
-    /// 医保局返回的支付单ID (`pay_order_id`).
-    pub pay_order_id: Option<String>,
-    /// 自费预下单ID (`prepay_id`).
-    pub prepay_id: Option<String>,
-    /// 混合订单中自费部分的支付状态 (`self_pay_status`).
-    pub self_pay_status: SelfPayStatus,
-    /// 医疗机构订单号 (`serial_no`).
-    pub serial_no: String,
-    /// 医疗机构的公众号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 医疗机构的商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 用户在医疗机构AppID下的唯一标识 (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
-    /// 使用该接口下单的总金额 (`total_fee`).
-    pub total_fee: i64,
-    /// 实际需要用户微信支付的金额 (`wechat_pay_cash_fee`).
+    /// 实际需要用户微信支付的金额 (`wechat_pay_cash_fee`), in fen (分).
     pub wechat_pay_cash_fee: Option<i64>,
 }
 
 platform_enum! {
-/// 现金补充类型.
-pub enum CashAddType {
-/// `DEFAULT_ADD_TYPE`.
-DefaultAddType = "DEFAULT_ADD_TYPE",
-/// `FREIGHT`.
-Freight = "FREIGHT",
-/// `OTHER_MEDICAL_EXPENSES`.
-OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
-}
-}
-
-platform_enum! {
-/// 现金减免类型.
-pub enum CashReduceType {
-/// `DEFAULT_REDUCE_TYPE`.
-DefaultReduceType = "DEFAULT_REDUCE_TYPE",
-/// `HOSPITAL_REDUCE`.
-HospitalReduce = "HOSPITAL_REDUCE",
-/// `PHARMACY_DISCOUNT`.
-PharmacyDiscount = "PHARMACY_DISCOUNT",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-/// `PRE_PAYMENT`.
-PrePayment = "PRE_PAYMENT",
-/// `DEPOSIT_DEDUCTION`.
-DepositDeduction = "DEPOSIT_DEDUCTION",
-}
+    /// 现金补充类型.
+    pub enum CashAddType {
+        /// `DEFAULT_ADD_TYPE`.
+        DefaultAddType = "DEFAULT_ADD_TYPE",
+        /// `FREIGHT`.
+        Freight = "FREIGHT",
+        /// `OTHER_MEDICAL_EXPENSES`.
+        OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
+    }
 }
 
 platform_enum! {
-/// 混合支付类型.
-pub enum MixPayType {
-/// 未知的混合支付类型，会被拦截。 (`UNKNOWN_MIX_PAY_TYPE`).
-UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
-/// 只向微信支付下单，没有向医保局下单。 (`CASH_ONLY`).
-CashOnly = "CASH_ONLY",
-/// 只向医保局下单，没有向微信支付下单。 (`INSURANCE_ONLY`).
-InsuranceOnly = "INSURANCE_ONLY",
-/// 向医保局下单，也向微信支付下单。 (`CASH_AND_INSURANCE`).
-CashAndInsurance = "CASH_AND_INSURANCE",
-}
-}
-
-platform_enum! {
-/// 订单类型.
-pub enum OrderType {
-/// 未知类型，会被拦截 (`UNKNOWN_ORDER_TYPE`).
-UnknownOrderType = "UNKNOWN_ORDER_TYPE",
-/// 挂号支付 (`REG_PAY`).
-RegPay = "REG_PAY",
-/// 诊间支付 (`DIAG_PAY`).
-DiagPay = "DIAG_PAY",
-/// 新冠检测费用（核酸） (`COVID_EXAM_PAY`).
-CovidExamPay = "COVID_EXAM_PAY",
-/// 住院费支付 (`IN_HOSP_PAY`).
-InHospPay = "IN_HOSP_PAY",
-/// 药店支付 (`PHARMACY_PAY`).
-PharmacyPay = "PHARMACY_PAY",
-/// 保险费支付 (`INSURANCE_PAY`).
-InsurancePay = "INSURANCE_PAY",
-/// 互联网医院挂号支付 (`INT_REG_PAY`).
-IntRegPay = "INT_REG_PAY",
-/// 互联网医院复诊支付 (`INT_RE_DIAG_PAY`).
-IntReDiagPay = "INT_RE_DIAG_PAY",
-/// 互联网医院处方支付 (`INT_RX_PAY`).
-IntRxPay = "INT_RX_PAY",
-/// 新冠抗原检测 (`COVID_ANTIGEN_PAY`).
-CovidAntigenPay = "COVID_ANTIGEN_PAY",
-/// 药费支付 (`MED_PAY`).
-MedPay = "MED_PAY",
-}
+    /// 现金减免类型.
+    pub enum CashReduceType {
+        /// `DEFAULT_REDUCE_TYPE`.
+        DefaultReduceType = "DEFAULT_REDUCE_TYPE",
+        /// `HOSPITAL_REDUCE`.
+        HospitalReduce = "HOSPITAL_REDUCE",
+        /// `PHARMACY_DISCOUNT`.
+        PharmacyDiscount = "PHARMACY_DISCOUNT",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+        /// `PRE_PAYMENT`.
+        PrePayment = "PRE_PAYMENT",
+        /// `DEPOSIT_DEDUCTION`.
+        DepositDeduction = "DEPOSIT_DEDUCTION",
+    }
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum CardType {
-/// 未知证件类型 (`UNKNOWN_USER_CARD_TYPE`).
-UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
-/// 身份证 (`ID_CARD`).
-IdCard = "ID_CARD",
-/// 户口本 (`HOUSEHOLD_REGISTRATION`).
-HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
-/// 外国人护照 (`FOREIGNER_PASSPORT`).
-ForeignerPassport = "FOREIGNER_PASSPORT",
-/// 台湾居民来往大陆通行证 (`MAINLAND_TRAVEL_PERMIT_FOR_TW`).
-MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
-/// 澳门居民往来内地通行证 (`MAINLAND_TRAVEL_PERMIT_FOR_MO`).
-MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
-/// 香港居民往来内地通行证 (`MAINLAND_TRAVEL_PERMIT_FOR_HK`).
-MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
-/// 外国人永久居留证 (`FOREIGN_PERMANENT_RESIDENT`).
-ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
-}
+    /// 混合支付类型.
+    pub enum MixPayType {
+        /// 未知的混合支付类型，会被拦截。 (`UNKNOWN_MIX_PAY_TYPE`).
+        UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
+        /// 只向微信支付下单，没有向医保局下单。 (`CASH_ONLY`).
+        CashOnly = "CASH_ONLY",
+        /// 只向医保局下单，没有向微信支付下单。 (`INSURANCE_ONLY`).
+        InsuranceOnly = "INSURANCE_ONLY",
+        /// 向医保局下单，也向微信支付下单。 (`CASH_AND_INSURANCE`).
+        CashAndInsurance = "CASH_AND_INSURANCE",
+    }
 }
 
 platform_enum! {
-/// 混合订单中自费部分的支付状态.
-pub enum MedInsPayStatus {
-/// 未知类型，需报错 (`UNKNOWN_MED_INS_PAY_STATUS`).
-UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
-/// 等待支付 (`MED_INS_PAY_CREATED`).
-MedInsPayCreated = "MED_INS_PAY_CREATED",
-/// 支付成功 (`MED_INS_PAY_SUCCESS`).
-MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
-/// 已退款 (`MED_INS_PAY_REFUND`).
-MedInsPayRefund = "MED_INS_PAY_REFUND",
-/// 支付失败 (`MED_INS_PAY_FAIL`).
-MedInsPayFail = "MED_INS_PAY_FAIL",
-/// 订单不含医保部分 (`NO_MED_INS_PAY`).
-NoMedInsPay = "NO_MED_INS_PAY",
-}
-}
-
-platform_enum! {
-/// 医保自费混合订单支付状态.
-pub enum MixPayStatus {
-/// 未知类型，需报错 (`UNKNOWN_MIX_PAY_STATUS`).
-UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
-/// 等待支付 (`MIX_PAY_CREATED`).
-MixPayCreated = "MIX_PAY_CREATED",
-/// 支付成功 (`MIX_PAY_SUCCESS`).
-MixPaySuccess = "MIX_PAY_SUCCESS",
-/// 自费和医保均已退款 (`MIX_PAY_REFUND`).
-MixPayRefund = "MIX_PAY_REFUND",
-/// 支付失败 (`MIX_PAY_FAIL`).
-MixPayFail = "MIX_PAY_FAIL",
-}
+    /// 订单类型.
+    pub enum OrderType {
+        /// 未知类型，会被拦截 (`UNKNOWN_ORDER_TYPE`).
+        UnknownOrderType = "UNKNOWN_ORDER_TYPE",
+        /// 挂号支付 (`REG_PAY`).
+        RegPay = "REG_PAY",
+        /// 诊间支付 (`DIAG_PAY`).
+        DiagPay = "DIAG_PAY",
+        /// 新冠检测费用（核酸） (`COVID_EXAM_PAY`).
+        CovidExamPay = "COVID_EXAM_PAY",
+        /// 住院费支付 (`IN_HOSP_PAY`).
+        InHospPay = "IN_HOSP_PAY",
+        /// 药店支付 (`PHARMACY_PAY`).
+        PharmacyPay = "PHARMACY_PAY",
+        /// 保险费支付 (`INSURANCE_PAY`).
+        InsurancePay = "INSURANCE_PAY",
+        /// 互联网医院挂号支付 (`INT_REG_PAY`).
+        IntRegPay = "INT_REG_PAY",
+        /// 互联网医院复诊支付 (`INT_RE_DIAG_PAY`).
+        IntReDiagPay = "INT_RE_DIAG_PAY",
+        /// 互联网医院处方支付 (`INT_RX_PAY`).
+        IntRxPay = "INT_RX_PAY",
+        /// 新冠抗原检测 (`COVID_ANTIGEN_PAY`).
+        CovidAntigenPay = "COVID_ANTIGEN_PAY",
+        /// 药费支付 (`MED_PAY`).
+        MedPay = "MED_PAY",
+    }
 }
 
 platform_enum! {
-/// 混合订单中自费部分的支付状态.
-pub enum SelfPayStatus {
-/// 未知类型，需报错 (`UNKNOWN_SELF_PAY_STATUS`).
-UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
-/// 等待支付 (`SELF_PAY_CREATED`).
-SelfPayCreated = "SELF_PAY_CREATED",
-/// 支付成功 (`SELF_PAY_SUCCESS`).
-SelfPaySuccess = "SELF_PAY_SUCCESS",
-/// 已退款 (`SELF_PAY_REFUND`).
-SelfPayRefund = "SELF_PAY_REFUND",
-/// 支付失败 (`SELF_PAY_FAIL`).
-SelfPayFail = "SELF_PAY_FAIL",
-/// 订单不含自费部分 (`NO_SELF_PAY`).
-NoSelfPay = "NO_SELF_PAY",
+    /// 证件类型.
+    pub enum CardType {
+        /// 未知证件类型 (`UNKNOWN_USER_CARD_TYPE`).
+        UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
+        /// 身份证 (`ID_CARD`).
+        IdCard = "ID_CARD",
+        /// 户口本 (`HOUSEHOLD_REGISTRATION`).
+        HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
+        /// 外国人护照 (`FOREIGNER_PASSPORT`).
+        ForeignerPassport = "FOREIGNER_PASSPORT",
+        /// 台湾居民来往大陆通行证 (`MAINLAND_TRAVEL_PERMIT_FOR_TW`).
+        MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
+        /// 澳门居民往来内地通行证 (`MAINLAND_TRAVEL_PERMIT_FOR_MO`).
+        MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
+        /// 香港居民往来内地通行证 (`MAINLAND_TRAVEL_PERMIT_FOR_HK`).
+        MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
+        /// 外国人永久居留证 (`FOREIGN_PERMANENT_RESIDENT`).
+        ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
+    }
 }
+
+platform_enum! {
+    /// 混合订单中自费部分的支付状态.
+    pub enum MedInsPayStatus {
+        /// 未知类型，需报错 (`UNKNOWN_MED_INS_PAY_STATUS`).
+        UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
+        /// 等待支付 (`MED_INS_PAY_CREATED`).
+        MedInsPayCreated = "MED_INS_PAY_CREATED",
+        /// 支付成功 (`MED_INS_PAY_SUCCESS`).
+        MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
+        /// 已退款 (`MED_INS_PAY_REFUND`).
+        MedInsPayRefund = "MED_INS_PAY_REFUND",
+        /// 支付失败 (`MED_INS_PAY_FAIL`).
+        MedInsPayFail = "MED_INS_PAY_FAIL",
+        /// 订单不含医保部分 (`NO_MED_INS_PAY`).
+        NoMedInsPay = "NO_MED_INS_PAY",
+    }
+}
+
+platform_enum! {
+    /// 医保自费混合订单支付状态.
+    pub enum MixPayStatus {
+        /// 未知类型，需报错 (`UNKNOWN_MIX_PAY_STATUS`).
+        UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
+        /// 等待支付 (`MIX_PAY_CREATED`).
+        MixPayCreated = "MIX_PAY_CREATED",
+        /// 支付成功 (`MIX_PAY_SUCCESS`).
+        MixPaySuccess = "MIX_PAY_SUCCESS",
+        /// 自费和医保均已退款 (`MIX_PAY_REFUND`).
+        MixPayRefund = "MIX_PAY_REFUND",
+        /// 支付失败 (`MIX_PAY_FAIL`).
+        MixPayFail = "MIX_PAY_FAIL",
+    }
+}
+
+platform_enum! {
+    /// 混合订单中自费部分的支付状态.
+    pub enum SelfPayStatus {
+        /// 未知类型，需报错 (`UNKNOWN_SELF_PAY_STATUS`).
+        UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
+        /// 等待支付 (`SELF_PAY_CREATED`).
+        SelfPayCreated = "SELF_PAY_CREATED",
+        /// 支付成功 (`SELF_PAY_SUCCESS`).
+        SelfPaySuccess = "SELF_PAY_SUCCESS",
+        /// 已退款 (`SELF_PAY_REFUND`).
+        SelfPayRefund = "SELF_PAY_REFUND",
+        /// 支付失败 (`SELF_PAY_FAIL`).
+        SelfPayFail = "SELF_PAY_FAIL",
+        /// 订单不含自费部分 (`NO_SELF_PAY`).
+        NoSelfPay = "NO_SELF_PAY",
+    }
 }

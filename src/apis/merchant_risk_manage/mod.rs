@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` 查询风险订单
 ///
-/// Create ec trade risk query risk trade.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade;
@@ -44,8 +42,6 @@ pub struct CreateEcTradeRiskQueryRiskTrade {
 
 /// `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` 回传处置结果
 ///
-/// Create ec trade risk recv dispose result.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::merchant_risk_manage::{CreateEcTradeRiskRecvDisposeResult, CreateEcTradeRiskRecvDisposeResultRequired};
@@ -75,7 +71,7 @@ pub struct CreateEcTradeRiskRecvDisposeResult {
     pub mchid: Option<String>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
-    /// 退款金额 (`refund_amount`).
+    /// 退款金额 (`refund_amount`), in fen (分).
     pub refund_amount: Option<i64>,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: Option<String>,
@@ -84,8 +80,6 @@ pub struct CreateEcTradeRiskRecvDisposeResult {
 }
 
 /// `POST /v3/merchant-risk-manage/report-trade-union-information` 上报订单关联信息
-///
-/// Create report trade union information.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/report-trade-risk-information.html)
 ///
@@ -193,7 +187,7 @@ pub struct CreateReportTradeUnionInformation {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 子单列表 (`sub_orders`).
-    pub sub_orders: Option<Vec<SubOrders>>,
+    pub sub_orders: Option<Vec<SubOrder>>,
     /// 下单人风险等级 (`user_risk_level`).
     pub user_risk_level: Option<i64>,
     /// 付款方用户标识 (`userid`).
@@ -201,8 +195,6 @@ pub struct CreateReportTradeUnionInformation {
 }
 
 /// `GET /v3/merchant-risk-manage/trade-risk-information` 查询风险信息
-///
-/// Query trade risk information.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html)
 ///
@@ -236,8 +228,6 @@ pub struct QueryTradeRiskInformation {
 }
 
 /// `POST /v3/merchant-risk-manage/trade-risk-result` 处置结果回传
-///
-/// Create trade risk result.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html)
 ///
@@ -278,8 +268,6 @@ pub struct CreateTradeRiskResult {
 
 /// `DELETE /v3/merchant-risk-manage/violation-notifications` 删除商户违规通知回调地址API
 ///
-/// Delete violation notification.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml)
 ///
 /// ```no_run
@@ -298,8 +286,6 @@ pub struct DeleteViolationNotification {}
 
 /// `GET /v3/merchant-risk-manage/violation-notifications` 查询商户违规通知回调地址API
 ///
-/// List violation notifications.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml)
 ///
 /// ```no_run
@@ -312,13 +298,11 @@ pub struct DeleteViolationNotification {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-risk-manage/violation-notifications")]
-#[endpoint(GET "/v3/merchant-risk-manage/violation-notifications" -> ListViolationNotificationsResponse)]
+#[endpoint(GET "/v3/merchant-risk-manage/violation-notifications" -> ViolationNotification)]
 #[derive(Debug, Clone)]
 pub struct ListViolationNotifications {}
 
 /// `POST /v3/merchant-risk-manage/violation-notifications` 创建商户违规通知回调地址API
-///
-/// Create violation notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml)
 ///
@@ -332,7 +316,7 @@ pub struct ListViolationNotifications {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-risk-manage/violation-notifications")]
-#[endpoint(POST "/v3/merchant-risk-manage/violation-notifications" -> CreateViolationNotificationResponse)]
+#[endpoint(POST "/v3/merchant-risk-manage/violation-notifications" -> ViolationNotification)]
 #[derive(Debug, Clone)]
 pub struct CreateViolationNotification {
     /// 通知地址 (`notify_url`).
@@ -340,8 +324,6 @@ pub struct CreateViolationNotification {
 }
 
 /// `PUT /v3/merchant-risk-manage/violation-notifications` 修改商户违规通知回调地址API
-///
-/// Update violation notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml)
 ///
@@ -355,14 +337,14 @@ pub struct CreateViolationNotification {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-risk-manage/violation-notifications")]
-#[endpoint(PUT "/v3/merchant-risk-manage/violation-notifications" -> UpdateViolationNotificationResponse)]
+#[endpoint(PUT "/v3/merchant-risk-manage/violation-notifications" -> ViolationNotification)]
 #[derive(Debug, Clone)]
 pub struct UpdateViolationNotification {
     /// 通知链接 (`notify_url`).
     pub notify_url: Option<String>,
 }
 
-/// `RiskTradeList`.
+/// 风险订单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RiskTradeList {
@@ -379,7 +361,7 @@ pub struct RiskTradeList {
     pub risk_type: Option<i64>,
 }
 
-/// `CreateEcTradeRiskQueryRiskTradeResponse`.
+/// The answer of [`CreateEcTradeRiskQueryRiskTrade`] (查询风险订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEcTradeRiskQueryRiskTradeResponse {
@@ -389,7 +371,7 @@ pub struct CreateEcTradeRiskQueryRiskTradeResponse {
     pub total_num: Option<i64>,
 }
 
-/// `CreateEcTradeRiskRecvDisposeResultResponse`.
+/// The answer of [`CreateEcTradeRiskRecvDisposeResult`] (回传处置结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEcTradeRiskRecvDisposeResultResponse {
@@ -411,7 +393,7 @@ pub struct LivingExpensesFields {
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// 缴费金额 (`amount`).
+    /// 缴费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 缴费城市 (`city`).
@@ -437,10 +419,10 @@ pub struct RechargeFields {
     pub account_type: Option<i64>,
 }
 
-/// `SubOrders`.
+/// 子单列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct SubOrders {
+pub struct SubOrder {
     /// 收货城市 (`delivery_city`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_city: Option<String>,
@@ -464,7 +446,7 @@ pub struct SubOrders {
     pub user_risk_level: Option<i64>,
 }
 
-/// `CreateReportTradeUnionInformationResponse`.
+/// The answer of [`CreateReportTradeUnionInformation`] (上报订单关联信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReportTradeUnionInformationResponse {
@@ -480,7 +462,7 @@ pub struct CreateReportTradeUnionInformationResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryTradeRiskInformationResponse`.
+/// The answer of [`QueryTradeRiskInformation`] (查询风险信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTradeRiskInformationResponse {
@@ -494,7 +476,7 @@ pub struct QueryTradeRiskInformationResponse {
     pub risk_type: Option<RiskType>,
 }
 
-/// `CreateTradeRiskResultResponse`.
+/// The answer of [`CreateTradeRiskResult`] (处置结果回传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTradeRiskResultResponse {
@@ -518,68 +500,52 @@ pub struct CreateTradeRiskResultResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `ListViolationNotificationsResponse`.
+/// The answer of [`ListViolationNotifications`], [`CreateViolationNotification`], [`UpdateViolationNotification`] (查询商户违规通知回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListViolationNotificationsResponse {
-    /// 通知地址 (`notify_url`).
-    pub notify_url: Option<String>,
-}
-
-/// `CreateViolationNotificationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateViolationNotificationResponse {
-    /// 通知地址 (`notify_url`).
-    pub notify_url: Option<String>,
-}
-
-/// `UpdateViolationNotificationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateViolationNotificationResponse {
+pub struct ViolationNotification {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
 }
 
 platform_enum! {
-/// 处置手段.
-pub enum PunishType {
-/// `OTHER_PUNISH`.
-OtherPunish = "OTHER_PUNISH",
-/// `DISABLE_PAYMENT`.
-DisablePayment = "DISABLE_PAYMENT",
-/// `SUSPEND_SETTLEMENT`.
-SuspendSettlement = "SUSPEND_SETTLEMENT",
-/// `DISABLE_WITHDRAW`.
-DisableWithdraw = "DISABLE_WITHDRAW",
-/// `REMOVE_MERCHANTS`.
-RemoveMerchants = "REMOVE_MERCHANTS",
-/// `ADD_MERCHANTS_BLACKLIST`.
-AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
-/// `REFUND`.
-Refund = "REFUND",
-/// `FREEZING_FUND_BY_TRANSACTION`.
-FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
-/// `FREEZING_FUND_BY_MERCHANTS`.
-FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
-/// `BLOCKED_USER`.
-BlockedUser = "BLOCKED_USER",
-}
+    /// 处置手段.
+    pub enum PunishType {
+        /// `OTHER_PUNISH`.
+        OtherPunish = "OTHER_PUNISH",
+        /// `DISABLE_PAYMENT`.
+        DisablePayment = "DISABLE_PAYMENT",
+        /// `SUSPEND_SETTLEMENT`.
+        SuspendSettlement = "SUSPEND_SETTLEMENT",
+        /// `DISABLE_WITHDRAW`.
+        DisableWithdraw = "DISABLE_WITHDRAW",
+        /// `REMOVE_MERCHANTS`.
+        RemoveMerchants = "REMOVE_MERCHANTS",
+        /// `ADD_MERCHANTS_BLACKLIST`.
+        AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `FREEZING_FUND_BY_TRANSACTION`.
+        FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
+        /// `FREEZING_FUND_BY_MERCHANTS`.
+        FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
+        /// `BLOCKED_USER`.
+        BlockedUser = "BLOCKED_USER",
+    }
 }
 
 platform_enum! {
-/// 风险类型.
-pub enum RiskType {
-/// `OTHER_RISK`.
-OtherRisk = "OTHER_RISK",
-/// `INDUCE_PAYMENT`.
-InducePayment = "INDUCE_PAYMENT",
-/// `FRAUD`.
-Fraud = "FRAUD",
-/// `GAMBLING`.
-Gambling = "GAMBLING",
-/// `CYBERSEX`.
-Cybersex = "CYBERSEX",
-}
+    /// 风险类型.
+    pub enum RiskType {
+        /// `OTHER_RISK`.
+        OtherRisk = "OTHER_RISK",
+        /// `INDUCE_PAYMENT`.
+        InducePayment = "INDUCE_PAYMENT",
+        /// `FRAUD`.
+        Fraud = "FRAUD",
+        /// `GAMBLING`.
+        Gambling = "GAMBLING",
+        /// `CYBERSEX`.
+        Cybersex = "CYBERSEX",
+    }
 }

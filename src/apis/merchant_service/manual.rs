@@ -22,11 +22,11 @@
 //! # Ok(()) }
 //! ```
 
-use super::{ComplaintList, ListComplaintsData};
+use super::{Complaint, ComplaintList};
 
 impl ComplaintList {
     /// The complaints of this page (none when the platform leaves `data` out).
-    pub fn complaints(&self) -> &[ListComplaintsData] {
+    pub fn complaints(&self) -> &[Complaint] {
         self.data.as_deref().unwrap_or_default()
     }
 }

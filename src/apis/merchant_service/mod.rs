@@ -20,8 +20,6 @@ pub mod images;
 
 /// `DELETE /v3/merchant-service/complaint-notifications` 删除投诉通知回调API
 ///
-/// Delete complaint notification.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/delete-complaint-notifications.html)
 ///
 /// ```no_run
@@ -42,8 +40,6 @@ pub struct DeleteComplaintNotification {}
 
 /// `GET /v3/merchant-service/complaint-notifications` 查询投诉通知回调API
 ///
-/// List complaint notifications.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/query-complaint-notifications.html)
 ///
 /// ```no_run
@@ -58,13 +54,11 @@ pub struct DeleteComplaintNotification {}
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
-#[endpoint(GET "/v3/merchant-service/complaint-notifications" -> ListComplaintNotificationsResponse)]
+#[endpoint(GET "/v3/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct ListComplaintNotifications {}
 
 /// `POST /v3/merchant-service/complaint-notifications` 创建投诉通知回调API
-///
-/// Create complaint notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/create-complaint-notifications.html)
 ///
@@ -82,7 +76,7 @@ pub struct ListComplaintNotifications {}
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
-#[endpoint(POST "/v3/merchant-service/complaint-notifications" -> CreateComplaintNotificationResponse)]
+#[endpoint(POST "/v3/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct CreateComplaintNotification {
     /// 通知地址 (`url`).
@@ -90,8 +84,6 @@ pub struct CreateComplaintNotification {
 }
 
 /// `PUT /v3/merchant-service/complaint-notifications` 更新投诉通知回调API
-///
-/// Update complaint notification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html)
 ///
@@ -109,7 +101,7 @@ pub struct CreateComplaintNotification {
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[doc(alias = "/v3/merchant-service/complaint-notifications")]
-#[endpoint(PUT "/v3/merchant-service/complaint-notifications" -> UpdateComplaintNotificationResponse)]
+#[endpoint(PUT "/v3/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct UpdateComplaintNotification {
     /// 通知地址 (`url`).
@@ -117,8 +109,6 @@ pub struct UpdateComplaintNotification {
 }
 
 /// `GET /v3/merchant-service/complaints` 查询投诉信息API
-///
-/// List complaints v1.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml)
 ///
@@ -155,8 +145,6 @@ pub struct ListComplaintsV1 {
 
 /// `GET /v3/merchant-service/complaints-v2` 查询投诉单列表API
 ///
-/// List complaints.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/list-complaints-v2.html)
 ///
 /// ```no_run
@@ -189,8 +177,6 @@ pub struct ListComplaints {
 
 /// `GET /v3/merchant-service/complaints-v2/{complaint_id}` 查询投诉单详情API
 ///
-/// Query complaints v2 by complaint id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html)
 ///
 /// ```no_run
@@ -215,8 +201,6 @@ pub struct QueryComplaintsV2ByComplaintId {
 }
 
 /// `GET /v3/merchant-service/complaints/{transaction_id}` 查询投诉详情API
-///
-/// Query complaint by transaction id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml)
 ///
@@ -243,8 +227,6 @@ pub struct QueryComplaintByTransactionId {
 }
 
 /// `POST /v3/merchant-service/feedbacks` 商户反馈API
-///
-/// Create feedback.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml)
 ///
@@ -284,8 +266,6 @@ pub struct CreateFeedback {
 
 /// `GET /v3/merchant-service/images/{media_id}` 图片下载API
 ///
-/// Download image.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/images/query-images.html)
 ///
 /// ```no_run
@@ -310,36 +290,12 @@ pub struct DownloadImage {
     pub media_id: String,
 }
 
-/// `ListComplaintNotificationsResponse`.
+/// The answer of [`ListComplaintNotifications`], [`CreateComplaintNotification`], [`UpdateComplaintNotification`] (查询投诉通知回调API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListComplaintNotificationsResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 通知地址 (`url`).
-    pub url: String,
-}
-
-/// `CreateComplaintNotificationResponse`.
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateComplaintNotificationResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 通知地址 (`url`).
-    pub url: String,
-}
-
-/// `UpdateComplaintNotificationResponse`.
-#[cfg(feature = "merchant")]
-#[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateComplaintNotificationResponse {
+pub struct ComplaintNotification {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 通知地址 (`url`).
@@ -351,18 +307,19 @@ pub struct UpdateComplaintNotificationResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
-    /// 订单金额 (`amount`).
+pub struct ComplaintV1 {
+    /// 订单金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
     /// 投诉单状态 (`complaint_state`).
-    pub complaint_state: ComplaintState,
+    pub complaint_state: ComplaintV1ComplaintState,
     /// 投诉时间 (`complaint_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
     /// 冻结结束时间 (`frozen_end_time`).
-    pub frozen_end_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub frozen_end_time: Option<OffsetDateTime>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 投诉人联系方式 (`payer_phone`).
@@ -374,7 +331,7 @@ pub struct Data {
     pub transaction_id: String,
 }
 
-/// `ListComplaintsV1Response`.
+/// The answer of [`ListComplaintsV1`] (查询投诉信息API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
@@ -382,7 +339,7 @@ pub struct Data {
 pub struct ListComplaintsV1Response {
     /// `data`.
     #[wxpay(encrypt)]
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<ComplaintV1>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -427,7 +384,7 @@ pub struct AdditionalInfo {
     pub type_: Option<AdditionalInfoType>,
 }
 
-/// `ComplaintMediaList`.
+/// 投诉资料列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintMediaList {
@@ -437,11 +394,11 @@ pub struct ComplaintMediaList {
     pub media_url: Option<Vec<String>>,
 }
 
-/// `ComplaintOrderInfo`.
+/// 投诉单关联订单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -449,7 +406,7 @@ pub struct ComplaintOrderInfo {
     pub transaction_id: String,
 }
 
-/// `ServiceOrderInfo`.
+/// 投诉单关联服务单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceOrderInfo {
@@ -461,13 +418,13 @@ pub struct ServiceOrderInfo {
     pub state: Option<ServiceOrderInfoState>,
 }
 
-/// `ListComplaintsData`.
+/// 用户投诉信息详情.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListComplaintsData {
+pub struct Complaint {
     /// 补充信息 (`additional_info`).
     pub additional_info: Option<AdditionalInfo>,
-    /// 申请退款金额 (`apply_refund_amount`).
+    /// 申请退款金额 (`apply_refund_amount`), in fen (分).
     pub apply_refund_amount: Option<i64>,
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
@@ -480,7 +437,7 @@ pub struct ListComplaintsData {
     /// 投诉单关联订单信息 (`complaint_order_info`).
     pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
     /// 投诉单状态 (`complaint_state`).
-    pub complaint_state: DataComplaintState,
+    pub complaint_state: ComplaintState,
     /// 投诉时间 (`complaint_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
@@ -509,13 +466,13 @@ pub struct ListComplaintsData {
     pub user_tag_list: Option<Vec<UserTagList>>,
 }
 
-/// `ComplaintList`.
+/// The answer of [`ListComplaints`] (查询投诉单列表API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ComplaintList {
     /// 用户投诉信息详情 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<ListComplaintsData>>,
+    pub data: Option<Vec<Complaint>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -524,7 +481,7 @@ pub struct ComplaintList {
     pub total_count: Option<i64>,
 }
 
-/// `QueryComplaintsV2ByComplaintIdServiceOrderInfo`.
+/// 投诉单关联服务单信息.
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -538,7 +495,7 @@ pub struct QueryComplaintsV2ByComplaintIdServiceOrderInfo {
     pub state: Option<String>,
 }
 
-/// `QueryComplaintsV2ByComplaintIdResponse`.
+/// The answer of [`QueryComplaintsV2ByComplaintId`] (查询投诉单详情API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
@@ -546,7 +503,7 @@ pub struct QueryComplaintsV2ByComplaintIdServiceOrderInfo {
 pub struct QueryComplaintsV2ByComplaintIdResponse {
     /// 补充信息 (`additional_info`).
     pub additional_info: Option<AdditionalInfo>,
-    /// 申请退款金额 (`apply_refund_amount`).
+    /// 申请退款金额 (`apply_refund_amount`), in fen (分).
     pub apply_refund_amount: Option<i64>,
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
@@ -559,7 +516,7 @@ pub struct QueryComplaintsV2ByComplaintIdResponse {
     /// 投诉单关联订单信息 (`complaint_order_info`).
     pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
     /// 投诉单状态 (`complaint_state`).
-    pub complaint_state: DataComplaintState,
+    pub complaint_state: ComplaintState,
     /// 投诉时间 (`complaint_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub complaint_time: OffsetDateTime,
@@ -591,13 +548,13 @@ pub struct QueryComplaintsV2ByComplaintIdResponse {
     pub user_tag_list: Option<Vec<UserTagList>>,
 }
 
-/// `QueryComplaintByTransactionIdResponse`.
+/// The answer of [`QueryComplaintByTransactionId`] (查询投诉详情API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryComplaintByTransactionIdResponse {
-    /// 投诉金额 (`amount`).
+    /// 投诉金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 投诉描述 (`complaint_detail`).
     pub complaint_detail: String,
@@ -625,87 +582,87 @@ pub struct QueryComplaintByTransactionIdResponse {
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 platform_enum! {
-/// 投诉单状态.
-pub enum ComplaintState {
-/// 用户已投诉 (`PAYER_COMPLAINTED`).
-PayerComplainted = "PAYER_COMPLAINTED",
-/// 交易已冻结 (`FROZENED`).
-Frozened = "FROZENED",
-/// 冻结已结束 (`FROZEN_FINISHED`).
-FrozenFinished = "FROZEN_FINISHED",
-/// 用户已撤诉 (`PAYER_CANCELED`).
-PayerCanceled = "PAYER_CANCELED",
-/// 商户已退款 (`MERCHANT_REFUNDED`).
-MerchantRefunded = "MERCHANT_REFUNDED",
-/// 系统（微信支付）已退款 (`SYSTEM_REFUNDED`).
-SystemRefunded = "SYSTEM_REFUNDED",
-/// 人工（微信支付运营人员）手动解冻 (`MANUAL_UNFROZEN`).
-ManualUnfrozen = "MANUAL_UNFROZEN",
-}
-}
-
-platform_enum! {
-/// 补充信息类型.
-pub enum AdditionalInfoType {
-/// `SHARE_POWER_TYPE`.
-SharePowerType = "SHARE_POWER_TYPE",
-}
+    /// 投诉单状态.
+    pub enum ComplaintV1ComplaintState {
+        /// 用户已投诉 (`PAYER_COMPLAINTED`).
+        PayerComplainted = "PAYER_COMPLAINTED",
+        /// 交易已冻结 (`FROZENED`).
+        Frozened = "FROZENED",
+        /// 冻结已结束 (`FROZEN_FINISHED`).
+        FrozenFinished = "FROZEN_FINISHED",
+        /// 用户已撤诉 (`PAYER_CANCELED`).
+        PayerCanceled = "PAYER_CANCELED",
+        /// 商户已退款 (`MERCHANT_REFUNDED`).
+        MerchantRefunded = "MERCHANT_REFUNDED",
+        /// 系统（微信支付）已退款 (`SYSTEM_REFUNDED`).
+        SystemRefunded = "SYSTEM_REFUNDED",
+        /// 人工（微信支付运营人员）手动解冻 (`MANUAL_UNFROZEN`).
+        ManualUnfrozen = "MANUAL_UNFROZEN",
+    }
 }
 
 platform_enum! {
-/// 媒体文件业务类型.
-pub enum MediaType {
-/// `USER_COMPLAINT_IMAGE`.
-UserComplaintImage = "USER_COMPLAINT_IMAGE",
-/// `OPERATION_IMAGE`.
-OperationImage = "OPERATION_IMAGE",
-}
+    /// 补充信息类型.
+    pub enum AdditionalInfoType {
+        /// `SHARE_POWER_TYPE`.
+        SharePowerType = "SHARE_POWER_TYPE",
+    }
 }
 
 platform_enum! {
-/// 投诉单状态.
-pub enum DataComplaintState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `PROCESSED`.
-Processed = "PROCESSED",
-}
+    /// 媒体文件业务类型.
+    pub enum MediaType {
+        /// `USER_COMPLAINT_IMAGE`.
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        /// `OPERATION_IMAGE`.
+        OperationImage = "OPERATION_IMAGE",
+    }
 }
 
 platform_enum! {
-/// 问题类型.
-pub enum ProblemType {
-/// `REFUND`.
-Refund = "REFUND",
-/// `SERVICE_NOT_WORK`.
-ServiceNotWork = "SERVICE_NOT_WORK",
-/// `OTHERS`.
-Others = "OTHERS",
-}
-}
-
-platform_enum! {
-/// 支付分服务单状态.
-pub enum ServiceOrderInfoState {
-/// `DOING`.
-Doing = "DOING",
-/// `REVOKED`.
-Revoked = "REVOKED",
-/// `WAITPAY`.
-Waitpay = "WAITPAY",
-/// `DONE`.
-Done = "DONE",
-}
+    /// 投诉单状态.
+    pub enum ComplaintState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `PROCESSED`.
+        Processed = "PROCESSED",
+    }
 }
 
 platform_enum! {
-/// `UserTagList`.
-pub enum UserTagList {
-/// `TRUSTED`.
-Trusted = "TRUSTED",
-/// `HIGH_RISK`.
-HighRisk = "HIGH_RISK",
+    /// 问题类型.
+    pub enum ProblemType {
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `SERVICE_NOT_WORK`.
+        ServiceNotWork = "SERVICE_NOT_WORK",
+        /// `OTHERS`.
+        Others = "OTHERS",
+    }
 }
+
+platform_enum! {
+    /// 支付分服务单状态.
+    pub enum ServiceOrderInfoState {
+        /// `DOING`.
+        Doing = "DOING",
+        /// `REVOKED`.
+        Revoked = "REVOKED",
+        /// `WAITPAY`.
+        WaitPay = "WAITPAY",
+        /// `DONE`.
+        Done = "DONE",
+    }
+}
+
+platform_enum! {
+    /// 用户标签列表.
+    pub enum UserTagList {
+        /// `TRUSTED`.
+        Trusted = "TRUSTED",
+        /// `HIGH_RISK`.
+        HighRisk = "HIGH_RISK",
+    }
 }

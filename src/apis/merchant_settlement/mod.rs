@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/merchant-settlement/merchant-settle-rule-applications` 申请修改特约商户结算规则API
 ///
-/// Create merchant settle rule application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml)
 ///
 /// ```no_run
@@ -28,7 +26,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-settlement/merchant-settle-rule-applications")]
-#[endpoint(POST "/v3/merchant-settlement/merchant-settle-rule-applications" -> CreateMerchantSettleRuleApplicationResponse)]
+#[endpoint(POST "/v3/merchant-settlement/merchant-settle-rule-applications" -> MerchantSettleRuleApplication)]
 #[derive(Debug, Clone)]
 pub struct CreateMerchantSettleRuleApplication {
     /// 从业机构号 (`acquiring_bank_id`).
@@ -42,8 +40,6 @@ pub struct CreateMerchantSettleRuleApplication {
 }
 
 /// `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}` 根据申请单ID查询结果API
-///
-/// Query merchant settle rule application by application id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml)
 ///
@@ -59,40 +55,17 @@ pub struct CreateMerchantSettleRuleApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}")]
-#[endpoint(GET "/v3/merchant-settlement/merchant-settle-rule-applications/<application_id>" -> QueryMerchantSettleRuleApplicationByApplicationIdResponse)]
+#[endpoint(GET "/v3/merchant-settlement/merchant-settle-rule-applications/<application_id>" -> MerchantSettleRuleApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryMerchantSettleRuleApplicationByApplicationId {
     /// 申请单编号 (`application_id`).
     pub application_id: String,
 }
 
-/// `CreateMerchantSettleRuleApplicationResponse`.
+/// The answer of [`CreateMerchantSettleRuleApplication`], [`QueryMerchantSettleRuleApplicationByApplicationId`] (申请修改特约商户结算规则API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMerchantSettleRuleApplicationResponse {
-    /// 从业机构号 (`acquiring_bank_id`).
-    pub acquiring_bank_id: Option<String>,
-    /// 申请单编号 (`application_id`).
-    pub application_id: String,
-    /// 申请单处理信息 (`application_process_info`).
-    pub application_process_info: Option<String>,
-    /// 申请单状态 (`application_state`).
-    pub application_state: Option<String>,
-    /// 渠道商户号 (`channel_id`).
-    pub channel_id: Option<String>,
-    /// 结算规则id (`settle_rule_id`).
-    pub settle_rule_id: Option<i64>,
-    /// 从业机构特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 最后更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// `QueryMerchantSettleRuleApplicationByApplicationIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMerchantSettleRuleApplicationByApplicationIdResponse {
+pub struct MerchantSettleRuleApplication {
     /// 从业机构号 (`acquiring_bank_id`).
     pub acquiring_bank_id: Option<String>,
     /// 申请单编号 (`application_id`).

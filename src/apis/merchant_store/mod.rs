@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v3/merchant-store/stores` 创建门店API
 ///
-/// Create store.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948546)
 ///
 /// ```no_run
@@ -39,8 +37,6 @@ pub struct CreateStore {
 
 /// `GET /v3/merchant-store/stores/{store_id}` 查询门店API
 ///
-/// Query store by store id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948577)
 ///
 /// ```no_run
@@ -65,8 +61,6 @@ pub struct QueryStoreByStoreId {
 }
 
 /// `PATCH /v3/merchant-store/stores/{store_id}` 修改门店API
-///
-/// Update store by store id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948551)
 ///
@@ -99,8 +93,6 @@ pub struct UpdateStoreByStoreId {
 
 /// `POST /v3/merchant-store/stores/{store_id}/recipients/bind` 绑定门店收款信息
 ///
-/// Bind store recipient.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948579)
 ///
 /// ```no_run
@@ -118,7 +110,7 @@ pub struct UpdateStoreByStoreId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-store/stores/{store_id}/recipients/bind")]
-#[endpoint(POST "/v3/merchant-store/stores/<store_id>/recipients/bind" -> BindStoreRecipientResponse)]
+#[endpoint(POST "/v3/merchant-store/stores/<store_id>/recipients/bind" -> StoreRecipientResponse)]
 #[derive(Debug, Clone)]
 pub struct BindStoreRecipient {
     /// 微信支付商户门店ID (`store_id`).
@@ -130,8 +122,6 @@ pub struct BindStoreRecipient {
 }
 
 /// `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` 解除门店收款信息绑定
-///
-/// Unbind store recipient.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013948580)
 ///
@@ -147,7 +137,7 @@ pub struct BindStoreRecipient {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant-store/stores/{store_id}/recipients/unbind")]
-#[endpoint(POST "/v3/merchant-store/stores/<store_id>/recipients/unbind" -> UnbindStoreRecipientResponse)]
+#[endpoint(POST "/v3/merchant-store/stores/<store_id>/recipients/unbind" -> StoreRecipientResponse)]
 #[derive(Debug, Clone)]
 pub struct UnbindStoreRecipient {
     /// 微信支付商户门店ID (`store_id`).
@@ -209,7 +199,7 @@ pub struct StoreBusiness {
     pub service_phone: Option<String>,
 }
 
-/// `StoreRecipient`.
+/// 门店收款信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreRecipient {
@@ -220,7 +210,7 @@ pub struct StoreRecipient {
     pub mchid: String,
 }
 
-/// `CreateStoreResponse`.
+/// The answer of [`CreateStore`] (创建门店API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateStoreResponse {
@@ -240,7 +230,7 @@ pub struct StoreState {
     pub store_state_value: Option<String>,
 }
 
-/// `QueryStoreByStoreIdResponse`.
+/// The answer of [`QueryStoreByStoreId`] (查询门店API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryStoreByStoreIdResponse {
@@ -266,18 +256,10 @@ pub struct FailedStoreRecipient {
     pub mchid: Option<String>,
 }
 
-/// `BindStoreRecipientResponse`.
+/// The answer of [`BindStoreRecipient`], [`UnbindStoreRecipient`] (绑定门店收款信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct BindStoreRecipientResponse {
-    /// `failed_store_recipient`.
-    pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
-}
-
-/// `UnbindStoreRecipientResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnbindStoreRecipientResponse {
+pub struct StoreRecipientResponse {
     /// `failed_store_recipient`.
     pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
 }

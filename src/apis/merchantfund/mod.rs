@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `GET /v3/merchantfund/merchant/income-records` 服务商银行来账查询
 ///
-/// List merchant income records.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_7.shtml)
 ///
 /// ```no_run
@@ -42,13 +40,13 @@ pub struct ListMerchantIncomeRecords {
     pub limit: i64,
 }
 
-/// `Data`.
+/// 银行来账记录列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct MerchantIncomeRecord {
     /// 账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 银行来账金额 (`amount`).
+    /// 银行来账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 付款方银行户名 (`bank_account_name`).
     #[wxpay(redact)]
@@ -84,12 +82,12 @@ pub struct Links {
     pub self_: String,
 }
 
-/// `ListMerchantIncomeRecordsResponse`.
+/// The answer of [`ListMerchantIncomeRecords`] (服务商银行来账查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListMerchantIncomeRecordsResponse {
     /// 银行来账记录列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<MerchantIncomeRecord>>,
     /// 本次查询条数 (`limit`).
     pub limit: i64,
     /// 分页链接 (`links`).
@@ -101,23 +99,23 @@ pub struct ListMerchantIncomeRecordsResponse {
 }
 
 platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `FEES`.
-Fees = "FEES",
-}
+    /// 账户类型.
+    pub enum AccountType {
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+        /// `FEES`.
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 银行来账类型.
-pub enum IncomeRecordType {
-/// `OFFLINERECHARGE`.
-Offlinerecharge = "OFFLINERECHARGE",
-/// `ENTERPRISEDIRECTREVENUE`.
-Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
-}
+    /// 银行来账类型.
+    pub enum IncomeRecordType {
+        /// `OFFLINERECHARGE`.
+        OfflineRecharge = "OFFLINERECHARGE",
+        /// `ENTERPRISEDIRECTREVENUE`.
+        EnterpriseDirectRevenue = "ENTERPRISEDIRECTREVENUE",
+    }
 }

@@ -8,8 +8,6 @@ mod manual;
 
 /// `GET /v3/multiuse/stocks/{stock_id}/refund-flow` 下载批次退款明细
 ///
-/// Query stock refund flow.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html)
 ///
 /// ```no_run
@@ -26,7 +24,7 @@ mod manual;
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/multiuse/stocks/{stock_id}/refund-flow")]
-#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/refund-flow" -> QueryStockRefundFlowResponse)]
+#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/refund-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockRefundFlow {
     /// 批次号 (`stock_id`).
@@ -34,8 +32,6 @@ pub struct QueryStockRefundFlow {
 }
 
 /// `GET /v3/multiuse/stocks/{stock_id}/send-flow` 下载批次发放明细
-///
-/// Query stock send flow.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html)
 ///
@@ -53,7 +49,7 @@ pub struct QueryStockRefundFlow {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/multiuse/stocks/{stock_id}/send-flow")]
-#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/send-flow" -> QueryStockSendFlowResponse)]
+#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/send-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockSendFlow {
     /// 批次号 (`stock_id`).
@@ -61,8 +57,6 @@ pub struct QueryStockSendFlow {
 }
 
 /// `GET /v3/multiuse/stocks/{stock_id}/use-flow` 下载核销明细
-///
-/// Query stock use flow.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html)
 ///
@@ -80,7 +74,7 @@ pub struct QueryStockSendFlow {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/multiuse/stocks/{stock_id}/use-flow")]
-#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/use-flow" -> QueryStockUseFlowResponse)]
+#[endpoint(GET "/v3/multiuse/stocks/<stock_id>/use-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockUseFlow {
     /// 批次号 (`stock_id`).
@@ -88,8 +82,6 @@ pub struct QueryStockUseFlow {
 }
 
 /// `POST /v3/multiuse/users/{openid}/coupons` 发放指定批次的消费金
-///
-/// Send multiuse coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html)
 ///
@@ -135,37 +127,17 @@ pub struct SendMultiuseCoupon {
     pub user_name: String,
 }
 
-/// `QueryStockRefundFlowResponse`.
+/// The answer of [`QueryStockRefundFlow`], [`QueryStockSendFlow`], [`QueryStockUseFlow`] (下载批次退款明细).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryStockRefundFlowResponse {
+pub struct Flow {
     /// 下载链接 (`url`).
     pub url: String,
 }
 
-/// `QueryStockSendFlowResponse`.
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryStockSendFlowResponse {
-    /// 下载链接 (`url`).
-    pub url: String,
-}
-
-/// `QueryStockUseFlowResponse`.
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryStockUseFlowResponse {
-    /// 下载链接 (`url`).
-    pub url: String,
-}
-
-/// `SendMultiuseCouponResponse`.
+/// The answer of [`SendMultiuseCoupon`] (发放指定批次的消费金).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendMultiuseCouponResponse {
@@ -174,9 +146,9 @@ pub struct SendMultiuseCouponResponse {
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum CardType {
-/// `ID_CARD`.
-IdCard = "ID_CARD",
-}
+    /// 证件类型.
+    pub enum CardType {
+        /// `ID_CARD`.
+        IdCard = "ID_CARD",
+    }
 }

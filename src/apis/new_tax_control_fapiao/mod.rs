@@ -14,8 +14,6 @@ pub mod user_title;
 
 /// `POST /v3/new-tax-control-fapiao/card-template` 创建电子发票卡券模板
 ///
-/// Create card template.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml)
 ///
 /// ```no_run
@@ -44,8 +42,6 @@ pub struct CreateCardTemplate {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications` 开具电子发票
-///
-/// Create fapiao application.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_8.shtml)
 ///
@@ -84,8 +80,6 @@ pub struct CreateFapiaoApplication {
 
 /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` 查询电子发票
 ///
-/// Query fapiao application by fapiao apply id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml)
 ///
 /// ```no_run
@@ -113,8 +107,6 @@ pub struct QueryFapiaoApplicationByFapiaoApplyId {
 
 /// `GET /v3/new-tax-control-fapiao/user-title` 获取用户填写的抬头
 ///
-/// Query user title.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -122,7 +114,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyId {
 /// use wxpay::apis::new_tax_control_fapiao::{QueryUserTitle, QueryUserTitleRequired};
 ///
 /// let request = QueryUserTitle::new(QueryUserTitleRequired {
-///     scene: wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::WithWechatpay,
+///     scene: wxpay::apis::new_tax_control_fapiao::QueryUserTitleScene::WithWeChatPay,
 ///     fapiao_apply_id: "4200000444201910177461284488".into(),
 /// });
 /// let answer = client.send(request).await?;
@@ -174,7 +166,7 @@ pub struct CardTemplateInformation {
     pub payee_name: Option<String>,
 }
 
-/// `CreateCardTemplateResponse`.
+/// The answer of [`CreateCardTemplate`] (创建电子发票卡券模板).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardTemplateResponse {
@@ -221,10 +213,10 @@ pub struct BuyerInformation {
     pub type_: String,
 }
 
-/// `Items`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Items {
+pub struct FapiaoInformationItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 税局侧规定的货物或应税劳务、服务分类名称 (`goods_category`).
@@ -249,21 +241,21 @@ pub struct Items {
     /// 税率 (`tax_rate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_rate: Option<i64>,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
 
-/// `FapiaoInformation`.
+/// 需要开具的发票信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<Items>,
+    pub items: Vec<FapiaoInformationItem>,
     /// 是否以清单形式开具发票 (`need_list`).
     pub need_list: bool,
     /// 发票备注 (`remark`).
@@ -276,7 +268,7 @@ pub struct FapiaoInformation {
 /// 蓝字发票信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct BlueFapiao {
+pub struct RedFapiao {
     /// 校验码 (`check_code`).
     pub check_code: String,
     /// 发票代码 (`fapiao_code`).
@@ -297,7 +289,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation {
     /// 地址 (`address`).
     #[wxpay(redact)]
     pub address: Option<String>,
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
     #[wxpay(redact)]
@@ -323,7 +315,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation {
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: BuyerInformationType,
+    pub type_: ApplicationType,
     /// 留言信息 (`user_apply_message`).
     pub user_apply_message: Option<String>,
 }
@@ -357,11 +349,11 @@ pub struct ExtraInformation {
     pub reviewer: Option<String>,
 }
 
-/// `QueryFapiaoApplicationByFapiaoApplyIdItems`.
+/// 发票行信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryFapiaoApplicationByFapiaoApplyIdItems {
-    /// 单行金额 (`amount`).
+pub struct FapiaoApplication {
+    /// 单行金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 是否折扣行 (`discount`).
     pub discount: bool,
@@ -379,7 +371,7 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdItems {
     pub tax_prefer_mark: TaxPreferMark,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     pub unit: Option<String>,
@@ -408,14 +400,14 @@ pub struct SellerInformation {
     pub telephone: Option<String>,
 }
 
-/// `QueryFapiaoApplicationByFapiaoApplyIdFapiaoInformation`.
+/// 发票信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryFapiaoApplicationByFapiaoApplyIdFapiaoInformation {
-    /// 总金额 (`amount`).
+    /// 总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 蓝字发票信息 (`blue_fapiao`).
-    pub blue_fapiao: Option<BlueFapiao>,
+    pub blue_fapiao: Option<RedFapiao>,
     /// 购买方信息 (`buyer_information`).
     #[wxpay(encrypt)]
     pub buyer_information: QueryFapiaoApplicationByFapiaoApplyIdBuyerInformation,
@@ -430,22 +422,22 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdFapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<QueryFapiaoApplicationByFapiaoApplyIdItems>,
+    pub items: Vec<FapiaoApplication>,
     /// 红字发票信息 (`red_fapiao`).
-    pub red_fapiao: Option<BlueFapiao>,
+    pub red_fapiao: Option<RedFapiao>,
     /// 备注信息 (`remark`).
     pub remark: Option<String>,
     /// 销售方信息 (`seller_information`).
     pub seller_information: SellerInformation,
     /// 发票状态 (`status`).
-    pub status: FapiaoInformationStatus,
+    pub status: QueryFapiaoApplicationByFapiaoApplyIdStatus,
     /// 总税额 (`tax_amount`).
     pub tax_amount: i64,
     /// 总价税合计 (`total_amount`).
     pub total_amount: i64,
 }
 
-/// `QueryFapiaoApplicationByFapiaoApplyIdResponse`.
+/// The answer of [`QueryFapiaoApplicationByFapiaoApplyId`] (查询电子发票).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryFapiaoApplicationByFapiaoApplyIdResponse {
@@ -456,14 +448,14 @@ pub struct QueryFapiaoApplicationByFapiaoApplyIdResponse {
     pub total_count: i64,
 }
 
-/// `QueryUserTitleResponse`.
+/// The answer of [`QueryUserTitle`] (获取用户填写的抬头).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserTitleResponse {
     /// 地址 (`address`).
     #[wxpay(redact)]
     pub address: Option<String>,
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
     #[wxpay(redact)]
@@ -489,85 +481,85 @@ pub struct QueryUserTitleResponse {
     pub telephone: Option<String>,
     /// 购买方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: BuyerInformationType,
+    pub type_: ApplicationType,
     /// 留言信息 (`user_apply_message`).
     pub user_apply_message: Option<String>,
 }
 
 platform_enum! {
-/// 开具的发票类型.
-pub enum FapiaoBillType {
-/// `COMM_FAPIAO`.
-CommFapiao = "COMM_FAPIAO",
-/// `VAT_FAPIAO`.
-VatFapiao = "VAT_FAPIAO",
-}
-}
-
-platform_enum! {
-/// 购买方类型.
-pub enum BuyerInformationType {
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-/// `ORGANIZATION`.
-Organization = "ORGANIZATION",
-}
+    /// 开具的发票类型.
+    pub enum FapiaoBillType {
+        /// `COMM_FAPIAO`.
+        CommFapiao = "COMM_FAPIAO",
+        /// `VAT_FAPIAO`.
+        VatFapiao = "VAT_FAPIAO",
+    }
 }
 
 platform_enum! {
-/// 发票卡券状态.
-pub enum CardStatus {
-/// `INSERT_ACCEPTED`.
-InsertAccepted = "INSERT_ACCEPTED",
-/// `INSERTED`.
-Inserted = "INSERTED",
-/// `DISCARD_ACCEPTED`.
-DiscardAccepted = "DISCARD_ACCEPTED",
-/// `DISCARDED`.
-Discarded = "DISCARDED",
-}
+    /// 购买方类型.
+    pub enum ApplicationType {
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+        /// `ORGANIZATION`.
+        Organization = "ORGANIZATION",
+    }
 }
 
 platform_enum! {
-/// 税收优惠政策标识.
-pub enum TaxPreferMark {
-/// 无优惠 (`NO_FAVORABLE`).
-NoFavorable = "NO_FAVORABLE",
-/// 不征税 (`OUTSIDE_VAT`).
-OutsideVat = "OUTSIDE_VAT",
-/// 免税 (`VAT_EXEMPT`).
-VatExempt = "VAT_EXEMPT",
-/// 普通零税率 (`NORMAL_ZERO_RATED`).
-NormalZeroRated = "NORMAL_ZERO_RATED",
-/// 出口零税率 (`EXPORT_ZERO_RATED`).
-ExportZeroRated = "EXPORT_ZERO_RATED",
-}
+    /// 发票卡券状态.
+    pub enum CardStatus {
+        /// `INSERT_ACCEPTED`.
+        InsertAccepted = "INSERT_ACCEPTED",
+        /// `INSERTED`.
+        Inserted = "INSERTED",
+        /// `DISCARD_ACCEPTED`.
+        DiscardAccepted = "DISCARD_ACCEPTED",
+        /// `DISCARDED`.
+        Discarded = "DISCARDED",
+    }
 }
 
 platform_enum! {
-/// 发票状态.
-pub enum FapiaoInformationStatus {
-/// 开票申请已受理 (`ISSUE_ACCEPTED`).
-IssueAccepted = "ISSUE_ACCEPTED",
-/// 发票已开具 (`ISSUED`).
-Issued = "ISSUED",
-/// 冲红申请已受理 (`REVERSE_ACCEPTED`).
-ReverseAccepted = "REVERSE_ACCEPTED",
-/// 发票已冲红 (`REVERSED`).
-Reversed = "REVERSED",
-/// 发票开具已失败，数电发票模式特有字段 (`ISSUE_FAILED`).
-IssueFailed = "ISSUE_FAILED",
-/// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
-ReverseFailed = "REVERSE_FAILED",
-}
+    /// 税收优惠政策标识.
+    pub enum TaxPreferMark {
+        /// 无优惠 (`NO_FAVORABLE`).
+        NoFavorable = "NO_FAVORABLE",
+        /// 不征税 (`OUTSIDE_VAT`).
+        OutsideVat = "OUTSIDE_VAT",
+        /// 免税 (`VAT_EXEMPT`).
+        VatExempt = "VAT_EXEMPT",
+        /// 普通零税率 (`NORMAL_ZERO_RATED`).
+        NormalZeroRated = "NORMAL_ZERO_RATED",
+        /// 出口零税率 (`EXPORT_ZERO_RATED`).
+        ExportZeroRated = "EXPORT_ZERO_RATED",
+    }
 }
 
 platform_enum! {
-/// 开票场景.
-pub enum QueryUserTitleScene {
-/// `WITH_WECHATPAY`.
-WithWechatpay = "WITH_WECHATPAY",
-/// `WITHOUT_WECHATPAY`.
-WithoutWechatpay = "WITHOUT_WECHATPAY",
+    /// 发票状态.
+    pub enum QueryFapiaoApplicationByFapiaoApplyIdStatus {
+        /// 开票申请已受理 (`ISSUE_ACCEPTED`).
+        IssueAccepted = "ISSUE_ACCEPTED",
+        /// 发票已开具 (`ISSUED`).
+        Issued = "ISSUED",
+        /// 冲红申请已受理 (`REVERSE_ACCEPTED`).
+        ReverseAccepted = "REVERSE_ACCEPTED",
+        /// 发票已冲红 (`REVERSED`).
+        Reversed = "REVERSED",
+        /// 发票开具已失败，数电发票模式特有字段 (`ISSUE_FAILED`).
+        IssueFailed = "ISSUE_FAILED",
+        /// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
+        ReverseFailed = "REVERSE_FAILED",
+    }
 }
+
+platform_enum! {
+    /// 开票场景.
+    pub enum QueryUserTitleScene {
+        /// `WITH_WECHATPAY`.
+        WithWeChatPay = "WITH_WECHATPAY",
+        /// `WITHOUT_WECHATPAY`.
+        WithoutWeChatPay = "WITHOUT_WECHATPAY",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/offlineface/authinfo` 获取authinfo接口
 ///
-/// Create authinfo.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
 /// ```no_run
@@ -48,8 +46,6 @@ pub struct CreateAuthinfo {
 
 /// `POST /v3/offlineface/contracts/presign` 预签约接口
 ///
-/// Create contract presign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
 /// ```no_run
@@ -83,8 +79,6 @@ pub struct CreateContractPresign {
 
 /// `GET /v3/offlineface/contracts/{contract_id}` 签约查询接口
 ///
-/// Query contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -109,8 +103,6 @@ pub struct QueryContractByContractId {
 }
 
 /// `GET /v3/offlineface/face-collections` 查询重采用户列表
-///
-/// List face collections.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
@@ -139,8 +131,6 @@ pub struct ListFaceCollections {
 
 /// `GET /v3/offlineface/face-collections/{collection_id}` 查询重采请求详情
 ///
-/// Query face collection by collection id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -155,7 +145,7 @@ pub struct ListFaceCollections {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/offlineface/face-collections/{collection_id}")]
-#[endpoint(GET "/v3/offlineface/face-collections/<collection_id>" -> QueryFaceCollectionByCollectionIdResponse)]
+#[endpoint(GET "/v3/offlineface/face-collections/<collection_id>" -> FaceCollection)]
 #[derive(Debug, Clone)]
 pub struct QueryFaceCollectionByCollectionId {
     /// 重采ID (`collection_id`).
@@ -163,8 +153,6 @@ pub struct QueryFaceCollectionByCollectionId {
 }
 
 /// `POST /v3/offlineface/repayment-url` 获取还款链接接口
-///
-/// Create repayment url.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html#_1-3-%E8%A7%A3%E7%BA%A6)
 ///
@@ -191,8 +179,6 @@ pub struct CreateRepaymentUrl {
 }
 
 /// `POST /v3/offlineface/transactions` 申请扣款接口
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
@@ -241,8 +227,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` 查单接口
 ///
-/// Query transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -253,7 +237,7 @@ pub struct CreateTransaction {
 ///     out_trade_no: "1217752501201407033233368018".into(),
 ///     sp_mchid: "198798777".into(),
 ///     sub_mchid: "3233122121".into(),
-///     business_product_id: wxpay::apis::offlineface::BusinessProductId::V2,
+///     business_product_id: wxpay::apis::offlineface::BusinessProductId::Code2,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -273,7 +257,7 @@ pub struct QueryTransactionByOutTradeNo {
     pub business_product_id: BusinessProductId,
 }
 
-/// `CreateAuthinfoResponse`.
+/// The answer of [`CreateAuthinfo`] (获取authinfo接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAuthinfoResponse {
@@ -341,7 +325,7 @@ pub struct LimitBankCard {
     pub valid_thru: Option<String>,
 }
 
-/// `CreateContractPresignResponse`.
+/// The answer of [`CreateContractPresign`] (预签约接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPresignResponse {
@@ -349,7 +333,7 @@ pub struct CreateContractPresignResponse {
     pub presign_token: String,
 }
 
-/// `QueryContractByContractIdResponse`.
+/// The answer of [`QueryContractByContractId`] (签约查询接口).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByContractIdResponse {
@@ -378,10 +362,10 @@ pub struct QueryContractByContractIdResponse {
     pub use_id: Option<String>,
 }
 
-/// 重采对象.
+/// 重采对象 (the answer of [`QueryFaceCollectionByCollectionId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct FaceCollections {
+pub struct FaceCollection {
     /// 重采ID (`collection_id`).
     pub collection_id: String,
     /// 重采状态 (`collection_state`).
@@ -398,35 +382,15 @@ pub struct FaceCollections {
     pub use_id: String,
 }
 
-/// `ListFaceCollectionsResponse`.
+/// The answer of [`ListFaceCollections`] (查询重采用户列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListFaceCollectionsResponse {
     /// 重采列表 (`face_collections`).
-    pub face_collections: Vec<FaceCollections>,
+    pub face_collections: Vec<FaceCollection>,
 }
 
-/// `QueryFaceCollectionByCollectionIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryFaceCollectionByCollectionIdResponse {
-    /// 重采ID (`collection_id`).
-    pub collection_id: String,
-    /// 重采状态 (`collection_state`).
-    pub collection_state: CollectionState,
-    /// 支付用户确认时间 (`confirm_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub confirm_time: Option<OffsetDateTime>,
-    /// 机构ID (`organization_id`).
-    pub organization_id: String,
-    /// 注册照上传时间 (`register_photo_upload_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub register_photo_upload_time: Option<OffsetDateTime>,
-    /// 用户ID (`use_id`).
-    pub use_id: String,
-}
-
-/// `CreateRepaymentUrlResponse`.
+/// The answer of [`CreateRepaymentUrl`] (获取还款链接接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRepaymentUrlResponse {
@@ -443,7 +407,7 @@ pub struct CreateRepaymentUrlResponse {
 pub struct Amount {
     /// 货币类型 (`currency`).
     pub currency: Currency,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -489,12 +453,12 @@ pub struct Payer {
 /// 支付场景信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionSceneInfo {
+pub struct TransactionSceneInfo {
     /// 设备IP (`device_ip`).
     pub device_ip: Option<String>,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`] (申请扣款接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionResponse {
@@ -519,7 +483,7 @@ pub struct CreateTransactionResponse {
     /// 还款微信订单号 (`repayment_transaction_id`).
     pub repayment_transaction_id: Option<String>,
     /// 支付场景信息 (`scene_info`).
-    pub scene_info: Option<CreateTransactionSceneInfo>,
+    pub scene_info: Option<TransactionSceneInfo>,
     /// 服务商公众号appid (`sp_appid`).
     pub sp_appid: String,
     /// 服务商商户号 (`sp_mchid`).
@@ -541,7 +505,7 @@ pub struct CreateTransactionResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (查单接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -566,7 +530,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
     /// 还款微信订单号 (`repayment_transaction_id`).
     pub repayment_transaction_id: Option<String>,
     /// 支付场景信息 (`scene_info`).
-    pub scene_info: Option<CreateTransactionSceneInfo>,
+    pub scene_info: Option<TransactionSceneInfo>,
     /// 服务商公众号appid (`sp_appid`).
     pub sp_appid: String,
     /// 服务商商户号 (`sp_mchid`).
@@ -589,89 +553,89 @@ pub struct QueryTransactionByOutTradeNoResponse {
 }
 
 platform_enum! {
-/// 签约模式.
-pub enum ContractMode {
-/// 指定卡签约 (`LIMIT_BANK_CARD`).
-LimitBankCard = "LIMIT_BANK_CARD",
-/// 优先卡签约 (`PRIORITY_BANK_CARD`).
-PriorityBankCard = "PRIORITY_BANK_CARD",
-/// 任意卡签约 (`LIMIT_NONE`).
-LimitNone = "LIMIT_NONE",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum IdentificationType {
-/// `IDCARD`.
-Idcard = "IDCARD",
-}
+    /// 签约模式.
+    pub enum ContractMode {
+        /// 指定卡签约 (`LIMIT_BANK_CARD`).
+        LimitBankCard = "LIMIT_BANK_CARD",
+        /// 优先卡签约 (`PRIORITY_BANK_CARD`).
+        PriorityBankCard = "PRIORITY_BANK_CARD",
+        /// 任意卡签约 (`LIMIT_NONE`).
+        LimitNone = "LIMIT_NONE",
+    }
 }
 
 platform_enum! {
-/// 签约卡来源.
-pub enum ContractBankCardFrom {
-/// 商户指定的签约卡 (`MERCHANT_LIMITED_BANK_CARD`).
-MerchantLimitedBankCard = "MERCHANT_LIMITED_BANK_CARD",
-/// 用户选择的签约卡 (`USER_SELECT_FREE`).
-UserSelectFree = "USER_SELECT_FREE",
-}
+    /// 证件类型.
+    pub enum IdentificationType {
+        /// `IDCARD`.
+        IdCard = "IDCARD",
+    }
 }
 
 platform_enum! {
-/// 签约状态.
-pub enum ContractState {
-/// 未签约 (`NOT_CONTRACTED`).
-NotContracted = "NOT_CONTRACTED",
-/// 已解约 (`TERMINATED`).
-Terminated = "TERMINATED",
-/// 已签约 (`CONTRACTED`).
-Contracted = "CONTRACTED",
-}
+    /// 签约卡来源.
+    pub enum ContractBankCardFrom {
+        /// 商户指定的签约卡 (`MERCHANT_LIMITED_BANK_CARD`).
+        MerchantLimitedBankCard = "MERCHANT_LIMITED_BANK_CARD",
+        /// 用户选择的签约卡 (`USER_SELECT_FREE`).
+        UserSelectFree = "USER_SELECT_FREE",
+    }
 }
 
 platform_enum! {
-/// 重采状态.
-pub enum CollectionState {
-/// 该刷脸用户需要进行重采 (`COLLECTION_REQUIRED`).
-CollectionRequired = "COLLECTION_REQUIRED",
-/// 照片已上传 (`PHOTO_UPLOADED`).
-PhotoUploaded = "PHOTO_UPLOADED",
-/// 支付用户已经确认照片, 重采结束 (`COMPLETE`).
-Complete = "COMPLETE",
-}
-}
-
-platform_enum! {
-/// 货币类型.
-pub enum Currency {
-/// `CNY`.
-Cny = "CNY",
-}
+    /// 签约状态.
+    pub enum ContractState {
+        /// 未签约 (`NOT_CONTRACTED`).
+        NotContracted = "NOT_CONTRACTED",
+        /// 已解约 (`TERMINATED`).
+        Terminated = "TERMINATED",
+        /// 已签约 (`CONTRACTED`).
+        Contracted = "CONTRACTED",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `NATIVE`.
-Native = "NATIVE",
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
-/// 行业代扣 (`AUTH`).
-Auth = "AUTH",
-}
+    /// 重采状态.
+    pub enum CollectionState {
+        /// 该刷脸用户需要进行重采 (`COLLECTION_REQUIRED`).
+        CollectionRequired = "COLLECTION_REQUIRED",
+        /// 照片已上传 (`PHOTO_UPLOADED`).
+        PhotoUploaded = "PHOTO_UPLOADED",
+        /// 支付用户已经确认照片, 重采结束 (`COMPLETE`).
+        Complete = "COMPLETE",
+    }
 }
 
 platform_enum! {
-/// 平台产品ID.
-pub enum BusinessProductId {
-/// `2`.
-V2 = "2",
-/// `11`.
-V11 = "11",
+    /// 货币类型.
+    pub enum Currency {
+        /// `CNY`.
+        Cny = "CNY",
+    }
 }
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+        /// 行业代扣 (`AUTH`).
+        Auth = "AUTH",
+    }
+}
+
+platform_enum! {
+    /// 平台产品ID.
+    pub enum BusinessProductId {
+        /// `2`.
+        Code2 = "2",
+        /// `11`.
+        Code11 = "11",
+    }
 }

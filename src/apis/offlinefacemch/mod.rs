@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/offlinefacemch/organizations` 查询机构信息接口
 ///
-/// List organizations.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
 /// ```no_run
@@ -32,8 +30,6 @@ pub struct ListOrganizations {
 }
 
 /// `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` 刷脸用户信息查询接口
-///
-/// Query organization user by out user id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 ///
@@ -60,8 +56,6 @@ pub struct QueryOrganizationUserByOutUserId {
 }
 
 /// `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` 刷脸用户信息修改接口
-///
-/// Update organization user by out user id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
@@ -91,7 +85,7 @@ pub struct UpdateOrganizationUserByOutUserId {
     /// 职工信息 (`staff_info`).
     pub staff_info: Option<StaffInfo>,
     /// 状态 (`status`).
-    pub status: Option<QueryOrganizationUserByOutUserIdStatus>,
+    pub status: Option<OrganizationUserStatus>,
     /// 学生信息 (`student_info`).
     pub student_info: Option<StudentInfo>,
     /// 姓名 (`user_name`).
@@ -102,8 +96,6 @@ pub struct UpdateOrganizationUserByOutUserId {
 }
 
 /// `POST /v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract` 解除刷脸用户签约关系接口
-///
-/// Create organization user terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
@@ -133,8 +125,6 @@ pub struct CreateOrganizationUserTerminateContract {
 
 /// `POST /v3/offlinefacemch/tokens` 获取凭证授权接口
 ///
-/// Create token.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 ///
 /// ```no_run
@@ -156,7 +146,7 @@ pub struct CreateToken {
     pub web_init_data: Option<WebInitData>,
 }
 
-/// `ListOrganizationsResponse`.
+/// The answer of [`ListOrganizations`] (查询机构信息接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrganizationsResponse {
@@ -184,7 +174,7 @@ pub struct StudentInfo {
     pub class_name: Option<String>,
 }
 
-/// `QueryOrganizationUserByOutUserIdResponse`.
+/// The answer of [`QueryOrganizationUserByOutUserId`] (刷脸用户信息查询接口).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryOrganizationUserByOutUserIdResponse {
@@ -201,7 +191,7 @@ pub struct QueryOrganizationUserByOutUserIdResponse {
     /// 职工信息 (`staff_info`).
     pub staff_info: Option<StaffInfo>,
     /// 用户状态 (`status`).
-    pub status: Option<QueryOrganizationUserByOutUserIdStatus>,
+    pub status: Option<OrganizationUserStatus>,
     /// 学生信息 (`student_info`).
     pub student_info: Option<StudentInfo>,
     /// 刷脸用户ID (`use_id`).
@@ -225,7 +215,7 @@ pub struct WebInitData {
     pub out_user_id: Option<String>,
 }
 
-/// `CreateTokenResponse`.
+/// The answer of [`CreateToken`] (获取凭证授权接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTokenResponse {
@@ -234,33 +224,33 @@ pub struct CreateTokenResponse {
 }
 
 platform_enum! {
-/// 签约状态.
-pub enum ContractState {
-/// 未签约 (`NOT_CONTRACTED`).
-NotContracted = "NOT_CONTRACTED",
-/// 已解约 (`TERMINATED`).
-Terminated = "TERMINATED",
-/// 已签约 (`CONTRACTED`).
-Contracted = "CONTRACTED",
-}
-}
-
-platform_enum! {
-/// 用户状态.
-pub enum QueryOrganizationUserByOutUserIdStatus {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `DISABLED`.
-Disabled = "DISABLED",
-}
+    /// 签约状态.
+    pub enum ContractState {
+        /// 未签约 (`NOT_CONTRACTED`).
+        NotContracted = "NOT_CONTRACTED",
+        /// 已解约 (`TERMINATED`).
+        Terminated = "TERMINATED",
+        /// 已签约 (`CONTRACTED`).
+        Contracted = "CONTRACTED",
+    }
 }
 
 platform_enum! {
-/// 用户类型.
-pub enum UserType {
-/// `STUDENT`.
-Student = "STUDENT",
-/// `STUFF`.
-Stuff = "STUFF",
+    /// 用户状态.
+    pub enum OrganizationUserStatus {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `DISABLED`.
+        Disabled = "DISABLED",
+    }
 }
+
+platform_enum! {
+    /// 用户类型.
+    pub enum UserType {
+        /// `STUDENT`.
+        Student = "STUDENT",
+        /// `STUFF`.
+        Stuff = "STUFF",
+    }
 }

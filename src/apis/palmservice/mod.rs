@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/palmservice/authorization/openid/{openid}` 查询刷掌授权
 ///
-/// Query authorization openid by openid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::palmservice::{QueryAuthorizationOpenidByOpenid, QueryAuthorizationOpenidByOpenidRequired};
@@ -36,8 +34,6 @@ pub struct QueryAuthorizationOpenidByOpenid {
 
 /// `POST /v3/palmservice/authorization/preauthorize` 服务关联预授权
 ///
-/// Create authorization preauthorize.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::palmservice::{CreateAuthorizationPreauthorize, CreateAuthorizationPreauthorizeRequired};
@@ -62,7 +58,7 @@ pub struct CreateAuthorizationPreauthorize {
     pub preauthorize_session_id: Option<String>,
 }
 
-/// `QueryAuthorizationOpenidByOpenidResponse`.
+/// The answer of [`QueryAuthorizationOpenidByOpenid`] (查询刷掌授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryAuthorizationOpenidByOpenidResponse {
@@ -78,7 +74,7 @@ pub struct QueryAuthorizationOpenidByOpenidResponse {
     pub state: Option<QueryAuthorizationOpenidByOpenidState>,
 }
 
-/// `CreateAuthorizationPreauthorizeResponse`.
+/// The answer of [`CreateAuthorizationPreauthorize`] (服务关联预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAuthorizationPreauthorizeResponse {
@@ -87,13 +83,13 @@ pub struct CreateAuthorizationPreauthorizeResponse {
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum QueryAuthorizationOpenidByOpenidState {
-/// 未授权 (`AUTHORIZATION_STATE_NONE`).
-AuthorizationStateNone = "AUTHORIZATION_STATE_NONE",
-/// 已开通校园刷掌授权 (`AUTHORIZATION_STATE_ON`).
-AuthorizationStateOn = "AUTHORIZATION_STATE_ON",
-/// 已关闭校园刷掌授权 (`AUTHORIZATION_STATE_OFF`).
-AuthorizationStateOff = "AUTHORIZATION_STATE_OFF",
-}
+    /// 授权状态.
+    pub enum QueryAuthorizationOpenidByOpenidState {
+        /// 未授权 (`AUTHORIZATION_STATE_NONE`).
+        AuthorizationStateNone = "AUTHORIZATION_STATE_NONE",
+        /// 已开通校园刷掌授权 (`AUTHORIZATION_STATE_ON`).
+        AuthorizationStateOn = "AUTHORIZATION_STATE_ON",
+        /// 已关闭校园刷掌授权 (`AUTHORIZATION_STATE_OFF`).
+        AuthorizationStateOff = "AUTHORIZATION_STATE_OFF",
+    }
 }

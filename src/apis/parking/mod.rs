@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v3/parking/reminders/application` 提交停车场进件申请
 ///
-/// Create reminder application.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let parking_lot: wxpay::apis::parking::ParkingLot = todo!();
@@ -31,8 +29,6 @@ pub struct CreateReminderApplication {
 }
 
 /// `GET /v3/parking/reminders/application/query` 查询停车场进件申请单
-///
-/// Query reminder application query.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -58,8 +54,6 @@ pub struct QueryReminderApplicationQuery {
 
 /// `POST /v3/parking/reminders/application/withdraw` 撤回停车场进件申请
 ///
-/// Withdraw reminder application.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::{WithdrawReminderApplication, WithdrawReminderApplicationRequired};
@@ -83,8 +77,6 @@ pub struct WithdrawReminderApplication {
 }
 
 /// `GET /v3/parking/reminders/applications` 查询停车场进件申请单列表
-///
-/// List reminder applications.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -110,8 +102,6 @@ pub struct ListReminderApplications {
 }
 
 /// `POST /v3/parking/reminders/entry` 同步车辆入场通知
-///
-/// Create reminder entry.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -157,8 +147,6 @@ pub struct CreateReminderEntry {
 }
 
 /// `POST /v3/parking/reminders/exit` 同步车辆离场通知
-///
-/// Create reminder exit.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -214,11 +202,9 @@ pub struct CreateReminderExit {
 
 /// `POST /v3/parking/reminders/ext-payment` 同步非临停扩展支付
 ///
-/// Create reminder ext payment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let fee_items: Vec<wxpay::apis::parking::FeeItems> = todo!();
+/// # let fee_items: Vec<wxpay::apis::parking::FeeItem> = todo!();
 /// use wxpay::apis::parking::{CreateReminderExtPayment, CreateReminderExtPaymentRequired};
 ///
 /// let request = CreateReminderExtPayment::new(CreateReminderExtPaymentRequired {
@@ -235,7 +221,7 @@ pub struct CreateReminderExit {
 #[derive(Debug, Clone)]
 pub struct CreateReminderExtPayment {
     /// 费用明细列表 (`fee_items`).
-    pub fee_items: Vec<FeeItems>,
+    pub fee_items: Vec<FeeItem>,
     /// 商户支付订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付时间 (`pay_time`).
@@ -247,8 +233,6 @@ pub struct CreateReminderExtPayment {
 }
 
 /// `POST /v3/parking/reminders/parking-fee` 查询停车费用
-///
-/// Create reminder parking fee.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -275,8 +259,6 @@ pub struct CreateReminderParkingFee {
 
 /// `GET /v3/parking/reminders/parking-lot` 查询停车场信息
 ///
-/// Query reminder parking lot.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::QueryReminderParkingLot;
@@ -298,8 +280,6 @@ pub struct QueryReminderParkingLot {
 
 /// `POST /v3/parking/reminders/payment` 同步支付结果通知
 ///
-/// Create reminder payment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::parking::{CreateReminderPayment, CreateReminderPaymentRequired};
@@ -308,7 +288,7 @@ pub struct QueryReminderParkingLot {
 ///     out_serial_number: "PARK202407041530001".into(),
 ///     paid_amount: 1500,
 ///     parking_id: "WXPARK001".into(),
-///     parking_state: wxpay::apis::parking::CreateReminderPaymentParkingState::ParkingStatusUnknown,
+///     parking_state: wxpay::apis::parking::ParkingState::ParkingStatusUnknown,
 ///     pay_type: wxpay::apis::parking::PayType::PayTypeUnknown,
 ///     plate_number: "粤B12345".into(),
 ///     total_amount: 1500,
@@ -333,7 +313,7 @@ pub struct CreateReminderPayment {
     /// 微信停车场ID (`parking_id`).
     pub parking_id: String,
     /// 停车状态 (`parking_state`).
-    pub parking_state: CreateReminderPaymentParkingState,
+    pub parking_state: ParkingState,
     /// 支付渠道 (`pay_channel`).
     pub pay_channel: Option<PayChannel>,
     /// 支付时间 (`pay_time`).
@@ -371,10 +351,10 @@ pub struct DurationSegmentRule {
     /// 时段结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    /// 固定收费金额 (`fixed_amount`).
+    /// 固定收费金额 (`fixed_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_amount: Option<i64>,
-    /// 间隔收费金额 (`interval_amount`).
+    /// 间隔收费金额 (`interval_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interval_amount: Option<i64>,
     /// 间隔时段收费封顶 (`interval_max_amount`).
@@ -383,7 +363,7 @@ pub struct DurationSegmentRule {
     /// 间隔时段 (`interval_min`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interval_min: Option<i64>,
-    /// 单日最大收款金额 (`max_fee_per_day`).
+    /// 单日最大收款金额 (`max_fee_per_day`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fee_per_day: Option<i64>,
     /// 车牌类型 (`plate_type`).
@@ -407,7 +387,7 @@ pub struct FixedIntervalRule {
     /// 时段结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    /// 首段收费金额 (`first_amount`).
+    /// 首段收费金额 (`first_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_amount: Option<i64>,
     /// 首段收费时长 (`first_duration`).
@@ -422,7 +402,7 @@ pub struct FixedIntervalRule {
     /// 免费时段收取模式 (`free_period_charging_mode`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_period_charging_mode: Option<FreePeriodChargingMode>,
-    /// 间隔收费金额 (`interval_amount`).
+    /// 间隔收费金额 (`interval_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interval_amount: Option<i64>,
     /// 间隔收费时长 (`interval_duration`).
@@ -434,7 +414,7 @@ pub struct FixedIntervalRule {
     /// 新能源是否免停 (`is_green_vehicle_free_parking`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_green_vehicle_free_parking: Option<bool>,
-    /// 单日最大收款金额 (`max_fee_per_day`).
+    /// 单日最大收款金额 (`max_fee_per_day`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fee_per_day: Option<i64>,
     /// 车牌类型 (`plate_type`).
@@ -452,7 +432,7 @@ pub struct FixedIntervalRule {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PreEntryRule {
-    /// 收费金额 (`amount`).
+    /// 收费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 日期类型 (`day_type`).
@@ -461,7 +441,7 @@ pub struct PreEntryRule {
     /// 时段结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
-    /// 单日最大收款金额 (`max_fee_per_day`).
+    /// 单日最大收款金额 (`max_fee_per_day`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fee_per_day: Option<i64>,
     /// 车牌类型 (`plate_type`).
@@ -558,7 +538,7 @@ pub struct ParkingLot {
     pub phone_number: String,
 }
 
-/// `CreateReminderApplicationResponse`.
+/// The answer of [`CreateReminderApplication`] (提交停车场进件申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReminderApplicationResponse {
@@ -566,10 +546,10 @@ pub struct CreateReminderApplicationResponse {
     pub parking_lot_audit_no: Option<String>,
 }
 
-/// `Fields`.
+/// `Field`.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Fields {
+pub struct Field {
     /// 审核意见 (`comment`).
     pub comment: Option<String>,
     /// 字段名 (`field`).
@@ -581,15 +561,15 @@ pub struct Fields {
 #[non_exhaustive]
 pub struct AuditComment {
     /// `fields`.
-    pub fields: Option<Vec<Fields>>,
+    pub fields: Option<Vec<Field>>,
     /// 改进建议 (`recommendation`).
     pub recommendation: Option<String>,
 }
 
-/// `QueryReminderApplicationQueryParkingLot`.
+/// `ApplicationParkingLot`.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryReminderApplicationQueryParkingLot {
+pub struct ApplicationParkingLot {
     /// `charging_rule`.
     pub charging_rule: Option<ChargingRule>,
     /// 停车场纬度 (`latitude`).
@@ -630,14 +610,14 @@ pub struct Application {
     /// 审核状态 (`audit_status`).
     pub audit_status: Option<AuditStatus>,
     /// `parking_lot`.
-    pub parking_lot: Option<QueryReminderApplicationQueryParkingLot>,
+    pub parking_lot: Option<ApplicationParkingLot>,
     /// 停车场进件审核单号 (`parking_lot_audit_no`).
     pub parking_lot_audit_no: Option<String>,
     /// 提交时间 (`submit_time`).
     pub submit_time: Option<i64>,
 }
 
-/// `QueryReminderApplicationQueryResponse`.
+/// The answer of [`QueryReminderApplicationQuery`] (查询停车场进件申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReminderApplicationQueryResponse {
@@ -647,7 +627,7 @@ pub struct QueryReminderApplicationQueryResponse {
     pub wx_parking_lot_id: Option<String>,
 }
 
-/// `ListReminderApplicationsResponse`.
+/// The answer of [`ListReminderApplications`] (查询停车场进件申请单列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListReminderApplicationsResponse {
@@ -657,7 +637,7 @@ pub struct ListReminderApplicationsResponse {
     pub wx_parking_lot_id: Option<String>,
 }
 
-/// `CreateReminderEntryResponse`.
+/// The answer of [`CreateReminderEntry`] (同步车辆入场通知).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReminderEntryResponse {
@@ -665,17 +645,17 @@ pub struct CreateReminderEntryResponse {
     pub serial_number: Option<String>,
 }
 
-/// `FeeItems`.
+/// 费用明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct FeeItems {
-    /// 金额 (`amount`).
+pub struct FeeItem {
+    /// 金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 费用类型 (`fee_type`).
     pub fee_type: FeeType,
 }
 
-/// `CreateReminderParkingFeeResponse`.
+/// The answer of [`CreateReminderParkingFee`] (查询停车费用).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReminderParkingFeeResponse {
@@ -685,21 +665,21 @@ pub struct CreateReminderParkingFeeResponse {
     pub next_raise_price: Option<i64>,
     /// 下一次跳价时间 (`next_raise_timestamp`).
     pub next_raise_timestamp: Option<i64>,
-    /// 已付金额 (`paid_amount`).
+    /// 已付金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
     /// 停车状态 (`parking_state`).
-    pub parking_state: Option<ParkingState>,
+    pub parking_state: Option<CreateReminderParkingFeeParkingState>,
     /// 已停时长 (`parking_timestamp`).
     pub parking_timestamp: Option<i64>,
     /// 支付状态 (`pay_state`).
     pub pay_state: Option<PayState>,
-    /// 应付金额 (`payable_amount`).
+    /// 应付金额 (`payable_amount`), in fen (分).
     pub payable_amount: Option<i64>,
     /// 当前总费用 (`total_amount`).
     pub total_amount: Option<i64>,
 }
 
-/// `QueryReminderParkingLotResponse`.
+/// The answer of [`QueryReminderParkingLot`] (查询停车场信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReminderParkingLotResponse {
@@ -726,347 +706,347 @@ pub struct QueryReminderParkingLotResponse {
 }
 
 platform_enum! {
-/// 累计限额模式.
-pub enum AggregateLimitMode {
-/// `AGGREGATE_LIMIT_MODE_UNKNOWN`.
-AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
-/// `AGGREGATE_LIMIT_MODE_NORMAL`.
-AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
-/// `AGGREGATE_LIMIT_MODE_MIN`.
-AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
-}
-}
-
-platform_enum! {
-/// 计费周期类型.
-pub enum DailyLimitType {
-/// `DAILY_LIMIT_UNKNOWN`.
-DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
-/// `DAILY_LIMIT_ROLLING_24H`.
-DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
-/// `DAILY_LIMIT_CALENDAR_DAY`.
-DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
-}
+    /// 累计限额模式.
+    pub enum AggregateLimitMode {
+        /// `AGGREGATE_LIMIT_MODE_UNKNOWN`.
+        AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
+        /// `AGGREGATE_LIMIT_MODE_NORMAL`.
+        AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
+        /// `AGGREGATE_LIMIT_MODE_MIN`.
+        AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
+    }
 }
 
 platform_enum! {
-/// 收费模式.
-pub enum ChargeMode {
-/// `UNKNOWN`.
-UnknownValue = "UNKNOWN",
-/// `INTERVAL`.
-Interval = "INTERVAL",
-/// `ONE_TIME`.
-OneTime = "ONE_TIME",
-}
-}
-
-platform_enum! {
-/// 日期类型.
-pub enum DayType {
-/// `DAY_TYPE_UNKNOWN`.
-DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-/// `DAY_TYPE_WEEKDAY`.
-DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-/// `DAY_TYPE_HOLIDAY`.
-DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-/// `DAY_TYPE_ALL_DAY`.
-DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-}
+    /// 计费周期类型.
+    pub enum DailyLimitType {
+        /// `DAILY_LIMIT_UNKNOWN`.
+        DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
+        /// `DAILY_LIMIT_ROLLING_24H`.
+        DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
+        /// `DAILY_LIMIT_CALENDAR_DAY`.
+        DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
+    }
 }
 
 platform_enum! {
-/// 车牌类型.
-pub enum PlateType {
-/// `PLATE_TYPE_UNKNOWN`.
-PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-/// `PLATE_TYPE_TEMPORARY`.
-PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-/// `PLATE_TYPE_MONTHLY`.
-PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-/// `PLATE_TYPE_FREE`.
-PlateTypeFree = "PLATE_TYPE_FREE",
-/// `PLATE_TYPE_PREPAID`.
-PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-/// `PLATE_TYPE_OTHERS`.
-PlateTypeOthers = "PLATE_TYPE_OTHERS",
-}
+    /// 收费模式.
+    pub enum ChargeMode {
+        /// `UNKNOWN`.
+        UnknownValue = "UNKNOWN",
+        /// `INTERVAL`.
+        Interval = "INTERVAL",
+        /// `ONE_TIME`.
+        OneTime = "ONE_TIME",
+    }
 }
 
 platform_enum! {
-/// 车辆类型.
-pub enum VehicleType {
-/// `VEHICLE_TYPE_UNKNOWN`.
-VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-/// `VEHICLE_TYPE_SMALL`.
-VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-/// `VEHICLE_TYPE_LARGE`.
-VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-/// `VEHICLE_TYPE_EXTRA_LARGE`.
-VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-/// `VEHICLE_TYPE_ALL_TYPE`.
-VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-}
+    /// 日期类型.
+    pub enum DayType {
+        /// `DAY_TYPE_UNKNOWN`.
+        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+        /// `DAY_TYPE_WEEKDAY`.
+        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+        /// `DAY_TYPE_HOLIDAY`.
+        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+        /// `DAY_TYPE_ALL_DAY`.
+        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+    }
 }
 
 platform_enum! {
-/// 收费金额限制类型.
-pub enum FeeLimitType {
-/// `FEE_LIMIT_UNKNOWN`.
-FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
-/// `FEE_LIMIT_AGGREGATE`.
-FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
-/// `FEE_LIMIT_SINGLE`.
-FeeLimitSingle = "FEE_LIMIT_SINGLE",
-}
-}
-
-platform_enum! {
-/// 首次计费时间模式.
-pub enum FirstChargeTimeMode {
-/// `FIRST_CHARGE_TIME_MODE_UNKNOWN`.
-FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-/// `FIRST_CHARGE_TIME_MODE_ENTER`.
-FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
-/// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`.
-FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-}
+    /// 车牌类型.
+    pub enum PlateType {
+        /// `PLATE_TYPE_UNKNOWN`.
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        /// `PLATE_TYPE_TEMPORARY`.
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        /// `PLATE_TYPE_MONTHLY`.
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        /// `PLATE_TYPE_FREE`.
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        /// `PLATE_TYPE_PREPAID`.
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        /// `PLATE_TYPE_OTHERS`.
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    }
 }
 
 platform_enum! {
-/// 首段收费模式.
-pub enum FirstDurationMode {
-/// `FIRST_DURATION_MODE_UNKNOWN`.
-FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
-/// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`.
-FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-/// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`.
-FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
-}
-}
-
-platform_enum! {
-/// 免费时段计算方式.
-pub enum FreePeriodCalculationMode {
-/// `FREE_PERIOD_CAL_UNKNOWN`.
-FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
-/// `FREE_PERIOD_CAL_CONCURRENT_START`.
-FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
-/// `FREE_PERIOD_CAL_SEQUENTIAL_START`.
-FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
-}
+    /// 车辆类型.
+    pub enum VehicleType {
+        /// `VEHICLE_TYPE_UNKNOWN`.
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        /// `VEHICLE_TYPE_SMALL`.
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        /// `VEHICLE_TYPE_LARGE`.
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        /// `VEHICLE_TYPE_EXTRA_LARGE`.
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        /// `VEHICLE_TYPE_ALL_TYPE`.
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    }
 }
 
 platform_enum! {
-/// 免费时段收取模式.
-pub enum FreePeriodChargingMode {
-/// `FREE_PERIOD_CHARGING_UNKNOWN`.
-FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
-/// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`.
-FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
-/// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`.
-FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
-/// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`.
-FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
-/// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`.
-FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
-}
+    /// 收费金额限制类型.
+    pub enum FeeLimitType {
+        /// `FEE_LIMIT_UNKNOWN`.
+        FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
+        /// `FEE_LIMIT_AGGREGATE`.
+        FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
+        /// `FEE_LIMIT_SINGLE`.
+        FeeLimitSingle = "FEE_LIMIT_SINGLE",
+    }
 }
 
 platform_enum! {
-/// 节假日模式.
-pub enum HolidayMode {
-/// `HOLIDAY_MODE_UNKNOWN`.
-HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
-/// `HOLIDAY_MODE_LEGAL_MODY`.
-HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
-/// `HOLIDAY_MODE_CALENDAR_MODY`.
-HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
-/// `HOLIDAY_MODE_FINANCIAL_MODY`.
-HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
-}
+    /// 首次计费时间模式.
+    pub enum FirstChargeTimeMode {
+        /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`.
+        FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
+        /// `FIRST_CHARGE_TIME_MODE_ENTER`.
+        FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
+        /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`.
+        FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
+    }
 }
 
 platform_enum! {
-/// 收费规则类型.
-pub enum RuleType {
-/// `CHARGING_RULE_UNKNOWN`.
-ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
-/// `CHARGING_RULE_FIXED_INTERVAL`.
-ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
-/// `CHARGING_RULE_SEGMENT`.
-ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
-/// `CHARGING_RULE_PER_ENTRY`.
-ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
-}
+    /// 首段收费模式.
+    pub enum FirstDurationMode {
+        /// `FIRST_DURATION_MODE_UNKNOWN`.
+        FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
+        /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`.
+        FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
+        /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`.
+        FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
+    }
 }
 
 platform_enum! {
-/// 不满一小时取整方式.
-pub enum TimeRoundingType {
-/// `TIME_ROUND_UNKNOWN`.
-TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
-/// `TIME_ROUND_DOWN`.
-TimeRoundDown = "TIME_ROUND_DOWN",
-/// `TIME_ROUND_UP`.
-TimeRoundUp = "TIME_ROUND_UP",
-}
-}
-
-platform_enum! {
-/// 停车场类型.
-pub enum ParkingLotType {
-/// `PARKING_LOT_TYPE_UNKNOWN`.
-ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
-/// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`.
-ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
-/// `PARKING_LOT_TYPE_OFFICE_BUILDING`.
-ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
-/// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`.
-ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
-/// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`.
-ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
-/// `PARKING_LOT_TYPE_PARK_AREA`.
-ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
-/// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`.
-ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
-}
+    /// 免费时段计算方式.
+    pub enum FreePeriodCalculationMode {
+        /// `FREE_PERIOD_CAL_UNKNOWN`.
+        FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
+        /// `FREE_PERIOD_CAL_CONCURRENT_START`.
+        FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
+        /// `FREE_PERIOD_CAL_SEQUENTIAL_START`.
+        FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
+    }
 }
 
 platform_enum! {
-/// 审核状态.
-pub enum AuditStatus {
-/// `AUDIT_STATUS_UNKNOWN`.
-AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
-/// `AUDIT_STATUS_PENDING`.
-AuditStatusPending = "AUDIT_STATUS_PENDING",
-/// `AUDIT_STATUS_WITHDRAWN`.
-AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
-/// `AUDIT_STATUS_APPROVED`.
-AuditStatusApproved = "AUDIT_STATUS_APPROVED",
-/// `AUDIT_STATUS_REJECTED`.
-AuditStatusRejected = "AUDIT_STATUS_REJECTED",
-}
-}
-
-platform_enum! {
-/// 车牌颜色.
-pub enum PlateColor {
-/// `PLATE_COLOR_UNKNOWN`.
-PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
-/// `PLATE_COLOR_BLUE`.
-PlateColorBlue = "PLATE_COLOR_BLUE",
-/// `PLATE_COLOR_YELLOW`.
-PlateColorYellow = "PLATE_COLOR_YELLOW",
-/// `PLATE_COLOR_BLACK`.
-PlateColorBlack = "PLATE_COLOR_BLACK",
-/// `PLATE_COLOR_WHITE`.
-PlateColorWhite = "PLATE_COLOR_WHITE",
-/// `PLATE_COLOR_GREEN`.
-PlateColorGreen = "PLATE_COLOR_GREEN",
-/// `PLATE_COLOR_YELLOW_GREEN`.
-PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
-/// `PLATE_COLOR_AGRICULTURAL_YELLOW`.
-PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
-/// `PLATE_COLOR_OTHER`.
-PlateColorOther = "PLATE_COLOR_OTHER",
-}
+    /// 免费时段收取模式.
+    pub enum FreePeriodChargingMode {
+        /// `FREE_PERIOD_CHARGING_UNKNOWN`.
+        FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
+        /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`.
+        FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
+        /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`.
+        FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
+        /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`.
+        FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
+        /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`.
+        FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
+    }
 }
 
 platform_enum! {
-/// 支付渠道.
-pub enum PayChannel {
-/// `PAY_CHANNEL_UNKNOWN`.
-PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
-/// `PAY_CHANNEL_WECHAT_PAY_NOTIF`.
-PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
-/// `PAY_CHANNEL_SCAN_QRCODE`.
-PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
-/// `PAY_CHANNEL_OFFICIAL_ACCOUNT`.
-PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
-/// `PAY_CHANNEL_MCH_MINI_PROG`.
-PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
-/// `PAY_CHANNEL_OTHERS`.
-PayChannelOthers = "PAY_CHANNEL_OTHERS",
-}
+    /// 节假日模式.
+    pub enum HolidayMode {
+        /// `HOLIDAY_MODE_UNKNOWN`.
+        HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
+        /// `HOLIDAY_MODE_LEGAL_MODY`.
+        HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
+        /// `HOLIDAY_MODE_CALENDAR_MODY`.
+        HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
+        /// `HOLIDAY_MODE_FINANCIAL_MODY`.
+        HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
+    }
 }
 
 platform_enum! {
-/// 支付状态.
-pub enum PayState {
-/// `PAY_STATUS_UNKNOWN`.
-PayStatusUnknown = "PAY_STATUS_UNKNOWN",
-/// `PAY_STATUS_UNPAID`.
-PayStatusUnpaid = "PAY_STATUS_UNPAID",
-/// `PAY_STATUS_PAID`.
-PayStatusPaid = "PAY_STATUS_PAID",
-}
-}
-
-platform_enum! {
-/// 支付类型.
-pub enum PayType {
-/// `PAY_TYPE_UNKNOWN`.
-PayTypeUnknown = "PAY_TYPE_UNKNOWN",
-/// `PAY_TYPE_WXPAY`.
-PayTypeWxpay = "PAY_TYPE_WXPAY",
-/// `PAY_TYPE_OTHERS`.
-PayTypeOthers = "PAY_TYPE_OTHERS",
-}
+    /// 收费规则类型.
+    pub enum RuleType {
+        /// `CHARGING_RULE_UNKNOWN`.
+        ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
+        /// `CHARGING_RULE_FIXED_INTERVAL`.
+        ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
+        /// `CHARGING_RULE_SEGMENT`.
+        ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
+        /// `CHARGING_RULE_PER_ENTRY`.
+        ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
+    }
 }
 
 platform_enum! {
-/// 费用类型.
-pub enum FeeType {
-/// `EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN`.
-ExtParkingPaymentFeeTypeUnknown = "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN",
-/// `EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY`.
-ExtParkingPaymentFeeTypeMonthly = "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY",
-/// `EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY`.
-ExtParkingPaymentFeeTypeQuarterly = "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY",
-/// `EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER`.
-ExtParkingPaymentFeeTypeMember = "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER",
-}
+    /// 不满一小时取整方式.
+    pub enum TimeRoundingType {
+        /// `TIME_ROUND_UNKNOWN`.
+        TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
+        /// `TIME_ROUND_DOWN`.
+        TimeRoundDown = "TIME_ROUND_DOWN",
+        /// `TIME_ROUND_UP`.
+        TimeRoundUp = "TIME_ROUND_UP",
+    }
 }
 
 platform_enum! {
-/// 停车状态.
-pub enum ParkingState {
-/// `PARKING_STATE_UNKNOWN`.
-ParkingStateUnknown = "PARKING_STATE_UNKNOWN",
-/// `PARKING_STATE_ENTERED`.
-ParkingStateEntered = "PARKING_STATE_ENTERED",
-/// `PARKING_STATE_EXIT_GATE`.
-ParkingStateExitGate = "PARKING_STATE_EXIT_GATE",
-/// `PARKING_STATE_EXITED`.
-ParkingStateExited = "PARKING_STATE_EXITED",
-/// `PARKING_STATE_UNEXPECTED_CLOSE`.
-ParkingStateUnexpectedClose = "PARKING_STATE_UNEXPECTED_CLOSE",
-}
-}
-
-platform_enum! {
-/// 启用状态.
-pub enum EnabledState {
-/// `ENABLED_STATE_UNKNOWN`.
-EnabledStateUnknown = "ENABLED_STATE_UNKNOWN",
-/// `ENABLED_STATE_NOT_ENABLED`.
-EnabledStateNotEnabled = "ENABLED_STATE_NOT_ENABLED",
-/// `ENABLED_STATE_ENABLED`.
-EnabledStateEnabled = "ENABLED_STATE_ENABLED",
-/// `ENABLED_STATE_OFFLINE`.
-EnabledStateOffline = "ENABLED_STATE_OFFLINE",
-}
+    /// 停车场类型.
+    pub enum ParkingLotType {
+        /// `PARKING_LOT_TYPE_UNKNOWN`.
+        ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
+        /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`.
+        ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
+        /// `PARKING_LOT_TYPE_OFFICE_BUILDING`.
+        ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
+        /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`.
+        ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
+        /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`.
+        ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
+        /// `PARKING_LOT_TYPE_PARK_AREA`.
+        ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
+        /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`.
+        ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
+    }
 }
 
 platform_enum! {
-/// 停车状态.
-pub enum CreateReminderPaymentParkingState {
-/// `PARKING_STATUS_UNKNOWN`.
-ParkingStatusUnknown = "PARKING_STATUS_UNKNOWN",
-/// `PARKING_STATUS_PARKING`.
-ParkingStatusParking = "PARKING_STATUS_PARKING",
-/// `PARKING_STATUS_NOT_PARKING`.
-ParkingStatusNotParking = "PARKING_STATUS_NOT_PARKING",
+    /// 审核状态.
+    pub enum AuditStatus {
+        /// `AUDIT_STATUS_UNKNOWN`.
+        AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
+        /// `AUDIT_STATUS_PENDING`.
+        AuditStatusPending = "AUDIT_STATUS_PENDING",
+        /// `AUDIT_STATUS_WITHDRAWN`.
+        AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
+        /// `AUDIT_STATUS_APPROVED`.
+        AuditStatusApproved = "AUDIT_STATUS_APPROVED",
+        /// `AUDIT_STATUS_REJECTED`.
+        AuditStatusRejected = "AUDIT_STATUS_REJECTED",
+    }
 }
+
+platform_enum! {
+    /// 车牌颜色.
+    pub enum PlateColor {
+        /// `PLATE_COLOR_UNKNOWN`.
+        PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
+        /// `PLATE_COLOR_BLUE`.
+        PlateColorBlue = "PLATE_COLOR_BLUE",
+        /// `PLATE_COLOR_YELLOW`.
+        PlateColorYellow = "PLATE_COLOR_YELLOW",
+        /// `PLATE_COLOR_BLACK`.
+        PlateColorBlack = "PLATE_COLOR_BLACK",
+        /// `PLATE_COLOR_WHITE`.
+        PlateColorWhite = "PLATE_COLOR_WHITE",
+        /// `PLATE_COLOR_GREEN`.
+        PlateColorGreen = "PLATE_COLOR_GREEN",
+        /// `PLATE_COLOR_YELLOW_GREEN`.
+        PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
+        /// `PLATE_COLOR_AGRICULTURAL_YELLOW`.
+        PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
+        /// `PLATE_COLOR_OTHER`.
+        PlateColorOther = "PLATE_COLOR_OTHER",
+    }
+}
+
+platform_enum! {
+    /// 支付渠道.
+    pub enum PayChannel {
+        /// `PAY_CHANNEL_UNKNOWN`.
+        PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
+        /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`.
+        PayChannelWeChatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
+        /// `PAY_CHANNEL_SCAN_QRCODE`.
+        PayChannelScanQrCode = "PAY_CHANNEL_SCAN_QRCODE",
+        /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`.
+        PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
+        /// `PAY_CHANNEL_MCH_MINI_PROG`.
+        PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
+        /// `PAY_CHANNEL_OTHERS`.
+        PayChannelOthers = "PAY_CHANNEL_OTHERS",
+    }
+}
+
+platform_enum! {
+    /// 支付状态.
+    pub enum PayState {
+        /// `PAY_STATUS_UNKNOWN`.
+        PayStatusUnknown = "PAY_STATUS_UNKNOWN",
+        /// `PAY_STATUS_UNPAID`.
+        PayStatusUnpaid = "PAY_STATUS_UNPAID",
+        /// `PAY_STATUS_PAID`.
+        PayStatusPaid = "PAY_STATUS_PAID",
+    }
+}
+
+platform_enum! {
+    /// 支付类型.
+    pub enum PayType {
+        /// `PAY_TYPE_UNKNOWN`.
+        PayTypeUnknown = "PAY_TYPE_UNKNOWN",
+        /// `PAY_TYPE_WXPAY`.
+        PayTypeWxPay = "PAY_TYPE_WXPAY",
+        /// `PAY_TYPE_OTHERS`.
+        PayTypeOthers = "PAY_TYPE_OTHERS",
+    }
+}
+
+platform_enum! {
+    /// 费用类型.
+    pub enum FeeType {
+        /// `EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN`.
+        ExtParkingPaymentFeeTypeUnknown = "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN",
+        /// `EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY`.
+        ExtParkingPaymentFeeTypeMonthly = "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY",
+        /// `EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY`.
+        ExtParkingPaymentFeeTypeQuarterly = "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY",
+        /// `EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER`.
+        ExtParkingPaymentFeeTypeMember = "EXT_PARKING_PAYMENT_FEE_TYPE_MEMBER",
+    }
+}
+
+platform_enum! {
+    /// 停车状态.
+    pub enum CreateReminderParkingFeeParkingState {
+        /// `PARKING_STATE_UNKNOWN`.
+        ParkingStateUnknown = "PARKING_STATE_UNKNOWN",
+        /// `PARKING_STATE_ENTERED`.
+        ParkingStateEntered = "PARKING_STATE_ENTERED",
+        /// `PARKING_STATE_EXIT_GATE`.
+        ParkingStateExitGate = "PARKING_STATE_EXIT_GATE",
+        /// `PARKING_STATE_EXITED`.
+        ParkingStateExited = "PARKING_STATE_EXITED",
+        /// `PARKING_STATE_UNEXPECTED_CLOSE`.
+        ParkingStateUnexpectedClose = "PARKING_STATE_UNEXPECTED_CLOSE",
+    }
+}
+
+platform_enum! {
+    /// 启用状态.
+    pub enum EnabledState {
+        /// `ENABLED_STATE_UNKNOWN`.
+        EnabledStateUnknown = "ENABLED_STATE_UNKNOWN",
+        /// `ENABLED_STATE_NOT_ENABLED`.
+        EnabledStateNotEnabled = "ENABLED_STATE_NOT_ENABLED",
+        /// `ENABLED_STATE_ENABLED`.
+        EnabledStateEnabled = "ENABLED_STATE_ENABLED",
+        /// `ENABLED_STATE_OFFLINE`.
+        EnabledStateOffline = "ENABLED_STATE_OFFLINE",
+    }
+}
+
+platform_enum! {
+    /// 停车状态.
+    pub enum ParkingState {
+        /// `PARKING_STATUS_UNKNOWN`.
+        ParkingStatusUnknown = "PARKING_STATUS_UNKNOWN",
+        /// `PARKING_STATUS_PARKING`.
+        ParkingStatusParking = "PARKING_STATUS_PARKING",
+        /// `PARKING_STATUS_NOT_PARKING`.
+        ParkingStatusNotParking = "PARKING_STATUS_NOT_PARKING",
+    }
 }

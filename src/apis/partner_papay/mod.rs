@@ -8,8 +8,6 @@ use serde::Serialize;
 
 /// `POST /v3/partner-papay/contracts/{contract_id}/fail-notify` 服务商商户重试扣费通知API
 ///
-/// Create contract fail notify.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_16.shtml)
 ///
 /// ```no_run
@@ -43,8 +41,6 @@ pub struct CreateContractFailNotify {
 }
 
 /// `POST /v3/partner-papay/contracts/{contract_id}/notify` 服务商商户预扣费通知API
-///
-/// Notify contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/json/partner-deduct-notify.html)
 ///
@@ -99,7 +95,7 @@ pub struct DeductDuration {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct EstimatedAmount {
-    /// 预计扣费金额 (`amount`).
+    /// 预计扣费金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 预计扣费货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]

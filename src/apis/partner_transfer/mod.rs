@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/partner-transfer/batches` 发起批量转账API
 ///
-/// Create batch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml)
 ///
 /// ```no_run
@@ -50,7 +48,7 @@ pub struct CreateBatch {
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -64,8 +62,6 @@ pub struct CreateBatch {
 }
 
 /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}` 微信支付批次单号查询批次单API
-///
-/// Query batch by batch id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_7.shtml)
 ///
@@ -94,12 +90,10 @@ pub struct QueryBatchByBatchId {
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 明细状态 (`detail_status`).
-    pub detail_status: Option<DetailStatus>,
+    pub detail_status: Option<QueryBatchByBatchIdDetailStatus>,
 }
 
 /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付明细单号查询明细单API
-///
-/// Query batch detail by detail id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_8.shtml)
 ///
@@ -116,7 +110,7 @@ pub struct QueryBatchByBatchId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}")]
-#[endpoint(GET "/v3/partner-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> QueryBatchDetailByDetailIdResponse)]
+#[endpoint(GET "/v3/partner-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByDetailId {
     /// 微信支付批次单号 (`batch_id`).
@@ -126,8 +120,6 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` 商家批次单号查询批次单API
-///
-/// Query batch by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_9.shtml)
 ///
@@ -161,8 +153,6 @@ pub struct QueryBatchByOutBatchNo {
 
 /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商家明细单号查询明细单API
 ///
-/// Query batch detail by out detail no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_10.shtml)
 ///
 /// ```no_run
@@ -180,7 +170,7 @@ pub struct QueryBatchByOutBatchNo {
 #[doc(
     alias = "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}"
 )]
-#[endpoint(GET "/v3/partner-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> QueryBatchDetailByOutDetailNoResponse)]
+#[endpoint(GET "/v3/partner-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByOutDetailNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -189,7 +179,7 @@ pub struct QueryBatchDetailByOutDetailNo {
     pub out_detail_no: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -198,7 +188,7 @@ pub struct TransferDetailList {
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -211,7 +201,7 @@ pub struct TransferDetailList {
     pub user_name: String,
 }
 
-/// `CreateBatchResponse`.
+/// The answer of [`CreateBatch`] (发起批量转账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBatchResponse {
@@ -224,10 +214,10 @@ pub struct CreateBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `QueryBatchByBatchIdTransferDetailList`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdTransferDetailList {
+pub struct BatchTransferDetailList {
     /// 微信支付明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_status`).
@@ -236,7 +226,7 @@ pub struct QueryBatchByBatchIdTransferDetailList {
     pub out_detail_no: String,
 }
 
-/// `QueryBatchByBatchIdResponse`.
+/// The answer of [`QueryBatchByBatchId`] (微信支付批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByBatchIdResponse {
@@ -257,7 +247,7 @@ pub struct QueryBatchByBatchIdResponse {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_num`).
     pub fail_num: Option<i64>,
@@ -271,16 +261,16 @@ pub struct QueryBatchByBatchIdResponse {
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_num`).
     pub success_num: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Option<Vec<QueryBatchByBatchIdTransferDetailList>>,
+    pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
     /// 批量转账用途 (`transfer_purpose`).
     pub transfer_purpose: Option<TransferPurpose>,
     /// 转账场景 (`transfer_scene`).
@@ -290,10 +280,10 @@ pub struct QueryBatchByBatchIdResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryBatchDetailByDetailId`], [`QueryBatchDetailByOutDetailNo`] (微信支付明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryBatchDetailByDetailIdResponse {
+pub struct BatchDetail {
     /// 收款账户类型 (`account_type`).
     pub account_type: Option<String>,
     /// 商户的appid (`appid`).
@@ -322,7 +312,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub out_detail_no: String,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -334,7 +324,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub username: String,
 }
 
-/// `QueryBatchByOutBatchNoResponse`.
+/// The answer of [`QueryBatchByOutBatchNo`] (商家批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByOutBatchNoResponse {
@@ -355,7 +345,7 @@ pub struct QueryBatchByOutBatchNoResponse {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_num`).
     pub fail_num: Option<i64>,
@@ -369,16 +359,16 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_num`).
     pub success_num: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Vec<QueryBatchByBatchIdTransferDetailList>,
+    pub transfer_detail_list: Vec<BatchTransferDetailList>,
     /// 批量转账用途 (`transfer_purpose`).
     pub transfer_purpose: Option<TransferPurpose>,
     /// 转账场景 (`transfer_scene`).
@@ -388,124 +378,80 @@ pub struct QueryBatchByOutBatchNoResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBatchDetailByOutDetailNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryBatchDetailByOutDetailNoResponse {
-    /// 收款账户类型 (`account_type`).
-    pub account_type: Option<String>,
-    /// 商户的appid (`appid`).
-    pub appid: Option<String>,
-    /// 银行卡尾号 (`bank_card_number_tail`).
-    pub bank_card_number_tail: Option<String>,
-    /// 银行名称 (`bank_name`).
-    pub bank_name: Option<String>,
-    /// 微信支付批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 微信支付明细单号 (`detail_id`).
-    pub detail_id: String,
-    /// 明细状态 (`detail_status`).
-    pub detail_status: String,
-    /// 明细失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 转账发起时间 (`initiate_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub initiate_time: OffsetDateTime,
-    /// 收款用户openid (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商家批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 商家明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 转账金额 (`transfer_amount`).
-    pub transfer_amount: i64,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 明细更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 收款用户姓名 (`username`).
-    #[wxpay(redact)]
-    pub username: String,
+platform_enum! {
+    /// 特约商户授权类型.
+    pub enum AuthorizationType {
+        /// `INFORMATION_AUTHORIZATION_TYPE`.
+        InformationAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE",
+        /// `FUND_AUTHORIZATION_TYPE`.
+        FundAuthorizationType = "FUND_AUTHORIZATION_TYPE",
+        /// `INFORMATION_AND_FUND_AUTHORIZATION_TYPE`.
+        InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
+    }
 }
 
 platform_enum! {
-/// 特约商户授权类型.
-pub enum AuthorizationType {
-/// `INFORMATION_AUTHORIZATION_TYPE`.
-InformationAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE",
-/// `FUND_AUTHORIZATION_TYPE`.
-FundAuthorizationType = "FUND_AUTHORIZATION_TYPE",
-/// `INFORMATION_AND_FUND_AUTHORIZATION_TYPE`.
-InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
-}
-}
-
-platform_enum! {
-/// 批量转账用途.
-pub enum TransferPurpose {
-/// `GOODSPAYMENT`.
-Goodspayment = "GOODSPAYMENT",
-/// `COMMISSION`.
-Commission = "COMMISSION",
-/// `REFUND`.
-Refund = "REFUND",
-/// `REIMBURSEMENT`.
-Reimbursement = "REIMBURSEMENT",
-/// `FREIGHT`.
-Freight = "FREIGHT",
-/// `OTHERS`.
-Others = "OTHERS",
-}
+    /// 批量转账用途.
+    pub enum TransferPurpose {
+        /// `GOODSPAYMENT`.
+        GoodsPayment = "GOODSPAYMENT",
+        /// `COMMISSION`.
+        Commission = "COMMISSION",
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `REIMBURSEMENT`.
+        Reimbursement = "REIMBURSEMENT",
+        /// `FREIGHT`.
+        Freight = "FREIGHT",
+        /// `OTHERS`.
+        Others = "OTHERS",
+    }
 }
 
 platform_enum! {
-/// 转账场景.
-pub enum TransferScene {
-/// `ORDINARY_TRANSFER`.
-OrdinaryTransfer = "ORDINARY_TRANSFER",
-/// `PAYROLL_CARD_TRANSFER`.
-PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-}
-}
-
-platform_enum! {
-/// 明细状态.
-pub enum DetailStatus {
-/// `ALL`.
-All = "ALL",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 转账场景.
+    pub enum TransferScene {
+        /// `ORDINARY_TRANSFER`.
+        OrdinaryTransfer = "ORDINARY_TRANSFER",
+        /// `PAYROLL_CARD_TRANSFER`.
+        PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+    }
 }
 
 platform_enum! {
-/// 批次关闭原因.
-pub enum CloseReason {
-/// `MERCHANT_REVOCATION`.
-MerchantRevocation = "MERCHANT_REVOCATION",
-/// `OVERDUE_CLOSE`.
-OverdueClose = "OVERDUE_CLOSE",
-/// `PAYER_ACCOUNT_ABNORMAL`.
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-}
+    /// 明细状态.
+    pub enum QueryBatchByBatchIdDetailStatus {
+        /// `ALL`.
+        All = "ALL",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum QueryBatchByOutBatchNoDetailStatus {
-/// `ALL`.
-All = "ALL",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-/// `REFUND`.
-Refund = "REFUND",
+    /// 批次关闭原因.
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`.
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        /// `OVERDUE_CLOSE`.
+        OverdueClose = "OVERDUE_CLOSE",
+        /// `PAYER_ACCOUNT_ABNORMAL`.
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    }
 }
+
+platform_enum! {
+    /// 明细状态.
+    pub enum QueryBatchByOutBatchNoDetailStatus {
+        /// `ALL`.
+        All = "ALL",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` 电商收付通模式小程序场景预签约API
 ///
-/// Create ecommerce pre entrust sign mini program.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html)
 ///
 /// ```no_run
@@ -30,7 +28,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program" -> CreateEcommercePreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
 #[derive(Clone)]
 pub struct CreateEcommercePreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
@@ -49,8 +47,6 @@ pub struct CreateEcommercePreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` 电商收付通模式支付后场景预签约API
-///
-/// Create ecommerce pre entrust sign pay redirect sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html)
 ///
@@ -74,7 +70,7 @@ pub struct CreateEcommercePreEntrustSignMiniProgram {
 #[doc(
     alias = "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign"
 )]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign" -> CreateEcommercePreEntrustSignPayRedirectSignResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign" -> CreatePreEntrustSignPayRedirectSignResponse)]
 #[derive(Clone)]
 pub struct CreateEcommercePreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
@@ -96,8 +92,6 @@ pub struct CreateEcommercePreEntrustSignPayRedirectSign {
 
 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` 直连商户模式小程序场景预签约API
 ///
-/// Create normal pre entrust sign mini program.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html)
 ///
 /// ```no_run
@@ -117,7 +111,7 @@ pub struct CreateEcommercePreEntrustSignPayRedirectSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program" -> CreateNormalPreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
 #[derive(Clone)]
 pub struct CreateNormalPreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
@@ -136,8 +130,6 @@ pub struct CreateNormalPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` 直连商户模式支付后场景预签约API
-///
-/// Create normal pre entrust sign pay redirect sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html)
 ///
@@ -159,7 +151,7 @@ pub struct CreateNormalPreEntrustSignMiniProgram {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign" -> CreateNormalPreEntrustSignPayRedirectSignResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign" -> CreatePreEntrustSignPayRedirectSignResponse)]
 #[derive(Clone)]
 pub struct CreateNormalPreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
@@ -181,8 +173,6 @@ pub struct CreateNormalPreEntrustSignPayRedirectSign {
 
 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` 清算机构模式小程序场景预签约API
 ///
-/// Create qs pre entrust sign mini program.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html)
 ///
 /// ```no_run
@@ -203,7 +193,7 @@ pub struct CreateNormalPreEntrustSignPayRedirectSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program" -> CreateQsPreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
 #[derive(Clone)]
 pub struct CreateQsPreEntrustSignMiniProgram {
     /// 商户AppID (`appid`).
@@ -230,8 +220,6 @@ pub struct CreateQsPreEntrustSignMiniProgram {
 
 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` 清算机构模式支付后场景预签约API
 ///
-/// Create qs pre entrust sign pay redirect sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html)
 ///
 /// ```no_run
@@ -253,7 +241,7 @@ pub struct CreateQsPreEntrustSignMiniProgram {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign")]
-#[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign" -> CreateQsPreEntrustSignPayRedirectSignResponse)]
+#[endpoint(POST "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign" -> CreatePreEntrustSignPayRedirectSignResponse)]
 #[derive(Clone)]
 pub struct CreateQsPreEntrustSignPayRedirectSign {
     /// 商户AppID (`appid`).
@@ -282,8 +270,6 @@ pub struct CreateQsPreEntrustSignPayRedirectSign {
 
 /// `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` 商户通过商户协议号查询协议API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html)
 ///
 /// ```no_run
@@ -311,8 +297,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` 商户通过商户协议号解约协议API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html)
 ///
@@ -344,8 +328,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` 服务商模式小程序场景预签约API
-///
-/// Create service provider pre entrust sign mini program.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html)
 ///
@@ -395,8 +377,6 @@ pub struct CreateServiceProviderPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` 服务商模式支付后场景预签约API
-///
-/// Create service provider pre entrust sign pay redirect sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html)
 ///
@@ -448,10 +428,10 @@ pub struct CreateServiceProviderPreEntrustSignPayRedirectSign {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateEcommercePreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateEcommercePreEntrustSignMiniProgram`], [`CreateNormalPreEntrustSignMiniProgram`], [`CreateQsPreEntrustSignMiniProgram`] (电商收付通模式小程序场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEcommercePreEntrustSignMiniProgramResponse {
+pub struct CreatePreEntrustSignMiniProgramResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户签约协议号 (`out_contract_code`).
@@ -466,70 +446,10 @@ pub struct CreateEcommercePreEntrustSignMiniProgramResponse {
     pub sign_mp_path: String,
 }
 
-/// `CreateEcommercePreEntrustSignPayRedirectSignResponse`.
+/// The answer of [`CreateEcommercePreEntrustSignPayRedirectSign`], [`CreateNormalPreEntrustSignPayRedirectSign`], [`CreateQsPreEntrustSignPayRedirectSign`] (电商收付通模式支付后场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEcommercePreEntrustSignPayRedirectSignResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 免密支付服务ID (`service_id`).
-    pub service_id: i64,
-}
-
-/// `CreateNormalPreEntrustSignMiniProgramResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateNormalPreEntrustSignMiniProgramResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 预签约ID (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-    /// 免密支付服务ID (`service_id`).
-    pub service_id: i64,
-    /// 跳转签约的小程序AppID (`sign_mp_appid`).
-    pub sign_mp_appid: String,
-    /// 跳转签约的小程序路径 (`sign_mp_path`).
-    pub sign_mp_path: String,
-}
-
-/// `CreateNormalPreEntrustSignPayRedirectSignResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateNormalPreEntrustSignPayRedirectSignResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 免密支付服务ID (`service_id`).
-    pub service_id: i64,
-}
-
-/// `CreateQsPreEntrustSignMiniProgramResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateQsPreEntrustSignMiniProgramResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 预签约ID (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-    /// 免密支付服务ID (`service_id`).
-    pub service_id: i64,
-    /// 跳转签约的小程序AppID (`sign_mp_appid`).
-    pub sign_mp_appid: String,
-    /// 跳转签约的小程序路径 (`sign_mp_path`).
-    pub sign_mp_path: String,
-}
-
-/// `CreateQsPreEntrustSignPayRedirectSignResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateQsPreEntrustSignPayRedirectSignResponse {
+pub struct CreatePreEntrustSignPayRedirectSignResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户签约协议号 (`out_contract_code`).
@@ -551,7 +471,7 @@ pub struct ContractTerminateInfo {
     pub contract_termination_remark: Option<String>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (商户通过商户协议号查询协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -584,7 +504,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub sub_openid: Option<String>,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (商户通过商户协议号解约协议API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -596,7 +516,7 @@ pub struct TerminateContractResponse {
     pub service_id: i64,
 }
 
-/// `CreateServiceProviderPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateServiceProviderPreEntrustSignMiniProgram`] (服务商模式小程序场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceProviderPreEntrustSignMiniProgramResponse {
@@ -616,7 +536,7 @@ pub struct CreateServiceProviderPreEntrustSignMiniProgramResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateServiceProviderPreEntrustSignPayRedirectSignResponse`.
+/// The answer of [`CreateServiceProviderPreEntrustSignPayRedirectSign`] (服务商模式支付后场景预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceProviderPreEntrustSignPayRedirectSignResponse {

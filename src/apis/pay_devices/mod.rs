@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` 查询音箱绑定信息
 ///
-/// Query open scenario speaker by device sn.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::{QueryOpenScenarioSpeakerByDeviceSn, QueryOpenScenarioSpeakerByDeviceSnRequired};
@@ -22,7 +20,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay-devices/open-scenario-speaker/{device_sn}")]
-#[endpoint(GET "/v3/pay-devices/open-scenario-speaker/<device_sn>" -> QueryOpenScenarioSpeakerByDeviceSnResponse)]
+#[endpoint(GET "/v3/pay-devices/open-scenario-speaker/<device_sn>" -> OpenScenarioSpeaker)]
 #[derive(Debug, Clone)]
 pub struct QueryOpenScenarioSpeakerByDeviceSn {
     /// 设备sn (`device_sn`).
@@ -30,8 +28,6 @@ pub struct QueryOpenScenarioSpeakerByDeviceSn {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` 绑定音箱设备码牌
-///
-/// Bind open scenario speaker.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -47,7 +43,7 @@ pub struct QueryOpenScenarioSpeakerByDeviceSn {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay-devices/open-scenario-speaker/{device_sn}/bind")]
-#[endpoint(POST "/v3/pay-devices/open-scenario-speaker/<device_sn>/bind" -> BindOpenScenarioSpeakerResponse)]
+#[endpoint(POST "/v3/pay-devices/open-scenario-speaker/<device_sn>/bind" -> OpenScenarioSpeaker)]
 #[derive(Debug, Clone)]
 pub struct BindOpenScenarioSpeaker {
     /// 设备sn (`device_sn`).
@@ -59,8 +55,6 @@ pub struct BindOpenScenarioSpeaker {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` 出厂预绑定音箱和码牌
-///
-/// Create open scenario speaker prebind.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -86,8 +80,6 @@ pub struct CreateOpenScenarioSpeakerPrebind {
 
 /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` 解绑音箱设备码牌
 ///
-/// Unbind open scenario speaker.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::{UnbindOpenScenarioSpeaker, UnbindOpenScenarioSpeakerRequired};
@@ -100,7 +92,7 @@ pub struct CreateOpenScenarioSpeakerPrebind {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind")]
-#[endpoint(POST "/v3/pay-devices/open-scenario-speaker/<device_sn>/unbind" -> UnbindOpenScenarioSpeakerResponse)]
+#[endpoint(POST "/v3/pay-devices/open-scenario-speaker/<device_sn>/unbind" -> OpenScenarioSpeaker)]
 #[derive(Debug, Clone)]
 pub struct UnbindOpenScenarioSpeaker {
     /// 设备sn (`device_sn`).
@@ -108,8 +100,6 @@ pub struct UnbindOpenScenarioSpeaker {
 }
 
 /// `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` 码牌支付结果上报
-///
-/// Create open scenario speakerorder report.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -144,8 +134,6 @@ pub struct CreateOpenScenarioSpeakerorderReport {
 
 /// `POST /v3/pay-devices/printers/{device_id}/print-orders` 小票机打印
 ///
-/// Create printer print order.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::{CreatePrinterPrintOrder, CreatePrinterPrintOrderRequired};
@@ -177,8 +165,6 @@ pub struct CreatePrinterPrintOrder {
 
 /// `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}` 查询订单
 ///
-/// Query printer print order by print order no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay_devices::{QueryPrinterPrintOrderByPrintOrderNo, QueryPrinterPrintOrderByPrintOrderNoRequired};
@@ -201,10 +187,10 @@ pub struct QueryPrinterPrintOrderByPrintOrderNo {
     pub print_order_no: String,
 }
 
-/// `QueryOpenScenarioSpeakerByDeviceSnResponse`.
+/// The answer of [`QueryOpenScenarioSpeakerByDeviceSn`], [`BindOpenScenarioSpeaker`], [`UnbindOpenScenarioSpeaker`] (查询音箱绑定信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOpenScenarioSpeakerByDeviceSnResponse {
+pub struct OpenScenarioSpeaker {
     /// 绑定状态 (`bind_state`).
     pub bind_state: BindState,
     /// 收款链接url (`code_url`).
@@ -215,21 +201,7 @@ pub struct QueryOpenScenarioSpeakerByDeviceSnResponse {
     pub sub_mchid: String,
 }
 
-/// `BindOpenScenarioSpeakerResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct BindOpenScenarioSpeakerResponse {
-    /// 绑定状态 (`bind_state`).
-    pub bind_state: BindState,
-    /// 收款链接url (`code_url`).
-    pub code_url: String,
-    /// 设备sn (`device_sn`).
-    pub device_sn: String,
-    /// 子商户 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// `CreateOpenScenarioSpeakerPrebindResponse`.
+/// The answer of [`CreateOpenScenarioSpeakerPrebind`] (出厂预绑定音箱和码牌).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOpenScenarioSpeakerPrebindResponse {
@@ -241,21 +213,7 @@ pub struct CreateOpenScenarioSpeakerPrebindResponse {
     pub device_sn: String,
 }
 
-/// `UnbindOpenScenarioSpeakerResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnbindOpenScenarioSpeakerResponse {
-    /// 绑定状态 (`bind_state`).
-    pub bind_state: BindState,
-    /// 收款链接url (`code_url`).
-    pub code_url: String,
-    /// 设备sn (`device_sn`).
-    pub device_sn: String,
-    /// 子商户 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// `CreateOpenScenarioSpeakerorderReportResponse`.
+/// The answer of [`CreateOpenScenarioSpeakerorderReport`] (码牌支付结果上报).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOpenScenarioSpeakerorderReportResponse {
@@ -271,7 +229,7 @@ pub struct CreateOpenScenarioSpeakerorderReportResponse {
     pub transaction_id: String,
 }
 
-/// `RowList`.
+/// Value值列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RowList {
@@ -280,7 +238,7 @@ pub struct RowList {
     pub cell_list: Option<Vec<String>>,
 }
 
-/// `TableList`.
+/// 表格变量列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TableList {
@@ -292,7 +250,7 @@ pub struct TableList {
     pub row_list: Option<Vec<RowList>>,
 }
 
-/// `VariableList`.
+/// 变量列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct VariableList {
@@ -304,7 +262,7 @@ pub struct VariableList {
     pub value: Option<String>,
 }
 
-/// `QueryPrinterPrintOrderByPrintOrderNoResponse`.
+/// The answer of [`QueryPrinterPrintOrderByPrintOrderNo`] (查询订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPrinterPrintOrderByPrintOrderNoResponse {
@@ -325,25 +283,25 @@ pub struct QueryPrinterPrintOrderByPrintOrderNoResponse {
 }
 
 platform_enum! {
-/// 绑定状态.
-pub enum BindState {
-/// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`.
-OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-/// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`.
-OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-}
+    /// 绑定状态.
+    pub enum BindState {
+        /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`.
+        OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
+        /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`.
+        OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
+    }
 }
 
 platform_enum! {
-/// 打印状态.
-pub enum PrintState {
-/// `PRINT_STATE_WAIT`.
-PrintStateWait = "PRINT_STATE_WAIT",
-/// `PRINT_STATE_SUCCESS`.
-PrintStateSuccess = "PRINT_STATE_SUCCESS",
-/// `PRINT_STATE_FAIL`.
-PrintStateFail = "PRINT_STATE_FAIL",
-/// `PRINT_STATE_CACHED`.
-PrintStateCached = "PRINT_STATE_CACHED",
-}
+    /// 打印状态.
+    pub enum PrintState {
+        /// `PRINT_STATE_WAIT`.
+        PrintStateWait = "PRINT_STATE_WAIT",
+        /// `PRINT_STATE_SUCCESS`.
+        PrintStateSuccess = "PRINT_STATE_SUCCESS",
+        /// `PRINT_STATE_FAIL`.
+        PrintStateFail = "PRINT_STATE_FAIL",
+        /// `PRINT_STATE_CACHED`.
+        PrintStateCached = "PRINT_STATE_CACHED",
+    }
 }

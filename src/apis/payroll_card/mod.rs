@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/payroll-card/authentications` 查询核身记录API
 ///
-/// List authentications.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml)
 ///
 /// ```no_run
@@ -52,8 +50,6 @@ pub struct ListAuthentications {
 
 /// `POST /v3/payroll-card/authentications/pre-order` 微工卡核身预下单API
 ///
-/// Create authentication pre order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_3.shtml)
 ///
 /// ```no_run
@@ -73,7 +69,7 @@ pub struct ListAuthentications {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payroll-card/authentications/pre-order")]
-#[endpoint(POST "/v3/payroll-card/authentications/pre-order" -> CreateAuthenticationPreOrderResponse)]
+#[endpoint(POST "/v3/payroll-card/authentications/pre-order" -> AuthenticationPreOrderResponse)]
 #[derive(Clone)]
 pub struct CreateAuthenticationPreOrder {
     /// 应用ID (`appid`).
@@ -97,8 +93,6 @@ pub struct CreateAuthenticationPreOrder {
 
 /// `POST /v3/payroll-card/authentications/pre-order-with-auth` 微工卡核身预下单（流程中完成授权）
 ///
-/// Create authentication pre order with auth.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_29.shtml)
 ///
 /// ```no_run
@@ -121,7 +115,7 @@ pub struct CreateAuthenticationPreOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payroll-card/authentications/pre-order-with-auth")]
-#[endpoint(POST "/v3/payroll-card/authentications/pre-order-with-auth" -> CreateAuthenticationPreOrderWithAuthResponse)]
+#[endpoint(POST "/v3/payroll-card/authentications/pre-order-with-auth" -> AuthenticationPreOrderResponse)]
 #[derive(Clone)]
 pub struct CreateAuthenticationPreOrderWithAuth {
     /// 应用ID (`appid`).
@@ -153,8 +147,6 @@ pub struct CreateAuthenticationPreOrderWithAuth {
 
 /// `GET /v3/payroll-card/authentications/{authenticate_number}` 获取核身结果API
 ///
-/// Query authentication by authenticate number.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_4.shtml)
 ///
 /// ```no_run
@@ -180,8 +172,6 @@ pub struct QueryAuthenticationByAuthenticateNumber {
 }
 
 /// `GET /v3/payroll-card/relations/{openid}` 查询微工卡授权关系API
-///
-/// Query relation by openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_2.shtml)
 ///
@@ -213,8 +203,6 @@ pub struct QueryRelationByOpenid {
 }
 
 /// `POST /v3/payroll-card/tokens` 生成授权token API
-///
-/// Create token.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_1.shtml)
 ///
@@ -257,8 +245,6 @@ pub struct CreateToken {
 }
 
 /// `POST /v3/payroll-card/transfer-batches` 发起批量转账API
-///
-/// Create transfer batch.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml)
 ///
@@ -305,7 +291,7 @@ pub struct CreateTransferBatch {
     pub sub_appid: Option<String>,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -315,8 +301,6 @@ pub struct CreateTransferBatch {
 }
 
 /// `POST /v3/payroll-card/wesure/insurance` 生成投保结果API
-///
-/// Create wesure insurance.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_32.shtml)
 ///
@@ -368,8 +352,6 @@ pub struct CreateWesureInsurance {
 
 /// `POST /v3/payroll-card/wesure/token-validations` 校验核身结果API
 ///
-/// Create wesure token validation.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_31.shtml)
 ///
 /// ```no_run
@@ -407,10 +389,10 @@ pub struct CreateWesureTokenValidation {
     pub user_name: String,
 }
 
-/// `Data`.
+/// 查询结果记录列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Authentication {
     /// 商家核身单号 (`authenticate_number`).
     pub authenticate_number: String,
     /// 核身渠道 (`authenticate_scene`).
@@ -435,12 +417,12 @@ pub struct Data {
     pub sub_mchid: String,
 }
 
-/// `ListAuthenticationsResponse`.
+/// The answer of [`ListAuthentications`] (查询核身记录API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListAuthenticationsResponse {
     /// 查询结果记录列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Authentication>>,
     /// 本次返回条数 (`limit`).
     pub limit: i64,
     /// 记录起始位置 (`offset`).
@@ -449,10 +431,10 @@ pub struct ListAuthenticationsResponse {
     pub total_count: i64,
 }
 
-/// `CreateAuthenticationPreOrderResponse`.
+/// The answer of [`CreateAuthenticationPreOrder`], [`CreateAuthenticationPreOrderWithAuth`] (微工卡核身预下单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateAuthenticationPreOrderResponse {
+pub struct AuthenticationPreOrderResponse {
     /// 商家核身单号 (`authenticate_number`).
     pub authenticate_number: String,
     /// token有效时间 (`expires_in`).
@@ -468,26 +450,7 @@ pub struct CreateAuthenticationPreOrderResponse {
     pub token: String,
 }
 
-/// `CreateAuthenticationPreOrderWithAuthResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CreateAuthenticationPreOrderWithAuthResponse {
-    /// 商家核身单号 (`authenticate_number`).
-    pub authenticate_number: String,
-    /// token有效时间 (`expires_in`).
-    pub expires_in: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// token值 (`token`).
-    pub token: String,
-}
-
-/// `QueryAuthenticationByAuthenticateNumberResponse`.
+/// The answer of [`QueryAuthenticationByAuthenticateNumber`] (获取核身结果API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryAuthenticationByAuthenticateNumberResponse {
@@ -517,7 +480,7 @@ pub struct QueryAuthenticationByAuthenticateNumberResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryRelationByOpenidResponse`.
+/// The answer of [`QueryRelationByOpenid`] (查询微工卡授权关系API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryRelationByOpenidResponse {
@@ -538,7 +501,7 @@ pub struct QueryRelationByOpenidResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateTokenResponse`.
+/// The answer of [`CreateToken`] (生成授权token API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateTokenResponse {
@@ -555,7 +518,7 @@ pub struct CreateTokenResponse {
     pub token: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -564,7 +527,7 @@ pub struct TransferDetailList {
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -573,7 +536,7 @@ pub struct TransferDetailList {
     pub user_name: String,
 }
 
-/// `CreateTransferBatchResponse`.
+/// The answer of [`CreateTransferBatch`] (发起批量转账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBatchResponse {
@@ -586,7 +549,7 @@ pub struct CreateTransferBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `CreateWesureTokenValidationResponse`.
+/// The answer of [`CreateWesureTokenValidation`] (校验核身结果API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateWesureTokenValidationResponse {
@@ -603,73 +566,73 @@ pub struct CreateWesureTokenValidationResponse {
 }
 
 platform_enum! {
-/// 核身渠道.
-pub enum AuthenticateScene {
-/// `FROM_MINI_APP`.
-FromMiniApp = "FROM_MINI_APP",
-/// `FROM_HARDWARE`.
-FromHardware = "FROM_HARDWARE",
-}
-}
-
-platform_enum! {
-/// 核身状态.
-pub enum AuthenticateState {
-/// `AUTHENTICATE_PROCESSING`.
-AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
-/// `AUTHENTICATE_SUCCESS`.
-AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
-/// `AUTHENTICATE_FAILED`.
-AuthenticateFailed = "AUTHENTICATE_FAILED",
-}
+    /// 核身渠道.
+    pub enum AuthenticateScene {
+        /// `FROM_MINI_APP`.
+        FromMiniApp = "FROM_MINI_APP",
+        /// `FROM_HARDWARE`.
+        FromHardware = "FROM_HARDWARE",
+    }
 }
 
 platform_enum! {
-/// 核身类型.
-pub enum AuthenticateType {
-/// `SIGN_IN`.
-SignIn = "SIGN_IN",
-/// `INSURANCE`.
-Insurance = "INSURANCE",
-/// `CONTRACT`.
-Contract = "CONTRACT",
-}
-}
-
-platform_enum! {
-/// 用工类型.
-pub enum EmploymentType {
-/// `LONG_TERM_EMPLOYMENT`.
-LongTermEmployment = "LONG_TERM_EMPLOYMENT",
-/// `SHORT_TERM_EMPLOYMENT`.
-ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
-/// `COOPERATION_EMPLOYMENT`.
-CooperationEmployment = "COOPERATION_EMPLOYMENT",
-}
+    /// 核身状态.
+    pub enum AuthenticateState {
+        /// `AUTHENTICATE_PROCESSING`.
+        AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
+        /// `AUTHENTICATE_SUCCESS`.
+        AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
+        /// `AUTHENTICATE_FAILED`.
+        AuthenticateFailed = "AUTHENTICATE_FAILED",
+    }
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum AuthorizeState {
-/// `UNAUTHORIZED`.
-Unauthorized = "UNAUTHORIZED",
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `DEAUTHORIZED`.
-Deauthorized = "DEAUTHORIZED",
-}
+    /// 核身类型.
+    pub enum AuthenticateType {
+        /// `SIGN_IN`.
+        SignIn = "SIGN_IN",
+        /// `INSURANCE`.
+        Insurance = "INSURANCE",
+        /// `CONTRACT`.
+        Contract = "CONTRACT",
+    }
 }
 
 platform_enum! {
-/// 核身类型.
-pub enum CreateWesureTokenValidationAuthenticateType {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `SIGN_IN`.
-SignIn = "SIGN_IN",
-/// `INSURANCE`.
-Insurance = "INSURANCE",
-/// `CONTRACT`.
-Contract = "CONTRACT",
+    /// 用工类型.
+    pub enum EmploymentType {
+        /// `LONG_TERM_EMPLOYMENT`.
+        LongTermEmployment = "LONG_TERM_EMPLOYMENT",
+        /// `SHORT_TERM_EMPLOYMENT`.
+        ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
+        /// `COOPERATION_EMPLOYMENT`.
+        CooperationEmployment = "COOPERATION_EMPLOYMENT",
+    }
 }
+
+platform_enum! {
+    /// 授权状态.
+    pub enum AuthorizeState {
+        /// `UNAUTHORIZED`.
+        Unauthorized = "UNAUTHORIZED",
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `DEAUTHORIZED`.
+        Deauthorized = "DEAUTHORIZED",
+    }
+}
+
+platform_enum! {
+    /// 核身类型.
+    pub enum CreateWesureTokenValidationAuthenticateType {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `SIGN_IN`.
+        SignIn = "SIGN_IN",
+        /// `INSURANCE`.
+        Insurance = "INSURANCE",
+        /// `CONTRACT`.
+        Contract = "CONTRACT",
+    }
 }

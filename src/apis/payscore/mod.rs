@@ -20,8 +20,6 @@ pub mod users;
 
 /// `GET /v3/payscore/merchant-bill` 商户申请获取对账单API
 ///
-/// Query merchant bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml)
 ///
 /// ```no_run
@@ -53,8 +51,6 @@ pub struct QueryMerchantBill {
 
 /// `GET /v3/payscore/payafter-orders` 查询先享后付订单
 ///
-/// List payafter orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4)
 ///
 /// ```no_run
@@ -67,7 +63,7 @@ pub struct QueryMerchantBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/payafter-orders")]
-#[endpoint(GET "/v3/payscore/payafter-orders" -> ListPayafterOrdersResponse)]
+#[endpoint(GET "/v3/payscore/payafter-orders" -> Order)]
 #[derive(Debug, Clone)]
 pub struct ListPayafterOrders {
     /// 服务ID (`service_id`).
@@ -81,8 +77,6 @@ pub struct ListPayafterOrders {
 }
 
 /// `POST /v3/payscore/payafter-orders` 创建先享后付订单
-///
-/// Create payafter order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3)
 ///
@@ -100,7 +94,7 @@ pub struct ListPayafterOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/payafter-orders")]
-#[endpoint(POST "/v3/payscore/payafter-orders" -> CreatePayafterOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/payafter-orders" -> CreateOrderResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreatePayafterOrder {
     /// 用户收货地址 (`address`).
@@ -111,9 +105,9 @@ pub struct CreatePayafterOrder {
     /// 商户自定义说明 (`attach`).
     pub attach: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<CreatePayafterOrderDiscounts>>,
+    pub discounts: Option<Vec<Discount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 用户姓名 (`name`).
     #[wxpay(encrypt)]
     pub name: Option<String>,
@@ -127,7 +121,7 @@ pub struct CreatePayafterOrder {
     /// 用户手机号 (`phone`).
     #[wxpay(encrypt)]
     pub phone: Option<String>,
-    /// 订单风险金额 (`risk_amount`).
+    /// 订单风险金额 (`risk_amount`), in fen (分).
     pub risk_amount: Option<i64>,
     /// 预计服务结束的地点 (`service_end_location`).
     pub service_end_location: Option<String>,
@@ -147,8 +141,6 @@ pub struct CreatePayafterOrder {
 }
 
 /// `POST /v3/payscore/permissions` 商户预授权API
-///
-/// Create permission.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_2.shtml)
 ///
@@ -181,8 +173,6 @@ pub struct CreatePermission {
 
 /// `GET /v3/payscore/serviceorder` 查询支付分订单API
 ///
-/// Query serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_2.shtml)
 ///
 /// ```no_run
@@ -213,14 +203,12 @@ pub struct QueryServiceorder {
 
 /// `POST /v3/payscore/serviceorder` 创建支付分订单API
 ///
-/// Create serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587900)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let risk_fund: wxpay::apis::payscore::CreateServiceorderRiskFund = todo!();
-/// # let time_range: wxpay::apis::payscore::CreateServiceorderTimeRange = todo!();
+/// # let risk_fund: wxpay::apis::payscore::ServiceorderRiskFund = todo!();
+/// # let time_range: wxpay::apis::payscore::TimeRange = todo!();
 /// use wxpay::apis::payscore::{CreateServiceorder, CreateServiceorderRequired};
 ///
 /// let request = CreateServiceorder::new(CreateServiceorderRequired {
@@ -258,22 +246,20 @@ pub struct CreateServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
-    pub risk_fund: CreateServiceorderRiskFund,
+    pub risk_fund: ServiceorderRiskFund,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务时间段 (`time_range`).
-    pub time_range: CreateServiceorderTimeRange,
+    pub time_range: TimeRange,
 }
 
 /// `POST /v3/payscore/servicepayondeliveryorder` 创建先用后付订单
-///
-/// Create servicepayondeliveryorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html)
 ///
@@ -281,7 +267,7 @@ pub struct CreateServiceorder {
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::RiskFund = todo!();
 /// # let shopping_info: wxpay::apis::payscore::ShoppingInfo = todo!();
-/// # let time_range: wxpay::apis::payscore::CreateServiceorderTimeRange = todo!();
+/// # let time_range: wxpay::apis::payscore::TimeRange = todo!();
 /// use wxpay::apis::payscore::{CreateServicepayondeliveryorder, CreateServicepayondeliveryorderRequired};
 ///
 /// let request = CreateServicepayondeliveryorder::new(CreateServicepayondeliveryorderRequired {
@@ -320,9 +306,9 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// `post_discounts`.
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscount>>,
     /// `post_payments`.
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -332,12 +318,10 @@ pub struct CreateServicepayondeliveryorder {
     /// 先用后付购物详情 (`shopping_info`).
     pub shopping_info: ShoppingInfo,
     /// 服务时间段 (`time_range`).
-    pub time_range: CreateServiceorderTimeRange,
+    pub time_range: TimeRange,
 }
 
 /// `GET /v3/payscore/smartretail-orders` 查询智慧零售订单
-///
-/// List smartretail orders.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4)
 ///
@@ -351,7 +335,7 @@ pub struct CreateServicepayondeliveryorder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders")]
-#[endpoint(GET "/v3/payscore/smartretail-orders" -> ListSmartretailOrdersResponse)]
+#[endpoint(GET "/v3/payscore/smartretail-orders" -> Order)]
 #[derive(Debug, Clone)]
 pub struct ListSmartretailOrders {
     /// 服务ID (`service_id`).
@@ -365,8 +349,6 @@ pub struct ListSmartretailOrders {
 }
 
 /// `POST /v3/payscore/smartretail-orders` 创建智慧零售订单
-///
-/// Create smartretail order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3)
 ///
@@ -384,7 +366,7 @@ pub struct ListSmartretailOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders")]
-#[endpoint(POST "/v3/payscore/smartretail-orders" -> CreateSmartretailOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/smartretail-orders" -> CreateOrderResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateSmartretailOrder {
     /// 公众账号ID (`appid`).
@@ -392,9 +374,9 @@ pub struct CreateSmartretailOrder {
     /// 商户自定义说明 (`attach`).
     pub attach: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<CreatePayafterOrderDiscounts>>,
+    pub discounts: Option<Vec<Discount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 使用需用户确认订单类型 (`need_user_confirm`).
     pub need_user_confirm: Option<bool>,
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
@@ -402,7 +384,7 @@ pub struct CreateSmartretailOrder {
     pub openid: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
-    /// 订单风险金额 (`risk_amount`).
+    /// 订单风险金额 (`risk_amount`), in fen (分).
     pub risk_amount: Option<i64>,
     /// 预计服务结束的地点 (`service_end_location`).
     pub service_end_location: Option<String>,
@@ -419,8 +401,6 @@ pub struct CreateSmartretailOrder {
 }
 
 /// `GET /v3/payscore/user-service-state` 查询用户授权状态API
-///
-/// Query user service state.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml)
 ///
@@ -450,7 +430,7 @@ pub struct QueryUserServiceState {
     pub openid: String,
 }
 
-/// `DownloadBillList`.
+/// 下载信息明细.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DownloadBillList {
@@ -468,7 +448,7 @@ pub struct DownloadBillList {
     pub nonce: String,
 }
 
-/// `QueryMerchantBillResponse`.
+/// The answer of [`QueryMerchantBill`] (商户申请获取对账单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantBillResponse {
@@ -478,11 +458,11 @@ pub struct QueryMerchantBillResponse {
     pub download_bill_list: Vec<DownloadBillList>,
 }
 
-/// `Discounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Discounts {
-    /// 商品优惠金额 (`discount_amount`).
+pub struct OrderDiscount {
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 优惠说明 (`discount_desc`).
     pub discount_desc: Option<String>,
@@ -490,11 +470,11 @@ pub struct Discounts {
     pub discount_name: Option<String>,
 }
 
-/// `Fees`.
+/// 后付费.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Fees {
-    /// 付费项目总金额 (`fee_amount`).
+pub struct Fee {
+    /// 付费项目总金额 (`fee_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,
     /// 付费项目数量 (`fee_count`).
@@ -508,18 +488,18 @@ pub struct Fees {
     pub fee_name: Option<String>,
 }
 
-/// `ListPayafterOrdersResponse`.
+/// The answer of [`ListPayafterOrders`], [`ListSmartretailOrders`] (查询先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListPayafterOrdersResponse {
+pub struct Order {
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,
     /// 商户自定义说明 (`attach`).
     pub attach: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<Discounts>>,
+    pub discounts: Option<Vec<OrderDiscount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 用于完结订单时传入 (`finish_ticket`).
     pub finish_ticket: Option<String>,
     /// 结单交易单号 (`finish_transaction_id`).
@@ -542,7 +522,7 @@ pub struct ListPayafterOrdersResponse {
     pub real_service_start_location: Option<String>,
     /// 实际服务开始时间 (`real_service_start_time`).
     pub real_service_start_time: Option<String>,
-    /// 订单风险金额 (`risk_amount`).
+    /// 订单风险金额 (`risk_amount`), in fen (分).
     pub risk_amount: Option<i64>,
     /// 预计服务结束的地点 (`service_end_location`).
     pub service_end_location: Option<String>,
@@ -557,15 +537,15 @@ pub struct ListPayafterOrdersResponse {
     /// 服务开始时间 (`service_start_time`).
     pub service_start_time: Option<String>,
     /// `state`.
-    pub state: Option<ListPayafterOrdersState>,
-    /// 总金额 (`total_amount`).
+    pub state: Option<OrderState>,
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `CreatePayafterOrderDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreatePayafterOrderDiscounts {
+pub struct Discount {
     /// 优惠说明 (`discount_desc`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_desc: Option<String>,
@@ -574,10 +554,10 @@ pub struct CreatePayafterOrderDiscounts {
     pub discount_name: Option<String>,
 }
 
-/// `CreatePayafterOrderResponse`.
+/// The answer of [`CreatePayafterOrder`], [`CreateSmartretailOrder`] (创建先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePayafterOrderResponse {
+pub struct CreateOrderResponse {
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,
     /// 商户号 (`mchid`).
@@ -600,7 +580,7 @@ pub struct CreatePayafterOrderResponse {
     pub service_id: Option<String>,
 }
 
-/// `CreatePermissionResponse`.
+/// The answer of [`CreatePermission`] (商户预授权API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePermissionResponse {
@@ -608,11 +588,11 @@ pub struct CreatePermissionResponse {
     pub apply_permissions_token: String,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -624,7 +604,7 @@ pub struct GoodsDetail {
     pub unit_price: Option<i64>,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -653,11 +633,11 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `Details`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Details {
-    /// 单笔收款金额 (`amount`).
+pub struct CollectionDetail {
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     pub paid_time: Option<String>,
@@ -678,14 +658,14 @@ pub struct Collection {
     /// 收款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
-    /// 已收金额 (`paid_amount`).
+    pub details: Option<Vec<CollectionDetail>>,
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: CollectionState,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -701,17 +681,21 @@ pub struct Location {
     pub start_location: Option<String>,
 }
 
-/// `PostDiscounts`.
-#[derive(Debug, Clone, Deserialize)]
+/// 商户优惠.
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct ServiceorderPostPayment {
+    /// 优惠金额 (`amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// 优惠说明 (`description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// 优惠名称 (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -719,7 +703,7 @@ pub struct PostDiscounts {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -731,7 +715,7 @@ pub struct RiskFund {
 /// 服务时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct TimeRange {
+pub struct ServiceorderTimeRange {
     /// 服务结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
@@ -746,7 +730,7 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `QueryServiceorderResponse`.
+/// The answer of [`QueryServiceorder`] (查询支付分订单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
@@ -772,9 +756,9 @@ pub struct QueryServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -782,12 +766,12 @@ pub struct QueryServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 服务时间 (`time_range`).
-    pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    pub time_range: Option<ServiceorderTimeRange>,
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -806,10 +790,10 @@ pub struct Device {
     pub start_device_id: Option<String>,
 }
 
-/// `CreateServiceorderPostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServiceorderPostDiscounts {
+pub struct CreateServiceorderPostDiscount {
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
@@ -819,11 +803,11 @@ pub struct CreateServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostPayments {
-    /// 付费金额 (`amount`).
+pub struct PostPayment {
+    /// 付费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 付费数量 (`count`).
@@ -839,8 +823,8 @@ pub struct PostPayments {
 /// 服务风险金.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServiceorderRiskFund {
-    /// 风险金额 (`amount`).
+pub struct ServiceorderRiskFund {
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -852,7 +836,7 @@ pub struct CreateServiceorderRiskFund {
 /// 服务时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServiceorderTimeRange {
+pub struct TimeRange {
     /// 服务结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
@@ -866,7 +850,7 @@ pub struct CreateServiceorderTimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建支付分订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -887,9 +871,9 @@ pub struct CreateServiceorderResponse {
     /// 跳转微信侧小程序订单数据 (`package`).
     pub package: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -897,18 +881,18 @@ pub struct CreateServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 服务时间段 (`time_range`).
-    pub time_range: Option<TimeRange>,
+    pub time_range: Option<ServiceorderTimeRange>,
 }
 
 /// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServicepayondeliveryorderPostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct CreateServicepayondeliveryorderPostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -920,11 +904,11 @@ pub struct CreateServicepayondeliveryorderPostDiscounts {
     pub name: String,
 }
 
-/// `Goods`.
+/// 商品列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商品品类ID (`category_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -989,7 +973,7 @@ pub struct CreateServicepayondeliveryorderShoppingInfo {
     pub real_merchant_appid: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderResponse`.
+/// The answer of [`CreateServicepayondeliveryorder`] (创建先用后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderResponse {
@@ -1010,11 +994,11 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 跳转微信侧小程序订单数据 (`package`).
     pub package: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
-    pub risk_fund: Option<CreateServiceorderRiskFund>,
+    pub risk_fund: Option<ServiceorderRiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
@@ -1026,90 +1010,10 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<String>,
     /// 服务时间段 (`time_range`).
-    pub time_range: Option<TimeRange>,
+    pub time_range: Option<ServiceorderTimeRange>,
 }
 
-/// `ListSmartretailOrdersResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListSmartretailOrdersResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: Option<String>,
-    /// 商户自定义说明 (`attach`).
-    pub attach: Option<String>,
-    /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<Discounts>>,
-    /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
-    /// 用于完结订单时传入 (`finish_ticket`).
-    pub finish_ticket: Option<String>,
-    /// 结单交易单号 (`finish_transaction_id`).
-    pub finish_transaction_id: Option<String>,
-    /// 标识用户订单使用情况 (`finish_type`).
-    pub finish_type: Option<i64>,
-    /// 商户号 (`mchid`).
-    pub mchid: Option<String>,
-    /// 商户服务订单号 (`out_order_no`).
-    pub out_order_no: Option<String>,
-    /// 支付完成时间 (`pay_succ_time`).
-    pub pay_succ_time: Option<String>,
-    /// 支付方式 (`pay_type`).
-    pub pay_type: Option<PayType>,
-    /// 预计服务结束的地点 (`real_service_end_location`).
-    pub real_service_end_location: Option<String>,
-    /// 实际服务结束时间 (`real_service_end_time`).
-    pub real_service_end_time: Option<String>,
-    /// 开始使用服务的地点 (`real_service_start_location`).
-    pub real_service_start_location: Option<String>,
-    /// 实际服务开始时间 (`real_service_start_time`).
-    pub real_service_start_time: Option<String>,
-    /// 订单风险金额 (`risk_amount`).
-    pub risk_amount: Option<i64>,
-    /// 预计服务结束的地点 (`service_end_location`).
-    pub service_end_location: Option<String>,
-    /// 服务结束时间 (`service_end_time`).
-    pub service_end_time: Option<String>,
-    /// 服务ID (`service_id`).
-    pub service_id: Option<String>,
-    /// 服务信息 (`service_introduction`).
-    pub service_introduction: Option<String>,
-    /// 开始使用服务的地点 (`service_start_location`).
-    pub service_start_location: Option<String>,
-    /// 服务开始时间 (`service_start_time`).
-    pub service_start_time: Option<String>,
-    /// `state`.
-    pub state: Option<ListPayafterOrdersState>,
-    /// 总金额 (`total_amount`).
-    pub total_amount: Option<i64>,
-}
-
-/// `CreateSmartretailOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSmartretailOrderResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: Option<String>,
-    /// 商户号 (`mchid`).
-    pub mchid: Option<String>,
-    /// 小程序跳转appid (`miniprogram_appid`).
-    pub miniprogram_appid: Option<String>,
-    /// 小程序跳转businessType (`miniprogram_businesstype`).
-    pub miniprogram_businesstype: Option<String>,
-    /// 小程序跳转路径 (`miniprogram_path`).
-    pub miniprogram_path: Option<String>,
-    /// 小程序跳转username (`miniprogram_username`).
-    pub miniprogram_username: Option<String>,
-    /// 微信支付服务订单号 (`order_id`).
-    pub order_id: Option<String>,
-    /// 商户服务订单号 (`out_order_no`).
-    pub out_order_no: Option<String>,
-    /// 用于跳转到微信侧小程序订单数据 (`package`).
-    pub package: Option<String>,
-    /// 服务ID (`service_id`).
-    pub service_id: Option<String>,
-}
-
-/// `QueryUserServiceStateResponse`.
+/// The answer of [`QueryUserServiceState`] (查询用户授权状态API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserServiceStateResponse {
@@ -1125,133 +1029,133 @@ pub struct QueryUserServiceStateResponse {
 }
 
 platform_enum! {
-/// 压缩类型.
-pub enum TarType {
-/// 返回格式为.gzip的压缩包账单 (`GZIP`).
-Gzip = "GZIP",
-}
-}
-
-platform_enum! {
-/// 支付方式.
-pub enum PayType {
-/// `MchChannelPayType`.
-MchChannelPayType = "MchChannelPayType",
-}
+    /// 压缩类型.
+    pub enum TarType {
+        /// 返回格式为.gzip的压缩包账单 (`GZIP`).
+        Gzip = "GZIP",
+    }
 }
 
 platform_enum! {
-/// `ListPayafterOrdersState`.
-pub enum ListPayafterOrdersState {
-/// 商户下单已受理 (`CREATED`).
-Created = "CREATED",
-/// 用户成功使用服务 (`USER_ACCEPTED`).
-UserAccepted = "USER_ACCEPTED",
-/// 商户完结订单 (`FINISHED`).
-Finished = "FINISHED",
-/// 用户订单支付成功 (`USER_PAID`).
-UserPaid = "USER_PAID",
-/// 商户撤销订单 (`REVOKED`).
-Revoked = "REVOKED",
-/// 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效 (`EXPIRED`).
-Expired = "EXPIRED",
-}
+    /// 支付方式.
+    pub enum PayType {
+        /// `MchChannelPayType`.
+        MchChannelPayType = "MchChannelPayType",
+    }
 }
 
 platform_enum! {
-/// 收款成功渠道.
-pub enum PaidType {
-/// `NEWTON`.
-Newton = "NEWTON",
-/// `MCH`.
-Mch = "MCH",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `GLOBAL`.
-Global = "GLOBAL",
-}
+    /// `OrderState`.
+    pub enum OrderState {
+        /// 商户下单已受理 (`CREATED`).
+        Created = "CREATED",
+        /// 用户成功使用服务 (`USER_ACCEPTED`).
+        UserAccepted = "USER_ACCEPTED",
+        /// 商户完结订单 (`FINISHED`).
+        Finished = "FINISHED",
+        /// 用户订单支付成功 (`USER_PAID`).
+        UserPaid = "USER_PAID",
+        /// 商户撤销订单 (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效 (`EXPIRED`).
+        Expired = "EXPIRED",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-Nocash = "NOCASH",
-}
-}
-
-platform_enum! {
-/// 收款状态.
-pub enum CollectionState {
-/// `USER_PAYING`.
-UserPaying = "USER_PAYING",
-/// `USER_PAID`.
-UserPaid = "USER_PAID",
-}
+    /// 收款成功渠道.
+    pub enum PaidType {
+        /// `NEWTON`.
+        Newton = "NEWTON",
+        /// `MCH`.
+        Mch = "MCH",
+    }
 }
 
 platform_enum! {
-/// 风险名称.
-pub enum Name {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `ADVANCE`.
-Advance = "ADVANCE",
-/// `CASH_DEPOSIT`.
-CashDeposit = "CASH_DEPOSIT",
-/// `ESTIMATE_ORDER_COST`.
-EstimateOrderCost = "ESTIMATE_ORDER_COST",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+    }
 }
 
 platform_enum! {
-/// 服务订单状态.
-pub enum QueryServiceorderState {
-/// 商户已创建服务订单 (`CREATED`).
-Created = "CREATED",
-/// 服务订单进行中 (`DOING`).
-Doing = "DOING",
-/// 服务订单完成(终态) (`DONE`).
-Done = "DONE",
-/// 商户取消服务订单(终态) (`REVOKED`).
-Revoked = "REVOKED",
-/// 服务订单已失效 (`EXPIRED`).
-Expired = "EXPIRED",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `CASH`.
+        Cash = "CASH",
+        /// `NOCASH`.
+        NoCash = "NOCASH",
+    }
 }
 
 platform_enum! {
-/// 订单状态说明.
-pub enum StateDescription {
-/// `USER_CONFIRM`.
-UserConfirm = "USER_CONFIRM",
-/// `MCH_COMPLETE`.
-MchComplete = "MCH_COMPLETE",
-}
-}
-
-platform_enum! {
-/// 跳转链接类型.
-pub enum JumpLinkType {
-/// `JUMP_LINK_MINI_PROGRAM`.
-JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-}
+    /// 收款状态.
+    pub enum CollectionState {
+        /// `USER_PAYING`.
+        UserPaying = "USER_PAYING",
+        /// `USER_PAID`.
+        UserPaid = "USER_PAID",
+    }
 }
 
 platform_enum! {
-/// 用户授权服务情况.
-pub enum UseServiceState {
-/// 已失效 (`UNAVAILABLE`).
-Unavailable = "UNAVAILABLE",
-/// 用户已授权服务 (`AVAILABLE`).
-Available = "AVAILABLE",
+    /// 风险名称.
+    pub enum Name {
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+        /// `ADVANCE`.
+        Advance = "ADVANCE",
+        /// `CASH_DEPOSIT`.
+        CashDeposit = "CASH_DEPOSIT",
+        /// `ESTIMATE_ORDER_COST`.
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    }
 }
+
+platform_enum! {
+    /// 服务订单状态.
+    pub enum ServiceorderState {
+        /// 商户已创建服务订单 (`CREATED`).
+        Created = "CREATED",
+        /// 服务订单进行中 (`DOING`).
+        Doing = "DOING",
+        /// 服务订单完成(终态) (`DONE`).
+        Done = "DONE",
+        /// 商户取消服务订单(终态) (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 服务订单已失效 (`EXPIRED`).
+        Expired = "EXPIRED",
+    }
+}
+
+platform_enum! {
+    /// 订单状态说明.
+    pub enum StateDescription {
+        /// `USER_CONFIRM`.
+        UserConfirm = "USER_CONFIRM",
+        /// `MCH_COMPLETE`.
+        MchComplete = "MCH_COMPLETE",
+    }
+}
+
+platform_enum! {
+    /// 跳转链接类型.
+    pub enum JumpLinkType {
+        /// `JUMP_LINK_MINI_PROGRAM`.
+        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+    }
+}
+
+platform_enum! {
+    /// 用户授权服务情况.
+    pub enum UseServiceState {
+        /// 已失效 (`UNAVAILABLE`).
+        Unavailable = "UNAVAILABLE",
+        /// 用户已授权服务 (`AVAILABLE`).
+        Available = "AVAILABLE",
+    }
 }

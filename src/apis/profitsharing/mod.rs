@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/profitsharing/bills` 申请分账账单
 ///
-/// List bills.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_11.shtml)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct ListBills {
 
 /// `GET /v3/profitsharing/merchant-configs/{sub_mchid}` 查询最大分账比例
 ///
-/// Query merchant config by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_7.shtml)
 ///
 /// ```no_run
@@ -62,8 +58,6 @@ pub struct QueryMerchantConfigBySubMchid {
 }
 
 /// `POST /v3/profitsharing/orders` 请求分账
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_1.shtml)
 ///
@@ -90,7 +84,7 @@ pub struct CreateOrder {
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
     #[wxpay(encrypt)]
-    pub receivers: Option<Vec<Receivers>>,
+    pub receivers: Option<Vec<Receiver>>,
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -102,8 +96,6 @@ pub struct CreateOrder {
 }
 
 /// `POST /v3/profitsharing/orders/unfreeze` 解冻剩余资金
-///
-/// Unfreeze order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_5.shtml)
 ///
@@ -136,8 +128,6 @@ pub struct UnfreezeOrder {
 
 /// `GET /v3/profitsharing/orders/{out_order_no}` 查询分账结果
 ///
-/// Query order by out order no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_2.shtml)
 ///
 /// ```no_run
@@ -166,8 +156,6 @@ pub struct QueryOrderByOutOrderNo {
 
 /// `POST /v3/profitsharing/receivers/add` 添加分账接收方
 ///
-/// Create receiver add.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_8.shtml)
 ///
 /// ```no_run
@@ -178,7 +166,7 @@ pub struct QueryOrderByOutOrderNo {
 ///     account: "86693852".into(),
 ///     appid: "wx8888888888888888".into(),
 ///     relation_type: wxpay::apis::profitsharing::RelationType::ServiceProvider,
-///     type_: wxpay::apis::profitsharing::ReceiversType::MerchantId,
+///     type_: wxpay::apis::profitsharing::OrderType::MerchantId,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -205,12 +193,10 @@ pub struct CreateReceiverAdd {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `POST /v3/profitsharing/receivers/delete` 删除分账接收方
-///
-/// Delete receiver.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_9.shtml)
 ///
@@ -221,7 +207,7 @@ pub struct CreateReceiverAdd {
 /// let request = DeleteReceiver::new(DeleteReceiverRequired {
 ///     account: "86693852".into(),
 ///     appid: "wx8888888888888888".into(),
-///     type_: wxpay::apis::profitsharing::ReceiversType::MerchantId,
+///     type_: wxpay::apis::profitsharing::OrderType::MerchantId,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -241,12 +227,10 @@ pub struct DeleteReceiver {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
 /// `POST /v3/profitsharing/return-orders` 请求分账回退
-///
-/// Create return order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_3.shtml)
 ///
@@ -265,10 +249,10 @@ pub struct DeleteReceiver {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/profitsharing/return-orders")]
-#[endpoint(POST "/v3/profitsharing/return-orders" -> CreateReturnOrderResponse)]
+#[endpoint(POST "/v3/profitsharing/return-orders" -> ReturnOrder)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnOrder {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 回退描述 (`description`).
     pub description: String,
@@ -286,8 +270,6 @@ pub struct CreateReturnOrder {
 
 /// `GET /v3/profitsharing/return-orders/{out_return_no}` 查询分账回退结果
 ///
-/// Query return order by out return no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_4.shtml)
 ///
 /// ```no_run
@@ -303,7 +285,7 @@ pub struct CreateReturnOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/profitsharing/return-orders/{out_return_no}")]
-#[endpoint(GET "/v3/profitsharing/return-orders/<out_return_no>" -> QueryReturnOrderByOutReturnNoResponse)]
+#[endpoint(GET "/v3/profitsharing/return-orders/<out_return_no>" -> ReturnOrder)]
 #[derive(Debug, Clone)]
 pub struct QueryReturnOrderByOutReturnNo {
     /// 商户回退单号 (`out_return_no`).
@@ -315,8 +297,6 @@ pub struct QueryReturnOrderByOutReturnNo {
 }
 
 /// `GET /v3/profitsharing/transactions/{transaction_id}/amounts` 查询剩余待分金额
-///
-/// List transaction amounts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_6.shtml)
 ///
@@ -339,7 +319,7 @@ pub struct ListTransactionAmounts {
     pub transaction_id: String,
 }
 
-/// `ListBillsResponse`.
+/// The answer of [`ListBills`] (申请分账账单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListBillsResponse {
@@ -351,7 +331,7 @@ pub struct ListBillsResponse {
     pub hash_value: String,
 }
 
-/// `QueryMerchantConfigBySubMchidResponse`.
+/// The answer of [`QueryMerchantConfigBySubMchid`] (查询最大分账比例).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantConfigBySubMchidResponse {
@@ -361,13 +341,13 @@ pub struct QueryMerchantConfigBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `Receivers`.
+/// 分账接收方列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct Receivers {
+pub struct Receiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -377,16 +357,16 @@ pub struct Receivers {
     pub name: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
-/// `CreateOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers {
+pub struct CreateOrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -404,10 +384,10 @@ pub struct CreateOrderReceivers {
     pub result: ReceiversResult,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (请求分账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -416,22 +396,22 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers>>,
+    pub receivers: Option<Vec<CreateOrderReceiver>>,
     /// 分账单状态 (`state`).
-    pub state: CreateOrderState,
+    pub state: OrderState,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `UnfreezeOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UnfreezeOrderReceivers {
+pub struct UnfreezeOrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -449,10 +429,10 @@ pub struct UnfreezeOrderReceivers {
     pub result: String,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
-/// `UnfreezeOrderResponse`.
+/// The answer of [`UnfreezeOrder`] (解冻剩余资金).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnfreezeOrderResponse {
@@ -461,22 +441,22 @@ pub struct UnfreezeOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<UnfreezeOrderReceivers>>,
+    pub receivers: Option<Vec<UnfreezeOrderReceiver>>,
     /// 分账单状态 (`state`).
-    pub state: CreateOrderState,
+    pub state: OrderState,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `QueryOrderByOutOrderNoReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryOrderByOutOrderNoReceivers {
+pub struct QueryOrderByOutOrderNoReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -494,10 +474,10 @@ pub struct QueryOrderByOutOrderNoReceivers {
     pub result: FailReason,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
-/// `QueryOrderByOutOrderNoResponse`.
+/// The answer of [`QueryOrderByOutOrderNo`] (查询分账结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryOrderByOutOrderNoResponse {
@@ -506,7 +486,7 @@ pub struct QueryOrderByOutOrderNoResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<QueryOrderByOutOrderNoReceivers>>,
+    pub receivers: Option<Vec<QueryOrderByOutOrderNoReceiver>>,
     /// 分账单状态 (`state`).
     pub state: ReceiversResult,
     /// 子商户号 (`sub_mchid`).
@@ -515,7 +495,7 @@ pub struct QueryOrderByOutOrderNoResponse {
     pub transaction_id: String,
 }
 
-/// `CreateReceiverAddResponse`.
+/// The answer of [`CreateReceiverAdd`] (添加分账接收方).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateReceiverAddResponse {
@@ -532,10 +512,10 @@ pub struct CreateReceiverAddResponse {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
-/// `DeleteReceiverResponse`.
+/// The answer of [`DeleteReceiver`] (删除分账接收方).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteReceiverResponse {
@@ -545,14 +525,14 @@ pub struct DeleteReceiverResponse {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: OrderType,
 }
 
-/// `CreateReturnOrderResponse`.
+/// The answer of [`CreateReturnOrder`], [`QueryReturnOrderByOutReturnNo`] (请求分账回退).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReturnOrderResponse {
-    /// 回退金额 (`amount`).
+pub struct ReturnOrder {
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -560,7 +540,7 @@ pub struct CreateReturnOrderResponse {
     /// 回退描述 (`description`).
     pub description: String,
     /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<CreateReturnOrderFailReason>,
+    pub fail_reason: Option<ReturnOrderFailReason>,
     /// 完成时间 (`finish_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
@@ -571,7 +551,7 @@ pub struct CreateReturnOrderResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: CreateReturnOrderResult,
+    pub result: ReturnOrderResult,
     /// 微信回退单号 (`return_id`).
     pub return_id: String,
     /// 回退商户号 (`return_mchid`).
@@ -580,172 +560,140 @@ pub struct CreateReturnOrderResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryReturnOrderByOutReturnNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryReturnOrderByOutReturnNoResponse {
-    /// 回退金额 (`amount`).
-    pub amount: i64,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 回退描述 (`description`).
-    pub description: String,
-    /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<CreateReturnOrderFailReason>,
-    /// 完成时间 (`finish_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub finish_time: OffsetDateTime,
-    /// 微信分账单号 (`order_id`).
-    pub order_id: String,
-    /// 商户分账单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 商户回退单号 (`out_return_no`).
-    pub out_return_no: String,
-    /// 回退结果 (`result`).
-    pub result: CreateReturnOrderResult,
-    /// 微信回退单号 (`return_id`).
-    pub return_id: String,
-    /// 回退商户号 (`return_mchid`).
-    pub return_mchid: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-}
-
-/// `ListTransactionAmountsResponse`.
+/// The answer of [`ListTransactionAmounts`] (查询剩余待分金额).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTransactionAmountsResponse {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
-    /// 订单剩余待分金额 (`unsplit_amount`).
+    /// 订单剩余待分金额 (`unsplit_amount`), in fen (分).
     pub unsplit_amount: i64,
 }
 
 platform_enum! {
-/// 压缩类型.
-pub enum TarType {
-/// 返回格式为.gzip的压缩包账单 (`GZIP`).
-Gzip = "GZIP",
-}
-}
-
-platform_enum! {
-/// 哈希类型.
-pub enum HashType {
-/// `SHA1`.
-Sha1 = "SHA1",
-}
+    /// 压缩类型.
+    pub enum TarType {
+        /// 返回格式为.gzip的压缩包账单 (`GZIP`).
+        Gzip = "GZIP",
+    }
 }
 
 platform_enum! {
-/// 分账接收方类型.
-pub enum ReceiversType {
-/// `MERCHANT_ID`.
-MerchantId = "MERCHANT_ID",
-/// `PERSONAL_OPENID`.
-PersonalOpenid = "PERSONAL_OPENID",
-/// `PERSONAL_SUB_OPENID`.
-PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-}
+    /// 哈希类型.
+    pub enum HashType {
+        /// `SHA1`.
+        Sha1 = "SHA1",
+    }
 }
 
 platform_enum! {
-/// 分账失败原因.
-pub enum FailReason {
-/// 分账接收账户异常 (`ACCOUNT_ABNORMAL`).
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// 分账关系已解除 (`NO_RELATION`).
-NoRelation = "NO_RELATION",
-/// 高风险接收方 (`RECEIVER_HIGH_RISK`).
-ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-/// 接收方未实名 (`RECEIVER_REAL_NAME_NOT_VERIFIED`).
-ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-/// 分账权限已解除 (`NO_AUTH`).
-NoAuth = "NO_AUTH",
-/// 超出用户月收款限额 (`RECEIVER_RECEIPT_LIMIT`).
-ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-/// 分出方账户异常 (`PAYER_ACCOUNT_ABNORMAL`).
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// 描述参数设置失败 (`INVALID_REQUEST`).
-InvalidRequest = "INVALID_REQUEST",
-}
+    /// 分账接收方类型.
+    pub enum OrderType {
+        /// `MERCHANT_ID`.
+        MerchantId = "MERCHANT_ID",
+        /// `PERSONAL_OPENID`.
+        PersonalOpenid = "PERSONAL_OPENID",
+        /// `PERSONAL_SUB_OPENID`.
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    }
 }
 
 platform_enum! {
-/// 分账结果.
-pub enum ReceiversResult {
-/// `PENDING`.
-Pending = "PENDING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 分账单状态.
-pub enum CreateOrderState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
-}
-
-platform_enum! {
-/// 与分账方的关系类型.
-pub enum RelationType {
-/// 服务商 (`SERVICE_PROVIDER`).
-ServiceProvider = "SERVICE_PROVIDER",
-/// 门店 (`STORE`).
-Store = "STORE",
-/// 员工 (`STAFF`).
-Staff = "STAFF",
-/// 店主 (`STORE_OWNER`).
-StoreOwner = "STORE_OWNER",
-/// 合作伙伴 (`PARTNER`).
-Partner = "PARTNER",
-/// 总部 (`HEADQUARTER`).
-Headquarter = "HEADQUARTER",
-/// 品牌方 (`BRAND`).
-Brand = "BRAND",
-/// 分销商 (`DISTRIBUTOR`).
-Distributor = "DISTRIBUTOR",
-/// 用户 (`USER`).
-User = "USER",
-/// 供应商 (`SUPPLIER`).
-Supplier = "SUPPLIER",
-/// 自定义 (`CUSTOM`).
-Custom = "CUSTOM",
-}
+    /// 分账失败原因.
+    pub enum FailReason {
+        /// 分账接收账户异常 (`ACCOUNT_ABNORMAL`).
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// 分账关系已解除 (`NO_RELATION`).
+        NoRelation = "NO_RELATION",
+        /// 高风险接收方 (`RECEIVER_HIGH_RISK`).
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        /// 接收方未实名 (`RECEIVER_REAL_NAME_NOT_VERIFIED`).
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        /// 分账权限已解除 (`NO_AUTH`).
+        NoAuth = "NO_AUTH",
+        /// 超出用户月收款限额 (`RECEIVER_RECEIPT_LIMIT`).
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        /// 分出方账户异常 (`PAYER_ACCOUNT_ABNORMAL`).
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// 描述参数设置失败 (`INVALID_REQUEST`).
+        InvalidRequest = "INVALID_REQUEST",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum CreateReturnOrderFailReason {
-/// 原分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// 余额不足 (`BALANCE_NOT_ENOUGH`).
-BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-/// 超时关单 (`TIME_OUT_CLOSED`).
-TimeOutClosed = "TIME_OUT_CLOSED",
-/// 原分账分出方账户异常 (`PAYER_ACCOUNT_ABNORMAL`).
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// 描述参数设置失败 (`INVALID_REQUEST`).
-InvalidRequest = "INVALID_REQUEST",
-}
+    /// 分账结果.
+    pub enum ReceiversResult {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 回退结果.
-pub enum CreateReturnOrderResult {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAILED`.
-Failed = "FAILED",
+    /// 分账单状态.
+    pub enum OrderState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
+
+platform_enum! {
+    /// 与分账方的关系类型.
+    pub enum RelationType {
+        /// 服务商 (`SERVICE_PROVIDER`).
+        ServiceProvider = "SERVICE_PROVIDER",
+        /// 门店 (`STORE`).
+        Store = "STORE",
+        /// 员工 (`STAFF`).
+        Staff = "STAFF",
+        /// 店主 (`STORE_OWNER`).
+        StoreOwner = "STORE_OWNER",
+        /// 合作伙伴 (`PARTNER`).
+        Partner = "PARTNER",
+        /// 总部 (`HEADQUARTER`).
+        Headquarter = "HEADQUARTER",
+        /// 品牌方 (`BRAND`).
+        Brand = "BRAND",
+        /// 分销商 (`DISTRIBUTOR`).
+        Distributor = "DISTRIBUTOR",
+        /// 用户 (`USER`).
+        User = "USER",
+        /// 供应商 (`SUPPLIER`).
+        Supplier = "SUPPLIER",
+        /// 自定义 (`CUSTOM`).
+        Custom = "CUSTOM",
+    }
+}
+
+platform_enum! {
+    /// 失败原因.
+    pub enum ReturnOrderFailReason {
+        /// 原分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// 余额不足 (`BALANCE_NOT_ENOUGH`).
+        BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+        /// 超时关单 (`TIME_OUT_CLOSED`).
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        /// 原分账分出方账户异常 (`PAYER_ACCOUNT_ABNORMAL`).
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// 描述参数设置失败 (`INVALID_REQUEST`).
+        InvalidRequest = "INVALID_REQUEST",
+    }
+}
+
+platform_enum! {
+    /// 回退结果.
+    pub enum ReturnOrderResult {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/qrcode/transactions` 扣费受理
 ///
-/// Create transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::qrcode::{CreateTransaction, CreateTransactionRequired};
@@ -26,7 +24,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/qrcode/transactions")]
-#[endpoint(POST "/v3/qrcode/transactions" -> CreateTransactionResponse, idempotent)]
+#[endpoint(POST "/v3/qrcode/transactions" -> Transaction, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateTransaction {
     /// 订单金额信息 (`amount`).
@@ -59,8 +57,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` 查询订单
 ///
-/// Query transaction by out trade no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::qrcode::{QueryTransactionByOutTradeNo, QueryTransactionByOutTradeNoRequired};
@@ -73,7 +69,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/qrcode/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/qrcode/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/qrcode/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户系统内部订单号 (`out_trade_no`).
@@ -83,8 +79,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `GET /v3/qrcode/user-services/contract-id/{contract_id}` 查询用户服务可用信息
-///
-/// Query user service by contract id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -118,7 +112,7 @@ pub struct Amount {
     /// 符合ISO 4217标准的三位字母代码 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 订单总金额 (`total`).
+    /// 订单总金额 (`total`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
@@ -195,10 +189,10 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`], [`QueryTransactionByOutTradeNo`] (扣费受理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionResponse {
+pub struct Transaction {
     /// 订单金额信息 (`amount`).
     pub amount: Option<serde_json::Value>,
     /// 公众账号ID (`appid`).
@@ -248,60 +242,7 @@ pub struct CreateTransactionResponse {
     pub user_repay_state: Option<UserRepayState>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
-    /// 订单金额信息 (`amount`).
-    pub amount: Option<serde_json::Value>,
-    /// 公众账号ID (`appid`).
-    pub appid: Option<String>,
-    /// 附加数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 公交场景信息 (`bus_info`).
-    pub bus_info: Option<BusInfo>,
-    /// 代扣签约ID (`contract_id`).
-    pub contract_id: Option<String>,
-    /// 订单创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 服务描述 (`description`).
-    pub description: Option<String>,
-    /// 地铁场景信息 (`metro_info`).
-    pub metro_info: Option<MetroInfo>,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: Option<String>,
-    /// `promotion_detail`.
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 垫资还款时间 (`repay_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub repay_time: Option<OffsetDateTime>,
-    /// 还款微信支付订单号 (`repay_transaction_id`).
-    pub repay_transaction_id: Option<String>,
-    /// 商户号 (`sp_mchid`).
-    pub sp_mchid: Option<String>,
-    /// 子商户公众账号ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易场景 (`trade_scene`).
-    pub trade_scene: Option<TradeScene>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: Option<TradeState>,
-    /// 交易状态描述 (`trade_state_description`).
-    pub trade_state_description: Option<String>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-    /// 用户还款状态 (`user_repay_state`).
-    pub user_repay_state: Option<UserRepayState>,
-}
-
-/// `QueryUserServiceByContractIdResponse`.
+/// The answer of [`QueryUserServiceByContractId`] (查询用户服务可用信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserServiceByContractIdResponse {
@@ -314,67 +255,67 @@ pub struct QueryUserServiceByContractIdResponse {
 }
 
 platform_enum! {
-/// 交易场景值.
-pub enum TradeScene {
-/// `BUS`.
-Bus = "BUS",
-/// `METRO`.
-Metro = "METRO",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 交易场景值.
+    pub enum TradeScene {
+        /// `BUS`.
+        Bus = "BUS",
+        /// `METRO`.
+        Metro = "METRO",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-Nocash = "NOCASH",
-}
-}
-
-platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PAY_FAIL`.
-PayFail = "PAY_FAIL",
-/// `REFUND`.
-Refund = "REFUND",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 用户还款状态.
-pub enum UserRepayState {
-/// `NOT_REPAY`.
-NotRepay = "NOT_REPAY",
-/// `REPAID`.
-Repaid = "REPAID",
-/// `ALL_REFUND`.
-AllRefund = "ALL_REFUND",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `CASH`.
+        Cash = "CASH",
+        /// `NOCASH`.
+        NoCash = "NOCASH",
+    }
 }
 
 platform_enum! {
-/// `UserServiceState`.
-pub enum UserServiceState {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `BLOCKED`.
-Blocked = "BLOCKED",
+    /// 交易状态.
+    pub enum TradeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PAY_FAIL`.
+        PayFail = "PAY_FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+    }
 }
+
+platform_enum! {
+    /// 用户还款状态.
+    pub enum UserRepayState {
+        /// `NOT_REPAY`.
+        NotRepay = "NOT_REPAY",
+        /// `REPAID`.
+        Repaid = "REPAID",
+        /// `ALL_REFUND`.
+        AllRefund = "ALL_REFUND",
+    }
+}
+
+platform_enum! {
+    /// `UserServiceState`.
+    pub enum UserServiceState {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `BLOCKED`.
+        Blocked = "BLOCKED",
+    }
 }

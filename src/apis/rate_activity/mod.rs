@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/rate-activity/applications` 报名费率优惠活动API
 ///
-/// Create application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -29,7 +27,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/rate-activity/applications")]
-#[endpoint(POST "/v3/rate-activity/applications" -> CreateApplicationResponse)]
+#[endpoint(POST "/v3/rate-activity/applications" -> Application)]
 #[derive(Debug, Clone)]
 pub struct CreateApplication {
     /// 从业机构号 (`acquiring_bank_id`).
@@ -45,8 +43,6 @@ pub struct CreateApplication {
 }
 
 /// `GET /v3/rate-activity/applications/id/{application_id}` 根据申请单ID查询申请单结果API
-///
-/// Query application by application id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_2.shtml)
 ///
@@ -71,8 +67,6 @@ pub struct QueryApplicationByApplicationId {
 
 /// `PATCH /v3/rate-activity/applications/id/{application_id}` 修改单据信息API
 ///
-/// Update application by application id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -87,7 +81,7 @@ pub struct QueryApplicationByApplicationId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/rate-activity/applications/id/{application_id}")]
-#[endpoint(PATCH "/v3/rate-activity/applications/id/<application_id>" -> UpdateApplicationByApplicationIdResponse)]
+#[endpoint(PATCH "/v3/rate-activity/applications/id/<application_id>" -> Application)]
 #[derive(Debug, Clone)]
 pub struct UpdateApplicationByApplicationId {
     /// 申请单编号 (`application_id`).
@@ -98,7 +92,7 @@ pub struct UpdateApplicationByApplicationId {
     pub additional_information: Option<AdditionalInformation>,
 }
 
-/// `ActivityApplyInformation`.
+/// 活动报名材料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ActivityApplyInformation {
@@ -136,15 +130,15 @@ pub struct AdditionalInformation {
     pub additional_message: Option<String>,
 }
 
-/// `CreateApplicationResponse`.
+/// The answer of [`CreateApplication`], [`UpdateApplicationByApplicationId`] (报名费率优惠活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateApplicationResponse {
+pub struct Application {
     /// 申请单编号 (`application_id`).
     pub application_id: String,
 }
 
-/// `QueryApplicationByApplicationIdResponse`.
+/// The answer of [`QueryApplicationByApplicationId`] (根据申请单ID查询申请单结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplicationByApplicationIdResponse {
@@ -171,12 +165,4 @@ pub struct ActivityDetailModification {
     /// 活动费率 (`activity_rate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity_rate: Option<String>,
-}
-
-/// `UpdateApplicationByApplicationIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateApplicationByApplicationIdResponse {
-    /// 申请单编号 (`application_id`).
-    pub application_id: String,
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/realname/verify` 实名信息校验
 ///
-/// Query verify.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735179)
 ///
 /// ```no_run
@@ -42,7 +40,7 @@ pub struct QueryVerify {
     pub wxp_trade_no: String,
 }
 
-/// `QueryVerifyResponse`.
+/// The answer of [`QueryVerify`] (实名信息校验).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryVerifyResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/recharge/bank-transfer-recharges/apply` 申请银行转账充值
 ///
-/// Apply bank transfer recharge.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
 ///
 /// ```no_run
@@ -44,8 +42,6 @@ pub struct ApplyBankTransferRecharge {
 
 /// `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` 查询银行转账充值结果
 ///
-/// Query bank transfer recharge by out recharge no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
 ///
 /// ```no_run
@@ -71,7 +67,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNo {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RechargeAmount {
-    /// 总金额 (`amount`).
+    /// 总金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 货币类型 (`currency`).
@@ -97,7 +93,7 @@ pub struct TransferInAccount {
     pub bank_name: Option<String>,
 }
 
-/// `ApplyBankTransferRechargeResponse`.
+/// The answer of [`ApplyBankTransferRecharge`] (申请银行转账充值).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBankTransferRechargeResponse {
@@ -126,7 +122,7 @@ pub struct BankTransferInfo {
     pub return_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBankTransferRechargeByOutRechargeNoResponse`.
+/// The answer of [`QueryBankTransferRechargeByOutRechargeNo`] (查询银行转账充值结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
@@ -160,41 +156,41 @@ pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
 }
 
 platform_enum! {
-/// 充值入账账户.
-pub enum AccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `FEES`.
-Fees = "FEES",
-}
-}
-
-platform_enum! {
-/// 充值场景.
-pub enum RechargeScene {
-/// `NORMAL_BANK_TRANSFER`.
-NormalBankTransfer = "NORMAL_BANK_TRANSFER",
-}
+    /// 充值入账账户.
+    pub enum AccountType {
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+        /// `FEES`.
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 充值场景.
-pub enum QueryBankTransferRechargeByOutRechargeNoRechargeScene {
-/// `ECOMMERCE_BANK_TRANSFER`.
-EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
-}
+    /// 充值场景.
+    pub enum RechargeScene {
+        /// `NORMAL_BANK_TRANSFER`.
+        NormalBankTransfer = "NORMAL_BANK_TRANSFER",
+    }
 }
 
 platform_enum! {
-/// 充值状态.
-pub enum RechargeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `RECHARGING`.
-Recharging = "RECHARGING",
-/// `CLOSED`.
-Closed = "CLOSED",
+    /// 充值场景.
+    pub enum QueryBankTransferRechargeByOutRechargeNoRechargeScene {
+        /// `ECOMMERCE_BANK_TRANSFER`.
+        EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
+    }
 }
+
+platform_enum! {
+    /// 充值状态.
+    pub enum RechargeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `RECHARGING`.
+        Recharging = "RECHARGING",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `POST /v3/security/echo` 商户签名验签／加解密测试
 ///
-/// Create echo.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::security::{CreateEcho, CreateEchoRequired};
@@ -34,7 +32,7 @@ pub struct CreateEcho {
     pub notify_url: Option<String>,
 }
 
-/// `CreateEchoResponse`.
+/// The answer of [`CreateEcho`] (商户签名验签／加解密测试).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateEchoResponse {

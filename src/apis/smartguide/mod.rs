@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/smartguide/guides` 服务人员查询API
 ///
-/// List guides.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -45,8 +43,6 @@ pub struct ListGuides {
 }
 
 /// `POST /v3/smartguide/guides` 服务人员注册API
-///
-/// Create guide.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml)
 ///
@@ -95,8 +91,6 @@ pub struct CreateGuide {
 
 /// `PATCH /v3/smartguide/guides/{guide_id}` 服务人员信息更新API
 ///
-/// Update guide by guide id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_4.shtml)
 ///
 /// ```no_run
@@ -134,8 +128,6 @@ pub struct UpdateGuideByGuideId {
 
 /// `POST /v3/smartguide/guides/{guide_id}/assign` 服务人员分配API
 ///
-/// Create guide assign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml)
 ///
 /// ```no_run
@@ -165,7 +157,7 @@ pub struct CreateGuideAssign {
 /// 服务人员信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Guide {
     /// 服务人员ID (`guide_id`).
     pub guide_id: Option<String>,
     /// 手机号码 (`mobile`).
@@ -182,13 +174,13 @@ pub struct Data {
     pub work_id: Option<String>,
 }
 
-/// `ListGuidesResponse`.
+/// The answer of [`ListGuides`] (服务人员查询API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListGuidesResponse {
     /// 服务人员信息列表 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Guide>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -197,7 +189,7 @@ pub struct ListGuidesResponse {
     pub total_count: Option<i64>,
 }
 
-/// `CreateGuideResponse`.
+/// The answer of [`CreateGuide`] (服务人员注册API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateGuideResponse {

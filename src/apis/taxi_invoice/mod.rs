@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/taxi-invoice/attendance/punch` 签到签退API
 ///
-/// Create attendance punch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/attendance/punch-attendance.html)
 ///
 /// ```no_run
@@ -46,8 +44,6 @@ pub struct CreateAttendancePunch {
 }
 
 /// `POST /v3/taxi-invoice/cards` 将出租车电子发票插入微信用户卡包API
-///
-/// Create card.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/create-taxi-invoice-card.html)
 ///
@@ -96,8 +92,6 @@ pub struct CreateCard {
 
 /// `POST /v3/taxi-invoice/cards/upload-file` 上传出租车电子发票文件
 ///
-/// Upload taxi invoice file.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692904)
 ///
 /// ```no_run
@@ -134,8 +128,6 @@ pub struct UploadTaxiInvoiceFile {
 }
 
 /// `POST /v3/taxi-invoice/driver/update-driver` 更新司机信息API
-///
-/// Create driver update driver.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/update-driver.html)
 ///
@@ -185,8 +177,6 @@ pub struct CreateDriverUpdateDriver {
 
 /// `GET /v3/taxi-invoice/drivers/{driver_license}` 获取司机信息API
 ///
-/// Query driver by driver license.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html)
 ///
 /// ```no_run
@@ -213,8 +203,6 @@ pub struct QueryDriverByDriverLicense {
 
 /// `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` 获取出租车公司商户信息API
 ///
-/// Query taxi company by company mchid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::taxi_invoice::{QueryTaxiCompanyByCompanyMchid, QueryTaxiCompanyByCompanyMchidRequired};
@@ -238,8 +226,6 @@ pub struct QueryTaxiCompanyByCompanyMchid {
 }
 
 /// `POST /v3/taxi-invoice/taxi-company/create-taxi-company` 新增出租车公司API
-///
-/// Create taxi company create taxi company.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html)
 ///
@@ -293,8 +279,6 @@ pub struct CreateTaxiCompanyCreateTaxiCompany {
 
 /// `POST /v3/taxi-invoice/taxi/update-taxi` 更新出租车信息API
 ///
-/// Create taxi update taxi.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/update-taxi.html)
 ///
 /// ```no_run
@@ -335,8 +319,6 @@ pub struct CreateTaxiUpdateTaxi {
 
 /// `GET /v3/taxi-invoice/taxies/{plate_number}` 获取出租车信息API
 ///
-/// Query taxy by plate number.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/query-taxi.html)
 ///
 /// ```no_run
@@ -362,8 +344,6 @@ pub struct QueryTaxyByPlateNumber {
 }
 
 /// `GET /v3/taxi-invoice/user-taxi-order/find-by-token` 根据凭证查询乘客行程单API
-///
-/// Query user taxi order find by token.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/user-taxi-order/query-user-taxi-order-by-token.html)
 ///
@@ -398,8 +378,6 @@ pub struct QueryUserTaxiOrderFindByToken {
 }
 
 /// `GET /v3/taxi-invoice/user-taxi-orders` 获取乘客行程单列表API
-///
-/// List user taxi orders.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/products/taxi-fapiao/introduction.html)
 ///
@@ -482,11 +460,11 @@ pub struct ExtraInformation {
     pub reviewer: Option<String>,
 }
 
-/// `Items`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Items {
-    /// 单行金额 (`amount`).
+pub struct FapiaoCardInformationItem {
+    /// 单行金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 是否折扣行 (`discount`).
     pub discount: bool,
@@ -505,7 +483,7 @@ pub struct Items {
     pub tax_prefer_mark: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -542,7 +520,7 @@ pub struct SellerInformation {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FapiaoCardInformation {
-    /// 总金额 (`amount`).
+    /// 总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 购买方信息 (`buyer_information`).
     pub buyer_information: BuyerInformation,
@@ -561,7 +539,7 @@ pub struct FapiaoCardInformation {
     pub fapiao_time: OffsetDateTime,
     /// 发票行信息 (`items`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<Items>>,
+    pub items: Option<Vec<FapiaoCardInformationItem>>,
     /// 密码 (`password`).
     pub password: String,
     /// 备注信息 (`remark`).
@@ -575,7 +553,7 @@ pub struct FapiaoCardInformation {
     pub total_amount: i64,
 }
 
-/// `CreateCardResponse`.
+/// The answer of [`CreateCard`] (将出租车电子发票插入微信用户卡包API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateCardResponse {
@@ -590,7 +568,7 @@ pub struct CreateCardResponse {
     pub card_openid: String,
 }
 
-/// `UploadTaxiInvoiceFileResponse`.
+/// The answer of [`UploadTaxiInvoiceFile`] (上传出租车电子发票文件).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadTaxiInvoiceFileResponse {
@@ -628,7 +606,7 @@ pub struct DriverPhoto {
     pub photo_url: Option<String>,
 }
 
-/// `CreateDriverUpdateDriverResponse`.
+/// The answer of [`CreateDriverUpdateDriver`] (更新司机信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateDriverUpdateDriverResponse {
@@ -668,7 +646,7 @@ pub struct QueryDriverByDriverLicenseDriverPhoto {
     pub photo_url: Option<String>,
 }
 
-/// `QueryDriverByDriverLicenseResponse`.
+/// The answer of [`QueryDriverByDriverLicense`] (获取司机信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryDriverByDriverLicenseResponse {
@@ -691,7 +669,7 @@ pub struct QueryDriverByDriverLicenseResponse {
     pub region_id: i64,
 }
 
-/// `QueryTaxiCompanyByCompanyMchidResponse`.
+/// The answer of [`QueryTaxiCompanyByCompanyMchid`] (获取出租车公司商户信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTaxiCompanyByCompanyMchidResponse {
@@ -725,7 +703,7 @@ pub struct QueryTaxiCompanyByCompanyMchidResponse {
     pub tax_id: String,
 }
 
-/// `CreateTaxiCompanyCreateTaxiCompanyResponse`.
+/// The answer of [`CreateTaxiCompanyCreateTaxiCompany`] (新增出租车公司API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTaxiCompanyCreateTaxiCompanyResponse {
@@ -735,7 +713,7 @@ pub struct CreateTaxiCompanyCreateTaxiCompanyResponse {
     pub mchid: String,
 }
 
-/// `CreateTaxiUpdateTaxiResponse`.
+/// The answer of [`CreateTaxiUpdateTaxi`] (更新出租车信息API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTaxiUpdateTaxiResponse {
@@ -753,7 +731,7 @@ pub struct CreateTaxiUpdateTaxiResponse {
     pub region_id: i64,
 }
 
-/// `QueryTaxyByPlateNumberResponse`.
+/// The answer of [`QueryTaxyByPlateNumber`] (获取出租车信息API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTaxyByPlateNumberResponse {
@@ -775,13 +753,13 @@ pub struct QueryTaxyByPlateNumberResponse {
     pub taxi_state: String,
 }
 
-/// `QueryUserTaxiOrderFindByTokenResponse`.
+/// The answer of [`QueryUserTaxiOrderFindByToken`] (根据凭证查询乘客行程单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryUserTaxiOrderFindByTokenResponse {
     /// 营运资格证号 (`driver_license`).
     pub driver_license: String,
-    /// 面对面付款金额 (`pay_amount`).
+    /// 面对面付款金额 (`pay_amount`), in fen (分).
     pub pay_amount: Option<i64>,
     /// 面对面付款时间 (`pay_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -797,10 +775,10 @@ pub struct QueryUserTaxiOrderFindByTokenResponse {
     pub up_time: OffsetDateTime,
 }
 
-/// `Data`.
+/// 乘客行程单详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct UserTaxiOrder {
     /// 营运资格证号 (`driver_license`).
     pub driver_license: String,
     /// 车牌号 (`plate_number`).
@@ -823,12 +801,12 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `ListUserTaxiOrdersResponse`.
+/// The answer of [`ListUserTaxiOrders`] (获取乘客行程单列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserTaxiOrdersResponse {
     /// 乘客行程单详情 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<UserTaxiOrder>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).
@@ -840,11 +818,11 @@ pub struct ListUserTaxiOrdersResponse {
 }
 
 platform_enum! {
-/// 出租车状态.
-pub enum TaxiState {
-/// `IN_OPERATION`.
-InOperation = "IN_OPERATION",
-/// `OUT_OPERATION`.
-OutOperation = "OUT_OPERATION",
-}
+    /// 出租车状态.
+    pub enum TaxiState {
+        /// `IN_OPERATION`.
+        InOperation = "IN_OPERATION",
+        /// `OUT_OPERATION`.
+        OutOperation = "OUT_OPERATION",
+    }
 }

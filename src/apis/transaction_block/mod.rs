@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` 分页查询子商户名下的交易拦截记录
 ///
-/// Query transaction block record sub mchid by sub mchid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transaction_block::{QueryTransactionBlockRecordSubMchidBySubMchid, QueryTransactionBlockRecordSubMchidBySubMchidRequired};
@@ -37,8 +35,6 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchid {
 
 /// `GET /v3/transaction-block/transaction-block-records/{block_record_id}` 查询子商户交易拦截记录详情
 ///
-/// Query transaction block record by block record id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::transaction_block::{QueryTransactionBlockRecordByBlockRecordId, QueryTransactionBlockRecordByBlockRecordIdRequired};
@@ -52,7 +48,7 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transaction-block/transaction-block-records/{block_record_id}")]
-#[endpoint(GET "/v3/transaction-block/transaction-block-records/<block_record_id>" -> QueryTransactionBlockRecordByBlockRecordIdResponse)]
+#[endpoint(GET "/v3/transaction-block/transaction-block-records/<block_record_id>" -> TransactionBlockRecord)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionBlockRecordByBlockRecordId {
     /// 交易拦截记录ID (`block_record_id`).
@@ -62,8 +58,6 @@ pub struct QueryTransactionBlockRecordByBlockRecordId {
 }
 
 /// `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` 发起交易拦截申诉
-///
-/// Create transaction block submission sub mchid.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -79,7 +73,7 @@ pub struct QueryTransactionBlockRecordByBlockRecordId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}")]
-#[endpoint(POST "/v3/transaction-block/transaction-block-submissions/sub-mchid/<sub_mchid>" -> CreateTransactionBlockSubmissionSubMchidResponse)]
+#[endpoint(POST "/v3/transaction-block/transaction-block-submissions/sub-mchid/<sub_mchid>" -> TransactionBlockSubmissionResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateTransactionBlockSubmissionSubMchid {
     /// 子商户号 (`sub_mchid`).
@@ -91,8 +85,6 @@ pub struct CreateTransactionBlockSubmissionSubMchid {
 }
 
 /// `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}` 查询交易拦截申诉详情
-///
-/// Query transaction block submission by block submission id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -106,17 +98,17 @@ pub struct CreateTransactionBlockSubmissionSubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transaction-block/transaction-block-submissions/{block_submission_id}")]
-#[endpoint(GET "/v3/transaction-block/transaction-block-submissions/<block_submission_id>" -> QueryTransactionBlockSubmissionByBlockSubmissionIdResponse)]
+#[endpoint(GET "/v3/transaction-block/transaction-block-submissions/<block_submission_id>" -> TransactionBlockSubmissionResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionBlockSubmissionByBlockSubmissionId {
     /// 交易拦截申诉ID (`block_submission_id`).
     pub block_submission_id: String,
 }
 
-/// `Data`.
+/// 交易拦截记录详情列表 (the answer of [`QueryTransactionBlockRecordByBlockRecordId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct TransactionBlockRecord {
     /// 拦截原因 (`block_reason`).
     pub block_reason: Option<String>,
     /// 交易拦截记录ID (`block_record_id`).
@@ -132,12 +124,12 @@ pub struct Data {
     pub requested_item_info: Option<String>,
 }
 
-/// `QueryTransactionBlockRecordSubMchidBySubMchidResponse`.
+/// The answer of [`QueryTransactionBlockRecordSubMchidBySubMchid`] (分页查询子商户名下的交易拦截记录).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionBlockRecordSubMchidBySubMchidResponse {
     /// 交易拦截记录详情列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<TransactionBlockRecord>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -146,47 +138,10 @@ pub struct QueryTransactionBlockRecordSubMchidBySubMchidResponse {
     pub total_count: Option<i64>,
 }
 
-/// `QueryTransactionBlockRecordByBlockRecordIdResponse`.
+/// The answer of [`CreateTransactionBlockSubmissionSubMchid`], [`QueryTransactionBlockSubmissionByBlockSubmissionId`] (发起交易拦截申诉).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionBlockRecordByBlockRecordIdResponse {
-    /// 拦截原因 (`block_reason`).
-    pub block_reason: Option<String>,
-    /// 交易拦截记录ID (`block_record_id`).
-    pub block_record_id: Option<String>,
-    /// 拦截时间 (`block_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub block_time: Option<OffsetDateTime>,
-    /// 拦截笔数 (`number_of_block`).
-    pub number_of_block: Option<NumberOfBlock>,
-    /// 解除管控方式 (`recover_way`).
-    pub recover_way: Option<RecoverWay>,
-    /// 商户提交资料内容 (`requested_item_info`).
-    pub requested_item_info: Option<String>,
-}
-
-/// `CreateTransactionBlockSubmissionSubMchidResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateTransactionBlockSubmissionSubMchidResponse {
-    /// 交易拦截申诉ID (`block_submission_id`).
-    pub block_submission_id: Option<String>,
-    /// 审核驳回原因 (`review_reject_reason`).
-    pub review_reject_reason: Option<String>,
-    /// 审核结果 (`review_result`).
-    pub review_result: Option<ReviewResult>,
-    /// 审核时间 (`review_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub review_time: Option<OffsetDateTime>,
-    /// 提交时间 (`submit_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub submit_time: Option<OffsetDateTime>,
-}
-
-/// `QueryTransactionBlockSubmissionByBlockSubmissionIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionBlockSubmissionByBlockSubmissionIdResponse {
+pub struct TransactionBlockSubmissionResponse {
     /// 交易拦截申诉ID (`block_submission_id`).
     pub block_submission_id: Option<String>,
     /// 审核驳回原因 (`review_reject_reason`).
@@ -202,35 +157,35 @@ pub struct QueryTransactionBlockSubmissionByBlockSubmissionIdResponse {
 }
 
 platform_enum! {
-/// 拦截笔数.
-pub enum NumberOfBlock {
-/// `LESS_THAN_TWENTY`.
-LessThanTwenty = "LESS_THAN_TWENTY",
-/// `LESS_THAN_ONE_HUNDRED`.
-LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
-/// `LESS_THAN_ONE_THOUSAND`.
-LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
-/// `OVER_ONE_THOUSAND`.
-OverOneThousand = "OVER_ONE_THOUSAND",
-}
-}
-
-platform_enum! {
-/// 解除管控方式.
-pub enum RecoverWay {
-/// `SUBMIT_INFORMATION`.
-SubmitInformation = "SUBMIT_INFORMATION",
-}
+    /// 拦截笔数.
+    pub enum NumberOfBlock {
+        /// `LESS_THAN_TWENTY`.
+        LessThanTwenty = "LESS_THAN_TWENTY",
+        /// `LESS_THAN_ONE_HUNDRED`.
+        LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
+        /// `LESS_THAN_ONE_THOUSAND`.
+        LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
+        /// `OVER_ONE_THOUSAND`.
+        OverOneThousand = "OVER_ONE_THOUSAND",
+    }
 }
 
 platform_enum! {
-/// 审核结果.
-pub enum ReviewResult {
-/// `EMPTY`.
-Empty = "EMPTY",
-/// `PASS`.
-Pass = "PASS",
-/// `REJECT`.
-Reject = "REJECT",
+    /// 解除管控方式.
+    pub enum RecoverWay {
+        /// `SUBMIT_INFORMATION`.
+        SubmitInformation = "SUBMIT_INFORMATION",
+    }
 }
+
+platform_enum! {
+    /// 审核结果.
+    pub enum ReviewResult {
+        /// `EMPTY`.
+        Empty = "EMPTY",
+        /// `PASS`.
+        Pass = "PASS",
+        /// `REJECT`.
+        Reject = "REJECT",
+    }
 }

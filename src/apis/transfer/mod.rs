@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/transfer/batches` 发起批量转账API
 ///
-/// Create batch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -46,7 +44,7 @@ pub struct CreateBatch {
     pub notify_url: Option<String>,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -58,8 +56,6 @@ pub struct CreateBatch {
 }
 
 /// `GET /v3/transfer/batches/batch-id/{batch_id}` 微信批次单号查询批次单API
-///
-/// Query batch by batch id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml)
 ///
@@ -93,8 +89,6 @@ pub struct QueryBatchByBatchId {
 
 /// `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信明细单号查询明细单API
 ///
-/// Query batch detail by detail id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -110,7 +104,7 @@ pub struct QueryBatchByBatchId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}")]
-#[endpoint(GET "/v3/transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> QueryBatchDetailByDetailIdResponse)]
+#[endpoint(GET "/v3/transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByDetailId {
     /// 微信批次单号 (`batch_id`).
@@ -120,8 +114,6 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` 商家批次单号查询批次单API
-///
-/// Query batch by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml)
 ///
@@ -155,8 +147,6 @@ pub struct QueryBatchByOutBatchNo {
 
 /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商家明细单号查询明细单API
 ///
-/// Query batch detail by out detail no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml)
 ///
 /// ```no_run
@@ -174,7 +164,7 @@ pub struct QueryBatchByOutBatchNo {
 #[doc(
     alias = "/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}"
 )]
-#[endpoint(GET "/v3/transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> QueryBatchDetailByOutDetailNoResponse)]
+#[endpoint(GET "/v3/transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByOutDetailNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -184,8 +174,6 @@ pub struct QueryBatchDetailByOutDetailNo {
 }
 
 /// `POST /v3/transfer/bill-receipt` 转账电子回单申请受理API
-///
-/// Create bill receipt.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_11.shtml)
 ///
@@ -201,7 +189,7 @@ pub struct QueryBatchDetailByOutDetailNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transfer/bill-receipt")]
-#[endpoint(POST "/v3/transfer/bill-receipt" -> CreateBillReceiptResponse, idempotent)]
+#[endpoint(POST "/v3/transfer/bill-receipt" -> BillReceipt, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateBillReceipt {
     /// 商家批次单号 (`out_batch_no`).
@@ -209,8 +197,6 @@ pub struct CreateBillReceipt {
 }
 
 /// `GET /v3/transfer/bill-receipt/{out_batch_no}` 查询转账电子回单API
-///
-/// Query bill receipt by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_12.shtml)
 ///
@@ -226,14 +212,14 @@ pub struct CreateBillReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transfer/bill-receipt/{out_batch_no}")]
-#[endpoint(GET "/v3/transfer/bill-receipt/<out_batch_no>" -> QueryBillReceiptByOutBatchNoResponse)]
+#[endpoint(GET "/v3/transfer/bill-receipt/<out_batch_no>" -> BillReceipt)]
 #[derive(Debug, Clone)]
 pub struct QueryBillReceiptByOutBatchNo {
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -242,7 +228,7 @@ pub struct TransferDetailList {
     pub openid: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -255,7 +241,7 @@ pub struct TransferDetailList {
     pub user_name: String,
 }
 
-/// `CreateBatchResponse`.
+/// The answer of [`CreateBatch`] (发起批量转账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBatchResponse {
@@ -291,7 +277,7 @@ pub struct TransferBatch {
     /// 批次创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
-    /// 转账失败金额 (`fail_amount`).
+    /// 转账失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 转账失败笔数 (`fail_num`).
     pub fail_num: Option<i64>,
@@ -299,11 +285,11 @@ pub struct TransferBatch {
     pub mchid: String,
     /// 商家批次单号 (`out_batch_no`).
     pub out_batch_no: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
     /// 转账成功笔数 (`success_num`).
     pub success_num: Option<i64>,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -314,10 +300,10 @@ pub struct TransferBatch {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBatchByBatchIdTransferDetailList`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdTransferDetailList {
+pub struct BatchTransferDetailList {
     /// 微信明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_status`).
@@ -326,20 +312,20 @@ pub struct QueryBatchByBatchIdTransferDetailList {
     pub out_detail_no: String,
 }
 
-/// `QueryBatchByBatchIdResponse`.
+/// The answer of [`QueryBatchByBatchId`] (微信批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByBatchIdResponse {
     /// 转账批次单 (`transfer_batch`).
     pub transfer_batch: TransferBatch,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Option<Vec<QueryBatchByBatchIdTransferDetailList>>,
+    pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
 }
 
-/// `QueryBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryBatchDetailByDetailId`], [`QueryBatchDetailByOutDetailNo`] (微信明细单号查询明细单API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryBatchDetailByDetailIdResponse {
+pub struct BatchDetail {
     /// 直连商户的appid (`appid`).
     pub appid: String,
     /// 微信批次单号 (`batch_id`).
@@ -362,7 +348,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub out_batch_no: String,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -374,7 +360,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub user_name: String,
 }
 
-/// `QueryBatchByOutBatchNoResponse`.
+/// The answer of [`QueryBatchByOutBatchNo`] (商家批次单号查询批次单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchByOutBatchNoResponse {
@@ -385,75 +371,13 @@ pub struct QueryBatchByOutBatchNoResponse {
     /// 转账批次单 (`transfer_batch`).
     pub transfer_batch: TransferBatch,
     /// 转账明细单列表 (`transfer_detail_list`).
-    pub transfer_detail_list: Option<Vec<QueryBatchByBatchIdTransferDetailList>>,
+    pub transfer_detail_list: Option<Vec<BatchTransferDetailList>>,
 }
 
-/// `QueryBatchDetailByOutDetailNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryBatchDetailByOutDetailNoResponse {
-    /// 直连商户的appid (`appid`).
-    pub appid: String,
-    /// 微信批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 微信明细单号 (`detail_id`).
-    pub detail_id: String,
-    /// 明细状态 (`detail_status`).
-    pub detail_status: String,
-    /// 明细失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 转账发起时间 (`initiate_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub initiate_time: OffsetDateTime,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 用户在直连商户应用下的用户标示 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商家批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 商家明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 转账金额 (`transfer_amount`).
-    pub transfer_amount: i64,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 明细更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 收款用户姓名 (`user_name`).
-    #[wxpay(redact)]
-    pub user_name: String,
-}
-
-/// `CreateBillReceiptResponse`.
+/// The answer of [`CreateBillReceipt`], [`QueryBillReceiptByOutBatchNo`] (转账电子回单申请受理API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateBillReceiptResponse {
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 电子回单文件的下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 电子回单文件的hash方法 (`hash_type`).
-    pub hash_type: Option<String>,
-    /// 电子回单文件的hash值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 商家批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 电子回单申请单号 (`signature_no`).
-    pub signature_no: String,
-    /// 电子回单状态 (`signature_status`).
-    pub signature_status: Option<String>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// `QueryBillReceiptByOutBatchNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBillReceiptByOutBatchNoResponse {
+pub struct BillReceipt {
     /// 创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -475,15 +399,15 @@ pub struct QueryBillReceiptByOutBatchNoResponse {
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum BatchStatus {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 批次状态.
+    pub enum BatchStatus {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/transfer-detail/electronic-receipts` 查询转账明细电子回单受理结果API
 ///
-/// List electronic receipts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_14.shtml)
 ///
 /// ```no_run
@@ -25,7 +23,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transfer-detail/electronic-receipts")]
-#[endpoint(GET "/v3/transfer-detail/electronic-receipts" -> ListElectronicReceiptsResponse)]
+#[endpoint(GET "/v3/transfer-detail/electronic-receipts" -> ElectronicReceipt)]
 #[derive(Debug, Clone)]
 pub struct ListElectronicReceipts {
     /// 受理类型 (`accept_type`).
@@ -37,8 +35,6 @@ pub struct ListElectronicReceipts {
 }
 
 /// `POST /v3/transfer-detail/electronic-receipts` 转账明细电子回单受理API
-///
-/// Create electronic receipt.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_13.shtml)
 ///
@@ -55,7 +51,7 @@ pub struct ListElectronicReceipts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/transfer-detail/electronic-receipts")]
-#[endpoint(POST "/v3/transfer-detail/electronic-receipts" -> CreateElectronicReceiptResponse)]
+#[endpoint(POST "/v3/transfer-detail/electronic-receipts" -> ElectronicReceipt)]
 #[derive(Debug, Clone)]
 pub struct CreateElectronicReceipt {
     /// 受理类型 (`accept_type`).
@@ -66,32 +62,10 @@ pub struct CreateElectronicReceipt {
     pub out_detail_no: String,
 }
 
-/// `ListElectronicReceiptsResponse`.
+/// The answer of [`ListElectronicReceipts`], [`CreateElectronicReceipt`] (查询转账明细电子回单受理结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListElectronicReceiptsResponse {
-    /// 受理类型 (`accept_type`).
-    pub accept_type: String,
-    /// 电子回单文件的下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 电子回单文件的hash方法 (`hash_type`).
-    pub hash_type: Option<String>,
-    /// 电子回单文件的hash值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 商家转账批次单号 (`out_batch_no`).
-    pub out_batch_no: Option<String>,
-    /// 商家转账明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 电子回单受理单号 (`signature_no`).
-    pub signature_no: String,
-    /// 电子回单状态 (`signature_status`).
-    pub signature_status: Option<String>,
-}
-
-/// `CreateElectronicReceiptResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateElectronicReceiptResponse {
+pub struct ElectronicReceipt {
     /// 受理类型 (`accept_type`).
     pub accept_type: String,
     /// 电子回单文件的下载地址 (`download_url`).
@@ -111,13 +85,13 @@ pub struct CreateElectronicReceiptResponse {
 }
 
 platform_enum! {
-/// 受理类型.
-pub enum AcceptType {
-/// `BATCH_TRANSFER`.
-BatchTransfer = "BATCH_TRANSFER",
-/// `TRANSFER_TO_POCKET`.
-TransferToPocket = "TRANSFER_TO_POCKET",
-/// `TRANSFER_TO_BANK`.
-TransferToBank = "TRANSFER_TO_BANK",
-}
+    /// 受理类型.
+    pub enum AcceptType {
+        /// `BATCH_TRANSFER`.
+        BatchTransfer = "BATCH_TRANSFER",
+        /// `TRANSFER_TO_POCKET`.
+        TransferToPocket = "TRANSFER_TO_POCKET",
+        /// `TRANSFER_TO_BANK`.
+        TransferToBank = "TRANSFER_TO_BANK",
+    }
 }

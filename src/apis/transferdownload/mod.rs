@@ -7,8 +7,6 @@ use crate::endpoint;
 
 /// `GET /v3/transferdownload/elecvoucherfile` 下载电子回单API
 ///
-/// Download elec voucher file.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716436)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct DownloadElecVoucherFile {
 }
 
 /// `GET /v3/transferdownload/signfile` 下载电子回单API
-///
-/// Download sign file.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/bank-mode-batch-transfer-accounts/download-electron-receipt.html)
 ///

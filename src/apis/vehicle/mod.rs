@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/vehicle/etc/contracts/{contract_id}` 通过商户ETC绑定号查询签约状态
 ///
-/// Query etc contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html)
 ///
 /// ```no_run
@@ -25,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/contracts/{contract_id}")]
-#[endpoint(GET "/v3/vehicle/etc/contracts/<contract_id>" -> QueryEtcContractByContractIdResponse)]
+#[endpoint(GET "/v3/vehicle/etc/contracts/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryEtcContractByContractId {
     /// 商户etc绑定号 (`contract_id`).
@@ -35,8 +33,6 @@ pub struct QueryEtcContractByContractId {
 }
 
 /// `POST /v3/vehicle/etc/preopen` 预开通用户ETC指定卡扣费API
-///
-/// Create etc preopen.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_1.shtml)
 ///
@@ -85,13 +81,11 @@ pub struct CreateEtcPreopen {
 
 /// `POST /v3/vehicle/etc/transactions/highway` 高速场景商户扣款API
 ///
-/// Create etc transaction highway.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::vehicle::Amount = todo!();
+/// # let amount: wxpay::apis::vehicle::CreateEtcTransactionHighwayAmount = todo!();
 /// # let highway_info: wxpay::apis::vehicle::HighwayInfo = todo!();
 /// use wxpay::apis::vehicle::{CreateEtcTransactionHighway, CreateEtcTransactionHighwayRequired};
 ///
@@ -108,11 +102,11 @@ pub struct CreateEtcPreopen {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/transactions/highway")]
-#[endpoint(POST "/v3/vehicle/etc/transactions/highway" -> CreateEtcTransactionHighwayResponse, idempotent)]
+#[endpoint(POST "/v3/vehicle/etc/transactions/highway" -> EtcTransactionResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateEtcTransactionHighway {
     /// 订单金额 (`amount`).
-    pub amount: Amount,
+    pub amount: CreateEtcTransactionHighwayAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 附加信息 (`attach`).
@@ -137,8 +131,6 @@ pub struct CreateEtcTransactionHighway {
 
 /// `GET /v3/vehicle/etc/transactions/id/{transaction_id}` 查询订单API
 ///
-/// Query etc transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
 ///
 /// ```no_run
@@ -153,7 +145,7 @@ pub struct CreateEtcTransactionHighway {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/vehicle/etc/transactions/id/<transaction_id>" -> QueryEtcTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/vehicle/etc/transactions/id/<transaction_id>" -> EtcTransactionResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryEtcTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -163,8 +155,6 @@ pub struct QueryEtcTransactionByTransactionId {
 }
 
 /// `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` 查询订单API
-///
-/// Query etc transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
 ///
@@ -180,7 +170,7 @@ pub struct QueryEtcTransactionByTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/vehicle/etc/transactions/out-trade-no/<out_trade_no>" -> QueryEtcTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/vehicle/etc/transactions/out-trade-no/<out_trade_no>" -> EtcTransactionResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryEtcTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -190,8 +180,6 @@ pub struct QueryEtcTransactionByOutTradeNo {
 }
 
 /// `GET /v3/vehicle/etc/users/{openid}/contracts` 查询ETC签约状态API
-///
-/// List etc user contracts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml)
 ///
@@ -209,7 +197,7 @@ pub struct QueryEtcTransactionByOutTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/vehicle/etc/users/{openid}/contracts")]
-#[endpoint(GET "/v3/vehicle/etc/users/<openid>/contracts" -> ListEtcUserContractsResponse)]
+#[endpoint(GET "/v3/vehicle/etc/users/<openid>/contracts" -> Contract)]
 #[derive(Clone)]
 pub struct ListEtcUserContracts {
     /// 用户标识 (`openid`).
@@ -224,8 +212,6 @@ pub struct ListEtcUserContracts {
 }
 
 /// `POST /v3/vehicle/parking/parkings` 创建停车入场API
-///
-/// Create parking parking.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml)
 ///
@@ -272,8 +258,6 @@ pub struct CreateParkingParking {
 
 /// `GET /v3/vehicle/parking/services/find` 查询车牌服务开通信息API
 ///
-/// Query parking service find.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml)
 ///
 /// ```no_run
@@ -310,8 +294,6 @@ pub struct QueryParkingServiceFind {
 
 /// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` 查询订单API
 ///
-/// Query transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml)
 ///
 /// ```no_run
@@ -336,8 +318,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/vehicle/transactions/parking` 扣费受理API
-///
-/// Create transaction parking.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534352)
 ///
@@ -381,7 +361,7 @@ pub struct CreateTransactionParking {
     /// 停车场景信息 (`parking_info`).
     pub parking_info: Option<ParkingInfo>,
     /// 分账标识 (`profit_sharing`).
-    pub profit_sharing: Option<ProfitSharing>,
+    pub profit_sharing: Option<UserRepaid>,
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: String,
     /// 子商户号 (`sub_mchid`).
@@ -390,10 +370,10 @@ pub struct CreateTransactionParking {
     pub trade_scene: String,
 }
 
-/// `QueryEtcContractByContractIdResponse`.
+/// The answer of [`QueryEtcContractByContractId`], [`ListEtcUserContracts`] (通过商户ETC绑定号查询签约状态).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryEtcContractByContractIdResponse {
+pub struct Contract {
     /// 发起签约的appid (`appid`).
     pub appid: String,
     /// ETC绑定状态 (`bind_state`).
@@ -430,7 +410,7 @@ pub struct Identify {
     pub encrypted_real_name: String,
 }
 
-/// `CreateEtcPreopenResponse`.
+/// The answer of [`CreateEtcPreopen`] (预开通用户ETC指定卡扣费API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEtcPreopenResponse {
@@ -441,11 +421,11 @@ pub struct CreateEtcPreopenResponse {
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct CreateEtcTransactionHighwayAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }
@@ -494,21 +474,21 @@ pub struct HighwayInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEtcTransactionHighwayAmount {
+pub struct EtcTransactionResponseAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户实际支付金额 (`payer_total`).
+    /// 用户实际支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
 /// 设备信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEtcTransactionHighwayDeviceInfo {
+pub struct EtcTransactionResponseDeviceInfo {
     /// 商户端设备号 (`device_id`).
     pub device_id: Option<String>,
     /// 商户端设备IP (`device_ip`).
@@ -527,7 +507,7 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `PromotionDetail`.
+/// 优惠详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -552,12 +532,12 @@ pub struct PromotionDetail {
     pub wxpay_contribute: Option<i64>,
 }
 
-/// `CreateEtcTransactionHighwayResponse`.
+/// The answer of [`CreateEtcTransactionHighway`], [`QueryEtcTransactionByTransactionId`], [`QueryEtcTransactionByOutTradeNo`] (高速场景商户扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateEtcTransactionHighwayResponse {
+pub struct EtcTransactionResponse {
     /// 订单金额 (`amount`).
-    pub amount: CreateEtcTransactionHighwayAmount,
+    pub amount: EtcTransactionResponseAmount,
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -565,7 +545,7 @@ pub struct CreateEtcTransactionHighwayResponse {
     /// 付款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 设备信息 (`device_info`).
-    pub device_info: Option<CreateEtcTransactionHighwayDeviceInfo>,
+    pub device_info: Option<EtcTransactionResponseDeviceInfo>,
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户订单号 (`out_trade_no`).
@@ -591,111 +571,7 @@ pub struct CreateEtcTransactionHighwayResponse {
     pub transaction_id: String,
 }
 
-/// `QueryEtcTransactionByTransactionIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryEtcTransactionByTransactionIdResponse {
-    /// 订单金额 (`amount`).
-    pub amount: CreateEtcTransactionHighwayAmount,
-    /// 商户appid (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 设备信息 (`device_info`).
-    pub device_info: Option<CreateEtcTransactionHighwayDeviceInfo>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Option<Payer>,
-    /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 特约商户appid (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: Option<String>,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: String,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `QueryEtcTransactionByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryEtcTransactionByOutTradeNoResponse {
-    /// 订单金额 (`amount`).
-    pub amount: CreateEtcTransactionHighwayAmount,
-    /// 商户appid (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 设备信息 (`device_info`).
-    pub device_info: Option<CreateEtcTransactionHighwayDeviceInfo>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Option<Payer>,
-    /// 优惠详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 特约商户appid (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: Option<String>,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: String,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `ListEtcUserContractsResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct ListEtcUserContractsResponse {
-    /// 发起签约的appid (`appid`).
-    pub appid: String,
-    /// ETC绑定状态 (`bind_state`).
-    pub bind_state: String,
-    /// ETC扣费授权协议号 (`contract_id`).
-    pub contract_id: String,
-    /// 绑定的车牌号 (`plate_number`).
-    pub plate_number: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 用户在发起签约APP的标识 (`sp_openid`).
-    #[wxpay(redact)]
-    pub sp_openid: String,
-    /// 子商户appid (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 用户在发起签约子APP的标识 (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
-}
-
-/// `CreateParkingParkingResponse`.
+/// The answer of [`CreateParkingParking`] (创建停车入场API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateParkingParkingResponse {
@@ -720,7 +596,7 @@ pub struct CreateParkingParkingResponse {
     pub state: CreateParkingParkingState,
 }
 
-/// `QueryParkingServiceFindResponse`.
+/// The answer of [`QueryParkingServiceFind`] (查询车牌服务开通信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryParkingServiceFindResponse {
@@ -746,9 +622,9 @@ pub struct QueryTransactionByOutTradeNoAmount {
     pub currency: String,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户实际支付金额 (`payer_total`).
+    /// 用户实际支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -779,7 +655,7 @@ pub struct ParkingInfo {
 /// 支付者信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoPayer {
+pub struct TransactionPayer {
     /// 用户在appid下的标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -788,7 +664,7 @@ pub struct QueryTransactionByOutTradeNoPayer {
     pub sub_openid: Option<String>,
 }
 
-/// `QueryTransactionByOutTradeNoPromotionDetail`.
+/// 优惠信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoPromotionDetail {
@@ -815,7 +691,7 @@ pub struct QueryTransactionByOutTradeNoPromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`] (查询订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionByOutTradeNoResponse {
@@ -837,7 +713,7 @@ pub struct QueryTransactionByOutTradeNoResponse {
     /// 停车场景信息 (`parking_info`).
     pub parking_info: Option<ParkingInfo>,
     /// 支付者信息 (`payer`).
-    pub payer: QueryTransactionByOutTradeNoPayer,
+    pub payer: TransactionPayer,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<QueryTransactionByOutTradeNoPromotionDetail>>,
     /// 商户号 (`sp_mchid`).
@@ -868,7 +744,7 @@ pub struct CreateTransactionParkingAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -880,13 +756,13 @@ pub struct CreateTransactionParkingResponseAmount {
     pub currency: Currency,
     /// 折扣 (`discount_total`).
     pub discount_total: Option<i64>,
-    /// 用户实际支付金额 (`payer_total`).
+    /// 用户实际支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `CreateTransactionParkingPromotionDetail`.
+/// 优惠信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionParkingPromotionDetail {
@@ -908,12 +784,12 @@ pub struct CreateTransactionParkingPromotionDetail {
     pub stock_id: Option<String>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<PromotionDetailType>,
+    pub type_: Option<CreateTransactionParkingType>,
     /// 微信出资 (`wechatpay_contribute`).
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateTransactionParkingResponse`.
+/// The answer of [`CreateTransactionParking`] (扣费受理API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionParkingResponse {
@@ -935,7 +811,7 @@ pub struct CreateTransactionParkingResponse {
     /// 停车场景信息 (`parking_info`).
     pub parking_info: Option<ParkingInfo>,
     /// 支付者信息 (`payer`).
-    pub payer: QueryTransactionByOutTradeNoPayer,
+    pub payer: TransactionPayer,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<CreateTransactionParkingPromotionDetail>>,
     /// 商户号 (`sp_mchid`).
@@ -956,119 +832,119 @@ pub struct CreateTransactionParkingResponse {
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: Option<String>,
     /// 用户是否已还款 (`user_repaid`).
-    pub user_repaid: Option<ProfitSharing>,
+    pub user_repaid: Option<UserRepaid>,
 }
 
 platform_enum! {
-/// 车牌颜色.
-pub enum PlateColor {
-/// 蓝色 (`BLUE`).
-Blue = "BLUE",
-/// 绿色 (`GREEN`).
-Green = "GREEN",
-/// 黄色 (`YELLOW`).
-Yellow = "YELLOW",
-/// 黑色 (`BLACK`).
-Black = "BLACK",
-/// 白色 (`WHITE`).
-White = "WHITE",
-/// 黄绿色 (`LIMEGREEN`).
-Limegreen = "LIMEGREEN",
-}
-}
-
-platform_enum! {
-/// 不可用状态描述.
-pub enum BlockReason {
-/// `PAUSE`.
-Pause = "PAUSE",
-/// `OVERDUE`.
-Overdue = "OVERDUE",
-/// `OUT_SERVICE`.
-OutService = "OUT_SERVICE",
-/// `EVALUATION_FAILED`.
-EvaluationFailed = "EVALUATION_FAILED",
-}
+    /// 车牌颜色.
+    pub enum PlateColor {
+        /// 蓝色 (`BLUE`).
+        Blue = "BLUE",
+        /// 绿色 (`GREEN`).
+        Green = "GREEN",
+        /// 黄色 (`YELLOW`).
+        Yellow = "YELLOW",
+        /// 黑色 (`BLACK`).
+        Black = "BLACK",
+        /// 白色 (`WHITE`).
+        White = "WHITE",
+        /// 黄绿色 (`LIMEGREEN`).
+        LimeGreen = "LIMEGREEN",
+    }
 }
 
 platform_enum! {
-/// 停车入场状态.
-pub enum CreateParkingParkingState {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `BLOCKED`.
-Blocked = "BLOCKED",
-}
-}
-
-platform_enum! {
-/// 车牌服务开通状态.
-pub enum ServiceState {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `PAUSE`.
-Pause = "PAUSE",
-/// `OUT_SERVICE`.
-OutService = "OUT_SERVICE",
-}
+    /// 不可用状态描述.
+    pub enum BlockReason {
+        /// `PAUSE`.
+        Pause = "PAUSE",
+        /// `OVERDUE`.
+        Overdue = "OVERDUE",
+        /// `OUT_SERVICE`.
+        OutService = "OUT_SERVICE",
+        /// `EVALUATION_FAILED`.
+        EvaluationFailed = "EVALUATION_FAILED",
+    }
 }
 
 platform_enum! {
-/// 货币类型.
-pub enum Currency {
-/// `CNY`.
-Cny = "CNY",
-}
-}
-
-platform_enum! {
-/// 分账标识.
-pub enum ProfitSharing {
-/// `Y`.
-Y = "Y",
-/// `N`.
-N = "N",
-}
+    /// 停车入场状态.
+    pub enum CreateParkingParkingState {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `BLOCKED`.
+        Blocked = "BLOCKED",
+    }
 }
 
 platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `GLOBAL`.
-Global = "GLOBAL",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-Nocash = "NOCASH",
-}
+    /// 车牌服务开通状态.
+    pub enum ServiceState {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `PAUSE`.
+        Pause = "PAUSE",
+        /// `OUT_SERVICE`.
+        OutService = "OUT_SERVICE",
+    }
 }
 
 platform_enum! {
-/// 交易场景.
-pub enum TradeScene {
-/// `PARKING`.
-Parking = "PARKING",
-}
+    /// 货币类型.
+    pub enum Currency {
+        /// `CNY`.
+        Cny = "CNY",
+    }
 }
 
 platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PAY_FAIL`.
-PayFail = "PAY_FAIL",
-/// `REFUND`.
-Refund = "REFUND",
+    /// 分账标识.
+    pub enum UserRepaid {
+        /// `Y`.
+        Y = "Y",
+        /// `N`.
+        N = "N",
+    }
 }
+
+platform_enum! {
+    /// 优惠范围.
+    pub enum Scope {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+    }
+}
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum CreateTransactionParkingType {
+        /// `CASH`.
+        Cash = "CASH",
+        /// `NOCASH`.
+        NoCash = "NOCASH",
+    }
+}
+
+platform_enum! {
+    /// 交易场景.
+    pub enum TradeScene {
+        /// `PARKING`.
+        Parking = "PARKING",
+    }
+}
+
+platform_enum! {
+    /// 交易状态.
+    pub enum TradeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PAY_FAIL`.
+        PayFail = "PAY_FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+    }
 }

@@ -14,8 +14,6 @@ pub mod users;
 
 /// `GET /v3/webizpay/avail-mch-ranges` 查询可用商户范围列表
 ///
-/// List avail mch ranges.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::{ListAvailMchRanges, ListAvailMchRangesRequired};
@@ -36,8 +34,6 @@ pub struct ListAvailMchRanges {
 }
 
 /// `POST /v3/webizpay/avail-mch-ranges` 创建可用商户范围
-///
-/// Create avail mch range.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -61,7 +57,7 @@ pub struct CreateAvailMchRange {
     pub sp_mchid: String,
 }
 
-/// `RangeList`.
+/// 可用商户范围列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RangeList {
@@ -71,7 +67,7 @@ pub struct RangeList {
     pub range_id: Option<String>,
 }
 
-/// `ListAvailMchRangesResponse`.
+/// The answer of [`ListAvailMchRanges`] (查询可用商户范围列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListAvailMchRangesResponse {
@@ -81,7 +77,7 @@ pub struct ListAvailMchRangesResponse {
     pub sp_mchid: String,
 }
 
-/// `CreateAvailMchRangeResponse`.
+/// The answer of [`CreateAvailMchRange`] (创建可用商户范围).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAvailMchRangeResponse {
@@ -90,11 +86,11 @@ pub struct CreateAvailMchRangeResponse {
 }
 
 platform_enum! {
-/// 商户标识类型.
-pub enum IdentifierType {
-/// `ORGANIZATION_CODE`.
-OrganizationCode = "ORGANIZATION_CODE",
-/// `TRANSACTION_ID`.
-TransactionId = "TRANSACTION_ID",
-}
+    /// 商户标识类型.
+    pub enum IdentifierType {
+        /// `ORGANIZATION_CODE`.
+        OrganizationCode = "ORGANIZATION_CODE",
+        /// `TRANSACTION_ID`.
+        TransactionId = "TRANSACTION_ID",
+    }
 }

@@ -32,8 +32,8 @@ fn brand_requests() {
                     trademark_exists: api::TrademarkExists::TrademarkExists,
                 })
                 .logo_trademark_registration_certificate(
-                    api::LogoTrademarkRegistrationCertificate::new(
-                        api::LogoTrademarkRegistrationCertificateRequired {
+                    api::TrademarkRegistrationCertificate::new(
+                        api::TrademarkRegistrationCertificateRequired {
                             holder: "腾讯科技有限公司".into(),
                             international_class: "25".into(),
                             name: "爱马哥".into(),
@@ -54,8 +54,8 @@ fn brand_requests() {
                     "TEST_NO_TRADEMARK_ADDITION_PROVE_LIST",
                 )])
                 .trademark_registration_certificate(
-                    api::LogoTrademarkRegistrationCertificate::new(
-                        api::LogoTrademarkRegistrationCertificateRequired {
+                    api::TrademarkRegistrationCertificate::new(
+                        api::TrademarkRegistrationCertificateRequired {
                             holder: "腾讯科技有限公司".into(),
                             international_class: "25".into(),
                             name: "爱马哥".into(),
@@ -587,7 +587,7 @@ fn brand_card_member_partner_requests() {
                     api::ListCards::new(api::ListCardsRequired {
                         brand_id: "1004".into(),
                     })
-                    .state(api::ListCardsState::CardEffective)
+                    .state(api::CardState::CardEffective)
                     .offset(1)
                     .limit(20),
                 )
@@ -628,12 +628,12 @@ fn brand_card_member_partner_requests() {
                         ),
                     })
                     .balance_information(
-                        api::BalanceInformation::new()
+                        api::PointsInformation::new()
                             .jump_appid("wxea9c30a90fs8d3fe")
                             .jump_path("/pages/balance/balance"),
                     )
                     .code_jump_information(
-                        api::BalanceInformation::new()
+                        api::PointsInformation::new()
                             .jump_appid("wxea9c30a90fs8d3fe")
                             .jump_path("/pages/balance/balance"),
                     )
@@ -644,7 +644,7 @@ fn brand_card_member_partner_requests() {
                     .need_display_level(true)
                     .need_pinned(true)
                     .points_information(
-                        api::BalanceInformation::new()
+                        api::PointsInformation::new()
                             .jump_appid("wxea9c30a90fs8d3fe")
                             .jump_path("/pages/balance/balance"),
                     )
@@ -657,7 +657,7 @@ fn brand_card_member_partner_requests() {
                     .service_phone("010-8877xxxx")
                     .user_information(
                         api::UserInformation::new()
-                            .common_field_list(vec![api::CommonFieldList::UserFormFlagSex])
+                            .common_field_list(vec![api::Name::UserFormFlagSex])
                             .custom_field_list(vec![
                                 api::CustomFieldList::new()
                                     .name("喜欢的运动")
@@ -717,7 +717,7 @@ fn brand_card_member_partner_requests() {
                         brand_id: "1004".into(),
                     })
                     .balance_information(
-                        api::BalanceInformation::new()
+                        api::PointsInformation::new()
                             .jump_appid("wxea9c30a90fs8d3fe")
                             .jump_path("/pages/balance/balance"),
                     )
@@ -726,7 +726,7 @@ fn brand_card_member_partner_requests() {
                     .card_picture_url("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0")
                     .card_title("测试卡")
                     .code_jump_information(
-                        api::BalanceInformation::new()
+                        api::PointsInformation::new()
                             .jump_appid("wxea9c30a90fs8d3fe")
                             .jump_path("/pages/balance/balance"),
                     )
@@ -738,7 +738,7 @@ fn brand_card_member_partner_requests() {
                     .need_pinned(true)
                     .notify_url("https://www.weixin.qq.com/wxpay/notify.php")
                     .points_information(
-                        api::BalanceInformation::new()
+                        api::PointsInformation::new()
                             .jump_appid("wxea9c30a90fs8d3fe")
                             .jump_path("/pages/balance/balance"),
                     )
@@ -751,7 +751,7 @@ fn brand_card_member_partner_requests() {
                     .service_phone("010-8877xxxx")
                     .user_information(
                         api::UserInformation::new()
-                            .common_field_list(vec![api::CommonFieldList::UserFormFlagSex])
+                            .common_field_list(vec![api::Name::UserFormFlagSex])
                             .custom_field_list(vec![
                                 api::CustomFieldList::new()
                                     .name("喜欢的运动")
@@ -1001,14 +1001,14 @@ fn brand_card_member_partner_requests() {
                     )
                     .phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")
                     .user_information(
-                        api::CreateUserCardImportByOpenidUserInformation::new()
+                        api::UserCardUserInformation::new()
                             .common_field_list(vec![
-                                api::CreateUserCardImportByOpenidCommonFieldList::new()
-                                    .name(api::CommonFieldList::UserFormFlagSex)
+                                api::CommonFieldList::new()
+                                    .name(api::Name::UserFormFlagSex)
                                     .value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY=="),
                             ])
                             .custom_field_list(vec![
-                                api::CreateUserCardImportByOpenidCustomFieldList::new()
+                                api::UserCardCustomFieldList::new()
                                     .name("喜欢的运动")
                                     .user_chosen_values(vec![String::from(
                                         "TEST_USER_CHOSEN_VALUES",
@@ -1054,14 +1054,14 @@ fn brand_card_member_partner_requests() {
                         },
                     )
                     .user_information(
-                        api::CreateUserCardImportByOpenidUserInformation::new()
+                        api::UserCardUserInformation::new()
                             .common_field_list(vec![
-                                api::CreateUserCardImportByOpenidCommonFieldList::new()
-                                    .name(api::CommonFieldList::UserFormFlagSex)
+                                api::CommonFieldList::new()
+                                    .name(api::Name::UserFormFlagSex)
                                     .value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY=="),
                             ])
                             .custom_field_list(vec![
-                                api::CreateUserCardImportByOpenidCustomFieldList::new()
+                                api::UserCardCustomFieldList::new()
                                     .name("喜欢的运动")
                                     .user_chosen_values(vec![String::from(
                                         "TEST_USER_CHOSEN_VALUES",
@@ -1123,14 +1123,14 @@ fn brand_card_member_partner_requests() {
                     .phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")
                     .pickup_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                     .user_information(
-                        api::CreateUserCardImportByOpenidUserInformation::new()
+                        api::UserCardUserInformation::new()
                             .common_field_list(vec![
-                                api::CreateUserCardImportByOpenidCommonFieldList::new()
-                                    .name(api::CommonFieldList::UserFormFlagSex)
+                                api::CommonFieldList::new()
+                                    .name(api::Name::UserFormFlagSex)
                                     .value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY=="),
                             ])
                             .custom_field_list(vec![
-                                api::CreateUserCardImportByOpenidCustomFieldList::new()
+                                api::UserCardCustomFieldList::new()
                                     .name("喜欢的运动")
                                     .user_chosen_values(vec![String::from(
                                         "TEST_USER_CHOSEN_VALUES",
@@ -1179,14 +1179,14 @@ fn brand_card_member_partner_requests() {
                     .level("钻石会员")
                     .phone_number("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==")
                     .user_information(
-                        api::CreateUserCardImportByOpenidUserInformation::new()
+                        api::UserCardUserInformation::new()
                             .common_field_list(vec![
-                                api::CreateUserCardImportByOpenidCommonFieldList::new()
-                                    .name(api::CommonFieldList::UserFormFlagSex)
+                                api::CommonFieldList::new()
+                                    .name(api::Name::UserFormFlagSex)
                                     .value("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY=="),
                             ])
                             .custom_field_list(vec![
-                                api::CreateUserCardImportByOpenidCustomFieldList::new()
+                                api::UserCardCustomFieldList::new()
                                     .name("喜欢的运动")
                                     .user_chosen_values(vec![String::from(
                                         "TEST_USER_CHOSEN_VALUES",
@@ -1449,15 +1449,15 @@ fn brand_card_member_partner_answers() {
 
 #[test]
 fn brand_card_member_partner_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::brand::card_member::partner::ListCardsState>(
+    super::harness::known::<wxpay::apis::brand::card_member::partner::CardState>(
         &["CARD_EFFECTIVE", "CARD_INVALID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::card_member::partner::ListCardsState::Unknown(_)
+                wxpay::apis::brand::card_member::partner::CardState::Unknown(_)
             )
         },
-        wxpay::apis::brand::card_member::partner::ListCardsState::as_str,
+        wxpay::apis::brand::card_member::partner::CardState::as_str,
     );
     super::harness::known::<wxpay::apis::brand::card_member::partner::CardType>(
         &["PURCHASE", "NORMAL", "BALANCE"],
@@ -1495,7 +1495,7 @@ fn brand_card_member_partner_enum_values_are_known() {
         },
         wxpay::apis::brand::card_member::partner::CodeType::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::card_member::partner::CommonFieldList>(
+    super::harness::known::<wxpay::apis::brand::card_member::partner::Name>(
         &[
             "USER_FORM_FLAG_SEX",
             "USER_FORM_FLAG_NAME",
@@ -1507,10 +1507,10 @@ fn brand_card_member_partner_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::card_member::partner::CommonFieldList::Unknown(_)
+                wxpay::apis::brand::card_member::partner::Name::Unknown(_)
             )
         },
-        wxpay::apis::brand::card_member::partner::CommonFieldList::as_str,
+        wxpay::apis::brand::card_member::partner::Name::as_str,
     );
     super::harness::known::<wxpay::apis::brand::card_member::partner::CustomFieldListType>(
         &["CHECK_BOX", "RADIO"],
@@ -1727,11 +1727,11 @@ fn brand_profitsharing_requests() {
                         finish: true,
                         out_order_no: "P20150806125346".into(),
                         receivers: vec![
-                            api::CreateOrderReceivers::new(api::CreateOrderReceiversRequired {
+                            api::Receiver::new(api::ReceiverRequired {
                                 account: "1900000109".into(),
                                 amount: 190,
                                 description: "1900000109分给商户1900000110".into(),
-                                type_: api::ReceiversType::MerchantId,
+                                type_: api::ReceiverType::MerchantId,
                             })
                             .name("hu89ohu89ohu89o"),
                         ],
@@ -1771,7 +1771,7 @@ fn brand_profitsharing_requests() {
                         appid: "wx8888888888888888".into(),
                         brand_mchid: "1900000108".into(),
                         relation_type: api::RelationType::Supplier,
-                        type_: api::ReceiversType::MerchantId,
+                        type_: api::ReceiverType::MerchantId,
                     })
                     .name("张三网络公司")
                     .sub_appid("wx8888888888888889"),
@@ -1792,7 +1792,7 @@ fn brand_profitsharing_requests() {
                         account: "1900000109".into(),
                         appid: "wx8888888888888888".into(),
                         brand_mchid: "1900000108".into(),
-                        type_: api::ReceiversType::MerchantId,
+                        type_: api::ReceiverType::MerchantId,
                     })
                     .sub_appid("wx8888888888888889"),
                 )
@@ -1916,45 +1916,45 @@ fn brand_profitsharing_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::brand::profitsharing::FailReason::Unknown(_)),
         wxpay::apis::brand::profitsharing::FailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ReceiversResult>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::ListOrdersResult>(
         &["PENDING", "SUCEESS", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ReceiversResult::Unknown(_)
+                wxpay::apis::brand::profitsharing::ListOrdersResult::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ReceiversResult::as_str,
+        wxpay::apis::brand::profitsharing::ListOrdersResult::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ReceiversType>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::ReceiverType>(
         &["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ReceiversType::Unknown(_)
+                wxpay::apis::brand::profitsharing::ReceiverType::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ReceiversType::as_str,
+        wxpay::apis::brand::profitsharing::ReceiverType::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ListOrdersStatus>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::OrderStatus>(
         &["PROCESSING", "FINISHED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ListOrdersStatus::Unknown(_)
+                wxpay::apis::brand::profitsharing::OrderStatus::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ListOrdersStatus::as_str,
+        wxpay::apis::brand::profitsharing::OrderStatus::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::CreateOrderReceiversResult>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::CreateOrderResult>(
         &["PENDING", "SUCCESS", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::CreateOrderReceiversResult::Unknown(_)
+                wxpay::apis::brand::profitsharing::CreateOrderResult::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::CreateOrderReceiversResult::as_str,
+        wxpay::apis::brand::profitsharing::CreateOrderResult::as_str,
     );
     super::harness::known::<wxpay::apis::brand::profitsharing::RelationType>(
         &[
@@ -1988,15 +1988,15 @@ fn brand_profitsharing_enum_values_are_known() {
         },
         wxpay::apis::brand::profitsharing::ListReturnordersFailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::brand::profitsharing::ListReturnordersResult>(
+    super::harness::known::<wxpay::apis::brand::profitsharing::ReturnorderResult>(
         &["PROCESSING", "SUCCESS", "FAIL"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::brand::profitsharing::ListReturnordersResult::Unknown(_)
+                wxpay::apis::brand::profitsharing::ReturnorderResult::Unknown(_)
             )
         },
-        wxpay::apis::brand::profitsharing::ListReturnordersResult::as_str,
+        wxpay::apis::brand::profitsharing::ReturnorderResult::as_str,
     );
     super::harness::known::<wxpay::apis::brand::profitsharing::CreateReturnorderFailReason>(
         &[

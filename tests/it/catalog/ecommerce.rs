@@ -26,7 +26,7 @@ fn ecommerce_requests() {
                 "contact_info.mobile_phone",
             ],
             request: || {
-                Box::new(api::CreateApplyment::new(api::CreateApplymentRequired { account_info: api::AccountInfo::new().account_bank("工商银行").account_name("AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==").account_number("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_account_type(api::BankAccountType::V74).bank_address_code("110000").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), contact_info: api::ContactInfo::new().business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(api::ContactIdDocType::IdentificationTypeIdcard).contact_name("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").contact_type(api::ContactType::V65).mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), merchant_shortname: "TEST_MERCHANT_SHORTNAME".into(), organization_type: api::OrganizationType::V2401, out_request_no: "TEST_OUT_REQUEST_NO".into(), sales_scene_info: api::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com") }).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(api::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(api::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(api::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(api::FinanceType::BankAgent)).id_card_info(api::IdCardInfo::new().id_card_copy("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_card_name("pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==").id_card_national("vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_card_number("zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4").id_card_valid_time("TEST_ID_CARD_VALID_TIME").id_card_valid_time_begin("TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(api::IdDocInfo::new().doc_period_begin("2020-01-02").doc_period_end("2020-01-02").id_doc_copy("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_name("jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_number("jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ")).id_doc_type(api::ContactIdDocType::IdentificationTypeIdcard).id_holder_type(api::IdHolderType::Legal).owner(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(api::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![api::UboInfoList::new(api::UboInfoListRequired { ubo_id_doc_address: "TEST_UBO_ID_DOC_ADDRESS".into(), ubo_id_doc_copy: "TEST_UBO_ID_DOC_COPY".into(), ubo_id_doc_copy_back: "TEST_UBO_ID_DOC_COPY_BACK".into(), ubo_id_doc_name: "TEST_UBO_ID_DOC_NAME".into(), ubo_id_doc_number: "TEST_UBO_ID_DOC_NUMBER".into(), ubo_id_doc_type: api::ContactIdDocType::IdentificationTypeIdcard, ubo_period_begin: "TEST_UBO_PERIOD_BEGIN".into(), ubo_period_end: "TEST_UBO_PERIOD_END".into() })]))
+                Box::new(api::CreateApplyment::new(api::CreateApplymentRequired { account_info: api::AccountInfo::new().account_bank("工商银行").account_name("AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==").account_number("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==").bank_account_type(api::BankAccountType::Personal).bank_address_code("110000").bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), contact_info: api::ContactInfo::new().business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_type(api::IdDocType::IdentificationTypeIdCard).contact_name("pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").contact_type(api::ContactType::LegalRepresentative).mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), merchant_shortname: "TEST_MERCHANT_SHORTNAME".into(), organization_type: api::OrganizationType::MicroMerchant, out_request_no: "TEST_OUT_REQUEST_NO".into(), sales_scene_info: api::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com") }).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(api::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(api::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(api::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(api::FinanceType::BankAgent)).id_card_info(api::IdCardInfo::new().id_card_copy("xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_card_name("pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==").id_card_national("vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_card_number("zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4").id_card_valid_time("TEST_ID_CARD_VALID_TIME").id_card_valid_time_begin("TEST_ID_CARD_VALID_TIME_BEGIN")).id_doc_info(api::IdDocInfo::new().doc_period_begin("2020-01-02").doc_period_end("2020-01-02").id_doc_copy("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4").id_doc_name("jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ").id_doc_number("jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ")).id_doc_type(api::IdDocType::IdentificationTypeIdCard).id_holder_type(api::IdHolderType::Legal).owner(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(api::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![api::UboInfoList::new(api::UboInfoListRequired { ubo_id_doc_address: "TEST_UBO_ID_DOC_ADDRESS".into(), ubo_id_doc_copy: "TEST_UBO_ID_DOC_COPY".into(), ubo_id_doc_copy_back: "TEST_UBO_ID_DOC_COPY_BACK".into(), ubo_id_doc_name: "TEST_UBO_ID_DOC_NAME".into(), ubo_id_doc_number: "TEST_UBO_ID_DOC_NUMBER".into(), ubo_id_doc_type: api::IdDocType::IdentificationTypeIdCard, ubo_period_begin: "TEST_UBO_PERIOD_BEGIN".into(), ubo_period_end: "TEST_UBO_PERIOD_END".into() })]))
             },
         },
         super::harness::Case {
@@ -119,7 +119,7 @@ fn ecommerce_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::ecommerce::CertType::Unknown(_)),
         wxpay::apis::ecommerce::CertType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::ecommerce::IdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -130,8 +130,8 @@ fn ecommerce_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| matches!(e, wxpay::apis::ecommerce::ContactIdDocType::Unknown(_)),
-        wxpay::apis::ecommerce::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::ecommerce::IdDocType::Unknown(_)),
+        wxpay::apis::ecommerce::IdDocType::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::ContactType>(
         &["65", "66"],
@@ -229,12 +229,12 @@ fn ecommerce_account_requests() {
                                 identification_name: "pVd1HJ6zyvPedzfg==".into(),
                                 identification_no: "AOZdYGISxo4y44/UgZ69bkw==".into(),
                             })
-                            .id_doc_type(api::IdDocType::IdentificationTypeIdcard),
+                            .id_doc_type(api::IdDocType::IdentificationTypeIdCard),
                         ),
                         sub_mchid: "1900000109".into(),
                     })
                     .additional_materials(vec![String::from("TEST_ADDITIONAL_MATERIALS")])
-                    .proof_medias(vec![api::ProofMedias::new(api::ProofMediasRequired {
+                    .proof_medias(vec![api::ProofMedia::new(api::ProofMediaRequired {
                         proof_media: "jTpGmxUX3FBWVQ5NJTZvlKXQ".into(),
                         proof_media_type: api::ProofMediaType::WithdrawalApplication,
                     })])
@@ -521,7 +521,7 @@ fn ecommerce_account_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::account::WithdrawState::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::account::BlockReasonsType>(
+    super::harness::known::<wxpay::apis::ecommerce::account::BlockReasonType>(
         &[
             "CONSUMER_COMPLAINT_UNPROCESSED",
             "HAS_BLOCKING_CONTROL",
@@ -531,10 +531,10 @@ fn ecommerce_account_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::account::BlockReasonsType::Unknown(_)
+                wxpay::apis::ecommerce::account::BlockReasonType::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::account::BlockReasonsType::as_str,
+        wxpay::apis::ecommerce::account::BlockReasonType::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::account::MerchantState>(
         &["NORMAL", "HAS_BEEN_CANCELLED"],
@@ -569,15 +569,15 @@ fn ecommerce_account_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::account::ApplicationType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::account::CreateCancelApplicationCancelState>(
+    super::harness::known::<wxpay::apis::ecommerce::account::CancelApplicationCancelState>(
         &["REVIEWING", "REJECTED", "CANCEL_SUCCESS"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::account::CreateCancelApplicationCancelState::Unknown(_)
+                wxpay::apis::ecommerce::account::CancelApplicationCancelState::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::account::CreateCancelApplicationCancelState::as_str,
+        wxpay::apis::ecommerce::account::CancelApplicationCancelState::as_str,
     );
 }
 
@@ -638,7 +638,7 @@ fn ecommerce_applyments_requests() {
                 "contact_info.mobile_phone",
             ],
             request: || {
-                Box::new(api::CreateSubmitAccountHostingApplyment::new(api::CreateSubmitAccountHostingApplymentRequired { account_info: api::AccountInfo::new(api::AccountInfoRequired { account_bank: "工商银行".into(), account_name: "AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==".into(), account_number: "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into(), bank_account_type: api::BankAccountType::V74 }).bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), contact_info: api::ContactInfo::new(api::ContactInfoRequired { contact_name: "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==".into(), contact_type: api::ContactType::V65 }).business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_period_begin("2019-06-06").contact_id_doc_period_end("2026-06-06").contact_id_doc_type(api::ContactIdDocType::IdentificationTypeIdcard).contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), merchant_shortname: "TEST_MERCHANT_SHORTNAME".into(), organization_type: api::OrganizationType::V2401, out_request_no: "TEST_OUT_REQUEST_NO".into(), sales_scene_info: api::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com") }).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(api::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(api::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(api::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(api::FinanceType::BankAgent)).id_card_complete_statement("TEST_ID_CARD_COMPLETE_STATEMENT").id_card_info(api::IdCardInfo::new(api::IdCardInfoRequired { id_card_copy: "xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ".into(), id_card_name: "pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==".into(), id_card_national: "vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4".into(), id_card_number: "zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4".into(), id_card_valid_time: "TEST_ID_CARD_VALID_TIME".into(), id_card_valid_time_begin: "TEST_ID_CARD_VALID_TIME_BEGIN".into() })).id_doc_info(api::IdDocInfo::new(api::IdDocInfoRequired { doc_period_begin: "2020-01-02".into(), doc_period_end: "2020-01-02".into(), id_doc_copy: "xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4".into(), id_doc_name: "jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ".into(), id_doc_number: "jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ".into() }).id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4")).id_doc_type(api::ContactIdDocType::IdentificationTypeIdcard).id_holder_type(api::IdHolderType::Legal).proxy_sign_verify_mode(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(api::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![api::UboInfoList::new().ubo_id_doc_address("TEST_UBO_ID_DOC_ADDRESS").ubo_id_doc_copy("TEST_UBO_ID_DOC_COPY").ubo_id_doc_copy_back("TEST_UBO_ID_DOC_COPY_BACK").ubo_id_doc_name("TEST_UBO_ID_DOC_NAME").ubo_id_doc_number("TEST_UBO_ID_DOC_NUMBER").ubo_id_doc_period_begin("TEST_UBO_ID_DOC_PERIOD_BEGIN").ubo_id_doc_period_end("TEST_UBO_ID_DOC_PERIOD_END").ubo_id_doc_type(api::ContactIdDocType::IdentificationTypeIdcard).ubo_period_begin("TEST_UBO_PERIOD_BEGIN").ubo_period_end("TEST_UBO_PERIOD_END")]))
+                Box::new(api::CreateSubmitAccountHostingApplyment::new(api::CreateSubmitAccountHostingApplymentRequired { account_info: api::AccountInfo::new(api::AccountInfoRequired { account_bank: "工商银行".into(), account_name: "AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==".into(), account_number: "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into(), bank_account_type: api::BankAccountType::Personal }).bank_branch_id("402713354941").bank_name("施秉县农村信用合作联社城关信用社"), contact_info: api::ContactInfo::new(api::ContactInfoRequired { contact_name: "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==".into(), contact_type: api::ContactType::LegalRepresentative }).business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_card_number("pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==").contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK").contact_id_doc_period_begin("2019-06-06").contact_id_doc_period_end("2026-06-06").contact_id_doc_type(api::IdDocType::IdentificationTypeIdCard).contact_period_begin("TEST_CONTACT_PERIOD_BEGIN").contact_period_end("TEST_CONTACT_PERIOD_END").mobile_phone("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="), merchant_shortname: "TEST_MERCHANT_SHORTNAME".into(), organization_type: api::OrganizationType::MicroMerchant, out_request_no: "TEST_OUT_REQUEST_NO".into(), sales_scene_info: api::SalesSceneInfo::new().mini_program_sub_appid("TEST_MINI_PROGRAM_SUB_APPID").store_name("爱烧烤").store_qr_code("TEST_STORE_QR_CODE").store_url("http://www.qq.com") }).authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY").business_addition_desc(vec![String::from("TEST_BUSINESS_ADDITION_DESC")]).business_addition_pics(vec![String::from("TEST_BUSINESS_ADDITION_PICS")]).business_license_info(api::BusinessLicenseInfo::new().business_license_copy("47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53").business_license_number("123456789012345678").business_time("[\"2014-01-01\",\"长期\"]").cert_type(api::CertType::CertificateType2388).company_address("深圳南山区科苑路").legal_person("张三").merchant_name("腾讯科技有限公司")).finance_institution(true).finance_institution_info(api::FinanceInstitutionInfo::new().finance_license_pics(vec![String::from("TEST_FINANCE_LICENSE_PICS")]).finance_type(api::FinanceType::BankAgent)).id_card_complete_statement("TEST_ID_CARD_COMPLETE_STATEMENT").id_card_info(api::IdCardInfo::new(api::IdCardInfoRequired { id_card_copy: "xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ".into(), id_card_name: "pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==".into(), id_card_national: "vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4".into(), id_card_number: "zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4".into(), id_card_valid_time: "TEST_ID_CARD_VALID_TIME".into(), id_card_valid_time_begin: "TEST_ID_CARD_VALID_TIME_BEGIN".into() })).id_doc_info(api::IdDocInfo::new(api::IdDocInfoRequired { doc_period_begin: "2020-01-02".into(), doc_period_end: "2020-01-02".into(), id_doc_copy: "xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4".into(), id_doc_name: "jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ".into(), id_doc_number: "jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ".into() }).id_doc_copy_back("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4")).id_doc_type(api::IdDocType::IdentificationTypeIdCard).id_holder_type(api::IdHolderType::Legal).proxy_sign_verify_mode(true).qualifications(vec![String::from("TEST_QUALIFICATIONS")]).settlement_info(api::SettlementInfo::new().qualification_type("TEST_QUALIFICATION_TYPE").settlement_id("TEST_SETTLEMENT_ID")).ubo_info_list(vec![api::UboInfoList::new().ubo_id_doc_address("TEST_UBO_ID_DOC_ADDRESS").ubo_id_doc_copy("TEST_UBO_ID_DOC_COPY").ubo_id_doc_copy_back("TEST_UBO_ID_DOC_COPY_BACK").ubo_id_doc_name("TEST_UBO_ID_DOC_NAME").ubo_id_doc_number("TEST_UBO_ID_DOC_NUMBER").ubo_id_doc_period_begin("TEST_UBO_ID_DOC_PERIOD_BEGIN").ubo_id_doc_period_end("TEST_UBO_ID_DOC_PERIOD_END").ubo_id_doc_type(api::IdDocType::IdentificationTypeIdCard).ubo_period_begin("TEST_UBO_PERIOD_BEGIN").ubo_period_end("TEST_UBO_PERIOD_END")]))
             },
         },
         super::harness::Case {
@@ -779,7 +779,7 @@ fn ecommerce_applyments_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::ecommerce::applyments::CertType::Unknown(_)),
         wxpay::apis::ecommerce::applyments::CertType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::applyments::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::ecommerce::applyments::IdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -790,13 +790,8 @@ fn ecommerce_applyments_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::ecommerce::applyments::ContactIdDocType::Unknown(_)
-            )
-        },
-        wxpay::apis::ecommerce::applyments::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::ecommerce::applyments::IdDocType::Unknown(_)),
+        wxpay::apis::ecommerce::applyments::IdDocType::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::applyments::ContactType>(
         &["65", "66"],
@@ -1015,7 +1010,7 @@ fn ecommerce_combine_papay_requests() {
             body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"contract_id\":\"123124412412423431\",\"risk_info\":\"ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;\",\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6787\",\"sub_mchid\":\"1900000109\",\"sub_risk_info\":\"ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;\"}]}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateTransaction::new(api::CreateTransactionRequired { combine_appid: "wxd678efh567hg6787".into(), combine_mchid: "1900000109".into(), combine_out_trade_no: "P20150806125346".into(), contract_id: "123124412412423431".into() }).risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;").sub_orders(vec![api::SubOrders::new(api::SubOrdersRequired { amount: api::Amount::new(api::AmountRequired { currency: "CNY".into(), total_amount: 100 }), description: "腾讯充值中心-QQ会员充值".into(), mchid: "1900000109".into(), out_trade_no: "20150806125346".into(), sub_mchid: "1900000109".into() }).attach("深圳分店").settle_info(api::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6787").sub_risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;")]))
+                Box::new(api::CreateTransaction::new(api::CreateTransactionRequired { combine_appid: "wxd678efh567hg6787".into(), combine_mchid: "1900000109".into(), combine_out_trade_no: "P20150806125346".into(), contract_id: "123124412412423431".into() }).risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;").sub_orders(vec![api::CreateTransactionSubOrder::new(api::CreateTransactionSubOrderRequired { amount: api::Amount::new(api::AmountRequired { currency: "CNY".into(), total_amount: 100 }), description: "腾讯充值中心-QQ会员充值".into(), mchid: "1900000109".into(), out_trade_no: "20150806125346".into(), sub_mchid: "1900000109".into() }).attach("深圳分店").settle_info(api::SettleInfo::new().profit_sharing(true).subsidy_amount(10)).sub_appid("wxd678efh567hg6787").sub_risk_info("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;")]))
             },
         },
         super::harness::Case {
@@ -1049,8 +1044,8 @@ fn ecommerce_combine_papay_requests() {
                         combine_appid: "wxd678efh567hg6787".into(),
                     })
                     .sub_orders(vec![
-                        api::ReverseTransactionSubOrders::new(
-                            api::ReverseTransactionSubOrdersRequired {
+                        api::ReverseTransactionSubOrder::new(
+                            api::ReverseTransactionSubOrderRequired {
                                 mchid: "1900000109".into(),
                                 out_trade_no: "20150806125346".into(),
                                 sub_mchid: "1900000109".into(),
@@ -1241,14 +1236,14 @@ fn ecommerce_fund_answers() {
             decode: super::harness::decodes::<
                 wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNo,
             >,
-            body: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"TEST_CREATE_TIME\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"TEST_UPDATE_TIME\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+            body: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
         },
         super::harness::Answer {
             name: "QueryWithdrawByWithdrawId",
             decode: super::harness::decodes::<
                 wxpay::apis::ecommerce::fund::QueryWithdrawByWithdrawId,
             >,
-            body: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"TEST_CREATE_TIME\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"TEST_UPDATE_TIME\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+            body: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
         },
     ]);
 }
@@ -1270,7 +1265,7 @@ fn ecommerce_fund_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::fund::QueryEnddaybalanceBySubMchidAccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNoStatus>(
+    super::harness::known::<wxpay::apis::ecommerce::fund::WithdrawStatus>(
         &[
             "CREATE_SUCCESS",
             "SUCCESS",
@@ -1279,13 +1274,8 @@ fn ecommerce_fund_enum_values_are_known() {
             "CLOSE",
             "INIT",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNoStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::ecommerce::fund::QueryWithdrawByOutRequestNoStatus::as_str,
+        |e| matches!(e, wxpay::apis::ecommerce::fund::WithdrawStatus::Unknown(_)),
+        wxpay::apis::ecommerce::fund::WithdrawStatus::as_str,
     );
 }
 
@@ -1705,11 +1695,11 @@ fn ecommerce_profitsharing_requests() {
                         finish: true,
                         out_order_no: "P20150806125346".into(),
                         receivers: vec![
-                            api::CreateOrderReceivers::new(api::CreateOrderReceiversRequired {
+                            api::Receiver::new(api::ReceiverRequired {
                                 amount: 190,
                                 description: "分给商户1900000109".into(),
                                 receiver_account: "1900000109".into(),
-                                type_: api::ReceiversType::MerchantId,
+                                type_: api::ReceiverType::MerchantId,
                             })
                             .receiver_name("hu89ohu89ohu89o"),
                         ],
@@ -1747,8 +1737,8 @@ fn ecommerce_profitsharing_requests() {
                     api::CreateReceiverAdd::new(api::CreateReceiverAddRequired {
                         account: "190001001".into(),
                         appid: "wx8888888888888888".into(),
-                        relation_type: api::ReceiversType::MerchantId,
-                        type_: api::ReceiversType::MerchantId,
+                        relation_type: api::ReceiverType::MerchantId,
+                        type_: api::ReceiverType::MerchantId,
                     })
                     .encrypted_name("hu89ohu89ohu89o")
                     .name("张三网络公司"),
@@ -1767,7 +1757,7 @@ fn ecommerce_profitsharing_requests() {
                 Box::new(api::DeleteReceiver::new(api::DeleteReceiverRequired {
                     account: "190001001".into(),
                     appid: "wx8888888888888888".into(),
-                    type_: api::ReceiversType::MerchantId,
+                    type_: api::ReceiverType::MerchantId,
                 }))
             },
         },
@@ -1953,55 +1943,55 @@ fn ecommerce_profitsharing_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::profitsharing::FundsAbnormalClosedReason::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReceiversResult>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::OrderResult>(
         &["PENDING", "SUCCESS", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ReceiversResult::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::OrderResult::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ReceiversResult::as_str,
+        wxpay::apis::ecommerce::profitsharing::OrderResult::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReceiversType>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReceiverType>(
         &["MERCHANT_ID", "PERSONAL_OPENID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ReceiversType::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::ReceiverType::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ReceiversType::as_str,
+        wxpay::apis::ecommerce::profitsharing::ReceiverType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ListOrdersStatus>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::OrderStatus>(
         &["PROCESSING", "FINISHED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ListOrdersStatus::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::OrderStatus::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ListOrdersStatus::as_str,
+        wxpay::apis::ecommerce::profitsharing::OrderStatus::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ListReturnordersFailReason>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReturnorderFailReason>(
         &["ACCOUNT_ABNORMAL", "TIME_OUT_CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ListReturnordersFailReason::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::ReturnorderFailReason::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ListReturnordersFailReason::as_str,
+        wxpay::apis::ecommerce::profitsharing::ReturnorderFailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ListReturnordersResult>(
+    super::harness::known::<wxpay::apis::ecommerce::profitsharing::ReturnorderResult>(
         &["PROCESSING", "SUCCESS", "FAIL"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::profitsharing::ListReturnordersResult::Unknown(_)
+                wxpay::apis::ecommerce::profitsharing::ReturnorderResult::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::profitsharing::ListReturnordersResult::as_str,
+        wxpay::apis::ecommerce::profitsharing::ReturnorderResult::as_str,
     );
 }
 
@@ -2026,8 +2016,8 @@ fn ecommerce_refunds_requests() {
                             total: 888,
                         })
                         .currency("CNY")
-                        .from(vec![api::ApplyRefundFrom::new(
-                            api::ApplyRefundFromRequired {
+                        .from(vec![api::AmountFrom::new(
+                            api::AmountFromRequired {
                                 account: api::Account::Available,
                                 amount: 444,
                             },
@@ -2234,35 +2224,30 @@ fn ecommerce_refunds_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::refunds::PromotionDetailType::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdChannel>(
+    super::harness::known::<wxpay::apis::ecommerce::refunds::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdChannel::Unknown(_)
+                wxpay::apis::ecommerce::refunds::RefundChannel::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdChannel::as_str,
+        wxpay::apis::ecommerce::refunds::RefundChannel::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdFundsAccount>(
+    super::harness::known::<wxpay::apis::ecommerce::refunds::RefundFundsAccount>(
         &["AVAILABLE", "UNSETTLED", "OPERATION", "BASIC", "ECNY_BASIC"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdFundsAccount::Unknown(_)
+                wxpay::apis::ecommerce::refunds::RefundFundsAccount::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdFundsAccount::as_str,
+        wxpay::apis::ecommerce::refunds::RefundFundsAccount::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdStatus>(
+    super::harness::known::<wxpay::apis::ecommerce::refunds::RefundStatus>(
         &["SUCCESS", "CLOSE", "PROCESSING", "ABNORMAL"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::ecommerce::refunds::QueryRefundByRefundIdStatus::as_str,
+        |e| matches!(e, wxpay::apis::ecommerce::refunds::RefundStatus::Unknown(_)),
+        wxpay::apis::ecommerce::refunds::RefundStatus::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::refunds::BankType>(
         &[
@@ -2305,7 +2290,7 @@ fn ecommerce_refunds_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundFundsAccount::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundRefundAccount>(
+    super::harness::known::<wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundAccount>(
         &[
             "REFUND_SOURCE_PARTNER_ADVANCE",
             "REFUND_SOURCE_SUB_MERCHANT",
@@ -2313,10 +2298,10 @@ fn ecommerce_refunds_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundRefundAccount::Unknown(_)
+                wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundAccount::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundRefundAccount::as_str,
+        wxpay::apis::ecommerce::refunds::CreateApplyAbnormalRefundAccount::as_str,
     );
 }
 
@@ -2425,15 +2410,15 @@ fn ecommerce_subsidies_enum_values_are_known() {
         },
         wxpay::apis::ecommerce::subsidies::CancelSubsidyResult::as_str,
     );
-    super::harness::known::<wxpay::apis::ecommerce::subsidies::CreateCreateResult>(
+    super::harness::known::<wxpay::apis::ecommerce::subsidies::CreateResult>(
         &["SUCCESS", "FAIL", "REFUND"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::ecommerce::subsidies::CreateCreateResult::Unknown(_)
+                wxpay::apis::ecommerce::subsidies::CreateResult::Unknown(_)
             )
         },
-        wxpay::apis::ecommerce::subsidies::CreateCreateResult::as_str,
+        wxpay::apis::ecommerce::subsidies::CreateResult::as_str,
     );
     super::harness::known::<wxpay::apis::ecommerce::subsidies::Account>(
         &["AVAILABLE", "UNAVAILABLE"],

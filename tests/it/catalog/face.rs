@@ -101,7 +101,7 @@ fn offlineface_requests() {
                         })
                         .identification(api::Identification::new(api::IdentificationRequired {
                             identification_number: "TEST_IDENTIFICATION_NUMBER".into(),
-                            identification_type: api::IdentificationType::Idcard,
+                            identification_type: api::IdentificationType::IdCard,
                         }))
                         .identification_name("TEST_IDENTIFICATION_NAME")
                         .phone("TEST_PHONE"),
@@ -113,7 +113,7 @@ fn offlineface_requests() {
                             .bank_type("TEST_BANK_TYPE")
                             .identification(api::Identification::new(api::IdentificationRequired {
                                 identification_number: "TEST_IDENTIFICATION_NUMBER".into(),
-                                identification_type: api::IdentificationType::Idcard,
+                                identification_type: api::IdentificationType::IdCard,
                             }))
                             .identification_name("TEST_IDENTIFICATION_NAME")
                             .phone("TEST_PHONE")
@@ -248,7 +248,7 @@ fn offlineface_requests() {
                         out_trade_no: "1217752501201407033233368018".into(),
                         sp_mchid: "198798777".into(),
                         sub_mchid: "3233122121".into(),
-                        business_product_id: api::BusinessProductId::V2,
+                        business_product_id: api::BusinessProductId::Code2,
                     },
                 ))
             },
@@ -412,7 +412,7 @@ fn offlinefacemch_requests() {
                     )
                     .phone("TEST_PHONE")
                     .staff_info(api::StaffInfo::new().occupation("TEST_OCCUPATION"))
-                    .status(api::QueryOrganizationUserByOutUserIdStatus::Normal)
+                    .status(api::OrganizationUserStatus::Normal)
                     .student_info(api::StudentInfo::new().class_name("TEST_CLASS_NAME"))
                     .user_name("TEST_USER_NAME")
                     .user_type(api::UserType::Student),
@@ -487,15 +487,15 @@ fn offlinefacemch_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::offlinefacemch::ContractState::Unknown(_)),
         wxpay::apis::offlinefacemch::ContractState::as_str,
     );
-    super::harness::known::<wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus>(
+    super::harness::known::<wxpay::apis::offlinefacemch::OrganizationUserStatus>(
         &["NORMAL", "DISABLED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus::Unknown(_)
+                wxpay::apis::offlinefacemch::OrganizationUserStatus::Unknown(_)
             )
         },
-        wxpay::apis::offlinefacemch::QueryOrganizationUserByOutUserIdStatus::as_str,
+        wxpay::apis::offlinefacemch::OrganizationUserStatus::as_str,
     );
     super::harness::known::<wxpay::apis::offlinefacemch::UserType>(
         &["STUDENT", "STUFF"],

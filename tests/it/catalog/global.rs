@@ -23,7 +23,7 @@ fn global_requests() {
             body: "{\"apply_h5_payment\":true,\"attach\":\"555588889999\",\"business\":{\"app_download\":\"https://download.qq.com\",\"business_type\":\"ONLINE\",\"mcc\":\"4214\",\"mini_program\":\"wx8888888888888888\",\"office_account\":\"wx8888888888888888\",\"store_address\":\"10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong\",\"store_photos\":\"[\\\"Media_id1\\\",\\\"Media_id2\\\",\\\"Media_id3\\\"]\",\"website\":\"https://www.qq.com\"},\"business_category\":644,\"channel_id\":\"3200000001\",\"contact\":{\"email\":\"test@test.com\",\"name\":\"李先生\",\"phone\":\"075586010000\"},\"director\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"h5_payment_apply_info\":{\"domains\":[\"TEST_DOMAINS\"],\"h5_website_url\":\"https://qq.com\"},\"merchant_country_code\":\"344\",\"merchant_type\":\"ENTERPRISE\",\"name\":\"Merchant name\",\"office_phone\":\"075586010000\",\"principal\":{\"name\":\"Bob\",\"number\":\"5555-8888\"},\"registration_certificate_copy\":\"w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs\",\"registration_certificate_date\":\"2020-10-16\",\"registration_certificate_number\":\"5555-8888\",\"settlement_bank_number\":\"555588889999\",\"shortname\":\"Merchant shortname\",\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"3200000001\"}",
             encrypted: &["contact.name", "contact.phone", "contact.email"],
             request: || {
-                Box::new(api::CreateMerchant::new(api::CreateMerchantRequired { business: api::Business::new(api::BusinessRequired { business_type: api::BusinessType::Online }).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), business_category: 644, contact: api::Contact::new(api::ContactRequired { email: "test@test.com".into(), name: "李先生".into(), phone: "075586010000".into() }), merchant_country_code: "344".into(), merchant_type: api::MerchantType::Enterprise, name: "Merchant name".into(), office_phone: "075586010000".into(), shortname: "Merchant shortname".into(), sp_appid: "wx8888888888888888".into(), sp_mchid: "3200000001".into() }).idempotency_key("GzPCeo963zXKcO2hDVD8AjXIpgrj").apply_h5_payment(true).attach("555588889999").channel_id("3200000001").director(api::Director::new().name("Bob").number("5555-8888")).h5_payment_apply_info(api::H5PaymentApplyInfo::new(api::H5PaymentApplyInfoRequired { domains: vec![String::from("TEST_DOMAINS")], h5_website_url: "https://qq.com".into() })).principal(api::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"))
+                Box::new(api::CreateMerchant::new(api::CreateMerchantRequired { business: api::Business::new(api::BusinessRequired { business_type: api::BusinessType::Online }).app_download("https://download.qq.com").mcc("4214").mini_program("wx8888888888888888").office_account("wx8888888888888888").store_address("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong").store_photos("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]").website("https://www.qq.com"), business_category: 644, contact: api::Contact::new(api::ContactRequired { email: "test@test.com".into(), name: "李先生".into(), phone: "075586010000".into() }), merchant_country_code: "344".into(), merchant_type: api::MerchantType::Enterprise, name: "Merchant name".into(), office_phone: "075586010000".into(), shortname: "Merchant shortname".into(), sp_appid: "wx8888888888888888".into(), sp_mchid: "3200000001".into() }).idempotency_key("GzPCeo963zXKcO2hDVD8AjXIpgrj").apply_h5_payment(true).attach("555588889999").channel_id("3200000001").director(api::Director::new().name("Bob").number("5555-8888")).h5_payment_apply_info(api::CreateMerchantH5PaymentApplyInfo::new(api::CreateMerchantH5PaymentApplyInfoRequired { domains: vec![String::from("TEST_DOMAINS")], h5_website_url: "https://qq.com".into() })).principal(api::Director::new().name("Bob").number("5555-8888")).registration_certificate_copy("w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs").registration_certificate_date("2020-10-16").registration_certificate_number("5555-8888").settlement_bank_number("555588889999"))
             },
         },
         super::harness::Case {
@@ -107,13 +107,11 @@ fn global_requests() {
                         sp_mchid: "1900000100".into(),
                         sub_mchid: "1900000109".into(),
                     })
-                    .amount(api::CreateRefundAmount::new(
-                        api::CreateRefundAmountRequired {
-                            currency: "CNY".into(),
-                            refund: 888,
-                            total: 888,
-                        },
-                    ))
+                    .amount(api::Amount::new(api::AmountRequired {
+                        currency: "CNY".into(),
+                        refund: 888,
+                        total: 888,
+                    }))
                     .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
                     .out_trade_no("TEST_OUT_TRADE_NO")
                     .reason("商品已售完")
@@ -235,10 +233,10 @@ fn global_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::ExchangeRateType::Unknown(_)),
         wxpay::apis::global::ExchangeRateType::as_str,
     );
-    super::harness::known::<wxpay::apis::global::DataChannel>(
+    super::harness::known::<wxpay::apis::global::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
-        |e| matches!(e, wxpay::apis::global::DataChannel::Unknown(_)),
-        wxpay::apis::global::DataChannel::as_str,
+        |e| matches!(e, wxpay::apis::global::RefundChannel::Unknown(_)),
+        wxpay::apis::global::RefundChannel::as_str,
     );
     super::harness::known::<wxpay::apis::global::FundSource>(
         &[
@@ -253,15 +251,15 @@ fn global_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::Scope::Unknown(_)),
         wxpay::apis::global::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::global::RefundDetailType>(
+    super::harness::known::<wxpay::apis::global::RefundType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::global::RefundDetailType::Unknown(_)),
-        wxpay::apis::global::RefundDetailType::as_str,
+        |e| matches!(e, wxpay::apis::global::RefundType::Unknown(_)),
+        wxpay::apis::global::RefundType::as_str,
     );
-    super::harness::known::<wxpay::apis::global::DataStatus>(
+    super::harness::known::<wxpay::apis::global::RefundStatus>(
         &["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"],
-        |e| matches!(e, wxpay::apis::global::DataStatus::Unknown(_)),
-        wxpay::apis::global::DataStatus::as_str,
+        |e| matches!(e, wxpay::apis::global::RefundStatus::Unknown(_)),
+        wxpay::apis::global::RefundStatus::as_str,
     );
 }
 
@@ -390,7 +388,7 @@ fn global_customs_requests() {
                         appid: "wxd678efh567hg6787".into(),
                         certificate_id: "330821198809085211".into(),
                         certificate_name: "张三".into(),
-                        certificate_type: api::CertificateType::Idcard,
+                        certificate_type: api::CertificateType::IdCard,
                         customs: api::Customs::GuangzhouZs,
                         mchid: "1230000109".into(),
                         merchant_customs_no: "123456".into(),
@@ -521,7 +519,7 @@ fn global_customs_requests() {
                         appid: "wxd678efh567hg6787".into(),
                         certificate_id: "330821198809085211".into(),
                         certificate_name: "张三".into(),
-                        certificate_type: api::CertificateType::Idcard,
+                        certificate_type: api::CertificateType::IdCard,
                         customs: api::Customs::GuangzhouZs,
                         mchid: "1230000109".into(),
                         merchant_customs_no: "123456".into(),
@@ -618,7 +616,7 @@ fn global_customs_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::customs::Customs::Unknown(_)),
         wxpay::apis::global::customs::Customs::as_str,
     );
-    super::harness::known::<wxpay::apis::global::customs::DataState>(
+    super::harness::known::<wxpay::apis::global::customs::OrderState>(
         &[
             "PROCESSING",
             "UNDECLARED",
@@ -627,8 +625,8 @@ fn global_customs_enum_values_are_known() {
             "FAIL",
             "EXCEPT",
         ],
-        |e| matches!(e, wxpay::apis::global::customs::DataState::Unknown(_)),
-        wxpay::apis::global::customs::DataState::as_str,
+        |e| matches!(e, wxpay::apis::global::customs::OrderState::Unknown(_)),
+        wxpay::apis::global::customs::OrderState::as_str,
     );
     super::harness::known::<wxpay::apis::global::customs::VerifyDepartment>(
         &["UNIONPAY", "NETSUNION", "OTHERS"],
@@ -1332,7 +1330,7 @@ fn global_micropay_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::PayTransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -1397,10 +1395,15 @@ fn global_micropay_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::micropay::Scope::Unknown(_)),
         wxpay::apis::global::micropay::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::global::micropay::DetailType>(
+    super::harness::known::<wxpay::apis::global::micropay::PayTransactionType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::global::micropay::DetailType::Unknown(_)),
-        wxpay::apis::global::micropay::DetailType::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::global::micropay::PayTransactionType::Unknown(_)
+            )
+        },
+        wxpay::apis::global::micropay::PayTransactionType::as_str,
     );
 }
 
@@ -1779,10 +1782,15 @@ fn global_papay_answers() {
 
 #[test]
 fn global_papay_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::global::papay::ExchangeRateType>(
+    super::harness::known::<wxpay::apis::global::papay::CreateTransactionType>(
         &["SETTLEMENT_RATE", "USERPAYMENT_RATE"],
-        |e| matches!(e, wxpay::apis::global::papay::ExchangeRateType::Unknown(_)),
-        wxpay::apis::global::papay::ExchangeRateType::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::global::papay::CreateTransactionType::Unknown(_)
+            )
+        },
+        wxpay::apis::global::papay::CreateTransactionType::as_str,
     );
     super::harness::known::<wxpay::apis::global::papay::Scope>(
         &["GLOBAL", "SINGLE"],
@@ -1811,32 +1819,25 @@ fn global_papay_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::papay::TradeState::Unknown(_)),
         wxpay::apis::global::papay::TradeState::as_str,
     );
-    super::harness::known::<wxpay::apis::global::papay::TradeType>(
+    super::harness::known::<wxpay::apis::global::papay::CreateTransactionTradeType>(
         &["AUTH"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::global::papay::CreateTransactionTradeType::Unknown(_)
+            )
+        },
+        wxpay::apis::global::papay::CreateTransactionTradeType::as_str,
+    );
+    super::harness::known::<wxpay::apis::global::papay::ExchangeRateType>(
+        &["SETTLEMENT_RATE"],
+        |e| matches!(e, wxpay::apis::global::papay::ExchangeRateType::Unknown(_)),
+        wxpay::apis::global::papay::ExchangeRateType::as_str,
+    );
+    super::harness::known::<wxpay::apis::global::papay::TradeType>(
+        &["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"],
         |e| matches!(e, wxpay::apis::global::papay::TradeType::Unknown(_)),
         wxpay::apis::global::papay::TradeType::as_str,
-    );
-    super::harness::known::<wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType>(
-        &["SETTLEMENT_RATE"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType::Unknown(
-                    _
-                )
-            )
-        },
-        wxpay::apis::global::papay::QueryTransactionByOutTradeNoExchangeRateType::as_str,
-    );
-    super::harness::known::<wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType>(
-        &["JSAPI", "NATIVE", "APP", "MWEB", "MICROPAY"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType::Unknown(_)
-            )
-        },
-        wxpay::apis::global::papay::QueryTransactionByOutTradeNoTradeType::as_str,
     );
 }
 
@@ -1881,12 +1882,12 @@ fn global_profit_sharing_requests() {
                         unfreeze_unsplit: true,
                     })
                     .receivers(vec![
-                        api::Receivers::new(api::ReceiversRequired {
+                        api::Receiver::new(api::ReceiverRequired {
                             account: "86693852".into(),
                             amount: 888,
                             currency: api::Currency::Cny,
                             description: "分给商户A".into(),
-                            type_: api::ReceiversType::MerchantId,
+                            type_: api::ReceiverType::MerchantId,
                         })
                         .authorized(true)
                         .name("hu89ohu89ohu89o"),
@@ -1951,7 +1952,7 @@ fn global_profit_sharing_requests() {
                         .appid("wx8888888888888888")
                         .sub_appid("wx8888888888888889")
                         .sub_mchid("1900000109")
-                        .type_(api::ReceiversType::MerchantId),
+                        .type_(api::ReceiverType::MerchantId),
                 )
             },
         },
@@ -1979,7 +1980,7 @@ fn global_profit_sharing_requests() {
                         .scene("该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。")
                         .sub_appid("wx8888888888888889")
                         .sub_mchid("1900000109")
-                        .type_(api::ReceiversType::MerchantId),
+                        .type_(api::ReceiverType::MerchantId),
                 )
             },
         },
@@ -2006,7 +2007,7 @@ fn global_profit_sharing_requests() {
                     .transaction_id("4208450740201411110007820472")
                     .appid("wx8888888888888888")
                     .sub_appid("wx8888888888888889")
-                    .type_(api::ReceiversType::MerchantId),
+                    .type_(api::ReceiverType::MerchantId),
                 )
             },
         },
@@ -2172,15 +2173,15 @@ fn global_profit_sharing_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::profit_sharing::Currency::Unknown(_)),
         wxpay::apis::global::profit_sharing::Currency::as_str,
     );
-    super::harness::known::<wxpay::apis::global::profit_sharing::ReceiversType>(
+    super::harness::known::<wxpay::apis::global::profit_sharing::ReceiverType>(
         &["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::global::profit_sharing::ReceiversType::Unknown(_)
+                wxpay::apis::global::profit_sharing::ReceiverType::Unknown(_)
             )
         },
-        wxpay::apis::global::profit_sharing::ReceiversType::as_str,
+        wxpay::apis::global::profit_sharing::ReceiverType::as_str,
     );
     super::harness::known::<wxpay::apis::global::profit_sharing::RelationType>(
         &[
@@ -2340,25 +2341,20 @@ fn global_refunds_enum_values_are_known() {
         },
         wxpay::apis::global::refunds::ExchangeRateType::as_str,
     );
-    super::harness::known::<wxpay::apis::global::refunds::QueryRefundByRefundIdChannel>(
+    super::harness::known::<wxpay::apis::global::refunds::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::global::refunds::QueryRefundByRefundIdChannel::Unknown(_)
-            )
-        },
-        wxpay::apis::global::refunds::QueryRefundByRefundIdChannel::as_str,
+        |e| matches!(e, wxpay::apis::global::refunds::RefundChannel::Unknown(_)),
+        wxpay::apis::global::refunds::RefundChannel::as_str,
     );
     super::harness::known::<wxpay::apis::global::refunds::Scope>(
         &["GLOBAL", "SINGLE"],
         |e| matches!(e, wxpay::apis::global::refunds::Scope::Unknown(_)),
         wxpay::apis::global::refunds::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::global::refunds::DetailType>(
+    super::harness::known::<wxpay::apis::global::refunds::RefundType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::global::refunds::DetailType::Unknown(_)),
-        wxpay::apis::global::refunds::DetailType::as_str,
+        |e| matches!(e, wxpay::apis::global::refunds::RefundType::Unknown(_)),
+        wxpay::apis::global::refunds::RefundType::as_str,
     );
     super::harness::known::<wxpay::apis::global::refunds::FundSource>(
         &[
@@ -2368,15 +2364,10 @@ fn global_refunds_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::global::refunds::FundSource::Unknown(_)),
         wxpay::apis::global::refunds::FundSource::as_str,
     );
-    super::harness::known::<wxpay::apis::global::refunds::QueryRefundByRefundIdStatus>(
+    super::harness::known::<wxpay::apis::global::refunds::RefundStatus>(
         &["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::global::refunds::QueryRefundByRefundIdStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::global::refunds::QueryRefundByRefundIdStatus::as_str,
+        |e| matches!(e, wxpay::apis::global::refunds::RefundStatus::Unknown(_)),
+        wxpay::apis::global::refunds::RefundStatus::as_str,
     );
 }
 
@@ -2448,7 +2439,7 @@ fn global_transactions_requests() {
             path: "/v3/global/transactions/app",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"APP\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"APP\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -2468,7 +2459,7 @@ fn global_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -2504,8 +2495,8 @@ fn global_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -2557,7 +2548,7 @@ fn global_transactions_requests() {
             path: "/v3/global/transactions/jsapi",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"JSAPI\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"JSAPI\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -2577,7 +2568,7 @@ fn global_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -2613,8 +2604,8 @@ fn global_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -2624,7 +2615,7 @@ fn global_transactions_requests() {
             path: "/v3/global/transactions/mweb",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"MWEB\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"MWEB\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -2657,7 +2648,7 @@ fn global_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -2679,8 +2670,8 @@ fn global_transactions_requests() {
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -2690,7 +2681,7 @@ fn global_transactions_requests() {
             path: "/v3/global/transactions/native",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"NATIVE\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"NATIVE\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -2710,7 +2701,7 @@ fn global_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -2746,8 +2737,8 @@ fn global_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -2967,7 +2958,7 @@ fn hk_requests() {
             request: || {
                 Box::new(
                     api::CreateRefund::new(api::CreateRefundRequired {
-                        amount: api::CreateRefundAmount::new(api::CreateRefundAmountRequired {
+                        amount: api::Amount::new(api::AmountRequired {
                             currency: "CNY".into(),
                             refund: 888,
                             total: 888,
@@ -3066,10 +3057,10 @@ fn hk_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::ExchangeRateType::Unknown(_)),
         wxpay::apis::hk::ExchangeRateType::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::DataChannel>(
+    super::harness::known::<wxpay::apis::hk::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
-        |e| matches!(e, wxpay::apis::hk::DataChannel::Unknown(_)),
-        wxpay::apis::hk::DataChannel::as_str,
+        |e| matches!(e, wxpay::apis::hk::RefundChannel::Unknown(_)),
+        wxpay::apis::hk::RefundChannel::as_str,
     );
     super::harness::known::<wxpay::apis::hk::FundSource>(
         &[
@@ -3084,15 +3075,15 @@ fn hk_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::Scope::Unknown(_)),
         wxpay::apis::hk::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::RefundDetailType>(
+    super::harness::known::<wxpay::apis::hk::RefundType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::hk::RefundDetailType::Unknown(_)),
-        wxpay::apis::hk::RefundDetailType::as_str,
+        |e| matches!(e, wxpay::apis::hk::RefundType::Unknown(_)),
+        wxpay::apis::hk::RefundType::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::DataStatus>(
+    super::harness::known::<wxpay::apis::hk::RefundStatus>(
         &["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"],
-        |e| matches!(e, wxpay::apis::hk::DataStatus::Unknown(_)),
-        wxpay::apis::hk::DataStatus::as_str,
+        |e| matches!(e, wxpay::apis::hk::RefundStatus::Unknown(_)),
+        wxpay::apis::hk::RefundStatus::as_str,
     );
 }
 
@@ -3173,25 +3164,20 @@ fn hk_refunds_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::refunds::ExchangeRateType::Unknown(_)),
         wxpay::apis::hk::refunds::ExchangeRateType::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::refunds::QueryRefundByRefundIdChannel>(
+    super::harness::known::<wxpay::apis::hk::refunds::RefundChannel>(
         &["ORIGINAL", "BALANCE", "OTHER_BALANCE", "OTHER_BANKCARD"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::hk::refunds::QueryRefundByRefundIdChannel::Unknown(_)
-            )
-        },
-        wxpay::apis::hk::refunds::QueryRefundByRefundIdChannel::as_str,
+        |e| matches!(e, wxpay::apis::hk::refunds::RefundChannel::Unknown(_)),
+        wxpay::apis::hk::refunds::RefundChannel::as_str,
     );
     super::harness::known::<wxpay::apis::hk::refunds::Scope>(
         &["GLOBAL", "SINGLE"],
         |e| matches!(e, wxpay::apis::hk::refunds::Scope::Unknown(_)),
         wxpay::apis::hk::refunds::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::refunds::DetailType>(
+    super::harness::known::<wxpay::apis::hk::refunds::RefundType>(
         &["COUPON", "DISCOUNT"],
-        |e| matches!(e, wxpay::apis::hk::refunds::DetailType::Unknown(_)),
-        wxpay::apis::hk::refunds::DetailType::as_str,
+        |e| matches!(e, wxpay::apis::hk::refunds::RefundType::Unknown(_)),
+        wxpay::apis::hk::refunds::RefundType::as_str,
     );
     super::harness::known::<wxpay::apis::hk::refunds::FundSource>(
         &[
@@ -3201,15 +3187,10 @@ fn hk_refunds_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::refunds::FundSource::Unknown(_)),
         wxpay::apis::hk::refunds::FundSource::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::refunds::QueryRefundByRefundIdStatus>(
+    super::harness::known::<wxpay::apis::hk::refunds::RefundStatus>(
         &["SUCCESS", "REFUNDCLOSE", "PROCESSING", "ABNORMAL"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::hk::refunds::QueryRefundByRefundIdStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::hk::refunds::QueryRefundByRefundIdStatus::as_str,
+        |e| matches!(e, wxpay::apis::hk::refunds::RefundStatus::Unknown(_)),
+        wxpay::apis::hk::refunds::RefundStatus::as_str,
     );
 }
 
@@ -3281,7 +3262,7 @@ fn hk_transactions_requests() {
             path: "/hk/v3/transactions/app",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"APP\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"APP\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -3301,7 +3282,7 @@ fn hk_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -3337,8 +3318,8 @@ fn hk_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -3409,7 +3390,7 @@ fn hk_transactions_requests() {
             path: "/hk/v3/transactions/jsapi",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"JSAPI\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"JSAPI\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -3429,7 +3410,7 @@ fn hk_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -3465,8 +3446,8 @@ fn hk_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -3495,7 +3476,7 @@ fn hk_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -3539,7 +3520,7 @@ fn hk_transactions_requests() {
             path: "/hk/v3/transactions/mweb",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"MWEB\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"MWEB\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -3572,7 +3553,7 @@ fn hk_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -3594,8 +3575,8 @@ fn hk_transactions_requests() {
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -3605,7 +3586,7 @@ fn hk_transactions_requests() {
             path: "/hk/v3/transactions/native",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2018-06-08T10:34:56+08:00\",\"time_start\":\"2018-06-08T10:34:56+08:00\",\"trade_type\":\"NATIVE\"}",
+            body: "{\"amount\":{\"currency\":\"HKD\",\"total\":888},\"appid\":\"wx8888888888888888\",\"attach\":\"自定义数据\",\"description\":\"image形象店-深圳腾大- QQ公仔\",\"detail\":[{\"cost_price\":608800,\"goods_detail\":[{\"goods_id\":\"12345\",\"goods_name\":\"iPhone6s 16G\",\"price\":528800,\"quantity\":1,\"wxpay_goods_id\":\"1001\"}],\"receipt_id\":\"wx123\"}],\"goods_tag\":\"WXG\",\"limit_pay\":\"no_credit\",\"mchid\":\"1900000109\",\"merchant_category_code\":\"1011\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"device_ip\":\"128.0.0.1\",\"operator_id\":\"123145\",\"payer_client_ip\":\"128.0.0.1\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"sp_appid\":\"wx8888888888888888\",\"sp_mchid\":\"1900000100\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\",\"trade_type\":\"NATIVE\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -3625,7 +3606,7 @@ fn hk_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(vec![
-                        api::Detail::new()
+                        api::OrderDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -3661,8 +3642,8 @@ fn hk_transactions_requests() {
                             ),
                     )
                     .sub_appid("TEST_SUB_APPID")
-                    .time_expire("2018-06-08T10:34:56+08:00")
-                    .time_start("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -3794,15 +3775,10 @@ fn hk_transactions_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::hk::transactions::Scope::Unknown(_)),
         wxpay::apis::hk::transactions::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::hk::transactions::PromotionDetailType>(
+    super::harness::known::<wxpay::apis::hk::transactions::DetailType>(
         &["COUPON", "DISCOUNT"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::hk::transactions::PromotionDetailType::Unknown(_)
-            )
-        },
-        wxpay::apis::hk::transactions::PromotionDetailType::as_str,
+        |e| matches!(e, wxpay::apis::hk::transactions::DetailType::Unknown(_)),
+        wxpay::apis::hk::transactions::DetailType::as_str,
     );
     super::harness::known::<wxpay::apis::hk::transactions::TradeState>(
         &[

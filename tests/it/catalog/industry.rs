@@ -172,7 +172,7 @@ fn aggracct_bc_requests() {
                     .audit_result(api::AuditResult::Pass)
                     .fail_code("1001")
                     .fail_msg("IDCARD_ILLEGAL")
-                    .scene(api::NotifyInfoUpdateResultScene::V01),
+                    .scene(api::NotifyInfoUpdateResultScene::Code01),
                 )
             },
         },
@@ -525,15 +525,15 @@ fn aggracct_bc_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::aggracct_bc::FailReason::Unknown(_)),
         wxpay::apis::aggracct_bc::FailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::aggracct_bc::CreateWbChannelSpecialReductionState>(
+    super::harness::known::<wxpay::apis::aggracct_bc::WbChannelSpecialReductionState>(
         &["PROCESSING", "SUCCESS", "FAILED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::aggracct_bc::CreateWbChannelSpecialReductionState::Unknown(_)
+                wxpay::apis::aggracct_bc::WbChannelSpecialReductionState::Unknown(_)
             )
         },
-        wxpay::apis::aggracct_bc::CreateWbChannelSpecialReductionState::as_str,
+        wxpay::apis::aggracct_bc::WbChannelSpecialReductionState::as_str,
     );
 }
 
@@ -629,14 +629,14 @@ fn gov_subsidy_requests() {
             path: "/v3/gov/subsidy/audit/cup/invalid",
             query: &[],
             headers: &[],
-            body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
+            body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"upload_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(api::CreateAuditCupInvalid::new(
                     api::CreateAuditCupInvalidRequired {
                         mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
                         org_no: "TEST_ORG_NO".into(),
-                        upload_time: "TEST_UPLOAD_TIME".into(),
+                        upload_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     },
                 ))
             },
@@ -647,13 +647,13 @@ fn gov_subsidy_requests() {
             path: "/v3/gov/subsidy/audit/cup/query",
             query: &[],
             headers: &[],
-            body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
+            body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"upload_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(api::QueryAuditCup::new(api::QueryAuditCupRequired {
                     mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
                     org_no: "TEST_ORG_NO".into(),
-                    upload_time: "TEST_UPLOAD_TIME".into(),
+                    upload_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                 }))
             },
         },
@@ -663,7 +663,7 @@ fn gov_subsidy_requests() {
             path: "/v3/gov/subsidy/audit/cup/refund/sync",
             query: &[],
             headers: &[],
-            body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"refund_at\":\"TEST_REFUND_AT\",\"refund_dt\":\"TEST_REFUND_DT\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
+            body: "{\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"org_no\":\"TEST_ORG_NO\",\"refund_at\":\"TEST_REFUND_AT\",\"refund_dt\":\"TEST_REFUND_DT\",\"upload_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(api::SyncAuditCupRefund::new(
@@ -672,7 +672,7 @@ fn gov_subsidy_requests() {
                         org_no: "TEST_ORG_NO".into(),
                         refund_at: "TEST_REFUND_AT".into(),
                         refund_dt: "TEST_REFUND_DT".into(),
-                        upload_time: "TEST_UPLOAD_TIME".into(),
+                        upload_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     },
                 ))
             },
@@ -683,7 +683,7 @@ fn gov_subsidy_requests() {
             path: "/v3/gov/subsidy/audit/cup/update",
             query: &[],
             headers: &[],
-            body: "{\"actual_at\":\"TEST_ACTUAL_AT\",\"bar_code\":\"TEST_BAR_CODE\",\"brand_nm\":\"TEST_BRAND_NM\",\"commitment_letter_photo\":\"TEST_COMMITMENT_LETTER_PHOTO\",\"commitment_letter_photo_format\":\"TEST_COMMITMENT_LETTER_PHOTO_FORMAT\",\"device_photo\":\"TEST_DEVICE_PHOTO\",\"device_photo_format\":\"TEST_DEVICE_PHOTO_FORMAT\",\"discount_at\":\"TEST_DISCOUNT_AT\",\"eng_grade\":\"TEST_ENG_GRADE\",\"eng_grade_standard\":\"TEST_ENG_GRADE_STANDARD\",\"image01\":\"TEST_IMAGE01\",\"image02\":\"TEST_IMAGE02\",\"image03\":\"TEST_IMAGE03\",\"image04\":\"TEST_IMAGE04\",\"image05\":\"TEST_IMAGE05\",\"image06\":\"TEST_IMAGE06\",\"image07\":\"TEST_IMAGE07\",\"image08\":\"TEST_IMAGE08\",\"image09\":\"TEST_IMAGE09\",\"image10\":\"TEST_IMAGE10\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_info\":{\"invoice_cd\":\"TEST_INVOICE_CD\",\"invoice_ck_cd\":\"TEST_INVOICE_CK_CD\",\"invoice_dt\":\"TEST_INVOICE_DT\",\"invoice_link\":\"TEST_INVOICE_LINK\",\"invoice_no\":\"TEST_INVOICE_NO\",\"invoice_tax_amt\":\"TEST_INVOICE_TAX_AMT\",\"invoice_tp\":\"TEST_INVOICE_TP\",\"nm\":\"TEST_NM\",\"num\":\"TEST_NUM\",\"sales_ent_nm\":\"TEST_SALES_ENT_NM\",\"service_nm\":\"TEST_SERVICE_NM\",\"tax\":\"TEST_TAX\",\"tax_payer\":\"TEST_TAX_PAYER\"},\"is_trade_in\":\"TEST_IS_TRADE_IN\",\"mchnt_cd\":\"TEST_MCHNT_CD\",\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"mer_sub_at\":\"TEST_MER_SUB_AT\",\"notify_url\":\"TEST_NOTIFY_URL\",\"online_no\":\"TEST_ONLINE_NO\",\"org_no\":\"TEST_ORG_NO\",\"pack_and_active_photo\":\"TEST_PACK_AND_ACTIVE_PHOTO\",\"payer_tp\":\"TEST_PAYER_TP\",\"plat_form\":\"TEST_PLAT_FORM\",\"prod_id\":\"TEST_PROD_ID\",\"prod_model\":\"TEST_PROD_MODEL\",\"record_number\":\"TEST_RECORD_NUMBER\",\"register_model\":\"TEST_REGISTER_MODEL\",\"sales_at\":\"TEST_SALES_AT\",\"sales_chnl\":\"TEST_SALES_CHNL\",\"sn_code\":\"TEST_SN_CODE\",\"store_nm\":\"TEST_STORE_NM\",\"sub_mchnt_cd\":\"TEST_SUB_MCHNT_CD\",\"sub_mchnt_nm\":\"TEST_SUB_MCHNT_NM\",\"track_info\":{\"delivery_method\":\"TEST_DELIVERY_METHOD\",\"delivery_time\":\"TEST_DELIVERY_TIME\",\"shipping_addr\":\"TEST_SHIPPING_ADDR\",\"tracking_company\":\"TEST_TRACKING_COMPANY\",\"tracking_no\":\"TEST_TRACKING_NO\",\"tracking_type\":\"TEST_TRACKING_TYPE\",\"usr_addr\":\"TEST_USR_ADDR\",\"usr_area\":\"TEST_USR_AREA\",\"usr_city\":\"TEST_USR_CITY\",\"usr_prov\":\"TEST_USR_PROV\"},\"trade_in_at\":\"TEST_TRADE_IN_AT\",\"trade_in_order_id\":\"TEST_TRADE_IN_ORDER_ID\",\"trans_tm\":\"TEST_TRANS_TM\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
+            body: "{\"actual_at\":\"TEST_ACTUAL_AT\",\"bar_code\":\"TEST_BAR_CODE\",\"brand_nm\":\"TEST_BRAND_NM\",\"commitment_letter_photo\":\"TEST_COMMITMENT_LETTER_PHOTO\",\"commitment_letter_photo_format\":\"TEST_COMMITMENT_LETTER_PHOTO_FORMAT\",\"device_photo\":\"TEST_DEVICE_PHOTO\",\"device_photo_format\":\"TEST_DEVICE_PHOTO_FORMAT\",\"discount_at\":\"TEST_DISCOUNT_AT\",\"eng_grade\":\"TEST_ENG_GRADE\",\"eng_grade_standard\":\"TEST_ENG_GRADE_STANDARD\",\"image01\":\"TEST_IMAGE01\",\"image02\":\"TEST_IMAGE02\",\"image03\":\"TEST_IMAGE03\",\"image04\":\"TEST_IMAGE04\",\"image05\":\"TEST_IMAGE05\",\"image06\":\"TEST_IMAGE06\",\"image07\":\"TEST_IMAGE07\",\"image08\":\"TEST_IMAGE08\",\"image09\":\"TEST_IMAGE09\",\"image10\":\"TEST_IMAGE10\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_info\":{\"invoice_cd\":\"TEST_INVOICE_CD\",\"invoice_ck_cd\":\"TEST_INVOICE_CK_CD\",\"invoice_dt\":\"TEST_INVOICE_DT\",\"invoice_link\":\"TEST_INVOICE_LINK\",\"invoice_no\":\"TEST_INVOICE_NO\",\"invoice_tax_amt\":\"TEST_INVOICE_TAX_AMT\",\"invoice_tp\":\"TEST_INVOICE_TP\",\"nm\":\"TEST_NM\",\"num\":\"TEST_NUM\",\"sales_ent_nm\":\"TEST_SALES_ENT_NM\",\"service_nm\":\"TEST_SERVICE_NM\",\"tax\":\"TEST_TAX\",\"tax_payer\":\"TEST_TAX_PAYER\"},\"is_trade_in\":\"TEST_IS_TRADE_IN\",\"mchnt_cd\":\"TEST_MCHNT_CD\",\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"mer_sub_at\":\"TEST_MER_SUB_AT\",\"notify_url\":\"TEST_NOTIFY_URL\",\"online_no\":\"TEST_ONLINE_NO\",\"org_no\":\"TEST_ORG_NO\",\"pack_and_active_photo\":\"TEST_PACK_AND_ACTIVE_PHOTO\",\"payer_tp\":\"TEST_PAYER_TP\",\"plat_form\":\"TEST_PLAT_FORM\",\"prod_id\":\"TEST_PROD_ID\",\"prod_model\":\"TEST_PROD_MODEL\",\"record_number\":\"TEST_RECORD_NUMBER\",\"register_model\":\"TEST_REGISTER_MODEL\",\"sales_at\":\"TEST_SALES_AT\",\"sales_chnl\":\"TEST_SALES_CHNL\",\"sn_code\":\"TEST_SN_CODE\",\"store_nm\":\"TEST_STORE_NM\",\"sub_mchnt_cd\":\"TEST_SUB_MCHNT_CD\",\"sub_mchnt_nm\":\"TEST_SUB_MCHNT_NM\",\"track_info\":{\"delivery_method\":\"TEST_DELIVERY_METHOD\",\"delivery_time\":\"2026-01-02T03:04:05+08:00\",\"shipping_addr\":\"TEST_SHIPPING_ADDR\",\"tracking_company\":\"TEST_TRACKING_COMPANY\",\"tracking_no\":\"TEST_TRACKING_NO\",\"tracking_type\":\"TEST_TRACKING_TYPE\",\"usr_addr\":\"TEST_USR_ADDR\",\"usr_area\":\"TEST_USR_AREA\",\"usr_city\":\"TEST_USR_CITY\",\"usr_prov\":\"TEST_USR_PROV\"},\"trade_in_at\":\"TEST_TRADE_IN_AT\",\"trade_in_order_id\":\"TEST_TRADE_IN_ORDER_ID\",\"trans_tm\":\"TEST_TRANS_TM\",\"upload_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -720,7 +720,9 @@ fn gov_subsidy_requests() {
                         sub_mchnt_nm: "TEST_SUB_MCHNT_NM".into(),
                         track_info: api::TrackInfo::new()
                             .delivery_method("TEST_DELIVERY_METHOD")
-                            .delivery_time("TEST_DELIVERY_TIME")
+                            .delivery_time(
+                                wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                            )
                             .shipping_addr("TEST_SHIPPING_ADDR")
                             .tracking_company("TEST_TRACKING_COMPANY")
                             .tracking_no("TEST_TRACKING_NO")
@@ -730,7 +732,7 @@ fn gov_subsidy_requests() {
                             .usr_city("TEST_USR_CITY")
                             .usr_prov("TEST_USR_PROV"),
                         trans_tm: "TEST_TRANS_TM".into(),
-                        upload_time: "TEST_UPLOAD_TIME".into(),
+                        upload_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     })
                     .bar_code("TEST_BAR_CODE")
                     .commitment_letter_photo("TEST_COMMITMENT_LETTER_PHOTO")
@@ -769,7 +771,7 @@ fn gov_subsidy_requests() {
             path: "/v3/gov/subsidy/audit/cup/upload",
             query: &[],
             headers: &[],
-            body: "{\"actual_at\":\"TEST_ACTUAL_AT\",\"bar_code\":\"TEST_BAR_CODE\",\"brand_nm\":\"TEST_BRAND_NM\",\"commitment_letter_photo\":\"TEST_COMMITMENT_LETTER_PHOTO\",\"commitment_letter_photo_format\":\"TEST_COMMITMENT_LETTER_PHOTO_FORMAT\",\"device_photo\":\"TEST_DEVICE_PHOTO\",\"device_photo_format\":\"TEST_DEVICE_PHOTO_FORMAT\",\"discount_at\":\"TEST_DISCOUNT_AT\",\"eng_grade\":\"TEST_ENG_GRADE\",\"eng_grade_standard\":\"TEST_ENG_GRADE_STANDARD\",\"image01\":\"TEST_IMAGE01\",\"image02\":\"TEST_IMAGE02\",\"image03\":\"TEST_IMAGE03\",\"image04\":\"TEST_IMAGE04\",\"image05\":\"TEST_IMAGE05\",\"image06\":\"TEST_IMAGE06\",\"image07\":\"TEST_IMAGE07\",\"image08\":\"TEST_IMAGE08\",\"image09\":\"TEST_IMAGE09\",\"image10\":\"TEST_IMAGE10\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_info\":{\"invoice_cd\":\"TEST_INVOICE_CD\",\"invoice_ck_cd\":\"TEST_INVOICE_CK_CD\",\"invoice_dt\":\"TEST_INVOICE_DT\",\"invoice_link\":\"TEST_INVOICE_LINK\",\"invoice_no\":\"TEST_INVOICE_NO\",\"invoice_tax_amt\":\"TEST_INVOICE_TAX_AMT\",\"invoice_tp\":\"TEST_INVOICE_TP\",\"nm\":\"TEST_NM\",\"num\":\"TEST_NUM\",\"sales_ent_nm\":\"TEST_SALES_ENT_NM\",\"service_nm\":\"TEST_SERVICE_NM\",\"tax\":\"TEST_TAX\",\"tax_payer\":\"TEST_TAX_PAYER\"},\"is_trade_in\":\"TEST_IS_TRADE_IN\",\"mchnt_cd\":\"TEST_MCHNT_CD\",\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"mer_sub_at\":\"TEST_MER_SUB_AT\",\"notify_url\":\"TEST_NOTIFY_URL\",\"online_no\":\"TEST_ONLINE_NO\",\"org_no\":\"TEST_ORG_NO\",\"pack_and_active_photo\":\"TEST_PACK_AND_ACTIVE_PHOTO\",\"payer_tp\":\"TEST_PAYER_TP\",\"plat_form\":\"TEST_PLAT_FORM\",\"prod_id\":\"TEST_PROD_ID\",\"prod_model\":\"TEST_PROD_MODEL\",\"record_number\":\"TEST_RECORD_NUMBER\",\"register_model\":\"TEST_REGISTER_MODEL\",\"sales_at\":\"TEST_SALES_AT\",\"sales_chnl\":\"TEST_SALES_CHNL\",\"sn_code\":\"TEST_SN_CODE\",\"store_nm\":\"TEST_STORE_NM\",\"sub_mchnt_cd\":\"TEST_SUB_MCHNT_CD\",\"sub_mchnt_nm\":\"TEST_SUB_MCHNT_NM\",\"track_info\":{\"delivery_method\":\"TEST_DELIVERY_METHOD\",\"delivery_time\":\"TEST_DELIVERY_TIME\",\"shipping_addr\":\"TEST_SHIPPING_ADDR\",\"tracking_company\":\"TEST_TRACKING_COMPANY\",\"tracking_no\":\"TEST_TRACKING_NO\",\"tracking_type\":\"TEST_TRACKING_TYPE\",\"usr_addr\":\"TEST_USR_ADDR\",\"usr_area\":\"TEST_USR_AREA\",\"usr_city\":\"TEST_USR_CITY\",\"usr_prov\":\"TEST_USR_PROV\"},\"trade_in_at\":\"TEST_TRADE_IN_AT\",\"trade_in_order_id\":\"TEST_TRADE_IN_ORDER_ID\",\"trans_tm\":\"TEST_TRANS_TM\",\"upload_time\":\"TEST_UPLOAD_TIME\"}",
+            body: "{\"actual_at\":\"TEST_ACTUAL_AT\",\"bar_code\":\"TEST_BAR_CODE\",\"brand_nm\":\"TEST_BRAND_NM\",\"commitment_letter_photo\":\"TEST_COMMITMENT_LETTER_PHOTO\",\"commitment_letter_photo_format\":\"TEST_COMMITMENT_LETTER_PHOTO_FORMAT\",\"device_photo\":\"TEST_DEVICE_PHOTO\",\"device_photo_format\":\"TEST_DEVICE_PHOTO_FORMAT\",\"discount_at\":\"TEST_DISCOUNT_AT\",\"eng_grade\":\"TEST_ENG_GRADE\",\"eng_grade_standard\":\"TEST_ENG_GRADE_STANDARD\",\"image01\":\"TEST_IMAGE01\",\"image02\":\"TEST_IMAGE02\",\"image03\":\"TEST_IMAGE03\",\"image04\":\"TEST_IMAGE04\",\"image05\":\"TEST_IMAGE05\",\"image06\":\"TEST_IMAGE06\",\"image07\":\"TEST_IMAGE07\",\"image08\":\"TEST_IMAGE08\",\"image09\":\"TEST_IMAGE09\",\"image10\":\"TEST_IMAGE10\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_info\":{\"invoice_cd\":\"TEST_INVOICE_CD\",\"invoice_ck_cd\":\"TEST_INVOICE_CK_CD\",\"invoice_dt\":\"TEST_INVOICE_DT\",\"invoice_link\":\"TEST_INVOICE_LINK\",\"invoice_no\":\"TEST_INVOICE_NO\",\"invoice_tax_amt\":\"TEST_INVOICE_TAX_AMT\",\"invoice_tp\":\"TEST_INVOICE_TP\",\"nm\":\"TEST_NM\",\"num\":\"TEST_NUM\",\"sales_ent_nm\":\"TEST_SALES_ENT_NM\",\"service_nm\":\"TEST_SERVICE_NM\",\"tax\":\"TEST_TAX\",\"tax_payer\":\"TEST_TAX_PAYER\"},\"is_trade_in\":\"TEST_IS_TRADE_IN\",\"mchnt_cd\":\"TEST_MCHNT_CD\",\"mchnt_order_id\":\"TEST_MCHNT_ORDER_ID\",\"mer_sub_at\":\"TEST_MER_SUB_AT\",\"notify_url\":\"TEST_NOTIFY_URL\",\"online_no\":\"TEST_ONLINE_NO\",\"org_no\":\"TEST_ORG_NO\",\"pack_and_active_photo\":\"TEST_PACK_AND_ACTIVE_PHOTO\",\"payer_tp\":\"TEST_PAYER_TP\",\"plat_form\":\"TEST_PLAT_FORM\",\"prod_id\":\"TEST_PROD_ID\",\"prod_model\":\"TEST_PROD_MODEL\",\"record_number\":\"TEST_RECORD_NUMBER\",\"register_model\":\"TEST_REGISTER_MODEL\",\"sales_at\":\"TEST_SALES_AT\",\"sales_chnl\":\"TEST_SALES_CHNL\",\"sn_code\":\"TEST_SN_CODE\",\"store_nm\":\"TEST_STORE_NM\",\"sub_mchnt_cd\":\"TEST_SUB_MCHNT_CD\",\"sub_mchnt_nm\":\"TEST_SUB_MCHNT_NM\",\"track_info\":{\"delivery_method\":\"TEST_DELIVERY_METHOD\",\"delivery_time\":\"2026-01-02T03:04:05+08:00\",\"shipping_addr\":\"TEST_SHIPPING_ADDR\",\"tracking_company\":\"TEST_TRACKING_COMPANY\",\"tracking_no\":\"TEST_TRACKING_NO\",\"tracking_type\":\"TEST_TRACKING_TYPE\",\"usr_addr\":\"TEST_USR_ADDR\",\"usr_area\":\"TEST_USR_AREA\",\"usr_city\":\"TEST_USR_CITY\",\"usr_prov\":\"TEST_USR_PROV\"},\"trade_in_at\":\"TEST_TRADE_IN_AT\",\"trade_in_order_id\":\"TEST_TRADE_IN_ORDER_ID\",\"trans_tm\":\"TEST_TRANS_TM\",\"upload_time\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -806,7 +808,9 @@ fn gov_subsidy_requests() {
                         sub_mchnt_nm: "TEST_SUB_MCHNT_NM".into(),
                         track_info: api::TrackInfo::new()
                             .delivery_method("TEST_DELIVERY_METHOD")
-                            .delivery_time("TEST_DELIVERY_TIME")
+                            .delivery_time(
+                                wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                            )
                             .shipping_addr("TEST_SHIPPING_ADDR")
                             .tracking_company("TEST_TRACKING_COMPANY")
                             .tracking_no("TEST_TRACKING_NO")
@@ -816,7 +820,7 @@ fn gov_subsidy_requests() {
                             .usr_city("TEST_USR_CITY")
                             .usr_prov("TEST_USR_PROV"),
                         trans_tm: "TEST_TRANS_TM".into(),
-                        upload_time: "TEST_UPLOAD_TIME".into(),
+                        upload_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     })
                     .bar_code("TEST_BAR_CODE")
                     .commitment_letter_photo("TEST_COMMITMENT_LETTER_PHOTO")
@@ -1211,7 +1215,7 @@ fn gov_subsidy_requests() {
                     .county_code("330000")
                     .order_no("TEST_ORDER_NO")
                     .plat_subsidy("TEST_PLAT_SUBSIDY")
-                    .sale_models(api::SaleModels::V0)
+                    .sale_models(api::SaleModels::Online)
                     .subsidy_amt(1)
                     .uniscid("TEST_UNISCID"),
                 )
@@ -1233,7 +1237,7 @@ fn gov_subsidy_requests() {
                             category_id: "A01".into(),
                             cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL=="
                                 .into(),
-                            cert_type: api::CertType::V1,
+                            cert_type: api::CertType::Code1,
                             mobile: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA=="
                                 .into(),
                             name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
@@ -1272,7 +1276,7 @@ fn gov_subsidy_requests() {
                     .corp_name("TEST_CORP_NAME")
                     .order_no("TEST_ORDER_NO")
                     .plat_subsidy("TEST_PLAT_SUBSIDY")
-                    .sale_models(api::SaleModels::V0)
+                    .sale_models(api::SaleModels::Online)
                     .subsidy_amt(1)
                     .uniscid("TEST_UNISCID"),
                 )
@@ -1339,24 +1343,26 @@ fn gov_subsidy_requests() {
                         },
                     )
                     .data(vec![
-                        api::Data::new(api::DataRequired {
-                            activity_add_code: "TEST_ACTIVITY_ADD_CODE".into(),
-                            add_code: "TEST_ADD_CODE".into(),
-                            address: "TEST_ADDRESS".into(),
-                            brand: "TEST_BRAND".into(),
-                            cate_code: "TEST_CATE_CODE".into(),
-                            cert_no: "TEST_CERT_NO".into(),
-                            corp_name: "TEST_CORP_NAME".into(),
-                            name: "TEST_NAME".into(),
-                            operation_time: "TEST_OPERATION_TIME".into(),
-                            sale_models: "TEST_SALE_MODELS".into(),
-                            sales: "TEST_SALES".into(),
-                            serial_num: "TEST_SERIAL_NUM".into(),
-                            status: "TEST_STATUS".into(),
-                            subsidy: "TEST_SUBSIDY".into(),
-                            tel: "TEST_TEL".into(),
-                            uniscid: "TEST_UNISCID".into(),
-                        })
+                        api::ConfirmZhejiangNQualificationData::new(
+                            api::ConfirmZhejiangNQualificationDataRequired {
+                                activity_add_code: "TEST_ACTIVITY_ADD_CODE".into(),
+                                add_code: "TEST_ADD_CODE".into(),
+                                address: "TEST_ADDRESS".into(),
+                                brand: "TEST_BRAND".into(),
+                                cate_code: "TEST_CATE_CODE".into(),
+                                cert_no: "TEST_CERT_NO".into(),
+                                corp_name: "TEST_CORP_NAME".into(),
+                                name: "TEST_NAME".into(),
+                                operation_time: "TEST_OPERATION_TIME".into(),
+                                sale_models: "TEST_SALE_MODELS".into(),
+                                sales: "TEST_SALES".into(),
+                                serial_num: "TEST_SERIAL_NUM".into(),
+                                status: "TEST_STATUS".into(),
+                                subsidy: "TEST_SUBSIDY".into(),
+                                tel: "TEST_TEL".into(),
+                                uniscid: "TEST_UNISCID".into(),
+                            },
+                        )
                         .bank_name("TEST_BANK_NAME")
                         .bank_subsidy("TEST_BANK_SUBSIDY")
                         .grade("TEST_GRADE")
@@ -1408,7 +1414,7 @@ fn gov_subsidy_requests() {
                                 .into(),
                         },
                     )
-                    .cert_type(api::CertType::V1),
+                    .cert_type(api::CertType::Code1),
                 )
             },
         },
@@ -1437,10 +1443,10 @@ fn gov_subsidy_requests() {
             path: "/v3/gov/subsidy/zhejiang/qualifications/sync",
             query: &[],
             headers: &[],
-            body: "{\"data\":[{\"activity_add_code\":\"TEST_ACTIVITY_ADD_CODE\",\"add_code\":\"330000\",\"address\":\"TEST_ADDRESS\",\"auth_code\":\"0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1\",\"bank_name\":\"TEST_BANK_NAME\",\"bank_subsidy\":\"TEST_BANK_SUBSIDY\",\"barcode\":\"TEST_BARCODE\",\"brand\":\"TEST_BRAND\",\"cate_code\":\"A01\",\"ccc_sn_order_no\":\"TEST_CCC_SN_ORDER_NO\",\"cert_no\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"corp_name\":\"TEST_CORP_NAME\",\"delivery_time\":\"TEST_DELIVERY_TIME\",\"grade\":\"TEST_GRADE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_no\":\"TEST_INVOICE_NO\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"item_name\":\"TEST_ITEM_NAME\",\"logistics_no\":\"TEST_LOGISTICS_NO\",\"name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"operation_time\":\"TEST_OPERATION_TIME\",\"order_no\":\"TEST_ORDER_NO\",\"origin_order_no\":\"TEST_ORIGIN_ORDER_NO\",\"pc_type\":\"TEST_PC_TYPE\",\"plat_subsidy\":\"TEST_PLAT_SUBSIDY\",\"sale_models\":\"0\",\"sales\":\"TEST_SALES\",\"sn_code\":\"TEST_SN_CODE\",\"spec_model\":\"TEST_SPEC_MODEL\",\"status\":\"0\",\"subsidy\":\"TEST_SUBSIDY\",\"tel\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"uniscid\":\"TEST_UNISCID\"}],\"req_ssn\":\"123\"}",
+            body: "{\"data\":[{\"activity_add_code\":\"TEST_ACTIVITY_ADD_CODE\",\"add_code\":\"330000\",\"address\":\"TEST_ADDRESS\",\"auth_code\":\"0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1\",\"bank_name\":\"TEST_BANK_NAME\",\"bank_subsidy\":\"TEST_BANK_SUBSIDY\",\"barcode\":\"TEST_BARCODE\",\"brand\":\"TEST_BRAND\",\"cate_code\":\"A01\",\"ccc_sn_order_no\":\"TEST_CCC_SN_ORDER_NO\",\"cert_no\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==\",\"corp_name\":\"TEST_CORP_NAME\",\"delivery_time\":\"2026-01-02T03:04:05+08:00\",\"grade\":\"TEST_GRADE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"invoice_no\":\"TEST_INVOICE_NO\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"item_name\":\"TEST_ITEM_NAME\",\"logistics_no\":\"TEST_LOGISTICS_NO\",\"name\":\"OEimkKuua8igpd+0YDgqF2Z61l=\",\"operation_time\":\"TEST_OPERATION_TIME\",\"order_no\":\"TEST_ORDER_NO\",\"origin_order_no\":\"TEST_ORIGIN_ORDER_NO\",\"pc_type\":\"TEST_PC_TYPE\",\"plat_subsidy\":\"TEST_PLAT_SUBSIDY\",\"sale_models\":\"0\",\"sales\":\"TEST_SALES\",\"sn_code\":\"TEST_SN_CODE\",\"spec_model\":\"TEST_SPEC_MODEL\",\"status\":\"0\",\"subsidy\":\"TEST_SUBSIDY\",\"tel\":\"1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==\",\"uniscid\":\"TEST_UNISCID\"}],\"req_ssn\":\"123\"}",
             encrypted: &["data[].cert_no", "data[].name", "data[].tel"],
             request: || {
-                Box::new(api::SyncZhejiangQualification::new().data(vec![api::SyncZhejiangQualificationData::new(api::SyncZhejiangQualificationDataRequired { activity_add_code: "TEST_ACTIVITY_ADD_CODE".into(), add_code: "330000".into(), address: "TEST_ADDRESS".into(), auth_code: "0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1".into(), barcode: "TEST_BARCODE".into(), brand: "TEST_BRAND".into(), cate_code: "A01".into(), cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(), corp_name: "TEST_CORP_NAME".into(), is_ai_product: "TEST_IS_AI_PRODUCT".into(), item_name: "TEST_ITEM_NAME".into(), name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(), operation_time: "TEST_OPERATION_TIME".into(), order_no: "TEST_ORDER_NO".into(), sale_models: api::SaleModels::V0, sales: "TEST_SALES".into(), sn_code: "TEST_SN_CODE".into(), spec_model: "TEST_SPEC_MODEL".into(), status: api::SaleModels::V0, subsidy: "TEST_SUBSIDY".into(), tel: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(), uniscid: "TEST_UNISCID".into() }).bank_name("TEST_BANK_NAME").bank_subsidy("TEST_BANK_SUBSIDY").ccc_sn_order_no("TEST_CCC_SN_ORDER_NO").delivery_time("TEST_DELIVERY_TIME").grade("TEST_GRADE").imei1("TEST_IMEI1").imei2("TEST_IMEI2").invoice_no("TEST_INVOICE_NO").logistics_no("TEST_LOGISTICS_NO").origin_order_no("TEST_ORIGIN_ORDER_NO").pc_type("TEST_PC_TYPE").plat_subsidy("TEST_PLAT_SUBSIDY")]).req_ssn("123"))
+                Box::new(api::SyncZhejiangQualification::new().data(vec![api::SyncZhejiangQualificationData::new(api::SyncZhejiangQualificationDataRequired { activity_add_code: "TEST_ACTIVITY_ADD_CODE".into(), add_code: "330000".into(), address: "TEST_ADDRESS".into(), auth_code: "0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1".into(), barcode: "TEST_BARCODE".into(), brand: "TEST_BRAND".into(), cate_code: "A01".into(), cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(), corp_name: "TEST_CORP_NAME".into(), is_ai_product: "TEST_IS_AI_PRODUCT".into(), item_name: "TEST_ITEM_NAME".into(), name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(), operation_time: "TEST_OPERATION_TIME".into(), order_no: "TEST_ORDER_NO".into(), sale_models: api::SaleModels::Online, sales: "TEST_SALES".into(), sn_code: "TEST_SN_CODE".into(), spec_model: "TEST_SPEC_MODEL".into(), status: api::SaleModels::Online, subsidy: "TEST_SUBSIDY".into(), tel: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(), uniscid: "TEST_UNISCID".into() }).bank_name("TEST_BANK_NAME").bank_subsidy("TEST_BANK_SUBSIDY").ccc_sn_order_no("TEST_CCC_SN_ORDER_NO").delivery_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).grade("TEST_GRADE").imei1("TEST_IMEI1").imei2("TEST_IMEI2").invoice_no("TEST_INVOICE_NO").logistics_no("TEST_LOGISTICS_NO").origin_order_no("TEST_ORIGIN_ORDER_NO").pc_type("TEST_PC_TYPE").plat_subsidy("TEST_PLAT_SUBSIDY")]).req_ssn("123"))
             },
         },
         super::harness::Case {
@@ -1449,7 +1455,7 @@ fn gov_subsidy_requests() {
             path: "/v3/gov/subsidy/zhejiang/sncode/lock",
             query: &[],
             headers: &[],
-            body: "{\"acquire_code\":\"TEST_ACQUIRE_CODE\",\"brand\":\"TEST_BRAND\",\"city\":\"TEST_CITY\",\"county\":\"TEST_COUNTY\",\"create_user\":\"TEST_CREATE_USER\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"mfr_info\":\"TEST_MFR_INFO\",\"order_price\":\"TEST_ORDER_PRICE\",\"province\":\"TEST_PROVINCE\",\"req_ssn\":\"TEST_REQ_SSN\",\"req_time\":\"TEST_REQ_TIME\",\"sale_models\":\"TEST_SALE_MODELS\",\"sale_time\":\"TEST_SALE_TIME\",\"sell_orderid\":\"TEST_SELL_ORDERID\",\"sn\":\"TEST_SN\",\"trans_orderid\":\"TEST_TRANS_ORDERID\"}",
+            body: "{\"acquire_code\":\"TEST_ACQUIRE_CODE\",\"brand\":\"TEST_BRAND\",\"city\":\"TEST_CITY\",\"county\":\"TEST_COUNTY\",\"create_user\":\"TEST_CREATE_USER\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"mfr_info\":\"TEST_MFR_INFO\",\"order_price\":\"TEST_ORDER_PRICE\",\"province\":\"TEST_PROVINCE\",\"req_ssn\":\"TEST_REQ_SSN\",\"req_time\":\"TEST_REQ_TIME\",\"sale_models\":\"TEST_SALE_MODELS\",\"sale_time\":\"2026-01-02T03:04:05+08:00\",\"sell_orderid\":\"TEST_SELL_ORDERID\",\"sn\":\"TEST_SN\",\"trans_orderid\":\"TEST_TRANS_ORDERID\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -1477,7 +1483,7 @@ fn gov_subsidy_requests() {
                     .manufact_cert_code("TEST_MANUFACT_CERT_CODE")
                     .mfr_info("TEST_MFR_INFO")
                     .sale_models("TEST_SALE_MODELS")
-                    .sale_time("TEST_SALE_TIME"),
+                    .sale_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -1512,7 +1518,7 @@ fn gov_subsidy_requests() {
             path: "/v3/gov/subsidy/zhejiang/sncode/unlock",
             query: &[],
             headers: &[],
-            body: "{\"acquire_code\":\"TEST_ACQUIRE_CODE\",\"brand\":\"TEST_BRAND\",\"city\":\"TEST_CITY\",\"county\":\"TEST_COUNTY\",\"create_user\":\"TEST_CREATE_USER\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"mfr_info\":\"TEST_MFR_INFO\",\"order_price\":\"TEST_ORDER_PRICE\",\"ori_pay_orderid\":\"TEST_ORI_PAY_ORDERID\",\"province\":\"TEST_PROVINCE\",\"req_ssn\":\"TEST_REQ_SSN\",\"req_time\":\"TEST_REQ_TIME\",\"sale_time\":\"TEST_SALE_TIME\",\"sales_models\":\"TEST_SALES_MODELS\",\"sell_orderid\":\"TEST_SELL_ORDERID\",\"sn\":\"TEST_SN\",\"trans_orderid\":\"TEST_TRANS_ORDERID\"}",
+            body: "{\"acquire_code\":\"TEST_ACQUIRE_CODE\",\"brand\":\"TEST_BRAND\",\"city\":\"TEST_CITY\",\"county\":\"TEST_COUNTY\",\"create_user\":\"TEST_CREATE_USER\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"imei1\":\"TEST_IMEI1\",\"imei2\":\"TEST_IMEI2\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"mfr_info\":\"TEST_MFR_INFO\",\"order_price\":\"TEST_ORDER_PRICE\",\"ori_pay_orderid\":\"TEST_ORI_PAY_ORDERID\",\"province\":\"TEST_PROVINCE\",\"req_ssn\":\"TEST_REQ_SSN\",\"req_time\":\"TEST_REQ_TIME\",\"sale_time\":\"2026-01-02T03:04:05+08:00\",\"sales_models\":\"TEST_SALES_MODELS\",\"sell_orderid\":\"TEST_SELL_ORDERID\",\"sn\":\"TEST_SN\",\"trans_orderid\":\"TEST_TRANS_ORDERID\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -1540,7 +1546,7 @@ fn gov_subsidy_requests() {
                     .is_ai_product("TEST_IS_AI_PRODUCT")
                     .manufact_cert_code("TEST_MANUFACT_CERT_CODE")
                     .mfr_info("TEST_MFR_INFO")
-                    .sale_time("TEST_SALE_TIME")
+                    .sale_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
                     .sales_models("TEST_SALES_MODELS"),
                 )
             },
@@ -1689,7 +1695,7 @@ fn gov_subsidy_answers() {
         super::harness::Answer {
             name: "QueryZhejiangGood",
             decode: super::harness::decodes::<wxpay::apis::gov::subsidy::QueryZhejiangGood>,
-            body: "{\"basis_price\":\"TEST_BASIS_PRICE\",\"city\":\"TEST_CITY\",\"code_type\":\"001\",\"county\":\"TEST_COUNTY\",\"data_state\":\"TEST_DATA_STATE\",\"description\":\"TEST_DESCRIPTION\",\"device_type\":\"TEST_DEVICE_TYPE\",\"energy_effciency\":\"TEST_ENERGY_EFFCIENCY\",\"energy_reg_code\":\"TEST_ENERGY_REG_CODE\",\"energy_reg_model\":\"TEST_ENERGY_REG_MODEL\",\"expire_date\":\"TEST_EXPIRE_DATE\",\"expire_time\":\"TEST_EXPIRE_TIME\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"gpc\":\"TEST_GPC\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"logo_name\":\"TEST_LOGO_NAME\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"manufact_code\":\"TEST_MANUFACT_CODE\",\"manufact_firm_name\":\"TEST_MANUFACT_FIRM_NAME\",\"manufact_login_date\":\"TEST_MANUFACT_LOGIN_DATE\",\"manufact_logout_date\":\"TEST_MANUFACT_LOGOUT_DATE\",\"manufact_logout_flag\":\"TEST_MANUFACT_LOGOUT_FLAG\",\"manufact_price\":\"TEST_MANUFACT_PRICE\",\"manufact_register_addr\":\"TEST_MANUFACT_REGISTER_ADDR\",\"manufact_valid_date\":\"TEST_MANUFACT_VALID_DATE\",\"msg_src_platform\":\"TEST_MSG_SRC_PLATFORM\",\"net_content\":\"TEST_NET_CONTENT\",\"origin\":\"TEST_ORIGIN\",\"pc_type\":\"TEST_PC_TYPE\",\"price_unit\":\"TEST_PRICE_UNIT\",\"province\":\"TEST_PROVINCE\",\"reg_3c_code\":\"TEST_REG_3C_CODE\",\"remark\":\"TEST_REMARK\",\"resp_code\":\"000000\",\"resp_desc\":\"成功\",\"sale_date\":\"TEST_SALE_DATE\",\"seq_id\":\"TEST_SEQ_ID\",\"unit_code\":\"TEST_UNIT_CODE\",\"upload_state\":\"TEST_UPLOAD_STATE\",\"water_effciency\":\"TEST_WATER_EFFCIENCY\"}",
+            body: "{\"basis_price\":\"TEST_BASIS_PRICE\",\"city\":\"TEST_CITY\",\"code_type\":\"001\",\"county\":\"TEST_COUNTY\",\"data_state\":\"TEST_DATA_STATE\",\"description\":\"TEST_DESCRIPTION\",\"device_type\":\"TEST_DEVICE_TYPE\",\"energy_effciency\":\"TEST_ENERGY_EFFCIENCY\",\"energy_reg_code\":\"TEST_ENERGY_REG_CODE\",\"energy_reg_model\":\"TEST_ENERGY_REG_MODEL\",\"expire_date\":\"TEST_EXPIRE_DATE\",\"expire_time\":\"2026-01-02T03:04:05+08:00\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"gpc\":\"TEST_GPC\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"logo_name\":\"TEST_LOGO_NAME\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"manufact_code\":\"TEST_MANUFACT_CODE\",\"manufact_firm_name\":\"TEST_MANUFACT_FIRM_NAME\",\"manufact_login_date\":\"TEST_MANUFACT_LOGIN_DATE\",\"manufact_logout_date\":\"TEST_MANUFACT_LOGOUT_DATE\",\"manufact_logout_flag\":\"TEST_MANUFACT_LOGOUT_FLAG\",\"manufact_price\":\"TEST_MANUFACT_PRICE\",\"manufact_register_addr\":\"TEST_MANUFACT_REGISTER_ADDR\",\"manufact_valid_date\":\"TEST_MANUFACT_VALID_DATE\",\"msg_src_platform\":\"TEST_MSG_SRC_PLATFORM\",\"net_content\":\"TEST_NET_CONTENT\",\"origin\":\"TEST_ORIGIN\",\"pc_type\":\"TEST_PC_TYPE\",\"price_unit\":\"TEST_PRICE_UNIT\",\"province\":\"TEST_PROVINCE\",\"reg_3c_code\":\"TEST_REG_3C_CODE\",\"remark\":\"TEST_REMARK\",\"resp_code\":\"000000\",\"resp_desc\":\"成功\",\"sale_date\":\"TEST_SALE_DATE\",\"seq_id\":\"TEST_SEQ_ID\",\"unit_code\":\"TEST_UNIT_CODE\",\"upload_state\":\"TEST_UPLOAD_STATE\",\"water_effciency\":\"TEST_WATER_EFFCIENCY\"}",
         },
         super::harness::Answer {
             name: "ConfirmZhejiangNQualification",
@@ -1790,15 +1796,10 @@ fn gov_subsidy_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::gov::subsidy::SaleModel::Unknown(_)),
         wxpay::apis::gov::subsidy::SaleModel::as_str,
     );
-    super::harness::known::<wxpay::apis::gov::subsidy::QueryQualificationState>(
+    super::harness::known::<wxpay::apis::gov::subsidy::QualificationState>(
         &["UNCLAIMED", "UNREDEEMED", "REDEEMED"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::gov::subsidy::QueryQualificationState::Unknown(_)
-            )
-        },
-        wxpay::apis::gov::subsidy::QueryQualificationState::as_str,
+        |e| matches!(e, wxpay::apis::gov::subsidy::QualificationState::Unknown(_)),
+        wxpay::apis::gov::subsidy::QualificationState::as_str,
     );
     super::harness::known::<wxpay::apis::gov::subsidy::ClaimMode>(
         &[
@@ -3141,8 +3142,8 @@ fn webizpay_stores_requests() {
                         out_batch_id: "batch12345678".into(),
                         sp_mchid: "12341234".into(),
                     })
-                    .match_details(vec![api::MatchDetails::new(
-                        api::MatchDetailsRequired {
+                    .match_details(vec![api::MatchDetail::new(
+                        api::MatchDetailRequired {
                             organization_code: "91110000710926094P".into(),
                             product_type: api::ProductType::CodePay,
                             store_name: "微信小店".into(),
@@ -3196,15 +3197,15 @@ fn webizpay_stores_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::webizpay::stores::ProductType::Unknown(_)),
         wxpay::apis::webizpay::stores::ProductType::as_str,
     );
-    super::harness::known::<wxpay::apis::webizpay::stores::CreateEntityMatchState>(
+    super::harness::known::<wxpay::apis::webizpay::stores::EntityMatchState>(
         &["ACCEPTED", "IN_PROGRESS", "COMPLETED", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::webizpay::stores::CreateEntityMatchState::Unknown(_)
+                wxpay::apis::webizpay::stores::EntityMatchState::Unknown(_)
             )
         },
-        wxpay::apis::webizpay::stores::CreateEntityMatchState::as_str,
+        wxpay::apis::webizpay::stores::EntityMatchState::as_str,
     );
 }
 

@@ -29,7 +29,22 @@ fn abnormal_fund_processing_requests() {
             body: "{\"notify_url\":\"https://weixin.qq.com\",\"out_instruction_no\":\"1200002\",\"receiver\":{\"appid\":\"wxf636efh567hg4356\",\"mchid\":\"1900001108\",\"openid\":\"eoCuiA7RW33Tc3jtz_5CNLegC9kN0\"},\"transfer_mode\":\"TRANSFER_TO_ORIGINAL_RECEIVE_USER\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateReceiptTransferInstruction::new(api::CreateReceiptTransferInstructionRequired { receipt_id: "0100011742874700562078230000".into(), out_instruction_no: "1200002".into(), transfer_mode: api::CreateReceiptTransferInstructionTransferMode::TransferToOriginalReceiveUser }).notify_url("https://weixin.qq.com").receiver(api::Receiver::new().appid("wxf636efh567hg4356").mchid("1900001108").openid("eoCuiA7RW33Tc3jtz_5CNLegC9kN0")))
+                Box::new(
+                    api::CreateReceiptTransferInstruction::new(
+                        api::CreateReceiptTransferInstructionRequired {
+                            receipt_id: "0100011742874700562078230000".into(),
+                            out_instruction_no: "1200002".into(),
+                            transfer_mode: api::TransferMode::TransferToOriginalReceiveUser,
+                        },
+                    )
+                    .notify_url("https://weixin.qq.com")
+                    .receiver(
+                        api::Receiver::new()
+                            .appid("wxf636efh567hg4356")
+                            .mchid("1900001108")
+                            .openid("eoCuiA7RW33Tc3jtz_5CNLegC9kN0"),
+                    ),
+                )
             },
         },
         super::harness::Case {
@@ -73,15 +88,19 @@ fn abnormal_fund_processing_enum_values_are_known() {
         },
         wxpay::apis::abnormal_fund_processing::Operator::as_str,
     );
-    super::harness::known::<wxpay::apis::abnormal_fund_processing::TransferMode>(
+    super::harness::known::<
+        wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptIdTransferMode,
+    >(
         &["TRANSFER_TO_ORIGINAL_RECEIVE_USER"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::abnormal_fund_processing::TransferMode::Unknown(_)
+                wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptIdTransferMode::Unknown(
+                    _
+                )
             )
         },
-        wxpay::apis::abnormal_fund_processing::TransferMode::as_str,
+        wxpay::apis::abnormal_fund_processing::QueryReceiptByReceiptIdTransferMode::as_str,
     );
     super::harness::known::<wxpay::apis::abnormal_fund_processing::ProductName>(
         &["C2C"],
@@ -117,18 +136,19 @@ fn abnormal_fund_processing_enum_values_are_known() {
         },
         wxpay::apis::abnormal_fund_processing::Currency::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode,
-    >(
+    super::harness::known::<wxpay::apis::abnormal_fund_processing::TransferMode>(
         &[
             "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
             "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
             "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
         ],
         |e| {
-            matches!(e, wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::abnormal_fund_processing::TransferMode::Unknown(_)
+            )
         },
-        wxpay::apis::abnormal_fund_processing::CreateReceiptTransferInstructionTransferMode::as_str,
+        wxpay::apis::abnormal_fund_processing::TransferMode::as_str,
     );
     super::harness::known::<wxpay::apis::abnormal_fund_processing::InstructionState>(
         &[
@@ -254,10 +274,14 @@ fn apply4sub_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::apply4sub::AccountType::Unknown(_)),
         wxpay::apis::apply4sub::AccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::apply4sub::VerifyResult>(
+    super::harness::known::<
+        wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNoVerifyResult,
+    >(
         &["AUDIT_SUCCESS", "AUDITING", "AUDIT_FAIL"],
-        |e| matches!(e, wxpay::apis::apply4sub::VerifyResult::Unknown(_)),
-        wxpay::apis::apply4sub::VerifyResult::as_str,
+        |e| {
+            matches!(e, wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNoVerifyResult::Unknown(_))
+        },
+        wxpay::apis::apply4sub::QuerySubMerchantApplicationByApplicationNoVerifyResult::as_str,
     );
     super::harness::known::<wxpay::apis::apply4sub::ModifyMode>(
         &["MODIFY_MODE_ASYNC"],
@@ -330,7 +354,7 @@ fn apply4subject_requests() {
                         .business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER")
                         .contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY")
                         .contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")
-                        .contact_id_doc_type(api::ContactIdDocType::IdentificationTypeIdcard)
+                        .contact_id_doc_type(api::UboIdDocType::IdentificationTypeIdCard)
                         .contact_period_begin("TEST_CONTACT_PERIOD_BEGIN")
                         .contact_period_end("TEST_CONTACT_PERIOD_END")
                         .contact_type(api::ContactType::Legal),
@@ -339,8 +363,7 @@ fn apply4subject_requests() {
                                 identification_front_copy: "TEST_IDENTIFICATION_FRONT_COPY".into(),
                                 identification_name: "TEST_IDENTIFICATION_NAME".into(),
                                 identification_number: "TEST_IDENTIFICATION_NUMBER".into(),
-                                identification_type:
-                                    api::ContactIdDocType::IdentificationTypeIdcard,
+                                identification_type: api::UboIdDocType::IdentificationTypeIdCard,
                                 identification_valid_date: "[\"1970-01-01\",\"forever\"]".into(),
                             },
                         )
@@ -408,7 +431,7 @@ fn apply4subject_requests() {
                         ubo_id_doc_copy_back: "TEST_UBO_ID_DOC_COPY_BACK".into(),
                         ubo_id_doc_name: "TEST_UBO_ID_DOC_NAME".into(),
                         ubo_id_doc_number: "TEST_UBO_ID_DOC_NUMBER".into(),
-                        ubo_id_doc_type: api::ContactIdDocType::IdentificationTypeIdcard,
+                        ubo_id_doc_type: api::UboIdDocType::IdentificationTypeIdCard,
                         ubo_period_begin: "TEST_UBO_PERIOD_BEGIN".into(),
                         ubo_period_end: "TEST_UBO_PERIOD_END".into(),
                     })]),
@@ -508,7 +531,7 @@ fn apply4subject_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::apply4subject::ApplymentState::Unknown(_)),
         wxpay::apis::apply4subject::ApplymentState::as_str,
     );
-    super::harness::known::<wxpay::apis::apply4subject::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::apply4subject::UboIdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -519,8 +542,8 @@ fn apply4subject_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| matches!(e, wxpay::apis::apply4subject::ContactIdDocType::Unknown(_)),
-        wxpay::apis::apply4subject::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::apply4subject::UboIdDocType::Unknown(_)),
+        wxpay::apis::apply4subject::UboIdDocType::as_str,
     );
     super::harness::known::<wxpay::apis::apply4subject::ContactType>(
         &["LEGAL", "SUPER"],
@@ -684,7 +707,7 @@ fn applyment4sub_requests() {
                         .business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER")
                         .contact_id_doc_copy("TEST_CONTACT_ID_DOC_COPY")
                         .contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")
-                        .contact_id_doc_type(api::ContactIdDocType::IdentificationTypeIdcard)
+                        .contact_id_doc_type(api::IdDocType::IdentificationTypeIdCard)
                         .contact_id_number("TEST_CONTACT_ID_NUMBER")
                         .contact_period_begin("TEST_CONTACT_PERIOD_BEGIN")
                         .contact_period_end("TEST_CONTACT_PERIOD_END")
@@ -723,7 +746,7 @@ fn applyment4sub_requests() {
                                 },
                             ),
                             identity_info: api::IdentityInfo::new(api::IdentityInfoRequired {
-                                id_doc_type: api::ContactIdDocType::IdentificationTypeIdcard,
+                                id_doc_type: api::IdDocType::IdentificationTypeIdCard,
                             })
                             .authorize_letter_copy("TEST_AUTHORIZE_LETTER_COPY")
                             .id_card_info(
@@ -807,7 +830,7 @@ fn applyment4sub_requests() {
                             ubo_id_doc_copy_back: "TEST_UBO_ID_DOC_COPY_BACK".into(),
                             ubo_id_doc_name: "TEST_UBO_ID_DOC_NAME".into(),
                             ubo_id_doc_number: "TEST_UBO_ID_DOC_NUMBER".into(),
-                            ubo_id_doc_type: api::ContactIdDocType::IdentificationTypeIdcard,
+                            ubo_id_doc_type: api::IdDocType::IdentificationTypeIdCard,
                             ubo_period_begin: "TEST_UBO_PERIOD_BEGIN".into(),
                             ubo_period_end: "TEST_UBO_PERIOD_END".into(),
                         })]),
@@ -903,7 +926,7 @@ fn applyment4sub_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::applyment4sub::SalesScenesType::Unknown(_)),
         wxpay::apis::applyment4sub::SalesScenesType::as_str,
     );
-    super::harness::known::<wxpay::apis::applyment4sub::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::applyment4sub::IdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -914,8 +937,8 @@ fn applyment4sub_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| matches!(e, wxpay::apis::applyment4sub::ContactIdDocType::Unknown(_)),
-        wxpay::apis::applyment4sub::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::applyment4sub::IdDocType::Unknown(_)),
+        wxpay::apis::applyment4sub::IdDocType::as_str,
     );
     super::harness::known::<wxpay::apis::applyment4sub::ContactType>(
         &["LEGAL", "SUPER"],
@@ -1183,7 +1206,7 @@ fn compliance_requests() {
 fn compliance_answers() {
     super::harness::answers(&[
 super::harness::Answer { name: "CreateInactiveMerchantIdentityVerificationMerchant", decode: super::harness::decodes::<wxpay::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant>, body: "{\"verification_id\":\"28011678863778000000123124312\"}" },
-super::harness::Answer { name: "QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId", decode: super::harness::decodes::<wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId>, body: "{\"create_time\":\"TEST_CREATE_TIME\",\"fail_reason\":\"MATERIALS_ABNORMAL\",\"finish_time\":\"TEST_FINISH_TIME\",\"state\":\"PROCESSING\",\"sub_mchid\":\"1900009231\",\"verification_id\":\"28011678863778000000123124312\"}" },
+super::harness::Answer { name: "QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId", decode: super::harness::decodes::<wxpay::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId>, body: "{\"create_time\":\"2026-01-02T03:04:05+08:00\",\"fail_reason\":\"MATERIALS_ABNORMAL\",\"finish_time\":\"2026-01-02T03:04:05+08:00\",\"state\":\"PROCESSING\",\"sub_mchid\":\"1900009231\",\"verification_id\":\"28011678863778000000123124312\"}" },
 ]);
 }
 
@@ -1404,7 +1427,7 @@ fn mch_operate_requests() {
                                 identification_name: "pVd1HJ6zyvPedzfg==".into(),
                                 identification_no: "AOZdYGISxo4y44/UgZ69bkw==".into(),
                             })
-                            .id_doc_type(api::IdDocType::IdentificationTypeIdcard),
+                            .id_doc_type(api::IdDocType::IdentificationTypeIdCard),
                         ),
                         payee_type: api::PayeeType::ContributionMerchant,
                         sub_mchid: "1900000109".into(),
@@ -1672,7 +1695,7 @@ fn mch_operation_manage_enum_values_are_known() {
         },
         wxpay::apis::mch_operation_manage::DueDiligenceState::as_str,
     );
-    super::harness::known::<wxpay::apis::mch_operation_manage::LimitedFunctions>(
+    super::harness::known::<wxpay::apis::mch_operation_manage::LimitedFunction>(
         &[
             "NO_TRANSACTION_AND_RECHARGE",
             "NO_PAYMENT",
@@ -1685,10 +1708,10 @@ fn mch_operation_manage_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::mch_operation_manage::LimitedFunctions::Unknown(_)
+                wxpay::apis::mch_operation_manage::LimitedFunction::Unknown(_)
             )
         },
-        wxpay::apis::mch_operation_manage::LimitedFunctions::as_str,
+        wxpay::apis::mch_operation_manage::LimitedFunction::as_str,
     );
     super::harness::known::<wxpay::apis::mch_operation_manage::LimitationActionType>(
         &[
@@ -1769,7 +1792,7 @@ fn mchalterapply_requests() {
                 "contact_info.mobile_phone",
             ],
             request: || {
-                Box::new(api::CreateMchcontactalterapplyment::new(api::CreateMchcontactalterapplymentRequired { merchant_code: "2492185251".into(), out_request_no: "1900013511_10000".into() }).contact_info(api::ContactInfo::new(api::ContactInfoRequired { contact_id_card_number: "pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==".into(), contact_id_doc_copy: "TEST_CONTACT_ID_DOC_COPY".into(), contact_id_doc_period_begin: "2019-06-06".into(), contact_id_doc_period_end: "2026-06-06".into(), contact_id_doc_type: api::ContactIdDocType::IdentificationTypeIdcard, contact_name: "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==".into(), mobile_phone: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==".into() }).business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")))
+                Box::new(api::CreateMchcontactalterapplyment::new(api::CreateMchcontactalterapplymentRequired { merchant_code: "2492185251".into(), out_request_no: "1900013511_10000".into() }).contact_info(api::ContactInfo::new(api::ContactInfoRequired { contact_id_card_number: "pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==".into(), contact_id_doc_copy: "TEST_CONTACT_ID_DOC_COPY".into(), contact_id_doc_period_begin: "2019-06-06".into(), contact_id_doc_period_end: "2026-06-06".into(), contact_id_doc_type: api::IdDocType::IdentificationTypeIdCard, contact_name: "pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==".into(), mobile_phone: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==".into() }).business_authorization_letter("TEST_BUSINESS_AUTHORIZATION_LETTER").contact_id_doc_copy_back("TEST_CONTACT_ID_DOC_COPY_BACK")))
             },
         },
         super::harness::Case {
@@ -1865,7 +1888,7 @@ fn mchalterapply_requests() {
                         .card_number("MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==")
                         .card_period_begin("2019-06-06")
                         .card_period_end("2026-06-06")
-                        .id_doc_type(api::ContactIdDocType::IdentificationTypeIdcard),
+                        .id_doc_type(api::IdDocType::IdentificationTypeIdCard),
                     )
                     .ubo_info_list(vec![
                         api::UboInfoList::new(api::UboInfoListRequired {
@@ -1879,7 +1902,7 @@ fn mchalterapply_requests() {
                                 .into(),
                             card_period_begin: "2019-06-06".into(),
                             card_period_end: "2026-06-06".into(),
-                            id_doc_type: api::ContactIdDocType::IdentificationTypeIdcard,
+                            id_doc_type: api::IdDocType::IdentificationTypeIdCard,
                         })
                         .card_back("0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo"),
                     ]),
@@ -1989,7 +2012,7 @@ fn mchalterapply_answers() {
 
 #[test]
 fn mchalterapply_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::mchalterapply::ContactIdDocType>(
+    super::harness::known::<wxpay::apis::mchalterapply::IdDocType>(
         &[
             "IDENTIFICATION_TYPE_IDCARD",
             "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
@@ -2000,10 +2023,10 @@ fn mchalterapply_enum_values_are_known() {
             "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
             "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
         ],
-        |e| matches!(e, wxpay::apis::mchalterapply::ContactIdDocType::Unknown(_)),
-        wxpay::apis::mchalterapply::ContactIdDocType::as_str,
+        |e| matches!(e, wxpay::apis::mchalterapply::IdDocType::Unknown(_)),
+        wxpay::apis::mchalterapply::IdDocType::as_str,
     );
-    super::harness::known::<wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyIdState>(
+    super::harness::known::<wxpay::apis::mchalterapply::MchcontactalterapplymentState>(
         &[
             "APPLYMENT_STATE_AUDITING",
             "APPLYMENT_STATE_REJECTED",
@@ -2014,10 +2037,10 @@ fn mchalterapply_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyIdState::Unknown(_)
+                wxpay::apis::mchalterapply::MchcontactalterapplymentState::Unknown(_)
             )
         },
-        wxpay::apis::mchalterapply::QueryMchcontactalterapplymentByApplyIdState::as_str,
+        wxpay::apis::mchalterapply::MchcontactalterapplymentState::as_str,
     );
     super::harness::known::<wxpay::apis::mchalterapply::AlterScope>(
         &[
@@ -2142,7 +2165,21 @@ super::harness::Answer { name: "RevokeMchcontactalterapplyment", decode: super::
 
 #[test]
 fn mchalterapply_mchcontactalterapplyment_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNoState>(&["APPLYMENT_STATE_AUDITING", "APPLYMENT_STATE_REJECTED", "APPLYMENT_STATE_MODIFING", "APPLYMENT_STATE_FINISHED", "APPLYMENT_STATE_CANCELED"], |e| matches!(e, wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNoState::Unknown(_)), wxpay::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNoState::as_str);
+    super::harness::known::<
+        wxpay::apis::mchalterapply::mchcontactalterapplyment::MchcontactalterapplymentState,
+    >(
+        &[
+            "APPLYMENT_STATE_AUDITING",
+            "APPLYMENT_STATE_REJECTED",
+            "APPLYMENT_STATE_MODIFING",
+            "APPLYMENT_STATE_FINISHED",
+            "APPLYMENT_STATE_CANCELED",
+        ],
+        |e| {
+            matches!(e, wxpay::apis::mchalterapply::mchcontactalterapplyment::MchcontactalterapplymentState::Unknown(_))
+        },
+        wxpay::apis::mchalterapply::mchcontactalterapplyment::MchcontactalterapplymentState::as_str,
+    );
 }
 
 #[test]
@@ -2438,7 +2475,7 @@ fn merchant_fund_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::merchant::fund::HashType::Unknown(_)),
         wxpay::apis::merchant::fund::HashType::as_str,
     );
-    super::harness::known::<wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNoStatus>(
+    super::harness::known::<wxpay::apis::merchant::fund::WithdrawStatus>(
         &[
             "CREATE_SUCCESS",
             "SUCCESS",
@@ -2447,13 +2484,8 @@ fn merchant_fund_enum_values_are_known() {
             "CLOSE",
             "INIT",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNoStatus::Unknown(_)
-            )
-        },
-        wxpay::apis::merchant::fund::QueryWithdrawByOutRequestNoStatus::as_str,
+        |e| matches!(e, wxpay::apis::merchant::fund::WithdrawStatus::Unknown(_)),
+        wxpay::apis::merchant::fund::WithdrawStatus::as_str,
     );
 }
 
@@ -2648,7 +2680,7 @@ fn merchant_risk_manage_requests() {
                         .store_identifier("example_store_identifier")
                         .sub_mchid("1900009231")
                         .sub_orders(vec![
-                            api::SubOrders::new()
+                            api::SubOrder::new()
                                 .delivery_city("example_delivery_city")
                                 .delivery_province("example_delivery_province")
                                 .mch_id("example_mch_id")
@@ -3065,7 +3097,7 @@ fn merchant_service_answers() {
         super::harness::Answer {
             name: "ListComplaintsV1",
             decode: super::harness::decodes::<wxpay::apis::merchant_service::ListComplaintsV1>,
-            body: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"TEST_FROZEN_END_TIME\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+            body: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
         },
         super::harness::Answer {
             name: "ListComplaints",
@@ -3091,7 +3123,7 @@ fn merchant_service_answers() {
 
 #[test]
 fn merchant_service_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::merchant_service::ComplaintState>(
+    super::harness::known::<wxpay::apis::merchant_service::ComplaintV1ComplaintState>(
         &[
             "PAYER_COMPLAINTED",
             "FROZENED",
@@ -3101,8 +3133,13 @@ fn merchant_service_enum_values_are_known() {
             "SYSTEM_REFUNDED",
             "MANUAL_UNFROZEN",
         ],
-        |e| matches!(e, wxpay::apis::merchant_service::ComplaintState::Unknown(_)),
-        wxpay::apis::merchant_service::ComplaintState::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::merchant_service::ComplaintV1ComplaintState::Unknown(_)
+            )
+        },
+        wxpay::apis::merchant_service::ComplaintV1ComplaintState::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::AdditionalInfoType>(
         &["SHARE_POWER_TYPE"],
@@ -3119,15 +3156,10 @@ fn merchant_service_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::merchant_service::MediaType::Unknown(_)),
         wxpay::apis::merchant_service::MediaType::as_str,
     );
-    super::harness::known::<wxpay::apis::merchant_service::DataComplaintState>(
+    super::harness::known::<wxpay::apis::merchant_service::ComplaintState>(
         &["PENDING", "PROCESSING", "PROCESSED"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::merchant_service::DataComplaintState::Unknown(_)
-            )
-        },
-        wxpay::apis::merchant_service::DataComplaintState::as_str,
+        |e| matches!(e, wxpay::apis::merchant_service::ComplaintState::Unknown(_)),
+        wxpay::apis::merchant_service::ComplaintState::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::ProblemType>(
         &["REFUND", "SERVICE_NOT_WORK", "OTHERS"],
@@ -3292,7 +3324,7 @@ fn merchant_service_complaints_v2_requests() {
             body: "{\"complainted_mchid\":\"1900012181\",\"idempotent_id\":\"550e8400-e29b-41d4-a716-446655440000\",\"message\":{\"blocks\":[{\"button\":{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"},\"button_group\":{\"button_layout\":\"LAYOUT_UNKNOWN\",\"buttons\":[{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"}],\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true}},\"faq_list\":{\"faqs\":[{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"faq_id\":\"example_faq_id\",\"faq_title\":\"example_faq_title\"}]},\"image\":{\"image_style_type\":\"IMAGE_STYLE_TYPE_NARROW\",\"media_id\":\"example_media_id\"},\"link\":{\"action\":{\"action_id\":\"example_action_id\",\"action_type\":\"ACTION_TYPE_SEND_MESSAGE\",\"jump_url\":\"example_jump_url\",\"message_info\":{\"content\":\"example_content\",\"custom_data\":\"example_custom_data\"},\"mini_program_jump_info\":{\"appid\":\"example_appid\",\"path\":\"example_path\",\"text\":\"example_text\"}},\"invalid_info\":{\"expired_time\":\"2026-01-02T03:04:05+08:00\",\"multi_clickable\":true},\"text\":\"example_text\"},\"text\":{\"color\":\"DEFAULT\",\"is_bold\":true,\"text\":\"example_text\"},\"type\":\"TEXT\"}],\"custom_data\":\"example_custom_data\",\"sender_identity\":\"UNKNOWN\"}}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateResponseImmediateService::new(api::CreateResponseImmediateServiceRequired { complaint_id: "200201820200101080076610000".into(), complainted_mchid: "1900012181".into(), idempotent_id: "550e8400-e29b-41d4-a716-446655440000".into(), message: api::Message::new().blocks(vec![api::CreateResponseImmediateServiceBlocks::new().button(api::CreateResponseImmediateServiceButton::new().action(api::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(api::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(api::MessageInfo::new(api::MessageInfoRequired { content: "example_content".into() }).custom_data("example_custom_data")).mini_program_jump_info(api::CreateResponseImmediateServiceMiniProgramJumpInfo::new(api::CreateResponseImmediateServiceMiniProgramJumpInfoRequired { appid: "example_appid".into() }).path("example_path").text("example_text"))).invalid_info(api::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).button_group(api::CreateResponseImmediateServiceButtonGroup::new().button_layout(api::ButtonLayout::LayoutUnknown).buttons(vec![api::CreateResponseImmediateServiceButton::new().action(api::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(api::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(api::MessageInfo::new(api::MessageInfoRequired { content: "example_content".into() }).custom_data("example_custom_data")).mini_program_jump_info(api::CreateResponseImmediateServiceMiniProgramJumpInfo::new(api::CreateResponseImmediateServiceMiniProgramJumpInfoRequired { appid: "example_appid".into() }).path("example_path").text("example_text"))).invalid_info(api::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")]).invalid_info(api::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true))).faq_list(api::CreateResponseImmediateServiceFaqList::new().faqs(vec![api::CreateResponseImmediateServiceFaqs::new().action(api::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(api::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(api::MessageInfo::new(api::MessageInfoRequired { content: "example_content".into() }).custom_data("example_custom_data")).mini_program_jump_info(api::CreateResponseImmediateServiceMiniProgramJumpInfo::new(api::CreateResponseImmediateServiceMiniProgramJumpInfoRequired { appid: "example_appid".into() }).path("example_path").text("example_text"))).faq_id("example_faq_id").faq_title("example_faq_title")])).image(api::Image::new().image_style_type(api::ImageStyleType::ImageStyleTypeNarrow).media_id("example_media_id")).link(api::CreateResponseImmediateServiceButton::new().action(api::CreateResponseImmediateServiceAction::new().action_id("example_action_id").action_type(api::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(api::MessageInfo::new(api::MessageInfoRequired { content: "example_content".into() }).custom_data("example_custom_data")).mini_program_jump_info(api::CreateResponseImmediateServiceMiniProgramJumpInfo::new(api::CreateResponseImmediateServiceMiniProgramJumpInfoRequired { appid: "example_appid".into() }).path("example_path").text("example_text"))).invalid_info(api::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).text(api::Text::new().color(api::Color::Default).is_bold(true).text("example_text")).type_(api::BlocksType::Text)]).custom_data("example_custom_data").sender_identity(api::SenderIdentity::UnknownValue) }))
+                Box::new(api::CreateResponseImmediateService::new(api::CreateResponseImmediateServiceRequired { complaint_id: "200201820200101080076610000".into(), complainted_mchid: "1900012181".into(), idempotent_id: "550e8400-e29b-41d4-a716-446655440000".into(), message: api::Message::new().blocks(vec![api::Block::new().button(api::Button::new().action(api::ButtonAction::new().action_id("example_action_id").action_type(api::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(api::MessageInfo::new(api::MessageInfoRequired { content: "example_content".into() }).custom_data("example_custom_data")).mini_program_jump_info(api::ButtonMiniProgramJumpInfo::new(api::ButtonMiniProgramJumpInfoRequired { appid: "example_appid".into() }).path("example_path").text("example_text"))).invalid_info(api::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).button_group(api::ButtonGroup::new().button_layout(api::ButtonLayout::LayoutUnknown).buttons(vec![api::Button::new().action(api::ButtonAction::new().action_id("example_action_id").action_type(api::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(api::MessageInfo::new(api::MessageInfoRequired { content: "example_content".into() }).custom_data("example_custom_data")).mini_program_jump_info(api::ButtonMiniProgramJumpInfo::new(api::ButtonMiniProgramJumpInfoRequired { appid: "example_appid".into() }).path("example_path").text("example_text"))).invalid_info(api::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")]).invalid_info(api::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true))).faq_list(api::FaqList::new().faqs(vec![api::Faq::new().action(api::ButtonAction::new().action_id("example_action_id").action_type(api::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(api::MessageInfo::new(api::MessageInfoRequired { content: "example_content".into() }).custom_data("example_custom_data")).mini_program_jump_info(api::ButtonMiniProgramJumpInfo::new(api::ButtonMiniProgramJumpInfoRequired { appid: "example_appid".into() }).path("example_path").text("example_text"))).faq_id("example_faq_id").faq_title("example_faq_title")])).image(api::Image::new().image_style_type(api::ImageStyleType::ImageStyleTypeNarrow).media_id("example_media_id")).link(api::Button::new().action(api::ButtonAction::new().action_id("example_action_id").action_type(api::ActionType::ActionTypeSendMessage).jump_url("example_jump_url").message_info(api::MessageInfo::new(api::MessageInfoRequired { content: "example_content".into() }).custom_data("example_custom_data")).mini_program_jump_info(api::ButtonMiniProgramJumpInfo::new(api::ButtonMiniProgramJumpInfoRequired { appid: "example_appid".into() }).path("example_path").text("example_text"))).invalid_info(api::InvalidInfo::new().expired_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).multi_clickable(true)).text("example_text")).text(api::Text::new().color(api::Color::Default).is_bold(true).text("example_text")).type_(api::BlockType::Text)]).custom_data("example_custom_data").sender_identity(api::SenderIdentity::UnknownValue) }))
             },
         },
         super::harness::Case {
@@ -3395,7 +3427,7 @@ fn merchant_service_complaints_v2_enum_values_are_known() {
         },
         wxpay::apis::merchant_service::complaints_v2::Color::as_str,
     );
-    super::harness::known::<wxpay::apis::merchant_service::complaints_v2::BlocksType>(
+    super::harness::known::<wxpay::apis::merchant_service::complaints_v2::BlockType>(
         &[
             "TEXT",
             "IMAGE",
@@ -3407,10 +3439,10 @@ fn merchant_service_complaints_v2_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::merchant_service::complaints_v2::BlocksType::Unknown(_)
+                wxpay::apis::merchant_service::complaints_v2::BlockType::Unknown(_)
             )
         },
-        wxpay::apis::merchant_service::complaints_v2::BlocksType::as_str,
+        wxpay::apis::merchant_service::complaints_v2::BlockType::as_str,
     );
     super::harness::known::<wxpay::apis::merchant_service::complaints_v2::SenderIdentity>(
         &["UNKNOWN", "MANUAL", "MACHINE"],

@@ -54,20 +54,7 @@ fn ebike_requests() {
             body: "{\"appid\":\"wx47c677487ce3ac47\",\"charge_info\":{\"charging_gun_number\":\"6555\",\"charging_station_name\":\"xxx充电站\",\"device_id\":\"12343232\",\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"sub_appid\":\"wxcc603d9f0d54eaf0\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
             request: || {
-                Box::new(
-                    api::ConfirmChargeContract::new(api::ConfirmChargeContractRequired {
-                        contract_id: "aAfixCs13LsdKPpfZfDkk2189ssXjfx".into(),
-                        appid: "wx47c677487ce3ac47".into(),
-                        charge_info: api::ChargeInfo::new(api::ChargeInfoRequired {
-                            charging_gun_number: "6555".into(),
-                            charging_station_name: "xxx充电站".into(),
-                            device_id: "12343232".into(),
-                            start_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
-                        }),
-                    })
-                    .sub_appid("wxcc603d9f0d54eaf0")
-                    .sub_mchid("1900000109"),
-                )
+                Box::new(api::ConfirmChargeContract::new(api::ConfirmChargeContractRequired { contract_id: "aAfixCs13LsdKPpfZfDkk2189ssXjfx".into(), appid: "wx47c677487ce3ac47".into(), charge_info: api::ConfirmChargeContractChargeInfo::new(api::ConfirmChargeContractChargeInfoRequired { charging_gun_number: "6555".into(), charging_station_name: "xxx充电站".into(), device_id: "12343232".into(), start_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00) }) }).sub_appid("wxcc603d9f0d54eaf0").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -528,7 +515,7 @@ fn parking_requests() {
             request: || {
                 Box::new(
                     api::CreateReminderExtPayment::new(api::CreateReminderExtPaymentRequired {
-                        fee_items: vec![api::FeeItems::new(api::FeeItemsRequired {
+                        fee_items: vec![api::FeeItem::new(api::FeeItemRequired {
                             amount: 5000,
                             fee_type: api::FeeType::ExtParkingPaymentFeeTypeUnknown,
                         })],
@@ -595,7 +582,7 @@ fn parking_requests() {
                         out_serial_number: "PARK202407041530001".into(),
                         paid_amount: 1500,
                         parking_id: "WXPARK001".into(),
-                        parking_state: api::CreateReminderPaymentParkingState::ParkingStatusUnknown,
+                        parking_state: api::ParkingState::ParkingStatusUnknown,
                         pay_type: api::PayType::PayTypeUnknown,
                         plate_number: "粤B12345".into(),
                         total_amount: 1500,
@@ -855,7 +842,7 @@ fn parking_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::parking::FeeType::Unknown(_)),
         wxpay::apis::parking::FeeType::as_str,
     );
-    super::harness::known::<wxpay::apis::parking::ParkingState>(
+    super::harness::known::<wxpay::apis::parking::CreateReminderParkingFeeParkingState>(
         &[
             "PARKING_STATE_UNKNOWN",
             "PARKING_STATE_ENTERED",
@@ -863,8 +850,13 @@ fn parking_enum_values_are_known() {
             "PARKING_STATE_EXITED",
             "PARKING_STATE_UNEXPECTED_CLOSE",
         ],
-        |e| matches!(e, wxpay::apis::parking::ParkingState::Unknown(_)),
-        wxpay::apis::parking::ParkingState::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::parking::CreateReminderParkingFeeParkingState::Unknown(_)
+            )
+        },
+        wxpay::apis::parking::CreateReminderParkingFeeParkingState::as_str,
     );
     super::harness::known::<wxpay::apis::parking::EnabledState>(
         &[
@@ -876,19 +868,14 @@ fn parking_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::parking::EnabledState::Unknown(_)),
         wxpay::apis::parking::EnabledState::as_str,
     );
-    super::harness::known::<wxpay::apis::parking::CreateReminderPaymentParkingState>(
+    super::harness::known::<wxpay::apis::parking::ParkingState>(
         &[
             "PARKING_STATUS_UNKNOWN",
             "PARKING_STATUS_PARKING",
             "PARKING_STATUS_NOT_PARKING",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::parking::CreateReminderPaymentParkingState::Unknown(_)
-            )
-        },
-        wxpay::apis::parking::CreateReminderPaymentParkingState::as_str,
+        |e| matches!(e, wxpay::apis::parking::ParkingState::Unknown(_)),
+        wxpay::apis::parking::ParkingState::as_str,
     );
 }
 
@@ -959,7 +946,7 @@ fn vehicle_requests() {
             body: "{\"amount\":{\"currency\":\"CNY\",\"total\":888},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据\",\"contract_id\":\"wxd678ef4Fwxd678ef4Fwxd678ef4F21\",\"description\":\"商品信息\",\"device_info\":{\"device_id\":\"POS1:1\",\"device_ip\":\"123.12.12.123\"},\"goods_tag\":\"test\",\"highway_info\":{\"car_type\":\"CAR\",\"carrying_capacity\":3,\"carrying_range\":\"6-12\",\"channel_type\":\"ETC\",\"end_time\":\"2026-01-02T03:04:05+08:00\",\"entrance\":\"沿江深圳-大铲湾\",\"exit\":\"广珠东线-珠海站\",\"plate_number\":\"粤B888888\",\"start_time\":\"2026-01-02T03:04:05+08:00\"},\"out_trade_no\":\"121775250124070332\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateEtcTransactionHighway::new(api::CreateEtcTransactionHighwayRequired { amount: api::Amount::new().currency("CNY").total(888), appid: "wxd678efh567hg6787".into(), contract_id: "wxd678ef4Fwxd678ef4Fwxd678ef4F21".into(), description: "商品信息".into(), highway_info: api::HighwayInfo::new(api::HighwayInfoRequired { channel_type: "ETC".into(), end_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), entrance: "沿江深圳-大铲湾".into(), plate_number: "粤B888888".into(), start_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00) }).car_type("CAR").carrying_capacity(3).carrying_range("6-12").exit("广珠东线-珠海站"), out_trade_no: "121775250124070332".into() }).attach("自定义数据").device_info(api::DeviceInfo::new(api::DeviceInfoRequired { device_ip: "123.12.12.123".into() }).device_id("POS1:1")).goods_tag("test").sub_appid("wxd678efh567hg6999").sub_mchid("1900000109"))
+                Box::new(api::CreateEtcTransactionHighway::new(api::CreateEtcTransactionHighwayRequired { amount: api::CreateEtcTransactionHighwayAmount::new().currency("CNY").total(888), appid: "wxd678efh567hg6787".into(), contract_id: "wxd678ef4Fwxd678ef4Fwxd678ef4F21".into(), description: "商品信息".into(), highway_info: api::HighwayInfo::new(api::HighwayInfoRequired { channel_type: "ETC".into(), end_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00), entrance: "沿江深圳-大铲湾".into(), plate_number: "粤B888888".into(), start_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00) }).car_type("CAR").carrying_capacity(3).carrying_range("6-12").exit("广珠东线-珠海站"), out_trade_no: "121775250124070332".into() }).attach("自定义数据").device_info(api::DeviceInfo::new(api::DeviceInfoRequired { device_ip: "123.12.12.123".into() }).device_id("POS1:1")).goods_tag("test").sub_appid("wxd678efh567hg6999").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -1126,7 +1113,7 @@ fn vehicle_requests() {
                         plate_number: "粤B888888".into(),
                         start_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     }))
-                    .profit_sharing(api::ProfitSharing::Y),
+                    .profit_sharing(api::UserRepaid::Y),
                 )
             },
         },
@@ -1223,20 +1210,25 @@ fn vehicle_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::vehicle::Currency::Unknown(_)),
         wxpay::apis::vehicle::Currency::as_str,
     );
-    super::harness::known::<wxpay::apis::vehicle::ProfitSharing>(
+    super::harness::known::<wxpay::apis::vehicle::UserRepaid>(
         &["Y", "N"],
-        |e| matches!(e, wxpay::apis::vehicle::ProfitSharing::Unknown(_)),
-        wxpay::apis::vehicle::ProfitSharing::as_str,
+        |e| matches!(e, wxpay::apis::vehicle::UserRepaid::Unknown(_)),
+        wxpay::apis::vehicle::UserRepaid::as_str,
     );
     super::harness::known::<wxpay::apis::vehicle::Scope>(
         &["SINGLE", "GLOBAL"],
         |e| matches!(e, wxpay::apis::vehicle::Scope::Unknown(_)),
         wxpay::apis::vehicle::Scope::as_str,
     );
-    super::harness::known::<wxpay::apis::vehicle::PromotionDetailType>(
+    super::harness::known::<wxpay::apis::vehicle::CreateTransactionParkingType>(
         &["CASH", "NOCASH"],
-        |e| matches!(e, wxpay::apis::vehicle::PromotionDetailType::Unknown(_)),
-        wxpay::apis::vehicle::PromotionDetailType::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::vehicle::CreateTransactionParkingType::Unknown(_)
+            )
+        },
+        wxpay::apis::vehicle::CreateTransactionParkingType::as_str,
     );
     super::harness::known::<wxpay::apis::vehicle::TradeScene>(
         &["PARKING"],

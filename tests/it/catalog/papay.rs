@@ -167,7 +167,7 @@ fn credit_repayment_partner_requests() {
                         contract_id: "20251105000000123456789".into(),
                         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
                         schedule_items: vec![
-                            api::ScheduleItems::new(api::ScheduleItemsRequired {
+                            api::ScheduleItem::new(api::ScheduleItemRequired {
                                 out_record_id: "1234567abcde".into(),
                                 repayment_amount: "10000".into(),
                                 repayment_date: "2025-11-18".into(),
@@ -651,10 +651,8 @@ fn papay_insurance_pay_requests() {
                         contract_id: "TEST_CONTRACT_ID".into(),
                         policy_period_id: "1".into(),
                         appid: "wxd678efh567hg6787".into(),
-                        scheduled_amount: api::DeductAmount::new(api::DeductAmountRequired {
-                            total: 1,
-                        })
-                        .currency("CNY"),
+                        scheduled_amount: api::Amount::new(api::AmountRequired { total: 1 })
+                            .currency("CNY"),
                     },
                 ))
             },
@@ -670,8 +668,7 @@ fn papay_insurance_pay_requests() {
             request: || {
                 Box::new(
                     api::ApplyTransaction::new(api::ApplyTransactionRequired {
-                        amount: api::DeductAmount::new(api::DeductAmountRequired { total: 1 })
-                            .currency("CNY"),
+                        amount: api::Amount::new(api::AmountRequired { total: 1 }).currency("CNY"),
                         appid: "wxd678efh567hg6787".into(),
                         contract_id: "123124412412423431".into(),
                         description: "Image形象店-深圳腾大-QQ公仔".into(),
@@ -731,10 +728,10 @@ fn papay_insurance_sign_requests() {
                         plan_id: "TEST_PLAN_ID".into(),
                         contract_id: "TEST_CONTRACT_ID".into(),
                         appid: "wxd678efh567hg6787".into(),
-                        policy_periods: vec![api::PolicyPeriods::new(api::PolicyPeriodsRequired {
-                            estimated_deduct_amount: api::EstimatedDeductAmount::new(
-                                api::EstimatedDeductAmountRequired { total: 1 },
-                            )
+                        policy_periods: vec![api::PolicyPeriod::new(api::PolicyPeriodRequired {
+                            estimated_deduct_amount: api::Amount::new(api::AmountRequired {
+                                total: 1,
+                            })
                             .currency("CNY"),
                             estimated_deduct_date: "2019-11-22".into(),
                             policy_period_id: 1,
@@ -796,10 +793,10 @@ fn papay_insurance_sign_requests() {
                             out_contract_code: "wxwtdk20200910100000".into(),
                             plan_id: 12535,
                             policy_end_date: "2020-11-22".into(),
-                            policy_periods: vec![api::PolicyPeriods::new(
-                                api::PolicyPeriodsRequired {
-                                    estimated_deduct_amount: api::EstimatedDeductAmount::new(
-                                        api::EstimatedDeductAmountRequired { total: 1 },
+                            policy_periods: vec![api::PolicyPeriod::new(
+                                api::PolicyPeriodRequired {
+                                    estimated_deduct_amount: api::Amount::new(
+                                        api::AmountRequired { total: 1 },
                                     )
                                     .currency("CNY"),
                                     estimated_deduct_date: "2019-11-22".into(),
@@ -809,12 +806,7 @@ fn papay_insurance_sign_requests() {
                             policy_start_date: "2019-11-22".into(),
                         },
                     )
-                    .amount(
-                        api::EstimatedDeductAmount::new(api::EstimatedDeductAmountRequired {
-                            total: 1,
-                        })
-                        .currency("CNY"),
-                    )
+                    .amount(api::Amount::new(api::AmountRequired { total: 1 }).currency("CNY"))
                     .attach("自定义数据")
                     .can_auto_insure(true)
                     .can_auto_reinsure(true)
@@ -854,10 +846,10 @@ fn papay_insurance_sign_requests() {
                             plan_id: 12535,
                             policy_end_date: "2020-11-22".into(),
                             policy_periods: vec![
-                                api::CreateContractPreEntrustSignH5PolicyPeriods::new(
-                                    api::CreateContractPreEntrustSignH5PolicyPeriodsRequired {
-                                        estimated_deduct_amount: api::EstimatedDeductAmount::new(
-                                            api::EstimatedDeductAmountRequired { total: 1 },
+                                api::ContractPreEntrustSignPolicyPeriod::new(
+                                    api::ContractPreEntrustSignPolicyPeriodRequired {
+                                        estimated_deduct_amount: api::Amount::new(
+                                            api::AmountRequired { total: 1 },
                                         )
                                         .currency("CNY"),
                                         estimated_deduct_date: "2019-11-22".into(),
@@ -868,7 +860,7 @@ fn papay_insurance_sign_requests() {
                                     api::PolicyCoverageDetail::new()
                                         .policy_amount("50000")
                                         .policy_clauses(vec![
-                                            api::PolicyClauses::new()
+                                            api::PolicyClause::new()
                                                 .clause_name("example_clause_name")
                                                 .clause_quota("example_clause_quota"),
                                         ]),
@@ -877,12 +869,7 @@ fn papay_insurance_sign_requests() {
                             policy_start_date: "2019-11-22".into(),
                         },
                     )
-                    .amount(
-                        api::EstimatedDeductAmount::new(api::EstimatedDeductAmountRequired {
-                            total: 1,
-                        })
-                        .currency("CNY"),
-                    )
+                    .amount(api::Amount::new(api::AmountRequired { total: 1 }).currency("CNY"))
                     .attach("自定义数据")
                     .can_auto_insure(true)
                     .can_auto_reinsure(true)
@@ -923,10 +910,10 @@ fn papay_insurance_sign_requests() {
                             plan_id: 12535,
                             policy_end_date: "2020-11-22".into(),
                             policy_periods: vec![
-                                api::CreateContractPreEntrustSignH5PolicyPeriods::new(
-                                    api::CreateContractPreEntrustSignH5PolicyPeriodsRequired {
-                                        estimated_deduct_amount: api::EstimatedDeductAmount::new(
-                                            api::EstimatedDeductAmountRequired { total: 1 },
+                                api::ContractPreEntrustSignPolicyPeriod::new(
+                                    api::ContractPreEntrustSignPolicyPeriodRequired {
+                                        estimated_deduct_amount: api::Amount::new(
+                                            api::AmountRequired { total: 1 },
                                         )
                                         .currency("CNY"),
                                         estimated_deduct_date: "2019-11-22".into(),
@@ -937,7 +924,7 @@ fn papay_insurance_sign_requests() {
                                     api::PolicyCoverageDetail::new()
                                         .policy_amount("50000")
                                         .policy_clauses(vec![
-                                            api::PolicyClauses::new()
+                                            api::PolicyClause::new()
                                                 .clause_name("example_clause_name")
                                                 .clause_quota("example_clause_quota"),
                                         ]),
@@ -946,12 +933,7 @@ fn papay_insurance_sign_requests() {
                             policy_start_date: "2019-11-22".into(),
                         },
                     )
-                    .amount(
-                        api::EstimatedDeductAmount::new(api::EstimatedDeductAmountRequired {
-                            total: 1,
-                        })
-                        .currency("CNY"),
-                    )
+                    .amount(api::Amount::new(api::AmountRequired { total: 1 }).currency("CNY"))
                     .attach("自定义数据")
                     .can_auto_insure(true)
                     .can_auto_reinsure(true)
@@ -991,10 +973,10 @@ fn papay_insurance_sign_requests() {
                             plan_id: 12535,
                             policy_end_date: "2020-11-22".into(),
                             policy_periods: vec![
-                                api::CreateContractPreEntrustSignH5PolicyPeriods::new(
-                                    api::CreateContractPreEntrustSignH5PolicyPeriodsRequired {
-                                        estimated_deduct_amount: api::EstimatedDeductAmount::new(
-                                            api::EstimatedDeductAmountRequired { total: 1 },
+                                api::ContractPreEntrustSignPolicyPeriod::new(
+                                    api::ContractPreEntrustSignPolicyPeriodRequired {
+                                        estimated_deduct_amount: api::Amount::new(
+                                            api::AmountRequired { total: 1 },
                                         )
                                         .currency("CNY"),
                                         estimated_deduct_date: "2019-11-22".into(),
@@ -1005,7 +987,7 @@ fn papay_insurance_sign_requests() {
                                     api::PolicyCoverageDetail::new()
                                         .policy_amount("50000")
                                         .policy_clauses(vec![
-                                            api::PolicyClauses::new()
+                                            api::PolicyClause::new()
                                                 .clause_name("example_clause_name")
                                                 .clause_quota("example_clause_quota"),
                                         ]),
@@ -1014,12 +996,7 @@ fn papay_insurance_sign_requests() {
                             policy_start_date: "2019-11-22".into(),
                         },
                     )
-                    .amount(
-                        api::EstimatedDeductAmount::new(api::EstimatedDeductAmountRequired {
-                            total: 1,
-                        })
-                        .currency("CNY"),
-                    )
+                    .amount(api::Amount::new(api::AmountRequired { total: 1 }).currency("CNY"))
                     .attach("自定义数据")
                     .can_auto_insure(true)
                     .can_auto_reinsure(true)
@@ -1054,10 +1031,10 @@ fn papay_insurance_sign_requests() {
                         plan_id: "12535".into(),
                         contract_id: "2015071056489715".into(),
                         appid: "wxd678efh567hg6787".into(),
-                        policy_periods: vec![api::PolicyPeriods::new(api::PolicyPeriodsRequired {
-                            estimated_deduct_amount: api::EstimatedDeductAmount::new(
-                                api::EstimatedDeductAmountRequired { total: 1 },
-                            )
+                        policy_periods: vec![api::PolicyPeriod::new(api::PolicyPeriodRequired {
+                            estimated_deduct_amount: api::Amount::new(api::AmountRequired {
+                                total: 1,
+                            })
                             .currency("CNY"),
                             estimated_deduct_date: "2019-11-22".into(),
                             policy_period_id: 1,
@@ -1125,7 +1102,7 @@ fn papay_insurance_sign_answers() {
             decode: super::harness::decodes::<
                 wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi,
             >,
-            body: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}",
+            body: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}",
         },
         super::harness::Answer {
             name: "CreateContractPreEntrustSignMiniProgram",
@@ -1346,10 +1323,8 @@ fn papay_pay_partner_requests() {
                 Box::new(
                     api::CreateScheduleSchedule::new(api::CreateScheduleScheduleRequired {
                         contract_id: "123124412412423431".into(),
-                        schedule_amount: api::DeductAmount::new(api::DeductAmountRequired {
-                            total: 1,
-                        })
-                        .currency("CNY"),
+                        schedule_amount: api::Amount::new(api::AmountRequired { total: 1 })
+                            .currency("CNY"),
                         sp_appid: "wxd678efh567hg6787".into(),
                         sub_mchid: "1900000109".into(),
                     })
@@ -1368,8 +1343,7 @@ fn papay_pay_partner_requests() {
             request: || {
                 Box::new(
                     api::ApplyTransaction::new(api::ApplyTransactionRequired {
-                        amount: api::DeductAmount::new(api::DeductAmountRequired { total: 1 })
-                            .currency("CNY"),
+                        amount: api::Amount::new(api::AmountRequired { total: 1 }).currency("CNY"),
                         contract_id: "123124412412423431".into(),
                         description: "Image形象店-深圳腾大-QQ公仔".into(),
                         out_trade_no: "1217752501201407033233368018".into(),
@@ -1570,7 +1544,7 @@ fn papay_scheduled_deduct_sign_answers() {
             decode: super::harness::decodes::<
                 wxpay::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi,
             >,
-            body: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}",
+            body: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}",
         },
         super::harness::Answer {
             name: "CreateContractPreEntrustSignMiniProgram",
@@ -1736,7 +1710,7 @@ fn papay_scheduled_deduct_sign_partner_answers() {
     super::harness::answers(&[
 super::harness::Answer { name: "CreateContractPreEntrustSignApp", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp>, body: "{\"miniprogram_path\":\"pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx\",\"miniprogram_username\":\"gh_xxxxxxxxxxxxx\",\"pre_entrustweb_id\":\"5778aadY9nltAsZzXixCkFIGYnV2V\"}" },
 super::harness::Answer { name: "CreateContractPreEntrustSignH5", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5>, body: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}" },
-super::harness::Answer { name: "CreateContractPreEntrustSignJsapi", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi>, body: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}" },
+super::harness::Answer { name: "CreateContractPreEntrustSignJsapi", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi>, body: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}" },
 super::harness::Answer { name: "CreateContractPreEntrustSignMiniProgram", decode: super::harness::decodes::<wxpay::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram>, body: "{\"pre_entrustweb_id\":\"5778aadY9nltAsZzXixCkFIGYnV2V\",\"redirect_appid\":\"wxbd687630cd02ce1d\",\"redirect_path\":\"pages/PwdExemptContract/index\"}" },
 ]);
 }
@@ -2326,8 +2300,8 @@ fn repayment_partner_requests() {
                     api::CloseCombineTransactionRequired {
                         combine_out_trade_no: "1217752501201407033233368018".into(),
                         sub_orders: vec![
-                            api::CloseCombineTransactionSubOrders::new(
-                                api::CloseCombineTransactionSubOrdersRequired {
+                            api::CloseCombineTransactionSubOrder::new(
+                                api::CloseCombineTransactionSubOrderRequired {
                                     mchid: "1900000109".into(),
                                     out_trade_no: "20150806125346".into(),
                                 },
@@ -2356,14 +2330,12 @@ fn repayment_partner_requests() {
                             combine_mchid: "1230000109".into(),
                             combine_out_trade_no: "1217752501201407033233368018".into(),
                             sub_orders: vec![
-                                api::CreateCombineTransactionPrepaySubOrders::new(
-                                    api::CreateCombineTransactionPrepaySubOrdersRequired {
-                                        amount: api::CreateCombineTransactionPrepayAmount::new(
-                                            api::CreateCombineTransactionPrepayAmountRequired {
-                                                currency: "CNY".into(),
-                                                total_amount: 10,
-                                            },
-                                        ),
+                                api::CreateCombineTransactionPrepaySubOrder::new(
+                                    api::CreateCombineTransactionPrepaySubOrderRequired {
+                                        amount: api::Amount::new(api::AmountRequired {
+                                            currency: "CNY".into(),
+                                            total_amount: 10,
+                                        }),
                                         attach: "深圳分店".into(),
                                         description: "某某放心借".into(),
                                         mchid: "1230000109".into(),
@@ -2382,15 +2354,13 @@ fn repayment_partner_requests() {
                     .app_info(api::AppInfo::new(api::AppInfoRequired {
                         combine_appid: "wxd678efh567hg6787".into(),
                     }))
-                    .combine_payer_info(
-                        api::CreateCombineTransactionPrepayCombinePayerInfo::new().identity(
-                            api::Identity::new(api::IdentityRequired {
-                                name: "TEST_NAME".into(),
-                                number: "TEST_NUMBER".into(),
-                                type_: api::IdentityType::Idcard,
-                            }),
-                        ),
-                    )
+                    .combine_payer_info(api::CombinePayerInfo::new().identity(api::Identity::new(
+                        api::IdentityRequired {
+                            name: "TEST_NAME".into(),
+                            number: "TEST_NUMBER".into(),
+                            type_: api::IdentityType::IdCard,
+                        },
+                    )))
                     .h5_info(
                         api::H5Info::new(api::H5InfoRequired {
                             app_url: "https://pay.qq.com".into(),

@@ -23,7 +23,7 @@ fn combine_transactions_requests() {
                         combine_out_trade_no: "P20150806125346".into(),
                         notify_url: "https://yourapp.com/notify".into(),
                         sub_orders: vec![
-                            api::SubOrders::new(api::SubOrdersRequired {
+                            api::CreateAppOrderSubOrder::new(api::CreateAppOrderSubOrderRequired {
                                 amount: api::Amount::new(api::AmountRequired {
                                     currency: "CNY".into(),
                                     total_amount: 100,
@@ -47,13 +47,13 @@ fn combine_transactions_requests() {
                             .sub_mchid("1900000109"),
                         ],
                     })
-                    .combine_payer_info(api::CombinePayerInfo::new().identity(api::Identity::new(
-                        api::IdentityRequired {
+                    .combine_payer_info(api::CreateAppOrderCombinePayerInfo::new().identity(
+                        api::Identity::new(api::IdentityRequired {
                             name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                             number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                            type_: api::IdentityType::Idcard,
-                        },
-                    )))
+                            type_: api::IdentityType::IdCard,
+                        }),
+                    ))
                     .contract_info(api::ContractInfo::new(api::ContractInfoRequired {
                         appid: "wxd678efh567hg6787".into(),
                         contract_display_account: "微信代扣用户A".into(),
@@ -91,7 +91,7 @@ fn combine_transactions_requests() {
             path: "/v3/combine-transactions/h5",
             query: &[],
             headers: &[],
-            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"h5_info\":{\"app_name\":\"王者荣耀\",\"app_url\":\"https://pay.qq.com\",\"bundle_id\":\"com.tencent.wzryiOS\",\"package_name\":\"com.tencent.tmgp.sgame\",\"type\":\"iOS\"},\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"time_expire\":\"2019-12-31T15:59:60+08:00\",\"time_start\":\"2019-12-31T15:59:60+08:00\"}",
+            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"h5_info\":{\"app_name\":\"王者荣耀\",\"app_url\":\"https://pay.qq.com\",\"bundle_id\":\"com.tencent.wzryiOS\",\"package_name\":\"com.tencent.tmgp.sgame\",\"type\":\"iOS\"},\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
@@ -117,7 +117,7 @@ fn combine_transactions_requests() {
                             },
                         ),
                         sub_orders: vec![
-                            api::CreateH5OrderSubOrders::new(api::CreateH5OrderSubOrdersRequired {
+                            api::SubOrder::new(api::SubOrderRequired {
                                 amount: api::Amount::new(api::AmountRequired {
                                     currency: "CNY".into(),
                                     total_amount: 100,
@@ -138,18 +138,18 @@ fn combine_transactions_requests() {
                         ],
                     })
                     .combine_payer_info(
-                        api::CreateH5OrderCombinePayerInfo::new()
+                        api::CombinePayerInfo::new()
                             .identity(api::Identity::new(api::IdentityRequired {
                                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                                type_: api::IdentityType::Idcard,
+                                type_: api::IdentityType::IdCard,
                             }))
                             .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                     )
                     .limit_pay(vec![api::LimitPay::NoBalance])
-                    .time_expire("2019-12-31T15:59:60+08:00")
-                    .time_start("2019-12-31T15:59:60+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -175,7 +175,7 @@ fn combine_transactions_requests() {
             path: "/v3/combine-transactions/jsapi",
             query: &[],
             headers: &[],
-            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"detail\":\"买单费用\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"profit_sharing\":true,\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"time_expire\":\"2019-12-31T15:59:60+08:00\",\"time_start\":\"2019-12-31T15:59:60+08:00\"}",
+            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"detail\":\"买单费用\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"profit_sharing\":true,\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"subsidy_info\":{\"subsidy_detail\":[{\"subsidy_period_type\":\"DAILY\",\"subsidy_plan\":[{\"subsidy_installment_num\":3,\"subsidy_percent\":100}]}]},\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
@@ -186,18 +186,18 @@ fn combine_transactions_requests() {
                         combine_appid: "wxd678efh567hg6787".into(),
                         combine_mchid: "1900000109".into(),
                         combine_out_trade_no: "P20150806125346".into(),
-                        combine_payer_info: api::CreateH5OrderCombinePayerInfo::new()
+                        combine_payer_info: api::CombinePayerInfo::new()
                             .identity(api::Identity::new(api::IdentityRequired {
                                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                                type_: api::IdentityType::Idcard,
+                                type_: api::IdentityType::IdCard,
                             }))
                             .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                         notify_url: "https://yourapp.com/notify".into(),
                         sub_orders: vec![
-                            api::CreateJsapiOrderSubOrders::new(
-                                api::CreateJsapiOrderSubOrdersRequired {
+                            api::CreateJsapiOrderSubOrder::new(
+                                api::CreateJsapiOrderSubOrderRequired {
                                     amount: api::Amount::new(api::AmountRequired {
                                         currency: "CNY".into(),
                                         total_amount: 100,
@@ -236,8 +236,8 @@ fn combine_transactions_requests() {
                             })],
                         }),
                     ]))
-                    .time_expire("2019-12-31T15:59:60+08:00")
-                    .time_start("2019-12-31T15:59:60+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -255,14 +255,14 @@ fn combine_transactions_requests() {
                         combine_appid: "wxd678efh567hg6787".into(),
                         combine_mchid: "1230000109".into(),
                         combine_out_trade_no: "P20150806125346".into(),
-                        combine_payer_info: api::CreateMiniprogramOrderCombinePayerInfo::new(
-                            api::CreateMiniprogramOrderCombinePayerInfoRequired {
+                        combine_payer_info: api::MiniprogramCombinePayerInfo::new(
+                            api::MiniprogramCombinePayerInfoRequired {
                                 openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
                             },
                         ),
                         sub_orders: vec![
-                            api::CreateMiniprogramOrderSubOrders::new(
-                                api::CreateMiniprogramOrderSubOrdersRequired {
+                            api::CreateMiniprogramOrderSubOrder::new(
+                                api::CreateMiniprogramOrderSubOrderRequired {
                                     amount: api::Amount::new(api::AmountRequired {
                                         currency: "CNY".into(),
                                         total_amount: 100,
@@ -275,7 +275,7 @@ fn combine_transactions_requests() {
                                 },
                             )
                             .individual_name("哈哈哈小店")
-                            .order_service_type(api::OrderServiceType::Individualtrade),
+                            .order_service_type(api::OrderServiceType::IndividualTrade),
                         ],
                     })
                     .notify_url("https://yourapp.com/notify")
@@ -296,7 +296,7 @@ fn combine_transactions_requests() {
             path: "/v3/combine-transactions/native",
             query: &[],
             headers: &[],
-            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"time_expire\":\"2019-12-31T15:59:60+08:00\",\"time_start\":\"2019-12-31T15:59:60+08:00\"}",
+            body: "{\"combine_appid\":\"wxd678efh567hg6787\",\"combine_mchid\":\"1900000109\",\"combine_out_trade_no\":\"P20150806125346\",\"combine_payer_info\":{\"identity\":{\"name\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"number\":\"6B46824C852FA29AAC3DCE6BFD852E27\",\"type\":\"IDCARD\"},\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"limit_pay\":[\"no_balance\"],\"notify_url\":\"https://yourapp.com/notify\",\"scene_info\":{\"device_id\":\"POS1:1\",\"payer_client_ip\":\"14.17.22.32\"},\"sub_orders\":[{\"amount\":{\"currency\":\"CNY\",\"total_amount\":100},\"attach\":\"深圳分店\",\"description\":\"腾讯充值中心-QQ会员充值\",\"goods_tag\":\"WXG\",\"mchid\":\"1900000109\",\"out_trade_no\":\"20150806125346\",\"settle_info\":{\"profit_sharing\":true,\"subsidy_amount\":10},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\"}],\"time_expire\":\"2026-01-02T03:04:05+08:00\",\"time_start\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[
                 "combine_payer_info.identity.number",
                 "combine_payer_info.identity.name",
@@ -309,7 +309,7 @@ fn combine_transactions_requests() {
                         combine_out_trade_no: "P20150806125346".into(),
                         notify_url: "https://yourapp.com/notify".into(),
                         sub_orders: vec![
-                            api::CreateH5OrderSubOrders::new(api::CreateH5OrderSubOrdersRequired {
+                            api::SubOrder::new(api::SubOrderRequired {
                                 amount: api::Amount::new(api::AmountRequired {
                                     currency: "CNY".into(),
                                     total_amount: 100,
@@ -330,11 +330,11 @@ fn combine_transactions_requests() {
                         ],
                     })
                     .combine_payer_info(
-                        api::CreateH5OrderCombinePayerInfo::new()
+                        api::CombinePayerInfo::new()
                             .identity(api::Identity::new(api::IdentityRequired {
                                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                                type_: api::IdentityType::Idcard,
+                                type_: api::IdentityType::IdCard,
                             }))
                             .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
@@ -346,8 +346,8 @@ fn combine_transactions_requests() {
                         })
                         .device_id("POS1:1"),
                     )
-                    .time_expire("2019-12-31T15:59:60+08:00")
-                    .time_start("2019-12-31T15:59:60+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                    .time_start(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -381,8 +381,8 @@ fn combine_transactions_requests() {
                         combine_out_trade_no: "TEST_COMBINE_OUT_TRADE_NO".into(),
                         combine_appid: "wxd678efh567hg6787".into(),
                         sub_orders: vec![
-                            api::CloseCombineTransactionSubOrders::new(
-                                api::CloseCombineTransactionSubOrdersRequired {
+                            api::CloseCombineTransactionSubOrder::new(
+                                api::CloseCombineTransactionSubOrderRequired {
                                     mchid: "1900000109".into(),
                                     out_trade_no: "20150806125346".into(),
                                 },
@@ -686,7 +686,7 @@ fn pay_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -705,7 +705,7 @@ fn pay_transactions_requests() {
                         api::Payer::new().identity(api::Identity::new(api::IdentityRequired {
                             name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                             number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                            type_: api::IdentityType::Idcard,
+                            type_: api::IdentityType::IdCard,
                         })),
                     )
                     .scene_info(
@@ -742,7 +742,7 @@ fn pay_transactions_requests() {
             path: "/v3/pay/transactions/app-with-contract",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -750,14 +750,16 @@ fn pay_transactions_requests() {
                         amount: api::Amount::new(api::AmountRequired { total: 100 })
                             .currency("CNY"),
                         appid: "wxd678efh567hg6787".into(),
-                        contract_info: api::ContractInfo::new(api::ContractInfoRequired {
-                            contract_appid: "wxcbda96de0b165486".into(),
-                            contract_code: "100001256".into(),
-                            contract_display_account: "123456".into(),
-                            contract_mchid: "1200009811".into(),
-                            plan_id: "3484306348".into(),
-                            request_serial: "1695".into(),
-                        })
+                        contract_info: api::CreateAppWithContractInfo::new(
+                            api::CreateAppWithContractInfoRequired {
+                                contract_appid: "wxcbda96de0b165486".into(),
+                                contract_code: "100001256".into(),
+                                contract_display_account: "123456".into(),
+                                contract_mchid: "1200009811".into(),
+                                plan_id: "3484306348".into(),
+                                request_serial: "1695".into(),
+                            },
+                        )
                         .contract_notify_url("https://yoursite.com"),
                         description: "Image形象店-深圳腾大-QQ公仔".into(),
                         mchid: "1230000109".into(),
@@ -766,32 +768,28 @@ fn pay_transactions_requests() {
                     })
                     .attach("自定义数据说明")
                     .detail(
-                        api::CreateAppWithContractDetail::new(
-                            api::CreateAppWithContractDetailRequired {
-                                goods_detail: vec![
-                                    api::GoodsDetail::new(api::GoodsDetailRequired {
-                                        merchant_goods_id: "商品编码".into(),
-                                        quantity: 1,
-                                        unit_price: 828800,
-                                    })
-                                    .goods_name("iPhoneX 256G")
-                                    .wechatpay_goods_id("1001"),
-                                ],
-                            },
-                        )
+                        api::ContractDetail::new(api::ContractDetailRequired {
+                            goods_detail: vec![
+                                api::GoodsDetail::new(api::GoodsDetailRequired {
+                                    merchant_goods_id: "商品编码".into(),
+                                    quantity: 1,
+                                    unit_price: 828800,
+                                })
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
+                            ],
+                        })
                         .cost_price(608800)
                         .invoice_id("微信123"),
                     )
                     .goods_tag("WXG")
                     .scene_info(
-                        api::CreateAppWithContractSceneInfo::new(
-                            api::CreateAppWithContractSceneInfoRequired {
-                                payer_client_ip: "14.23.150.211".into(),
-                            },
-                        )
+                        api::ContractSceneInfo::new(api::ContractSceneInfoRequired {
+                            payer_client_ip: "14.23.150.211".into(),
+                        })
                         .device_id("013467007045764")
                         .store_info(
-                            api::CreateAppWithContractStoreInfo::new()
+                            api::ContractStoreInfo::new()
                                 .address("广东省深圳市南山区科技中一道10000号")
                                 .area_code("440305")
                                 .id("0001")
@@ -800,7 +798,7 @@ fn pay_transactions_requests() {
                     )
                     .settle_info(api::SettleInfo::new().profit_sharing(true))
                     .support_fapiao(true)
-                    .time_expire("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -921,7 +919,7 @@ fn pay_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -940,7 +938,7 @@ fn pay_transactions_requests() {
                         api::Payer::new().identity(api::Identity::new(api::IdentityRequired {
                             name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                             number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                            type_: api::IdentityType::Idcard,
+                            type_: api::IdentityType::IdCard,
                         })),
                     )
                     .settle_info(api::SettleInfo::new().profit_sharing(true))
@@ -991,13 +989,13 @@ fn pay_transactions_requests() {
                             api::IdentityRequired {
                                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                                type_: api::IdentityType::Idcard,
+                                type_: api::IdentityType::IdCard,
                             },
                         )),
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -1046,7 +1044,7 @@ fn pay_transactions_requests() {
             path: "/v3/pay/transactions/jsapi-with-contract",
             query: &[],
             headers: &[],
-            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2018-06-08T10:34:56+08:00\"}",
+            body: "{\"amount\":{\"currency\":\"CNY\",\"total\":100},\"appid\":\"wxd678efh567hg6787\",\"attach\":\"自定义数据说明\",\"contract_info\":{\"contract_appid\":\"wxcbda96de0b165486\",\"contract_code\":\"100001256\",\"contract_display_account\":\"123456\",\"contract_mchid\":\"1200009811\",\"contract_notify_url\":\"https://yoursite.com\",\"password_free_contract_id\":\"201710180325670965\",\"plan_id\":\"3484306348\",\"request_serial\":\"1695\",\"token\":\"201710180325670965\"},\"description\":\"Image形象店-深圳腾大-QQ公仔\",\"detail\":{\"cost_price\":608800,\"goods_detail\":[{\"goods_name\":\"iPhoneX 256G\",\"merchant_goods_id\":\"商品编码\",\"quantity\":1,\"unit_price\":828800,\"wechatpay_goods_id\":\"1001\"}],\"invoice_id\":\"微信123\"},\"goods_tag\":\"WXG\",\"mchid\":\"1230000109\",\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_trade_no\":\"1217752501201407033233368018\",\"payer\":{\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"},\"scene_info\":{\"device_id\":\"013467007045764\",\"payer_client_ip\":\"14.23.150.211\",\"store_info\":{\"address\":\"广东省深圳市南山区科技中一道10000号\",\"area_code\":\"440305\",\"id\":\"0001\",\"name\":\"腾讯大厦分店\"}},\"settle_info\":{\"profit_sharing\":true},\"support_fapiao\":true,\"time_expire\":\"2026-01-02T03:04:05+08:00\"}",
             encrypted: &[],
             request: || {
                 Box::new(
@@ -1054,7 +1052,7 @@ fn pay_transactions_requests() {
                         amount: api::Amount::new(api::AmountRequired { total: 100 })
                             .currency("CNY"),
                         appid: "wxd678efh567hg6787".into(),
-                        contract_info: api::CreateJsapiWithContractContractInfo::new()
+                        contract_info: api::CreateJsapiWithContractInfo::new()
                             .contract_appid("wxcbda96de0b165486")
                             .contract_code("100001256")
                             .contract_display_account("123456")
@@ -1068,38 +1066,34 @@ fn pay_transactions_requests() {
                         mchid: "1230000109".into(),
                         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
                         out_trade_no: "1217752501201407033233368018".into(),
-                        payer: api::QueryOrderByIdPayer::new(api::QueryOrderByIdPayerRequired {
+                        payer: api::TransactionPayer::new(api::TransactionPayerRequired {
                             openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
                         }),
                     })
                     .attach("自定义数据说明")
                     .detail(
-                        api::CreateAppWithContractDetail::new(
-                            api::CreateAppWithContractDetailRequired {
-                                goods_detail: vec![
-                                    api::GoodsDetail::new(api::GoodsDetailRequired {
-                                        merchant_goods_id: "商品编码".into(),
-                                        quantity: 1,
-                                        unit_price: 828800,
-                                    })
-                                    .goods_name("iPhoneX 256G")
-                                    .wechatpay_goods_id("1001"),
-                                ],
-                            },
-                        )
+                        api::ContractDetail::new(api::ContractDetailRequired {
+                            goods_detail: vec![
+                                api::GoodsDetail::new(api::GoodsDetailRequired {
+                                    merchant_goods_id: "商品编码".into(),
+                                    quantity: 1,
+                                    unit_price: 828800,
+                                })
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
+                            ],
+                        })
                         .cost_price(608800)
                         .invoice_id("微信123"),
                     )
                     .goods_tag("WXG")
                     .scene_info(
-                        api::CreateAppWithContractSceneInfo::new(
-                            api::CreateAppWithContractSceneInfoRequired {
-                                payer_client_ip: "14.23.150.211".into(),
-                            },
-                        )
+                        api::ContractSceneInfo::new(api::ContractSceneInfoRequired {
+                            payer_client_ip: "14.23.150.211".into(),
+                        })
                         .device_id("013467007045764")
                         .store_info(
-                            api::CreateAppWithContractStoreInfo::new()
+                            api::ContractStoreInfo::new()
                                 .address("广东省深圳市南山区科技中一道10000号")
                                 .area_code("440305")
                                 .id("0001")
@@ -1108,7 +1102,7 @@ fn pay_transactions_requests() {
                     )
                     .settle_info(api::SettleInfo::new().profit_sharing(true))
                     .support_fapiao(true)
-                    .time_expire("2018-06-08T10:34:56+08:00"),
+                    .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
                 )
             },
         },
@@ -1133,7 +1127,7 @@ fn pay_transactions_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -1152,7 +1146,7 @@ fn pay_transactions_requests() {
                         api::Payer::new().identity(api::Identity::new(api::IdentityRequired {
                             name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                             number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                            type_: api::IdentityType::Idcard,
+                            type_: api::IdentityType::IdCard,
                         })),
                     )
                     .scene_info(
@@ -1367,7 +1361,7 @@ fn pay_transactions_partner_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -1386,7 +1380,7 @@ fn pay_transactions_partner_requests() {
                         api::Payer::new().identity(api::Identity::new(api::IdentityRequired {
                             name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                             number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                            type_: api::IdentityType::Idcard,
+                            type_: api::IdentityType::IdCard,
                         })),
                     )
                     .scene_info(
@@ -1435,14 +1429,16 @@ fn pay_transactions_partner_requests() {
                     api::CreateAppWithContract::new(api::CreateAppWithContractRequired {
                         amount: api::Amount::new(api::AmountRequired { total: 100 })
                             .currency("CNY"),
-                        contract_info: api::ContractInfo::new(api::ContractInfoRequired {
-                            contract_appid: "wxcbda96de0b165486".into(),
-                            contract_code: "100001256".into(),
-                            contract_display_account: "123456".into(),
-                            contract_mchid: "1200009811".into(),
-                            plan_id: "3484306348".into(),
-                            request_serial: "1695".into(),
-                        })
+                        contract_info: api::CreateAppWithContractInfo::new(
+                            api::CreateAppWithContractInfoRequired {
+                                contract_appid: "wxcbda96de0b165486".into(),
+                                contract_code: "100001256".into(),
+                                contract_display_account: "123456".into(),
+                                contract_mchid: "1200009811".into(),
+                                plan_id: "3484306348".into(),
+                                request_serial: "1695".into(),
+                            },
+                        )
                         .contract_notify_url("https://yoursite.com"),
                         description: "Image形象店-深圳腾大-QQ公仔".into(),
                         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
@@ -1453,39 +1449,35 @@ fn pay_transactions_partner_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::CreateAppWithContractDetail::new(
-                            api::CreateAppWithContractDetailRequired {
-                                goods_detail: vec![
-                                    api::GoodsDetail::new(api::GoodsDetailRequired {
-                                        merchant_goods_id: "商品编码".into(),
-                                        quantity: 1,
-                                        unit_price: 828800,
-                                    })
-                                    .goods_name("iPhoneX 256G")
-                                    .wechatpay_goods_id("1001"),
-                                ],
-                            },
-                        )
+                        api::ContractDetail::new(api::ContractDetailRequired {
+                            goods_detail: vec![
+                                api::GoodsDetail::new(api::GoodsDetailRequired {
+                                    merchant_goods_id: "商品编码".into(),
+                                    quantity: 1,
+                                    unit_price: 828800,
+                                })
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
+                            ],
+                        })
                         .cost_price(608800)
                         .invoice_id("微信123"),
                     )
                     .goods_tag("WXG")
                     .scene_info(
-                        api::CreateAppWithContractSceneInfo::new(
-                            api::CreateAppWithContractSceneInfoRequired {
-                                payer_client_ip: "14.23.150.211".into(),
-                            },
-                        )
+                        api::ContractSceneInfo::new(api::ContractSceneInfoRequired {
+                            payer_client_ip: "14.23.150.211".into(),
+                        })
                         .device_id("013467007045764")
                         .store_info(
-                            api::CreateAppWithContractStoreInfo::new()
+                            api::ContractStoreInfo::new()
                                 .address("广东省深圳市南山区科技中一道10000号")
                                 .area_code("440305")
                                 .id("0001")
                                 .name("腾讯大厦分店"),
                         ),
                     )
-                    .settle_info(api::CreateAppWithContractSettleInfo::new().profit_sharing(true))
+                    .settle_info(api::OrderSettleInfo::new().profit_sharing(true))
                     .sub_appid("wxd678efh567hg6999")
                     .support_fapiao(true)
                     .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
@@ -1514,9 +1506,7 @@ fn pay_transactions_partner_requests() {
                         ),
                         scene_info: api::CreateCodepayOrderSceneInfo::new(
                             api::CreateCodepayOrderSceneInfoRequired {
-                                store_info: api::CreateCodepayOrderStoreInfo::new()
-                                    .id("0001")
-                                    .out_id("A1111"),
+                                store_info: api::OrderStoreInfo::new().id("0001").out_id("A1111"),
                             },
                         )
                         .device_id("013467007045764")
@@ -1543,7 +1533,7 @@ fn pay_transactions_partner_requests() {
                         .invoice_id("微信123"),
                     )
                     .goods_tag("WXG")
-                    .settle_info(api::CreateAppWithContractSettleInfo::new().profit_sharing(true))
+                    .settle_info(api::OrderSettleInfo::new().profit_sharing(true))
                     .sp_appid("wxd678efh567hg6787")
                     .sub_appid("wxd678efh567hg6787")
                     .support_fapiao(true),
@@ -1615,7 +1605,7 @@ fn pay_transactions_partner_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -1634,7 +1624,7 @@ fn pay_transactions_partner_requests() {
                         api::Payer::new().identity(api::Identity::new(api::IdentityRequired {
                             name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                             number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                            type_: api::IdentityType::Idcard,
+                            type_: api::IdentityType::IdCard,
                         })),
                     )
                     .settle_info(
@@ -1691,7 +1681,7 @@ fn pay_transactions_partner_requests() {
                         .identity(api::Identity::new(api::IdentityRequired {
                             name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                             number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                            type_: api::IdentityType::Idcard,
+                            type_: api::IdentityType::IdCard,
                         }))
                         .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                         sp_appid: "wx8888888888888888".into(),
@@ -1700,7 +1690,7 @@ fn pay_transactions_partner_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -1761,7 +1751,7 @@ fn pay_transactions_partner_requests() {
                     api::CreateJsapiWithContract::new(api::CreateJsapiWithContractRequired {
                         amount: api::Amount::new(api::AmountRequired { total: 100 })
                             .currency("CNY"),
-                        contract_info: api::CreateJsapiWithContractContractInfo::new()
+                        contract_info: api::CreateJsapiWithContractInfo::new()
                             .contract_appid("wxcbda96de0b165486")
                             .contract_code("100001256")
                             .contract_display_account("123456")
@@ -1774,7 +1764,7 @@ fn pay_transactions_partner_requests() {
                         description: "Image形象店-深圳腾大-QQ公仔".into(),
                         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
                         out_trade_no: "1217752501201407033233368018".into(),
-                        payer: api::CreateCodepayOrderResponsePayer::new()
+                        payer: api::TransactionPayer::new()
                             .sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                         sp_appid: "wx8888888888888888".into(),
@@ -1783,39 +1773,35 @@ fn pay_transactions_partner_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::CreateAppWithContractDetail::new(
-                            api::CreateAppWithContractDetailRequired {
-                                goods_detail: vec![
-                                    api::GoodsDetail::new(api::GoodsDetailRequired {
-                                        merchant_goods_id: "商品编码".into(),
-                                        quantity: 1,
-                                        unit_price: 828800,
-                                    })
-                                    .goods_name("iPhoneX 256G")
-                                    .wechatpay_goods_id("1001"),
-                                ],
-                            },
-                        )
+                        api::ContractDetail::new(api::ContractDetailRequired {
+                            goods_detail: vec![
+                                api::GoodsDetail::new(api::GoodsDetailRequired {
+                                    merchant_goods_id: "商品编码".into(),
+                                    quantity: 1,
+                                    unit_price: 828800,
+                                })
+                                .goods_name("iPhoneX 256G")
+                                .wechatpay_goods_id("1001"),
+                            ],
+                        })
                         .cost_price(608800)
                         .invoice_id("微信123"),
                     )
                     .goods_tag("WXG")
                     .scene_info(
-                        api::CreateAppWithContractSceneInfo::new(
-                            api::CreateAppWithContractSceneInfoRequired {
-                                payer_client_ip: "14.23.150.211".into(),
-                            },
-                        )
+                        api::ContractSceneInfo::new(api::ContractSceneInfoRequired {
+                            payer_client_ip: "14.23.150.211".into(),
+                        })
                         .device_id("013467007045764")
                         .store_info(
-                            api::CreateAppWithContractStoreInfo::new()
+                            api::ContractStoreInfo::new()
                                 .address("广东省深圳市南山区科技中一道10000号")
                                 .area_code("440305")
                                 .id("0001")
                                 .name("腾讯大厦分店"),
                         ),
                     )
-                    .settle_info(api::CreateAppWithContractSettleInfo::new().profit_sharing(true))
+                    .settle_info(api::OrderSettleInfo::new().profit_sharing(true))
                     .sub_appid("wxd678efh567hg6999")
                     .support_fapiao(true)
                     .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
@@ -1837,7 +1823,7 @@ fn pay_transactions_partner_requests() {
                             .currency("CNY"),
                         description: "Image形象店-深圳腾大-QQ公仔".into(),
                         out_trade_no: "1217752501201407033233368018".into(),
-                        payer: api::CreateCodepayOrderResponsePayer::new()
+                        payer: api::TransactionPayer::new()
                             .sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                         sp_appid: "wx8888888888888888".into(),
@@ -1846,7 +1832,7 @@ fn pay_transactions_partner_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -1865,13 +1851,9 @@ fn pay_transactions_partner_requests() {
                         api::CreateMiniprogramOrderSceneInfo::new()
                             .device_id("013467007045764")
                             .payer_client_ip("14.23.150.211")
-                            .store_info(
-                                api::CreateCodepayOrderStoreInfo::new()
-                                    .id("0001")
-                                    .out_id("A1111"),
-                            ),
+                            .store_info(api::OrderStoreInfo::new().id("0001").out_id("A1111")),
                     )
-                    .settle_info(api::CreateAppWithContractSettleInfo::new().profit_sharing(true))
+                    .settle_info(api::OrderSettleInfo::new().profit_sharing(true))
                     .sub_appid("wxd678efh567hg6999")
                     .support_fapiao(true)
                     .time_expire(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)),
@@ -1900,7 +1882,7 @@ fn pay_transactions_partner_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -1919,7 +1901,7 @@ fn pay_transactions_partner_requests() {
                         api::Payer::new().identity(api::Identity::new(api::IdentityRequired {
                             name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                             number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
-                            type_: api::IdentityType::Idcard,
+                            type_: api::IdentityType::IdCard,
                         })),
                     )
                     .scene_info(
@@ -2018,15 +2000,13 @@ fn pay_transactions_partner_requests() {
                             .currency("CNY"),
                         description: "Image形象店-深圳腾大-QQ公仔".into(),
                         out_trade_no: "1217752501201407033233368018".into(),
-                        payer: api::CreateCodepayOrderResponsePayer::new()
+                        payer: api::TransactionPayer::new()
                             .sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                             .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
                         scene_info: api::CreateScannedPosOrderSceneInfo::new(
                             api::CreateScannedPosOrderSceneInfoRequired {
                                 payer_client_ip: "14.23.150.211".into(),
-                                store_info: api::CreateCodepayOrderStoreInfo::new()
-                                    .id("0001")
-                                    .out_id("A1111"),
+                                store_info: api::OrderStoreInfo::new().id("0001").out_id("A1111"),
                             },
                         )
                         .device_id("013467007045764"),
@@ -2035,7 +2015,7 @@ fn pay_transactions_partner_requests() {
                     })
                     .attach("自定义数据")
                     .detail(
-                        api::Detail::new()
+                        api::TransactionDetail::new()
                             .cost_price(608800)
                             .goods_detail(vec![
                                 api::GoodsDetail::new(api::GoodsDetailRequired {
@@ -2050,7 +2030,7 @@ fn pay_transactions_partner_requests() {
                     )
                     .goods_tag("WXG")
                     .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
-                    .settle_info(api::CreateAppWithContractSettleInfo::new().profit_sharing(true))
+                    .settle_info(api::OrderSettleInfo::new().profit_sharing(true))
                     .sp_appid("wx8888888888888888")
                     .sub_appid("wxd678efh567hg6999")
                     .support_fapiao(true)

@@ -69,12 +69,12 @@ fn payscore_requests() {
                     .address("TEST_ADDRESS")
                     .attach("TEST_ATTACH")
                     .discounts(vec![
-                        api::CreatePayafterOrderDiscounts::new()
+                        api::Discount::new()
                             .discount_desc("不与其他优惠叠加")
                             .discount_name("满20减1元"),
                     ])
                     .fees(vec![
-                        api::Fees::new()
+                        api::Fee::new()
                             .fee_amount(1)
                             .fee_count(1)
                             .fee_desc("TEST_FEE_DESC")
@@ -151,8 +151,8 @@ fn payscore_requests() {
                         appid: "wxd678efh567hg6787".into(),
                         notify_url: "https://api.test.com".into(),
                         out_order_no: "1234323JKHDFE1243252".into(),
-                        risk_fund: api::CreateServiceorderRiskFund::new(
-                            api::CreateServiceorderRiskFundRequired {
+                        risk_fund: api::ServiceorderRiskFund::new(
+                            api::ServiceorderRiskFundRequired {
                                 amount: 10000,
                                 name: "DEPOSIT".into(),
                             },
@@ -160,11 +160,9 @@ fn payscore_requests() {
                         .description("就餐的预估费用"),
                         service_id: "2002000000000558128851361561536".into(),
                         service_introduction: "某某酒店".into(),
-                        time_range: api::CreateServiceorderTimeRange::new(
-                            api::CreateServiceorderTimeRangeRequired {
-                                start_time: "20091225091010".into(),
-                            },
-                        )
+                        time_range: api::TimeRange::new(api::TimeRangeRequired {
+                            start_time: "20091225091010".into(),
+                        })
                         .end_time("20091225121010")
                         .end_time_remark("备注2")
                         .start_time_remark("备注1"),
@@ -184,8 +182,8 @@ fn payscore_requests() {
                     .need_user_confirm(true)
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        api::CreateServiceorderPostDiscounts::new(
-                            api::CreateServiceorderPostDiscountsRequired {
+                        api::CreateServiceorderPostDiscount::new(
+                            api::CreateServiceorderPostDiscountRequired {
                                 description: "不与其他优惠叠加".into(),
                                 name: "满20减1元".into(),
                             },
@@ -193,7 +191,7 @@ fn payscore_requests() {
                         .count(2),
                     ])
                     .post_payments(vec![
-                        api::PostPayments::new(api::PostPaymentsRequired {
+                        api::PostPayment::new(api::PostPaymentRequired {
                             name: "就餐费用".into(),
                         })
                         .amount(40000)
@@ -212,7 +210,7 @@ fn payscore_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateServicepayondeliveryorder::new(api::CreateServicepayondeliveryorderRequired { appid: "wxd678efh567hg6787".into(), notify_url: "https://api.test.com".into(), out_order_no: "1234323JKHDFE1243252".into(), risk_fund: api::RiskFund::new(api::RiskFundRequired { amount: 10000, name: api::Name::Deposit }).description("就餐的预估费用"), service_id: "500001".into(), service_introduction: "某某酒店".into(), shopping_info: api::ShoppingInfo::new(api::ShoppingInfoRequired { goods: vec![api::Goods::new(api::GoodsRequired { amount: 40000, count: 4, name: "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪".into(), picture: "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200".into() }).category_id(vec![String::from("TEST_CATEGORY_ID")])], jump_link: api::JumpLink::new().appid("TEST_APPID").jump_link_type(api::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH") }).real_merchant_appid("wxd678efh567hg6787"), time_range: api::CreateServiceorderTimeRange::new(api::CreateServiceorderTimeRangeRequired { start_time: "20091225091010".into() }).end_time("20091225121010").end_time_remark("备注2").start_time_remark("备注1") }).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(api::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![api::CreateServicepayondeliveryorderPostDiscounts::new(api::CreateServicepayondeliveryorderPostDiscountsRequired { description: "不与其他优惠叠加".into(), name: "满20减1元".into() }).amount(100).count(2)]).post_payments(vec![api::PostPayments::new(api::PostPaymentsRequired { name: "就餐费用".into() }).amount(40000).count(4).description("就餐人均100元")]))
+                Box::new(api::CreateServicepayondeliveryorder::new(api::CreateServicepayondeliveryorderRequired { appid: "wxd678efh567hg6787".into(), notify_url: "https://api.test.com".into(), out_order_no: "1234323JKHDFE1243252".into(), risk_fund: api::RiskFund::new(api::RiskFundRequired { amount: 10000, name: api::Name::Deposit }).description("就餐的预估费用"), service_id: "500001".into(), service_introduction: "某某酒店".into(), shopping_info: api::ShoppingInfo::new(api::ShoppingInfoRequired { goods: vec![api::Goods::new(api::GoodsRequired { amount: 40000, count: 4, name: "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪".into(), picture: "http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200".into() }).category_id(vec![String::from("TEST_CATEGORY_ID")])], jump_link: api::JumpLink::new().appid("TEST_APPID").jump_link_type(api::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH") }).real_merchant_appid("wxd678efh567hg6787"), time_range: api::TimeRange::new(api::TimeRangeRequired { start_time: "20091225091010".into() }).end_time("20091225121010").end_time_remark("备注2").start_time_remark("备注1") }).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(api::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![api::CreateServicepayondeliveryorderPostDiscount::new(api::CreateServicepayondeliveryorderPostDiscountRequired { description: "不与其他优惠叠加".into(), name: "满20减1元".into() }).amount(100).count(2)]).post_payments(vec![api::PostPayment::new(api::PostPaymentRequired { name: "就餐费用".into() }).amount(40000).count(4).description("就餐人均100元")]))
             },
         },
         super::harness::Case {
@@ -255,12 +253,12 @@ fn payscore_requests() {
                     })
                     .attach("TEST_ATTACH")
                     .discounts(vec![
-                        api::CreatePayafterOrderDiscounts::new()
+                        api::Discount::new()
                             .discount_desc("不与其他优惠叠加")
                             .discount_name("满20减1元"),
                     ])
                     .fees(vec![
-                        api::Fees::new()
+                        api::Fee::new()
                             .fee_amount(1)
                             .fee_count(1)
                             .fee_desc("TEST_FEE_DESC")
@@ -370,7 +368,7 @@ fn payscore_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::payscore::PayType::Unknown(_)),
         wxpay::apis::payscore::PayType::as_str,
     );
-    super::harness::known::<wxpay::apis::payscore::ListPayafterOrdersState>(
+    super::harness::known::<wxpay::apis::payscore::OrderState>(
         &[
             "CREATED",
             "USER_ACCEPTED",
@@ -379,13 +377,8 @@ fn payscore_enum_values_are_known() {
             "REVOKED",
             "EXPIRED",
         ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::payscore::ListPayafterOrdersState::Unknown(_)
-            )
-        },
-        wxpay::apis::payscore::ListPayafterOrdersState::as_str,
+        |e| matches!(e, wxpay::apis::payscore::OrderState::Unknown(_)),
+        wxpay::apis::payscore::OrderState::as_str,
     );
     super::harness::known::<wxpay::apis::payscore::PaidType>(
         &["NEWTON", "MCH"],
@@ -412,10 +405,10 @@ fn payscore_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::payscore::Name::Unknown(_)),
         wxpay::apis::payscore::Name::as_str,
     );
-    super::harness::known::<wxpay::apis::payscore::QueryServiceorderState>(
+    super::harness::known::<wxpay::apis::payscore::ServiceorderState>(
         &["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"],
-        |e| matches!(e, wxpay::apis::payscore::QueryServiceorderState::Unknown(_)),
-        wxpay::apis::payscore::QueryServiceorderState::as_str,
+        |e| matches!(e, wxpay::apis::payscore::ServiceorderState::Unknown(_)),
+        wxpay::apis::payscore::ServiceorderState::as_str,
     );
     super::harness::known::<wxpay::apis::payscore::StateDescription>(
         &["USER_CONFIRM", "MCH_COMPLETE"],
@@ -569,7 +562,7 @@ fn payscore_acquiringbank_requests() {
                     .need_user_confirm(true)
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        api::PostDiscounts::new(api::PostDiscountsRequired {
+                        api::ServiceorderPostDiscount::new(api::ServiceorderPostDiscountRequired {
                             description: "不与其他优惠叠加".into(),
                             name: "满20减1元".into(),
                         })
@@ -577,7 +570,7 @@ fn payscore_acquiringbank_requests() {
                         .count(2),
                     ])
                     .post_payments(vec![
-                        api::PostPayments::new(api::PostPaymentsRequired {
+                        api::PostPayment::new(api::PostPaymentRequired {
                             name: "就餐费用".into(),
                         })
                         .amount(40000)
@@ -650,7 +643,7 @@ fn payscore_acquiringbank_requests() {
                     api::CompleteServiceorder::new(api::CompleteServiceorderRequired {
                         out_order_no: "1234323JKHDFE1243252".into(),
                         post_payments: vec![
-                            api::PostPayments::new(api::PostPaymentsRequired {
+                            api::PostPayment::new(api::PostPaymentRequired {
                                 name: "就餐费用".into(),
                             })
                             .amount(40000)
@@ -670,13 +663,11 @@ fn payscore_acquiringbank_requests() {
                             .start_location("嗨客时尚主题展餐厅"),
                     )
                     .post_discounts(vec![
-                        api::CompleteServiceorderPostDiscounts::new(
-                            api::CompleteServiceorderPostDiscountsRequired {
-                                amount: 100,
-                                description: "不与其他优惠叠加".into(),
-                                name: "满20减1元".into(),
-                            },
-                        )
+                        api::PostDiscount::new(api::PostDiscountRequired {
+                            amount: 100,
+                            description: "不与其他优惠叠加".into(),
+                            name: "满20减1元".into(),
+                        })
                         .count(2),
                     ])
                     .profit_sharing(true)
@@ -710,17 +701,15 @@ fn payscore_acquiringbank_requests() {
                     })
                     .channel_id("1230000109")
                     .post_discounts(vec![
-                        api::CompleteServiceorderPostDiscounts::new(
-                            api::CompleteServiceorderPostDiscountsRequired {
-                                amount: 100,
-                                description: "不与其他优惠叠加".into(),
-                                name: "满20减1元".into(),
-                            },
-                        )
+                        api::PostDiscount::new(api::PostDiscountRequired {
+                            amount: 100,
+                            description: "不与其他优惠叠加".into(),
+                            name: "满20减1元".into(),
+                        })
                         .count(2),
                     ])
                     .post_payments(vec![
-                        api::PostPayments::new(api::PostPaymentsRequired {
+                        api::PostPayment::new(api::PostPaymentRequired {
                             name: "就餐费用".into(),
                         })
                         .amount(40000)
@@ -766,9 +755,11 @@ fn payscore_acquiringbank_requests() {
                 Box::new(
                     api::SyncServiceorder::new(api::SyncServiceorderRequired {
                         out_order_no: "1234323JKHDFE1243252".into(),
-                        detail: api::Detail::new(api::DetailRequired {
-                            paid_time: "20091225091210".into(),
-                        }),
+                        detail: api::SyncServiceorderDetail::new(
+                            api::SyncServiceorderDetailRequired {
+                                paid_time: "20091225091210".into(),
+                            },
+                        ),
                         service_id: "2002000000000558128851361561536".into(),
                         sub_mchid: "1900000109".into(),
                         type_: "Order_Paid".into(),
@@ -786,7 +777,7 @@ fn payscore_acquiringbank_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"channel_id\":\"1230000109\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateServicepayondeliveryorder::new(api::CreateServicepayondeliveryorderRequired { appid: "wxd678efh567hg6787".into(), out_order_no: "1234323JKHDFE1243252".into(), service_id: "500001".into(), service_introduction: "某某酒店".into(), time_range: api::CreateServicepayondeliveryorderTimeRange::new().end_time("20091225121010").end_time_remark("备注2").start_time("20091225091010").start_time_remark("备注1") }).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").channel_id("1230000109").location(api::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).notify_url("https://api.test.com").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![api::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![api::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).risk_fund(api::CreateServicepayondeliveryorderRiskFund::new().amount(10000).description("就餐的预估费用").name(api::Name::Deposit)).shopping_info(api::ShoppingInfo::new().goods(vec![api::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(api::JumpLink::new().appid("TEST_APPID").jump_link_type(api::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787")).sub_appid("wxd678efh567hg6999").sub_mchid("1900000109").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+                Box::new(api::CreateServicepayondeliveryorder::new(api::CreateServicepayondeliveryorderRequired { appid: "wxd678efh567hg6787".into(), out_order_no: "1234323JKHDFE1243252".into(), service_id: "500001".into(), service_introduction: "某某酒店".into(), time_range: api::CreateServicepayondeliveryorderTimeRange::new().end_time("20091225121010").end_time_remark("备注2").start_time("20091225091010").start_time_remark("备注1") }).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").channel_id("1230000109").location(api::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).notify_url("https://api.test.com").openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![api::CreateServicepayondeliveryorderPostPayment::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![api::CreateServicepayondeliveryorderPostPayment::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).risk_fund(api::CreateServicepayondeliveryorderRiskFund::new().amount(10000).description("就餐的预估费用").name(api::Name::Deposit)).shopping_info(api::ShoppingInfo::new().goods(vec![api::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(api::JumpLink::new().appid("TEST_APPID").jump_link_type(api::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787")).sub_appid("wxd678efh567hg6999").sub_mchid("1900000109").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
             },
         },
     ]);
@@ -902,7 +893,54 @@ fn payscore_oversea_partner_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"currency\":\"HKD\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":40000,\"count\":4,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"2026-01-02T03:04:05+08:00\",\"end_time_remark\":\"备注2\",\"start_time\":\"2026-01-02T03:04:05+08:00\",\"start_time_remark\":\"备注1\"}}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateServiceorder::new(api::CreateServiceorderRequired { appid: "wxd678efh567hg6787".into(), currency: "HKD".into(), notify_url: "https://api.test.com".into(), out_order_no: "1234323JKHDFE1243252".into(), risk_fund: api::RiskFund::new(api::RiskFundRequired { amount: 10000, name: "DEPOSIT".into() }).description("就餐的预估费用"), service_id: "2002000000000558128851361561536".into(), service_introduction: "XX充电宝".into(), sub_mchid: "1900000109".into(), time_range: api::CreateServiceorderTimeRange::new(api::CreateServiceorderTimeRangeRequired { start_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00) }).end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00)).end_time_remark("备注2").start_time_remark("备注1") }).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(api::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![api::PostDiscounts::new(api::PostDiscountsRequired { description: "不与其他优惠叠加".into(), name: "满20减1元".into() }).amount(100).count(2)]).post_payments(vec![api::PostPayments::new(api::PostPaymentsRequired { name: "就餐费用".into() }).amount(40000).count(4).description("就餐人均100元")]).sub_appid("wxd678efh567hg6999").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+                Box::new(
+                    api::CreateServiceorder::new(api::CreateServiceorderRequired {
+                        appid: "wxd678efh567hg6787".into(),
+                        currency: "HKD".into(),
+                        notify_url: "https://api.test.com".into(),
+                        out_order_no: "1234323JKHDFE1243252".into(),
+                        risk_fund: api::RiskFund::new(api::RiskFundRequired {
+                            amount: 10000,
+                            name: "DEPOSIT".into(),
+                        })
+                        .description("就餐的预估费用"),
+                        service_id: "2002000000000558128851361561536".into(),
+                        service_introduction: "XX充电宝".into(),
+                        sub_mchid: "1900000109".into(),
+                        time_range: api::TimeRange::new(api::TimeRangeRequired {
+                            start_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
+                        })
+                        .end_time(wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00))
+                        .end_time_remark("备注2")
+                        .start_time_remark("备注1"),
+                    })
+                    .attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald")
+                    .location(
+                        api::Location::new()
+                            .end_location("嗨客时尚主题展餐厅")
+                            .start_location("嗨客时尚主题展餐厅"),
+                    )
+                    .need_user_confirm(true)
+                    .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                    .post_discounts(vec![
+                        api::PostDiscount::new(api::PostDiscountRequired {
+                            description: "不与其他优惠叠加".into(),
+                            name: "满20减1元".into(),
+                        })
+                        .amount(100)
+                        .count(2),
+                    ])
+                    .post_payments(vec![
+                        api::PostPayment::new(api::PostPaymentRequired {
+                            name: "就餐费用".into(),
+                        })
+                        .amount(40000)
+                        .count(4)
+                        .description("就餐人均100元"),
+                    ])
+                    .sub_appid("wxd678efh567hg6999")
+                    .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+                )
             },
         },
         super::harness::Case {
@@ -937,7 +975,7 @@ fn payscore_oversea_partner_requests() {
                     api::CompleteServiceorder::new(api::CompleteServiceorderRequired {
                         out_order_no: "1234323JKHDFE1243252".into(),
                         post_payments: vec![
-                            api::PostPayments::new(api::PostPaymentsRequired {
+                            api::PostPayment::new(api::PostPaymentRequired {
                                 name: "就餐费用".into(),
                             })
                             .amount(40000)
@@ -957,8 +995,8 @@ fn payscore_oversea_partner_requests() {
                             .start_location("嗨客时尚主题展餐厅"),
                     )
                     .post_discounts(vec![
-                        api::CompleteServiceorderPostDiscounts::new(
-                            api::CompleteServiceorderPostDiscountsRequired {
+                        api::CompleteServiceorderPostDiscount::new(
+                            api::CompleteServiceorderPostDiscountRequired {
                                 amount: 100,
                                 description: "不与其他优惠叠加".into(),
                                 name: "满20减1元".into(),
@@ -988,7 +1026,7 @@ fn payscore_oversea_partner_requests() {
             request: || {
                 Box::new(api::SyncServiceorder::new(api::SyncServiceorderRequired {
                     out_order_no: "1234323JKHDFE1243252".into(),
-                    detail: api::Detail::new(api::DetailRequired {
+                    detail: api::SyncServiceorderDetail::new(api::SyncServiceorderDetailRequired {
                         paid_time: wxpay::time::macros::datetime!(2026-01-02 03:04:05 +08:00),
                     })
                     .paid_amount(1)
@@ -1064,15 +1102,15 @@ fn payscore_oversea_partner_enum_values_are_known() {
         },
         wxpay::apis::payscore::oversea::partner::CollectionState::as_str,
     );
-    super::harness::known::<wxpay::apis::payscore::oversea::partner::QueryServiceorderState>(
+    super::harness::known::<wxpay::apis::payscore::oversea::partner::ServiceorderState>(
         &["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::payscore::oversea::partner::QueryServiceorderState::Unknown(_)
+                wxpay::apis::payscore::oversea::partner::ServiceorderState::Unknown(_)
             )
         },
-        wxpay::apis::payscore::oversea::partner::QueryServiceorderState::as_str,
+        wxpay::apis::payscore::oversea::partner::ServiceorderState::as_str,
     );
     super::harness::known::<wxpay::apis::payscore::oversea::partner::StateDescription>(
         &["USER_CONFIRM", "MCH_COMPLETE"],
@@ -1199,17 +1237,15 @@ fn payscore_partner_requests() {
                         appid: "wxd678efh567hg6787".into(),
                         notify_url: "https://api.test.com".into(),
                         out_order_no: "1234323JKHDFE1243252".into(),
-                        risk_fund: api::CreateServiceorderRiskFund::new(
-                            api::CreateServiceorderRiskFundRequired {
-                                amount: 10000,
-                                name: api::Name::Deposit,
-                            },
-                        )
+                        risk_fund: api::RiskFund::new(api::RiskFundRequired {
+                            amount: 10000,
+                            name: api::Name::Deposit,
+                        })
                         .description("就餐的预估费用"),
                         service_id: "2002000000000558128851361561536".into(),
                         service_introduction: "XX充电宝".into(),
                         sub_mchid: "1900000109".into(),
-                        time_range: api::TimeRange::new()
+                        time_range: api::ServiceorderTimeRange::new()
                             .end_time("20091225121010")
                             .end_time_remark("租借结束时间")
                             .start_time("20091225091010")
@@ -1230,7 +1266,7 @@ fn payscore_partner_requests() {
                     .need_user_confirm(true)
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        api::PostDiscounts::new(api::PostDiscountsRequired {
+                        api::PostDiscount::new(api::PostDiscountRequired {
                             description: "不与其他优惠叠加".into(),
                             name: "满20减1元".into(),
                         })
@@ -1238,7 +1274,7 @@ fn payscore_partner_requests() {
                         .count(2),
                     ])
                     .post_payments(vec![
-                        api::PostPayments::new(api::PostPaymentsRequired {
+                        api::PostPayment::new(api::PostPaymentRequired {
                             name: "就餐费用".into(),
                         })
                         .amount(40000)
@@ -1259,7 +1295,7 @@ fn payscore_partner_requests() {
             body: "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_user_confirm\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":100,\"count\":2,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"risk_fund\":{\"amount\":10000,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"500001\",\"service_introduction\":\"某某酒店\",\"shopping_info\":{\"goods\":[{\"amount\":40000,\"category_id\":[\"TEST_CATEGORY_ID\"],\"count\":4,\"name\":\"森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪\",\"picture\":\"http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200\"}],\"jump_link\":{\"appid\":\"TEST_APPID\",\"jump_link_type\":\"JUMP_LINK_MINI_PROGRAM\",\"path\":\"TEST_PATH\"},\"real_merchant_appid\":\"wxd678efh567hg6787\"},\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"}}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateServicepayondeliveryorder::new(api::CreateServicepayondeliveryorderRequired { appid: "wxd678efh567hg6787".into(), notify_url: "https://api.test.com".into(), out_order_no: "1234323JKHDFE1243252".into(), risk_fund: api::CreateServiceorderRiskFund::new(api::CreateServiceorderRiskFundRequired { amount: 10000, name: api::Name::Deposit }).description("就餐的预估费用"), service_id: "500001".into(), service_introduction: "某某酒店".into(), shopping_info: api::ShoppingInfo::new().goods(vec![api::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(api::JumpLink::new().appid("TEST_APPID").jump_link_type(api::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), sub_mchid: "1900000109".into(), time_range: api::TimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间") }).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(api::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![api::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![api::CreateServicepayondeliveryorderPostDiscounts::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).sub_appid("wxd678efh567hg6999").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+                Box::new(api::CreateServicepayondeliveryorder::new(api::CreateServicepayondeliveryorderRequired { appid: "wxd678efh567hg6787".into(), notify_url: "https://api.test.com".into(), out_order_no: "1234323JKHDFE1243252".into(), risk_fund: api::RiskFund::new(api::RiskFundRequired { amount: 10000, name: api::Name::Deposit }).description("就餐的预估费用"), service_id: "500001".into(), service_introduction: "某某酒店".into(), shopping_info: api::ShoppingInfo::new().goods(vec![api::Goods::new().amount(40000).category_id(vec![String::from("TEST_CATEGORY_ID")]).count(4).name("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪").picture("http://mmbiz.qpic.cn/mmbiz_png/ldTw9dg46zkjOrzyTkbQAvQkysliaiblZhdthZWewgQMyqLZwStaNEsJrYmjwh2MlK7G4wibAFOEuISQKplSnxMWA/640?wx_fmt=png&wxfrom=200")]).jump_link(api::JumpLink::new().appid("TEST_APPID").jump_link_type(api::JumpLinkType::JumpLinkMiniProgram).path("TEST_PATH")).real_merchant_appid("wxd678efh567hg6787"), sub_mchid: "1900000109".into(), time_range: api::ServiceorderTimeRange::new().end_time("20091225121010").end_time_remark("租借结束时间").start_time("20091225091010").start_time_remark("开始租借时间") }).attach("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald").location(api::Location::new().end_location("嗨客时尚主题展餐厅").start_location("嗨客时尚主题展餐厅")).mchid("1230000109").need_user_confirm(true).openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").post_discounts(vec![api::ServiceorderPostPayment::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).post_payments(vec![api::ServiceorderPostPayment::new().amount(100).count(2).description("不与其他优惠叠加").name("满20减1元")]).sub_appid("wxd678efh567hg6999").sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
             },
         },
     ]);
@@ -1348,13 +1384,13 @@ fn payscore_payafter_orders_requests() {
                     })
                     .cancel_reason("TEST_CANCEL_REASON")
                     .discounts(vec![
-                        api::Discounts::new()
+                        api::Discount::new()
                             .discount_amount(1)
                             .discount_desc("不与其他优惠叠加")
                             .discount_name("满20减1元"),
                     ])
                     .fees(vec![
-                        api::Fees::new()
+                        api::Fee::new()
                             .fee_amount(1)
                             .fee_count(1)
                             .fee_desc("TEST_FEE_DESC")
@@ -1384,7 +1420,7 @@ fn payscore_payafter_orders_requests() {
                         out_order_no: "TEST_OUT_ORDER_NO".into(),
                     })
                     .appid("wxd678efh567hg6787")
-                    .detail(api::Detail::new().paid_time("20091225091010"))
+                    .detail(api::SyncPayafterOrderDetail::new().paid_time("20091225091010"))
                     .service_id("500001")
                     .type_(api::SyncPayafterOrderType::OrderPaid),
                 )
@@ -1969,14 +2005,14 @@ fn payscore_serviceorder_requests() {
                     .notify_url("https://api.test.com")
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        api::PostDiscounts::new()
+                        api::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
                             .name("满20减1元"),
                     ])
                     .post_payments(vec![
-                        api::PostDiscounts::new()
+                        api::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -2021,7 +2057,7 @@ fn payscore_serviceorder_requests() {
                         out_order_no: "TEST_OUT_ORDER_NO".into(),
                         appid: "wxd678efh567hg6787".into(),
                         post_payments: vec![
-                            api::PostPayments::new(api::PostPaymentsRequired {
+                            api::PostPayment::new(api::PostPaymentRequired {
                                 name: "就餐费用".into(),
                             })
                             .amount(40000)
@@ -2042,8 +2078,8 @@ fn payscore_serviceorder_requests() {
                         api::CompleteServiceorderLocation::new().end_location("嗨客时尚主题展餐厅"),
                     )
                     .post_discounts(vec![
-                        api::CompleteServiceorderPostDiscounts::new(
-                            api::CompleteServiceorderPostDiscountsRequired {
+                        api::CompleteServiceorderPostDiscount::new(
+                            api::CompleteServiceorderPostDiscountRequired {
                                 amount: 100,
                                 name: "满20减1元".into(),
                             },
@@ -2076,7 +2112,7 @@ fn payscore_serviceorder_requests() {
                         out_order_no: "1234323JKHDFE1243252".into(),
                         appid: "wxd678efh567hg6787".into(),
                         post_payments: vec![
-                            api::PostPayments::new(api::PostPaymentsRequired {
+                            api::PostPayment::new(api::PostPaymentRequired {
                                 name: "就餐费用".into(),
                             })
                             .amount(40000)
@@ -2094,7 +2130,7 @@ fn payscore_serviceorder_requests() {
                             .start_device_id("HG123456"),
                     )
                     .post_discounts(vec![
-                        api::PostDiscounts::new()
+                        api::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -2134,7 +2170,7 @@ fn payscore_serviceorder_requests() {
                     api::CreateSendPendingmessage::new(api::CreateSendPendingmessageRequired {
                         out_order_no: "TEST_OUT_ORDER_NO".into(),
                         post_payments: vec![
-                            api::PostDiscounts::new()
+                            api::PostDiscount::new()
                                 .amount(100)
                                 .count(2)
                                 .description("不与其他优惠叠加")
@@ -2145,7 +2181,7 @@ fn payscore_serviceorder_requests() {
                         total_amount: 50000,
                     })
                     .post_discounts(vec![
-                        api::PostDiscounts::new()
+                        api::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -2167,7 +2203,7 @@ fn payscore_serviceorder_requests() {
                     api::CreateSendPrepaidmessage::new(api::CreateSendPrepaidmessageRequired {
                         out_order_no: "TEST_OUT_ORDER_NO".into(),
                         post_payments: vec![
-                            api::PostDiscounts::new()
+                            api::PostDiscount::new()
                                 .amount(100)
                                 .count(2)
                                 .description("不与其他优惠叠加")
@@ -2178,7 +2214,7 @@ fn payscore_serviceorder_requests() {
                         total_amount: 50000,
                     })
                     .post_discounts(vec![
-                        api::PostDiscounts::new()
+                        api::PostDiscount::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -2199,7 +2235,7 @@ fn payscore_serviceorder_requests() {
                 Box::new(api::SyncServiceorder::new(api::SyncServiceorderRequired {
                     out_order_no: "1234323JKHDFE1243252".into(),
                     appid: "wxd678efh567hg6787".into(),
-                    detail: api::Detail::new(api::DetailRequired {
+                    detail: api::SyncServiceorderDetail::new(api::SyncServiceorderDetailRequired {
                         paid_time: "20091225091210".into(),
                     }),
                     service_id: "500001".into(),
@@ -2256,15 +2292,15 @@ fn payscore_serviceorder_answers() {
 
 #[test]
 fn payscore_serviceorder_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::payscore::serviceorder::CreateDirectCompleteState>(
+    super::harness::known::<wxpay::apis::payscore::serviceorder::ServiceorderState>(
         &["CREATED", "DOING", "DONE", "REVOKED", "EXPIRED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::payscore::serviceorder::CreateDirectCompleteState::Unknown(_)
+                wxpay::apis::payscore::serviceorder::ServiceorderState::Unknown(_)
             )
         },
-        wxpay::apis::payscore::serviceorder::CreateDirectCompleteState::as_str,
+        wxpay::apis::payscore::serviceorder::ServiceorderState::as_str,
     );
     super::harness::known::<wxpay::apis::payscore::serviceorder::StateDescription>(
         &["USER_CONFIRM", "MCH_COMPLETE"],
@@ -2286,15 +2322,15 @@ fn payscore_serviceorder_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::payscore::serviceorder::PaidType::Unknown(_)),
         wxpay::apis::payscore::serviceorder::PaidType::as_str,
     );
-    super::harness::known::<wxpay::apis::payscore::serviceorder::CollectionState>(
+    super::harness::known::<wxpay::apis::payscore::serviceorder::ModifyServiceorderState>(
         &["USER_PAYING", "USER_PAID"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::payscore::serviceorder::CollectionState::Unknown(_)
+                wxpay::apis::payscore::serviceorder::ModifyServiceorderState::Unknown(_)
             )
         },
-        wxpay::apis::payscore::serviceorder::CollectionState::as_str,
+        wxpay::apis::payscore::serviceorder::ModifyServiceorderState::as_str,
     );
 }
 
@@ -2320,9 +2356,11 @@ fn payscore_serviceorder_partner_requests() {
                         service_id: "2002000000000558128851361561536".into(),
                         service_introduction: "XX充电宝".into(),
                         sub_appid: "wxd678efh567hg6999".into(),
-                        time_range: api::TimeRange::new(api::TimeRangeRequired {
-                            start_time: "20091225091010".into(),
-                        })
+                        time_range: api::CreateDirectCompleteTimeRange::new(
+                            api::CreateDirectCompleteTimeRangeRequired {
+                                start_time: "20091225091010".into(),
+                            },
+                        )
                         .end_time("20091225121010")
                         .end_time_remark("租借结束时间")
                         .start_time_remark("开始租借时间"),
@@ -2337,15 +2375,17 @@ fn payscore_serviceorder_partner_requests() {
                     )
                     .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
                     .post_discounts(vec![
-                        api::PostDiscounts::new(api::PostDiscountsRequired {
-                            description: "不与其他优惠叠加".into(),
-                            name: "满20减1元".into(),
-                        })
+                        api::CreateDirectCompletePostDiscount::new(
+                            api::CreateDirectCompletePostDiscountRequired {
+                                description: "不与其他优惠叠加".into(),
+                                name: "满20减1元".into(),
+                            },
+                        )
                         .amount(100)
                         .count(2),
                     ])
                     .post_payments(vec![
-                        api::PostPayments::new(api::PostPaymentsRequired {
+                        api::PostPayment::new(api::PostPaymentRequired {
                             name: "就餐费用".into(),
                         })
                         .amount(40000)
@@ -2389,7 +2429,7 @@ fn payscore_serviceorder_partner_requests() {
                     api::CompleteServiceorder::new(api::CompleteServiceorderRequired {
                         out_order_no: "1234323JKHDFE1243252".into(),
                         post_payments: vec![
-                            api::PostPayments::new(api::PostPaymentsRequired {
+                            api::PostPayment::new(api::PostPaymentRequired {
                                 name: "就餐费用".into(),
                             })
                             .amount(40000)
@@ -2414,8 +2454,8 @@ fn payscore_serviceorder_partner_requests() {
                             .start_location("嗨客时尚主题展餐厅"),
                     )
                     .post_discounts(vec![
-                        api::CompleteServiceorderPostDiscounts::new(
-                            api::CompleteServiceorderPostDiscountsRequired {
+                        api::CompleteServiceorderPostDiscount::new(
+                            api::CompleteServiceorderPostDiscountRequired {
                                 amount: 100,
                                 description: "不与其他优惠叠加".into(),
                                 name: "满20减1元".into(),
@@ -2447,7 +2487,7 @@ fn payscore_serviceorder_partner_requests() {
                     api::ModifyServiceorder::new(api::ModifyServiceorderRequired {
                         out_order_no: "1234323JKHDFE1243252".into(),
                         post_payments: vec![
-                            api::PostPayments::new(api::PostPaymentsRequired {
+                            api::PostPayment::new(api::PostPaymentRequired {
                                 name: "就餐费用".into(),
                             })
                             .amount(40000)
@@ -2465,8 +2505,8 @@ fn payscore_serviceorder_partner_requests() {
                             .start_device_id("HG123456"),
                     )
                     .post_discounts(vec![
-                        api::ModifyServiceorderPostDiscounts::new(
-                            api::ModifyServiceorderPostDiscountsRequired {
+                        api::ModifyServiceorderPostDiscount::new(
+                            api::ModifyServiceorderPostDiscountRequired {
                                 amount: 100,
                                 name: "满20减1元".into(),
                             },
@@ -2509,7 +2549,7 @@ fn payscore_serviceorder_partner_requests() {
                     api::CreateSendPendingmessage::new(api::CreateSendPendingmessageRequired {
                         out_order_no: "TEST_OUT_ORDER_NO".into(),
                         post_payments: vec![
-                            api::CreateSendPendingmessagePostDiscounts::new()
+                            api::SendPostPayment::new()
                                 .amount(100)
                                 .count(2)
                                 .description("不与其他优惠叠加")
@@ -2521,7 +2561,7 @@ fn payscore_serviceorder_partner_requests() {
                         total_amount: 50000,
                     })
                     .post_discounts(vec![
-                        api::CreateSendPendingmessagePostDiscounts::new()
+                        api::SendPostPayment::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -2543,7 +2583,7 @@ fn payscore_serviceorder_partner_requests() {
                     api::CreateSendPrepaidmessage::new(api::CreateSendPrepaidmessageRequired {
                         out_order_no: "TEST_OUT_ORDER_NO".into(),
                         post_payments: vec![
-                            api::CreateSendPendingmessagePostDiscounts::new()
+                            api::SendPostPayment::new()
                                 .amount(100)
                                 .count(2)
                                 .description("不与其他优惠叠加")
@@ -2555,7 +2595,7 @@ fn payscore_serviceorder_partner_requests() {
                         total_amount: 50000,
                     })
                     .post_discounts(vec![
-                        api::CreateSendPendingmessagePostDiscounts::new()
+                        api::SendPostPayment::new()
                             .amount(100)
                             .count(2)
                             .description("不与其他优惠叠加")
@@ -2575,7 +2615,7 @@ fn payscore_serviceorder_partner_requests() {
             request: || {
                 Box::new(api::SyncServiceorder::new(api::SyncServiceorderRequired {
                     out_order_no: "1234323JKHDFE1243252".into(),
-                    detail: api::Detail::new(api::DetailRequired {
+                    detail: api::SyncServiceorderDetail::new(api::SyncServiceorderDetailRequired {
                         paid_time: "20091225091210".into(),
                     })
                     .paid_amount(1)
@@ -2944,13 +2984,13 @@ fn payscore_smartretail_orders_requests() {
                     })
                     .cancel_reason("TEST_CANCEL_REASON")
                     .discounts(vec![
-                        api::Discounts::new()
+                        api::Discount::new()
                             .discount_amount(1)
                             .discount_desc("不与其他优惠叠加")
                             .discount_name("满20减1元"),
                     ])
                     .fees(vec![
-                        api::Fees::new()
+                        api::Fee::new()
                             .fee_amount(1)
                             .fee_count(1)
                             .fee_desc("TEST_FEE_DESC")

@@ -93,14 +93,14 @@ fn platsolution_ecommerce_requests() {
                     api::CreateMchTransferCompensateBill::new(
                         api::CreateMchTransferCompensateBillRequired {
                             out_bill_no: "plfk2020042013".into(),
-                            receiver: api::Receiver::new()
+                            receiver: api::MchTransferCompensateBillReceiver::new()
                                 .transaction_info(
                                     api::TransactionInfo::new(api::TransactionInfoRequired {
                                         transaction_id: "1217752501201407033233368018".into(),
                                     })
-                                    .type_(api::TransactionInfoType::Wxpay),
+                                    .type_(api::CompensationType::WxPay),
                                 )
-                                .type_(api::ReceiverType::TransactionUser),
+                                .type_(api::MchTransferCompensateBillType::TransactionUser),
                             transfer_remark: "直播违规扣罚".into(),
                         },
                     )
@@ -172,14 +172,14 @@ fn platsolution_ecommerce_requests() {
                     api::CreateMchTransferCompensateBillPreTransfer::new(
                         api::CreateMchTransferCompensateBillPreTransferRequired {
                             out_bill_no: "plfk2020042013".into(),
-                            receiver: api::Receiver::new()
+                            receiver: api::MchTransferCompensateBillReceiver::new()
                                 .transaction_info(
                                     api::TransactionInfo::new(api::TransactionInfoRequired {
                                         transaction_id: "1217752501201407033233368018".into(),
                                     })
-                                    .type_(api::TransactionInfoType::Wxpay),
+                                    .type_(api::CompensationType::WxPay),
                                 )
-                                .type_(api::ReceiverType::TransactionUser),
+                                .type_(api::MchTransferCompensateBillType::TransactionUser),
                             transfer_remark: "直播违规扣罚".into(),
                         },
                     )
@@ -201,7 +201,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\",\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateMchTransferDepositAfterSalesCompensationBill::new(api::CreateMchTransferDepositAfterSalesCompensationBillRequired { out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(api::TransactionInfo::new(api::TransactionInfoRequired { transaction_id: "1217752501201407033233368018".into() }).type_(api::TransactionInfoType::Wxpay)).type_(api::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant).user_info(api::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), transfer_remark: "直播违规扣罚".into() }).amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(api::CreateMchTransferDepositAfterSalesCompensationBill::new(api::CreateMchTransferDepositAfterSalesCompensationBillRequired { out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferDepositAfterSalesCompensationBillReceiver::new().transaction_info(api::TransactionInfo::new(api::TransactionInfoRequired { transaction_id: "1217752501201407033233368018".into() }).type_(api::CompensationType::WxPay)).type_(api::BillType::Merchant).user_info(api::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), transfer_remark: "直播违规扣罚".into() }).amount(10000).sp_appid("wx8888888888888888").sub_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
             },
         },
         super::harness::Case {
@@ -251,7 +251,7 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateMchTransferDepositInsurancePremiumsCompensationBill::new(api::CreateMchTransferDepositInsurancePremiumsCompensationBillRequired { out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(api::MchInfo::new().mchid("1900001108")).transaction_info(api::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new(api::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfoRequired { transaction_id: "1217752501201407033233368018".into(), type_: api::TransactionInfoType::Wxpay })).type_(api::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Merchant), transfer_remark: "直播违规扣罚".into() }).amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
+                Box::new(api::CreateMchTransferDepositInsurancePremiumsCompensationBill::new(api::CreateMchTransferDepositInsurancePremiumsCompensationBillRequired { out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver::new().mch_info(api::MchTransferDepositInsurancePremiumCompensationBillMchInfo::new().mchid("1900001108")).transaction_info(api::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo::new(api::CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfoRequired { transaction_id: "1217752501201407033233368018".into(), type_: api::CompensationType::WxPay })).type_(api::MchTransferType::Merchant), transfer_remark: "直播违规扣罚".into() }).amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109"))
             },
         },
         super::harness::Case {
@@ -275,7 +275,31 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"user_info\":{\"sp_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\"}},\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\",\"transfer_scene_id\":\"1001\",\"user_recv_perception\":\"退货运费补偿\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateMchTransferDepositShippingCostCompensationBill::new(api::CreateMchTransferDepositShippingCostCompensationBillRequired { out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferDepositShippingCostCompensationBillReceiver::new().transaction_info(api::TransactionInfo::new(api::TransactionInfoRequired { transaction_id: "1217752501201407033233368018".into() }).type_(api::TransactionInfoType::Wxpay)).user_info(api::UserInfo::new().sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")), transfer_remark: "直播违规扣罚".into() }).amount(10000).sp_appid("wx8888888888888888").sub_mchid("1900000109").transfer_scene_id("1001").user_recv_perception("退货运费补偿"))
+                Box::new(
+                    api::CreateMchTransferDepositShippingCostCompensationBill::new(
+                        api::CreateMchTransferDepositShippingCostCompensationBillRequired {
+                            out_bill_no: "plfk2020042013".into(),
+                            receiver:
+                                api::MchTransferDepositShippingCostCompensationBillReceiver::new()
+                                    .transaction_info(
+                                        api::TransactionInfo::new(api::TransactionInfoRequired {
+                                            transaction_id: "1217752501201407033233368018".into(),
+                                        })
+                                        .type_(api::CompensationType::WxPay),
+                                    )
+                                    .user_info(
+                                        api::UserInfo::new()
+                                            .sp_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+                                    ),
+                            transfer_remark: "直播违规扣罚".into(),
+                        },
+                    )
+                    .amount(10000)
+                    .sp_appid("wx8888888888888888")
+                    .sub_mchid("1900000109")
+                    .transfer_scene_id("1001")
+                    .user_recv_perception("退货运费补偿"),
+                )
             },
         },
         super::harness::Case {
@@ -299,7 +323,24 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateMchTransferInsuranceClaimBill::new(api::CreateMchTransferInsuranceClaimBillRequired { out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver::new().transaction_info(api::TransactionInfo::new(api::TransactionInfoRequired { transaction_id: "1217752501201407033233368018".into() }).type_(api::TransactionInfoType::Wxpay)).type_(api::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), transfer_remark: "直播违规扣罚".into() }).amount(10000).sub_mchid("1900001109"))
+                Box::new(
+                    api::CreateMchTransferInsuranceClaimBill::new(
+                        api::CreateMchTransferInsuranceClaimBillRequired {
+                            out_bill_no: "plfk2020042013".into(),
+                            receiver: api::Receiver::new()
+                                .transaction_info(
+                                    api::TransactionInfo::new(api::TransactionInfoRequired {
+                                        transaction_id: "1217752501201407033233368018".into(),
+                                    })
+                                    .type_(api::CompensationType::WxPay),
+                                )
+                                .type_(api::BillType::Merchant),
+                            transfer_remark: "直播违规扣罚".into(),
+                        },
+                    )
+                    .amount(10000)
+                    .sub_mchid("1900001109"),
+                )
             },
         },
         super::harness::Case {
@@ -368,7 +409,25 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"notify_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"transaction_info\":{\"transaction_id\":\"1217752501201407033233368018\",\"type\":\"WXPAY\"},\"type\":\"MERCHANT\"},\"sub_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateMchTransferInsuranceClaimBillPreTransfer::new(api::CreateMchTransferInsuranceClaimBillPreTransferRequired { out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver::new().transaction_info(api::TransactionInfo::new(api::TransactionInfoRequired { transaction_id: "1217752501201407033233368018".into() }).type_(api::TransactionInfoType::Wxpay)).type_(api::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), transfer_remark: "直播违规扣罚".into() }).amount(10000).notify_url("https://www.weixin.qq.com/wxpay/pay.php").sub_mchid("1900001109"))
+                Box::new(
+                    api::CreateMchTransferInsuranceClaimBillPreTransfer::new(
+                        api::CreateMchTransferInsuranceClaimBillPreTransferRequired {
+                            out_bill_no: "plfk2020042013".into(),
+                            receiver: api::Receiver::new()
+                                .transaction_info(
+                                    api::TransactionInfo::new(api::TransactionInfoRequired {
+                                        transaction_id: "1217752501201407033233368018".into(),
+                                    })
+                                    .type_(api::CompensationType::WxPay),
+                                )
+                                .type_(api::BillType::Merchant),
+                            transfer_remark: "直播违规扣罚".into(),
+                        },
+                    )
+                    .amount(10000)
+                    .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
+                    .sub_mchid("1900001109"),
+                )
             },
         },
         super::harness::Case {
@@ -380,7 +439,24 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"sponsor_mchid\":\"1900001109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateMchTransferSubMchCompensationBill::new(api::CreateMchTransferSubMchCompensationBillRequired { amount: 10000, out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferSubMchCompensationBillReceiver::new(api::CreateMchTransferSubMchCompensationBillReceiverRequired { mch_info: api::CreateMchTransferSubMchCompensationBillMchInfo::new(api::CreateMchTransferSubMchCompensationBillMchInfoRequired { mchid: "1900001108".into() }), type_: api::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Merchant }), transfer_remark: "直播违规扣罚".into() }).sponsor_mchid("1900001109"))
+                Box::new(
+                    api::CreateMchTransferSubMchCompensationBill::new(
+                        api::CreateMchTransferSubMchCompensationBillRequired {
+                            amount: 10000,
+                            out_bill_no: "plfk2020042013".into(),
+                            receiver: api::CreateMchTransferSubMchCompensationBillReceiver::new(
+                                api::CreateMchTransferSubMchCompensationBillReceiverRequired {
+                                    mch_info: api::MchInfo::new(api::MchInfoRequired {
+                                        mchid: "1900001108".into(),
+                                    }),
+                                    type_: api::MchTransferType::Merchant,
+                                },
+                            ),
+                            transfer_remark: "直播违规扣罚".into(),
+                        },
+                    )
+                    .sponsor_mchid("1900001109"),
+                )
             },
         },
         super::harness::Case {
@@ -411,7 +487,26 @@ fn platsolution_ecommerce_requests() {
             body: "{\"amount\":10000,\"business_type\":\"DEPOSIT_COMPENSATION\",\"out_bill_no\":\"plfk2020042013\",\"receiver\":{\"mch_info\":{\"mch_id\":\"1900001108\",\"mchid\":\"1900001108\"},\"type\":\"MERCHANT\"},\"receiver_remark\":\"小店XXXX直播违规扣罚\",\"sp_appid\":\"wx8888888888888888\",\"sub_mchid\":\"1900000109\",\"transfer_remark\":\"直播违规扣罚\"}",
             encrypted: &[],
             request: || {
-                Box::new(api::CreateMchTransferTransferBill::new(api::CreateMchTransferTransferBillRequired { business_type: api::BusinessType::DepositCompensation, out_bill_no: "plfk2020042013".into(), receiver: api::CreateMchTransferTransferBillReceiver::new().mch_info(api::CreateMchTransferTransferBillMchInfo::new().mch_id("1900001108").mchid("1900001108")).type_(api::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Merchant), transfer_remark: "直播违规扣罚".into() }).amount(10000).receiver_remark("小店XXXX直播违规扣罚").sp_appid("wx8888888888888888").sub_mchid("1900000109"))
+                Box::new(
+                    api::CreateMchTransferTransferBill::new(
+                        api::CreateMchTransferTransferBillRequired {
+                            business_type: api::BusinessType::DepositCompensation,
+                            out_bill_no: "plfk2020042013".into(),
+                            receiver: api::CreateMchTransferTransferBillReceiver::new()
+                                .mch_info(
+                                    api::CreateMchTransferTransferBillMchInfo::new()
+                                        .mch_id("1900001108")
+                                        .mchid("1900001108"),
+                                )
+                                .type_(api::BillType::Merchant),
+                            transfer_remark: "直播违规扣罚".into(),
+                        },
+                    )
+                    .amount(10000)
+                    .receiver_remark("小店XXXX直播违规扣罚")
+                    .sp_appid("wx8888888888888888")
+                    .sub_mchid("1900000109"),
+                )
             },
         },
         super::harness::Case {
@@ -513,13 +608,13 @@ fn platsolution_ecommerce_requests() {
             request: || {
                 Box::new(
                     api::ApplyRecharge::new(api::ApplyRechargeRequired {
-                        account_type: api::ApplyRechargeAccountType::Deposit,
+                        account_type: api::RechargeAccountType::Deposit,
                         out_recharge_no: "cz202407181234".into(),
                         recharge_amount: api::RechargeAmount::new().amount(500000).currency("CNY"),
-                        recharge_scene: api::ApplyRechargeRechargeScene::EcommerceDeposit,
+                        recharge_scene: api::RechargeScene::EcommerceDeposit,
                         sub_mchid: "1900001109".into(),
                     })
-                    .available_recharge_channels(vec![api::AvailableRechargeChannels::BankTransfer])
+                    .available_recharge_channels(vec![api::AvailableRechargeChannel::BankTransfer])
                     .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
                     .remark("example_remark"),
                 )
@@ -738,16 +833,7 @@ fn platsolution_ecommerce_enum_values_are_known() {
         },
         wxpay::apis::platsolution::ecommerce::AccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::RechargeScene>(
-        &["ECOMMERCE_BANK_TRANSFER"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::platsolution::ecommerce::RechargeScene::Unknown(_)
-            )
-        },
-        wxpay::apis::platsolution::ecommerce::RechargeScene::as_str,
-    );
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNoRechargeScene>(&["ECOMMERCE_BANK_TRANSFER"], |e| matches!(e, wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNoRechargeScene::Unknown(_)), wxpay::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNoRechargeScene::as_str);
     super::harness::known::<wxpay::apis::platsolution::ecommerce::RechargeState>(
         &["SUCCESS", "RECHARGING", "CLOSED"],
         |e| {
@@ -758,29 +844,27 @@ fn platsolution_ecommerce_enum_values_are_known() {
         },
         wxpay::apis::platsolution::ecommerce::RechargeState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::TransactionInfoType>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::CompensationType>(
         &["WXPAY", "WXVALUE"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::TransactionInfoType::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::CompensationType::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::TransactionInfoType::as_str,
+        wxpay::apis::platsolution::ecommerce::CompensationType::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::ReceiverType>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType>(
         &["TRANSACTION_USER"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::ReceiverType::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::ReceiverType::as_str,
+        wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillType::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState,
-    >(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::BillState>(
         &[
             "ACCEPTED",
             "SUCCESS",
@@ -792,23 +876,39 @@ fn platsolution_ecommerce_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState::Unknown(
-                    _
-                )
+                wxpay::apis::platsolution::ecommerce::BillState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::CreateMchTransferCompensateBillState::as_str,
+        wxpay::apis::platsolution::ecommerce::BillState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType>(&["MERCHANT", "TRANSACTION_USER"], |e| matches!(e, wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::Unknown(_)), wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillReceiverType::as_str);
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>(&["MERCHANT"], |e| matches!(e, wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::Unknown(_)), wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType::as_str);
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::BillType>(
+        &["MERCHANT", "TRANSACTION_USER"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::platsolution::ecommerce::BillType::Unknown(_)
+            )
+        },
+        wxpay::apis::platsolution::ecommerce::BillType::as_str,
+    );
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::MchTransferType>(
+        &["MERCHANT"],
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::platsolution::ecommerce::MchTransferType::Unknown(_)
+            )
+        },
+        wxpay::apis::platsolution::ecommerce::MchTransferType::as_str,
+    );
     super::harness::known::<
-        wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState,
+        wxpay::apis::platsolution::ecommerce::MchTransferSubMchCompensationBillState,
     >(
         &["ACCEPTED", "SUCCESS", "CLOSED"],
         |e| {
-            matches!(e, wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState::Unknown(_))
+            matches!(e, wxpay::apis::platsolution::ecommerce::MchTransferSubMchCompensationBillState::Unknown(_))
         },
-        wxpay::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBillState::as_str,
+        wxpay::apis::platsolution::ecommerce::MchTransferSubMchCompensationBillState::as_str,
     );
     super::harness::known::<wxpay::apis::platsolution::ecommerce::BusinessType>(
         &[
@@ -825,45 +925,45 @@ fn platsolution_ecommerce_enum_values_are_known() {
         },
         wxpay::apis::platsolution::ecommerce::BusinessType::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::CreateRechargeEmployeeState>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::EmployeeState>(
         &["EFFECTIVE", "DELETED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::CreateRechargeEmployeeState::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::EmployeeState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::CreateRechargeEmployeeState::as_str,
+        wxpay::apis::platsolution::ecommerce::EmployeeState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::RechargeAccountType>(
         &["DEPOSIT", "OPERATION"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::RechargeAccountType::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::as_str,
+        wxpay::apis::platsolution::ecommerce::RechargeAccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::AvailableRechargeChannel>(
         &["BANK_TRANSFER", "QR_RECHARGE", "ONLINE_BANK"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::AvailableRechargeChannel::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::AvailableRechargeChannels::as_str,
+        wxpay::apis::platsolution::ecommerce::AvailableRechargeChannel::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene>(
+    super::harness::known::<wxpay::apis::platsolution::ecommerce::RechargeScene>(
         &["ECOMMERCE_DEPOSIT", "ECOMMERCE_PAYMENT"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::Unknown(_)
+                wxpay::apis::platsolution::ecommerce::RechargeScene::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::as_str,
+        wxpay::apis::platsolution::ecommerce::RechargeScene::as_str,
     );
     super::harness::known::<wxpay::apis::platsolution::ecommerce::OnlineBankType>(
         &["ONLINE_BANK_TYPE_CORPORATE", "ONLINE_BANK_TYPE_PERSONAL"],
@@ -928,13 +1028,18 @@ fn platsolution_ecommerce_enum_values_are_known() {
         wxpay::apis::platsolution::ecommerce::CalculateAmountType::as_str,
     );
     super::harness::known::<
-        wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdrawStatus,
+        wxpay::apis::platsolution::ecommerce::WithdrawDayEndBalanceWithdrawStatus,
     >(
         &["CREATED", "PROCESSING", "FINISHED", "ABNORMAL"],
         |e| {
-            matches!(e, wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdrawStatus::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::platsolution::ecommerce::WithdrawDayEndBalanceWithdrawStatus::Unknown(
+                    _
+                )
+            )
         },
-        wxpay::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdrawStatus::as_str,
+        wxpay::apis::platsolution::ecommerce::WithdrawDayEndBalanceWithdrawStatus::as_str,
     );
 }
 
@@ -1279,25 +1384,25 @@ fn platsolution_insurance_enum_values_are_known() {
         },
         wxpay::apis::platsolution::insurance::DetailState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::insurance::DataDetailState>(
+    super::harness::known::<wxpay::apis::platsolution::insurance::MchTransferBatchDetailState>(
         &["INIT", "ALL", "WAIT_PAY", "SUCCESS", "FAIL", "BANK_REFUND"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::insurance::DataDetailState::Unknown(_)
+                wxpay::apis::platsolution::insurance::MchTransferBatchDetailState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::insurance::DataDetailState::as_str,
+        wxpay::apis::platsolution::insurance::MchTransferBatchDetailState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::insurance::CloseReason>(
+    super::harness::known::<wxpay::apis::platsolution::insurance::TransferBatchCloseReason>(
         &["MERCHANT_REVOCATION", "OVERDUE_CLOSE"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::insurance::CloseReason::Unknown(_)
+                wxpay::apis::platsolution::insurance::TransferBatchCloseReason::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::insurance::CloseReason::as_str,
+        wxpay::apis::platsolution::insurance::TransferBatchCloseReason::as_str,
     );
     super::harness::known::<wxpay::apis::platsolution::insurance::FailReason>(
         &[
@@ -1364,17 +1469,17 @@ fn platsolution_insurance_enum_values_are_known() {
         },
         wxpay::apis::platsolution::insurance::ReceiptState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::insurance::ApplyMchTransferReservationState>(
+    super::harness::known::<wxpay::apis::platsolution::insurance::MchTransferReservationState>(
         &["ACCEPTED", "CONFIRMED", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::insurance::ApplyMchTransferReservationState::Unknown(_)
+                wxpay::apis::platsolution::insurance::MchTransferReservationState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::insurance::ApplyMchTransferReservationState::as_str,
+        wxpay::apis::platsolution::insurance::MchTransferReservationState::as_str,
     );
-    super::harness::known::<wxpay::apis::platsolution::insurance::CloseInfoCloseReason>(
+    super::harness::known::<wxpay::apis::platsolution::insurance::CloseReason>(
         &[
             "USER_OVERDUE_UNCONFIRMED",
             "CLOSE_CONFIRMED_VIA_MCH_API",
@@ -1387,10 +1492,10 @@ fn platsolution_insurance_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::insurance::CloseInfoCloseReason::Unknown(_)
+                wxpay::apis::platsolution::insurance::CloseReason::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::insurance::CloseInfoCloseReason::as_str,
+        wxpay::apis::platsolution::insurance::CloseReason::as_str,
     );
 }
 
@@ -1454,7 +1559,7 @@ fn platsolution_mch_transfer_requests() {
                         sub_mchid: "1900102208".into(),
                         need_query_detail: true,
                     })
-                    .detail_state(api::DetailState::All)
+                    .detail_state(api::QueryBatchByBatchIdDetailState::All)
                     .offset(1)
                     .limit(1),
                 )
@@ -1782,15 +1887,15 @@ fn platsolution_mch_transfer_answers() {
 
 #[test]
 fn platsolution_mch_transfer_enum_values_are_known() {
-    super::harness::known::<wxpay::apis::platsolution::mch_transfer::DetailState>(
+    super::harness::known::<wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchIdDetailState>(
         &["ALL", "WAIT_PAY", "SUCCESS", "FAIL"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::platsolution::mch_transfer::DetailState::Unknown(_)
+                wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchIdDetailState::Unknown(_)
             )
         },
-        wxpay::apis::platsolution::mch_transfer::DetailState::as_str,
+        wxpay::apis::platsolution::mch_transfer::QueryBatchByBatchIdDetailState::as_str,
     );
     super::harness::known::<
         wxpay::apis::platsolution::mch_transfer::QueryBatchByOutBatchNoDetailState,

@@ -59,11 +59,11 @@ fn profitsharing_requests() {
                     })
                     .appid("wx8888888888888888")
                     .receivers(vec![
-                        api::Receivers::new(api::ReceiversRequired {
+                        api::Receiver::new(api::ReceiverRequired {
                             account: "86693852".into(),
                             amount: 888,
                             description: "分给商户A".into(),
-                            type_: api::ReceiversType::MerchantId,
+                            type_: api::OrderType::MerchantId,
                         })
                         .name("hu89ohu89ohu89o"),
                     ])
@@ -126,7 +126,7 @@ fn profitsharing_requests() {
                         account: "86693852".into(),
                         appid: "wx8888888888888888".into(),
                         relation_type: api::RelationType::ServiceProvider,
-                        type_: api::ReceiversType::MerchantId,
+                        type_: api::OrderType::MerchantId,
                     })
                     .custom_relation("代理商")
                     .name("hu89ohu89ohu89o")
@@ -148,7 +148,7 @@ fn profitsharing_requests() {
                     api::DeleteReceiver::new(api::DeleteReceiverRequired {
                         account: "86693852".into(),
                         appid: "wx8888888888888888".into(),
-                        type_: api::ReceiversType::MerchantId,
+                        type_: api::OrderType::MerchantId,
                     })
                     .sub_appid("wx8888888888888889")
                     .sub_mchid("1900000109"),
@@ -291,10 +291,10 @@ fn profitsharing_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::profitsharing::HashType::Unknown(_)),
         wxpay::apis::profitsharing::HashType::as_str,
     );
-    super::harness::known::<wxpay::apis::profitsharing::ReceiversType>(
+    super::harness::known::<wxpay::apis::profitsharing::OrderType>(
         &["MERCHANT_ID", "PERSONAL_OPENID", "PERSONAL_SUB_OPENID"],
-        |e| matches!(e, wxpay::apis::profitsharing::ReceiversType::Unknown(_)),
-        wxpay::apis::profitsharing::ReceiversType::as_str,
+        |e| matches!(e, wxpay::apis::profitsharing::OrderType::Unknown(_)),
+        wxpay::apis::profitsharing::OrderType::as_str,
     );
     super::harness::known::<wxpay::apis::profitsharing::FailReason>(
         &[
@@ -315,10 +315,10 @@ fn profitsharing_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::profitsharing::ReceiversResult::Unknown(_)),
         wxpay::apis::profitsharing::ReceiversResult::as_str,
     );
-    super::harness::known::<wxpay::apis::profitsharing::CreateOrderState>(
+    super::harness::known::<wxpay::apis::profitsharing::OrderState>(
         &["PROCESSING", "FINISHED"],
-        |e| matches!(e, wxpay::apis::profitsharing::CreateOrderState::Unknown(_)),
-        wxpay::apis::profitsharing::CreateOrderState::as_str,
+        |e| matches!(e, wxpay::apis::profitsharing::OrderState::Unknown(_)),
+        wxpay::apis::profitsharing::OrderState::as_str,
     );
     super::harness::known::<wxpay::apis::profitsharing::RelationType>(
         &[
@@ -337,7 +337,7 @@ fn profitsharing_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::profitsharing::RelationType::Unknown(_)),
         wxpay::apis::profitsharing::RelationType::as_str,
     );
-    super::harness::known::<wxpay::apis::profitsharing::CreateReturnOrderFailReason>(
+    super::harness::known::<wxpay::apis::profitsharing::ReturnOrderFailReason>(
         &[
             "ACCOUNT_ABNORMAL",
             "BALANCE_NOT_ENOUGH",
@@ -348,19 +348,14 @@ fn profitsharing_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::profitsharing::CreateReturnOrderFailReason::Unknown(_)
+                wxpay::apis::profitsharing::ReturnOrderFailReason::Unknown(_)
             )
         },
-        wxpay::apis::profitsharing::CreateReturnOrderFailReason::as_str,
+        wxpay::apis::profitsharing::ReturnOrderFailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::profitsharing::CreateReturnOrderResult>(
+    super::harness::known::<wxpay::apis::profitsharing::ReturnOrderResult>(
         &["PROCESSING", "SUCCESS", "FAILED"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::profitsharing::CreateReturnOrderResult::Unknown(_)
-            )
-        },
-        wxpay::apis::profitsharing::CreateReturnOrderResult::as_str,
+        |e| matches!(e, wxpay::apis::profitsharing::ReturnOrderResult::Unknown(_)),
+        wxpay::apis::profitsharing::ReturnOrderResult::as_str,
     );
 }

@@ -20,8 +20,8 @@ fn refund_domestic_requests() {
                             refund: 888,
                             total: 888,
                         })
-                        .from(vec![api::CreateRefundFrom::new(
-                            api::CreateRefundFromRequired {
+                        .from(vec![api::AmountFrom::new(
+                            api::AmountFromRequired {
                                 account: "AVAILABLE".into(),
                                 amount: 444,
                             },

@@ -299,15 +299,15 @@ fn bank_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::bank_transfer::CloseReason::Unknown(_)),
         wxpay::apis::bank_transfer::CloseReason::as_str,
     );
-    super::harness::known::<wxpay::apis::bank_transfer::TransferDetailListDetailState>(
+    super::harness::known::<wxpay::apis::bank_transfer::BatchTransferDetailListDetailState>(
         &["PROCESSING", "SUCCESS", "REFUND"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::bank_transfer::TransferDetailListDetailState::Unknown(_)
+                wxpay::apis::bank_transfer::BatchTransferDetailListDetailState::Unknown(_)
             )
         },
-        wxpay::apis::bank_transfer::TransferDetailListDetailState::as_str,
+        wxpay::apis::bank_transfer::BatchTransferDetailListDetailState::as_str,
     );
     super::harness::known::<wxpay::apis::bank_transfer::FailReason>(
         &[
@@ -365,15 +365,10 @@ fn bank_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::bank_transfer::AccountType::Unknown(_)),
         wxpay::apis::bank_transfer::AccountType::as_str,
     );
-    super::harness::known::<wxpay::apis::bank_transfer::QueryBatchDetailByDetailIdDetailState>(
+    super::harness::known::<wxpay::apis::bank_transfer::BatchDetailState>(
         &["PROCESSING", "SUCCESS", "FAIL", "REFUND"],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::bank_transfer::QueryBatchDetailByDetailIdDetailState::Unknown(_)
-            )
-        },
-        wxpay::apis::bank_transfer::QueryBatchDetailByDetailIdDetailState::as_str,
+        |e| matches!(e, wxpay::apis::bank_transfer::BatchDetailState::Unknown(_)),
+        wxpay::apis::bank_transfer::BatchDetailState::as_str,
     );
 }
 
@@ -553,7 +548,7 @@ fn fund_app_brand_redpacket_enum_values_are_known() {
         },
         wxpay::apis::fund_app::brand_redpacket::CloseReason::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::brand_redpacket::DetailListDetailState>(
+    super::harness::known::<wxpay::apis::fund_app::brand_redpacket::BatchDetailState>(
         &[
             "DETAIL_INIT",
             "DETAIL_WAIT_PAY",
@@ -564,10 +559,10 @@ fn fund_app_brand_redpacket_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::brand_redpacket::DetailListDetailState::Unknown(_)
+                wxpay::apis::fund_app::brand_redpacket::BatchDetailState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::brand_redpacket::DetailListDetailState::as_str,
+        wxpay::apis::fund_app::brand_redpacket::BatchDetailState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::brand_redpacket::FailReason>(
         &[
@@ -687,9 +682,9 @@ fn fund_app_mch_transfer_requests() {
                         out_bill_no: "plfk2020042013".into(),
                         transfer_amount: 400000,
                         transfer_remark: "2020年4月报销".into(),
-                        transfer_scene_id: api::TransferSceneId::V1000,
-                        transfer_scene_report_infos: vec![api::TransferSceneReportInfos::new(
-                            api::TransferSceneReportInfosRequired {
+                        transfer_scene_id: api::TransferSceneId::Code1000,
+                        transfer_scene_report_infos: vec![api::TransferSceneReportInfo::new(
+                            api::TransferSceneReportInfoRequired {
                                 info_content: "注册会员有礼".into(),
                                 info_type: "活动名称".into(),
                             },
@@ -753,9 +748,9 @@ fn fund_app_mch_transfer_requests() {
                             out_bill_no: "plfk2020042013".into(),
                             transfer_amount: 400000,
                             transfer_remark: "2020年4月报销".into(),
-                            transfer_scene_id: api::TransferSceneId::V1000,
-                            transfer_scene_report_infos: vec![api::TransferSceneReportInfos::new(
-                                api::TransferSceneReportInfosRequired {
+                            transfer_scene_id: api::TransferSceneId::Code1000,
+                            transfer_scene_report_infos: vec![api::TransferSceneReportInfo::new(
+                                api::TransferSceneReportInfoRequired {
                                     info_content: "注册会员有礼".into(),
                                     info_type: "活动名称".into(),
                                 },
@@ -792,9 +787,9 @@ fn fund_app_mch_transfer_requests() {
                         out_bill_no: "plfk2020042013".into(),
                         transfer_amount: 400000,
                         transfer_remark: "2020年4月报销".into(),
-                        transfer_scene_id: api::TransferSceneId::V1000,
-                        transfer_scene_report_infos: vec![api::TransferSceneReportInfos::new(
-                            api::TransferSceneReportInfosRequired {
+                        transfer_scene_id: api::TransferSceneId::Code1000,
+                        transfer_scene_report_infos: vec![api::TransferSceneReportInfo::new(
+                            api::TransferSceneReportInfoRequired {
                                 info_content: "注册会员有礼".into(),
                                 info_type: "活动名称".into(),
                             },
@@ -843,9 +838,9 @@ fn fund_app_mch_transfer_requests() {
                             transfer_amount: 400000,
                             transfer_remark: "2020年4月报销".into(),
                             transfer_scene_id:
-                                api::CreateTransferToQqWalletBillTransferSceneId::V1401,
-                            transfer_scene_report_infos: vec![api::TransferSceneReportInfos::new(
-                                api::TransferSceneReportInfosRequired {
+                                api::CreateTransferToQqWalletBillTransferSceneId::Code1401,
+                            transfer_scene_report_infos: vec![api::TransferSceneReportInfo::new(
+                                api::TransferSceneReportInfoRequired {
                                     info_content: "注册会员有礼".into(),
                                     info_type: "活动名称".into(),
                                 },
@@ -907,7 +902,7 @@ fn fund_app_mch_transfer_requests() {
                                 .into(),
                             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
                             out_authorization_no: "plfk2020042013".into(),
-                            transfer_scene_id: api::TransferSceneId::V1000,
+                            transfer_scene_id: api::TransferSceneId::Code1000,
                             user_display_name: "wx_123456".into(),
                         },
                     )
@@ -988,15 +983,15 @@ fn fund_app_mch_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::fund_app::mch_transfer::HashType::Unknown(_)),
         wxpay::apis::fund_app::mch_transfer::HashType::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNoState>(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::ElecsignState>(
         &["GENERATING", "FINISHED", "FAILED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNoState::Unknown(_)
+                wxpay::apis::fund_app::mch_transfer::ElecsignState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::mch_transfer::QueryElecsignByOutBillNoState::as_str,
+        wxpay::apis::fund_app::mch_transfer::ElecsignState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::TransferSceneId>(
         &[
@@ -1020,7 +1015,7 @@ fn fund_app_mch_transfer_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::UserRecvStyleType::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::CreateTransferBillState>(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::BillState>(
         &[
             "ACCEPTED",
             "PROCESSING",
@@ -1034,10 +1029,10 @@ fn fund_app_mch_transfer_enum_values_are_known() {
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::mch_transfer::CreateTransferBillState::Unknown(_)
+                wxpay::apis::fund_app::mch_transfer::BillState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::mch_transfer::CreateTransferBillState::as_str,
+        wxpay::apis::fund_app::mch_transfer::BillState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::CancelTransferBillState>(
         &["CANCELING", "CANCELLED"],
@@ -1091,32 +1086,16 @@ fn fund_app_mch_transfer_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::CreateUserConfirmAuthorizationState::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::CloseReason>(
-        &[
-            "CLOSE_VIA_MCH_API",
-            "USER_CLOSE",
-            "USER_OVERDUE_UNCONFIRMED",
-            "TRANSFER_RISK",
-            "USER_ACCOUNT_ABNORMAL",
-        ],
-        |e| {
-            matches!(
-                e,
-                wxpay::apis::fund_app::mch_transfer::CloseReason::Unknown(_)
-            )
-        },
-        wxpay::apis::fund_app::mch_transfer::CloseReason::as_str,
-    );
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason>(&["CLOSE_VIA_MCH_API", "USER_CLOSE", "USER_OVERDUE_UNCONFIRMED", "TRANSFER_RISK", "USER_ACCOUNT_ABNORMAL"], |e| matches!(e, wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason::Unknown(_)), wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason::as_str);
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoState>(&["TAKING_EFFECT", "CLOSED", "WAIT_USER_CONFIRM"], |e| matches!(e, wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoState::Unknown(_)), wxpay::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoState::as_str);
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::CloseInfoCloseReason>(
+    super::harness::known::<
+        wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationCloseReason,
+    >(
         &["CLOSE_VIA_MCH_API"],
         |e| {
-            matches!(
-                e,
-                wxpay::apis::fund_app::mch_transfer::CloseInfoCloseReason::Unknown(_)
-            )
+            matches!(e, wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationCloseReason::Unknown(_))
         },
-        wxpay::apis::fund_app::mch_transfer::CloseInfoCloseReason::as_str,
+        wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationCloseReason::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::CloseUserConfirmAuthorizationState>(
         &["CLOSED"],
@@ -1256,7 +1235,7 @@ fn fund_app_mch_transfer_partner_requests() {
                     .transaction_info(api::TransactionInfo::new(
                         api::TransactionInfoRequired {
                             transaction_id: "4217752501201407033233368018".into(),
-                            transaction_type: api::TransactionType::Wxpay,
+                            transaction_type: api::TransactionType::WxPay,
                         },
                     )),
                 )
@@ -1367,9 +1346,9 @@ fn fund_app_mch_transfer_partner_requests() {
                         sub_mchid: "1900001121".into(),
                         transfer_amount: 400000,
                         transfer_remark: "2020年4月报销".into(),
-                        transfer_scene_id: api::TransferSceneId::V1000,
-                        transfer_scene_report_infos: vec![api::TransferSceneReportInfos::new(
-                            api::TransferSceneReportInfosRequired {
+                        transfer_scene_id: api::TransferSceneId::Code1000,
+                        transfer_scene_report_infos: vec![api::TransferSceneReportInfo::new(
+                            api::TransferSceneReportInfoRequired {
                                 info_content: "注册会员有礼".into(),
                                 info_type: "活动名称".into(),
                             },
@@ -1433,9 +1412,9 @@ fn fund_app_mch_transfer_partner_requests() {
                             sub_mchid: "1900001121".into(),
                             transfer_amount: 400000,
                             transfer_remark: "2020年4月报销".into(),
-                            transfer_scene_id: api::TransferSceneId::V1000,
-                            transfer_scene_report_infos: vec![api::TransferSceneReportInfos::new(
-                                api::TransferSceneReportInfosRequired {
+                            transfer_scene_id: api::TransferSceneId::Code1000,
+                            transfer_scene_report_infos: vec![api::TransferSceneReportInfo::new(
+                                api::TransferSceneReportInfoRequired {
                                     info_content: "注册会员有礼".into(),
                                     info_type: "活动名称".into(),
                                 },
@@ -1473,9 +1452,9 @@ fn fund_app_mch_transfer_partner_requests() {
                         sub_mchid: "1900001121".into(),
                         transfer_amount: 400000,
                         transfer_remark: "2020年4月报销".into(),
-                        transfer_scene_id: api::TransferSceneId::V1000,
-                        transfer_scene_report_infos: vec![api::TransferSceneReportInfos::new(
-                            api::TransferSceneReportInfosRequired {
+                        transfer_scene_id: api::TransferSceneId::Code1000,
+                        transfer_scene_report_infos: vec![api::TransferSceneReportInfo::new(
+                            api::TransferSceneReportInfoRequired {
                                 info_content: "注册会员有礼".into(),
                                 info_type: "活动名称".into(),
                             },
@@ -1503,7 +1482,7 @@ fn fund_app_mch_transfer_partner_requests() {
                             notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
                             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
                             out_authorization_no: "plfk2020042013".into(),
-                            transfer_scene_id: api::TransferSceneId::V1000,
+                            transfer_scene_id: api::TransferSceneId::Code1000,
                             user_display_name: "wx_123456".into(),
                         },
                     )
@@ -1583,15 +1562,15 @@ fn fund_app_mch_transfer_partner_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::partner::ReceiptState::as_str,
     );
-    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudgetState>(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::CharityBudgetState>(
         &["PENDING", "LOCKED", "FINISHED", "CLOSED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudgetState::Unknown(_)
+                wxpay::apis::fund_app::mch_transfer::partner::CharityBudgetState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateCharityBudgetState::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::CharityBudgetState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::UnlockCharityBudgetState>(
         &["FINISHED"],
@@ -1613,66 +1592,47 @@ fn fund_app_mch_transfer_partner_enum_values_are_known() {
         },
         wxpay::apis::fund_app::mch_transfer::partner::TransactionType::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBillState,
-    >(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::CharityTransferBillState>(
         &["ACCEPTED", "SUCCESS", "CLOSE"],
         |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBillState::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::fund_app::mch_transfer::partner::CharityTransferBillState::Unknown(_)
+            )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateCharityTransferBillState::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::CharityTransferBillState::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptHashType,
-    >(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptHashType>(
         &["SM3"],
         |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptHashType::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptHashType::Unknown(_)
+            )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptHashType::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptHashType::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptState,
-    >(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptState>(
         &["GENERATING", "FINISHED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptState::Unknown(
-                    _
-                )
+                wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptState::Unknown(_)
             )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateElectronicReceiptState::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::ElectronicReceiptState::as_str,
     );
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState,
-    >(
+    super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::ApplyOrderState>(
         &["INVITED", "PASSED", "REJECTED", "EXPIRED"],
         |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState::Unknown(_))
+            matches!(
+                e,
+                wxpay::apis::fund_app::mch_transfer::partner::ApplyOrderState::Unknown(_)
+            )
         },
-        wxpay::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorizationState::as_str,
+        wxpay::apis::fund_app::mch_transfer::partner::ApplyOrderState::as_str,
     );
     super::harness::known::<wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState>(&["AUTHORIZED", "UNAUTHORIZED", "CANCELED"], |e| matches!(e, wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState::Unknown(_)), wxpay::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchidState::as_str);
-    super::harness::known::<
-        wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState,
-    >(
-        &[
-            "ACCEPTED",
-            "PROCESSING",
-            "WAIT_USER_CONFIRM",
-            "TRANSFERING",
-            "SUCCESS",
-            "FAIL",
-            "CANCELING",
-            "CANCELLED",
-        ],
-        |e| {
-            matches!(e, wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState::Unknown(_))
-        },
-        wxpay::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNoState::as_str,
-    );
     super::harness::known::<
         wxpay::apis::fund_app::mch_transfer::partner::CreateTransferBillTransferState,
     >(
@@ -1901,15 +1861,15 @@ fn funds_to_oversea_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::funds_to_oversea::FailReason::Unknown(_)),
         wxpay::apis::funds_to_oversea::FailReason::as_str,
     );
-    super::harness::known::<wxpay::apis::funds_to_oversea::CreateReturnReturnOrderState>(
+    super::harness::known::<wxpay::apis::funds_to_oversea::ReturnReturnOrderState>(
         &["PROCESSING", "SUCCESS", "FAILED"],
         |e| {
             matches!(
                 e,
-                wxpay::apis::funds_to_oversea::CreateReturnReturnOrderState::Unknown(_)
+                wxpay::apis::funds_to_oversea::ReturnReturnOrderState::Unknown(_)
             )
         },
-        wxpay::apis::funds_to_oversea::CreateReturnReturnOrderState::as_str,
+        wxpay::apis::funds_to_oversea::ReturnReturnOrderState::as_str,
     );
 }
 
@@ -1930,7 +1890,7 @@ fn partner_transfer_requests() {
                 "transfer_detail_list[].user_id_card",
             ],
             request: || {
-                Box::new(api::CreateBatch::new(api::CreateBatchRequired { authorization_type: api::AuthorizationType::InformationAuthorizationType, batch_name: "2019年1月深圳分部报销单".into(), batch_remark: "2019年1月深圳分部报销单".into(), out_batch_no: "plfk2020042013".into(), sub_mchid: "1900000109".into(), total_amount: 4000000, total_num: 200, transfer_detail_list: vec![api::TransferDetailList::new(api::TransferDetailListRequired { openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(), out_detail_no: "x23zy545Bd5436".into(), transfer_amount: 200000, transfer_remark: "2020年4月报销".into(), user_name: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into() }).user_id_card("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f")] }).sp_appid("wxf636efh567hg4388").sub_appid("wxf636efh567hg4356").transfer_purpose(api::TransferPurpose::Goodspayment).transfer_scene(api::TransferScene::OrdinaryTransfer))
+                Box::new(api::CreateBatch::new(api::CreateBatchRequired { authorization_type: api::AuthorizationType::InformationAuthorizationType, batch_name: "2019年1月深圳分部报销单".into(), batch_remark: "2019年1月深圳分部报销单".into(), out_batch_no: "plfk2020042013".into(), sub_mchid: "1900000109".into(), total_amount: 4000000, total_num: 200, transfer_detail_list: vec![api::TransferDetailList::new(api::TransferDetailListRequired { openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(), out_detail_no: "x23zy545Bd5436".into(), transfer_amount: 200000, transfer_remark: "2020年4月报销".into(), user_name: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into() }).user_id_card("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f")] }).sp_appid("wxf636efh567hg4388").sub_appid("wxf636efh567hg4356").transfer_purpose(api::TransferPurpose::GoodsPayment).transfer_scene(api::TransferScene::OrdinaryTransfer))
             },
         },
         super::harness::Case {
@@ -1954,7 +1914,7 @@ fn partner_transfer_requests() {
                     })
                     .offset(0)
                     .limit(20)
-                    .detail_status(api::DetailStatus::All),
+                    .detail_status(api::QueryBatchByBatchIdDetailStatus::All),
                 )
             },
         },
@@ -2093,10 +2053,15 @@ fn partner_transfer_enum_values_are_known() {
         |e| matches!(e, wxpay::apis::partner_transfer::TransferScene::Unknown(_)),
         wxpay::apis::partner_transfer::TransferScene::as_str,
     );
-    super::harness::known::<wxpay::apis::partner_transfer::DetailStatus>(
+    super::harness::known::<wxpay::apis::partner_transfer::QueryBatchByBatchIdDetailStatus>(
         &["ALL", "SUCCESS", "FAIL"],
-        |e| matches!(e, wxpay::apis::partner_transfer::DetailStatus::Unknown(_)),
-        wxpay::apis::partner_transfer::DetailStatus::as_str,
+        |e| {
+            matches!(
+                e,
+                wxpay::apis::partner_transfer::QueryBatchByBatchIdDetailStatus::Unknown(_)
+            )
+        },
+        wxpay::apis::partner_transfer::QueryBatchByBatchIdDetailStatus::as_str,
     );
     super::harness::known::<wxpay::apis::partner_transfer::CloseReason>(
         &[

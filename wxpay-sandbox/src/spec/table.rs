@@ -2376,7 +2376,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"create_time\":\"TEST_CREATE_TIME\",\"fail_reason\":\"MATERIALS_ABNORMAL\",\"finish_time\":\"TEST_FINISH_TIME\",\"state\":\"PROCESSING\",\"sub_mchid\":\"1900009231\",\"verification_id\":\"28011678863778000000123124312\"}",
+        answer: "{\"create_time\":\"2026-01-02T03:04:05+08:00\",\"fail_reason\":\"MATERIALS_ABNORMAL\",\"finish_time\":\"2026-01-02T03:04:05+08:00\",\"state\":\"PROCESSING\",\"sub_mchid\":\"1900009231\",\"verification_id\":\"28011678863778000000123124312\"}",
     },
     Operation {
         method: "POST",
@@ -3231,7 +3231,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"TEST_CREATE_TIME\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"TEST_UPDATE_TIME\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+        answer: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
     },
     Operation {
         method: "GET",
@@ -3241,7 +3241,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"TEST_CREATE_TIME\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"TEST_UPDATE_TIME\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+        answer: "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
     },
     Operation {
         method: "GET",
@@ -6300,7 +6300,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"basis_price\":\"TEST_BASIS_PRICE\",\"city\":\"TEST_CITY\",\"code_type\":\"001\",\"county\":\"TEST_COUNTY\",\"data_state\":\"TEST_DATA_STATE\",\"description\":\"TEST_DESCRIPTION\",\"device_type\":\"TEST_DEVICE_TYPE\",\"energy_effciency\":\"TEST_ENERGY_EFFCIENCY\",\"energy_reg_code\":\"TEST_ENERGY_REG_CODE\",\"energy_reg_model\":\"TEST_ENERGY_REG_MODEL\",\"expire_date\":\"TEST_EXPIRE_DATE\",\"expire_time\":\"TEST_EXPIRE_TIME\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"gpc\":\"TEST_GPC\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"logo_name\":\"TEST_LOGO_NAME\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"manufact_code\":\"TEST_MANUFACT_CODE\",\"manufact_firm_name\":\"TEST_MANUFACT_FIRM_NAME\",\"manufact_login_date\":\"TEST_MANUFACT_LOGIN_DATE\",\"manufact_logout_date\":\"TEST_MANUFACT_LOGOUT_DATE\",\"manufact_logout_flag\":\"TEST_MANUFACT_LOGOUT_FLAG\",\"manufact_price\":\"TEST_MANUFACT_PRICE\",\"manufact_register_addr\":\"TEST_MANUFACT_REGISTER_ADDR\",\"manufact_valid_date\":\"TEST_MANUFACT_VALID_DATE\",\"msg_src_platform\":\"TEST_MSG_SRC_PLATFORM\",\"net_content\":\"TEST_NET_CONTENT\",\"origin\":\"TEST_ORIGIN\",\"pc_type\":\"TEST_PC_TYPE\",\"price_unit\":\"TEST_PRICE_UNIT\",\"province\":\"TEST_PROVINCE\",\"reg_3c_code\":\"TEST_REG_3C_CODE\",\"remark\":\"TEST_REMARK\",\"resp_code\":\"000000\",\"resp_desc\":\"成功\",\"sale_date\":\"TEST_SALE_DATE\",\"seq_id\":\"TEST_SEQ_ID\",\"unit_code\":\"TEST_UNIT_CODE\",\"upload_state\":\"TEST_UPLOAD_STATE\",\"water_effciency\":\"TEST_WATER_EFFCIENCY\"}",
+        answer: "{\"basis_price\":\"TEST_BASIS_PRICE\",\"city\":\"TEST_CITY\",\"code_type\":\"001\",\"county\":\"TEST_COUNTY\",\"data_state\":\"TEST_DATA_STATE\",\"description\":\"TEST_DESCRIPTION\",\"device_type\":\"TEST_DEVICE_TYPE\",\"energy_effciency\":\"TEST_ENERGY_EFFCIENCY\",\"energy_reg_code\":\"TEST_ENERGY_REG_CODE\",\"energy_reg_model\":\"TEST_ENERGY_REG_MODEL\",\"expire_date\":\"TEST_EXPIRE_DATE\",\"expire_time\":\"2026-01-02T03:04:05+08:00\",\"goods_bar_code\":\"TEST_GOODS_BAR_CODE\",\"goods_model\":\"TEST_GOODS_MODEL\",\"goods_name\":\"TEST_GOODS_NAME\",\"goods_type\":\"TEST_GOODS_TYPE\",\"gpc\":\"TEST_GPC\",\"is_ai_product\":\"TEST_IS_AI_PRODUCT\",\"logo_name\":\"TEST_LOGO_NAME\",\"manufact_cert_code\":\"TEST_MANUFACT_CERT_CODE\",\"manufact_code\":\"TEST_MANUFACT_CODE\",\"manufact_firm_name\":\"TEST_MANUFACT_FIRM_NAME\",\"manufact_login_date\":\"TEST_MANUFACT_LOGIN_DATE\",\"manufact_logout_date\":\"TEST_MANUFACT_LOGOUT_DATE\",\"manufact_logout_flag\":\"TEST_MANUFACT_LOGOUT_FLAG\",\"manufact_price\":\"TEST_MANUFACT_PRICE\",\"manufact_register_addr\":\"TEST_MANUFACT_REGISTER_ADDR\",\"manufact_valid_date\":\"TEST_MANUFACT_VALID_DATE\",\"msg_src_platform\":\"TEST_MSG_SRC_PLATFORM\",\"net_content\":\"TEST_NET_CONTENT\",\"origin\":\"TEST_ORIGIN\",\"pc_type\":\"TEST_PC_TYPE\",\"price_unit\":\"TEST_PRICE_UNIT\",\"province\":\"TEST_PROVINCE\",\"reg_3c_code\":\"TEST_REG_3C_CODE\",\"remark\":\"TEST_REMARK\",\"resp_code\":\"000000\",\"resp_desc\":\"成功\",\"sale_date\":\"TEST_SALE_DATE\",\"seq_id\":\"TEST_SEQ_ID\",\"unit_code\":\"TEST_UNIT_CODE\",\"upload_state\":\"TEST_UPLOAD_STATE\",\"water_effciency\":\"TEST_WATER_EFFCIENCY\"}",
     },
     Operation {
         method: "POST",
@@ -7071,7 +7071,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"count\":1,\"data\":[{\"amount\":{\"currency\":\"TEST_CURRENCY\",\"payer_currency\":\"TEST_PAYER_CURRENCY\",\"payer_total\":1,\"total\":1},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"TEST_SUCCESS_TIME\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        answer: "{\"count\":1,\"data\":[{\"amount\":{\"currency\":\"TEST_CURRENCY\",\"payer_currency\":\"TEST_PAYER_CURRENCY\",\"payer_total\":1,\"total\":1},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
     },
     Operation {
         method: "GET",
@@ -7081,7 +7081,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"amount\":{},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"TEST_SUCCESS_TIME\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}",
+        answer: "{\"amount\":{},\"appid\":\"TEST_APPID\",\"brand_id\":\"TEST_BRAND_ID\",\"business_id\":\"TEST_BUSINESS_ID\",\"business_name\":\"TEST_BUSINESS_NAME\",\"device_id\":\"TEST_DEVICE_ID\",\"donate_source\":\"MINIPROGRAM_PAY\",\"institution_name\":\"TEST_INSTITUTION_NAME\",\"merchant_order\":\"TEST_MERCHANT_ORDER\",\"payer\":{\"avatar\":\"TEST_AVATAR\",\"nickname\":\"TEST_NICKNAME\",\"openid\":\"TEST_OPENID\",\"sub_openid\":\"TEST_SUB_OPENID\"},\"sub_appid\":\"TEST_SUB_APPID\",\"success_time\":\"2026-01-02T03:04:05+08:00\",\"welfare_trade_id\":\"TEST_WELFARE_TRADE_ID\"}",
     },
     Operation {
         method: "GET",
@@ -7555,7 +7555,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"amount\":1,\"coupon_code\":\"ABCD12345678\",\"description\":\"20210115DESCRIPTION\",\"fail_reason\":\"RETURN_RECEIPT_INSUFFICIENT_BALANCE\",\"out_subsidy_return_no\":\"subsidy-abcd-12345678\",\"payee_merchant\":\"1900000002\",\"payer_merchant\":\"1900000001\",\"refund_id\":\"50100506732021010105138718375\",\"return_create_time\":\"2026-01-02T03:04:05+08:00\",\"return_done_time\":\"2026-01-02T03:04:05+08:00\",\"status\":\"RETURN_RECEIPT_SUCCESS\",\"stock_id\":\"128888000000001\",\"subsidy_receipt_id\":\"1120200119165100000000000001\",\"subsidy_return_receipt_id\":\"2120200119165100000000000001\",\"transaction_id\":\"4200000913202101152566792388\"}",
+        answer: "{\"amount\":1,\"coupon_code\":\"ABCD12345678\",\"description\":\"20210115DESCRIPTION\",\"fail_reason\":\"INSUFFICIENT_BALANCE\",\"out_subsidy_return_no\":\"subsidy-abcd-12345678\",\"payee_merchant\":\"1900000002\",\"payer_merchant\":\"1900000001\",\"refund_id\":\"50100506732021010105138718375\",\"return_create_time\":\"2026-01-02T03:04:05+08:00\",\"return_done_time\":\"2026-01-02T03:04:05+08:00\",\"status\":\"SUCCESS\",\"stock_id\":\"128888000000001\",\"subsidy_receipt_id\":\"1120200119165100000000000001\",\"subsidy_return_receipt_id\":\"2120200119165100000000000001\",\"transaction_id\":\"4200000913202101152566792388\"}",
     },
     Operation {
         method: "GET",
@@ -8465,7 +8465,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &["encrypted_phone_number"],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"code\":\"478515832665\"}",
+        answer: "{\"code\":\"751234212312\"}",
     },
     Operation {
         method: "POST",
@@ -8557,7 +8557,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"code\":\"478515832665\"}",
+        answer: "{\"code\":\"751234212312\"}",
     },
     Operation {
         method: "POST",
@@ -9882,7 +9882,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"user_coupon_bundle_id\":\"123446565767\",\"user_product_coupon_list\":[{\"attach\":\"example_attach\",\"brand_id\":\"120344\",\"channel_custom_info\":\"example_channel_custom_info\",\"confirm_request_no\":\"MCHCONFIRM202003101234\",\"confirm_time\":\"2026-01-02T03:04:05+08:00\",\"coupon_code\":\"123446565767\",\"coupon_state\":\"CONFIRMING\",\"coupon_tag_info\":{\"coupon_tag_list\":[\"MEMBER\"],\"member_tag_info\":{\"member_card_id\":\"TEST_MEMBER_CARD_ID\"}},\"deactivate_reason\":\"商品已下线\",\"deactivate_request_no\":\"1002600620019090123143254436\",\"deactivate_time\":\"2026-01-02T03:04:05+08:00\",\"product_coupon\":{\"brand_id\":\"120344\",\"deactivate_reason\":\"TEST_DEACTIVATE_REASON\",\"deactivate_request_no\":\"TEST_DEACTIVATE_REQUEST_NO\",\"deactivate_time\":\"2026-01-02T03:04:05+08:00\",\"display_info\":{\"background_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"combo_package_list\":[{\"choice_list\":[{\"count\":1,\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"mini_program_appid\":\"wx4fd12345678\",\"mini_program_path\":\"/pages/index/index\",\"name\":\"美式\",\"price\":1}],\"name\":\"咖啡2选1\",\"pick_count\":1}],\"detail_image_url_list\":[\"TEST_DETAIL_IMAGE_URL_LIST\"],\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"name\":\"全场满100立打8折\",\"original_price\":1},\"out_product_no\":\"Product_1234567890\",\"product_coupon_id\":\"1000000013\",\"progressive_bundle_usage_info\":{\"count\":1,\"interval_days\":1},\"scope\":\"ALL\",\"single_usage_info\":{\"discount_coupon\":{\"percent_off\":1,\"threshold\":1},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":1}},\"state\":\"AUDITING\",\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"},\"progressive_bundle_usage_detail\":{\"associated_order_info\":{\"mchid\":\"1234567890\",\"out_trade_no\":\"trade_no_20250724123456\",\"sub_mchid\":\"1234567890\",\"transaction_id\":\"4200000000123456789123456789\"},\"return_request_no\":\"MCHRETURN202003101234\",\"return_time\":\"2026-01-02T03:04:05+08:00\",\"use_request_no\":\"34657_20250101_123456\",\"use_time\":\"2026-01-02T03:04:05+08:00\"},\"receive_time\":\"2026-01-02T03:04:05+08:00\",\"send_channel\":\"API\",\"send_request_no\":\"MCHSEND202003101234\",\"stock\":{\"brand_id\":\"120344\",\"coupon_code_count_info\":{\"available_count\":1,\"total_count\":1},\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"deactivate_reason\":\"TEST_DEACTIVATE_REASON\",\"deactivate_request_no\":\"TEST_DEACTIVATE_REQUEST_NO\",\"deactivate_time\":\"2026-01-02T03:04:05+08:00\",\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"product_coupon_id\":\"1000000013\",\"progressive_bundle_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":1,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":1,\"end_time\":1}]}},\"discount_coupon\":{\"percent_off\":1,\"threshold\":1},\"exchange_coupon\":{\"exchange_price\":1,\"threshold\":1},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":1}},\"remark\":\"TEST_REMARK\",\"sent_count_info\":{\"today_count\":1,\"total_count\":1},\"state\":\"AUDITING\",\"stock_bundle_info\":{\"stock_bundle_id\":\"712315129419284901\",\"stock_bundle_index\":1},\"stock_id\":\"1000000013001\",\"stock_send_rule\":{\"max_count\":1,\"max_count_per_day\":1,\"max_count_per_user\":1},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}},\"user_product_coupon_bundle_info\":{\"total_count\":1,\"used_count\":1,\"user_coupon_bundle_id\":\"7123912547109241212489\",\"user_coupon_bundle_index\":1},\"valid_begin_time\":\"2026-01-02T03:04:05+08:00\",\"valid_end_time\":\"2026-01-02T03:04:05+08:00\"}]}",
+        answer: "{\"user_coupon_bundle_id\":\"7123912547109241212489\",\"user_product_coupon_list\":[{\"attach\":\"example_attach\",\"brand_id\":\"120344\",\"channel_custom_info\":\"example_channel_custom_info\",\"confirm_request_no\":\"MCHCONFIRM202003101234\",\"confirm_time\":\"2026-01-02T03:04:05+08:00\",\"coupon_code\":\"123446565767\",\"coupon_state\":\"CONFIRMING\",\"coupon_tag_info\":{\"coupon_tag_list\":[\"MEMBER\"],\"member_tag_info\":{\"member_card_id\":\"TEST_MEMBER_CARD_ID\"}},\"deactivate_reason\":\"商品已下线\",\"deactivate_request_no\":\"1002600620019090123143254436\",\"deactivate_time\":\"2026-01-02T03:04:05+08:00\",\"product_coupon\":{\"brand_id\":\"120344\",\"deactivate_reason\":\"TEST_DEACTIVATE_REASON\",\"deactivate_request_no\":\"TEST_DEACTIVATE_REQUEST_NO\",\"deactivate_time\":\"2026-01-02T03:04:05+08:00\",\"display_info\":{\"background_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"combo_package_list\":[{\"choice_list\":[{\"count\":1,\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"mini_program_appid\":\"wx4fd12345678\",\"mini_program_path\":\"/pages/index/index\",\"name\":\"美式\",\"price\":1}],\"name\":\"咖啡2选1\",\"pick_count\":1}],\"detail_image_url_list\":[\"TEST_DETAIL_IMAGE_URL_LIST\"],\"image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"name\":\"全场满100立打8折\",\"original_price\":1},\"out_product_no\":\"Product_1234567890\",\"product_coupon_id\":\"1000000013\",\"progressive_bundle_usage_info\":{\"count\":1,\"interval_days\":1},\"scope\":\"ALL\",\"single_usage_info\":{\"discount_coupon\":{\"percent_off\":1,\"threshold\":1},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":1}},\"state\":\"AUDITING\",\"type\":\"NORMAL\",\"usage_mode\":\"SINGLE\"},\"progressive_bundle_usage_detail\":{\"associated_order_info\":{\"mchid\":\"1234567890\",\"out_trade_no\":\"trade_no_20250724123456\",\"sub_mchid\":\"1234567890\",\"transaction_id\":\"4200000000123456789123456789\"},\"return_request_no\":\"MCHRETURN202003101234\",\"return_time\":\"2026-01-02T03:04:05+08:00\",\"use_request_no\":\"34657_20250101_123456\",\"use_time\":\"2026-01-02T03:04:05+08:00\"},\"receive_time\":\"2026-01-02T03:04:05+08:00\",\"send_channel\":\"API\",\"send_request_no\":\"MCHSEND202003101234\",\"stock\":{\"brand_id\":\"120344\",\"coupon_code_count_info\":{\"available_count\":1,\"total_count\":1},\"coupon_code_mode\":\"WECHATPAY\",\"coupon_display_info\":{\"background_color\":\"Color010\",\"code_display_mode\":\"INVISIBLE\",\"entrance_finder\":{\"finder_id\":\"gh_12345678\",\"finder_video_cover_image_url\":\"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx\",\"finder_video_id\":\"UDFsdf24df34dD456Hdf34\"},\"entrance_mini_program\":{\"appid\":\"wx234545656765876\",\"entrance_wording\":\"欢迎选购\",\"guidance_wording\":\"获取更多优惠\",\"path\":\"/path/index/index\"},\"entrance_official_account\":{\"appid\":\"wx1234567890\"}},\"deactivate_reason\":\"TEST_DEACTIVATE_REASON\",\"deactivate_request_no\":\"TEST_DEACTIVATE_REQUEST_NO\",\"deactivate_time\":\"2026-01-02T03:04:05+08:00\",\"notify_config\":{\"notify_appid\":\"wx23232232323\"},\"product_coupon_id\":\"1000000013\",\"progressive_bundle_usage_rule\":{\"coupon_available_period\":{\"available_begin_time\":\"2026-01-02T03:04:05+08:00\",\"available_days\":1,\"available_end_time\":\"2026-01-02T03:04:05+08:00\",\"irregular_available_period_list\":[{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"}],\"wait_days_after_receive\":1,\"weekly_available_period\":{\"day_list\":[\"MONDAY\"],\"day_period_list\":[{\"begin_time\":1,\"end_time\":1}]}},\"discount_coupon\":{\"percent_off\":1,\"threshold\":1},\"exchange_coupon\":{\"exchange_price\":1,\"threshold\":1},\"normal_coupon\":{\"discount_amount\":1,\"threshold\":1}},\"remark\":\"TEST_REMARK\",\"sent_count_info\":{\"today_count\":1,\"total_count\":1},\"state\":\"AUDITING\",\"stock_bundle_info\":{\"stock_bundle_id\":\"712315129419284901\",\"stock_bundle_index\":1},\"stock_id\":\"1000000013001\",\"stock_send_rule\":{\"max_count\":1,\"max_count_per_day\":1,\"max_count_per_user\":1},\"store_scope\":\"NONE\",\"usage_rule_display_info\":{\"app_jump_type\":\"H5\",\"app_path\":\"https://weixin.qq.com/jump-to-app\",\"coupon_available_store_info\":{\"description\":\"所有门店可用，可使用小程序查看门店列表\",\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\"},\"coupon_usage_method_list\":[\"OFFLINE\"],\"mini_program_appid\":\"wx1234567890\",\"mini_program_path\":\"/pages/index/product\",\"passcode_link\":\"passcode_link.example\",\"usage_description\":\"工作日可用\"}},\"user_product_coupon_bundle_info\":{\"total_count\":1,\"used_count\":1,\"user_coupon_bundle_id\":\"7123912547109241212489\",\"user_coupon_bundle_index\":1},\"valid_begin_time\":\"2026-01-02T03:04:05+08:00\",\"valid_end_time\":\"2026-01-02T03:04:05+08:00\"}]}",
     },
     Operation {
         method: "GET",
@@ -10888,7 +10888,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &["data[].payer_phone"],
         status: 200,
-        answer: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"TEST_FROZEN_END_TIME\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
+        answer: "{\"data\":[{\"amount\":1,\"complaint_detail\":\"反馈一个重复扣费的问题\",\"complaint_state\":\"PAYER_COMPLAINTED\",\"complaint_time\":\"2026-01-02T03:04:05+08:00\",\"frozen_end_time\":\"2026-01-02T03:04:05+08:00\",\"out_trade_no\":\"20190906154617947762231\",\"payer_phone\":\"Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==\",\"sub_mchid\":\"TEST_SUB_MCHID\",\"transaction_id\":\"4200000404201909069117582536\"}],\"limit\":1,\"offset\":1,\"total_count\":1}",
     },
     Operation {
         method: "GET",
@@ -12477,7 +12477,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}",
+        answer: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}",
     },
     Operation {
         method: "POST",
@@ -12763,7 +12763,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}",
+        answer: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}",
     },
     Operation {
         method: "POST",
@@ -12894,7 +12894,7 @@ pub(crate) static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_answer: &[],
         status: 200,
-        answer: "{\"redirect_url\":\"https://www.xxx.com?pre_entrust_id=wx12334\"}",
+        answer: "{\"redirect_url\":\"https://www.xxx.com/xxxtemplate?session_id=wx12334\"}",
     },
     Operation {
         method: "POST",

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/brand/applyments/applyment-id/{applyment_id}` 根据申请单ID查询申请状态
 ///
-/// Query applyment by applyment id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::applyments::{QueryApplymentByApplymentId, QueryApplymentByApplymentIdRequired};
@@ -22,7 +20,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/applyments/applyment-id/{applyment_id}")]
-#[endpoint(GET "/v3/brand/applyments/applyment-id/<applyment_id>" -> QueryApplymentByApplymentIdResponse)]
+#[endpoint(GET "/v3/brand/applyments/applyment-id/<applyment_id>" -> Applyment)]
 #[derive(Debug, Clone)]
 pub struct QueryApplymentByApplymentId {
     /// 微信支付申请单号 (`applyment_id`).
@@ -30,8 +28,6 @@ pub struct QueryApplymentByApplymentId {
 }
 
 /// `GET /v3/brand/applyments/business-code/{business_code}` 根据业务申请编号查询申请状态
-///
-/// Query applyment by business code.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -45,7 +41,7 @@ pub struct QueryApplymentByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/applyments/business-code/{business_code}")]
-#[endpoint(GET "/v3/brand/applyments/business-code/<business_code>" -> QueryApplymentByBusinessCodeResponse)]
+#[endpoint(GET "/v3/brand/applyments/business-code/<business_code>" -> Applyment)]
 #[derive(Debug, Clone)]
 pub struct QueryApplymentByBusinessCode {
     /// 业务申请编号 (`business_code`).
@@ -53,8 +49,6 @@ pub struct QueryApplymentByBusinessCode {
 }
 
 /// `POST /v3/brand/applyments/cancel-applyment` 撤销申请
-///
-/// Create cancel applyment.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -75,10 +69,10 @@ pub struct CreateCancelApplyment {
     pub business_code: Option<String>,
 }
 
-/// `QueryApplymentByApplymentIdResponse`.
+/// The answer of [`QueryApplymentByApplymentId`], [`QueryApplymentByBusinessCode`] (根据申请单ID查询申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryApplymentByApplymentIdResponse {
+pub struct Applyment {
     /// 微信支付申请单号 (`applyment_id`).
     pub applyment_id: String,
     /// 申请状态 (`applyment_state`).
@@ -95,27 +89,7 @@ pub struct QueryApplymentByApplymentIdResponse {
     pub reject_reason: Option<String>,
 }
 
-/// `QueryApplymentByBusinessCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryApplymentByBusinessCodeResponse {
-    /// 微信支付申请单号 (`applyment_id`).
-    pub applyment_id: String,
-    /// 申请状态 (`applyment_state`).
-    pub applyment_state: ApplymentState,
-    /// 申请状态说明 (`applyment_state_desc`).
-    pub applyment_state_desc: String,
-    /// 授权确认二维码链接 (`authorization_confirmation_qr_code`).
-    pub authorization_confirmation_qr_code: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: Option<String>,
-    /// 业务申请编号 (`business_code`).
-    pub business_code: String,
-    /// 驳回原因 (`reject_reason`).
-    pub reject_reason: Option<String>,
-}
-
-/// `CreateCancelApplymentResponse`.
+/// The answer of [`CreateCancelApplyment`] (撤销申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCancelApplymentResponse {
@@ -126,25 +100,25 @@ pub struct CreateCancelApplymentResponse {
 }
 
 platform_enum! {
-/// 申请状态.
-pub enum ApplymentState {
-/// 未知状态，非终态 (`APPLYMENT_STATE_UNKNOWN`).
-ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
-/// 申请未提交，非终态 (`APPLYMENT_STATE_UNSUBMITTED`).
-ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
-/// 待主体意愿确认，非终态 (`APPLYMENT_STATE_WAITING_VALIDATE`).
-ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
-/// 资料审核中，非终态 (`APPLYMENT_STATE_WAITING_AUDIT`).
-ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
-/// 待授权确认，非终态 (`APPLYMENT_STATE_WAITING_AUTH`).
-ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
-/// 开号中，非终态 (`APPLYMENT_STATE_OPEN_ACCOUNT`).
-ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
-/// 入驻完成，终态 (`APPLYMENT_STATE_FINISH`).
-ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
-/// 审核驳回，非终态 (`APPLYMENT_STATE_AUDIT_REJECTED`).
-ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
-/// 申请撤销，终态 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-}
+    /// 申请状态.
+    pub enum ApplymentState {
+        /// 未知状态，非终态 (`APPLYMENT_STATE_UNKNOWN`).
+        ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
+        /// 申请未提交，非终态 (`APPLYMENT_STATE_UNSUBMITTED`).
+        ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
+        /// 待主体意愿确认，非终态 (`APPLYMENT_STATE_WAITING_VALIDATE`).
+        ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
+        /// 资料审核中，非终态 (`APPLYMENT_STATE_WAITING_AUDIT`).
+        ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
+        /// 待授权确认，非终态 (`APPLYMENT_STATE_WAITING_AUTH`).
+        ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
+        /// 开号中，非终态 (`APPLYMENT_STATE_OPEN_ACCOUNT`).
+        ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
+        /// 入驻完成，终态 (`APPLYMENT_STATE_FINISH`).
+        ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
+        /// 审核驳回，非终态 (`APPLYMENT_STATE_AUDIT_REJECTED`).
+        ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
+        /// 申请撤销，终态 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand/card/card-configs` 查询商家名片配置申请状态
 ///
-/// List card configs.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::{ListCardConfigs, ListCardConfigsRequired};
@@ -35,8 +33,6 @@ pub struct ListCardConfigs {
 }
 
 /// `POST /v3/brand/card/card-configs` 提交商家名片配置申请
-///
-/// Create card config.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -70,8 +66,6 @@ pub struct CreateCardConfig {
 
 /// `POST /v3/brand/card/card-configs/cancel-applyment` 撤销商家名片配置申请
 ///
-/// Create card config cancel applyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::{CreateCardConfigCancelApplyment, CreateCardConfigCancelApplymentRequired};
@@ -97,8 +91,6 @@ pub struct CreateCardConfigCancelApplyment {
 
 /// `GET /v3/brand/card/card-configs/preview-url` 获取商家名片预览二维码
 ///
-/// Query card config preview url.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::{QueryCardConfigPreviewUrl, QueryCardConfigPreviewUrlRequired};
@@ -123,8 +115,6 @@ pub struct QueryCardConfigPreviewUrl {
 }
 
 /// `POST /v3/brand/card/card-configs/publish` 发布商家名片配置
-///
-/// Create card config publish.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -157,8 +147,6 @@ pub struct CreateCardConfigPublish {
 
 /// `GET /v3/brand/card/card-links` 查询已生效交易连接名片规则
 ///
-/// List card links.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::{ListCardLinks, ListCardLinksRequired};
@@ -185,8 +173,6 @@ pub struct ListCardLinks {
 }
 
 /// `POST /v3/brand/card/card-links` 添加交易连接名片规则申请
-///
-/// Create card link.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -221,8 +207,6 @@ pub struct CreateCardLink {
 
 /// `GET /v3/brand/card/card-links/business-code/{business_code}` 根据业务申请编号查询添加申请状态
 ///
-/// Query card link by business code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::{QueryCardLinkByBusinessCode, QueryCardLinkByBusinessCodeRequired};
@@ -247,8 +231,6 @@ pub struct QueryCardLinkByBusinessCode {
 
 /// `POST /v3/brand/card/card-links/cancel-applyment` 撤销交易连接名片配置申请
 ///
-/// Create card link cancel applyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card::{CreateCardLinkCancelApplyment, CreateCardLinkCancelApplymentRequired};
@@ -272,8 +254,6 @@ pub struct CreateCardLinkCancelApplyment {
 }
 
 /// `POST /v3/brand/card/card-links/unbind-card-link` 解除已生效交易连接名片场景
-///
-/// Create card link unbind card link.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -303,7 +283,7 @@ pub struct CreateCardLinkUnbindCardLink {
     pub service_id: Option<String>,
 }
 
-/// `ListCardConfigsResponse`.
+/// The answer of [`ListCardConfigs`] (查询商家名片配置申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCardConfigsResponse {
@@ -353,7 +333,7 @@ pub struct BrandMiniProgramInfo {
     pub default_jump_path: Option<String>,
 }
 
-/// `ServiceList`.
+/// 服务列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ServiceList {
@@ -372,7 +352,7 @@ pub struct ServiceList {
     pub service_name: Option<String>,
 }
 
-/// `CreateCardConfigResponse`.
+/// The answer of [`CreateCardConfig`] (提交商家名片配置申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardConfigResponse {
@@ -386,7 +366,7 @@ pub struct CreateCardConfigResponse {
     pub card_preview_url: String,
 }
 
-/// `CreateCardConfigCancelApplymentResponse`.
+/// The answer of [`CreateCardConfigCancelApplyment`] (撤销商家名片配置申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardConfigCancelApplymentResponse {
@@ -400,7 +380,7 @@ pub struct CreateCardConfigCancelApplymentResponse {
     pub business_code: String,
 }
 
-/// `QueryCardConfigPreviewUrlResponse`.
+/// The answer of [`QueryCardConfigPreviewUrl`] (获取商家名片预览二维码).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCardConfigPreviewUrlResponse {
@@ -417,7 +397,7 @@ pub struct QueryCardConfigPreviewUrlResponse {
     pub url_expired_time: OffsetDateTime,
 }
 
-/// `CreateCardConfigPublishResponse`.
+/// The answer of [`CreateCardConfigPublish`] (发布商家名片配置).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardConfigPublishResponse {
@@ -434,7 +414,7 @@ pub struct CreateCardConfigPublishResponse {
     pub scheduled_publish_time: Option<OffsetDateTime>,
 }
 
-/// `ActiveLinkList`.
+/// 已生效连接列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ActiveLinkList {
@@ -448,7 +428,7 @@ pub struct ActiveLinkList {
     pub service_id: Option<String>,
 }
 
-/// `ListCardLinksResponse`.
+/// The answer of [`ListCardLinks`] (查询已生效交易连接名片规则).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCardLinksResponse {
@@ -464,7 +444,7 @@ pub struct ListCardLinksResponse {
     pub total_num: Option<i64>,
 }
 
-/// `CreateCardLinkResponse`.
+/// The answer of [`CreateCardLink`] (添加交易连接名片规则申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardLinkResponse {
@@ -482,7 +462,7 @@ pub struct CreateCardLinkResponse {
     pub service_id: Option<String>,
 }
 
-/// `QueryCardLinkByBusinessCodeResponse`.
+/// The answer of [`QueryCardLinkByBusinessCode`] (根据业务申请编号查询添加申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCardLinkByBusinessCodeResponse {
@@ -504,7 +484,7 @@ pub struct QueryCardLinkByBusinessCodeResponse {
     pub service_id: Option<String>,
 }
 
-/// `CreateCardLinkCancelApplymentResponse`.
+/// The answer of [`CreateCardLinkCancelApplyment`] (撤销交易连接名片配置申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardLinkCancelApplymentResponse {
@@ -512,7 +492,7 @@ pub struct CreateCardLinkCancelApplymentResponse {
     pub business_code: String,
 }
 
-/// `CreateCardLinkUnbindCardLinkResponse`.
+/// The answer of [`CreateCardLinkUnbindCardLink`] (解除已生效交易连接名片场景).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardLinkUnbindCardLinkResponse {
@@ -529,85 +509,85 @@ pub struct CreateCardLinkUnbindCardLinkResponse {
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum ApplymentState {
-/// 状态未知，非终态 (`STATE_UNKNOWN`).
-StateUnknown = "STATE_UNKNOWN",
-/// 配置中，非终态 (`DRAFTING`).
-Drafting = "DRAFTING",
-/// 审核中，非终态 (`AUDITING`).
-Auditing = "AUDITING",
-/// 审核驳回，终态 (`AUDIT_REJECTED`).
-AuditRejected = "AUDIT_REJECTED",
-/// 待发布，非终态 (`PENDING_PUBLISH`).
-PendingPublish = "PENDING_PUBLISH",
-/// 已发布，终态 (`PUBLISHED`).
-Published = "PUBLISHED",
-/// 已撤销，终态 (`CANCELED`).
-Canceled = "CANCELED",
-}
-}
-
-platform_enum! {
-/// 客服类型.
-pub enum CustomerServiceType {
-/// `MINI_PROGRAM`.
-MiniProgram = "MINI_PROGRAM",
-/// `CUSTOMIZE_WEB`.
-CustomizeWeb = "CUSTOMIZE_WEB",
-/// `CUSTOMIZE_MP`.
-CustomizeMp = "CUSTOMIZE_MP",
-/// `SERVICE_PHONE`.
-ServicePhone = "SERVICE_PHONE",
-}
+    /// 申请单状态.
+    pub enum ApplymentState {
+        /// 状态未知，非终态 (`STATE_UNKNOWN`).
+        StateUnknown = "STATE_UNKNOWN",
+        /// 配置中，非终态 (`DRAFTING`).
+        Drafting = "DRAFTING",
+        /// 审核中，非终态 (`AUDITING`).
+        Auditing = "AUDITING",
+        /// 审核驳回，终态 (`AUDIT_REJECTED`).
+        AuditRejected = "AUDIT_REJECTED",
+        /// 待发布，非终态 (`PENDING_PUBLISH`).
+        PendingPublish = "PENDING_PUBLISH",
+        /// 已发布，终态 (`PUBLISHED`).
+        Published = "PUBLISHED",
+        /// 已撤销，终态 (`CANCELED`).
+        Canceled = "CANCELED",
+    }
 }
 
 platform_enum! {
-/// 服务跳转类型.
-pub enum ServiceJumpType {
-/// `JUMP_MINI_PROGRAM`.
-JumpMiniProgram = "JUMP_MINI_PROGRAM",
-/// `JUMP_WEB_PAGE`.
-JumpWebPage = "JUMP_WEB_PAGE",
-}
-}
-
-platform_enum! {
-/// 发布方式.
-pub enum PublishType {
-/// `IMMEDIATE_PUBLISH`.
-ImmediatePublish = "IMMEDIATE_PUBLISH",
-/// `SCHEDULED_PUBLISH`.
-ScheduledPublish = "SCHEDULED_PUBLISH",
-}
+    /// 客服类型.
+    pub enum CustomerServiceType {
+        /// `MINI_PROGRAM`.
+        MiniProgram = "MINI_PROGRAM",
+        /// `CUSTOMIZE_WEB`.
+        CustomizeWeb = "CUSTOMIZE_WEB",
+        /// `CUSTOMIZE_MP`.
+        CustomizeMp = "CUSTOMIZE_MP",
+        /// `SERVICE_PHONE`.
+        ServicePhone = "SERVICE_PHONE",
+    }
 }
 
 platform_enum! {
-/// 交易场景类型.
-pub enum PaymentScene {
-/// `MINI_PROGRAM`.
-MiniProgram = "MINI_PROGRAM",
-/// `APP`.
-App = "APP",
-/// `PAYMENT_SCORE`.
-PaymentScore = "PAYMENT_SCORE",
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-}
+    /// 服务跳转类型.
+    pub enum ServiceJumpType {
+        /// `JUMP_MINI_PROGRAM`.
+        JumpMiniProgram = "JUMP_MINI_PROGRAM",
+        /// `JUMP_WEB_PAGE`.
+        JumpWebPage = "JUMP_WEB_PAGE",
+    }
 }
 
 platform_enum! {
-/// 交易连接名片配置状态.
-pub enum ConfigurationState {
-/// `WAITING_AUDIT`.
-WaitingAudit = "WAITING_AUDIT",
-/// `AUDIT_REJECT`.
-AuditReject = "AUDIT_REJECT",
-/// `WAITING_CONFIRMATION`.
-WaitingConfirmation = "WAITING_CONFIRMATION",
-/// `MERCHANT_ADMIN_REJECT`.
-MerchantAdminReject = "MERCHANT_ADMIN_REJECT",
-/// `IN_EFFECT`.
-InEffect = "IN_EFFECT",
+    /// 发布方式.
+    pub enum PublishType {
+        /// `IMMEDIATE_PUBLISH`.
+        ImmediatePublish = "IMMEDIATE_PUBLISH",
+        /// `SCHEDULED_PUBLISH`.
+        ScheduledPublish = "SCHEDULED_PUBLISH",
+    }
 }
+
+platform_enum! {
+    /// 交易场景类型.
+    pub enum PaymentScene {
+        /// `MINI_PROGRAM`.
+        MiniProgram = "MINI_PROGRAM",
+        /// `APP`.
+        App = "APP",
+        /// `PAYMENT_SCORE`.
+        PaymentScore = "PAYMENT_SCORE",
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+    }
+}
+
+platform_enum! {
+    /// 交易连接名片配置状态.
+    pub enum ConfigurationState {
+        /// `WAITING_AUDIT`.
+        WaitingAudit = "WAITING_AUDIT",
+        /// `AUDIT_REJECT`.
+        AuditReject = "AUDIT_REJECT",
+        /// `WAITING_CONFIRMATION`.
+        WaitingConfirmation = "WAITING_CONFIRMATION",
+        /// `MERCHANT_ADMIN_REJECT`.
+        MerchantAdminReject = "MERCHANT_ADMIN_REJECT",
+        /// `IN_EFFECT`.
+        InEffect = "IN_EFFECT",
+    }
 }

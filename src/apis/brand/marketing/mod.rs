@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand/marketing/shake-activities/activities` 查询摇优惠活动列表
 ///
-/// List shake activity activities.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::marketing::{ListShakeActivityActivities, ListShakeActivityActivitiesRequired};
@@ -40,7 +38,7 @@ pub struct ListShakeActivityActivities {
     pub audit_state: Option<AuditState>,
 }
 
-/// `StockList`.
+/// 商品券批次列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StockList {
@@ -70,10 +68,10 @@ pub struct TimeRange {
     pub start_time: OffsetDateTime,
 }
 
-/// `Data`.
+/// 摇一摇有优惠活动列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ShakeActivityActivity {
     /// 活动状态 (`activity_state`).
     pub activity_state: ActivityState,
     /// `audit_state`.
@@ -94,12 +92,12 @@ pub struct Data {
     pub total_quota: i64,
 }
 
-/// `ListShakeActivityActivitiesResponse`.
+/// The answer of [`ListShakeActivityActivities`] (查询摇优惠活动列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListShakeActivityActivitiesResponse {
     /// 摇一摇有优惠活动列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<ShakeActivityActivity>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -109,39 +107,39 @@ pub struct ListShakeActivityActivitiesResponse {
 }
 
 platform_enum! {
-/// 活动状态.
-pub enum ActivityState {
-/// 已创建 (`CREATED`).
-Created = "CREATED",
-/// 投放中 (`DELIVERING`).
-Delivering = "DELIVERING",
-/// 已过期 (`EXPIRED`).
-Expired = "EXPIRED",
-/// 已暂停 (`PAUSED`).
-Paused = "PAUSED",
-/// 已终止 (`TERMINATED`).
-Terminated = "TERMINATED",
-}
-}
-
-platform_enum! {
-/// `AuditState`.
-pub enum AuditState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `APPROVED`.
-Approved = "APPROVED",
-/// `REJECTED`.
-Rejected = "REJECTED",
-}
+    /// 活动状态.
+    pub enum ActivityState {
+        /// 已创建 (`CREATED`).
+        Created = "CREATED",
+        /// 投放中 (`DELIVERING`).
+        Delivering = "DELIVERING",
+        /// 已过期 (`EXPIRED`).
+        Expired = "EXPIRED",
+        /// 已暂停 (`PAUSED`).
+        Paused = "PAUSED",
+        /// 已终止 (`TERMINATED`).
+        Terminated = "TERMINATED",
+    }
 }
 
 platform_enum! {
-/// 投放模式.
-pub enum DeliveryMode {
-/// `SMART`.
-Smart = "SMART",
-/// `TARGETED`.
-Targeted = "TARGETED",
+    /// `AuditState`.
+    pub enum AuditState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `APPROVED`.
+        Approved = "APPROVED",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+    }
 }
+
+platform_enum! {
+    /// 投放模式.
+    pub enum DeliveryMode {
+        /// `SMART`.
+        Smart = "SMART",
+        /// `TARGETED`.
+        Targeted = "TARGETED",
+    }
 }

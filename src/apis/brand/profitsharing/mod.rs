@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}` 查询最大分账比例API
 ///
-/// Query brand config by brand mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467022)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct QueryBrandConfigByBrandMchid {
 }
 
 /// `POST /v3/brand/profitsharing/finish-order` 完结分账API
-///
-/// Create finish order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467016)
 ///
@@ -68,8 +64,6 @@ pub struct CreateFinishOrder {
 
 /// `GET /v3/brand/profitsharing/orders` 查询分账结果API
 ///
-/// List orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467002)
 ///
 /// ```no_run
@@ -99,13 +93,11 @@ pub struct ListOrders {
 
 /// `POST /v3/brand/profitsharing/orders` 请求分账API
 ///
-/// Create order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692975)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receivers: Vec<wxpay::apis::brand::profitsharing::CreateOrderReceivers> = todo!();
+/// # let receivers: Vec<wxpay::apis::brand::profitsharing::Receiver> = todo!();
 /// use wxpay::apis::brand::profitsharing::{CreateOrder, CreateOrderRequired};
 ///
 /// let request = CreateOrder::new(CreateOrderRequired {
@@ -135,7 +127,7 @@ pub struct CreateOrder {
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
     #[wxpay(encrypt)]
-    pub receivers: Vec<CreateOrderReceivers>,
+    pub receivers: Vec<Receiver>,
     /// 子商户公众账号ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -145,8 +137,6 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts` 查询订单剩余待分金额API
-///
-/// List order amounts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467021)
 ///
@@ -171,8 +161,6 @@ pub struct ListOrderAmounts {
 
 /// `POST /v3/brand/profitsharing/receivers/add` 添加分账接收方API
 ///
-/// Create receiver add.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467100)
 ///
 /// ```no_run
@@ -184,14 +172,14 @@ pub struct ListOrderAmounts {
 ///     appid: "wx8888888888888888".into(),
 ///     brand_mchid: "1900000108".into(),
 ///     relation_type: wxpay::apis::brand::profitsharing::RelationType::Supplier,
-///     type_: wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
+///     type_: wxpay::apis::brand::profitsharing::ReceiverType::MerchantId,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/profitsharing/receivers/add")]
-#[endpoint(POST "/v3/brand/profitsharing/receivers/add" -> CreateReceiverAddResponse)]
+#[endpoint(POST "/v3/brand/profitsharing/receivers/add" -> ReceiverResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateReceiverAdd {
     /// 分账接收方账号 (`account`).
@@ -208,12 +196,10 @@ pub struct CreateReceiverAdd {
     pub sub_appid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `POST /v3/brand/profitsharing/receivers/delete` 删除分账接收方API
-///
-/// Delete receiver.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467103)
 ///
@@ -225,14 +211,14 @@ pub struct CreateReceiverAdd {
 ///     account: "1900000109".into(),
 ///     appid: "wx8888888888888888".into(),
 ///     brand_mchid: "1900000108".into(),
-///     type_: wxpay::apis::brand::profitsharing::ReceiversType::MerchantId,
+///     type_: wxpay::apis::brand::profitsharing::ReceiverType::MerchantId,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/profitsharing/receivers/delete")]
-#[endpoint(POST "/v3/brand/profitsharing/receivers/delete" -> DeleteReceiverResponse)]
+#[endpoint(POST "/v3/brand/profitsharing/receivers/delete" -> ReceiverResponse)]
 #[derive(Debug, Clone)]
 pub struct DeleteReceiver {
     /// 分账接收方账号 (`account`).
@@ -245,12 +231,10 @@ pub struct DeleteReceiver {
     pub sub_appid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `GET /v3/brand/profitsharing/returnorders` 查询分账回退结果API
-///
-/// List returnorders.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467011)
 ///
@@ -282,8 +266,6 @@ pub struct ListReturnorders {
 
 /// `POST /v3/brand/profitsharing/returnorders` 请求分账回退API
 ///
-/// Create returnorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467097)
 ///
 /// ```no_run
@@ -305,7 +287,7 @@ pub struct ListReturnorders {
 #[endpoint(POST "/v3/brand/profitsharing/returnorders" -> CreateReturnorderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnorder {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 回退描述 (`description`).
     pub description: String,
@@ -321,7 +303,7 @@ pub struct CreateReturnorder {
     pub sub_mchid: String,
 }
 
-/// `QueryBrandConfigByBrandMchidResponse`.
+/// The answer of [`QueryBrandConfigByBrandMchid`] (查询最大分账比例API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBrandConfigByBrandMchidResponse {
@@ -331,7 +313,7 @@ pub struct QueryBrandConfigByBrandMchidResponse {
     pub max_ratio: i64,
 }
 
-/// `CreateFinishOrderResponse`.
+/// The answer of [`CreateFinishOrder`] (完结分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateFinishOrderResponse {
@@ -345,13 +327,13 @@ pub struct CreateFinishOrderResponse {
     pub transaction_id: String,
 }
 
-/// `Receivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Receivers {
+pub struct ListOrdersReceiver {
     /// 分账接收方账号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -363,17 +345,17 @@ pub struct Receivers {
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
     /// 分账结果 (`result`).
-    pub result: ReceiversResult,
+    pub result: ListOrdersResult,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `ListOrdersResponse`.
+/// The answer of [`ListOrders`] (查询分账结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersResponse {
-    /// 分账完结金额 (`finish_amount`).
+    /// 分账完结金额 (`finish_amount`), in fen (分).
     pub finish_amount: Option<i64>,
     /// 分账完结描述 (`finish_description`).
     pub finish_description: Option<String>,
@@ -382,22 +364,22 @@ pub struct ListOrdersResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Vec<Receivers>,
+    pub receivers: Vec<ListOrdersReceiver>,
     /// 分账单状态 (`status`).
-    pub status: ListOrdersStatus,
+    pub status: OrderStatus,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `CreateOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers {
+pub struct Receiver {
     /// 分账接收方账号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -407,16 +389,16 @@ pub struct CreateOrderReceivers {
     pub name: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponseReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderResponseReceivers {
+pub struct CreateOrderReceiver {
     /// 接收方账号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -428,13 +410,13 @@ pub struct CreateOrderResponseReceivers {
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
     /// 分账结果 (`result`).
-    pub result: CreateOrderReceiversResult,
+    pub result: CreateOrderResult,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (请求分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -445,56 +427,43 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderResponseReceivers>>,
+    pub receivers: Option<Vec<CreateOrderReceiver>>,
     /// 分账单状态 (`status`).
-    pub status: Option<ListOrdersStatus>,
+    pub status: Option<OrderStatus>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `ListOrderAmountsResponse`.
+/// The answer of [`ListOrderAmounts`] (查询订单剩余待分金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrderAmountsResponse {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
-    /// 订单剩余待分金额 (`unsplit_amount`).
+    /// 订单剩余待分金额 (`unsplit_amount`), in fen (分).
     pub unsplit_amount: i64,
 }
 
-/// `CreateReceiverAddResponse`.
+/// The answer of [`CreateReceiverAdd`], [`DeleteReceiver`] (添加分账接收方API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReceiverAddResponse {
+pub struct ReceiverResponse {
     /// 分账接收方账号 (`account`).
     pub account: String,
     /// 品牌主商户号 (`brand_mchid`).
     pub brand_mchid: String,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `DeleteReceiverResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeleteReceiverResponse {
-    /// 分账接收方账号 (`account`).
-    pub account: String,
-    /// 品牌主商户号 (`brand_mchid`).
-    pub brand_mchid: String,
-    /// 分账接收方类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: ReceiversType,
-}
-
-/// `ListReturnordersResponse`.
+/// The answer of [`ListReturnorders`] (查询分账回退结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListReturnordersResponse {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<ListReturnordersFailReason>,
@@ -508,7 +477,7 @@ pub struct ListReturnordersResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: ListReturnordersResult,
+    pub result: ReturnorderResult,
     /// 回退商户号 (`return_mchid`).
     pub return_mchid: String,
     /// 微信回退单号 (`return_no`).
@@ -517,11 +486,11 @@ pub struct ListReturnordersResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateReturnorderResponse`.
+/// The answer of [`CreateReturnorder`] (请求分账回退API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateReturnorderResponse {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<CreateReturnorderFailReason>,
@@ -535,7 +504,7 @@ pub struct CreateReturnorderResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: ListReturnordersResult,
+    pub result: ReturnorderResult,
     /// 回退商户号 (`return_mchid`).
     pub return_mchid: String,
     /// 微信回退单号 (`return_no`).
@@ -545,125 +514,125 @@ pub struct CreateReturnorderResponse {
 }
 
 platform_enum! {
-/// 分账失败原因.
-pub enum FailReason {
-/// `ACCOUNT_ABNORMAL`.
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// `NO_RELATION`.
-NoRelation = "NO_RELATION",
-/// `RECEIVER_HIGH_RISK`.
-ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-/// `RECEIVER_REAL_NAME_NOT_VERIFIED`.
-ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-/// `NO_AUTH`.
-NoAuth = "NO_AUTH",
-/// `RECEIVER_RECEIPT_LIMIT`.
-ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-/// `PAYER_ACCOUNT_ABNORMAL`.
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// `INVALID_REQUEST`.
-InvalidRequest = "INVALID_REQUEST",
-}
-}
-
-platform_enum! {
-/// 分账结果.
-pub enum ReceiversResult {
-/// `PENDING`.
-Pending = "PENDING",
-/// `SUCEESS`.
-Suceess = "SUCEESS",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 分账失败原因.
+    pub enum FailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `NO_RELATION`.
+        NoRelation = "NO_RELATION",
+        /// `RECEIVER_HIGH_RISK`.
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`.
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        /// `NO_AUTH`.
+        NoAuth = "NO_AUTH",
+        /// `RECEIVER_RECEIPT_LIMIT`.
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        /// `PAYER_ACCOUNT_ABNORMAL`.
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// `INVALID_REQUEST`.
+        InvalidRequest = "INVALID_REQUEST",
+    }
 }
 
 platform_enum! {
-/// 分账接收方类型.
-pub enum ReceiversType {
-/// `MERCHANT_ID`.
-MerchantId = "MERCHANT_ID",
-/// `PERSONAL_OPENID`.
-PersonalOpenid = "PERSONAL_OPENID",
-/// `PERSONAL_SUB_OPENID`.
-PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-}
-}
-
-platform_enum! {
-/// 分账单状态.
-pub enum ListOrdersStatus {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
+    /// 分账结果.
+    pub enum ListOrdersResult {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `SUCEESS`.
+        Suceess = "SUCEESS",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 分账结果.
-pub enum CreateOrderReceiversResult {
-/// `PENDING`.
-Pending = "PENDING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 与品牌主商户的的关系类型.
-pub enum RelationType {
-/// 供应商 (`SUPPLIER`).
-Supplier = "SUPPLIER",
-/// 分销商 (`DISTRIBUTOR`).
-Distributor = "DISTRIBUTOR",
-/// 服务商 (`SERVICE_PROVIDER`).
-ServiceProvider = "SERVICE_PROVIDER",
-/// 平台 (`PLATFORM`).
-Platform = "PLATFORM",
-/// 员工 (`STAFF`).
-Staff = "STAFF",
-/// 其他 (`OTHERS`).
-Others = "OTHERS",
-}
+    /// 分账接收方类型.
+    pub enum ReceiverType {
+        /// `MERCHANT_ID`.
+        MerchantId = "MERCHANT_ID",
+        /// `PERSONAL_OPENID`.
+        PersonalOpenid = "PERSONAL_OPENID",
+        /// `PERSONAL_SUB_OPENID`.
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum ListReturnordersFailReason {
-/// `ACCOUNT_ABNORMAL`.
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// `TIME_OUT_CLOSED`.
-TimeOutClosed = "TIME_OUT_CLOSED",
-/// `PAYER_ACCOUNT_ABNORMAL`.
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// `INVALID_REQUEST`.
-InvalidRequest = "INVALID_REQUEST",
-}
+    /// 分账单状态.
+    pub enum OrderStatus {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
 
 platform_enum! {
-/// 回退结果.
-pub enum ListReturnordersResult {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 分账结果.
+    pub enum CreateOrderResult {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum CreateReturnorderFailReason {
-/// `ACCOUNT_ABNORMAL`.
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// `TIME_OUT_CLOSED`.
-TimeOutClosed = "TIME_OUT_CLOSED",
-/// `PAYER_ACCOUNT_ABNORMAL`.
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    /// 与品牌主商户的的关系类型.
+    pub enum RelationType {
+        /// 供应商 (`SUPPLIER`).
+        Supplier = "SUPPLIER",
+        /// 分销商 (`DISTRIBUTOR`).
+        Distributor = "DISTRIBUTOR",
+        /// 服务商 (`SERVICE_PROVIDER`).
+        ServiceProvider = "SERVICE_PROVIDER",
+        /// 平台 (`PLATFORM`).
+        Platform = "PLATFORM",
+        /// 员工 (`STAFF`).
+        Staff = "STAFF",
+        /// 其他 (`OTHERS`).
+        Others = "OTHERS",
+    }
 }
+
+platform_enum! {
+    /// 失败原因.
+    pub enum ListReturnordersFailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `TIME_OUT_CLOSED`.
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        /// `PAYER_ACCOUNT_ABNORMAL`.
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// `INVALID_REQUEST`.
+        InvalidRequest = "INVALID_REQUEST",
+    }
+}
+
+platform_enum! {
+    /// 回退结果.
+    pub enum ReturnorderResult {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
+}
+
+platform_enum! {
+    /// 失败原因.
+    pub enum CreateReturnorderFailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `TIME_OUT_CLOSED`.
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        /// `PAYER_ACCOUNT_ABNORMAL`.
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    }
 }

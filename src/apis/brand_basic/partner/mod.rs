@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities` 获得品牌已授权且在生效中的产品权限信息
 ///
-/// List brand product authorities.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand_basic::partner::{ListBrandProductAuthorities, ListBrandProductAuthoritiesRequired};
@@ -30,7 +28,7 @@ pub struct ListBrandProductAuthorities {
     pub brand_id: String,
 }
 
-/// `ListBrandProductAuthoritiesResponse`.
+/// The answer of [`ListBrandProductAuthorities`] (获得品牌已授权且在生效中的产品权限信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListBrandProductAuthoritiesResponse {
@@ -46,37 +44,37 @@ pub struct ListBrandProductAuthoritiesResponse {
 }
 
 platform_enum! {
-/// `AuthorizationProduct`.
-pub enum AuthorizationProduct {
-/// `BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD`.
-BrandProductAuthorityMerchantCard = "BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD",
-/// `BRAND_PRODUCT_AUTHORITY_CARD_LINK`.
-BrandProductAuthorityCardLink = "BRAND_PRODUCT_AUTHORITY_CARD_LINK",
-/// `BRAND_PRODUCT_AUTHORITY_PRODUCT_COUPON`.
-BrandProductAuthorityProductCoupon = "BRAND_PRODUCT_AUTHORITY_PRODUCT_COUPON",
-/// `BRAND_PRODUCT_AUTHORITY_SHAKE_COUPON`.
-BrandProductAuthorityShakeCoupon = "BRAND_PRODUCT_AUTHORITY_SHAKE_COUPON",
-/// `BRAND_PRODUCT_AUTHORITY_BRAND_PAY_GIFT`.
-BrandProductAuthorityBrandPayGift = "BRAND_PRODUCT_AUTHORITY_BRAND_PAY_GIFT",
-/// `BRAND_PRODUCT_AUTHORITY_BRAND_STORE`.
-BrandProductAuthorityBrandStore = "BRAND_PRODUCT_AUTHORITY_BRAND_STORE",
-/// `BRAND_PRODUCT_AUTHORITY_PAYMENT_MERCHANT_MANAGE`.
-BrandProductAuthorityPaymentMerchantManage = "BRAND_PRODUCT_AUTHORITY_PAYMENT_MERCHANT_MANAGE",
-/// `BRAND_PRODUCT_AUTHORITY_APPID_MANAGE`.
-BrandProductAuthorityAppidManage = "BRAND_PRODUCT_AUTHORITY_APPID_MANAGE",
-/// `BRAND_PRODUCT_AUTHORITY_FINDER_MANAGE`.
-BrandProductAuthorityFinderManage = "BRAND_PRODUCT_AUTHORITY_FINDER_MANAGE",
-/// `BRAND_PRODUCT_AUTHORITY_CATEGORY_MANAGE`.
-BrandProductAuthorityCategoryManage = "BRAND_PRODUCT_AUTHORITY_CATEGORY_MANAGE",
-}
+    /// 授权产品权限.
+    pub enum AuthorizationProduct {
+        /// `BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD`.
+        BrandProductAuthorityMerchantCard = "BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD",
+        /// `BRAND_PRODUCT_AUTHORITY_CARD_LINK`.
+        BrandProductAuthorityCardLink = "BRAND_PRODUCT_AUTHORITY_CARD_LINK",
+        /// `BRAND_PRODUCT_AUTHORITY_PRODUCT_COUPON`.
+        BrandProductAuthorityProductCoupon = "BRAND_PRODUCT_AUTHORITY_PRODUCT_COUPON",
+        /// `BRAND_PRODUCT_AUTHORITY_SHAKE_COUPON`.
+        BrandProductAuthorityShakeCoupon = "BRAND_PRODUCT_AUTHORITY_SHAKE_COUPON",
+        /// `BRAND_PRODUCT_AUTHORITY_BRAND_PAY_GIFT`.
+        BrandProductAuthorityBrandPayGift = "BRAND_PRODUCT_AUTHORITY_BRAND_PAY_GIFT",
+        /// `BRAND_PRODUCT_AUTHORITY_BRAND_STORE`.
+        BrandProductAuthorityBrandStore = "BRAND_PRODUCT_AUTHORITY_BRAND_STORE",
+        /// `BRAND_PRODUCT_AUTHORITY_PAYMENT_MERCHANT_MANAGE`.
+        BrandProductAuthorityPaymentMerchantManage = "BRAND_PRODUCT_AUTHORITY_PAYMENT_MERCHANT_MANAGE",
+        /// `BRAND_PRODUCT_AUTHORITY_APPID_MANAGE`.
+        BrandProductAuthorityAppidManage = "BRAND_PRODUCT_AUTHORITY_APPID_MANAGE",
+        /// `BRAND_PRODUCT_AUTHORITY_FINDER_MANAGE`.
+        BrandProductAuthorityFinderManage = "BRAND_PRODUCT_AUTHORITY_FINDER_MANAGE",
+        /// `BRAND_PRODUCT_AUTHORITY_CATEGORY_MANAGE`.
+        BrandProductAuthorityCategoryManage = "BRAND_PRODUCT_AUTHORITY_CATEGORY_MANAGE",
+    }
 }
 
 platform_enum! {
-/// 授权类型.
-pub enum AuthorizationType {
-/// `AUTHORIZATION_TYPE_HOSTING`.
-AuthorizationTypeHosting = "AUTHORIZATION_TYPE_HOSTING",
-/// `AUTHORIZATION_TYPE_PARTLY`.
-AuthorizationTypePartly = "AUTHORIZATION_TYPE_PARTLY",
-}
+    /// 授权类型.
+    pub enum AuthorizationType {
+        /// `AUTHORIZATION_TYPE_HOSTING`.
+        AuthorizationTypeHosting = "AUTHORIZATION_TYPE_HOSTING",
+        /// `AUTHORIZATION_TYPE_PARTLY`.
+        AuthorizationTypePartly = "AUTHORIZATION_TYPE_PARTLY",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/credit-repayment/partner/contracts/app-presign` APP预签约自动还款协议
 ///
-/// Create contract app presign.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let real_identity: wxpay::apis::credit_repayment::partner::RealIdentity = todo!();
@@ -60,8 +58,6 @@ pub struct CreateContractAppPresign {
 }
 
 /// `POST /v3/credit-repayment/partner/contracts/h5-presign` H5预签约自动还款协议
-///
-/// Create contract h5 presign.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -115,8 +111,6 @@ pub struct CreateContractH5Presign {
 
 /// `POST /v3/credit-repayment/partner/contracts/terminate` 解除自动还款协议
 ///
-/// Terminate contract.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::{TerminateContract, TerminateContractRequired};
@@ -141,8 +135,6 @@ pub struct TerminateContract {
 
 /// `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` 查询自动还款协议
 ///
-/// Query contract by out contract code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::{QueryContractByOutContractCode, QueryContractByOutContractCodeRequired};
@@ -155,7 +147,7 @@ pub struct TerminateContract {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/contracts/{out_contract_code}")]
-#[endpoint(GET "/v3/credit-repayment/partner/contracts/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
+#[endpoint(GET "/v3/credit-repayment/partner/contracts/<out_contract_code>" -> ContractInfo)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
     /// 服务商签约协议号 (`out_contract_code`).
@@ -163,8 +155,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/credit-repayment/partner/deduct-orders` 发起还款
-///
-/// Create deduct order.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -183,7 +173,7 @@ pub struct QueryContractByOutContractCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/deduct-orders")]
-#[endpoint(POST "/v3/credit-repayment/partner/deduct-orders" -> CreateDeductOrderResponse, idempotent)]
+#[endpoint(POST "/v3/credit-repayment/partner/deduct-orders" -> DeductOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateDeductOrder {
     /// 商户数据包 (`attach`).
@@ -204,8 +194,6 @@ pub struct CreateDeductOrder {
 
 /// `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` 查询还款单
 ///
-/// Query deduct order by out trade no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::credit_repayment::partner::{QueryDeductOrderByOutTradeNo, QueryDeductOrderByOutTradeNoRequired};
@@ -218,7 +206,7 @@ pub struct CreateDeductOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/deduct-orders/{out_trade_no}")]
-#[endpoint(GET "/v3/credit-repayment/partner/deduct-orders/<out_trade_no>" -> QueryDeductOrderByOutTradeNoResponse)]
+#[endpoint(GET "/v3/credit-repayment/partner/deduct-orders/<out_trade_no>" -> DeductOrder)]
 #[derive(Debug, Clone)]
 pub struct QueryDeductOrderByOutTradeNo {
     /// 商户侧交易单号 (`out_trade_no`).
@@ -227,11 +215,9 @@ pub struct QueryDeductOrderByOutTradeNo {
 
 /// `POST /v3/credit-repayment/partner/schedule-records/batch-create` 预约还款
 ///
-/// Create schedule record batch create.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let schedule_items: Vec<wxpay::apis::credit_repayment::partner::ScheduleItems> = todo!();
+/// # let schedule_items: Vec<wxpay::apis::credit_repayment::partner::ScheduleItem> = todo!();
 /// use wxpay::apis::credit_repayment::partner::{CreateScheduleRecordBatchCreate, CreateScheduleRecordBatchCreateRequired};
 ///
 /// let request = CreateScheduleRecordBatchCreate::new(CreateScheduleRecordBatchCreateRequired {
@@ -256,12 +242,10 @@ pub struct CreateScheduleRecordBatchCreate {
     #[wxpay(redact)]
     pub openid: String,
     /// 预约还款项列表 (`schedule_items`).
-    pub schedule_items: Vec<ScheduleItems>,
+    pub schedule_items: Vec<ScheduleItem>,
 }
 
 /// `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` 查询预约还款记录
-///
-/// Query schedule record by out record id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -276,7 +260,7 @@ pub struct CreateScheduleRecordBatchCreate {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/credit-repayment/partner/schedule-records/{out_record_id}")]
-#[endpoint(GET "/v3/credit-repayment/partner/schedule-records/<out_record_id>" -> QueryScheduleRecordByOutRecordIdResponse)]
+#[endpoint(GET "/v3/credit-repayment/partner/schedule-records/<out_record_id>" -> ScheduleRecord)]
 #[derive(Debug, Clone)]
 pub struct QueryScheduleRecordByOutRecordId {
     /// 商户侧预约还款单号 (`out_record_id`).
@@ -306,7 +290,7 @@ pub struct TradeInfo {
     /// 商户数据包 (`attach`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
-    /// 还款金额 (`deduct_amount`).
+    /// 还款金额 (`deduct_amount`), in fen (分).
     pub deduct_amount: i64,
     /// 产品描述 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -318,7 +302,7 @@ pub struct TradeInfo {
     pub out_trade_no: String,
 }
 
-/// `CreateContractAppPresignResponse`.
+/// The answer of [`CreateContractAppPresign`] (APP预签约自动还款协议).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractAppPresignResponse {
@@ -337,7 +321,7 @@ pub struct JumpInfo {
     pub jump_appid: Option<String>,
 }
 
-/// `CreateContractH5PresignResponse`.
+/// The answer of [`CreateContractH5Presign`] (H5预签约自动还款协议).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractH5PresignResponse {
@@ -345,7 +329,7 @@ pub struct CreateContractH5PresignResponse {
     pub redirect_url: String,
 }
 
-/// 协议信息.
+/// 协议信息 (the answer of [`QueryContractByOutContractCode`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ContractInfo {
@@ -374,13 +358,13 @@ pub struct ContractInfo {
     pub out_contract_code: String,
     /// 模板ID (`plan_id`).
     pub plan_id: String,
-    /// 还款金额上限 (`repayment_amount_limit`).
+    /// 还款金额上限 (`repayment_amount_limit`), in fen (分).
     pub repayment_amount_limit: i64,
     /// 还款日 (`repayment_day`).
     pub repayment_day: Option<i64>,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (解除自动还款协议).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -388,45 +372,10 @@ pub struct TerminateContractResponse {
     pub contract_info: Option<ContractInfo>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`CreateDeductOrder`], [`QueryDeductOrderByOutTradeNo`] (发起还款).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeResponse {
-    /// 服务商AppID (`appid`).
-    pub appid: Option<String>,
-    /// 协议ID (`contract_id`).
-    pub contract_id: String,
-    /// 协议签署时间 (`contract_signed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_signed_time: Option<OffsetDateTime>,
-    /// 协议状态 (`contract_state`).
-    pub contract_state: ContractState,
-    /// 协议解约方式 (`contract_terminated_mode`).
-    pub contract_terminated_mode: Option<ContractTerminatedMode>,
-    /// 协议解约时间 (`contract_terminated_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_terminated_time: Option<OffsetDateTime>,
-    /// 协议解约备注 (`contract_termination_remark`).
-    pub contract_termination_remark: Option<String>,
-    /// 用户展示名称 (`display_name`).
-    pub display_name: String,
-    /// 用户服务商标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 服务商签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 模板ID (`plan_id`).
-    pub plan_id: String,
-    /// 还款金额上限 (`repayment_amount_limit`).
-    pub repayment_amount_limit: i64,
-    /// 还款日 (`repayment_day`).
-    pub repayment_day: Option<i64>,
-}
-
-/// `CreateDeductOrderResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CreateDeductOrderResponse {
+pub struct DeductOrder {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 商户数据包 (`attach`).
@@ -454,41 +403,10 @@ pub struct CreateDeductOrderResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryDeductOrderByOutTradeNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryDeductOrderByOutTradeNoResponse {
-    /// 商户AppID (`appid`).
-    pub appid: String,
-    /// 商户数据包 (`attach`).
-    pub attach: Option<String>,
-    /// 还款协议ID (`contract_id`).
-    pub contract_id: String,
-    /// 还款金额 (`deduct_amount`).
-    pub deduct_amount: String,
-    /// 产品描述 (`description`).
-    pub description: String,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 还款单状态 (`order_state`).
-    pub order_state: OrderState,
-    /// 商户侧预约还款单号 (`out_record_id`).
-    pub out_record_id: String,
-    /// 商户侧交易单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 实际还款金额 (`pay_success_amount`).
-    pub pay_success_amount: Option<String>,
-    /// 子商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 微信支付的支付单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// `ScheduleItems`.
+/// 预约还款项列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ScheduleItems {
+pub struct ScheduleItem {
     /// 最低还款金额 (`min_repayment_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_repayment_amount: Option<String>,
@@ -505,10 +423,10 @@ pub struct ScheduleItems {
     pub sub_mchid: String,
 }
 
-/// `ScheduleRecords`.
+/// 预约还款记录列表 (the answer of [`QueryScheduleRecordByOutRecordId`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ScheduleRecords {
+pub struct ScheduleRecord {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 还款协议ID (`contract_id`).
@@ -528,83 +446,60 @@ pub struct ScheduleRecords {
     pub sub_appid: Option<String>,
 }
 
-/// `CreateScheduleRecordBatchCreateResponse`.
+/// The answer of [`CreateScheduleRecordBatchCreate`] (预约还款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateScheduleRecordBatchCreateResponse {
     /// 预约还款记录列表 (`schedule_records`).
-    pub schedule_records: Option<Vec<ScheduleRecords>>,
-}
-
-/// `QueryScheduleRecordByOutRecordIdResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryScheduleRecordByOutRecordIdResponse {
-    /// 商户AppID (`appid`).
-    pub appid: String,
-    /// 还款协议ID (`contract_id`).
-    pub contract_id: Option<String>,
-    /// 最低还款金额 (`min_repayment_amount`).
-    pub min_repayment_amount: String,
-    /// 用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户侧预约还款单号 (`out_record_id`).
-    pub out_record_id: String,
-    /// 应还款金额 (`repayment_amount`).
-    pub repayment_amount: String,
-    /// 还款日期 (`repayment_date`).
-    pub repayment_date: String,
-    /// 子商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
+    pub schedule_records: Option<Vec<ScheduleRecord>>,
 }
 
 platform_enum! {
-/// 实名验证类型.
-pub enum IdentityType {
-/// `REAL_IDENTITY_TYPE_INVALID`.
-RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
-/// `REAL_IDENTITY_TYPE_ID_CARD`.
-RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
-}
-}
-
-platform_enum! {
-/// 协议状态.
-pub enum ContractState {
-/// `CONTRACT_STATE_INVALID`.
-ContractStateInvalid = "CONTRACT_STATE_INVALID",
-/// `CONTRACT_STATE_EFFECTIVE`.
-ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
-/// `CONTRACT_STATE_TERMINATED`.
-ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
-}
+    /// 实名验证类型.
+    pub enum IdentityType {
+        /// `REAL_IDENTITY_TYPE_INVALID`.
+        RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
+        /// `REAL_IDENTITY_TYPE_ID_CARD`.
+        RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
+    }
 }
 
 platform_enum! {
-/// 协议解约方式.
-pub enum ContractTerminatedMode {
-/// 无效值 (`TERMINATION_MODE_INVALID`).
-TerminationModeInvalid = "TERMINATION_MODE_INVALID",
-/// 用户解约 (`TERMINATION_MODE_BY_USER`).
-TerminationModeByUser = "TERMINATION_MODE_BY_USER",
-/// 商户解约 (`TERMINATION_MODE_BY_MERCHANT`).
-TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
-/// 客服解约 (`TERMINATION_MODE_BY_CUSTOMER_SERVICE`).
-TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
-}
+    /// 协议状态.
+    pub enum ContractState {
+        /// `CONTRACT_STATE_INVALID`.
+        ContractStateInvalid = "CONTRACT_STATE_INVALID",
+        /// `CONTRACT_STATE_EFFECTIVE`.
+        ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
+        /// `CONTRACT_STATE_TERMINATED`.
+        ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
+    }
 }
 
 platform_enum! {
-/// 还款单状态.
-pub enum OrderState {
-/// 待处理 (`DEDUCT_ORDER_STATE_PENDING`).
-DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
-/// 待还款 (`DEDUCT_ORDER_STATE_NOT_PAY`).
-DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
-/// 还款成功 (`DEDUCT_ORDER_STATE_PAY_SUCCESS`).
-DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-/// 还款失败 (`DEDUCT_ORDER_STATE_PAY_FAIL`).
-DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+    /// 协议解约方式.
+    pub enum ContractTerminatedMode {
+        /// 无效值 (`TERMINATION_MODE_INVALID`).
+        TerminationModeInvalid = "TERMINATION_MODE_INVALID",
+        /// 用户解约 (`TERMINATION_MODE_BY_USER`).
+        TerminationModeByUser = "TERMINATION_MODE_BY_USER",
+        /// 商户解约 (`TERMINATION_MODE_BY_MERCHANT`).
+        TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
+        /// 客服解约 (`TERMINATION_MODE_BY_CUSTOMER_SERVICE`).
+        TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
+    }
 }
+
+platform_enum! {
+    /// 还款单状态.
+    pub enum OrderState {
+        /// 待处理 (`DEDUCT_ORDER_STATE_PENDING`).
+        DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
+        /// 待还款 (`DEDUCT_ORDER_STATE_NOT_PAY`).
+        DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
+        /// 还款成功 (`DEDUCT_ORDER_STATE_PAY_SUCCESS`).
+        DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
+        /// 还款失败 (`DEDUCT_ORDER_STATE_PAY_FAIL`).
+        DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+    }
 }

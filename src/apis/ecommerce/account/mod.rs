@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/account/apply-cancel-withdraw` 提交注销提现申请
 ///
-/// Create apply cancel withdraw.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payee_info: wxpay::apis::ecommerce::account::PayeeInfo = todo!();
@@ -37,7 +35,7 @@ pub struct CreateApplyCancelWithdraw {
     #[wxpay(encrypt)]
     pub payee_info: PayeeInfo,
     /// 付款申请材料 (`proof_medias`).
-    pub proof_medias: Option<Vec<ProofMedias>>,
+    pub proof_medias: Option<Vec<ProofMedia>>,
     /// 备注 (`remark`).
     pub remark: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -47,8 +45,6 @@ pub struct CreateApplyCancelWithdraw {
 }
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}` 微信支付注销提现申请单号查询申请单状态
-///
-/// Query apply cancel withdraw by applyment id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -62,7 +58,7 @@ pub struct CreateApplyCancelWithdraw {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}")]
-#[endpoint(GET "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/<applyment_id>" -> QueryApplyCancelWithdrawByApplymentIdResponse)]
+#[endpoint(GET "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/<applyment_id>" -> ApplyCancelWithdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryApplyCancelWithdrawByApplymentId {
     /// 微信支付付销提现申请单号 (`applyment_id`).
@@ -70,8 +66,6 @@ pub struct QueryApplyCancelWithdrawByApplymentId {
 }
 
 /// `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` 平台代商户确认注销
-///
-/// Confirm apply cancel withdraw.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -108,8 +102,6 @@ pub struct ConfirmApplyCancelWithdraw {
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` 商户注销提现申请单号查询申请单状态
 ///
-/// Query apply cancel withdraw by out request no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::account::{QueryApplyCancelWithdrawByOutRequestNo, QueryApplyCancelWithdrawByOutRequestNoRequired};
@@ -122,7 +114,7 @@ pub struct ConfirmApplyCancelWithdraw {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}")]
-#[endpoint(GET "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/<out_request_no>" -> QueryApplyCancelWithdrawByOutRequestNoResponse)]
+#[endpoint(GET "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/<out_request_no>" -> ApplyCancelWithdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryApplyCancelWithdrawByOutRequestNo {
     /// 商户注销提现申请号 (`out_request_no`).
@@ -130,8 +122,6 @@ pub struct QueryApplyCancelWithdrawByOutRequestNo {
 }
 
 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}` 商户注销资格校验
-///
-/// Query apply cancel withdraw validate cancel by sub mchid.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -154,8 +144,6 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchid {
 
 /// `POST /v3/ecommerce/account/cancel-applications` 提交注销申请单
 ///
-/// Create cancel application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476217)
 ///
 /// ```no_run
@@ -173,7 +161,7 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/account/cancel-applications")]
-#[endpoint(POST "/v3/ecommerce/account/cancel-applications" -> CreateCancelApplicationResponse, idempotent)]
+#[endpoint(POST "/v3/ecommerce/account/cancel-applications" -> CancelApplication, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateCancelApplication {
     /// 注销申请材料 (`application_info`).
@@ -185,8 +173,6 @@ pub struct CreateCancelApplication {
 }
 
 /// `POST /v3/ecommerce/account/cancel-applications/media` 图片上传API
-///
-/// Upload cancel application media.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691710)
 ///
@@ -213,8 +199,6 @@ pub struct UploadCancelApplicationMedia {
 
 /// `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` 查询注销单状态
 ///
-/// Query cancel application by out apply no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476223)
 ///
 /// ```no_run
@@ -229,7 +213,7 @@ pub struct UploadCancelApplicationMedia {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}")]
-#[endpoint(GET "/v3/ecommerce/account/cancel-applications/out-apply-no/<out_apply_no>" -> QueryCancelApplicationByOutApplyNoResponse)]
+#[endpoint(GET "/v3/ecommerce/account/cancel-applications/out-apply-no/<out_apply_no>" -> CancelApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryCancelApplicationByOutApplyNo {
     /// 商户注销申请单号 (`out_apply_no`).
@@ -289,17 +273,17 @@ pub struct PayeeInfo {
     pub identity_info: Option<IdentityInfo>,
 }
 
-/// `ProofMedias`.
+/// 付款申请材料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ProofMedias {
+pub struct ProofMedia {
     /// 证明材料照片 (`proof_media`).
     pub proof_media: String,
     /// 申请证明材料类型 (`proof_media_type`).
     pub proof_media_type: ProofMediaType,
 }
 
-/// `CreateApplyCancelWithdrawResponse`.
+/// The answer of [`CreateApplyCancelWithdraw`] (提交注销提现申请).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplyCancelWithdrawResponse {
@@ -309,17 +293,17 @@ pub struct CreateApplyCancelWithdrawResponse {
     pub out_request_no: Option<String>,
 }
 
-/// `AccountInfo`.
+/// 账户信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AccountInfo {
-    /// 账户金额 (`amount`).
+    /// 账户金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 二级商户号的出款子账户类型 (`out_account_type`).
     pub out_account_type: OutAccountType,
 }
 
-/// `AccountWithdrawResult`.
+/// 账户提现结果.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AccountWithdrawResult {
@@ -339,10 +323,10 @@ pub struct ConfirmCancel {
     pub confirm_cancel_url: Option<String>,
 }
 
-/// `QueryApplyCancelWithdrawByApplymentIdResponse`.
+/// The answer of [`QueryApplyCancelWithdrawByApplymentId`], [`QueryApplyCancelWithdrawByOutRequestNo`] (微信支付注销提现申请单号查询申请单状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryApplyCancelWithdrawByApplymentIdResponse {
+pub struct ApplyCancelWithdraw {
     /// 账户信息 (`account_info`).
     pub account_info: Option<Vec<AccountInfo>>,
     /// 账户提现结果 (`account_withdraw_result`).
@@ -370,7 +354,7 @@ pub struct QueryApplyCancelWithdrawByApplymentIdResponse {
     pub withdraw_state_description: Option<String>,
 }
 
-/// `ConfirmApplyCancelWithdrawResponse`.
+/// The answer of [`ConfirmApplyCancelWithdraw`] (平台代商户确认注销).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ConfirmApplyCancelWithdrawResponse {
@@ -382,56 +366,25 @@ pub struct ConfirmApplyCancelWithdrawResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryApplyCancelWithdrawByOutRequestNoResponse`.
+/// 不可发起注销原因.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryApplyCancelWithdrawByOutRequestNoResponse {
-    /// 账户信息 (`account_info`).
-    pub account_info: Option<Vec<AccountInfo>>,
-    /// 账户提现结果 (`account_withdraw_result`).
-    pub account_withdraw_result: Option<Vec<AccountWithdrawResult>>,
-    /// 微信支付注销提现申请单号 (`applyment_id`).
-    pub applyment_id: String,
-    /// 注销提现申请单状态 (`cancel_state`).
-    pub cancel_state: CancelState,
-    /// 注销提现申请单状态描述 (`cancel_state_description`).
-    pub cancel_state_description: String,
-    /// 用于引导商户超级管理员确认注销的信息 (`confirm_cancel`).
-    pub confirm_cancel: Option<ConfirmCancel>,
-    /// 最后更新时间 (`modify_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub modify_time: Option<OffsetDateTime>,
-    /// 商户注销提现申请单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 申请注销的二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 是否提取资金 (`withdraw`).
-    pub withdraw: Option<Withdraw>,
-    /// 提现状态 (`withdraw_state`).
-    pub withdraw_state: Option<WithdrawState>,
-    /// 提现状态描述 (`withdraw_state_description`).
-    pub withdraw_state_description: Option<String>,
-}
-
-/// `BlockReasons`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct BlockReasons {
+pub struct BlockReason {
     /// 原因描述 (`description`).
     pub description: Option<String>,
     /// 二级商户号的出款子账户类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<BlockReasonsType>,
+    pub type_: Option<BlockReasonType>,
 }
 
-/// `QueryApplyCancelWithdrawValidateCancelBySubMchidResponse`.
+/// The answer of [`QueryApplyCancelWithdrawValidateCancelBySubMchid`] (商户注销资格校验).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplyCancelWithdrawValidateCancelBySubMchidResponse {
     /// 账户信息 (`account_info`).
     pub account_info: Vec<AccountInfo>,
     /// 不可发起注销原因 (`block_reasons`).
-    pub block_reasons: Option<Vec<BlockReasons>>,
+    pub block_reasons: Option<Vec<BlockReason>>,
     /// 注销提现申请单状态 (`merchant_state`).
     pub merchant_state: MerchantState,
     /// 注销检查的二级商户号 (`sub_mchid`).
@@ -440,7 +393,7 @@ pub struct QueryApplyCancelWithdrawValidateCancelBySubMchidResponse {
     pub validate_result: ValidateResult,
 }
 
-/// `ApplicationInfo`.
+/// 注销申请材料.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ApplicationInfo {
@@ -452,12 +405,12 @@ pub struct ApplicationInfo {
     pub application_type: Option<ApplicationType>,
 }
 
-/// `CreateCancelApplicationResponse`.
+/// The answer of [`CreateCancelApplication`], [`QueryCancelApplicationByOutApplyNo`] (提交注销申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCancelApplicationResponse {
+pub struct CancelApplication {
     /// 注销状态 (`cancel_state`).
-    pub cancel_state: Option<CreateCancelApplicationCancelState>,
+    pub cancel_state: Option<CancelApplicationCancelState>,
     /// 商户注销申请单号 (`out_apply_no`).
     pub out_apply_no: String,
     /// 受理失败原因 (`reject_reason`).
@@ -469,7 +422,7 @@ pub struct CreateCancelApplicationResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `UploadCancelApplicationMediaResponse`.
+/// The answer of [`UploadCancelApplicationMedia`] (图片上传API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadCancelApplicationMediaResponse {
@@ -477,189 +430,172 @@ pub struct UploadCancelApplicationMediaResponse {
     pub media_id: String,
 }
 
-/// `QueryCancelApplicationByOutApplyNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCancelApplicationByOutApplyNoResponse {
-    /// 注销状态 (`cancel_state`).
-    pub cancel_state: Option<CreateCancelApplicationCancelState>,
-    /// 商户注销申请单号 (`out_apply_no`).
-    pub out_apply_no: String,
-    /// 受理失败原因 (`reject_reason`).
-    pub reject_reason: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 最后更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
+platform_enum! {
+    /// 账户类型.
+    pub enum AccountType {
+        /// `ACCOUNT_TYPE_CORPORATE`.
+        AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
+        /// `ACCOUNT_TYPE_PERSONAL`.
+        AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
+    }
 }
 
 platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// `ACCOUNT_TYPE_CORPORATE`.
-AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
-/// `ACCOUNT_TYPE_PERSONAL`.
-AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum IdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-/// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
-IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-/// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
-IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-/// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
-IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-/// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
-IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-/// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
-IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-/// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
+    /// 证件类型.
+    pub enum IdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
+        IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
+        /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        /// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        /// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        /// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        /// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 申请证明材料类型.
-pub enum ProofMediaType {
-/// `WITHDRAWAL_APPLICATION`.
-WithdrawalApplication = "WITHDRAWAL_APPLICATION",
-}
-}
-
-platform_enum! {
-/// 是否提取资金.
-pub enum Withdraw {
-/// `APPLY_WITHDRAW`.
-ApplyWithdraw = "APPLY_WITHDRAW",
-/// `NOT_APPLY_WITHDRAW`.
-NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
-}
+    /// 申请证明材料类型.
+    pub enum ProofMediaType {
+        /// `WITHDRAWAL_APPLICATION`.
+        WithdrawalApplication = "WITHDRAWAL_APPLICATION",
+    }
 }
 
 platform_enum! {
-/// 二级商户号的出款子账户类型.
-pub enum OutAccountType {
-/// 商户的基本户 (`BASIC_ACCOUNT`).
-BasicAccount = "BASIC_ACCOUNT",
-/// 商户的运营账户 (`OPERATE_ACCOUNT`).
-OperateAccount = "OPERATE_ACCOUNT",
-/// 商户的保证金户 (`MARGIN_ACCOUNT`).
-MarginAccount = "MARGIN_ACCOUNT",
-/// 商户的手续费账户 (`TRADE_FEE_ACCOUNT`).
-TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-}
+    /// 是否提取资金.
+    pub enum Withdraw {
+        /// `APPLY_WITHDRAW`.
+        ApplyWithdraw = "APPLY_WITHDRAW",
+        /// `NOT_APPLY_WITHDRAW`.
+        NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
+    }
 }
 
 platform_enum! {
-/// 付款状态.
-pub enum PayState {
-/// 处理中 (`PAY_PROCESSING`).
-PayProcessing = "PAY_PROCESSING",
-/// 付款成功 (`PAY_SUCCEED`).
-PaySucceed = "PAY_SUCCEED",
-/// 付款失败 (`PAY_FAIL`).
-PayFail = "PAY_FAIL",
-/// 银行退票 (`BANK_REFUNDED`).
-BankRefunded = "BANK_REFUNDED",
-}
-}
-
-platform_enum! {
-/// 注销提现申请单状态.
-pub enum CancelState {
-/// 已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 审核中 (`REVIEWING`).
-Reviewing = "REVIEWING",
-/// 审批驳回 (`REJECTED`).
-Rejected = "REJECTED",
-/// 等待商户确认 (`WAITING_MERCHANT_CONFIRM`).
-WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
-/// 已撤销 (`REVOKED`).
-Revoked = "REVOKED",
-/// 系统处理中 (`SYSTEM_PROCESSING`).
-SystemProcessing = "SYSTEM_PROCESSING",
-/// 已注销 (`CANCELED`).
-Canceled = "CANCELED",
-/// 资金处理中 (`FUND_PROCESSING`).
-FundProcessing = "FUND_PROCESSING",
-/// 注销完成 (`FINISH`).
-Finish = "FINISH",
-}
+    /// 二级商户号的出款子账户类型.
+    pub enum OutAccountType {
+        /// 商户的基本户 (`BASIC_ACCOUNT`).
+        BasicAccount = "BASIC_ACCOUNT",
+        /// 商户的运营账户 (`OPERATE_ACCOUNT`).
+        OperateAccount = "OPERATE_ACCOUNT",
+        /// 商户的保证金户 (`MARGIN_ACCOUNT`).
+        MarginAccount = "MARGIN_ACCOUNT",
+        /// 商户的手续费账户 (`TRADE_FEE_ACCOUNT`).
+        TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+    }
 }
 
 platform_enum! {
-/// 提现状态.
-pub enum WithdrawState {
-/// `WITHDRAW_PROCESSING`.
-WithdrawProcessing = "WITHDRAW_PROCESSING",
-/// `WITHDRAW_EXCEPTION`.
-WithdrawException = "WITHDRAW_EXCEPTION",
-/// `WITHDRAW_SUCCEED`.
-WithdrawSucceed = "WITHDRAW_SUCCEED",
-}
-}
-
-platform_enum! {
-/// 二级商户号的出款子账户类型.
-pub enum BlockReasonsType {
-/// 消费者投诉未处理 (`CONSUMER_COMPLAINT_UNPROCESSED`).
-ConsumerComplaintUnprocessed = "CONSUMER_COMPLAINT_UNPROCESSED",
-/// 存在不可注销管控 (`HAS_BLOCKING_CONTROL`).
-HasBlockingControl = "HAS_BLOCKING_CONTROL",
-/// 商户资金待处理 (`FUNDS_PENDING_PROCESSING`).
-FundsPendingProcessing = "FUNDS_PENDING_PROCESSING",
-/// 其他原因 (`OTHER_REASON`).
-OtherReason = "OTHER_REASON",
-}
+    /// 付款状态.
+    pub enum PayState {
+        /// 处理中 (`PAY_PROCESSING`).
+        PayProcessing = "PAY_PROCESSING",
+        /// 付款成功 (`PAY_SUCCEED`).
+        PaySucceed = "PAY_SUCCEED",
+        /// 付款失败 (`PAY_FAIL`).
+        PayFail = "PAY_FAIL",
+        /// 银行退票 (`BANK_REFUNDED`).
+        BankRefunded = "BANK_REFUNDED",
+    }
 }
 
 platform_enum! {
-/// 注销提现申请单状态.
-pub enum MerchantState {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `HAS_BEEN_CANCELLED`.
-HasBeenCancelled = "HAS_BEEN_CANCELLED",
-}
-}
-
-platform_enum! {
-/// 注销资格检查结果.
-pub enum ValidateResult {
-/// `ALLOW_CANCEL_WITHDRAW`.
-AllowCancelWithdraw = "ALLOW_CANCEL_WITHDRAW",
-/// `NOT_ALLOW_CANCEL_WITHDRAW`.
-NotAllowCancelWithdraw = "NOT_ALLOW_CANCEL_WITHDRAW",
-}
-}
-
-platform_enum! {
-/// 注销申请材料类型.
-pub enum ApplicationType {
-/// `SP_CANCEL_ACCOUNT_APPLICATION`.
-SpCancelAccountApplication = "SP_CANCEL_ACCOUNT_APPLICATION",
-/// `SUB_CANCEL_ACCOUNT_APPLICATION`.
-SubCancelAccountApplication = "SUB_CANCEL_ACCOUNT_APPLICATION",
-}
+    /// 注销提现申请单状态.
+    pub enum CancelState {
+        /// 已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 审核中 (`REVIEWING`).
+        Reviewing = "REVIEWING",
+        /// 审批驳回 (`REJECTED`).
+        Rejected = "REJECTED",
+        /// 等待商户确认 (`WAITING_MERCHANT_CONFIRM`).
+        WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
+        /// 已撤销 (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 系统处理中 (`SYSTEM_PROCESSING`).
+        SystemProcessing = "SYSTEM_PROCESSING",
+        /// 已注销 (`CANCELED`).
+        Canceled = "CANCELED",
+        /// 资金处理中 (`FUND_PROCESSING`).
+        FundProcessing = "FUND_PROCESSING",
+        /// 注销完成 (`FINISH`).
+        Finish = "FINISH",
+    }
 }
 
 platform_enum! {
-/// 注销状态.
-pub enum CreateCancelApplicationCancelState {
-/// `REVIEWING`.
-Reviewing = "REVIEWING",
-/// `REJECTED`.
-Rejected = "REJECTED",
-/// `CANCEL_SUCCESS`.
-CancelSuccess = "CANCEL_SUCCESS",
+    /// 提现状态.
+    pub enum WithdrawState {
+        /// `WITHDRAW_PROCESSING`.
+        WithdrawProcessing = "WITHDRAW_PROCESSING",
+        /// `WITHDRAW_EXCEPTION`.
+        WithdrawException = "WITHDRAW_EXCEPTION",
+        /// `WITHDRAW_SUCCEED`.
+        WithdrawSucceed = "WITHDRAW_SUCCEED",
+    }
 }
+
+platform_enum! {
+    /// 二级商户号的出款子账户类型.
+    pub enum BlockReasonType {
+        /// 消费者投诉未处理 (`CONSUMER_COMPLAINT_UNPROCESSED`).
+        ConsumerComplaintUnprocessed = "CONSUMER_COMPLAINT_UNPROCESSED",
+        /// 存在不可注销管控 (`HAS_BLOCKING_CONTROL`).
+        HasBlockingControl = "HAS_BLOCKING_CONTROL",
+        /// 商户资金待处理 (`FUNDS_PENDING_PROCESSING`).
+        FundsPendingProcessing = "FUNDS_PENDING_PROCESSING",
+        /// 其他原因 (`OTHER_REASON`).
+        OtherReason = "OTHER_REASON",
+    }
+}
+
+platform_enum! {
+    /// 注销提现申请单状态.
+    pub enum MerchantState {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `HAS_BEEN_CANCELLED`.
+        HasBeenCancelled = "HAS_BEEN_CANCELLED",
+    }
+}
+
+platform_enum! {
+    /// 注销资格检查结果.
+    pub enum ValidateResult {
+        /// `ALLOW_CANCEL_WITHDRAW`.
+        AllowCancelWithdraw = "ALLOW_CANCEL_WITHDRAW",
+        /// `NOT_ALLOW_CANCEL_WITHDRAW`.
+        NotAllowCancelWithdraw = "NOT_ALLOW_CANCEL_WITHDRAW",
+    }
+}
+
+platform_enum! {
+    /// 注销申请材料类型.
+    pub enum ApplicationType {
+        /// `SP_CANCEL_ACCOUNT_APPLICATION`.
+        SpCancelAccountApplication = "SP_CANCEL_ACCOUNT_APPLICATION",
+        /// `SUB_CANCEL_ACCOUNT_APPLICATION`.
+        SubCancelAccountApplication = "SUB_CANCEL_ACCOUNT_APPLICATION",
+    }
+}
+
+platform_enum! {
+    /// 注销状态.
+    pub enum CancelApplicationCancelState {
+        /// `REVIEWING`.
+        Reviewing = "REVIEWING",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+        /// `CANCEL_SUCCESS`.
+        CancelSuccess = "CANCEL_SUCCESS",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}` 通过业务申请编号查询申请状态
 ///
-/// Query applyment by out request no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691376)
 ///
 /// ```no_run
@@ -34,8 +32,6 @@ pub struct QueryApplymentByOutRequestNo {
 
 /// `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` 撤销申请单-使用业务申请编号
 ///
-/// Revoke applyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::applyments::{RevokeApplyment, RevokeApplymentRequired};
@@ -48,7 +44,7 @@ pub struct QueryApplymentByOutRequestNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke")]
-#[endpoint(POST "/v3/ecommerce/applyments/out-request-no/<out_request_no>/revoke" -> RevokeApplymentResponse, idempotent)]
+#[endpoint(POST "/v3/ecommerce/applyments/out-request-no/<out_request_no>/revoke" -> ApplymentResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct RevokeApplyment {
     /// 业务申请编号 (`out_request_no`).
@@ -56,8 +52,6 @@ pub struct RevokeApplyment {
 }
 
 /// `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` 提交申请单
-///
-/// Create submit account hosting applyment.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -70,7 +64,7 @@ pub struct RevokeApplyment {
 ///     account_info,
 ///     contact_info,
 ///     merchant_shortname: "TEST_MERCHANT_SHORTNAME".into(),
-///     organization_type: wxpay::apis::ecommerce::applyments::OrganizationType::V2401,
+///     organization_type: wxpay::apis::ecommerce::applyments::OrganizationType::MicroMerchant,
 ///     out_request_no: "TEST_OUT_REQUEST_NO".into(),
 ///     sales_scene_info,
 /// });
@@ -79,7 +73,7 @@ pub struct RevokeApplyment {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/applyments/submit-account-hosting-applyment")]
-#[endpoint(POST "/v3/ecommerce/applyments/submit-account-hosting-applyment" -> CreateSubmitAccountHostingApplymentResponse, idempotent)]
+#[endpoint(POST "/v3/ecommerce/applyments/submit-account-hosting-applyment" -> ApplymentResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateSubmitAccountHostingApplyment {
     /// 结算银行账户 (`account_info`).
@@ -109,7 +103,7 @@ pub struct CreateSubmitAccountHostingApplyment {
     #[wxpay(encrypt)]
     pub id_doc_info: Option<IdDocInfo>,
     /// `id_doc_type`.
-    pub id_doc_type: Option<ContactIdDocType>,
+    pub id_doc_type: Option<IdDocType>,
     /// 超级管理员类型 (`id_holder_type`).
     pub id_holder_type: Option<IdHolderType>,
     /// 商户简称 (`merchant_shortname`).
@@ -132,8 +126,6 @@ pub struct CreateSubmitAccountHostingApplyment {
 }
 
 /// `POST /v3/ecommerce/applyments/submit-sign-verify-info` 平台代理签约核身
-///
-/// Create submit sign verify info.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -163,8 +155,6 @@ pub struct CreateSubmitSignVerifyInfo {
 
 /// `POST /v3/ecommerce/applyments/{applyment_id}/revoke` 撤销申请单-使用申请单号
 ///
-/// Revoke applyment by id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::applyments::{RevokeApplymentById, RevokeApplymentByIdRequired};
@@ -177,7 +167,7 @@ pub struct CreateSubmitSignVerifyInfo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/applyments/{applyment_id}/revoke")]
-#[endpoint(POST "/v3/ecommerce/applyments/<applyment_id>/revoke" -> RevokeApplymentByIdResponse)]
+#[endpoint(POST "/v3/ecommerce/applyments/<applyment_id>/revoke" -> ApplymentResponse)]
 #[derive(Debug, Clone)]
 pub struct RevokeApplymentById {
     /// 微信支付申请单号 (`applyment_id`).
@@ -206,13 +196,13 @@ pub struct AccountValidation {
     /// 收款卡号 (`destination_account_number`).
     #[wxpay(redact)]
     pub destination_account_number: Option<String>,
-    /// 汇款金额 (`pay_amount`).
+    /// 汇款金额 (`pay_amount`), in fen (分).
     pub pay_amount: Option<i64>,
     /// 备注信息 (`remark`).
     pub remark: Option<String>,
 }
 
-/// `AuditDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditDetail {
@@ -222,7 +212,7 @@ pub struct AuditDetail {
     pub reject_reason: String,
 }
 
-/// `QueryApplymentByOutRequestNoResponse`.
+/// The answer of [`QueryApplymentByOutRequestNo`] (通过业务申请编号查询申请状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryApplymentByOutRequestNoResponse {
@@ -248,10 +238,10 @@ pub struct QueryApplymentByOutRequestNoResponse {
     pub sub_mchid: Option<String>,
 }
 
-/// `RevokeApplymentResponse`.
+/// The answer of [`RevokeApplyment`], [`CreateSubmitAccountHostingApplyment`], [`RevokeApplymentById`] (撤销申请单-使用业务申请编号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct RevokeApplymentResponse {
+pub struct ApplymentResponse {
     /// 微信支付申请单号 (`applyment_id`).
     pub applyment_id: i64,
     /// 业务申请编号 (`out_request_no`).
@@ -333,7 +323,7 @@ pub struct ContactInfo {
     pub contact_id_doc_period_end: Option<String>,
     /// `contact_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_id_doc_type: Option<ContactIdDocType>,
+    pub contact_id_doc_type: Option<IdDocType>,
     /// 超级管理员姓名 (`contact_name`).
     #[wxpay(encrypt)]
     pub contact_name: String,
@@ -434,7 +424,7 @@ pub struct SettlementInfo {
     pub settlement_id: Option<String>,
 }
 
-/// `UboInfoList`.
+/// 最终受益人信息列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct UboInfoList {
@@ -464,23 +454,13 @@ pub struct UboInfoList {
     pub ubo_id_doc_period_end: Option<String>,
     /// `ubo_id_doc_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ubo_id_doc_type: Option<ContactIdDocType>,
+    pub ubo_id_doc_type: Option<IdDocType>,
     /// 证件有效期开始时间 (`ubo_period_begin`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ubo_period_begin: Option<String>,
     /// 证件有效期结束时间 (`ubo_period_end`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ubo_period_end: Option<String>,
-}
-
-/// `CreateSubmitAccountHostingApplymentResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSubmitAccountHostingApplymentResponse {
-    /// 微信支付申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 业务申请编号 (`out_request_no`).
-    pub out_request_no: String,
 }
 
 /// 平台代理核身信息.
@@ -493,7 +473,7 @@ pub struct ProxyVerifyIdentityInfo {
     pub verify_identity_type: VerifyIdentityType,
 }
 
-/// `CreateSubmitSignVerifyInfoResponse`.
+/// The answer of [`CreateSubmitSignVerifyInfo`] (平台代理签约核身).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSubmitSignVerifyInfoResponse {
@@ -501,176 +481,166 @@ pub struct CreateSubmitSignVerifyInfoResponse {
     pub applyment_id: i64,
 }
 
-/// `RevokeApplymentByIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RevokeApplymentByIdResponse {
-    /// 微信支付申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 业务申请编号 (`out_request_no`).
-    pub out_request_no: String,
+platform_enum! {
+    /// 申请状态.
+    pub enum ApplymentState {
+        /// 资料校验中 (`CHECKING`).
+        Checking = "CHECKING",
+        /// 待账户验证 (`ACCOUNT_NEED_VERIFY`).
+        AccountNeedVerify = "ACCOUNT_NEED_VERIFY",
+        /// 审核中 (`AUDITING`).
+        Auditing = "AUDITING",
+        /// 已驳回 (`REJECTED`).
+        Rejected = "REJECTED",
+        /// 待签约 (`NEED_SIGN`).
+        NeedSign = "NEED_SIGN",
+        /// 完成 (`FINISH`).
+        Finish = "FINISH",
+        /// 已冻结 (`FROZEN`).
+        Frozen = "FROZEN",
+    }
 }
 
 platform_enum! {
-/// 申请状态.
-pub enum ApplymentState {
-/// 资料校验中 (`CHECKING`).
-Checking = "CHECKING",
-/// 待账户验证 (`ACCOUNT_NEED_VERIFY`).
-AccountNeedVerify = "ACCOUNT_NEED_VERIFY",
-/// 审核中 (`AUDITING`).
-Auditing = "AUDITING",
-/// 已驳回 (`REJECTED`).
-Rejected = "REJECTED",
-/// 待签约 (`NEED_SIGN`).
-NeedSign = "NEED_SIGN",
-/// 完成 (`FINISH`).
-Finish = "FINISH",
-/// 已冻结 (`FROZEN`).
-Frozen = "FROZEN",
-}
+    /// 签约状态.
+    pub enum SignState {
+        /// `UNSIGNED`.
+        Unsigned = "UNSIGNED",
+        /// `SIGNED`.
+        Signed = "SIGNED",
+        /// `NOT_SIGNABLE`.
+        NotSignable = "NOT_SIGNABLE",
+    }
 }
 
 platform_enum! {
-/// 签约状态.
-pub enum SignState {
-/// `UNSIGNED`.
-Unsigned = "UNSIGNED",
-/// `SIGNED`.
-Signed = "SIGNED",
-/// `NOT_SIGNABLE`.
-NotSignable = "NOT_SIGNABLE",
-}
+    /// 账户类型.
+    pub enum BankAccountType {
+        /// 对私账户 (`74`).
+        Personal = "74",
+        /// 对公账户 (`75`).
+        Corporate = "75",
+    }
 }
 
 platform_enum! {
-/// 账户类型.
-pub enum BankAccountType {
-/// 对私账户 (`74`).
-V74 = "74",
-/// 对公账户 (`75`).
-V75 = "75",
-}
-}
-
-platform_enum! {
-/// 登记证书类型.
-pub enum CertType {
-/// 事业单位法人证书 (`CERTIFICATE_TYPE_2388`).
-CertificateType2388 = "CERTIFICATE_TYPE_2388",
-/// 统一社会信用代码证书 (`CERTIFICATE_TYPE_2389`).
-CertificateType2389 = "CERTIFICATE_TYPE_2389",
-/// `CERTIFICATE_TYPE_2390`.
-CertificateType2390 = "CERTIFICATE_TYPE_2390",
-/// `CERTIFICATE_TYPE_2391`.
-CertificateType2391 = "CERTIFICATE_TYPE_2391",
-/// `CERTIFICATE_TYPE_2392`.
-CertificateType2392 = "CERTIFICATE_TYPE_2392",
-/// `CERTIFICATE_TYPE_2393`.
-CertificateType2393 = "CERTIFICATE_TYPE_2393",
-/// 社会团体法人登记证书 (`CERTIFICATE_TYPE_2394`).
-CertificateType2394 = "CERTIFICATE_TYPE_2394",
-/// 民办非企业单位登记证书 (`CERTIFICATE_TYPE_2395`).
-CertificateType2395 = "CERTIFICATE_TYPE_2395",
-/// 基金会法人登记证书 (`CERTIFICATE_TYPE_2396`).
-CertificateType2396 = "CERTIFICATE_TYPE_2396",
-/// 宗教活动场所登记证 (`CERTIFICATE_TYPE_2399`).
-CertificateType2399 = "CERTIFICATE_TYPE_2399",
-/// 政府部门下发的其他有效证明文件 (`CERTIFICATE_TYPE_2400`).
-CertificateType2400 = "CERTIFICATE_TYPE_2400",
-/// 执业许可证/执业证 (`CERTIFICATE_TYPE_2520`).
-CertificateType2520 = "CERTIFICATE_TYPE_2520",
-/// 基层群众性自治组织特别法人统一社会信用代码证 (`CERTIFICATE_TYPE_2521`).
-CertificateType2521 = "CERTIFICATE_TYPE_2521",
-/// 农村集体经济组织登记证 (`CERTIFICATE_TYPE_2522`).
-CertificateType2522 = "CERTIFICATE_TYPE_2522",
-}
+    /// 登记证书类型.
+    pub enum CertType {
+        /// 事业单位法人证书 (`CERTIFICATE_TYPE_2388`).
+        CertificateType2388 = "CERTIFICATE_TYPE_2388",
+        /// 统一社会信用代码证书 (`CERTIFICATE_TYPE_2389`).
+        CertificateType2389 = "CERTIFICATE_TYPE_2389",
+        /// `CERTIFICATE_TYPE_2390`.
+        CertificateType2390 = "CERTIFICATE_TYPE_2390",
+        /// `CERTIFICATE_TYPE_2391`.
+        CertificateType2391 = "CERTIFICATE_TYPE_2391",
+        /// `CERTIFICATE_TYPE_2392`.
+        CertificateType2392 = "CERTIFICATE_TYPE_2392",
+        /// `CERTIFICATE_TYPE_2393`.
+        CertificateType2393 = "CERTIFICATE_TYPE_2393",
+        /// 社会团体法人登记证书 (`CERTIFICATE_TYPE_2394`).
+        CertificateType2394 = "CERTIFICATE_TYPE_2394",
+        /// 民办非企业单位登记证书 (`CERTIFICATE_TYPE_2395`).
+        CertificateType2395 = "CERTIFICATE_TYPE_2395",
+        /// 基金会法人登记证书 (`CERTIFICATE_TYPE_2396`).
+        CertificateType2396 = "CERTIFICATE_TYPE_2396",
+        /// 宗教活动场所登记证 (`CERTIFICATE_TYPE_2399`).
+        CertificateType2399 = "CERTIFICATE_TYPE_2399",
+        /// 政府部门下发的其他有效证明文件 (`CERTIFICATE_TYPE_2400`).
+        CertificateType2400 = "CERTIFICATE_TYPE_2400",
+        /// 执业许可证/执业证 (`CERTIFICATE_TYPE_2520`).
+        CertificateType2520 = "CERTIFICATE_TYPE_2520",
+        /// 基层群众性自治组织特别法人统一社会信用代码证 (`CERTIFICATE_TYPE_2521`).
+        CertificateType2521 = "CERTIFICATE_TYPE_2521",
+        /// 农村集体经济组织登记证 (`CERTIFICATE_TYPE_2522`).
+        CertificateType2522 = "CERTIFICATE_TYPE_2522",
+    }
 }
 
 platform_enum! {
-/// `ContactIdDocType`.
-pub enum ContactIdDocType {
-/// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
-IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-/// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
-IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-/// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
-IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-/// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
-IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-/// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
-IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-/// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
-IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-/// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
-IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-/// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
-IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-}
-}
-
-platform_enum! {
-/// 超级管理员类型.
-pub enum ContactType {
-/// 经营者/法人 (`65`).
-V65 = "65",
-/// 经办人 (`66`).
-V66 = "66",
-}
+    /// `IdDocType`.
+    pub enum IdDocType {
+        /// 中国大陆居民-身份证 (`IDENTIFICATION_TYPE_IDCARD`).
+        IdentificationTypeIdCard = "IDENTIFICATION_TYPE_IDCARD",
+        /// 其他国家或地区居民-护照 (`IDENTIFICATION_TYPE_OVERSEA_PASSPORT`).
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        /// 中国香港居民-来往内地通行证 (`IDENTIFICATION_TYPE_HONGKONG_PASSPORT`).
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        /// 中国澳门居民-来往内地通行证 (`IDENTIFICATION_TYPE_MACAO_PASSPORT`).
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        /// 中国台湾居民-来往大陆通行证 (`IDENTIFICATION_TYPE_TAIWAN_PASSPORT`).
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        /// 外国人居留证 (`IDENTIFICATION_TYPE_FOREIGN_RESIDENT`).
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        /// 港澳居民证 (`IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`).
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        /// 台湾居民证 (`IDENTIFICATION_TYPE_TAIWAN_RESIDENT`).
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    }
 }
 
 platform_enum! {
-/// 金融机构类型.
-pub enum FinanceType {
-/// 银行业, 适用于商业银行、政策性银行、农村合作银行、村镇银行、开发性金融机构等 (`BANK_AGENT`).
-BankAgent = "BANK_AGENT",
-/// 支付机构, 适用于非银行类支付机构 (`PAYMENT_AGENT`).
-PaymentAgent = "PAYMENT_AGENT",
-/// 保险业, 适用于保险、保险中介、保险代理、保险经纪等保险类业务 (`INSURANCE`).
-Insurance = "INSURANCE",
-/// 交易及结算类金融机构, 适用于交易所、登记结算类机构、银行卡清算机构、资金清算中心等 (`TRADE_AND_SETTLE`).
-TradeAndSettle = "TRADE_AND_SETTLE",
-/// 其他支付 (`OTHER`).
-Other = "OTHER",
-}
+    /// 超级管理员类型.
+    pub enum ContactType {
+        /// 经营者/法人 (`65`).
+        LegalRepresentative = "65",
+        /// 经办人 (`66`).
+        Agent = "66",
+    }
 }
 
 platform_enum! {
-/// 超级管理员类型.
-pub enum IdHolderType {
-/// 经营者/法人 (`LEGAL`).
-Legal = "LEGAL",
-/// 经办人 (`SUPER`).
-Super = "SUPER",
-}
-}
-
-platform_enum! {
-/// 主体类型.
-pub enum OrganizationType {
-/// 小微商户 (`2401`).
-V2401 = "2401",
-/// 个人卖家 (`2500`).
-V2500 = "2500",
-/// 个体工商户 (`4`).
-V4 = "4",
-/// 企业 (`2`).
-V2 = "2",
-/// 事业单位 (`3`).
-V3 = "3",
-/// 政府机关 (`2502`).
-V2502 = "2502",
-/// 社会组织 (`1708`).
-V1708 = "1708",
-}
+    /// 金融机构类型.
+    pub enum FinanceType {
+        /// 银行业, 适用于商业银行、政策性银行、农村合作银行、村镇银行、开发性金融机构等 (`BANK_AGENT`).
+        BankAgent = "BANK_AGENT",
+        /// 支付机构, 适用于非银行类支付机构 (`PAYMENT_AGENT`).
+        PaymentAgent = "PAYMENT_AGENT",
+        /// 保险业, 适用于保险、保险中介、保险代理、保险经纪等保险类业务 (`INSURANCE`).
+        Insurance = "INSURANCE",
+        /// 交易及结算类金融机构, 适用于交易所、登记结算类机构、银行卡清算机构、资金清算中心等 (`TRADE_AND_SETTLE`).
+        TradeAndSettle = "TRADE_AND_SETTLE",
+        /// 其他支付 (`OTHER`).
+        Other = "OTHER",
+    }
 }
 
 platform_enum! {
-/// 核身方式.
-pub enum VerifyIdentityType {
-/// `VERIFY_IDENTITY_TYPE_FACE_TO_FACE`.
-VerifyIdentityTypeFaceToFace = "VERIFY_IDENTITY_TYPE_FACE_TO_FACE",
-/// `VERIFY_IDENTITY_TYPE_REMOTE`.
-VerifyIdentityTypeRemote = "VERIFY_IDENTITY_TYPE_REMOTE",
+    /// 超级管理员类型.
+    pub enum IdHolderType {
+        /// 经营者/法人 (`LEGAL`).
+        Legal = "LEGAL",
+        /// 经办人 (`SUPER`).
+        Super = "SUPER",
+    }
 }
+
+platform_enum! {
+    /// 主体类型.
+    pub enum OrganizationType {
+        /// 小微商户 (`2401`).
+        MicroMerchant = "2401",
+        /// 个人卖家 (`2500`).
+        IndividualSeller = "2500",
+        /// 个体工商户 (`4`).
+        IndividualBusiness = "4",
+        /// 企业 (`2`).
+        Enterprise = "2",
+        /// 事业单位 (`3`).
+        PublicInstitution = "3",
+        /// 政府机关 (`2502`).
+        GovernmentAgency = "2502",
+        /// 社会组织 (`1708`).
+        SocialOrganization = "1708",
+    }
+}
+
+platform_enum! {
+    /// 核身方式.
+    pub enum VerifyIdentityType {
+        /// `VERIFY_IDENTITY_TYPE_FACE_TO_FACE`.
+        VerifyIdentityTypeFaceToFace = "VERIFY_IDENTITY_TYPE_FACE_TO_FACE",
+        /// `VERIFY_IDENTITY_TYPE_REMOTE`.
+        VerifyIdentityTypeRemote = "VERIFY_IDENTITY_TYPE_REMOTE",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/ecommerce/bill/fundflowbill` 申请二级商户资金账单API
 ///
-/// Query fundflowbill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760697)
 ///
 /// ```no_run
@@ -39,7 +37,7 @@ pub struct QueryFundflowbill {
     pub algorithm: Algorithm,
 }
 
-/// `DownloadBillList`.
+/// 下载信息明细.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DownloadBillList {
@@ -57,7 +55,7 @@ pub struct DownloadBillList {
     pub nonce: String,
 }
 
-/// `QueryFundflowbillResponse`.
+/// The answer of [`QueryFundflowbill`] (申请二级商户资金账单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryFundflowbillResponse {
@@ -68,35 +66,35 @@ pub struct QueryFundflowbillResponse {
 }
 
 platform_enum! {
-/// 资金账户类型.
-pub enum AccountType {
-/// `ALL`.
-All = "ALL",
-}
-}
-
-platform_enum! {
-/// 压缩类型.
-pub enum TarType {
-/// `GZIP`.
-Gzip = "GZIP",
-}
+    /// 资金账户类型.
+    pub enum AccountType {
+        /// `ALL`.
+        All = "ALL",
+    }
 }
 
 platform_enum! {
-/// 加密算法.
-pub enum Algorithm {
-/// `AEAD_AES_256_GCM`.
-AeadAes256Gcm = "AEAD_AES_256_GCM",
-/// `SM4_GCM`.
-Sm4Gcm = "SM4_GCM",
-}
+    /// 压缩类型.
+    pub enum TarType {
+        /// `GZIP`.
+        Gzip = "GZIP",
+    }
 }
 
 platform_enum! {
-/// 哈希类型.
-pub enum HashType {
-/// `SHA1`.
-Sha1 = "SHA1",
+    /// 加密算法.
+    pub enum Algorithm {
+        /// `AEAD_AES_256_GCM`.
+        AeadAes256Gcm = "AEAD_AES_256_GCM",
+        /// `SM4_GCM`.
+        Sm4Gcm = "SM4_GCM",
+    }
 }
+
+platform_enum! {
+    /// 哈希类型.
+    pub enum HashType {
+        /// `SHA1`.
+        Sha1 = "SHA1",
+    }
 }

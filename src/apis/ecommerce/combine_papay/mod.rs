@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询协议API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884060)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 商户协议号解约协议API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884072)
 ///
@@ -72,8 +68,6 @@ pub struct TerminateContract {
 
 /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` APP方式预签约API
 ///
-/// Create contract pre entrust sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012881608)
 ///
 /// ```no_run
@@ -92,7 +86,7 @@ pub struct TerminateContract {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign")]
-#[endpoint(POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign" -> CreateContractPreEntrustSignResponse)]
+#[endpoint(POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign" -> ContractPreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractPreEntrustSign {
     /// 商户APPID (`appid`).
@@ -113,8 +107,6 @@ pub struct CreateContractPreEntrustSign {
 
 /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` 小程序方式预签约API
 ///
-/// Create contract pre entrust sign mini program.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml)
 ///
 /// ```no_run
@@ -133,7 +125,7 @@ pub struct CreateContractPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program" -> CreateContractPreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program" -> ContractPreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractPreEntrustSignMiniProgram {
     /// 商户APPID (`appid`).
@@ -149,8 +141,6 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 }
 
 /// `POST /v3/ecommerce/combine-papay/transactions` 电商合单委托代扣支付API
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884121)
 ///
@@ -169,7 +159,7 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/combine-papay/transactions")]
-#[endpoint(POST "/v3/ecommerce/combine-papay/transactions" -> CreateTransactionResponse)]
+#[endpoint(POST "/v3/ecommerce/combine-papay/transactions" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct CreateTransaction {
     /// 合单商户appid (`combine_appid`).
@@ -183,12 +173,10 @@ pub struct CreateTransaction {
     /// 风控信息 (`risk_info`).
     pub risk_info: Option<String>,
     /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<SubOrders>>,
+    pub sub_orders: Option<Vec<CreateTransactionSubOrder>>,
 }
 
 /// `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` 电商合单委托代扣查询订单API
-///
-/// Query transaction by combine out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884130)
 ///
@@ -204,7 +192,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}")]
-#[endpoint(GET "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>" -> QueryTransactionByCombineOutTradeNoResponse)]
+#[endpoint(GET "/v3/ecommerce/combine-papay/transactions/<combine_out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByCombineOutTradeNo {
     /// 合单商户订单号 (`combine_out_trade_no`).
@@ -212,8 +200,6 @@ pub struct QueryTransactionByCombineOutTradeNo {
 }
 
 /// `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse` 电商合单委托代扣撤销订单API
-///
-/// Reverse transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884126)
 ///
@@ -238,7 +224,7 @@ pub struct ReverseTransaction {
     /// 合单商户APPID (`combine_appid`).
     pub combine_appid: String,
     /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<ReverseTransactionSubOrders>>,
+    pub sub_orders: Option<Vec<ReverseTransactionSubOrder>>,
 }
 
 /// 协议解约信息.
@@ -254,7 +240,7 @@ pub struct ContractTerminateInfo {
     pub contract_termination_remark: String,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (通过商户协议号查询协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -285,7 +271,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub plan_id: i64,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (商户协议号解约协议API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -297,10 +283,10 @@ pub struct TerminateContractResponse {
     pub plan_id: i64,
 }
 
-/// `CreateContractPreEntrustSignResponse`.
+/// The answer of [`CreateContractPreEntrustSign`], [`CreateContractPreEntrustSignMiniProgram`] (APP方式预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractPreEntrustSignResponse {
+pub struct ContractPreEntrustSignResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 商户签约协议号 (`out_contract_code`).
@@ -311,27 +297,13 @@ pub struct CreateContractPreEntrustSignResponse {
     pub pre_entrustweb_id: String,
 }
 
-/// `CreateContractPreEntrustSignMiniProgramResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignMiniProgramResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 委托代扣协议模板ID (`plan_id`).
-    pub plan_id: i64,
-    /// 预签约ID (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -342,15 +314,15 @@ pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// 补差金额 (`subsidy_amount`).
+    /// 补差金额 (`subsidy_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
 
-/// `SubOrders`.
+/// 子单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct SubOrders {
+pub struct CreateTransactionSubOrder {
     /// 订单金额 (`amount`).
     pub amount: Amount,
     /// 附加数据 (`attach`).
@@ -387,23 +359,23 @@ pub struct CombinePayerInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionAmount {
+pub struct TransactionAmount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 现金支付金额 (`payer_amount`).
+    /// 现金支付金额 (`payer_amount`), in fen (分).
     pub payer_amount: Option<i64>,
     /// 现金支付币种 (`payer_currency`).
     pub payer_currency: Option<String>,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
-/// `CreateTransactionSubOrders`.
+/// 子单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionSubOrders {
+pub struct TransactionSubOrder {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateTransactionAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
@@ -427,10 +399,10 @@ pub struct CreateTransactionSubOrders {
     pub transaction_id: String,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`], [`QueryTransactionByCombineOutTradeNo`] (电商合单委托代扣支付API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransactionResponse {
+pub struct Transaction {
     /// 合单商户APPID (`combine_appid`).
     pub combine_appid: String,
     /// 合单商户号 (`combine_mchid`).
@@ -440,29 +412,13 @@ pub struct CreateTransactionResponse {
     /// 支付者 (`combine_payer_info`).
     pub combine_payer_info: Option<CombinePayerInfo>,
     /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<CreateTransactionSubOrders>>,
+    pub sub_orders: Option<Vec<TransactionSubOrder>>,
 }
 
-/// `QueryTransactionByCombineOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByCombineOutTradeNoResponse {
-    /// 合单商户APPID (`combine_appid`).
-    pub combine_appid: String,
-    /// 合单商户号 (`combine_mchid`).
-    pub combine_mchid: String,
-    /// 合单商户订单号 (`combine_out_trade_no`).
-    pub combine_out_trade_no: String,
-    /// 支付者 (`combine_payer_info`).
-    pub combine_payer_info: Option<CombinePayerInfo>,
-    /// 子单信息 (`sub_orders`).
-    pub sub_orders: Option<Vec<CreateTransactionSubOrders>>,
-}
-
-/// `ReverseTransactionSubOrders`.
+/// 子单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ReverseTransactionSubOrders {
+pub struct ReverseTransactionSubOrder {
     /// 子单商户号 (`mchid`).
     pub mchid: String,
     /// 子单商户订单号 (`out_trade_no`).

@@ -5,10 +5,9 @@
 
 use crate::endpoint;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/fund/balance/{sub_mchid}` 查询二级商户账户实时余额API
-///
-/// Query balance by sub mchid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476690)
 ///
@@ -34,8 +33,6 @@ pub struct QueryBalanceBySubMchid {
 }
 
 /// `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` 查询二级商户账户日终余额API
-///
-/// Query enddaybalance by sub mchid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476693)
 ///
@@ -65,8 +62,6 @@ pub struct QueryEnddaybalanceBySubMchid {
 
 /// `POST /v3/ecommerce/fund/withdraw` 账户余额提现API
 ///
-/// Withdraw fund.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476652)
 ///
 /// ```no_run
@@ -88,7 +83,7 @@ pub struct QueryEnddaybalanceBySubMchid {
 pub struct WithdrawFund {
     /// 出款账户类型 (`account_type`).
     pub account_type: Option<AccountType>,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行附言 (`bank_memo`).
     pub bank_memo: Option<String>,
@@ -103,8 +98,6 @@ pub struct WithdrawFund {
 }
 
 /// `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` 商户提现单号查询
-///
-/// Query withdraw by out request no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476656)
 ///
@@ -121,7 +114,7 @@ pub struct WithdrawFund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}")]
-#[endpoint(GET "/v3/ecommerce/fund/withdraw/out-request-no/<out_request_no>" -> QueryWithdrawByOutRequestNoResponse)]
+#[endpoint(GET "/v3/ecommerce/fund/withdraw/out-request-no/<out_request_no>" -> Withdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawByOutRequestNo {
     /// 商户提现单号 (`out_request_no`).
@@ -131,8 +124,6 @@ pub struct QueryWithdrawByOutRequestNo {
 }
 
 /// `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` 微信支付提现单号查询
-///
-/// Query withdraw by withdraw id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476665)
 ///
@@ -149,7 +140,7 @@ pub struct QueryWithdrawByOutRequestNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/fund/withdraw/{withdraw_id}")]
-#[endpoint(GET "/v3/ecommerce/fund/withdraw/<withdraw_id>" -> QueryWithdrawByWithdrawIdResponse)]
+#[endpoint(GET "/v3/ecommerce/fund/withdraw/<withdraw_id>" -> Withdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawByWithdrawId {
     /// 微信支付提现单号 (`withdraw_id`).
@@ -158,7 +149,7 @@ pub struct QueryWithdrawByWithdrawId {
     pub sub_mchid: String,
 }
 
-/// `QueryBalanceBySubMchidResponse`.
+/// The answer of [`QueryBalanceBySubMchid`] (查询二级商户账户实时余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBalanceBySubMchidResponse {
@@ -172,7 +163,7 @@ pub struct QueryBalanceBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryEnddaybalanceBySubMchidResponse`.
+/// The answer of [`QueryEnddaybalanceBySubMchid`] (查询二级商户账户日终余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryEnddaybalanceBySubMchidResponse {
@@ -186,7 +177,7 @@ pub struct QueryEnddaybalanceBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `WithdrawFundResponse`.
+/// The answer of [`WithdrawFund`] (账户余额提现API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct WithdrawFundResponse {
@@ -200,10 +191,10 @@ pub struct WithdrawFundResponse {
     pub withdraw_id: String,
 }
 
-/// `QueryWithdrawByOutRequestNoResponse`.
+/// The answer of [`QueryWithdrawByOutRequestNo`], [`QueryWithdrawByWithdrawId`] (商户提现单号查询).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryWithdrawByOutRequestNoResponse {
+pub struct Withdraw {
     /// 入账银行 (`account_bank`).
     pub account_bank: Option<String>,
     /// 入账银行账号后四位 (`account_number`).
@@ -211,14 +202,15 @@ pub struct QueryWithdrawByOutRequestNoResponse {
     pub account_number: Option<String>,
     /// 出款账户类型 (`account_type`).
     pub account_type: Option<AccountType>,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行备注 (`bank_memo`).
     pub bank_memo: Option<String>,
     /// 入账银行全称 (`bank_name`).
     pub bank_name: Option<String>,
     /// 发起提现时间 (`create_time`).
-    pub create_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub create_time: Option<OffsetDateTime>,
     /// 商户提现单号 (`out_request_no`).
     pub out_request_no: String,
     /// 失败原因 (`reason`).
@@ -228,88 +220,52 @@ pub struct QueryWithdrawByOutRequestNoResponse {
     /// 电商平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 提现单状态 (`status`).
-    pub status: QueryWithdrawByOutRequestNoStatus,
+    pub status: WithdrawStatus,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 提现状态更新时间 (`update_time`).
-    pub update_time: Option<String>,
-    /// 微信支付提现单号 (`withdraw_id`).
-    pub withdraw_id: String,
-}
-
-/// `QueryWithdrawByWithdrawIdResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryWithdrawByWithdrawIdResponse {
-    /// 入账银行 (`account_bank`).
-    pub account_bank: Option<String>,
-    /// 入账银行账号后四位 (`account_number`).
-    #[wxpay(redact)]
-    pub account_number: Option<String>,
-    /// 出款账户类型 (`account_type`).
-    pub account_type: Option<AccountType>,
-    /// 提现金额 (`amount`).
-    pub amount: i64,
-    /// 银行备注 (`bank_memo`).
-    pub bank_memo: Option<String>,
-    /// 入账银行全称 (`bank_name`).
-    pub bank_name: Option<String>,
-    /// 发起提现时间 (`create_time`).
-    pub create_time: Option<String>,
-    /// 商户提现单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 失败原因 (`reason`).
-    pub reason: Option<String>,
-    /// 提现备注 (`remark`).
-    pub remark: Option<String>,
-    /// 电商平台商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 提现单状态 (`status`).
-    pub status: QueryWithdrawByOutRequestNoStatus,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 提现状态更新时间 (`update_time`).
-    pub update_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub update_time: Option<OffsetDateTime>,
     /// 微信支付提现单号 (`withdraw_id`).
     pub withdraw_id: String,
 }
 
 platform_enum! {
-/// 账户类型.
-pub enum AccountType {
-/// 基本账户 (`BASIC`).
-Basic = "BASIC",
-/// 运营账户 (`OPERATION`).
-Operation = "OPERATION",
-/// 手续费账户 (`FEES`).
-Fees = "FEES",
-}
-}
-
-platform_enum! {
-/// 账户类型.
-pub enum QueryEnddaybalanceBySubMchidAccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-}
+    /// 账户类型.
+    pub enum AccountType {
+        /// 基本账户 (`BASIC`).
+        Basic = "BASIC",
+        /// 运营账户 (`OPERATION`).
+        Operation = "OPERATION",
+        /// 手续费账户 (`FEES`).
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 提现单状态.
-pub enum QueryWithdrawByOutRequestNoStatus {
-/// `CREATE_SUCCESS`.
-CreateSuccess = "CREATE_SUCCESS",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-/// `REFUND`.
-Refund = "REFUND",
-/// `CLOSE`.
-Close = "CLOSE",
-/// `INIT`.
-Init = "INIT",
+    /// 账户类型.
+    pub enum QueryEnddaybalanceBySubMchidAccountType {
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+    }
 }
+
+platform_enum! {
+    /// 提现单状态.
+    pub enum WithdrawStatus {
+        /// `CREATE_SUCCESS`.
+        CreateSuccess = "CREATE_SUCCESS",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+        /// `REFUND`.
+        Refund = "REFUND",
+        /// `CLOSE`.
+        Close = "CLOSE",
+        /// `INIT`.
+        Init = "INIT",
+    }
 }

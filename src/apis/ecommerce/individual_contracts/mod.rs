@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` 根据业务申请单号查签约信息
 ///
-/// Query individual contract by out contract code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::{QueryIndividualContractByOutContractCode, QueryIndividualContractByOutContractCodeRequired};
@@ -35,8 +33,6 @@ pub struct QueryIndividualContractByOutContractCode {
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` APP场景预签约（需要实名验证）
 ///
-/// Create pre entrust sign with real name identity app.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::{CreatePreEntrustSignWithRealNameIdentityApp, CreatePreEntrustSignWithRealNameIdentityAppRequired};
@@ -53,7 +49,7 @@ pub struct QueryIndividualContractByOutContractCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app")]
-#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app" -> CreatePreEntrustSignWithRealNameIdentityAppResponse)]
+#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app" -> CreatePreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreatePreEntrustSignWithRealNameIdentityApp {
     /// 签约和付款的AppID (`appid`).
@@ -71,8 +67,6 @@ pub struct CreatePreEntrustSignWithRealNameIdentityApp {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` 小程序场景预签约（需要实名验证）
-///
-/// Create pre entrust sign with real name identity mini program.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -93,7 +87,7 @@ pub struct CreatePreEntrustSignWithRealNameIdentityApp {
 #[doc(
     alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program"
 )]
-#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program" -> CreatePreEntrustSignWithRealNameIdentityMiniProgramResponse)]
+#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program" -> CreatePreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
     /// 签约和付款的AppID (`appid`).
@@ -115,8 +109,6 @@ pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` APP场景预签约
 ///
-/// Create pre entrust sign app.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::ecommerce::individual_contracts::{CreatePreEntrustSignApp, CreatePreEntrustSignAppRequired};
@@ -130,7 +122,7 @@ pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgram {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign/app")]
-#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/app" -> CreatePreEntrustSignAppResponse)]
+#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/app" -> CreatePreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreatePreEntrustSignApp {
     /// 签约和付款的AppID (`appid`).
@@ -140,8 +132,6 @@ pub struct CreatePreEntrustSignApp {
 }
 
 /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` 小程序场景预签约
-///
-/// Create pre entrust sign mini program.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -157,7 +147,7 @@ pub struct CreatePreEntrustSignApp {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program")]
-#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program" -> CreatePreEntrustSignMiniProgramResponse)]
+#[endpoint(POST "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program" -> CreatePreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreatePreEntrustSignMiniProgram {
     /// 签约和付款的AppID (`appid`).
@@ -182,7 +172,7 @@ pub struct RealNameAuthResult {
     pub scope: Scope,
 }
 
-/// `QueryIndividualContractByOutContractCodeResponse`.
+/// The answer of [`QueryIndividualContractByOutContractCode`] (根据业务申请单号查签约信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryIndividualContractByOutContractCodeResponse {
@@ -200,60 +190,36 @@ pub struct QueryIndividualContractByOutContractCodeResponse {
     pub signed_time: OffsetDateTime,
 }
 
-/// `CreatePreEntrustSignWithRealNameIdentityAppResponse`.
+/// The answer of [`CreatePreEntrustSignWithRealNameIdentityApp`], [`CreatePreEntrustSignWithRealNameIdentityMiniProgram`], [`CreatePreEntrustSignApp`], [`CreatePreEntrustSignMiniProgram`] (APP场景预签约（需要实名验证）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePreEntrustSignWithRealNameIdentityAppResponse {
-    /// 预签约id (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
-/// `CreatePreEntrustSignWithRealNameIdentityMiniProgramResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePreEntrustSignWithRealNameIdentityMiniProgramResponse {
-    /// 预签约id (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
-/// `CreatePreEntrustSignAppResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePreEntrustSignAppResponse {
-    /// 预签约id (`pre_entrustweb_id`).
-    pub pre_entrustweb_id: String,
-}
-
-/// `CreatePreEntrustSignMiniProgramResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePreEntrustSignMiniProgramResponse {
+pub struct CreatePreEntrustSignResponse {
     /// 预签约id (`pre_entrustweb_id`).
     pub pre_entrustweb_id: String,
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum AuthState {
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `UNAUTHORIZED`.
-Unauthorized = "UNAUTHORIZED",
-}
-}
-
-platform_enum! {
-/// 应用授权作用域.
-pub enum Scope {
-/// `pay_realname`.
-PayRealname = "pay_realname",
-}
+    /// 授权状态.
+    pub enum AuthState {
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `UNAUTHORIZED`.
+        Unauthorized = "UNAUTHORIZED",
+    }
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum CredType {
-/// `ID_CARD`.
-IdCard = "ID_CARD",
+    /// 应用授权作用域.
+    pub enum Scope {
+        /// `pay_realname`.
+        PayRealName = "pay_realname",
+    }
 }
+
+platform_enum! {
+    /// 证件类型.
+    pub enum CredType {
+        /// `ID_CARD`.
+        IdCard = "ID_CARD",
+    }
 }

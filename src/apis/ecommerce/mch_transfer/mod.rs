@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/mch-transfer/authorizations` 申请二级商户商家转账授权
 ///
-/// Create authorization.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504208)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct CreateAuthorization {
 
 /// `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}` 查询二级商户商家转账授权状态
 ///
-/// Query authorization by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504209)
 ///
 /// ```no_run
@@ -62,8 +58,6 @@ pub struct QueryAuthorizationBySubMchid {
 }
 
 /// `POST /v3/ecommerce/mch-transfer/transfer-bills` 发起转账
-///
-/// Create transfer bill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504211)
 ///
@@ -99,7 +93,7 @@ pub struct CreateTransferBill {
     pub out_bill_no: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
@@ -111,8 +105,6 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
-///
-/// Query transfer bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504213)
 ///
@@ -129,7 +121,7 @@ pub struct CreateTransferBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}")]
-#[endpoint(GET "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>" -> QueryTransferBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>" -> TransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryTransferBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -139,8 +131,6 @@ pub struct QueryTransferBillByOutBillNo {
 }
 
 /// `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
-///
-/// Cancel transfer bill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504212)
 ///
@@ -168,8 +158,6 @@ pub struct CancelTransferBill {
 
 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` 微信转账单号查询转账单
 ///
-/// Query transfer bill by transfer bill no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504214)
 ///
 /// ```no_run
@@ -185,7 +173,7 @@ pub struct CancelTransferBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}")]
-#[endpoint(GET "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/<transfer_bill_no>" -> QueryTransferBillByTransferBillNoResponse)]
+#[endpoint(GET "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/<transfer_bill_no>" -> TransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryTransferBillByTransferBillNo {
     /// 微信转账单号 (`transfer_bill_no`).
@@ -194,7 +182,7 @@ pub struct QueryTransferBillByTransferBillNo {
     pub sub_mchid: String,
 }
 
-/// `AgreementList`.
+/// 签约协议列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AgreementList {
@@ -209,7 +197,7 @@ pub struct AgreementList {
     pub sign_time: OffsetDateTime,
 }
 
-/// `CreateAuthorizationResponse`.
+/// The answer of [`CreateAuthorization`] (申请二级商户商家转账授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAuthorizationResponse {
@@ -225,7 +213,7 @@ pub struct CreateAuthorizationResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryAuthorizationBySubMchidResponse`.
+/// The answer of [`QueryAuthorizationBySubMchid`] (查询二级商户商家转账授权状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryAuthorizationBySubMchidResponse {
@@ -238,7 +226,7 @@ pub struct QueryAuthorizationBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateTransferBillResponse`.
+/// The answer of [`CreateTransferBill`] (发起转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBillResponse {
@@ -259,10 +247,10 @@ pub struct CreateTransferBillResponse {
     pub transfer_bill_no: String,
 }
 
-/// `QueryTransferBillByOutBillNoResponse`.
+/// The answer of [`QueryTransferBillByOutBillNo`], [`QueryTransferBillByTransferBillNo`] (商户单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryTransferBillByOutBillNoResponse {
+pub struct TransferBill {
     /// 服务商AppID (`appid`).
     pub appid: String,
     /// 单据创建时间 (`create_time`).
@@ -281,7 +269,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub state: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -297,7 +285,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub user_name: Option<String>,
 }
 
-/// `CancelTransferBillResponse`.
+/// The answer of [`CancelTransferBill`] (撤销转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelTransferBillResponse {
@@ -312,42 +300,4 @@ pub struct CancelTransferBillResponse {
     /// 状态变更时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
-}
-
-/// `QueryTransferBillByTransferBillNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryTransferBillByTransferBillNoResponse {
-    /// 服务商AppID (`appid`).
-    pub appid: String,
-    /// 单据创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 单据状态 (`state`).
-    pub state: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
-    pub transfer_amount: i64,
-    /// 微信转账单号 (`transfer_bill_no`).
-    pub transfer_bill_no: String,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-    /// 状态变更时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 收款用户姓名 (`user_name`).
-    #[wxpay(redact)]
-    pub user_name: Option<String>,
 }

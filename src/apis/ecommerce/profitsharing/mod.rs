@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/profitsharing/after-sales-orders` 查询售后服务分账结果
 ///
-/// List after sales orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct ListAfterSalesOrders {
 
 /// `POST /v3/ecommerce/profitsharing/after-sales-orders` 请求售后服务分账
 ///
-/// Create after sales order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
 ///
 /// ```no_run
@@ -60,7 +56,7 @@ pub struct ListAfterSalesOrders {
 #[endpoint(POST "/v3/ecommerce/profitsharing/after-sales-orders" -> CreateAfterSalesOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateAfterSalesOrder {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信退款单号 (`refund_id`).
     pub refund_id: String,
@@ -76,8 +72,6 @@ pub struct CreateAfterSalesOrder {
 }
 
 /// `POST /v3/ecommerce/profitsharing/finish-order` 完结分账API
-///
-/// Create finish order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477745)
 ///
@@ -111,8 +105,6 @@ pub struct CreateFinishOrder {
 
 /// `GET /v3/ecommerce/profitsharing/orders` 查询分账结果API
 ///
-/// List orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477734)
 ///
 /// ```no_run
@@ -142,13 +134,11 @@ pub struct ListOrders {
 
 /// `POST /v3/ecommerce/profitsharing/orders` 请求分账API
 ///
-/// Create order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691594)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receivers: Vec<wxpay::apis::ecommerce::profitsharing::CreateOrderReceivers> = todo!();
+/// # let receivers: Vec<wxpay::apis::ecommerce::profitsharing::Receiver> = todo!();
 /// use wxpay::apis::ecommerce::profitsharing::{CreateOrder, CreateOrderRequired};
 ///
 /// let request = CreateOrder::new(CreateOrderRequired {
@@ -174,7 +164,7 @@ pub struct CreateOrder {
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
     #[wxpay(encrypt)]
-    pub receivers: Vec<CreateOrderReceivers>,
+    pub receivers: Vec<Receiver>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
@@ -182,8 +172,6 @@ pub struct CreateOrder {
 }
 
 /// `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts` 查询订单剩余待分金额API
-///
-/// List order amounts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477751)
 ///
@@ -208,8 +196,6 @@ pub struct ListOrderAmounts {
 
 /// `POST /v3/ecommerce/profitsharing/receivers/add` 添加分账接收方API
 ///
-/// Create receiver add.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477758)
 ///
 /// ```no_run
@@ -219,15 +205,15 @@ pub struct ListOrderAmounts {
 /// let request = CreateReceiverAdd::new(CreateReceiverAddRequired {
 ///     account: "190001001".into(),
 ///     appid: "wx8888888888888888".into(),
-///     relation_type: wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
-///     type_: wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+///     relation_type: wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId,
+///     type_: wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/profitsharing/receivers/add")]
-#[endpoint(POST "/v3/ecommerce/profitsharing/receivers/add" -> CreateReceiverAddResponse)]
+#[endpoint(POST "/v3/ecommerce/profitsharing/receivers/add" -> ReceiverResponse)]
 #[derive(Clone)]
 pub struct CreateReceiverAdd {
     /// 接收方账号 (`account`).
@@ -240,15 +226,13 @@ pub struct CreateReceiverAdd {
     /// 接收方名称 (`name`).
     pub name: Option<String>,
     /// 与分账方的关系类型 (`relation_type`).
-    pub relation_type: ReceiversType,
+    pub relation_type: ReceiverType,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `POST /v3/ecommerce/profitsharing/receivers/delete` 删除分账接收方API
-///
-/// Delete receiver.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477759)
 ///
@@ -259,14 +243,14 @@ pub struct CreateReceiverAdd {
 /// let request = DeleteReceiver::new(DeleteReceiverRequired {
 ///     account: "190001001".into(),
 ///     appid: "wx8888888888888888".into(),
-///     type_: wxpay::apis::ecommerce::profitsharing::ReceiversType::MerchantId,
+///     type_: wxpay::apis::ecommerce::profitsharing::ReceiverType::MerchantId,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/profitsharing/receivers/delete")]
-#[endpoint(POST "/v3/ecommerce/profitsharing/receivers/delete" -> DeleteReceiverResponse)]
+#[endpoint(POST "/v3/ecommerce/profitsharing/receivers/delete" -> ReceiverResponse)]
 #[derive(Debug, Clone)]
 pub struct DeleteReceiver {
     /// 接收方账号 (`account`).
@@ -275,12 +259,10 @@ pub struct DeleteReceiver {
     pub appid: String,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
 /// `GET /v3/ecommerce/profitsharing/returnorders` 查询分账回退结果API
-///
-/// List returnorders.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477740)
 ///
@@ -297,7 +279,7 @@ pub struct DeleteReceiver {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/profitsharing/returnorders")]
-#[endpoint(GET "/v3/ecommerce/profitsharing/returnorders" -> ListReturnordersResponse)]
+#[endpoint(GET "/v3/ecommerce/profitsharing/returnorders" -> Returnorder)]
 #[derive(Debug, Clone)]
 pub struct ListReturnorders {
     /// 二级商户号 (`sub_mchid`).
@@ -311,8 +293,6 @@ pub struct ListReturnorders {
 }
 
 /// `POST /v3/ecommerce/profitsharing/returnorders` 请求分账回退API
-///
-/// Create returnorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477737)
 ///
@@ -332,10 +312,10 @@ pub struct ListReturnorders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/profitsharing/returnorders")]
-#[endpoint(POST "/v3/ecommerce/profitsharing/returnorders" -> CreateReturnorderResponse)]
+#[endpoint(POST "/v3/ecommerce/profitsharing/returnorders" -> Returnorder)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnorder {
-    /// 回退金额 (`amount`).
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 回退描述 (`description`).
     pub description: String,
@@ -353,11 +333,11 @@ pub struct CreateReturnorder {
     pub transaction_id: Option<String>,
 }
 
-/// `ListAfterSalesOrdersResponse`.
+/// The answer of [`ListAfterSalesOrders`] (查询售后服务分账结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListAfterSalesOrdersResponse {
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
@@ -372,11 +352,11 @@ pub struct ListAfterSalesOrdersResponse {
     pub transaction_id: String,
 }
 
-/// `CreateAfterSalesOrderResponse`.
+/// The answer of [`CreateAfterSalesOrder`] (请求售后服务分账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAfterSalesOrderResponse {
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
@@ -384,7 +364,7 @@ pub struct CreateAfterSalesOrderResponse {
     pub transaction_id: String,
 }
 
-/// `CreateFinishOrderResponse`.
+/// The answer of [`CreateFinishOrder`] (完结分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateFinishOrderResponse {
@@ -398,19 +378,19 @@ pub struct CreateFinishOrderResponse {
     pub transaction_id: String,
 }
 
-/// `FundsAbnormalReceivers`.
+/// 平台接收异常资金商户号或运营主体列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct FundsAbnormalReceivers {
+pub struct FundsAbnormalReceiver {
     /// 平台接收异常资金商户号 (`mchid`).
     pub mchid: Option<String>,
 }
 
-/// `Receivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Receivers {
-    /// 分账金额 (`amount`).
+pub struct ListOrdersReceiver {
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -426,13 +406,13 @@ pub struct Receivers {
     /// 分账接收商户号 (`receiver_mchid`).
     pub receiver_mchid: Option<String>,
     /// 分账结果 (`result`).
-    pub result: Option<ReceiversResult>,
+    pub result: Option<OrderResult>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `ListOrdersResponse`.
+/// The answer of [`ListOrders`] (查询分账结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrdersResponse {
@@ -440,14 +420,14 @@ pub struct ListOrdersResponse {
     pub abnormal_status: Option<AbnormalStatus>,
     /// 关单原因描述 (`close_reason`).
     pub close_reason: Option<String>,
-    /// 分账完结的分账金额 (`finish_amount`).
+    /// 分账完结的分账金额 (`finish_amount`), in fen (分).
     pub finish_amount: Option<i64>,
     /// 分账完结的原因描述 (`finish_description`).
     pub finish_description: Option<String>,
     /// 异常处理关单原因 (`funds_abnormal_closed_reason`).
     pub funds_abnormal_closed_reason: Option<FundsAbnormalClosedReason>,
     /// 平台接收异常资金商户号或运营主体列表 (`funds_abnormal_receivers`).
-    pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceivers>>,
+    pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceiver>>,
     /// 微信支付在途异常资金付款单号 (`funds_abnormal_redirect_id`).
     pub funds_abnormal_redirect_id: Option<String>,
     /// 微信分账单号 (`order_id`).
@@ -455,20 +435,20 @@ pub struct ListOrdersResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<Receivers>>,
+    pub receivers: Option<Vec<ListOrdersReceiver>>,
     /// 分账单状态 (`status`).
-    pub status: Option<ListOrdersStatus>,
+    pub status: Option<OrderStatus>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `CreateOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers {
-    /// 分账金额 (`amount`).
+pub struct Receiver {
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -480,16 +460,16 @@ pub struct CreateOrderReceivers {
     pub receiver_name: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponseReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderResponseReceivers {
+pub struct CreateOrderReceiver {
     /// 异常处理状态 (`abnormal_status`).
     pub abnormal_status: Option<AbnormalStatus>,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 分账描述 (`description`).
     pub description: String,
@@ -503,19 +483,19 @@ pub struct CreateOrderResponseReceivers {
     /// 异常处理关单原因 (`funds_abnormal_closed_reason`).
     pub funds_abnormal_closed_reason: Option<FundsAbnormalClosedReason>,
     /// 平台接收异常资金商户号或运营主体列表 (`funds_abnormal_receivers`).
-    pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceivers>>,
+    pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceiver>>,
     /// 微信支付在途异常资金付款单号 (`funds_abnormal_redirect_id`).
     pub funds_abnormal_redirect_id: Option<String>,
     /// 分账接收方账号 (`receiver_account`).
     pub receiver_account: String,
     /// 分账结果 (`result`).
-    pub result: Option<ReceiversResult>,
+    pub result: Option<OrderResult>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`] (请求分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateOrderResponse {
@@ -524,55 +504,44 @@ pub struct CreateOrderResponse {
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Vec<CreateOrderResponseReceivers>,
+    pub receivers: Vec<CreateOrderReceiver>,
     /// 分账单状态 (`status`).
-    pub status: Option<ListOrdersStatus>,
+    pub status: Option<OrderStatus>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
-/// `ListOrderAmountsResponse`.
+/// The answer of [`ListOrderAmounts`] (查询订单剩余待分金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListOrderAmountsResponse {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
-    /// 订单剩余待分金额 (`unsplit_amount`).
+    /// 订单剩余待分金额 (`unsplit_amount`), in fen (分).
     pub unsplit_amount: i64,
 }
 
-/// `CreateReceiverAddResponse`.
+/// The answer of [`CreateReceiverAdd`], [`DeleteReceiver`] (添加分账接收方API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateReceiverAddResponse {
+pub struct ReceiverResponse {
     /// 接收方账号 (`account`).
     pub account: String,
     /// 接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `DeleteReceiverResponse`.
+/// The answer of [`ListReturnorders`], [`CreateReturnorder`] (查询分账回退结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct DeleteReceiverResponse {
-    /// 接收方账号 (`account`).
-    pub account: String,
-    /// 接收方类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: ReceiversType,
-}
-
-/// `ListReturnordersResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListReturnordersResponse {
-    /// 回退金额 (`amount`).
+pub struct Returnorder {
+    /// 回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<ListReturnordersFailReason>,
+    pub fail_reason: Option<ReturnorderFailReason>,
     /// 完成时间 (`finish_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub finish_time: OffsetDateTime,
@@ -583,34 +552,7 @@ pub struct ListReturnordersResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: ListReturnordersResult,
-    /// 回退商户号 (`return_mchid`).
-    pub return_mchid: String,
-    /// 微信回退单号 (`return_no`).
-    pub return_no: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// `CreateReturnorderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateReturnorderResponse {
-    /// 回退金额 (`amount`).
-    pub amount: i64,
-    /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<ListReturnordersFailReason>,
-    /// 完成时间 (`finish_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub finish_time: OffsetDateTime,
-    /// 微信分账单号 (`order_id`).
-    pub order_id: String,
-    /// 商户分账单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 商户回退单号 (`out_return_no`).
-    pub out_return_no: String,
-    /// 回退结果 (`result`).
-    pub result: ListReturnordersResult,
+    pub result: ReturnorderResult,
     /// 回退商户号 (`return_mchid`).
     pub return_mchid: String,
     /// 微信回退单号 (`return_no`).
@@ -620,121 +562,121 @@ pub struct CreateReturnorderResponse {
 }
 
 platform_enum! {
-/// 分账失败原因.
-pub enum FailReason {
-/// `ACCOUNT_ABNORMAL`.
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// `NO_RELATION`.
-NoRelation = "NO_RELATION",
-/// `RECEIVER_HIGH_RISK`.
-ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-}
-}
-
-platform_enum! {
-/// 分账结果.
-pub enum ListAfterSalesOrdersResult {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAILED`.
-Failed = "FAILED",
-}
+    /// 分账失败原因.
+    pub enum FailReason {
+        /// `ACCOUNT_ABNORMAL`.
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// `NO_RELATION`.
+        NoRelation = "NO_RELATION",
+        /// `RECEIVER_HIGH_RISK`.
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+    }
 }
 
 platform_enum! {
-/// 场景.
-pub enum CreateAfterSalesOrderScene {
-/// 退票 (`REFUND_TICKET`).
-RefundTicket = "REFUND_TICKET",
-/// 改签 (`CHANGE_TICKET`).
-ChangeTicket = "CHANGE_TICKET",
-/// 退货 (`RETURN_GOODS`).
-ReturnGoods = "RETURN_GOODS",
-}
-}
-
-platform_enum! {
-/// 类型.
-pub enum CreateAfterSalesOrderType {
-/// `SERVICE_FEE_INCOME`.
-ServiceFeeIncome = "SERVICE_FEE_INCOME",
-}
+    /// 分账结果.
+    pub enum ListAfterSalesOrdersResult {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }
 
 platform_enum! {
-/// 异常处理状态.
-pub enum AbnormalStatus {
-/// `ABNORMAL_PENDING`.
-AbnormalPending = "ABNORMAL_PENDING",
-/// `ABNORMAL_FINISHED`.
-AbnormalFinished = "ABNORMAL_FINISHED",
-/// `ABNORMAL_CLOSED`.
-AbnormalClosed = "ABNORMAL_CLOSED",
-}
-}
-
-platform_enum! {
-/// 异常处理关单原因.
-pub enum FundsAbnormalClosedReason {
-/// `CLOSED_REASON_TIMEOUT`.
-ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
-/// `CLOSED_REASON_RESTRICT_TRANSFER`.
-ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
-}
+    /// 场景.
+    pub enum CreateAfterSalesOrderScene {
+        /// 退票 (`REFUND_TICKET`).
+        RefundTicket = "REFUND_TICKET",
+        /// 改签 (`CHANGE_TICKET`).
+        ChangeTicket = "CHANGE_TICKET",
+        /// 退货 (`RETURN_GOODS`).
+        ReturnGoods = "RETURN_GOODS",
+    }
 }
 
 platform_enum! {
-/// 分账结果.
-pub enum ReceiversResult {
-/// 待分账 (`PENDING`).
-Pending = "PENDING",
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 已关闭 (`CLOSED`).
-Closed = "CLOSED",
-}
+    /// 类型.
+    pub enum CreateAfterSalesOrderType {
+        /// `SERVICE_FEE_INCOME`.
+        ServiceFeeIncome = "SERVICE_FEE_INCOME",
+    }
 }
 
 platform_enum! {
-/// 分账接收方类型.
-pub enum ReceiversType {
-/// 商户 (`MERCHANT_ID`).
-MerchantId = "MERCHANT_ID",
-/// 个人 (`PERSONAL_OPENID`).
-PersonalOpenid = "PERSONAL_OPENID",
-}
-}
-
-platform_enum! {
-/// 分账单状态.
-pub enum ListOrdersStatus {
-/// 退款处理中 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 分账成功 (`FINISHED`).
-Finished = "FINISHED",
-}
+    /// 异常处理状态.
+    pub enum AbnormalStatus {
+        /// `ABNORMAL_PENDING`.
+        AbnormalPending = "ABNORMAL_PENDING",
+        /// `ABNORMAL_FINISHED`.
+        AbnormalFinished = "ABNORMAL_FINISHED",
+        /// `ABNORMAL_CLOSED`.
+        AbnormalClosed = "ABNORMAL_CLOSED",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum ListReturnordersFailReason {
-/// 分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
-AccountAbnormal = "ACCOUNT_ABNORMAL",
-/// 超时关单 (`TIME_OUT_CLOSED`).
-TimeOutClosed = "TIME_OUT_CLOSED",
-}
+    /// 异常处理关单原因.
+    pub enum FundsAbnormalClosedReason {
+        /// `CLOSED_REASON_TIMEOUT`.
+        ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
+        /// `CLOSED_REASON_RESTRICT_TRANSFER`.
+        ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
+    }
 }
 
 platform_enum! {
-/// 回退结果.
-pub enum ListReturnordersResult {
-/// 退款处理中 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 失败 (`FAIL`).
-Fail = "FAIL",
+    /// 分账结果.
+    pub enum OrderResult {
+        /// 待分账 (`PENDING`).
+        Pending = "PENDING",
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 已关闭 (`CLOSED`).
+        Closed = "CLOSED",
+    }
 }
+
+platform_enum! {
+    /// 分账接收方类型.
+    pub enum ReceiverType {
+        /// 商户 (`MERCHANT_ID`).
+        MerchantId = "MERCHANT_ID",
+        /// 个人 (`PERSONAL_OPENID`).
+        PersonalOpenid = "PERSONAL_OPENID",
+    }
+}
+
+platform_enum! {
+    /// 分账单状态.
+    pub enum OrderStatus {
+        /// 退款处理中 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 分账成功 (`FINISHED`).
+        Finished = "FINISHED",
+    }
+}
+
+platform_enum! {
+    /// 失败原因.
+    pub enum ReturnorderFailReason {
+        /// 分账接收方账户异常 (`ACCOUNT_ABNORMAL`).
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        /// 超时关单 (`TIME_OUT_CLOSED`).
+        TimeOutClosed = "TIME_OUT_CLOSED",
+    }
+}
+
+platform_enum! {
+    /// 回退结果.
+    pub enum ReturnorderResult {
+        /// 退款处理中 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 失败 (`FAIL`).
+        Fail = "FAIL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/refunds/apply` 退款申请API
 ///
-/// Apply refund.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012649457)
 ///
 /// ```no_run
@@ -68,8 +66,6 @@ pub struct ApplyRefund {
 
 /// `GET /v3/ecommerce/refunds/id/{refund_id}` 通过微信支付退款单号查询退款
 ///
-/// Query refund by refund id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012650253)
 ///
 /// ```no_run
@@ -84,7 +80,7 @@ pub struct ApplyRefund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/refunds/id/{refund_id}")]
-#[endpoint(GET "/v3/ecommerce/refunds/id/<refund_id>" -> QueryRefundByRefundIdResponse)]
+#[endpoint(GET "/v3/ecommerce/refunds/id/<refund_id>" -> Refund)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByRefundId {
     /// 微信退款单号 (`refund_id`).
@@ -96,8 +92,6 @@ pub struct QueryRefundByRefundId {
 }
 
 /// `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` 通过商户退款单号查询退款
-///
-/// Query refund by out refund no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012650314)
 ///
@@ -113,7 +107,7 @@ pub struct QueryRefundByRefundId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/refunds/out-refund-no/{out_refund_no}")]
-#[endpoint(GET "/v3/ecommerce/refunds/out-refund-no/<out_refund_no>" -> QueryRefundByOutRefundNoResponse)]
+#[endpoint(GET "/v3/ecommerce/refunds/out-refund-no/<out_refund_no>" -> Refund)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByOutRefundNo {
     /// 商户退款单号 (`out_refund_no`).
@@ -125,8 +119,6 @@ pub struct QueryRefundByOutRefundNo {
 }
 
 /// `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` 发起异常退款
-///
-/// Create apply abnormal refund.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012649274)
 ///
@@ -170,8 +162,6 @@ pub struct CreateApplyAbnormalRefund {
 
 /// `GET /v3/ecommerce/refunds/{refund_id}/return-advance` 查询垫付回补结果API
 ///
-/// Query return advance.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476916)
 ///
 /// ```no_run
@@ -187,7 +177,7 @@ pub struct CreateApplyAbnormalRefund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/refunds/{refund_id}/return-advance")]
-#[endpoint(GET "/v3/ecommerce/refunds/<refund_id>/return-advance" -> QueryReturnAdvanceResponse)]
+#[endpoint(GET "/v3/ecommerce/refunds/<refund_id>/return-advance" -> ReturnAdvance)]
 #[derive(Debug, Clone)]
 pub struct QueryReturnAdvance {
     /// 微信退款单号 (`refund_id`).
@@ -197,8 +187,6 @@ pub struct QueryReturnAdvance {
 }
 
 /// `POST /v3/ecommerce/refunds/{refund_id}/return-advance` 垫付退款回补API
-///
-/// Create return advance.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476927)
 ///
@@ -215,7 +203,7 @@ pub struct QueryReturnAdvance {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/ecommerce/refunds/{refund_id}/return-advance")]
-#[endpoint(POST "/v3/ecommerce/refunds/<refund_id>/return-advance" -> CreateReturnAdvanceResponse)]
+#[endpoint(POST "/v3/ecommerce/refunds/<refund_id>/return-advance" -> ReturnAdvance)]
 #[derive(Debug, Clone)]
 pub struct CreateReturnAdvance {
     /// 微信退款单号 (`refund_id`).
@@ -224,13 +212,13 @@ pub struct CreateReturnAdvance {
     pub sub_mchid: String,
 }
 
-/// `ApplyRefundFrom`.
+/// 退款出资账户及金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ApplyRefundFrom {
+pub struct AmountFrom {
     /// 出资账户类型 (`account`).
     pub account: Account,
-    /// 出资金额 (`amount`).
+    /// 出资金额 (`amount`), in fen (分).
     pub amount: i64,
 }
 
@@ -243,20 +231,20 @@ pub struct Amount {
     pub currency: Option<String>,
     /// 退款出资账户及金额 (`from`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<ApplyRefundFrom>>,
-    /// 退款金额 (`refund`).
+    pub from: Option<Vec<AmountFrom>>,
+    /// 退款金额 (`refund`), in fen (分).
     pub refund: i64,
-    /// 原订单金额 (`total`).
+    /// 原订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `ApplyRefundResponseFrom`.
+/// 退款出资账户及金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ApplyRefundResponseFrom {
+pub struct RefundFrom {
     /// 出资账户类型 (`account`).
     pub account: String,
-    /// 出资金额 (`amount`).
+    /// 出资金额 (`amount`), in fen (分).
     pub amount: i64,
 }
 
@@ -264,21 +252,21 @@ pub struct ApplyRefundResponseFrom {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyRefundAmount {
-    /// 垫付金额 (`advance`).
+    /// 垫付金额 (`advance`), in fen (分).
     pub advance: Option<i64>,
     /// 退款币种 (`currency`).
     pub currency: Option<String>,
-    /// 优惠退款金额 (`discount_refund`).
+    /// 优惠退款金额 (`discount_refund`), in fen (分).
     pub discount_refund: Option<i64>,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<ApplyRefundResponseFrom>>,
-    /// 用户退款金额 (`payer_refund`).
+    pub from: Option<Vec<RefundFrom>>,
+    /// 用户退款金额 (`payer_refund`), in fen (分).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in fen (分).
     pub refund: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠退款详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -286,7 +274,7 @@ pub struct PromotionDetail {
     pub amount: i64,
     /// 券ID (`promotion_id`).
     pub promotion_id: String,
-    /// 优惠退款金额 (`refund_amount`).
+    /// 优惠退款金额 (`refund_amount`), in fen (分).
     pub refund_amount: i64,
     /// 优惠范围 (`scope`).
     pub scope: Scope,
@@ -295,7 +283,7 @@ pub struct PromotionDetail {
     pub type_: PromotionDetailType,
 }
 
-/// `ApplyRefundResponse`.
+/// The answer of [`ApplyRefund`] (退款申请API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyRefundResponse {
@@ -317,34 +305,34 @@ pub struct ApplyRefundResponse {
 /// 退款金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryRefundByRefundIdAmount {
-    /// 垫付金额 (`advance`).
+pub struct RefundAmount {
+    /// 垫付金额 (`advance`), in fen (分).
     pub advance: Option<i64>,
     /// 退款币种 (`currency`).
     pub currency: Option<String>,
-    /// 优惠退款金额 (`discount_refund`).
+    /// 优惠退款金额 (`discount_refund`), in fen (分).
     pub discount_refund: Option<i64>,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<ApplyRefundFrom>>,
-    /// 用户退款金额 (`payer_refund`).
+    pub from: Option<Vec<AmountFrom>>,
+    /// 用户退款金额 (`payer_refund`), in fen (分).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in fen (分).
     pub refund: i64,
 }
 
-/// `QueryRefundByRefundIdResponse`.
+/// The answer of [`QueryRefundByRefundId`], [`QueryRefundByOutRefundNo`] (通过微信支付退款单号查询退款).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryRefundByRefundIdResponse {
+pub struct Refund {
     /// 退款金额信息 (`amount`).
-    pub amount: QueryRefundByRefundIdAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<QueryRefundByRefundIdChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 资金账户 (`funds_account`).
-    pub funds_account: Option<QueryRefundByRefundIdFundsAccount>,
+    pub funds_account: Option<RefundFundsAccount>,
     /// 商户退款单号 (`out_refund_no`).
     pub out_refund_no: String,
     /// 商户订单号 (`out_trade_no`).
@@ -356,42 +344,7 @@ pub struct QueryRefundByRefundIdResponse {
     /// 微信退款单号 (`refund_id`).
     pub refund_id: String,
     /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
-    /// 退款成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 退款入账账户 (`user_received_account`).
-    #[wxpay(redact)]
-    pub user_received_account: Option<String>,
-}
-
-/// `QueryRefundByOutRefundNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryRefundByOutRefundNoResponse {
-    /// 退款金额信息 (`amount`).
-    pub amount: QueryRefundByRefundIdAmount,
-    /// 退款渠道 (`channel`).
-    pub channel: Option<QueryRefundByRefundIdChannel>,
-    /// 退款创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 资金账户 (`funds_account`).
-    pub funds_account: Option<QueryRefundByRefundIdFundsAccount>,
-    /// 商户退款单号 (`out_refund_no`).
-    pub out_refund_no: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 营销详情 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 退款出资商户 (`refund_account`).
-    pub refund_account: Option<RefundAccount>,
-    /// 微信退款单号 (`refund_id`).
-    pub refund_id: String,
-    /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -408,19 +361,19 @@ pub struct QueryRefundByOutRefundNoResponse {
 pub struct CreateApplyAbnormalRefundAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
-    /// 优惠退款金额 (`discount_refund`).
+    /// 优惠退款金额 (`discount_refund`), in fen (分).
     pub discount_refund: i64,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<ApplyRefundResponseFrom>>,
-    /// 用户退款金额 (`payer_refund`).
+    pub from: Option<Vec<RefundFrom>>,
+    /// 用户退款金额 (`payer_refund`), in fen (分).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in fen (分).
     pub refund: i64,
-    /// 手续费退款金额 (`refund_fee`).
+    /// 手续费退款金额 (`refund_fee`), in fen (分).
     pub refund_fee: Option<i64>,
 }
 
-/// `GoodsDetail`.
+/// 商品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -428,7 +381,7 @@ pub struct GoodsDetail {
     pub goods_name: Option<String>,
     /// 商户侧商品编码 (`merchant_goods_id`).
     pub merchant_goods_id: String,
-    /// 商品退款金额 (`refund_amount`).
+    /// 商品退款金额 (`refund_amount`), in fen (分).
     pub refund_amount: i64,
     /// 商品退货数量 (`refund_quantity`).
     pub refund_quantity: i64,
@@ -438,7 +391,7 @@ pub struct GoodsDetail {
     pub wechatpay_goods_id: Option<String>,
 }
 
-/// `CreateApplyAbnormalRefundPromotionDetail`.
+/// 优惠退款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplyAbnormalRefundPromotionDetail {
@@ -448,7 +401,7 @@ pub struct CreateApplyAbnormalRefundPromotionDetail {
     pub goods_detail: Option<Vec<GoodsDetail>>,
     /// 券ID (`promotion_id`).
     pub promotion_id: String,
-    /// 优惠退款金额 (`refund_amount`).
+    /// 优惠退款金额 (`refund_amount`), in fen (分).
     pub refund_amount: i64,
     /// 优惠范围 (`scope`).
     pub scope: String,
@@ -457,7 +410,7 @@ pub struct CreateApplyAbnormalRefundPromotionDetail {
     pub type_: String,
 }
 
-/// `CreateApplyAbnormalRefundResponse`.
+/// The answer of [`CreateApplyAbnormalRefund`] (发起异常退款).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateApplyAbnormalRefundResponse {
@@ -477,11 +430,11 @@ pub struct CreateApplyAbnormalRefundResponse {
     /// 优惠退款信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<CreateApplyAbnormalRefundPromotionDetail>>,
     /// 退款出资商户 (`refund_account`).
-    pub refund_account: Option<CreateApplyAbnormalRefundRefundAccount>,
+    pub refund_account: Option<CreateApplyAbnormalRefundAccount>,
     /// 微信支付退款号 (`refund_id`).
     pub refund_id: String,
     /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -492,10 +445,10 @@ pub struct CreateApplyAbnormalRefundResponse {
     pub user_received_account: Option<String>,
 }
 
-/// `QueryReturnAdvanceResponse`.
+/// The answer of [`QueryReturnAdvance`], [`CreateReturnAdvance`] (查询垫付回补结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryReturnAdvanceResponse {
+pub struct ReturnAdvance {
     /// 微信回补单号 (`advance_return_id`).
     pub advance_return_id: String,
     /// 入账方账户 (`payee_account`).
@@ -510,32 +463,7 @@ pub struct QueryReturnAdvanceResponse {
     pub refund_id: String,
     /// 垫付回补结果 (`result`).
     pub result: String,
-    /// 垫付回补金额 (`return_amount`).
-    pub return_amount: i64,
-    /// 垫付回补完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-}
-
-/// `CreateReturnAdvanceResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateReturnAdvanceResponse {
-    /// 微信回补单号 (`advance_return_id`).
-    pub advance_return_id: String,
-    /// 入账方账户 (`payee_account`).
-    pub payee_account: String,
-    /// 入账方商户号 (`payee_mchid`).
-    pub payee_mchid: String,
-    /// 出款方账户 (`payer_account`).
-    pub payer_account: String,
-    /// 出款方商户号 (`payer_mchid`).
-    pub payer_mchid: String,
-    /// 微信退款单号 (`refund_id`).
-    pub refund_id: String,
-    /// 垫付回补结果 (`result`).
-    pub result: String,
-    /// 垫付回补金额 (`return_amount`).
+    /// 垫付回补金额 (`return_amount`), in fen (分).
     pub return_amount: i64,
     /// 垫付回补完成时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -543,163 +471,163 @@ pub struct CreateReturnAdvanceResponse {
 }
 
 platform_enum! {
-/// 出资账户类型.
-pub enum Account {
-/// `AVAILABLE`.
-Available = "AVAILABLE",
-/// `UNAVAILABLE`.
-Unavailable = "UNAVAILABLE",
-}
-}
-
-platform_enum! {
-/// 资金账户.
-pub enum FundsAccount {
-/// `AVAILABLE`.
-Available = "AVAILABLE",
-/// `UNSETTLED`.
-Unsettled = "UNSETTLED",
-/// `PREPAID`.
-Prepaid = "PREPAID",
-}
+    /// 出资账户类型.
+    pub enum Account {
+        /// `AVAILABLE`.
+        Available = "AVAILABLE",
+        /// `UNAVAILABLE`.
+        Unavailable = "UNAVAILABLE",
+    }
 }
 
 platform_enum! {
-/// 退款出资商户.
-pub enum RefundAccount {
-/// `REFUND_SOURCE_SUB_MERCHANT`.
-RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-/// `REFUND_SOURCE_PARTNER_ADVANCE`.
-RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// 全场代金券 (`GLOBAL`).
-Global = "GLOBAL",
-/// 单品优惠 (`SINGLE`).
-Single = "SINGLE",
-}
+    /// 资金账户.
+    pub enum FundsAccount {
+        /// `AVAILABLE`.
+        Available = "AVAILABLE",
+        /// `UNSETTLED`.
+        Unsettled = "UNSETTLED",
+        /// `PREPAID`.
+        Prepaid = "PREPAID",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// 充值型代金券，商户需要预先充值营销经费 (`COUPON`).
-Coupon = "COUPON",
-/// 免充值型优惠券，商户不需要预先充值营销经费 (`DISCOUNT`).
-Discount = "DISCOUNT",
-}
-}
-
-platform_enum! {
-/// 退款渠道.
-pub enum QueryRefundByRefundIdChannel {
-/// 原路退款 (`ORIGINAL`).
-Original = "ORIGINAL",
-/// 退回到余额 (`BALANCE`).
-Balance = "BALANCE",
-/// 原账户异常退到其他余额账户 (`OTHER_BALANCE`).
-OtherBalance = "OTHER_BALANCE",
-/// 原银行卡异常退到其他银行卡 (`OTHER_BANKCARD`).
-OtherBankcard = "OTHER_BANKCARD",
-}
+    /// 退款出资商户.
+    pub enum RefundAccount {
+        /// `REFUND_SOURCE_SUB_MERCHANT`.
+        RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+        /// `REFUND_SOURCE_PARTNER_ADVANCE`.
+        RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+    }
 }
 
 platform_enum! {
-/// 资金账户.
-pub enum QueryRefundByRefundIdFundsAccount {
-/// `AVAILABLE`.
-Available = "AVAILABLE",
-/// `UNSETTLED`.
-Unsettled = "UNSETTLED",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `BASIC`.
-Basic = "BASIC",
-/// `ECNY_BASIC`.
-EcnyBasic = "ECNY_BASIC",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// 全场代金券 (`GLOBAL`).
+        Global = "GLOBAL",
+        /// 单品优惠 (`SINGLE`).
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 退款状态.
-pub enum QueryRefundByRefundIdStatus {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 退款关闭 (`CLOSE`).
-Close = "CLOSE",
-/// 退款处理中 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 退款异常 (`ABNORMAL`).
-Abnormal = "ABNORMAL",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// 充值型代金券，商户需要预先充值营销经费 (`COUPON`).
+        Coupon = "COUPON",
+        /// 免充值型优惠券，商户不需要预先充值营销经费 (`DISCOUNT`).
+        Discount = "DISCOUNT",
+    }
 }
 
 platform_enum! {
-/// 开户银行.
-pub enum BankType {
-/// `CMB_DEBIT`.
-CmbDebit = "CMB_DEBIT",
-/// `COMM_DEBIT`.
-CommDebit = "COMM_DEBIT",
-/// `ABC_DEBIT`.
-AbcDebit = "ABC_DEBIT",
-/// `CCB_DEBIT`.
-CcbDebit = "CCB_DEBIT",
-/// `ICBC_DEBIT`.
-IcbcDebit = "ICBC_DEBIT",
-/// `BOC_DEBIT`.
-BocDebit = "BOC_DEBIT",
-/// `PAB_DEBIT`.
-PabDebit = "PAB_DEBIT",
-/// `SPDB_DEBIT`.
-SpdbDebit = "SPDB_DEBIT",
-/// `CITIC_DEBIT`.
-CiticDebit = "CITIC_DEBIT",
-/// `CEB_DEBIT`.
-CebDebit = "CEB_DEBIT",
-/// `CMBC_DEBIT`.
-CmbcDebit = "CMBC_DEBIT",
-/// `CIB_DEBIT`.
-CibDebit = "CIB_DEBIT",
-/// `GDB_DEBIT`.
-GdbDebit = "GDB_DEBIT",
-/// `PSBC_DEBIT`.
-PsbcDebit = "PSBC_DEBIT",
-/// `NBCB_DEBIT`.
-NbcbDebit = "NBCB_DEBIT",
-}
+    /// 退款渠道.
+    pub enum RefundChannel {
+        /// 原路退款 (`ORIGINAL`).
+        Original = "ORIGINAL",
+        /// 退回到余额 (`BALANCE`).
+        Balance = "BALANCE",
+        /// 原账户异常退到其他余额账户 (`OTHER_BALANCE`).
+        OtherBalance = "OTHER_BALANCE",
+        /// 原银行卡异常退到其他银行卡 (`OTHER_BANKCARD`).
+        OtherBankCard = "OTHER_BANKCARD",
+    }
 }
 
 platform_enum! {
-/// 异常退款处理方式.
-pub enum CreateApplyAbnormalRefundType {
-/// `USER_BANK_CARD`.
-UserBankCard = "USER_BANK_CARD",
-/// `MERCHANT_BANK_CARD`.
-MerchantBankCard = "MERCHANT_BANK_CARD",
-}
-}
-
-platform_enum! {
-/// 资金账户.
-pub enum CreateApplyAbnormalRefundFundsAccount {
-/// `AVAILABLE`.
-Available = "AVAILABLE",
-/// `UNSETTLED`.
-Unsettled = "UNSETTLED",
-}
+    /// 资金账户.
+    pub enum RefundFundsAccount {
+        /// `AVAILABLE`.
+        Available = "AVAILABLE",
+        /// `UNSETTLED`.
+        Unsettled = "UNSETTLED",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `ECNY_BASIC`.
+        EcnyBasic = "ECNY_BASIC",
+    }
 }
 
 platform_enum! {
-/// 退款出资商户.
-pub enum CreateApplyAbnormalRefundRefundAccount {
-/// `REFUND_SOURCE_PARTNER_ADVANCE`.
-RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-/// `REFUND_SOURCE_SUB_MERCHANT`.
-RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+    /// 退款状态.
+    pub enum RefundStatus {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 退款关闭 (`CLOSE`).
+        Close = "CLOSE",
+        /// 退款处理中 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 退款异常 (`ABNORMAL`).
+        Abnormal = "ABNORMAL",
+    }
 }
+
+platform_enum! {
+    /// 开户银行.
+    pub enum BankType {
+        /// `CMB_DEBIT`.
+        CmbDebit = "CMB_DEBIT",
+        /// `COMM_DEBIT`.
+        CommDebit = "COMM_DEBIT",
+        /// `ABC_DEBIT`.
+        AbcDebit = "ABC_DEBIT",
+        /// `CCB_DEBIT`.
+        CcbDebit = "CCB_DEBIT",
+        /// `ICBC_DEBIT`.
+        IcbcDebit = "ICBC_DEBIT",
+        /// `BOC_DEBIT`.
+        BocDebit = "BOC_DEBIT",
+        /// `PAB_DEBIT`.
+        PabDebit = "PAB_DEBIT",
+        /// `SPDB_DEBIT`.
+        SpdbDebit = "SPDB_DEBIT",
+        /// `CITIC_DEBIT`.
+        CiticDebit = "CITIC_DEBIT",
+        /// `CEB_DEBIT`.
+        CebDebit = "CEB_DEBIT",
+        /// `CMBC_DEBIT`.
+        CmbcDebit = "CMBC_DEBIT",
+        /// `CIB_DEBIT`.
+        CibDebit = "CIB_DEBIT",
+        /// `GDB_DEBIT`.
+        GdbDebit = "GDB_DEBIT",
+        /// `PSBC_DEBIT`.
+        PsbcDebit = "PSBC_DEBIT",
+        /// `NBCB_DEBIT`.
+        NbcbDebit = "NBCB_DEBIT",
+    }
+}
+
+platform_enum! {
+    /// 异常退款处理方式.
+    pub enum CreateApplyAbnormalRefundType {
+        /// `USER_BANK_CARD`.
+        UserBankCard = "USER_BANK_CARD",
+        /// `MERCHANT_BANK_CARD`.
+        MerchantBankCard = "MERCHANT_BANK_CARD",
+    }
+}
+
+platform_enum! {
+    /// 资金账户.
+    pub enum CreateApplyAbnormalRefundFundsAccount {
+        /// `AVAILABLE`.
+        Available = "AVAILABLE",
+        /// `UNSETTLED`.
+        Unsettled = "UNSETTLED",
+    }
+}
+
+platform_enum! {
+    /// 退款出资商户.
+    pub enum CreateApplyAbnormalRefundAccount {
+        /// `REFUND_SOURCE_PARTNER_ADVANCE`.
+        RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+        /// `REFUND_SOURCE_SUB_MERCHANT`.
+        RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+    }
 }

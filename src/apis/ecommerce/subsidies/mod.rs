@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/ecommerce/subsidies/cancel` 取消补差API
 ///
-/// Cancel subsidy.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477639)
 ///
 /// ```no_run
@@ -40,8 +38,6 @@ pub struct CancelSubsidy {
 
 /// `POST /v3/ecommerce/subsidies/create` 请求补差API
 ///
-/// Create create.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477631)
 ///
 /// ```no_run
@@ -62,7 +58,7 @@ pub struct CancelSubsidy {
 #[endpoint(POST "/v3/ecommerce/subsidies/create" -> CreateCreateResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateCreate {
-    /// 补差金额 (`amount`).
+    /// 补差金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 补差描述 (`description`).
     pub description: String,
@@ -77,8 +73,6 @@ pub struct CreateCreate {
 }
 
 /// `POST /v3/ecommerce/subsidies/return` 请求补差回退API
-///
-/// Return subsidy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477636)
 ///
@@ -102,7 +96,7 @@ pub struct CreateCreate {
 #[endpoint(POST "/v3/ecommerce/subsidies/return" -> ReturnSubsidyResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ReturnSubsidy {
-    /// 补差回退金额 (`amount`).
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 补差回退描述 (`description`).
     pub description: String,
@@ -120,7 +114,7 @@ pub struct ReturnSubsidy {
     pub transaction_id: String,
 }
 
-/// `CancelSubsidyResponse`.
+/// The answer of [`CancelSubsidy`] (取消补差API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelSubsidyResponse {
@@ -134,16 +128,16 @@ pub struct CancelSubsidyResponse {
     pub transaction_id: String,
 }
 
-/// `CreateCreateResponse`.
+/// The answer of [`CreateCreate`] (请求补差API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCreateResponse {
-    /// 补差金额 (`amount`).
+    /// 补差金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 补差描述 (`description`).
     pub description: String,
     /// 补差单结果 (`result`).
-    pub result: CreateCreateResult,
+    pub result: CreateResult,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信补差单号 (`subsidy_id`).
@@ -155,23 +149,23 @@ pub struct CreateCreateResponse {
     pub transaction_id: String,
 }
 
-/// `ReturnSubsidyFrom`.
+/// 回退出资账户及金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ReturnSubsidyFrom {
     /// 出资账户类型 (`account`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
-    /// 出资金额 (`amount`).
+    /// 出资金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
 }
 
-/// `ReturnSubsidyResponse`.
+/// The answer of [`ReturnSubsidy`] (请求补差回退API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnSubsidyResponse {
-    /// 补差回退金额 (`amount`).
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 补差回退描述 (`description`).
     pub description: String,
@@ -180,7 +174,7 @@ pub struct ReturnSubsidyResponse {
     /// 微信退款单号 (`refund_id`).
     pub refund_id: String,
     /// 补差回退结果 (`result`).
-    pub result: CreateCreateResult,
+    pub result: CreateResult,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 微信补差回退单号 (`subsidy_refund_id`).
@@ -193,33 +187,33 @@ pub struct ReturnSubsidyResponse {
 }
 
 platform_enum! {
-/// 取消补差结果.
-pub enum CancelSubsidyResult {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 失败 (`FAIL`).
-Fail = "FAIL",
-}
-}
-
-platform_enum! {
-/// 补差单结果.
-pub enum CreateCreateResult {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 失败 (`FAIL`).
-Fail = "FAIL",
-/// 已全额回退 (`REFUND`).
-Refund = "REFUND",
-}
+    /// 取消补差结果.
+    pub enum CancelSubsidyResult {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 失败 (`FAIL`).
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 出资账户类型.
-pub enum Account {
-/// `AVAILABLE`.
-Available = "AVAILABLE",
-/// `UNAVAILABLE`.
-Unavailable = "UNAVAILABLE",
+    /// 补差单结果.
+    pub enum CreateResult {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 已全额回退 (`REFUND`).
+        Refund = "REFUND",
+    }
 }
+
+platform_enum! {
+    /// 出资账户类型.
+    pub enum Account {
+        /// `AVAILABLE`.
+        Available = "AVAILABLE",
+        /// `UNAVAILABLE`.
+        Unavailable = "UNAVAILABLE",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` 品牌商户发放红包
 ///
-/// Create brand merchant batch.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let detail_list: Vec<wxpay::apis::fund_app::brand_redpacket::DetailList> = todo!();
@@ -53,15 +51,13 @@ pub struct CreateBrandMerchantBatch {
     pub scene: CreateBrandMerchantBatchScene,
     /// 品牌红包模板ID (`template_id`).
     pub template_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 总笔数 (`total_num`).
     pub total_num: i64,
 }
 
 /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` 微信支付批次单号查询批次单
-///
-/// Query brand merchant batch by batch no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -75,7 +71,7 @@ pub struct CreateBrandMerchantBatch {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}")]
-#[endpoint(GET "/v3/fund-app/brand-redpacket/brand-merchant-batches/<batch_no>" -> QueryBrandMerchantBatchByBatchNoResponse)]
+#[endpoint(GET "/v3/fund-app/brand-redpacket/brand-merchant-batches/<batch_no>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBrandMerchantBatchByBatchNo {
     /// 微信支付品牌红包批次单号 (`batch_no`).
@@ -87,8 +83,6 @@ pub struct QueryBrandMerchantBatchByBatchNo {
 }
 
 /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}` 商家明细单号查询明细单
-///
-/// Query brand merchant batch detail by detail no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -114,8 +108,6 @@ pub struct QueryBrandMerchantBatchDetailByDetailNo {
 
 /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` 商家批次单号查询批次单
 ///
-/// Query brand merchant out batch by out batch no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::brand_redpacket::{QueryBrandMerchantOutBatchByOutBatchNo, QueryBrandMerchantOutBatchByOutBatchNoRequired};
@@ -128,7 +120,7 @@ pub struct QueryBrandMerchantBatchDetailByDetailNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}")]
-#[endpoint(GET "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/<out_batch_no>" -> QueryBrandMerchantOutBatchByOutBatchNoResponse)]
+#[endpoint(GET "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/<out_batch_no>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBrandMerchantOutBatchByOutBatchNo {
     /// 商家品牌红包批次单号 (`out_batch_no`).
@@ -140,8 +132,6 @@ pub struct QueryBrandMerchantOutBatchByOutBatchNo {
 }
 
 /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}` 商家明细单号查询明细单
-///
-/// Query brand merchant out batch out detail by out detail no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -167,11 +157,11 @@ pub struct QueryBrandMerchantOutBatchOutDetailByOutDetailNo {
     pub out_detail_no: String,
 }
 
-/// `DetailList`.
+/// 品牌红包明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct DetailList {
-    /// 红包金额 (`amount`).
+    /// 红包金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 接收红包用户OpenID (`openid`).
     #[wxpay(redact)]
@@ -186,7 +176,7 @@ pub struct DetailList {
     pub user_name: Option<String>,
 }
 
-/// `CreateBrandMerchantBatchResponse`.
+/// The answer of [`CreateBrandMerchantBatch`] (品牌商户发放红包).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBrandMerchantBatchResponse {
@@ -201,22 +191,22 @@ pub struct CreateBrandMerchantBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `QueryBrandMerchantBatchByBatchNoDetailList`.
+/// 品牌红包明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBrandMerchantBatchByBatchNoDetailList {
+pub struct BatchDetailList {
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailListDetailState,
+    pub detail_state: BatchDetailState,
     /// 商家品牌红包明细单号 (`out_detail_no`).
     pub out_detail_no: String,
     /// 微信支付品牌红包明细单号 (`transfer_detail_no`).
     pub transfer_detail_no: String,
 }
 
-/// `QueryBrandMerchantBatchByBatchNoResponse`.
+/// The answer of [`QueryBrandMerchantBatchByBatchNo`], [`QueryBrandMerchantOutBatchByOutBatchNo`] (微信支付批次单号查询批次单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBrandMerchantBatchByBatchNoResponse {
+pub struct Batch {
     /// 品牌红包批次名称 (`batch_name`).
     pub batch_name: String,
     /// 微信支付品牌红包批次单号 (`batch_no`).
@@ -237,20 +227,20 @@ pub struct QueryBrandMerchantBatchByBatchNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 品牌红包明细列表 (`detail_list`).
-    pub detail_list: Option<Vec<QueryBrandMerchantBatchByBatchNoDetailList>>,
-    /// 发放失败金额 (`fail_amount`).
+    pub detail_list: Option<Vec<BatchDetailList>>,
+    /// 发放失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: i64,
     /// 发放失败笔数 (`fail_num`).
     pub fail_num: i64,
     /// 商家品牌红包批次单号 (`out_batch_no`).
     pub out_batch_no: String,
-    /// 发放成功金额 (`success_amount`).
+    /// 发放成功金额 (`success_amount`), in fen (分).
     pub success_amount: i64,
     /// 发放成功笔数 (`success_num`).
     pub success_num: i64,
     /// 品牌红包模板ID (`template_id`).
     pub template_id: Option<String>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 总笔数 (`total_num`).
     pub total_num: i64,
@@ -259,11 +249,11 @@ pub struct QueryBrandMerchantBatchByBatchNoResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBrandMerchantBatchDetailByDetailNoResponse`.
+/// The answer of [`QueryBrandMerchantBatchDetailByDetailNo`] (商家明细单号查询明细单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBrandMerchantBatchDetailByDetailNoResponse {
-    /// 红包金额 (`amount`).
+    /// 红包金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付品牌红包批次单号 (`batch_no`).
     pub batch_no: String,
@@ -276,7 +266,7 @@ pub struct QueryBrandMerchantBatchDetailByDetailNoResponse {
     /// 微信支付品牌红包明细单号 (`detail_no`).
     pub detail_no: String,
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailListDetailState,
+    pub detail_state: BatchDetailState,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 品牌红包发起时间 (`initiate_time`).
@@ -301,57 +291,11 @@ pub struct QueryBrandMerchantBatchDetailByDetailNoResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `QueryBrandMerchantOutBatchByOutBatchNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBrandMerchantOutBatchByOutBatchNoResponse {
-    /// 品牌红包批次名称 (`batch_name`).
-    pub batch_name: String,
-    /// 微信支付品牌红包批次单号 (`batch_no`).
-    pub batch_no: String,
-    /// 品牌红包批次备注 (`batch_remark`).
-    pub batch_remark: String,
-    /// 批次单状态 (`batch_state`).
-    pub batch_state: BatchState,
-    /// 品牌AppID (`brand_appid`).
-    pub brand_appid: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: Option<i64>,
-    /// 品牌主商户号 (`brand_mchid`).
-    pub brand_mchid: String,
-    /// 品牌红包批次单关闭原因 (`close_reason`).
-    pub close_reason: Option<CloseReason>,
-    /// 品牌红包批次创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 品牌红包明细列表 (`detail_list`).
-    pub detail_list: Option<Vec<QueryBrandMerchantBatchByBatchNoDetailList>>,
-    /// 发放失败金额 (`fail_amount`).
-    pub fail_amount: i64,
-    /// 发放失败笔数 (`fail_num`).
-    pub fail_num: i64,
-    /// 商家品牌红包批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 发放成功金额 (`success_amount`).
-    pub success_amount: i64,
-    /// 发放成功笔数 (`success_num`).
-    pub success_num: i64,
-    /// 品牌红包模板ID (`template_id`).
-    pub template_id: Option<String>,
-    /// 总金额 (`total_amount`).
-    pub total_amount: i64,
-    /// 总笔数 (`total_num`).
-    pub total_num: i64,
-    /// 品牌红包批次更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// `QueryBrandMerchantOutBatchOutDetailByOutDetailNoResponse`.
+/// The answer of [`QueryBrandMerchantOutBatchOutDetailByOutDetailNo`] (商家明细单号查询明细单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryBrandMerchantOutBatchOutDetailByOutDetailNoResponse {
-    /// 红包金额 (`amount`).
+    /// 红包金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付品牌红包批次单号 (`batch_no`).
     pub batch_no: String,
@@ -364,7 +308,7 @@ pub struct QueryBrandMerchantOutBatchOutDetailByOutDetailNoResponse {
     /// 微信支付品牌红包明细单号 (`detail_no`).
     pub detail_no: String,
     /// 品牌红包明细单状态 (`detail_state`).
-    pub detail_state: DetailListDetailState,
+    pub detail_state: BatchDetailState,
     /// 失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 品牌红包发起时间 (`initiate_time`).
@@ -390,109 +334,109 @@ pub struct QueryBrandMerchantOutBatchOutDetailByOutDetailNoResponse {
 }
 
 platform_enum! {
-/// 品牌红包发放场景.
-pub enum CreateBrandMerchantBatchScene {
-/// `CUSTOM_SEND`.
-CustomSend = "CUSTOM_SEND",
-}
-}
-
-platform_enum! {
-/// 批次单状态.
-pub enum BatchState {
-/// 商户员工确认付款阶段 (`WAIT_PAY`).
-WaitPay = "WAIT_PAY",
-/// 批次已受理成功 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 已开始处理批次内的品牌红包明细单 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 批次内的所有品牌红包明细单都已处理完成 (`FINISHED`).
-Finished = "FINISHED",
-/// 可查询具体的批次关闭原因确认 (`CLOSED`).
-Closed = "CLOSED",
-}
+    /// 品牌红包发放场景.
+    pub enum CreateBrandMerchantBatchScene {
+        /// `CUSTOM_SEND`.
+        CustomSend = "CUSTOM_SEND",
+    }
 }
 
 platform_enum! {
-/// 品牌红包明细单状态.
-pub enum DetailState {
-/// `DETAIL_VIEW_ALL`.
-DetailViewAll = "DETAIL_VIEW_ALL",
-/// `DETAIL_VIEW_SUCCESS`.
-DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
-/// `DETAIL_VIEW_FAIL`.
-DetailViewFail = "DETAIL_VIEW_FAIL",
-}
-}
-
-platform_enum! {
-/// 品牌红包批次单关闭原因.
-pub enum CloseReason {
-/// `MERCHANT_REVOCATION`.
-MerchantRevocation = "MERCHANT_REVOCATION",
-/// `SYSTEM_OVERDUE_CLOSE`.
-SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
-}
+    /// 批次单状态.
+    pub enum BatchState {
+        /// 商户员工确认付款阶段 (`WAIT_PAY`).
+        WaitPay = "WAIT_PAY",
+        /// 批次已受理成功 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 已开始处理批次内的品牌红包明细单 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 批次内的所有品牌红包明细单都已处理完成 (`FINISHED`).
+        Finished = "FINISHED",
+        /// 可查询具体的批次关闭原因确认 (`CLOSED`).
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 品牌红包明细单状态.
-pub enum DetailListDetailState {
-/// 系统转账校验中 (`DETAIL_INIT`).
-DetailInit = "DETAIL_INIT",
-/// 待商户确认，符合免密条件时，系统会自动扭转为发送中 (`DETAIL_WAIT_PAY`).
-DetailWaitPay = "DETAIL_WAIT_PAY",
-/// 正在处理中，品牌红包发送结果尚未明确 (`DETAIL_PROCESSING`).
-DetailProcessing = "DETAIL_PROCESSING",
-/// 发送成功 (`DETAIL_SUCCESS`).
-DetailSuccess = "DETAIL_SUCCESS",
-/// 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单） (`DETAIL_FAIL`).
-DetailFail = "DETAIL_FAIL",
-}
+    /// 品牌红包明细单状态.
+    pub enum DetailState {
+        /// `DETAIL_VIEW_ALL`.
+        DetailViewAll = "DETAIL_VIEW_ALL",
+        /// `DETAIL_VIEW_SUCCESS`.
+        DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
+        /// `DETAIL_VIEW_FAIL`.
+        DetailViewFail = "DETAIL_VIEW_FAIL",
+    }
 }
 
 platform_enum! {
-/// 失败原因.
-pub enum FailReason {
-/// 该用户账户被冻结 (`ACCOUNT_FROZEN`).
-AccountFrozen = "ACCOUNT_FROZEN",
-/// 收款人未实名认证，需要用户完成微信实名认证 (`REAL_NAME_CHECK_FAIL`).
-RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-/// 收款人姓名校验不通过，请核实信息 (`NAME_NOT_CORRECT`).
-NameNotCorrect = "NAME_NOT_CORRECT",
-/// OpenID格式错误或者不属于商家公众账号 (`OPENID_INVALID`).
-OpenidInvalid = "OPENID_INVALID",
-/// 超过用户单笔收款区间，核实产品设置是否准确 (`TRANSFER_QUOTA_EXCEED`).
-TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-/// 超过用户单日收款额度，核实产品设置是否准确 (`DAY_RECEIVED_QUOTA_EXCEED`).
-DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-/// 超过用户单日收款次数，核实产品设置是否准确 (`DAY_RECEIVED_COUNT_EXCEED`).
-DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-/// 未开通该权限或权限被冻结，请核实产品权限状态 (`PRODUCT_AUTH_CHECK_FAIL`).
-ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-/// 该笔转账已关闭 (`OVERDUE_CLOSE`).
-OverdueClose = "OVERDUE_CLOSE",
-/// 该用户账户不存在 (`ACCOUNT_NOT_EXIST`).
-AccountNotExist = "ACCOUNT_NOT_EXIST",
-/// 该笔转账可能存在风险，已被微信拦截 (`TRANSFER_RISK`).
-TransferRisk = "TRANSFER_RISK",
-/// 用户账户收款受限，请引导用户在微信支付查看详情 (`USER_ACCOUNT_LIMIT`).
-UserAccountLimit = "USER_ACCOUNT_LIMIT",
-/// 失败原因未知 (`FAIL_REASON_UNKNOWN`).
-FailReasonUnknown = "FAIL_REASON_UNKNOWN",
-/// 商户账户付款受限，可前往商户平台获取解除功能限制指引 (`PAYER_ACCOUNT_ABNORMAL`).
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款 (`PAYEE_ACCOUNT_ABNORMAL`).
-PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-/// 用户逾期未领取 (`USER_RECEIVE_OVERDUE`).
-UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
-/// 红包备注设置失败，请修改后再试 (`REMARK_NOT_CORRECT`).
-RemarkNotCorrect = "REMARK_NOT_CORRECT",
-/// 商户员工（转账验密人）已驳回转账 (`MERCHANT_REJECT`).
-MerchantReject = "MERCHANT_REJECT",
-/// 商户员工（转账验密人）超时未验密 (`MERCHANT_NOT_CONFIRM`).
-MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-/// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`).
-BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+    /// 品牌红包批次单关闭原因.
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`.
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        /// `SYSTEM_OVERDUE_CLOSE`.
+        SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
+    }
 }
+
+platform_enum! {
+    /// 品牌红包明细单状态.
+    pub enum BatchDetailState {
+        /// 系统转账校验中 (`DETAIL_INIT`).
+        DetailInit = "DETAIL_INIT",
+        /// 待商户确认，符合免密条件时，系统会自动扭转为发送中 (`DETAIL_WAIT_PAY`).
+        DetailWaitPay = "DETAIL_WAIT_PAY",
+        /// 正在处理中，品牌红包发送结果尚未明确 (`DETAIL_PROCESSING`).
+        DetailProcessing = "DETAIL_PROCESSING",
+        /// 发送成功 (`DETAIL_SUCCESS`).
+        DetailSuccess = "DETAIL_SUCCESS",
+        /// 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单） (`DETAIL_FAIL`).
+        DetailFail = "DETAIL_FAIL",
+    }
+}
+
+platform_enum! {
+    /// 失败原因.
+    pub enum FailReason {
+        /// 该用户账户被冻结 (`ACCOUNT_FROZEN`).
+        AccountFrozen = "ACCOUNT_FROZEN",
+        /// 收款人未实名认证，需要用户完成微信实名认证 (`REAL_NAME_CHECK_FAIL`).
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        /// 收款人姓名校验不通过，请核实信息 (`NAME_NOT_CORRECT`).
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        /// OpenID格式错误或者不属于商家公众账号 (`OPENID_INVALID`).
+        OpenidInvalid = "OPENID_INVALID",
+        /// 超过用户单笔收款区间，核实产品设置是否准确 (`TRANSFER_QUOTA_EXCEED`).
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        /// 超过用户单日收款额度，核实产品设置是否准确 (`DAY_RECEIVED_QUOTA_EXCEED`).
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        /// 超过用户单日收款次数，核实产品设置是否准确 (`DAY_RECEIVED_COUNT_EXCEED`).
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        /// 未开通该权限或权限被冻结，请核实产品权限状态 (`PRODUCT_AUTH_CHECK_FAIL`).
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        /// 该笔转账已关闭 (`OVERDUE_CLOSE`).
+        OverdueClose = "OVERDUE_CLOSE",
+        /// 该用户账户不存在 (`ACCOUNT_NOT_EXIST`).
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        /// 该笔转账可能存在风险，已被微信拦截 (`TRANSFER_RISK`).
+        TransferRisk = "TRANSFER_RISK",
+        /// 用户账户收款受限，请引导用户在微信支付查看详情 (`USER_ACCOUNT_LIMIT`).
+        UserAccountLimit = "USER_ACCOUNT_LIMIT",
+        /// 失败原因未知 (`FAIL_REASON_UNKNOWN`).
+        FailReasonUnknown = "FAIL_REASON_UNKNOWN",
+        /// 商户账户付款受限，可前往商户平台获取解除功能限制指引 (`PAYER_ACCOUNT_ABNORMAL`).
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款 (`PAYEE_ACCOUNT_ABNORMAL`).
+        PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+        /// 用户逾期未领取 (`USER_RECEIVE_OVERDUE`).
+        UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
+        /// 红包备注设置失败，请修改后再试 (`REMARK_NOT_CORRECT`).
+        RemarkNotCorrect = "REMARK_NOT_CORRECT",
+        /// 商户员工（转账验密人）已驳回转账 (`MERCHANT_REJECT`).
+        MerchantReject = "MERCHANT_REJECT",
+        /// 商户员工（转账验密人）超时未验密 (`MERCHANT_NOT_CONFIRM`).
+        MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+        /// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`).
+        BlockB2cUserLimitAmountBsRuleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+    }
 }

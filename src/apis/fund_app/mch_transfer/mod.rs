@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` 商户单号申请电子回单
 ///
-/// Create elecsign out bill no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716452)
 ///
 /// ```no_run
@@ -27,7 +25,7 @@ pub mod partner;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/elecsign/out-bill-no")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/elecsign/out-bill-no" -> CreateElecsignOutBillNoResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/elecsign/out-bill-no" -> CreateBillNoResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateElecsignOutBillNo {
     /// 商户转账单号 (`out_bill_no`).
@@ -35,8 +33,6 @@ pub struct CreateElecsignOutBillNo {
 }
 
 /// `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}` 商户单号查询电子回单
-///
-/// Query elecsign by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716436)
 ///
@@ -52,7 +48,7 @@ pub struct CreateElecsignOutBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/elecsign/out-bill-no/<out_bill_no>" -> QueryElecsignByOutBillNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/elecsign/out-bill-no/<out_bill_no>" -> Elecsign)]
 #[derive(Debug, Clone)]
 pub struct QueryElecsignByOutBillNo {
     /// 商户转账单号 (`out_bill_no`).
@@ -60,8 +56,6 @@ pub struct QueryElecsignByOutBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` 微信单号申请电子回单
-///
-/// Create elecsign transfer bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716456)
 ///
@@ -77,7 +71,7 @@ pub struct QueryElecsignByOutBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no" -> CreateElecsignTransferBillNoResponse)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no" -> CreateBillNoResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateElecsignTransferBillNo {
     /// 微信转账单号 (`transfer_bill_no`).
@@ -85,8 +79,6 @@ pub struct CreateElecsignTransferBillNo {
 }
 
 /// `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}` 微信单号查询电子回单
-///
-/// Query elecsign by transfer bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
 ///
@@ -102,7 +94,7 @@ pub struct CreateElecsignTransferBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/<transfer_bill_no>" -> QueryElecsignByTransferBillNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/<transfer_bill_no>" -> Elecsign)]
 #[derive(Debug, Clone)]
 pub struct QueryElecsignByTransferBillNo {
     /// 微信转账单号 (`transfer_bill_no`).
@@ -111,13 +103,11 @@ pub struct QueryElecsignByTransferBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills` 发起转账
 ///
-/// Create transfer bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716434)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::{CreateTransferBill, CreateTransferBillRequired};
 ///
 /// let request = CreateTransferBill::new(CreateTransferBillRequired {
@@ -126,7 +116,7 @@ pub struct QueryElecsignByTransferBillNo {
 ///     out_bill_no: "plfk2020042013".into(),
 ///     transfer_amount: 400000,
 ///     transfer_remark: "2020年4月报销".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000,
 ///     transfer_scene_report_infos,
 /// });
 /// let answer = client.send(request).await?;
@@ -146,14 +136,14 @@ pub struct CreateTransferBill {
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -164,8 +154,6 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
-///
-/// Query transfer bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716437)
 ///
@@ -190,8 +178,6 @@ pub struct QueryTransferBillByOutBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
 ///
-/// Cancel transfer bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716458)
 ///
 /// ```no_run
@@ -215,11 +201,9 @@ pub struct CancelTransferBill {
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` 发起转账并完成自动收款授权
 ///
-/// Create transfer bill pre transfer with authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::{CreateTransferBillPreTransferWithAuthorization, CreateTransferBillPreTransferWithAuthorizationRequired};
 ///
 /// let request = CreateTransferBillPreTransferWithAuthorization::new(CreateTransferBillPreTransferWithAuthorizationRequired {
@@ -228,7 +212,7 @@ pub struct CancelTransferBill {
 ///     out_bill_no: "plfk2020042013".into(),
 ///     transfer_amount: 400000,
 ///     transfer_remark: "2020年4月报销".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000,
 ///     transfer_scene_report_infos,
 /// });
 /// let answer = client.send(request).await?;
@@ -252,14 +236,14 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
     pub out_bill_no: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -269,11 +253,9 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` 用户授权后转账
 ///
-/// Create transfer bill transfer.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::{CreateTransferBillTransfer, CreateTransferBillTransferRequired};
 ///
 /// let request = CreateTransferBillTransfer::new(CreateTransferBillTransferRequired {
@@ -281,7 +263,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 ///     out_bill_no: "plfk2020042013".into(),
 ///     transfer_amount: 400000,
 ///     transfer_remark: "2020年4月报销".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000,
 ///     transfer_scene_report_infos,
 /// });
 /// let answer = client.send(request).await?;
@@ -304,14 +286,14 @@ pub struct CreateTransferBillTransfer {
     pub out_bill_no: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -320,8 +302,6 @@ pub struct CreateTransferBillTransfer {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` 微信转账单号查询转账单
-///
-/// Query transfer bill by transfer bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716457)
 ///
@@ -346,11 +326,9 @@ pub struct QueryTransferBillByTransferBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` 发起转账到QQ钱包
 ///
-/// Create transfer to qq wallet bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::{CreateTransferToQqWalletBill, CreateTransferToQqWalletBillRequired};
 ///
 /// let request = CreateTransferToQqWalletBill::new(CreateTransferToQqWalletBillRequired {
@@ -359,7 +337,7 @@ pub struct QueryTransferBillByTransferBillNo {
 ///     out_bill_no: "plfk2020042013".into(),
 ///     transfer_amount: 400000,
 ///     transfer_remark: "2020年4月报销".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::V1401,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::CreateTransferToQqWalletBillTransferSceneId::Code1401,
 ///     transfer_scene_report_infos,
 /// });
 /// let answer = client.send(request).await?;
@@ -379,14 +357,14 @@ pub struct CreateTransferToQqWalletBill {
     pub openid: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: CreateTransferToQqWalletBillTransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -395,8 +373,6 @@ pub struct CreateTransferToQqWalletBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` 查询转账到QQ钱包的结果
-///
-/// Query transfer to qq wallet bill by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -419,8 +395,6 @@ pub struct QueryTransferToQqWalletBillByOutBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel` 撤销转账到QQ钱包
 ///
-/// Cancel transfer to qq wallet bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::{CancelTransferToQqWalletBill, CancelTransferToQqWalletBillRequired};
@@ -442,8 +416,6 @@ pub struct CancelTransferToQqWalletBill {
 
 /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization` 申请免确认收款授权
 ///
-/// Create user confirm authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::{CreateUserConfirmAuthorization, CreateUserConfirmAuthorizationRequired};
@@ -453,7 +425,7 @@ pub struct CancelTransferToQqWalletBill {
 ///     authorization_notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
 ///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
 ///     out_authorization_no: "plfk2020042013".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::V1000,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::TransferSceneId::Code1000,
 ///     user_display_name: "wx_123456".into(),
 /// });
 /// let answer = client.send(request).await?;
@@ -485,8 +457,6 @@ pub struct CreateUserConfirmAuthorization {
 
 /// `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` 商户单号查询自动收款授权
 ///
-/// Query user confirm authorization by out authorization no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::{QueryUserConfirmAuthorizationByOutAuthorizationNo, QueryUserConfirmAuthorizationByOutAuthorizationNoRequired};
@@ -512,8 +482,6 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNo {
 
 /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` 解除免确认收款授权
 ///
-/// Close user confirm authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::{CloseUserConfirmAuthorization, CloseUserConfirmAuthorizationRequired};
@@ -535,10 +503,10 @@ pub struct CloseUserConfirmAuthorization {
     pub out_authorization_no: String,
 }
 
-/// `CreateElecsignOutBillNoResponse`.
+/// The answer of [`CreateElecsignOutBillNo`], [`CreateElecsignTransferBillNo`] (商户单号申请电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateElecsignOutBillNoResponse {
+pub struct CreateBillNoResponse {
     /// 申请单创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -546,10 +514,10 @@ pub struct CreateElecsignOutBillNoResponse {
     pub state: String,
 }
 
-/// `QueryElecsignByOutBillNoResponse`.
+/// The answer of [`QueryElecsignByOutBillNo`], [`QueryElecsignByTransferBillNo`] (商户单号查询电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryElecsignByOutBillNoResponse {
+pub struct Elecsign {
     /// 申请单创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -562,49 +530,16 @@ pub struct QueryElecsignByOutBillNoResponse {
     /// 回单文件摘要值 (`hash_value`).
     pub hash_value: Option<String>,
     /// 申请单状态 (`state`).
-    pub state: QueryElecsignByOutBillNoState,
+    pub state: ElecsignState,
     /// 申请单更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
 }
 
-/// `CreateElecsignTransferBillNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateElecsignTransferBillNoResponse {
-    /// 申请单创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 申请单状态 (`state`).
-    pub state: String,
-}
-
-/// `QueryElecsignByTransferBillNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryElecsignByTransferBillNoResponse {
-    /// 申请单创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 回单文件下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 回单文件摘要类型 (`hash_type`).
-    pub hash_type: Option<HashType>,
-    /// 回单文件摘要值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 申请单状态 (`state`).
-    pub state: QueryElecsignByOutBillNoState,
-    /// 申请单更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-}
-
-/// `TransferSceneReportInfos`.
+/// 转账场景报备信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct TransferSceneReportInfos {
+pub struct TransferSceneReportInfo {
     /// 信息内容 (`info_content`).
     pub info_content: String,
     /// 信息类型 (`info_type`).
@@ -620,7 +555,7 @@ pub struct UserRecvStyle {
     pub type_: UserRecvStyleType,
 }
 
-/// `CreateTransferBillResponse`.
+/// The answer of [`CreateTransferBill`] (发起转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBillResponse {
@@ -634,12 +569,12 @@ pub struct CreateTransferBillResponse {
     /// 跳转领取页面的package信息 (`package_info`).
     pub package_info: Option<String>,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
+    pub state: BillState,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
 }
 
-/// `QueryTransferBillByOutBillNoResponse`.
+/// The answer of [`QueryTransferBillByOutBillNo`] (商户单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByOutBillNoResponse {
@@ -658,8 +593,8 @@ pub struct QueryTransferBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
-    /// 转账金额 (`transfer_amount`).
+    pub state: BillState,
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 商家转账订单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -673,7 +608,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CancelTransferBillResponse`.
+/// The answer of [`CancelTransferBill`] (撤销转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelTransferBillResponse {
@@ -700,7 +635,7 @@ pub struct AuthorizationInfo {
     pub user_display_name: String,
 }
 
-/// `CreateTransferBillPreTransferWithAuthorizationResponse`.
+/// The answer of [`CreateTransferBillPreTransferWithAuthorization`] (发起转账并完成自动收款授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransferBillPreTransferWithAuthorizationResponse {
@@ -721,7 +656,7 @@ pub struct CreateTransferBillPreTransferWithAuthorizationResponse {
     pub user_display_name: Option<String>,
 }
 
-/// `CreateTransferBillTransferResponse`.
+/// The answer of [`CreateTransferBillTransfer`] (用户授权后转账).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateTransferBillTransferResponse {
@@ -741,7 +676,7 @@ pub struct CreateTransferBillTransferResponse {
     pub out_bill_no: String,
     /// 单据状态 (`state`).
     pub state: CreateTransferBillTransferState,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -755,7 +690,7 @@ pub struct CreateTransferBillTransferResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `QueryTransferBillByTransferBillNoResponse`.
+/// The answer of [`QueryTransferBillByTransferBillNo`] (微信转账单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByTransferBillNoResponse {
@@ -774,8 +709,8 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
-    /// 转账金额 (`transfer_amount`).
+    pub state: BillState,
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 商家转账订单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -789,7 +724,7 @@ pub struct QueryTransferBillByTransferBillNoResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CreateTransferToQqWalletBillResponse`.
+/// The answer of [`CreateTransferToQqWalletBill`] (发起转账到QQ钱包).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateTransferToQqWalletBillResponse {
@@ -808,8 +743,8 @@ pub struct CreateTransferToQqWalletBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
-    /// 转账金额 (`transfer_amount`).
+    pub state: BillState,
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -825,7 +760,7 @@ pub struct CreateTransferToQqWalletBillResponse {
     pub user_qq: Option<String>,
 }
 
-/// `QueryTransferToQqWalletBillByOutBillNoResponse`.
+/// The answer of [`QueryTransferToQqWalletBillByOutBillNo`] (查询转账到QQ钱包的结果).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferToQqWalletBillByOutBillNoResponse {
@@ -844,8 +779,8 @@ pub struct QueryTransferToQqWalletBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
-    /// 转账金额 (`transfer_amount`).
+    pub state: BillState,
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -861,7 +796,7 @@ pub struct QueryTransferToQqWalletBillByOutBillNoResponse {
     pub user_qq: Option<String>,
 }
 
-/// `CancelTransferToQqWalletBillResponse`.
+/// The answer of [`CancelTransferToQqWalletBill`] (撤销转账到QQ钱包).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CancelTransferToQqWalletBillResponse {
@@ -880,8 +815,8 @@ pub struct CancelTransferToQqWalletBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: CreateTransferBillState,
-    /// 转账金额 (`transfer_amount`).
+    pub state: BillState,
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: Option<i64>,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -912,7 +847,7 @@ pub struct SceneInfo {
     pub device_type: Option<DeviceType>,
 }
 
-/// `CreateUserConfirmAuthorizationResponse`.
+/// The answer of [`CreateUserConfirmAuthorization`] (申请免确认收款授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserConfirmAuthorizationResponse {
@@ -930,15 +865,15 @@ pub struct CreateUserConfirmAuthorizationResponse {
 /// 自动收款授权的关闭信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CloseInfo {
+pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo {
     /// 自动收款授权的原因 (`close_reason`).
-    pub close_reason: CloseReason,
+    pub close_reason: QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason,
     /// 关闭时间 (`close_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub close_time: OffsetDateTime,
 }
 
-/// `QueryUserConfirmAuthorizationByOutAuthorizationNoResponse`.
+/// The answer of [`QueryUserConfirmAuthorizationByOutAuthorizationNo`] (商户单号查询自动收款授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
@@ -950,7 +885,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub authorize_time: Option<OffsetDateTime>,
     /// 自动收款授权的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
+    pub close_info: Option<QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo>,
     /// 单据创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -976,13 +911,13 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
 #[non_exhaustive]
 pub struct CloseUserConfirmAuthorizationCloseInfo {
     /// 自动收款授权的原因 (`close_reason`).
-    pub close_reason: CloseInfoCloseReason,
+    pub close_reason: CloseUserConfirmAuthorizationCloseReason,
     /// 关闭时间 (`close_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub close_time: OffsetDateTime,
 }
 
-/// `CloseUserConfirmAuthorizationResponse`.
+/// The answer of [`CloseUserConfirmAuthorization`] (解除免确认收款授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseUserConfirmAuthorizationResponse {
@@ -1014,193 +949,193 @@ pub struct CloseUserConfirmAuthorizationResponse {
 }
 
 platform_enum! {
-/// 回单文件摘要类型.
-pub enum HashType {
-/// `SHA256`.
-Sha256 = "SHA256",
-/// `SM3`.
-Sm3 = "SM3",
-}
-}
-
-platform_enum! {
-/// 申请单状态.
-pub enum QueryElecsignByOutBillNoState {
-/// `GENERATING`.
-Generating = "GENERATING",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `FAILED`.
-Failed = "FAILED",
-}
+    /// 回单文件摘要类型.
+    pub enum HashType {
+        /// `SHA256`.
+        Sha256 = "SHA256",
+        /// `SM3`.
+        Sm3 = "SM3",
+    }
 }
 
 platform_enum! {
-/// 转账场景ID.
-pub enum TransferSceneId {
-/// `1000`.
-V1000 = "1000",
-/// `1002`.
-V1002 = "1002",
-/// `1004`.
-V1004 = "1004",
-/// `1005`.
-V1005 = "1005",
-/// `1009`.
-V1009 = "1009",
-/// `1010`.
-V1010 = "1010",
-/// `1011`.
-V1011 = "1011",
-/// `1013`.
-V1013 = "1013",
-}
+    /// 申请单状态.
+    pub enum ElecsignState {
+        /// `GENERATING`.
+        Generating = "GENERATING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `FAILED`.
+        Failed = "FAILED",
+    }
 }
 
 platform_enum! {
-/// 用户收款样式类型.
-pub enum UserRecvStyleType {
-/// `CONFIRM_PAGE`.
-ConfirmPage = "CONFIRM_PAGE",
-/// `RED_PACKET`.
-RedPacket = "RED_PACKET",
-}
-}
-
-platform_enum! {
-/// 单据状态.
-pub enum CreateTransferBillState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-/// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
-Transfering = "TRANSFERING",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转账失败 (`FAIL`).
-Fail = "FAIL",
-/// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
-Canceling = "CANCELING",
-/// 转账撤销完成 (`CANCELLED`).
-Cancelled = "CANCELLED",
-}
+    /// 转账场景ID.
+    pub enum TransferSceneId {
+        /// `1000`.
+        Code1000 = "1000",
+        /// `1002`.
+        Code1002 = "1002",
+        /// `1004`.
+        Code1004 = "1004",
+        /// `1005`.
+        Code1005 = "1005",
+        /// `1009`.
+        Code1009 = "1009",
+        /// `1010`.
+        Code1010 = "1010",
+        /// `1011`.
+        Code1011 = "1011",
+        /// `1013`.
+        Code1013 = "1013",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CancelTransferBillState {
-/// `CANCELING`.
-Canceling = "CANCELING",
-/// `CANCELLED`.
-Cancelled = "CANCELLED",
-}
-}
-
-platform_enum! {
-/// 单据状态.
-pub enum CreateTransferBillPreTransferWithAuthorizationState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-/// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
-Transfering = "TRANSFERING",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
-Canceling = "CANCELING",
-}
+    /// 用户收款样式类型.
+    pub enum UserRecvStyleType {
+        /// `CONFIRM_PAGE`.
+        ConfirmPage = "CONFIRM_PAGE",
+        /// `RED_PACKET`.
+        RedPacket = "RED_PACKET",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CreateTransferBillTransferState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
-Transfering = "TRANSFERING",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-}
-}
-
-platform_enum! {
-/// 转账场景ID.
-pub enum CreateTransferToQqWalletBillTransferSceneId {
-/// `1401`.
-V1401 = "1401",
-}
-}
-
-platform_enum! {
-/// 用户设备类型.
-pub enum DeviceType {
-/// `IOS`.
-Ios = "IOS",
-/// `ANDROID`.
-Android = "ANDROID",
-/// `HARMONY`.
-Harmony = "HARMONY",
-/// `OTHER`.
-Other = "OTHER",
-}
+    /// 单据状态.
+    pub enum BillState {
+        /// 转账已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
+        Transfering = "TRANSFERING",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转账失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
+        Canceling = "CANCELING",
+        /// 转账撤销完成 (`CANCELLED`).
+        Cancelled = "CANCELLED",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CreateUserConfirmAuthorizationState {
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-}
-}
-
-platform_enum! {
-/// 自动收款授权的原因.
-pub enum CloseReason {
-/// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
-CloseViaMchApi = "CLOSE_VIA_MCH_API",
-/// 用户确认后，主动关闭授权 (`USER_CLOSE`).
-UserClose = "USER_CLOSE",
-/// `USER_OVERDUE_UNCONFIRMED`.
-UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-/// `TRANSFER_RISK`.
-TransferRisk = "TRANSFER_RISK",
-/// `USER_ACCOUNT_ABNORMAL`.
-UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
-}
+    /// 单据状态.
+    pub enum CancelTransferBillState {
+        /// `CANCELING`.
+        Canceling = "CANCELING",
+        /// `CANCELLED`.
+        Cancelled = "CANCELLED",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoState {
-/// 用户已确认授权，授权生效中，可发起转账到授权对应的用户 (`TAKING_EFFECT`).
-TakingEffect = "TAKING_EFFECT",
-/// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
-Closed = "CLOSED",
-/// `WAIT_USER_CONFIRM`.
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-}
-}
-
-platform_enum! {
-/// 自动收款授权的原因.
-pub enum CloseInfoCloseReason {
-/// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
-CloseViaMchApi = "CLOSE_VIA_MCH_API",
-}
+    /// 单据状态.
+    pub enum CreateTransferBillPreTransferWithAuthorizationState {
+        /// 转账已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
+        Transfering = "TRANSFERING",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
+        Canceling = "CANCELING",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CloseUserConfirmAuthorizationState {
-/// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
-Closed = "CLOSED",
+    /// 单据状态.
+    pub enum CreateTransferBillTransferState {
+        /// 转账已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
+        Transfering = "TRANSFERING",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+    }
 }
+
+platform_enum! {
+    /// 转账场景ID.
+    pub enum CreateTransferToQqWalletBillTransferSceneId {
+        /// `1401`.
+        Code1401 = "1401",
+    }
+}
+
+platform_enum! {
+    /// 用户设备类型.
+    pub enum DeviceType {
+        /// `IOS`.
+        Ios = "IOS",
+        /// `ANDROID`.
+        Android = "ANDROID",
+        /// `HARMONY`.
+        Harmony = "HARMONY",
+        /// `OTHER`.
+        Other = "OTHER",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum CreateUserConfirmAuthorizationState {
+        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+    }
+}
+
+platform_enum! {
+    /// 自动收款授权的原因.
+    pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoCloseReason {
+        /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
+        CloseViaMchApi = "CLOSE_VIA_MCH_API",
+        /// 用户确认后，主动关闭授权 (`USER_CLOSE`).
+        UserClose = "USER_CLOSE",
+        /// `USER_OVERDUE_UNCONFIRMED`.
+        UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+        /// `TRANSFER_RISK`.
+        TransferRisk = "TRANSFER_RISK",
+        /// `USER_ACCOUNT_ABNORMAL`.
+        UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum QueryUserConfirmAuthorizationByOutAuthorizationNoState {
+        /// 用户已确认授权，授权生效中，可发起转账到授权对应的用户 (`TAKING_EFFECT`).
+        TakingEffect = "TAKING_EFFECT",
+        /// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
+        Closed = "CLOSED",
+        /// `WAIT_USER_CONFIRM`.
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+    }
+}
+
+platform_enum! {
+    /// 自动收款授权的原因.
+    pub enum CloseUserConfirmAuthorizationCloseReason {
+        /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
+        CloseViaMchApi = "CLOSE_VIA_MCH_API",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum CloseUserConfirmAuthorizationState {
+        /// 用户或商户系统关闭，无法转账至该授权对应的用户 (`CLOSED`).
+        Closed = "CLOSED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /global/v3/customs/orders` 报关查询API
 ///
-/// List orders legacy.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -31,7 +29,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(GET "/global/v3/customs/orders" -> ListOrdersLegacyResponse)]
+#[endpoint(GET "/global/v3/customs/orders" -> ListOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct ListOrdersLegacy {
     /// 机构APPID (`appid`).
@@ -51,8 +49,6 @@ pub struct ListOrdersLegacy {
 }
 
 /// `PATCH /global/v3/customs/orders` 报关信息修改API
-///
-/// Update order legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml)
 ///
@@ -75,7 +71,7 @@ pub struct ListOrdersLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(PATCH "/global/v3/customs/orders" -> UpdateOrderLegacyResponse)]
+#[endpoint(PATCH "/global/v3/customs/orders" -> OrderResponse)]
 #[derive(Debug, Clone)]
 pub struct UpdateOrderLegacy {
     /// 机构APPID (`appid`).
@@ -88,7 +84,7 @@ pub struct UpdateOrderLegacy {
     pub mchid: String,
     /// 商户海关备案号 (`merchant_customs_no`).
     pub merchant_customs_no: String,
-    /// 子订单金额 (`order_fee`).
+    /// 子订单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -103,8 +99,6 @@ pub struct UpdateOrderLegacy {
 }
 
 /// `POST /global/v3/customs/orders` 报关API
-///
-/// Create order legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml)
 ///
@@ -127,7 +121,7 @@ pub struct UpdateOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(POST "/global/v3/customs/orders" -> CreateOrderLegacyResponse, idempotent)]
+#[endpoint(POST "/global/v3/customs/orders" -> Order, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateOrderLegacy {
     /// 机构APPID (`appid`).
@@ -142,7 +136,7 @@ pub struct CreateOrderLegacy {
     pub mchid: String,
     /// 商户海关备案号 (`merchant_customs_no`).
     pub merchant_customs_no: String,
-    /// 子订单金额 (`order_fee`).
+    /// 子订单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -157,8 +151,6 @@ pub struct CreateOrderLegacy {
 }
 
 /// `POST /global/v3/customs/redeclare` 报关重推API
-///
-/// Redeclare order legacy.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml)
 ///
@@ -179,7 +171,7 @@ pub struct CreateOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/redeclare")]
-#[endpoint(POST "/global/v3/customs/redeclare" -> RedeclareOrderLegacyResponse)]
+#[endpoint(POST "/global/v3/customs/redeclare" -> RedeclareRedeclareOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct RedeclareOrderLegacy {
     /// 机构APPID (`appid`).
@@ -202,8 +194,6 @@ pub struct RedeclareOrderLegacy {
 
 /// `POST /global/v3/customs/verify-certificate` 身份信息校验API
 ///
-/// Verify certificate legacy.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -216,7 +206,7 @@ pub struct RedeclareOrderLegacy {
 ///     appid: "wxd678efh567hg6787".into(),
 ///     certificate_id: "330821198809085211".into(),
 ///     certificate_name: "张三".into(),
-///     certificate_type: wxpay::apis::global::customs::CertificateType::Idcard,
+///     certificate_type: wxpay::apis::global::customs::CertificateType::IdCard,
 ///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
 ///     mchid: "1230000109".into(),
 ///     merchant_customs_no: "123456".into(),
@@ -228,7 +218,7 @@ pub struct RedeclareOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/verify-certificate")]
-#[endpoint(POST "/global/v3/customs/verify-certificate" -> VerifyCertificateLegacyResponse, idempotent)]
+#[endpoint(POST "/global/v3/customs/verify-certificate" -> Certificate, idempotent)]
 #[derive(Clone)]
 pub struct VerifyCertificateLegacy {
     /// 机构APPID (`appid`).
@@ -257,8 +247,6 @@ pub struct VerifyCertificateLegacy {
 
 /// `GET /v3/global/customs/orders` 报关查询API
 ///
-/// List orders.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -279,7 +267,7 @@ pub struct VerifyCertificateLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(GET "/v3/global/customs/orders" -> ListOrdersResponse)]
+#[endpoint(GET "/v3/global/customs/orders" -> ListOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct ListOrders {
     /// 机构APPID (`appid`).
@@ -299,8 +287,6 @@ pub struct ListOrders {
 }
 
 /// `PATCH /v3/global/customs/orders` 报关信息修改API
-///
-/// Update order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml)
 ///
@@ -323,7 +309,7 @@ pub struct ListOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(PATCH "/v3/global/customs/orders" -> UpdateOrderResponse)]
+#[endpoint(PATCH "/v3/global/customs/orders" -> OrderResponse)]
 #[derive(Debug, Clone)]
 pub struct UpdateOrder {
     /// 机构APPID (`appid`).
@@ -336,7 +322,7 @@ pub struct UpdateOrder {
     pub mchid: String,
     /// 商户海关备案号 (`merchant_customs_no`).
     pub merchant_customs_no: String,
-    /// 子订单金额 (`order_fee`).
+    /// 子订单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -351,8 +337,6 @@ pub struct UpdateOrder {
 }
 
 /// `POST /v3/global/customs/orders` 报关API
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml)
 ///
@@ -375,7 +359,7 @@ pub struct UpdateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(POST "/v3/global/customs/orders" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/customs/orders" -> Order, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateOrder {
     /// 机构APPID (`appid`).
@@ -390,7 +374,7 @@ pub struct CreateOrder {
     pub mchid: String,
     /// 商户海关备案号 (`merchant_customs_no`).
     pub merchant_customs_no: String,
-    /// 子订单金额 (`order_fee`).
+    /// 子订单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -405,8 +389,6 @@ pub struct CreateOrder {
 }
 
 /// `POST /v3/global/customs/redeclare` 报关重推API
-///
-/// Redeclare order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml)
 ///
@@ -427,7 +409,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/redeclare")]
-#[endpoint(POST "/v3/global/customs/redeclare" -> RedeclareOrderResponse)]
+#[endpoint(POST "/v3/global/customs/redeclare" -> RedeclareRedeclareOrderResponse)]
 #[derive(Debug, Clone)]
 pub struct RedeclareOrder {
     /// 机构APPID (`appid`).
@@ -450,8 +432,6 @@ pub struct RedeclareOrder {
 
 /// `POST /v3/global/customs/verify-certificate` 身份信息校验API
 ///
-/// Verify certificate.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -464,7 +444,7 @@ pub struct RedeclareOrder {
 ///     appid: "wxd678efh567hg6787".into(),
 ///     certificate_id: "330821198809085211".into(),
 ///     certificate_name: "张三".into(),
-///     certificate_type: wxpay::apis::global::customs::CertificateType::Idcard,
+///     certificate_type: wxpay::apis::global::customs::CertificateType::IdCard,
 ///     customs: wxpay::apis::global::customs::Customs::GuangzhouZs,
 ///     mchid: "1230000109".into(),
 ///     merchant_customs_no: "123456".into(),
@@ -476,7 +456,7 @@ pub struct RedeclareOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/verify-certificate")]
-#[endpoint(POST "/v3/global/customs/verify-certificate" -> VerifyCertificateResponse, idempotent)]
+#[endpoint(POST "/v3/global/customs/verify-certificate" -> Certificate, idempotent)]
 #[derive(Clone)]
 pub struct VerifyCertificate {
     /// 机构APPID (`appid`).
@@ -503,10 +483,10 @@ pub struct VerifyCertificate {
     pub transaction_id: String,
 }
 
-/// `Data`.
+/// 报关数据包.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ListOrderResponseData {
     /// 海关代码 (`customs`).
     pub customs: Customs,
     /// 关税 (`duty`).
@@ -520,12 +500,12 @@ pub struct Data {
     /// 最后更新时间 (`modify_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub modify_time: OffsetDateTime,
-    /// 子单金额 (`order_fee`).
+    /// 子单金额 (`order_fee`), in the currency's minor unit (fen, 分, for CNY).
     pub order_fee: Option<i64>,
     /// 商品费用 (`product_fee`).
     pub product_fee: Option<i64>,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子单号 (`sub_order_no`).
@@ -534,14 +514,14 @@ pub struct Data {
     pub transport_fee: Option<i64>,
 }
 
-/// `ListOrdersLegacyResponse`.
+/// The answer of [`ListOrdersLegacy`], [`ListOrders`] (报关查询API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListOrdersLegacyResponse {
+pub struct ListOrderResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 报关数据包 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<ListOrderResponseData>,
     /// 请求最大记录条数 (`limit`).
     pub limit: i64,
     /// 商户号 (`mchid`).
@@ -558,10 +538,10 @@ pub struct ListOrdersLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `UpdateOrderLegacyResponse`.
+/// The answer of [`UpdateOrderLegacy`], [`UpdateOrder`] (报关信息修改API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UpdateOrderLegacyResponse {
+pub struct OrderResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -572,7 +552,7 @@ pub struct UpdateOrderLegacyResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -585,10 +565,10 @@ pub struct UpdateOrderLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `CreateOrderLegacyResponse`.
+/// The answer of [`CreateOrderLegacy`], [`CreateOrder`] (报关API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderLegacyResponse {
+pub struct Order {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -596,7 +576,7 @@ pub struct CreateOrderLegacyResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -609,10 +589,10 @@ pub struct CreateOrderLegacyResponse {
     pub verify_department_trade_id: String,
 }
 
-/// `RedeclareOrderLegacyResponse`.
+/// The answer of [`RedeclareOrderLegacy`], [`RedeclareOrder`] (报关重推API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct RedeclareOrderLegacyResponse {
+pub struct RedeclareRedeclareOrderResponse {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 申报结果说明 (`explanation`).
@@ -625,7 +605,7 @@ pub struct RedeclareOrderLegacyResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 报关状态 (`state`).
-    pub state: DataState,
+    pub state: OrderState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -634,126 +614,10 @@ pub struct RedeclareOrderLegacyResponse {
     pub transaction_id: String,
 }
 
-/// `VerifyCertificateLegacyResponse`.
+/// The answer of [`VerifyCertificateLegacy`], [`VerifyCertificate`] (身份信息校验API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct VerifyCertificateLegacyResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 身份核验结果 (`certificate_check_result`).
-    pub certificate_check_result: CertificateCheckResult,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `ListOrdersResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrdersResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 报关数据包 (`data`).
-    pub data: Vec<Data>,
-    /// 请求最大记录条数 (`limit`).
-    pub limit: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 偏移量 (`offset`).
-    pub offset: i64,
-    /// 查询结果总条数 (`total_count`).
-    pub total_count: i64,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// `UpdateOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrderResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 最后更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: DataState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// `CreateOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrderResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: DataState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-    /// 核验机构 (`verify_department`).
-    pub verify_department: VerifyDepartment,
-    /// 核验机构交易流水号 (`verify_department_trade_id`).
-    pub verify_department_trade_id: String,
-}
-
-/// `RedeclareOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RedeclareOrderResponse {
-    /// 机构APPID (`appid`).
-    pub appid: String,
-    /// 申报结果说明 (`explanation`).
-    pub explanation: Option<String>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 最后更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 报关状态 (`state`).
-    pub state: DataState,
-    /// 微信子订单号 (`sub_order_id`).
-    pub sub_order_id: Option<String>,
-    /// 商户子订单号 (`sub_order_no`).
-    pub sub_order_no: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `VerifyCertificateResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct VerifyCertificateResponse {
+pub struct Certificate {
     /// 机构APPID (`appid`).
     pub appid: String,
     /// 身份核验结果 (`certificate_check_result`).
@@ -767,87 +631,87 @@ pub struct VerifyCertificateResponse {
 }
 
 platform_enum! {
-/// 订单类型.
-pub enum OrderType {
-/// `out_trade_no`.
-OutTradeNo = "out_trade_no",
-/// `transaction_id`.
-TransactionId = "transaction_id",
-/// `sub_order_no`.
-SubOrderNo = "sub_order_no",
-/// `sub_order_id`.
-SubOrderId = "sub_order_id",
-}
-}
-
-platform_enum! {
-/// 海关.
-pub enum Customs {
-/// 广州（总署版） (`GUANGZHOU_ZS`).
-GuangzhouZs = "GUANGZHOU_ZS",
-/// 杭州（总署版） (`HANGZHOU_ZS`).
-HangzhouZs = "HANGZHOU_ZS",
-/// 宁波 (`NINGBO`).
-Ningbo = "NINGBO",
-/// 郑州（保税物流中心） (`ZHENGZHOU_BS`).
-ZhengzhouBs = "ZHENGZHOU_BS",
-/// 重庆 (`CHONGQING`).
-Chongqing = "CHONGQING",
-/// 上海（总署版） (`SHANGHAI_ZS`).
-ShanghaiZs = "SHANGHAI_ZS",
-/// 深圳 (`SHENZHEN`).
-Shenzhen = "SHENZHEN",
-/// 郑州综保（总署版） (`ZHENGZHOU_ZH_ZS`).
-ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-/// 天津 (`TIANJIN`).
-Tianjin = "TIANJIN",
-}
+    /// 订单类型.
+    pub enum OrderType {
+        /// `out_trade_no`.
+        OutTradeNo = "out_trade_no",
+        /// `transaction_id`.
+        TransactionId = "transaction_id",
+        /// `sub_order_no`.
+        SubOrderNo = "sub_order_no",
+        /// `sub_order_id`.
+        SubOrderId = "sub_order_id",
+    }
 }
 
 platform_enum! {
-/// 报关状态.
-pub enum DataState {
-/// 申报中 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 未申报 (`UNDECLARED`).
-Undeclared = "UNDECLARED",
-/// 已修改未申报 (`SUBMITTED`).
-Submitted = "SUBMITTED",
-/// 申报成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 申报失败 (`FAIL`).
-Fail = "FAIL",
-/// 海关接口异常 (`EXCEPT`).
-Except = "EXCEPT",
-}
-}
-
-platform_enum! {
-/// 核验机构.
-pub enum VerifyDepartment {
-/// 银联 (`UNIONPAY`).
-Unionpay = "UNIONPAY",
-/// 网联 (`NETSUNION`).
-Netsunion = "NETSUNION",
-/// 其他 (`OTHERS`).
-Others = "OTHERS",
-}
+    /// 海关.
+    pub enum Customs {
+        /// 广州（总署版） (`GUANGZHOU_ZS`).
+        GuangzhouZs = "GUANGZHOU_ZS",
+        /// 杭州（总署版） (`HANGZHOU_ZS`).
+        HangzhouZs = "HANGZHOU_ZS",
+        /// 宁波 (`NINGBO`).
+        Ningbo = "NINGBO",
+        /// 郑州（保税物流中心） (`ZHENGZHOU_BS`).
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        /// 重庆 (`CHONGQING`).
+        Chongqing = "CHONGQING",
+        /// 上海（总署版） (`SHANGHAI_ZS`).
+        ShanghaiZs = "SHANGHAI_ZS",
+        /// 深圳 (`SHENZHEN`).
+        Shenzhen = "SHENZHEN",
+        /// 郑州综保（总署版） (`ZHENGZHOU_ZH_ZS`).
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        /// 天津 (`TIANJIN`).
+        Tianjin = "TIANJIN",
+    }
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum CertificateType {
-/// `IDCARD`.
-Idcard = "IDCARD",
-}
+    /// 报关状态.
+    pub enum OrderState {
+        /// 申报中 (`PROCESSING`).
+        Processing = "PROCESSING",
+        /// 未申报 (`UNDECLARED`).
+        Undeclared = "UNDECLARED",
+        /// 已修改未申报 (`SUBMITTED`).
+        Submitted = "SUBMITTED",
+        /// 申报成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 申报失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 海关接口异常 (`EXCEPT`).
+        Except = "EXCEPT",
+    }
 }
 
 platform_enum! {
-/// 身份核验结果.
-pub enum CertificateCheckResult {
-/// `SAME`.
-Same = "SAME",
-/// `DIFFERENT`.
-Different = "DIFFERENT",
+    /// 核验机构.
+    pub enum VerifyDepartment {
+        /// 银联 (`UNIONPAY`).
+        UnionPay = "UNIONPAY",
+        /// 网联 (`NETSUNION`).
+        NetsUnion = "NETSUNION",
+        /// 其他 (`OTHERS`).
+        Others = "OTHERS",
+    }
 }
+
+platform_enum! {
+    /// 证件类型.
+    pub enum CertificateType {
+        /// `IDCARD`.
+        IdCard = "IDCARD",
+    }
+}
+
+platform_enum! {
+    /// 身份核验结果.
+    pub enum CertificateCheckResult {
+        /// `SAME`.
+        Same = "SAME",
+        /// `DIFFERENT`.
+        Different = "DIFFERENT",
+    }
 }

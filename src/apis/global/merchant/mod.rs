@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `POST /v3/global/merchant/h5/permission/applications` 创建H5支付权限申请单
 ///
-/// Create h5 permission application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -29,7 +27,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications")]
-#[endpoint(POST "/v3/global/merchant/h5/permission/applications" -> CreateH5PermissionApplicationResponse)]
+#[endpoint(POST "/v3/global/merchant/h5/permission/applications" -> H5PermissionApplication)]
 #[derive(Debug, Clone)]
 pub struct CreateH5PermissionApplication {
     /// 申请单类型 (`applyment_type`).
@@ -58,8 +56,6 @@ pub struct CreateH5PermissionApplication {
 
 /// `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` 查询H5支付权限申请单详情
 ///
-/// Query h5 permission application by applyment id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -76,7 +72,7 @@ pub struct CreateH5PermissionApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications/{applyment_id}")]
-#[endpoint(GET "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> QueryH5PermissionApplicationByApplymentIdResponse)]
+#[endpoint(GET "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> H5PermissionApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryH5PermissionApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -84,8 +80,6 @@ pub struct QueryH5PermissionApplicationByApplymentId {
 }
 
 /// `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` 修改H5支付权限申请单
-///
-/// Update h5 permission application by applyment id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml)
 ///
@@ -105,7 +99,7 @@ pub struct QueryH5PermissionApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications/{applyment_id}")]
-#[endpoint(PATCH "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> UpdateH5PermissionApplicationByApplymentIdResponse)]
+#[endpoint(PATCH "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> H5PermissionApplication)]
 #[derive(Debug, Clone)]
 pub struct UpdateH5PermissionApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -128,8 +122,6 @@ pub struct UpdateH5PermissionApplicationByApplymentId {
 
 /// `POST /v3/global/merchant/h5/permission/domain/applications` 创建H5支付域名修改申请单
 ///
-/// Create permission domain application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -149,7 +141,7 @@ pub struct UpdateH5PermissionApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications")]
-#[endpoint(POST "/v3/global/merchant/h5/permission/domain/applications" -> CreatePermissionDomainApplicationResponse)]
+#[endpoint(POST "/v3/global/merchant/h5/permission/domain/applications" -> PermissionDomainApplication)]
 #[derive(Debug, Clone)]
 pub struct CreatePermissionDomainApplication {
     /// H5支付域名 (`domains`).
@@ -172,8 +164,6 @@ pub struct CreatePermissionDomainApplication {
 
 /// `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` 查询H5支付域名修改申请单
 ///
-/// Query permission domain application by applyment id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -190,7 +180,7 @@ pub struct CreatePermissionDomainApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}")]
-#[endpoint(GET "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> QueryPermissionDomainApplicationByApplymentIdResponse)]
+#[endpoint(GET "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> PermissionDomainApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryPermissionDomainApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -198,8 +188,6 @@ pub struct QueryPermissionDomainApplicationByApplymentId {
 }
 
 /// `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` 修改H5支付域名修改申请单
-///
-/// Update permission domain application by applyment id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml)
 ///
@@ -219,7 +207,7 @@ pub struct QueryPermissionDomainApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}")]
-#[endpoint(PATCH "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> UpdatePermissionDomainApplicationByApplymentIdResponse)]
+#[endpoint(PATCH "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> PermissionDomainApplication)]
 #[derive(Debug, Clone)]
 pub struct UpdatePermissionDomainApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -237,8 +225,6 @@ pub struct UpdatePermissionDomainApplicationByApplymentId {
 }
 
 /// `GET /v3/global/merchant/h5/permission/{sub_mchid}` 查询子商户H5支付权限状态
-///
-/// Query h5 permission by sub mchid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml)
 ///
@@ -263,10 +249,10 @@ pub struct QueryH5PermissionBySubMchid {
     pub sub_mchid: String,
 }
 
-/// `CreateH5PermissionApplicationResponse`.
+/// The answer of [`CreateH5PermissionApplication`], [`QueryH5PermissionApplicationByApplymentId`], [`UpdateH5PermissionApplicationByApplymentId`] (创建H5支付权限申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateH5PermissionApplicationResponse {
+pub struct H5PermissionApplication {
     /// 申请单号 (`applyment_id`).
     pub applyment_id: i64,
     /// 申请单状态 (`applyment_state`).
@@ -297,78 +283,10 @@ pub struct CreateH5PermissionApplicationResponse {
     pub website_url: String,
 }
 
-/// `QueryH5PermissionApplicationByApplymentIdResponse`.
+/// The answer of [`CreatePermissionDomainApplication`], [`QueryPermissionDomainApplicationByApplymentId`], [`UpdatePermissionDomainApplicationByApplymentId`] (创建H5支付域名修改申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryH5PermissionApplicationByApplymentIdResponse {
-    /// 申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: ApplymentState,
-    /// 申请单类型 (`applyment_type`).
-    pub applyment_type: ApplymentType,
-    /// 驳回原因 (`audit_reject_detail`).
-    pub audit_reject_detail: Option<String>,
-    /// 公司介绍和业务描述 (`business_description`).
-    pub business_description: Option<String>,
-    /// 公司注册资质证书 (`company_register_cert`).
-    pub company_register_cert: Option<String>,
-    /// H5支付域名 (`domains`).
-    pub domains: Vec<String>,
-    /// 商户提供的审核结果回调接口 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 限额类型 (`transaction_limit_type`).
-    pub transaction_limit_type: TransactionLimitType,
-    /// 经营网址商业页面截图 (`website_business_page_pics`).
-    pub website_business_page_pics: Option<Vec<String>>,
-    /// 经营网址首页截图 (`website_homepage_pics`).
-    pub website_homepage_pics: Option<Vec<String>>,
-    /// 子商户经营网址状态 (`website_state`).
-    pub website_state: WebsiteState,
-    /// 子商户H5经营网址 (`website_url`).
-    pub website_url: String,
-}
-
-/// `UpdateH5PermissionApplicationByApplymentIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateH5PermissionApplicationByApplymentIdResponse {
-    /// 申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: ApplymentState,
-    /// 申请单类型 (`applyment_type`).
-    pub applyment_type: ApplymentType,
-    /// 驳回原因 (`audit_reject_detail`).
-    pub audit_reject_detail: Option<String>,
-    /// 公司介绍和业务描述 (`business_description`).
-    pub business_description: Option<String>,
-    /// 公司注册资质证书 (`company_register_cert`).
-    pub company_register_cert: Option<String>,
-    /// H5支付域名 (`domains`).
-    pub domains: Vec<String>,
-    /// 商户提供的审核结果回调接口 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 限额类型 (`transaction_limit_type`).
-    pub transaction_limit_type: TransactionLimitType,
-    /// 经营网址商业页面截图 (`website_business_page_pics`).
-    pub website_business_page_pics: Option<Vec<String>>,
-    /// 经营网址首页截图 (`website_homepage_pics`).
-    pub website_homepage_pics: Option<Vec<String>>,
-    /// 子商户经营网址状态 (`website_state`).
-    pub website_state: WebsiteState,
-    /// 子商户H5经营网址 (`website_url`).
-    pub website_url: String,
-}
-
-/// `CreatePermissionDomainApplicationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePermissionDomainApplicationResponse {
+pub struct PermissionDomainApplication {
     /// 申请单号 (`applyment_id`).
     pub applyment_id: i64,
     /// 申请单状态 (`applyment_state`).
@@ -393,63 +311,7 @@ pub struct CreatePermissionDomainApplicationResponse {
     pub website_state: WebsiteState,
 }
 
-/// `QueryPermissionDomainApplicationByApplymentIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryPermissionDomainApplicationByApplymentIdResponse {
-    /// 申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: Option<ApplymentState>,
-    /// 驳回原因 (`audit_reject_detail`).
-    pub audit_reject_detail: Option<String>,
-    /// H5支付域名 (`domains`).
-    pub domains: Vec<String>,
-    /// 商户提供的审核结果回调接口 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 商户申请单号 (`out_applyment_id`).
-    pub out_applyment_id: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 子商户H5经营网址 (`webiste_url`).
-    pub webiste_url: String,
-    /// 经营网址商业页面截图 (`website_business_page_pics`).
-    pub website_business_page_pics: Option<Vec<String>>,
-    /// 经营网址首页截图 (`website_homepage_pics`).
-    pub website_homepage_pics: Option<Vec<String>>,
-    /// 子商户经营网址状态 (`website_state`).
-    pub website_state: WebsiteState,
-}
-
-/// `UpdatePermissionDomainApplicationByApplymentIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdatePermissionDomainApplicationByApplymentIdResponse {
-    /// 申请单号 (`applyment_id`).
-    pub applyment_id: i64,
-    /// 申请单状态 (`applyment_state`).
-    pub applyment_state: Option<ApplymentState>,
-    /// 驳回原因 (`audit_reject_detail`).
-    pub audit_reject_detail: Option<String>,
-    /// H5支付域名 (`domains`).
-    pub domains: Vec<String>,
-    /// 商户提供的审核结果回调接口 (`notify_url`).
-    pub notify_url: Option<String>,
-    /// 商户申请单号 (`out_applyment_id`).
-    pub out_applyment_id: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 子商户H5经营网址 (`webiste_url`).
-    pub webiste_url: String,
-    /// 经营网址商业页面截图 (`website_business_page_pics`).
-    pub website_business_page_pics: Option<Vec<String>>,
-    /// 经营网址首页截图 (`website_homepage_pics`).
-    pub website_homepage_pics: Option<Vec<String>>,
-    /// 子商户经营网址状态 (`website_state`).
-    pub website_state: WebsiteState,
-}
-
-/// `QueryH5PermissionBySubMchidResponse`.
+/// The answer of [`QueryH5PermissionBySubMchid`] (查询子商户H5支付权限状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryH5PermissionBySubMchidResponse {
@@ -460,63 +322,63 @@ pub struct QueryH5PermissionBySubMchidResponse {
 }
 
 platform_enum! {
-/// 申请单类型.
-pub enum ApplymentType {
-/// `APPLY_FOR_PAYMENT_AUTHORITY`.
-ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-/// `APPLY_FOR_RELIEVE_LIMITED`.
-ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-}
-}
-
-platform_enum! {
-/// 限额类型.
-pub enum TransactionLimitType {
-/// `UN_LAUNCHED_WEBSITE_LIMIT`.
-UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-/// `NORMAL_LIMIT`.
-NormalLimit = "NORMAL_LIMIT",
-/// `NO_LIMIT`.
-NoLimit = "NO_LIMIT",
-}
+    /// 申请单类型.
+    pub enum ApplymentType {
+        /// `APPLY_FOR_PAYMENT_AUTHORITY`.
+        ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
+        /// `APPLY_FOR_RELIEVE_LIMITED`.
+        ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
+    }
 }
 
 platform_enum! {
-/// 子商户经营网址状态.
-pub enum WebsiteState {
-/// `HAS_LAUNCHED`.
-HasLaunched = "HAS_LAUNCHED",
-/// `UN_LAUNCHED`.
-UnLaunched = "UN_LAUNCHED",
-}
-}
-
-platform_enum! {
-/// 申请单状态.
-pub enum ApplymentState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `UNDER_REVIEW`.
-UnderReview = "UNDER_REVIEW",
-/// `APPROVED`.
-Approved = "APPROVED",
-/// `REJECTED`.
-Rejected = "REJECTED",
-}
+    /// 限额类型.
+    pub enum TransactionLimitType {
+        /// `UN_LAUNCHED_WEBSITE_LIMIT`.
+        UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
+        /// `NORMAL_LIMIT`.
+        NormalLimit = "NORMAL_LIMIT",
+        /// `NO_LIMIT`.
+        NoLimit = "NO_LIMIT",
+    }
 }
 
 platform_enum! {
-/// H5支付权限状态.
-pub enum AuthorizationState {
-/// `AUTHORITY_TO_TEST`.
-AuthorityToTest = "AUTHORITY_TO_TEST",
-/// `FORMAL_AUTHORITY`.
-FormalAuthority = "FORMAL_AUTHORITY",
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `UNDER_PUNISHMENT`.
-UnderPunishment = "UNDER_PUNISHMENT",
-/// `UNAUTHORIZED`.
-Unauthorized = "UNAUTHORIZED",
+    /// 子商户经营网址状态.
+    pub enum WebsiteState {
+        /// `HAS_LAUNCHED`.
+        HasLaunched = "HAS_LAUNCHED",
+        /// `UN_LAUNCHED`.
+        UnLaunched = "UN_LAUNCHED",
+    }
 }
+
+platform_enum! {
+    /// 申请单状态.
+    pub enum ApplymentState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `UNDER_REVIEW`.
+        UnderReview = "UNDER_REVIEW",
+        /// `APPROVED`.
+        Approved = "APPROVED",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+    }
+}
+
+platform_enum! {
+    /// H5支付权限状态.
+    pub enum AuthorizationState {
+        /// `AUTHORITY_TO_TEST`.
+        AuthorityToTest = "AUTHORITY_TO_TEST",
+        /// `FORMAL_AUTHORITY`.
+        FormalAuthority = "FORMAL_AUTHORITY",
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `UNDER_PUNISHMENT`.
+        UnderPunishment = "UNDER_PUNISHMENT",
+        /// `UNAUTHORIZED`.
+        Unauthorized = "UNAUTHORIZED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `DELETE /v3/global/merchant-service/complaint-notifications` 删除投诉通知回调
 ///
-/// Delete complaint notification.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -29,8 +27,6 @@ pub struct DeleteComplaintNotification {}
 
 /// `GET /v3/global/merchant-service/complaint-notifications` 查询投诉通知回调
 ///
-/// List complaint notifications.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -43,13 +39,11 @@ pub struct DeleteComplaintNotification {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(GET "/v3/global/merchant-service/complaint-notifications" -> ListComplaintNotificationsResponse)]
+#[endpoint(GET "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct ListComplaintNotifications {}
 
 /// `POST /v3/global/merchant-service/complaint-notifications` 创建投诉通知回调
-///
-/// Create complaint notification.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -65,7 +59,7 @@ pub struct ListComplaintNotifications {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(POST "/v3/global/merchant-service/complaint-notifications" -> CreateComplaintNotificationResponse)]
+#[endpoint(POST "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct CreateComplaintNotification {
     /// 通知地址 (`url`).
@@ -73,8 +67,6 @@ pub struct CreateComplaintNotification {
 }
 
 /// `PUT /v3/global/merchant-service/complaint-notifications` 更新投诉通知回调
-///
-/// Update complaint notification.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -90,7 +82,7 @@ pub struct CreateComplaintNotification {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(PUT "/v3/global/merchant-service/complaint-notifications" -> UpdateComplaintNotificationResponse)]
+#[endpoint(PUT "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
 #[derive(Debug, Clone)]
 pub struct UpdateComplaintNotification {
     /// 通知地址 (`url`).
@@ -98,8 +90,6 @@ pub struct UpdateComplaintNotification {
 }
 
 /// `GET /v3/global/merchant-service/complaints` 查询投诉单列表
-///
-/// List complaints.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -135,8 +125,6 @@ pub struct ListComplaints {
 
 /// `GET /v3/global/merchant-service/complaints/{complaint_id}` 查询投诉单详情
 ///
-/// Query complaint by complaint id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -164,8 +152,6 @@ pub struct QueryComplaintByComplaintId {
 
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/complete` 反馈处理完成
 ///
-/// Complete complaint.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -191,8 +177,6 @@ pub struct CompleteComplaint {
 }
 
 /// `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` 查询投诉协商历史
-///
-/// List complaint negotiation historys.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html)
 ///
@@ -224,8 +208,6 @@ pub struct ListComplaintNegotiationHistorys {
 }
 
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/response` 提交回复
-///
-/// Response complaint.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -262,8 +244,6 @@ pub struct ResponseComplaint {
 
 /// `POST /v3/global/merchant-service/images/upload` 商户上传反馈图片API
 ///
-/// Upload image.
-///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
 /// ```no_run
@@ -288,8 +268,6 @@ pub struct UploadImage {
 }
 
 /// `GET /v3/global/merchant-service/images/{media_id}` 图片下载API
-///
-/// Download image.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -316,37 +294,17 @@ pub struct DownloadImage {
     pub complaint_id: String,
 }
 
-/// `ListComplaintNotificationsResponse`.
+/// The answer of [`ListComplaintNotifications`], [`CreateComplaintNotification`], [`UpdateComplaintNotification`] (查询投诉通知回调).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListComplaintNotificationsResponse {
+pub struct ComplaintNotification {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 通知地址 (`url`).
     pub url: String,
 }
 
-/// `CreateComplaintNotificationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateComplaintNotificationResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 通知地址 (`url`).
-    pub url: String,
-}
-
-/// `UpdateComplaintNotificationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateComplaintNotificationResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 通知地址 (`url`).
-    pub url: String,
-}
-
-/// `ComplaintMediaList`.
+/// 投诉资料列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintMediaList {
@@ -356,19 +314,19 @@ pub struct ComplaintMediaList {
     pub media_url: Vec<String>,
 }
 
-/// `ComplaintOrderInfo`.
+/// 投诉单关联订单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
-    /// 订单金额 (`payer_amount`).
+    /// 订单金额 (`payer_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_amount: i64,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 支付币种累计已退款金额 (`payer_refunded_amount`).
+    /// 支付币种累计已退款金额 (`payer_refunded_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refunded_amount: i64,
-    /// 结算币种金额 (`settlement_amount`).
+    /// 结算币种金额 (`settlement_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub settlement_amount: i64,
     /// 结算币种 (`settlement_currency`).
     pub settlement_currency: String,
@@ -381,7 +339,7 @@ pub struct ComplaintOrderInfo {
     pub transaction_id: String,
 }
 
-/// `ServiceOrderInfo`.
+/// 投诉单关联服务单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceOrderInfo {
@@ -393,10 +351,10 @@ pub struct ServiceOrderInfo {
     pub state: Option<ServiceOrderInfoState>,
 }
 
-/// `Data`.
+/// 用户投诉信息详情.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Complaint {
     /// 投诉详情 (`complaint_detail`).
     pub complaint_detail: String,
     /// 投诉详情翻译 (`complaint_detail_trans`).
@@ -433,13 +391,13 @@ pub struct Data {
     pub user_complaint_times: i64,
 }
 
-/// `ListComplaintsResponse`.
+/// The answer of [`ListComplaints`] (查询投诉单列表).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListComplaintsResponse {
     /// 用户投诉信息详情 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Complaint>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -448,7 +406,7 @@ pub struct ListComplaintsResponse {
     pub total_count: Option<i64>,
 }
 
-/// `QueryComplaintByComplaintIdResponse`.
+/// The answer of [`QueryComplaintByComplaintId`] (查询投诉单详情).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryComplaintByComplaintIdResponse {
@@ -488,10 +446,10 @@ pub struct QueryComplaintByComplaintIdResponse {
     pub user_complaint_times: i64,
 }
 
-/// `ListComplaintNegotiationHistorysData`.
+/// 投诉协商历史.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListComplaintNegotiationHistorysData {
+pub struct ComplaintNegotiationHistory {
     /// 操作资料列表 (`complaint_media_list`).
     pub complaint_media_list: Option<ComplaintMediaList>,
     /// `image_list`.
@@ -509,12 +467,12 @@ pub struct ListComplaintNegotiationHistorysData {
     pub operator: String,
 }
 
-/// `ListComplaintNegotiationHistorysResponse`.
+/// The answer of [`ListComplaintNegotiationHistorys`] (查询投诉协商历史).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListComplaintNegotiationHistorysResponse {
     /// 投诉协商历史 (`data`).
-    pub data: Option<Vec<ListComplaintNegotiationHistorysData>>,
+    pub data: Option<Vec<ComplaintNegotiationHistory>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -523,7 +481,7 @@ pub struct ListComplaintNegotiationHistorysResponse {
     pub total_count: Option<i64>,
 }
 
-/// `UploadImageResponse`.
+/// The answer of [`UploadImage`] (商户上传反馈图片API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadImageResponse {
@@ -532,127 +490,127 @@ pub struct UploadImageResponse {
 }
 
 platform_enum! {
-/// 商户语言.
-pub enum MchLanguage {
-/// 简体中文 (`ZH_CN`).
-ZhCn = "ZH_CN",
-/// 台湾繁体中文 (`ZH_TW`).
-ZhTw = "ZH_TW",
-/// 香港繁体中文 (`ZH_HK`).
-ZhHk = "ZH_HK",
-/// 英语 (`EN`).
-En = "EN",
-/// 日语 (`JA`).
-Ja = "JA",
-/// 韩语 (`KO`).
-Ko = "KO",
-/// 泰语 (`TH`).
-Th = "TH",
-/// 越南语 (`VI`).
-Vi = "VI",
-/// 俄罗斯语 (`RU`).
-Ru = "RU",
-/// 德语 (`DE`).
-De = "DE",
-/// 法语 (`FR`).
-Fr = "FR",
-/// 阿拉伯语 (`AR`).
-Ar = "AR",
-/// 西班牙语 (`ES`).
-Es = "ES",
-}
-}
-
-platform_enum! {
-/// 媒体文件业务类型.
-pub enum MediaType {
-/// `USER_COMPLAINT_IMAGE`.
-UserComplaintImage = "USER_COMPLAINT_IMAGE",
-/// `OPERATION_IMAGE`.
-OperationImage = "OPERATION_IMAGE",
-}
+    /// 商户语言.
+    pub enum MchLanguage {
+        /// 简体中文 (`ZH_CN`).
+        ZhCn = "ZH_CN",
+        /// 台湾繁体中文 (`ZH_TW`).
+        ZhTw = "ZH_TW",
+        /// 香港繁体中文 (`ZH_HK`).
+        ZhHk = "ZH_HK",
+        /// 英语 (`EN`).
+        En = "EN",
+        /// 日语 (`JA`).
+        Ja = "JA",
+        /// 韩语 (`KO`).
+        Ko = "KO",
+        /// 泰语 (`TH`).
+        Th = "TH",
+        /// 越南语 (`VI`).
+        Vi = "VI",
+        /// 俄罗斯语 (`RU`).
+        Ru = "RU",
+        /// 德语 (`DE`).
+        De = "DE",
+        /// 法语 (`FR`).
+        Fr = "FR",
+        /// 阿拉伯语 (`AR`).
+        Ar = "AR",
+        /// 西班牙语 (`ES`).
+        Es = "ES",
+    }
 }
 
 platform_enum! {
-/// 投诉单状态.
-pub enum ComplaintState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `PROCESSED`.
-Processed = "PROCESSED",
-}
+    /// 媒体文件业务类型.
+    pub enum MediaType {
+        /// `USER_COMPLAINT_IMAGE`.
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        /// `OPERATION_IMAGE`.
+        OperationImage = "OPERATION_IMAGE",
+    }
 }
 
 platform_enum! {
-/// 优先级.
-pub enum Priority {
-/// `PRIORITY`.
-Priority = "PRIORITY",
-/// `GENERAL`.
-General = "GENERAL",
-}
-}
-
-platform_enum! {
-/// 支付分服务单状态.
-pub enum ServiceOrderInfoState {
-/// `DOING`.
-Doing = "DOING",
-/// `REVOKED`.
-Revoked = "REVOKED",
-/// `WAITPAY`.
-Waitpay = "WAITPAY",
-/// `DONE`.
-Done = "DONE",
-}
+    /// 投诉单状态.
+    pub enum ComplaintState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `PROCESSED`.
+        Processed = "PROCESSED",
+    }
 }
 
 platform_enum! {
-/// 操作类型.
-pub enum OperateType {
-/// 用户提交投诉 (`USER_CREATE_COMPLAINT`).
-UserCreateComplaint = "USER_CREATE_COMPLAINT",
-/// 用户继续投诉 (`USER_CONTINUE_COMPLAINT`).
-UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
-/// 用户留言 (`USER_RESPONSE`).
-UserResponse = "USER_RESPONSE",
-/// 平台留言 (`PLATFORM_RESPONSE`).
-PlatformResponse = "PLATFORM_RESPONSE",
-/// 商户留言 (`MERCHANT_RESPONSE`).
-MerchantResponse = "MERCHANT_RESPONSE",
-/// 商户申请结单 (`MERCHANT_CONFIRM_COMPLETE`).
-MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
-/// 用户提交投诉系统通知 (`USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`).
-UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
-/// 投诉单发起全额退款系统通知 (`COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`).
-ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
-/// 用户继续投诉系统通知 (`USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`).
-UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
-/// 用户主动撤诉（只存在于历史投诉单的协商历史中） (`USER_REVOKE_COMPLAINT`).
-UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
-/// 用户确认投诉解决（只存在于历史投诉单的协商历史中） (`USER_COMFIRM_COMPLAINT`).
-UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
-/// 平台催办 (`PLATFORM_HELP_APPLICATION`).
-PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
-/// 用户申请平台协助 (`USER_APPLY_PLATFORM_HELP`).
-UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
-/// 商户同意退款申请 (`MERCHANT_APPROVE_REFUND`).
-MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
-/// 商户拒绝退款申请, 此时操作内容里展示拒绝原因 (`MERCHANT_REFUSE_RERUND`).
-MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
-/// 用户提交满意度调查结果,此时操作内容里会展示满意度分数 (`USER_SUBMIT_SATISFACTION`).
-UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
-/// 服务订单已取消 (`SERVICE_ORDER_CANCEL`).
-ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
-/// 服务订单已完成 (`SERVICE_ORDER_COMPLETE`).
-ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
-/// 投诉单发起部分退款系统通知 (`COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`).
-ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
-/// 投诉单退款到账系统通知 (`COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`).
-ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
-/// 投诉单受托退款系统通知 (`COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`).
-ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
+    /// 优先级.
+    pub enum Priority {
+        /// `PRIORITY`.
+        Priority = "PRIORITY",
+        /// `GENERAL`.
+        General = "GENERAL",
+    }
 }
+
+platform_enum! {
+    /// 支付分服务单状态.
+    pub enum ServiceOrderInfoState {
+        /// `DOING`.
+        Doing = "DOING",
+        /// `REVOKED`.
+        Revoked = "REVOKED",
+        /// `WAITPAY`.
+        WaitPay = "WAITPAY",
+        /// `DONE`.
+        Done = "DONE",
+    }
+}
+
+platform_enum! {
+    /// 操作类型.
+    pub enum OperateType {
+        /// 用户提交投诉 (`USER_CREATE_COMPLAINT`).
+        UserCreateComplaint = "USER_CREATE_COMPLAINT",
+        /// 用户继续投诉 (`USER_CONTINUE_COMPLAINT`).
+        UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
+        /// 用户留言 (`USER_RESPONSE`).
+        UserResponse = "USER_RESPONSE",
+        /// 平台留言 (`PLATFORM_RESPONSE`).
+        PlatformResponse = "PLATFORM_RESPONSE",
+        /// 商户留言 (`MERCHANT_RESPONSE`).
+        MerchantResponse = "MERCHANT_RESPONSE",
+        /// 商户申请结单 (`MERCHANT_CONFIRM_COMPLETE`).
+        MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
+        /// 用户提交投诉系统通知 (`USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`).
+        UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
+        /// 投诉单发起全额退款系统通知 (`COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`).
+        ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
+        /// 用户继续投诉系统通知 (`USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`).
+        UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
+        /// 用户主动撤诉（只存在于历史投诉单的协商历史中） (`USER_REVOKE_COMPLAINT`).
+        UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
+        /// 用户确认投诉解决（只存在于历史投诉单的协商历史中） (`USER_COMFIRM_COMPLAINT`).
+        UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
+        /// 平台催办 (`PLATFORM_HELP_APPLICATION`).
+        PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
+        /// 用户申请平台协助 (`USER_APPLY_PLATFORM_HELP`).
+        UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
+        /// 商户同意退款申请 (`MERCHANT_APPROVE_REFUND`).
+        MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
+        /// 商户拒绝退款申请, 此时操作内容里展示拒绝原因 (`MERCHANT_REFUSE_RERUND`).
+        MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
+        /// 用户提交满意度调查结果,此时操作内容里会展示满意度分数 (`USER_SUBMIT_SATISFACTION`).
+        UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
+        /// 服务订单已取消 (`SERVICE_ORDER_CANCEL`).
+        ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
+        /// 服务订单已完成 (`SERVICE_ORDER_COMPLETE`).
+        ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
+        /// 投诉单发起部分退款系统通知 (`COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`).
+        ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
+        /// 投诉单退款到账系统通知 (`COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`).
+        ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
+        /// 投诉单受托退款系统通知 (`COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`).
+        ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
+    }
 }

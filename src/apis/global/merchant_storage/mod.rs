@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `POST /v3/global/merchant-storage/file/upload` 上传文件API
 ///
-/// Upload storage file.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_11.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -35,7 +33,7 @@ pub struct UploadStorageFile {
     pub file: crate::UploadFile,
 }
 
-/// `UploadStorageFileResponse`.
+/// The answer of [`UploadStorageFile`] (上传文件API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadStorageFileResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse` 撤销订单(微信支付订单号)
 ///
-/// Reverse transaction by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -45,8 +43,6 @@ pub struct ReverseTransactionById {
 
 /// `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
 ///
-/// Reverse transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -80,8 +76,6 @@ pub struct ReverseTransactionByOutTradeNo {
 }
 
 /// `POST /v3/global/micropay/transactions/pay` 提交付款码支付
-///
-/// Pay transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml)
 ///
@@ -121,7 +115,7 @@ pub struct PayTransaction {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<PayTransactionDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -155,11 +149,11 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -177,10 +171,10 @@ pub struct GoodsDetail {
     pub wxpay_goods_id: Option<String>,
 }
 
-/// `Detail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct PayTransactionDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -257,13 +251,13 @@ pub struct PayTransactionAmount {
     /// 支付货币类型 (`payer _currency`).
     #[serde(rename = "payer _currency")]
     pub payer_currency: Option<String>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
-/// `PayTransactionGoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayTransactionGoodsDetail {
@@ -277,10 +271,10 @@ pub struct PayTransactionGoodsDetail {
     pub quantity: i64,
 }
 
-/// `PayTransactionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PayTransactionDetail {
+pub struct PayTransactionResponseDetail {
     /// 活动ID (`activity_id`).
     pub activity_id: Option<String>,
     /// 优惠券面额 (`amount`).
@@ -301,7 +295,7 @@ pub struct PayTransactionDetail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<DetailType>,
+    pub type_: Option<PayTransactionType>,
     /// 微信出资 (`wechatpay_contribute_amount`).
     pub wechatpay_contribute_amount: Option<i64>,
 }
@@ -321,7 +315,7 @@ pub struct PayTransactionPayer {
     pub sub_openid: Option<String>,
 }
 
-/// `PayTransactionResponse`.
+/// The answer of [`PayTransaction`] (提交付款码支付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayTransactionResponse {
@@ -334,7 +328,7 @@ pub struct PayTransactionResponse {
     /// 付款银行 (`bank_type`).
     pub bank_type: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<PayTransactionDetail>>,
+    pub detail: Option<Vec<PayTransactionResponseDetail>>,
     /// 微信支付订单号 (`id`).
     pub id: String,
     /// 商户号 (`mchid`).
@@ -363,29 +357,29 @@ pub struct PayTransactionResponse {
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum DetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
+
+platform_enum! {
+    /// 优惠类型.
+    pub enum PayTransactionType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/global/papay/contracts/app-pre-entrust-sign` APP签约API
 ///
-/// Create contract app pre entrust sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -25,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/app-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/app-pre-entrust-sign" -> CreateContractAppPreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/app-pre-entrust-sign" -> CreatePreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractAppPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -58,8 +56,6 @@ pub struct CreateContractAppPreEntrustSign {
 
 /// `POST /v3/global/papay/contracts/h5-pre-entrust-sign` H5预签约API
 ///
-/// Create contract h5 pre entrust sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -74,7 +70,7 @@ pub struct CreateContractAppPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/h5-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/h5-pre-entrust-sign" -> CreateContractH5PreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/h5-pre-entrust-sign" -> PreEntrustSignResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateContractH5PreEntrustSign {
     /// 机构APPID (`appid`).
@@ -108,8 +104,6 @@ pub struct CreateContractH5PreEntrustSign {
 
 /// `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` JSAPI预签约API
 ///
-/// Create contract jsapi pre entrust sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -124,7 +118,7 @@ pub struct CreateContractH5PreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/jsapi-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/jsapi-pre-entrust-sign" -> CreateContractJsapiPreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/jsapi-pre-entrust-sign" -> PreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractJsapiPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -157,8 +151,6 @@ pub struct CreateContractJsapiPreEntrustSign {
 
 /// `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` 小程序签约API
 ///
-/// Create contract miniprogram pre entrust sign.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -173,7 +165,7 @@ pub struct CreateContractJsapiPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/miniprogram-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/miniprogram-pre-entrust-sign" -> CreateContractMiniprogramPreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/miniprogram-pre-entrust-sign" -> CreatePreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractMiniprogramPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -206,8 +198,6 @@ pub struct CreateContractMiniprogramPreEntrustSign {
 
 /// `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` 商户协议号查询签约API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -224,7 +214,7 @@ pub struct CreateContractMiniprogramPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/out-contract-code/{out_contract_code}")]
-#[endpoint(GET "/v3/global/papay/contracts/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
+#[endpoint(GET "/v3/global/papay/contracts/out-contract-code/<out_contract_code>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
     /// 签约协议号 (`out_contract_code`).
@@ -242,8 +232,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/global/papay/contracts/web-pre-entrust-sign` WEB预签约API
-///
-/// Create contract web pre entrust sign.
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
 ///
@@ -287,8 +275,6 @@ pub struct CreateContractWebPreEntrustSign {
 
 /// `GET /v3/global/papay/contracts/{contract_id}` 代扣协议ID查询签约API
 ///
-/// Query contract by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -305,7 +291,7 @@ pub struct CreateContractWebPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/{contract_id}")]
-#[endpoint(GET "/v3/global/papay/contracts/<contract_id>" -> QueryContractByContractIdResponse)]
+#[endpoint(GET "/v3/global/papay/contracts/<contract_id>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 委托代扣协议ID (`contract_id`).
@@ -325,8 +311,6 @@ pub struct QueryContractByContractId {
 }
 
 /// `POST /v3/global/papay/contracts/{contract_id}/terminate` 申请解约API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml)
 ///
@@ -362,8 +346,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/global/papay/transactions` 支付扣款API
-///
-/// Create transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml)
 ///
@@ -420,8 +402,6 @@ pub struct CreateTransaction {
 
 /// `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` 查询订单(商户订单号)
 ///
-/// Query transaction by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -439,7 +419,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/global/papay/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/global/papay/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// `out_trade_no`.
@@ -449,8 +429,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销订单(商户订单号)
-///
-/// Reverse transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml)
 ///
@@ -481,8 +459,6 @@ pub struct ReverseTransaction {
 
 /// `GET /v3/global/papay/transactions/{transaction_id}` 查询订单(微信支付订单号)
 ///
-/// Query transaction by transaction id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -500,7 +476,7 @@ pub struct ReverseTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/transactions/{transaction_id}")]
-#[endpoint(GET "/v3/global/papay/transactions/<transaction_id>" -> QueryTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/global/papay/transactions/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -509,42 +485,26 @@ pub struct QueryTransactionByTransactionId {
     pub sub_mchid: String,
 }
 
-/// `CreateContractAppPreEntrustSignResponse`.
+/// The answer of [`CreateContractAppPreEntrustSign`], [`CreateContractMiniprogramPreEntrustSign`] (APP签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractAppPreEntrustSignResponse {
+pub struct CreatePreEntrustSignResponse {
     /// 委托代扣签约会话id (`session_id`).
     pub session_id: String,
 }
 
-/// `CreateContractH5PreEntrustSignResponse`.
+/// The answer of [`CreateContractH5PreEntrustSign`], [`CreateContractJsapiPreEntrustSign`] (H5预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractH5PreEntrustSignResponse {
+pub struct PreEntrustSignResponse {
     /// 签约跳转URL (`sign_url`).
     pub sign_url: String,
 }
 
-/// `CreateContractJsapiPreEntrustSignResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractJsapiPreEntrustSignResponse {
-    /// 签约跳转URL (`sign_url`).
-    pub sign_url: String,
-}
-
-/// `CreateContractMiniprogramPreEntrustSignResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractMiniprogramPreEntrustSignResponse {
-    /// 委托代扣签约会话id (`session_id`).
-    pub session_id: String,
-}
-
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`], [`QueryContractByContractId`] (商户协议号查询签约API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeResponse {
+pub struct Contract {
     /// 机构APPID (`appid`).
     pub appid: Option<String>,
     /// 委托代扣协议ID (`contract_id`).
@@ -582,53 +542,12 @@ pub struct QueryContractByOutContractCodeResponse {
     pub user_display_name: Option<String>,
 }
 
-/// `CreateContractWebPreEntrustSignResponse`.
+/// The answer of [`CreateContractWebPreEntrustSign`] (WEB预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractWebPreEntrustSignResponse {
     /// 展码页面URL (`show_code_url`).
     pub show_code_url: String,
-}
-
-/// `QueryContractByContractIdResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryContractByContractIdResponse {
-    /// 机构APPID (`appid`).
-    pub appid: Option<String>,
-    /// 委托代扣协议ID (`contract_id`).
-    pub contract_id: Option<String>,
-    /// 商户号 (`mchid`).
-    pub mchid: Option<String>,
-    /// 商户appid下的用户标识 (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 商户侧签约协议号 (`out_contract_code`).
-    pub out_contract_code: Option<String>,
-    /// 模板ID (`plan_id`).
-    pub plan_id: Option<i64>,
-    /// 协议签署时间 (`signed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub signed_time: Option<OffsetDateTime>,
-    /// 机构appid (`sp_appid`).
-    pub sp_appid: Option<String>,
-    /// 机构商户号 (`sp_mchid`).
-    pub sp_mchid: Option<String>,
-    /// 协议状态 (`state`).
-    pub state: Option<String>,
-    /// 子商户应用ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 协议签署时间 (`terminated_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub terminated_time: Option<OffsetDateTime>,
-    /// 协议解约方式 (`termination_mode`).
-    pub termination_mode: Option<String>,
-    /// 解约备注 (`termination_note`).
-    pub termination_note: Option<String>,
-    /// 用户账户展示名称 (`user_display_name`).
-    pub user_display_name: Option<String>,
 }
 
 /// 订单金额.
@@ -638,7 +557,7 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -657,12 +576,12 @@ pub struct SceneInfo {
 /// 汇率信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ExchangeRate {
+pub struct CreateTransactionExchangeRate {
     /// 汇率值 (`rate`).
     pub rate: Option<i64>,
     /// 汇率类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ExchangeRateType>,
+    pub type_: Option<CreateTransactionType>,
 }
 
 /// 订单金额.
@@ -672,12 +591,12 @@ pub struct CreateTransactionAmount {
     /// 订单标价币种 (`currency`).
     pub currency: String,
     /// 汇率信息 (`exchange_rate`).
-    pub exchange_rate: Option<ExchangeRate>,
+    pub exchange_rate: Option<CreateTransactionExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
@@ -696,11 +615,11 @@ pub struct Payer {
     pub sub_openid: Option<String>,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -712,7 +631,7 @@ pub struct GoodsDetail {
     pub quantity: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -741,7 +660,7 @@ pub struct PromotionDetail {
     pub wxpay_contribute_amount: Option<i64>,
 }
 
-/// `CreateTransactionResponse`.
+/// The answer of [`CreateTransaction`] (支付扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionResponse {
@@ -777,7 +696,7 @@ pub struct CreateTransactionResponse {
     /// 交易状态描述 (`trade_state_desc`).
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
-    pub trade_type: TradeType,
+    pub trade_type: CreateTransactionTradeType,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
 }
@@ -785,36 +704,36 @@ pub struct CreateTransactionResponse {
 /// 汇率信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoExchangeRate {
+pub struct ExchangeRate {
     /// 汇率值 (`rate`).
     pub rate: Option<i64>,
     /// 汇率类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<QueryTransactionByOutTradeNoExchangeRateType>,
+    pub type_: Option<ExchangeRateType>,
 }
 
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoAmount {
+pub struct TransactionAmount {
     /// 订单标价币种 (`currency`).
     pub currency: String,
     /// 汇率信息 (`exchange_rate`).
-    pub exchange_rate: Option<QueryTransactionByOutTradeNoExchangeRate>,
+    pub exchange_rate: Option<ExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
+/// The answer of [`QueryTransactionByOutTradeNo`], [`QueryTransactionByTransactionId`] (查询订单(商户订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByOutTradeNoAmount,
+    pub amount: TransactionAmount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -845,128 +764,87 @@ pub struct QueryTransactionByOutTradeNoResponse {
     /// 交易状态描述 (`trade_state_desc`).
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
-    pub trade_type: QueryTransactionByOutTradeNoTradeType,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `QueryTransactionByTransactionIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByTransactionIdResponse {
-    /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByOutTradeNoAmount,
-    /// APPID (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Payer,
-    /// 优惠功能 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 机构APPID (`sp_appid`).
-    pub sp_appid: String,
-    /// 机构商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 子商户APPID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 支付完成时间 (`success_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub success_time: OffsetDateTime,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: String,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: QueryTransactionByOutTradeNoTradeType,
+    pub trade_type: TradeType,
     /// 微信支付订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-/// `USERPAYMENT_RATE`.
-UserpaymentRate = "USERPAYMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 汇率类型.
+    pub enum CreateTransactionType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+        /// `USERPAYMENT_RATE`.
+        UserPaymentRate = "USERPAYMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
-}
-
-platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// 支付成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转入退款 (`REFUND`).
-Refund = "REFUND",
-/// 未支付 (`NOTPAY`).
-Notpay = "NOTPAY",
-/// 已关闭 (`CLOSED`).
-Closed = "CLOSED",
-/// 支付失败 (`PAYERROR`).
-Payerror = "PAYERROR",
-/// 用户支付中 (`USERPAYING`).
-Userpaying = "USERPAYING",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `AUTH`.
-Auth = "AUTH",
-}
-}
-
-platform_enum! {
-/// 汇率类型.
-pub enum QueryTransactionByOutTradeNoExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum QueryTransactionByOutTradeNoTradeType {
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `NATIVE`.
-Native = "NATIVE",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
-/// `MICROPAY`.
-Micropay = "MICROPAY",
+    /// 交易状态.
+    pub enum TradeState {
+        /// 支付成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转入退款 (`REFUND`).
+        Refund = "REFUND",
+        /// 未支付 (`NOTPAY`).
+        NotPay = "NOTPAY",
+        /// 已关闭 (`CLOSED`).
+        Closed = "CLOSED",
+        /// 支付失败 (`PAYERROR`).
+        PayError = "PAYERROR",
+        /// 用户支付中 (`USERPAYING`).
+        UserPaying = "USERPAYING",
+    }
 }
+
+platform_enum! {
+    /// 交易类型.
+    pub enum CreateTransactionTradeType {
+        /// `AUTH`.
+        Auth = "AUTH",
+    }
+}
+
+platform_enum! {
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
+}
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+        /// `MICROPAY`.
+        Micropay = "MICROPAY",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/global/profit-sharing/bill-download-url` 获取分账账单文件下载地址API
 ///
-/// Query bill download url.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -25,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/bill-download-url")]
-#[endpoint(GET "/v3/global/profit-sharing/bill-download-url" -> QueryBillDownloadUrlResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/bill-download-url" -> BillDownloadUrl)]
 #[derive(Debug, Clone)]
 pub struct QueryBillDownloadUrl {
     /// 子商户号 (`sub_mchid`).
@@ -35,8 +33,6 @@ pub struct QueryBillDownloadUrl {
 }
 
 /// `POST /v3/global/profit-sharing/orders` 请求分账API
-///
-/// Create order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml)
 ///
@@ -57,7 +53,7 @@ pub struct QueryBillDownloadUrl {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders")]
-#[endpoint(POST "/v3/global/profit-sharing/orders" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/profit-sharing/orders" -> Order, idempotent)]
 #[derive(Clone)]
 pub struct CreateOrder {
     /// 应用ID (`appid`).
@@ -66,7 +62,7 @@ pub struct CreateOrder {
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
     #[wxpay(encrypt)]
-    pub receivers: Option<Vec<Receivers>>,
+    pub receivers: Option<Vec<Receiver>>,
     /// 子商户应用ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
@@ -78,8 +74,6 @@ pub struct CreateOrder {
 }
 
 /// `POST /v3/global/profit-sharing/orders/unfreeze` 解冻剩余资金API
-///
-/// Unfreeze order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml)
 ///
@@ -99,7 +93,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders/unfreeze")]
-#[endpoint(POST "/v3/global/profit-sharing/orders/unfreeze" -> UnfreezeOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/profit-sharing/orders/unfreeze" -> Order, idempotent)]
 #[derive(Debug, Clone)]
 pub struct UnfreezeOrder {
     /// 分账描述 (`description`).
@@ -113,8 +107,6 @@ pub struct UnfreezeOrder {
 }
 
 /// `GET /v3/global/profit-sharing/orders/{out_order_no}` 查询分账结果API
-///
-/// Query order by out order no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml)
 ///
@@ -132,7 +124,7 @@ pub struct UnfreezeOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders/{out_order_no}")]
-#[endpoint(GET "/v3/global/profit-sharing/orders/<out_order_no>" -> QueryOrderByOutOrderNoResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/orders/<out_order_no>" -> Order)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutOrderNo {
     /// 商户分账单号 (`out_order_no`).
@@ -144,8 +136,6 @@ pub struct QueryOrderByOutOrderNo {
 }
 
 /// `DELETE /v3/global/profit-sharing/receivers` 删除分账接收方API
-///
-/// Delete receiver.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml)
 ///
@@ -179,12 +169,10 @@ pub struct DeleteReceiver {
     /// 分账接收方类型 (`type`).
     #[wxpay(body)]
     #[serde(rename = "type")]
-    pub type_: Option<ReceiversType>,
+    pub type_: Option<ReceiverType>,
 }
 
 /// `POST /v3/global/profit-sharing/receivers` 添加分账接收方API
-///
-/// Create receiver.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml)
 ///
@@ -232,12 +220,10 @@ pub struct CreateReceiver {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ReceiversType>,
+    pub type_: Option<ReceiverType>,
 }
 
 /// `GET /v3/global/profit-sharing/receivers/{account}` 查询分账接收方添加结果API
-///
-/// Query receiver by account.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml)
 ///
@@ -270,12 +256,10 @@ pub struct QueryReceiverByAccount {
     pub sub_appid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<ReceiversType>,
+    pub type_: Option<ReceiverType>,
 }
 
 /// `GET /v3/global/profit-sharing/refunds/bill-download-url` 获取分账退款账单下载链接API
-///
-/// Query refund bill download url.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml)
 ///
@@ -291,7 +275,7 @@ pub struct QueryReceiverByAccount {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/refunds/bill-download-url")]
-#[endpoint(GET "/v3/global/profit-sharing/refunds/bill-download-url" -> QueryRefundBillDownloadUrlResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/refunds/bill-download-url" -> BillDownloadUrl)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundBillDownloadUrl {
     /// 子商户号 (`sub_mchid`).
@@ -301,8 +285,6 @@ pub struct QueryRefundBillDownloadUrl {
 }
 
 /// `GET /v3/global/profit-sharing/refunds/refundable-balance` 查询可供垫付退款实时余额API
-///
-/// Query refund refundable balance.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml)
 ///
@@ -323,8 +305,6 @@ pub struct QueryRefundBillDownloadUrl {
 pub struct QueryRefundRefundableBalance {}
 
 /// `POST /v3/global/profit-sharing/transactions/mark` 分账标记API
-///
-/// Create transaction mark.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml)
 ///
@@ -353,8 +333,6 @@ pub struct CreateTransactionMark {
 
 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` 查询剩余待分金额API
 ///
-/// List transaction amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -382,8 +360,6 @@ pub struct ListTransactionAmounts {
 
 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` 查询订单剩余可退款金额API
 ///
-/// List transaction refundable amounts.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -409,21 +385,21 @@ pub struct ListTransactionRefundableAmounts {
     pub sub_mchid: Option<String>,
 }
 
-/// `QueryBillDownloadUrlResponse`.
+/// The answer of [`QueryBillDownloadUrl`], [`QueryRefundBillDownloadUrl`] (获取分账账单文件下载地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBillDownloadUrlResponse {
+pub struct BillDownloadUrl {
     /// 下载地址 (`download_url`).
     pub download_url: String,
 }
 
-/// `Receivers`.
+/// 分账接收方列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct Receivers {
+pub struct Receiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in the currency's minor unit (fen, 分, for CNY).
     pub amount: i64,
     /// 是否已经获取用户实名信息授权 (`authorized`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -438,16 +414,16 @@ pub struct Receivers {
     pub name: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderReceivers`.
+/// 分账接收方列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderReceivers {
+pub struct OrderReceiver {
     /// 分账接收方帐号 (`account`).
     pub account: String,
-    /// 分账金额 (`amount`).
+    /// 分账金额 (`amount`), in the currency's minor unit (fen, 分, for CNY).
     pub amount: i64,
     /// 分账创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -469,25 +445,25 @@ pub struct CreateOrderReceivers {
     pub rate: Option<i64>,
     /// 分账结果 (`result`).
     pub result: String,
-    /// 出资方结算金额 (`settlement_amount`).
+    /// 出资方结算金额 (`settlement_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub settlement_amount: Option<i64>,
     /// 出资方结算币种 (`settlement_currency`).
     pub settlement_currency: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `CreateOrderResponse`.
+/// The answer of [`CreateOrder`], [`UnfreezeOrder`], [`QueryOrderByOutOrderNo`] (请求分账API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateOrderResponse {
+pub struct Order {
     /// 微信分账单号 (`order_id`).
     pub order_id: String,
     /// 商户分账单号 (`out_order_no`).
     pub out_order_no: String,
     /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers>>,
+    pub receivers: Option<Vec<OrderReceiver>>,
     /// 分账单状态 (`state`).
     pub state: String,
     /// 子商户号 (`sub_mchid`).
@@ -496,43 +472,7 @@ pub struct CreateOrderResponse {
     pub transaction_id: String,
 }
 
-/// `UnfreezeOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnfreezeOrderResponse {
-    /// 微信分账单号 (`order_id`).
-    pub order_id: String,
-    /// 商户分账单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers>>,
-    /// 分账单状态 (`state`).
-    pub state: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `QueryOrderByOutOrderNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryOrderByOutOrderNoResponse {
-    /// 微信分账单号 (`order_id`).
-    pub order_id: String,
-    /// 商户分账单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 分账接收方列表 (`receivers`).
-    pub receivers: Option<Vec<CreateOrderReceivers>>,
-    /// 分账单状态 (`state`).
-    pub state: String,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 微信订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `CreateReceiverResponse`.
+/// The answer of [`CreateReceiver`] (添加分账接收方API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateReceiverResponse {
@@ -565,10 +505,10 @@ pub struct CreateReceiverResponse {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `QueryReceiverByAccountResponse`.
+/// The answer of [`QueryReceiverByAccount`] (查询分账接收方添加结果API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryReceiverByAccountResponse {
@@ -596,18 +536,10 @@ pub struct QueryReceiverByAccountResponse {
     pub sub_mchid: Option<String>,
     /// 分账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: ReceiversType,
+    pub type_: ReceiverType,
 }
 
-/// `QueryRefundBillDownloadUrlResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryRefundBillDownloadUrlResponse {
-    /// 下载地址 (`download_url`).
-    pub download_url: String,
-}
-
-/// `QueryRefundRefundableBalanceResponse`.
+/// The answer of [`QueryRefundRefundableBalance`] (查询可供垫付退款实时余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRefundRefundableBalanceResponse {
@@ -619,7 +551,7 @@ pub struct QueryRefundRefundableBalanceResponse {
     pub sponsor_mchid: Option<String>,
 }
 
-/// `ListTransactionAmountsResponse`.
+/// The answer of [`ListTransactionAmounts`] (查询剩余待分金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTransactionAmountsResponse {
@@ -627,56 +559,56 @@ pub struct ListTransactionAmountsResponse {
     pub currency: Option<String>,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
-    /// 订单剩余待分金额 (`unsplit_amount`).
+    /// 订单剩余待分金额 (`unsplit_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub unsplit_amount: Option<i64>,
 }
 
-/// `ListTransactionRefundableAmountsResponse`.
+/// The answer of [`ListTransactionRefundableAmounts`] (查询订单剩余可退款金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTransactionRefundableAmountsResponse {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
-    /// 订单剩余可使用垫付资金退款的金额 (`funds_refundable_amount`).
+    /// 订单剩余可使用垫付资金退款的金额 (`funds_refundable_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub funds_refundable_amount: Option<i64>,
-    /// 订单剩余可退款金额 (`refundable_amount`).
+    /// 订单剩余可退款金额 (`refundable_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub refundable_amount: Option<i64>,
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
 }
 
 platform_enum! {
-/// 分账币种.
-pub enum Currency {
-/// `CNY`.
-Cny = "CNY",
-}
-}
-
-platform_enum! {
-/// 分账接收方类型.
-pub enum ReceiversType {
-/// `MERCHANT_ID`.
-MerchantId = "MERCHANT_ID",
-/// `PERSONAL_OPENID`.
-PersonalOpenid = "PERSONAL_OPENID",
-/// `PERSONAL_SUB_OPENID`.
-PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-}
+    /// 分账币种.
+    pub enum Currency {
+        /// `CNY`.
+        Cny = "CNY",
+    }
 }
 
 platform_enum! {
-/// 与分账方的关系类型.
-pub enum RelationType {
-/// `SUPPLIER`.
-Supplier = "SUPPLIER",
-/// `DISTRIBUTOR`.
-Distributor = "DISTRIBUTOR",
-/// `TAX_SERVICE_PROVIDER`.
-TaxServiceProvider = "TAX_SERVICE_PROVIDER",
-/// `IT_SERVICE_PROVIDER`.
-ItServiceProvider = "IT_SERVICE_PROVIDER",
-/// `CUSTOM`.
-Custom = "CUSTOM",
+    /// 分账接收方类型.
+    pub enum ReceiverType {
+        /// `MERCHANT_ID`.
+        MerchantId = "MERCHANT_ID",
+        /// `PERSONAL_OPENID`.
+        PersonalOpenid = "PERSONAL_OPENID",
+        /// `PERSONAL_SUB_OPENID`.
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    }
 }
+
+platform_enum! {
+    /// 与分账方的关系类型.
+    pub enum RelationType {
+        /// `SUPPLIER`.
+        Supplier = "SUPPLIER",
+        /// `DISTRIBUTOR`.
+        Distributor = "DISTRIBUTOR",
+        /// `TAX_SERVICE_PROVIDER`.
+        TaxServiceProvider = "TAX_SERVICE_PROVIDER",
+        /// `IT_SERVICE_PROVIDER`.
+        ItServiceProvider = "IT_SERVICE_PROVIDER",
+        /// `CUSTOM`.
+        Custom = "CUSTOM",
+    }
 }

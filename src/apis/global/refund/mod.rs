@@ -10,8 +10,6 @@ pub mod partner;
 
 /// `GET /v3/global/refund/recharge-balance` 商家充值退款余额查询
 ///
-/// Query recharge balance.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -30,7 +28,7 @@ pub mod partner;
 #[derive(Debug, Clone)]
 pub struct QueryRechargeBalance {}
 
-/// `QueryRechargeBalanceResponse`.
+/// The answer of [`QueryRechargeBalance`] (商家充值退款余额查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRechargeBalanceResponse {

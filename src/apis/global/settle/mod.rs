@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/global/settle/settlements` 查询结算资金明细API
 ///
-/// List settlements.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -51,17 +49,17 @@ pub struct ListSettlements {
 pub struct Amount {
     /// 结算币种 (`currency`).
     pub currency: String,
-    /// 手续费金额 (`fee`).
+    /// 手续费金额 (`fee`), in the currency's minor unit (fen, 分, for CNY).
     pub fee: i64,
     /// 支付净额 (`net`).
     pub net: i64,
-    /// 支付金额 (`pay`).
+    /// 支付金额 (`pay`), in the currency's minor unit (fen, 分, for CNY).
     pub pay: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
-    /// 已结算金额 (`settled`).
+    /// 已结算金额 (`settled`), in the currency's minor unit (fen, 分, for CNY).
     pub settled: i64,
-    /// 未结算金额 (`unsettle`).
+    /// 未结算金额 (`unsettle`), in the currency's minor unit (fen, 分, for CNY).
     pub unsettle: i64,
 }
 
@@ -71,20 +69,20 @@ pub struct Amount {
 pub struct SplitAmount {
     /// 结算币种 (`currency`).
     pub currency: String,
-    /// 支付金额 (`pay`).
+    /// 支付金额 (`pay`), in the currency's minor unit (fen, 分, for CNY).
     pub pay: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
-    /// 已结算金额 (`settled`).
+    /// 已结算金额 (`settled`), in the currency's minor unit (fen, 分, for CNY).
     pub settled: i64,
-    /// 未结算金额 (`unsettle`).
+    /// 未结算金额 (`unsettle`), in the currency's minor unit (fen, 分, for CNY).
     pub unsettle: i64,
 }
 
-/// `Data`.
+/// 结算信息列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Settlement {
     /// 金额 (`amount`).
     pub amount: Amount,
     /// 付款批次号 (`batch_id`).
@@ -101,12 +99,12 @@ pub struct Data {
     pub wallet_region: Option<WalletRegion>,
 }
 
-/// `ListSettlementsResponse`.
+/// The answer of [`ListSettlements`] (查询结算资金明细API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListSettlementsResponse {
     /// 结算信息列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Settlement>>,
     /// 本次返回条数 (`limit`).
     pub limit: i64,
     /// 记录起始位置 (`offset`).
@@ -116,21 +114,21 @@ pub struct ListSettlementsResponse {
 }
 
 platform_enum! {
-/// 结算状态.
-pub enum SettleState {
-/// `SETTLED`.
-Settled = "SETTLED",
-/// `UNSETTLE`.
-Unsettle = "UNSETTLE",
-}
+    /// 结算状态.
+    pub enum SettleState {
+        /// `SETTLED`.
+        Settled = "SETTLED",
+        /// `UNSETTLE`.
+        Unsettle = "UNSETTLE",
+    }
 }
 
 platform_enum! {
-/// 钱包主体.
-pub enum WalletRegion {
-/// `CHINA_MAINLAND`.
-ChinaMainland = "CHINA_MAINLAND",
-/// `CHINA_HONGKONG`.
-ChinaHongkong = "CHINA_HONGKONG",
-}
+    /// 钱包主体.
+    pub enum WalletRegion {
+        /// `CHINA_MAINLAND`.
+        ChinaMainland = "CHINA_MAINLAND",
+        /// `CHINA_HONGKONG`.
+        ChinaHongkong = "CHINA_HONGKONG",
+    }
 }

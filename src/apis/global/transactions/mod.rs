@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/global/transactions/app` APP支付下单
 ///
-/// Create app order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -38,7 +36,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/app")]
-#[endpoint(POST "/v3/global/transactions/app" -> CreateAppOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/app" -> CreateOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateAppOrder {
     /// 订单金额 (`amount`).
@@ -50,7 +48,7 @@ pub struct CreateAppOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -76,16 +74,16 @@ pub struct CreateAppOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `GET /v3/global/transactions/id/{transaction_id}` 查询订单(微信支付订单号)
-///
-/// Query transaction by transaction id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
 ///
@@ -106,7 +104,7 @@ pub struct CreateAppOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/global/transactions/id/<transaction_id>" -> QueryTransactionByTransactionIdResponse)]
+#[endpoint(GET "/v3/global/transactions/id/<transaction_id>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -120,8 +118,6 @@ pub struct QueryTransactionByTransactionId {
 }
 
 /// `POST /v3/global/transactions/id/{transaction_id}/close` 关闭订单(微信支付订单号)
-///
-/// Close transaction by id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
 ///
@@ -155,8 +151,6 @@ pub struct CloseTransactionById {
 
 /// `POST /v3/global/transactions/jsapi` JSAPI支付下单API
 ///
-/// Create jsapi order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -184,7 +178,7 @@ pub struct CloseTransactionById {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/jsapi")]
-#[endpoint(POST "/v3/global/transactions/jsapi" -> CreateJsapiOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/jsapi" -> CreateOrderResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateJsapiOrder {
     /// 订单金额 (`amount`).
@@ -196,7 +190,7 @@ pub struct CreateJsapiOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -222,16 +216,16 @@ pub struct CreateJsapiOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `POST /v3/global/transactions/mweb` H5支付下单
-///
-/// Create mweb.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
 ///
@@ -274,7 +268,7 @@ pub struct CreateMweb {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -300,16 +294,16 @@ pub struct CreateMweb {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `POST /v3/global/transactions/native` Native支付下单API
-///
-/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml)
 ///
@@ -350,7 +344,7 @@ pub struct CreateNativeOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Vec<Detail>>,
+    pub detail: Option<Vec<OrderDetail>>,
     /// 商品标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -376,16 +370,16 @@ pub struct CreateNativeOrder {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
     /// 交易起始时间 (`time_start`).
-    pub time_start: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_start: Option<OffsetDateTime>,
     /// 交易类型 (`trade_type`).
     pub trade_type: String,
 }
 
 /// `GET /v3/global/transactions/out-trade-no/{out_trade_no}` 查询订单(商户订单号)
-///
-/// Query transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
 ///
@@ -406,7 +400,7 @@ pub struct CreateNativeOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/global/transactions/out-trade-no/<out_trade_no>" -> QueryTransactionByOutTradeNoResponse)]
+#[endpoint(GET "/v3/global/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -420,8 +414,6 @@ pub struct QueryTransactionByOutTradeNo {
 }
 
 /// `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` 关闭订单(商户订单号)
-///
-/// Close transaction by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
 ///
@@ -460,11 +452,11 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -482,10 +474,10 @@ pub struct GoodsDetail {
     pub wxpay_goods_id: Option<String>,
 }
 
-/// `Detail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct OrderDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -550,10 +542,10 @@ pub struct SceneInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `CreateAppOrderResponse`.
+/// The answer of [`CreateAppOrder`], [`CreateJsapiOrder`] (APP支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAppOrderResponse {
+pub struct CreateOrderResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
@@ -572,24 +564,24 @@ pub struct ExchangeRate {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdAmount {
+pub struct TransactionAmount {
     /// 订单标价币种 (`currency`).
     pub currency: String,
     /// 汇率信息 (`exchange_rate`).
     pub exchange_rate: Option<ExchangeRate>,
     /// 用户支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in the currency's minor unit (fen, 分, for CNY).
     pub total: i64,
 }
 
-/// `QueryTransactionByTransactionIdGoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdGoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+pub struct PromotionDetailGoodsDetail {
+    /// 商品优惠金额 (`discount_amount`), in the currency's minor unit (fen, 分, for CNY).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -601,7 +593,7 @@ pub struct QueryTransactionByTransactionIdGoodsDetail {
     pub quantity: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -612,7 +604,7 @@ pub struct PromotionDetail {
     /// 优惠币种 (`currency`).
     pub currency: String,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<QueryTransactionByTransactionIdGoodsDetail>>,
+    pub goods_detail: Option<Vec<PromotionDetailGoodsDetail>>,
     /// 商户出资 (`merchant_contribute_amount`).
     pub merchant_contribute_amount: Option<i64>,
     /// 优惠名称 (`name`).
@@ -630,12 +622,12 @@ pub struct PromotionDetail {
     pub wxpay_contribute_amount: Option<i64>,
 }
 
-/// `QueryTransactionByTransactionIdResponse`.
+/// The answer of [`QueryTransactionByTransactionId`], [`QueryTransactionByOutTradeNo`] (查询订单(微信支付订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryTransactionByTransactionIdResponse {
+pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
+    pub amount: TransactionAmount,
     /// APPID (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
@@ -669,14 +661,6 @@ pub struct QueryTransactionByTransactionIdResponse {
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
     pub trade_type: TradeType,
-}
-
-/// `CreateJsapiOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateJsapiOrderResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
 }
 
 /// 场景信息.
@@ -698,7 +682,7 @@ pub struct CreateMwebSceneInfo {
     pub store_info: StoreInfo,
 }
 
-/// `CreateMwebResponse`.
+/// The answer of [`CreateMweb`] (H5支付下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMwebResponse {
@@ -706,7 +690,7 @@ pub struct CreateMwebResponse {
     pub mweb_url: String,
 }
 
-/// `CreateNativeOrderResponse`.
+/// The answer of [`CreateNativeOrder`] (Native支付下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNativeOrderResponse {
@@ -714,77 +698,36 @@ pub struct CreateNativeOrderResponse {
     pub code_url: String,
 }
 
-/// `QueryTransactionByOutTradeNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryTransactionByOutTradeNoResponse {
-    /// 订单金额 (`amount`).
-    pub amount: QueryTransactionByTransactionIdAmount,
-    /// APPID (`appid`).
-    pub appid: String,
-    /// 商户数据 (`attach`).
-    pub attach: Option<String>,
-    /// 付款银行 (`bank_type`).
-    pub bank_type: String,
-    /// 微信支付订单号 (`id`).
-    pub id: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 支付者 (`payer`).
-    pub payer: Payer,
-    /// 优惠功能 (`promotion_detail`).
-    pub promotion_detail: Option<Vec<PromotionDetail>>,
-    /// 机构APPID (`sp_appid`).
-    pub sp_appid: String,
-    /// 机构商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 子商户APPID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 支付完成时间 (`success_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub success_time: OffsetDateTime,
-    /// 交易状态 (`trade_state`).
-    pub trade_state: String,
-    /// 交易状态描述 (`trade_state_desc`).
-    pub trade_state_desc: String,
-    /// 交易类型 (`trade_type`).
-    pub trade_type: TradeType,
+platform_enum! {
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `JSAPI`.
-Jsapi = "JSAPI",
-/// `NATIVE`.
-Native = "NATIVE",
-/// `APP`.
-App = "APP",
-/// `MWEB`.
-Mweb = "MWEB",
-/// `MICROPAY`.
-Micropay = "MICROPAY",
-}
+    /// 交易类型.
+    pub enum TradeType {
+        /// `JSAPI`.
+        Jsapi = "JSAPI",
+        /// `NATIVE`.
+        Native = "NATIVE",
+        /// `APP`.
+        App = "APP",
+        /// `MWEB`.
+        Mweb = "MWEB",
+        /// `MICROPAY`.
+        Micropay = "MICROPAY",
+    }
 }

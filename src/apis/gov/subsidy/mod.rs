@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/gov/subsidy/audit/cup/invalid` 查询审核结果
 ///
-/// Create audit cup invalid.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{CreateAuditCupInvalid, CreateAuditCupInvalidRequired};
@@ -18,14 +16,14 @@ use time::OffsetDateTime;
 /// let request = CreateAuditCupInvalid::new(CreateAuditCupInvalidRequired {
 ///     mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
 ///     org_no: "TEST_ORG_NO".into(),
-///     upload_time: "TEST_UPLOAD_TIME".into(),
+///     upload_time: wxpay::time::OffsetDateTime::now_utc(),
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/audit/cup/invalid")]
-#[endpoint(POST "/v3/gov/subsidy/audit/cup/invalid" -> CreateAuditCupInvalidResponse)]
+#[endpoint(POST "/v3/gov/subsidy/audit/cup/invalid" -> AuditCupResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateAuditCupInvalid {
     /// 商户订单号 (`mchnt_order_id`).
@@ -33,12 +31,11 @@ pub struct CreateAuditCupInvalid {
     /// 分公司机构代码 (`org_no`).
     pub org_no: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/query` 查询审核结果
-///
-/// Query audit cup.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -47,7 +44,7 @@ pub struct CreateAuditCupInvalid {
 /// let request = QueryAuditCup::new(QueryAuditCupRequired {
 ///     mchnt_order_id: "TEST_MCHNT_ORDER_ID".into(),
 ///     org_no: "TEST_ORG_NO".into(),
-///     upload_time: "TEST_UPLOAD_TIME".into(),
+///     upload_time: wxpay::time::OffsetDateTime::now_utc(),
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -62,12 +59,11 @@ pub struct QueryAuditCup {
     /// 分公司机构代码 (`org_no`).
     pub org_no: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/refund/sync` 同步非银联支付交易退款信息
-///
-/// Sync audit cup refund.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -78,14 +74,14 @@ pub struct QueryAuditCup {
 ///     org_no: "TEST_ORG_NO".into(),
 ///     refund_at: "TEST_REFUND_AT".into(),
 ///     refund_dt: "TEST_REFUND_DT".into(),
-///     upload_time: "TEST_UPLOAD_TIME".into(),
+///     upload_time: wxpay::time::OffsetDateTime::now_utc(),
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/audit/cup/refund/sync")]
-#[endpoint(POST "/v3/gov/subsidy/audit/cup/refund/sync" -> SyncAuditCupRefundResponse)]
+#[endpoint(POST "/v3/gov/subsidy/audit/cup/refund/sync" -> AuditCupResponse)]
 #[derive(Debug, Clone)]
 pub struct SyncAuditCupRefund {
     /// 商户订单号 (`mchnt_order_id`).
@@ -97,12 +93,11 @@ pub struct SyncAuditCupRefund {
     /// 退款日期 (`refund_dt`).
     pub refund_dt: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/update` 更新审核数据
-///
-/// Create audit cup update.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -130,14 +125,14 @@ pub struct SyncAuditCupRefund {
 ///     sub_mchnt_nm: "TEST_SUB_MCHNT_NM".into(),
 ///     track_info,
 ///     trans_tm: "TEST_TRANS_TM".into(),
-///     upload_time: "TEST_UPLOAD_TIME".into(),
+///     upload_time: wxpay::time::OffsetDateTime::now_utc(),
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/audit/cup/update")]
-#[endpoint(POST "/v3/gov/subsidy/audit/cup/update" -> CreateAuditCupUpdateResponse)]
+#[endpoint(POST "/v3/gov/subsidy/audit/cup/update" -> AuditCupResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateAuditCupUpdate {
     /// 实付金额 (`actual_at`).
@@ -235,12 +230,11 @@ pub struct CreateAuditCupUpdate {
     /// 交易时间 (`trans_tm`).
     pub trans_tm: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/audit/cup/upload` 上传审核数据
-///
-/// Upload audit cup.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -268,14 +262,14 @@ pub struct CreateAuditCupUpdate {
 ///     sub_mchnt_nm: "TEST_SUB_MCHNT_NM".into(),
 ///     track_info,
 ///     trans_tm: "TEST_TRANS_TM".into(),
-///     upload_time: "TEST_UPLOAD_TIME".into(),
+///     upload_time: wxpay::time::OffsetDateTime::now_utc(),
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/audit/cup/upload")]
-#[endpoint(POST "/v3/gov/subsidy/audit/cup/upload" -> UploadAuditCupResponse)]
+#[endpoint(POST "/v3/gov/subsidy/audit/cup/upload" -> AuditCupResponse)]
 #[derive(Debug, Clone)]
 pub struct UploadAuditCup {
     /// 实付金额 (`actual_at`).
@@ -373,12 +367,11 @@ pub struct UploadAuditCup {
     /// 交易时间 (`trans_tm`).
     pub trans_tm: String,
     /// 审核记录上传时间 (`upload_time`).
-    pub upload_time: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub upload_time: OffsetDateTime,
 }
 
 /// `POST /v3/gov/subsidy/companies/query` 企业信息查询
-///
-/// Query company.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -403,8 +396,6 @@ pub struct QueryCompany {
 }
 
 /// `POST /v3/gov/subsidy/goods/upload` 商品信息上传
-///
-/// Upload good.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -432,7 +423,7 @@ pub struct QueryCompany {
 pub struct UploadGood {
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: i64,
-    /// 近1个月平均交易价 (`average_trading_price`).
+    /// 近1个月平均交易价 (`average_trading_price`), in fen (分).
     pub average_trading_price: i64,
     /// 商品条码 (`bar_code`).
     pub bar_code: String,
@@ -457,8 +448,6 @@ pub struct UploadGood {
 }
 
 /// `POST /v3/gov/subsidy/n-qualifications/sync` N品类同步资格核销信息
-///
-/// Sync n qualification.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -514,7 +503,7 @@ pub struct SyncNQualification {
     /// 签收时间 (`delivery_time`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivery_time: Option<OffsetDateTime>,
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 能效等级 (`energy_grade`).
     pub energy_grade: Option<EnergyGrade>,
@@ -542,7 +531,7 @@ pub struct SyncNQualification {
     pub longitude: Option<String>,
     /// 线上平台订单编号 (`mch_order_id`).
     pub mch_order_id: String,
-    /// 订单金额 (`order_amount`).
+    /// 订单金额 (`order_amount`), in fen (分).
     pub order_amount: i64,
     /// 商户支付订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -578,8 +567,6 @@ pub struct SyncNQualification {
 }
 
 /// `GET /v3/gov/subsidy/qualification` 查询补贴资格
-///
-/// Query qualification.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -621,8 +608,6 @@ pub struct QueryQualification {
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/cancel` 取消资格(透传模式)
 ///
-/// Cancel qualification passthrough.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{CancelQualificationPassthrough, CancelQualificationPassthroughRequired};
@@ -663,8 +648,6 @@ pub struct CancelQualificationPassthrough {
 }
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/claim` 领取资格(透传模式)
-///
-/// Create qualification passthrough claim.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -710,8 +693,6 @@ pub struct CreateQualificationPassthroughClaim {
 
 /// `POST /v3/gov/subsidy/qualifications/passthrough/query` 批量查询用户资格(透传模式)
 ///
-/// Query qualification passthrough.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{QueryQualificationPassthrough, QueryQualificationPassthroughRequired};
@@ -748,8 +729,6 @@ pub struct QueryQualificationPassthrough {
 
 /// `POST /v3/gov/subsidy/qualifications/query` 批量查询用户资格
 ///
-/// Query qualifications.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{QueryQualifications, QueryQualificationsRequired};
@@ -785,8 +764,6 @@ pub struct QueryQualifications {
 }
 
 /// `POST /v3/gov/subsidy/qualifications/sync` 同步资格核销信息
-///
-/// Sync qualification.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -841,7 +818,7 @@ pub struct SyncQualification {
     /// 签收时间 (`delivery_time`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivery_time: Option<OffsetDateTime>,
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 能效等级 (`energy_grade`).
     pub energy_grade: Option<EnergyGrade>,
@@ -873,7 +850,7 @@ pub struct SyncQualification {
     pub mch_name: String,
     /// 线上平台订单编号 (`mch_order_id`).
     pub mch_order_id: String,
-    /// 订单金额 (`order_amount`).
+    /// 订单金额 (`order_amount`), in fen (分).
     pub order_amount: i64,
     /// 商户支付订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -913,8 +890,6 @@ pub struct SyncQualification {
 }
 
 /// `POST /v3/gov/subsidy/sncode/lock` sn码锁定
-///
-/// Lock sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -968,8 +943,6 @@ pub struct LockSncode {
 
 /// `POST /v3/gov/subsidy/sncode/query` 查询sn码状态
 ///
-/// Query sncode.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let sn_code_list: Vec<String> = todo!();
@@ -994,8 +967,6 @@ pub struct QuerySncode {
 }
 
 /// `POST /v3/gov/subsidy/sncode/unlock` sn码解锁
-///
-/// Unlock sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1033,8 +1004,6 @@ pub struct UnlockSncode {
 
 /// `POST /v3/gov/subsidy/transactions/query` 交易信息查询
 ///
-/// Query transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let order_number_list: Vec<String> = todo!();
@@ -1059,8 +1028,6 @@ pub struct QueryTransaction {
 }
 
 /// `POST /v3/gov/subsidy/transactions/summary/query-day` 查询单日交易汇总
-///
-/// Create transaction summary query day.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1092,8 +1059,6 @@ pub struct CreateTransactionSummaryQueryDay {
 }
 
 /// `POST /v3/gov/subsidy/transactions/sync` 交易信息回传
-///
-/// Sync transaction.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1131,7 +1096,7 @@ pub struct SyncTransaction {
     pub brand: String,
     /// 品类状态 (`cate_state`).
     pub cate_state: CateState,
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 能效等级 (`energy_grade`).
     pub energy_grade: Option<EnergyGrade>,
@@ -1146,7 +1111,7 @@ pub struct SyncTransaction {
     pub mch_name: String,
     /// 线上平台订单编号 (`mch_order_id`).
     pub mch_order_id: String,
-    /// 订单金额 (`order_amount`).
+    /// 订单金额 (`order_amount`), in fen (分).
     pub order_amount: i64,
     /// 商户支付订单号 (`out_trade_no`).
     pub out_trade_no: String,
@@ -1175,8 +1140,6 @@ pub struct SyncTransaction {
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/cancel` 品类凭证码预核销撤销
 ///
-/// Cancel zhejiang authcode.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{CancelZhejiangAuthcode, CancelZhejiangAuthcodeRequired};
@@ -1194,7 +1157,7 @@ pub struct SyncTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/authcode/cancel")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/cancel" -> CancelZhejiangAuthcodeResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/cancel" -> ZhejiangResponse)]
 #[derive(Debug, Clone)]
 pub struct CancelZhejiangAuthcode {
     /// 品类凭证码 (`auth_code`).
@@ -1213,8 +1176,6 @@ pub struct CancelZhejiangAuthcode {
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/commit` 品类凭证码上报确认
 ///
-/// Create zhejiang authcode commit.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{CreateZhejiangAuthcodeCommit, CreateZhejiangAuthcodeCommitRequired};
@@ -1232,7 +1193,7 @@ pub struct CancelZhejiangAuthcode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/authcode/commit")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/commit" -> CreateZhejiangAuthcodeCommitResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/commit" -> ZhejiangResponse)]
 #[derive(Clone)]
 pub struct CreateZhejiangAuthcodeCommit {
     /// 收单机构订单号 (`acq_org_order_no`).
@@ -1242,13 +1203,13 @@ pub struct CreateZhejiangAuthcodeCommit {
     /// 收货地址 (`address`).
     #[wxpay(redact)]
     pub address: Option<String>,
-    /// 原订单金额 (`amount`).
+    /// 原订单金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 品类凭证码 (`auth_code`).
     pub auth_code: String,
     /// 银行机构名称 (`bank_name`).
     pub bank_name: Option<String>,
-    /// 银行补贴金额 (`bank_subsidy`).
+    /// 银行补贴金额 (`bank_subsidy`), in yuan (元).
     pub bank_subsidy: Option<String>,
     /// 商品条码 (`barcode`).
     pub barcode: Option<String>,
@@ -1262,7 +1223,7 @@ pub struct CreateZhejiangAuthcodeCommit {
     pub cred_frozen_no: String,
     /// 商户订单号 (`order_no`).
     pub order_no: Option<String>,
-    /// 交易平台补贴金额 (`plat_subsidy`).
+    /// 交易平台补贴金额 (`plat_subsidy`), in yuan (元).
     pub plat_subsidy: Option<String>,
     /// 请求流水号 (`req_ssn`).
     pub req_ssn: String,
@@ -1270,7 +1231,7 @@ pub struct CreateZhejiangAuthcodeCommit {
     pub sale_models: Option<SaleModels>,
     /// 接入方请求流水号 (`sp_serial_no`).
     pub sp_serial_no: String,
-    /// 政府补贴金额 (`subsidy_amt`).
+    /// 政府补贴金额 (`subsidy_amt`), in fen (分).
     pub subsidy_amt: Option<i64>,
     /// 交易日期 (`trans_date`).
     pub trans_date: String,
@@ -1282,8 +1243,6 @@ pub struct CreateZhejiangAuthcodeCommit {
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/issue` 申请品类凭证码
 ///
-/// Create zhejiang authcode issue.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{CreateZhejiangAuthcodeIssue, CreateZhejiangAuthcodeIssueRequired};
@@ -1292,7 +1251,7 @@ pub struct CreateZhejiangAuthcodeCommit {
 ///     add_code: "330000".into(),
 ///     category_id: "A01".into(),
 ///     cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
-///     cert_type: wxpay::apis::gov::subsidy::CertType::V1,
+///     cert_type: wxpay::apis::gov::subsidy::CertType::Code1,
 ///     mobile: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
 ///     name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
 ///     req_ssn: "123".into(),
@@ -1331,8 +1290,6 @@ pub struct CreateZhejiangAuthcodeIssue {
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/refund` 品类凭证码上报撤销
 ///
-/// Refund zhejiang authcode.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{RefundZhejiangAuthcode, RefundZhejiangAuthcodeRequired};
@@ -1350,7 +1307,7 @@ pub struct CreateZhejiangAuthcodeIssue {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/authcode/refund")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/refund" -> RefundZhejiangAuthcodeResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/authcode/refund" -> ZhejiangResponse)]
 #[derive(Clone)]
 pub struct RefundZhejiangAuthcode {
     /// 收货地区编码 (`add_code`).
@@ -1362,7 +1319,7 @@ pub struct RefundZhejiangAuthcode {
     pub auth_code: String,
     /// 银行机构名称 (`bank_name`).
     pub bank_name: Option<String>,
-    /// 银行补贴金额 (`bank_subsidy`).
+    /// 银行补贴金额 (`bank_subsidy`), in yuan (元).
     pub bank_subsidy: Option<String>,
     /// 商品条码 (`barcode`).
     pub barcode: Option<String>,
@@ -1374,7 +1331,7 @@ pub struct RefundZhejiangAuthcode {
     pub cred_frozen_no: String,
     /// 商户订单号 (`order_no`).
     pub order_no: Option<String>,
-    /// 交易平台补贴金额 (`plat_subsidy`).
+    /// 交易平台补贴金额 (`plat_subsidy`), in yuan (元).
     pub plat_subsidy: Option<String>,
     /// 请求流水号 (`req_ssn`).
     pub req_ssn: String,
@@ -1382,7 +1339,7 @@ pub struct RefundZhejiangAuthcode {
     pub sale_models: Option<SaleModels>,
     /// 接入方请求流水号 (`sp_serial_no`).
     pub sp_serial_no: String,
-    /// 政府补贴金额 (`subsidy_amt`).
+    /// 政府补贴金额 (`subsidy_amt`), in fen (分).
     pub subsidy_amt: Option<i64>,
     /// 交易日期 (`trans_date`).
     pub trans_date: String,
@@ -1393,8 +1350,6 @@ pub struct RefundZhejiangAuthcode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/authcode/try` 预核销品类凭证码
-///
-/// Create zhejiang authcode try.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1432,8 +1387,6 @@ pub struct CreateZhejiangAuthcodeTry {
 
 /// `POST /v3/gov/subsidy/zhejiang/goods/query` 商品信息查询
 ///
-/// Query zhejiang good.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{QueryZhejiangGood, QueryZhejiangGoodRequired};
@@ -1461,8 +1414,6 @@ pub struct QueryZhejiangGood {
 
 /// `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` n品类核销
 ///
-/// Confirm zhejiang n qualification.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{ConfirmZhejiangNQualification, ConfirmZhejiangNQualificationRequired};
@@ -1475,12 +1426,12 @@ pub struct QueryZhejiangGood {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/n-qualifications/confirm")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/n-qualifications/confirm" -> ConfirmZhejiangNQualificationResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/n-qualifications/confirm" -> ZhejiangResponse)]
 #[derive(Clone)]
 pub struct ConfirmZhejiangNQualification {
     /// 品类集合 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<ConfirmZhejiangNQualificationData>>,
     /// 请求流水号 (`req_ssn`).
     pub req_ssn: String,
     /// 请求时间 (`req_time`).
@@ -1488,8 +1439,6 @@ pub struct ConfirmZhejiangNQualification {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/alter` 变更资格
-///
-/// Create zhejiang qualification alter.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1527,8 +1476,6 @@ pub struct CreateZhejiangQualificationAlter {
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/claim` 领取资格
 ///
-/// Create zhejiang qualification claim.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{CreateZhejiangQualificationClaim, CreateZhejiangQualificationClaimRequired};
@@ -1545,7 +1492,7 @@ pub struct CreateZhejiangQualificationAlter {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/qualifications/claim")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/qualifications/claim" -> CreateZhejiangQualificationClaimResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/qualifications/claim" -> ZhejiangResponse)]
 #[derive(Clone)]
 pub struct CreateZhejiangQualificationClaim {
     /// 品类编码 (`cate_code`).
@@ -1566,8 +1513,6 @@ pub struct CreateZhejiangQualificationClaim {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/query` 查询补贴资格
-///
-/// Query zhejiang qualification.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1596,8 +1541,6 @@ pub struct QueryZhejiangQualification {
 
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/sync` 核销资格
 ///
-/// Sync zhejiang qualification.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::SyncZhejiangQualification;
@@ -1619,8 +1562,6 @@ pub struct SyncZhejiangQualification {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/lock` sn码锁定
-///
-/// Lock zhejiang sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1686,7 +1627,8 @@ pub struct LockZhejiangSncode {
     /// 渠道类型 (`sale_models`).
     pub sale_models: Option<String>,
     /// 销售时间 (`sale_time`).
-    pub sale_time: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sale_time: Option<OffsetDateTime>,
     /// 销售订单号 (`sell_orderid`).
     pub sell_orderid: String,
     /// 商品 SN码 (`sn`).
@@ -1696,8 +1638,6 @@ pub struct LockZhejiangSncode {
 }
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/query` sn码销售状态查询
-///
-/// Query zhejiang sncode.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1743,8 +1683,6 @@ pub struct QueryZhejiangSncode {
 
 /// `POST /v3/gov/subsidy/zhejiang/sncode/unlock` sn码解锁
 ///
-/// Unlock zhejiang sncode.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::gov::subsidy::{UnlockZhejiangSncode, UnlockZhejiangSncodeRequired};
@@ -1768,7 +1706,7 @@ pub struct QueryZhejiangSncode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/gov/subsidy/zhejiang/sncode/unlock")]
-#[endpoint(POST "/v3/gov/subsidy/zhejiang/sncode/unlock" -> UnlockZhejiangSncodeResponse)]
+#[endpoint(POST "/v3/gov/subsidy/zhejiang/sncode/unlock" -> ZhejiangResponse)]
 #[derive(Debug, Clone)]
 pub struct UnlockZhejiangSncode {
     /// 收单机构 (`acquire_code`).
@@ -1810,7 +1748,8 @@ pub struct UnlockZhejiangSncode {
     /// 请求时间 (`req_time`).
     pub req_time: String,
     /// 销售时间 (`sale_time`).
-    pub sale_time: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sale_time: Option<OffsetDateTime>,
     /// 渠道类型 (`sales_models`).
     pub sales_models: Option<String>,
     /// 销售订单 号 (`sell_orderid`).
@@ -1821,10 +1760,10 @@ pub struct UnlockZhejiangSncode {
     pub trans_orderid: String,
 }
 
-/// `CreateAuditCupInvalidResponse`.
+/// The answer of [`CreateAuditCupInvalid`], [`SyncAuditCupRefund`], [`CreateAuditCupUpdate`], [`UploadAuditCup`] (查询审核结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAuditCupInvalidResponse {
+pub struct AuditCupResponse {
     /// 响应码 (`code`).
     pub code: String,
     /// 响应描述 (`msg`).
@@ -1835,7 +1774,7 @@ pub struct CreateAuditCupInvalidResponse {
     pub sub_msg: Option<String>,
 }
 
-/// `QueryAuditCupResponse`.
+/// The answer of [`QueryAuditCup`] (查询审核结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryAuditCupResponse {
@@ -1865,20 +1804,6 @@ pub struct QueryAuditCupResponse {
     pub verify_status: Option<String>,
     /// 核验结果描述 (`verify_status_desc`).
     pub verify_status_desc: Option<String>,
-}
-
-/// `SyncAuditCupRefundResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct SyncAuditCupRefundResponse {
-    /// 响应码 (`code`).
-    pub code: String,
-    /// 响应描述 (`msg`).
-    pub msg: String,
-    /// 详细应答码 (`sub_code`).
-    pub sub_code: Option<String>,
-    /// 详细应答码描述 (`sub_msg`).
-    pub sub_msg: Option<String>,
 }
 
 /// 发票信息.
@@ -1934,8 +1859,12 @@ pub struct TrackInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_method: Option<String>,
     /// 签收时间 (`delivery_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery_time: Option<String>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delivery_time: Option<OffsetDateTime>,
     /// 发货地址 (`shipping_addr`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_addr: Option<String>,
@@ -1962,35 +1891,7 @@ pub struct TrackInfo {
     pub usr_prov: Option<String>,
 }
 
-/// `CreateAuditCupUpdateResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateAuditCupUpdateResponse {
-    /// 响应码 (`code`).
-    pub code: String,
-    /// 响应描述 (`msg`).
-    pub msg: String,
-    /// 详细应答码 (`sub_code`).
-    pub sub_code: Option<String>,
-    /// 详细应答码描述 (`sub_msg`).
-    pub sub_msg: Option<String>,
-}
-
-/// `UploadAuditCupResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UploadAuditCupResponse {
-    /// 响应码 (`code`).
-    pub code: String,
-    /// 响应描述 (`msg`).
-    pub msg: String,
-    /// 详细应答码 (`sub_code`).
-    pub sub_code: Option<String>,
-    /// 详细应答码描述 (`sub_msg`).
-    pub sub_msg: Option<String>,
-}
-
-/// `QueryCompanyResponse`.
+/// The answer of [`QueryCompany`] (企业信息查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCompanyResponse {
@@ -2004,7 +1905,7 @@ pub struct QueryCompanyResponse {
     pub message: String,
 }
 
-/// `UploadGoodResponse`.
+/// The answer of [`UploadGood`] (商品信息上传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadGoodResponse {
@@ -2014,7 +1915,7 @@ pub struct UploadGoodResponse {
     pub message: String,
 }
 
-/// `SyncNQualificationResponse`.
+/// The answer of [`SyncNQualification`] (N品类同步资格核销信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncNQualificationResponse {
@@ -2024,15 +1925,15 @@ pub struct SyncNQualificationResponse {
     pub message: String,
 }
 
-/// `QueryQualificationResponse`.
+/// The answer of [`QueryQualification`] (查询补贴资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryQualificationResponse {
     /// 资格的状态 (`state`).
-    pub state: QueryQualificationState,
+    pub state: QualificationState,
 }
 
-/// `CancelQualificationPassthroughResponse`.
+/// The answer of [`CancelQualificationPassthrough`] (取消资格(透传模式)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelQualificationPassthroughResponse {
@@ -2042,7 +1943,7 @@ pub struct CancelQualificationPassthroughResponse {
     pub message: String,
 }
 
-/// `CreateQualificationPassthroughClaimResponse`.
+/// The answer of [`CreateQualificationPassthroughClaim`] (领取资格(透传模式)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateQualificationPassthroughClaimResponse {
@@ -2052,10 +1953,10 @@ pub struct CreateQualificationPassthroughClaimResponse {
     pub message: String,
 }
 
-/// `QualificationList`.
+/// 资格状态数组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QualificationList {
+pub struct QueryQualificationPassthroughQualificationList {
     /// 消费品类ID (`appliance_id`).
     pub appliance_id: i64,
     /// 区分对接模式 (`claim_mode`).
@@ -2065,20 +1966,20 @@ pub struct QualificationList {
     /// 领取的地区名称 (`claimed_region_name`).
     pub claimed_region_name: Option<String>,
     /// 状态 (`state`).
-    pub state: QueryQualificationState,
+    pub state: QualificationState,
     /// 区分未领取的原因 (`unclaimed_reason`).
     pub unclaimed_reason: Option<UnclaimedReason>,
 }
 
-/// `QueryQualificationPassthroughResponse`.
+/// The answer of [`QueryQualificationPassthrough`] (批量查询用户资格(透传模式)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryQualificationPassthroughResponse {
     /// 资格状态数组 (`qualification_list`).
-    pub qualification_list: Vec<QualificationList>,
+    pub qualification_list: Vec<QueryQualificationPassthroughQualificationList>,
 }
 
-/// `QueryQualificationsQualificationList`.
+/// 资格状态数组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryQualificationsQualificationList {
@@ -2089,12 +1990,12 @@ pub struct QueryQualificationsQualificationList {
     /// 领取的地区名称 (`claimed_region_name`).
     pub claimed_region_name: Option<String>,
     /// 状态 (`state`).
-    pub state: QueryQualificationState,
+    pub state: QualificationState,
     /// 区分未领取的原因 (`unclaimed_reason`).
     pub unclaimed_reason: Option<UnclaimedReason>,
 }
 
-/// `QueryQualificationsResponse`.
+/// The answer of [`QueryQualifications`] (批量查询用户资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryQualificationsResponse {
@@ -2102,7 +2003,7 @@ pub struct QueryQualificationsResponse {
     pub qualification_list: Vec<QueryQualificationsQualificationList>,
 }
 
-/// `SyncQualificationResponse`.
+/// The answer of [`SyncQualification`] (同步资格核销信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncQualificationResponse {
@@ -2112,7 +2013,7 @@ pub struct SyncQualificationResponse {
     pub message: String,
 }
 
-/// `LockSncodeResponse`.
+/// The answer of [`LockSncode`] (sn码锁定).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct LockSncodeResponse {
@@ -2122,7 +2023,7 @@ pub struct LockSncodeResponse {
     pub message: String,
 }
 
-/// `GoodsSnList`.
+/// sn码状态数组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsSnList {
@@ -2134,7 +2035,7 @@ pub struct GoodsSnList {
     pub state: GoodsSnListState,
 }
 
-/// `QuerySncodeResponse`.
+/// The answer of [`QuerySncode`] (查询sn码状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QuerySncodeResponse {
@@ -2142,7 +2043,7 @@ pub struct QuerySncodeResponse {
     pub goods_sn_list: Vec<GoodsSnList>,
 }
 
-/// `UnlockSncodeResponse`.
+/// The answer of [`UnlockSncode`] (sn码解锁).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnlockSncodeResponse {
@@ -2152,7 +2053,7 @@ pub struct UnlockSncodeResponse {
     pub message: String,
 }
 
-/// `ShopOrderList`.
+/// 订单状态数组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ShopOrderList {
@@ -2164,7 +2065,7 @@ pub struct ShopOrderList {
     pub shop_order_number: Option<String>,
 }
 
-/// `QueryTransactionResponse`.
+/// The answer of [`QueryTransaction`] (交易信息查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTransactionResponse {
@@ -2176,7 +2077,7 @@ pub struct QueryTransactionResponse {
     pub shop_order_list: Vec<ShopOrderList>,
 }
 
-/// `CreateTransactionSummaryQueryDayResponse`.
+/// The answer of [`CreateTransactionSummaryQueryDay`] (查询单日交易汇总).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionSummaryQueryDayResponse {
@@ -2184,15 +2085,15 @@ pub struct CreateTransactionSummaryQueryDayResponse {
     pub code: String,
     /// 响应描述 (`message`).
     pub message: String,
-    /// 补贴总金额 (`total_subsidy_count`).
+    /// 补贴总金额 (`total_subsidy_count`), in fen (分).
     pub total_subsidy_count: i64,
-    /// 交易总金额 (`total_trade_amount`).
+    /// 交易总金额 (`total_trade_amount`), in fen (分).
     pub total_trade_amount: i64,
     /// 交易总笔数 (`total_trade_count`).
     pub total_trade_count: i64,
 }
 
-/// `SyncTransactionResponse`.
+/// The answer of [`SyncTransaction`] (交易信息回传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncTransactionResponse {
@@ -2202,27 +2103,17 @@ pub struct SyncTransactionResponse {
     pub message: String,
 }
 
-/// `CancelZhejiangAuthcodeResponse`.
+/// The answer of [`CancelZhejiangAuthcode`], [`CreateZhejiangAuthcodeCommit`], [`RefundZhejiangAuthcode`], [`ConfirmZhejiangNQualification`], [`CreateZhejiangQualificationClaim`], [`UnlockZhejiangSncode`] (品类凭证码预核销撤销).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CancelZhejiangAuthcodeResponse {
+pub struct ZhejiangResponse {
     /// 响应码 (`resp_code`).
     pub resp_code: String,
     /// 响应描述 (`resp_desc`).
     pub resp_desc: String,
 }
 
-/// `CreateZhejiangAuthcodeCommitResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateZhejiangAuthcodeCommitResponse {
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
-}
-
-/// `CreateZhejiangAuthcodeIssueResponse`.
+/// The answer of [`CreateZhejiangAuthcodeIssue`] (申请品类凭证码).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangAuthcodeIssueResponse {
@@ -2234,21 +2125,11 @@ pub struct CreateZhejiangAuthcodeIssueResponse {
     pub resp_desc: String,
 }
 
-/// `RefundZhejiangAuthcodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RefundZhejiangAuthcodeResponse {
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
-}
-
-/// `CreateZhejiangAuthcodeTryResponse`.
+/// The answer of [`CreateZhejiangAuthcodeTry`] (预核销品类凭证码).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangAuthcodeTryResponse {
-    /// 原订单金额 (`amount`).
+    /// 原订单金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 品类编码 (`category_id`).
     pub category_id: String,
@@ -2258,7 +2139,7 @@ pub struct CreateZhejiangAuthcodeTryResponse {
     pub channel_evt_no: Option<String>,
     /// 冻结流水号 (`cred_frozen_no`).
     pub cred_frozen_no: String,
-    /// 优惠金额 (`discount_amt`).
+    /// 优惠金额 (`discount_amt`), in fen (分).
     pub discount_amt: Option<i64>,
     /// 优惠模式 (`discount_mode`).
     pub discount_mode: i64,
@@ -2266,7 +2147,7 @@ pub struct CreateZhejiangAuthcodeTryResponse {
     pub event_id: String,
     /// 活动标题 (`event_title`).
     pub event_title: String,
-    /// 实付金额 (`pay_amt`).
+    /// 实付金额 (`pay_amt`), in fen (分).
     pub pay_amt: Option<i64>,
     /// 响应码 (`resp_code`).
     pub resp_code: String,
@@ -2274,7 +2155,7 @@ pub struct CreateZhejiangAuthcodeTryResponse {
     pub resp_desc: String,
 }
 
-/// `QueryZhejiangGoodResponse`.
+/// The answer of [`QueryZhejiangGood`] (商品信息查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryZhejiangGoodResponse {
@@ -2301,7 +2182,8 @@ pub struct QueryZhejiangGoodResponse {
     /// 有效期 (`expire_date`).
     pub expire_date: Option<String>,
     /// 失效时间 (`expire_time`).
-    pub expire_time: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expire_time: Option<OffsetDateTime>,
     /// 商品条码 (`goods_bar_code`).
     pub goods_bar_code: String,
     /// 商品型号 (`goods_model`).
@@ -2366,10 +2248,10 @@ pub struct QueryZhejiangGoodResponse {
     pub water_effciency: Option<String>,
 }
 
-/// `Data`.
+/// 品类集合.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ConfirmZhejiangNQualificationData {
     /// 活动资金地区编码 (`activity_add_code`).
     pub activity_add_code: String,
     /// 收货地区编码 (`add_code`).
@@ -2380,7 +2262,7 @@ pub struct Data {
     /// 银行机构名称 (`bank_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
-    /// 银行补贴金额 (`bank_subsidy`).
+    /// 银行补贴金额 (`bank_subsidy`), in yuan (元).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_subsidy: Option<String>,
     /// 家电品牌 (`brand`).
@@ -2400,18 +2282,18 @@ pub struct Data {
     pub name: String,
     /// 交易完成或商品退回时间戳 (`operation_time`).
     pub operation_time: String,
-    /// 交易平台补贴金额 (`plat_subsidy`).
+    /// 交易平台补贴金额 (`plat_subsidy`), in yuan (元).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plat_subsidy: Option<String>,
     /// 销售方式 (`sale_models`).
     pub sale_models: String,
-    /// 销售金额 (`sales`).
+    /// 销售金额 (`sales`), in yuan (元).
     pub sales: String,
     /// 数据流水号 (`serial_num`).
     pub serial_num: String,
     /// 品类状态 (`status`).
     pub status: String,
-    /// 政府补贴金额 (`subsidy`).
+    /// 政府补贴金额 (`subsidy`), in yuan (元).
     pub subsidy: String,
     /// 手机号 (`tel`).
     #[wxpay(encrypt)]
@@ -2420,17 +2302,7 @@ pub struct Data {
     pub uniscid: String,
 }
 
-/// `ConfirmZhejiangNQualificationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ConfirmZhejiangNQualificationResponse {
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
-}
-
-/// `CreateZhejiangQualificationAlterResponse`.
+/// The answer of [`CreateZhejiangQualificationAlter`] (变更资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateZhejiangQualificationAlterResponse {
@@ -2442,20 +2314,10 @@ pub struct CreateZhejiangQualificationAlterResponse {
     pub resp_desc: String,
 }
 
-/// `CreateZhejiangQualificationClaimResponse`.
+/// 资格信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateZhejiangQualificationClaimResponse {
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
-}
-
-/// `QueryZhejiangQualificationData`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryZhejiangQualificationData {
+pub struct ZhejiangQualification {
     /// 品类编码 (`cate_code`).
     pub cate_code: String,
     /// 状态信息 (`status`).
@@ -2464,19 +2326,19 @@ pub struct QueryZhejiangQualificationData {
     pub status_code: Option<StatusCode>,
 }
 
-/// `QueryZhejiangQualificationResponse`.
+/// The answer of [`QueryZhejiangQualification`] (查询补贴资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryZhejiangQualificationResponse {
     /// 资格信息 (`data`).
-    pub data: Option<Vec<QueryZhejiangQualificationData>>,
+    pub data: Option<Vec<ZhejiangQualification>>,
     /// 响应码 (`resp_code`).
     pub resp_code: String,
     /// 响应描述 (`resp_desc`).
     pub resp_desc: String,
 }
 
-/// `SyncZhejiangQualificationData`.
+/// 资格集合.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct SyncZhejiangQualificationData {
@@ -2492,7 +2354,7 @@ pub struct SyncZhejiangQualificationData {
     /// 银行机构名称 (`bank_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
-    /// 银行补贴金额 (`bank_subsidy`).
+    /// 银行补贴金额 (`bank_subsidy`), in yuan (元).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_subsidy: Option<String>,
     /// 商品条码 (`barcode`).
@@ -2510,8 +2372,12 @@ pub struct SyncZhejiangQualificationData {
     /// 销售企业名称 (`corp_name`).
     pub corp_name: String,
     /// 签收时间 (`delivery_time`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery_time: Option<String>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delivery_time: Option<OffsetDateTime>,
     /// 能耗等级 (`grade`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grade: Option<String>,
@@ -2544,12 +2410,12 @@ pub struct SyncZhejiangQualificationData {
     /// 类型 (`pc_type`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pc_type: Option<String>,
-    /// 交易平台补贴金额 (`plat_subsidy`).
+    /// 交易平台补贴金额 (`plat_subsidy`), in yuan (元).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plat_subsidy: Option<String>,
     /// 销售方式 (`sale_models`).
     pub sale_models: SaleModels,
-    /// 销售金额 (`sales`).
+    /// 销售金额 (`sales`), in yuan (元).
     pub sales: String,
     /// S/N码 (`sn_code`).
     pub sn_code: String,
@@ -2557,7 +2423,7 @@ pub struct SyncZhejiangQualificationData {
     pub spec_model: String,
     /// 品类状态 (`status`).
     pub status: SaleModels,
-    /// 政府补贴金额 (`subsidy`).
+    /// 政府补贴金额 (`subsidy`), in yuan (元).
     pub subsidy: String,
     /// 手机号 (`tel`).
     #[wxpay(encrypt)]
@@ -2566,7 +2432,7 @@ pub struct SyncZhejiangQualificationData {
     pub uniscid: String,
 }
 
-/// `SyncZhejiangQualificationResponse`.
+/// The answer of [`SyncZhejiangQualification`] (核销资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncZhejiangQualificationResponse {
@@ -2578,7 +2444,7 @@ pub struct SyncZhejiangQualificationResponse {
     pub resp_desc: String,
 }
 
-/// `LockZhejiangSncodeResponse`.
+/// The answer of [`LockZhejiangSncode`] (sn码锁定).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct LockZhejiangSncodeResponse {
@@ -2592,7 +2458,7 @@ pub struct LockZhejiangSncodeResponse {
     pub resp_desc: String,
 }
 
-/// `QueryZhejiangSncodeResponse`.
+/// The answer of [`QueryZhejiangSncode`] (sn码销售状态查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryZhejiangSncodeResponse {
@@ -2608,232 +2474,222 @@ pub struct QueryZhejiangSncodeResponse {
     pub sn: Option<String>,
 }
 
-/// `UnlockZhejiangSncodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnlockZhejiangSncodeResponse {
-    /// 响应码 (`resp_code`).
-    pub resp_code: String,
-    /// 响应描述 (`resp_desc`).
-    pub resp_desc: String,
+platform_enum! {
+    /// 归集状态枚举.
+    pub enum CollectState {
+        /// 未归集 (`COLLECT_STATE_NOT_COLLECT`).
+        CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
+        /// 已归集 (`COLLECT_STATE_COLLECTED`).
+        CollectStateCollected = "COLLECT_STATE_COLLECTED",
+        /// 归集失败 (`COLLECT_STATE_COLLECTION_FAILED`).
+        CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
+    }
 }
 
 platform_enum! {
-/// 归集状态枚举.
-pub enum CollectState {
-/// 未归集 (`COLLECT_STATE_NOT_COLLECT`).
-CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
-/// 已归集 (`COLLECT_STATE_COLLECTED`).
-CollectStateCollected = "COLLECT_STATE_COLLECTED",
-/// 归集失败 (`COLLECT_STATE_COLLECTION_FAILED`).
-CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
-}
-}
-
-platform_enum! {
-/// 能效等级.
-pub enum EnergyGrade {
-/// `FIRST_LEVEL`.
-FirstLevel = "FIRST_LEVEL",
-/// `SECOND_LEVEL`.
-SecondLevel = "SECOND_LEVEL",
-/// `ENERGY_GRADE_UNKNOWN`.
-EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
-}
+    /// 能效等级.
+    pub enum EnergyGrade {
+        /// `FIRST_LEVEL`.
+        FirstLevel = "FIRST_LEVEL",
+        /// `SECOND_LEVEL`.
+        SecondLevel = "SECOND_LEVEL",
+        /// `ENERGY_GRADE_UNKNOWN`.
+        EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+    }
 }
 
 platform_enum! {
-/// 产品类型.
-pub enum ProductType {
-/// 普通产品 (`COMMON_PRODUCT`).
-CommonProduct = "COMMON_PRODUCT",
-/// AI产品 (`AI_PRODUCT`).
-AiProduct = "AI_PRODUCT",
-}
-}
-
-platform_enum! {
-/// 品类状态.
-pub enum CateState {
-/// 已核销 (`CATE_STATE_REDEEM`).
-CateStateRedeem = "CATE_STATE_REDEEM",
-/// 已退回 (`CATE_STATE_REFUND`).
-CateStateRefund = "CATE_STATE_REFUND",
-}
+    /// 产品类型.
+    pub enum ProductType {
+        /// 普通产品 (`COMMON_PRODUCT`).
+        CommonProduct = "COMMON_PRODUCT",
+        /// AI产品 (`AI_PRODUCT`).
+        AiProduct = "AI_PRODUCT",
+    }
 }
 
 platform_enum! {
-/// 证件类型.
-pub enum IdentityDocumentType {
-/// 身份证号 (`ID_DOC_TYPE_ID_CARD`).
-IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-/// 回乡证（港澳居民来往内地通行证） (`ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`).
-IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-/// 台胞证（台湾居民来往大陆通行证） (`ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`).
-IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-}
+    /// 品类状态.
+    pub enum CateState {
+        /// 已核销 (`CATE_STATE_REDEEM`).
+        CateStateRedeem = "CATE_STATE_REDEEM",
+        /// 已退回 (`CATE_STATE_REFUND`).
+        CateStateRefund = "CATE_STATE_REFUND",
+    }
 }
 
 platform_enum! {
-/// 类型.
-pub enum PcType {
-/// `DESKTOP`.
-Desktop = "DESKTOP",
-/// `LAPTOP`.
-Laptop = "LAPTOP",
-/// `COMPUTER_TYPE_UNKNOWN`.
-ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
-}
-}
-
-platform_enum! {
-/// 销售方式.
-pub enum SaleModel {
-/// `SALE_MODEL_ONLINE`.
-SaleModelOnline = "SALE_MODEL_ONLINE",
-/// `SALE_MODEL_OFFLINE`.
-SaleModelOffline = "SALE_MODEL_OFFLINE",
-}
+    /// 证件类型.
+    pub enum IdentityDocumentType {
+        /// 身份证号 (`ID_DOC_TYPE_ID_CARD`).
+        IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+        /// 回乡证（港澳居民来往内地通行证） (`ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`).
+        IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+        /// 台胞证（台湾居民来往大陆通行证） (`ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`).
+        IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+    }
 }
 
 platform_enum! {
-/// 资格的状态.
-pub enum QueryQualificationState {
-/// 资格未领取（即资格在微信支付平台不存在，未领取） (`UNCLAIMED`).
-Unclaimed = "UNCLAIMED",
-/// 资格领取了，但是未核销; (`UNREDEEMED`).
-Unredeemed = "UNREDEEMED",
-/// 资格被核销; (`REDEEMED`).
-Redeemed = "REDEEMED",
-}
-}
-
-platform_enum! {
-/// 区分对接模式.
-pub enum ClaimMode {
-/// 即微信支付官方入口领取 (`CLAIM_MODE_MINI_PROGRAM`).
-ClaimModeMiniProgram = "CLAIM_MODE_MINI_PROGRAM",
-/// 被商家端内接口 (`CLAIM_MODE_INTERFACE_PASS_THROUGH`).
-ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
-}
+    /// 类型.
+    pub enum PcType {
+        /// `DESKTOP`.
+        Desktop = "DESKTOP",
+        /// `LAPTOP`.
+        Laptop = "LAPTOP",
+        /// `COMPUTER_TYPE_UNKNOWN`.
+        ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
+    }
 }
 
 platform_enum! {
-/// 区分未领取的原因.
-pub enum UnclaimedReason {
-/// 被其它微信侧的其它地区领取了，会返回claimed\_region\_name (`REASON_CLAIMED_BY_OTHER_REGION`).
-ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
-/// 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed\_region\_name、claimed\_platform\_name。 (`REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`).
-ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
-/// 其它平台、地区也没领取 (`REASON_UNCLAIMED`).
-ReasonUnclaimed = "REASON_UNCLAIMED",
-/// 被其他对接方式领取（有多种接入微信国补的方式），会返回claim\_mode，对小程序方式对接的商户来说，可当成被其它平台领取。 (`REASON_CLAIMED_BY_OTHER_MODE`).
-ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
-}
+    /// 销售方式.
+    pub enum SaleModel {
+        /// `SALE_MODEL_ONLINE`.
+        SaleModelOnline = "SALE_MODEL_ONLINE",
+        /// `SALE_MODEL_OFFLINE`.
+        SaleModelOffline = "SALE_MODEL_OFFLINE",
+    }
 }
 
 platform_enum! {
-/// 不可售的原因.
-pub enum NotSellableReason {
-/// `NOT_SELLABLE_REASON_USED`.
-NotSellableReasonUsed = "NOT_SELLABLE_REASON_USED",
-/// `NOT_SELLABLE_REASON_NOT_FOUND`.
-NotSellableReasonNotFound = "NOT_SELLABLE_REASON_NOT_FOUND",
-}
-}
-
-platform_enum! {
-/// 状态.
-pub enum GoodsSnListState {
-/// `SNCODE_STATE_UNKNOWN`.
-SncodeStateUnknown = "SNCODE_STATE_UNKNOWN",
-/// `SNCODE_STATE_SELLABLE`.
-SncodeStateSellable = "SNCODE_STATE_SELLABLE",
-/// `SNCODE_STATE_NOT_SELLABLE`.
-SncodeStateNotSellable = "SNCODE_STATE_NOT_SELLABLE",
-}
+    /// 资格的状态.
+    pub enum QualificationState {
+        /// 资格未领取（即资格在微信支付平台不存在，未领取） (`UNCLAIMED`).
+        Unclaimed = "UNCLAIMED",
+        /// 资格领取了，但是未核销; (`UNREDEEMED`).
+        Unredeemed = "UNREDEEMED",
+        /// 资格被核销; (`REDEEMED`).
+        Redeemed = "REDEEMED",
+    }
 }
 
 platform_enum! {
-/// 查询的订单类别.
-pub enum QueryType {
-/// 交易 (`ORDER_TYPE_TRANSACTION`).
-OrderTypeTransaction = "ORDER_TYPE_TRANSACTION",
-/// 家电核销 (`ORDER_TYPE_APPLIANCE_REDEEM`).
-OrderTypeApplianceRedeem = "ORDER_TYPE_APPLIANCE_REDEEM",
-/// 3C核销 (`ORDER_TYPE_3C_REDEEM`).
-OrderType3cRedeem = "ORDER_TYPE_3C_REDEEM",
-/// N品类核销 (`ORDER_TYPE_N_QUALIFICATION_REDEEM`).
-OrderTypeNQualificationRedeem = "ORDER_TYPE_N_QUALIFICATION_REDEEM",
-}
+    /// 区分对接模式.
+    pub enum ClaimMode {
+        /// 即微信支付官方入口领取 (`CLAIM_MODE_MINI_PROGRAM`).
+        ClaimModeMiniProgram = "CLAIM_MODE_MINI_PROGRAM",
+        /// 被商家端内接口 (`CLAIM_MODE_INTERFACE_PASS_THROUGH`).
+        ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
+    }
 }
 
 platform_enum! {
-/// 销售方式.
-pub enum SaleModels {
-/// `0`.
-V0 = "0",
-/// `1`.
-V1 = "1",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum CertType {
-/// `1`.
-V1 = "1",
-/// `2`.
-V2 = "2",
-/// `3`.
-V3 = "3",
-/// `4`.
-V4 = "4",
-/// `5`.
-V5 = "5",
-}
+    /// 区分未领取的原因.
+    pub enum UnclaimedReason {
+        /// 被其它微信侧的其它地区领取了，会返回claimed\_region\_name (`REASON_CLAIMED_BY_OTHER_REGION`).
+        ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
+        /// 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed\_region\_name、claimed\_platform\_name。 (`REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`).
+        ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
+        /// 其它平台、地区也没领取 (`REASON_UNCLAIMED`).
+        ReasonUnclaimed = "REASON_UNCLAIMED",
+        /// 被其他对接方式领取（有多种接入微信国补的方式），会返回claim\_mode，对小程序方式对接的商户来说，可当成被其它平台领取。 (`REASON_CLAIMED_BY_OTHER_MODE`).
+        ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
+    }
 }
 
 platform_enum! {
-/// 条码类型.
-pub enum CodeType {
-/// `001`.
-V001 = "001",
-/// `002`.
-V002 = "002",
-}
-}
-
-platform_enum! {
-/// 状态编码.
-pub enum StatusCode {
-/// `00`.
-V00 = "00",
-/// `01`.
-V01 = "01",
-/// `02`.
-V02 = "02",
-/// `03`.
-V03 = "03",
-/// `04`.
-V04 = "04",
-/// `05`.
-V05 = "05",
-/// `06`.
-V06 = "06",
-}
+    /// 不可售的原因.
+    pub enum NotSellableReason {
+        /// `NOT_SELLABLE_REASON_USED`.
+        NotSellableReasonUsed = "NOT_SELLABLE_REASON_USED",
+        /// `NOT_SELLABLE_REASON_NOT_FOUND`.
+        NotSellableReasonNotFound = "NOT_SELLABLE_REASON_NOT_FOUND",
+    }
 }
 
 platform_enum! {
-/// 售卖状态.
-pub enum SellState {
-/// `U0022`.
-U0022 = "U0022",
-/// `U0023`.
-U0023 = "U0023",
-/// `U0024`.
-U0024 = "U0024",
-/// `U9999`.
-U9999 = "U9999",
+    /// 状态.
+    pub enum GoodsSnListState {
+        /// `SNCODE_STATE_UNKNOWN`.
+        SnCodeStateUnknown = "SNCODE_STATE_UNKNOWN",
+        /// `SNCODE_STATE_SELLABLE`.
+        SnCodeStateSellable = "SNCODE_STATE_SELLABLE",
+        /// `SNCODE_STATE_NOT_SELLABLE`.
+        SnCodeStateNotSellable = "SNCODE_STATE_NOT_SELLABLE",
+    }
 }
+
+platform_enum! {
+    /// 查询的订单类别.
+    pub enum QueryType {
+        /// 交易 (`ORDER_TYPE_TRANSACTION`).
+        OrderTypeTransaction = "ORDER_TYPE_TRANSACTION",
+        /// 家电核销 (`ORDER_TYPE_APPLIANCE_REDEEM`).
+        OrderTypeApplianceRedeem = "ORDER_TYPE_APPLIANCE_REDEEM",
+        /// 3C核销 (`ORDER_TYPE_3C_REDEEM`).
+        OrderType3cRedeem = "ORDER_TYPE_3C_REDEEM",
+        /// N品类核销 (`ORDER_TYPE_N_QUALIFICATION_REDEEM`).
+        OrderTypeNQualificationRedeem = "ORDER_TYPE_N_QUALIFICATION_REDEEM",
+    }
+}
+
+platform_enum! {
+    /// 销售方式.
+    pub enum SaleModels {
+        /// `0`.
+        Online = "0",
+        /// `1`.
+        Offline = "1",
+    }
+}
+
+platform_enum! {
+    /// 证件类型.
+    pub enum CertType {
+        /// `1`.
+        Code1 = "1",
+        /// `2`.
+        Code2 = "2",
+        /// `3`.
+        Code3 = "3",
+        /// `4`.
+        Code4 = "4",
+        /// `5`.
+        Code5 = "5",
+    }
+}
+
+platform_enum! {
+    /// 条码类型.
+    pub enum CodeType {
+        /// `001`.
+        Code001 = "001",
+        /// `002`.
+        Code002 = "002",
+    }
+}
+
+platform_enum! {
+    /// 状态编码.
+    pub enum StatusCode {
+        /// `00`.
+        Code00 = "00",
+        /// `01`.
+        Code01 = "01",
+        /// `02`.
+        Code02 = "02",
+        /// `03`.
+        Code03 = "03",
+        /// `04`.
+        Code04 = "04",
+        /// `05`.
+        Code05 = "05",
+        /// `06`.
+        Code06 = "06",
+    }
+}
+
+platform_enum! {
+    /// 售卖状态.
+    pub enum SellState {
+        /// `U0022`.
+        U0022 = "U0022",
+        /// `U0023`.
+        U0023 = "U0023",
+        /// `U0024`.
+        U0024 = "U0024",
+        /// `U9999`.
+        U9999 = "U9999",
+    }
 }

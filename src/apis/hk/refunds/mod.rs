@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /hk/v3/refunds/id/{refund_id}` 查询单笔退款(微信支付退款订单号)
 ///
-/// Query refund by refund id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -27,7 +25,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/refunds/id/{refund_id}")]
-#[endpoint(GET "/hk/v3/refunds/id/<refund_id>" -> QueryRefundByRefundIdResponse)]
+#[endpoint(GET "/hk/v3/refunds/id/<refund_id>" -> Refund)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByRefundId {
     /// 微信支付退款订单号 (`refund_id`).
@@ -41,8 +39,6 @@ pub struct QueryRefundByRefundId {
 }
 
 /// `GET /hk/v3/refunds/out-refund-no/{out_refund_no}` 查询单笔退款(商户退款订单号)
-///
-/// Query refund by out refund no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
 ///
@@ -60,7 +56,7 @@ pub struct QueryRefundByRefundId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/refunds/out-refund-no/{out_refund_no}")]
-#[endpoint(GET "/hk/v3/refunds/out-refund-no/<out_refund_no>" -> QueryRefundByOutRefundNoResponse)]
+#[endpoint(GET "/hk/v3/refunds/out-refund-no/<out_refund_no>" -> Refund)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByOutRefundNo {
     /// 商户退款订单号 (`out_refund_no`).
@@ -94,16 +90,16 @@ pub struct Amount {
     pub exchange_rate: ExchangeRate,
     /// 支付币种 (`payer_currency`).
     pub payer_currency: String,
-    /// 用户退款金额 (`payer_refund`).
+    /// 用户退款金额 (`payer_refund`), in the currency's minor unit (fen, 分, for CNY).
     pub payer_refund: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in the currency's minor unit (fen, 分, for CNY).
     pub refund: i64,
 }
 
 /// 优惠退款详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct RefundDetail {
     /// 优惠券面额 (`amount`).
     pub amount: Option<i64>,
     /// 货币类型 (`currency`).
@@ -116,22 +112,22 @@ pub struct Detail {
     pub scope: Option<Scope>,
     /// 优惠类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<DetailType>,
+    pub type_: Option<RefundType>,
 }
 
-/// `QueryRefundByRefundIdResponse`.
+/// The answer of [`QueryRefundByRefundId`], [`QueryRefundByOutRefundNo`] (查询单笔退款(微信支付退款订单号)).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryRefundByRefundIdResponse {
+pub struct Refund {
     /// 退款金额 (`amount`).
     pub amount: Amount,
     /// 退款渠道 (`channel`).
-    pub channel: Option<QueryRefundByRefundIdChannel>,
+    pub channel: Option<RefundChannel>,
     /// 退款创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 优惠退款详情 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<RefundDetail>,
     /// 退款资金来源 (`fund_source`).
     pub fund_source: Option<FundSource>,
     /// 微信支付退款订单号 (`id`).
@@ -143,39 +139,7 @@ pub struct QueryRefundByRefundIdResponse {
     /// 退款入账账户 (`recv_account`).
     pub recv_account: Option<String>,
     /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
-    /// 退款成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信支付交易订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `QueryRefundByOutRefundNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryRefundByOutRefundNoResponse {
-    /// 退款金额 (`amount`).
-    pub amount: Amount,
-    /// 退款渠道 (`channel`).
-    pub channel: Option<QueryRefundByRefundIdChannel>,
-    /// 退款创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 优惠退款详情 (`detail`).
-    pub detail: Option<Detail>,
-    /// 退款资金来源 (`fund_source`).
-    pub fund_source: Option<FundSource>,
-    /// 微信支付退款订单号 (`id`).
-    pub id: String,
-    /// 商户退款单号 (`out_refund_no`).
-    pub out_refund_no: String,
-    /// 商户原交易订单号 (`out_trade_no`).
-    pub out_trade_no: String,
-    /// 退款入账账户 (`recv_account`).
-    pub recv_account: Option<String>,
-    /// 退款状态 (`status`).
-    pub status: QueryRefundByRefundIdStatus,
+    pub status: RefundStatus,
     /// 退款成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -184,67 +148,67 @@ pub struct QueryRefundByOutRefundNoResponse {
 }
 
 platform_enum! {
-/// 汇率类型.
-pub enum ExchangeRateType {
-/// `SETTLEMENT_RATE`.
-SettlementRate = "SETTLEMENT_RATE",
-}
-}
-
-platform_enum! {
-/// 退款渠道.
-pub enum QueryRefundByRefundIdChannel {
-/// `ORIGINAL`.
-Original = "ORIGINAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-/// `OTHER_BALANCE`.
-OtherBalance = "OTHER_BALANCE",
-/// `OTHER_BANKCARD`.
-OtherBankcard = "OTHER_BANKCARD",
-}
+    /// 汇率类型.
+    pub enum ExchangeRateType {
+        /// `SETTLEMENT_RATE`.
+        SettlementRate = "SETTLEMENT_RATE",
+    }
 }
 
 platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
-}
-
-platform_enum! {
-/// 优惠类型.
-pub enum DetailType {
-/// `COUPON`.
-Coupon = "COUPON",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-}
+    /// 退款渠道.
+    pub enum RefundChannel {
+        /// `ORIGINAL`.
+        Original = "ORIGINAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+        /// `OTHER_BALANCE`.
+        OtherBalance = "OTHER_BALANCE",
+        /// `OTHER_BANKCARD`.
+        OtherBankCard = "OTHER_BANKCARD",
+    }
 }
 
 platform_enum! {
-/// 退款资金来源.
-pub enum FundSource {
-/// `REFUND_SOURCE_UNSETTLED_FUNDS`.
-RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-/// `REFUND_SOURCE_REchARGE_FUNDS`.
-RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 退款状态.
-pub enum QueryRefundByRefundIdStatus {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `REFUNDCLOSE`.
-Refundclose = "REFUNDCLOSE",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
+    /// 优惠类型.
+    pub enum RefundType {
+        /// `COUPON`.
+        Coupon = "COUPON",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+    }
 }
+
+platform_enum! {
+    /// 退款资金来源.
+    pub enum FundSource {
+        /// `REFUND_SOURCE_UNSETTLED_FUNDS`.
+        RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+        /// `REFUND_SOURCE_REchARGE_FUNDS`.
+        RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+    }
+}
+
+platform_enum! {
+    /// 退款状态.
+    pub enum RefundStatus {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `REFUNDCLOSE`.
+        RefundClose = "REFUNDCLOSE",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/bank/packages/{package_id}/tasks` 查询上传任务列表API
 ///
-/// List package tasks.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml)
 ///
 /// ```no_run
@@ -42,8 +40,6 @@ pub struct ListPackageTasks {
 
 /// `POST /v3/marketing/bank/packages/{package_id}/tasks` 导入定向用户协议号API
 ///
-/// Create package task.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml)
 ///
 /// ```no_run
@@ -61,7 +57,7 @@ pub struct ListPackageTasks {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/bank/packages/{package_id}/tasks")]
-#[endpoint(POST "/v3/marketing/bank/packages/<package_id>/tasks" -> CreatePackageTaskResponse)]
+#[endpoint(POST "/v3/marketing/bank/packages/<package_id>/tasks" -> PackageTask)]
 #[derive(Debug, Clone)]
 pub struct CreatePackageTask {
     /// 号码包id (`package_id`).
@@ -73,10 +69,10 @@ pub struct CreatePackageTask {
     pub bank_type: String,
 }
 
-/// `Data`.
+/// 上传任务列表 (the answer of [`CreatePackageTask`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct PackageTask {
     /// 银行类型 (`bank_type`).
     pub bank_type: Option<String>,
     /// 创建上传任务的时间 (`create_time`).
@@ -101,12 +97,12 @@ pub struct Data {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListPackageTasksResponse`.
+/// The answer of [`ListPackageTasks`] (查询上传任务列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListPackageTasksResponse {
     /// 上传任务列表 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<PackageTask>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -115,40 +111,12 @@ pub struct ListPackageTasksResponse {
     pub total_count: i64,
 }
 
-/// `CreatePackageTaskResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePackageTaskResponse {
-    /// 银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 创建上传任务的时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 失败数 (`fail_count`).
-    pub fail_count: Option<i64>,
-    /// 文件名 (`filename`).
-    pub filename: String,
-    /// 号码包id (`package_id`).
-    pub package_id: String,
-    /// 任务状态 (`status`).
-    pub status: Option<String>,
-    /// 成功数 (`success_count`).
-    pub success_count: Option<i64>,
-    /// 匹配成功的微信用户数 (`success_user_count`).
-    pub success_user_count: Option<i64>,
-    /// 上传任务 (`task_id`).
-    pub task_id: String,
-    /// 上传任务最近一次更新的时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
 platform_enum! {
-/// 任务状态.
-pub enum ListPackageTasksStatus {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
+    /// 任务状态.
+    pub enum ListPackageTasksStatus {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` 给指定用户报名多笔立减活动
 ///
-/// Create user bank multi activity.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::bank_favor::{CreateUserBankMultiActivity, CreateUserBankMultiActivityRequired};
@@ -48,8 +46,6 @@ pub struct CreateUserBankMultiActivity {
 
 /// `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` 查询绑定多笔立减活动的代金券详情
 ///
-/// Query user coupon by coupon id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::bank_favor::{QueryUserCouponByCouponId, QueryUserCouponByCouponIdRequired};
@@ -76,7 +72,7 @@ pub struct QueryUserCouponByCouponId {
     pub appid: String,
 }
 
-/// `CreateUserBankMultiActivityResponse`.
+/// The answer of [`CreateUserBankMultiActivity`] (给指定用户报名多笔立减活动).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserBankMultiActivityResponse {
@@ -92,7 +88,7 @@ pub struct UseAmountList {
     pub used_amounts: Option<Vec<String>>,
 }
 
-/// `QueryUserCouponByCouponIdResponse`.
+/// The answer of [`QueryUserCouponByCouponId`] (查询绑定多笔立减活动的代金券详情).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserCouponByCouponIdResponse {
@@ -131,15 +127,15 @@ pub struct QueryUserCouponByCouponIdResponse {
 }
 
 platform_enum! {
-/// 券状态.
-pub enum CouponState {
-/// `COUPON_STATE_UNKNOW`.
-CouponStateUnknow = "COUPON_STATE_UNKNOW",
-/// `COUPON_STATE_SEND`.
-CouponStateSend = "COUPON_STATE_SEND",
-/// `COUPON_STATE_USED`.
-CouponStateUsed = "COUPON_STATE_USED",
-/// `COUPON_STATE_EXPIRED`.
-CouponStateExpired = "COUPON_STATE_EXPIRED",
-}
+    /// 券状态.
+    pub enum CouponState {
+        /// `COUPON_STATE_UNKNOW`.
+        CouponStateUnknow = "COUPON_STATE_UNKNOW",
+        /// `COUPON_STATE_SEND`.
+        CouponStateSend = "COUPON_STATE_SEND",
+        /// `COUPON_STATE_USED`.
+        CouponStateUsed = "COUPON_STATE_USED",
+        /// `COUPON_STATE_EXPIRED`.
+        CouponStateExpired = "COUPON_STATE_EXPIRED",
+    }
 }

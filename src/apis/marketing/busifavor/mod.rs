@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/busifavor/callbacks` 查询商家券事件通知地址API
 ///
-/// List callbacks.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465507)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct ListCallbacks {
 }
 
 /// `POST /v3/marketing/busifavor/callbacks` 设置商家券事件通知地址API
-///
-/// Create callback.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465431)
 ///
@@ -60,8 +56,6 @@ pub struct CreateCallback {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/associate` 关联订单信息API
-///
-/// Associate coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465596)
 ///
@@ -95,8 +89,6 @@ pub struct AssociateCoupon {
 
 /// `POST /v3/marketing/busifavor/coupons/deactivate` 使券失效API
 ///
-/// Deactivate coupon.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465890)
 ///
 /// ```no_run
@@ -127,8 +119,6 @@ pub struct DeactivateCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/disassociate` 取消关联订单信息API
-///
-/// Disassociate coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465673)
 ///
@@ -162,8 +152,6 @@ pub struct DisassociateCoupon {
 
 /// `POST /v3/marketing/busifavor/coupons/return` 申请退券API
 ///
-/// Return coupon.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465845)
 ///
 /// ```no_run
@@ -192,8 +180,6 @@ pub struct ReturnCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/send` 向用户发券
-///
-/// Send coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 ///
@@ -229,8 +215,6 @@ pub struct SendCoupon {
 }
 
 /// `POST /v3/marketing/busifavor/coupons/use` 核销用户券API
-///
-/// Use coupon.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465292)
 ///
@@ -276,8 +260,6 @@ pub struct UseCoupon {
 
 /// `POST /v3/marketing/busifavor/coupons/{card_id}/send` 发放消费卡API
 ///
-/// Send consumption card.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -315,8 +297,6 @@ pub struct SendConsumptionCard {
 
 /// `POST /v3/marketing/busifavor/product-coupons/pre-send` 向用户预发放商品券
 ///
-/// Create product coupon pre send.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::busifavor::{CreateProductCouponPreSend, CreateProductCouponPreSendRequired};
@@ -348,8 +328,6 @@ pub struct CreateProductCouponPreSend {
 }
 
 /// `POST /v3/marketing/busifavor/product-coupons/send` 向用户发放商品券
-///
-/// Send product coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -389,19 +367,17 @@ pub struct SendProductCoupon {
 
 /// `POST /v3/marketing/busifavor/stocks` 创建商家券API
 ///
-/// Create stock.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534855)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let coupon_use_rule: wxpay::apis::marketing::busifavor::CouponUseRule = todo!();
-/// # let stock_send_rule: wxpay::apis::marketing::busifavor::StockSendRule = todo!();
+/// # let coupon_use_rule: wxpay::apis::marketing::busifavor::CreateStockCouponUseRule = todo!();
+/// # let stock_send_rule: wxpay::apis::marketing::busifavor::CreateStockSendRule = todo!();
 /// use wxpay::apis::marketing::busifavor::{CreateStock, CreateStockRequired};
 ///
 /// let request = CreateStock::new(CreateStockRequired {
 ///     belong_merchant: "10000022".into(),
-///     coupon_code_mode: wxpay::apis::marketing::busifavor::CouponCodeMode::WechatpayMode,
+///     coupon_code_mode: wxpay::apis::marketing::busifavor::CouponCodeMode::WeChatPayMode,
 ///     coupon_use_rule,
 ///     goods_name: "xxx商品使用".into(),
 ///     out_request_no: "100002322019090134234sfdf".into(),
@@ -424,7 +400,7 @@ pub struct CreateStock {
     /// 券code模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: CouponUseRule,
+    pub coupon_use_rule: CreateStockCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
     pub custom_entrance: Option<CustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
@@ -438,7 +414,7 @@ pub struct CreateStock {
     /// 商家券批次名称 (`stock_name`).
     pub stock_name: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
+    pub stock_send_rule: CreateStockSendRule,
     /// 批次类型 (`stock_type`).
     pub stock_type: StockType,
     /// 是否允许营销补贴 (`subsidy`).
@@ -446,8 +422,6 @@ pub struct CreateStock {
 }
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}` 查询商家券详情API
-///
-/// Query stock by stock id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534928)
 ///
@@ -471,8 +445,6 @@ pub struct QueryStockByStockId {
 }
 
 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}` 修改商家券基本信息API
-///
-/// Update stock by stock id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535020)
 ///
@@ -518,8 +490,6 @@ pub struct UpdateStockByStockId {
 
 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` 修改批次预算API
 ///
-/// Update stock budget.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465739)
 ///
 /// ```no_run
@@ -554,8 +524,6 @@ pub struct UpdateStockBudget {
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` 查询预存code列表
 ///
-/// List stock couponcodes.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 ///
 /// ```no_run
@@ -576,7 +544,7 @@ pub struct ListStockCouponcodes {
     /// 批次号 (`stock_id`).
     pub stock_id: String,
     /// 券code状态 (`status`).
-    pub status: Option<ListStockCouponcodesStatus>,
+    pub status: Option<CouponState>,
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,
     /// 分页页码 (`offset`).
@@ -586,8 +554,6 @@ pub struct ListStockCouponcodes {
 }
 
 /// `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` 上传预存code API
-///
-/// Create stock couponcode.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487038)
 ///
@@ -616,8 +582,6 @@ pub struct CreateStockCouponcode {
 }
 
 /// `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` 删除预存code
-///
-/// Delete stock couponcode by coupon code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 ///
@@ -648,8 +612,6 @@ pub struct DeleteStockCouponcodeByCouponCode {
 
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` 查询预存code详情
 ///
-/// Query stock couponcode by coupon code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 ///
 /// ```no_run
@@ -677,8 +639,6 @@ pub struct QueryStockCouponcodeByCouponCode {
 }
 
 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts` 查询营销补差付款单列表API
-///
-/// List subsidy pay receipts.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml)
 ///
@@ -708,8 +668,6 @@ pub struct ListSubsidyPayReceipts {
 
 /// `POST /v3/marketing/busifavor/subsidy/pay-receipts` 营销补差付款API
 ///
-/// Create subsidy pay receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml)
 ///
 /// ```no_run
@@ -731,10 +689,10 @@ pub struct ListSubsidyPayReceipts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/subsidy/pay-receipts")]
-#[endpoint(POST "/v3/marketing/busifavor/subsidy/pay-receipts" -> CreateSubsidyPayReceiptResponse)]
+#[endpoint(POST "/v3/marketing/busifavor/subsidy/pay-receipts" -> PayReceiptList)]
 #[derive(Debug, Clone)]
 pub struct CreateSubsidyPayReceipt {
-    /// 补差付款金额 (`amount`).
+    /// 补差付款金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -754,8 +712,6 @@ pub struct CreateSubsidyPayReceipt {
 
 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}` 查询营销补差付款单详情API
 ///
-/// Query subsidy pay receipt by subsidy receipt id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml)
 ///
 /// ```no_run
@@ -770,7 +726,7 @@ pub struct CreateSubsidyPayReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}")]
-#[endpoint(GET "/v3/marketing/busifavor/subsidy/pay-receipts/<subsidy_receipt_id>" -> QuerySubsidyPayReceiptBySubsidyReceiptIdResponse)]
+#[endpoint(GET "/v3/marketing/busifavor/subsidy/pay-receipts/<subsidy_receipt_id>" -> PayReceiptList)]
 #[derive(Debug, Clone)]
 pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
     /// 补差付款单号 (`subsidy_receipt_id`).
@@ -778,8 +734,6 @@ pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
 }
 
 /// `POST /v3/marketing/busifavor/subsidy/return-receipts` 营销补差回退API
-///
-/// Create subsidy return receipt.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml)
 ///
@@ -803,10 +757,10 @@ pub struct QuerySubsidyPayReceiptBySubsidyReceiptId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/subsidy/return-receipts")]
-#[endpoint(POST "/v3/marketing/busifavor/subsidy/return-receipts" -> CreateSubsidyReturnReceiptResponse)]
+#[endpoint(POST "/v3/marketing/busifavor/subsidy/return-receipts" -> SubsidyReturnReceipt)]
 #[derive(Debug, Clone)]
 pub struct CreateSubsidyReturnReceipt {
-    /// 补差回退金额 (`amount`).
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -828,8 +782,6 @@ pub struct CreateSubsidyReturnReceipt {
 
 /// `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}` 查询商家券营销补差回退单详情
 ///
-/// Query subsidy return receipt by subsidy return receipt id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_21.shtml)
 ///
 /// ```no_run
@@ -844,7 +796,7 @@ pub struct CreateSubsidyReturnReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}")]
-#[endpoint(GET "/v3/marketing/busifavor/subsidy/return-receipts/<subsidy_return_receipt_id>" -> QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse)]
+#[endpoint(GET "/v3/marketing/busifavor/subsidy/return-receipts/<subsidy_return_receipt_id>" -> SubsidyReturnReceipt)]
 #[derive(Debug, Clone)]
 pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptId {
     /// 补差回退单号 (`subsidy_return_receipt_id`).
@@ -852,8 +804,6 @@ pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptId {
 }
 
 /// `GET /v3/marketing/busifavor/users/{openid}/coupons` 根据过滤条件查询用户券API
-///
-/// List user coupons.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534963)
 ///
@@ -881,7 +831,7 @@ pub struct ListUserCoupons {
     /// 批次号 (`stock_id`).
     pub stock_id: Option<String>,
     /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<ListStockCouponcodesStatus>,
+    pub coupon_state: Option<CouponState>,
     /// 创建批次的商户号 (`creator_merchant`).
     pub creator_merchant: Option<String>,
     /// 批次归属商户号 (`belong_merchant`).
@@ -895,8 +845,6 @@ pub struct ListUserCoupons {
 }
 
 /// `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}` 查询用户单张券详情API
-///
-/// Query user coupon appid by appid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535011)
 ///
@@ -914,7 +862,7 @@ pub struct ListUserCoupons {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}")]
-#[endpoint(GET "/v3/marketing/busifavor/users/<openid>/coupons/<coupon_code>/appids/<appid>" -> QueryUserCouponAppidByAppidResponse)]
+#[endpoint(GET "/v3/marketing/busifavor/users/<openid>/coupons/<coupon_code>/appids/<appid>" -> UserCoupon)]
 #[derive(Clone)]
 pub struct QueryUserCouponAppidByAppid {
     /// 用户标识 (`openid`).
@@ -926,7 +874,7 @@ pub struct QueryUserCouponAppidByAppid {
     pub appid: String,
 }
 
-/// `ListCallbacksResponse`.
+/// The answer of [`ListCallbacks`] (查询商家券事件通知地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCallbacksResponse {
@@ -936,7 +884,7 @@ pub struct ListCallbacksResponse {
     pub notify_url: String,
 }
 
-/// `CreateCallbackResponse`.
+/// The answer of [`CreateCallback`] (设置商家券事件通知地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCallbackResponse {
@@ -949,7 +897,7 @@ pub struct CreateCallbackResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `AssociateCouponResponse`.
+/// The answer of [`AssociateCoupon`] (关联订单信息API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AssociateCouponResponse {
@@ -958,7 +906,7 @@ pub struct AssociateCouponResponse {
     pub wechatpay_associate_time: OffsetDateTime,
 }
 
-/// `DeactivateCouponResponse`.
+/// The answer of [`DeactivateCoupon`] (使券失效API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeactivateCouponResponse {
@@ -966,7 +914,7 @@ pub struct DeactivateCouponResponse {
     pub wechatpay_deactivate_time: String,
 }
 
-/// `DisassociateCouponResponse`.
+/// The answer of [`DisassociateCoupon`] (取消关联订单信息API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DisassociateCouponResponse {
@@ -975,7 +923,7 @@ pub struct DisassociateCouponResponse {
     pub wechatpay_disassociate_time: OffsetDateTime,
 }
 
-/// `ReturnCouponResponse`.
+/// The answer of [`ReturnCoupon`] (申请退券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnCouponResponse {
@@ -984,7 +932,7 @@ pub struct ReturnCouponResponse {
     pub wechatpay_return_time: OffsetDateTime,
 }
 
-/// `SendCouponResponse`.
+/// The answer of [`SendCoupon`] (向用户发券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendCouponResponse {
@@ -996,7 +944,7 @@ pub struct SendCouponResponse {
     pub stock_id: String,
 }
 
-/// `UseCouponResponse`.
+/// The answer of [`UseCoupon`] (核销用户券API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UseCouponResponse {
@@ -1010,7 +958,7 @@ pub struct UseCouponResponse {
     pub wechatpay_use_time: OffsetDateTime,
 }
 
-/// `SendConsumptionCardResponse`.
+/// The answer of [`SendConsumptionCard`] (发放消费卡API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendConsumptionCardResponse {
@@ -1018,7 +966,7 @@ pub struct SendConsumptionCardResponse {
     pub card_code: String,
 }
 
-/// `CreateProductCouponPreSendResponse`.
+/// The answer of [`CreateProductCouponPreSend`] (向用户预发放商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponPreSendResponse {
@@ -1026,7 +974,7 @@ pub struct CreateProductCouponPreSendResponse {
     pub token: String,
 }
 
-/// `SendProductCouponResponse`.
+/// The answer of [`SendProductCoupon`] (向用户发放商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendProductCouponResponse {
@@ -1038,7 +986,7 @@ pub struct SendProductCouponResponse {
     pub stock_id: String,
 }
 
-/// `AvailableDayTime`.
+/// 当天可用时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableDayTime {
@@ -1062,7 +1010,7 @@ pub struct AvailableWeek {
     pub week_day: Option<Vec<i64>>,
 }
 
-/// `IrregularyAvaliableTime`.
+/// 无规律的有效时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct IrregularyAvaliableTime {
@@ -1133,7 +1081,7 @@ pub struct ExchangeCoupon {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FixedNormalCoupon {
-    /// 优惠金额 (`discount_amount`).
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 消费门槛 (`transaction_minimum`).
     pub transaction_minimum: i64,
@@ -1142,7 +1090,7 @@ pub struct FixedNormalCoupon {
 /// 核销规则.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CouponUseRule {
+pub struct CreateStockCouponUseRule {
     /// 券可核销时间 (`coupon_available_time`).
     pub coupon_available_time: CouponAvailableTime,
     /// 折扣券使用规则 (`discount_coupon`).
@@ -1248,11 +1196,11 @@ pub struct NotifyConfig {
 /// 发放规则.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct StockSendRule {
+pub struct CreateStockSendRule {
     /// 批次总预算 (`max_amount`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount: Option<i64>,
-    /// 单天发放上限金额 (`max_amount_by_day`).
+    /// 单天发放上限金额 (`max_amount_by_day`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount_by_day: Option<i64>,
     /// 批次最大发放个数 (`max_coupons`).
@@ -1276,7 +1224,7 @@ pub struct StockSendRule {
     pub transferable: Option<bool>,
 }
 
-/// `CreateStockResponse`.
+/// The answer of [`CreateStock`] (创建商家券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateStockResponse {
@@ -1300,7 +1248,7 @@ pub struct CouponCodeCount {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryStockByStockIdCouponAvailableTime {
+pub struct CouponUseRuleCouponAvailableTime {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -1320,9 +1268,9 @@ pub struct QueryStockByStockIdCouponAvailableTime {
 /// 核销规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryStockByStockIdCouponUseRule {
+pub struct CouponUseRule {
     /// 券可核销时间 (`coupon_available_time`).
-    pub coupon_available_time: QueryStockByStockIdCouponAvailableTime,
+    pub coupon_available_time: CouponUseRuleCouponAvailableTime,
     /// 折扣券使用规则 (`discount_coupon`).
     pub discount_coupon: Option<DiscountCoupon>,
     /// 换购券使用规则 (`exchange_coupon`).
@@ -1341,11 +1289,11 @@ pub struct QueryStockByStockIdCouponUseRule {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendCountInformation {
-    /// 单天已发放券金额 (`today_send_amount`).
+    /// 单天已发放券金额 (`today_send_amount`), in fen (分).
     pub today_send_amount: Option<i64>,
     /// 单天已发放券张数 (`today_send_num`).
     pub today_send_num: Option<i64>,
-    /// 已发放券金额 (`total_send_amount`).
+    /// 已发放券金额 (`total_send_amount`), in fen (分).
     pub total_send_amount: Option<i64>,
     /// 已发放券张数 (`total_send_num`).
     pub total_send_num: Option<i64>,
@@ -1357,7 +1305,7 @@ pub struct SendCountInformation {
 pub struct QueryStockByStockIdStockSendRule {
     /// 批次总预算 (`max_amount`).
     pub max_amount: i64,
-    /// 单天发放上限金额 (`max_amount_by_day`).
+    /// 单天发放上限金额 (`max_amount_by_day`), in fen (分).
     pub max_amount_by_day: Option<i64>,
     /// 批次最大发放个数 (`max_coupons`).
     pub max_coupons: Option<i64>,
@@ -1375,7 +1323,7 @@ pub struct QueryStockByStockIdStockSendRule {
     pub transferable: Option<bool>,
 }
 
-/// `QueryStockByStockIdResponse`.
+/// The answer of [`QueryStockByStockId`] (查询商家券详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryStockByStockIdResponse {
@@ -1388,7 +1336,7 @@ pub struct QueryStockByStockIdResponse {
     /// 券code模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: QueryStockByStockIdCouponUseRule,
+    pub coupon_use_rule: CouponUseRule,
     /// 自定义入口 (`custom_entrance`).
     pub custom_entrance: Option<CustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
@@ -1458,7 +1406,7 @@ pub struct UpdateStockByStockIdStockSendRule {
     pub prevent_api_abuse: Option<bool>,
 }
 
-/// `UpdateStockBudgetResponse`.
+/// The answer of [`UpdateStockBudget`] (修改批次预算API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateStockBudgetResponse {
@@ -1471,7 +1419,7 @@ pub struct UpdateStockBudgetResponse {
 /// 券code信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct StockCouponcode {
     /// 商户上传code (`code`).
     pub code: Option<String>,
     /// 商户上传code分配状态 (`code_status`).
@@ -1492,12 +1440,12 @@ pub struct Data {
     pub upload_time: Option<OffsetDateTime>,
 }
 
-/// `ListStockCouponcodesResponse`.
+/// The answer of [`ListStockCouponcodes`] (查询预存code列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListStockCouponcodesResponse {
     /// 券code列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<StockCouponcode>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1508,10 +1456,10 @@ pub struct ListStockCouponcodesResponse {
     pub total_count: i64,
 }
 
-/// `FailCodes`.
+/// 上传失败的code及原因.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct FailCodes {
+pub struct FailCode {
     /// 上传失败错误码 (`code`).
     pub code: String,
     /// 上传失败的券code (`coupon_code`).
@@ -1520,7 +1468,7 @@ pub struct FailCodes {
     pub message: String,
 }
 
-/// `CreateStockCouponcodeResponse`.
+/// The answer of [`CreateStockCouponcode`] (上传预存code API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateStockCouponcodeResponse {
@@ -1529,7 +1477,7 @@ pub struct CreateStockCouponcodeResponse {
     /// 已存在的code列表 (`exist_codes`).
     pub exist_codes: Option<Vec<String>>,
     /// 上传失败的code及原因 (`fail_codes`).
-    pub fail_codes: Option<Vec<FailCodes>>,
+    pub fail_codes: Option<Vec<FailCode>>,
     /// 上传失败code个数 (`fail_count`).
     pub fail_count: Option<i64>,
     /// 批次号 (`stock_id`).
@@ -1545,7 +1493,7 @@ pub struct CreateStockCouponcodeResponse {
     pub total_count: i64,
 }
 
-/// `DeleteStockCouponcodeByCouponCodeResponse`.
+/// The answer of [`DeleteStockCouponcodeByCouponCode`] (删除预存code).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteStockCouponcodeByCouponCodeResponse {
@@ -1567,7 +1515,7 @@ pub struct CouponInformation {
     /// 券状态 (`coupon_state`).
     pub coupon_state: Option<String>,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: QueryStockByStockIdCouponUseRule,
+    pub coupon_use_rule: CouponUseRule,
     /// 自定义入口 (`custom_entrance`).
     pub custom_entrance: Option<CustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
@@ -1584,21 +1532,21 @@ pub struct CouponInformation {
     pub transferable: Option<bool>,
 }
 
-/// `QueryStockCouponcodeByCouponCodeResponse`.
+/// The answer of [`QueryStockCouponcodeByCouponCode`] (查询预存code详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryStockCouponcodeByCouponCodeResponse {
     /// 券code信息 (`code_information`).
-    pub code_information: Data,
+    pub code_information: StockCouponcode,
     /// 券码信息 (`coupon_information`).
     pub coupon_information: CouponInformation,
 }
 
-/// `PayReceiptList`.
+/// 补差付款单据列表 (the answer of [`CreateSubsidyPayReceipt`], [`QuerySubsidyPayReceiptBySubsidyReceiptId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayReceiptList {
-    /// 补差付款金额 (`amount`).
+    /// 补差付款金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1628,7 +1576,7 @@ pub struct PayReceiptList {
     pub transaction_id: String,
 }
 
-/// `ListSubsidyPayReceiptsResponse`.
+/// The answer of [`ListSubsidyPayReceipts`] (查询营销补差付款单列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListSubsidyPayReceiptsResponse {
@@ -1636,117 +1584,11 @@ pub struct ListSubsidyPayReceiptsResponse {
     pub pay_receipt_list: Option<Vec<PayReceiptList>>,
 }
 
-/// `CreateSubsidyPayReceiptResponse`.
+/// The answer of [`CreateSubsidyReturnReceipt`], [`QuerySubsidyReturnReceiptBySubsidyReturnReceiptId`] (营销补差回退API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateSubsidyPayReceiptResponse {
-    /// 补差付款金额 (`amount`).
-    pub amount: i64,
-    /// 商家券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 补差付款发起时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 补差付款描述 (`description`).
-    pub description: String,
-    /// 补差付款失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 业务请求唯一单号 (`out_subsidy_no`).
-    pub out_subsidy_no: String,
-    /// 营销补差入账商户号 (`payee_merchant`).
-    pub payee_merchant: String,
-    /// 营销补差扣款商户号 (`payer_merchant`).
-    pub payer_merchant: String,
-    /// 补差付款单据状态 (`status`).
-    pub status: String,
-    /// 商家券批次号 (`stock_id`).
-    pub stock_id: String,
-    /// 补差付款单号 (`subsidy_receipt_id`).
-    pub subsidy_receipt_id: String,
-    /// 补差付款完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `QuerySubsidyPayReceiptBySubsidyReceiptIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QuerySubsidyPayReceiptBySubsidyReceiptIdResponse {
-    /// 补差付款金额 (`amount`).
-    pub amount: i64,
-    /// 商家券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 补差付款发起时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 补差付款描述 (`description`).
-    pub description: String,
-    /// 补差付款失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 业务请求唯一单号 (`out_subsidy_no`).
-    pub out_subsidy_no: String,
-    /// 营销补差入账商户号 (`payee_merchant`).
-    pub payee_merchant: String,
-    /// 营销补差扣款商户号 (`payer_merchant`).
-    pub payer_merchant: String,
-    /// 补差付款单据状态 (`status`).
-    pub status: String,
-    /// 商家券批次号 (`stock_id`).
-    pub stock_id: String,
-    /// 补差付款单号 (`subsidy_receipt_id`).
-    pub subsidy_receipt_id: String,
-    /// 补差付款完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `CreateSubsidyReturnReceiptResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSubsidyReturnReceiptResponse {
-    /// 补差回退金额 (`amount`).
-    pub amount: i64,
-    /// 商家券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 补差回退描述 (`description`).
-    pub description: String,
-    /// 补差回退失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 业务请求唯一单号 (`out_subsidy_return_no`).
-    pub out_subsidy_return_no: String,
-    /// 原营销补差入账商户号 (`payee_merchant`).
-    pub payee_merchant: String,
-    /// 原营销补差扣款商户号 (`payer_merchant`).
-    pub payer_merchant: String,
-    /// 微信支付退款单号 (`refund_id`).
-    pub refund_id: String,
-    /// 补差回退发起时间 (`return_create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub return_create_time: Option<OffsetDateTime>,
-    /// 补差回退完成时间 (`return_done_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub return_done_time: Option<OffsetDateTime>,
-    /// 补差回退单据状态 (`status`).
-    pub status: String,
-    /// 商家券批次号 (`stock_id`).
-    pub stock_id: String,
-    /// 补差付款单号 (`subsidy_receipt_id`).
-    pub subsidy_receipt_id: String,
-    /// 补差回退单号 (`subsidy_return_receipt_id`).
-    pub subsidy_return_receipt_id: Option<String>,
-    /// 微信支付订单号 (`transaction_id`).
-    pub transaction_id: String,
-}
-
-/// `QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse {
-    /// 补差回退金额 (`amount`).
+pub struct SubsidyReturnReceipt {
+    /// 补差回退金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商家券Code (`coupon_code`).
     pub coupon_code: String,
@@ -1783,7 +1625,7 @@ pub struct QuerySubsidyReturnReceiptBySubsidyReturnReceiptIdResponse {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsCouponAvailableTime {
+pub struct UserCouponAvailableTime {
     /// 开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub available_begin_time: Option<OffsetDateTime>,
@@ -1797,7 +1639,7 @@ pub struct ListUserCouponsCouponAvailableTime {
 /// 折扣券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsDiscountCoupon {
+pub struct UserDiscountCoupon {
     /// 折扣比例 (`discount_percent`).
     pub discount_percent: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
@@ -1807,7 +1649,7 @@ pub struct ListUserCouponsDiscountCoupon {
 /// 换购券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsExchangeCoupon {
+pub struct UserExchangeCoupon {
     /// 单品换购价 (`exchange_price`).
     pub exchange_price: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
@@ -1817,8 +1659,8 @@ pub struct ListUserCouponsExchangeCoupon {
 /// 固定面额满减券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsFixedNormalCoupon {
-    /// 优惠金额 (`discount_amount`).
+pub struct UserFixedNormalCoupon {
+    /// 优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 消费门槛 (`transaction_minimum`).
     pub transaction_minimum: Option<i64>,
@@ -1827,17 +1669,17 @@ pub struct ListUserCouponsFixedNormalCoupon {
 /// 核销规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsCouponUseRule {
+pub struct UserCouponUseRule {
     /// 固定周期有效时间段 (`available_week`).
     pub available_week: Option<AvailableWeek>,
     /// 券可核销时间 (`coupon_available_time`).
-    pub coupon_available_time: ListUserCouponsCouponAvailableTime,
+    pub coupon_available_time: UserCouponAvailableTime,
     /// 折扣券使用规则 (`discount_coupon`).
-    pub discount_coupon: Option<ListUserCouponsDiscountCoupon>,
+    pub discount_coupon: Option<UserDiscountCoupon>,
     /// 换购券使用规则 (`exchange_coupon`).
-    pub exchange_coupon: Option<ListUserCouponsExchangeCoupon>,
+    pub exchange_coupon: Option<UserExchangeCoupon>,
     /// 固定面额满减券使用规则 (`fixed_normal_coupon`).
-    pub fixed_normal_coupon: Option<ListUserCouponsFixedNormalCoupon>,
+    pub fixed_normal_coupon: Option<UserFixedNormalCoupon>,
     /// `irregulary_avaliable_time`.
     pub irregulary_avaliable_time: Option<Vec<IrregularyAvaliableTime>>,
     /// 小程序appid (`mini_programs_appid`).
@@ -1845,17 +1687,17 @@ pub struct ListUserCouponsCouponUseRule {
     /// 小程序path (`mini_programs_path`).
     pub mini_programs_path: Option<String>,
     /// 核销方式 (`use_method`).
-    pub use_method: CouponUseRuleUseMethod,
+    pub use_method: UserUseMethod,
 }
 
 /// 自定义入口.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsCustomEntrance {
+pub struct UserCouponCustomEntrance {
     /// 商户公众号appid (`appid`).
     pub appid: Option<String>,
     /// code展示模式 (`code_display_mode`).
-    pub code_display_mode: Option<CustomEntranceCodeDisplayMode>,
+    pub code_display_mode: Option<UserCouponCodeDisplayMode>,
     /// 更多优惠入口 (`hall_id`).
     pub hall_id: Option<String>,
     /// 小程序入口 (`mini_programs_info`).
@@ -1864,10 +1706,10 @@ pub struct ListUserCouponsCustomEntrance {
     pub store_id: Option<String>,
 }
 
-/// `ListUserCouponsData`.
+/// 结果集 (the answer of [`QueryUserCouponAppidByAppid`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsData {
+pub struct UserCoupon {
     /// 券可使用开始时间 (`available_start_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_start_time: OffsetDateTime,
@@ -1878,11 +1720,11 @@ pub struct ListUserCouponsData {
     /// 券code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<ListStockCouponcodesStatus>,
+    pub coupon_state: Option<CouponState>,
     /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: ListUserCouponsCouponUseRule,
+    pub coupon_use_rule: UserCouponUseRule,
     /// 自定义入口 (`custom_entrance`).
-    pub custom_entrance: Option<ListUserCouponsCustomEntrance>,
+    pub custom_entrance: Option<UserCouponCustomEntrance>,
     /// 样式信息 (`display_pattern_info`).
     pub display_pattern_info: DisplayPatternInfo,
     /// 券过期时间 (`expire_time`).
@@ -1912,12 +1754,12 @@ pub struct ListUserCouponsData {
     pub use_time: Option<OffsetDateTime>,
 }
 
-/// `ListUserCouponsResponse`.
+/// The answer of [`ListUserCoupons`] (根据过滤条件查询用户券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
     /// 结果集 (`data`).
-    pub data: Vec<ListUserCouponsData>,
+    pub data: Vec<UserCoupon>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1926,192 +1768,144 @@ pub struct ListUserCouponsResponse {
     pub total_count: i64,
 }
 
-/// `QueryUserCouponAppidByAppidResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryUserCouponAppidByAppidResponse {
-    /// 券可使用开始时间 (`available_start_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub available_start_time: OffsetDateTime,
-    /// 批次归属商户号 (`belong_merchant`).
-    pub belong_merchant: String,
-    /// 批次备注 (`comment`).
-    pub comment: Option<String>,
-    /// 券code (`coupon_code`).
-    pub coupon_code: Option<String>,
-    /// 券状态 (`coupon_state`).
-    pub coupon_state: Option<ListStockCouponcodesStatus>,
-    /// 核销规则 (`coupon_use_rule`).
-    pub coupon_use_rule: ListUserCouponsCouponUseRule,
-    /// 自定义入口 (`custom_entrance`).
-    pub custom_entrance: Option<ListUserCouponsCustomEntrance>,
-    /// 样式信息 (`display_pattern_info`).
-    pub display_pattern_info: DisplayPatternInfo,
-    /// 券过期时间 (`expire_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub expire_time: OffsetDateTime,
-    /// 适用商品范围 (`goods_name`).
-    pub goods_name: String,
-    /// 券领券时间 (`receive_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub receive_time: OffsetDateTime,
-    /// 发券请求单号 (`send_request_no`).
-    pub send_request_no: String,
-    /// 是否允许分享链接 (`shareable`).
-    pub shareable: Option<bool>,
-    /// 批次号 (`stock_id`).
-    pub stock_id: Option<String>,
-    /// 商家券批次名称 (`stock_name`).
-    pub stock_name: String,
-    /// 批次类型 (`stock_type`).
-    pub stock_type: StockType,
-    /// 是否允许转赠 (`transferable`).
-    pub transferable: Option<bool>,
-    /// 核销请求单号 (`use_request_no`).
-    pub use_request_no: Option<String>,
-    /// 券核销时间 (`use_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub use_time: Option<OffsetDateTime>,
+platform_enum! {
+    /// 券类型.
+    pub enum CouponType {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `MEMBER`.
+        Member = "MEMBER",
+    }
 }
 
 platform_enum! {
-/// 券类型.
-pub enum CouponType {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `MEMBER`.
-Member = "MEMBER",
-}
-}
-
-platform_enum! {
-/// 券code模式.
-pub enum CouponCodeMode {
-/// `WECHATPAY_MODE`.
-WechatpayMode = "WECHATPAY_MODE",
-/// `MERCHANT_API`.
-MerchantApi = "MERCHANT_API",
-/// `MERCHANT_UPLOAD`.
-MerchantUpload = "MERCHANT_UPLOAD",
-}
+    /// 券code模式.
+    pub enum CouponCodeMode {
+        /// `WECHATPAY_MODE`.
+        WeChatPayMode = "WECHATPAY_MODE",
+        /// `MERCHANT_API`.
+        MerchantApi = "MERCHANT_API",
+        /// `MERCHANT_UPLOAD`.
+        MerchantUpload = "MERCHANT_UPLOAD",
+    }
 }
 
 platform_enum! {
-/// 核销方式.
-pub enum UseMethod {
-/// `OFF_LINE`.
-OffLine = "OFF_LINE",
-/// `MINI_PROGRAMS`.
-MiniPrograms = "MINI_PROGRAMS",
-/// `SELF_CONSUME`.
-SelfConsume = "SELF_CONSUME",
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-}
-}
-
-platform_enum! {
-/// code展示模式.
-pub enum CodeDisplayMode {
-/// `NOT_SHOW`.
-NotShow = "NOT_SHOW",
-/// `BARCODE`.
-Barcode = "BARCODE",
-/// `QRCODE`.
-Qrcode = "QRCODE",
-}
+    /// 核销方式.
+    pub enum UseMethod {
+        /// `OFF_LINE`.
+        OffLine = "OFF_LINE",
+        /// `MINI_PROGRAMS`.
+        MiniPrograms = "MINI_PROGRAMS",
+        /// `SELF_CONSUME`.
+        SelfConsume = "SELF_CONSUME",
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+    }
 }
 
 platform_enum! {
-/// 背景颜色.
-pub enum BackgroundColor {
-/// `Color010`.
-Color010 = "Color010",
-/// `Color020`.
-Color020 = "Color020",
-/// `Color030`.
-Color030 = "Color030",
-/// `Color040`.
-Color040 = "Color040",
-/// `Color050`.
-Color050 = "Color050",
-/// `Color060`.
-Color060 = "Color060",
-/// `Color070`.
-Color070 = "Color070",
-/// `Color080`.
-Color080 = "Color080",
-/// `Color090`.
-Color090 = "Color090",
-/// `Color100`.
-Color100 = "Color100",
-}
+    /// code展示模式.
+    pub enum CodeDisplayMode {
+        /// `NOT_SHOW`.
+        NotShow = "NOT_SHOW",
+        /// `BARCODE`.
+        Barcode = "BARCODE",
+        /// `QRCODE`.
+        QrCode = "QRCODE",
+    }
 }
 
 platform_enum! {
-/// 批次类型.
-pub enum StockType {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-/// `EXCHANGE`.
-Exchange = "EXCHANGE",
-}
-}
-
-platform_enum! {
-/// 批次状态.
-pub enum StockState {
-/// `UNAUDIT`.
-Unaudit = "UNAUDIT",
-/// `RUNNING`.
-Running = "RUNNING",
-/// `STOPED`.
-Stoped = "STOPED",
-/// `PAUSED`.
-Paused = "PAUSED",
-}
-}
-
-platform_enum! {
-/// 券code状态.
-pub enum ListStockCouponcodesStatus {
-/// `SENDED`.
-Sended = "SENDED",
-/// `USED`.
-Used = "USED",
-/// `EXPIRED`.
-Expired = "EXPIRED",
-/// `DELETED`.
-Deleted = "DELETED",
-/// `DEACTIVATED`.
-Deactivated = "DEACTIVATED",
-}
+    /// 背景颜色.
+    pub enum BackgroundColor {
+        /// `Color010`.
+        Color010 = "Color010",
+        /// `Color020`.
+        Color020 = "Color020",
+        /// `Color030`.
+        Color030 = "Color030",
+        /// `Color040`.
+        Color040 = "Color040",
+        /// `Color050`.
+        Color050 = "Color050",
+        /// `Color060`.
+        Color060 = "Color060",
+        /// `Color070`.
+        Color070 = "Color070",
+        /// `Color080`.
+        Color080 = "Color080",
+        /// `Color090`.
+        Color090 = "Color090",
+        /// `Color100`.
+        Color100 = "Color100",
+    }
 }
 
 platform_enum! {
-/// 核销方式.
-pub enum CouponUseRuleUseMethod {
-/// `OFF_LINE`.
-OffLine = "OFF_LINE",
-/// `MINI_PROGRAMS`.
-MiniPrograms = "MINI_PROGRAMS",
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-/// `SELF_CONSUME`.
-SelfConsume = "SELF_CONSUME",
-}
+    /// 批次类型.
+    pub enum StockType {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+        /// `EXCHANGE`.
+        Exchange = "EXCHANGE",
+    }
 }
 
 platform_enum! {
-/// code展示模式.
-pub enum CustomEntranceCodeDisplayMode {
-/// 一维码 (`BARCODE`).
-Barcode = "BARCODE",
-/// 二维码 (`QRCODE`).
-Qrcode = "QRCODE",
-/// 不展示code (`NOT_SHOW`).
-NotShow = "NOT_SHOW",
+    /// 批次状态.
+    pub enum StockState {
+        /// `UNAUDIT`.
+        Unaudit = "UNAUDIT",
+        /// `RUNNING`.
+        Running = "RUNNING",
+        /// `STOPED`.
+        Stoped = "STOPED",
+        /// `PAUSED`.
+        Paused = "PAUSED",
+    }
 }
+
+platform_enum! {
+    /// 券code状态.
+    pub enum CouponState {
+        /// `SENDED`.
+        Sended = "SENDED",
+        /// `USED`.
+        Used = "USED",
+        /// `EXPIRED`.
+        Expired = "EXPIRED",
+        /// `DELETED`.
+        Deleted = "DELETED",
+        /// `DEACTIVATED`.
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+platform_enum! {
+    /// 核销方式.
+    pub enum UserUseMethod {
+        /// `OFF_LINE`.
+        OffLine = "OFF_LINE",
+        /// `MINI_PROGRAMS`.
+        MiniPrograms = "MINI_PROGRAMS",
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+        /// `SELF_CONSUME`.
+        SelfConsume = "SELF_CONSUME",
+    }
+}
+
+platform_enum! {
+    /// code展示模式.
+    pub enum UserCouponCodeDisplayMode {
+        /// 一维码 (`BARCODE`).
+        Barcode = "BARCODE",
+        /// 二维码 (`QRCODE`).
+        QrCode = "QRCODE",
+        /// 不展示code (`NOT_SHOW`).
+        NotShow = "NOT_SHOW",
+    }
 }

@@ -14,11 +14,11 @@
 //! # Ok(()) }
 //! ```
 
-use super::{CouponAvailableTime, CouponUseRule, CouponUseRuleRequired, FixedNormalCoupon};
+use super::{CouponAvailableTime, CouponUseRule, CouponUseRuleRequired, NormalCouponInformation};
 
 impl CouponUseRule {
     /// A fixed-amount rule usable at the given merchants, whenever the stock is available.
-    pub fn fixed(coupon: FixedNormalCoupon, available_merchants: Vec<String>) -> Self {
+    pub fn fixed(coupon: NormalCouponInformation, available_merchants: Vec<String>) -> Self {
         CouponUseRule::new(CouponUseRuleRequired {
             coupon_available_time: CouponAvailableTime::new(),
         })

@@ -9,8 +9,6 @@ mod manual;
 
 /// `GET /v3/marketing/favor/callbacks` 获取已设置的消息通知地址API
 ///
-/// List callbacks.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012464198)
 ///
 /// ```no_run
@@ -35,8 +33,6 @@ pub struct ListCallbacks {
 }
 
 /// `POST /v3/marketing/favor/callbacks` 设置消息通知地址API
-///
-/// Create callback.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012464070)
 ///
@@ -67,8 +63,6 @@ pub struct CreateCallback {
 }
 
 /// `POST /v3/marketing/favor/coupon-stocks` 创建代金券批次API
-///
-/// Create stock.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534633)
 ///
@@ -127,8 +121,6 @@ pub struct CreateStock {
 
 /// `GET /v3/marketing/favor/stocks` 条件查询批次列表API
 ///
-/// List stocks.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460489)
 ///
 /// ```no_run
@@ -161,12 +153,10 @@ pub struct ListStocks {
     /// 终止时间 (`create_end_time`).
     pub create_end_time: Option<String>,
     /// 批次状态 (`status`).
-    pub status: Option<ListStocksStatus>,
+    pub status: Option<StockStatus>,
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}` 查询批次详情API
-///
-/// Query stock.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460564)
 ///
@@ -194,8 +184,6 @@ pub struct QueryStock {
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/items` 查询代金券可用单品API
 ///
-/// List stock items.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463442)
 ///
 /// ```no_run
@@ -215,7 +203,7 @@ pub struct QueryStock {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/stocks/{stock_id}/items")]
-#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/items" -> ListStockItemsResponse)]
+#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/items" -> ListStockResponse)]
 #[derive(Debug, Clone)]
 pub struct ListStockItems {
     /// 批次号 (`stock_id`).
@@ -229,8 +217,6 @@ pub struct ListStockItems {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/merchants` 查询代金券可用商户API
-///
-/// List stock merchants.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463358)
 ///
@@ -251,7 +237,7 @@ pub struct ListStockItems {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/stocks/{stock_id}/merchants")]
-#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/merchants" -> ListStockMerchantsResponse)]
+#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/merchants" -> ListStockResponse)]
 #[derive(Debug, Clone)]
 pub struct ListStockMerchants {
     /// 批次号 (`stock_id`).
@@ -265,8 +251,6 @@ pub struct ListStockMerchants {
 }
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` 修改可用单品编码
-///
-/// Create stock modify goods id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -298,8 +282,6 @@ pub struct CreateStockModifyGoodsId {
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/pause` 暂停代金券批次API
 ///
-/// Pause stock.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460305)
 ///
 /// ```no_run
@@ -326,8 +308,6 @@ pub struct PauseStock {
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow` 下载批次退款明细API
 ///
-/// Query stock refund flow.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463523)
 ///
 /// ```no_run
@@ -344,7 +324,7 @@ pub struct PauseStock {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/stocks/{stock_id}/refund-flow")]
-#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/refund-flow" -> QueryStockRefundFlowResponse)]
+#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/refund-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockRefundFlow {
     /// 批次号 (`stock_id`).
@@ -352,8 +332,6 @@ pub struct QueryStockRefundFlow {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` 获取批次退款明细下载链接
-///
-/// Query stock refund flow by day.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -381,8 +359,6 @@ pub struct QueryStockRefundFlowByDay {
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/restart` 重启代金券批次API
 ///
-/// Restart stock.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460411)
 ///
 /// ```no_run
@@ -408,8 +384,6 @@ pub struct RestartStock {
 }
 
 /// `POST /v3/marketing/favor/stocks/{stock_id}/start` 激活代金券批次API
-///
-/// Start stock.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460137)
 ///
@@ -437,8 +411,6 @@ pub struct StartStock {
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow` 下载批次核销明细API
 ///
-/// Query stock use flow.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463585)
 ///
 /// ```no_run
@@ -455,7 +427,7 @@ pub struct StartStock {
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[doc(alias = "/v3/marketing/favor/stocks/{stock_id}/use-flow")]
-#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/use-flow" -> QueryStockUseFlowResponse)]
+#[endpoint(GET "/v3/marketing/favor/stocks/<stock_id>/use-flow" -> Flow)]
 #[derive(Debug, Clone)]
 pub struct QueryStockUseFlow {
     /// 批次号 (`stock_id`).
@@ -463,8 +435,6 @@ pub struct QueryStockUseFlow {
 }
 
 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` 获取批次核销明细下载链接
-///
-/// Query stock use flow by day.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -491,8 +461,6 @@ pub struct QueryStockUseFlowByDay {
 }
 
 /// `GET /v3/marketing/favor/users/{openid}/coupons` 根据商户号查用户的券
-///
-/// List user coupons.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534690)
 ///
@@ -539,8 +507,6 @@ pub struct ListUserCoupons {
 
 /// `POST /v3/marketing/favor/users/{openid}/coupons` 发放代金券API
 ///
-/// Send coupon.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463767)
 ///
 /// ```no_run
@@ -581,8 +547,6 @@ pub struct SendCoupon {
 
 /// `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` 查询代金券详情API
 ///
-/// Query user coupon by coupon id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012486942)
 ///
 /// ```no_run
@@ -611,7 +575,7 @@ pub struct QueryUserCouponByCouponId {
     pub appid: String,
 }
 
-/// `ListCallbacksResponse`.
+/// The answer of [`ListCallbacks`] (获取已设置的消息通知地址API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -623,7 +587,7 @@ pub struct ListCallbacksResponse {
     pub notify_url: String,
 }
 
-/// `CreateCallbackResponse`.
+/// The answer of [`CreateCallback`] (设置消息通知地址API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -684,7 +648,7 @@ pub struct CouponAvailableTime {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DiscountCoupon {
-    /// 最高折扣金额 (`discount_amount_max`).
+    /// 最高折扣金额 (`discount_amount_max`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount_max: Option<i64>,
     /// 折扣百分比 (`discount_percent`).
@@ -710,7 +674,7 @@ pub struct ExchangeCoupon {
 /// 固定面额满减券使用规则.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct FixedNormalCoupon {
+pub struct NormalCouponInformation {
     /// 面额 (`coupon_amount`).
     pub coupon_amount: i64,
     /// 门槛 (`transaction_minimum`).
@@ -752,7 +716,7 @@ pub struct CouponUseRule {
     pub exchange_coupon: Option<ExchangeCoupon>,
     /// 固定面额满减券使用规则 (`fixed_normal_coupon`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fixed_normal_coupon: Option<FixedNormalCoupon>,
+    pub fixed_normal_coupon: Option<NormalCouponInformation>,
     /// `goods_tag`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_tag: Option<Vec<String>>,
@@ -806,7 +770,7 @@ pub struct PatternInfo {
 pub struct StockUseRule {
     /// 总预算 (`max_amount`).
     pub max_amount: i64,
-    /// 单天发放上限金额 (`max_amount_by_day`).
+    /// 单天发放上限金额 (`max_amount_by_day`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount_by_day: Option<i64>,
     /// 发放总上限 (`max_coupons`).
@@ -819,7 +783,7 @@ pub struct StockUseRule {
     pub prevent_api_abuse: bool,
 }
 
-/// `CreateStockResponse`.
+/// The answer of [`CreateStock`] (创建代金券批次API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateStockResponse {
@@ -830,7 +794,7 @@ pub struct CreateStockResponse {
     pub stock_id: String,
 }
 
-/// `AvailableRegionList`.
+/// 消费金可用地域.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AvailableRegionList {
@@ -857,12 +821,12 @@ pub struct CutToMessage {
     pub single_price_max: Option<i64>,
 }
 
-/// `Data`.
+/// 批次详情.
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ListStocksData {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -892,7 +856,7 @@ pub struct Data {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 批次状态 (`status`).
-    pub status: Option<ListStocksStatus>,
+    pub status: Option<StockStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -908,14 +872,14 @@ pub struct Data {
     pub stop_time: Option<OffsetDateTime>,
 }
 
-/// `ListStocksResponse`.
+/// The answer of [`ListStocks`] (条件查询批次列表API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListStocksResponse {
     /// 批次详情 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<ListStocksData>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -924,7 +888,7 @@ pub struct ListStocksResponse {
     pub total_count: i64,
 }
 
-/// `Stock`.
+/// The answer of [`QueryStock`] (查询批次详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Stock {
@@ -957,7 +921,7 @@ pub struct Stock {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 批次状态 (`status`).
-    pub status: Option<ListStocksStatus>,
+    pub status: Option<StockStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -973,12 +937,12 @@ pub struct Stock {
     pub stop_time: Option<OffsetDateTime>,
 }
 
-/// `ListStockItemsResponse`.
+/// The answer of [`ListStockItems`], [`ListStockMerchants`] (查询代金券可用单品API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListStockItemsResponse {
+pub struct ListStockResponse {
     /// `data`.
     pub data: Option<Vec<String>>,
     /// 分页大小 (`limit`).
@@ -991,25 +955,7 @@ pub struct ListStockItemsResponse {
     pub total_count: i64,
 }
 
-/// `ListStockMerchantsResponse`.
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListStockMerchantsResponse {
-    /// 可用商户列表 (`data`).
-    pub data: Option<Vec<String>>,
-    /// 分页大小 (`limit`).
-    pub limit: i64,
-    /// 分页页码 (`offset`).
-    pub offset: i64,
-    /// 批次号 (`stock_id`).
-    pub stock_id: String,
-    /// 可用商户总数量 (`total_count`).
-    pub total_count: i64,
-}
-
-/// `CreateStockModifyGoodsIdResponse`.
+/// The answer of [`CreateStockModifyGoodsId`] (修改可用单品编码).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1022,7 +968,7 @@ pub struct CreateStockModifyGoodsIdResponse {
     pub stock_id: String,
 }
 
-/// `PauseStockResponse`.
+/// The answer of [`PauseStock`] (暂停代金券批次API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PauseStockResponse {
@@ -1033,12 +979,12 @@ pub struct PauseStockResponse {
     pub stock_id: String,
 }
 
-/// `QueryStockRefundFlowResponse`.
+/// The answer of [`QueryStockRefundFlow`], [`QueryStockUseFlow`] (下载批次退款明细API).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryStockRefundFlowResponse {
+pub struct Flow {
     /// 哈希算法类型 (`hash_type`).
     pub hash_type: String,
     /// 安全校验码 (`hash_value`).
@@ -1047,7 +993,7 @@ pub struct QueryStockRefundFlowResponse {
     pub url: String,
 }
 
-/// `QueryStockRefundFlowByDayResponse`.
+/// The answer of [`QueryStockRefundFlowByDay`] (获取批次退款明细下载链接).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1061,7 +1007,7 @@ pub struct QueryStockRefundFlowByDayResponse {
     pub url: String,
 }
 
-/// `RestartStockResponse`.
+/// The answer of [`RestartStock`] (重启代金券批次API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RestartStockResponse {
@@ -1072,7 +1018,7 @@ pub struct RestartStockResponse {
     pub stock_id: String,
 }
 
-/// `StartStockResponse`.
+/// The answer of [`StartStock`] (激活代金券批次API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StartStockResponse {
@@ -1083,21 +1029,7 @@ pub struct StartStockResponse {
     pub stock_id: String,
 }
 
-/// `QueryStockUseFlowResponse`.
-#[cfg(feature = "marketing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryStockUseFlowResponse {
-    /// 哈希算法类型 (`hash_type`).
-    pub hash_type: String,
-    /// 安全校验码 (`hash_value`).
-    pub hash_value: String,
-    /// 下载链接 (`url`).
-    pub url: String,
-}
-
-/// `QueryStockUseFlowByDayResponse`.
+/// The answer of [`QueryStockUseFlowByDay`] (获取批次核销明细下载链接).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1115,7 +1047,7 @@ pub struct QueryStockUseFlowByDayResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: Option<String>,
@@ -1140,13 +1072,13 @@ pub struct ConsumeInformation {
     pub transaction_id: Option<String>,
 }
 
-/// `ListUserCouponsData`.
+/// 结果集.
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsData {
-    /// 剩余金额 (`available_balance`).
+pub struct UserCoupon {
+    /// 剩余金额 (`available_balance`), in fen (分).
     pub available_balance: Option<i64>,
     /// 可用开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -1172,14 +1104,14 @@ pub struct ListUserCouponsData {
     /// 使用说明 (`description`).
     pub description: Option<String>,
     /// 固定面额满减券使用规则 (`normal_coupon_information`).
-    pub normal_coupon_information: Option<FixedNormalCoupon>,
+    pub normal_coupon_information: Option<NormalCouponInformation>,
     /// 是否单品优惠 (`singleitem`).
     pub singleitem: Option<bool>,
     /// 激活批次的时间 (`start_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 代金券状态 (`status`).
-    pub status: Option<DataStatus>,
+    pub status: Option<CouponStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -1189,14 +1121,14 @@ pub struct ListUserCouponsData {
     pub stop_time: Option<OffsetDateTime>,
 }
 
-/// `ListUserCouponsResponse`.
+/// The answer of [`ListUserCoupons`] (根据商户号查用户的券).
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
     /// 结果集 (`data`).
-    pub data: Vec<ListUserCouponsData>,
+    pub data: Vec<UserCoupon>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1205,7 +1137,7 @@ pub struct ListUserCouponsResponse {
     pub total_count: i64,
 }
 
-/// `SendCouponResponse`.
+/// The answer of [`SendCoupon`] (发放代金券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SendCouponResponse {
@@ -1213,11 +1145,11 @@ pub struct SendCouponResponse {
     pub coupon_id: String,
 }
 
-/// `Coupon`.
+/// The answer of [`QueryUserCouponByCouponId`] (查询代金券详情API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Coupon {
-    /// 剩余金额 (`available_balance`).
+    /// 剩余金额 (`available_balance`), in fen (分).
     pub available_balance: Option<i64>,
     /// 可用开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -1243,14 +1175,14 @@ pub struct Coupon {
     /// 使用说明 (`description`).
     pub description: Option<String>,
     /// 固定面额满减券使用规则 (`normal_coupon_information`).
-    pub normal_coupon_information: Option<FixedNormalCoupon>,
+    pub normal_coupon_information: Option<NormalCouponInformation>,
     /// 是否单品优惠 (`singleitem`).
     pub singleitem: Option<bool>,
     /// 激活批次的时间 (`start_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub start_time: Option<OffsetDateTime>,
     /// 代金券状态 (`status`).
-    pub status: Option<DataStatus>,
+    pub status: Option<CouponStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
@@ -1261,133 +1193,133 @@ pub struct Coupon {
 }
 
 platform_enum! {
-/// 支付方式.
-pub enum TradeType {
-/// 小程序支付 (`MICROAPP`).
-Microapp = "MICROAPP",
-/// APP支付 (`APPPAY`).
-Apppay = "APPPAY",
-/// 免密支付 (`PPAY`).
-Ppay = "PPAY",
-/// 刷卡支付 (`CARD`).
-Card = "CARD",
-/// 人脸支付 (`FACE`).
-Face = "FACE",
-/// 其他支付 (`OTHER`).
-Other = "OTHER",
-}
-}
-
-platform_enum! {
-/// 背景颜色.
-pub enum BackgroundColor {
-/// `Color010`.
-Color010 = "Color010",
-/// `Color020`.
-Color020 = "Color020",
-/// `Color030`.
-Color030 = "Color030",
-/// `Color040`.
-Color040 = "Color040",
-/// `Color050`.
-Color050 = "Color050",
-/// `Color060`.
-Color060 = "Color060",
-/// `Color070`.
-Color070 = "Color070",
-/// `Color080`.
-Color080 = "Color080",
-/// `Color090`.
-Color090 = "Color090",
-/// `Color100`.
-Color100 = "Color100",
-}
+    /// 支付方式.
+    pub enum TradeType {
+        /// 小程序支付 (`MICROAPP`).
+        MicroApp = "MICROAPP",
+        /// APP支付 (`APPPAY`).
+        AppPay = "APPPAY",
+        /// 免密支付 (`PPAY`).
+        Ppay = "PPAY",
+        /// 刷卡支付 (`CARD`).
+        Card = "CARD",
+        /// 人脸支付 (`FACE`).
+        Face = "FACE",
+        /// 其他支付 (`OTHER`).
+        Other = "OTHER",
+    }
 }
 
 platform_enum! {
-/// 卡包跳转目标.
-pub enum JumpTarget {
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-/// `MINI_PROGRAM`.
-MiniProgram = "MINI_PROGRAM",
-/// `DEFAULT_PAGE`.
-DefaultPage = "DEFAULT_PAGE",
-}
-}
-
-platform_enum! {
-/// 批次类型.
-pub enum StockType {
-/// 满减券 (`NORMAL`).
-Normal = "NORMAL",
-/// 免充值型优惠券，商户不需要预先充值营销经费 (`DISCOUNT`).
-Discount = "DISCOUNT",
-/// 换购券批次 (`EXCHAHGE`).
-Exchahge = "EXCHAHGE",
-/// 千人千面券批次 (`RANDOM`).
-Random = "RANDOM",
-/// 立减与折扣 (`DISCOUNT_CUT`).
-DiscountCut = "DISCOUNT_CUT",
-}
+    /// 背景颜色.
+    pub enum BackgroundColor {
+        /// `Color010`.
+        Color010 = "Color010",
+        /// `Color020`.
+        Color020 = "Color020",
+        /// `Color030`.
+        Color030 = "Color030",
+        /// `Color040`.
+        Color040 = "Color040",
+        /// `Color050`.
+        Color050 = "Color050",
+        /// `Color060`.
+        Color060 = "Color060",
+        /// `Color070`.
+        Color070 = "Color070",
+        /// `Color080`.
+        Color080 = "Color080",
+        /// `Color090`.
+        Color090 = "Color090",
+        /// `Color100`.
+        Color100 = "Color100",
+    }
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum ListStocksStatus {
-/// 未激活 (`unactivated`).
-Unactivated = "unactivated",
-/// 审核中 (`audit`).
-Audit = "audit",
-/// 运行中 (`running`).
-Running = "running",
-/// 已停止 (`stoped`).
-Stoped = "stoped",
-/// 暂停发放 (`paused`).
-Paused = "paused",
-}
+    /// 卡包跳转目标.
+    pub enum JumpTarget {
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+        /// `MINI_PROGRAM`.
+        MiniProgram = "MINI_PROGRAM",
+        /// `DEFAULT_PAGE`.
+        DefaultPage = "DEFAULT_PAGE",
+    }
 }
 
 platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `MULTIUSE`.
-Multiuse = "MULTIUSE",
+    /// 批次类型.
+    pub enum StockType {
+        /// 满减券 (`NORMAL`).
+        Normal = "NORMAL",
+        /// 免充值型优惠券，商户不需要预先充值营销经费 (`DISCOUNT`).
+        Discount = "DISCOUNT",
+        /// 换购券批次 (`EXCHAHGE`).
+        Exchahge = "EXCHAHGE",
+        /// 千人千面券批次 (`RANDOM`).
+        Random = "RANDOM",
+        /// 立减与折扣 (`DISCOUNT_CUT`).
+        DiscountCut = "DISCOUNT_CUT",
+    }
 }
+
+platform_enum! {
+    /// 批次状态.
+    pub enum StockStatus {
+        /// 未激活 (`unactivated`).
+        Unactivated = "unactivated",
+        /// 审核中 (`audit`).
+        Audit = "audit",
+        /// 运行中 (`running`).
+        Running = "running",
+        /// 已停止 (`stoped`).
+        Stoped = "stoped",
+        /// 暂停发放 (`paused`).
+        Paused = "paused",
+    }
+}
+
+platform_enum! {
+    /// 业务类型.
+    pub enum BusinessType {
+        /// `MULTIUSE`.
+        Multiuse = "MULTIUSE",
+    }
 }
 
 #[cfg(feature = "marketing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
 platform_enum! {
-/// 券或消费金状态.
-pub enum ListUserCouponsStatus {
-/// `SENDED`.
-Sended = "SENDED",
-/// `USED`.
-Used = "USED",
-}
-}
-
-platform_enum! {
-/// 券类型.
-pub enum CouponType {
-/// 满减券 (`NORMAL`).
-Normal = "NORMAL",
-/// 减至券 (`CUT_TO`).
-CutTo = "CUT_TO",
-}
+    /// 券或消费金状态.
+    pub enum ListUserCouponsStatus {
+        /// `SENDED`.
+        Sended = "SENDED",
+        /// `USED`.
+        Used = "USED",
+    }
 }
 
 platform_enum! {
-/// 代金券状态.
-pub enum DataStatus {
-/// 可用 (`SENDED`).
-Sended = "SENDED",
-/// 已实扣 (`USED`).
-Used = "USED",
-/// 已过期 (`EXPIRED`).
-Expired = "EXPIRED",
-/// 已回收 (`RECOVER`).
-Recover = "RECOVER",
+    /// 券类型.
+    pub enum CouponType {
+        /// 满减券 (`NORMAL`).
+        Normal = "NORMAL",
+        /// 减至券 (`CUT_TO`).
+        CutTo = "CUT_TO",
+    }
 }
+
+platform_enum! {
+    /// 代金券状态.
+    pub enum CouponStatus {
+        /// 可用 (`SENDED`).
+        Sended = "SENDED",
+        /// 已实扣 (`USED`).
+        Used = "USED",
+        /// 已过期 (`EXPIRED`).
+        Expired = "EXPIRED",
+        /// 已回收 (`RECOVER`).
+        Recover = "RECOVER",
+    }
 }

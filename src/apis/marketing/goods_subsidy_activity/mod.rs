@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/goods-subsidy-activity/activities` 按区域查询品牌加价购活动
 ///
-/// List activities.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 ///
 /// ```no_run
@@ -40,13 +38,11 @@ pub struct ListActivities {
 
 /// `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` 门店报名品牌加价购活动
 ///
-/// Apply activity.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let apply_infos: Vec<wxpay::apis::marketing::goods_subsidy_activity::ApplyInfos> = todo!();
+/// # let apply_infos: Vec<wxpay::apis::marketing::goods_subsidy_activity::ApplyInfo> = todo!();
 /// use wxpay::apis::marketing::goods_subsidy_activity::{ApplyActivity, ApplyActivityRequired};
 ///
 /// let request = ApplyActivity::new(ApplyActivityRequired {
@@ -65,14 +61,12 @@ pub struct ApplyActivity {
     /// 活动ID (`activity_id`).
     pub activity_id: String,
     /// 门店报名信息 (`apply_infos`).
-    pub apply_infos: Vec<ApplyInfos>,
+    pub apply_infos: Vec<ApplyInfo>,
     /// 调用报名活动API的商户的商户号 (`caller_merchant_id`).
     pub caller_merchant_id: String,
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/qualification/lock` 锁定品牌加价购活动资格
-///
-/// Lock qualification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 ///
@@ -91,7 +85,7 @@ pub struct ApplyActivity {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/goods-subsidy-activity/qualification/lock")]
-#[endpoint(POST "/v3/marketing/goods-subsidy-activity/qualification/lock" -> LockQualificationResponse)]
+#[endpoint(POST "/v3/marketing/goods-subsidy-activity/qualification/lock" -> Qualification)]
 #[derive(Debug, Clone)]
 pub struct LockQualification {
     /// 订单信息 (`order_information`).
@@ -101,8 +95,6 @@ pub struct LockQualification {
 }
 
 /// `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` 解锁品牌加价购活动资格
-///
-/// Unlock qualification.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 ///
@@ -121,7 +113,7 @@ pub struct LockQualification {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/goods-subsidy-activity/qualification/unlock")]
-#[endpoint(POST "/v3/marketing/goods-subsidy-activity/qualification/unlock" -> UnlockQualificationResponse)]
+#[endpoint(POST "/v3/marketing/goods-subsidy-activity/qualification/unlock" -> Qualification)]
 #[derive(Debug, Clone)]
 pub struct UnlockQualification {
     /// 订单信息 (`order_information`).
@@ -131,8 +123,6 @@ pub struct UnlockQualification {
 }
 
 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` 删除零售小店活动业务代理
-///
-/// Delete retail store act representative.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384344)
 ///
@@ -171,8 +161,6 @@ pub struct DeleteRetailStoreActRepresentative {
 
 /// `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` 添加零售小店活动业务代理
 ///
-/// Update retail store act representative.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384327)
 ///
 /// ```no_run
@@ -206,8 +194,6 @@ pub struct UpdateRetailStoreActRepresentative {
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` 查询零售小店活动业务代理
 ///
-/// List retail store act representatives.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384347)
 ///
 /// ```no_run
@@ -239,8 +225,6 @@ pub struct ListRetailStoreActRepresentatives {
 
 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` 生成小店活动物料码
 ///
-/// Create retail store act material.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384337)
 ///
 /// ```no_run
@@ -270,13 +254,11 @@ pub struct CreateRetailStoreActMaterial {
 
 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 删除小店活动门店
 ///
-/// Delete retail store act store.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384363)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Stores> = todo!();
+/// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Store> = todo!();
 /// use wxpay::apis::marketing::goods_subsidy_activity::{DeleteRetailStoreActStore, DeleteRetailStoreActStoreRequired};
 ///
 /// let request = DeleteRetailStoreActStore::new(DeleteRetailStoreActStoreRequired {
@@ -304,12 +286,10 @@ pub struct DeleteRetailStoreActStore {
     pub out_request_no: String,
     /// 待删除的小店活动门店列表 (`stores`).
     #[wxpay(body)]
-    pub stores: Vec<Stores>,
+    pub stores: Vec<Store>,
 }
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 查询小店活动门店列表
-///
-/// List retail store act stores.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384355)
 ///
@@ -340,13 +320,11 @@ pub struct ListRetailStoreActStores {
 
 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` 添加小店活动门店
 ///
-/// Create retail store act store.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384359)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Stores> = todo!();
+/// # let stores: Vec<wxpay::apis::marketing::goods_subsidy_activity::Store> = todo!();
 /// use wxpay::apis::marketing::goods_subsidy_activity::{CreateRetailStoreActStore, CreateRetailStoreActStoreRequired};
 ///
 /// let request = CreateRetailStoreActStore::new(CreateRetailStoreActStoreRequired {
@@ -371,12 +349,10 @@ pub struct CreateRetailStoreActStore {
     /// 请求业务单据 (`out_request_no`).
     pub out_request_no: String,
     /// 待新增的小店活动门店列表 (`stores`).
-    pub stores: Vec<Stores>,
+    pub stores: Vec<Store>,
 }
 
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}` 查询小店活动门店详情
-///
-/// Query retail store act store by store code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384379)
 ///
@@ -395,7 +371,7 @@ pub struct CreateRetailStoreActStore {
 #[doc(
     alias = "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}"
 )]
-#[endpoint(GET "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores/<store_code>" -> QueryRetailStoreActStoreByStoreCodeResponse)]
+#[endpoint(GET "/v3/marketing/goods-subsidy-activity/retail-store-act/<brand_id>/stores/<store_code>" -> Store)]
 #[derive(Debug, Clone)]
 pub struct QueryRetailStoreActStoreByStoreCode {
     /// 品牌ID (`brand_id`).
@@ -438,10 +414,10 @@ pub struct GoodsInformation {
     pub goods_picture_url: Option<String>,
 }
 
-/// `Areas`.
+/// 活动区域列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Areas {
+pub struct Area {
     /// 市名称 (`city`).
     pub city: Option<String>,
     /// 区名称 (`district`).
@@ -455,7 +431,7 @@ pub struct Areas {
 #[non_exhaustive]
 pub struct RuleInformation {
     /// 活动区域列表 (`areas`).
-    pub areas: Option<Vec<Areas>>,
+    pub areas: Option<Vec<Area>>,
     /// 购买单件商品 (`service_provider_subsidy`).
     pub service_provider_subsidy: Option<String>,
     /// 购买单件商品 (`store_subsidy`).
@@ -466,10 +442,10 @@ pub struct RuleInformation {
     pub user_subsidy_quota: Option<String>,
 }
 
-/// `Data`.
+/// 小店活动门店集合.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Activity {
     /// 活动ID (`activity_id`).
     pub activity_id: Option<String>,
     /// 活动信息 (`activity_info`).
@@ -484,12 +460,12 @@ pub struct Data {
     pub rule_information: Option<RuleInformation>,
 }
 
-/// `ListActivitiesResponse`.
+/// The answer of [`ListActivities`] (按区域查询品牌加价购活动).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
     /// 小店活动门店集合 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Activity>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -513,10 +489,10 @@ pub struct StoreInfo {
     pub store_id: Option<String>,
 }
 
-/// `ApplyInfos`.
+/// 门店报名信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ApplyInfos {
+pub struct ApplyInfo {
     /// 商品原价 (`goods_original_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_original_price: Option<i64>,
@@ -525,16 +501,16 @@ pub struct ApplyInfos {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `ApplyActivityResponse`.
+/// The answer of [`ApplyActivity`] (门店报名品牌加价购活动).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyActivityResponse {
     /// 失败的报名记录 (`failed_apply_infos`).
-    pub failed_apply_infos: Option<Vec<ApplyInfos>>,
+    pub failed_apply_infos: Option<Vec<ApplyInfo>>,
     /// 返回结果文案 (`return_message`).
     pub return_message: Option<String>,
     /// 成功的报名记录 (`succeed_apply_infos`).
-    pub succeed_apply_infos: Option<Vec<ApplyInfos>>,
+    pub succeed_apply_infos: Option<Vec<ApplyInfo>>,
 }
 
 /// 订单信息.
@@ -554,15 +530,15 @@ pub struct OrderInformation {
     /// 门店商户号 (`store_merchant_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_merchant_id: Option<String>,
-    /// 订单总金额 (`total_fee`).
+    /// 订单总金额 (`total_fee`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_fee: Option<i64>,
 }
 
-/// `LockQualificationResponse`.
+/// The answer of [`LockQualification`], [`UnlockQualification`] (锁定品牌加价购活动资格).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct LockQualificationResponse {
+pub struct Qualification {
     /// 锁定失败的资格ID列表 (`failed_qualification_ids`).
     pub failed_qualification_ids: Option<Vec<String>>,
     /// 返回结果文案 (`return_message`).
@@ -571,19 +547,7 @@ pub struct LockQualificationResponse {
     pub succeed_qualification_ids: Option<Vec<String>>,
 }
 
-/// `UnlockQualificationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UnlockQualificationResponse {
-    /// 锁定失败的资格ID列表 (`failed_qualification_ids`).
-    pub failed_qualification_ids: Option<Vec<String>>,
-    /// 返回结果文案 (`return_message`).
-    pub return_message: Option<String>,
-    /// 锁定成功的资格ID列表 (`succeed_qualification_ids`).
-    pub succeed_qualification_ids: Option<Vec<String>>,
-}
-
-/// `RepresentativeInfoList`.
+/// 业务代理信息列表.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct RepresentativeInfoList {
@@ -592,7 +556,7 @@ pub struct RepresentativeInfoList {
     pub openid: String,
 }
 
-/// `DeleteRetailStoreActRepresentativeResponse`.
+/// The answer of [`DeleteRetailStoreActRepresentative`] (删除零售小店活动业务代理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteRetailStoreActRepresentativeResponse {
@@ -605,7 +569,7 @@ pub struct DeleteRetailStoreActRepresentativeResponse {
     pub failed_representative_info_list: Option<Vec<RepresentativeInfoList>>,
 }
 
-/// `UpdateRetailStoreActRepresentativeResponse`.
+/// The answer of [`UpdateRetailStoreActRepresentative`] (添加零售小店活动业务代理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UpdateRetailStoreActRepresentativeResponse {
@@ -618,7 +582,7 @@ pub struct UpdateRetailStoreActRepresentativeResponse {
     pub failed_representative_info_list: Option<Vec<RepresentativeInfoList>>,
 }
 
-/// `ListRetailStoreActRepresentativesResponse`.
+/// The answer of [`ListRetailStoreActRepresentatives`] (查询零售小店活动业务代理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListRetailStoreActRepresentativesResponse {
@@ -632,7 +596,7 @@ pub struct ListRetailStoreActRepresentativesResponse {
     pub total_count: Option<i64>,
 }
 
-/// `MaterialList`.
+/// 成功的物料码列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct MaterialList {
@@ -642,7 +606,7 @@ pub struct MaterialList {
     pub material_url: Option<String>,
 }
 
-/// `CreateRetailStoreActMaterialResponse`.
+/// The answer of [`CreateRetailStoreActMaterial`] (生成小店活动物料码).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRetailStoreActMaterialResponse {
@@ -650,10 +614,10 @@ pub struct CreateRetailStoreActMaterialResponse {
     pub material_list: Option<Vec<MaterialList>>,
 }
 
-/// `Stores`.
+/// 待删除的小店活动门店列表 (the answer of [`QueryRetailStoreActStoreByStoreCode`]).
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Stores {
+pub struct Store {
     /// 门店编码 (`store_code`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_code: Option<String>,
@@ -662,7 +626,7 @@ pub struct Stores {
     pub store_name: Option<String>,
 }
 
-/// `DeleteRetailStoreActStoreResponse`.
+/// The answer of [`DeleteRetailStoreActStore`] (删除小店活动门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteRetailStoreActStoreResponse {
@@ -670,15 +634,15 @@ pub struct DeleteRetailStoreActStoreResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub delete_time: Option<OffsetDateTime>,
     /// 删除失败的小店活动门店列表 (`failed_stores`).
-    pub failed_stores: Option<Vec<Stores>>,
+    pub failed_stores: Option<Vec<Store>>,
 }
 
-/// `ListRetailStoreActStoresResponse`.
+/// The answer of [`ListRetailStoreActStores`] (查询小店活动门店列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListRetailStoreActStoresResponse {
     /// 小店活动门店集合 (`data`).
-    pub data: Option<Vec<Stores>>,
+    pub data: Option<Vec<Store>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -687,7 +651,7 @@ pub struct ListRetailStoreActStoresResponse {
     pub total_count: Option<i64>,
 }
 
-/// `CreateRetailStoreActStoreResponse`.
+/// The answer of [`CreateRetailStoreActStore`] (添加小店活动门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateRetailStoreActStoreResponse {
@@ -695,15 +659,5 @@ pub struct CreateRetailStoreActStoreResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub add_time: Option<OffsetDateTime>,
     /// 添加失败的小店活动门店列表 (`failed_stores`).
-    pub failed_stores: Option<Vec<Stores>>,
-}
-
-/// `QueryRetailStoreActStoreByStoreCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryRetailStoreActStoreByStoreCodeResponse {
-    /// 门店编码 (`store_code`).
-    pub store_code: Option<String>,
-    /// 门店名称 (`store_name`).
-    pub store_name: Option<String>,
+    pub failed_stores: Option<Vec<Store>>,
 }

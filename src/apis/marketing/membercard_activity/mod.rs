@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/membercard-activity/activities` 查询活动列表API
 ///
-/// List activities.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553261)
 ///
 /// ```no_run
@@ -18,7 +16,7 @@ use time::OffsetDateTime;
 /// use wxpay::apis::marketing::membercard_activity::{ListActivities, ListActivitiesRequired};
 ///
 /// let request = ListActivities::new(ListActivitiesRequired {
-///     activity_type: wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay,
+///     activity_type: wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterPay,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -42,8 +40,6 @@ pub struct ListActivities {
 
 /// `POST /v3/marketing/membercard-activity/activities` 创建活动API
 ///
-/// Create activity.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553030)
 ///
 /// ```no_run
@@ -52,7 +48,7 @@ pub struct ListActivities {
 ///
 /// let request = CreateActivity::new(CreateActivityRequired {
 ///     activity_name: "良品铺子回馈活动".into(),
-///     activity_type: wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterpay,
+///     activity_type: wxpay::apis::marketing::membercard_activity::ActivityType::NonMemberAfterPay,
 ///     begin_time: wxpay::time::OffsetDateTime::now_utc(),
 ///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
 ///     end_time: wxpay::time::OffsetDateTime::now_utc(),
@@ -63,7 +59,7 @@ pub struct ListActivities {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-activity/activities")]
-#[endpoint(POST "/v3/marketing/membercard-activity/activities" -> CreateActivityResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/membercard-activity/activities" -> Activity, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateActivity {
     /// 活动名称 (`activity_name`).
@@ -92,8 +88,6 @@ pub struct CreateActivity {
 
 /// `GET /v3/marketing/membercard-activity/activities/{activity_id}` 查询活动详情API
 ///
-/// Query activity by activity id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553365)
 ///
 /// ```no_run
@@ -108,7 +102,7 @@ pub struct CreateActivity {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-activity/activities/{activity_id}")]
-#[endpoint(GET "/v3/marketing/membercard-activity/activities/<activity_id>" -> QueryActivityByActivityIdResponse)]
+#[endpoint(GET "/v3/marketing/membercard-activity/activities/<activity_id>" -> Activity)]
 #[derive(Debug, Clone)]
 pub struct QueryActivityByActivityId {
     /// 活动ID (`activity_id`).
@@ -116,8 +110,6 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate` 终止活动API
-///
-/// Terminate activity.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553381)
 ///
@@ -143,7 +135,7 @@ pub struct TerminateActivity {
 /// 每日发放开始时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct BeginDayTime {
+pub struct EndDayTime {
     /// 时 (`hours`).
     pub hours: i64,
     /// 分 (`minutes`).
@@ -152,17 +144,17 @@ pub struct BeginDayTime {
     pub seconds: i64,
 }
 
-/// `AwardSendDayTime`.
+/// 指定时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardSendDayTime {
     /// 每日发放开始时间 (`begin_day_time`).
-    pub begin_day_time: BeginDayTime,
+    pub begin_day_time: EndDayTime,
     /// 每日发放结束时间 (`end_day_time`).
-    pub end_day_time: BeginDayTime,
+    pub end_day_time: EndDayTime,
 }
 
-/// `AwardSendTime`.
+/// 指定时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardSendTime {
@@ -280,7 +272,7 @@ pub struct PayActivitySetting {
     pub payment_setting: Option<PaymentSetting>,
 }
 
-/// `StockList`.
+/// 优惠券列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StockList {
@@ -290,10 +282,10 @@ pub struct StockList {
     pub stock_id: String,
 }
 
-/// `Data`.
+/// 活动详情 (the answer of [`CreateActivity`], [`QueryActivityByActivityId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Activity {
     /// 活动ID (`activity_id`).
     pub activity_id: String,
     /// 活动名称 (`activity_name`).
@@ -328,12 +320,12 @@ pub struct Data {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListActivitiesResponse`.
+/// The answer of [`ListActivities`] (查询活动列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
     /// 活动详情 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Activity>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -342,83 +334,7 @@ pub struct ListActivitiesResponse {
     pub total_count: Option<i64>,
 }
 
-/// `CreateActivityResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateActivityResponse {
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动名称 (`activity_name`).
-    pub activity_name: Option<String>,
-    /// 活动的当前状态 (`activity_status`).
-    pub activity_status: Option<String>,
-    /// 活动类型 (`activity_type`).
-    pub activity_type: Option<String>,
-    /// 发放时间段 (`award_send_period`).
-    pub award_send_period: Option<AwardSendPeriod>,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub begin_time: Option<OffsetDateTime>,
-    /// 会员卡ID (`card_id`).
-    pub card_id: Option<String>,
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 活动结束时间 (`end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub end_time: Option<OffsetDateTime>,
-    /// 支付前会员活动设置 (`miniprogram_activity_setting`).
-    pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: Option<String>,
-    /// 支付后活动设置 (`pay_activity_setting`).
-    pub pay_activity_setting: Option<PayActivitySetting>,
-    /// 优惠券列表 (`stock_list`).
-    pub stock_list: Option<Vec<StockList>>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// `QueryActivityByActivityIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryActivityByActivityIdResponse {
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动名称 (`activity_name`).
-    pub activity_name: Option<String>,
-    /// 活动的当前状态 (`activity_status`).
-    pub activity_status: Option<String>,
-    /// 活动类型 (`activity_type`).
-    pub activity_type: Option<String>,
-    /// 发放时间段 (`award_send_period`).
-    pub award_send_period: Option<AwardSendPeriod>,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub begin_time: Option<OffsetDateTime>,
-    /// 会员卡ID (`card_id`).
-    pub card_id: Option<String>,
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 活动结束时间 (`end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub end_time: Option<OffsetDateTime>,
-    /// 支付前会员活动设置 (`miniprogram_activity_setting`).
-    pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: Option<String>,
-    /// 支付后活动设置 (`pay_activity_setting`).
-    pub pay_activity_setting: Option<PayActivitySetting>,
-    /// 优惠券列表 (`stock_list`).
-    pub stock_list: Option<Vec<StockList>>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// `TerminateActivityResponse`.
+/// The answer of [`TerminateActivity`] (终止活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateActivityResponse {
@@ -430,29 +346,29 @@ pub struct TerminateActivityResponse {
 }
 
 platform_enum! {
-/// 活动类型.
-pub enum ActivityType {
-/// `NON_MEMBER_AFTERPAY`.
-NonMemberAfterpay = "NON_MEMBER_AFTERPAY",
-/// `MEMBER_AFTERPAY`.
-MemberAfterpay = "MEMBER_AFTERPAY",
-/// `NON_MEMBER_MINIPROGRAM`.
-NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
-/// `MEMBER_MINIPROGRAM`.
-MemberMiniprogram = "MEMBER_MINIPROGRAM",
-}
+    /// 活动类型.
+    pub enum ActivityType {
+        /// `NON_MEMBER_AFTERPAY`.
+        NonMemberAfterPay = "NON_MEMBER_AFTERPAY",
+        /// `MEMBER_AFTERPAY`.
+        MemberAfterPay = "MEMBER_AFTERPAY",
+        /// `NON_MEMBER_MINIPROGRAM`.
+        NonMemberMiniProgram = "NON_MEMBER_MINIPROGRAM",
+        /// `MEMBER_MINIPROGRAM`.
+        MemberMiniProgram = "MEMBER_MINIPROGRAM",
+    }
 }
 
 platform_enum! {
-/// 活动的当前状态.
-pub enum ActivityStatus {
-/// `CREATED`.
-Created = "CREATED",
-/// `ONGOING`.
-Ongoing = "ONGOING",
-/// `TERMINATED`.
-Terminated = "TERMINATED",
-/// `OVER_TIME`.
-OverTime = "OVER_TIME",
-}
+    /// 活动的当前状态.
+    pub enum ActivityStatus {
+        /// `CREATED`.
+        Created = "CREATED",
+        /// `ONGOING`.
+        Ongoing = "ONGOING",
+        /// `TERMINATED`.
+        Terminated = "TERMINATED",
+        /// `OVER_TIME`.
+        OverTime = "OVER_TIME",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket}` 获取用户信息（跳转型激活）API
 ///
-/// Query activate information by activate ticket.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550779)
 ///
 /// ```no_run
@@ -34,8 +32,6 @@ pub struct QueryActivateInformationByActivateTicket {
 
 /// `GET /v3/marketing/membercard-open/callback` 查询回调地址API
 ///
-/// Query callback.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552275)
 ///
 /// ```no_run
@@ -48,13 +44,11 @@ pub struct QueryActivateInformationByActivateTicket {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/callback")]
-#[endpoint(GET "/v3/marketing/membercard-open/callback" -> QueryCallbackResponse)]
+#[endpoint(GET "/v3/marketing/membercard-open/callback" -> Callback)]
 #[derive(Debug, Clone)]
 pub struct QueryCallback {}
 
 /// `PATCH /v3/marketing/membercard-open/callback` 设置回调地址API
-///
-/// Update callback.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552251)
 ///
@@ -70,7 +64,7 @@ pub struct QueryCallback {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/callback")]
-#[endpoint(PATCH "/v3/marketing/membercard-open/callback" -> UpdateCallbackResponse)]
+#[endpoint(PATCH "/v3/marketing/membercard-open/callback" -> Callback)]
 #[derive(Debug, Clone)]
 pub struct UpdateCallback {
     /// 通知url地址 (`notify_url`).
@@ -78,8 +72,6 @@ pub struct UpdateCallback {
 }
 
 /// `GET /v3/marketing/membercard-open/cards` 查询会员卡模板列表API
-///
-/// List cards.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012547108)
 ///
@@ -111,14 +103,12 @@ pub struct ListCards {
 
 /// `POST /v3/marketing/membercard-open/cards` 创建会员卡模板API
 ///
-/// Create card.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545584)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let brand: wxpay::apis::marketing::membercard_open::Brand = todo!();
-/// # let date_information: wxpay::apis::marketing::membercard_open::CreateCardDateInformation = todo!();
+/// # let date_information: wxpay::apis::marketing::membercard_open::DateInformation = todo!();
 /// use wxpay::apis::marketing::membercard_open::{CreateCard, CreateCardRequired};
 ///
 /// let request = CreateCard::new(CreateCardRequired {
@@ -138,7 +128,7 @@ pub struct ListCards {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards")]
-#[endpoint(POST "/v3/marketing/membercard-open/cards" -> CreateCardResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/membercard-open/cards" -> Card, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateCard {
     /// 商户补充声明 (`additional_statement`).
@@ -156,7 +146,7 @@ pub struct CreateCard {
     /// 会员码型 (`code_type`).
     pub code_type: CodeType,
     /// 有效期 (`date_information`).
-    pub date_information: CreateCardDateInformation,
+    pub date_information: DateInformation,
     /// 使用须知 (`description`).
     pub description: String,
     /// 会员初始等级 (`init_level`).
@@ -181,8 +171,6 @@ pub struct CreateCard {
 
 /// `DELETE /v3/marketing/membercard-open/cards/{card_id}` 删除会员卡模板API
 ///
-/// Delete card by card id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549682)
 ///
 /// ```no_run
@@ -206,8 +194,6 @@ pub struct DeleteCardByCardId {
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}` 查询会员卡模板信息API
 ///
-/// Query card by card id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012547650)
 ///
 /// ```no_run
@@ -222,7 +208,7 @@ pub struct DeleteCardByCardId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}")]
-#[endpoint(GET "/v3/marketing/membercard-open/cards/<card_id>" -> QueryCardByCardIdResponse)]
+#[endpoint(GET "/v3/marketing/membercard-open/cards/<card_id>" -> Card)]
 #[derive(Debug, Clone)]
 pub struct QueryCardByCardId {
     /// 会员卡id (`card_id`).
@@ -230,8 +216,6 @@ pub struct QueryCardByCardId {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}` 修改会员卡模板信息API
-///
-/// Update card by card id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549567)
 ///
@@ -265,7 +249,7 @@ pub struct UpdateCardByCardId {
     /// 会员码型 (`code_type`).
     pub code_type: Option<CodeType>,
     /// 有效期 (`date_information`).
-    pub date_information: Option<CreateCardDateInformation>,
+    pub date_information: Option<DateInformation>,
     /// 使用须知 (`description`).
     pub description: Option<String>,
     /// 会员初始等级 (`init_level`).
@@ -287,8 +271,6 @@ pub struct UpdateCardByCardId {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` 导入会员Code API
-///
-/// Deposit card code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545728)
 ///
@@ -315,8 +297,6 @@ pub struct DepositCardCode {
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` 查询用户会员卡信息API
 ///
-/// Query card code by code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_4.shtml)
 ///
 /// ```no_run
@@ -342,8 +322,6 @@ pub struct QueryCardCodeByCode {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` 修改用户会员卡信息API
-///
-/// Update card code by code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549292)
 ///
@@ -385,8 +363,6 @@ pub struct UpdateCardCodeByCode {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate` 激活会员卡（跳转型激活）API
 ///
-/// Activate card code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550809)
 ///
 /// ```no_run
@@ -414,8 +390,6 @@ pub struct ActivateCardCode {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit` 设置支付后展示的积分到账API
-///
-/// Create code bonus commit.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551350)
 ///
@@ -455,8 +429,6 @@ pub struct CreateCodeBonusCommit {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare` 支付结果页展示会员积分API
 ///
-/// Create code bonus prepare.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012595808)
 ///
 /// ```no_run
@@ -494,8 +466,6 @@ pub struct CreateCodeBonusPrepare {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights` 设置会员权益API
-///
-/// Update card code right.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551213)
 ///
@@ -540,8 +510,6 @@ pub struct UpdateCardCodeRight {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data` 设置会员服务项用户信息
 ///
-/// Create card code set service module data.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let state_setting: wxpay::apis::marketing::membercard_open::StateSetting = todo!();
@@ -576,8 +544,6 @@ pub struct CreateCardCodeSetServiceModuleData {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable` 作废用户会员卡API
 ///
-/// Create card code unavailable.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549677)
 ///
 /// ```no_run
@@ -606,8 +572,6 @@ pub struct CreateCardCodeUnavailable {
 
 /// `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` 加密code解码（跳转型激活）API
 ///
-/// Query card decrypt code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550742)
 ///
 /// ```no_run
@@ -623,7 +587,7 @@ pub struct CreateCardCodeUnavailable {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/decrypt-code")]
-#[endpoint(GET "/v3/marketing/membercard-open/cards/<card_id>/decrypt-code" -> QueryCardDecryptCodeResponse)]
+#[endpoint(GET "/v3/marketing/membercard-open/cards/<card_id>/decrypt-code" -> CardResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryCardDecryptCode {
     /// 会员卡id (`card_id`).
@@ -633,8 +597,6 @@ pub struct QueryCardDecryptCode {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` 商户预授权
-///
-/// Create card permission token.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550867)
 ///
@@ -672,8 +634,6 @@ pub struct CreateCardPermissionToken {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` 根据手机号导入用户会员卡API
 ///
-/// Create card phone membercard import.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550535)
 ///
 /// ```no_run
@@ -690,7 +650,7 @@ pub struct CreateCardPermissionToken {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import")]
-#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/phone-membercard/import" -> CreateCardPhoneMembercardImportResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/phone-membercard/import" -> CardResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateCardPhoneMembercardImport {
     /// 会员卡ID (`card_id`).
@@ -705,8 +665,6 @@ pub struct CreateCardPhoneMembercardImport {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode` 创建会员卡二维码API
-///
-/// Create card qrcode.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550605)
 ///
@@ -741,8 +699,6 @@ pub struct CreateCardQrcode {
 }
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights` 设置会员卡模板权益项API
-///
-/// Update card right.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551219)
 ///
@@ -785,8 +741,6 @@ pub struct UpdateCardRight {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` 添加会员卡服务项
 ///
-/// Create card service module.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_miniprogram: wxpay::apis::marketing::membercard_open::JumpMiniprogram = todo!();
@@ -802,7 +756,7 @@ pub struct UpdateCardRight {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/service-modules")]
-#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/service-modules" -> CreateCardServiceModuleResponse)]
+#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/service-modules" -> CardServiceModule)]
 #[derive(Debug, Clone)]
 pub struct CreateCardServiceModule {
     /// 会员卡id (`card_id`).
@@ -814,8 +768,6 @@ pub struct CreateCardServiceModule {
 }
 
 /// `DELETE /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` 移除会员卡服务项
-///
-/// Delete card service module by service module id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -841,8 +793,6 @@ pub struct DeleteCardServiceModuleByServiceModuleId {
 
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` 修改会员卡服务项
 ///
-/// Update card service module by service module id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let jump_miniprogram: wxpay::apis::marketing::membercard_open::JumpMiniprogram = todo!();
@@ -858,7 +808,7 @@ pub struct DeleteCardServiceModuleByServiceModuleId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}")]
-#[endpoint(PATCH "/v3/marketing/membercard-open/cards/<card_id>/service-modules/<service_module_id>" -> UpdateCardServiceModuleByServiceModuleIdResponse)]
+#[endpoint(PATCH "/v3/marketing/membercard-open/cards/<card_id>/service-modules/<service_module_id>" -> CardServiceModule)]
 #[derive(Debug, Clone)]
 pub struct UpdateCardServiceModuleByServiceModuleId {
     /// 会员卡id (`card_id`).
@@ -870,8 +820,6 @@ pub struct UpdateCardServiceModuleByServiceModuleId {
 }
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade` 老会员卡模板升级API
-///
-/// Create card upgrade.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545673)
 ///
@@ -902,8 +850,6 @@ pub struct CreateCardUpgrade {
 
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` 根据openid导入用户会员卡API
 ///
-/// Create card user import.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549739)
 ///
 /// ```no_run
@@ -920,7 +866,7 @@ pub struct CreateCardUpgrade {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/membercard-open/cards/{card_id}/users/import")]
-#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/users/import" -> CreateCardUserImportResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/membercard-open/cards/<card_id>/users/import" -> CardResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateCardUserImport {
     /// 会员卡ID (`card_id`).
@@ -935,8 +881,6 @@ pub struct CreateCardUserImport {
 }
 
 /// `POST /v3/marketing/membercard-open/phonenumber-member/import` 导入加密手机号提醒会员领卡API
-///
-/// Create phonenumber member import.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_1.shtml)
 ///
@@ -968,8 +912,6 @@ pub struct CreatePhonenumberMemberImport {
 
 /// `GET /v3/marketing/membercard-open/phonenumber-member/search` 通过加密手机号查询会员领卡状态API
 ///
-/// Query phonenumber member search.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_2.shtml)
 ///
 /// ```no_run
@@ -996,8 +938,6 @@ pub struct QueryPhonenumberMemberSearch {
 }
 
 /// `GET /v3/marketing/membercard-open/user/cards` 查询用户在品牌下所有会员卡API
-///
-/// List user cards.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549255)
 ///
@@ -1029,20 +969,20 @@ pub struct ListUserCards {
     pub limit: i64,
 }
 
-/// `CommonFieldList`.
+/// 平台提供的通用开卡信息字段.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CommonFieldList {
+pub struct UserInformationCommonFieldList {
     /// 平台提供的通用开卡信息字段 (`name`).
-    pub name: Option<Name>,
+    pub name: Option<CommonFieldList>,
     /// 用户开卡时填写的个人信息 (`value`).
     pub value: Option<String>,
 }
 
-/// `CustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CustomFieldList {
+pub struct UserInformationCustomFieldList {
     /// 字段名称 (`name`).
     pub name: Option<String>,
     /// 字段值 (`value`).
@@ -1056,12 +996,12 @@ pub struct CustomFieldList {
 #[non_exhaustive]
 pub struct UserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
-    pub common_field_list: Option<Vec<CommonFieldList>>,
+    pub common_field_list: Option<Vec<UserInformationCommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
-    pub custom_field_list: Option<Vec<CustomFieldList>>,
+    pub custom_field_list: Option<Vec<UserInformationCustomFieldList>>,
 }
 
-/// `QueryActivateInformationByActivateTicketResponse`.
+/// The answer of [`QueryActivateInformationByActivateTicket`] (获取用户信息（跳转型激活）API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryActivateInformationByActivateTicketResponse {
@@ -1073,20 +1013,10 @@ pub struct QueryActivateInformationByActivateTicketResponse {
     pub user_information: Option<UserInformation>,
 }
 
-/// `QueryCallbackResponse`.
+/// The answer of [`QueryCallback`], [`UpdateCallback`] (查询回调地址API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCallbackResponse {
-    /// 商户号 (`mchid`).
-    pub mchid: Option<String>,
-    /// 通知url地址 (`notify_url`).
-    pub notify_url: String,
-}
-
-/// `UpdateCallbackResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCallbackResponse {
+pub struct Callback {
     /// 商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 通知url地址 (`notify_url`).
@@ -1142,7 +1072,7 @@ pub struct Brand {
 /// 有效期.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct DateInformation {
+pub struct CardDateInformation {
     /// 有效期开始时间 (`available_begin_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub available_begin_time: Option<OffsetDateTime>,
@@ -1156,10 +1086,10 @@ pub struct DateInformation {
     pub type_: DateInformationType,
 }
 
-/// `ListCardsCustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ListCardsCustomFieldList {
+pub struct CustomFieldList {
     /// 字段名称 (`name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1177,16 +1107,16 @@ pub struct ListCardsCustomFieldList {
 pub struct UserInformationForm {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<Name>>,
+    pub common_field_list: Option<Vec<CommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<ListCardsCustomFieldList>>,
+    pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
 
-/// `Data`.
+/// 会员卡列表 (the answer of [`CreateCard`], [`QueryCardByCardId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Card {
     /// 商户补充声明 (`additional_statement`).
     pub additional_statement: Option<AdditionalStatement>,
     /// 商户AppId (`appid`).
@@ -1207,7 +1137,7 @@ pub struct Data {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
     /// 有效期 (`date_information`).
-    pub date_information: DateInformation,
+    pub date_information: CardDateInformation,
     /// 使用须知 (`description`).
     pub description: String,
     /// 会员初始等级 (`init_level`).
@@ -1223,7 +1153,7 @@ pub struct Data {
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 会员卡状态 (`status`).
-    pub status: Option<DataStatus>,
+    pub status: Option<CardStatus>,
     /// 卡名称 (`title`).
     pub title: String,
     /// 会员卡总库存 (`total_quantity`).
@@ -1235,12 +1165,12 @@ pub struct Data {
     pub user_information_form: Option<UserInformationForm>,
 }
 
-/// `ListCardsResponse`.
+/// The answer of [`ListCards`] (查询会员卡模板列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCardsResponse {
     /// 会员卡列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Card>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1252,7 +1182,7 @@ pub struct ListCardsResponse {
 /// 有效期.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCardDateInformation {
+pub struct DateInformation {
     /// 有效期开始时间 (`available_begin_time`).
     #[serde(
         default,
@@ -1278,110 +1208,6 @@ pub struct CreateCardDateInformation {
     pub wait_days_after_receive: Option<i64>,
 }
 
-/// `CreateCardResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCardResponse {
-    /// 商户补充声明 (`additional_statement`).
-    pub additional_statement: Option<AdditionalStatement>,
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 会员卡背景图 (`background_picture_url`).
-    pub background_picture_url: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
-    /// 品牌信息 (`brand`).
-    pub brand: Brand,
-    /// 会员卡id (`card_id`).
-    pub card_id: String,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 有效期 (`date_information`).
-    pub date_information: DateInformation,
-    /// 使用须知 (`description`).
-    pub description: String,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 会员卡logo (`logo_url`).
-    pub logo_url: String,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 剩余库存 (`remain_quantity`).
-    pub remain_quantity: Option<i64>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 会员卡状态 (`status`).
-    pub status: Option<DataStatus>,
-    /// 卡名称 (`title`).
-    pub title: String,
-    /// 会员卡总库存 (`total_quantity`).
-    pub total_quantity: Option<i64>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-    /// 开卡信息 (`user_information_form`).
-    pub user_information_form: Option<UserInformationForm>,
-}
-
-/// `QueryCardByCardIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCardByCardIdResponse {
-    /// 商户补充声明 (`additional_statement`).
-    pub additional_statement: Option<AdditionalStatement>,
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 会员卡背景图 (`background_picture_url`).
-    pub background_picture_url: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
-    /// 品牌信息 (`brand`).
-    pub brand: Brand,
-    /// 会员卡id (`card_id`).
-    pub card_id: String,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 有效期 (`date_information`).
-    pub date_information: DateInformation,
-    /// 使用须知 (`description`).
-    pub description: String,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 会员卡logo (`logo_url`).
-    pub logo_url: String,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 剩余库存 (`remain_quantity`).
-    pub remain_quantity: Option<i64>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 会员卡状态 (`status`).
-    pub status: Option<DataStatus>,
-    /// 卡名称 (`title`).
-    pub title: String,
-    /// 会员卡总库存 (`total_quantity`).
-    pub total_quantity: Option<i64>,
-    /// 更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-    /// 开卡信息 (`user_information_form`).
-    pub user_information_form: Option<UserInformationForm>,
-}
-
 /// 开卡信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
@@ -1391,23 +1217,23 @@ pub struct UpdateCardByCardIdUserInformationForm {
     pub can_modify_after_activate: Option<bool>,
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<Name>>,
+    pub common_field_list: Option<Vec<CommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<ListCardsCustomFieldList>>,
+    pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
 
-/// `DepositCardCodeData`.
+/// 导入结果.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DepositCardCodeData {
     /// 会员卡code (`code`).
     pub code: Option<String>,
     /// 导入结果 (`result`).
-    pub result: Option<DataResult>,
+    pub result: Option<DepositCardCodeResult>,
 }
 
-/// `DepositCardCodeResponse`.
+/// The answer of [`DepositCardCode`] (导入会员Code API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DepositCardCodeResponse {
@@ -1415,7 +1241,7 @@ pub struct DepositCardCodeResponse {
     pub data: Option<Vec<DepositCardCodeData>>,
 }
 
-/// `QueryCardCodeByCodeResponse`.
+/// The answer of [`QueryCardCodeByCode`] (查询用户会员卡信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryCardCodeByCodeResponse {
@@ -1503,7 +1329,7 @@ pub struct ActionSetting {
     pub jump_miniprogram: JumpMiniprogram,
 }
 
-/// `FieldList`.
+/// 服务内容列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FieldList {
@@ -1548,15 +1374,15 @@ pub struct StateSetting {
     pub state_id: String,
 }
 
-/// `QueryCardDecryptCodeResponse`.
+/// The answer of [`QueryCardDecryptCode`], [`CreateCardPhoneMembercardImport`], [`CreateCardUserImport`] (加密code解码（跳转型激活）API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCardDecryptCodeResponse {
+pub struct CardResponse {
     /// 会员卡code (`code`).
     pub code: String,
 }
 
-/// `CreateCardPermissionTokenResponse`.
+/// The answer of [`CreateCardPermissionToken`] (商户预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardPermissionTokenResponse {
@@ -1564,15 +1390,7 @@ pub struct CreateCardPermissionTokenResponse {
     pub permission_token: String,
 }
 
-/// `CreateCardPhoneMembercardImportResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCardPhoneMembercardImportResponse {
-    /// 会员卡code (`code`).
-    pub code: String,
-}
-
-/// `CreateCardQrcodeResponse`.
+/// The answer of [`CreateCardQrcode`] (创建会员卡二维码API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardQrcodeResponse {
@@ -1648,36 +1466,16 @@ pub struct Favor {
     pub show_coupon: bool,
 }
 
-/// `CreateCardServiceModuleResponse`.
+/// The answer of [`CreateCardServiceModule`], [`UpdateCardServiceModuleByServiceModuleId`] (添加会员卡服务项).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCardServiceModuleResponse {
+pub struct CardServiceModule {
     /// 会员卡id (`card_id`).
     pub card_id: String,
     /// 跳转小程序 (`jump_miniprogram`).
     pub jump_miniprogram: JumpMiniprogram,
     /// 会员服务项ID (`service_module_id`).
     pub service_module_id: String,
-}
-
-/// `UpdateCardServiceModuleByServiceModuleIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCardServiceModuleByServiceModuleIdResponse {
-    /// 会员卡id (`card_id`).
-    pub card_id: String,
-    /// 跳转小程序 (`jump_miniprogram`).
-    pub jump_miniprogram: JumpMiniprogram,
-    /// 会员服务项ID (`service_module_id`).
-    pub service_module_id: String,
-}
-
-/// `CreateCardUserImportResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCardUserImportResponse {
-    /// 会员卡code (`code`).
-    pub code: String,
 }
 
 /// 会员信息.
@@ -1718,7 +1516,7 @@ pub struct UserCardInformation {
     pub unionid: Option<String>,
 }
 
-/// `QueryPhonenumberMemberSearchResponse`.
+/// The answer of [`QueryPhonenumberMemberSearch`] (通过加密手机号查询会员领卡状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPhonenumberMemberSearchResponse {
@@ -1728,22 +1526,22 @@ pub struct QueryPhonenumberMemberSearchResponse {
     pub user_card_information: Option<UserCardInformation>,
 }
 
-/// `ListUserCardsData`.
+/// 会员卡列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCardsData {
+pub struct UserCard {
     /// 会员卡id (`card_id`).
     pub card_id: Option<String>,
     /// 会员卡code (`code`).
     pub code: Option<String>,
 }
 
-/// `ListUserCardsResponse`.
+/// The answer of [`ListUserCards`] (查询用户在品牌下所有会员卡API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCardsResponse {
     /// 会员卡列表 (`data`).
-    pub data: Option<Vec<ListUserCardsData>>,
+    pub data: Option<Vec<UserCard>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1753,157 +1551,157 @@ pub struct ListUserCardsResponse {
 }
 
 platform_enum! {
-/// 平台提供的通用开卡信息字段.
-pub enum Name {
-/// 手机号 (`USER_FORM_FLAG_MOBILE`).
-UserFormFlagMobile = "USER_FORM_FLAG_MOBILE",
-/// 性别 (`USER_FORM_FLAG_SEX`).
-UserFormFlagSex = "USER_FORM_FLAG_SEX",
-/// 姓名 (`USER_FORM_FLAG_NAME`).
-UserFormFlagName = "USER_FORM_FLAG_NAME",
-/// 生日 (`USER_FORM_FLAG_BIRTHDAY`).
-UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-/// 地址 (`USER_FORM_FLAG_ADDRESS`).
-UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-/// 邮箱 (`USER_FORM_FLAG_EMAIL`).
-UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-/// 城市 (`USER_FORM_FLAG_CITY`).
-UserFormFlagCity = "USER_FORM_FLAG_CITY",
-}
-}
-
-platform_enum! {
-/// 会员卡code分配类型.
-pub enum CodeMode {
-/// 系统分配 (`SYSTEM_ALLOCATE`).
-SystemAllocate = "SYSTEM_ALLOCATE",
-/// 商户预存 (`MERCHANT_DEPOSIT`).
-MerchantDeposit = "MERCHANT_DEPOSIT",
-/// 实时传入 (`REAL_TIME`).
-RealTime = "REAL_TIME",
-}
+    /// 平台提供的通用开卡信息字段.
+    pub enum CommonFieldList {
+        /// 手机号 (`USER_FORM_FLAG_MOBILE`).
+        UserFormFlagMobile = "USER_FORM_FLAG_MOBILE",
+        /// 性别 (`USER_FORM_FLAG_SEX`).
+        UserFormFlagSex = "USER_FORM_FLAG_SEX",
+        /// 姓名 (`USER_FORM_FLAG_NAME`).
+        UserFormFlagName = "USER_FORM_FLAG_NAME",
+        /// 生日 (`USER_FORM_FLAG_BIRTHDAY`).
+        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+        /// 地址 (`USER_FORM_FLAG_ADDRESS`).
+        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+        /// 邮箱 (`USER_FORM_FLAG_EMAIL`).
+        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+        /// 城市 (`USER_FORM_FLAG_CITY`).
+        UserFormFlagCity = "USER_FORM_FLAG_CITY",
+    }
 }
 
 platform_enum! {
-/// 会员码型.
-pub enum CodeType {
-/// 条形码 (`BAR_CODE`).
-BarCode = "BAR_CODE",
-/// 二维码 (`QRCODE`).
-Qrcode = "QRCODE",
-/// 条形码和二维码 (`BAR_CODE_AND_QRCODE`).
-BarCodeAndQrcode = "BAR_CODE_AND_QRCODE",
-/// 不显示任何码型 (`NONE_CODE`).
-NoneCode = "NONE_CODE",
-}
+    /// 会员卡code分配类型.
+    pub enum CodeMode {
+        /// 系统分配 (`SYSTEM_ALLOCATE`).
+        SystemAllocate = "SYSTEM_ALLOCATE",
+        /// 商户预存 (`MERCHANT_DEPOSIT`).
+        MerchantDeposit = "MERCHANT_DEPOSIT",
+        /// 实时传入 (`REAL_TIME`).
+        RealTime = "REAL_TIME",
+    }
 }
 
 platform_enum! {
-/// 有效期类型.
-pub enum DateInformationType {
-/// 固定时间范围内有效 (`FIX_TIME_RANGE`).
-FixTimeRange = "FIX_TIME_RANGE",
-/// 相对时间范围内有效 (`FIX_TERM`).
-FixTerm = "FIX_TERM",
-/// 永久有效 (`PERMANENT`).
-Permanent = "PERMANENT",
-}
-}
-
-platform_enum! {
-/// 会员卡状态.
-pub enum DataStatus {
-/// 待审核 (`NOT_APPROVE`).
-NotApprove = "NOT_APPROVE",
-/// 审核失败 (`APPROVE_FAIL`).
-ApproveFail = "APPROVE_FAIL",
-/// 通过审核 (`APPROVED`).
-Approved = "APPROVED",
-/// 卡被商户删除 (`DELETED`).
-Deleted = "DELETED",
-}
+    /// 会员码型.
+    pub enum CodeType {
+        /// 条形码 (`BAR_CODE`).
+        BarCode = "BAR_CODE",
+        /// 二维码 (`QRCODE`).
+        QrCode = "QRCODE",
+        /// 条形码和二维码 (`BAR_CODE_AND_QRCODE`).
+        BarCodeAndQrCode = "BAR_CODE_AND_QRCODE",
+        /// 不显示任何码型 (`NONE_CODE`).
+        NoneCode = "NONE_CODE",
+    }
 }
 
 platform_enum! {
-/// 商户自定义的开卡信息字段类型.
-pub enum CustomFieldListType {
-/// 文本型 (`TEXT`).
-Text = "TEXT",
-/// 自定义选择项 (`SELECT`).
-Select = "SELECT",
-/// 自定义单选 (`RADIO`).
-Radio = "RADIO",
-/// 自定义多选 (`CHECK_BOX`).
-CheckBox = "CHECK_BOX",
-}
+    /// 有效期类型.
+    pub enum DateInformationType {
+        /// 固定时间范围内有效 (`FIX_TIME_RANGE`).
+        FixTimeRange = "FIX_TIME_RANGE",
+        /// 相对时间范围内有效 (`FIX_TERM`).
+        FixTerm = "FIX_TERM",
+        /// 永久有效 (`PERMANENT`).
+        Permanent = "PERMANENT",
+    }
 }
 
 platform_enum! {
-/// 导入结果.
-pub enum DataResult {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 重复 (`DUPLICATE`).
-Duplicate = "DUPLICATE",
-/// 失败 (`FAIL`).
-Fail = "FAIL",
-}
-}
-
-platform_enum! {
-/// 用户会员卡状态.
-pub enum UserCardStatus {
-/// 未激活 (`NOT_ACTIVATE`).
-NotActivate = "NOT_ACTIVATE",
-/// 生效中 (`EFFECTIVE`).
-Effective = "EFFECTIVE",
-/// 已过期 (`EXPIRE`).
-Expire = "EXPIRE",
-/// 已失效 (`UNAVAILABLE`).
-Unavailable = "UNAVAILABLE",
-/// 已删除 (`DELETE`).
-Delete = "DELETE",
-}
+    /// 会员卡状态.
+    pub enum CardStatus {
+        /// 待审核 (`NOT_APPROVE`).
+        NotApprove = "NOT_APPROVE",
+        /// 审核失败 (`APPROVE_FAIL`).
+        ApproveFail = "APPROVE_FAIL",
+        /// 通过审核 (`APPROVED`).
+        Approved = "APPROVED",
+        /// 卡被商户删除 (`DELETED`).
+        Deleted = "DELETED",
+    }
 }
 
 platform_enum! {
-/// 会员卡激活类型.
-pub enum ActivateType {
-/// 一键自动激活 (`AUTO_ACTIVATE`).
-AutoActivate = "AUTO_ACTIVATE",
-/// 跳转激活 (`JUMP_ACTIVATE`).
-JumpActivate = "JUMP_ACTIVATE",
-}
-}
-
-platform_enum! {
-/// 会员优惠栏目名称.
-pub enum FavorModuleTitle {
-/// `FAVOR`.
-Favor = "FAVOR",
-/// `VIP`.
-Vip = "VIP",
-}
+    /// 商户自定义的开卡信息字段类型.
+    pub enum CustomFieldListType {
+        /// 文本型 (`TEXT`).
+        Text = "TEXT",
+        /// 自定义选择项 (`SELECT`).
+        Select = "SELECT",
+        /// 自定义单选 (`RADIO`).
+        Radio = "RADIO",
+        /// 自定义多选 (`CHECK_BOX`).
+        CheckBox = "CHECK_BOX",
+    }
 }
 
 platform_enum! {
-/// 会员专享价标题.
-pub enum MemberPriceTitle {
-/// `MEMBER_PRICE`.
-MemberPrice = "MEMBER_PRICE",
-/// `MEMBER_ACTIVITY`.
-MemberActivity = "MEMBER_ACTIVITY",
-}
+    /// 导入结果.
+    pub enum DepositCardCodeResult {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 重复 (`DUPLICATE`).
+        Duplicate = "DUPLICATE",
+        /// 失败 (`FAIL`).
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 用户领取状态.
-pub enum ReceiveStatus {
-/// 未曝光 (`UNSHOWED`).
-Unshowed = "UNSHOWED",
-/// 未领取 (`UNRECEIVED`).
-Unreceived = "UNRECEIVED",
-/// 已被领取 (`RECEIVED`).
-Received = "RECEIVED",
+    /// 用户会员卡状态.
+    pub enum UserCardStatus {
+        /// 未激活 (`NOT_ACTIVATE`).
+        NotActivate = "NOT_ACTIVATE",
+        /// 生效中 (`EFFECTIVE`).
+        Effective = "EFFECTIVE",
+        /// 已过期 (`EXPIRE`).
+        Expire = "EXPIRE",
+        /// 已失效 (`UNAVAILABLE`).
+        Unavailable = "UNAVAILABLE",
+        /// 已删除 (`DELETE`).
+        Delete = "DELETE",
+    }
 }
+
+platform_enum! {
+    /// 会员卡激活类型.
+    pub enum ActivateType {
+        /// 一键自动激活 (`AUTO_ACTIVATE`).
+        AutoActivate = "AUTO_ACTIVATE",
+        /// 跳转激活 (`JUMP_ACTIVATE`).
+        JumpActivate = "JUMP_ACTIVATE",
+    }
+}
+
+platform_enum! {
+    /// 会员优惠栏目名称.
+    pub enum FavorModuleTitle {
+        /// `FAVOR`.
+        Favor = "FAVOR",
+        /// `VIP`.
+        Vip = "VIP",
+    }
+}
+
+platform_enum! {
+    /// 会员专享价标题.
+    pub enum MemberPriceTitle {
+        /// `MEMBER_PRICE`.
+        MemberPrice = "MEMBER_PRICE",
+        /// `MEMBER_ACTIVITY`.
+        MemberActivity = "MEMBER_ACTIVITY",
+    }
+}
+
+platform_enum! {
+    /// 用户领取状态.
+    pub enum ReceiveStatus {
+        /// 未曝光 (`UNSHOWED`).
+        Unshowed = "UNSHOWED",
+        /// 未领取 (`UNRECEIVED`).
+        Unreceived = "UNRECEIVED",
+        /// 已被领取 (`RECEIVED`).
+        Received = "RECEIVED",
+    }
 }

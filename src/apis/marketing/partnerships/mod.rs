@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/partnerships` 查询合作关系列表API
 ///
-/// List partnerships.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012380536)
 ///
 /// ```no_run
@@ -38,14 +36,12 @@ pub struct ListPartnerships {
 
 /// `POST /v3/marketing/partnerships/build` 建立合作关系API
 ///
-/// Create build.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012380498)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let authorized_data: wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData = todo!();
-/// # let partner: wxpay::apis::marketing::partnerships::CreateBuildPartner = todo!();
+/// # let authorized_data: wxpay::apis::marketing::partnerships::AuthorizedData = todo!();
+/// # let partner: wxpay::apis::marketing::partnerships::Partner = todo!();
 /// use wxpay::apis::marketing::partnerships::{CreateBuild, CreateBuildRequired};
 ///
 /// let request = CreateBuild::new(CreateBuildRequired {
@@ -65,21 +61,19 @@ pub struct CreateBuild {
     #[wxpay(header = "Idempotency-Key")]
     pub idempotency_key: String,
     /// 被授权数据 (`authorized_data`).
-    pub authorized_data: CreateBuildAuthorizedData,
+    pub authorized_data: AuthorizedData,
     /// 合作方信息 (`partner`).
-    pub partner: CreateBuildPartner,
+    pub partner: Partner,
 }
 
 /// `POST /v3/marketing/partnerships/terminate` 终止合作关系API
-///
-/// Terminate partnership.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_2.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let authorized_data: wxpay::apis::marketing::partnerships::CreateBuildAuthorizedData = todo!();
-/// # let partner: wxpay::apis::marketing::partnerships::CreateBuildPartner = todo!();
+/// # let authorized_data: wxpay::apis::marketing::partnerships::AuthorizedData = todo!();
+/// # let partner: wxpay::apis::marketing::partnerships::Partner = todo!();
 /// use wxpay::apis::marketing::partnerships::{TerminatePartnership, TerminatePartnershipRequired};
 ///
 /// let request = TerminatePartnership::new(TerminatePartnershipRequired {
@@ -99,15 +93,15 @@ pub struct TerminatePartnership {
     #[wxpay(header = "Idempotency-Key")]
     pub idempotency_key: String,
     /// 被授权数据 (`authorized_data`).
-    pub authorized_data: CreateBuildAuthorizedData,
+    pub authorized_data: AuthorizedData,
     /// 合作方信息 (`partner`).
-    pub partner: CreateBuildPartner,
+    pub partner: Partner,
 }
 
 /// 被授权数据.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct AuthorizedData {
+pub struct PartnershipAuthorizedData {
     /// 授权业务类别 (`business_type`).
     pub business_type: String,
     /// 授权批次ID (`stock_id`).
@@ -117,7 +111,7 @@ pub struct AuthorizedData {
 /// 合作方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Partner {
+pub struct PartnershipPartner {
     /// 合作方APPID (`appid`).
     pub appid: Option<String>,
     /// 合作方商户ID (`merchant_id`).
@@ -127,12 +121,12 @@ pub struct Partner {
     pub type_: String,
 }
 
-/// `Data`.
+/// 合作关系结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Partnership {
     /// 被授权数据 (`authorized_data`).
-    pub authorized_data: AuthorizedData,
+    pub authorized_data: PartnershipAuthorizedData,
     /// 建立合作关系时间 (`build_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub build_time: OffsetDateTime,
@@ -140,7 +134,7 @@ pub struct Data {
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 合作方信息 (`partner`).
-    pub partner: Partner,
+    pub partner: PartnershipPartner,
     /// 终止合作关系时间 (`terminate_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub terminate_time: Option<OffsetDateTime>,
@@ -149,12 +143,12 @@ pub struct Data {
     pub update_time: OffsetDateTime,
 }
 
-/// `ListPartnershipsResponse`.
+/// The answer of [`ListPartnerships`] (查询合作关系列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListPartnershipsResponse {
     /// 合作关系结果集 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Partnership>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -166,7 +160,7 @@ pub struct ListPartnershipsResponse {
 /// 被授权数据.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateBuildAuthorizedData {
+pub struct AuthorizedData {
     /// 授权业务类别 (`business_type`).
     pub business_type: BusinessType,
     /// 授权批次ID (`stock_id`).
@@ -177,7 +171,7 @@ pub struct CreateBuildAuthorizedData {
 /// 合作方信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateBuildPartner {
+pub struct Partner {
     /// 合作方APPID (`appid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
@@ -189,12 +183,12 @@ pub struct CreateBuildPartner {
     pub type_: PartnerType,
 }
 
-/// `CreateBuildResponse`.
+/// The answer of [`CreateBuild`] (建立合作关系API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBuildResponse {
     /// 被授权数据 (`authorized_data`).
-    pub authorized_data: CreateBuildAuthorizedData,
+    pub authorized_data: AuthorizedData,
     /// 建立合作关系时间 (`build_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub build_time: OffsetDateTime,
@@ -202,7 +196,7 @@ pub struct CreateBuildResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 合作方信息 (`partner`).
-    pub partner: CreateBuildPartner,
+    pub partner: Partner,
     /// 合作状态 (`state`).
     pub state: CreateBuildState,
     /// 更新时间 (`update_time`).
@@ -210,7 +204,7 @@ pub struct CreateBuildResponse {
     pub update_time: OffsetDateTime,
 }
 
-/// `TerminatePartnershipResponse`.
+/// The answer of [`TerminatePartnership`] (终止合作关系API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminatePartnershipResponse {
@@ -220,31 +214,31 @@ pub struct TerminatePartnershipResponse {
 }
 
 platform_enum! {
-/// 授权业务类别.
-pub enum BusinessType {
-/// `FAVOR_STOCK`.
-FavorStock = "FAVOR_STOCK",
-/// `BUSIFAVOR_STOCK`.
-BusifavorStock = "BUSIFAVOR_STOCK",
-}
-}
-
-platform_enum! {
-/// 合作方类别.
-pub enum PartnerType {
-/// `APPID`.
-Appid = "APPID",
-/// `MERCHANT`.
-Merchant = "MERCHANT",
-}
+    /// 授权业务类别.
+    pub enum BusinessType {
+        /// `FAVOR_STOCK`.
+        FavorStock = "FAVOR_STOCK",
+        /// `BUSIFAVOR_STOCK`.
+        BusiFavorStock = "BUSIFAVOR_STOCK",
+    }
 }
 
 platform_enum! {
-/// 合作状态.
-pub enum CreateBuildState {
-/// 已建立 (`ESTABLISHED`).
-Established = "ESTABLISHED",
-/// 已终止 (`TERMINATED`).
-Terminated = "TERMINATED",
+    /// 合作方类别.
+    pub enum PartnerType {
+        /// `APPID`.
+        Appid = "APPID",
+        /// `MERCHANT`.
+        Merchant = "MERCHANT",
+    }
 }
+
+platform_enum! {
+    /// 合作状态.
+    pub enum CreateBuildState {
+        /// 已建立 (`ESTABLISHED`).
+        Established = "ESTABLISHED",
+        /// 已终止 (`TERMINATED`).
+        Terminated = "TERMINATED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/paygiftactivity/activities` 获取支付有礼活动列表API
 ///
-/// List activities.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012489126)
 ///
 /// ```no_run
@@ -43,8 +41,6 @@ pub struct ListActivities {
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}` 查询活动详情接口API
 ///
-/// Query activity by activity id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487971)
 ///
 /// ```no_run
@@ -67,8 +63,6 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` 查询活动指定商品列表API
-///
-/// List activity goods.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466448)
 ///
@@ -97,8 +91,6 @@ pub struct ListActivityGoods {
 
 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` 查询活动发券商户号API
 ///
-/// List activity merchants.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466149)
 ///
 /// ```no_run
@@ -125,8 +117,6 @@ pub struct ListActivityMerchants {
 }
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` 新增活动发券商户号API
-///
-/// Create activity merchant add.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466671)
 ///
@@ -155,8 +145,6 @@ pub struct CreateActivityMerchantAdd {
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` 删除活动发券商户号API
 ///
-/// Delete activity merchant.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466787)
 ///
 /// ```no_run
@@ -184,8 +172,6 @@ pub struct DeleteActivityMerchant {
 
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/terminate` 终止活动API
 ///
-/// Terminate activity.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466523)
 ///
 /// ```no_run
@@ -208,8 +194,6 @@ pub struct TerminateActivity {
 }
 
 /// `POST /v3/marketing/paygiftactivity/unique-threshold-activity` 创建全场满额送活动API
-///
-/// Create unique threshold activity.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487898)
 ///
@@ -234,12 +218,12 @@ pub struct CreateUniqueThresholdActivity {
     /// 活动基本信息 (`activity_base_info`).
     pub activity_base_info: ActivityBaseInfo,
     /// 活动高级设置 (`advanced_setting`).
-    pub advanced_setting: Option<CreateUniqueThresholdActivityAdvancedSetting>,
+    pub advanced_setting: Option<AdvancedSetting>,
     /// 阶梯送发放规则 (`award_send_rule`).
     pub award_send_rule: FullSendRule,
 }
 
-/// `AvailableDayTime`.
+/// 每日可用时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableDayTime {
@@ -251,7 +235,7 @@ pub struct AvailableDayTime {
     pub end_day_time: Option<String>,
 }
 
-/// `AvailableTime`.
+/// 可用时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AvailableTime {
@@ -352,7 +336,7 @@ pub struct PaymentMode {
 /// 活动高级设置.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct AdvancedSetting {
+pub struct ActivityAdvancedSetting {
     /// 奖品类型 (`delivery_user_category`).
     pub delivery_user_category: Option<AwardType>,
     /// 订单优惠标记 (`goods_tags`).
@@ -363,7 +347,7 @@ pub struct AdvancedSetting {
     pub payment_mode: Option<PaymentMode>,
 }
 
-/// `AwardList`.
+/// 奖品基本信息列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AwardList {
@@ -394,7 +378,7 @@ pub struct FullSendRule {
     pub merchant_option: MerchantOption,
     /// 发放内容 (`send_content`).
     pub send_content: SendContent,
-    /// 消费金额门槛 (`transaction_amount_minimum`).
+    /// 消费金额门槛 (`transaction_amount_minimum`), in fen (分).
     pub transaction_amount_minimum: i64,
 }
 
@@ -411,33 +395,33 @@ pub struct StepSendRule {
 /// 活动奖品发放规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct AwardSendRule {
+pub struct ActivityAwardSendRule {
     /// 阶梯送发放规则 (`full_send_rule`).
     pub full_send_rule: Option<FullSendRule>,
     /// 阶梯送发放规则 (`step_send_rule`).
     pub step_send_rule: Option<StepSendRule>,
 }
 
-/// `Data`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Activity {
     /// 活动基本信息 (`activity_base_info`).
     pub activity_base_info: ActivityBaseInfo,
     /// 活动id (`activity_id`).
     pub activity_id: Option<String>,
     /// 活动高级设置 (`advanced_setting`).
-    pub advanced_setting: Option<AdvancedSetting>,
+    pub advanced_setting: Option<ActivityAdvancedSetting>,
     /// 活动奖品发放规则 (`award_send_rule`).
-    pub award_send_rule: AwardSendRule,
+    pub award_send_rule: ActivityAwardSendRule,
 }
 
-/// `ListActivitiesResponse`.
+/// The answer of [`ListActivities`] (获取支付有礼活动列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
     /// 结果集 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<Activity>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -458,7 +442,7 @@ pub struct QueryActivityByActivityIdFullSendRule {
     pub merchant_option: MerchantOption,
     /// 发放内容 (`send_content`).
     pub send_content: SendContent,
-    /// 消费金额门槛 (`transaction_amount_minimum`).
+    /// 消费金额门槛 (`transaction_amount_minimum`), in fen (分).
     pub transaction_amount_minimum: i64,
 }
 
@@ -470,7 +454,7 @@ pub struct QueryActivityByActivityIdAwardSendRule {
     pub full_send_rule: Option<QueryActivityByActivityIdFullSendRule>,
 }
 
-/// `QueryActivityByActivityIdResponse`.
+/// The answer of [`QueryActivityByActivityId`] (查询活动详情接口API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryActivityByActivityIdResponse {
@@ -483,7 +467,7 @@ pub struct QueryActivityByActivityIdResponse {
     /// 活动类型 (`activity_type`).
     pub activity_type: Option<ActivityType>,
     /// 活动高级设置 (`advanced_setting`).
-    pub advanced_setting: Option<AdvancedSetting>,
+    pub advanced_setting: Option<ActivityAdvancedSetting>,
     /// 活动奖品发放规则 (`award_send_rule`).
     pub award_send_rule: QueryActivityByActivityIdAwardSendRule,
     /// 所属商户号 (`belong_merchant_id`).
@@ -504,10 +488,10 @@ pub struct QueryActivityByActivityIdResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListActivityGoodsData`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListActivityGoodsData {
+pub struct ActivityGoods {
     /// 创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -518,14 +502,14 @@ pub struct ListActivityGoodsData {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListActivityGoodsResponse`.
+/// The answer of [`ListActivityGoods`] (查询活动指定商品列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivityGoodsResponse {
     /// 活动id (`activity_id`).
     pub activity_id: Option<String>,
     /// 结果集 (`data`).
-    pub data: Option<Vec<ListActivityGoodsData>>,
+    pub data: Option<Vec<ActivityGoods>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -534,10 +518,10 @@ pub struct ListActivityGoodsResponse {
     pub total_count: Option<i64>,
 }
 
-/// `ListActivityMerchantsData`.
+/// 结果集.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListActivityMerchantsData {
+pub struct ActivityMerchant {
     /// 创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -550,14 +534,14 @@ pub struct ListActivityMerchantsData {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `ListActivityMerchantsResponse`.
+/// The answer of [`ListActivityMerchants`] (查询活动发券商户号API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivityMerchantsResponse {
     /// 活动id (`activity_id`).
     pub activity_id: Option<String>,
     /// 结果集 (`data`).
-    pub data: Option<Vec<ListActivityMerchantsData>>,
+    pub data: Option<Vec<ActivityMerchant>>,
     /// 分页大小 (`limit`).
     pub limit: Option<i64>,
     /// 分页页码 (`offset`).
@@ -566,7 +550,7 @@ pub struct ListActivityMerchantsResponse {
     pub total_count: Option<i64>,
 }
 
-/// `InvalidMerchantIdList`.
+/// 未通过规则校验的发券商户号列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct InvalidMerchantIdList {
@@ -576,7 +560,7 @@ pub struct InvalidMerchantIdList {
     pub mchid: Option<String>,
 }
 
-/// `CreateActivityMerchantAddResponse`.
+/// The answer of [`CreateActivityMerchantAdd`] (新增活动发券商户号API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateActivityMerchantAddResponse {
@@ -589,7 +573,7 @@ pub struct CreateActivityMerchantAddResponse {
     pub invalid_merchant_id_list: Option<Vec<InvalidMerchantIdList>>,
 }
 
-/// `DeleteActivityMerchantResponse`.
+/// The answer of [`DeleteActivityMerchant`] (删除活动发券商户号API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DeleteActivityMerchantResponse {
@@ -600,7 +584,7 @@ pub struct DeleteActivityMerchantResponse {
     pub delete_time: Option<OffsetDateTime>,
 }
 
-/// `TerminateActivityResponse`.
+/// The answer of [`TerminateActivity`] (终止活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct TerminateActivityResponse {
@@ -614,7 +598,7 @@ pub struct TerminateActivityResponse {
 /// 活动高级设置.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUniqueThresholdActivityAdvancedSetting {
+pub struct AdvancedSetting {
     /// 奖品类型 (`delivery_user_category`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_user_category: Option<AwardType>,
@@ -632,7 +616,7 @@ pub struct CreateUniqueThresholdActivityAdvancedSetting {
     pub payment_mode: Option<PaymentMode>,
 }
 
-/// `CreateUniqueThresholdActivityResponse`.
+/// The answer of [`CreateUniqueThresholdActivity`] (创建全场满额送活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUniqueThresholdActivityResponse {
@@ -644,113 +628,113 @@ pub struct CreateUniqueThresholdActivityResponse {
 }
 
 platform_enum! {
-/// 活动状态.
-pub enum ActivityStatus {
-/// 已创建 (`CREATE_ACT_STATUS`).
-CreateActStatus = "CREATE_ACT_STATUS",
-/// 运行中 (`ONGOING_ACT_STATUS`).
-OngoingActStatus = "ONGOING_ACT_STATUS",
-/// 已终止 (`TERMINATE_ACT_STATUS`).
-TerminateActStatus = "TERMINATE_ACT_STATUS",
-/// 已暂停 (`STOP_ACT_STATUS`).
-StopActStatus = "STOP_ACT_STATUS",
-/// 已过期 (`OVER_TIME_ACT_STATUS`).
-OverTimeActStatus = "OVER_TIME_ACT_STATUS",
-/// 创建活动失败 (`CREATE_ACT_FAILED`).
-CreateActFailed = "CREATE_ACT_FAILED",
-}
-}
-
-platform_enum! {
-/// 奖品类型.
-pub enum AwardType {
-/// 奖品类型 (`BUSIFAVOR`).
-Busifavor = "BUSIFAVOR",
-}
+    /// 活动状态.
+    pub enum ActivityStatus {
+        /// 已创建 (`CREATE_ACT_STATUS`).
+        CreateActStatus = "CREATE_ACT_STATUS",
+        /// 运行中 (`ONGOING_ACT_STATUS`).
+        OngoingActStatus = "ONGOING_ACT_STATUS",
+        /// 已终止 (`TERMINATE_ACT_STATUS`).
+        TerminateActStatus = "TERMINATE_ACT_STATUS",
+        /// 已暂停 (`STOP_ACT_STATUS`).
+        StopActStatus = "STOP_ACT_STATUS",
+        /// 已过期 (`OVER_TIME_ACT_STATUS`).
+        OverTimeActStatus = "OVER_TIME_ACT_STATUS",
+        /// 创建活动失败 (`CREATE_ACT_FAILED`).
+        CreateActFailed = "CREATE_ACT_FAILED",
+    }
 }
 
 platform_enum! {
-/// 背景颜色.
-pub enum BackgroundColor {
-/// `Color010`.
-Color010 = "Color010",
-/// `Color020`.
-Color020 = "Color020",
-/// `Color030`.
-Color030 = "Color030",
-/// `Color040`.
-Color040 = "Color040",
-/// `Color050`.
-Color050 = "Color050",
-/// `Color060`.
-Color060 = "Color060",
-/// `Color070`.
-Color070 = "Color070",
-/// `Color080`.
-Color080 = "Color080",
-/// `Color090`.
-Color090 = "Color090",
-/// `Color100`.
-Color100 = "Color100",
-}
+    /// 奖品类型.
+    pub enum AwardType {
+        /// 奖品类型 (`BUSIFAVOR`).
+        BusiFavor = "BUSIFAVOR",
+    }
 }
 
 platform_enum! {
-/// 投放目的.
-pub enum DeliveryPurpose {
-/// 拉用户回店消费 (`OFF_LINE_PAY`).
-OffLinePay = "OFF_LINE_PAY",
-/// 引导用户前往小程序消费 (`JUMP_MINI_APP`).
-JumpMiniApp = "JUMP_MINI_APP",
-}
-}
-
-platform_enum! {
-/// 支付方式.
-pub enum PaymentMethod {
-/// `CFT`.
-Cft = "CFT",
-/// `SPECIFIC_BANK_CARD`.
-SpecificBankCard = "SPECIFIC_BANK_CARD",
-}
-}
-
-platform_enum! {
-/// `PaymentSceneList`.
-pub enum PaymentSceneList {
-/// `APP_SCENE`.
-AppScene = "APP_SCENE",
-}
+    /// 背景颜色.
+    pub enum BackgroundColor {
+        /// `Color010`.
+        Color010 = "Color010",
+        /// `Color020`.
+        Color020 = "Color020",
+        /// `Color030`.
+        Color030 = "Color030",
+        /// `Color040`.
+        Color040 = "Color040",
+        /// `Color050`.
+        Color050 = "Color050",
+        /// `Color060`.
+        Color060 = "Color060",
+        /// `Color070`.
+        Color070 = "Color070",
+        /// `Color080`.
+        Color080 = "Color080",
+        /// `Color090`.
+        Color090 = "Color090",
+        /// `Color100`.
+        Color100 = "Color100",
+    }
 }
 
 platform_enum! {
-/// 发券商户号选项.
-pub enum MerchantOption {
-/// 在用券商户号 (`IN_SEVICE_COUPON_MERCHANT`).
-InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
-/// 手动输入发券商户号 (`MANUAL_INPUT_MERCHANT`).
-ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
-}
-}
-
-platform_enum! {
-/// 发放内容.
-pub enum SendContent {
-/// 单张券 (`SINGLE_COUPON`).
-SingleCoupon = "SINGLE_COUPON",
-/// 礼包 (`GIFT_PACKAGE`).
-GiftPackage = "GIFT_PACKAGE",
-}
+    /// 投放目的.
+    pub enum DeliveryPurpose {
+        /// 拉用户回店消费 (`OFF_LINE_PAY`).
+        OffLinePay = "OFF_LINE_PAY",
+        /// 引导用户前往小程序消费 (`JUMP_MINI_APP`).
+        JumpMiniApp = "JUMP_MINI_APP",
+    }
 }
 
 platform_enum! {
-/// 活动类型.
-pub enum ActivityType {
-/// 满额送 (`FULL_SEND_ACT_TYPE`).
-FullSendActType = "FULL_SEND_ACT_TYPE",
-/// 阶梯送 (`STEP_SEND_ACT_TYPE`).
-StepSendActType = "STEP_SEND_ACT_TYPE",
-/// 满A送B (`SPECIFIC_SEND_ACT_TYPE`).
-SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
+    /// 支付方式.
+    pub enum PaymentMethod {
+        /// `CFT`.
+        Cft = "CFT",
+        /// `SPECIFIC_BANK_CARD`.
+        SpecificBankCard = "SPECIFIC_BANK_CARD",
+    }
 }
+
+platform_enum! {
+    /// 支付场景列表.
+    pub enum PaymentSceneList {
+        /// `APP_SCENE`.
+        AppScene = "APP_SCENE",
+    }
+}
+
+platform_enum! {
+    /// 发券商户号选项.
+    pub enum MerchantOption {
+        /// 在用券商户号 (`IN_SEVICE_COUPON_MERCHANT`).
+        InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
+        /// 手动输入发券商户号 (`MANUAL_INPUT_MERCHANT`).
+        ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
+    }
+}
+
+platform_enum! {
+    /// 发放内容.
+    pub enum SendContent {
+        /// 单张券 (`SINGLE_COUPON`).
+        SingleCoupon = "SINGLE_COUPON",
+        /// 礼包 (`GIFT_PACKAGE`).
+        GiftPackage = "GIFT_PACKAGE",
+    }
+}
+
+platform_enum! {
+    /// 活动类型.
+    pub enum ActivityType {
+        /// 满额送 (`FULL_SEND_ACT_TYPE`).
+        FullSendActType = "FULL_SEND_ACT_TYPE",
+        /// 阶梯送 (`STEP_SEND_ACT_TYPE`).
+        StepSendActType = "STEP_SEND_ACT_TYPE",
+        /// 满A送B (`SPECIFIC_SEND_ACT_TYPE`).
+        SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/marketing/shopping-receipt/customentrances` 创建自定义入口
 ///
-/// Create customentrance.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526342)
 ///
 /// ```no_run
@@ -33,7 +31,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/shopping-receipt/customentrances")]
-#[endpoint(POST "/v3/marketing/shopping-receipt/customentrances" -> CreateCustomentranceResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/shopping-receipt/customentrances" -> Customentrance, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateCustomentrance {
     /// 自定义入口的归属品牌ID (`brand_id`).
@@ -60,8 +58,6 @@ pub struct CreateCustomentrance {
 
 /// `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}` 查询自定义入口
 ///
-/// Query customentrance by brand id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526406)
 ///
 /// ```no_run
@@ -76,7 +72,7 @@ pub struct CreateCustomentrance {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/shopping-receipt/customentrances/{brand_id}")]
-#[endpoint(GET "/v3/marketing/shopping-receipt/customentrances/<brand_id>" -> QueryCustomentranceByBrandIdResponse)]
+#[endpoint(GET "/v3/marketing/shopping-receipt/customentrances/<brand_id>" -> Customentrance)]
 #[derive(Debug, Clone)]
 pub struct QueryCustomentranceByBrandId {
     /// 自定义入口的归属品牌ID (`brand_id`).
@@ -84,8 +80,6 @@ pub struct QueryCustomentranceByBrandId {
 }
 
 /// `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` 更新自定义入口
-///
-/// Update customentrance by brand id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526475)
 ///
@@ -102,7 +96,7 @@ pub struct QueryCustomentranceByBrandId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/shopping-receipt/customentrances/{brand_id}")]
-#[endpoint(PATCH "/v3/marketing/shopping-receipt/customentrances/<brand_id>" -> UpdateCustomentranceByBrandIdResponse)]
+#[endpoint(PATCH "/v3/marketing/shopping-receipt/customentrances/<brand_id>" -> Customentrance)]
 #[derive(Debug, Clone)]
 pub struct UpdateCustomentranceByBrandId {
     /// 自定义入口的归属品牌ID (`brand_id`).
@@ -128,8 +122,6 @@ pub struct UpdateCustomentranceByBrandId {
 }
 
 /// `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` 上传商家电子小票跳转信息
-///
-/// Create merchantshoppingreceiptjumpinfo.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012443843)
 ///
@@ -170,8 +162,6 @@ pub struct CreateMerchantshoppingreceiptjumpinfo {
 
 /// `POST /v3/marketing/shopping-receipt/shoppingreceipts` 上传电子小票
 ///
-/// Upload shopping receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553506)
 ///
 /// ```no_run
@@ -206,7 +196,8 @@ pub struct UploadShoppingReceipt {
     /// 微信支付订单的下单子商户号 (`transaction_sub_mchid`).
     pub transaction_sub_mchid: Option<String>,
     /// 上传时间 (`upload_time`).
-    pub upload_time: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub upload_time: Option<OffsetDateTime>,
     /// 图片文件 (`file`).
     #[wxpay(file(sha256 = "sha256", max_bytes = 204800))]
     pub file: crate::UploadFile,
@@ -222,74 +213,10 @@ pub struct JumpLink {
     pub mini_programs_path: String,
 }
 
-/// `CreateCustomentranceResponse`.
+/// The answer of [`CreateCustomentrance`], [`QueryCustomentranceByBrandId`], [`UpdateCustomentranceByBrandId`] (创建自定义入口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCustomentranceResponse {
-    /// 自定义入口的归属品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 自定义入口创建的时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 设置自定义入口的状态 (`custom_entrance_state`).
-    pub custom_entrance_state: CustomEntranceState,
-    /// 自定义入口种类 (`custom_entrance_type`).
-    pub custom_entrance_type: CustomEntranceType,
-    /// 自定义入口的结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 展示商品信息 (`goods_thumbnail_url`).
-    pub goods_thumbnail_url: Option<String>,
-    /// 自定义入口跳转信息 (`jump_link`).
-    pub jump_link: JumpLink,
-    /// 自定义入口修改的时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户创建自定义入口的凭据号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 自定义入口的开始时间 (`start_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub start_time: OffsetDateTime,
-    /// 副标题 (`subtitle`).
-    pub subtitle: String,
-}
-
-/// `QueryCustomentranceByBrandIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCustomentranceByBrandIdResponse {
-    /// 自定义入口的归属品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 自定义入口创建的时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 设置自定义入口的状态 (`custom_entrance_state`).
-    pub custom_entrance_state: CustomEntranceState,
-    /// 自定义入口种类 (`custom_entrance_type`).
-    pub custom_entrance_type: CustomEntranceType,
-    /// 自定义入口的结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 展示商品信息 (`goods_thumbnail_url`).
-    pub goods_thumbnail_url: Option<String>,
-    /// 自定义入口跳转信息 (`jump_link`).
-    pub jump_link: JumpLink,
-    /// 自定义入口修改的时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户创建自定义入口的凭据号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 自定义入口的开始时间 (`start_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub start_time: OffsetDateTime,
-    /// 副标题 (`subtitle`).
-    pub subtitle: String,
-}
-
-/// `UpdateCustomentranceByBrandIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCustomentranceByBrandIdResponse {
+pub struct Customentrance {
     /// 自定义入口的归属品牌ID (`brand_id`).
     pub brand_id: String,
     /// 自定义入口创建的时间 (`create_time`).
@@ -356,7 +283,7 @@ pub struct MerchantJumpInfo {
     pub transaction_sub_mchid: Option<String>,
 }
 
-/// `CreateMerchantshoppingreceiptjumpinfoResponse`.
+/// The answer of [`CreateMerchantshoppingreceiptjumpinfo`] (上传商家电子小票跳转信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMerchantshoppingreceiptjumpinfoResponse {
@@ -376,7 +303,7 @@ pub struct MerchantContactInformation {
 /// 用户与商家的联系渠道.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct UploadShoppingReceiptMerchantContactInformation {
+pub struct ReceiptMerchantContactInformation {
     /// 品牌售后部门的咨询电话 (`consultation_phone_number`).
     #[wxpay(encrypt)]
     pub consultation_phone_number: Option<SensitiveString>,
@@ -395,7 +322,7 @@ pub struct Receipt {
     pub image_type: String,
     /// 用户与商家的联系渠道 (`merchant_contact_information`).
     #[wxpay(encrypt)]
-    pub merchant_contact_information: Option<UploadShoppingReceiptMerchantContactInformation>,
+    pub merchant_contact_information: Option<ReceiptMerchantContactInformation>,
     /// 电子小票最后一次修改时间 (`modify_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub modify_time: OffsetDateTime,
@@ -419,7 +346,7 @@ pub struct Receipt {
     pub upload_time: Option<OffsetDateTime>,
 }
 
-/// `UploadShoppingReceiptResponse`.
+/// The answer of [`UploadShoppingReceipt`] (上传电子小票).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UploadShoppingReceiptResponse {
@@ -429,33 +356,33 @@ pub struct UploadShoppingReceiptResponse {
 }
 
 platform_enum! {
-/// 设置自定义入口的状态.
-pub enum CustomEntranceState {
-/// `ONLINE`.
-Online = "ONLINE",
-/// `OFFLINE`.
-Offline = "OFFLINE",
-}
-}
-
-platform_enum! {
-/// 自定义入口种类.
-pub enum CustomEntranceType {
-/// `MERCHANT_ACTIVITY`.
-MerchantActivity = "MERCHANT_ACTIVITY",
-/// `MERCHANT_MINI_PROGRAM`.
-MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
-}
+    /// 设置自定义入口的状态.
+    pub enum CustomEntranceState {
+        /// `ONLINE`.
+        Online = "ONLINE",
+        /// `OFFLINE`.
+        Offline = "OFFLINE",
+    }
 }
 
 platform_enum! {
-/// 电子小票图片审核状态.
-pub enum ReceiptState {
-/// 等待审核 (`WAIT_REVIEW`).
-WaitReview = "WAIT_REVIEW",
-/// 审核不通过 (`NOT_PASS_REVIEW`).
-NotPassReview = "NOT_PASS_REVIEW",
-/// 审核通过 (`PASS_REVIEW`).
-PassReview = "PASS_REVIEW",
+    /// 自定义入口种类.
+    pub enum CustomEntranceType {
+        /// `MERCHANT_ACTIVITY`.
+        MerchantActivity = "MERCHANT_ACTIVITY",
+        /// `MERCHANT_MINI_PROGRAM`.
+        MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+    }
 }
+
+platform_enum! {
+    /// 电子小票图片审核状态.
+    pub enum ReceiptState {
+        /// 等待审核 (`WAIT_REVIEW`).
+        WaitReview = "WAIT_REVIEW",
+        /// 审核不通过 (`NOT_PASS_REVIEW`).
+        NotPassReview = "NOT_PASS_REVIEW",
+        /// 审核通过 (`PASS_REVIEW`).
+        PassReview = "PASS_REVIEW",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/weekly-discount/activities` 查询周周惠活动列表API
 ///
-/// List activities.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml)
 ///
 /// ```no_run
@@ -48,8 +46,6 @@ pub struct ListActivities {
 
 /// `GET /v3/marketing/weekly-discount/activities/{activity_id}` 查询周周惠活动详情API
 ///
-/// Query activity by activity id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml)
 ///
 /// ```no_run
@@ -64,7 +60,7 @@ pub struct ListActivities {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/weekly-discount/activities/{activity_id}")]
-#[endpoint(GET "/v3/marketing/weekly-discount/activities/<activity_id>" -> QueryActivityByActivityIdResponse)]
+#[endpoint(GET "/v3/marketing/weekly-discount/activities/<activity_id>" -> Activity)]
 #[derive(Debug, Clone)]
 pub struct QueryActivityByActivityId {
     /// 活动ID (`activity_id`).
@@ -72,8 +68,6 @@ pub struct QueryActivityByActivityId {
 }
 
 /// `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` 报名周周惠活动API
-///
-/// Apply activity.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml)
 ///
@@ -102,10 +96,10 @@ pub struct ApplyActivity {
     pub store_id: i64,
 }
 
-/// `Data`.
+/// 周周惠活动详情 (the answer of [`QueryActivityByActivityId`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct Activity {
     /// 活动投放区域编码 (`activity_area_code`).
     pub activity_area_code: Vec<String>,
     /// 活动开始时间 (`activity_available_begin_time`).
@@ -116,7 +110,7 @@ pub struct Data {
     pub activity_available_end_time: OffsetDateTime,
     /// 活动可使用周期 (`activity_available_week`).
     pub activity_available_week: Vec<String>,
-    /// 活动优惠金额 (`activity_coupon_amount`).
+    /// 活动优惠金额 (`activity_coupon_amount`), in fen (分).
     pub activity_coupon_amount: i64,
     /// 活动ID (`activity_id`).
     pub activity_id: Option<String>,
@@ -140,12 +134,12 @@ pub struct Data {
     pub activity_transaction_minimum_amount: i64,
 }
 
-/// `ListActivitiesResponse`.
+/// The answer of [`ListActivities`] (查询周周惠活动列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListActivitiesResponse {
     /// 周周惠活动详情 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<Activity>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 请求资源起始位置 (`offset`).
@@ -154,45 +148,7 @@ pub struct ListActivitiesResponse {
     pub total_count: i64,
 }
 
-/// `QueryActivityByActivityIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryActivityByActivityIdResponse {
-    /// 活动投放区域编码 (`activity_area_code`).
-    pub activity_area_code: Vec<String>,
-    /// 活动开始时间 (`activity_available_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub activity_available_begin_time: OffsetDateTime,
-    /// 活动结束时间 (`activity_available_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub activity_available_end_time: OffsetDateTime,
-    /// 活动可使用周期 (`activity_available_week`).
-    pub activity_available_week: Vec<String>,
-    /// 活动优惠金额 (`activity_coupon_amount`).
-    pub activity_coupon_amount: i64,
-    /// 活动ID (`activity_id`).
-    pub activity_id: Option<String>,
-    /// 活动指定付款方式 (`activity_limit_pay`).
-    pub activity_limit_pay: Option<String>,
-    /// 活动logo (`activity_logo`).
-    pub activity_logo: String,
-    /// 活动预算 (`activity_max_amount`).
-    pub activity_max_amount: i64,
-    /// 活动单天预算 (`activity_max_amount_per_day`).
-    pub activity_max_amount_per_day: Option<i64>,
-    /// 活动名称 (`activity_name`).
-    pub activity_name: String,
-    /// 活动备注 (`activity_remark`).
-    pub activity_remark: Option<String>,
-    /// 活动投放场景 (`activity_scene`).
-    pub activity_scene: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: String,
-    /// 活动优惠门槛 (`activity_transaction_minimum_amount`).
-    pub activity_transaction_minimum_amount: i64,
-}
-
-/// `ApplyActivityResponse`.
+/// The answer of [`ApplyActivity`] (报名周周惠活动API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyActivityResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` 查询批次下用户银行提现免费券列表API
 ///
-/// List user coupons.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml)
 ///
 /// ```no_run
@@ -48,8 +46,6 @@ pub struct ListUserCoupons {
 
 /// `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` 为用户发银行提现免费券API
 ///
-/// Create user coupon.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml)
 ///
 /// ```no_run
@@ -84,10 +80,10 @@ pub struct CreateUserCoupon {
     pub stock_id: String,
 }
 
-/// `Data`.
+/// 银行提现免费券列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct UserCoupon {
     /// 银行提现免费券的券ID (`coupon_id`).
     pub coupon_id: Option<String>,
     /// 银行提现免费券券状态 (`coupon_state`).
@@ -101,12 +97,12 @@ pub struct Data {
     pub use_quota: Option<i64>,
 }
 
-/// `ListUserCouponsResponse`.
+/// The answer of [`ListUserCoupons`] (查询批次下用户银行提现免费券列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
     /// 银行提现免费券列表 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<UserCoupon>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -115,7 +111,7 @@ pub struct ListUserCouponsResponse {
     pub total_count: i64,
 }
 
-/// `CreateUserCouponResponse`.
+/// The answer of [`CreateUserCoupon`] (为用户发银行提现免费券API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserCouponResponse {

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` 查询超管变更申请单状态-使用业务单号和商户号
 ///
-/// Query merchant by out request no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct QueryMerchantByOutRequestNo {
 
 /// `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke` 撤销超管变更申请单
 ///
-/// Revoke mchcontactalterapplyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::mchcontactalterapplyment::{RevokeMchcontactalterapplyment, RevokeMchcontactalterapplymentRequired};
@@ -59,7 +55,7 @@ pub struct RevokeMchcontactalterapplyment {
     pub apply_id: String,
 }
 
-/// `AuditRejectDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditRejectDetail {
@@ -69,7 +65,7 @@ pub struct AuditRejectDetail {
     pub reject_reason: Option<String>,
 }
 
-/// `QueryMerchantByOutRequestNoResponse`.
+/// The answer of [`QueryMerchantByOutRequestNo`] (查询超管变更申请单状态-使用业务单号和商户号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantByOutRequestNoResponse {
@@ -84,31 +80,31 @@ pub struct QueryMerchantByOutRequestNoResponse {
     /// 业务申请编号 (`out_request_no`).
     pub out_request_no: String,
     /// 申请单状态 (`state`).
-    pub state: QueryMerchantByOutRequestNoState,
+    pub state: MchcontactalterapplymentState,
 }
 
-/// `RevokeMchcontactalterapplymentResponse`.
+/// The answer of [`RevokeMchcontactalterapplyment`] (撤销超管变更申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RevokeMchcontactalterapplymentResponse {
     /// 申请单号 (`apply_id`).
     pub apply_id: Option<String>,
     /// 申请单状态 (`state`).
-    pub state: Option<QueryMerchantByOutRequestNoState>,
+    pub state: Option<MchcontactalterapplymentState>,
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum QueryMerchantByOutRequestNoState {
-/// 审核中 (`APPLYMENT_STATE_AUDITING`).
-ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-/// 已驳回 (`APPLYMENT_STATE_REJECTED`).
-ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-/// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
-ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-/// 已完成 (`APPLYMENT_STATE_FINISHED`).
-ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-/// 已作废 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-}
+    /// 申请单状态.
+    pub enum MchcontactalterapplymentState {
+        /// 审核中 (`APPLYMENT_STATE_AUDITING`).
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        /// 已驳回 (`APPLYMENT_STATE_REJECTED`).
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        /// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        /// 已完成 (`APPLYMENT_STATE_FINISHED`).
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        /// 已作废 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` 查询申请单状态-使用业务单号
 ///
-/// Query merchant by out request no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct QueryMerchantByOutRequestNo {
 
 /// `POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke` 撤销资料变更申请单
 ///
-/// Revoke mchsubjectalterapplyment.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090672)
 ///
 /// ```no_run
@@ -61,7 +57,7 @@ pub struct RevokeMchsubjectalterapplyment {
     pub apply_id: String,
 }
 
-/// `AuditRejectDetail`.
+/// 驳回原因详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AuditRejectDetail {
@@ -71,7 +67,7 @@ pub struct AuditRejectDetail {
     pub reject_reason: Option<String>,
 }
 
-/// `QueryMerchantByOutRequestNoResponse`.
+/// The answer of [`QueryMerchantByOutRequestNo`] (查询申请单状态-使用业务单号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantByOutRequestNoResponse {
@@ -89,7 +85,7 @@ pub struct QueryMerchantByOutRequestNoResponse {
     pub state: QueryMerchantByOutRequestNoState,
 }
 
-/// `RevokeMchsubjectalterapplymentResponse`.
+/// The answer of [`RevokeMchsubjectalterapplyment`] (撤销资料变更申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RevokeMchsubjectalterapplymentResponse {
@@ -98,29 +94,29 @@ pub struct RevokeMchsubjectalterapplymentResponse {
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum QueryMerchantByOutRequestNoState {
-/// 审核中 (`APPLYMENT_STATE_AUDITING`).
-ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-/// 已驳回 (`APPLYMENT_STATE_REJECTED`).
-ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-/// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
-ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-/// 已完成 (`APPLYMENT_STATE_FINISHED`).
-ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-/// 已作废 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-/// 编辑中 (`APPLYMENT_STATE_EDITTING`).
-ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
-}
+    /// 申请单状态.
+    pub enum QueryMerchantByOutRequestNoState {
+        /// 审核中 (`APPLYMENT_STATE_AUDITING`).
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        /// 已驳回 (`APPLYMENT_STATE_REJECTED`).
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        /// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        /// 已完成 (`APPLYMENT_STATE_FINISHED`).
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        /// 已作废 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        /// 编辑中 (`APPLYMENT_STATE_EDITTING`).
+        ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+    }
 }
 
 platform_enum! {
-/// 撤销状态.
-pub enum RevokeMchsubjectalterapplymentResult {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `FAIL`.
-Fail = "FAIL",
-}
+    /// 撤销状态.
+    pub enum RevokeMchsubjectalterapplymentResult {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `FAIL`.
+        Fail = "FAIL",
+    }
 }

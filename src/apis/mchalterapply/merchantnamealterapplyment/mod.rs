@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}` 查询商户简称申请单状态-使用业务单号和商户号
 ///
-/// Query merchant by out request no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::merchantnamealterapplyment::{QueryMerchantByOutRequestNo, QueryMerchantByOutRequestNoRequired};
@@ -36,8 +34,6 @@ pub struct QueryMerchantByOutRequestNo {
 
 /// `POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke` 撤销商户简称变更申请单
 ///
-/// Revoke merchantnamealterapplyment.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::mchalterapply::merchantnamealterapplyment::{RevokeMerchantnamealterapplyment, RevokeMerchantnamealterapplymentRequired};
@@ -57,7 +53,7 @@ pub struct RevokeMerchantnamealterapplyment {
     pub apply_id: String,
 }
 
-/// `QueryMerchantByOutRequestNoResponse`.
+/// The answer of [`QueryMerchantByOutRequestNo`] (查询商户简称申请单状态-使用业务单号和商户号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMerchantByOutRequestNoResponse {
@@ -73,7 +69,7 @@ pub struct QueryMerchantByOutRequestNoResponse {
     pub sub_mchid: String,
 }
 
-/// `RevokeMerchantnamealterapplymentResponse`.
+/// The answer of [`RevokeMerchantnamealterapplyment`] (撤销商户简称变更申请单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RevokeMerchantnamealterapplymentResponse {
@@ -84,25 +80,25 @@ pub struct RevokeMerchantnamealterapplymentResponse {
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum QueryMerchantByOutRequestNoState {
-/// 审核中 (`APPLYMENT_STATE_AUDITING`).
-ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-/// 已驳回 (`APPLYMENT_STATE_REJECTED`).
-ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-/// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
-ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-/// 已完成 (`APPLYMENT_STATE_FINISHED`).
-ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-/// 已作废 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-}
+    /// 申请单状态.
+    pub enum QueryMerchantByOutRequestNoState {
+        /// 审核中 (`APPLYMENT_STATE_AUDITING`).
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        /// 已驳回 (`APPLYMENT_STATE_REJECTED`).
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        /// 资料修改中 (`APPLYMENT_STATE_MODIFING`).
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        /// 已完成 (`APPLYMENT_STATE_FINISHED`).
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        /// 已作废 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    }
 }
 
 platform_enum! {
-/// 申请单状态.
-pub enum RevokeMerchantnamealterapplymentState {
-/// 已作废 (`APPLYMENT_STATE_CANCELED`).
-ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-}
+    /// 申请单状态.
+    pub enum RevokeMerchantnamealterapplymentState {
+        /// 已作废 (`APPLYMENT_STATE_CANCELED`).
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    }
 }

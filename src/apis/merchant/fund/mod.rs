@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/merchant/fund/balance/{account_type}` 查询账户实时余额API
 ///
-/// Query balance by account type.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_20.shtml)
 ///
 /// ```no_run
@@ -33,8 +31,6 @@ pub struct QueryBalanceByAccountType {
 }
 
 /// `GET /v3/merchant/fund/dayendbalance/{account_type}` 查询账户日终余额API
-///
-/// Query dayendbalance by account type.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_4.shtml)
 ///
@@ -62,8 +58,6 @@ pub struct QueryDayendbalanceByAccountType {
 
 /// `POST /v3/merchant/fund/withdraw` 电商平台提现API
 ///
-/// Withdraw fund.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_5.shtml)
 ///
 /// ```no_run
@@ -85,7 +79,7 @@ pub struct QueryDayendbalanceByAccountType {
 pub struct WithdrawFund {
     /// 资金账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行附言 (`bank_memo`).
     pub bank_memo: Option<String>,
@@ -98,8 +92,6 @@ pub struct WithdrawFund {
 }
 
 /// `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` 按日下载提现异常文件API
-///
-/// Query withdraw bill type by bill type.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_24.shtml)
 ///
@@ -132,8 +124,6 @@ pub struct QueryWithdrawBillTypeByBillType {
 
 /// `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}` 电商平台(商户提现单号查询)提现状态API
 ///
-/// Query withdraw by out request no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -148,7 +138,7 @@ pub struct QueryWithdrawBillTypeByBillType {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant/fund/withdraw/out-request-no/{out_request_no}")]
-#[endpoint(GET "/v3/merchant/fund/withdraw/out-request-no/<out_request_no>" -> QueryWithdrawByOutRequestNoResponse)]
+#[endpoint(GET "/v3/merchant/fund/withdraw/out-request-no/<out_request_no>" -> Withdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawByOutRequestNo {
     /// 商户提现单号 (`out_request_no`).
@@ -156,8 +146,6 @@ pub struct QueryWithdrawByOutRequestNo {
 }
 
 /// `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` 电商平台(微信支付提现单号)查询提现状态API
-///
-/// Query withdraw by withdraw id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
 ///
@@ -173,14 +161,14 @@ pub struct QueryWithdrawByOutRequestNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}")]
-#[endpoint(GET "/v3/merchant/fund/withdraw/withdraw-id/<withdraw_id>" -> QueryWithdrawByWithdrawIdResponse)]
+#[endpoint(GET "/v3/merchant/fund/withdraw/withdraw-id/<withdraw_id>" -> Withdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawByWithdrawId {
     /// 微信支付提现单号 (`withdraw_id`).
     pub withdraw_id: String,
 }
 
-/// `QueryBalanceByAccountTypeResponse`.
+/// The answer of [`QueryBalanceByAccountType`] (查询账户实时余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBalanceByAccountTypeResponse {
@@ -190,7 +178,7 @@ pub struct QueryBalanceByAccountTypeResponse {
     pub pending_amount: Option<i64>,
 }
 
-/// `QueryDayendbalanceByAccountTypeResponse`.
+/// The answer of [`QueryDayendbalanceByAccountType`] (查询账户日终余额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryDayendbalanceByAccountTypeResponse {
@@ -200,7 +188,7 @@ pub struct QueryDayendbalanceByAccountTypeResponse {
     pub pending_amount: Option<i64>,
 }
 
-/// `WithdrawFundResponse`.
+/// The answer of [`WithdrawFund`] (电商平台提现API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct WithdrawFundResponse {
@@ -210,7 +198,7 @@ pub struct WithdrawFundResponse {
     pub withdraw_id: String,
 }
 
-/// `QueryWithdrawBillTypeByBillTypeResponse`.
+/// The answer of [`QueryWithdrawBillTypeByBillType`] (按日下载提现异常文件API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryWithdrawBillTypeByBillTypeResponse {
@@ -222,13 +210,13 @@ pub struct QueryWithdrawBillTypeByBillTypeResponse {
     pub hash_value: String,
 }
 
-/// `QueryWithdrawByOutRequestNoResponse`.
+/// The answer of [`QueryWithdrawByOutRequestNo`], [`QueryWithdrawByWithdrawId`] (电商平台(商户提现单号查询)提现状态API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryWithdrawByOutRequestNoResponse {
+pub struct Withdraw {
     /// 出款账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 提现金额 (`amount`).
+    /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行附言 (`bank_memo`).
     pub bank_memo: String,
@@ -244,37 +232,7 @@ pub struct QueryWithdrawByOutRequestNoResponse {
     /// 提现失败解决方案 (`solution`).
     pub solution: String,
     /// 提现单状态 (`status`).
-    pub status: QueryWithdrawByOutRequestNoStatus,
-    /// 提现状态更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 微信支付提现单号 (`withdraw_id`).
-    pub withdraw_id: String,
-}
-
-/// `QueryWithdrawByWithdrawIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryWithdrawByWithdrawIdResponse {
-    /// 出款账户类型 (`account_type`).
-    pub account_type: AccountType,
-    /// 提现金额 (`amount`).
-    pub amount: i64,
-    /// 银行附言 (`bank_memo`).
-    pub bank_memo: String,
-    /// 发起提现时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商户提现单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 失败原因 (`reason`).
-    pub reason: String,
-    /// 提现备注 (`remark`).
-    pub remark: String,
-    /// 提现失败解决方案 (`solution`).
-    pub solution: String,
-    /// 提现单状态 (`status`).
-    pub status: QueryWithdrawByOutRequestNoStatus,
+    pub status: WithdrawStatus,
     /// 提现状态更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -283,55 +241,55 @@ pub struct QueryWithdrawByWithdrawIdResponse {
 }
 
 platform_enum! {
-/// 资金账户类型.
-pub enum AccountType {
-/// 基本账户 (`BASIC`).
-Basic = "BASIC",
-/// 运营账户 (`OPERATION`).
-Operation = "OPERATION",
-/// 手续费账户 (`FEES`).
-Fees = "FEES",
-}
-}
-
-platform_enum! {
-/// 账单类型.
-pub enum BillType {
-/// `NO_SUCC`.
-NoSucc = "NO_SUCC",
-}
+    /// 资金账户类型.
+    pub enum AccountType {
+        /// 基本账户 (`BASIC`).
+        Basic = "BASIC",
+        /// 运营账户 (`OPERATION`).
+        Operation = "OPERATION",
+        /// 手续费账户 (`FEES`).
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 压缩类型.
-pub enum TarType {
-/// 返回格式为.gzip的压缩包账单 (`GZIP`).
-Gzip = "GZIP",
-}
-}
-
-platform_enum! {
-/// 哈希类型.
-pub enum HashType {
-/// `SHA1`.
-Sha1 = "SHA1",
-}
+    /// 账单类型.
+    pub enum BillType {
+        /// `NO_SUCC`.
+        NoSucc = "NO_SUCC",
+    }
 }
 
 platform_enum! {
-/// 提现单状态.
-pub enum QueryWithdrawByOutRequestNoStatus {
-/// 受理成功 (`CREATE_SUCCESS`).
-CreateSuccess = "CREATE_SUCCESS",
-/// 提现成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 提现失败 (`FAIL`).
-Fail = "FAIL",
-/// 提现退票 (`REFUND`).
-Refund = "REFUND",
-/// 关单 (`CLOSE`).
-Close = "CLOSE",
-/// 业务单已创建 (`INIT`).
-Init = "INIT",
+    /// 压缩类型.
+    pub enum TarType {
+        /// 返回格式为.gzip的压缩包账单 (`GZIP`).
+        Gzip = "GZIP",
+    }
 }
+
+platform_enum! {
+    /// 哈希类型.
+    pub enum HashType {
+        /// `SHA1`.
+        Sha1 = "SHA1",
+    }
+}
+
+platform_enum! {
+    /// 提现单状态.
+    pub enum WithdrawStatus {
+        /// 受理成功 (`CREATE_SUCCESS`).
+        CreateSuccess = "CREATE_SUCCESS",
+        /// 提现成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 提现失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 提现退票 (`REFUND`).
+        Refund = "REFUND",
+        /// 关单 (`CLOSE`).
+        Close = "CLOSE",
+        /// 业务单已创建 (`INIT`).
+        Init = "INIT",
+    }
 }

@@ -6,8 +6,6 @@ use serde::Deserialize;
 
 /// `POST /v3/marketing/favor/media/image-upload` （营销）图片上传API
 ///
-/// Upload marketing image.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012557233)
 ///
 /// ```no_run
@@ -32,8 +30,6 @@ pub struct UploadMarketingImage {
 }
 
 /// `POST /v3/merchant/media/upload` 文件上传
-///
-/// Upload image.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760432)
 ///
@@ -60,8 +56,6 @@ pub struct UploadImage {
 
 /// `POST /v3/merchant/media/video_upload` 视频上传API
 ///
-/// Upload video.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012761084)
 ///
 /// ```no_run
@@ -87,7 +81,7 @@ pub struct UploadVideo {
     pub file: crate::UploadFile,
 }
 
-/// `UploadMarketingImageResponse`.
+/// The answer of [`UploadMarketingImage`] (（营销）图片上传API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadMarketingImageResponse {
@@ -95,7 +89,7 @@ pub struct UploadMarketingImageResponse {
     pub media_url: String,
 }
 
-/// `UploadImageResponse`.
+/// The answer of [`UploadImage`] (文件上传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadImageResponse {
@@ -103,7 +97,7 @@ pub struct UploadImageResponse {
     pub media_id: String,
 }
 
-/// `UploadVideoResponse`.
+/// The answer of [`UploadVideo`] (视频上传API).
 #[cfg(feature = "merchant")]
 #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
 #[derive(Debug, Clone, Deserialize)]

@@ -10,8 +10,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/merchant-service/complaints/{transaction_id}/negotiation-historys` 查询投诉协商历史API
 ///
-/// List negotiation historys.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_7.shtml)
 ///
 /// ```no_run
@@ -34,7 +32,7 @@ pub struct ListNegotiationHistorys {
     pub transaction_id: String,
 }
 
-/// `ComplaintNegotiationHistory`.
+/// 投诉协商历史.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ComplaintNegotiationHistory {
@@ -51,7 +49,7 @@ pub struct ComplaintNegotiationHistory {
     pub operate_user: String,
 }
 
-/// `ListNegotiationHistorysResponse`.
+/// The answer of [`ListNegotiationHistorys`] (查询投诉协商历史API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListNegotiationHistorysResponse {
@@ -60,39 +58,39 @@ pub struct ListNegotiationHistorysResponse {
 }
 
 platform_enum! {
-/// 操作类型.
-pub enum OperateType {
-/// `USER_CREATE_COMPLAINT`.
-UserCreateComplaint = "USER_CREATE_COMPLAINT",
-/// `CREATE_COMPLAINT_BY_PLATFORM`.
-CreateComplaintByPlatform = "CREATE_COMPLAINT_BY_PLATFORM",
-/// `USER_CONTINUE_COMPLAINT`.
-UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
-/// `USER_REVOKE_COMPLAINT`.
-UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
-/// `USER_CONFIRM_COMPLAINT`.
-UserConfirmComplaint = "USER_CONFIRM_COMPLAINT",
-/// `SELLER_REFUND`.
-SellerRefund = "SELLER_REFUND",
-/// `MERCHANT_LAUNCH_CONFIRM_PROCESS`.
-MerchantLaunchConfirmProcess = "MERCHANT_LAUNCH_CONFIRM_PROCESS",
-/// `USER_RESPONSE`.
-UserResponse = "USER_RESPONSE",
-/// `MERCHANT_RESPONSE`.
-MerchantResponse = "MERCHANT_RESPONSE",
-/// `RESPONSE_BY_PLATFORM`.
-ResponseByPlatform = "RESPONSE_BY_PLATFORM",
-/// `CONTINUE_COMPLAINT_BY_PLATFORM`.
-ContinueComplaintByPlatform = "CONTINUE_COMPLAINT_BY_PLATFORM",
-/// `CREATE_COMPLAINT_SYSTEM_MESSAGE`.
-CreateComplaintSystemMessage = "CREATE_COMPLAINT_SYSTEM_MESSAGE",
-/// `COMPLAINT_TIMEOUT_SYSTEM_MESSAGE`.
-ComplaintTimeoutSystemMessage = "COMPLAINT_TIMEOUT_SYSTEM_MESSAGE",
-/// `SELLER_REFUND_SYSTEM_MESSAGE`.
-SellerRefundSystemMessage = "SELLER_REFUND_SYSTEM_MESSAGE",
-/// `CONTINUE_COMPLAINT_SYSTEM_MESSAGE`.
-ContinueComplaintSystemMessage = "CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
-/// `LAUNCH_CONFIRM_PROCESS_SYSTEM_MESSAGE`.
-LaunchConfirmProcessSystemMessage = "LAUNCH_CONFIRM_PROCESS_SYSTEM_MESSAGE",
-}
+    /// 操作类型.
+    pub enum OperateType {
+        /// `USER_CREATE_COMPLAINT`.
+        UserCreateComplaint = "USER_CREATE_COMPLAINT",
+        /// `CREATE_COMPLAINT_BY_PLATFORM`.
+        CreateComplaintByPlatform = "CREATE_COMPLAINT_BY_PLATFORM",
+        /// `USER_CONTINUE_COMPLAINT`.
+        UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
+        /// `USER_REVOKE_COMPLAINT`.
+        UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
+        /// `USER_CONFIRM_COMPLAINT`.
+        UserConfirmComplaint = "USER_CONFIRM_COMPLAINT",
+        /// `SELLER_REFUND`.
+        SellerRefund = "SELLER_REFUND",
+        /// `MERCHANT_LAUNCH_CONFIRM_PROCESS`.
+        MerchantLaunchConfirmProcess = "MERCHANT_LAUNCH_CONFIRM_PROCESS",
+        /// `USER_RESPONSE`.
+        UserResponse = "USER_RESPONSE",
+        /// `MERCHANT_RESPONSE`.
+        MerchantResponse = "MERCHANT_RESPONSE",
+        /// `RESPONSE_BY_PLATFORM`.
+        ResponseByPlatform = "RESPONSE_BY_PLATFORM",
+        /// `CONTINUE_COMPLAINT_BY_PLATFORM`.
+        ContinueComplaintByPlatform = "CONTINUE_COMPLAINT_BY_PLATFORM",
+        /// `CREATE_COMPLAINT_SYSTEM_MESSAGE`.
+        CreateComplaintSystemMessage = "CREATE_COMPLAINT_SYSTEM_MESSAGE",
+        /// `COMPLAINT_TIMEOUT_SYSTEM_MESSAGE`.
+        ComplaintTimeoutSystemMessage = "COMPLAINT_TIMEOUT_SYSTEM_MESSAGE",
+        /// `SELLER_REFUND_SYSTEM_MESSAGE`.
+        SellerRefundSystemMessage = "SELLER_REFUND_SYSTEM_MESSAGE",
+        /// `CONTINUE_COMPLAINT_SYSTEM_MESSAGE`.
+        ContinueComplaintSystemMessage = "CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
+        /// `LAUNCH_CONFIRM_PROCESS_SYSTEM_MESSAGE`.
+        LaunchConfirmProcessSystemMessage = "LAUNCH_CONFIRM_PROCESS_SYSTEM_MESSAGE",
+    }
 }

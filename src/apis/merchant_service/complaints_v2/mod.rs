@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/complete` 反馈处理完成API
 ///
-/// Complete complaints v2.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/complete-complaint-v2.html)
 ///
 /// ```no_run
@@ -36,8 +34,6 @@ pub struct CompleteComplaintsV2 {
 }
 
 /// `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` 查询投诉协商历史API
-///
-/// List negotiation historys.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html)
 ///
@@ -65,8 +61,6 @@ pub struct ListNegotiationHistorys {
 }
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response` 提交回复API
-///
-/// Response complaints v2.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/response-complaint-v2.html)
 ///
@@ -105,8 +99,6 @@ pub struct ResponseComplaintsV2 {
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` 回复需要即时服务的投诉单
 ///
-/// Create response immediate service.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let message: wxpay::apis::merchant_service::complaints_v2::Message = todo!();
@@ -137,8 +129,6 @@ pub struct CreateResponseImmediateService {
 }
 
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress` 更新退款审批结果API
-///
-/// Create update refund progress.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/update-refund-progress.html)
 ///
@@ -220,7 +210,7 @@ pub struct MiniProgramJumpInfo {
 /// 动作.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Action {
+pub struct NormalMessageAction {
     /// 动作id (`action_id`).
     pub action_id: Option<String>,
     /// 动作类型 (`action_type`).
@@ -252,9 +242,9 @@ pub struct InvalidInfo {
 /// 按钮.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Button {
+pub struct NormalMessageButton {
     /// 动作 (`action`).
-    pub action: Option<Action>,
+    pub action: Option<NormalMessageAction>,
     /// 失效配置 (`invalid_info`).
     pub invalid_info: Option<InvalidInfo>,
     /// 文本 (`text`).
@@ -264,21 +254,21 @@ pub struct Button {
 /// 按钮组.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ButtonGroup {
+pub struct NormalMessageButtonGroup {
     /// 按钮布局方式 (`button_layout`).
     pub button_layout: Option<ButtonLayout>,
     /// 按钮组 (`buttons`).
-    pub buttons: Option<Vec<Button>>,
+    pub buttons: Option<Vec<NormalMessageButton>>,
     /// 失效配置 (`invalid_info`).
     pub invalid_info: Option<InvalidInfo>,
 }
 
-/// `Faqs`.
+/// FAQ列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Faqs {
+pub struct NormalMessageFaq {
     /// 动作 (`action`).
-    pub action: Option<Action>,
+    pub action: Option<NormalMessageAction>,
     /// faq的id (`faq_id`).
     pub faq_id: Option<String>,
     /// faq内容 (`faq_title`).
@@ -288,9 +278,9 @@ pub struct Faqs {
 /// FAQ列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct FaqList {
+pub struct NormalMessageFaqList {
     /// FAQ列表 (`faqs`).
-    pub faqs: Option<Vec<Faqs>>,
+    pub faqs: Option<Vec<NormalMessageFaq>>,
 }
 
 /// 图片.
@@ -320,25 +310,25 @@ pub struct Text {
     pub text: Option<String>,
 }
 
-/// `Blocks`.
+/// 消息内容.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Blocks {
+pub struct NormalMessageBlock {
     /// 按钮 (`button`).
-    pub button: Option<Button>,
+    pub button: Option<NormalMessageButton>,
     /// 按钮组 (`button_group`).
-    pub button_group: Option<ButtonGroup>,
+    pub button_group: Option<NormalMessageButtonGroup>,
     /// FAQ列表 (`faq_list`).
-    pub faq_list: Option<FaqList>,
+    pub faq_list: Option<NormalMessageFaqList>,
     /// 图片 (`image`).
     pub image: Option<Image>,
     /// 链接 (`link`).
-    pub link: Option<Button>,
+    pub link: Option<NormalMessageButton>,
     /// 文本 (`text`).
     pub text: Option<Text>,
     /// 消息块类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<BlocksType>,
+    pub type_: Option<BlockType>,
 }
 
 /// 普通消息内容.
@@ -346,17 +336,17 @@ pub struct Blocks {
 #[non_exhaustive]
 pub struct NormalMessage {
     /// 消息内容 (`blocks`).
-    pub blocks: Option<Vec<Blocks>>,
+    pub blocks: Option<Vec<NormalMessageBlock>>,
     /// 自定义透传信息 (`custom_data`).
     pub custom_data: Option<String>,
     /// 发送者身份类别 (`sender_identity`).
     pub sender_identity: Option<SenderIdentity>,
 }
 
-/// `Data`.
+/// 投诉协商历史.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct NegotiationHistory {
     /// 用户点击回复消息 (`click_message`).
     pub click_message: Option<ClickMessage>,
     /// 操作资料列表 (`complaint_media_list`).
@@ -382,12 +372,12 @@ pub struct Data {
     pub user_appy_platform_service_reason_description: Option<String>,
 }
 
-/// `ListNegotiationHistorysResponse`.
+/// The answer of [`ListNegotiationHistorys`] (查询投诉协商历史API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListNegotiationHistorysResponse {
     /// 投诉协商历史 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<NegotiationHistory>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -399,7 +389,7 @@ pub struct ListNegotiationHistorysResponse {
 /// 跳转小程序信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceMiniProgramJumpInfo {
+pub struct ButtonMiniProgramJumpInfo {
     /// 跳转小程序APPID (`appid`).
     pub appid: String,
     /// 跳转小程序页面PATH (`path`).
@@ -413,7 +403,7 @@ pub struct CreateResponseImmediateServiceMiniProgramJumpInfo {
 /// 动作.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceAction {
+pub struct ButtonAction {
     /// 动作id (`action_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_id: Option<String>,
@@ -428,16 +418,16 @@ pub struct CreateResponseImmediateServiceAction {
     pub message_info: Option<MessageInfo>,
     /// 跳转小程序信息 (`mini_program_jump_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mini_program_jump_info: Option<CreateResponseImmediateServiceMiniProgramJumpInfo>,
+    pub mini_program_jump_info: Option<ButtonMiniProgramJumpInfo>,
 }
 
 /// 按钮.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceButton {
+pub struct Button {
     /// 动作 (`action`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<CreateResponseImmediateServiceAction>,
+    pub action: Option<ButtonAction>,
     /// 失效配置 (`invalid_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invalid_info: Option<InvalidInfo>,
@@ -449,25 +439,25 @@ pub struct CreateResponseImmediateServiceButton {
 /// 按钮组.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceButtonGroup {
+pub struct ButtonGroup {
     /// 按钮布局方式 (`button_layout`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub button_layout: Option<ButtonLayout>,
     /// 按钮组 (`buttons`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub buttons: Option<Vec<CreateResponseImmediateServiceButton>>,
+    pub buttons: Option<Vec<Button>>,
     /// 失效配置 (`invalid_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invalid_info: Option<InvalidInfo>,
 }
 
-/// `CreateResponseImmediateServiceFaqs`.
+/// FAQ列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceFaqs {
+pub struct Faq {
     /// 动作 (`action`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<CreateResponseImmediateServiceAction>,
+    pub action: Option<ButtonAction>,
     /// faq的id (`faq_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub faq_id: Option<String>,
@@ -479,37 +469,37 @@ pub struct CreateResponseImmediateServiceFaqs {
 /// FAQ列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceFaqList {
+pub struct FaqList {
     /// FAQ列表 (`faqs`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub faqs: Option<Vec<CreateResponseImmediateServiceFaqs>>,
+    pub faqs: Option<Vec<Faq>>,
 }
 
-/// `CreateResponseImmediateServiceBlocks`.
+/// 消息内容.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateResponseImmediateServiceBlocks {
+pub struct Block {
     /// 按钮 (`button`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub button: Option<CreateResponseImmediateServiceButton>,
+    pub button: Option<Button>,
     /// 按钮组 (`button_group`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub button_group: Option<CreateResponseImmediateServiceButtonGroup>,
+    pub button_group: Option<ButtonGroup>,
     /// FAQ列表 (`faq_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub faq_list: Option<CreateResponseImmediateServiceFaqList>,
+    pub faq_list: Option<FaqList>,
     /// 图片 (`image`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
     /// 链接 (`link`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<CreateResponseImmediateServiceButton>,
+    pub link: Option<Button>,
     /// 文本 (`text`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<Text>,
     /// 消息块类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<BlocksType>,
+    pub type_: Option<BlockType>,
 }
 
 /// 消息内容.
@@ -518,7 +508,7 @@ pub struct CreateResponseImmediateServiceBlocks {
 pub struct Message {
     /// 消息内容 (`blocks`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub blocks: Option<Vec<CreateResponseImmediateServiceBlocks>>,
+    pub blocks: Option<Vec<Block>>,
     /// 自定义透传信息 (`custom_data`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<String>,
@@ -527,7 +517,7 @@ pub struct Message {
     pub sender_identity: Option<SenderIdentity>,
 }
 
-/// `CreateResponseImmediateServiceResponse`.
+/// The answer of [`CreateResponseImmediateService`] (回复需要即时服务的投诉单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateResponseImmediateServiceResponse {
@@ -536,151 +526,151 @@ pub struct CreateResponseImmediateServiceResponse {
 }
 
 platform_enum! {
-/// 媒体文件业务类型.
-pub enum MediaType {
-/// `USER_COMPLAINT_IMAGE`.
-UserComplaintImage = "USER_COMPLAINT_IMAGE",
-/// `OPERATION_IMAGE`.
-OperationImage = "OPERATION_IMAGE",
-}
-}
-
-platform_enum! {
-/// 动作类型.
-pub enum ActionType {
-/// `ACTION_TYPE_SEND_MESSAGE`.
-ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-/// `ACTION_TYPE_JUMP_URL`.
-ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-/// `ACTION_TYPE_JUMP_MINI_PROGRAM`.
-ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-}
+    /// 媒体文件业务类型.
+    pub enum MediaType {
+        /// `USER_COMPLAINT_IMAGE`.
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        /// `OPERATION_IMAGE`.
+        OperationImage = "OPERATION_IMAGE",
+    }
 }
 
 platform_enum! {
-/// 按钮布局方式.
-pub enum ButtonLayout {
-/// `LAYOUT_UNKNOWN`.
-LayoutUnknown = "LAYOUT_UNKNOWN",
-/// `LAYOUT_HORIZONTAL`.
-LayoutHorizontal = "LAYOUT_HORIZONTAL",
-/// `LAYOUT_VERTICAL`.
-LayoutVertical = "LAYOUT_VERTICAL",
-}
-}
-
-platform_enum! {
-/// 图片样式类型.
-pub enum ImageStyleType {
-/// `IMAGE_STYLE_TYPE_NARROW`.
-ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
-/// `IMAGE_STYLE_TYPE_WIDE`.
-ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
-}
+    /// 动作类型.
+    pub enum ActionType {
+        /// `ACTION_TYPE_SEND_MESSAGE`.
+        ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+        /// `ACTION_TYPE_JUMP_URL`.
+        ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+        /// `ACTION_TYPE_JUMP_MINI_PROGRAM`.
+        ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+    }
 }
 
 platform_enum! {
-/// 文本颜色.
-pub enum Color {
-/// `DEFAULT`.
-Default = "DEFAULT",
-/// `SECONDARY`.
-Secondary = "SECONDARY",
-}
-}
-
-platform_enum! {
-/// 消息块类型.
-pub enum BlocksType {
-/// `TEXT`.
-Text = "TEXT",
-/// `IMAGE`.
-Image = "IMAGE",
-/// `LINK`.
-Link = "LINK",
-/// `FAQ_LIST`.
-FaqList = "FAQ_LIST",
-/// `BUTTON`.
-Button = "BUTTON",
-/// `BUTTON_GROUP`.
-ButtonGroup = "BUTTON_GROUP",
-}
+    /// 按钮布局方式.
+    pub enum ButtonLayout {
+        /// `LAYOUT_UNKNOWN`.
+        LayoutUnknown = "LAYOUT_UNKNOWN",
+        /// `LAYOUT_HORIZONTAL`.
+        LayoutHorizontal = "LAYOUT_HORIZONTAL",
+        /// `LAYOUT_VERTICAL`.
+        LayoutVertical = "LAYOUT_VERTICAL",
+    }
 }
 
 platform_enum! {
-/// 发送者身份类别.
-pub enum SenderIdentity {
-/// `UNKNOWN`.
-UnknownValue = "UNKNOWN",
-/// `MANUAL`.
-Manual = "MANUAL",
-/// `MACHINE`.
-Machine = "MACHINE",
-}
+    /// 图片样式类型.
+    pub enum ImageStyleType {
+        /// `IMAGE_STYLE_TYPE_NARROW`.
+        ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
+        /// `IMAGE_STYLE_TYPE_WIDE`.
+        ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
+    }
 }
 
 platform_enum! {
-/// 操作类型.
-pub enum OperateType {
-/// 用户提交投诉 (`USER_CREATE_COMPLAINT`).
-UserCreateComplaint = "USER_CREATE_COMPLAINT",
-/// 用户继续投诉 (`USER_CONTINUE_COMPLAINT`).
-UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
-/// 用户留言 (`USER_RESPONSE`).
-UserResponse = "USER_RESPONSE",
-/// 平台留言 (`PLATFORM_RESPONSE`).
-PlatformResponse = "PLATFORM_RESPONSE",
-/// 商户留言 (`MERCHANT_RESPONSE`).
-MerchantResponse = "MERCHANT_RESPONSE",
-/// 商户申请结单 (`MERCHANT_CONFIRM_COMPLETE`).
-MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
-/// 用户提交投诉系统通知 (`USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`).
-UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
-/// 投诉单发起全额退款系统通知 (`COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`).
-ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
-/// 用户继续投诉系统通知 (`USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`).
-UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
-/// 用户主动撤诉（只存在于历史投诉单的协商历史中） (`USER_REVOKE_COMPLAINT`).
-UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
-/// 用户确认投诉解决（只存在于历史投诉单的协商历史中） (`USER_COMFIRM_COMPLAINT`).
-UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
-/// 平台催办 (`PLATFORM_HELP_APPLICATION`).
-PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
-/// 用户申请平台协助 (`USER_APPLY_PLATFORM_HELP`).
-UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
-/// 商户同意退款申请 (`MERCHANT_APPROVE_REFUND`).
-MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
-/// 商户拒绝退款申请, 此时操作内容里展示拒绝原因 (`MERCHANT_REFUSE_RERUND`).
-MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
-/// 用户提交满意度调查结果,此时操作内容里会展示满意度分数 (`USER_SUBMIT_SATISFACTION`).
-UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
-/// 服务订单已取消 (`SERVICE_ORDER_CANCEL`).
-ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
-/// 服务订单已完成 (`SERVICE_ORDER_COMPLETE`).
-ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
-/// 投诉单发起部分退款系统通知 (`COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`).
-ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
-/// 投诉单退款到账系统通知 (`COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`).
-ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
-/// 投诉单受托退款系统通知 (`COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`).
-ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
-/// 用户申请平台协助 (`USER_APPLY_PLATFORM_SERVICE`).
-UserApplyPlatformService = "USER_APPLY_PLATFORM_SERVICE",
-/// 用户取消平台协助 (`USER_CANCEL_PLATFORM_SERVICE`).
-UserCancelPlatformService = "USER_CANCEL_PLATFORM_SERVICE",
-/// 客服结束平台协助 (`PLATFORM_SERVICE_FINISHED`).
-PlatformServiceFinished = "PLATFORM_SERVICE_FINISHED",
-/// 用户因点击产生留言 (`USER_CLICK_RESPONSE`).
-UserClickResponse = "USER_CLICK_RESPONSE",
-}
+    /// 文本颜色.
+    pub enum Color {
+        /// `DEFAULT`.
+        Default = "DEFAULT",
+        /// `SECONDARY`.
+        Secondary = "SECONDARY",
+    }
 }
 
 platform_enum! {
-/// 审批动作.
-pub enum CreateUpdateRefundProgressAction {
-/// `REJECT`.
-Reject = "REJECT",
-/// `APPROVE`.
-Approve = "APPROVE",
+    /// 消息块类型.
+    pub enum BlockType {
+        /// `TEXT`.
+        Text = "TEXT",
+        /// `IMAGE`.
+        Image = "IMAGE",
+        /// `LINK`.
+        Link = "LINK",
+        /// `FAQ_LIST`.
+        FaqList = "FAQ_LIST",
+        /// `BUTTON`.
+        Button = "BUTTON",
+        /// `BUTTON_GROUP`.
+        ButtonGroup = "BUTTON_GROUP",
+    }
 }
+
+platform_enum! {
+    /// 发送者身份类别.
+    pub enum SenderIdentity {
+        /// `UNKNOWN`.
+        UnknownValue = "UNKNOWN",
+        /// `MANUAL`.
+        Manual = "MANUAL",
+        /// `MACHINE`.
+        Machine = "MACHINE",
+    }
+}
+
+platform_enum! {
+    /// 操作类型.
+    pub enum OperateType {
+        /// 用户提交投诉 (`USER_CREATE_COMPLAINT`).
+        UserCreateComplaint = "USER_CREATE_COMPLAINT",
+        /// 用户继续投诉 (`USER_CONTINUE_COMPLAINT`).
+        UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
+        /// 用户留言 (`USER_RESPONSE`).
+        UserResponse = "USER_RESPONSE",
+        /// 平台留言 (`PLATFORM_RESPONSE`).
+        PlatformResponse = "PLATFORM_RESPONSE",
+        /// 商户留言 (`MERCHANT_RESPONSE`).
+        MerchantResponse = "MERCHANT_RESPONSE",
+        /// 商户申请结单 (`MERCHANT_CONFIRM_COMPLETE`).
+        MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
+        /// 用户提交投诉系统通知 (`USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`).
+        UserCreateComplaintSystemMessage = "USER_CREATE_COMPLAINT_SYSTEM_MESSAGE",
+        /// 投诉单发起全额退款系统通知 (`COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`).
+        ComplaintFullRefundedSystemMessage = "COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE",
+        /// 用户继续投诉系统通知 (`USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`).
+        UserContinueComplaintSystemMessage = "USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE",
+        /// 用户主动撤诉（只存在于历史投诉单的协商历史中） (`USER_REVOKE_COMPLAINT`).
+        UserRevokeComplaint = "USER_REVOKE_COMPLAINT",
+        /// 用户确认投诉解决（只存在于历史投诉单的协商历史中） (`USER_COMFIRM_COMPLAINT`).
+        UserComfirmComplaint = "USER_COMFIRM_COMPLAINT",
+        /// 平台催办 (`PLATFORM_HELP_APPLICATION`).
+        PlatformHelpApplication = "PLATFORM_HELP_APPLICATION",
+        /// 用户申请平台协助 (`USER_APPLY_PLATFORM_HELP`).
+        UserApplyPlatformHelp = "USER_APPLY_PLATFORM_HELP",
+        /// 商户同意退款申请 (`MERCHANT_APPROVE_REFUND`).
+        MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
+        /// 商户拒绝退款申请, 此时操作内容里展示拒绝原因 (`MERCHANT_REFUSE_RERUND`).
+        MerchantRefuseRerund = "MERCHANT_REFUSE_RERUND",
+        /// 用户提交满意度调查结果,此时操作内容里会展示满意度分数 (`USER_SUBMIT_SATISFACTION`).
+        UserSubmitSatisfaction = "USER_SUBMIT_SATISFACTION",
+        /// 服务订单已取消 (`SERVICE_ORDER_CANCEL`).
+        ServiceOrderCancel = "SERVICE_ORDER_CANCEL",
+        /// 服务订单已完成 (`SERVICE_ORDER_COMPLETE`).
+        ServiceOrderComplete = "SERVICE_ORDER_COMPLETE",
+        /// 投诉单发起部分退款系统通知 (`COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`).
+        ComplaintPartialRefundedSystemMessage = "COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE",
+        /// 投诉单退款到账系统通知 (`COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`).
+        ComplaintRefundReceivedSystemMessage = "COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE",
+        /// 投诉单受托退款系统通知 (`COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`).
+        ComplaintEntrustedRefundSystemMessage = "COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE",
+        /// 用户申请平台协助 (`USER_APPLY_PLATFORM_SERVICE`).
+        UserApplyPlatformService = "USER_APPLY_PLATFORM_SERVICE",
+        /// 用户取消平台协助 (`USER_CANCEL_PLATFORM_SERVICE`).
+        UserCancelPlatformService = "USER_CANCEL_PLATFORM_SERVICE",
+        /// 客服结束平台协助 (`PLATFORM_SERVICE_FINISHED`).
+        PlatformServiceFinished = "PLATFORM_SERVICE_FINISHED",
+        /// 用户因点击产生留言 (`USER_CLICK_RESPONSE`).
+        UserClickResponse = "USER_CLICK_RESPONSE",
+    }
+}
+
+platform_enum! {
+    /// 审批动作.
+    pub enum CreateUpdateRefundProgressAction {
+        /// `REJECT`.
+        Reject = "REJECT",
+        /// `APPROVE`.
+        Approve = "APPROVE",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `POST /v3/merchant-service/images/upload` 商户上传反馈图片API
 ///
-/// Upload image.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012467250)
 ///
 /// ```no_run
@@ -33,7 +31,7 @@ pub struct UploadImage {
     pub file: crate::UploadFile,
 }
 
-/// `UploadImageResponse`.
+/// The answer of [`UploadImage`] (商户上传反馈图片API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadImageResponse {

@@ -11,8 +11,6 @@ pub use super::{AccountType, IncomeRecordType, Links};
 
 /// `GET /v3/merchantfund/partner/income-records` 特约商户银行来账查询
 ///
-/// List income records.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -45,13 +43,13 @@ pub struct ListIncomeRecords {
     pub limit: i64,
 }
 
-/// `Data`.
+/// 银行来账记录列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct Data {
+pub struct IncomeRecord {
     /// 账户类型 (`account_type`).
     pub account_type: AccountType,
-    /// 银行来账金额 (`amount`).
+    /// 银行来账金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 付款方银行户名 (`bank_account_name`).
     #[wxpay(redact)]
@@ -74,12 +72,12 @@ pub struct Data {
     pub success_time: OffsetDateTime,
 }
 
-/// `ListIncomeRecordsResponse`.
+/// The answer of [`ListIncomeRecords`] (特约商户银行来账查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListIncomeRecordsResponse {
     /// 银行来账记录列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<IncomeRecord>>,
     /// 本次查询条数 (`limit`).
     pub limit: i64,
     /// 分页链接 (`links`).

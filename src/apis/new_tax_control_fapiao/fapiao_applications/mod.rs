@@ -11,12 +11,10 @@ mod manual;
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` 开具通用行业电子发票
 ///
-/// Create issue general.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
-/// # let fapiao_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::FapiaoInformation = todo!();
+/// # let fapiao_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneralFapiaoInformation = todo!();
 /// use wxpay::apis::new_tax_control_fapiao::fapiao_applications::{CreateIssueGeneral, CreateIssueGeneralRequired};
 ///
 /// let request = CreateIssueGeneral::new(CreateIssueGeneralRequired {
@@ -39,14 +37,12 @@ pub struct CreateIssueGeneral {
     /// 发票申请单号 (`fapiao_apply_id`).
     pub fapiao_apply_id: String,
     /// 需要开具的数电发票信息 (`fapiao_information`).
-    pub fapiao_information: FapiaoInformation,
+    pub fapiao_information: CreateIssueGeneralFapiaoInformation,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` 开具旅客运输行业电子发票
-///
-/// Create issue passenger transport.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -82,8 +78,6 @@ pub struct CreateIssuePassengerTransport {
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` 开具成品油行业电子发票
 ///
-/// Create issue refined oil.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let buyer_information: wxpay::apis::new_tax_control_fapiao::fapiao_applications::BuyerInformation = todo!();
@@ -116,8 +110,6 @@ pub struct CreateIssueRefinedOil {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` 开具不动产租赁行业电子发票
-///
-/// Create real estate leasing.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -152,8 +144,6 @@ pub struct CreateRealEstateLeasing {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` 上传电子发票文件
-///
-/// Upload fapiao file.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556605)
 ///
@@ -191,8 +181,6 @@ pub struct UploadFapiaoFile {
 
 /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` 获取发票下载信息
 ///
-/// List fapiao files.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html)
 ///
 /// ```no_run
@@ -222,8 +210,6 @@ pub struct ListFapiaoFiles {
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards` 将电子发票插入微信用户卡包
 ///
-/// Create insert card.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_11.shtml)
 ///
 /// ```no_run
@@ -236,7 +222,7 @@ pub struct ListFapiaoFiles {
 ///     fapiao_apply_id: "4200000444201910177461284488".into(),
 ///     buyer_information,
 ///     fapiao_card_information,
-///     scene: wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWechatpay,
+///     scene: wxpay::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCardScene::WithWeChatPay,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -260,8 +246,6 @@ pub struct CreateInsertCard {
 }
 
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse` 冲红电子发票
-///
-/// Reverse fapiao application.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_9.shtml)
 ///
@@ -301,7 +285,7 @@ pub struct BuyerInformation {
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-    /// 订单金额 (`amount`).
+    /// 订单金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 银行账号 (`bank_account`).
@@ -342,10 +326,10 @@ pub struct BuyerInformation {
     pub user_apply_message: Option<String>,
 }
 
-/// `Items`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Items {
+pub struct CreateIssueGeneralItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -363,18 +347,18 @@ pub struct Items {
     pub tax_code: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
 
-/// `TransactionInformation`.
+/// 交易信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransactionInformation {
-    /// 交易金额 (`amount`).
+    /// 交易金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 支付商户订单号 (`out_trade_no`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,7 +372,7 @@ pub struct TransactionInformation {
 /// 需要开具的数电发票信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct FapiaoInformation {
+pub struct CreateIssueGeneralFapiaoInformation {
     /// 开票人名称 (`billing_person`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_person: Option<String>,
@@ -402,7 +386,7 @@ pub struct FapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<Items>,
+    pub items: Vec<CreateIssueGeneralItem>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -440,10 +424,10 @@ pub struct PassengerInformation {
     pub transportation_type: TransportationType,
 }
 
-/// `CreateIssuePassengerTransportItems`.
+/// 发票行信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateIssuePassengerTransportItems {
+pub struct CreateIssuePassengerTransportItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -465,7 +449,7 @@ pub struct CreateIssuePassengerTransportItems {
     pub tax_code: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -490,7 +474,7 @@ pub struct CreateIssuePassengerTransportFapiaoInformation {
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
     #[wxpay(encrypt)]
-    pub items: Vec<CreateIssuePassengerTransportItems>,
+    pub items: Vec<CreateIssuePassengerTransportItem>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -516,10 +500,10 @@ pub struct RefinedOilInformation {
     pub trade_time: OffsetDateTime,
 }
 
-/// `CreateIssueRefinedOilItems`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateIssueRefinedOilItems {
+pub struct CreateIssueRefinedOilItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -540,7 +524,7 @@ pub struct CreateIssueRefinedOilItems {
     pub tax_code: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 成品油单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -564,7 +548,7 @@ pub struct CreateIssueRefinedOilFapiaoInformation {
     /// 商户发票单号 (`fapiao_id`).
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
-    pub items: Vec<CreateIssueRefinedOilItems>,
+    pub items: Vec<CreateIssueRefinedOilItem>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -606,10 +590,10 @@ pub struct RealEstateLeasingInformation {
     pub province: String,
 }
 
-/// `CreateRealEstateLeasingItems`.
+/// 发票行信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateRealEstateLeasingItems {
+pub struct CreateRealEstateLeasingItem {
     /// 是否折扣行 (`discount`).
     pub discount: bool,
     /// 货物或应税劳务、服务名称 (`goods_name`).
@@ -631,7 +615,7 @@ pub struct CreateRealEstateLeasingItems {
     pub tax_code: String,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -656,7 +640,7 @@ pub struct CreateRealEstateLeasingFapiaoInformation {
     pub fapiao_id: String,
     /// 发票行信息 (`items`).
     #[wxpay(encrypt)]
-    pub items: Vec<CreateRealEstateLeasingItems>,
+    pub items: Vec<CreateRealEstateLeasingItem>,
     /// 发票备注 (`remark`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
@@ -669,7 +653,7 @@ pub struct CreateRealEstateLeasingFapiaoInformation {
     pub vat_refund_levy_code: Option<i64>,
 }
 
-/// `UploadFapiaoFileResponse`.
+/// The answer of [`UploadFapiaoFile`] (上传电子发票文件).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadFapiaoFileResponse {
@@ -677,7 +661,7 @@ pub struct UploadFapiaoFileResponse {
     pub fapiao_media_id: String,
 }
 
-/// `FapiaoDownloadInfoList`.
+/// 发票列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct FapiaoDownloadInfoList {
@@ -689,7 +673,7 @@ pub struct FapiaoDownloadInfoList {
     pub status: Option<FapiaoDownloadInfoListStatus>,
 }
 
-/// `ListFapiaoFilesResponse`.
+/// The answer of [`ListFapiaoFiles`] (获取发票下载信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListFapiaoFilesResponse {
@@ -711,11 +695,11 @@ pub struct ExtraInformation {
     pub reviewer: Option<String>,
 }
 
-/// `CreateInsertCardItems`.
+/// 发票行信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateInsertCardItems {
-    /// 单行金额 (`amount`).
+pub struct FapiaoCardInformationItem {
+    /// 单行金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 是否折扣行 (`discount`).
     pub discount: bool,
@@ -734,7 +718,7 @@ pub struct CreateInsertCardItems {
     pub tax_prefer_mark: TaxPreferMark,
     /// 税率 (`tax_rate`).
     pub tax_rate: i64,
-    /// 单行金额合计 (`total_amount`).
+    /// 单行金额合计 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 单位 (`unit`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -767,11 +751,11 @@ pub struct SellerInformation {
     pub telephone: Option<String>,
 }
 
-/// `FapiaoCardInformation`.
+/// 电子发票卡券信息列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct FapiaoCardInformation {
-    /// 总金额 (`amount`).
+    /// 总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 校验码 (`check_code`).
     pub check_code: String,
@@ -787,7 +771,7 @@ pub struct FapiaoCardInformation {
     #[serde(with = "time::serde::rfc3339")]
     pub fapiao_time: OffsetDateTime,
     /// 发票行信息 (`items`).
-    pub items: Vec<CreateInsertCardItems>,
+    pub items: Vec<FapiaoCardInformationItem>,
     /// 密码 (`password`).
     pub password: String,
     /// 备注信息 (`remark`).
@@ -801,7 +785,7 @@ pub struct FapiaoCardInformation {
     pub total_amount: i64,
 }
 
-/// `ReverseFapiaoApplicationFapiaoInformation`.
+/// 需要冲红的发票信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ReverseFapiaoApplicationFapiaoInformation {
@@ -815,159 +799,159 @@ pub struct ReverseFapiaoApplicationFapiaoInformation {
 }
 
 platform_enum! {
-/// 开具的发票类型.
-pub enum FapiaoBillType {
-/// `COMM_FAPIAO`.
-CommFapiao = "COMM_FAPIAO",
-/// `VAT_FAPIAO`.
-VatFapiao = "VAT_FAPIAO",
-}
-}
-
-platform_enum! {
-/// 购买方类型.
-pub enum BuyerInformationType {
-/// `INDIVIDUAL`.
-Individual = "INDIVIDUAL",
-/// `ORGANIZATION`.
-Organization = "ORGANIZATION",
-}
+    /// 开具的发票类型.
+    pub enum FapiaoBillType {
+        /// `COMM_FAPIAO`.
+        CommFapiao = "COMM_FAPIAO",
+        /// `VAT_FAPIAO`.
+        VatFapiao = "VAT_FAPIAO",
+    }
 }
 
 platform_enum! {
-/// 支付渠道.
-pub enum PayChannel {
-/// `WECHAT_PAY`.
-WechatPay = "WECHAT_PAY",
-}
-}
-
-platform_enum! {
-/// 出行人证件类型.
-pub enum CertificateType {
-/// `IDENTITY_CARD`.
-IdentityCard = "IDENTITY_CARD",
-/// `PASSPORT`.
-Passport = "PASSPORT",
-/// `HONG_KONG_PERMIT`.
-HongKongPermit = "HONG_KONG_PERMIT",
-/// `MACAO_PERMIT`.
-MacaoPermit = "MACAO_PERMIT",
-/// `TAIWAN_PERMIT`.
-TaiwanPermit = "TAIWAN_PERMIT",
-/// `FOREIGNER_RESIDENCE_PERMIT`.
-ForeignerResidencePermit = "FOREIGNER_RESIDENCE_PERMIT",
-/// `HONG_KONG_RESIDENT_CARD`.
-HongKongResidentCard = "HONG_KONG_RESIDENT_CARD",
-/// `MACAO_RESIDENT_CARD`.
-MacaoResidentCard = "MACAO_RESIDENT_CARD",
-/// `TAIWAN_RESIDENT_CARD`.
-TaiwanResidentCard = "TAIWAN_RESIDENT_CARD",
-/// `MILITARY_OFFICER_CARD`.
-MilitaryOfficerCard = "MILITARY_OFFICER_CARD",
-/// `ARMED_POLICE_OFFICER_CARD`.
-ArmedPoliceOfficerCard = "ARMED_POLICE_OFFICER_CARD",
-/// `SOLDIER_CARD`.
-SoldierCard = "SOLDIER_CARD",
-/// `HOMECOMING_CERT`.
-HomecomingCert = "HOMECOMING_CERT",
-/// `TAIWAN_COMPATRIOT_CERT`.
-TaiwanCompatriotCert = "TAIWAN_COMPATRIOT_CERT",
-}
+    /// 购买方类型.
+    pub enum BuyerInformationType {
+        /// `INDIVIDUAL`.
+        Individual = "INDIVIDUAL",
+        /// `ORGANIZATION`.
+        Organization = "ORGANIZATION",
+    }
 }
 
 platform_enum! {
-/// 交通工具等级.
-pub enum TransportationClasses {
-/// `SHIP_FIRST_CLASS_CABIN`.
-ShipFirstClassCabin = "SHIP_FIRST_CLASS_CABIN",
-/// `SHIP_SECOND_CLASS_CABIN`.
-ShipSecondClassCabin = "SHIP_SECOND_CLASS_CABIN",
-/// `SHIP_THIRD_CLASS_CABIN`.
-ShipThirdClassCabin = "SHIP_THIRD_CLASS_CABIN",
-}
+    /// 支付渠道.
+    pub enum PayChannel {
+        /// `WECHAT_PAY`.
+        WeChatPay = "WECHAT_PAY",
+    }
 }
 
 platform_enum! {
-/// 交通工具类型.
-pub enum TransportationType {
-/// `LONG_DISTANCE_BUS`.
-LongDistanceBus = "LONG_DISTANCE_BUS",
-/// `PUBLIC_TRANSPORTATION`.
-PublicTransportation = "PUBLIC_TRANSPORTATION",
-/// `CAR`.
-Car = "CAR",
-/// `SHIP`.
-Ship = "SHIP",
-/// `OTHER_TRANSPORTATION`.
-OtherTransportation = "OTHER_TRANSPORTATION",
-}
-}
-
-platform_enum! {
-/// 成品油单位.
-pub enum Unit {
-/// `TON`.
-Ton = "TON",
-/// `LETER`.
-Leter = "LETER",
-}
-}
-
-platform_enum! {
-/// 发票状态.
-pub enum FapiaoDownloadInfoListStatus {
-/// 开票申请已受理 (`ISSUE_ACCEPTED`).
-IssueAccepted = "ISSUE_ACCEPTED",
-/// 发票已开具 (`ISSUED`).
-Issued = "ISSUED",
-/// 冲红申请已受理 (`REVERSE_ACCEPTED`).
-ReverseAccepted = "REVERSE_ACCEPTED",
-/// 发票已冲红 (`REVERSED`).
-Reversed = "REVERSED",
-/// 发票开具已失败，数电发票模式特有字段 (`ISSUE_FAILED`).
-IssueFailed = "ISSUE_FAILED",
-/// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
-ReverseFailed = "REVERSE_FAILED",
-}
+    /// 出行人证件类型.
+    pub enum CertificateType {
+        /// `IDENTITY_CARD`.
+        IdentityCard = "IDENTITY_CARD",
+        /// `PASSPORT`.
+        Passport = "PASSPORT",
+        /// `HONG_KONG_PERMIT`.
+        HongKongPermit = "HONG_KONG_PERMIT",
+        /// `MACAO_PERMIT`.
+        MacaoPermit = "MACAO_PERMIT",
+        /// `TAIWAN_PERMIT`.
+        TaiwanPermit = "TAIWAN_PERMIT",
+        /// `FOREIGNER_RESIDENCE_PERMIT`.
+        ForeignerResidencePermit = "FOREIGNER_RESIDENCE_PERMIT",
+        /// `HONG_KONG_RESIDENT_CARD`.
+        HongKongResidentCard = "HONG_KONG_RESIDENT_CARD",
+        /// `MACAO_RESIDENT_CARD`.
+        MacaoResidentCard = "MACAO_RESIDENT_CARD",
+        /// `TAIWAN_RESIDENT_CARD`.
+        TaiwanResidentCard = "TAIWAN_RESIDENT_CARD",
+        /// `MILITARY_OFFICER_CARD`.
+        MilitaryOfficerCard = "MILITARY_OFFICER_CARD",
+        /// `ARMED_POLICE_OFFICER_CARD`.
+        ArmedPoliceOfficerCard = "ARMED_POLICE_OFFICER_CARD",
+        /// `SOLDIER_CARD`.
+        SoldierCard = "SOLDIER_CARD",
+        /// `HOMECOMING_CERT`.
+        HomecomingCert = "HOMECOMING_CERT",
+        /// `TAIWAN_COMPATRIOT_CERT`.
+        TaiwanCompatriotCert = "TAIWAN_COMPATRIOT_CERT",
+    }
 }
 
 platform_enum! {
-/// 税收优惠政策标识.
-pub enum TaxPreferMark {
-/// 无优惠 (`NO_FAVORABLE`).
-NoFavorable = "NO_FAVORABLE",
-/// 不征税 (`OUTSIDE_VAT`).
-OutsideVat = "OUTSIDE_VAT",
-/// 免税 (`VAT_EXEMPT`).
-VatExempt = "VAT_EXEMPT",
-/// 普通零税率 (`NORMAL_ZERO_RATED`).
-NormalZeroRated = "NORMAL_ZERO_RATED",
-/// 出口零税率 (`EXPORT_ZERO_RATED`).
-ExportZeroRated = "EXPORT_ZERO_RATED",
-}
+    /// 交通工具等级.
+    pub enum TransportationClasses {
+        /// `SHIP_FIRST_CLASS_CABIN`.
+        ShipFirstClassCabin = "SHIP_FIRST_CLASS_CABIN",
+        /// `SHIP_SECOND_CLASS_CABIN`.
+        ShipSecondClassCabin = "SHIP_SECOND_CLASS_CABIN",
+        /// `SHIP_THIRD_CLASS_CABIN`.
+        ShipThirdClassCabin = "SHIP_THIRD_CLASS_CABIN",
+    }
 }
 
 platform_enum! {
-/// 插卡场景.
-pub enum CreateInsertCardScene {
-/// `WITH_WECHATPAY`.
-WithWechatpay = "WITH_WECHATPAY",
-/// `WITHOUT_WECHATPAY`.
-WithoutWechatpay = "WITHOUT_WECHATPAY",
-}
+    /// 交通工具类型.
+    pub enum TransportationType {
+        /// `LONG_DISTANCE_BUS`.
+        LongDistanceBus = "LONG_DISTANCE_BUS",
+        /// `PUBLIC_TRANSPORTATION`.
+        PublicTransportation = "PUBLIC_TRANSPORTATION",
+        /// `CAR`.
+        Car = "CAR",
+        /// `SHIP`.
+        Ship = "SHIP",
+        /// `OTHER_TRANSPORTATION`.
+        OtherTransportation = "OTHER_TRANSPORTATION",
+    }
 }
 
 platform_enum! {
-/// 冲红原因.
-pub enum ReverseReason {
-/// `ISSUE_ERROR`.
-IssueError = "ISSUE_ERROR",
-/// `SALES_RETURN`.
-SalesReturn = "SALES_RETURN",
-/// `SERVICE_SUSPENTION`.
-ServiceSuspention = "SERVICE_SUSPENTION",
-/// `SALES_DISCOUNT`.
-SalesDiscount = "SALES_DISCOUNT",
+    /// 成品油单位.
+    pub enum Unit {
+        /// `TON`.
+        Ton = "TON",
+        /// `LETER`.
+        Leter = "LETER",
+    }
 }
+
+platform_enum! {
+    /// 发票状态.
+    pub enum FapiaoDownloadInfoListStatus {
+        /// 开票申请已受理 (`ISSUE_ACCEPTED`).
+        IssueAccepted = "ISSUE_ACCEPTED",
+        /// 发票已开具 (`ISSUED`).
+        Issued = "ISSUED",
+        /// 冲红申请已受理 (`REVERSE_ACCEPTED`).
+        ReverseAccepted = "REVERSE_ACCEPTED",
+        /// 发票已冲红 (`REVERSED`).
+        Reversed = "REVERSED",
+        /// 发票开具已失败，数电发票模式特有字段 (`ISSUE_FAILED`).
+        IssueFailed = "ISSUE_FAILED",
+        /// 发票冲红已失败，数电发票模式特有字段 (`REVERSE_FAILED`).
+        ReverseFailed = "REVERSE_FAILED",
+    }
+}
+
+platform_enum! {
+    /// 税收优惠政策标识.
+    pub enum TaxPreferMark {
+        /// 无优惠 (`NO_FAVORABLE`).
+        NoFavorable = "NO_FAVORABLE",
+        /// 不征税 (`OUTSIDE_VAT`).
+        OutsideVat = "OUTSIDE_VAT",
+        /// 免税 (`VAT_EXEMPT`).
+        VatExempt = "VAT_EXEMPT",
+        /// 普通零税率 (`NORMAL_ZERO_RATED`).
+        NormalZeroRated = "NORMAL_ZERO_RATED",
+        /// 出口零税率 (`EXPORT_ZERO_RATED`).
+        ExportZeroRated = "EXPORT_ZERO_RATED",
+    }
+}
+
+platform_enum! {
+    /// 插卡场景.
+    pub enum CreateInsertCardScene {
+        /// `WITH_WECHATPAY`.
+        WithWeChatPay = "WITH_WECHATPAY",
+        /// `WITHOUT_WECHATPAY`.
+        WithoutWeChatPay = "WITHOUT_WECHATPAY",
+    }
+}
+
+platform_enum! {
+    /// 冲红原因.
+    pub enum ReverseReason {
+        /// `ISSUE_ERROR`.
+        IssueError = "ISSUE_ERROR",
+        /// `SALES_RETURN`.
+        SalesReturn = "SALES_RETURN",
+        /// `SERVICE_SUSPENTION`.
+        ServiceSuspention = "SERVICE_SUSPENTION",
+        /// `SALES_DISCOUNT`.
+        SalesDiscount = "SALES_DISCOUNT",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` 获取邀请商户开通服务商电子发票能力
 ///
-/// Query getspinviteurl.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::fapiaomerchant::{QueryGetspinviteurl, QueryGetspinviteurlRequired};
@@ -47,8 +45,6 @@ pub struct QueryGetspinviteurl {
 
 /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` 获取邀请开通的商户信息
 ///
-/// Query listspinvitemchinfo.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::new_tax_control_fapiao::fapiaomerchant::{QueryListspinvitemchinfo, QueryListspinvitemchinfoRequired};
@@ -82,7 +78,7 @@ pub struct QueryListspinvitemchinfo {
     pub mch_invite_status: MchInviteStatus,
 }
 
-/// `QueryGetspinviteurlResponse`.
+/// The answer of [`QueryGetspinviteurl`] (获取邀请商户开通服务商电子发票能力).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryGetspinviteurlResponse {
@@ -107,7 +103,7 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `MchInviteResultList`.
+/// 邀请的商户结果.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct MchInviteResultList {
@@ -130,7 +126,7 @@ pub struct MchInviteResultList {
     pub tax_id: String,
 }
 
-/// `QueryListspinvitemchinfoResponse`.
+/// The answer of [`QueryListspinvitemchinfo`] (获取邀请开通的商户信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryListspinvitemchinfoResponse {
@@ -147,49 +143,49 @@ pub struct QueryListspinvitemchinfoResponse {
 }
 
 platform_enum! {
-/// 操作类型.
-pub enum OperationType {
-/// `AUTH_BINDING`.
-AuthBinding = "AUTH_BINDING",
-}
-}
-
-platform_enum! {
-/// 开票模式.
-pub enum FapiaoMode {
-/// `THIRD_OR_SELF_FAPIAO`.
-ThirdOrSelfFapiao = "THIRD_OR_SELF_FAPIAO",
-/// `TENCENT_DIGITAL_TAX`.
-TencentDigitalTax = "TENCENT_DIGITAL_TAX",
-}
+    /// 操作类型.
+    pub enum OperationType {
+        /// `AUTH_BINDING`.
+        AuthBinding = "AUTH_BINDING",
+    }
 }
 
 platform_enum! {
-/// 商户邀请状态.
-pub enum MchInviteStatus {
-/// `MCH_INVITE_SUCC`.
-MchInviteSucc = "MCH_INVITE_SUCC",
-/// `MCH_INVITE_FAILED`.
-MchInviteFailed = "MCH_INVITE_FAILED",
-}
+    /// 开票模式.
+    pub enum FapiaoMode {
+        /// `THIRD_OR_SELF_FAPIAO`.
+        ThirdOrSelfFapiao = "THIRD_OR_SELF_FAPIAO",
+        /// `TENCENT_DIGITAL_TAX`.
+        TencentDigitalTax = "TENCENT_DIGITAL_TAX",
+    }
 }
 
 platform_enum! {
-/// 商户邀请失败错误码.
-pub enum InviteFailedCode {
-/// `UNKNOWN_TAX_INFO`.
-UnknownTaxInfo = "UNKNOWN_TAX_INFO",
-/// `INVALID_COMPANY_INFO`.
-InvalidCompanyInfo = "INVALID_COMPANY_INFO",
-/// `NOT_MEET_ACCESS_CONDITION`.
-NotMeetAccessCondition = "NOT_MEET_ACCESS_CONDITION",
-/// `NOT_IN_PILOT_SCOPE`.
-NotInPilotScope = "NOT_IN_PILOT_SCOPE",
-/// `MISSING_TAX_AUTHORITY_CODE`.
-MissingTaxAuthorityCode = "MISSING_TAX_AUTHORITY_CODE",
-/// `MERCHANT_INFO_NOT_SET`.
-MerchantInfoNotSet = "MERCHANT_INFO_NOT_SET",
-/// `UNKNOWN_ERROR`.
-UnknownError = "UNKNOWN_ERROR",
+    /// 商户邀请状态.
+    pub enum MchInviteStatus {
+        /// `MCH_INVITE_SUCC`.
+        MchInviteSucc = "MCH_INVITE_SUCC",
+        /// `MCH_INVITE_FAILED`.
+        MchInviteFailed = "MCH_INVITE_FAILED",
+    }
 }
+
+platform_enum! {
+    /// 商户邀请失败错误码.
+    pub enum InviteFailedCode {
+        /// `UNKNOWN_TAX_INFO`.
+        UnknownTaxInfo = "UNKNOWN_TAX_INFO",
+        /// `INVALID_COMPANY_INFO`.
+        InvalidCompanyInfo = "INVALID_COMPANY_INFO",
+        /// `NOT_MEET_ACCESS_CONDITION`.
+        NotMeetAccessCondition = "NOT_MEET_ACCESS_CONDITION",
+        /// `NOT_IN_PILOT_SCOPE`.
+        NotInPilotScope = "NOT_IN_PILOT_SCOPE",
+        /// `MISSING_TAX_AUTHORITY_CODE`.
+        MissingTaxAuthorityCode = "MISSING_TAX_AUTHORITY_CODE",
+        /// `MERCHANT_INFO_NOT_SET`.
+        MerchantInfoNotSet = "MERCHANT_INFO_NOT_SET",
+        /// `UNKNOWN_ERROR`.
+        UnknownError = "UNKNOWN_ERROR",
+    }
 }

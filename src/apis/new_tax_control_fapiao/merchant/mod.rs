@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/new-tax-control-fapiao/merchant/base-information` 获取商户开票基础信息
 ///
-/// Query base information.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml)
 ///
 /// ```no_run
@@ -34,8 +32,6 @@ pub struct QueryBaseInformation {
 
 /// `GET /v3/new-tax-control-fapiao/merchant/development-config` 查询商户配置的开发选项
 ///
-/// Query development config.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml)
 ///
 /// ```no_run
@@ -48,13 +44,11 @@ pub struct QueryBaseInformation {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/new-tax-control-fapiao/merchant/development-config")]
-#[endpoint(GET "/v3/new-tax-control-fapiao/merchant/development-config" -> QueryDevelopmentConfigResponse)]
+#[endpoint(GET "/v3/new-tax-control-fapiao/merchant/development-config" -> DevelopmentConfig)]
 #[derive(Debug, Clone)]
 pub struct QueryDevelopmentConfig {}
 
 /// `PATCH /v3/new-tax-control-fapiao/merchant/development-config` 配置开发选项
-///
-/// Update development config.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/fapiao/fapiao-merchant/update-development-config.html)
 ///
@@ -68,7 +62,7 @@ pub struct QueryDevelopmentConfig {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/new-tax-control-fapiao/merchant/development-config")]
-#[endpoint(PATCH "/v3/new-tax-control-fapiao/merchant/development-config" -> UpdateDevelopmentConfigResponse)]
+#[endpoint(PATCH "/v3/new-tax-control-fapiao/merchant/development-config" -> DevelopmentConfig)]
 #[derive(Debug, Clone)]
 pub struct UpdateDevelopmentConfig {
     /// 商户回调地址 (`callback_url`).
@@ -82,8 +76,6 @@ pub struct UpdateDevelopmentConfig {
 }
 
 /// `GET /v3/new-tax-control-fapiao/merchant/tax-codes` 获取商品和服务税收分类对照表
-///
-/// List tax codes.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml)
 ///
@@ -113,8 +105,6 @@ pub struct ListTaxCodes {
 
 /// `POST /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check` 检查子商户开票功能状态
 ///
-/// Check merchant.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -137,8 +127,6 @@ pub struct CheckMerchant {
 }
 
 /// `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status` 检查子商户开票功能状态
-///
-/// Query check status.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -192,7 +180,7 @@ pub struct SellerInformation {
     pub telephone: Option<String>,
 }
 
-/// `QueryBaseInformationResponse`.
+/// The answer of [`QueryBaseInformation`] (获取商户开票基础信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBaseInformationResponse {
@@ -202,10 +190,10 @@ pub struct QueryBaseInformationResponse {
     pub seller_information: SellerInformation,
 }
 
-/// `QueryDevelopmentConfigResponse`.
+/// The answer of [`QueryDevelopmentConfig`], [`UpdateDevelopmentConfig`] (查询商户配置的开发选项).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryDevelopmentConfigResponse {
+pub struct DevelopmentConfig {
     /// 商户回调地址 (`callback_url`).
     pub callback_url: String,
     /// 全部账单展示开发票入口开关 (`show_fapiao_cell`).
@@ -214,22 +202,10 @@ pub struct QueryDevelopmentConfigResponse {
     pub support_vat_fapiao: Option<bool>,
 }
 
-/// `UpdateDevelopmentConfigResponse`.
+/// 本次查询到的数据.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct UpdateDevelopmentConfigResponse {
-    /// 商户回调地址 (`callback_url`).
-    pub callback_url: String,
-    /// 全部账单展示开发票入口开关 (`show_fapiao_cell`).
-    pub show_fapiao_cell: Option<bool>,
-    /// 商户是否支持开电子专票 (`support_vat_fapiao`).
-    pub support_vat_fapiao: Option<bool>,
-}
-
-/// `Data`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct Data {
+pub struct TaxCode {
     /// 税局侧规定的货物或应税劳务、服务分类名称 (`goods_category`).
     pub goods_category: Option<String>,
     /// 企业侧维护的货物或应税劳务、服务编码 (`goods_id`).
@@ -257,12 +233,12 @@ pub struct Links {
     pub self_: Option<String>,
 }
 
-/// `ListTaxCodesResponse`.
+/// The answer of [`ListTaxCodes`] (获取商品和服务税收分类对照表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListTaxCodesResponse {
     /// 本次查询到的数据 (`data`).
-    pub data: Vec<Data>,
+    pub data: Vec<TaxCode>,
     /// 本次查询的最大数量 (`limit`).
     pub limit: i64,
     /// 相关链接 (`links`).
@@ -273,7 +249,7 @@ pub struct ListTaxCodesResponse {
     pub total_count: i64,
 }
 
-/// `AbilityInfo`.
+/// 能力信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct AbilityInfo {
@@ -324,7 +300,7 @@ pub struct ThirdMode {
     pub status: ThirdModeStatus,
 }
 
-/// `QueryCheckStatusResponse`.
+/// The answer of [`QueryCheckStatus`] (检查子商户开票功能状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCheckStatusResponse {
@@ -337,63 +313,63 @@ pub struct QueryCheckStatusResponse {
 }
 
 platform_enum! {
-/// 能力授权状态.
-pub enum AbilityInfoStatus {
-/// 数电开通能力已授权 (`AUTHORIZED`).
-Authorized = "AUTHORIZED",
-/// 需要财务负责人或者法定代表人，登录电子税局系统，进行开票能力授权 (`AUTHORIZE_PENDING`).
-AuthorizePending = "AUTHORIZE_PENDING",
-/// 商户已经解除与联用平台在税局系统的关联关系 (`DEAUTHORIZED`).
-Deauthorized = "DEAUTHORIZED",
-/// 能力授权失败 (`AUTHORIZE_FAILED`).
-AuthorizeFailed = "AUTHORIZE_FAILED",
-}
-}
-
-platform_enum! {
-/// 能力类型.
-pub enum AbilityInfoType {
-/// `BASE_ABILITY`.
-BaseAbility = "BASE_ABILITY",
-/// `PASSENGER_TRANSPORT_ABILITY`.
-PassengerTransportAbility = "PASSENGER_TRANSPORT_ABILITY",
-/// `REAL_ESTATE_ABILITY`.
-RealEstateAbility = "REAL_ESTATE_ABILITY",
-}
+    /// 能力授权状态.
+    pub enum AbilityInfoStatus {
+        /// 数电开通能力已授权 (`AUTHORIZED`).
+        Authorized = "AUTHORIZED",
+        /// 需要财务负责人或者法定代表人，登录电子税局系统，进行开票能力授权 (`AUTHORIZE_PENDING`).
+        AuthorizePending = "AUTHORIZE_PENDING",
+        /// 商户已经解除与联用平台在税局系统的关联关系 (`DEAUTHORIZED`).
+        Deauthorized = "DEAUTHORIZED",
+        /// 能力授权失败 (`AUTHORIZE_FAILED`).
+        AuthorizeFailed = "AUTHORIZE_FAILED",
+    }
 }
 
 platform_enum! {
-/// 接入状态.
-pub enum DigitalTaxModeStatus {
-/// 请等待当地税务机关审批 (`APPROVAL_PENDING`).
-ApprovalPending = "APPROVAL_PENDING",
-/// 请商户法定代表人/财务负责人登陆电子税局或者国家税务总局乐企数字开放平台进行确认 (`ACCESS_CONFIRMED_PENDING`).
-AccessConfirmedPending = "ACCESS_CONFIRMED_PENDING",
-/// 请商户法定代表人/财务负责人登录电子税局进行能力授权确认 (`ABILITY_CONFIRMED_PENDING`).
-AbilityConfirmedPending = "ABILITY_CONFIRMED_PENDING",
-/// 请商户法定代表人/财务负责人登陆电子税局进行开票员设置 (`BILLING_PERSON_REGISTER_PENDING`).
-BillingPersonRegisterPending = "BILLING_PERSON_REGISTER_PENDING",
-/// 请开票员登陆电子税局-乐企进行授权 (`BILLING_PERSON_CONFIRMED_PENDING`).
-BillingPersonConfirmedPending = "BILLING_PERSON_CONFIRMED_PENDING",
-/// 请商户法定代表人/财务负责人登陆电子税局进行设置开票安全验证有效期 (`SECURITY_SETTING_PENDING`).
-SecuritySettingPending = "SECURITY_SETTING_PENDING",
-/// 税局申请不通过，请查看接入失败原因 (`APPLY_FAILED`).
-ApplyFailed = "APPLY_FAILED",
-/// 未接入或商户解除授权，请重新发起能力邀请商户确认授权 (`DISABLED`).
-Disabled = "DISABLED",
-/// 商户数电开票能力，税局接入完成 (`ENABLED`).
-Enabled = "ENABLED",
-/// 商户使用的数电服务商资源过期，请联系数电服务商 (`RESOURCE_EXPIRED`).
-ResourceExpired = "RESOURCE_EXPIRED",
-}
+    /// 能力类型.
+    pub enum AbilityInfoType {
+        /// `BASE_ABILITY`.
+        BaseAbility = "BASE_ABILITY",
+        /// `PASSENGER_TRANSPORT_ABILITY`.
+        PassengerTransportAbility = "PASSENGER_TRANSPORT_ABILITY",
+        /// `REAL_ESTATE_ABILITY`.
+        RealEstateAbility = "REAL_ESTATE_ABILITY",
+    }
 }
 
 platform_enum! {
-/// 第三方/自建发票能力接入状态.
-pub enum ThirdModeStatus {
-/// 未接入或商户解除授权，请重新发起能力邀请商户确认授权 (`DISABLED`).
-Disabled = "DISABLED",
-/// 商户数电开票能力，税局接入完成 (`ENABLED`).
-Enabled = "ENABLED",
+    /// 接入状态.
+    pub enum DigitalTaxModeStatus {
+        /// 请等待当地税务机关审批 (`APPROVAL_PENDING`).
+        ApprovalPending = "APPROVAL_PENDING",
+        /// 请商户法定代表人/财务负责人登陆电子税局或者国家税务总局乐企数字开放平台进行确认 (`ACCESS_CONFIRMED_PENDING`).
+        AccessConfirmedPending = "ACCESS_CONFIRMED_PENDING",
+        /// 请商户法定代表人/财务负责人登录电子税局进行能力授权确认 (`ABILITY_CONFIRMED_PENDING`).
+        AbilityConfirmedPending = "ABILITY_CONFIRMED_PENDING",
+        /// 请商户法定代表人/财务负责人登陆电子税局进行开票员设置 (`BILLING_PERSON_REGISTER_PENDING`).
+        BillingPersonRegisterPending = "BILLING_PERSON_REGISTER_PENDING",
+        /// 请开票员登陆电子税局-乐企进行授权 (`BILLING_PERSON_CONFIRMED_PENDING`).
+        BillingPersonConfirmedPending = "BILLING_PERSON_CONFIRMED_PENDING",
+        /// 请商户法定代表人/财务负责人登陆电子税局进行设置开票安全验证有效期 (`SECURITY_SETTING_PENDING`).
+        SecuritySettingPending = "SECURITY_SETTING_PENDING",
+        /// 税局申请不通过，请查看接入失败原因 (`APPLY_FAILED`).
+        ApplyFailed = "APPLY_FAILED",
+        /// 未接入或商户解除授权，请重新发起能力邀请商户确认授权 (`DISABLED`).
+        Disabled = "DISABLED",
+        /// 商户数电开票能力，税局接入完成 (`ENABLED`).
+        Enabled = "ENABLED",
+        /// 商户使用的数电服务商资源过期，请联系数电服务商 (`RESOURCE_EXPIRED`).
+        ResourceExpired = "RESOURCE_EXPIRED",
+    }
 }
+
+platform_enum! {
+    /// 第三方/自建发票能力接入状态.
+    pub enum ThirdModeStatus {
+        /// 未接入或商户解除授权，请重新发起能力邀请商户确认授权 (`DISABLED`).
+        Disabled = "DISABLED",
+        /// 商户数电开票能力，税局接入完成 (`ENABLED`).
+        Enabled = "ENABLED",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/new-tax-control-fapiao/user-title/title-url` 获取抬头填写链接
 ///
-/// Query title url.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_5.shtml)
 ///
 /// ```no_run
@@ -42,7 +40,7 @@ pub struct QueryTitleUrl {
     /// 用户OpenID (`openid`).
     #[wxpay(redact)]
     pub openid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 销售方名称 (`seller_name`).
     pub seller_name: Option<String>,
@@ -56,7 +54,7 @@ pub struct QueryTitleUrl {
     pub must_input_email: Option<bool>,
 }
 
-/// `QueryTitleUrlResponse`.
+/// The answer of [`QueryTitleUrl`] (获取抬头填写链接).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryTitleUrlResponse {
@@ -71,11 +69,11 @@ pub struct QueryTitleUrlResponse {
 }
 
 platform_enum! {
-/// 开票来源.
-pub enum QueryTitleUrlSource {
-/// `WEB`.
-Web = "WEB",
-/// `MINIPROGRAM`.
-Miniprogram = "MINIPROGRAM",
-}
+    /// 开票来源.
+    pub enum QueryTitleUrlSource {
+        /// `WEB`.
+        Web = "WEB",
+        /// `MINIPROGRAM`.
+        MiniProgram = "MINIPROGRAM",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Serialize;
 
 /// `POST /v3/papay/contracts/{contract_id}/fail-notify` 重试扣费通知API
 ///
-/// Create fail notify.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter3_11.shtml)
 ///
 /// ```no_run
@@ -38,8 +36,6 @@ pub struct CreateFailNotify {
 }
 
 /// `POST /v3/papay/contracts/{contract_id}/notify` 直连商户预扣费通知API
-///
-/// Notify contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/json/deduct-notify.html)
 ///
@@ -89,7 +85,7 @@ pub struct DeductDuration {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct EstimatedAmount {
-    /// 预计扣费金额 (`amount`).
+    /// 预计扣费金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 预计扣费货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,9 +93,9 @@ pub struct EstimatedAmount {
 }
 
 platform_enum! {
-/// 单位.
-pub enum Unit {
-/// `DAY`.
-Day = "DAY",
-}
+    /// 单位.
+    pub enum Unit {
+        /// `DAY`.
+        Day = "DAY",
+    }
 }

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}` 保险商户查询保险自动续费预约API
 ///
-/// Query policy period by policy period id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html)
 ///
 /// ```no_run
@@ -27,7 +25,7 @@ use serde::{Deserialize, Serialize};
 #[doc(
     alias = "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}"
 )]
-#[endpoint(GET "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>" -> QueryPolicyPeriodByPolicyPeriodIdResponse)]
+#[endpoint(GET "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>" -> PolicyPeriodResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryPolicyPeriodByPolicyPeriodId {
     /// 委托代扣协议ID (`contract_id`).
@@ -38,13 +36,11 @@ pub struct QueryPolicyPeriodByPolicyPeriodId {
 
 /// `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` 保险商户预约保险自动续费API
 ///
-/// Create policy period schedule.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let scheduled_amount: wxpay::apis::papay::insurance_pay::DeductAmount = todo!();
+/// # let scheduled_amount: wxpay::apis::papay::insurance_pay::Amount = todo!();
 /// use wxpay::apis::papay::insurance_pay::{CreatePolicyPeriodSchedule, CreatePolicyPeriodScheduleRequired};
 ///
 /// let request = CreatePolicyPeriodSchedule::new(CreatePolicyPeriodScheduleRequired {
@@ -60,7 +56,7 @@ pub struct QueryPolicyPeriodByPolicyPeriodId {
 #[doc(
     alias = "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule"
 )]
-#[endpoint(POST "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>/schedule" -> CreatePolicyPeriodScheduleResponse)]
+#[endpoint(POST "/v3/papay/insurance-pay/policy-periods/contract-id/<contract_id>/policy-period-id/<policy_period_id>/schedule" -> PolicyPeriodResponse)]
 #[derive(Debug, Clone)]
 pub struct CreatePolicyPeriodSchedule {
     /// 委托代扣协议ID (`contract_id`).
@@ -70,18 +66,16 @@ pub struct CreatePolicyPeriodSchedule {
     /// 应用ID (`appid`).
     pub appid: String,
     /// 预约扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: DeductAmount,
+    pub scheduled_amount: Amount,
 }
 
 /// `POST /v3/papay/insurance-pay/transactions/apply` 保险商户受理保险自动续费扣款API
-///
-/// Apply transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::papay::insurance_pay::DeductAmount = todo!();
+/// # let amount: wxpay::apis::papay::insurance_pay::Amount = todo!();
 /// use wxpay::apis::papay::insurance_pay::{ApplyTransaction, ApplyTransactionRequired};
 ///
 /// let request = ApplyTransaction::new(ApplyTransactionRequired {
@@ -102,7 +96,7 @@ pub struct CreatePolicyPeriodSchedule {
 #[derive(Debug, Clone)]
 pub struct ApplyTransaction {
     /// 扣费金额信息 (`amount`).
-    pub amount: DeductAmount,
+    pub amount: Amount,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -124,20 +118,20 @@ pub struct ApplyTransaction {
 /// 实际扣费金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct DeductAmount {
+pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `QueryPolicyPeriodByPolicyPeriodIdResponse`.
+/// The answer of [`QueryPolicyPeriodByPolicyPeriodId`], [`CreatePolicyPeriodSchedule`] (保险商户查询保险自动续费预约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
+pub struct PolicyPeriodResponse {
     /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
+    pub deduct_amount: Option<Amount>,
     /// 实际扣费的日期 (`deduct_date`).
     pub deduct_date: Option<String>,
     /// 可扣费结束日期 (`deduct_end_date`).
@@ -149,35 +143,15 @@ pub struct QueryPolicyPeriodByPolicyPeriodIdResponse {
     /// 当前扣费周期的状态 (`policy_period_state`).
     pub policy_period_state: String,
     /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
+    pub scheduled_amount: Option<Amount>,
 }
 
-/// `CreatePolicyPeriodScheduleResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePolicyPeriodScheduleResponse {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 可扣费结束日期 (`deduct_end_date`).
-    pub deduct_end_date: Option<String>,
-    /// 可扣费开始日期 (`deduct_start_date`).
-    pub deduct_start_date: Option<String>,
-    /// 保单的扣费周期编号 (`policy_period_id`).
-    pub policy_period_id: i64,
-    /// 当前扣费周期的状态 (`policy_period_state`).
-    pub policy_period_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
-}
-
-/// `ApplyTransactionResponse`.
+/// The answer of [`ApplyTransaction`] (保险商户受理保险自动续费扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyTransactionResponse {
     /// 扣费金额信息 (`amount`).
-    pub amount: DeductAmount,
+    pub amount: Amount,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
 }

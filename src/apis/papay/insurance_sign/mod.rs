@@ -9,13 +9,11 @@ use time::OffsetDateTime;
 
 /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew` 保险商户受理续期自动续费协议
 ///
-/// Create contract renew.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::{CreateContractRenew, CreateContractRenewRequired};
 ///
 /// let request = CreateContractRenew::new(CreateContractRenewRequired {
@@ -41,12 +39,10 @@ pub struct CreateContractRenew {
     /// 应用ID (`appid`).
     pub appid: String,
     /// 续期的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<PolicyPeriods>,
+    pub policy_periods: Vec<PolicyPeriod>,
 }
 
 /// `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 保险商户查询保险自动续费协议
-///
-/// Query contract by out contract code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/get-contract-by-code.html)
 ///
@@ -75,8 +71,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 保险商户通过商户协议号解除保险自动续费协议
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/terminate-contract-by-code.html)
 ///
@@ -109,13 +103,11 @@ pub struct TerminateContract {
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` 保险商户App预签约API
 ///
-/// Create contract pre entrust sign app.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/app-sign-and-create-transaction.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::{CreateContractPreEntrustSignApp, CreateContractPreEntrustSignAppRequired};
 ///
 /// let request = CreateContractPreEntrustSignApp::new(CreateContractPreEntrustSignAppRequired {
@@ -137,7 +129,7 @@ pub struct TerminateContract {
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignApp {
     /// 扣费金额信息 (`amount`).
-    pub amount: Option<EstimatedDeductAmount>,
+    pub amount: Option<Amount>,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -171,7 +163,7 @@ pub struct CreateContractPreEntrustSignApp {
     /// 保险保单的结束日期 (`policy_end_date`).
     pub policy_end_date: String,
     /// 保单的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<PolicyPeriods>,
+    pub policy_periods: Vec<PolicyPeriod>,
     /// 保险保单的开始日期 (`policy_start_date`).
     pub policy_start_date: String,
     /// 用户实名信息 (`real_identity`).
@@ -183,13 +175,11 @@ pub struct CreateContractPreEntrustSignApp {
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` 保险商户H5预签约API
 ///
-/// Create contract pre entrust sign h5.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/h5-sign-and-create-transaction.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::{CreateContractPreEntrustSignH5, CreateContractPreEntrustSignH5Required};
 ///
 /// let request = CreateContractPreEntrustSignH5::new(CreateContractPreEntrustSignH5Required {
@@ -207,11 +197,11 @@ pub struct CreateContractPreEntrustSignApp {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5")]
-#[endpoint(POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignH5Response)]
+#[endpoint(POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 扣费金额信息 (`amount`).
-    pub amount: Option<EstimatedDeductAmount>,
+    pub amount: Option<Amount>,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -247,7 +237,7 @@ pub struct CreateContractPreEntrustSignH5 {
     /// 保险保单的结束日期 (`policy_end_date`).
     pub policy_end_date: String,
     /// 保单的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<CreateContractPreEntrustSignH5PolicyPeriods>,
+    pub policy_periods: Vec<ContractPreEntrustSignPolicyPeriod>,
     /// 保险保单的开始日期 (`policy_start_date`).
     pub policy_start_date: String,
     /// 用户实名信息 (`real_identity`).
@@ -259,13 +249,11 @@ pub struct CreateContractPreEntrustSignH5 {
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` 保险商户JSAPI预签约API
 ///
-/// Create contract pre entrust sign jsapi.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/jsapi-sign-and-create-transaction.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::{CreateContractPreEntrustSignJsapi, CreateContractPreEntrustSignJsapiRequired};
 ///
 /// let request = CreateContractPreEntrustSignJsapi::new(CreateContractPreEntrustSignJsapiRequired {
@@ -283,11 +271,11 @@ pub struct CreateContractPreEntrustSignH5 {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi")]
-#[endpoint(POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignJsapiResponse)]
+#[endpoint(POST "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 扣费金额信息 (`amount`).
-    pub amount: Option<EstimatedDeductAmount>,
+    pub amount: Option<Amount>,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -321,7 +309,7 @@ pub struct CreateContractPreEntrustSignJsapi {
     /// 保险保单的结束日期 (`policy_end_date`).
     pub policy_end_date: String,
     /// 保单的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<CreateContractPreEntrustSignH5PolicyPeriods>,
+    pub policy_periods: Vec<ContractPreEntrustSignPolicyPeriod>,
     /// 保险保单的开始日期 (`policy_start_date`).
     pub policy_start_date: String,
     /// 用户实名信息 (`real_identity`).
@@ -333,13 +321,11 @@ pub struct CreateContractPreEntrustSignJsapi {
 
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` 保险商户小程序预签约API
 ///
-/// Create contract pre entrust sign mini program.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/mimi-program-sign-and-create-transaction.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::CreateContractPreEntrustSignH5PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::ContractPreEntrustSignPolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::{CreateContractPreEntrustSignMiniProgram, CreateContractPreEntrustSignMiniProgramRequired};
 ///
 /// let request = CreateContractPreEntrustSignMiniProgram::new(CreateContractPreEntrustSignMiniProgramRequired {
@@ -361,7 +347,7 @@ pub struct CreateContractPreEntrustSignJsapi {
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignMiniProgram {
     /// 扣费金额信息 (`amount`).
-    pub amount: Option<EstimatedDeductAmount>,
+    pub amount: Option<Amount>,
     /// 应用ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -395,7 +381,7 @@ pub struct CreateContractPreEntrustSignMiniProgram {
     /// 保险保单的结束日期 (`policy_end_date`).
     pub policy_end_date: String,
     /// 保单的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<CreateContractPreEntrustSignH5PolicyPeriods>,
+    pub policy_periods: Vec<ContractPreEntrustSignPolicyPeriod>,
     /// 保险保单的开始日期 (`policy_start_date`).
     pub policy_start_date: String,
     /// 用户实名信息 (`real_identity`).
@@ -407,13 +393,11 @@ pub struct CreateContractPreEntrustSignMiniProgram {
 
 /// `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` 保险商户修改保险扣费周期列表
 ///
-/// Modify policy period.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012987596)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriods> = todo!();
+/// # let policy_periods: Vec<wxpay::apis::papay::insurance_sign::PolicyPeriod> = todo!();
 /// use wxpay::apis::papay::insurance_sign::{ModifyPolicyPeriod, ModifyPolicyPeriodRequired};
 ///
 /// let request = ModifyPolicyPeriod::new(ModifyPolicyPeriodRequired {
@@ -441,12 +425,10 @@ pub struct ModifyPolicyPeriod {
     /// 应用ID (`appid`).
     pub appid: String,
     /// 续期的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Vec<PolicyPeriods>,
+    pub policy_periods: Vec<PolicyPeriod>,
 }
 
 /// `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 保险商户查询保险扣费周期列表API
-///
-/// Query policy period by out contract code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html)
 ///
@@ -481,20 +463,20 @@ pub struct QueryPolicyPeriodByOutContractCode {
 /// 预计扣费金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct EstimatedDeductAmount {
+pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `PolicyPeriods`.
+/// 续期的扣费周期列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PolicyPeriods {
+pub struct PolicyPeriod {
     /// 预计扣费金额 (`estimated_deduct_amount`).
-    pub estimated_deduct_amount: EstimatedDeductAmount,
+    pub estimated_deduct_amount: Amount,
     /// 预计扣费的日期 (`estimated_deduct_date`).
     pub estimated_deduct_date: String,
     /// 保险扣费周期编号 (`policy_period_id`).
@@ -514,7 +496,7 @@ pub struct ContractTerminateInfo {
     pub contract_termination_remark: Option<String>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`] (保险商户查询保险自动续费协议).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryContractByOutContractCodeResponse {
@@ -552,7 +534,7 @@ pub struct QueryContractByOutContractCodeResponse {
     pub revoke_terminate_contract_redirect_url: Option<String>,
 }
 
-/// `TerminateContractResponse`.
+/// The answer of [`TerminateContract`] (保险商户通过商户协议号解除保险自动续费协议).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct TerminateContractResponse {
@@ -601,7 +583,7 @@ pub struct RealIdentity {
     pub real_name: String,
 }
 
-/// `CreateContractPreEntrustSignAppResponse`.
+/// The answer of [`CreateContractPreEntrustSignApp`] (保险商户App预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignAppResponse {
@@ -618,10 +600,10 @@ pub struct JumpControl {
     pub jump_appid: Option<String>,
 }
 
-/// `PolicyClauses`.
+/// 保险条款列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PolicyClauses {
+pub struct PolicyClause {
     /// 条款内容 (`clause_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clause_name: Option<String>,
@@ -639,15 +621,15 @@ pub struct PolicyCoverageDetail {
     pub policy_amount: Option<String>,
     /// 保险条款列表 (`policy_clauses`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy_clauses: Option<Vec<PolicyClauses>>,
+    pub policy_clauses: Option<Vec<PolicyClause>>,
 }
 
-/// `CreateContractPreEntrustSignH5PolicyPeriods`.
+/// 保单的扣费周期列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateContractPreEntrustSignH5PolicyPeriods {
+pub struct ContractPreEntrustSignPolicyPeriod {
     /// 预计扣费金额 (`estimated_deduct_amount`).
-    pub estimated_deduct_amount: EstimatedDeductAmount,
+    pub estimated_deduct_amount: Amount,
     /// 预计扣费的日期 (`estimated_deduct_date`).
     pub estimated_deduct_date: String,
     /// 保障详情 (`policy_coverage_detail`).
@@ -657,23 +639,15 @@ pub struct CreateContractPreEntrustSignH5PolicyPeriods {
     pub policy_period_id: i64,
 }
 
-/// `CreateContractPreEntrustSignH5Response`.
+/// The answer of [`CreateContractPreEntrustSignH5`], [`CreateContractPreEntrustSignJsapi`] (保险商户H5预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractPreEntrustSignH5Response {
+pub struct CreateContractPreEntrustSignResponse {
     /// 拉起微信支付客户端的URL (`redirect_url`).
     pub redirect_url: String,
 }
 
-/// `CreateContractPreEntrustSignJsapiResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignJsapiResponse {
-    /// 跳转签约并支付流程的URL (`redirect_url`).
-    pub redirect_url: String,
-}
-
-/// `CreateContractPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateContractPreEntrustSignMiniProgram`] (保险商户小程序预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignMiniProgramResponse {
@@ -685,26 +659,26 @@ pub struct CreateContractPreEntrustSignMiniProgramResponse {
     pub redirect_path: String,
 }
 
-/// `ModifyPolicyPeriodResponse`.
+/// The answer of [`ModifyPolicyPeriod`] (保险商户修改保险扣费周期列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyPolicyPeriodResponse {
     /// 发生了取消预约的扣费计划项编号 (`cancel_scheduled_policy_period_id`).
     pub cancel_scheduled_policy_period_id: Option<i64>,
     /// 最新的扣费周期列表 (`policy_periods`).
-    pub policy_periods: Option<Vec<PolicyPeriods>>,
+    pub policy_periods: Option<Vec<PolicyPeriod>>,
 }
 
-/// `Data`.
+/// 扣费周期列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct QueryPolicyPeriodByOutContractCodeData {
     /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<EstimatedDeductAmount>,
+    pub deduct_amount: Option<Amount>,
     /// 实际扣费的日期 (`deduct_date`).
     pub deduct_date: Option<String>,
     /// 扣费周期预计的扣费金额 (`estimated_deduct_amount`).
-    pub estimated_deduct_amount: EstimatedDeductAmount,
+    pub estimated_deduct_amount: Amount,
     /// 扣费周期预计的扣费的日期 (`estimated_deduct_date`).
     pub estimated_deduct_date: String,
     /// 保单的扣费周期编号 (`policy_period_id`).
@@ -712,15 +686,15 @@ pub struct Data {
     /// 扣费周期预约状态 (`policy_period_state`).
     pub policy_period_state: String,
     /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<EstimatedDeductAmount>,
+    pub scheduled_amount: Option<Amount>,
 }
 
-/// `QueryPolicyPeriodByOutContractCodeResponse`.
+/// The answer of [`QueryPolicyPeriodByOutContractCode`] (保险商户查询保险扣费周期列表API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryPolicyPeriodByOutContractCodeResponse {
     /// 扣费周期列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<QueryPolicyPeriodByOutContractCodeData>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页开始位置 (`offset`).
@@ -730,41 +704,41 @@ pub struct QueryPolicyPeriodByOutContractCodeResponse {
 }
 
 platform_enum! {
-/// 委托代扣协议状态.
-pub enum ContractState {
-/// `SIGNED`.
-Signed = "SIGNED",
-/// `TERMINATED`.
-Terminated = "TERMINATED",
-/// `SIGN_FAILED`.
-SignFailed = "SIGN_FAILED",
-/// `TO_BE_RENEWED`.
-ToBeRenewed = "TO_BE_RENEWED",
-/// `TERMINATE_PENDING`.
-TerminatePending = "TERMINATE_PENDING",
-}
-}
-
-platform_enum! {
-/// 协议解约方式.
-pub enum ContractTerminationMode {
-/// `USER_TERMINATE`.
-UserTerminate = "USER_TERMINATE",
-/// `MCH_API_TERMINATE`.
-MchApiTerminate = "MCH_API_TERMINATE",
-/// `WEPAY_WEB_TERMINATE`.
-WepayWebTerminate = "WEPAY_WEB_TERMINATE",
-/// `CUSTOMER_SERVICE_TERMINATE`.
-CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-/// `SYSTEM_TERMINATE`.
-SystemTerminate = "SYSTEM_TERMINATE",
-}
+    /// 委托代扣协议状态.
+    pub enum ContractState {
+        /// `SIGNED`.
+        Signed = "SIGNED",
+        /// `TERMINATED`.
+        Terminated = "TERMINATED",
+        /// `SIGN_FAILED`.
+        SignFailed = "SIGN_FAILED",
+        /// `TO_BE_RENEWED`.
+        ToBeRenewed = "TO_BE_RENEWED",
+        /// `TERMINATE_PENDING`.
+        TerminatePending = "TERMINATE_PENDING",
+    }
 }
 
 platform_enum! {
-/// 实名验证类型.
-pub enum IdentityType {
-/// `ID_CARD`.
-IdCard = "ID_CARD",
+    /// 协议解约方式.
+    pub enum ContractTerminationMode {
+        /// `USER_TERMINATE`.
+        UserTerminate = "USER_TERMINATE",
+        /// `MCH_API_TERMINATE`.
+        MchApiTerminate = "MCH_API_TERMINATE",
+        /// `WEPAY_WEB_TERMINATE`.
+        WePayWebTerminate = "WEPAY_WEB_TERMINATE",
+        /// `CUSTOMER_SERVICE_TERMINATE`.
+        CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+        /// `SYSTEM_TERMINATE`.
+        SystemTerminate = "SYSTEM_TERMINATE",
+    }
 }
+
+platform_enum! {
+    /// 实名验证类型.
+    pub enum IdentityType {
+        /// `ID_CARD`.
+        IdCard = "ID_CARD",
+    }
 }

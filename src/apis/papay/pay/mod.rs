@@ -10,8 +10,6 @@ pub mod partner;
 
 /// `POST /v3/papay/pay/harmony/transactions/apply` 代扣受理扣款
 ///
-/// Apply harmony transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::papay::pay::Amount = todo!();
@@ -31,7 +29,7 @@ pub mod partner;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/harmony/transactions/apply")]
-#[endpoint(POST "/v3/papay/pay/harmony/transactions/apply" -> ApplyHarmonyTransactionResponse, idempotent)]
+#[endpoint(POST "/v3/papay/pay/harmony/transactions/apply" -> TransactionResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ApplyHarmonyTransaction {
     /// 扣费金额信息 (`amount`).
@@ -58,8 +56,6 @@ pub struct ApplyHarmonyTransaction {
 
 /// `GET /v3/papay/pay/schedules/contract-id/{contract_id}` 查询扣费预约API
 ///
-/// Query schedule by contract id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html)
 ///
 /// ```no_run
@@ -74,7 +70,7 @@ pub struct ApplyHarmonyTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/schedules/contract-id/{contract_id}")]
-#[endpoint(GET "/v3/papay/pay/schedules/contract-id/<contract_id>" -> QueryScheduleByContractIdResponse)]
+#[endpoint(GET "/v3/papay/pay/schedules/contract-id/<contract_id>" -> ScheduleResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryScheduleByContractId {
     /// 委托代扣协议ID (`contract_id`).
@@ -82,8 +78,6 @@ pub struct QueryScheduleByContractId {
 }
 
 /// `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` 预约扣费API
-///
-/// Create schedule schedule.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html)
 ///
@@ -102,7 +96,7 @@ pub struct QueryScheduleByContractId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/schedules/contract-id/{contract_id}/schedule")]
-#[endpoint(POST "/v3/papay/pay/schedules/contract-id/<contract_id>/schedule" -> CreateScheduleScheduleResponse)]
+#[endpoint(POST "/v3/papay/pay/schedules/contract-id/<contract_id>/schedule" -> ScheduleResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateScheduleSchedule {
     /// 委托代扣协议ID (`contract_id`).
@@ -114,8 +108,6 @@ pub struct CreateScheduleSchedule {
 }
 
 /// `POST /v3/papay/pay/transactions/apply` 受理扣款API
-///
-/// Apply transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html)
 ///
@@ -137,7 +129,7 @@ pub struct CreateScheduleSchedule {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/transactions/apply")]
-#[endpoint(POST "/v3/papay/pay/transactions/apply" -> ApplyTransactionResponse, idempotent)]
+#[endpoint(POST "/v3/papay/pay/transactions/apply" -> TransactionResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ApplyTransaction {
     /// 扣费金额信息 (`amount`).
@@ -165,24 +157,24 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `ApplyHarmonyTransactionResponse`.
+/// The answer of [`ApplyHarmonyTransaction`], [`ApplyTransaction`] (代扣受理扣款).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ApplyHarmonyTransactionResponse {
+pub struct TransactionResponse {
     /// 扣费金额信息 (`amount`).
     pub amount: Amount,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
 }
 
-/// `QueryScheduleByContractIdResponse`.
+/// The answer of [`QueryScheduleByContractId`], [`CreateScheduleSchedule`] (查询扣费预约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryScheduleByContractIdResponse {
+pub struct ScheduleResponse {
     /// 实际扣费金额 (`deduct_amount`).
     pub deduct_amount: Option<Amount>,
     /// 实际扣费的日期 (`deduct_date`).
@@ -195,32 +187,4 @@ pub struct QueryScheduleByContractIdResponse {
     pub schedule_state: String,
     /// 已预约的扣费金额信息 (`scheduled_amount`).
     pub scheduled_amount: Option<Amount>,
-}
-
-/// `CreateScheduleScheduleResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScheduleScheduleResponse {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<Amount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 可扣费结束日期 (`deduct_end_date`).
-    pub deduct_end_date: Option<String>,
-    /// 可扣费开始日期 (`deduct_start_date`).
-    pub deduct_start_date: Option<String>,
-    /// 扣费预约的状态 (`schedule_state`).
-    pub schedule_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<Amount>,
-}
-
-/// `ApplyTransactionResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ApplyTransactionResponse {
-    /// 扣费金额信息 (`amount`).
-    pub amount: Amount,
-    /// 商户订单号 (`out_trade_no`).
-    pub out_trade_no: String,
 }

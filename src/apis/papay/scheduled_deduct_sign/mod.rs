@@ -10,8 +10,6 @@ pub mod partner;
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign app.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -54,8 +52,6 @@ pub struct CreateContractPreEntrustSignApp {
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` H5场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign h5.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -74,7 +70,7 @@ pub struct CreateContractPreEntrustSignApp {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5")]
-#[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignH5Response)]
+#[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 应用ID (`appid`).
@@ -100,8 +96,6 @@ pub struct CreateContractPreEntrustSignH5 {
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` JSAPI场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign jsapi.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -120,7 +114,7 @@ pub struct CreateContractPreEntrustSignH5 {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi")]
-#[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignJsapiResponse)]
+#[endpoint(POST "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 应用ID (`appid`).
@@ -143,8 +137,6 @@ pub struct CreateContractPreEntrustSignJsapi {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` 小程序场景预约扣费类型签约的预签约API
-///
-/// Create contract pre entrust sign mini program.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html)
 ///
@@ -193,7 +185,7 @@ pub struct EstimatedDeductAmount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -209,7 +201,7 @@ pub struct DeductSchedule {
     pub estimated_deduct_date: String,
 }
 
-/// `CreateContractPreEntrustSignAppResponse`.
+/// The answer of [`CreateContractPreEntrustSignApp`] (App场景预约扣费类型签约的预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignAppResponse {
@@ -230,23 +222,15 @@ pub struct JumpControl {
     pub jump_appid: Option<String>,
 }
 
-/// `CreateContractPreEntrustSignH5Response`.
+/// The answer of [`CreateContractPreEntrustSignH5`], [`CreateContractPreEntrustSignJsapi`] (H5场景预约扣费类型签约的预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateContractPreEntrustSignH5Response {
+pub struct CreateContractPreEntrustSignResponse {
     /// 拉起微信支付客户端的URL (`redirect_url`).
     pub redirect_url: String,
 }
 
-/// `CreateContractPreEntrustSignJsapiResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateContractPreEntrustSignJsapiResponse {
-    /// 跳转签约流程的URL (`redirect_url`).
-    pub redirect_url: String,
-}
-
-/// `CreateContractPreEntrustSignMiniProgramResponse`.
+/// The answer of [`CreateContractPreEntrustSignMiniProgram`] (小程序场景预约扣费类型签约的预签约API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignMiniProgramResponse {

@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议
 ///
-/// Query harmony contract by out contract code.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::papay::sign::{QueryHarmonyContractByOutContractCode, QueryHarmonyContractByOutContractCodeRequired};
@@ -39,8 +37,6 @@ pub struct QueryHarmonyContractByOutContractCode {
 
 /// `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
 ///
-/// Query contract by out contract code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html)
 ///
 /// ```no_run
@@ -56,7 +52,7 @@ pub struct QueryHarmonyContractByOutContractCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}")]
-#[endpoint(GET "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
+#[endpoint(GET "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
     /// 委托代扣模板ID (`plan_id`).
@@ -66,8 +62,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 通过商户协议号解除委托代扣签约协议API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html)
 ///
@@ -87,7 +81,7 @@ pub struct QueryContractByOutContractCode {
 #[doc(
     alias = "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate"
 )]
-#[endpoint(POST "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate" -> TerminateContractResponse)]
+#[endpoint(POST "/v3/papay/sign/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct TerminateContract {
     /// 委托代扣模板ID (`plan_id`).
@@ -99,8 +93,6 @@ pub struct TerminateContract {
 }
 
 /// `POST /v3/papay/sign/contracts/pre-entrust-sign` 代扣预签约
-///
-/// Create contract pre entrust sign.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012978414)
 ///
@@ -153,7 +145,7 @@ pub struct CreateContractPreEntrustSign {
 /// 协议解约信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ContractTerminateInfo {
+pub struct QueryHarmonyContractByOutContractCodeContractTerminateInfo {
     /// 协议解约时间 (`contract_terminated_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub contract_terminated_time: OffsetDateTime,
@@ -163,7 +155,7 @@ pub struct ContractTerminateInfo {
     pub contract_termination_remark: Option<String>,
 }
 
-/// `QueryHarmonyContractByOutContractCodeResponse`.
+/// The answer of [`QueryHarmonyContractByOutContractCode`] (通过商户协议号查询委托代扣签约协议).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryHarmonyContractByOutContractCodeResponse {
@@ -182,7 +174,7 @@ pub struct QueryHarmonyContractByOutContractCodeResponse {
     /// 委托代扣协议状态 (`contract_state`).
     pub contract_state: ContractState,
     /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<ContractTerminateInfo>,
+    pub contract_terminate_info: Option<QueryHarmonyContractByOutContractCodeContractTerminateInfo>,
     /// 鸿蒙代扣场景的用户微信号掩码 (`mask_wxid`).
     pub mask_wxid: Option<String>,
     /// 商户号 (`mchid`).
@@ -201,7 +193,7 @@ pub struct QueryHarmonyContractByOutContractCodeResponse {
 /// 协议解约信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeContractTerminateInfo {
+pub struct ContractTerminateInfo {
     /// 协议解约时间 (`contract_terminated_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub contract_terminated_time: OffsetDateTime,
@@ -217,7 +209,7 @@ pub struct QueryContractByOutContractCodeContractTerminateInfo {
 pub struct DeductAmount {
     /// 货币类型 (`currency`).
     pub currency: Option<String>,
-    /// 金额 (`total`).
+    /// 金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -239,10 +231,10 @@ pub struct DeductSchedule {
     pub scheduled_amount: Option<DeductAmount>,
 }
 
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`], [`TerminateContract`] (通过商户协议号查询委托代扣签约协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeResponse {
+pub struct Contract {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 用户账户展示名称 (`contract_display_account`).
@@ -258,42 +250,7 @@ pub struct QueryContractByOutContractCodeResponse {
     /// 委托代扣协议状态 (`contract_state`).
     pub contract_state: String,
     /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<QueryContractByOutContractCodeContractTerminateInfo>,
-    /// 预约扣费场景的预约信息 (`deduct_schedule`).
-    pub deduct_schedule: Option<DeductSchedule>,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 商户侧用户标识 (`out_user_code`).
-    pub out_user_code: Option<String>,
-    /// 委托代扣模板ID (`plan_id`).
-    pub plan_id: i64,
-}
-
-/// `TerminateContractResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct TerminateContractResponse {
-    /// 商户AppID (`appid`).
-    pub appid: String,
-    /// 用户账户展示名称 (`contract_display_account`).
-    pub contract_display_account: String,
-    /// 协议到期时间 (`contract_expired_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_expired_time: Option<OffsetDateTime>,
-    /// 委托代扣协议ID (`contract_id`).
-    pub contract_id: String,
-    /// 协议签署时间 (`contract_signed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_signed_time: Option<OffsetDateTime>,
-    /// 委托代扣协议状态 (`contract_state`).
-    pub contract_state: String,
-    /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<QueryContractByOutContractCodeContractTerminateInfo>,
+    pub contract_terminate_info: Option<ContractTerminateInfo>,
     /// 预约扣费场景的预约信息 (`deduct_schedule`).
     pub deduct_schedule: Option<DeductSchedule>,
     /// 商户号 (`mchid`).
@@ -331,7 +288,7 @@ pub struct DeviceInfo {
     pub weixin_version: String,
 }
 
-/// `CreateContractPreEntrustSignResponse`.
+/// The answer of [`CreateContractPreEntrustSign`] (代扣预签约).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateContractPreEntrustSignResponse {
@@ -346,77 +303,77 @@ pub struct CreateContractPreEntrustSignResponse {
 }
 
 platform_enum! {
-/// 委托代扣协议状态.
-pub enum ContractState {
-/// `SIGNED`.
-Signed = "SIGNED",
-/// `TERMINATED`.
-Terminated = "TERMINATED",
-/// `SIGN_FAILED`.
-SignFailed = "SIGN_FAILED",
-/// `TO_BE_RENEWED`.
-ToBeRenewed = "TO_BE_RENEWED",
-}
-}
-
-platform_enum! {
-/// 协议解约方式.
-pub enum ContractTerminationMode {
-/// 用户发起的解约 (`USER_TERMINATE`).
-UserTerminate = "USER_TERMINATE",
-/// 商户通过API发起的解约 (`MCH_API_TERMINATE`).
-MchApiTerminate = "MCH_API_TERMINATE",
-/// 商户在商户平台发起的解约 (`WEPAY_WEB_TERMINATE`).
-WepayWebTerminate = "WEPAY_WEB_TERMINATE",
-/// 用户联系微信支付客服发起的解约 (`CUSTOMER_SERVICE_TERMINATE`).
-CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-/// 微信支付系统主动发起的解约 (`SYSTEM_TERMINATE`).
-SystemTerminate = "SYSTEM_TERMINATE",
-}
+    /// 委托代扣协议状态.
+    pub enum ContractState {
+        /// `SIGNED`.
+        Signed = "SIGNED",
+        /// `TERMINATED`.
+        Terminated = "TERMINATED",
+        /// `SIGN_FAILED`.
+        SignFailed = "SIGN_FAILED",
+        /// `TO_BE_RENEWED`.
+        ToBeRenewed = "TO_BE_RENEWED",
+    }
 }
 
 platform_enum! {
-/// 发起预签约的用户首次登录该设备的时间.
-pub enum DaysSinceFirstLogin {
-/// 距离现在的天数未知 (`DAYS_SINCE_FIRST_LOGIN_UNKNOW`).
-DaysSinceFirstLoginUnknow = "DAYS_SINCE_FIRST_LOGIN_UNKNOW",
-/// 距离现在(0,1\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY`).
-DaysSinceFirstLoginWithin1Day = "DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY",
-/// 距离现在(1,7\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS`).
-DaysSinceFirstLoginWithin7Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS",
-/// 距离现在(7,30\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS`).
-DaysSinceFirstLoginWithin30Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS",
-/// 距离现在(30,90\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS`).
-DaysSinceFirstLoginWithin90Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS",
-/// 距离现在(90,180\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS`).
-DaysSinceFirstLoginWithin180Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS",
-/// 距离现在大于180天 (`DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS`).
-DaysSinceFirstLoginMoreThen180Days = "DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS",
-}
+    /// 协议解约方式.
+    pub enum ContractTerminationMode {
+        /// 用户发起的解约 (`USER_TERMINATE`).
+        UserTerminate = "USER_TERMINATE",
+        /// 商户通过API发起的解约 (`MCH_API_TERMINATE`).
+        MchApiTerminate = "MCH_API_TERMINATE",
+        /// 商户在商户平台发起的解约 (`WEPAY_WEB_TERMINATE`).
+        WePayWebTerminate = "WEPAY_WEB_TERMINATE",
+        /// 用户联系微信支付客服发起的解约 (`CUSTOMER_SERVICE_TERMINATE`).
+        CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+        /// 微信支付系统主动发起的解约 (`SYSTEM_TERMINATE`).
+        SystemTerminate = "SYSTEM_TERMINATE",
+    }
 }
 
 platform_enum! {
-/// 设备类型.
-pub enum DeviceType {
-/// 设备类型未知 (`DEVICE_TYPE_UNKNOW`).
-DeviceTypeUnknow = "DEVICE_TYPE_UNKNOW",
-/// 手机 (`DEVICE_TYPE_PHONE`).
-DeviceTypePhone = "DEVICE_TYPE_PHONE",
-/// 平板 (`DEVICE_TYPE_PAD`).
-DeviceTypePad = "DEVICE_TYPE_PAD",
-/// 电视 (`DEVICE_TYPE_TV`).
-DeviceTypeTv = "DEVICE_TYPE_TV",
-/// 手表 (`DEVICE_TYPE_WATCH`).
-DeviceTypeWatch = "DEVICE_TYPE_WATCH",
-}
+    /// 发起预签约的用户首次登录该设备的时间.
+    pub enum DaysSinceFirstLogin {
+        /// 距离现在的天数未知 (`DAYS_SINCE_FIRST_LOGIN_UNKNOW`).
+        DaysSinceFirstLoginUnknow = "DAYS_SINCE_FIRST_LOGIN_UNKNOW",
+        /// 距离现在(0,1\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY`).
+        DaysSinceFirstLoginWithin1Day = "DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY",
+        /// 距离现在(1,7\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS`).
+        DaysSinceFirstLoginWithin7Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS",
+        /// 距离现在(7,30\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS`).
+        DaysSinceFirstLoginWithin30Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS",
+        /// 距离现在(30,90\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS`).
+        DaysSinceFirstLoginWithin90Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS",
+        /// 距离现在(90,180\]天 (`DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS`).
+        DaysSinceFirstLoginWithin180Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS",
+        /// 距离现在大于180天 (`DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS`).
+        DaysSinceFirstLoginMoreThen180Days = "DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS",
+    }
 }
 
 platform_enum! {
-/// 签约场景.
-pub enum SignScene {
-/// `SIGN_SCENE_APP`.
-SignSceneApp = "SIGN_SCENE_APP",
-/// `SIGN_SCENE_QRCODE`.
-SignSceneQrcode = "SIGN_SCENE_QRCODE",
+    /// 设备类型.
+    pub enum DeviceType {
+        /// 设备类型未知 (`DEVICE_TYPE_UNKNOW`).
+        DeviceTypeUnknow = "DEVICE_TYPE_UNKNOW",
+        /// 手机 (`DEVICE_TYPE_PHONE`).
+        DeviceTypePhone = "DEVICE_TYPE_PHONE",
+        /// 平板 (`DEVICE_TYPE_PAD`).
+        DeviceTypePad = "DEVICE_TYPE_PAD",
+        /// 电视 (`DEVICE_TYPE_TV`).
+        DeviceTypeTv = "DEVICE_TYPE_TV",
+        /// 手表 (`DEVICE_TYPE_WATCH`).
+        DeviceTypeWatch = "DEVICE_TYPE_WATCH",
+    }
 }
+
+platform_enum! {
+    /// 签约场景.
+    pub enum SignScene {
+        /// `SIGN_SCENE_APP`.
+        SignSceneApp = "SIGN_SCENE_APP",
+        /// `SIGN_SCENE_QRCODE`.
+        SignSceneQrCode = "SIGN_SCENE_QRCODE",
+    }
 }

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v3/pay/acquiring-bank/transactions/exposure` 微信分付-支付方式前置服务
 ///
-/// Create transaction exposure.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::acquiring_bank::Payer = todo!();
@@ -63,7 +61,7 @@ pub struct Payer {
     pub phone_number_hash: Option<String>,
 }
 
-/// `CreateTransactionExposureResponse`.
+/// The answer of [`CreateTransactionExposure`] (微信分付-支付方式前置服务).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTransactionExposureResponse {

@@ -10,8 +10,6 @@ pub mod partner;
 
 /// `POST /v3/pay/instal/exposure` 商户贴息-获取微信分付曝光建议
 ///
-/// Create exposure.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay::instal::{CreateExposure, CreateExposureRequired};
@@ -42,7 +40,7 @@ pub struct CreateExposure {
     pub user_id_type: UserIdType,
 }
 
-/// `CreateExposureResponse`.
+/// The answer of [`CreateExposure`] (商户贴息-获取微信分付曝光建议).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateExposureResponse {
@@ -51,17 +49,17 @@ pub struct CreateExposureResponse {
 }
 
 platform_enum! {
-/// 用户ID的类型.
-pub enum UserIdType {
-/// 未知类型 (`UNKNOWN_USER_ID_TYPE`).
-UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
-/// 普通商户的OpenID (`OPENID`).
-Openid = "OPENID",
-/// 手机号 (`PHONE_NO`).
-PhoneNo = "PHONE_NO",
-/// 服务商的OpenID (`SP_OPENID`).
-SpOpenid = "SP_OPENID",
-/// 子商户的OpenID (`SUB_OPENID`).
-SubOpenid = "SUB_OPENID",
-}
+    /// 用户ID的类型.
+    pub enum UserIdType {
+        /// 未知类型 (`UNKNOWN_USER_ID_TYPE`).
+        UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
+        /// 普通商户的OpenID (`OPENID`).
+        Openid = "OPENID",
+        /// 手机号 (`PHONE_NO`).
+        PhoneNo = "PHONE_NO",
+        /// 服务商的OpenID (`SP_OPENID`).
+        SpOpenid = "SP_OPENID",
+        /// 子商户的OpenID (`SUB_OPENID`).
+        SubOpenid = "SUB_OPENID",
+    }
 }

@@ -12,8 +12,6 @@ pub mod partner;
 
 /// `POST /v3/pay/transactions/app` APP下单API
 ///
-/// Create app order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml)
 ///
 /// ```no_run
@@ -46,7 +44,7 @@ pub struct CreateAppOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -75,12 +73,10 @@ pub struct CreateAppOrder {
 
 /// `POST /v3/pay/transactions/app-with-contract` APP下单并签约
 ///
-/// Create app with contract.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::ContractInfo = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::CreateAppWithContractInfo = todo!();
 /// use wxpay::apis::pay::transactions::{CreateAppWithContract, CreateAppWithContractRequired};
 ///
 /// let request = CreateAppWithContract::new(CreateAppWithContractRequired {
@@ -99,7 +95,7 @@ pub struct CreateAppOrder {
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[doc(alias = "/v3/pay/transactions/app-with-contract")]
-#[endpoint(POST "/v3/pay/transactions/app-with-contract" -> CreateAppWithContractResponse, idempotent)]
+#[endpoint(POST "/v3/pay/transactions/app-with-contract" -> CreateContractResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateAppWithContract {
     /// 订单金额 (`amount`).
@@ -109,11 +105,11 @@ pub struct CreateAppWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: ContractInfo,
+    pub contract_info: CreateAppWithContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateAppWithContractDetail>,
+    pub detail: Option<ContractDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 直连商户号 (`mchid`).
@@ -123,18 +119,17 @@ pub struct CreateAppWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateAppWithContractSceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
     pub support_fapiao: Option<bool>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
 }
 
 /// `POST /v3/pay/transactions/codepay` 付款码支付
-///
-/// Create codepay order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html)
 ///
@@ -192,8 +187,6 @@ pub struct CreateCodepayOrder {
 
 /// `POST /v3/pay/transactions/exposure` 微信分付-支付方式前置服务
 ///
-/// Create exposure.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let payer: wxpay::apis::pay::transactions::CreateExposurePayer = todo!();
@@ -225,8 +218,6 @@ pub struct CreateExposure {
 }
 
 /// `POST /v3/pay/transactions/h5` H5下单API
-///
-/// Create h5 order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml)
 ///
@@ -262,7 +253,7 @@ pub struct CreateH5Order {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -289,8 +280,6 @@ pub struct CreateH5Order {
 
 /// `GET /v3/pay/transactions/id/{transaction_id}` 微信支付订单号查询
 ///
-/// Query order by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml)
 ///
 /// ```no_run
@@ -316,8 +305,6 @@ pub struct QueryOrderById {
 }
 
 /// `POST /v3/pay/transactions/jsapi` JSAPI下单API
-///
-/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml)
 ///
@@ -353,7 +340,7 @@ pub struct CreateJsapiOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -382,15 +369,13 @@ pub struct CreateJsapiOrder {
 
 /// `POST /v3/pay/transactions/jsapi-with-contract` JSAPI下单并授权/签约
 ///
-/// Create jsapi with contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/hide-jsapi-payment/direct-jsons/jsapi-contract-prepay.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::CreateJsapiWithContractContractInfo = todo!();
-/// # let payer: wxpay::apis::pay::transactions::QueryOrderByIdPayer = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::CreateJsapiWithContractInfo = todo!();
+/// # let payer: wxpay::apis::pay::transactions::TransactionPayer = todo!();
 /// use wxpay::apis::pay::transactions::{CreateJsapiWithContract, CreateJsapiWithContractRequired};
 ///
 /// let request = CreateJsapiWithContract::new(CreateJsapiWithContractRequired {
@@ -410,7 +395,7 @@ pub struct CreateJsapiOrder {
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[doc(alias = "/v3/pay/transactions/jsapi-with-contract")]
-#[endpoint(POST "/v3/pay/transactions/jsapi-with-contract" -> CreateJsapiWithContractResponse, idempotent)]
+#[endpoint(POST "/v3/pay/transactions/jsapi-with-contract" -> CreateContractResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateJsapiWithContract {
     /// 订单金额 (`amount`).
@@ -420,11 +405,11 @@ pub struct CreateJsapiWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: CreateJsapiWithContractContractInfo,
+    pub contract_info: CreateJsapiWithContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateAppWithContractDetail>,
+    pub detail: Option<ContractDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 直连商户号 (`mchid`).
@@ -434,20 +419,19 @@ pub struct CreateJsapiWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: QueryOrderByIdPayer,
+    pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateAppWithContractSceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
     pub settle_info: Option<SettleInfo>,
     /// 电子发票入口开放标识 (`support_fapiao`).
     pub support_fapiao: Option<bool>,
     /// 交易结束时间 (`time_expire`).
-    pub time_expire: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time_expire: Option<OffsetDateTime>,
 }
 
 /// `POST /v3/pay/transactions/native` Native下单API
-///
-/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml)
 ///
@@ -481,7 +465,7 @@ pub struct CreateNativeOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -507,8 +491,6 @@ pub struct CreateNativeOrder {
 }
 
 /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` 商户订单号查询
-///
-/// Query order by out trade no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml)
 ///
@@ -536,8 +518,6 @@ pub struct QueryOrderByOutTradeNo {
 
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` 关单API
 ///
-/// Close order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml)
 ///
 /// ```no_run
@@ -563,8 +543,6 @@ pub struct CloseOrder {
 }
 
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` 撤销
-///
-/// Reverse transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html)
 ///
@@ -602,11 +580,11 @@ pub struct Amount {
     /// 货币类型 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// 总金额 (`total`).
+    /// 总金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -627,7 +605,7 @@ pub struct GoodsDetail {
 /// 优惠功能.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct TransactionDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -704,7 +682,7 @@ pub struct SettleInfo {
     pub profit_sharing: Option<bool>,
 }
 
-/// `SubsidyPlan`.
+/// 贴息方案列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SubsidyPlan {
@@ -714,7 +692,7 @@ pub struct SubsidyPlan {
     pub subsidy_percent: i64,
 }
 
-/// `SubsidyDetail`.
+/// 贴息详情列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SubsidyDetail {
@@ -733,7 +711,7 @@ pub struct SubsidyInfo {
     pub subsidy_detail: Option<Vec<SubsidyDetail>>,
 }
 
-/// `CreateAppOrderResponse`.
+/// The answer of [`CreateAppOrder`] (APP下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAppOrderResponse {
@@ -746,7 +724,7 @@ pub struct CreateAppOrderResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ContractInfo {
+pub struct CreateAppWithContractInfo {
     /// 签约AppID (`contract_appid`).
     pub contract_appid: String,
     /// 签约协议号 (`contract_code`).
@@ -769,7 +747,7 @@ pub struct ContractInfo {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractDetail {
+pub struct ContractDetail {
     /// 订单原价 (`cost_price`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
@@ -785,7 +763,7 @@ pub struct CreateAppWithContractDetail {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractStoreInfo {
+pub struct ContractStoreInfo {
     /// 详细地址 (`address`).
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -806,7 +784,7 @@ pub struct CreateAppWithContractStoreInfo {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractSceneInfo {
+pub struct ContractSceneInfo {
     /// 商户端设备号 (`device_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -814,20 +792,20 @@ pub struct CreateAppWithContractSceneInfo {
     pub payer_client_ip: String,
     /// 商户门店信息 (`store_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<CreateAppWithContractStoreInfo>,
+    pub store_info: Option<ContractStoreInfo>,
 }
 
-/// `CreateAppWithContractResponse`.
+/// The answer of [`CreateAppWithContract`], [`CreateJsapiWithContract`] (APP下单并签约).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateAppWithContractResponse {
+pub struct CreateContractResponse {
     /// 预支付交易会话标识 (`prepay_id`).
     pub prepay_id: String,
 }
 
-/// `CreateCodepayOrderGoodsDetail`.
+/// 单品列表.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
@@ -906,14 +884,14 @@ pub struct CreateCodepayOrderSceneInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderAmount {
+pub struct TransactionAmount {
     /// 订单金额货币类型 (`currency`).
     pub currency: Option<String>,
     /// 用户支付货币类型 (`payer_currency`).
     pub payer_currency: Option<String>,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: Option<i64>,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
@@ -928,11 +906,11 @@ pub struct CreateCodepayOrderResponsePayer {
     pub openid: Option<String>,
 }
 
-/// `CreateCodepayOrderResponseGoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderResponseGoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+pub struct PromotionDetailGoodsDetail {
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -944,7 +922,7 @@ pub struct CreateCodepayOrderResponseGoodsDetail {
     pub unit_price: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -955,7 +933,7 @@ pub struct PromotionDetail {
     /// 优惠货币类型 (`currency`).
     pub currency: Option<String>,
     /// 单品列表 (`goods_detail`).
-    pub goods_detail: Option<Vec<CreateCodepayOrderResponseGoodsDetail>>,
+    pub goods_detail: Option<Vec<PromotionDetailGoodsDetail>>,
     /// 商户出资 (`merchant_contribute`).
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
@@ -973,14 +951,14 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `CreateCodepayOrderResponse`.
+/// The answer of [`CreateCodepayOrder`] (付款码支付).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 应用AppID (`appid`).
     pub appid: Option<String>,
     /// 附加数据 (`attach`).
@@ -1023,7 +1001,7 @@ pub struct CreateExposurePayer {
     pub phone_number_hash: Option<String>,
 }
 
-/// `CreateExposureResponse`.
+/// The answer of [`CreateExposure`] (微信分付-支付方式前置服务).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1074,7 +1052,7 @@ pub struct CreateH5OrderSceneInfo {
     pub store_info: Option<StoreInfo>,
 }
 
-/// `CreateH5OrderResponse`.
+/// The answer of [`CreateH5Order`] (H5下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateH5OrderResponse {
@@ -1095,18 +1073,18 @@ pub struct InstallmentInfo {
 /// 支付者.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct QueryOrderByIdPayer {
+pub struct TransactionPayer {
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
 }
 
-/// `Transaction`.
+/// The answer of [`QueryOrderById`], [`QueryOrderByOutTradeNo`] (微信支付订单号查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 公众号ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
@@ -1116,7 +1094,7 @@ pub struct Transaction {
     /// 商品描述 (`description`).
     pub description: Option<String>,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 使用的商户贴息信息 (`installment_info`).
@@ -1130,7 +1108,7 @@ pub struct Transaction {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<QueryOrderByIdPayer>,
+    pub payer: Option<TransactionPayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 场景信息 (`scene_info`).
@@ -1166,7 +1144,7 @@ pub struct CreateJsapiOrderPayer {
     pub openid: String,
 }
 
-/// `CreateJsapiOrderResponse`.
+/// The answer of [`CreateJsapiOrder`] (JSAPI下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateJsapiOrderResponse {
@@ -1179,7 +1157,7 @@ pub struct CreateJsapiOrderResponse {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateJsapiWithContractContractInfo {
+pub struct CreateJsapiWithContractInfo {
     /// 签约AppID (`contract_appid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_appid: Option<String>,
@@ -1209,17 +1187,7 @@ pub struct CreateJsapiWithContractContractInfo {
     pub token: Option<String>,
 }
 
-/// `CreateJsapiWithContractResponse`.
-#[cfg(feature = "pay")]
-#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateJsapiWithContractResponse {
-    /// 预支付交易会话标识 (`prepay_id`).
-    pub prepay_id: String,
-}
-
-/// `CreateNativeOrderResponse`.
+/// The answer of [`CreateNativeOrder`] (Native下单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNativeOrderResponse {
@@ -1227,7 +1195,7 @@ pub struct CreateNativeOrderResponse {
     pub code_url: String,
 }
 
-/// `ReverseTransactionResponse`.
+/// The answer of [`ReverseTransaction`] (撤销).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1242,83 +1210,83 @@ pub struct ReverseTransactionResponse {
 }
 
 platform_enum! {
-/// 支付方式.
-pub enum LimitPay {
-/// `no_balance`.
-NoBalance = "no_balance",
-/// `no_credit`.
-NoCredit = "no_credit",
-/// `no_debit`.
-NoDebit = "no_debit",
-/// `balance_only`.
-BalanceOnly = "balance_only",
-}
-}
-
-platform_enum! {
-/// 证件类型.
-pub enum IdentityType {
-/// `IDCARD`.
-Idcard = "IDCARD",
-/// `HONGKONG_MACAO`.
-HongkongMacao = "HONGKONG_MACAO",
-/// `HONGKONG_MACAO_RESIDENT`.
-HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-/// `TAIWAN_RESIDENT`.
-TaiwanResident = "TAIWAN_RESIDENT",
-/// `FOREIGN_RESIDENT`.
-ForeignResident = "FOREIGN_RESIDENT",
-/// `OVERSEA_PASSPORT`.
-OverseaPassport = "OVERSEA_PASSPORT",
-/// `PHONE_NUMBER`.
-PhoneNumber = "PHONE_NUMBER",
-}
+    /// 支付方式.
+    pub enum LimitPay {
+        /// `no_balance`.
+        NoBalance = "no_balance",
+        /// `no_credit`.
+        NoCredit = "no_credit",
+        /// `no_debit`.
+        NoDebit = "no_debit",
+        /// `balance_only`.
+        BalanceOnly = "balance_only",
+    }
 }
 
 platform_enum! {
-/// 贴息方案类型.
-pub enum SubsidyPeriodType {
-/// 随时还 (`DAILY`).
-Daily = "DAILY",
-/// 分期还 (`PERIOD`).
-Period = "PERIOD",
-}
-}
-
-platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// 成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 已全额回退 (`REFUND`).
-Refund = "REFUND",
-/// 未支付 (`NOTPAY`).
-Notpay = "NOTPAY",
-/// 已关闭 (`CLOSED`).
-Closed = "CLOSED",
-/// 已撤销（付款码支付） (`REVOKED`).
-Revoked = "REVOKED",
-/// 用户支付中（付款码支付） (`USERPAYING`).
-Userpaying = "USERPAYING",
-/// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
-Payerror = "PAYERROR",
-}
+    /// 证件类型.
+    pub enum IdentityType {
+        /// `IDCARD`.
+        IdCard = "IDCARD",
+        /// `HONGKONG_MACAO`.
+        HongkongMacao = "HONGKONG_MACAO",
+        /// `HONGKONG_MACAO_RESIDENT`.
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        /// `TAIWAN_RESIDENT`.
+        TaiwanResident = "TAIWAN_RESIDENT",
+        /// `FOREIGN_RESIDENT`.
+        ForeignResident = "FOREIGN_RESIDENT",
+        /// `OVERSEA_PASSPORT`.
+        OverseaPassport = "OVERSEA_PASSPORT",
+        /// `PHONE_NUMBER`.
+        PhoneNumber = "PHONE_NUMBER",
+    }
 }
 
 platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// 公众号支付 (`JSAPI`).
-Jsapi = "JSAPI",
-/// 扫码支付 (`NATIVE`).
-Native = "NATIVE",
-/// APP支付 (`APP`).
-App = "APP",
-/// 付款码支付 (`MICROPAY`).
-Micropay = "MICROPAY",
-/// H5支付 (`MWEB`).
-Mweb = "MWEB",
-/// 刷脸支付 (`FACEPAY`).
-Facepay = "FACEPAY",
+    /// 贴息方案类型.
+    pub enum SubsidyPeriodType {
+        /// 随时还 (`DAILY`).
+        Daily = "DAILY",
+        /// 分期还 (`PERIOD`).
+        Period = "PERIOD",
+    }
 }
+
+platform_enum! {
+    /// 交易状态.
+    pub enum TradeState {
+        /// 成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 已全额回退 (`REFUND`).
+        Refund = "REFUND",
+        /// 未支付 (`NOTPAY`).
+        NotPay = "NOTPAY",
+        /// 已关闭 (`CLOSED`).
+        Closed = "CLOSED",
+        /// 已撤销（付款码支付） (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 用户支付中（付款码支付） (`USERPAYING`).
+        UserPaying = "USERPAYING",
+        /// 支付失败(其他原因，如银行返回失败) (`PAYERROR`).
+        PayError = "PAYERROR",
+    }
+}
+
+platform_enum! {
+    /// 交易类型.
+    pub enum TradeType {
+        /// 公众号支付 (`JSAPI`).
+        Jsapi = "JSAPI",
+        /// 扫码支付 (`NATIVE`).
+        Native = "NATIVE",
+        /// APP支付 (`APP`).
+        App = "APP",
+        /// 付款码支付 (`MICROPAY`).
+        Micropay = "MICROPAY",
+        /// H5支付 (`MWEB`).
+        Mweb = "MWEB",
+        /// 刷脸支付 (`FACEPAY`).
+        FacePay = "FACEPAY",
+    }
 }

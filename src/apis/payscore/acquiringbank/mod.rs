@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/payscore/acquiringbank/permissions` 从业机构预授权
 ///
-/// Create permission.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html)
 ///
 /// ```no_run
@@ -50,8 +48,6 @@ pub struct CreatePermission {
 
 /// `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` 从业机构查询与用户授权记录（授权协议号）
 ///
-/// Query permission by authorization code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html)
 ///
 /// ```no_run
@@ -83,8 +79,6 @@ pub struct QueryPermissionByAuthorizationCode {
 }
 
 /// `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate` 从业机构解除用户授权关系（授权协议号）
-///
-/// Terminate permission.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html)
 ///
@@ -122,8 +116,6 @@ pub struct TerminatePermission {
 
 /// `GET /v3/payscore/acquiringbank/serviceorder` 从业机构查询微信支付分订单
 ///
-/// Query serviceorder.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::acquiringbank::{QueryServiceorder, QueryServiceorderRequired};
@@ -154,8 +146,6 @@ pub struct QueryServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder` 从业机构创建微信支付分订单
-///
-/// Create serviceorder.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -200,9 +190,9 @@ pub struct CreateServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -221,8 +211,6 @@ pub struct CreateServiceorder {
 }
 
 /// `GET /v3/payscore/acquiringbank/serviceorder/deduction` 从业机构查询微信支付分扣款信息
-///
-/// Query serviceorder deduction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html)
 ///
@@ -260,8 +248,6 @@ pub struct QueryServiceorderDeduction {
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel` 从业机构取消微信支付分订单
 ///
-/// Cancel serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html)
 ///
 /// ```no_run
@@ -297,13 +283,11 @@ pub struct CancelServiceorder {
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete` 从业机构完结微信支付分订单
 ///
-/// Complete serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::acquiringbank::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::acquiringbank::PostPayment> = todo!();
 /// use wxpay::apis::payscore::acquiringbank::{CompleteServiceorder, CompleteServiceorderRequired};
 ///
 /// let request = CompleteServiceorder::new(CompleteServiceorderRequired {
@@ -333,9 +317,9 @@ pub struct CompleteServiceorder {
     /// 实际服务位置 (`location`).
     pub location: Option<Location>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -344,13 +328,11 @@ pub struct CompleteServiceorder {
     pub sub_mchid: String,
     /// 实际服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify` 从业机构修改微信支付分订单金额
-///
-/// Modify serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html)
 ///
@@ -378,22 +360,20 @@ pub struct ModifyServiceorder {
     /// 渠道商商户号 (`channel_id`).
     pub channel_id: Option<String>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 修改原因 (`reason`).
     pub reason: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` 从业机构登记微信支付分扣款信息
-///
-/// Create serviceorder registerdeductinfo.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -431,13 +411,11 @@ pub struct CreateServiceorderRegisterdeductinfo {
 
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync` 从业机构同步微信支付分订单信息
 ///
-/// Sync serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let detail: wxpay::apis::payscore::acquiringbank::Detail = todo!();
+/// # let detail: wxpay::apis::payscore::acquiringbank::SyncServiceorderDetail = todo!();
 /// use wxpay::apis::payscore::acquiringbank::{SyncServiceorder, SyncServiceorderRequired};
 ///
 /// let request = SyncServiceorder::new(SyncServiceorderRequired {
@@ -460,7 +438,7 @@ pub struct SyncServiceorder {
     /// 渠道商商户号 (`channel_id`).
     pub channel_id: Option<String>,
     /// 内容信息详情 (`detail`).
-    pub detail: Detail,
+    pub detail: SyncServiceorderDetail,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户号 (`sub_mchid`).
@@ -471,8 +449,6 @@ pub struct SyncServiceorder {
 }
 
 /// `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` 从业机构创建先用后付订单
-///
-/// Create servicepayondeliveryorder.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -514,9 +490,9 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// `post_discounts`.
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostPayment>>,
     /// `post_payments`.
-    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: Option<CreateServicepayondeliveryorderRiskFund>,
     /// 服务ID (`service_id`).
@@ -536,7 +512,7 @@ pub struct CreateServicepayondeliveryorder {
     pub time_range: CreateServicepayondeliveryorderTimeRange,
 }
 
-/// `CreatePermissionResponse`.
+/// The answer of [`CreatePermission`] (从业机构预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreatePermissionResponse {
@@ -544,7 +520,7 @@ pub struct CreatePermissionResponse {
     pub apply_permissions_token: String,
 }
 
-/// `QueryPermissionByAuthorizationCodeResponse`.
+/// The answer of [`QueryPermissionByAuthorizationCode`] (从业机构查询与用户授权记录（授权协议号）).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByAuthorizationCodeResponse {
@@ -580,11 +556,11 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     pub sub_openid: Option<String>,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -596,7 +572,7 @@ pub struct GoodsDetail {
     pub unit_price: Option<i64>,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -625,11 +601,11 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `Details`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Details {
-    /// 单笔收款金额 (`amount`).
+pub struct CollectionDetail {
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     pub paid_time: Option<String>,
@@ -648,14 +624,14 @@ pub struct Details {
 #[non_exhaustive]
 pub struct Collection {
     /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
-    /// 已收金额 (`paid_amount`).
+    pub details: Option<Vec<CollectionDetail>>,
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: String,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -671,11 +647,11 @@ pub struct Location {
     pub start_location: Option<String>,
 }
 
-/// `PostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct ServiceorderPostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -687,11 +663,11 @@ pub struct PostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostPayments {
-    /// 付费金额 (`amount`).
+pub struct PostPayment {
+    /// 付费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 付费数量 (`count`).
@@ -708,7 +684,7 @@ pub struct PostPayments {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -734,7 +710,7 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `QueryServiceorderResponse`.
+/// The answer of [`QueryServiceorder`] (从业机构查询微信支付分订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
@@ -762,9 +738,9 @@ pub struct QueryServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -784,7 +760,7 @@ pub struct QueryServiceorderResponse {
     pub sub_openid: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: TimeRange,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -798,10 +774,10 @@ pub struct CreateServiceorderLocation {
     pub start_location: Option<String>,
 }
 
-/// `CreateServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateServiceorderPostDiscounts {
+pub struct CreateServiceorderPostDiscount {
     /// 优惠数量 (`count`).
     pub count: Option<i64>,
     /// 优惠说明 (`description`).
@@ -810,7 +786,7 @@ pub struct CreateServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (从业机构创建微信支付分订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -833,9 +809,9 @@ pub struct CreateServiceorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -854,7 +830,7 @@ pub struct CreateServiceorderResponse {
     pub time_range: Option<TimeRange>,
 }
 
-/// `QueryServiceorderDeductionResponse`.
+/// The answer of [`QueryServiceorderDeduction`] (从业机构查询微信支付分扣款信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryServiceorderDeductionResponse {
@@ -864,11 +840,11 @@ pub struct QueryServiceorderDeductionResponse {
     pub out_trade_no: String,
 }
 
-/// `CompleteServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CompleteServiceorderPostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct PostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -879,7 +855,7 @@ pub struct CompleteServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `CreateServiceorderRegisterdeductinfoResponse`.
+/// The answer of [`CreateServiceorderRegisterdeductinfo`] (从业机构登记微信支付分扣款信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderRegisterdeductinfoResponse {
@@ -890,7 +866,7 @@ pub struct CreateServiceorderRegisterdeductinfoResponse {
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct SyncServiceorderDetail {
     /// 收款成功时间 (`paid_time`).
     pub paid_time: String,
 }
@@ -898,8 +874,8 @@ pub struct Detail {
 /// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServicepayondeliveryorderPostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct CreateServicepayondeliveryorderPostPayment {
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -917,7 +893,7 @@ pub struct CreateServicepayondeliveryorderPostDiscounts {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderRiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 风险说明 (`description`).
@@ -928,11 +904,11 @@ pub struct CreateServicepayondeliveryorderRiskFund {
     pub name: Option<Name>,
 }
 
-/// `Goods`.
+/// 商品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// `category_id`.
@@ -997,11 +973,11 @@ pub struct CreateServicepayondeliveryorderTimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderGoods`.
+/// 商品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderGoods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商品品类ID (`category_id`).
     pub category_id: Option<Vec<String>>,
@@ -1037,7 +1013,7 @@ pub struct CreateServicepayondeliveryorderShoppingInfo {
     pub real_merchant_appid: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderResponse`.
+/// The answer of [`CreateServicepayondeliveryorder`] (从业机构创建先用后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderResponse {
@@ -1058,9 +1034,9 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -1082,23 +1058,23 @@ pub struct CreateServicepayondeliveryorderResponse {
 }
 
 platform_enum! {
-/// 风险金名称.
-pub enum Name {
-/// 押金 (`DEPOSIT`).
-Deposit = "DEPOSIT",
-/// 预付款 (`ADVANCE`).
-Advance = "ADVANCE",
-/// 保证金 (`CASH_DEPOSIT`).
-CashDeposit = "CASH_DEPOSIT",
-/// 预估订单费用 (`ESTIMATE_ORDER_COST`).
-EstimateOrderCost = "ESTIMATE_ORDER_COST",
-}
+    /// 风险金名称.
+    pub enum Name {
+        /// 押金 (`DEPOSIT`).
+        Deposit = "DEPOSIT",
+        /// 预付款 (`ADVANCE`).
+        Advance = "ADVANCE",
+        /// 保证金 (`CASH_DEPOSIT`).
+        CashDeposit = "CASH_DEPOSIT",
+        /// 预估订单费用 (`ESTIMATE_ORDER_COST`).
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    }
 }
 
 platform_enum! {
-/// 跳转链接类型.
-pub enum JumpLinkType {
-/// `JUMP_LINK_MINI_PROGRAM`.
-JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-}
+    /// 跳转链接类型.
+    pub enum JumpLinkType {
+        /// `JUMP_LINK_MINI_PROGRAM`.
+        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+    }
 }

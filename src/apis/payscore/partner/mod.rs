@@ -7,15 +7,14 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 pub use super::{
-    Collection, CollectionState, CreatePermissionResponse, CreateServiceorderTimeRange,
-    CreateServicepayondeliveryorderJumpLink, Details, Device, GoodsDetail, JumpLink, JumpLinkType,
-    Location, Name, PaidType, PostPayments, PostPaymentsRequired, PromotionDetail,
-    PromotionDetailType, QueryServiceorderState, Scope, StateDescription, TimeRange,
+    Collection, CollectionDetail, CollectionState, CreatePermissionResponse,
+    CreateServicepayondeliveryorderJumpLink, Device, GoodsDetail, JumpLink, JumpLinkType, Location,
+    Name, PaidType, PostPayment, PostPaymentRequired, PromotionDetail, PromotionDetailType,
+    RiskFund, RiskFundRequired, Scope, ServiceorderPostPayment, ServiceorderRiskFund,
+    ServiceorderState, ServiceorderTimeRange, StateDescription, TimeRange,
 };
 
 /// `POST /v3/payscore/partner/permissions` 商户预授权API
-///
-/// Create permission.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_18.shtml)
 ///
@@ -53,8 +52,6 @@ pub struct CreatePermission {
 
 /// `POST /v3/payscore/partner/service-account-applications` 收付通子商户申请绑定支付分服务
 ///
-/// Create service account application.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_13.shtml)
 ///
 /// ```no_run
@@ -72,7 +69,7 @@ pub struct CreatePermission {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/service-account-applications")]
-#[endpoint(POST "/v3/payscore/partner/service-account-applications" -> CreateServiceAccountApplicationResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/partner/service-account-applications" -> ServiceAccountApplication, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateServiceAccountApplication {
     /// 服务商应用ID (`appid`).
@@ -91,8 +88,6 @@ pub struct CreateServiceAccountApplication {
 
 /// `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` 查询收付通子商户服务绑定结果
 ///
-/// Query service account application by out apply no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_14.shtml)
 ///
 /// ```no_run
@@ -107,7 +102,7 @@ pub struct CreateServiceAccountApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/partner/service-account-applications/{out_apply_no}")]
-#[endpoint(GET "/v3/payscore/partner/service-account-applications/<out_apply_no>" -> QueryServiceAccountApplicationByOutApplyNoResponse)]
+#[endpoint(GET "/v3/payscore/partner/service-account-applications/<out_apply_no>" -> ServiceAccountApplication)]
 #[derive(Debug, Clone)]
 pub struct QueryServiceAccountApplicationByOutApplyNo {
     /// 商户申请绑定单号 (`out_apply_no`).
@@ -115,8 +110,6 @@ pub struct QueryServiceAccountApplicationByOutApplyNo {
 }
 
 /// `GET /v3/payscore/partner/serviceorder` 查询支付分订单
-///
-/// Query serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/get-partner-service-order.html)
 ///
@@ -148,14 +141,12 @@ pub struct QueryServiceorder {
 
 /// `POST /v3/payscore/partner/serviceorder` 创建支付分订单
 ///
-/// Create serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-service-order.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let risk_fund: wxpay::apis::payscore::partner::CreateServiceorderRiskFund = todo!();
-/// # let time_range: wxpay::apis::payscore::partner::TimeRange = todo!();
+/// # let risk_fund: wxpay::apis::payscore::partner::RiskFund = todo!();
+/// # let time_range: wxpay::apis::payscore::partner::ServiceorderTimeRange = todo!();
 /// use wxpay::apis::payscore::partner::{CreateServiceorder, CreateServiceorderRequired};
 ///
 /// let request = CreateServiceorder::new(CreateServiceorderRequired {
@@ -194,11 +185,11 @@ pub struct CreateServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
-    pub risk_fund: CreateServiceorderRiskFund,
+    pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
@@ -211,20 +202,18 @@ pub struct CreateServiceorder {
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
-    pub time_range: TimeRange,
+    pub time_range: ServiceorderTimeRange,
 }
 
 /// `POST /v3/payscore/partner/servicepayondeliveryorder` 创建先用后付订单
-///
-/// Create servicepayondeliveryorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let risk_fund: wxpay::apis::payscore::partner::CreateServiceorderRiskFund = todo!();
+/// # let risk_fund: wxpay::apis::payscore::partner::RiskFund = todo!();
 /// # let shopping_info: wxpay::apis::payscore::partner::ShoppingInfo = todo!();
-/// # let time_range: wxpay::apis::payscore::partner::TimeRange = todo!();
+/// # let time_range: wxpay::apis::payscore::partner::ServiceorderTimeRange = todo!();
 /// use wxpay::apis::payscore::partner::{CreateServicepayondeliveryorder, CreateServicepayondeliveryorderRequired};
 ///
 /// let request = CreateServicepayondeliveryorder::new(CreateServicepayondeliveryorderRequired {
@@ -264,11 +253,11 @@ pub struct CreateServicepayondeliveryorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// `post_discounts`.
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// `post_payments`.
-    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 订单风险金 (`risk_fund`).
-    pub risk_fund: CreateServiceorderRiskFund,
+    pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
@@ -283,13 +272,13 @@ pub struct CreateServicepayondeliveryorder {
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
-    pub time_range: TimeRange,
+    pub time_range: ServiceorderTimeRange,
 }
 
-/// `CreateServiceAccountApplicationResponse`.
+/// The answer of [`CreateServiceAccountApplication`], [`QueryServiceAccountApplicationByOutApplyNo`] (收付通子商户申请绑定支付分服务).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateServiceAccountApplicationResponse {
+pub struct ServiceAccountApplication {
     /// 服务商应用ID (`appid`).
     pub appid: String,
     /// 受理状态 (`apply_state`).
@@ -310,35 +299,11 @@ pub struct CreateServiceAccountApplicationResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryServiceAccountApplicationByOutApplyNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryServiceAccountApplicationByOutApplyNoResponse {
-    /// 服务商应用ID (`appid`).
-    pub appid: String,
-    /// 受理状态 (`apply_state`).
-    pub apply_state: String,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 申请单号 (`out_apply_no`).
-    pub out_apply_no: String,
-    /// 拒绝原因 (`reject_reason`).
-    pub reject_reason: Option<String>,
-    /// 绑定结果回调通知地址 (`result_notify_url`).
-    pub result_notify_url: Option<String>,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
-    /// 子商户应用ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-}
-
-/// `PostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct PostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -350,19 +315,7 @@ pub struct PostDiscounts {
     pub name: String,
 }
 
-/// 订单风险金.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct RiskFund {
-    /// 风险金额 (`amount`).
-    pub amount: i64,
-    /// 风险说明 (`description`).
-    pub description: Option<String>,
-    /// 风险金名称 (`name`).
-    pub name: String,
-}
-
-/// `QueryServiceorderResponse`.
+/// The answer of [`QueryServiceorder`] (查询支付分订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
@@ -388,17 +341,17 @@ pub struct QueryServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
-    pub risk_fund: Option<RiskFund>,
+    pub risk_fund: Option<ServiceorderRiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
@@ -409,22 +362,9 @@ pub struct QueryServiceorderResponse {
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
-    pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    pub time_range: Option<ServiceorderTimeRange>,
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
-}
-
-/// 订单风险金.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateServiceorderRiskFund {
-    /// 风险金额 (`amount`).
-    pub amount: i64,
-    /// 风险说明 (`description`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// 风险金名称 (`name`).
-    pub name: Name,
 }
 
 /// 服务位置.
@@ -437,7 +377,7 @@ pub struct CreateServiceorderLocation {
     pub start_location: Option<String>,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建支付分订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -458,17 +398,17 @@ pub struct CreateServiceorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
-    pub risk_fund: Option<CreateServiceorderRiskFund>,
+    pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
@@ -476,32 +416,14 @@ pub struct CreateServiceorderResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 服务时间段 (`time_range`).
-    pub time_range: Option<CreateServiceorderTimeRange>,
+    pub time_range: Option<TimeRange>,
 }
 
-/// 商户优惠.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct CreateServicepayondeliveryorderPostDiscounts {
-    /// 优惠金额 (`amount`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// 优惠数量 (`count`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// 优惠说明 (`description`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// 优惠名称 (`name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-/// `Goods`.
+/// 商品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 商品品类ID (`category_id`).
@@ -533,11 +455,11 @@ pub struct ShoppingInfo {
     pub real_merchant_appid: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderGoods`.
+/// 商品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderGoods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商品品类ID (`category_id`).
     pub category_id: Option<Vec<String>>,
@@ -561,7 +483,7 @@ pub struct CreateServicepayondeliveryorderShoppingInfo {
     pub real_merchant_appid: Option<String>,
 }
 
-/// `CreateServicepayondeliveryorderResponse`.
+/// The answer of [`CreateServicepayondeliveryorder`] (创建先用后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServicepayondeliveryorderResponse {
@@ -582,11 +504,11 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<CreateServicepayondeliveryorderPostDiscounts>>,
+    pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
-    pub risk_fund: Option<RiskFund>,
+    pub risk_fund: Option<ServiceorderRiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
@@ -602,5 +524,5 @@ pub struct CreateServicepayondeliveryorderResponse {
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 服务时间 (`time_range`).
-    pub time_range: Option<TimeRange>,
+    pub time_range: Option<ServiceorderTimeRange>,
 }

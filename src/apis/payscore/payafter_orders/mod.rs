@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` 撤销先享后付订单
 ///
-/// Cancel payafter order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5)
 ///
 /// ```no_run
@@ -27,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/payafter-orders/{out_order_no}/cancel")]
-#[endpoint(POST "/v3/payscore/payafter-orders/<out_order_no>/cancel" -> CancelPayafterOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/payafter-orders/<out_order_no>/cancel" -> PayafterOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CancelPayafterOrder {
     /// 商户服务订单号 (`out_order_no`).
@@ -41,8 +39,6 @@ pub struct CancelPayafterOrder {
 }
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/complete` 完结先享后付订单
-///
-/// Complete payafter order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6)
 ///
@@ -60,7 +56,7 @@ pub struct CancelPayafterOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/payafter-orders/{out_order_no}/complete")]
-#[endpoint(POST "/v3/payscore/payafter-orders/<out_order_no>/complete" -> CompletePayafterOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/payafter-orders/<out_order_no>/complete" -> PayafterOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CompletePayafterOrder {
     /// 商户服务订单号 (`out_order_no`).
@@ -70,9 +66,9 @@ pub struct CompletePayafterOrder {
     /// 取消订单的原因 (`cancel_reason`).
     pub cancel_reason: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<Discounts>>,
+    pub discounts: Option<Vec<Discount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 完结凭证 (`finish_ticket`).
     pub finish_ticket: Option<String>,
     /// 标识用户订单使用情况 (`finish_type`).
@@ -87,13 +83,11 @@ pub struct CompletePayafterOrder {
     pub real_service_start_time: Option<String>,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
 /// `POST /v3/payscore/payafter-orders/{out_order_no}/sync` 支付分订单同步
-///
-/// Sync payafter order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1)
 ///
@@ -117,7 +111,7 @@ pub struct SyncPayafterOrder {
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,
     /// 内容信息详情 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<SyncPayafterOrderDetail>,
     /// 服务ID (`service_id`).
     pub service_id: Option<String>,
     /// 场景类型 (`type`).
@@ -125,10 +119,10 @@ pub struct SyncPayafterOrder {
     pub type_: Option<SyncPayafterOrderType>,
 }
 
-/// `CancelPayafterOrderResponse`.
+/// The answer of [`CancelPayafterOrder`], [`CompletePayafterOrder`] (撤销先享后付订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CancelPayafterOrderResponse {
+pub struct PayafterOrder {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -141,11 +135,11 @@ pub struct CancelPayafterOrderResponse {
     pub service_id: String,
 }
 
-/// `Discounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Discounts {
-    /// 商品优惠金额 (`discount_amount`).
+pub struct Discount {
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
     /// 优惠说明 (`discount_desc`).
@@ -156,11 +150,11 @@ pub struct Discounts {
     pub discount_name: Option<String>,
 }
 
-/// `Fees`.
+/// 后付费.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Fees {
-    /// 付费项目总金额 (`fee_amount`).
+pub struct Fee {
+    /// 付费项目总金额 (`fee_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,
     /// 付费项目数量 (`fee_count`).
@@ -174,32 +168,16 @@ pub struct Fees {
     pub fee_name: Option<String>,
 }
 
-/// `CompletePayafterOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CompletePayafterOrderResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 微信支付服务订单号 (`order_id`).
-    pub order_id: String,
-    /// 商户服务订单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
-}
-
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct SyncPayafterOrderDetail {
     /// 用户通过其他方式付款成功的实际时间 (`paid_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_time: Option<String>,
 }
 
-/// `SyncPayafterOrderResponse`.
+/// The answer of [`SyncPayafterOrder`] (支付分订单同步).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncPayafterOrderResponse {
@@ -214,9 +192,9 @@ pub struct SyncPayafterOrderResponse {
 }
 
 platform_enum! {
-/// 场景类型.
-pub enum SyncPayafterOrderType {
-/// 用户付款成功 (`Order_Paid`).
-OrderPaid = "Order_Paid",
-}
+    /// 场景类型.
+    pub enum SyncPayafterOrderType {
+        /// 用户付款成功 (`Order_Paid`).
+        OrderPaid = "Order_Paid",
+    }
 }

@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `POST /v3/payscore/permissions/assess-user-risk-level` 商户评估用户分层
 ///
-/// Create assess user risk level.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/assess-user-risk-level.html)
 ///
 /// ```no_run
@@ -46,8 +44,6 @@ pub struct CreateAssessUserRiskLevel {
 
 /// `GET /v3/payscore/permissions/authorization-code/{authorization_code}` 查询与用户授权记录（授权协议号）API
 ///
-/// Query permission by authorization code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_3.shtml)
 ///
 /// ```no_run
@@ -73,8 +69,6 @@ pub struct QueryPermissionByAuthorizationCode {
 }
 
 /// `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate` 解除用户授权关系（授权协议号）API
-///
-/// Terminate permission.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_4.shtml)
 ///
@@ -105,8 +99,6 @@ pub struct TerminatePermission {
 
 /// `GET /v3/payscore/permissions/openid/{openid}` 查询与用户授权记录（openid）API
 ///
-/// Query permission by openid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_5.shtml)
 ///
 /// ```no_run
@@ -136,8 +128,6 @@ pub struct QueryPermissionByOpenid {
 }
 
 /// `POST /v3/payscore/permissions/openid/{openid}/terminate` 解除用户授权关系（openid）API
-///
-/// Terminate permission by openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_6.shtml)
 ///
@@ -170,11 +160,11 @@ pub struct TerminatePermissionByOpenid {
     pub service_id: String,
 }
 
-/// `Goods`.
+/// 商品列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Goods {
-    /// 商品单价金额 (`amount`).
+    /// 商品单价金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商品品类ID (`category_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,7 +185,7 @@ pub struct ShoppingInfo {
     pub goods: Vec<Goods>,
 }
 
-/// `CreateAssessUserRiskLevelResponse`.
+/// The answer of [`CreateAssessUserRiskLevel`] (商户评估用户分层).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateAssessUserRiskLevelResponse {
@@ -237,7 +227,7 @@ pub struct CreateAssessUserRiskLevelResponse {
     pub user_risk_level: Option<i64>,
 }
 
-/// `QueryPermissionByAuthorizationCodeResponse`.
+/// The answer of [`QueryPermissionByAuthorizationCode`] (查询与用户授权记录（授权协议号）API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByAuthorizationCodeResponse {
@@ -268,7 +258,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     pub user_risk_level: Option<i64>,
 }
 
-/// `QueryPermissionByOpenidResponse`.
+/// The answer of [`QueryPermissionByOpenid`] (查询与用户授权记录（openid）API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByOpenidResponse {
@@ -298,13 +288,13 @@ pub struct QueryPermissionByOpenidResponse {
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum AuthorizationState {
-/// 已失效 (`UNAVAILABLE`).
-Unavailable = "UNAVAILABLE",
-/// 用户已授权服务 (`AVAILABLE`).
-Available = "AVAILABLE",
-/// 未绑定用户 (`UNBINDUSER`).
-Unbinduser = "UNBINDUSER",
-}
+    /// 授权状态.
+    pub enum AuthorizationState {
+        /// 已失效 (`UNAVAILABLE`).
+        Unavailable = "UNAVAILABLE",
+        /// 用户已授权服务 (`AVAILABLE`).
+        Available = "AVAILABLE",
+        /// 未绑定用户 (`UNBINDUSER`).
+        UnbindUser = "UNBINDUSER",
+    }
 }

@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `POST /v3/payscore/plan/payscore-plans` 创建支付分计划
 ///
-/// Create payscore plan.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html)
 ///
 /// ```no_run
@@ -34,7 +32,7 @@ pub mod partner;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/plan/payscore-plans")]
-#[endpoint(POST "/v3/payscore/plan/payscore-plans" -> CreatePayscorePlanResponse)]
+#[endpoint(POST "/v3/payscore/plan/payscore-plans" -> PayscorePlan)]
 #[derive(Debug, Clone)]
 pub struct CreatePayscorePlan {
     /// AppID (`appid`).
@@ -51,15 +49,13 @@ pub struct CreatePayscorePlan {
     pub plan_name: String,
     /// 计划所属服务 (`service_id`).
     pub service_id: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }
 
 /// `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` 查询支付分计划
-///
-/// Query payscore plan by merchant plan no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html)
 ///
@@ -75,7 +71,7 @@ pub struct CreatePayscorePlan {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}")]
-#[endpoint(GET "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>" -> QueryPayscorePlanByMerchantPlanNoResponse)]
+#[endpoint(GET "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>" -> PayscorePlan)]
 #[derive(Debug, Clone)]
 pub struct QueryPayscorePlanByMerchantPlanNo {
     /// 支付分计划商户侧单号 (`merchant_plan_no`).
@@ -83,8 +79,6 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 }
 
 /// `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` 停止支付分计划
-///
-/// Stop payscore plan.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html)
 ///
@@ -100,20 +94,20 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop")]
-#[endpoint(POST "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop" -> StopPayscorePlanResponse)]
+#[endpoint(POST "/v3/payscore/plan/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop" -> PayscorePlan)]
 #[derive(Debug, Clone)]
 pub struct StopPayscorePlan {
     /// 商户支付分计划对应的计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
 }
 
-/// `PlanDetailList`.
+/// 支付分计划明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PlanDetailList {
-    /// 计划明细实际支付金额 (`actual_price`).
+    /// 计划明细实际支付金额 (`actual_price`), in fen (分).
     pub actual_price: i64,
-    /// 计划明细原支付金额 (`original_price`).
+    /// 计划明细原支付金额 (`original_price`), in fen (分).
     pub original_price: i64,
     /// 计划明细名称 (`plan_detail_name`).
     pub plan_detail_name: String,
@@ -122,13 +116,13 @@ pub struct PlanDetailList {
     pub plan_discount_description: Option<String>,
 }
 
-/// `CreatePayscorePlanPlanDetailList`.
+/// 支付分计划明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePayscorePlanPlanDetailList {
-    /// 计划明细实际支付金额 (`actual_price`).
+pub struct PayscorePlanDetailList {
+    /// 计划明细实际支付金额 (`actual_price`), in fen (分).
     pub actual_price: i64,
-    /// 计划明细原支付金额 (`original_price`).
+    /// 计划明细原支付金额 (`original_price`), in fen (分).
     pub original_price: i64,
     /// 计划明细名称 (`plan_detail_name`).
     pub plan_detail_name: String,
@@ -138,10 +132,10 @@ pub struct CreatePayscorePlanPlanDetailList {
     pub plan_discount_description: Option<String>,
 }
 
-/// `CreatePayscorePlanResponse`.
+/// The answer of [`CreatePayscorePlan`], [`QueryPayscorePlanByMerchantPlanNo`], [`StopPayscorePlan`] (创建支付分计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePayscorePlanResponse {
+pub struct PayscorePlan {
     /// AppID (`appid`).
     pub appid: String,
     /// 支付分计划扣费次数 (`deduction_quantity`).
@@ -151,7 +145,7 @@ pub struct CreatePayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -167,78 +161,8 @@ pub struct CreatePayscorePlanResponse {
     /// 终止时间 (`stop_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub stop_time: Option<OffsetDateTime>,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
-    pub total_original_price: i64,
-}
-
-/// `QueryPayscorePlanByMerchantPlanNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryPayscorePlanByMerchantPlanNoResponse {
-    /// AppID (`appid`).
-    pub appid: String,
-    /// 支付分计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户侧计划号 (`merchant_plan_no`).
-    pub merchant_plan_no: String,
-    /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
-    /// 支付分计划有效期 (`plan_duration`).
-    pub plan_duration: i64,
-    /// 支付分计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 支付分计划名称 (`plan_name`).
-    pub plan_name: String,
-    /// 支付分计划状态 (`plan_state`).
-    pub plan_state: String,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 终止方商户号 (`stop_mchid`).
-    pub stop_mchid: Option<String>,
-    /// 终止时间 (`stop_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub stop_time: Option<OffsetDateTime>,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
-    pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
-    pub total_original_price: i64,
-}
-
-/// `StopPayscorePlanResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct StopPayscorePlanResponse {
-    /// AppID (`appid`).
-    pub appid: String,
-    /// 支付分计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户侧计划号 (`merchant_plan_no`).
-    pub merchant_plan_no: String,
-    /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
-    /// 支付分计划有效期 (`plan_duration`).
-    pub plan_duration: i64,
-    /// 支付分计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 支付分计划名称 (`plan_name`).
-    pub plan_name: String,
-    /// 支付分计划状态 (`plan_state`).
-    pub plan_state: String,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 终止方商户号 (`stop_mchid`).
-    pub stop_mchid: Option<String>,
-    /// 终止时间 (`stop_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub stop_time: Option<OffsetDateTime>,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
-    pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }

@@ -10,8 +10,6 @@ pub mod partner;
 
 /// `POST /v3/payscore/serviceorder/direct-complete` 创单结单合并API
 ///
-/// Create direct complete.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml)
 ///
 /// ```no_run
@@ -49,9 +47,9 @@ pub struct CreateDirectComplete {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<PostDiscount>>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -60,13 +58,11 @@ pub struct CreateDirectComplete {
     pub service_introduction: Option<String>,
     /// 服务时间段 (`time_range`).
     pub time_range: TimeRange,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/cancel` 取消支付分订单API
-///
-/// Cancel serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_3.shtml)
 ///
@@ -100,13 +96,11 @@ pub struct CancelServiceorder {
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/complete` 完结支付分订单API
 ///
-/// Complete serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587955)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::{CompleteServiceorder, CompleteServiceorderRequired};
 ///
 /// let request = CompleteServiceorder::new(CompleteServiceorderRequired {
@@ -135,28 +129,26 @@ pub struct CompleteServiceorder {
     /// 实际服务位置 (`location`).
     pub location: Option<CompleteServiceorderLocation>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务订单号 (`service_id`).
     pub service_id: String,
     /// 实际服务时间段 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/modify` 修改订单金额API
 ///
-/// Modify serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587957)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::{ModifyServiceorder, ModifyServiceorderRequired};
 ///
 /// let request = ModifyServiceorder::new(ModifyServiceorderRequired {
@@ -182,20 +174,18 @@ pub struct ModifyServiceorder {
     /// 设备信息 (`device`).
     pub device: Option<Device>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 修改原因 (`reason`).
     pub reason: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/pay` 商户发起催收扣款API
-///
-/// Pay serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml)
 ///
@@ -224,13 +214,11 @@ pub struct PayServiceorder {
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage` 下发服务费用待处理消息
 ///
-/// Create send pendingmessage.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscounts> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscount> = todo!();
 /// use wxpay::apis::payscore::serviceorder::{CreateSendPendingmessage, CreateSendPendingmessageRequired};
 ///
 /// let request = CreateSendPendingmessage::new(CreateSendPendingmessageRequired {
@@ -251,26 +239,24 @@ pub struct CreateSendPendingmessage {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostDiscounts>,
+    pub post_payments: Vec<PostDiscount>,
     /// 预计扣费时间 (`prepaid_time`).
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` 下发服务预扣费消息
 ///
-/// Create send prepaidmessage.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscounts> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::PostDiscount> = todo!();
 /// use wxpay::apis::payscore::serviceorder::{CreateSendPrepaidmessage, CreateSendPrepaidmessageRequired};
 ///
 /// let request = CreateSendPrepaidmessage::new(CreateSendPrepaidmessageRequired {
@@ -291,26 +277,24 @@ pub struct CreateSendPrepaidmessage {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostDiscounts>,
+    pub post_payments: Vec<PostDiscount>,
     /// 预计扣费时间 (`prepaid_time`).
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/serviceorder/{out_order_no}/sync` 同步服务订单信息API
 ///
-/// Sync serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let detail: wxpay::apis::payscore::serviceorder::Detail = todo!();
+/// # let detail: wxpay::apis::payscore::serviceorder::SyncServiceorderDetail = todo!();
 /// use wxpay::apis::payscore::serviceorder::{SyncServiceorder, SyncServiceorderRequired};
 ///
 /// let request = SyncServiceorder::new(SyncServiceorderRequired {
@@ -333,7 +317,7 @@ pub struct SyncServiceorder {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 内容信息详情 (`detail`).
-    pub detail: Detail,
+    pub detail: SyncServiceorderDetail,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 场景类型 (`type`).
@@ -356,8 +340,8 @@ pub struct Location {
 /// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct PostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -389,7 +373,7 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `CreateDirectCompleteResponse`.
+/// The answer of [`CreateDirectComplete`] (创单结单合并API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateDirectCompleteResponse {
@@ -408,24 +392,24 @@ pub struct CreateDirectCompleteResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<PostDiscount>>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: CreateDirectCompleteState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: StateDescription,
     /// 服务时间段 (`time_range`).
     pub time_range: TimeRange,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `CancelServiceorderResponse`.
+/// The answer of [`CancelServiceorder`] (取消支付分订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelServiceorderResponse {
@@ -465,11 +449,11 @@ pub struct CompleteServiceorderLocation {
     pub end_location: Option<String>,
 }
 
-/// `CompleteServiceorderPostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CompleteServiceorderPostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct CompleteServiceorderPostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -481,11 +465,11 @@ pub struct CompleteServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostPayments {
-    /// 付费金额 (`amount`).
+pub struct PostPayment {
+    /// 付费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 付费数量 (`count`).
@@ -502,7 +486,7 @@ pub struct PostPayments {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     pub description: Option<String>,
@@ -510,7 +494,7 @@ pub struct RiskFund {
     pub name: Name,
 }
 
-/// `CompleteServiceorderResponse`.
+/// The answer of [`CompleteServiceorder`] (完结支付分订单API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CompleteServiceorderResponse {
@@ -527,9 +511,9 @@ pub struct CompleteServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -537,20 +521,20 @@ pub struct CompleteServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: CreateDirectCompleteState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 服务时间段 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 商户收款总金额 (`total_amount`).
+    /// 商户收款总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
-/// `Details`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Details {
-    /// 单笔收款金额 (`amount`).
+pub struct ModifyServiceorderDetail {
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     pub paid_time: Option<String>,
@@ -565,22 +549,22 @@ pub struct Details {
 /// 收款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Collection {
+pub struct ModifyServiceorderCollection {
     /// 收款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
-    /// 已收金额 (`paid_amount`).
+    pub details: Option<Vec<ModifyServiceorderDetail>>,
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
-    pub state: CollectionState,
-    /// 总收款金额 (`total_amount`).
+    pub state: ModifyServiceorderState,
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `ModifyServiceorderResponse`.
+/// The answer of [`ModifyServiceorder`] (修改订单金额API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ModifyServiceorderResponse {
@@ -589,7 +573,7 @@ pub struct ModifyServiceorderResponse {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 收款信息 (`collection`).
-    pub collection: Option<Collection>,
+    pub collection: Option<ModifyServiceorderCollection>,
     /// 服务位置 (`location`).
     pub location: Option<Location>,
     /// 服务商商户号 (`mchid`).
@@ -603,9 +587,9 @@ pub struct ModifyServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -613,16 +597,16 @@ pub struct ModifyServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: CreateDirectCompleteState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `PayServiceorderResponse`.
+/// The answer of [`PayServiceorder`] (商户发起催收扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PayServiceorderResponse {
@@ -641,16 +625,16 @@ pub struct PayServiceorderResponse {
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
+pub struct SyncServiceorderDetail {
     /// 收款成功时间 (`paid_time`).
     pub paid_time: String,
 }
 
-/// `SyncServiceorderDetails`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncServiceorderDetails {
-    /// 单笔收款金额 (`amount`).
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     pub paid_time: Option<String>,
@@ -668,21 +652,21 @@ pub struct SyncServiceorderCollection {
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
     pub details: Option<Vec<SyncServiceorderDetails>>,
-    /// 已收金额 (`paid_amount`).
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: String,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `SyncServiceorderPostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct SyncServiceorderPostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct SyncServiceorderPostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 优惠说明 (`description`).
     pub description: Option<String>,
@@ -694,7 +678,7 @@ pub struct SyncServiceorderPostDiscounts {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SyncServiceorderRiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     pub description: Option<String>,
@@ -702,7 +686,7 @@ pub struct SyncServiceorderRiskFund {
     pub name: String,
 }
 
-/// `SyncServiceorderResponse`.
+/// The answer of [`SyncServiceorder`] (同步服务订单信息API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SyncServiceorderResponse {
@@ -728,9 +712,9 @@ pub struct SyncServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<SyncServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<SyncServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostDiscounts>>,
+    pub post_payments: Option<Vec<PostDiscount>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<SyncServiceorderRiskFund>,
     /// 服务ID (`service_id`).
@@ -743,66 +727,66 @@ pub struct SyncServiceorderResponse {
     pub state_description: Option<String>,
     /// 服务时间 (`time_range`).
     pub time_range: Option<TimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
 platform_enum! {
-/// 服务订单状态.
-pub enum CreateDirectCompleteState {
-/// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
-Created = "CREATED",
-/// 服务订单进行中 (`DOING`).
-Doing = "DOING",
-/// 服务订单完成 (`DONE`).
-Done = "DONE",
-/// 已撤销（付款码支付） (`REVOKED`).
-Revoked = "REVOKED",
-/// 已过期 (`EXPIRED`).
-Expired = "EXPIRED",
-}
-}
-
-platform_enum! {
-/// 订单状态说明.
-pub enum StateDescription {
-/// 用户确认 (`USER_CONFIRM`).
-UserConfirm = "USER_CONFIRM",
-/// 商户完结 (`MCH_COMPLETE`).
-MchComplete = "MCH_COMPLETE",
-}
+    /// 服务订单状态.
+    pub enum ServiceorderState {
+        /// 订单已创建，表示用户已经领取先享卡，订单已创建成功。 (`CREATED`).
+        Created = "CREATED",
+        /// 服务订单进行中 (`DOING`).
+        Doing = "DOING",
+        /// 服务订单完成 (`DONE`).
+        Done = "DONE",
+        /// 已撤销（付款码支付） (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 已过期 (`EXPIRED`).
+        Expired = "EXPIRED",
+    }
 }
 
 platform_enum! {
-/// 风险名称.
-pub enum Name {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `ADVANCE`.
-Advance = "ADVANCE",
-/// `CASH_DEPOSIT`.
-CashDeposit = "CASH_DEPOSIT",
-/// `ESTIMATE_ORDER_COST`.
-EstimateOrderCost = "ESTIMATE_ORDER_COST",
-}
+    /// 订单状态说明.
+    pub enum StateDescription {
+        /// 用户确认 (`USER_CONFIRM`).
+        UserConfirm = "USER_CONFIRM",
+        /// 商户完结 (`MCH_COMPLETE`).
+        MchComplete = "MCH_COMPLETE",
+    }
 }
 
 platform_enum! {
-/// 收款成功渠道.
-pub enum PaidType {
-/// `NEWTON`.
-Newton = "NEWTON",
-/// `MCH`.
-Mch = "MCH",
-}
+    /// 风险名称.
+    pub enum Name {
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+        /// `ADVANCE`.
+        Advance = "ADVANCE",
+        /// `CASH_DEPOSIT`.
+        CashDeposit = "CASH_DEPOSIT",
+        /// `ESTIMATE_ORDER_COST`.
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    }
 }
 
 platform_enum! {
-/// 收款状态.
-pub enum CollectionState {
-/// `USER_PAYING`.
-UserPaying = "USER_PAYING",
-/// `USER_PAID`.
-UserPaid = "USER_PAID",
+    /// 收款成功渠道.
+    pub enum PaidType {
+        /// `NEWTON`.
+        Newton = "NEWTON",
+        /// `MCH`.
+        Mch = "MCH",
+    }
 }
+
+platform_enum! {
+    /// 收款状态.
+    pub enum ModifyServiceorderState {
+        /// `USER_PAYING`.
+        UserPaying = "USER_PAYING",
+        /// `USER_PAID`.
+        UserPaid = "USER_PAID",
+    }
 }

@@ -11,8 +11,6 @@ pub mod partner;
 
 /// `POST /v3/payscore/sign-plan/serviceorder` 创建用户的签约计划详情对应的服务订单
 ///
-/// Create serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html)
 ///
 /// ```no_run
@@ -66,8 +64,6 @@ pub struct CreateServiceorder {
 
 /// `POST /v3/payscore/sign-plan/user-sign-plans` 创建用户的签约计划
 ///
-/// Create user sign plan.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html)
 ///
 /// ```no_run
@@ -111,8 +107,6 @@ pub struct CreateUserSignPlan {
 
 /// `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` 查询用户的签约计划
 ///
-/// Query user sign plan by merchant sign plan no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html)
 ///
 /// ```no_run
@@ -129,7 +123,7 @@ pub struct CreateUserSignPlan {
 #[doc(
     alias = "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}"
 )]
-#[endpoint(GET "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>" -> QueryUserSignPlanByMerchantSignPlanNoResponse)]
+#[endpoint(GET "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>" -> SignPlan)]
 #[derive(Debug, Clone)]
 pub struct QueryUserSignPlanByMerchantSignPlanNo {
     /// 商户签约计划号 (`merchant_sign_plan_no`).
@@ -137,8 +131,6 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 }
 
 /// `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` 直连商户取消用户的签约计划
-///
-/// Stop user sign plan.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html)
 ///
@@ -157,7 +149,7 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 #[doc(
     alias = "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop"
 )]
-#[endpoint(POST "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop" -> StopUserSignPlanResponse)]
+#[endpoint(POST "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop" -> SignPlan)]
 #[derive(Debug, Clone)]
 pub struct StopUserSignPlan {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
@@ -195,21 +187,21 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `PostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct PostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 优惠名称 (`name`).
     pub name: Option<String>,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct PostPayments {
-    /// 付费金额 (`amount`).
+pub struct PostPayment {
+    /// 付费金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 付费说明 (`description`).
     pub description: Option<String>,
@@ -221,11 +213,11 @@ pub struct PostPayments {
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建用户的签约计划详情对应的服务订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -244,9 +236,9 @@ pub struct CreateServiceorderResponse {
     /// 商户订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -261,7 +253,7 @@ pub struct CreateServiceorderResponse {
     pub time_range: Option<TimeRange>,
 }
 
-/// `SignPlanDetail`.
+/// 签约计划对应的计划详情列表的商户侧单号信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SignPlanDetail {
@@ -271,13 +263,13 @@ pub struct SignPlanDetail {
     pub plan_detail_no: i64,
 }
 
-/// `SignedDetailList`.
+/// 签约计划明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct SignedDetailList {
-    /// 计划明细对应订单实际支付金额 (`actual_pay_price`).
+    /// 计划明细对应订单实际支付金额 (`actual_pay_price`), in fen (分).
     pub actual_pay_price: Option<i64>,
-    /// 计划明细实际支付金额 (`actual_price`).
+    /// 计划明细实际支付金额 (`actual_price`), in fen (分).
     pub actual_price: i64,
     /// 详情取消时间 (`cancel_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -289,7 +281,7 @@ pub struct SignedDetailList {
     pub merchant_plan_detail_no: String,
     /// 计划明细对应的支付分服务单号 (`order_id`).
     pub order_id: Option<String>,
-    /// 计划明细原支付金额 (`original_price`).
+    /// 计划明细原支付金额 (`original_price`), in fen (分).
     pub original_price: i64,
     /// 计划详情名称 (`plan_detail_name`).
     pub plan_detail_name: String,
@@ -304,7 +296,7 @@ pub struct SignedDetailList {
     pub use_time: Option<OffsetDateTime>,
 }
 
-/// 用户的签约计划.
+/// 用户的签约计划 (the answer of [`QueryUserSignPlanByMerchantSignPlanNo`], [`StopUserSignPlan`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SignPlan {
@@ -348,13 +340,13 @@ pub struct SignPlan {
     pub sign_time: Option<OffsetDateTime>,
     /// 签约计划明细列表 (`signed_detail_list`).
     pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 签约计划实际总金额 (`total_actual_price`).
+    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
+    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
     pub total_origin_price: i64,
 }
 
-/// `CreateUserSignPlanResponse`.
+/// The answer of [`CreateUserSignPlan`] (创建用户的签约计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserSignPlanResponse {
@@ -362,104 +354,4 @@ pub struct CreateUserSignPlanResponse {
     pub package: String,
     /// 用户的签约计划 (`sign_plan`).
     pub sign_plan: SignPlan,
-}
-
-/// `QueryUserSignPlanByMerchantSignPlanNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
-    /// AppID (`appid`).
-    pub appid: String,
-    /// 签约计划取消原因 (`cancel_reason`).
-    pub cancel_reason: Option<String>,
-    /// 签约计划取消时间 (`cancel_sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub cancel_sign_time: Option<OffsetDateTime>,
-    /// 签约计划取消类型 (`cancel_sign_type`).
-    pub cancel_sign_type: Option<String>,
-    /// 签约计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 目前用户进行到的计划详情序号 (`going_detail_no`).
-    pub going_detail_no: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户回调地址 (`merchant_callback_url`).
-    pub merchant_callback_url: String,
-    /// 商户侧签约计划号 (`merchant_sign_plan_no`).
-    pub merchant_sign_plan_no: String,
-    /// 签约计划用户应用下的OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 签约所属计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 签约计划的名称 (`plan_name`).
-    pub plan_name: String,
-    /// 签约计划的过期时间 (`plan_over_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub plan_over_time: OffsetDateTime,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 计划签约ID (`sign_plan_id`).
-    pub sign_plan_id: String,
-    /// 计划签约状态 (`sign_state`).
-    pub sign_state: String,
-    /// 签约时间 (`sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub sign_time: Option<OffsetDateTime>,
-    /// 签约计划明细列表 (`signed_detail_list`).
-    pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 签约计划实际总金额 (`total_actual_price`).
-    pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
-    pub total_origin_price: i64,
-}
-
-/// `StopUserSignPlanResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct StopUserSignPlanResponse {
-    /// AppID (`appid`).
-    pub appid: String,
-    /// 签约计划取消原因 (`cancel_reason`).
-    pub cancel_reason: Option<String>,
-    /// 签约计划取消时间 (`cancel_sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub cancel_sign_time: Option<OffsetDateTime>,
-    /// 签约计划取消类型 (`cancel_sign_type`).
-    pub cancel_sign_type: Option<String>,
-    /// 签约计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 目前用户进行到的计划详情序号 (`going_detail_no`).
-    pub going_detail_no: i64,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户回调地址 (`merchant_callback_url`).
-    pub merchant_callback_url: String,
-    /// 商户侧签约计划号 (`merchant_sign_plan_no`).
-    pub merchant_sign_plan_no: String,
-    /// 签约计划用户应用下的OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 签约所属计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 签约计划的名称 (`plan_name`).
-    pub plan_name: String,
-    /// 签约计划的过期时间 (`plan_over_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub plan_over_time: OffsetDateTime,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 计划签约ID (`sign_plan_id`).
-    pub sign_plan_id: String,
-    /// 计划签约状态 (`sign_state`).
-    pub sign_state: String,
-    /// 签约时间 (`sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub sign_time: Option<OffsetDateTime>,
-    /// 签约计划明细列表 (`signed_detail_list`).
-    pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 签约计划实际总金额 (`total_actual_price`).
-    pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
-    pub total_origin_price: i64,
 }

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` 撤销智慧零售订单
 ///
-/// Cancel smartretail order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5)
 ///
 /// ```no_run
@@ -27,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders/{out_order_no}/cancel")]
-#[endpoint(POST "/v3/payscore/smartretail-orders/<out_order_no>/cancel" -> CancelSmartretailOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/smartretail-orders/<out_order_no>/cancel" -> SmartretailOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CancelSmartretailOrder {
     /// 商户服务订单号 (`out_order_no`).
@@ -41,8 +39,6 @@ pub struct CancelSmartretailOrder {
 }
 
 /// `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` 完结智慧零售订单
-///
-/// Complete smartretail order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6)
 ///
@@ -60,7 +56,7 @@ pub struct CancelSmartretailOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/smartretail-orders/{out_order_no}/complete")]
-#[endpoint(POST "/v3/payscore/smartretail-orders/<out_order_no>/complete" -> CompleteSmartretailOrderResponse, idempotent)]
+#[endpoint(POST "/v3/payscore/smartretail-orders/<out_order_no>/complete" -> SmartretailOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CompleteSmartretailOrder {
     /// 商户服务订单号 (`out_order_no`).
@@ -70,9 +66,9 @@ pub struct CompleteSmartretailOrder {
     /// 取消订单的原因 (`cancel_reason`).
     pub cancel_reason: Option<String>,
     /// 商户优惠 (`discounts`).
-    pub discounts: Option<Vec<Discounts>>,
+    pub discounts: Option<Vec<Discount>>,
     /// 后付费 (`fees`).
-    pub fees: Option<Vec<Fees>>,
+    pub fees: Option<Vec<Fee>>,
     /// 完结凭证 (`finish_ticket`).
     pub finish_ticket: Option<String>,
     /// 标识用户订单使用情况 (`finish_type`).
@@ -87,14 +83,14 @@ pub struct CompleteSmartretailOrder {
     pub real_service_start_time: Option<String>,
     /// 服务ID (`service_id`).
     pub service_id: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
-/// `CancelSmartretailOrderResponse`.
+/// The answer of [`CancelSmartretailOrder`], [`CompleteSmartretailOrder`] (撤销智慧零售订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CancelSmartretailOrderResponse {
+pub struct SmartretailOrder {
     /// 公众账号ID (`appid`).
     pub appid: String,
     /// 商户号 (`mchid`).
@@ -107,11 +103,11 @@ pub struct CancelSmartretailOrderResponse {
     pub service_id: String,
 }
 
-/// `Discounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Discounts {
-    /// 商品优惠金额 (`discount_amount`).
+pub struct Discount {
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
     /// 优惠说明 (`discount_desc`).
@@ -122,11 +118,11 @@ pub struct Discounts {
     pub discount_name: Option<String>,
 }
 
-/// `Fees`.
+/// 后付费.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Fees {
-    /// 付费项目总金额 (`fee_amount`).
+pub struct Fee {
+    /// 付费项目总金额 (`fee_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,
     /// 付费项目数量 (`fee_count`).
@@ -138,20 +134,4 @@ pub struct Fees {
     /// 付费项目名称 (`fee_name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee_name: Option<String>,
-}
-
-/// `CompleteSmartretailOrderResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CompleteSmartretailOrderResponse {
-    /// 公众账号ID (`appid`).
-    pub appid: String,
-    /// 商户号 (`mchid`).
-    pub mchid: String,
-    /// 微信支付服务订单号 (`order_id`).
-    pub order_id: String,
-    /// 商户服务订单号 (`out_order_no`).
-    pub out_order_no: String,
-    /// 服务ID (`service_id`).
-    pub service_id: String,
 }

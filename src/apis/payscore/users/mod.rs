@@ -7,8 +7,6 @@ use crate::endpoint;
 
 /// `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate` 商户解除用户授权关系API
 ///
-/// Terminate permission.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml)
 ///
 /// ```no_run

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` 申请银行转账充值
 ///
-/// Apply bank transfer recharge.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
 ///
 /// ```no_run
@@ -44,8 +42,6 @@ pub struct ApplyBankTransferRecharge {
 
 /// `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` 查询银行转账充值结果
 ///
-/// Query bank transfer recharge by out recharge no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
 ///
 /// ```no_run
@@ -71,8 +67,6 @@ pub struct QueryBankTransferRechargeByOutRechargeNo {
 
 /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` 开通保险理赔功能
 ///
-/// Create insurance compensation contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html)
 ///
 /// ```no_run
@@ -90,7 +84,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/insurance-compensation-contracts")]
-#[endpoint(POST "/v3/platsolution/ecommerce/insurance-compensation-contracts" -> CreateInsuranceCompensationContractResponse, idempotent)]
+#[endpoint(POST "/v3/platsolution/ecommerce/insurance-compensation-contracts" -> InsuranceCompensationContractResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateInsuranceCompensationContract {
     /// 签约协议列表 (`agreement_list`).
@@ -102,8 +96,6 @@ pub struct CreateInsuranceCompensationContract {
 }
 
 /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` 查询保险理赔功能开通状态
-///
-/// Create insurance compensation contract sub mchid check opened.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html)
 ///
@@ -121,7 +113,7 @@ pub struct CreateInsuranceCompensationContract {
 #[doc(
     alias = "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened"
 )]
-#[endpoint(POST "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/<sub_mchid>/check-opened" -> CreateInsuranceCompensationContractSubMchidCheckOpenedResponse)]
+#[endpoint(POST "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/<sub_mchid>/check-opened" -> InsuranceCompensationContractResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
     /// 二级商户号 (`sub_mchid`).
@@ -130,13 +122,11 @@ pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` 请求赔付
 ///
-/// Create mch transfer compensate bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504175)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferCompensateBill, CreateMchTransferCompensateBillRequired};
 ///
 /// let request = CreateMchTransferCompensateBill::new(CreateMchTransferCompensateBillRequired {
@@ -152,12 +142,12 @@ pub struct CreateInsuranceCompensationContractSubMchidCheckOpened {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/compensate-bills" -> CreateMchTransferCompensateBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferCompensateBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 收款方信息 (`receiver`).
-    pub receiver: Receiver,
+    pub receiver: MchTransferCompensateBillReceiver,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付原因 (`transfer_remark`).
@@ -169,8 +159,6 @@ pub struct CreateMchTransferCompensateBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}` 查询赔付结果（按微信支付赔付单号）
-///
-/// Query mch transfer compensate bill by bill id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504179)
 ///
@@ -186,7 +174,7 @@ pub struct CreateMchTransferCompensateBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/<bill_id>" -> QueryMchTransferCompensateBillByBillIdResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/<bill_id>" -> MchTransferCompensateBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferCompensateBillByBillId {
     /// 微信支付单号 (`bill_id`).
@@ -194,8 +182,6 @@ pub struct QueryMchTransferCompensateBillByBillId {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` 查询赔付结果（按商户赔付单号）
-///
-/// Query mch transfer compensate bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504178)
 ///
@@ -211,7 +197,7 @@ pub struct QueryMchTransferCompensateBillByBillId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>" -> QueryMchTransferCompensateBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/<out_bill_no>" -> MchTransferCompensateBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferCompensateBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -219,8 +205,6 @@ pub struct QueryMchTransferCompensateBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel` 请求撤销赔付
-///
-/// Cancel mch transfer compensate bill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504177)
 ///
@@ -247,13 +231,11 @@ pub struct CancelMchTransferCompensateBill {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` 请求赔付预下单
 ///
-/// Create mch transfer compensate bill pre transfer.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504176)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::MchTransferCompensateBillReceiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferCompensateBillPreTransfer, CreateMchTransferCompensateBillPreTransferRequired};
 ///
 /// let request = CreateMchTransferCompensateBillPreTransfer::new(CreateMchTransferCompensateBillPreTransferRequired {
@@ -269,14 +251,14 @@ pub struct CancelMchTransferCompensateBill {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer" -> CreateMchTransferCompensateBillPreTransferResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferCompensateBillPreTransfer {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 收款方信息 (`receiver`).
-    pub receiver: Receiver,
+    pub receiver: MchTransferCompensateBillReceiver,
     /// 公众账号ID (`sp_appid`).
     pub sp_appid: Option<String>,
     /// 出资商户号 (`sponsor_mchid`).
@@ -290,8 +272,6 @@ pub struct CreateMchTransferCompensateBillPreTransfer {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` 请求保证金售后赔付
-///
-/// Create mch transfer deposit after sales compensation bill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504194)
 ///
@@ -313,7 +293,7 @@ pub struct CreateMchTransferCompensateBillPreTransfer {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills" -> CreateMchTransferDepositAfterSalesCompensationBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferDepositAfterSalesCompensationBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -335,8 +315,6 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBill {
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` 查询保证金售后赔付结果（按微信支付赔付单号）
 ///
-/// Query mch transfer deposit after sales compensation bill by bill id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504196)
 ///
 /// ```no_run
@@ -353,7 +331,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBill {
 #[doc(
     alias = "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}"
 )]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/<bill_id>" -> QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/<bill_id>" -> MchTransferDepositAfterSaleCompensationBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillId {
     /// 微信支付单号 (`bill_id`).
@@ -363,8 +341,6 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillId {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` 查询保证金售后赔付结果（按商户赔付单号）
-///
-/// Query mch transfer deposit after sales compensation bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504195)
 ///
@@ -382,7 +358,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillId {
 #[doc(
     alias = "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}"
 )]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/<out_bill_no>" -> QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/<out_bill_no>" -> MchTransferDepositAfterSaleCompensationBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -392,8 +368,6 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` 发起保证金赔付保司保费
-///
-/// Create mch transfer deposit insurance premiums compensation bill.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -415,7 +389,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills" -> CreateMchTransferDepositInsurancePremiumsCompensationBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferDepositInsurancePremiumsCompensationBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -430,8 +404,6 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}` 查询保证金赔付保司保费结果（按商户赔付单号）
-///
-/// Query mch transfer deposit insurance premiums compensation bill by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -456,13 +428,11 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` 发起保证金赔付用户运费
 ///
-/// Create mch transfer deposit shipping cost compensation bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504202)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBillReceiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::MchTransferDepositShippingCostCompensationBillReceiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferDepositShippingCostCompensationBill, CreateMchTransferDepositShippingCostCompensationBillRequired};
 ///
 /// let request = CreateMchTransferDepositShippingCostCompensationBill::new(CreateMchTransferDepositShippingCostCompensationBillRequired {
@@ -478,12 +448,12 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills" -> CreateMchTransferDepositShippingCostCompensationBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferDepositShippingCostCompensationBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付用户信息 (`receiver`).
-    pub receiver: CreateMchTransferDepositShippingCostCompensationBillReceiver,
+    pub receiver: MchTransferDepositShippingCostCompensationBillReceiver,
     /// 公众账号ID (`sp_appid`).
     pub sp_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -497,8 +467,6 @@ pub struct CreateMchTransferDepositShippingCostCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` 查询保证金售后赔付运费结果（按商户赔付单号）
-///
-/// Query mch transfer deposit shipping cost compensation bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504203)
 ///
@@ -527,13 +495,11 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNo {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` 请求保险理赔
 ///
-/// Create mch transfer insurance claim bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504184)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferInsuranceClaimBill, CreateMchTransferInsuranceClaimBillRequired};
 ///
 /// let request = CreateMchTransferInsuranceClaimBill::new(CreateMchTransferInsuranceClaimBillRequired {
@@ -549,12 +515,12 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNo {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills" -> CreateMchTransferInsuranceClaimBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferInsuranceClaimBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付用户信息 (`receiver`).
-    pub receiver: CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver,
+    pub receiver: Receiver,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 赔付原因 (`transfer_remark`).
@@ -562,8 +528,6 @@ pub struct CreateMchTransferInsuranceClaimBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` 查询保险理赔结果（按微信支付赔付单号）
-///
-/// Query mch transfer insurance claim bill by bill id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504188)
 ///
@@ -579,7 +543,7 @@ pub struct CreateMchTransferInsuranceClaimBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/<bill_id>" -> QueryMchTransferInsuranceClaimBillByBillIdResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/<bill_id>" -> MchTransferInsuranceClaimBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferInsuranceClaimBillByBillId {
     /// 微信支付单号 (`bill_id`).
@@ -589,8 +553,6 @@ pub struct QueryMchTransferInsuranceClaimBillByBillId {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` 查询保险理赔结果（按商户赔付单号）
-///
-/// Query mch transfer insurance claim bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504187)
 ///
@@ -608,7 +570,7 @@ pub struct QueryMchTransferInsuranceClaimBillByBillId {
 #[doc(
     alias = "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}"
 )]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>" -> QueryMchTransferInsuranceClaimBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/<out_bill_no>" -> MchTransferInsuranceClaimBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferInsuranceClaimBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -618,8 +580,6 @@ pub struct QueryMchTransferInsuranceClaimBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` 请求撤销保险理赔
-///
-/// Cancel mch transfer insurance claim bill.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504186)
 ///
@@ -648,13 +608,11 @@ pub struct CancelMchTransferInsuranceClaimBill {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` 请求保险理赔预下单
 ///
-/// Create mch transfer insurance claim bill pre transfer.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504185)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let receiver: wxpay::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver = todo!();
+/// # let receiver: wxpay::apis::platsolution::ecommerce::Receiver = todo!();
 /// use wxpay::apis::platsolution::ecommerce::{CreateMchTransferInsuranceClaimBillPreTransfer, CreateMchTransferInsuranceClaimBillPreTransferRequired};
 ///
 /// let request = CreateMchTransferInsuranceClaimBillPreTransfer::new(CreateMchTransferInsuranceClaimBillPreTransferRequired {
@@ -670,14 +628,14 @@ pub struct CancelMchTransferInsuranceClaimBill {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer" -> CreateMchTransferInsuranceClaimBillPreTransferResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 收款方信息 (`receiver`).
-    pub receiver: CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver,
+    pub receiver: Receiver,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 赔付原因 (`transfer_remark`).
@@ -685,8 +643,6 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
 }
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` 请求赔付
-///
-/// Create mch transfer sub mch compensation bill.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -707,7 +663,7 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransfer {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills" -> CreateMchTransferSubMchCompensationBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferSubMchCompensationBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
@@ -720,8 +676,6 @@ pub struct CreateMchTransferSubMchCompensationBill {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` 查询赔付结果（按商户赔付单号）
-///
-/// Query mch transfer sub mch compensation bill by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -746,8 +700,6 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNo {
 
 /// `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` 保证金赔付
 ///
-/// Create mch transfer transfer bill.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504198)
 ///
 /// ```no_run
@@ -769,7 +721,7 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNo {
 #[endpoint(POST "/v3/platsolution/ecommerce/mch-transfer/transfer-bills" -> CreateMchTransferTransferBillResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMchTransferTransferBill {
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 业务类型 (`business_type`).
     pub business_type: BusinessType,
@@ -789,8 +741,6 @@ pub struct CreateMchTransferTransferBill {
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` 查询保证金赔付结果（按微信支付赔付单号）
 ///
-/// Query mch transfer transfer bill by bill id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504200)
 ///
 /// ```no_run
@@ -805,7 +755,7 @@ pub struct CreateMchTransferTransferBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/<bill_id>" -> QueryMchTransferTransferBillByBillIdResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/<bill_id>" -> MchTransferTransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferTransferBillByBillId {
     /// 微信支付单号 (`bill_id`).
@@ -815,8 +765,6 @@ pub struct QueryMchTransferTransferBillByBillId {
 }
 
 /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` 查询保证金赔付结果（按商户赔付单号）
-///
-/// Query mch transfer transfer bill by out bill no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504199)
 ///
@@ -832,7 +780,7 @@ pub struct QueryMchTransferTransferBillByBillId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>" -> QueryMchTransferTransferBillByOutBillNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/<out_bill_no>" -> MchTransferTransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferTransferBillByOutBillNo {
     /// 商户单号 (`out_bill_no`).
@@ -842,8 +790,6 @@ pub struct QueryMchTransferTransferBillByOutBillNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharge-employees` 添加二级商户可扫码充值员工
-///
-/// Create recharge employee.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521743)
 ///
@@ -860,7 +806,7 @@ pub struct QueryMchTransferTransferBillByOutBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/recharge-employees")]
-#[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees" -> CreateRechargeEmployeeResponse)]
+#[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees" -> Employee)]
 #[derive(Clone)]
 pub struct CreateRechargeEmployee {
     /// 员工OpenID (`sp_openid`).
@@ -871,8 +817,6 @@ pub struct CreateRechargeEmployee {
 }
 
 /// `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}` 查询二级商户可扫码充值员工列表
-///
-/// Query recharge employee sub mchid by sub mchid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521757)
 ///
@@ -897,8 +841,6 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchid {
 
 /// `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` 删除二级商户可扫码充值员工
 ///
-/// Delete recharge employee sub mchid sp openid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521753)
 ///
 /// ```no_run
@@ -916,7 +858,7 @@ pub struct QueryRechargeEmployeeSubMchidBySubMchid {
 #[doc(
     alias = "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete"
 )]
-#[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete" -> DeleteRechargeEmployeeSubMchidSpOpenidResponse)]
+#[endpoint(POST "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/<sub_mchid>/sp-openid/<sp_openid>/delete" -> Employee)]
 #[derive(Clone)]
 pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
     /// 二级商户号 (`sub_mchid`).
@@ -928,8 +870,6 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 
 /// `POST /v3/platsolution/ecommerce/recharges/apply` 申请二级商户充值
 ///
-/// Apply recharge.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html)
 ///
 /// ```no_run
@@ -938,10 +878,10 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 /// use wxpay::apis::platsolution::ecommerce::{ApplyRecharge, ApplyRechargeRequired};
 ///
 /// let request = ApplyRecharge::new(ApplyRechargeRequired {
-///     account_type: wxpay::apis::platsolution::ecommerce::ApplyRechargeAccountType::Deposit,
+///     account_type: wxpay::apis::platsolution::ecommerce::RechargeAccountType::Deposit,
 ///     out_recharge_no: "cz202407181234".into(),
 ///     recharge_amount,
-///     recharge_scene: wxpay::apis::platsolution::ecommerce::ApplyRechargeRechargeScene::EcommerceDeposit,
+///     recharge_scene: wxpay::apis::platsolution::ecommerce::RechargeScene::EcommerceDeposit,
 ///     sub_mchid: "1900001109".into(),
 /// });
 /// let answer = client.send(request).await?;
@@ -953,9 +893,9 @@ pub struct DeleteRechargeEmployeeSubMchidSpOpenid {
 #[derive(Debug, Clone)]
 pub struct ApplyRecharge {
     /// 充值入账账户 (`account_type`).
-    pub account_type: ApplyRechargeAccountType,
+    pub account_type: RechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
-    pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
+    pub available_recharge_channels: Option<Vec<AvailableRechargeChannel>>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 商户充值单号 (`out_recharge_no`).
@@ -963,7 +903,7 @@ pub struct ApplyRecharge {
     /// 充值金额 (`recharge_amount`).
     pub recharge_amount: RechargeAmount,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: ApplyRechargeRechargeScene,
+    pub recharge_scene: RechargeScene,
     /// 充值备注 (`remark`).
     pub remark: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -971,8 +911,6 @@ pub struct ApplyRecharge {
 }
 
 /// `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` 查询二级商户充值结果
-///
-/// Query recharge by out recharge no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html)
 ///
@@ -989,7 +927,7 @@ pub struct ApplyRecharge {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}")]
-#[endpoint(GET "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>" -> QueryRechargeByOutRechargeNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>" -> Recharge)]
 #[derive(Debug, Clone)]
 pub struct QueryRechargeByOutRechargeNo {
     /// 商户充值单号 (`out_recharge_no`).
@@ -999,8 +937,6 @@ pub struct QueryRechargeByOutRechargeNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` 关闭二级商户充值
-///
-/// Close recharge.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html)
 ///
@@ -1017,7 +953,7 @@ pub struct QueryRechargeByOutRechargeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close")]
-#[endpoint(POST "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>/close" -> CloseRechargeResponse)]
+#[endpoint(POST "/v3/platsolution/ecommerce/recharges/out-recharge-no/<out_recharge_no>/close" -> Recharge)]
 #[derive(Debug, Clone)]
 pub struct CloseRecharge {
     /// 商户充值单号 (`out_recharge_no`).
@@ -1028,8 +964,6 @@ pub struct CloseRecharge {
 }
 
 /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` 个人收款-申请批量结算
-///
-/// Create settle prepay settle order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html)
 ///
@@ -1075,8 +1009,6 @@ pub struct CreateSettlePrepaySettleOrder {
 
 /// `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}` 个人收款-查询批量结算信息
 ///
-/// Query settle prepay settle order by settle batch no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html)
 ///
 /// ```no_run
@@ -1099,8 +1031,6 @@ pub struct QuerySettlePrepaySettleOrderBySettleBatchNo {
 }
 
 /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` 个人收款-申请异常结算批次单处理
-///
-/// Create settle prepay settle order apply abnormal settle.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1136,8 +1066,6 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettle {
 
 /// `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` 二级商户按日终余额预约提现
 ///
-/// Create withdraw day end balance withdraw.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::{CreateWithdrawDayEndBalanceWithdraw, CreateWithdrawDayEndBalanceWithdrawRequired};
@@ -1152,7 +1080,7 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettle {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw")]
-#[endpoint(POST "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw" -> CreateWithdrawDayEndBalanceWithdrawResponse, idempotent)]
+#[endpoint(POST "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw" -> WithdrawDayEndBalanceWithdraw, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateWithdrawDayEndBalanceWithdraw {
     /// 银行附言 (`bank_memo`).
@@ -1173,8 +1101,6 @@ pub struct CreateWithdrawDayEndBalanceWithdraw {
 
 /// `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` 查询二级商户按日终余额预约提现状态
 ///
-/// Query withdraw day end balance withdraw by out request no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::ecommerce::{QueryWithdrawDayEndBalanceWithdrawByOutRequestNo, QueryWithdrawDayEndBalanceWithdrawByOutRequestNoRequired};
@@ -1190,7 +1116,7 @@ pub struct CreateWithdrawDayEndBalanceWithdraw {
 #[doc(
     alias = "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}"
 )]
-#[endpoint(GET "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/<out_request_no>" -> QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse)]
+#[endpoint(GET "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/<out_request_no>" -> WithdrawDayEndBalanceWithdraw)]
 #[derive(Debug, Clone)]
 pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNo {
     /// 商户提现单号 (`out_request_no`).
@@ -1203,7 +1129,7 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNo {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RechargeAmount {
-    /// 总金额 (`amount`).
+    /// 总金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 货币类型 (`currency`).
@@ -1229,7 +1155,7 @@ pub struct TransferInAccount {
     pub bank_name: Option<String>,
 }
 
-/// `ApplyBankTransferRechargeResponse`.
+/// The answer of [`ApplyBankTransferRecharge`] (申请银行转账充值).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBankTransferRechargeResponse {
@@ -1244,7 +1170,7 @@ pub struct ApplyBankTransferRechargeResponse {
 /// 转账充值的付款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct BankTransferInfo {
+pub struct QueryBankTransferRechargeByOutRechargeNoBankTransferInfo {
     /// 银行卡号后四位 (`bank_card_tail`).
     pub bank_card_tail: Option<String>,
     /// 开户银行名称 (`bank_name`).
@@ -1258,7 +1184,7 @@ pub struct BankTransferInfo {
     pub return_time: Option<OffsetDateTime>,
 }
 
-/// `QueryBankTransferRechargeByOutRechargeNoResponse`.
+/// The answer of [`QueryBankTransferRechargeByOutRechargeNo`] (查询银行转账充值结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
@@ -1268,7 +1194,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
     /// 充值入账账户 (`account_type`).
     pub account_type: AccountType,
     /// 转账充值的付款信息 (`bank_transfer_info`).
-    pub bank_transfer_info: Option<BankTransferInfo>,
+    pub bank_transfer_info: Option<QueryBankTransferRechargeByOutRechargeNoBankTransferInfo>,
     /// 关闭充值时间 (`close_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub close_time: Option<OffsetDateTime>,
@@ -1281,7 +1207,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
     /// 微信支付充值单号 (`recharge_id`).
     pub recharge_id: String,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: RechargeScene,
+    pub recharge_scene: QueryBankTransferRechargeByOutRechargeNoRechargeScene,
     /// 充值状态 (`recharge_state`).
     pub recharge_state: RechargeState,
     /// 充值状态描述 (`recharge_state_desc`).
@@ -1291,7 +1217,7 @@ pub struct QueryBankTransferRechargeByOutRechargeNoResponse {
     pub success_time: Option<OffsetDateTime>,
 }
 
-/// `AgreementList`.
+/// 签约协议列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct AgreementList {
@@ -1306,23 +1232,10 @@ pub struct AgreementList {
     pub sign_time: OffsetDateTime,
 }
 
-/// `CreateInsuranceCompensationContractResponse`.
+/// The answer of [`CreateInsuranceCompensationContract`], [`CreateInsuranceCompensationContractSubMchidCheckOpened`] (开通保险理赔功能).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateInsuranceCompensationContractResponse {
-    /// 是否开通成功 (`opened`).
-    pub opened: bool,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-}
-
-/// `CreateInsuranceCompensationContractSubMchidCheckOpenedResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateInsuranceCompensationContractSubMchidCheckOpenedResponse {
+pub struct InsuranceCompensationContractResponse {
     /// 是否开通成功 (`opened`).
     pub opened: bool,
     /// 二级商户号 (`sub_mchid`).
@@ -1340,50 +1253,50 @@ pub struct TransactionInfo {
     pub transaction_id: String,
     /// 转账接收方订单类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<TransactionInfoType>,
+    pub type_: Option<CompensationType>,
 }
 
 /// 收款方信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Receiver {
+pub struct MchTransferCompensateBillReceiver {
     /// 转账接收方订单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ReceiverType>,
+    pub type_: Option<MchTransferCompensateBillType>,
 }
 
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ReceiverDetail {
+pub struct MchTransferCompensateBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<Receiver>,
+    pub receiver: Option<MchTransferCompensateBillReceiver>,
 }
 
-/// `CreateMchTransferCompensateBillResponse`.
+/// The answer of [`CreateMchTransferCompensateBill`] (请求赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferCompensateBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: ReceiverDetail,
+    pub receiver_detail: MchTransferCompensateBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1402,14 +1315,14 @@ pub struct CloseInfo {
     pub close_time: Option<OffsetDateTime>,
 }
 
-/// `QueryMchTransferCompensateBillByBillIdResponse`.
+/// The answer of [`QueryMchTransferCompensateBillByBillId`], [`QueryMchTransferCompensateBillByOutBillNo`] (查询赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferCompensateBillByBillIdResponse {
+pub struct MchTransferCompensateBill {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1418,13 +1331,13 @@ pub struct QueryMchTransferCompensateBillByBillIdResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: ReceiverDetail,
+    pub receiver_detail: MchTransferCompensateBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -1432,37 +1345,7 @@ pub struct QueryMchTransferCompensateBillByBillIdResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `QueryMchTransferCompensateBillByOutBillNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferCompensateBillByOutBillNoResponse {
-    /// 受理时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
-    pub amount: Option<i64>,
-    /// 微信支付转账单号 (`bill_id`).
-    pub bill_id: String,
-    /// 关单信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: ReceiverDetail,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: Option<String>,
-    /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 赔付原因 (`transfer_remark`).
-    pub transfer_remark: Option<String>,
-}
-
-/// `CancelMchTransferCompensateBillResponse`.
+/// The answer of [`CancelMchTransferCompensateBill`] (请求撤销赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelMchTransferCompensateBillResponse {
@@ -1474,10 +1357,10 @@ pub struct CancelMchTransferCompensateBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
 }
 
-/// `CreateMchTransferCompensateBillPreTransferResponse`.
+/// The answer of [`CreateMchTransferCompensateBillPreTransfer`] (请求赔付预下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferCompensateBillPreTransferResponse {
@@ -1511,7 +1394,7 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver {
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
+    pub type_: Option<BillType>,
     /// 转账接收方用户 (`user_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_info: Option<UserInfo>,
@@ -1520,44 +1403,44 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiver {
 /// 转账接收者信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver {
+pub struct Receiver {
     /// 转账接收方订单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<TransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
+    pub type_: Option<BillType>,
 }
 
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail {
+pub struct ReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferDepositAfterSalesCompensationBillResponseReceiver>,
+    pub receiver: Option<Receiver>,
 }
 
-/// `CreateMchTransferDepositAfterSalesCompensationBillResponse`.
+/// The answer of [`CreateMchTransferDepositAfterSalesCompensationBill`] (请求保证金售后赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferDepositAfterSalesCompensationBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1569,14 +1452,14 @@ pub struct CreateMchTransferDepositAfterSalesCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse`.
+/// The answer of [`QueryMchTransferDepositAfterSalesCompensationBillByBillId`], [`QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo`] (查询保证金售后赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse {
+pub struct MchTransferDepositAfterSaleCompensationBill {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1585,47 +1468,13 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByBillIdResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 赔付原因 (`transfer_remark`).
-    pub transfer_remark: Option<String>,
-}
-
-/// `QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse {
-    /// 受理时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
-    pub amount: Option<i64>,
-    /// 微信支付转账单号 (`bill_id`).
-    pub bill_id: String,
-    /// 关单信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: Option<String>,
-    /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1640,7 +1489,7 @@ pub struct QueryMchTransferDepositAfterSalesCompensationBillByOutBillNoResponse 
 /// 转账接收方商户信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct MchInfo {
+pub struct MchTransferDepositInsurancePremiumCompensationBillMchInfo {
     /// 商户号 (`mchid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
@@ -1654,7 +1503,7 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionI
     pub transaction_id: String,
     /// 赔付单类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: TransactionInfoType,
+    pub type_: CompensationType,
 }
 
 /// 赔付用户信息.
@@ -1663,20 +1512,20 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionI
 pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiver {
     /// 转账接收方商户信息 (`mch_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mch_info: Option<MchInfo>,
+    pub mch_info: Option<MchTransferDepositInsurancePremiumCompensationBillMchInfo>,
     /// 赔付单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info:
         Option<CreateMchTransferDepositInsurancePremiumsCompensationBillTransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
+    pub type_: Option<MchTransferType>,
 }
 
 /// 赔付单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponseTransactionInfo {
+pub struct MchTransferDepositInsurancePremiumCompensationBillTransactionInfo {
     /// 交易订单号 (`transaction_id`).
     pub transaction_id: String,
 }
@@ -1684,46 +1533,45 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponseTran
 /// 转账接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponseReceiver {
+pub struct MchTransferDepositInsurancePremiumCompensationBillReceiver {
     /// 转账接收方商户信息 (`mch_info`).
-    pub mch_info: Option<MchInfo>,
+    pub mch_info: Option<MchTransferDepositInsurancePremiumCompensationBillMchInfo>,
     /// 赔付单信息 (`transaction_info`).
-    pub transaction_info:
-        Option<CreateMchTransferDepositInsurancePremiumsCompensationBillResponseTransactionInfo>,
+    pub transaction_info: Option<MchTransferDepositInsurancePremiumCompensationBillTransactionInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
+    pub type_: Option<MchTransferType>,
 }
 
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverDetail {
+pub struct MchTransferDepositInsurancePremiumCompensationBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillResponseReceiver>,
+    pub receiver: Option<MchTransferDepositInsurancePremiumCompensationBillReceiver>,
 }
 
-/// `CreateMchTransferDepositInsurancePremiumsCompensationBillResponse`.
+/// The answer of [`CreateMchTransferDepositInsurancePremiumsCompensationBill`] (发起保证金赔付保司保费).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferDepositInsurancePremiumCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1735,14 +1583,14 @@ pub struct CreateMchTransferDepositInsurancePremiumsCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo`] (查询保证金赔付保司保费结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1751,13 +1599,13 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoRe
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferDepositInsurancePremiumCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1772,7 +1620,7 @@ pub struct QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNoRe
 /// 赔付用户信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositShippingCostCompensationBillReceiver {
+pub struct MchTransferDepositShippingCostCompensationBillReceiver {
     /// 转账接收方订单信息 (`transaction_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<TransactionInfo>,
@@ -1784,32 +1632,32 @@ pub struct CreateMchTransferDepositShippingCostCompensationBillReceiver {
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferDepositShippingCostCompensationBillReceiverDetail {
+pub struct MchTransferDepositShippingCostCompensationBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferDepositShippingCostCompensationBillReceiver>,
+    pub receiver: Option<MchTransferDepositShippingCostCompensationBillReceiver>,
 }
 
-/// `CreateMchTransferDepositShippingCostCompensationBillResponse`.
+/// The answer of [`CreateMchTransferDepositShippingCostCompensationBill`] (发起保证金赔付用户运费).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferDepositShippingCostCompensationBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositShippingCostCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferDepositShippingCostCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -1821,14 +1669,14 @@ pub struct CreateMchTransferDepositShippingCostCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferDepositShippingCostCompensationBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferDepositShippingCostCompensationBillByOutBillNo`] (查询保证金售后赔付运费结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -1837,13 +1685,13 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNoRespons
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositShippingCostCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferDepositShippingCostCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1853,27 +1701,27 @@ pub struct QueryMchTransferDepositShippingCostCompensationBillByOutBillNoRespons
     pub transfer_remark: Option<String>,
 }
 
-/// `CreateMchTransferInsuranceClaimBillResponse`.
+/// The answer of [`CreateMchTransferInsuranceClaimBill`] (请求保险理赔).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferInsuranceClaimBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1886,7 +1734,7 @@ pub struct CreateMchTransferInsuranceClaimBillResponse {
 /// 关单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferInsuranceClaimBillByBillIdCloseInfo {
+pub struct MchTransferInsuranceClaimBillCloseInfo {
     /// 关单时间 (`accept_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub accept_time: Option<OffsetDateTime>,
@@ -1894,29 +1742,29 @@ pub struct QueryMchTransferInsuranceClaimBillByBillIdCloseInfo {
     pub close_reason: Option<String>,
 }
 
-/// `QueryMchTransferInsuranceClaimBillByBillIdResponse`.
+/// The answer of [`QueryMchTransferInsuranceClaimBillByBillId`], [`QueryMchTransferInsuranceClaimBillByOutBillNo`] (查询保险理赔结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferInsuranceClaimBillByBillIdResponse {
+pub struct MchTransferInsuranceClaimBill {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 关单信息 (`close_info`).
-    pub close_info: Option<QueryMchTransferInsuranceClaimBillByBillIdCloseInfo>,
+    pub close_info: Option<MchTransferInsuranceClaimBillCloseInfo>,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 成功时间 (`success_time`).
@@ -1926,39 +1774,7 @@ pub struct QueryMchTransferInsuranceClaimBillByBillIdResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `QueryMchTransferInsuranceClaimBillByOutBillNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferInsuranceClaimBillByOutBillNoResponse {
-    /// 受理时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
-    pub amount: Option<i64>,
-    /// 微信支付转账单号 (`bill_id`).
-    pub bill_id: String,
-    /// 关单信息 (`close_info`).
-    pub close_info: Option<QueryMchTransferInsuranceClaimBillByBillIdCloseInfo>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferDepositAfterSalesCompensationBillReceiverDetail,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: Option<String>,
-    /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: Option<String>,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 赔付原因 (`transfer_remark`).
-    pub transfer_remark: Option<String>,
-}
-
-/// `CancelMchTransferInsuranceClaimBillResponse`.
+/// The answer of [`CancelMchTransferInsuranceClaimBill`] (请求撤销保险理赔).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CancelMchTransferInsuranceClaimBillResponse {
@@ -1970,12 +1786,12 @@ pub struct CancelMchTransferInsuranceClaimBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
 }
 
-/// `CreateMchTransferInsuranceClaimBillPreTransferResponse`.
+/// The answer of [`CreateMchTransferInsuranceClaimBillPreTransfer`] (请求保险理赔预下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferInsuranceClaimBillPreTransferResponse {
@@ -1995,7 +1811,7 @@ pub struct CreateMchTransferInsuranceClaimBillPreTransferResponse {
 /// 赔付接收方商户信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateMchTransferSubMchCompensationBillMchInfo {
+pub struct MchInfo {
     /// 商户号 (`mchid`).
     pub mchid: String,
 }
@@ -2005,52 +1821,52 @@ pub struct CreateMchTransferSubMchCompensationBillMchInfo {
 #[non_exhaustive]
 pub struct CreateMchTransferSubMchCompensationBillReceiver {
     /// 赔付接收方商户信息 (`mch_info`).
-    pub mch_info: CreateMchTransferSubMchCompensationBillMchInfo,
+    pub mch_info: MchInfo,
     /// 赔付接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType,
+    pub type_: MchTransferType,
 }
 
 /// 赔付接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferSubMchCompensationBillResponseReceiver {
+pub struct MchTransferSubMchCompensationBillReceiver {
     /// 赔付接收方商户信息 (`mch_info`).
-    pub mch_info: Option<CreateMchTransferSubMchCompensationBillMchInfo>,
+    pub mch_info: Option<MchInfo>,
     /// 赔付接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType>,
+    pub type_: Option<MchTransferType>,
 }
 
 /// 赔付接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferSubMchCompensationBillReceiverDetail {
+pub struct MchTransferSubMchCompensationBillReceiverDetail {
     /// 赔付接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferSubMchCompensationBillResponseReceiver>,
+    pub receiver: Option<MchTransferSubMchCompensationBillReceiver>,
 }
 
-/// `CreateMchTransferSubMchCompensationBillResponse`.
+/// The answer of [`CreateMchTransferSubMchCompensationBill`] (请求赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferSubMchCompensationBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferSubMchCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferSubMchCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferSubMchCompensationBillState,
+    pub state: MchTransferSubMchCompensationBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -2058,14 +1874,14 @@ pub struct CreateMchTransferSubMchCompensationBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferSubMchCompensationBillByOutBillNoResponse`.
+/// The answer of [`QueryMchTransferSubMchCompensationBillByOutBillNo`] (查询赔付结果（按商户赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferSubMchCompensationBillByOutBillNoResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -2074,13 +1890,13 @@ pub struct QueryMchTransferSubMchCompensationBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 赔付接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferSubMchCompensationBillReceiverDetail,
+    pub receiver_detail: MchTransferSubMchCompensationBillReceiverDetail,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferSubMchCompensationBillState,
+    pub state: MchTransferSubMchCompensationBillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -2109,13 +1925,13 @@ pub struct CreateMchTransferTransferBillReceiver {
     pub mch_info: Option<CreateMchTransferTransferBillMchInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
+    pub type_: Option<BillType>,
 }
 
 /// 转账接收方商户信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferTransferBillResponseMchInfo {
+pub struct MchTransferTransferBillMchInfo {
     /// 商户号 (`mch_id`).
     pub mch_id: Option<String>,
 }
@@ -2123,30 +1939,30 @@ pub struct CreateMchTransferTransferBillResponseMchInfo {
 /// 转账接收者信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferTransferBillResponseReceiver {
+pub struct MchTransferTransferBillReceiver {
     /// 转账接收方商户信息 (`mch_info`).
-    pub mch_info: Option<CreateMchTransferTransferBillResponseMchInfo>,
+    pub mch_info: Option<MchTransferTransferBillMchInfo>,
     /// 转账接收方类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<CreateMchTransferDepositAfterSalesCompensationBillReceiverType>,
+    pub type_: Option<BillType>,
 }
 
 /// 转账接收方信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMchTransferTransferBillReceiverDetail {
+pub struct MchTransferTransferBillReceiverDetail {
     /// 转账接收者信息 (`receiver`).
-    pub receiver: Option<CreateMchTransferTransferBillResponseReceiver>,
+    pub receiver: Option<MchTransferTransferBillReceiver>,
 }
 
-/// `CreateMchTransferTransferBillResponse`.
+/// The answer of [`CreateMchTransferTransferBill`] (保证金赔付).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateMchTransferTransferBillResponse {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -2155,7 +1971,7 @@ pub struct CreateMchTransferTransferBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferTransferBillReceiverDetail,
+    pub receiver_detail: MchTransferTransferBillReceiverDetail,
     /// 收款方备注 (`receiver_remark`).
     pub receiver_remark: Option<String>,
     /// 服务商商户号 (`sp_mchid`).
@@ -2163,7 +1979,7 @@ pub struct CreateMchTransferTransferBillResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -2175,14 +1991,14 @@ pub struct CreateMchTransferTransferBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryMchTransferTransferBillByBillIdResponse`.
+/// The answer of [`QueryMchTransferTransferBillByBillId`], [`QueryMchTransferTransferBillByOutBillNo`] (查询保证金赔付结果（按微信支付赔付单号）).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferTransferBillByBillIdResponse {
+pub struct MchTransferTransferBill {
     /// 受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
+    /// 赔付金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 微信支付转账单号 (`bill_id`).
     pub bill_id: String,
@@ -2193,7 +2009,7 @@ pub struct QueryMchTransferTransferBillByBillIdResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferTransferBillReceiverDetail,
+    pub receiver_detail: MchTransferTransferBillReceiverDetail,
     /// 收款方备注 (`receiver_remark`).
     pub receiver_remark: Option<String>,
     /// 服务商商户号 (`sp_mchid`).
@@ -2201,7 +2017,7 @@ pub struct QueryMchTransferTransferBillByBillIdResponse {
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: Option<String>,
     /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
+    pub state: BillState,
     /// 成功时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -2209,44 +2025,10 @@ pub struct QueryMchTransferTransferBillByBillIdResponse {
     pub transfer_remark: Option<String>,
 }
 
-/// `QueryMchTransferTransferBillByOutBillNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferTransferBillByOutBillNoResponse {
-    /// 受理时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 赔付金额 (`amount`).
-    pub amount: Option<i64>,
-    /// 微信支付转账单号 (`bill_id`).
-    pub bill_id: String,
-    /// 业务类型 (`business_type`).
-    pub business_type: Option<BusinessType>,
-    /// 关单信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 转账接收方信息 (`receiver_detail`).
-    pub receiver_detail: CreateMchTransferTransferBillReceiverDetail,
-    /// 收款方备注 (`receiver_remark`).
-    pub receiver_remark: Option<String>,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: Option<String>,
-    /// 赔付状态 (`state`).
-    pub state: CreateMchTransferCompensateBillState,
-    /// 成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 赔付原因 (`transfer_remark`).
-    pub transfer_remark: Option<String>,
-}
-
-/// `CreateRechargeEmployeeResponse`.
+/// 员工列表 (the answer of [`CreateRechargeEmployee`], [`DeleteRechargeEmployeeSubMchidSpOpenid`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateRechargeEmployeeResponse {
+pub struct Employee {
     /// 添加员工时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -2254,7 +2036,7 @@ pub struct CreateRechargeEmployeeResponse {
     #[wxpay(redact)]
     pub sp_openid: Option<String>,
     /// 员工状态 (`state`).
-    pub state: Option<CreateRechargeEmployeeState>,
+    pub state: Option<EmployeeState>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 最后更新时间 (`update_time`).
@@ -2262,34 +2044,15 @@ pub struct CreateRechargeEmployeeResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryRechargeEmployeeSubMchidBySubMchidResponse`.
+/// The answer of [`QueryRechargeEmployeeSubMchidBySubMchid`] (查询二级商户可扫码充值员工列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRechargeEmployeeSubMchidBySubMchidResponse {
     /// 员工列表 (`employees`).
-    pub employees: Option<Vec<CreateRechargeEmployeeResponse>>,
+    pub employees: Option<Vec<Employee>>,
 }
 
-/// `DeleteRechargeEmployeeSubMchidSpOpenidResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct DeleteRechargeEmployeeSubMchidSpOpenidResponse {
-    /// 添加员工时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_time: Option<OffsetDateTime>,
-    /// 员工OpenID (`sp_openid`).
-    #[wxpay(redact)]
-    pub sp_openid: Option<String>,
-    /// 员工状态 (`state`).
-    pub state: Option<CreateRechargeEmployeeState>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 最后更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// `ApplyRechargeResponse`.
+/// The answer of [`ApplyRecharge`] (申请二级商户充值).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyRechargeResponse {
@@ -2304,7 +2067,7 @@ pub struct ApplyRechargeResponse {
 /// 转账充值的付款信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryRechargeByOutRechargeNoBankTransferInfo {
+pub struct BankTransferInfo {
     /// 银行账户名称 (`bank_account_name`).
     #[wxpay(redact)]
     pub bank_account_name: Option<String>,
@@ -2356,19 +2119,19 @@ pub struct QrRechargeInfo {
     pub openid: Option<String>,
 }
 
-/// `QueryRechargeByOutRechargeNoResponse`.
+/// The answer of [`QueryRechargeByOutRechargeNo`], [`CloseRecharge`] (查询二级商户充值结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryRechargeByOutRechargeNoResponse {
+pub struct Recharge {
     /// 受理充值时间 (`accept_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub accept_time: Option<OffsetDateTime>,
     /// 充值入账账户 (`account_type`).
-    pub account_type: ApplyRechargeAccountType,
+    pub account_type: RechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
-    pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
+    pub available_recharge_channels: Option<Vec<AvailableRechargeChannel>>,
     /// 转账充值的付款信息 (`bank_transfer_info`).
-    pub bank_transfer_info: Option<QueryRechargeByOutRechargeNoBankTransferInfo>,
+    pub bank_transfer_info: Option<BankTransferInfo>,
     /// 关闭充值时间 (`close_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub close_time: Option<OffsetDateTime>,
@@ -2381,54 +2144,11 @@ pub struct QueryRechargeByOutRechargeNoResponse {
     /// 充值金额 (`recharge_amount`).
     pub recharge_amount: RechargeAmount,
     /// 充值渠道 (`recharge_channel`).
-    pub recharge_channel: Option<AvailableRechargeChannels>,
+    pub recharge_channel: Option<AvailableRechargeChannel>,
     /// 微信支付充值单号 (`recharge_id`).
     pub recharge_id: String,
     /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: ApplyRechargeRechargeScene,
-    /// 充值状态 (`recharge_state`).
-    pub recharge_state: RechargeState,
-    /// 充值状态描述 (`recharge_state_desc`).
-    pub recharge_state_desc: Option<String>,
-    /// 平台商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 充值成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-}
-
-/// `CloseRechargeResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CloseRechargeResponse {
-    /// 受理充值时间 (`accept_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub accept_time: Option<OffsetDateTime>,
-    /// 充值入账账户 (`account_type`).
-    pub account_type: ApplyRechargeAccountType,
-    /// 可用充值渠道列表 (`available_recharge_channels`).
-    pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
-    /// 转账充值的付款信息 (`bank_transfer_info`).
-    pub bank_transfer_info: Option<QueryRechargeByOutRechargeNoBankTransferInfo>,
-    /// 关闭充值时间 (`close_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub close_time: Option<OffsetDateTime>,
-    /// 网银充值的付款信息 (`online_bank_recharge_info`).
-    pub online_bank_recharge_info: Option<OnlineBankRechargeInfo>,
-    /// 商户充值单号 (`out_recharge_no`).
-    pub out_recharge_no: String,
-    /// 扫码充值的付款信息 (`qr_recharge_info`).
-    pub qr_recharge_info: Option<QrRechargeInfo>,
-    /// 充值金额 (`recharge_amount`).
-    pub recharge_amount: RechargeAmount,
-    /// 充值渠道 (`recharge_channel`).
-    pub recharge_channel: Option<AvailableRechargeChannels>,
-    /// 微信支付充值单号 (`recharge_id`).
-    pub recharge_id: String,
-    /// 充值场景 (`recharge_scene`).
-    pub recharge_scene: ApplyRechargeRechargeScene,
+    pub recharge_scene: RechargeScene,
     /// 充值状态 (`recharge_state`).
     pub recharge_state: RechargeState,
     /// 充值状态描述 (`recharge_state_desc`).
@@ -2446,14 +2166,14 @@ pub struct CloseRechargeResponse {
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Amount {
-    /// 金额 (`amount`).
+    /// 金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 币种 (`currency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
 
-/// `SettleDetailInfoList`.
+/// 结算明细单列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SettleDetailInfoList {
@@ -2469,7 +2189,7 @@ pub struct SettleDetailInfoList {
     pub settle_type: String,
 }
 
-/// `SettleInfoList`.
+/// 结算信息列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SettleInfoList {
@@ -2481,7 +2201,7 @@ pub struct SettleInfoList {
     pub transaction_id: String,
 }
 
-/// `CreateSettlePrepaySettleOrderResponse`.
+/// The answer of [`CreateSettlePrepaySettleOrder`] (个人收款-申请批量结算).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSettlePrepaySettleOrderResponse {
@@ -2505,7 +2225,7 @@ pub struct CreateSettlePrepaySettleOrderResponse {
     pub trade_scenario: String,
 }
 
-/// `QuerySettlePrepaySettleOrderBySettleBatchNoResponse`.
+/// The answer of [`QuerySettlePrepaySettleOrderBySettleBatchNo`] (个人收款-查询批量结算信息).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QuerySettlePrepaySettleOrderBySettleBatchNoResponse {
@@ -2544,7 +2264,7 @@ pub struct AbnormalSettleResult {
     pub out_abnormal_settle_batch_no: String,
 }
 
-/// `CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse`.
+/// The answer of [`CreateSettlePrepaySettleOrderApplyAbnormalSettle`] (个人收款-申请异常结算批次单处理).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse {
@@ -2572,10 +2292,10 @@ pub struct CreateSettlePrepaySettleOrderApplyAbnormalSettleResponse {
     pub trade_scenario: CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario,
 }
 
-/// `CreateWithdrawDayEndBalanceWithdrawResponse`.
+/// The answer of [`CreateWithdrawDayEndBalanceWithdraw`], [`QueryWithdrawDayEndBalanceWithdrawByOutRequestNo`] (二级商户按日终余额预约提现).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
+pub struct WithdrawDayEndBalanceWithdraw {
     /// 入账银行 (`account_bank`).
     pub account_bank: String,
     /// 入账银行账号后四位 (`account_number`).
@@ -2590,70 +2310,25 @@ pub struct CreateWithdrawDayEndBalanceWithdrawResponse {
     /// 发起提现时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 提现失败金额 (`fail_amount`).
+    /// 提现失败金额 (`fail_amount`), in fen (分).
     pub fail_amount: Option<i64>,
     /// 商户提现单号 (`out_request_no`).
     pub out_request_no: String,
     /// 失败原因 (`reason`).
     pub reason: Option<String>,
-    /// 提现退票金额 (`refund_amount`).
+    /// 提现退票金额 (`refund_amount`), in fen (分).
     pub refund_amount: Option<i64>,
     /// 提现备注 (`remark`).
     pub remark: Option<String>,
     /// 收付通平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 单据状态 (`status`).
-    pub status: CreateWithdrawDayEndBalanceWithdrawStatus,
+    pub status: WithdrawDayEndBalanceWithdrawStatus,
     /// 特约商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 提现成功金额 (`success_amount`).
+    /// 提现成功金额 (`success_amount`), in fen (分).
     pub success_amount: Option<i64>,
-    /// 提现金额 (`total_amount`).
-    pub total_amount: i64,
-    /// 提现状态更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 微信支付提现单号 (`withdraw_id`).
-    pub withdraw_id: String,
-}
-
-/// `QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
-    /// 入账银行 (`account_bank`).
-    pub account_bank: String,
-    /// 入账银行账号后四位 (`account_number`).
-    #[wxpay(redact)]
-    pub account_number: String,
-    /// 出款账户类型 (`account_type`).
-    pub account_type: AccountType,
-    /// 银行附言 (`bank_memo`).
-    pub bank_memo: Option<String>,
-    /// 入账银行全称 (`bank_name`).
-    pub bank_name: Option<String>,
-    /// 发起提现时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 提现失败金额 (`fail_amount`).
-    pub fail_amount: Option<i64>,
-    /// 商户提现单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 失败原因 (`reason`).
-    pub reason: Option<String>,
-    /// 提现退票金额 (`refund_amount`).
-    pub refund_amount: Option<i64>,
-    /// 提现备注 (`remark`).
-    pub remark: Option<String>,
-    /// 收付通平台商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 单据状态 (`status`).
-    pub status: CreateWithdrawDayEndBalanceWithdrawStatus,
-    /// 特约商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 提现成功金额 (`success_amount`).
-    pub success_amount: Option<i64>,
-    /// 提现金额 (`total_amount`).
+    /// 提现金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 提现状态更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
@@ -2663,253 +2338,253 @@ pub struct QueryWithdrawDayEndBalanceWithdrawByOutRequestNoResponse {
 }
 
 platform_enum! {
-/// 充值入账账户.
-pub enum AccountType {
-/// `BASIC`.
-Basic = "BASIC",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `FEES`.
-Fees = "FEES",
-}
-}
-
-platform_enum! {
-/// 充值场景.
-pub enum RechargeScene {
-/// `ECOMMERCE_BANK_TRANSFER`.
-EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
-}
+    /// 充值入账账户.
+    pub enum AccountType {
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+        /// `FEES`.
+        Fees = "FEES",
+    }
 }
 
 platform_enum! {
-/// 充值状态.
-pub enum RechargeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `RECHARGING`.
-Recharging = "RECHARGING",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 充值场景.
+    pub enum QueryBankTransferRechargeByOutRechargeNoRechargeScene {
+        /// `ECOMMERCE_BANK_TRANSFER`.
+        EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
+    }
 }
 
 platform_enum! {
-/// 转账接收方订单类型.
-pub enum TransactionInfoType {
-/// `WXPAY`.
-Wxpay = "WXPAY",
-/// `WXVALUE`.
-Wxvalue = "WXVALUE",
-}
-}
-
-platform_enum! {
-/// 转账接收方类型.
-pub enum ReceiverType {
-/// `TRANSACTION_USER`.
-TransactionUser = "TRANSACTION_USER",
-}
+    /// 充值状态.
+    pub enum RechargeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `RECHARGING`.
+        Recharging = "RECHARGING",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 赔付状态.
-pub enum CreateMchTransferCompensateBillState {
-/// 已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 已成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 系统关闭（余额不足、转账失败等原因）。 (`CLOSED`).
-Closed = "CLOSED",
-/// 预下单成功，等待用户确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-/// 商户撤销请求受理成功，该笔付款正在撤销中 (`CANCELING`).
-Canceling = "CANCELING",
-/// 付款撤销完成 (`CANCELLED`).
-Cancelled = "CANCELLED",
-}
+    /// 转账接收方订单类型.
+    pub enum CompensationType {
+        /// `WXPAY`.
+        WxPay = "WXPAY",
+        /// `WXVALUE`.
+        WxValue = "WXVALUE",
+    }
 }
 
 platform_enum! {
-/// 转账接收方类型.
-pub enum CreateMchTransferDepositAfterSalesCompensationBillReceiverType {
-/// `MERCHANT`.
-Merchant = "MERCHANT",
-/// `TRANSACTION_USER`.
-TransactionUser = "TRANSACTION_USER",
-}
+    /// 转账接收方类型.
+    pub enum MchTransferCompensateBillType {
+        /// `TRANSACTION_USER`.
+        TransactionUser = "TRANSACTION_USER",
+    }
 }
 
 platform_enum! {
-/// 转账接收方类型.
-pub enum CreateMchTransferDepositInsurancePremiumsCompensationBillReceiverType {
-/// `MERCHANT`.
-Merchant = "MERCHANT",
-}
-}
-
-platform_enum! {
-/// 赔付状态.
-pub enum CreateMchTransferSubMchCompensationBillState {
-/// 已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 已成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 系统关闭（余额不足、转账失败等原因）。 (`CLOSED`).
-Closed = "CLOSED",
-}
+    /// 赔付状态.
+    pub enum BillState {
+        /// 已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 已成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 系统关闭（余额不足、转账失败等原因）。 (`CLOSED`).
+        Closed = "CLOSED",
+        /// 预下单成功，等待用户确认 (`WAIT_USER_CONFIRM`).
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        /// 商户撤销请求受理成功，该笔付款正在撤销中 (`CANCELING`).
+        Canceling = "CANCELING",
+        /// 付款撤销完成 (`CANCELLED`).
+        Cancelled = "CANCELLED",
+    }
 }
 
 platform_enum! {
-/// 业务类型.
-pub enum BusinessType {
-/// `DEPOSIT_COMPENSATION`.
-DepositCompensation = "DEPOSIT_COMPENSATION",
-/// `PLATFORM_AFTER_SALES_COMPENSATION`.
-PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-/// `INSURANCE_CLAIM`.
-InsuranceClaim = "INSURANCE_CLAIM",
-/// `DEPOSIT_AFTER_SALES_COMPENSATION`.
-DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-}
+    /// 转账接收方类型.
+    pub enum BillType {
+        /// `MERCHANT`.
+        Merchant = "MERCHANT",
+        /// `TRANSACTION_USER`.
+        TransactionUser = "TRANSACTION_USER",
+    }
 }
 
 platform_enum! {
-/// 员工状态.
-pub enum CreateRechargeEmployeeState {
-/// `EFFECTIVE`.
-Effective = "EFFECTIVE",
-/// `DELETED`.
-Deleted = "DELETED",
-}
+    /// 转账接收方类型.
+    pub enum MchTransferType {
+        /// `MERCHANT`.
+        Merchant = "MERCHANT",
+    }
 }
 
 platform_enum! {
-/// 充值入账账户.
-pub enum ApplyRechargeAccountType {
-/// `DEPOSIT`.
-Deposit = "DEPOSIT",
-/// `OPERATION`.
-Operation = "OPERATION",
-}
-}
-
-platform_enum! {
-/// `AvailableRechargeChannels`.
-pub enum AvailableRechargeChannels {
-/// `BANK_TRANSFER`.
-BankTransfer = "BANK_TRANSFER",
-/// `QR_RECHARGE`.
-QrRecharge = "QR_RECHARGE",
-/// `ONLINE_BANK`.
-OnlineBank = "ONLINE_BANK",
-}
+    /// 赔付状态.
+    pub enum MchTransferSubMchCompensationBillState {
+        /// 已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 已成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 系统关闭（余额不足、转账失败等原因）。 (`CLOSED`).
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 充值场景.
-pub enum ApplyRechargeRechargeScene {
-/// `ECOMMERCE_DEPOSIT`.
-EcommerceDeposit = "ECOMMERCE_DEPOSIT",
-/// `ECOMMERCE_PAYMENT`.
-EcommercePayment = "ECOMMERCE_PAYMENT",
-}
-}
-
-platform_enum! {
-/// 网银类型.
-pub enum OnlineBankType {
-/// `ONLINE_BANK_TYPE_CORPORATE`.
-OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
-/// `ONLINE_BANK_TYPE_PERSONAL`.
-OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
-}
+    /// 业务类型.
+    pub enum BusinessType {
+        /// `DEPOSIT_COMPENSATION`.
+        DepositCompensation = "DEPOSIT_COMPENSATION",
+        /// `PLATFORM_AFTER_SALES_COMPENSATION`.
+        PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+        /// `INSURANCE_CLAIM`.
+        InsuranceClaim = "INSURANCE_CLAIM",
+        /// `DEPOSIT_AFTER_SALES_COMPENSATION`.
+        DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+    }
 }
 
 platform_enum! {
-/// 员工类型.
-pub enum EmployeeType {
-/// `ADMIN`.
-Admin = "ADMIN",
-/// `STAFF`.
-Staff = "STAFF",
-}
-}
-
-platform_enum! {
-/// 交易场景.
-pub enum TradeScenario {
-/// `RECOMMERCE`.
-Recommerce = "RECOMMERCE",
-}
+    /// 员工状态.
+    pub enum EmployeeState {
+        /// `EFFECTIVE`.
+        Effective = "EFFECTIVE",
+        /// `DELETED`.
+        Deleted = "DELETED",
+    }
 }
 
 platform_enum! {
-/// 异常结算批次单处理方式.
-pub enum AbnormalSettleType {
-/// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
-TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-}
-}
-
-platform_enum! {
-/// 异常原因类型.
-pub enum AbnormalType {
-/// `AUTH_RELATIONSHIP_INVALID`.
-AuthRelationshipInvalid = "AUTH_RELATIONSHIP_INVALID",
-/// `USER_PAY_QUOTA_LIMIT`.
-UserPayQuotaLimit = "USER_PAY_QUOTA_LIMIT",
-}
+    /// 充值入账账户.
+    pub enum RechargeAccountType {
+        /// `DEPOSIT`.
+        Deposit = "DEPOSIT",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+    }
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleState {
-/// 结算已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 用户入账成功 (`RECEIVED`).
-Received = "RECEIVED",
-/// 结算完成 (`SUCCESS`).
-Success = "SUCCESS",
-/// 用户入账成功扣费失败 (`DEDUCT_FEE_FAIL`).
-DeductFeeFail = "DEDUCT_FEE_FAIL",
-/// 结算异常 (`ABNORMAL`).
-Abnormal = "ABNORMAL",
-/// 异常结算处理申请成功 (`ABNORMAL_SETTLE_SUCCESS`).
-AbnormalSettleSuccess = "ABNORMAL_SETTLE_SUCCESS",
-}
+    /// 可用充值渠道列表.
+    pub enum AvailableRechargeChannel {
+        /// `BANK_TRANSFER`.
+        BankTransfer = "BANK_TRANSFER",
+        /// `QR_RECHARGE`.
+        QrRecharge = "QR_RECHARGE",
+        /// `ONLINE_BANK`.
+        OnlineBank = "ONLINE_BANK",
+    }
 }
 
 platform_enum! {
-/// 交易场景.
-pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario {
-/// `RECOMMERCE`.
-Recommerce = "RECOMMERCE",
-/// `INDIVIDUALTRADE`.
-Individualtrade = "INDIVIDUALTRADE",
-}
-}
-
-platform_enum! {
-/// 计算提现金额方式.
-pub enum CalculateAmountType {
-/// `ONLY_DAY_END_BALANCE`.
-OnlyDayEndBalance = "ONLY_DAY_END_BALANCE",
-/// `ALLOW_CURRENT_BALANCE`.
-AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
-}
+    /// 充值场景.
+    pub enum RechargeScene {
+        /// `ECOMMERCE_DEPOSIT`.
+        EcommerceDeposit = "ECOMMERCE_DEPOSIT",
+        /// `ECOMMERCE_PAYMENT`.
+        EcommercePayment = "ECOMMERCE_PAYMENT",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CreateWithdrawDayEndBalanceWithdrawStatus {
-/// `CREATED`.
-Created = "CREATED",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
+    /// 网银类型.
+    pub enum OnlineBankType {
+        /// `ONLINE_BANK_TYPE_CORPORATE`.
+        OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
+        /// `ONLINE_BANK_TYPE_PERSONAL`.
+        OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
+    }
 }
+
+platform_enum! {
+    /// 员工类型.
+    pub enum EmployeeType {
+        /// `ADMIN`.
+        Admin = "ADMIN",
+        /// `STAFF`.
+        Staff = "STAFF",
+    }
+}
+
+platform_enum! {
+    /// 交易场景.
+    pub enum TradeScenario {
+        /// `RECOMMERCE`.
+        Recommerce = "RECOMMERCE",
+    }
+}
+
+platform_enum! {
+    /// 异常结算批次单处理方式.
+    pub enum AbnormalSettleType {
+        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`.
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+    }
+}
+
+platform_enum! {
+    /// 异常原因类型.
+    pub enum AbnormalType {
+        /// `AUTH_RELATIONSHIP_INVALID`.
+        AuthRelationshipInvalid = "AUTH_RELATIONSHIP_INVALID",
+        /// `USER_PAY_QUOTA_LIMIT`.
+        UserPayQuotaLimit = "USER_PAY_QUOTA_LIMIT",
+    }
+}
+
+platform_enum! {
+    /// 批次状态.
+    pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleState {
+        /// 结算已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 用户入账成功 (`RECEIVED`).
+        Received = "RECEIVED",
+        /// 结算完成 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 用户入账成功扣费失败 (`DEDUCT_FEE_FAIL`).
+        DeductFeeFail = "DEDUCT_FEE_FAIL",
+        /// 结算异常 (`ABNORMAL`).
+        Abnormal = "ABNORMAL",
+        /// 异常结算处理申请成功 (`ABNORMAL_SETTLE_SUCCESS`).
+        AbnormalSettleSuccess = "ABNORMAL_SETTLE_SUCCESS",
+    }
+}
+
+platform_enum! {
+    /// 交易场景.
+    pub enum CreateSettlePrepaySettleOrderApplyAbnormalSettleTradeScenario {
+        /// `RECOMMERCE`.
+        Recommerce = "RECOMMERCE",
+        /// `INDIVIDUALTRADE`.
+        IndividualTrade = "INDIVIDUALTRADE",
+    }
+}
+
+platform_enum! {
+    /// 计算提现金额方式.
+    pub enum CalculateAmountType {
+        /// `ONLY_DAY_END_BALANCE`.
+        OnlyDayEndBalance = "ONLY_DAY_END_BALANCE",
+        /// `ALLOW_CURRENT_BALANCE`.
+        AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
+    }
+}
+
+platform_enum! {
+    /// 单据状态.
+    pub enum WithdrawDayEndBalanceWithdrawStatus {
+        /// `CREATED`.
+        Created = "CREATED",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/platsolution/insurance/mch-transfer/batches/apply` 受理商家转账
 ///
-/// Apply mch transfer batch.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let transfer_detail_list: Vec<wxpay::apis::platsolution::insurance::TransferDetailList> = todo!();
@@ -50,7 +48,7 @@ pub struct ApplyMchTransferBatch {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -61,8 +59,6 @@ pub struct ApplyMchTransferBatch {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` 微信支付转账批次单号查询批次单
-///
-/// Query mch transfer batch by batch id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -78,7 +74,7 @@ pub struct ApplyMchTransferBatch {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}")]
-#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/batches/batch-id/<batch_id>" -> QueryMchTransferBatchByBatchIdResponse)]
+#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/batches/batch-id/<batch_id>" -> MchTransferBatch)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferBatchByBatchId {
     /// 商家转账批次单号 (`batch_id`).
@@ -96,8 +92,6 @@ pub struct QueryMchTransferBatchByBatchId {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付转账明细单号查询明细单
-///
-/// Query mch transfer batch detail by detail id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -128,8 +122,6 @@ pub struct QueryMchTransferBatchDetailByDetailId {
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` 查询商家转账明细电子回单
 ///
-/// Query mch transfer batch detail receipt by out detail no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchDetailReceiptByOutDetailNo, QueryMchTransferBatchDetailReceiptByOutDetailNoRequired};
@@ -158,8 +150,6 @@ pub struct QueryMchTransferBatchDetailReceiptByOutDetailNo {
 }
 
 /// `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` 申请商家转账明细电子回单
-///
-/// Apply mch transfer batch detail receipt.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -190,8 +180,6 @@ pub struct ApplyMchTransferBatchDetailReceipt {
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` 商户转账批次单号查询批次单
 ///
-/// Query mch transfer batch by out batch no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchByOutBatchNo, QueryMchTransferBatchByOutBatchNoRequired};
@@ -206,7 +194,7 @@ pub struct ApplyMchTransferBatchDetailReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}")]
-#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/<out_batch_no>" -> QueryMchTransferBatchByOutBatchNoResponse)]
+#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/<out_batch_no>" -> MchTransferBatch)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferBatchByOutBatchNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -224,8 +212,6 @@ pub struct QueryMchTransferBatchByOutBatchNo {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商户明细单号查询明细单
-///
-/// Query mch transfer batch detail by out detail no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -256,8 +242,6 @@ pub struct QueryMchTransferBatchDetailByOutDetailNo {
 
 /// `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` 查询商家转账批次电子回单
 ///
-/// Query mch transfer batch summary receipt by out batch no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::{QueryMchTransferBatchSummaryReceiptByOutBatchNo, QueryMchTransferBatchSummaryReceiptByOutBatchNoRequired};
@@ -283,8 +267,6 @@ pub struct QueryMchTransferBatchSummaryReceiptByOutBatchNo {
 }
 
 /// `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` 申请商家转账批次电子回单
-///
-/// Apply mch transfer batch summary receipt.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -312,8 +294,6 @@ pub struct ApplyMchTransferBatchSummaryReceipt {
 
 /// `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` 受理单次预约商家转账
 ///
-/// Apply mch transfer reservation.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::{ApplyMchTransferReservation, ApplyMchTransferReservationRequired};
@@ -337,9 +317,9 @@ pub struct ApplyMchTransferBatchSummaryReceipt {
 pub struct ApplyMchTransferReservation {
     /// 预计最晚转账日期 (`estimated_date`).
     pub estimated_date: String,
-    /// 预计最大转账金额 (`estimated_max_amount`).
+    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
     pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
+    /// 准确转账金额 (`exact_amount`), in fen (分).
     pub exact_amount: Option<i64>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
@@ -367,8 +347,6 @@ pub struct ApplyMchTransferReservation {
 
 /// `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` 商户预约单号查询预约商家转账记录
 ///
-/// Query mch transfer reservation by out reservation no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::platsolution::insurance::{QueryMchTransferReservationByOutReservationNo, QueryMchTransferReservationByOutReservationNoRequired};
@@ -384,7 +362,7 @@ pub struct ApplyMchTransferReservation {
 #[doc(
     alias = "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}"
 )]
-#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>" -> QueryMchTransferReservationByOutReservationNoResponse)]
+#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>" -> MchTransferReservation)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferReservationByOutReservationNo {
     /// 商户预约单号 (`out_reservation_no`).
@@ -394,8 +372,6 @@ pub struct QueryMchTransferReservationByOutReservationNo {
 }
 
 /// `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` 关闭预约商家转账记录
-///
-/// Close mch transfer reservation.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -412,7 +388,7 @@ pub struct QueryMchTransferReservationByOutReservationNo {
 #[doc(
     alias = "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close"
 )]
-#[endpoint(POST "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close" -> CloseMchTransferReservationResponse)]
+#[endpoint(POST "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close" -> MchTransferReservation)]
 #[derive(Debug, Clone)]
 pub struct CloseMchTransferReservation {
     /// 商户预约单号 (`out_reservation_no`).
@@ -423,8 +399,6 @@ pub struct CloseMchTransferReservation {
 }
 
 /// `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` 微信支付预约单号查询预约商家转账记录
-///
-/// Query mch transfer reservation by reservation id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -441,7 +415,7 @@ pub struct CloseMchTransferReservation {
 #[doc(
     alias = "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}"
 )]
-#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/<reservation_id>" -> QueryMchTransferReservationByReservationIdResponse)]
+#[endpoint(GET "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/<reservation_id>" -> MchTransferReservation)]
 #[derive(Debug, Clone)]
 pub struct QueryMchTransferReservationByReservationId {
     /// 微信转账预约单号 (`reservation_id`).
@@ -450,7 +424,7 @@ pub struct QueryMchTransferReservationByReservationId {
     pub sub_mchid: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -461,13 +435,13 @@ pub struct TransferDetailList {
     pub out_detail_no: String,
     /// 微信转账预约单号 (`reservation_id`).
     pub reservation_id: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
 }
 
-/// `ApplyMchTransferBatchResponse`.
+/// The answer of [`ApplyMchTransferBatch`] (受理商家转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyMchTransferBatchResponse {
@@ -482,14 +456,14 @@ pub struct ApplyMchTransferBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `Data`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct MchTransferBatchData {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DataDetailState,
+    pub detail_state: MchTransferBatchDetailState,
     /// 商家明细单号 (`out_detail_no`).
     pub out_detail_no: String,
 }
@@ -507,11 +481,11 @@ pub struct TransferBatch {
     /// 批次状态 (`batch_state`).
     pub batch_state: BatchState,
     /// 批次关闭原因 (`close_reason`).
-    pub close_reason: Option<CloseReason>,
+    pub close_reason: Option<TransferBatchCloseReason>,
     /// 批次创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 转账失败金额 (`failed_amount`).
+    /// 转账失败金额 (`failed_amount`), in fen (分).
     pub failed_amount: i64,
     /// 转账失败笔数 (`failed_num`).
     pub failed_num: i64,
@@ -523,11 +497,11 @@ pub struct TransferBatch {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: i64,
     /// 转账成功笔数 (`success_num`).
     pub success_num: i64,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -535,12 +509,12 @@ pub struct TransferBatch {
     pub transfer_scene_id: String,
 }
 
-/// `QueryMchTransferBatchByBatchIdResponse`.
+/// The answer of [`QueryMchTransferBatchByBatchId`], [`QueryMchTransferBatchByOutBatchNo`] (微信支付转账批次单号查询批次单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryMchTransferBatchByBatchIdResponse {
+pub struct MchTransferBatch {
     /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<MchTransferBatchData>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -549,7 +523,7 @@ pub struct QueryMchTransferBatchByBatchIdResponse {
     pub transfer_batch: TransferBatch,
 }
 
-/// `QueryMchTransferBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryMchTransferBatchDetailByDetailId`] (微信支付转账明细单号查询明细单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryMchTransferBatchDetailByDetailIdResponse {
@@ -566,7 +540,7 @@ pub struct QueryMchTransferBatchDetailByDetailIdResponse {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DataDetailState,
+    pub detail_state: MchTransferBatchDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 收款用户OpenID (`openid`).
@@ -582,7 +556,7 @@ pub struct QueryMchTransferBatchDetailByDetailIdResponse {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账完成时间 (`transfer_finish_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -594,7 +568,7 @@ pub struct QueryMchTransferBatchDetailByDetailIdResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `QueryMchTransferBatchDetailReceiptByOutDetailNoResponse`.
+/// The answer of [`QueryMchTransferBatchDetailReceiptByOutDetailNo`] (查询商家转账明细电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferBatchDetailReceiptByOutDetailNoResponse {
@@ -618,7 +592,7 @@ pub struct QueryMchTransferBatchDetailReceiptByOutDetailNoResponse {
     pub sub_mchid: String,
 }
 
-/// `ApplyMchTransferBatchDetailReceiptResponse`.
+/// The answer of [`ApplyMchTransferBatchDetailReceipt`] (申请商家转账明细电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyMchTransferBatchDetailReceiptResponse {
@@ -632,21 +606,7 @@ pub struct ApplyMchTransferBatchDetailReceiptResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryMchTransferBatchByOutBatchNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMchTransferBatchByOutBatchNoResponse {
-    /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Data>>,
-    /// 最大资源条数 (`limit`).
-    pub limit: Option<i64>,
-    /// 请求资源起始位置 (`offset`).
-    pub offset: Option<i64>,
-    /// 转账批次单 (`transfer_batch`).
-    pub transfer_batch: TransferBatch,
-}
-
-/// `QueryMchTransferBatchDetailByOutDetailNoResponse`.
+/// The answer of [`QueryMchTransferBatchDetailByOutDetailNo`] (商户明细单号查询明细单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryMchTransferBatchDetailByOutDetailNoResponse {
@@ -663,7 +623,7 @@ pub struct QueryMchTransferBatchDetailByOutDetailNoResponse {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
-    pub detail_state: DataDetailState,
+    pub detail_state: MchTransferBatchDetailState,
     /// 明细失败原因 (`fail_reason`).
     pub fail_reason: Option<FailReason>,
     /// 收款用户OpenID (`openid`).
@@ -679,7 +639,7 @@ pub struct QueryMchTransferBatchDetailByOutDetailNoResponse {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账完成时间 (`transfer_finish_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -691,7 +651,7 @@ pub struct QueryMchTransferBatchDetailByOutDetailNoResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `QueryMchTransferBatchSummaryReceiptByOutBatchNoResponse`.
+/// The answer of [`QueryMchTransferBatchSummaryReceiptByOutBatchNo`] (查询商家转账批次电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryMchTransferBatchSummaryReceiptByOutBatchNoResponse {
@@ -711,7 +671,7 @@ pub struct QueryMchTransferBatchSummaryReceiptByOutBatchNoResponse {
     pub sub_mchid: String,
 }
 
-/// `ApplyMchTransferBatchSummaryReceiptResponse`.
+/// The answer of [`ApplyMchTransferBatchSummaryReceipt`] (申请商家转账批次电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyMchTransferBatchSummaryReceiptResponse {
@@ -750,7 +710,7 @@ pub struct SceneReportData {
     pub insurance_policy: Option<InsurancePolicy>,
 }
 
-/// `ApplyMchTransferReservationResponse`.
+/// The answer of [`ApplyMchTransferReservation`] (受理单次预约商家转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyMchTransferReservationResponse {
@@ -764,7 +724,7 @@ pub struct ApplyMchTransferReservationResponse {
     /// 微信转账预约单号 (`reservation_id`).
     pub reservation_id: String,
     /// 预约记录状态 (`state`).
-    pub state: ApplyMchTransferReservationState,
+    pub state: MchTransferReservationState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
 }
@@ -774,16 +734,16 @@ pub struct ApplyMchTransferReservationResponse {
 #[non_exhaustive]
 pub struct CloseInfo {
     /// 预约记录关闭的原因 (`close_reason`).
-    pub close_reason: CloseInfoCloseReason,
+    pub close_reason: CloseReason,
     /// 预约记录关闭的时间 (`close_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub close_time: OffsetDateTime,
 }
 
-/// `QueryMchTransferReservationByOutReservationNoResponse`.
+/// The answer of [`QueryMchTransferReservationByOutReservationNo`], [`CloseMchTransferReservation`], [`QueryMchTransferReservationByReservationId`] (商户预约单号查询预约商家转账记录).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryMchTransferReservationByOutReservationNoResponse {
+pub struct MchTransferReservation {
     /// 预约记录受理的时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
@@ -793,9 +753,9 @@ pub struct QueryMchTransferReservationByOutReservationNoResponse {
     pub close_info: Option<CloseInfo>,
     /// 预计最晚转账日期 (`estimated_date`).
     pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
+    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
     pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
+    /// 准确转账金额 (`exact_amount`), in fen (分).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
     #[wxpay(redact)]
@@ -812,89 +772,7 @@ pub struct QueryMchTransferReservationByOutReservationNoResponse {
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 预约记录状态 (`state`).
-    pub state: ApplyMchTransferReservationState,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-}
-
-/// `CloseMchTransferReservationResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CloseMchTransferReservationResponse {
-    /// 预约记录受理的时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 预约记录的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 预计最晚转账日期 (`estimated_date`).
-    pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
-    pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
-    pub exact_amount: Option<i64>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户预约单号 (`out_reservation_no`).
-    pub out_reservation_no: String,
-    /// 微信转账预约单号 (`reservation_id`).
-    pub reservation_id: String,
-    /// 预约记录用户确认预约的时间 (`reserve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reserve_time: Option<OffsetDateTime>,
-    /// 服务商AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 预约记录状态 (`state`).
-    pub state: ApplyMchTransferReservationState,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-}
-
-/// `QueryMchTransferReservationByReservationIdResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryMchTransferReservationByReservationIdResponse {
-    /// 预约记录受理的时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 预约记录的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 预计最晚转账日期 (`estimated_date`).
-    pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
-    pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
-    pub exact_amount: Option<i64>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户预约单号 (`out_reservation_no`).
-    pub out_reservation_no: String,
-    /// 微信转账预约单号 (`reservation_id`).
-    pub reservation_id: String,
-    /// 预约记录用户确认预约的时间 (`reserve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reserve_time: Option<OffsetDateTime>,
-    /// 服务商AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 预约记录状态 (`state`).
-    pub state: ApplyMchTransferReservationState,
+    pub state: MchTransferReservationState,
     /// 二级商户AppID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
@@ -904,195 +782,195 @@ pub struct QueryMchTransferReservationByReservationIdResponse {
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum BatchState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `COMPLETED`.
-Completed = "COMPLETED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 明细状态.
-pub enum DetailState {
-/// 全部 (`ALL`).
-All = "ALL",
-/// 待确认 (`WAIT_PAY`).
-WaitPay = "WAIT_PAY",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转账失败 (`FAIL`).
-Fail = "FAIL",
-/// 银行返回转账成功后，拒绝入账，资金会返回商户账户 (`BANK_REFUND`).
-BankRefund = "BANK_REFUND",
-}
+    /// 批次状态.
+    pub enum BatchState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `COMPLETED`.
+        Completed = "COMPLETED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum DataDetailState {
-/// 系统转账校验中 (`INIT`).
-Init = "INIT",
-/// 全部 (`ALL`).
-All = "ALL",
-/// 待确认 (`WAIT_PAY`).
-WaitPay = "WAIT_PAY",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转账失败 (`FAIL`).
-Fail = "FAIL",
-/// 银行返回转账成功后，拒绝入账，资金会返回商户账户 (`BANK_REFUND`).
-BankRefund = "BANK_REFUND",
-}
+    /// 明细状态.
+    pub enum DetailState {
+        /// 全部 (`ALL`).
+        All = "ALL",
+        /// 待确认 (`WAIT_PAY`).
+        WaitPay = "WAIT_PAY",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转账失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 银行返回转账成功后，拒绝入账，资金会返回商户账户 (`BANK_REFUND`).
+        BankRefund = "BANK_REFUND",
+    }
 }
 
 platform_enum! {
-/// 批次关闭原因.
-pub enum CloseReason {
-/// `MERCHANT_REVOCATION`.
-MerchantRevocation = "MERCHANT_REVOCATION",
-/// `OVERDUE_CLOSE`.
-OverdueClose = "OVERDUE_CLOSE",
-}
-}
-
-platform_enum! {
-/// 明细失败原因.
-pub enum FailReason {
-/// 该用户账户被冻结 (`ACCOUNT_FROZEN`).
-AccountFrozen = "ACCOUNT_FROZEN",
-/// 收款人未实名认证，需要用户完成微信实名认证 (`REAL_NAME_CHECK_FAIL`).
-RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-/// 收款人姓名校验不通过，请核实信息 (`NAME_NOT_CORRECT`).
-NameNotCorrect = "NAME_NOT_CORRECT",
-/// OpenID格式错误或者不属于商家公众账号 (`OPENID_INVALID`).
-OpenidInvalid = "OPENID_INVALID",
-/// 超过用户单笔收款额度，核实产品设置是否准确 (`TRANSFER_QUOTA_EXCEED`).
-TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-/// 超过用户单日收款额度，核实产品设置是否准确 (`DAY_RECEIVED_QUOTA_EXCEED`).
-DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-/// 超过用户单月收款额度，核实产品设置是否准确 (`MONTH_RECEIVED_QUOTA_EXCEED`).
-MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-/// 超过用户单日收款次数，核实产品设置是否准确 (`DAY_RECEIVED_COUNT_EXCEED`).
-DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-/// 未开通该权限或权限被冻结，请核实产品权限状态 (`PRODUCT_AUTH_CHECK_FAIL`).
-ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-/// 超过系统重试期，系统自动关闭 (`OVERDUE_CLOSE`).
-OverdueClose = "OVERDUE_CLOSE",
-/// 收款人身份证校验不通过，请核实信息 (`ID_CARD_NOT_CORRECT`).
-IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-/// 该用户账户不存在 (`ACCOUNT_NOT_EXIST`).
-AccountNotExist = "ACCOUNT_NOT_EXIST",
-/// 该笔转账可能存在风险，已被微信拦截 (`TRANSFER_RISK`).
-TransferRisk = "TRANSFER_RISK",
-/// 该用户的务工卡已经注销 (`PAYROLL_CARD_ALREADY_LOGOUT`).
-PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-/// 该用户的务工卡已经被冻结 (`PAYROLL_CARD_ALREADY_FROZEN`).
-PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-/// 该用户的务工卡未授权该商户 (`PAYROLL_CARD_UNAUTHORIZED`).
-PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-/// 该用户没有开通务工卡 (`PAYROLL_CARD_USER_NOT_OPEN`).
-PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-/// 务工卡实名和用户实名不一致 (`PAYROLL_CARD_NAME_CARD_NOT_MATCH`).
-PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-/// 务工卡身份证和用户身份证不一致 (`PAYROLL_CARD_ID_CARD_NOT_MATCH`).
-PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-/// 务工卡所选银行卡已解绑 (`PAYROLL_CARD_BANKCARD_UNBUNDLING`).
-PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-/// 银行卡属二/三类卡，达到收款限额无法入账 (`BANK_CARD_COLLECTIONS_ABOVE_QUOTA`).
-BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-/// 银行卡已被销户、冻结、作废、挂失等致无法入账 (`BANK_CARD_ACCOUNT_ABNORMAL`).
-BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-/// 银行卡状态异常，无法入账 (`BANK_CARD_STATUS_ABNORMAL`).
-BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-/// 登记的银行名称或分支行信息有误 (`BANK_CARD_BANK_INFO_WRONG`).
-BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-/// 银行卡户名或卡号有误 (`BANK_CARD_CARD_INFO_WRONG`).
-BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-/// 其它失败原因 (`OTHER_FAIL_REASON_TYPE`).
-OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-/// 请引导用户在微信支付查看详情 (`REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`).
-RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-/// 请在产品设置中调整，添加该用户为收款人 (`RECEIVE_ACCOUNT_NOT_PERMMIT`).
-ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
-/// 请联系用户完善其在微信支付的身份信息以继续收款 (`PAYEE_ACCOUNT_ABNORMAL`).
-PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-/// 可前往商户平台获取解除功能限制指引 (`PAYER_ACCOUNT_ABNORMAL`).
-PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-/// 转账备注设置失败，请调整后重新再试 (`TRANSFER_REMARK_SET_FAIL`).
-TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-/// 该转账场景暂不可用，请确认转账场景ID是否正确 (`TRANSFER_SCENE_INVALID`).
-TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
-/// 你尚未获取该转账场景，请确认转账场景ID是否正确 (`TRANSFER_SCENE_UNAVAILABLE`).
-TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
-/// 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加 (`RECEIVE_ACCOUNT_NOT_CONFIGURE`).
-ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
-/// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`).
-BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-/// 用户账户存在风险收款受限，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_MONTH`).
-BlockB2cUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
-/// 商户员工（转账验密人）已驳回转账 (`MERCHANT_REJECT`).
-MerchantReject = "MERCHANT_REJECT",
-/// 商户员工（转账验密人）超时未验密 (`MERCHANT_NOT_CONFIRM`).
-MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-/// 用户收款卡错误，请核实信息 (`BANK_CARD_PARAM_ERROR`).
-BankCardParamError = "BANK_CARD_PARAM_ERROR",
-/// 用户收款卡类型非储值卡，不支持转账 (`BANK_CARD_TYPE_NOT_SUPPORTED`).
-BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
-/// 预约转账单状态异常，请检查 (`RESERVATION_STATE_INVALID`).
-ReservationStateInvalid = "RESERVATION_STATE_INVALID",
-/// 转账金额超过预约金额范围，请检查 (`EXCEEDED_ESTIMATED_AMOUNT`).
-ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
-/// 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查 (`RESERVATION_INFO_NOT_MATCH`).
-ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
-/// 该预约单的转账场景与发起转账时传入的不同，请检查 (`RESERVATION_SCENE_NOT_MATCH`).
-ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
-}
+    /// 明细状态.
+    pub enum MchTransferBatchDetailState {
+        /// 系统转账校验中 (`INIT`).
+        Init = "INIT",
+        /// 全部 (`ALL`).
+        All = "ALL",
+        /// 待确认 (`WAIT_PAY`).
+        WaitPay = "WAIT_PAY",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转账失败 (`FAIL`).
+        Fail = "FAIL",
+        /// 银行返回转账成功后，拒绝入账，资金会返回商户账户 (`BANK_REFUND`).
+        BankRefund = "BANK_REFUND",
+    }
 }
 
 platform_enum! {
-/// 电子回单状态.
-pub enum ReceiptState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
-}
-
-platform_enum! {
-/// 预约记录状态.
-pub enum ApplyMchTransferReservationState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `CONFIRMED`.
-Confirmed = "CONFIRMED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 批次关闭原因.
+    pub enum TransferBatchCloseReason {
+        /// `MERCHANT_REVOCATION`.
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        /// `OVERDUE_CLOSE`.
+        OverdueClose = "OVERDUE_CLOSE",
+    }
 }
 
 platform_enum! {
-/// 预约记录关闭的原因.
-pub enum CloseInfoCloseReason {
-/// 用户超时未确认，系统自动关闭 (`USER_OVERDUE_UNCONFIRMED`).
-UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-/// 商户通过API主动关闭已预约的记录 (`CLOSE_CONFIRMED_VIA_MCH_API`).
-CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
-/// 商户通过API主动关闭已受理的记录 (`CLOSE_ACCEPTED_VIA_MCH_API`).
-CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
-/// 转账成功后，系统自动关闭 (`TRANSFER_FINISHED`).
-TransferFinished = "TRANSFER_FINISHED",
-/// 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。 (`OVERDUE_NOT_TRANSFER`).
-OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
-/// 因业务规则限制或者预约流程不合法，系统自动关闭 (`RESERVE_FAIL`).
-ReserveFail = "RESERVE_FAIL",
-/// 用户确认后，主动关闭预约 (`USER_CLOSE`).
-UserClose = "USER_CLOSE",
+    /// 明细失败原因.
+    pub enum FailReason {
+        /// 该用户账户被冻结 (`ACCOUNT_FROZEN`).
+        AccountFrozen = "ACCOUNT_FROZEN",
+        /// 收款人未实名认证，需要用户完成微信实名认证 (`REAL_NAME_CHECK_FAIL`).
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        /// 收款人姓名校验不通过，请核实信息 (`NAME_NOT_CORRECT`).
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        /// OpenID格式错误或者不属于商家公众账号 (`OPENID_INVALID`).
+        OpenidInvalid = "OPENID_INVALID",
+        /// 超过用户单笔收款额度，核实产品设置是否准确 (`TRANSFER_QUOTA_EXCEED`).
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        /// 超过用户单日收款额度，核实产品设置是否准确 (`DAY_RECEIVED_QUOTA_EXCEED`).
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        /// 超过用户单月收款额度，核实产品设置是否准确 (`MONTH_RECEIVED_QUOTA_EXCEED`).
+        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+        /// 超过用户单日收款次数，核实产品设置是否准确 (`DAY_RECEIVED_COUNT_EXCEED`).
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        /// 未开通该权限或权限被冻结，请核实产品权限状态 (`PRODUCT_AUTH_CHECK_FAIL`).
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        /// 超过系统重试期，系统自动关闭 (`OVERDUE_CLOSE`).
+        OverdueClose = "OVERDUE_CLOSE",
+        /// 收款人身份证校验不通过，请核实信息 (`ID_CARD_NOT_CORRECT`).
+        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+        /// 该用户账户不存在 (`ACCOUNT_NOT_EXIST`).
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        /// 该笔转账可能存在风险，已被微信拦截 (`TRANSFER_RISK`).
+        TransferRisk = "TRANSFER_RISK",
+        /// 该用户的务工卡已经注销 (`PAYROLL_CARD_ALREADY_LOGOUT`).
+        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+        /// 该用户的务工卡已经被冻结 (`PAYROLL_CARD_ALREADY_FROZEN`).
+        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+        /// 该用户的务工卡未授权该商户 (`PAYROLL_CARD_UNAUTHORIZED`).
+        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+        /// 该用户没有开通务工卡 (`PAYROLL_CARD_USER_NOT_OPEN`).
+        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+        /// 务工卡实名和用户实名不一致 (`PAYROLL_CARD_NAME_CARD_NOT_MATCH`).
+        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+        /// 务工卡身份证和用户身份证不一致 (`PAYROLL_CARD_ID_CARD_NOT_MATCH`).
+        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+        /// 务工卡所选银行卡已解绑 (`PAYROLL_CARD_BANKCARD_UNBUNDLING`).
+        PayrollCardBankCardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+        /// 银行卡属二/三类卡，达到收款限额无法入账 (`BANK_CARD_COLLECTIONS_ABOVE_QUOTA`).
+        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+        /// 银行卡已被销户、冻结、作废、挂失等致无法入账 (`BANK_CARD_ACCOUNT_ABNORMAL`).
+        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+        /// 银行卡状态异常，无法入账 (`BANK_CARD_STATUS_ABNORMAL`).
+        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+        /// 登记的银行名称或分支行信息有误 (`BANK_CARD_BANK_INFO_WRONG`).
+        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+        /// 银行卡户名或卡号有误 (`BANK_CARD_CARD_INFO_WRONG`).
+        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+        /// 其它失败原因 (`OTHER_FAIL_REASON_TYPE`).
+        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+        /// 请引导用户在微信支付查看详情 (`REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`).
+        RealNameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+        /// 请在产品设置中调整，添加该用户为收款人 (`RECEIVE_ACCOUNT_NOT_PERMMIT`).
+        ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
+        /// 请联系用户完善其在微信支付的身份信息以继续收款 (`PAYEE_ACCOUNT_ABNORMAL`).
+        PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+        /// 可前往商户平台获取解除功能限制指引 (`PAYER_ACCOUNT_ABNORMAL`).
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        /// 转账备注设置失败，请调整后重新再试 (`TRANSFER_REMARK_SET_FAIL`).
+        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+        /// 该转账场景暂不可用，请确认转账场景ID是否正确 (`TRANSFER_SCENE_INVALID`).
+        TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
+        /// 你尚未获取该转账场景，请确认转账场景ID是否正确 (`TRANSFER_SCENE_UNAVAILABLE`).
+        TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
+        /// 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加 (`RECEIVE_ACCOUNT_NOT_CONFIGURE`).
+        ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
+        /// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`).
+        BlockB2cUserLimitAmountBsRuleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+        /// 用户账户存在风险收款受限，本月不支持继续向该用户付款 (`BLOCK_B2C_USERLIMITAMOUNT_MONTH`).
+        BlockB2cUserLimitAmountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
+        /// 商户员工（转账验密人）已驳回转账 (`MERCHANT_REJECT`).
+        MerchantReject = "MERCHANT_REJECT",
+        /// 商户员工（转账验密人）超时未验密 (`MERCHANT_NOT_CONFIRM`).
+        MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+        /// 用户收款卡错误，请核实信息 (`BANK_CARD_PARAM_ERROR`).
+        BankCardParamError = "BANK_CARD_PARAM_ERROR",
+        /// 用户收款卡类型非储值卡，不支持转账 (`BANK_CARD_TYPE_NOT_SUPPORTED`).
+        BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
+        /// 预约转账单状态异常，请检查 (`RESERVATION_STATE_INVALID`).
+        ReservationStateInvalid = "RESERVATION_STATE_INVALID",
+        /// 转账金额超过预约金额范围，请检查 (`EXCEEDED_ESTIMATED_AMOUNT`).
+        ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
+        /// 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查 (`RESERVATION_INFO_NOT_MATCH`).
+        ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
+        /// 该预约单的转账场景与发起转账时传入的不同，请检查 (`RESERVATION_SCENE_NOT_MATCH`).
+        ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
+    }
 }
+
+platform_enum! {
+    /// 电子回单状态.
+    pub enum ReceiptState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
+}
+
+platform_enum! {
+    /// 预约记录状态.
+    pub enum MchTransferReservationState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `CONFIRMED`.
+        Confirmed = "CONFIRMED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
+}
+
+platform_enum! {
+    /// 预约记录关闭的原因.
+    pub enum CloseReason {
+        /// 用户超时未确认，系统自动关闭 (`USER_OVERDUE_UNCONFIRMED`).
+        UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+        /// 商户通过API主动关闭已预约的记录 (`CLOSE_CONFIRMED_VIA_MCH_API`).
+        CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
+        /// 商户通过API主动关闭已受理的记录 (`CLOSE_ACCEPTED_VIA_MCH_API`).
+        CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
+        /// 转账成功后，系统自动关闭 (`TRANSFER_FINISHED`).
+        TransferFinished = "TRANSFER_FINISHED",
+        /// 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。 (`OVERDUE_NOT_TRANSFER`).
+        OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
+        /// 因业务规则限制或者预约流程不合法，系统自动关闭 (`RESERVE_FAIL`).
+        ReserveFail = "RESERVE_FAIL",
+        /// 用户确认后，主动关闭预约 (`USER_CLOSE`).
+        UserClose = "USER_CLOSE",
+    }
 }

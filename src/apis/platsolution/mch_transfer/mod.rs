@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/platsolution/mch-transfer/batches/apply` 受理商家转账
 ///
-/// Apply batch.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-apply.html)
 ///
 /// ```no_run
@@ -52,7 +50,7 @@ pub struct ApplyBatch {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -63,8 +61,6 @@ pub struct ApplyBatch {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` 微信支付转账批次单号查询批次单
-///
-/// Query batch by batch id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-id.html)
 ///
@@ -82,7 +78,7 @@ pub struct ApplyBatch {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}")]
-#[endpoint(GET "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>" -> QueryBatchByBatchIdResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchByBatchId {
     /// 商家转账批次单号 (`batch_id`).
@@ -92,7 +88,7 @@ pub struct QueryBatchByBatchId {
     /// 是否查询转账明细单 (`need_query_detail`).
     pub need_query_detail: bool,
     /// 明细状态 (`detail_state`).
-    pub detail_state: Option<DetailState>,
+    pub detail_state: Option<QueryBatchByBatchIdDetailState>,
     /// 请求资源起始位置 (`offset`).
     pub offset: Option<i64>,
     /// 最大资源条数 (`limit`).
@@ -100,8 +96,6 @@ pub struct QueryBatchByBatchId {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` 微信支付转账明细单号查询明细单
-///
-/// Query batch detail by detail id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/get-transfer-detail-by-no.html)
 ///
@@ -121,7 +115,7 @@ pub struct QueryBatchByBatchId {
 #[doc(
     alias = "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}"
 )]
-#[endpoint(GET "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> QueryBatchDetailByDetailIdResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/batches/batch-id/<batch_id>/details/detail-id/<detail_id>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByDetailId {
     /// 商家转账批次单号 (`batch_id`).
@@ -133,8 +127,6 @@ pub struct QueryBatchDetailByDetailId {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` 查询商家转账明细电子回单
-///
-/// Query batch detail receipt by out detail no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-query-by-detail-out-no.html)
 ///
@@ -167,8 +159,6 @@ pub struct QueryBatchDetailReceiptByOutDetailNo {
 
 /// `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` 申请商家转账明细电子回单
 ///
-/// Apply batch detail receipt.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-apply-by-detail-out-no.html)
 ///
 /// ```no_run
@@ -200,8 +190,6 @@ pub struct ApplyBatchDetailReceipt {
 
 /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` 商户转账批次单号查询批次单
 ///
-/// Query batch by out batch no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html)
 ///
 /// ```no_run
@@ -218,7 +206,7 @@ pub struct ApplyBatchDetailReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}")]
-#[endpoint(GET "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>" -> QueryBatchByOutBatchNoResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>" -> Batch)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchByOutBatchNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -236,8 +224,6 @@ pub struct QueryBatchByOutBatchNo {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` 商户明细单号查询明细单
-///
-/// Query batch detail by out detail no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-detail-by-out-no.html)
 ///
@@ -257,7 +243,7 @@ pub struct QueryBatchByOutBatchNo {
 #[doc(
     alias = "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}"
 )]
-#[endpoint(GET "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> QueryBatchDetailByOutDetailNoResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>" -> BatchDetail)]
 #[derive(Debug, Clone)]
 pub struct QueryBatchDetailByOutDetailNo {
     /// 商家批次单号 (`out_batch_no`).
@@ -269,8 +255,6 @@ pub struct QueryBatchDetailByOutDetailNo {
 }
 
 /// `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` 查询商家转账批次电子回单
-///
-/// Query batch summary receipt by out batch no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html)
 ///
@@ -297,8 +281,6 @@ pub struct QueryBatchSummaryReceiptByOutBatchNo {
 }
 
 /// `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` 申请商家转账批次电子回单
-///
-/// Apply batch summary receipt.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-apply-by-batch-out-no.html)
 ///
@@ -328,8 +310,6 @@ pub struct ApplyBatchSummaryReceipt {
 
 /// `POST /v3/platsolution/mch-transfer/reservation/apply` 受理单次预约商家转账
 ///
-/// Apply reservation.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-apply.html)
 ///
 /// ```no_run
@@ -355,9 +335,9 @@ pub struct ApplyBatchSummaryReceipt {
 pub struct ApplyReservation {
     /// 预计最晚转账日期 (`estimated_date`).
     pub estimated_date: String,
-    /// 预计最大转账金额 (`estimated_max_amount`).
+    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
     pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
+    /// 准确转账金额 (`exact_amount`), in fen (分).
     pub exact_amount: Option<i64>,
     /// 商户回调地址 (`notify_url`).
     pub notify_url: String,
@@ -385,8 +365,6 @@ pub struct ApplyReservation {
 
 /// `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` 商户预约单号查询预约商家转账记录
 ///
-/// Query reservation by out reservation no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-out-no.html)
 ///
 /// ```no_run
@@ -402,7 +380,7 @@ pub struct ApplyReservation {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}")]
-#[endpoint(GET "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>" -> QueryReservationByOutReservationNoResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>" -> Reservation)]
 #[derive(Debug, Clone)]
 pub struct QueryReservationByOutReservationNo {
     /// 商户预约单号 (`out_reservation_no`).
@@ -412,8 +390,6 @@ pub struct QueryReservationByOutReservationNo {
 }
 
 /// `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` 关闭预约商家转账记录
-///
-/// Close reservation.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html)
 ///
@@ -432,7 +408,7 @@ pub struct QueryReservationByOutReservationNo {
 #[doc(
     alias = "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close"
 )]
-#[endpoint(POST "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close" -> CloseReservationResponse)]
+#[endpoint(POST "/v3/platsolution/mch-transfer/reservation/out-reservation-no/<out_reservation_no>/close" -> Reservation)]
 #[derive(Debug, Clone)]
 pub struct CloseReservation {
     /// 商户预约单号 (`out_reservation_no`).
@@ -443,8 +419,6 @@ pub struct CloseReservation {
 }
 
 /// `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` 微信支付预约单号查询预约商家转账记录
-///
-/// Query reservation by reservation id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-id.html)
 ///
@@ -461,7 +435,7 @@ pub struct CloseReservation {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}")]
-#[endpoint(GET "/v3/platsolution/mch-transfer/reservation/reservation-id/<reservation_id>" -> QueryReservationByReservationIdResponse)]
+#[endpoint(GET "/v3/platsolution/mch-transfer/reservation/reservation-id/<reservation_id>" -> Reservation)]
 #[derive(Debug, Clone)]
 pub struct QueryReservationByReservationId {
     /// 微信转账预约单号 (`reservation_id`).
@@ -470,7 +444,7 @@ pub struct QueryReservationByReservationId {
     pub sub_mchid: String,
 }
 
-/// `TransferDetailList`.
+/// 转账明细列表.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransferDetailList {
@@ -481,13 +455,13 @@ pub struct TransferDetailList {
     pub out_detail_no: String,
     /// 微信转账预约单号 (`reservation_id`).
     pub reservation_id: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
 }
 
-/// `ApplyBatchResponse`.
+/// The answer of [`ApplyBatch`] (受理商家转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBatchResponse {
@@ -502,10 +476,10 @@ pub struct ApplyBatchResponse {
     pub out_batch_no: String,
 }
 
-/// `Data`.
+/// 转账明细单列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct BatchData {
     /// 商家转账明细单号 (`detail_id`).
     pub detail_id: String,
     /// 明细状态 (`detail_state`).
@@ -531,7 +505,7 @@ pub struct TransferBatch {
     /// 批次创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
-    /// 转账失败金额 (`failed_amount`).
+    /// 转账失败金额 (`failed_amount`), in fen (分).
     pub failed_amount: i64,
     /// 转账失败笔数 (`failed_num`).
     pub failed_num: i64,
@@ -543,11 +517,11 @@ pub struct TransferBatch {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账成功金额 (`success_amount`).
+    /// 转账成功金额 (`success_amount`), in fen (分).
     pub success_amount: i64,
     /// 转账成功笔数 (`success_num`).
     pub success_num: i64,
-    /// 转账总金额 (`total_amount`).
+    /// 转账总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
     /// 转账总笔数 (`total_num`).
     pub total_num: i64,
@@ -555,12 +529,12 @@ pub struct TransferBatch {
     pub transfer_scene_id: String,
 }
 
-/// `QueryBatchByBatchIdResponse`.
+/// The answer of [`QueryBatchByBatchId`], [`QueryBatchByOutBatchNo`] (微信支付转账批次单号查询批次单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryBatchByBatchIdResponse {
+pub struct Batch {
     /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<BatchData>>,
     /// 最大资源条数 (`limit`).
     pub limit: Option<i64>,
     /// 请求资源起始位置 (`offset`).
@@ -569,10 +543,10 @@ pub struct QueryBatchByBatchIdResponse {
     pub transfer_batch: TransferBatch,
 }
 
-/// `QueryBatchDetailByDetailIdResponse`.
+/// The answer of [`QueryBatchDetailByDetailId`], [`QueryBatchDetailByOutDetailNo`] (微信支付转账明细单号查询明细单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryBatchDetailByDetailIdResponse {
+pub struct BatchDetail {
     /// 银行退票时间 (`bank_refund_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub bank_refund_time: Option<OffsetDateTime>,
@@ -602,7 +576,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub sub_appid: Option<String>,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账完成时间 (`transfer_finish_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -614,7 +588,7 @@ pub struct QueryBatchDetailByDetailIdResponse {
     pub user_name: Option<String>,
 }
 
-/// `QueryBatchDetailReceiptByOutDetailNoResponse`.
+/// The answer of [`QueryBatchDetailReceiptByOutDetailNo`] (查询商家转账明细电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchDetailReceiptByOutDetailNoResponse {
@@ -638,7 +612,7 @@ pub struct QueryBatchDetailReceiptByOutDetailNoResponse {
     pub sub_mchid: String,
 }
 
-/// `ApplyBatchDetailReceiptResponse`.
+/// The answer of [`ApplyBatchDetailReceipt`] (申请商家转账明细电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBatchDetailReceiptResponse {
@@ -652,66 +626,7 @@ pub struct ApplyBatchDetailReceiptResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryBatchByOutBatchNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBatchByOutBatchNoResponse {
-    /// 转账明细单列表 (`data`).
-    pub data: Option<Vec<Data>>,
-    /// 最大资源条数 (`limit`).
-    pub limit: Option<i64>,
-    /// 请求资源起始位置 (`offset`).
-    pub offset: Option<i64>,
-    /// 转账批次单 (`transfer_batch`).
-    pub transfer_batch: TransferBatch,
-}
-
-/// `QueryBatchDetailByOutDetailNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryBatchDetailByOutDetailNoResponse {
-    /// 银行退票时间 (`bank_refund_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub bank_refund_time: Option<OffsetDateTime>,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 商家转账批次单号 (`batch_id`).
-    pub batch_id: String,
-    /// 转账发起时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商家转账明细单号 (`detail_id`).
-    pub detail_id: String,
-    /// 明细状态 (`detail_state`).
-    pub detail_state: String,
-    /// 明细失败原因 (`fail_reason`).
-    pub fail_reason: Option<String>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 商家批次单号 (`out_batch_no`).
-    pub out_batch_no: String,
-    /// 商家明细单号 (`out_detail_no`).
-    pub out_detail_no: String,
-    /// 服务商应用ID (`sp_appid`).
-    pub sp_appid: String,
-    /// 二级商户应用ID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
-    pub transfer_amount: i64,
-    /// 转账完成时间 (`transfer_finish_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub transfer_finish_time: Option<OffsetDateTime>,
-    /// 转账备注 (`transfer_remark`).
-    pub transfer_remark: String,
-    /// 收款用户姓名 (`user_name`).
-    #[wxpay(redact)]
-    pub user_name: Option<String>,
-}
-
-/// `QueryBatchSummaryReceiptByOutBatchNoResponse`.
+/// The answer of [`QueryBatchSummaryReceiptByOutBatchNo`] (查询商家转账批次电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryBatchSummaryReceiptByOutBatchNoResponse {
@@ -731,7 +646,7 @@ pub struct QueryBatchSummaryReceiptByOutBatchNoResponse {
     pub sub_mchid: String,
 }
 
-/// `ApplyBatchSummaryReceiptResponse`.
+/// The answer of [`ApplyBatchSummaryReceipt`] (申请商家转账批次电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyBatchSummaryReceiptResponse {
@@ -770,7 +685,7 @@ pub struct SceneReportData {
     pub insurance_policy: Option<InsurancePolicy>,
 }
 
-/// `ApplyReservationResponse`.
+/// The answer of [`ApplyReservation`] (受理单次预约商家转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyReservationResponse {
@@ -800,10 +715,10 @@ pub struct CloseInfo {
     pub close_time: OffsetDateTime,
 }
 
-/// `QueryReservationByOutReservationNoResponse`.
+/// The answer of [`QueryReservationByOutReservationNo`], [`CloseReservation`], [`QueryReservationByReservationId`] (商户预约单号查询预约商家转账记录).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryReservationByOutReservationNoResponse {
+pub struct Reservation {
     /// 预约记录受理的时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
@@ -813,91 +728,9 @@ pub struct QueryReservationByOutReservationNoResponse {
     pub close_info: Option<CloseInfo>,
     /// 预计最晚转账日期 (`estimated_date`).
     pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
+    /// 预计最大转账金额 (`estimated_max_amount`), in fen (分).
     pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
-    pub exact_amount: Option<i64>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户预约单号 (`out_reservation_no`).
-    pub out_reservation_no: String,
-    /// 微信转账预约单号 (`reservation_id`).
-    pub reservation_id: String,
-    /// 预约记录用户确认预约的时间 (`reserve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reserve_time: Option<OffsetDateTime>,
-    /// 服务商AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 预约记录状态 (`state`).
-    pub state: String,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-}
-
-/// `CloseReservationResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct CloseReservationResponse {
-    /// 预约记录受理的时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 预约记录的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 预计最晚转账日期 (`estimated_date`).
-    pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
-    pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
-    pub exact_amount: Option<i64>,
-    /// 收款用户OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: String,
-    /// 商户预约单号 (`out_reservation_no`).
-    pub out_reservation_no: String,
-    /// 微信转账预约单号 (`reservation_id`).
-    pub reservation_id: String,
-    /// 预约记录用户确认预约的时间 (`reserve_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reserve_time: Option<OffsetDateTime>,
-    /// 服务商AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 预约记录状态 (`state`).
-    pub state: String,
-    /// 二级商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 转账场景ID (`transfer_scene_id`).
-    pub transfer_scene_id: String,
-}
-
-/// `QueryReservationByReservationIdResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryReservationByReservationIdResponse {
-    /// 预约记录受理的时间 (`accept_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub accept_time: OffsetDateTime,
-    /// 收款银行类型 (`bank_type`).
-    pub bank_type: Option<String>,
-    /// 预约记录的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
-    /// 预计最晚转账日期 (`estimated_date`).
-    pub estimated_date: Option<String>,
-    /// 预计最大转账金额 (`estimated_max_amount`).
-    pub estimated_max_amount: Option<i64>,
-    /// 准确转账金额 (`exact_amount`).
+    /// 准确转账金额 (`exact_amount`), in fen (分).
     pub exact_amount: Option<i64>,
     /// 收款用户OpenID (`openid`).
     #[wxpay(redact)]
@@ -924,43 +757,43 @@ pub struct QueryReservationByReservationIdResponse {
 }
 
 platform_enum! {
-/// 明细状态.
-pub enum DetailState {
-/// 全部 (`ALL`).
-All = "ALL",
-/// 待确认 (`WAIT_PAY`).
-WaitPay = "WAIT_PAY",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转账失败 (`FAIL`).
-Fail = "FAIL",
-}
-}
-
-platform_enum! {
-/// 明细状态.
-pub enum QueryBatchByOutBatchNoDetailState {
-/// 全部 (`ALL`).
-All = "ALL",
-/// 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中 (`WAIT_PAY`).
-WaitPay = "WAIT_PAY",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单） (`FAIL`).
-Fail = "FAIL",
-/// 银行返回转账成功后，拒绝入账，资金会返回商户账户。 (`BANK_REFUND`).
-BankRefund = "BANK_REFUND",
-}
+    /// 明细状态.
+    pub enum QueryBatchByBatchIdDetailState {
+        /// 全部 (`ALL`).
+        All = "ALL",
+        /// 待确认 (`WAIT_PAY`).
+        WaitPay = "WAIT_PAY",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 转账失败 (`FAIL`).
+        Fail = "FAIL",
+    }
 }
 
 platform_enum! {
-/// 预约记录状态.
-pub enum ApplyReservationState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `CONFIRMED`.
-Confirmed = "CONFIRMED",
-/// `CLOSED`.
-Closed = "CLOSED",
+    /// 明细状态.
+    pub enum QueryBatchByOutBatchNoDetailState {
+        /// 全部 (`ALL`).
+        All = "ALL",
+        /// 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中 (`WAIT_PAY`).
+        WaitPay = "WAIT_PAY",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+        /// 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单） (`FAIL`).
+        Fail = "FAIL",
+        /// 银行返回转账成功后，拒绝入账，资金会返回商户账户。 (`BANK_REFUND`).
+        BankRefund = "BANK_REFUND",
+    }
 }
+
+platform_enum! {
+    /// 预约记录状态.
+    pub enum ApplyReservationState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `CONFIRMED`.
+        Confirmed = "CONFIRMED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }

@@ -2,14 +2,12 @@
 //! query a refund, and send a refund that could not reach the user somewhere else.
 //!
 //! ```no_run
-//! use wxpay::apis::refund::domestic::{
-//!     Amount as RefundAmount, CreateRefund, CreateRefundRequired, RefundStatus,
-//! };
+//! use wxpay::apis::refund::domestic::{Amount, CreateRefund, CreateRefundRequired, RefundStatus};
 //! # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 //! let refund = client
 //!     .send(
 //!         CreateRefund::new(CreateRefundRequired {
-//!             amount: RefundAmount::cny(50, 100), // refund 0.50 of a 1.00 order
+//!             amount: Amount::cny(50, 100), // refund 0.50 of a 1.00 order
 //!             out_refund_no: "1217752501201407033233368042".into(),
 //!         })
 //!         // The order: its merchant order number, or `.transaction_id(…)`.
@@ -25,12 +23,12 @@ use std::fmt;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::{Amount as RefundAmount, AmountRequired as RefundAmountRequired, RefundStatus};
+use super::{Amount, AmountRequired, RefundStatus};
 
-impl RefundAmount {
+impl Amount {
     /// `refund` fen of an order of `total` fen, in Chinese yuan.
     pub fn cny(refund: i64, total: i64) -> Self {
-        RefundAmount::new(RefundAmountRequired {
+        Amount::new(AmountRequired {
             currency: "CNY".into(),
             refund,
             total,

@@ -10,8 +10,6 @@ pub use manual::*;
 
 /// `POST /v3/refund/domestic/refunds` 申请退款API
 ///
-/// Create refund.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml)
 ///
 /// ```no_run
@@ -53,8 +51,6 @@ pub struct CreateRefund {
 
 /// `GET /v3/refund/domestic/refunds/{out_refund_no}` 查询单笔退款API
 ///
-/// Query refund.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_10.shtml)
 ///
 /// ```no_run
@@ -79,8 +75,6 @@ pub struct QueryRefund {
 }
 
 /// `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` 发起异常退款
-///
-/// Apply abnormal refund.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html)
 ///
@@ -120,13 +114,13 @@ pub struct ApplyAbnormalRefund {
     pub type_: ApplyAbnormalRefundType,
 }
 
-/// `CreateRefundFrom`.
+/// 退款出资账户及金额.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateRefundFrom {
+pub struct AmountFrom {
     /// 出资账户类型 (`account`).
     pub account: String,
-    /// 出资金额 (`amount`).
+    /// 出资金额 (`amount`), in fen (分).
     pub amount: i64,
 }
 
@@ -138,14 +132,14 @@ pub struct Amount {
     pub currency: String,
     /// 退款出资账户及金额 (`from`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<CreateRefundFrom>>,
-    /// 退款金额 (`refund`).
+    pub from: Option<Vec<AmountFrom>>,
+    /// 退款金额 (`refund`), in fen (分).
     pub refund: i64,
-    /// 原订单金额 (`total`).
+    /// 原订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `GoodsDetail`.
+/// 退款商品.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
@@ -154,7 +148,7 @@ pub struct GoodsDetail {
     pub goods_name: Option<String>,
     /// 商户侧商品编码 (`merchant_goods_id`).
     pub merchant_goods_id: String,
-    /// 商品退款金额 (`refund_amount`).
+    /// 商品退款金额 (`refund_amount`), in fen (分).
     pub refund_amount: i64,
     /// 商品退货数量 (`refund_quantity`).
     pub refund_quantity: i64,
@@ -168,30 +162,30 @@ pub struct GoodsDetail {
 /// 金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateRefundAmount {
+pub struct RefundAmount {
     /// 退款币种 (`currency`).
     pub currency: String,
-    /// 优惠退款金额 (`discount_refund`).
+    /// 优惠退款金额 (`discount_refund`), in fen (分).
     pub discount_refund: i64,
     /// 退款出资账户及金额 (`from`).
-    pub from: Option<Vec<CreateRefundFrom>>,
-    /// 用户退款金额 (`payer_refund`).
+    pub from: Option<Vec<AmountFrom>>,
+    /// 用户退款金额 (`payer_refund`), in fen (分).
     pub payer_refund: i64,
-    /// 用户支付金额 (`payer_total`).
+    /// 用户支付金额 (`payer_total`), in fen (分).
     pub payer_total: i64,
-    /// 退款金额 (`refund`).
+    /// 退款金额 (`refund`), in fen (分).
     pub refund: i64,
-    /// 手续费退款金额 (`refund_fee`).
+    /// 手续费退款金额 (`refund_fee`), in fen (分).
     pub refund_fee: Option<i64>,
-    /// 应结退款金额 (`settlement_refund`).
+    /// 应结退款金额 (`settlement_refund`), in fen (分).
     pub settlement_refund: i64,
-    /// 应结订单金额 (`settlement_total`).
+    /// 应结订单金额 (`settlement_total`), in fen (分).
     pub settlement_total: i64,
-    /// 订单金额 (`total`).
+    /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
-/// `PromotionDetail`.
+/// 优惠退款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -201,7 +195,7 @@ pub struct PromotionDetail {
     pub goods_detail: Option<Vec<GoodsDetail>>,
     /// 券ID (`promotion_id`).
     pub promotion_id: String,
-    /// 优惠退款金额 (`refund_amount`).
+    /// 优惠退款金额 (`refund_amount`), in fen (分).
     pub refund_amount: i64,
     /// 优惠范围 (`scope`).
     pub scope: String,
@@ -210,12 +204,12 @@ pub struct PromotionDetail {
     pub type_: String,
 }
 
-/// `Refund`.
+/// The answer of [`CreateRefund`], [`QueryRefund`], [`ApplyAbnormalRefund`] (申请退款API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct Refund {
     /// 金额信息 (`amount`).
-    pub amount: CreateRefundAmount,
+    pub amount: RefundAmount,
     /// 退款渠道 (`channel`).
     pub channel: RefundChannel,
     /// 退款创建时间 (`create_time`).
@@ -244,93 +238,93 @@ pub struct Refund {
 }
 
 platform_enum! {
-/// 退款渠道.
-pub enum RefundChannel {
-/// `ORIGINAL`.
-Original = "ORIGINAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-/// `OTHER_BALANCE`.
-OtherBalance = "OTHER_BALANCE",
-/// `OTHER_BANKCARD`.
-OtherBankcard = "OTHER_BANKCARD",
-}
-}
-
-platform_enum! {
-/// 资金账户.
-pub enum FundsAccount {
-/// `UNSETTLED`.
-Unsettled = "UNSETTLED",
-/// `AVAILABLE`.
-Available = "AVAILABLE",
-/// `UNAVAILABLE`.
-Unavailable = "UNAVAILABLE",
-/// `OPERATION`.
-Operation = "OPERATION",
-/// `BASIC`.
-Basic = "BASIC",
-/// `ECNY_BASIC`.
-EcnyBasic = "ECNY_BASIC",
-}
+    /// 退款渠道.
+    pub enum RefundChannel {
+        /// `ORIGINAL`.
+        Original = "ORIGINAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+        /// `OTHER_BALANCE`.
+        OtherBalance = "OTHER_BALANCE",
+        /// `OTHER_BANKCARD`.
+        OtherBankCard = "OTHER_BANKCARD",
+    }
 }
 
 platform_enum! {
-/// 退款状态.
-pub enum RefundStatus {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `CLOSED`.
-Closed = "CLOSED",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `ABNORMAL`.
-Abnormal = "ABNORMAL",
-}
-}
-
-platform_enum! {
-/// 开户银行.
-pub enum BankType {
-/// `CMB_DEBIT`.
-CmbDebit = "CMB_DEBIT",
-/// `COMM_DEBIT`.
-CommDebit = "COMM_DEBIT",
-/// `ABC_DEBIT`.
-AbcDebit = "ABC_DEBIT",
-/// `CCB_DEBIT`.
-CcbDebit = "CCB_DEBIT",
-/// `ICBC_DEBIT`.
-IcbcDebit = "ICBC_DEBIT",
-/// `BOC_DEBIT`.
-BocDebit = "BOC_DEBIT",
-/// `PAB_DEBIT`.
-PabDebit = "PAB_DEBIT",
-/// `SPDB_DEBIT`.
-SpdbDebit = "SPDB_DEBIT",
-/// `CITIC_DEBIT`.
-CiticDebit = "CITIC_DEBIT",
-/// `CEB_DEBIT`.
-CebDebit = "CEB_DEBIT",
-/// `CMBC_DEBIT`.
-CmbcDebit = "CMBC_DEBIT",
-/// `CIB_DEBIT`.
-CibDebit = "CIB_DEBIT",
-/// `GDB_DEBIT`.
-GdbDebit = "GDB_DEBIT",
-/// `PSBC_DEBIT`.
-PsbcDebit = "PSBC_DEBIT",
-/// `NBCB_DEBIT`.
-NbcbDebit = "NBCB_DEBIT",
-}
+    /// 资金账户.
+    pub enum FundsAccount {
+        /// `UNSETTLED`.
+        Unsettled = "UNSETTLED",
+        /// `AVAILABLE`.
+        Available = "AVAILABLE",
+        /// `UNAVAILABLE`.
+        Unavailable = "UNAVAILABLE",
+        /// `OPERATION`.
+        Operation = "OPERATION",
+        /// `BASIC`.
+        Basic = "BASIC",
+        /// `ECNY_BASIC`.
+        EcnyBasic = "ECNY_BASIC",
+    }
 }
 
 platform_enum! {
-/// 异常退款处理方式.
-pub enum ApplyAbnormalRefundType {
-/// `USER_BANK_CARD`.
-UserBankCard = "USER_BANK_CARD",
-/// `MERCHANT_BANK_CARD`.
-MerchantBankCard = "MERCHANT_BANK_CARD",
+    /// 退款状态.
+    pub enum RefundStatus {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `ABNORMAL`.
+        Abnormal = "ABNORMAL",
+    }
 }
+
+platform_enum! {
+    /// 开户银行.
+    pub enum BankType {
+        /// `CMB_DEBIT`.
+        CmbDebit = "CMB_DEBIT",
+        /// `COMM_DEBIT`.
+        CommDebit = "COMM_DEBIT",
+        /// `ABC_DEBIT`.
+        AbcDebit = "ABC_DEBIT",
+        /// `CCB_DEBIT`.
+        CcbDebit = "CCB_DEBIT",
+        /// `ICBC_DEBIT`.
+        IcbcDebit = "ICBC_DEBIT",
+        /// `BOC_DEBIT`.
+        BocDebit = "BOC_DEBIT",
+        /// `PAB_DEBIT`.
+        PabDebit = "PAB_DEBIT",
+        /// `SPDB_DEBIT`.
+        SpdbDebit = "SPDB_DEBIT",
+        /// `CITIC_DEBIT`.
+        CiticDebit = "CITIC_DEBIT",
+        /// `CEB_DEBIT`.
+        CebDebit = "CEB_DEBIT",
+        /// `CMBC_DEBIT`.
+        CmbcDebit = "CMBC_DEBIT",
+        /// `CIB_DEBIT`.
+        CibDebit = "CIB_DEBIT",
+        /// `GDB_DEBIT`.
+        GdbDebit = "GDB_DEBIT",
+        /// `PSBC_DEBIT`.
+        PsbcDebit = "PSBC_DEBIT",
+        /// `NBCB_DEBIT`.
+        NbcbDebit = "NBCB_DEBIT",
+    }
+}
+
+platform_enum! {
+    /// 异常退款处理方式.
+    pub enum ApplyAbnormalRefundType {
+        /// `USER_BANK_CARD`.
+        UserBankCard = "USER_BANK_CARD",
+        /// `MERCHANT_BANK_CARD`.
+        MerchantBankCard = "MERCHANT_BANK_CARD",
+    }
 }

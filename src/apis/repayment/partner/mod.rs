@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}` 还款单查询
 ///
-/// Query combine transaction by combine out trade no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::repayment::partner::{QueryCombineTransactionByCombineOutTradeNo, QueryCombineTransactionByCombineOutTradeNoRequired};
@@ -32,11 +30,9 @@ pub struct QueryCombineTransactionByCombineOutTradeNo {
 
 /// `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close` 商户关单
 ///
-/// Close combine transaction.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::repayment::partner::CloseCombineTransactionSubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::repayment::partner::CloseCombineTransactionSubOrder> = todo!();
 /// use wxpay::apis::repayment::partner::{CloseCombineTransaction, CloseCombineTransactionRequired};
 ///
 /// let request = CloseCombineTransaction::new(CloseCombineTransactionRequired {
@@ -56,16 +52,14 @@ pub struct CloseCombineTransaction {
     /// 还款单订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 还款明细单信息列表 (`sub_orders`).
-    pub sub_orders: Vec<CloseCombineTransactionSubOrders>,
+    pub sub_orders: Vec<CloseCombineTransactionSubOrder>,
 }
 
 /// `POST /v3/repayment/combine-transactions/partner/prepay` 还款下单
 ///
-/// Create combine transaction prepay.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let sub_orders: Vec<wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrders> = todo!();
+/// # let sub_orders: Vec<wxpay::apis::repayment::partner::CreateCombineTransactionPrepaySubOrder> = todo!();
 /// use wxpay::apis::repayment::partner::{CreateCombineTransactionPrepay, CreateCombineTransactionPrepayRequired};
 ///
 /// let request = CreateCombineTransactionPrepay::new(CreateCombineTransactionPrepayRequired {
@@ -89,7 +83,7 @@ pub struct CreateCombineTransactionPrepay {
     pub combine_out_trade_no: String,
     /// 支付者信息 (`combine_payer_info`).
     #[wxpay(encrypt)]
-    pub combine_payer_info: Option<CreateCombineTransactionPrepayCombinePayerInfo>,
+    pub combine_payer_info: Option<CombinePayerInfo>,
     /// H5调起支付场景信息 (`h5_info`).
     pub h5_info: Option<H5Info>,
     /// 小程序调起支付场景信息 (`miniprogram_info`).
@@ -97,7 +91,7 @@ pub struct CreateCombineTransactionPrepay {
     /// 通知地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 还款明细单信息列表 (`sub_orders`).
-    pub sub_orders: Vec<CreateCombineTransactionPrepaySubOrders>,
+    pub sub_orders: Vec<CreateCombineTransactionPrepaySubOrder>,
     /// 交易结束时间 (`time_expire`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub time_expire: Option<OffsetDateTime>,
@@ -108,7 +102,7 @@ pub struct CreateCombineTransactionPrepay {
 /// 还款支付者信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct CombinePayerInfo {
+pub struct QueryCombineTransactionByCombineOutTradeNoCombinePayerInfo {
     /// 用户服务商标识 (`openid`).
     #[wxpay(redact)]
     pub openid: String,
@@ -117,23 +111,23 @@ pub struct CombinePayerInfo {
 /// 子单金额信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Amount {
+pub struct QueryCombineTransactionByCombineOutTradeNoAmount {
     /// 标价币种 (`currency`).
     pub currency: Option<String>,
-    /// 现金支付金额 (`payer_amount`).
+    /// 现金支付金额 (`payer_amount`), in fen (分).
     pub payer_amount: i64,
     /// 现金支付币种 (`payer_currency`).
     pub payer_currency: Option<String>,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
-/// `SubOrders`.
+/// 还款明细单信息列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct SubOrders {
+pub struct QueryCombineTransactionByCombineOutTradeNoSubOrder {
     /// 子单金额信息 (`amount`).
-    pub amount: Option<Amount>,
+    pub amount: Option<QueryCombineTransactionByCombineOutTradeNoAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
@@ -155,7 +149,7 @@ pub struct SubOrders {
     pub transaction_id: Option<String>,
 }
 
-/// `QueryCombineTransactionByCombineOutTradeNoResponse`.
+/// The answer of [`QueryCombineTransactionByCombineOutTradeNo`] (还款单查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
@@ -166,17 +160,17 @@ pub struct QueryCombineTransactionByCombineOutTradeNoResponse {
     /// 还款单订单号 (`combine_out_trade_no`).
     pub combine_out_trade_no: String,
     /// 还款支付者信息 (`combine_payer_info`).
-    pub combine_payer_info: Option<CombinePayerInfo>,
+    pub combine_payer_info: Option<QueryCombineTransactionByCombineOutTradeNoCombinePayerInfo>,
     /// 还款单微信支付订单号 (`combine_transaction_id`).
     pub combine_transaction_id: String,
     /// 还款明细单信息列表 (`sub_orders`).
-    pub sub_orders: Option<Vec<SubOrders>>,
+    pub sub_orders: Option<Vec<QueryCombineTransactionByCombineOutTradeNoSubOrder>>,
 }
 
-/// `CloseCombineTransactionSubOrders`.
+/// 还款明细单信息列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CloseCombineTransactionSubOrders {
+pub struct CloseCombineTransactionSubOrder {
     /// 还款单发起商户号 (`mchid`).
     pub mchid: String,
     /// 还款明细单订单号 (`out_trade_no`).
@@ -212,7 +206,7 @@ pub struct Identity {
 /// 支付者信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCombineTransactionPrepayCombinePayerInfo {
+pub struct CombinePayerInfo {
     /// 实名支付 (`identity`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,10 +251,10 @@ pub struct MiniprogramInfo {
 /// 订单金额.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCombineTransactionPrepayAmount {
+pub struct Amount {
     /// 标价币种 (`currency`).
     pub currency: String,
-    /// 标价金额 (`total_amount`).
+    /// 标价金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
@@ -271,17 +265,17 @@ pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// 补差金额 (`subsidy_amount`).
+    /// 补差金额 (`subsidy_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
 }
 
-/// `CreateCombineTransactionPrepaySubOrders`.
+/// 还款明细单信息列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCombineTransactionPrepaySubOrders {
+pub struct CreateCombineTransactionPrepaySubOrder {
     /// 订单金额 (`amount`).
-    pub amount: CreateCombineTransactionPrepayAmount,
+    pub amount: Amount,
     /// 附加数据 (`attach`).
     pub attach: String,
     /// 商品描述 (`description`).
@@ -314,7 +308,7 @@ pub struct WechatWebInfo {
     pub webview_url: Option<String>,
 }
 
-/// `CreateCombineTransactionPrepayResponse`.
+/// The answer of [`CreateCombineTransactionPrepay`] (还款下单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCombineTransactionPrepayResponse {
@@ -325,53 +319,53 @@ pub struct CreateCombineTransactionPrepayResponse {
 }
 
 platform_enum! {
-/// 交易状态.
-pub enum TradeState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `NOTPAY`.
-Notpay = "NOTPAY",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 交易类型.
-pub enum TradeType {
-/// `REPAYMENT`.
-Repayment = "REPAYMENT",
-}
+    /// 交易状态.
+    pub enum TradeState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `NOTPAY`.
+        NotPay = "NOTPAY",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 类型.
-pub enum IdentityType {
-/// 身份证 (`IDCARD`).
-Idcard = "IDCARD",
-/// 港澳回乡证 (`HONGKONG_MACAO`).
-HongkongMacao = "HONGKONG_MACAO",
-/// 港澳居住证 (`HONGKONG_MACAO_RESIDENT`).
-HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-/// 台湾居住证 (`TAIWAN_RESIDENT`).
-TaiwanResident = "TAIWAN_RESIDENT",
-/// 外国人永居证 (`FOREIGN_RESIDENT`).
-ForeignResident = "FOREIGN_RESIDENT",
-/// 护照 (`OVERSEA_PASSPORT`).
-OverseaPassport = "OVERSEA_PASSPORT",
-/// 台胞证 (`TAIWAN_COMPATRIOT_PERMIT`).
-TaiwanCompatriotPermit = "TAIWAN_COMPATRIOT_PERMIT",
-}
+    /// 交易类型.
+    pub enum TradeType {
+        /// `REPAYMENT`.
+        Repayment = "REPAYMENT",
+    }
 }
 
 platform_enum! {
-/// 场景类型.
-pub enum H5InfoType {
-/// `iOS`.
-IOs = "iOS",
-/// `Android`.
-Android = "Android",
-/// `Wap`.
-Wap = "Wap",
+    /// 类型.
+    pub enum IdentityType {
+        /// 身份证 (`IDCARD`).
+        IdCard = "IDCARD",
+        /// 港澳回乡证 (`HONGKONG_MACAO`).
+        HongkongMacao = "HONGKONG_MACAO",
+        /// 港澳居住证 (`HONGKONG_MACAO_RESIDENT`).
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        /// 台湾居住证 (`TAIWAN_RESIDENT`).
+        TaiwanResident = "TAIWAN_RESIDENT",
+        /// 外国人永居证 (`FOREIGN_RESIDENT`).
+        ForeignResident = "FOREIGN_RESIDENT",
+        /// 护照 (`OVERSEA_PASSPORT`).
+        OverseaPassport = "OVERSEA_PASSPORT",
+        /// 台胞证 (`TAIWAN_COMPATRIOT_PERMIT`).
+        TaiwanCompatriotPermit = "TAIWAN_COMPATRIOT_PERMIT",
+    }
 }
+
+platform_enum! {
+    /// 场景类型.
+    pub enum H5InfoType {
+        /// `iOS`.
+        IOs = "iOS",
+        /// `Android`.
+        Android = "Android",
+        /// `Wap`.
+        Wap = "Wap",
+    }
 }

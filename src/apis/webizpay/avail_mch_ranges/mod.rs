@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` 查询商户标识列表
 ///
-/// List merchant identifiers.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::avail_mch_ranges::{ListMerchantIdentifiers, ListMerchantIdentifiersRequired};
@@ -40,8 +38,6 @@ pub struct ListMerchantIdentifiers {
 
 /// `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` 添加商户标识
 ///
-/// Create merchant identifier.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::avail_mch_ranges::{CreateMerchantIdentifier, CreateMerchantIdentifierRequired};
@@ -56,7 +52,7 @@ pub struct ListMerchantIdentifiers {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers")]
-#[endpoint(POST "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers" -> CreateMerchantIdentifierResponse)]
+#[endpoint(POST "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers" -> MerchantIdentifier)]
 #[derive(Debug, Clone)]
 pub struct CreateMerchantIdentifier {
     /// 可用商户范围id (`range_id`).
@@ -68,8 +64,6 @@ pub struct CreateMerchantIdentifier {
 }
 
 /// `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` 删除商户标识
-///
-/// Delete merchant identifier by merchant identifier.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -87,7 +81,7 @@ pub struct CreateMerchantIdentifier {
 #[doc(
     alias = "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}"
 )]
-#[endpoint(DELETE "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers/<merchant_identifier>" -> DeleteMerchantIdentifierByMerchantIdentifierResponse)]
+#[endpoint(DELETE "/v3/webizpay/avail-mch-ranges/<range_id>/merchant-identifiers/<merchant_identifier>" -> MerchantIdentifier)]
 #[derive(Debug, Clone)]
 pub struct DeleteMerchantIdentifierByMerchantIdentifier {
     /// 可用商户范围id (`range_id`).
@@ -99,7 +93,7 @@ pub struct DeleteMerchantIdentifierByMerchantIdentifier {
     pub sp_mchid: String,
 }
 
-/// `ListMerchantIdentifiersResponse`.
+/// The answer of [`ListMerchantIdentifiers`] (查询商户标识列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListMerchantIdentifiersResponse {
@@ -115,18 +109,10 @@ pub struct ListMerchantIdentifiersResponse {
     pub total_count: i64,
 }
 
-/// `CreateMerchantIdentifierResponse`.
+/// The answer of [`CreateMerchantIdentifier`], [`DeleteMerchantIdentifierByMerchantIdentifier`] (添加商户标识).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMerchantIdentifierResponse {
-    /// 可用商户范围id (`range_id`).
-    pub range_id: String,
-}
-
-/// `DeleteMerchantIdentifierByMerchantIdentifierResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeleteMerchantIdentifierByMerchantIdentifierResponse {
+pub struct MerchantIdentifier {
     /// 可用商户范围id (`range_id`).
     pub range_id: String,
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/webizpay/bill/proof` 申请企业商户企业支付出资凭证
 ///
-/// Create proof.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::bill::{CreateProof, CreateProofRequired};
@@ -46,8 +44,6 @@ pub struct CreateProof {
 
 /// `POST /v3/webizpay/bill/trade-bill` 申请企业商户企业支付业务账单
 ///
-/// Create trade bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::bill::{CreateTradeBill, CreateTradeBillRequired};
@@ -77,7 +73,7 @@ pub struct CreateTradeBill {
     pub type_: CreateTradeBillType,
 }
 
-/// `CreateProofResponse`.
+/// The answer of [`CreateProof`] (申请企业商户企业支付出资凭证).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProofResponse {
@@ -107,7 +103,7 @@ pub struct CreateProofResponse {
     pub updated_time: OffsetDateTime,
 }
 
-/// `CreateTradeBillResponse`.
+/// The answer of [`CreateTradeBill`] (申请企业商户企业支付业务账单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateTradeBillResponse {
@@ -125,9 +121,9 @@ pub struct CreateTradeBillResponse {
 }
 
 platform_enum! {
-/// 账单类型.
-pub enum CreateTradeBillType {
-/// `QYZFALL`.
-Qyzfall = "QYZFALL",
-}
+    /// 账单类型.
+    pub enum CreateTradeBillType {
+        /// `QYZFALL`.
+        Qyzfall = "QYZFALL",
+    }
 }

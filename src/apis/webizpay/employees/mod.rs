@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` 使用商户卡号查询企业支付额度卡
 ///
-/// Query out quota card by out card no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::{QueryOutQuotaCardByOutCardNo, QueryOutQuotaCardByOutCardNoRequired};
@@ -26,7 +24,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}")]
-#[endpoint(GET "/v3/webizpay/employees/<employee_id>/out-quota-cards/<out_card_no>" -> QueryOutQuotaCardByOutCardNoResponse)]
+#[endpoint(GET "/v3/webizpay/employees/<employee_id>/out-quota-cards/<out_card_no>" -> QuotaCard)]
 #[derive(Debug, Clone)]
 pub struct QueryOutQuotaCardByOutCardNo {
     /// 微信授权关系ID (`employee_id`).
@@ -40,8 +38,6 @@ pub struct QueryOutQuotaCardByOutCardNo {
 }
 
 /// `POST /v3/webizpay/employees/{employee_id}/quota-cards` 企业商户为员工下发企业支付额度卡
-///
-/// Create quota card.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -67,7 +63,7 @@ pub struct QueryOutQuotaCardByOutCardNo {
 pub struct CreateQuotaCard {
     /// 微信授权关系ID (`employee_id`).
     pub employee_id: String,
-    /// 卡片总金额 (`amount`).
+    /// 卡片总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 可用商户范围ID (`avail_mch_range_id`).
     pub avail_mch_range_id: Option<String>,
@@ -90,8 +86,6 @@ pub struct CreateQuotaCard {
 
 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` 企业商户查询企业支付额度卡
 ///
-/// Query quota card by card no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::{QueryQuotaCardByCardNo, QueryQuotaCardByCardNoRequired};
@@ -107,7 +101,7 @@ pub struct CreateQuotaCard {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}")]
-#[endpoint(GET "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>" -> QueryQuotaCardByCardNoResponse)]
+#[endpoint(GET "/v3/webizpay/employees/<employee_id>/quota-cards/<card_no>" -> QuotaCard)]
 #[derive(Clone)]
 pub struct QueryQuotaCardByCardNo {
     /// 微信授权关系ID (`employee_id`).
@@ -122,8 +116,6 @@ pub struct QueryQuotaCardByCardNo {
 }
 
 /// `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` 企业商户作废员工企业支付额度卡
-///
-/// Cancel quota card.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -159,8 +151,6 @@ pub struct CancelQuotaCard {
 
 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` 企业商户获取指定额度卡支付链接
 ///
-/// Query quota card payment url.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::{QueryQuotaCardPaymentUrl, QueryQuotaCardPaymentUrlRequired};
@@ -195,8 +185,6 @@ pub struct QueryQuotaCardPaymentUrl {
 
 /// `POST /v3/webizpay/employees/{employee_id}/revoke` 企业商户发起解除员工企业支付授权
 ///
-/// Revoke employee.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::employees::{RevokeEmployee, RevokeEmployeeRequired};
@@ -222,11 +210,11 @@ pub struct RevokeEmployee {
     pub sub_mchid: String,
 }
 
-/// `QueryOutQuotaCardByOutCardNoResponse`.
+/// The answer of [`QueryOutQuotaCardByOutCardNo`], [`QueryQuotaCardByCardNo`] (使用商户卡号查询企业支付额度卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryOutQuotaCardByOutCardNoResponse {
-    /// 卡片总金额 (`amount`).
+pub struct QuotaCard {
+    /// 卡片总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 卡片失效时间 (`card_disabled_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -261,7 +249,7 @@ pub struct QueryOutQuotaCardByOutCardNoResponse {
     pub reason: Option<String>,
     /// 退款规则 (`refund_rule`).
     pub refund_rule: RefundRule,
-    /// 卡片可用金额 (`remain_amount`).
+    /// 卡片可用金额 (`remain_amount`), in fen (分).
     pub remain_amount: i64,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
@@ -271,7 +259,7 @@ pub struct QueryOutQuotaCardByOutCardNoResponse {
     pub transaction_id: Option<String>,
 }
 
-/// `CreateQuotaCardResponse`.
+/// The answer of [`CreateQuotaCard`] (企业商户为员工下发企业支付额度卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateQuotaCardResponse {
@@ -294,56 +282,7 @@ pub struct CreateQuotaCardResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryQuotaCardByCardNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryQuotaCardByCardNoResponse {
-    /// 卡片总金额 (`amount`).
-    pub amount: i64,
-    /// 卡片失效时间 (`card_disabled_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub card_disabled_time: Option<OffsetDateTime>,
-    /// 卡片名称 (`card_name`).
-    pub card_name: String,
-    /// 企业支付额度卡卡号 (`card_no`).
-    #[wxpay(redact)]
-    pub card_no: String,
-    /// 卡片备注 (`card_remark`).
-    pub card_remark: Option<String>,
-    /// 使用规则 (`card_rule`).
-    pub card_rule: CardRule,
-    /// 卡片状态 (`card_state`).
-    pub card_state: CardState,
-    /// 企业支付卡模板ID (`card_template_id`).
-    pub card_template_id: String,
-    /// 卡片使用时间 (`card_usage_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub card_usage_time: Option<OffsetDateTime>,
-    /// 卡片生效时间 (`effective_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub effective_begin_time: OffsetDateTime,
-    /// 卡片有效期 (`effective_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub effective_end_time: OffsetDateTime,
-    /// 微信授权关系ID (`employee_id`).
-    pub employee_id: String,
-    /// 商户卡号 (`out_card_no`).
-    pub out_card_no: String,
-    /// 失效原因 (`reason`).
-    pub reason: Option<String>,
-    /// 退款规则 (`refund_rule`).
-    pub refund_rule: RefundRule,
-    /// 卡片可用金额 (`remain_amount`).
-    pub remain_amount: i64,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 卡片关联微信支付订单号 (`transaction_id`).
-    pub transaction_id: Option<String>,
-}
-
-/// `CancelQuotaCardResponse`.
+/// The answer of [`CancelQuotaCard`] (企业商户作废员工企业支付额度卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CancelQuotaCardResponse {
@@ -363,7 +302,7 @@ pub struct CancelQuotaCardResponse {
     pub sub_mchid: String,
 }
 
-/// `QueryQuotaCardPaymentUrlResponse`.
+/// The answer of [`QueryQuotaCardPaymentUrl`] (企业商户获取指定额度卡支付链接).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryQuotaCardPaymentUrlResponse {
@@ -389,7 +328,7 @@ pub struct QueryQuotaCardPaymentUrlResponse {
     pub sub_mchid: String,
 }
 
-/// `RevokeEmployeeResponse`.
+/// The answer of [`RevokeEmployee`] (企业商户发起解除员工企业支付授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct RevokeEmployeeResponse {
@@ -409,51 +348,51 @@ pub struct RevokeEmployeeResponse {
 }
 
 platform_enum! {
-/// 使用规则.
-pub enum CardRule {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `MULTIPLE`.
-Multiple = "MULTIPLE",
-}
-}
-
-platform_enum! {
-/// 卡片状态.
-pub enum CardState {
-/// `ACTIVE`.
-Active = "ACTIVE",
-/// `DISABLED`.
-Disabled = "DISABLED",
-}
+    /// 使用规则.
+    pub enum CardRule {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `MULTIPLE`.
+        Multiple = "MULTIPLE",
+    }
 }
 
 platform_enum! {
-/// 退款规则.
-pub enum RefundRule {
-/// `RETURN`.
-Return = "RETURN",
-/// `NOT_RETURN`.
-NotReturn = "NOT_RETURN",
-}
-}
-
-platform_enum! {
-/// 拉起付款码页面的企业应用类型.
-pub enum ApplicationType {
-/// `H5`.
-H5 = "H5",
-/// `MINIPROGRAM`.
-Miniprogram = "MINIPROGRAM",
-}
+    /// 卡片状态.
+    pub enum CardState {
+        /// `ACTIVE`.
+        Active = "ACTIVE",
+        /// `DISABLED`.
+        Disabled = "DISABLED",
+    }
 }
 
 platform_enum! {
-/// 员工企业支付权限状态.
-pub enum AuthorizationState {
-/// `REVOKED`.
-Revoked = "REVOKED",
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
+    /// 退款规则.
+    pub enum RefundRule {
+        /// `RETURN`.
+        Return = "RETURN",
+        /// `NOT_RETURN`.
+        NotReturn = "NOT_RETURN",
+    }
 }
+
+platform_enum! {
+    /// 拉起付款码页面的企业应用类型.
+    pub enum ApplicationType {
+        /// `H5`.
+        H5 = "H5",
+        /// `MINIPROGRAM`.
+        MiniProgram = "MINIPROGRAM",
+    }
+}
+
+platform_enum! {
+    /// 员工企业支付权限状态.
+    pub enum AuthorizationState {
+        /// `REVOKED`.
+        Revoked = "REVOKED",
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/webizpay/stores/entity-matches` 发起门店主体匹配
 ///
-/// Create entity match.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::stores::{CreateEntityMatch, CreateEntityMatchRequired};
@@ -28,7 +26,7 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone)]
 pub struct CreateEntityMatch {
     /// 主体匹配明细列表 (`match_details`).
-    pub match_details: Option<Vec<MatchDetails>>,
+    pub match_details: Option<Vec<MatchDetail>>,
     /// 商户主体匹配批次单号 (`out_batch_id`).
     pub out_batch_id: String,
     /// 服务商商户号 (`sp_mchid`).
@@ -36,8 +34,6 @@ pub struct CreateEntityMatch {
 }
 
 /// `GET /v3/webizpay/stores/entity-matches/{batch_id}` 查询门店主体匹配结果
-///
-/// Query entity match by batch id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -61,10 +57,10 @@ pub struct QueryEntityMatchByBatchId {
     pub sp_mchid: String,
 }
 
-/// `MatchDetails`.
+/// 主体匹配明细列表.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct MatchDetails {
+pub struct MatchDetail {
     /// 门店统一社会信用代码 (`organization_code`).
     pub organization_code: String,
     /// 需要查询的支付产品 (`product_type`).
@@ -73,7 +69,7 @@ pub struct MatchDetails {
     pub store_name: String,
 }
 
-/// `CreateEntityMatchResponse`.
+/// The answer of [`CreateEntityMatch`] (发起门店主体匹配).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateEntityMatchResponse {
@@ -84,16 +80,16 @@ pub struct CreateEntityMatchResponse {
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 批次状态 (`state`).
-    pub state: CreateEntityMatchState,
+    pub state: EntityMatchState,
     /// 批次创建时间 (`time`).
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
 }
 
-/// `MatchResults`.
+/// 主体匹配明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct MatchResults {
+pub struct MatchResult {
     /// 是否存在满足条件微信支付商户号 (`has_valid_mchid`).
     pub has_valid_mchid: bool,
     /// 门店统一社会信用代码 (`organization_code`).
@@ -102,42 +98,42 @@ pub struct MatchResults {
     pub store_name: String,
 }
 
-/// `QueryEntityMatchByBatchIdResponse`.
+/// The answer of [`QueryEntityMatchByBatchId`] (查询门店主体匹配结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryEntityMatchByBatchIdResponse {
     /// 微信支付主体匹配批次单号 (`batch_id`).
     pub batch_id: String,
     /// 主体匹配明细列表 (`match_results`).
-    pub match_results: Option<Vec<MatchResults>>,
+    pub match_results: Option<Vec<MatchResult>>,
     /// 商户主体匹配批次单号 (`out_batch_id`).
     pub out_batch_id: String,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 批次状态 (`state`).
-    pub state: CreateEntityMatchState,
+    pub state: EntityMatchState,
 }
 
 platform_enum! {
-/// 需要查询的支付产品.
-pub enum ProductType {
-/// `CODE_PAY`.
-CodePay = "CODE_PAY",
-/// `NONE`.
-None = "NONE",
-}
+    /// 需要查询的支付产品.
+    pub enum ProductType {
+        /// `CODE_PAY`.
+        CodePay = "CODE_PAY",
+        /// `NONE`.
+        None = "NONE",
+    }
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum CreateEntityMatchState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `IN_PROGRESS`.
-InProgress = "IN_PROGRESS",
-/// `COMPLETED`.
-Completed = "COMPLETED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 批次状态.
+    pub enum EntityMatchState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `IN_PROGRESS`.
+        InProgress = "IN_PROGRESS",
+        /// `COMPLETED`.
+        Completed = "COMPLETED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/webizpay/users/{user_id}/authorization-state` 企业商户查询企业员工开通授权状态
 ///
-/// Query authorization state.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::webizpay::users::{QueryAuthorizationState, QueryAuthorizationStateRequired};
@@ -37,8 +35,6 @@ pub struct QueryAuthorizationState {
 }
 
 /// `POST /v3/webizpay/users/{user_id}/authorization-url` 企业商户发起员工开通企业支付授权
-///
-/// Create authorization url.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -68,7 +64,7 @@ pub struct CreateAuthorizationUrl {
     pub sub_mchid: String,
 }
 
-/// `EmployeeList`.
+/// 微信授权关系列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct EmployeeList {
@@ -84,7 +80,7 @@ pub struct EmployeeList {
     pub employee_id: String,
 }
 
-/// `QueryAuthorizationStateResponse`.
+/// The answer of [`QueryAuthorizationState`] (企业商户查询企业员工开通授权状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryAuthorizationStateResponse {
@@ -98,7 +94,7 @@ pub struct QueryAuthorizationStateResponse {
     pub user_id: String,
 }
 
-/// `CreateAuthorizationUrlResponse`.
+/// The answer of [`CreateAuthorizationUrl`] (企业商户发起员工开通企业支付授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateAuthorizationUrlResponse {
@@ -122,21 +118,21 @@ pub struct CreateAuthorizationUrlResponse {
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum AuthorizationState {
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `REVOKED`.
-Revoked = "REVOKED",
-}
+    /// 授权状态.
+    pub enum AuthorizationState {
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `REVOKED`.
+        Revoked = "REVOKED",
+    }
 }
 
 platform_enum! {
-/// 发起授权应用类型.
-pub enum ApplicationType {
-/// `H5`.
-H5 = "H5",
-/// `MINIPROGRAM`.
-Miniprogram = "MINIPROGRAM",
-}
+    /// 发起授权应用类型.
+    pub enum ApplicationType {
+        /// `H5`.
+        H5 = "H5",
+        /// `MINIPROGRAM`.
+        MiniProgram = "MINIPROGRAM",
+    }
 }

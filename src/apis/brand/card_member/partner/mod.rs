@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/brand/partner/card-member/cards` 查询会员卡模板列表
 ///
-/// List cards.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::{ListCards, ListCardsRequired};
@@ -29,7 +27,7 @@ pub struct ListCards {
     /// 品牌id (`brand_id`).
     pub brand_id: String,
     /// 状态 (`state`).
-    pub state: Option<ListCardsState>,
+    pub state: Option<CardState>,
     /// 分页页码 (`offset`).
     pub offset: Option<i64>,
     /// 分页大小 (`limit`).
@@ -37,8 +35,6 @@ pub struct ListCards {
 }
 
 /// `POST /v3/brand/partner/card-member/cards` 创建会员卡模板
-///
-/// Create card.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -63,13 +59,13 @@ pub struct ListCards {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/cards")]
-#[endpoint(POST "/v3/brand/partner/card-member/cards" -> CreateCardResponse)]
+#[endpoint(POST "/v3/brand/partner/card-member/cards" -> CardData)]
 #[derive(Debug, Clone)]
 pub struct CreateCard {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -83,7 +79,7 @@ pub struct CreateCard {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -99,7 +95,7 @@ pub struct CreateCard {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
@@ -111,8 +107,6 @@ pub struct CreateCard {
 }
 
 /// `DELETE /v3/brand/partner/card-member/cards/{card_id}` 删除会员卡模板
-///
-/// Delete card by card id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -127,7 +121,7 @@ pub struct CreateCard {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/cards/{card_id}")]
-#[endpoint(DELETE "/v3/brand/partner/card-member/cards/<card_id>" -> DeleteCardByCardIdResponse)]
+#[endpoint(DELETE "/v3/brand/partner/card-member/cards/<card_id>" -> Card)]
 #[derive(Debug, Clone)]
 pub struct DeleteCardByCardId {
     /// 会员卡模板ID (`card_id`).
@@ -137,8 +131,6 @@ pub struct DeleteCardByCardId {
 }
 
 /// `GET /v3/brand/partner/card-member/cards/{card_id}` 查询会员卡模板信息
-///
-/// Query card by card id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -153,7 +145,7 @@ pub struct DeleteCardByCardId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/cards/{card_id}")]
-#[endpoint(GET "/v3/brand/partner/card-member/cards/<card_id>" -> QueryCardByCardIdResponse)]
+#[endpoint(GET "/v3/brand/partner/card-member/cards/<card_id>" -> Card)]
 #[derive(Debug, Clone)]
 pub struct QueryCardByCardId {
     /// 会员卡模板ID (`card_id`).
@@ -163,8 +155,6 @@ pub struct QueryCardByCardId {
 }
 
 /// `PATCH /v3/brand/partner/card-member/cards/{card_id}` 修改会员卡模板信息
-///
-/// Update card by card id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -179,13 +169,13 @@ pub struct QueryCardByCardId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/cards/{card_id}")]
-#[endpoint(PATCH "/v3/brand/partner/card-member/cards/<card_id>" -> UpdateCardByCardIdResponse)]
+#[endpoint(PATCH "/v3/brand/partner/card-member/cards/<card_id>" -> Card)]
 #[derive(Debug, Clone)]
 pub struct UpdateCardByCardId {
     /// 会员卡模板ID (`card_id`).
     pub card_id: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: Option<String>,
     /// 品牌ID (`brand_id`).
@@ -197,7 +187,7 @@ pub struct UpdateCardByCardId {
     /// 卡名称 (`card_title`).
     pub card_title: Option<String>,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员初始等级 (`init_level`).
     pub init_level: Option<String>,
     /// 商家法务协议 (`legal_agreement`).
@@ -209,7 +199,7 @@ pub struct UpdateCardByCardId {
     /// 回调地址 (`notify_url`).
     pub notify_url: Option<String>,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
@@ -221,8 +211,6 @@ pub struct UpdateCardByCardId {
 }
 
 /// `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` 作废会员卡模板
-///
-/// Create card invalidate.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -247,8 +235,6 @@ pub struct CreateCardInvalidate {
 }
 
 /// `GET /v3/brand/partner/card-member/membership-activities` 查询品牌会员发券活动列表
-///
-/// List membership activities.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -281,8 +267,6 @@ pub struct ListMembershipActivities {
 
 /// `POST /v3/brand/partner/card-member/membership-activities` 创建品牌会员发券活动
 ///
-/// Create membership activity.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let product_coupon_stock_list: Vec<wxpay::apis::brand::card_member::partner::ProductCouponStockList> = todo!();
@@ -305,7 +289,7 @@ pub struct ListMembershipActivities {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/membership-activities")]
-#[endpoint(POST "/v3/brand/partner/card-member/membership-activities" -> CreateMembershipActivityResponse, idempotent)]
+#[endpoint(POST "/v3/brand/partner/card-member/membership-activities" -> MembershipActivity, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMembershipActivity {
     /// 活动渠道 (`activity_channel`).
@@ -334,8 +318,6 @@ pub struct CreateMembershipActivity {
 
 /// `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` 查询品牌会员发券活动
 ///
-/// Query membership activity by activity id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::{QueryMembershipActivityByActivityId, QueryMembershipActivityByActivityIdRequired};
@@ -349,7 +331,7 @@ pub struct CreateMembershipActivity {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/membership-activities/{activity_id}")]
-#[endpoint(GET "/v3/brand/partner/card-member/membership-activities/<activity_id>" -> QueryMembershipActivityByActivityIdResponse)]
+#[endpoint(GET "/v3/brand/partner/card-member/membership-activities/<activity_id>" -> MembershipActivity)]
 #[derive(Debug, Clone)]
 pub struct QueryMembershipActivityByActivityId {
     /// 活动ID (`activity_id`).
@@ -359,8 +341,6 @@ pub struct QueryMembershipActivityByActivityId {
 }
 
 /// `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` 修改品牌会员发券活动信息
-///
-/// Update membership activity by activity id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -379,7 +359,7 @@ pub struct QueryMembershipActivityByActivityId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/membership-activities/{activity_id}")]
-#[endpoint(PATCH "/v3/brand/partner/card-member/membership-activities/<activity_id>" -> UpdateMembershipActivityByActivityIdResponse)]
+#[endpoint(PATCH "/v3/brand/partner/card-member/membership-activities/<activity_id>" -> MembershipActivity)]
 #[derive(Debug, Clone)]
 pub struct UpdateMembershipActivityByActivityId {
     /// 活动ID (`activity_id`).
@@ -400,8 +380,6 @@ pub struct UpdateMembershipActivityByActivityId {
 
 /// `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` 终止品牌会员发券活动
 ///
-/// Terminate membership activity.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::{TerminateMembershipActivity, TerminateMembershipActivityRequired};
@@ -415,7 +393,7 @@ pub struct UpdateMembershipActivityByActivityId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate")]
-#[endpoint(POST "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate" -> TerminateMembershipActivityResponse)]
+#[endpoint(POST "/v3/brand/partner/card-member/membership-activities/<activity_id>/terminate" -> MembershipActivity)]
 #[derive(Debug, Clone)]
 pub struct TerminateMembershipActivity {
     /// 活动ID (`activity_id`).
@@ -425,8 +403,6 @@ pub struct TerminateMembershipActivity {
 }
 
 /// `POST /v3/brand/partner/card-member/pay-view-tokens` 品牌会员展示付款码组件预授权
-///
-/// Create pay view token.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -442,7 +418,7 @@ pub struct TerminateMembershipActivity {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/pay-view-tokens")]
-#[endpoint(POST "/v3/brand/partner/card-member/pay-view-tokens" -> CreatePayViewTokenResponse)]
+#[endpoint(POST "/v3/brand/partner/card-member/pay-view-tokens" -> CreateTokenResponse)]
 #[derive(Clone)]
 pub struct CreatePayViewToken {
     /// 品牌ID (`brand_id`).
@@ -455,8 +431,6 @@ pub struct CreatePayViewToken {
 }
 
 /// `POST /v3/brand/partner/card-member/pre-auth-tokens` 入会组件预授权
-///
-/// Create pre auth token.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -472,7 +446,7 @@ pub struct CreatePayViewToken {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/card-member/pre-auth-tokens")]
-#[endpoint(POST "/v3/brand/partner/card-member/pre-auth-tokens" -> CreatePreAuthTokenResponse)]
+#[endpoint(POST "/v3/brand/partner/card-member/pre-auth-tokens" -> CreateTokenResponse)]
 #[derive(Clone)]
 pub struct CreatePreAuthToken {
     /// 品牌ID (`brand_id`).
@@ -485,8 +459,6 @@ pub struct CreatePreAuthToken {
 }
 
 /// `GET /v3/brand/partner/card-member/user-cards` 查询用户在品牌下所有会员卡
-///
-/// List user cards.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -520,8 +492,6 @@ pub struct ListUserCards {
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/import-by-openid` 根据openid导入用户会员卡
-///
-/// Create user card import by openid.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -563,12 +533,10 @@ pub struct CreateUserCardImportByOpenid {
     pub user_card_code: String,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<CreateUserCardImportByOpenidUserInformation>,
+    pub user_information: Option<UserCardUserInformation>,
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/import-by-phone` 根据手机号导入用户会员卡
-///
-/// Create user card import by phone.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -607,12 +575,10 @@ pub struct CreateUserCardImportByPhone {
     pub user_card_code: String,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<CreateUserCardImportByOpenidUserInformation>,
+    pub user_information: Option<UserCardUserInformation>,
 }
 
 /// `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` 查询用户会员卡信息
-///
-/// Query user card by user card code.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -644,8 +610,6 @@ pub struct QueryUserCardByUserCardCode {
 }
 
 /// `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` 修改用户会员卡信息
-///
-/// Update user card by user card code.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -689,14 +653,12 @@ pub struct UpdateUserCardByUserCardCode {
     pub pickup_time: Option<OffsetDateTime>,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<CreateUserCardImportByOpenidUserInformation>,
+    pub user_information: Option<UserCardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: Option<ValidDateInformation>,
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` 同步会员开通结果
-///
-/// Confirm user card.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -742,14 +704,12 @@ pub struct ConfirmUserCard {
     pub user_card_confirm_state: UserCardConfirmState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<CreateUserCardImportByOpenidUserInformation>,
+    pub user_information: Option<UserCardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: Option<ValidDateInformation>,
 }
 
 /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` 作废用户会员卡
-///
-/// Create user card invalidate.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -785,8 +745,6 @@ pub struct CreateUserCardInvalidate {
 }
 
 /// `POST /v3/brand/partner/card-member/user-feeds` 创建用户动态信息
-///
-/// Create user feed.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -824,8 +782,6 @@ pub struct CreateUserFeed {
 }
 
 /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` 同步积分兑券结果
-///
-/// Confirm user point exchange coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -871,8 +827,6 @@ pub struct ConfirmUserPointExchangeCoupon {
 
 /// `POST /v3/brand/partner/card-member/user-points/sync` 同步积分余额
 ///
-/// Sync user point.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::card_member::partner::{SyncUserPoint, SyncUserPointRequired};
@@ -911,7 +865,7 @@ pub struct SyncUserPoint {
 /// 储值信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct BalanceInformation {
+pub struct PointsInformation {
     /// 储值小程序AppID (`jump_appid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jump_appid: Option<String>,
@@ -935,7 +889,7 @@ pub struct PurchaseInformation {
     pub price: Option<i64>,
 }
 
-/// `CustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CustomFieldList {
@@ -956,7 +910,7 @@ pub struct CustomFieldList {
 pub struct UserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<CommonFieldList>>,
+    pub common_field_list: Option<Vec<Name>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_field_list: Option<Vec<CustomFieldList>>,
@@ -988,14 +942,14 @@ pub struct ValidDateInformation {
     pub type_: ValidDateInformationType,
 }
 
-/// `Data`.
+/// 会员卡模板列表 (the answer of [`CreateCard`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct CardData {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -1011,7 +965,7 @@ pub struct Data {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -1027,7 +981,7 @@ pub struct Data {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
@@ -1038,12 +992,12 @@ pub struct Data {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `ListCardsResponse`.
+/// The answer of [`ListCards`] (查询会员卡模板列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListCardsResponse {
     /// 会员卡模板列表 (`data`).
-    pub data: Option<Vec<Data>>,
+    pub data: Option<Vec<CardData>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1052,14 +1006,14 @@ pub struct ListCardsResponse {
     pub total_count: i64,
 }
 
-/// `CreateCardResponse`.
+/// The answer of [`DeleteCardByCardId`], [`QueryCardByCardId`], [`UpdateCardByCardId`] (删除会员卡模板).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCardResponse {
+pub struct Card {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -1075,57 +1029,7 @@ pub struct CreateCardResponse {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 商家法务协议 (`legal_agreement`).
-    pub legal_agreement: Option<String>,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 是否置顶 (`need_pinned`).
-    pub need_pinned: Option<bool>,
-    /// 回调地址 (`notify_url`).
-    pub notify_url: String,
-    /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
-    /// 付费会员信息 (`purchase_information`).
-    pub purchase_information: Option<PurchaseInformation>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 用户开卡信息 (`user_information`).
-    pub user_information: Option<UserInformation>,
-    /// 会员卡有效期 (`valid_date_information`).
-    pub valid_date_information: ValidDateInformation,
-}
-
-/// `DeleteCardByCardIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeleteCardByCardIdResponse {
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
-    /// 会员权益 (`benefits`).
-    pub benefits: String,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 卡背景颜色 (`card_color`).
-    pub card_color: String,
-    /// 会员卡模板ID (`card_id`).
-    pub card_id: String,
-    /// 卡背景图URL (`card_picture_url`).
-    pub card_picture_url: String,
-    /// 卡名称 (`card_title`).
-    pub card_title: String,
-    /// 会员卡类型 (`card_type`).
-    pub card_type: CardType,
-    /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -1144,13 +1048,13 @@ pub struct DeleteCardByCardIdResponse {
     /// 回调地址 (`notify_url`).
     pub notify_url: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 状态 (`state`).
-    pub state: ListCardsState,
+    pub state: CardState,
     /// 更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -1160,130 +1064,14 @@ pub struct DeleteCardByCardIdResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `QueryCardByCardIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCardByCardIdResponse {
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
-    /// 会员权益 (`benefits`).
-    pub benefits: String,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 卡背景颜色 (`card_color`).
-    pub card_color: String,
-    /// 会员卡模板ID (`card_id`).
-    pub card_id: String,
-    /// 卡背景图URL (`card_picture_url`).
-    pub card_picture_url: String,
-    /// 卡名称 (`card_title`).
-    pub card_title: String,
-    /// 会员卡类型 (`card_type`).
-    pub card_type: CardType,
-    /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 商家法务协议 (`legal_agreement`).
-    pub legal_agreement: Option<String>,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 是否置顶 (`need_pinned`).
-    pub need_pinned: Option<bool>,
-    /// 回调地址 (`notify_url`).
-    pub notify_url: String,
-    /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
-    /// 付费会员信息 (`purchase_information`).
-    pub purchase_information: Option<PurchaseInformation>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 状态 (`state`).
-    pub state: ListCardsState,
-    /// 更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 用户开卡信息 (`user_information`).
-    pub user_information: Option<UserInformation>,
-    /// 会员卡有效期 (`valid_date_information`).
-    pub valid_date_information: ValidDateInformation,
-}
-
-/// `UpdateCardByCardIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCardByCardIdResponse {
-    /// 商户AppId (`appid`).
-    pub appid: String,
-    /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
-    /// 会员权益 (`benefits`).
-    pub benefits: String,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 卡背景颜色 (`card_color`).
-    pub card_color: String,
-    /// 会员卡模板ID (`card_id`).
-    pub card_id: String,
-    /// 卡背景图URL (`card_picture_url`).
-    pub card_picture_url: String,
-    /// 卡名称 (`card_title`).
-    pub card_title: String,
-    /// 会员卡类型 (`card_type`).
-    pub card_type: CardType,
-    /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
-    /// 会员卡code分配类型 (`code_mode`).
-    pub code_mode: CodeMode,
-    /// 会员码型 (`code_type`).
-    pub code_type: CodeType,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 会员初始等级 (`init_level`).
-    pub init_level: Option<String>,
-    /// 商家法务协议 (`legal_agreement`).
-    pub legal_agreement: Option<String>,
-    /// 是否展示会员等级 (`need_display_level`).
-    pub need_display_level: Option<bool>,
-    /// 是否置顶 (`need_pinned`).
-    pub need_pinned: Option<bool>,
-    /// 回调地址 (`notify_url`).
-    pub notify_url: String,
-    /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
-    /// 付费会员信息 (`purchase_information`).
-    pub purchase_information: Option<PurchaseInformation>,
-    /// 服务电话 (`service_phone`).
-    pub service_phone: Option<String>,
-    /// 状态 (`state`).
-    pub state: ListCardsState,
-    /// 更新时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-    /// 用户开卡信息 (`user_information`).
-    pub user_information: Option<UserInformation>,
-    /// 会员卡有效期 (`valid_date_information`).
-    pub valid_date_information: ValidDateInformation,
-}
-
-/// `CreateCardInvalidateResponse`.
+/// The answer of [`CreateCardInvalidate`] (作废会员卡模板).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCardInvalidateResponse {
     /// 商户AppId (`appid`).
     pub appid: String,
     /// 储值信息 (`balance_information`).
-    pub balance_information: Option<BalanceInformation>,
+    pub balance_information: Option<PointsInformation>,
     /// 会员权益 (`benefits`).
     pub benefits: String,
     /// 品牌ID (`brand_id`).
@@ -1299,7 +1087,7 @@ pub struct CreateCardInvalidateResponse {
     /// 会员卡类型 (`card_type`).
     pub card_type: CardType,
     /// 会员码跳转信息 (`code_jump_information`).
-    pub code_jump_information: Option<BalanceInformation>,
+    pub code_jump_information: Option<PointsInformation>,
     /// 会员卡code分配类型 (`code_mode`).
     pub code_mode: CodeMode,
     /// 会员码型 (`code_type`).
@@ -1312,7 +1100,7 @@ pub struct CreateCardInvalidateResponse {
     /// 商家法务协议 (`legal_agreement`).
     pub legal_agreement: Option<String>,
     /// 会员中心信息 (`member_information`).
-    pub member_information: BalanceInformation,
+    pub member_information: PointsInformation,
     /// 是否展示会员等级 (`need_display_level`).
     pub need_display_level: Option<bool>,
     /// 是否置顶 (`need_pinned`).
@@ -1322,13 +1110,13 @@ pub struct CreateCardInvalidateResponse {
     /// 商家请求单号 (`out_request_no`).
     pub out_request_no: String,
     /// 积分信息 (`points_information`).
-    pub points_information: Option<BalanceInformation>,
+    pub points_information: Option<PointsInformation>,
     /// 付费会员信息 (`purchase_information`).
     pub purchase_information: Option<PurchaseInformation>,
     /// 服务电话 (`service_phone`).
     pub service_phone: Option<String>,
     /// 状态 (`state`).
-    pub state: ListCardsState,
+    pub state: CardState,
     /// 更新时间 (`update_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
@@ -1338,7 +1126,7 @@ pub struct CreateCardInvalidateResponse {
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `ProductCouponStockList`.
+/// 商品券批次列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ProductCouponStockList {
@@ -1348,10 +1136,10 @@ pub struct ProductCouponStockList {
     pub stock_id: String,
 }
 
-/// `ListMembershipActivitiesData`.
+/// 活动列表 (the answer of [`CreateMembershipActivity`], [`QueryMembershipActivityByActivityId`], [`UpdateMembershipActivityByActivityId`], [`TerminateMembershipActivity`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListMembershipActivitiesData {
+pub struct MembershipActivity {
     /// 活动渠道 (`activity_channel`).
     pub activity_channel: ActivityChannel,
     /// 活动ID (`activity_id`).
@@ -1388,12 +1176,12 @@ pub struct ListMembershipActivitiesData {
     pub title: String,
 }
 
-/// `ListMembershipActivitiesResponse`.
+/// The answer of [`ListMembershipActivities`] (查询品牌会员发券活动列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListMembershipActivitiesResponse {
     /// 活动列表 (`data`).
-    pub data: Option<Vec<ListMembershipActivitiesData>>,
+    pub data: Option<Vec<MembershipActivity>>,
     /// 最大资源条数 (`limit`).
     pub limit: i64,
     /// 请求资源起始位置 (`offset`).
@@ -1402,170 +1190,10 @@ pub struct ListMembershipActivitiesResponse {
     pub total_count: i64,
 }
 
-/// `CreateMembershipActivityResponse`.
+/// The answer of [`CreatePayViewToken`], [`CreatePreAuthToken`] (品牌会员展示付款码组件预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateMembershipActivityResponse {
-    /// 活动渠道 (`activity_channel`).
-    pub activity_channel: ActivityChannel,
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: ActivityState,
-    /// 活动剩余库存 (`apply_available`).
-    pub apply_available: i64,
-    /// 活动总库存 (`apply_total`).
-    pub apply_total: i64,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub begin_time: OffsetDateTime,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 会员卡ID (`card_id`).
-    pub card_id: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 活动结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 商品券批次列表 (`product_coupon_stock_list`).
-    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
-    /// 活动主标题 (`sub_title`).
-    pub sub_title: String,
-    /// 活动主标题 (`title`).
-    pub title: String,
-}
-
-/// `QueryMembershipActivityByActivityIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryMembershipActivityByActivityIdResponse {
-    /// 活动渠道 (`activity_channel`).
-    pub activity_channel: ActivityChannel,
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: ActivityState,
-    /// 活动剩余库存 (`apply_available`).
-    pub apply_available: i64,
-    /// 活动总库存 (`apply_total`).
-    pub apply_total: i64,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub begin_time: OffsetDateTime,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 会员卡ID (`card_id`).
-    pub card_id: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 活动结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 商品券批次列表 (`product_coupon_stock_list`).
-    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
-    /// 活动主标题 (`sub_title`).
-    pub sub_title: String,
-    /// 活动主标题 (`title`).
-    pub title: String,
-}
-
-/// `UpdateMembershipActivityByActivityIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateMembershipActivityByActivityIdResponse {
-    /// 活动渠道 (`activity_channel`).
-    pub activity_channel: ActivityChannel,
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: ActivityState,
-    /// 活动剩余库存 (`apply_available`).
-    pub apply_available: i64,
-    /// 活动总库存 (`apply_total`).
-    pub apply_total: i64,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub begin_time: OffsetDateTime,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 会员卡ID (`card_id`).
-    pub card_id: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 活动结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 商品券批次列表 (`product_coupon_stock_list`).
-    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
-    /// 活动主标题 (`sub_title`).
-    pub sub_title: String,
-    /// 活动主标题 (`title`).
-    pub title: String,
-}
-
-/// `TerminateMembershipActivityResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct TerminateMembershipActivityResponse {
-    /// 活动渠道 (`activity_channel`).
-    pub activity_channel: ActivityChannel,
-    /// 活动ID (`activity_id`).
-    pub activity_id: String,
-    /// 活动状态 (`activity_state`).
-    pub activity_state: ActivityState,
-    /// 活动剩余库存 (`apply_available`).
-    pub apply_available: i64,
-    /// 活动总库存 (`apply_total`).
-    pub apply_total: i64,
-    /// 活动开始时间 (`begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub begin_time: OffsetDateTime,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 会员卡ID (`card_id`).
-    pub card_id: String,
-    /// 创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 活动结束时间 (`end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub end_time: OffsetDateTime,
-    /// 更新时间 (`modify_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub modify_time: OffsetDateTime,
-    /// 商户请求单号 (`out_request_no`).
-    pub out_request_no: String,
-    /// 商品券批次列表 (`product_coupon_stock_list`).
-    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
-    /// 活动主标题 (`sub_title`).
-    pub sub_title: String,
-    /// 活动主标题 (`title`).
-    pub title: String,
-}
-
-/// `CreatePayViewTokenResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePayViewTokenResponse {
+pub struct CreateTokenResponse {
     /// token 过期时间 (`expire_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub expire_time: OffsetDateTime,
@@ -1573,32 +1201,21 @@ pub struct CreatePayViewTokenResponse {
     pub token: String,
 }
 
-/// `CreatePreAuthTokenResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePreAuthTokenResponse {
-    /// token 过期时间 (`expire_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub expire_time: OffsetDateTime,
-    /// 预授权token (`token`).
-    pub token: String,
-}
-
-/// `ListUserCardsCommonFieldList`.
+/// 平台提供的通用开卡信息字段.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListUserCardsCommonFieldList {
+pub struct CardCommonFieldList {
     /// 平台提供的通用开卡信息字段 (`name`).
-    pub name: Option<CommonFieldList>,
+    pub name: Option<Name>,
     /// 加密的用户开卡时填写的个人信息 (`value`).
     #[wxpay(encrypt)]
     pub value: Option<SensitiveString>,
 }
 
-/// `ListUserCardsCustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListUserCardsCustomFieldList {
+pub struct CardCustomFieldList {
     /// 字段名称 (`name`).
     pub name: Option<String>,
     /// 加密的用户选择的字段值列表 (`user_chosen_values`).
@@ -1609,19 +1226,19 @@ pub struct ListUserCardsCustomFieldList {
 /// 用户开卡时填写的个人信息.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListUserCardsUserInformation {
+pub struct CardUserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[wxpay(encrypt)]
-    pub common_field_list: Option<Vec<ListUserCardsCommonFieldList>>,
+    pub common_field_list: Option<Vec<CardCommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[wxpay(encrypt)]
-    pub custom_field_list: Option<Vec<ListUserCardsCustomFieldList>>,
+    pub custom_field_list: Option<Vec<CardCustomFieldList>>,
 }
 
-/// `ListUserCardsData`.
+/// 会员卡列表.
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct ListUserCardsData {
+pub struct UserCard {
     /// 商家数据包 (`attach`).
     pub attach: Option<String>,
     /// 品牌ID (`brand_id`).
@@ -1656,18 +1273,18 @@ pub struct ListUserCardsData {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `ListUserCardsResponse`.
+/// The answer of [`ListUserCards`] (查询用户在品牌下所有会员卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ListUserCardsResponse {
     /// 会员卡列表 (`data`).
     #[wxpay(encrypt)]
-    pub data: Option<Vec<ListUserCardsData>>,
+    pub data: Option<Vec<UserCard>>,
     /// 分页大小 (`limit`).
     pub limit: i64,
     /// 分页页码 (`offset`).
@@ -1676,23 +1293,23 @@ pub struct ListUserCardsResponse {
     pub total_count: i64,
 }
 
-/// `CreateUserCardImportByOpenidCommonFieldList`.
+/// 平台提供的通用开卡信息字段.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUserCardImportByOpenidCommonFieldList {
+pub struct CommonFieldList {
     /// 平台提供的通用开卡信息字段 (`name`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<CommonFieldList>,
+    pub name: Option<Name>,
     /// 加密的用户开卡时填写的个人信息 (`value`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
-/// `CreateUserCardImportByOpenidCustomFieldList`.
+/// 商户自定义的开卡信息字段.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUserCardImportByOpenidCustomFieldList {
+pub struct UserCardCustomFieldList {
     /// 字段名称 (`name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1705,18 +1322,18 @@ pub struct CreateUserCardImportByOpenidCustomFieldList {
 /// 用户开卡时填写的个人信息.
 #[derive(Clone, Serialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUserCardImportByOpenidUserInformation {
+pub struct UserCardUserInformation {
     /// 平台提供的通用开卡信息字段 (`common_field_list`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<CreateUserCardImportByOpenidCommonFieldList>>,
+    pub common_field_list: Option<Vec<CommonFieldList>>,
     /// 商户自定义的开卡信息字段 (`custom_field_list`).
     #[wxpay(encrypt)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<CreateUserCardImportByOpenidCustomFieldList>>,
+    pub custom_field_list: Option<Vec<UserCardCustomFieldList>>,
 }
 
-/// `CreateUserCardImportByOpenidResponse`.
+/// The answer of [`CreateUserCardImportByOpenid`] (根据openid导入用户会员卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserCardImportByOpenidResponse {
@@ -1754,12 +1371,12 @@ pub struct CreateUserCardImportByOpenidResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `CreateUserCardImportByPhoneResponse`.
+/// The answer of [`CreateUserCardImportByPhone`] (根据手机号导入用户会员卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserCardImportByPhoneResponse {
@@ -1797,12 +1414,12 @@ pub struct CreateUserCardImportByPhoneResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `QueryUserCardByUserCardCodeResponse`.
+/// The answer of [`QueryUserCardByUserCardCode`] (查询用户会员卡信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserCardByUserCardCodeResponse {
@@ -1840,12 +1457,12 @@ pub struct QueryUserCardByUserCardCodeResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `UpdateUserCardByUserCardCodeResponse`.
+/// The answer of [`UpdateUserCardByUserCardCode`] (修改用户会员卡信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct UpdateUserCardByUserCardCodeResponse {
@@ -1883,12 +1500,12 @@ pub struct UpdateUserCardByUserCardCodeResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `ConfirmUserCardResponse`.
+/// The answer of [`ConfirmUserCard`] (同步会员开通结果).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ConfirmUserCardResponse {
@@ -1926,12 +1543,12 @@ pub struct ConfirmUserCardResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `CreateUserCardInvalidateResponse`.
+/// The answer of [`CreateUserCardInvalidate`] (作废用户会员卡).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserCardInvalidateResponse {
@@ -1969,12 +1586,12 @@ pub struct CreateUserCardInvalidateResponse {
     pub user_card_state: UserCardState,
     /// 用户开卡时填写的个人信息 (`user_information`).
     #[wxpay(encrypt)]
-    pub user_information: Option<ListUserCardsUserInformation>,
+    pub user_information: Option<CardUserInformation>,
     /// 会员卡有效期 (`valid_date_information`).
     pub valid_date_information: ValidDateInformation,
 }
 
-/// `CreateUserFeedResponse`.
+/// The answer of [`CreateUserFeed`] (创建用户动态信息).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateUserFeedResponse {
@@ -1993,7 +1610,7 @@ pub struct CreateUserFeedResponse {
     pub user_card_code: String,
 }
 
-/// `ConfirmUserPointExchangeCouponResponse`.
+/// The answer of [`ConfirmUserPointExchangeCoupon`] (同步积分兑券结果).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct ConfirmUserPointExchangeCouponResponse {
@@ -2018,7 +1635,7 @@ pub struct ConfirmUserPointExchangeCouponResponse {
     pub user_card_code: String,
 }
 
-/// `SyncUserPointResponse`.
+/// The answer of [`SyncUserPoint`] (同步积分余额).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SyncUserPointResponse {
@@ -2038,145 +1655,145 @@ pub struct SyncUserPointResponse {
 }
 
 platform_enum! {
-/// 状态.
-pub enum ListCardsState {
-/// `CARD_EFFECTIVE`.
-CardEffective = "CARD_EFFECTIVE",
-/// `CARD_INVALID`.
-CardInvalid = "CARD_INVALID",
-}
-}
-
-platform_enum! {
-/// 会员卡类型.
-pub enum CardType {
-/// `PURCHASE`.
-Purchase = "PURCHASE",
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `BALANCE`.
-Balance = "BALANCE",
-}
+    /// 状态.
+    pub enum CardState {
+        /// `CARD_EFFECTIVE`.
+        CardEffective = "CARD_EFFECTIVE",
+        /// `CARD_INVALID`.
+        CardInvalid = "CARD_INVALID",
+    }
 }
 
 platform_enum! {
-/// 会员卡code分配类型.
-pub enum CodeMode {
-/// 系统分配 (`SYSTEM_ALLOCATE`).
-SystemAllocate = "SYSTEM_ALLOCATE",
-/// 商户预存 (`MERCHANT_ALLOCATE`).
-MerchantAllocate = "MERCHANT_ALLOCATE",
-}
-}
-
-platform_enum! {
-/// 会员码型.
-pub enum CodeType {
-/// 不显示任何码型 (`NONE_CODE`).
-NoneCode = "NONE_CODE",
-/// 条形码 (`BAR_CODE`).
-BarCode = "BAR_CODE",
-/// 二维码 (`QR_CODE`).
-QrCode = "QR_CODE",
-/// 条形码和二维码 (`BAR_CODE_AND_QR_CODE`).
-BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-/// 跳转商家小程序 (`JUMP_MINI_PROGRAM`).
-JumpMiniProgram = "JUMP_MINI_PROGRAM",
-}
+    /// 会员卡类型.
+    pub enum CardType {
+        /// `PURCHASE`.
+        Purchase = "PURCHASE",
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `BALANCE`.
+        Balance = "BALANCE",
+    }
 }
 
 platform_enum! {
-/// 平台提供的通用开卡信息字段.
-pub enum CommonFieldList {
-/// 性别 (`USER_FORM_FLAG_SEX`).
-UserFormFlagSex = "USER_FORM_FLAG_SEX",
-/// 姓名 (`USER_FORM_FLAG_NAME`).
-UserFormFlagName = "USER_FORM_FLAG_NAME",
-/// 生日 (`USER_FORM_FLAG_BIRTHDAY`).
-UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-/// 地址 (`USER_FORM_FLAG_ADDRESS`).
-UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-/// 邮箱 (`USER_FORM_FLAG_EMAIL`).
-UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-/// 城市 (`USER_FORM_FLAG_CITY`).
-UserFormFlagCity = "USER_FORM_FLAG_CITY",
-}
+    /// 会员卡code分配类型.
+    pub enum CodeMode {
+        /// 系统分配 (`SYSTEM_ALLOCATE`).
+        SystemAllocate = "SYSTEM_ALLOCATE",
+        /// 商户预存 (`MERCHANT_ALLOCATE`).
+        MerchantAllocate = "MERCHANT_ALLOCATE",
+    }
 }
 
 platform_enum! {
-/// 商户自定义的开卡信息字段类型.
-pub enum CustomFieldListType {
-/// 自定义多选 (`CHECK_BOX`).
-CheckBox = "CHECK_BOX",
-/// 自定义单选 (`RADIO`).
-Radio = "RADIO",
-}
-}
-
-platform_enum! {
-/// 有效期类型.
-pub enum ValidDateInformationType {
-/// 固定时间范围内有效 (`FIX_TIME_RANGE`).
-FixTimeRange = "FIX_TIME_RANGE",
-/// 相对时间范围内有效 (`FIX_TERM`).
-FixTerm = "FIX_TERM",
-/// 永久有效 (`PERMANENT`).
-Permanent = "PERMANENT",
-}
+    /// 会员码型.
+    pub enum CodeType {
+        /// 不显示任何码型 (`NONE_CODE`).
+        NoneCode = "NONE_CODE",
+        /// 条形码 (`BAR_CODE`).
+        BarCode = "BAR_CODE",
+        /// 二维码 (`QR_CODE`).
+        QrCode = "QR_CODE",
+        /// 条形码和二维码 (`BAR_CODE_AND_QR_CODE`).
+        BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+        /// 跳转商家小程序 (`JUMP_MINI_PROGRAM`).
+        JumpMiniProgram = "JUMP_MINI_PROGRAM",
+    }
 }
 
 platform_enum! {
-/// 活动状态.
-pub enum ActivityState {
-/// `MEMBERSHIP_ACTIVITY_CREATED`.
-MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-/// `MEMBERSHIP_ACTIVITY_EFFECTIVE`.
-MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-/// `MEMBERSHIP_ACTIVITY_TERMINATED`.
-MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-/// `MEMBERSHIP_ACTIVITY_EXPIRED`.
-MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-}
-}
-
-platform_enum! {
-/// 活动渠道.
-pub enum ActivityChannel {
-/// `MECHANT_APP_COMPONENT`.
-MechantAppComponent = "MECHANT_APP_COMPONENT",
-}
+    /// 平台提供的通用开卡信息字段.
+    pub enum Name {
+        /// 性别 (`USER_FORM_FLAG_SEX`).
+        UserFormFlagSex = "USER_FORM_FLAG_SEX",
+        /// 姓名 (`USER_FORM_FLAG_NAME`).
+        UserFormFlagName = "USER_FORM_FLAG_NAME",
+        /// 生日 (`USER_FORM_FLAG_BIRTHDAY`).
+        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+        /// 地址 (`USER_FORM_FLAG_ADDRESS`).
+        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+        /// 邮箱 (`USER_FORM_FLAG_EMAIL`).
+        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+        /// 城市 (`USER_FORM_FLAG_CITY`).
+        UserFormFlagCity = "USER_FORM_FLAG_CITY",
+    }
 }
 
 platform_enum! {
-/// 用户会员卡状态.
-pub enum UserCardState {
-/// `UNACTIVATED`.
-Unactivated = "UNACTIVATED",
-/// `EFFECTIVE`.
-Effective = "EFFECTIVE",
-/// `EXPIRED`.
-Expired = "EXPIRED",
-/// `INVALID`.
-Invalid = "INVALID",
-}
+    /// 商户自定义的开卡信息字段类型.
+    pub enum CustomFieldListType {
+        /// 自定义多选 (`CHECK_BOX`).
+        CheckBox = "CHECK_BOX",
+        /// 自定义单选 (`RADIO`).
+        Radio = "RADIO",
+    }
 }
 
 platform_enum! {
-/// 会员开卡状态.
-pub enum UserCardConfirmState {
-/// `CREATE_CARD_SUCCESS`.
-CreateCardSuccess = "CREATE_CARD_SUCCESS",
-/// `CREATE_CARD_FAIL`.
-CreateCardFail = "CREATE_CARD_FAIL",
-}
+    /// 有效期类型.
+    pub enum ValidDateInformationType {
+        /// 固定时间范围内有效 (`FIX_TIME_RANGE`).
+        FixTimeRange = "FIX_TIME_RANGE",
+        /// 相对时间范围内有效 (`FIX_TERM`).
+        FixTerm = "FIX_TERM",
+        /// 永久有效 (`PERMANENT`).
+        Permanent = "PERMANENT",
+    }
 }
 
 platform_enum! {
-/// 积分兑券状态.
-pub enum ConfirmUserPointExchangeCouponState {
-/// `POINT_EXCHANGE_COUPON_SUCCESS`.
-PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
-/// `POINT_EXCHANGE_COUPON_FAIL`.
-PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
+    /// 活动状态.
+    pub enum ActivityState {
+        /// `MEMBERSHIP_ACTIVITY_CREATED`.
+        MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+        /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`.
+        MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+        /// `MEMBERSHIP_ACTIVITY_TERMINATED`.
+        MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+        /// `MEMBERSHIP_ACTIVITY_EXPIRED`.
+        MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+    }
 }
+
+platform_enum! {
+    /// 活动渠道.
+    pub enum ActivityChannel {
+        /// `MECHANT_APP_COMPONENT`.
+        MechantAppComponent = "MECHANT_APP_COMPONENT",
+    }
+}
+
+platform_enum! {
+    /// 用户会员卡状态.
+    pub enum UserCardState {
+        /// `UNACTIVATED`.
+        Unactivated = "UNACTIVATED",
+        /// `EFFECTIVE`.
+        Effective = "EFFECTIVE",
+        /// `EXPIRED`.
+        Expired = "EXPIRED",
+        /// `INVALID`.
+        Invalid = "INVALID",
+    }
+}
+
+platform_enum! {
+    /// 会员开卡状态.
+    pub enum UserCardConfirmState {
+        /// `CREATE_CARD_SUCCESS`.
+        CreateCardSuccess = "CREATE_CARD_SUCCESS",
+        /// `CREATE_CARD_FAIL`.
+        CreateCardFail = "CREATE_CARD_FAIL",
+    }
+}
+
+platform_enum! {
+    /// 积分兑券状态.
+    pub enum ConfirmUserPointExchangeCouponState {
+        /// `POINT_EXCHANGE_COUPON_SUCCESS`.
+        PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
+        /// `POINT_EXCHANGE_COUPON_FAIL`.
+        PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
+    }
 }

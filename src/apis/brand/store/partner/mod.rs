@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/brand/partner/store/brandstores` 列表查询品牌门店信息
 ///
-/// List brandstores.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::{ListBrandstores, ListBrandstoresRequired};
@@ -36,8 +34,6 @@ pub struct ListBrandstores {
 }
 
 /// `POST /v3/brand/partner/store/brandstores` 创建品牌门店
-///
-/// Create brandstore.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -68,8 +64,6 @@ pub struct CreateBrandstore {
 
 /// `DELETE /v3/brand/partner/store/brandstores/{store_id}` 删除品牌门店
 ///
-/// Delete brandstore by store id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::{DeleteBrandstoreByStoreId, DeleteBrandstoreByStoreIdRequired};
@@ -95,8 +89,6 @@ pub struct DeleteBrandstoreByStoreId {
 
 /// `GET /v3/brand/partner/store/brandstores/{store_id}` 查询品牌门店
 ///
-/// Query brandstore by store id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::{QueryBrandstoreByStoreId, QueryBrandstoreByStoreIdRequired};
@@ -110,7 +102,7 @@ pub struct DeleteBrandstoreByStoreId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/store/brandstores/{store_id}")]
-#[endpoint(GET "/v3/brand/partner/store/brandstores/<store_id>" -> QueryBrandstoreByStoreIdResponse)]
+#[endpoint(GET "/v3/brand/partner/store/brandstores/<store_id>" -> BrandstoreResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryBrandstoreByStoreId {
     /// 品牌门店ID (`store_id`).
@@ -120,8 +112,6 @@ pub struct QueryBrandstoreByStoreId {
 }
 
 /// `PATCH /v3/brand/partner/store/brandstores/{store_id}` 更新品牌门店
-///
-/// Update brandstore by store id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -136,7 +126,7 @@ pub struct QueryBrandstoreByStoreId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/store/brandstores/{store_id}")]
-#[endpoint(PATCH "/v3/brand/partner/store/brandstores/<store_id>" -> UpdateBrandstoreByStoreIdResponse)]
+#[endpoint(PATCH "/v3/brand/partner/store/brandstores/<store_id>" -> BrandstoreResponse)]
 #[derive(Debug, Clone)]
 pub struct UpdateBrandstoreByStoreId {
     /// 品牌门店ID (`store_id`).
@@ -152,8 +142,6 @@ pub struct UpdateBrandstoreByStoreId {
 }
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` 绑定收款商户号
-///
-/// Create brandstore bindrecipient.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -185,8 +173,6 @@ pub struct CreateBrandstoreBindrecipient {
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/close` 暂停门店营业
 ///
-/// Close brandstore.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::brand::store::partner::{CloseBrandstore, CloseBrandstoreRequired};
@@ -200,7 +186,7 @@ pub struct CreateBrandstoreBindrecipient {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/store/brandstores/{store_id}/close")]
-#[endpoint(POST "/v3/brand/partner/store/brandstores/<store_id>/close" -> CloseBrandstoreResponse)]
+#[endpoint(POST "/v3/brand/partner/store/brandstores/<store_id>/close" -> Brandstore)]
 #[derive(Debug, Clone)]
 pub struct CloseBrandstore {
     /// 品牌门店ID (`store_id`).
@@ -210,8 +196,6 @@ pub struct CloseBrandstore {
 }
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/resume` 恢复门店营业
-///
-/// Resume brandstore.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -226,7 +210,7 @@ pub struct CloseBrandstore {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/brand/partner/store/brandstores/{store_id}/resume")]
-#[endpoint(POST "/v3/brand/partner/store/brandstores/<store_id>/resume" -> ResumeBrandstoreResponse)]
+#[endpoint(POST "/v3/brand/partner/store/brandstores/<store_id>/resume" -> Brandstore)]
 #[derive(Debug, Clone)]
 pub struct ResumeBrandstore {
     /// 品牌门店ID (`store_id`).
@@ -236,8 +220,6 @@ pub struct ResumeBrandstore {
 }
 
 /// `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` 解绑收款商户号
-///
-/// Create brandstore unbindrecipient.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -307,10 +289,10 @@ pub struct StoreBusiness {
     pub service_phone: Option<String>,
 }
 
-/// `StoreRecipient`.
+/// 门店收款信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct StoreRecipient {
+pub struct ListBrandstoresStoreRecipient {
     /// 门店收款主体 (`company_name`).
     pub company_name: Option<String>,
     /// 门店收款商户号 (`mchid`).
@@ -319,10 +301,62 @@ pub struct StoreRecipient {
     pub recipient_state: Option<RecipientState>,
 }
 
-/// `Data`.
+/// 品牌门店列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Data {
+pub struct ListBrandstoresData {
+    /// 审核状态 (`audit_state`).
+    pub audit_state: Option<AuditState>,
+    /// 品牌ID (`brand_id`).
+    pub brand_id: String,
+    /// 审核失败原因 (`review_reject_reason`).
+    pub review_reject_reason: Option<String>,
+    /// 门店地址信息 (`store_address`).
+    pub store_address: Option<StoreAddress>,
+    /// 门店基础信息 (`store_basics`).
+    pub store_basics: Option<StoreBasics>,
+    /// 门店经营信息 (`store_business`).
+    pub store_business: Option<StoreBusiness>,
+    /// 品牌门店ID (`store_id`).
+    pub store_id: Option<String>,
+    /// 门店收款信息 (`store_recipient`).
+    pub store_recipient: Option<Vec<ListBrandstoresStoreRecipient>>,
+    /// 门店状态 (`store_state`).
+    pub store_state: Option<StoreState>,
+}
+
+/// The answer of [`ListBrandstores`] (列表查询品牌门店信息).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct ListBrandstoresResponse {
+    /// 品牌ID (`brand_id`).
+    pub brand_id: String,
+    /// 品牌门店列表 (`data`).
+    pub data: Option<Vec<ListBrandstoresData>>,
+    /// 分页条数 (`limit`).
+    pub limit: Option<i64>,
+    /// 分页起始位置 (`offset`).
+    pub offset: Option<i64>,
+    /// 门店总数 (`total_count`).
+    pub total_count: Option<i64>,
+}
+
+/// 门店收款信息.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct StoreRecipient {
+    /// 门店收款主体 (`company_name`).
+    pub company_name: Option<String>,
+    /// 门店收款商户号 (`mchid`).
+    pub mchid: String,
+    /// 收款绑定状态 (`recipient_state`).
+    pub recipient_state: Option<RecipientState>,
+}
+
+/// The answer of [`CreateBrandstore`] (创建品牌门店).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct CreateBrandstoreResponse {
     /// 审核状态 (`audit_state`).
     pub audit_state: Option<AuditState>,
     /// 品牌ID (`brand_id`).
@@ -343,62 +377,10 @@ pub struct Data {
     pub store_state: Option<StoreState>,
 }
 
-/// `ListBrandstoresResponse`.
+/// The answer of [`QueryBrandstoreByStoreId`], [`UpdateBrandstoreByStoreId`] (查询品牌门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListBrandstoresResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌门店列表 (`data`).
-    pub data: Option<Vec<Data>>,
-    /// 分页条数 (`limit`).
-    pub limit: Option<i64>,
-    /// 分页起始位置 (`offset`).
-    pub offset: Option<i64>,
-    /// 门店总数 (`total_count`).
-    pub total_count: Option<i64>,
-}
-
-/// `CreateBrandstoreStoreRecipient`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateBrandstoreStoreRecipient {
-    /// 门店收款主体 (`company_name`).
-    pub company_name: Option<String>,
-    /// 门店收款商户号 (`mchid`).
-    pub mchid: String,
-    /// 收款绑定状态 (`recipient_state`).
-    pub recipient_state: Option<RecipientState>,
-}
-
-/// `CreateBrandstoreResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateBrandstoreResponse {
-    /// 审核状态 (`audit_state`).
-    pub audit_state: Option<AuditState>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 审核失败原因 (`review_reject_reason`).
-    pub review_reject_reason: Option<String>,
-    /// 门店地址信息 (`store_address`).
-    pub store_address: Option<StoreAddress>,
-    /// 门店基础信息 (`store_basics`).
-    pub store_basics: Option<StoreBasics>,
-    /// 门店经营信息 (`store_business`).
-    pub store_business: Option<StoreBusiness>,
-    /// 品牌门店ID (`store_id`).
-    pub store_id: Option<String>,
-    /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<CreateBrandstoreStoreRecipient>>,
-    /// 门店状态 (`store_state`).
-    pub store_state: Option<StoreState>,
-}
-
-/// `QueryBrandstoreByStoreIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryBrandstoreByStoreIdResponse {
+pub struct BrandstoreResponse {
     /// 审核状态 (`audit_state`).
     pub audit_state: Option<AuditState>,
     /// 品牌ID (`brand_id`).
@@ -414,36 +396,12 @@ pub struct QueryBrandstoreByStoreIdResponse {
     /// 品牌门店ID (`store_id`).
     pub store_id: String,
     /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<CreateBrandstoreStoreRecipient>>,
+    pub store_recipient: Option<Vec<StoreRecipient>>,
     /// 门店状态 (`store_state`).
     pub store_state: Option<StoreState>,
 }
 
-/// `UpdateBrandstoreByStoreIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateBrandstoreByStoreIdResponse {
-    /// 审核状态 (`audit_state`).
-    pub audit_state: Option<AuditState>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 审核失败原因 (`review_reject_reason`).
-    pub review_reject_reason: Option<String>,
-    /// 门店地址信息 (`store_address`).
-    pub store_address: Option<StoreAddress>,
-    /// 门店基础信息 (`store_basics`).
-    pub store_basics: Option<StoreBasics>,
-    /// 门店经营信息 (`store_business`).
-    pub store_business: Option<StoreBusiness>,
-    /// 品牌门店ID (`store_id`).
-    pub store_id: String,
-    /// 门店收款信息 (`store_recipient`).
-    pub store_recipient: Option<Vec<CreateBrandstoreStoreRecipient>>,
-    /// 门店状态 (`store_state`).
-    pub store_state: Option<StoreState>,
-}
-
-/// `CreateBrandstoreBindrecipientResponse`.
+/// The answer of [`CreateBrandstoreBindrecipient`] (绑定收款商户号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBrandstoreBindrecipientResponse {
@@ -459,10 +417,10 @@ pub struct CreateBrandstoreBindrecipientResponse {
     pub store_id: Option<String>,
 }
 
-/// `CloseBrandstoreResponse`.
+/// The answer of [`CloseBrandstore`], [`ResumeBrandstore`] (暂停门店营业).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CloseBrandstoreResponse {
+pub struct Brandstore {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌门店ID (`store_id`).
@@ -471,19 +429,7 @@ pub struct CloseBrandstoreResponse {
     pub store_state: Option<StoreState>,
 }
 
-/// `ResumeBrandstoreResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ResumeBrandstoreResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌门店ID (`store_id`).
-    pub store_id: Option<String>,
-    /// 门店状态 (`store_state`).
-    pub store_state: Option<StoreState>,
-}
-
-/// `CreateBrandstoreUnbindrecipientResponse`.
+/// The answer of [`CreateBrandstoreUnbindrecipient`] (解绑收款商户号).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateBrandstoreUnbindrecipientResponse {
@@ -492,39 +438,39 @@ pub struct CreateBrandstoreUnbindrecipientResponse {
 }
 
 platform_enum! {
-/// 门店状态.
-pub enum StoreState {
-/// `OPEN`.
-Open = "OPEN",
-/// `CREATING`.
-Creating = "CREATING",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
-}
-
-platform_enum! {
-/// 审核状态.
-pub enum AuditState {
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `REJECTED`.
-Rejected = "REJECTED",
-}
+    /// 门店状态.
+    pub enum StoreState {
+        /// `OPEN`.
+        Open = "OPEN",
+        /// `CREATING`.
+        Creating = "CREATING",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 收款绑定状态.
-pub enum RecipientState {
-/// 门店已绑定此收款商户号 (`CONFIRMED`).
-Confirmed = "CONFIRMED",
-/// 商户管理员已拒绝 (`ADMIN_REJECTED`).
-AdminRejected = "ADMIN_REJECTED",
-/// 商户号管理员确认中 (`CONFIRMING`).
-Confirming = "CONFIRMING",
-/// 由于商户管理员确认超时，系统自动拒绝此绑定 (`TIMEOUT_REJECTED`).
-TimeoutRejected = "TIMEOUT_REJECTED",
+    /// 审核状态.
+    pub enum AuditState {
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+    }
 }
+
+platform_enum! {
+    /// 收款绑定状态.
+    pub enum RecipientState {
+        /// 门店已绑定此收款商户号 (`CONFIRMED`).
+        Confirmed = "CONFIRMED",
+        /// 商户管理员已拒绝 (`ADMIN_REJECTED`).
+        AdminRejected = "ADMIN_REJECTED",
+        /// 商户号管理员确认中 (`CONFIRMING`).
+        Confirming = "CONFIRMING",
+        /// 由于商户管理员确认超时，系统自动拒绝此绑定 (`TIMEOUT_REJECTED`).
+        TimeoutRejected = "TIMEOUT_REJECTED",
+    }
 }

@@ -8,16 +8,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use super::{
-    AuthorizationInfo, AuthorizationInfoRequired, CloseInfoCloseReason,
-    CloseUserConfirmAuthorizationCloseInfo, CloseUserConfirmAuthorizationState,
-    CreateUserConfirmAuthorizationResponse, CreateUserConfirmAuthorizationState, HashType,
+    AuthorizationInfo, AuthorizationInfoRequired, BillState,
+    CloseUserConfirmAuthorizationCloseInfo, CloseUserConfirmAuthorizationCloseReason,
+    CloseUserConfirmAuthorizationState, CreateUserConfirmAuthorizationResponse,
+    CreateUserConfirmAuthorizationState, HashType,
     QueryUserConfirmAuthorizationByOutAuthorizationNoState, TransferSceneId,
-    TransferSceneReportInfos, TransferSceneReportInfosRequired,
+    TransferSceneReportInfo, TransferSceneReportInfoRequired,
 };
 
 /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 查询预算出资的电子回单
-///
-/// List budget electronic receipts.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -32,7 +31,7 @@ pub use super::{
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts" -> ListBudgetElectronicReceiptsResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts" -> BudgetElectronicReceipt)]
 #[derive(Debug, Clone)]
 pub struct ListBudgetElectronicReceipts {
     /// 商户预算单号 (`out_budget_no`).
@@ -42,8 +41,6 @@ pub struct ListBudgetElectronicReceipts {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` 申请预算出资的电子回单
-///
-/// Create budget electronic receipt.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -60,7 +57,7 @@ pub struct ListBudgetElectronicReceipts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts" -> CreateBudgetElectronicReceiptResponse)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/budget/<out_budget_no>/electronic-receipts" -> BudgetElectronicReceipt)]
 #[derive(Debug, Clone)]
 pub struct CreateBudgetElectronicReceipt {
     /// 商户预算单号 (`out_budget_no`).
@@ -76,8 +73,6 @@ pub struct CreateBudgetElectronicReceipt {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-budget` 申请公益捐赠预算
-///
-/// Create charity budget.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -96,14 +91,14 @@ pub struct CreateBudgetElectronicReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/charity-budget")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-budget" -> CreateCharityBudgetResponse)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-budget" -> CharityBudget)]
 #[derive(Debug, Clone)]
 pub struct CreateCharityBudget {
     /// 活动名称 (`activity_name`).
     pub activity_name: String,
     /// 活动说明 (`activity_remark`).
     pub activity_remark: String,
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 回调地址 (`notify_url`).
     pub notify_url: Option<String>,
@@ -116,8 +111,6 @@ pub struct CreateCharityBudget {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` 商户单号查询公益捐赠预算详情
-///
-/// Query charity budget by out budget no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -132,7 +125,7 @@ pub struct CreateCharityBudget {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>" -> QueryCharityBudgetByOutBudgetNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/partner/charity-budget/<out_budget_no>" -> CharityBudget)]
 #[derive(Debug, Clone)]
 pub struct QueryCharityBudgetByOutBudgetNo {
     /// 商户预算单号 (`out_budget_no`).
@@ -142,8 +135,6 @@ pub struct QueryCharityBudgetByOutBudgetNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` 解锁公益捐赠预算
-///
-/// Unlock charity budget.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -172,8 +163,6 @@ pub struct UnlockCharityBudget {
 
 /// `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` 发起公益捐赠
 ///
-/// Create charity transfer bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::{CreateCharityTransferBill, CreateCharityTransferBillRequired};
@@ -191,10 +180,10 @@ pub struct UnlockCharityBudget {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/charity-transfer-bills")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-transfer-bills" -> CreateCharityTransferBillResponse)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/charity-transfer-bills" -> CharityTransferBill)]
 #[derive(Debug, Clone)]
 pub struct CreateCharityTransferBill {
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 商户预算单号 (`out_budget_no`).
     pub out_budget_no: String,
@@ -212,8 +201,6 @@ pub struct CreateCharityTransferBill {
 
 /// `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` 商户单号查询公益捐赠详情
 ///
-/// Query charity transfer bill by out transfer no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::{QueryCharityTransferBillByOutTransferNo, QueryCharityTransferBillByOutTransferNoRequired};
@@ -230,7 +217,7 @@ pub struct CreateCharityTransferBill {
 #[doc(
     alias = "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}"
 )]
-#[endpoint(GET "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/<out_transfer_no>" -> QueryCharityTransferBillByOutTransferNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/<out_transfer_no>" -> CharityTransferBill)]
 #[derive(Debug, Clone)]
 pub struct QueryCharityTransferBillByOutTransferNo {
     /// 商户公益捐赠单号 (`out_transfer_no`).
@@ -242,8 +229,6 @@ pub struct QueryCharityTransferBillByOutTransferNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` 申请单笔转账电子回单
-///
-/// Create electronic receipt.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -258,7 +243,7 @@ pub struct QueryCharityTransferBillByOutTransferNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/electronic-receipts")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/electronic-receipts" -> CreateElectronicReceiptResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/electronic-receipts" -> ElectronicReceipt, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateElectronicReceipt {
     /// 商户转账单号 (`out_bill_no`).
@@ -268,8 +253,6 @@ pub struct CreateElectronicReceipt {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` 查询单笔转账电子回单
-///
-/// Query electronic receipt by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -284,7 +267,7 @@ pub struct CreateElectronicReceipt {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}")]
-#[endpoint(GET "/v3/fund-app/mch-transfer/partner/electronic-receipts/<out_bill_no>" -> QueryElectronicReceiptByOutBillNoResponse)]
+#[endpoint(GET "/v3/fund-app/mch-transfer/partner/electronic-receipts/<out_bill_no>" -> ElectronicReceipt)]
 #[derive(Debug, Clone)]
 pub struct QueryElectronicReceiptByOutBillNo {
     /// 商户转账单号 (`out_bill_no`).
@@ -294,8 +277,6 @@ pub struct QueryElectronicReceiptByOutBillNo {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` 申请子商户商家转账授权
-///
-/// Create sub mch authorization.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -310,7 +291,7 @@ pub struct QueryElectronicReceiptByOutBillNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations" -> CreateSubMchAuthorizationResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations" -> ApplyOrder, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateSubMchAuthorization {
     /// 商户申请单号 (`out_apply_no`).
@@ -320,8 +301,6 @@ pub struct CreateSubMchAuthorization {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}` 查询子商户商家转账授权状态
-///
-/// Query sub mch authorization by sub mchid.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -344,11 +323,9 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills` 发起转账
 ///
-/// Create transfer bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::{CreateTransferBill, CreateTransferBillRequired};
 ///
 /// let request = CreateTransferBill::new(CreateTransferBillRequired {
@@ -358,7 +335,7 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 ///     sub_mchid: "1900001121".into(),
 ///     transfer_amount: 400000,
 ///     transfer_remark: "2020年4月报销".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000,
 ///     transfer_scene_report_infos,
 /// });
 /// let answer = client.send(request).await?;
@@ -366,7 +343,7 @@ pub struct QuerySubMchAuthorizationBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/transfer-bills")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/transfer-bills" -> CreateTransferBillResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/transfer-bills" -> TransferBillResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateTransferBill {
     /// 商户AppID (`appid`).
@@ -380,14 +357,14 @@ pub struct CreateTransferBill {
     pub out_bill_no: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -396,8 +373,6 @@ pub struct CreateTransferBill {
 }
 
 /// `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` 商户单号查询转账单
-///
-/// Query transfer bill by out bill no.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -423,8 +398,6 @@ pub struct QueryTransferBillByOutBillNo {
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` 撤销转账
 ///
-/// Cancel transfer bill.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::{CancelTransferBill, CancelTransferBillRequired};
@@ -449,11 +422,9 @@ pub struct CancelTransferBill {
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` 发起转账并完成自动收款授权
 ///
-/// Create transfer bill pre transfer with authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::{CreateTransferBillPreTransferWithAuthorization, CreateTransferBillPreTransferWithAuthorizationRequired};
 ///
 /// let request = CreateTransferBillPreTransferWithAuthorization::new(CreateTransferBillPreTransferWithAuthorizationRequired {
@@ -463,7 +434,7 @@ pub struct CancelTransferBill {
 ///     sub_mchid: "1900001121".into(),
 ///     transfer_amount: 400000,
 ///     transfer_remark: "2020年4月报销".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000,
 ///     transfer_scene_report_infos,
 /// });
 /// let answer = client.send(request).await?;
@@ -471,7 +442,7 @@ pub struct CancelTransferBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization")]
-#[endpoint(POST "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization" -> CreateTransferBillPreTransferWithAuthorizationResponse, idempotent)]
+#[endpoint(POST "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization" -> TransferBillResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateTransferBillPreTransferWithAuthorization {
     /// 商户AppID (`appid`).
@@ -487,14 +458,14 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
     pub out_bill_no: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -504,11 +475,9 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 
 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` 转账（用户自动收款）
 ///
-/// Create transfer bill transfer.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfos> = todo!();
+/// # let transfer_scene_report_infos: Vec<wxpay::apis::fund_app::mch_transfer::partner::TransferSceneReportInfo> = todo!();
 /// use wxpay::apis::fund_app::mch_transfer::partner::{CreateTransferBillTransfer, CreateTransferBillTransferRequired};
 ///
 /// let request = CreateTransferBillTransfer::new(CreateTransferBillTransferRequired {
@@ -518,7 +487,7 @@ pub struct CreateTransferBillPreTransferWithAuthorization {
 ///     sub_mchid: "1900001121".into(),
 ///     transfer_amount: 400000,
 ///     transfer_remark: "2020年4月报销".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000,
 ///     transfer_scene_report_infos,
 /// });
 /// let answer = client.send(request).await?;
@@ -539,14 +508,14 @@ pub struct CreateTransferBillTransfer {
     pub out_bill_no: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 转账备注 (`transfer_remark`).
     pub transfer_remark: String,
     /// 转账场景ID (`transfer_scene_id`).
     pub transfer_scene_id: TransferSceneId,
     /// 转账场景报备信息 (`transfer_scene_report_infos`).
-    pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    pub transfer_scene_report_infos: Vec<TransferSceneReportInfo>,
     /// 收款用户姓名 (`user_name`).
     #[wxpay(encrypt)]
     pub user_name: Option<String>,
@@ -555,8 +524,6 @@ pub struct CreateTransferBillTransfer {
 }
 
 /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` 申请免确认收款授权
-///
-/// Create user confirm authorization.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -567,7 +534,7 @@ pub struct CreateTransferBillTransfer {
 ///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
 ///     openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
 ///     out_authorization_no: "plfk2020042013".into(),
-///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::V1000,
+///     transfer_scene_id: wxpay::apis::fund_app::mch_transfer::partner::TransferSceneId::Code1000,
 ///     user_display_name: "wx_123456".into(),
 /// });
 /// let answer = client.send(request).await?;
@@ -597,8 +564,6 @@ pub struct CreateUserConfirmAuthorization {
 
 /// `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` 商户单号查询自动收款授权
 ///
-/// Query user confirm authorization by out authorization no.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::{QueryUserConfirmAuthorizationByOutAuthorizationNo, QueryUserConfirmAuthorizationByOutAuthorizationNoRequired};
@@ -622,8 +587,6 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNo {
 
 /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` 解除免确认收款授权
 ///
-/// Close user confirm authorization.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::fund_app::mch_transfer::partner::{CloseUserConfirmAuthorization, CloseUserConfirmAuthorizationRequired};
@@ -645,10 +608,10 @@ pub struct CloseUserConfirmAuthorization {
     pub out_authorization_no: String,
 }
 
-/// `ListBudgetElectronicReceiptsResponse`.
+/// The answer of [`ListBudgetElectronicReceipts`], [`CreateBudgetElectronicReceipt`] (查询预算出资的电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListBudgetElectronicReceiptsResponse {
+pub struct BudgetElectronicReceipt {
     /// 受理凭证 (`accept_id`).
     pub accept_id: String,
     /// 电子回单下载地址 (`download_url`).
@@ -671,41 +634,15 @@ pub struct ListBudgetElectronicReceiptsResponse {
     pub start_date: String,
 }
 
-/// `CreateBudgetElectronicReceiptResponse`.
+/// The answer of [`CreateCharityBudget`], [`QueryCharityBudgetByOutBudgetNo`] (申请公益捐赠预算).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateBudgetElectronicReceiptResponse {
-    /// 受理凭证 (`accept_id`).
-    pub accept_id: String,
-    /// 电子回单下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 结束日期 (`end_date`).
-    pub end_date: String,
-    /// 电子回单文件的hash方法 (`hash_type`).
-    pub hash_type: Option<HashType>,
-    /// 电子回单文件的hash值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 商户预算单号 (`out_budget_no`).
-    pub out_budget_no: String,
-    /// 电子回单状态 (`receipt_state`).
-    pub receipt_state: ReceiptState,
-    /// 收款商户号 (`receiver_mchid`).
-    pub receiver_mchid: Option<String>,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: String,
-    /// 开始日期 (`start_date`).
-    pub start_date: String,
-}
-
-/// `CreateCharityBudgetResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCharityBudgetResponse {
+pub struct CharityBudget {
     /// 活动名称 (`activity_name`).
     pub activity_name: String,
     /// 活动说明 (`activity_remark`).
     pub activity_remark: String,
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
@@ -722,60 +659,21 @@ pub struct CreateCharityBudgetResponse {
     pub locked_time: Option<OffsetDateTime>,
     /// 商户预算单号 (`out_budget_no`).
     pub out_budget_no: String,
-    /// 剩余预算金额 (`remain_amount`).
+    /// 剩余预算金额 (`remain_amount`), in fen (分).
     pub remain_amount: Option<i64>,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
     /// 预算单状态 (`state`).
-    pub state: Option<CreateCharityBudgetState>,
+    pub state: Option<CharityBudgetState>,
     /// 商户号超管微信号掩码 (`super_admin_wxid_mask`).
     pub super_admin_wxid_mask: Option<String>,
     /// 撤销说明 (`unlock_remark`).
     pub unlock_remark: Option<String>,
 }
 
-/// `QueryCharityBudgetByOutBudgetNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryCharityBudgetByOutBudgetNoResponse {
-    /// 活动名称 (`activity_name`).
-    pub activity_name: String,
-    /// 活动说明 (`activity_remark`).
-    pub activity_remark: String,
-    /// 预算总金额 (`amount`).
-    pub amount: i64,
-    /// 微信支付预算单号 (`budget_id`).
-    pub budget_id: String,
-    /// 关闭时间 (`closed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub closed_time: Option<OffsetDateTime>,
-    /// 确认出资页面地址 (`confirm_url`).
-    pub confirm_url: Option<String>,
-    /// 完成时间 (`finished_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub finished_time: Option<OffsetDateTime>,
-    /// 资金锁定时间 (`locked_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub locked_time: Option<OffsetDateTime>,
-    /// 商户预算单号 (`out_budget_no`).
-    pub out_budget_no: String,
-    /// 剩余预算金额 (`remain_amount`).
-    pub remain_amount: Option<i64>,
-    /// 服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 出资商户号 (`sponsor_mchid`).
-    pub sponsor_mchid: String,
-    /// 预算单状态 (`state`).
-    pub state: Option<CreateCharityBudgetState>,
-    /// 商户号超管微信号掩码 (`super_admin_wxid_mask`).
-    pub super_admin_wxid_mask: Option<String>,
-    /// 撤销说明 (`unlock_remark`).
-    pub unlock_remark: Option<String>,
-}
-
-/// `UnlockCharityBudgetResponse`.
+/// The answer of [`UnlockCharityBudget`] (解锁公益捐赠预算).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UnlockCharityBudgetResponse {
@@ -783,7 +681,7 @@ pub struct UnlockCharityBudgetResponse {
     pub activity_name: String,
     /// 活动说明 (`activity_remark`).
     pub activity_remark: String,
-    /// 预算总金额 (`amount`).
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
@@ -803,7 +701,7 @@ pub struct UnlockCharityBudgetResponse {
     pub state: UnlockCharityBudgetState,
     /// 撤销说明 (`unlock_remark`).
     pub unlock_remark: String,
-    /// 解锁金额 (`unlocked_amount`).
+    /// 解锁金额 (`unlocked_amount`), in fen (分).
     pub unlocked_amount: Option<i64>,
 }
 
@@ -817,11 +715,11 @@ pub struct TransactionInfo {
     pub transaction_type: TransactionType,
 }
 
-/// `CreateCharityTransferBillResponse`.
+/// The answer of [`CreateCharityTransferBill`], [`QueryCharityTransferBillByOutTransferNo`] (发起公益捐赠).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateCharityTransferBillResponse {
-    /// 预算总金额 (`amount`).
+pub struct CharityTransferBill {
+    /// 预算总金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
@@ -835,7 +733,7 @@ pub struct CreateCharityTransferBillResponse {
     /// 收款商户号 (`receive_mchid`).
     pub receive_mchid: String,
     /// 捐赠状态 (`state`).
-    pub state: CreateCharityTransferBillState,
+    pub state: CharityTransferBillState,
     /// 捐赠完成时间 (`success_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub success_time: Option<OffsetDateTime>,
@@ -845,51 +743,23 @@ pub struct CreateCharityTransferBillResponse {
     pub transfer_remark: String,
 }
 
-/// `QueryCharityTransferBillByOutTransferNoResponse`.
+/// The answer of [`CreateElectronicReceipt`], [`QueryElectronicReceiptByOutBillNo`] (申请单笔转账电子回单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryCharityTransferBillByOutTransferNoResponse {
-    /// 预算总金额 (`amount`).
-    pub amount: i64,
-    /// 微信支付预算单号 (`budget_id`).
-    pub budget_id: String,
-    /// 捐赠单创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商户预算单号 (`out_budget_no`).
-    pub out_budget_no: String,
-    /// 商户公益捐赠单号 (`out_transfer_no`).
-    pub out_transfer_no: String,
-    /// 收款商户号 (`receive_mchid`).
-    pub receive_mchid: String,
-    /// 捐赠状态 (`state`).
-    pub state: CreateCharityTransferBillState,
-    /// 捐赠完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub success_time: Option<OffsetDateTime>,
-    /// 微信支付公益捐赠单号 (`transfer_id`).
-    pub transfer_id: String,
-    /// 捐赠备注 (`transfer_remark`).
-    pub transfer_remark: String,
-}
-
-/// `CreateElectronicReceiptResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateElectronicReceiptResponse {
+pub struct ElectronicReceipt {
     /// 申请单创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 回单文件下载地址 (`download_url`).
     pub download_url: Option<String>,
     /// 回单文件摘要类型 (`hash_type`).
-    pub hash_type: Option<CreateElectronicReceiptHashType>,
+    pub hash_type: Option<ElectronicReceiptHashType>,
     /// 回单文件摘要值 (`hash_value`).
     pub hash_value: Option<String>,
     /// 商户转账单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 申请单状态 (`state`).
-    pub state: CreateElectronicReceiptState,
+    pub state: ElectronicReceiptState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 申请单更新时间 (`update_time`).
@@ -897,41 +767,17 @@ pub struct CreateElectronicReceiptResponse {
     pub update_time: Option<OffsetDateTime>,
 }
 
-/// `QueryElectronicReceiptByOutBillNoResponse`.
+/// 授权申请单 (the answer of [`CreateSubMchAuthorization`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryElectronicReceiptByOutBillNoResponse {
-    /// 申请单创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 回单文件下载地址 (`download_url`).
-    pub download_url: Option<String>,
-    /// 回单文件摘要类型 (`hash_type`).
-    pub hash_type: Option<CreateElectronicReceiptHashType>,
-    /// 回单文件摘要值 (`hash_value`).
-    pub hash_value: Option<String>,
-    /// 商户转账单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 申请单状态 (`state`).
-    pub state: CreateElectronicReceiptState,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 申请单更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub update_time: Option<OffsetDateTime>,
-}
-
-/// `CreateSubMchAuthorizationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSubMchAuthorizationResponse {
+pub struct ApplyOrder {
     /// 授权申请受理时间 (`accept_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub accept_time: OffsetDateTime,
     /// 商户申请单号 (`out_apply_no`).
     pub out_apply_no: String,
     /// 授权申请单状态 (`state`).
-    pub state: CreateSubMchAuthorizationState,
+    pub state: ApplyOrderState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 最后一次状态变更时间 (`update_time`).
@@ -939,12 +785,12 @@ pub struct CreateSubMchAuthorizationResponse {
     pub update_time: OffsetDateTime,
 }
 
-/// `QuerySubMchAuthorizationBySubMchidResponse`.
+/// The answer of [`QuerySubMchAuthorizationBySubMchid`] (查询子商户商家转账授权状态).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QuerySubMchAuthorizationBySubMchidResponse {
     /// 授权申请单 (`apply_order`).
-    pub apply_order: Option<CreateSubMchAuthorizationResponse>,
+    pub apply_order: Option<ApplyOrder>,
     /// 授权时间 (`authorization_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub authorization_time: Option<OffsetDateTime>,
@@ -957,10 +803,10 @@ pub struct QuerySubMchAuthorizationBySubMchidResponse {
     pub sub_mchid: String,
 }
 
-/// `CreateTransferBillResponse`.
+/// The answer of [`CreateTransferBill`], [`CreateTransferBillPreTransferWithAuthorization`] (发起转账).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateTransferBillResponse {
+pub struct TransferBillResponse {
     /// 单据创建时间 (`create_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
@@ -974,7 +820,7 @@ pub struct CreateTransferBillResponse {
     pub transfer_bill_no: String,
 }
 
-/// `QueryTransferBillByOutBillNoResponse`.
+/// The answer of [`QueryTransferBillByOutBillNo`] (商户单号查询转账单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryTransferBillByOutBillNoResponse {
@@ -993,10 +839,10 @@ pub struct QueryTransferBillByOutBillNoResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: QueryTransferBillByOutBillNoState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 商家转账订单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -1010,7 +856,7 @@ pub struct QueryTransferBillByOutBillNoResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CancelTransferBillResponse`.
+/// The answer of [`CancelTransferBill`] (撤销转账).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CancelTransferBillResponse {
@@ -1025,10 +871,10 @@ pub struct CancelTransferBillResponse {
     /// 商户单号 (`out_bill_no`).
     pub out_bill_no: String,
     /// 单据状态 (`state`).
-    pub state: QueryTransferBillByOutBillNoState,
+    pub state: BillState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: Option<i64>,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -1042,24 +888,7 @@ pub struct CancelTransferBillResponse {
     pub user_name: Option<SensitiveString>,
 }
 
-/// `CreateTransferBillPreTransferWithAuthorizationResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateTransferBillPreTransferWithAuthorizationResponse {
-    /// 单据创建时间 (`create_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub create_time: OffsetDateTime,
-    /// 商户单号 (`out_bill_no`).
-    pub out_bill_no: String,
-    /// 跳转领取页面的package信息 (`package_info`).
-    pub package_info: String,
-    /// 二级商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 微信转账单号 (`transfer_bill_no`).
-    pub transfer_bill_no: String,
-}
-
-/// `CreateTransferBillTransferResponse`.
+/// The answer of [`CreateTransferBillTransfer`] (转账（用户自动收款）).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CreateTransferBillTransferResponse {
@@ -1081,7 +910,7 @@ pub struct CreateTransferBillTransferResponse {
     pub state: CreateTransferBillTransferState,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 转账金额 (`transfer_amount`).
+    /// 转账金额 (`transfer_amount`), in fen (分).
     pub transfer_amount: i64,
     /// 微信转账单号 (`transfer_bill_no`).
     pub transfer_bill_no: String,
@@ -1098,7 +927,7 @@ pub struct CreateTransferBillTransferResponse {
 /// 自动收款授权的关闭信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CloseInfo {
+pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo {
     /// 自动收款授权的原因 (`close_reason`).
     pub close_reason: CloseReason,
     /// 关闭时间 (`close_time`).
@@ -1106,7 +935,7 @@ pub struct CloseInfo {
     pub close_time: OffsetDateTime,
 }
 
-/// `QueryUserConfirmAuthorizationByOutAuthorizationNoResponse`.
+/// The answer of [`QueryUserConfirmAuthorizationByOutAuthorizationNo`] (商户单号查询自动收款授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
@@ -1118,7 +947,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub authorize_time: OffsetDateTime,
     /// 自动收款授权的关闭信息 (`close_info`).
-    pub close_info: Option<CloseInfo>,
+    pub close_info: Option<QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo>,
     /// 单据创建时间 (`create_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub create_time: Option<OffsetDateTime>,
@@ -1137,7 +966,7 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     pub user_recv_perception: Option<String>,
 }
 
-/// `CloseUserConfirmAuthorizationResponse`.
+/// The answer of [`CloseUserConfirmAuthorization`] (解除免确认收款授权).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct CloseUserConfirmAuthorizationResponse {
@@ -1169,139 +998,117 @@ pub struct CloseUserConfirmAuthorizationResponse {
 }
 
 platform_enum! {
-/// 电子回单状态.
-pub enum ReceiptState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
-}
-
-platform_enum! {
-/// 预算单状态.
-pub enum CreateCharityBudgetState {
-/// `PENDING`.
-Pending = "PENDING",
-/// `LOCKED`.
-Locked = "LOCKED",
-/// `FINISHED`.
-Finished = "FINISHED",
-/// `CLOSED`.
-Closed = "CLOSED",
-}
+    /// 电子回单状态.
+    pub enum ReceiptState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
 
 platform_enum! {
-/// 预算单状态.
-pub enum UnlockCharityBudgetState {
-/// `FINISHED`.
-Finished = "FINISHED",
-}
-}
-
-platform_enum! {
-/// 订单类型.
-pub enum TransactionType {
-/// `WXPAY`.
-Wxpay = "WXPAY",
-}
+    /// 预算单状态.
+    pub enum CharityBudgetState {
+        /// `PENDING`.
+        Pending = "PENDING",
+        /// `LOCKED`.
+        Locked = "LOCKED",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+        /// `CLOSED`.
+        Closed = "CLOSED",
+    }
 }
 
 platform_enum! {
-/// 捐赠状态.
-pub enum CreateCharityTransferBillState {
-/// `ACCEPTED`.
-Accepted = "ACCEPTED",
-/// `SUCCESS`.
-Success = "SUCCESS",
-/// `CLOSE`.
-Close = "CLOSE",
-}
+    /// 预算单状态.
+    pub enum UnlockCharityBudgetState {
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
 
 platform_enum! {
-/// 回单文件摘要类型.
-pub enum CreateElectronicReceiptHashType {
-/// `SM3`.
-Sm3 = "SM3",
-}
-}
-
-platform_enum! {
-/// 申请单状态.
-pub enum CreateElectronicReceiptState {
-/// `GENERATING`.
-Generating = "GENERATING",
-/// `FINISHED`.
-Finished = "FINISHED",
-}
+    /// 订单类型.
+    pub enum TransactionType {
+        /// `WXPAY`.
+        WxPay = "WXPAY",
+    }
 }
 
 platform_enum! {
-/// 授权申请单状态.
-pub enum CreateSubMchAuthorizationState {
-/// `INVITED`.
-Invited = "INVITED",
-/// `PASSED`.
-Passed = "PASSED",
-/// `REJECTED`.
-Rejected = "REJECTED",
-/// `EXPIRED`.
-Expired = "EXPIRED",
-}
+    /// 捐赠状态.
+    pub enum CharityTransferBillState {
+        /// `ACCEPTED`.
+        Accepted = "ACCEPTED",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+        /// `CLOSE`.
+        Close = "CLOSE",
+    }
 }
 
 platform_enum! {
-/// 授权状态.
-pub enum QuerySubMchAuthorizationBySubMchidState {
-/// `AUTHORIZED`.
-Authorized = "AUTHORIZED",
-/// `UNAUTHORIZED`.
-Unauthorized = "UNAUTHORIZED",
-/// `CANCELED`.
-Canceled = "CANCELED",
-}
+    /// 回单文件摘要类型.
+    pub enum ElectronicReceiptHashType {
+        /// `SM3`.
+        Sm3 = "SM3",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum QueryTransferBillByOutBillNoState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够 (`PROCESSING`).
-Processing = "PROCESSING",
-/// 待收款用户确认，可拉起微信收款确认页面进行收款确认 (`WAIT_USER_CONFIRM`).
-WaitUserConfirm = "WAIT_USER_CONFIRM",
-/// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款 (`TRANSFERING`).
-Transfering = "TRANSFERING",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-/// 转账失败 (`FAIL`).
-Fail = "FAIL",
-/// 商户撤销请求受理成功，该笔转账正在撤销中 (`CANCELING`).
-Canceling = "CANCELING",
-/// 转账撤销完成 (`CANCELLED`).
-Cancelled = "CANCELLED",
-}
+    /// 申请单状态.
+    pub enum ElectronicReceiptState {
+        /// `GENERATING`.
+        Generating = "GENERATING",
+        /// `FINISHED`.
+        Finished = "FINISHED",
+    }
 }
 
 platform_enum! {
-/// 单据状态.
-pub enum CreateTransferBillTransferState {
-/// 转账已受理 (`ACCEPTED`).
-Accepted = "ACCEPTED",
-/// 转账成功 (`SUCCESS`).
-Success = "SUCCESS",
-}
+    /// 授权申请单状态.
+    pub enum ApplyOrderState {
+        /// `INVITED`.
+        Invited = "INVITED",
+        /// `PASSED`.
+        Passed = "PASSED",
+        /// `REJECTED`.
+        Rejected = "REJECTED",
+        /// `EXPIRED`.
+        Expired = "EXPIRED",
+    }
 }
 
 platform_enum! {
-/// 自动收款授权的原因.
-pub enum CloseReason {
-/// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
-CloseViaMchApi = "CLOSE_VIA_MCH_API",
-/// 用户确认后，主动关闭授权 (`USER_CLOSE`).
-UserClose = "USER_CLOSE",
+    /// 授权状态.
+    pub enum QuerySubMchAuthorizationBySubMchidState {
+        /// `AUTHORIZED`.
+        Authorized = "AUTHORIZED",
+        /// `UNAUTHORIZED`.
+        Unauthorized = "UNAUTHORIZED",
+        /// `CANCELED`.
+        Canceled = "CANCELED",
+    }
 }
+
+platform_enum! {
+    /// 单据状态.
+    pub enum CreateTransferBillTransferState {
+        /// 转账已受理 (`ACCEPTED`).
+        Accepted = "ACCEPTED",
+        /// 转账成功 (`SUCCESS`).
+        Success = "SUCCESS",
+    }
+}
+
+platform_enum! {
+    /// 自动收款授权的原因.
+    pub enum CloseReason {
+        /// 商户通过API主动关闭授权 (`CLOSE_VIA_MCH_API`).
+        CloseViaMchApi = "CLOSE_VIA_MCH_API",
+        /// 用户确认后，主动关闭授权 (`USER_CLOSE`).
+        UserClose = "USER_CLOSE",
+    }
 }

@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}` 商家充值退款余额查询
 ///
-/// Query recharge balance sub mchid by sub mchid.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
 ///
 /// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
@@ -33,7 +31,7 @@ pub struct QueryRechargeBalanceSubMchidBySubMchid {
     pub sub_mchid: String,
 }
 
-/// `QueryRechargeBalanceSubMchidBySubMchidResponse`.
+/// The answer of [`QueryRechargeBalanceSubMchidBySubMchid`] (商家充值退款余额查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryRechargeBalanceSubMchidBySubMchidResponse {

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/marketing/partner/delivery-plan/delivery-plans` 创建投放计划
 ///
-/// Create delivery plan.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::{CreateDeliveryPlan, CreateDeliveryPlanRequired};
@@ -26,7 +24,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/delivery-plan/delivery-plans")]
-#[endpoint(POST "/v3/marketing/partner/delivery-plan/delivery-plans" -> CreateDeliveryPlanResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/delivery-plan/delivery-plans" -> DeliveryPlan, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateDeliveryPlan {
     /// 创建投放计划的品牌ID (`brand_id`).
@@ -63,8 +61,6 @@ pub struct CreateDeliveryPlan {
 
 /// `GET /v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans` 分页查询投放计划列表
 ///
-/// List delivery plan delivery plans.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::delivery_plan::partner::{ListDeliveryPlanDeliveryPlans, ListDeliveryPlanDeliveryPlansRequired};
@@ -96,8 +92,6 @@ pub struct ListDeliveryPlanDeliveryPlans {
 
 /// `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}` 更新投放计划
 ///
-/// Update delivery plan by plan id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let modify_content: wxpay::apis::marketing::delivery_plan::partner::ModifyContent = todo!();
@@ -112,7 +106,7 @@ pub struct ListDeliveryPlanDeliveryPlans {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}")]
-#[endpoint(PATCH "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>" -> UpdateDeliveryPlanByPlanIdResponse)]
+#[endpoint(PATCH "/v3/marketing/partner/delivery-plan/delivery-plans/<plan_id>" -> DeliveryPlan)]
 #[derive(Debug, Clone)]
 pub struct UpdateDeliveryPlanByPlanId {
     /// 投放计划ID (`plan_id`).
@@ -124,8 +118,6 @@ pub struct UpdateDeliveryPlanByPlanId {
 }
 
 /// `POST /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate` 终止投放计划
-///
-/// Terminate delivery plan.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -147,8 +139,6 @@ pub struct TerminateDeliveryPlan {
 }
 
 /// `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` 设置投放计划回调地址
-///
-/// Create notify url.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -204,15 +194,15 @@ pub struct Plan {
     pub user_limit: Option<i64>,
 }
 
-/// `CreateDeliveryPlanResponse`.
+/// The answer of [`CreateDeliveryPlan`], [`UpdateDeliveryPlanByPlanId`] (创建投放计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateDeliveryPlanResponse {
+pub struct DeliveryPlan {
     /// 投放计划详情 (`plan`).
     pub plan: Plan,
 }
 
-/// `ListDeliveryPlanDeliveryPlansResponse`.
+/// The answer of [`ListDeliveryPlanDeliveryPlans`] (分页查询投放计划列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListDeliveryPlanDeliveryPlansResponse {
@@ -250,15 +240,7 @@ pub struct ModifyContent {
     pub user_limit: Option<i64>,
 }
 
-/// `UpdateDeliveryPlanByPlanIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateDeliveryPlanByPlanIdResponse {
-    /// 投放计划详情 (`plan`).
-    pub plan: Plan,
-}
-
-/// `CreateNotifyUrlResponse`.
+/// The answer of [`CreateNotifyUrl`] (设置投放计划回调地址).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateNotifyUrlResponse {
@@ -267,45 +249,45 @@ pub struct CreateNotifyUrlResponse {
 }
 
 platform_enum! {
-/// 使用模式.
-pub enum UsageMode {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `PROGRESSIVE_BUNDLE`.
-ProgressiveBundle = "PROGRESSIVE_BUNDLE",
-}
-}
-
-platform_enum! {
-/// 投放计划状态.
-pub enum PlanState {
-/// 创建中 (`PLAN_CREATING`).
-PlanCreating = "PLAN_CREATING",
-/// 创建成功 (`PLAN_CREATED`).
-PlanCreated = "PLAN_CREATED",
-/// 终止中 (`PLAN_TERMINATING`).
-PlanTerminating = "PLAN_TERMINATING",
-/// 已终止 (`PLAN_TERMINATED`).
-PlanTerminated = "PLAN_TERMINATED",
-/// 已过期 (`PLAN_EXPIRED`).
-PlanExpired = "PLAN_EXPIRED",
-/// 投放中 (`PLAN_DELIVERING`).
-PlanDelivering = "PLAN_DELIVERING",
-/// 已暂停 (`PLAN_PAUSED`).
-PlanPaused = "PLAN_PAUSED",
-}
+    /// 使用模式.
+    pub enum UsageMode {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `PROGRESSIVE_BUNDLE`.
+        ProgressiveBundle = "PROGRESSIVE_BUNDLE",
+    }
 }
 
 platform_enum! {
-/// 投放计划审核状态.
-pub enum AuditState {
-/// 初始化 (`AUDIT_INITIAL`).
-AuditInitial = "AUDIT_INITIAL",
-/// 审批中 (`AUDIT_PROCESSING`).
-AuditProcessing = "AUDIT_PROCESSING",
-/// 审批通过 (`AUDIT_PASSED`).
-AuditPassed = "AUDIT_PASSED",
-/// 审批拒绝 (`AUDIT_REJECTED`).
-AuditRejected = "AUDIT_REJECTED",
+    /// 投放计划状态.
+    pub enum PlanState {
+        /// 创建中 (`PLAN_CREATING`).
+        PlanCreating = "PLAN_CREATING",
+        /// 创建成功 (`PLAN_CREATED`).
+        PlanCreated = "PLAN_CREATED",
+        /// 终止中 (`PLAN_TERMINATING`).
+        PlanTerminating = "PLAN_TERMINATING",
+        /// 已终止 (`PLAN_TERMINATED`).
+        PlanTerminated = "PLAN_TERMINATED",
+        /// 已过期 (`PLAN_EXPIRED`).
+        PlanExpired = "PLAN_EXPIRED",
+        /// 投放中 (`PLAN_DELIVERING`).
+        PlanDelivering = "PLAN_DELIVERING",
+        /// 已暂停 (`PLAN_PAUSED`).
+        PlanPaused = "PLAN_PAUSED",
+    }
 }
+
+platform_enum! {
+    /// 投放计划审核状态.
+    pub enum AuditState {
+        /// 初始化 (`AUDIT_INITIAL`).
+        AuditInitial = "AUDIT_INITIAL",
+        /// 审批中 (`AUDIT_PROCESSING`).
+        AuditProcessing = "AUDIT_PROCESSING",
+        /// 审批通过 (`AUDIT_PASSED`).
+        AuditPassed = "AUDIT_PASSED",
+        /// 审批拒绝 (`AUDIT_REJECTED`).
+        AuditRejected = "AUDIT_REJECTED",
+    }
 }

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `POST /v3/marketing/partner/product-coupon/image-generation-tasks` 提交图片生成任务
 ///
-/// Create image generation task.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::{CreateImageGenerationTask, CreateImageGenerationTaskRequired};
@@ -42,8 +40,6 @@ pub struct CreateImageGenerationTask {
 
 /// `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}` 查询图片生成任务执行结果
 ///
-/// Query image generation task by task id.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::{QueryImageGenerationTaskByTaskId, QueryImageGenerationTaskByTaskIdRequired};
@@ -71,8 +67,6 @@ pub struct QueryImageGenerationTaskByTaskId {
 
 /// `POST /v3/marketing/partner/product-coupon/media/upload-image` 图片上传
 ///
-/// Upload image.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let content: Vec<u8> = todo!();
@@ -96,8 +90,6 @@ pub struct UploadImage {
 
 /// `GET /v3/marketing/partner/product-coupon/notify-configs` 获取商品券事件通知地址
 ///
-/// List notify configs.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::ListNotifyConfigs;
@@ -108,13 +100,11 @@ pub struct UploadImage {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/notify-configs")]
-#[endpoint(GET "/v3/marketing/partner/product-coupon/notify-configs" -> ListNotifyConfigsResponse)]
+#[endpoint(GET "/v3/marketing/partner/product-coupon/notify-configs" -> NotifyConfigResponse)]
 #[derive(Debug, Clone)]
 pub struct ListNotifyConfigs {}
 
 /// `POST /v3/marketing/partner/product-coupon/notify-configs` 设置商品券事件通知地址
-///
-/// Create notify config.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -128,7 +118,7 @@ pub struct ListNotifyConfigs {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/notify-configs")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/notify-configs" -> CreateNotifyConfigResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/notify-configs" -> NotifyConfigResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateNotifyConfig {
     /// 通知URL地址 (`notify_url`).
@@ -137,12 +127,10 @@ pub struct CreateNotifyConfig {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons` 创建商品券
 ///
-/// Create product coupon.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let display_info: wxpay::apis::marketing::product_coupon::partner::DisplayInfo = todo!();
-/// # let stock: wxpay::apis::marketing::product_coupon::partner::Stock = todo!();
+/// # let stock: wxpay::apis::marketing::product_coupon::partner::StockValue = todo!();
 /// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCoupon, CreateProductCouponRequired};
 ///
 /// let request = CreateProductCoupon::new(CreateProductCouponRequired {
@@ -151,8 +139,8 @@ pub struct CreateNotifyConfig {
 ///     out_request_no: "12345_20250101_A3489".into(),
 ///     scope: wxpay::apis::marketing::product_coupon::partner::Scope::All,
 ///     stock,
-///     type_: wxpay::apis::marketing::product_coupon::partner::CombineImageType::Normal,
-///     usage_mode: wxpay::apis::marketing::product_coupon::partner::CreateProductCouponUsageMode::Single,
+///     type_: wxpay::apis::marketing::product_coupon::partner::CouponType::Normal,
+///     usage_mode: wxpay::apis::marketing::product_coupon::partner::UsageMode::Single,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -177,17 +165,15 @@ pub struct CreateProductCoupon {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 批次信息 (`stock`).
-    pub stock: Stock,
+    pub stock: StockValue,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
+    pub usage_mode: UsageMode,
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` 查询商品券
-///
-/// Query product coupon by product coupon id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -202,7 +188,7 @@ pub struct CreateProductCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}")]
-#[endpoint(GET "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>" -> QueryProductCouponByProductCouponIdResponse)]
+#[endpoint(GET "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>" -> ProductCoupon)]
 #[derive(Debug, Clone)]
 pub struct QueryProductCouponByProductCouponId {
     /// 商品券ID (`product_coupon_id`).
@@ -212,8 +198,6 @@ pub struct QueryProductCouponByProductCouponId {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` 修改商品券
-///
-/// Update product coupon by product coupon id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -231,7 +215,7 @@ pub struct QueryProductCouponByProductCouponId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}")]
-#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>" -> UpdateProductCouponByProductCouponIdResponse)]
+#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>" -> ProductCoupon)]
 #[derive(Debug, Clone)]
 pub struct UpdateProductCouponByProductCouponId {
     /// 商品券ID (`product_coupon_id`).
@@ -245,8 +229,6 @@ pub struct UpdateProductCouponByProductCouponId {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` 失效商品券
-///
-/// Deactivate product coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -265,7 +247,7 @@ pub struct UpdateProductCouponByProductCouponId {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/deactivate" -> DeactivateProductCouponResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/deactivate" -> ProductCoupon, idempotent)]
 #[derive(Debug, Clone)]
 pub struct DeactivateProductCoupon {
     /// 商品券ID (`product_coupon_id`).
@@ -279,8 +261,6 @@ pub struct DeactivateProductCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles` 添加商品券批次组
-///
-/// Create product coupon stock bundle.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -300,7 +280,7 @@ pub struct DeactivateProductCoupon {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles" -> CreateProductCouponStockBundleResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles" -> ProductCouponStockBundleResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockBundle {
     /// 商品券ID (`product_coupon_id`).
@@ -314,8 +294,6 @@ pub struct CreateProductCouponStockBundle {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` 修改商品券批次组
-///
-/// Update product coupon stock bundle by stock bundle id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -334,7 +312,7 @@ pub struct CreateProductCouponStockBundle {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}"
 )]
-#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>" -> UpdateProductCouponStockBundleByStockBundleIdResponse)]
+#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>" -> ProductCouponStockBundleResponse)]
 #[derive(Debug, Clone)]
 pub struct UpdateProductCouponStockBundleByStockBundleId {
     /// 商品券ID (`product_coupon_id`).
@@ -344,7 +322,7 @@ pub struct UpdateProductCouponStockBundleByStockBundleId {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: Option<CreateProductCouponCouponDisplayInfo>,
+    pub coupon_display_info: Option<CouponDisplayInfo>,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: Option<NotifyConfig>,
     /// 修改请求单号 (`out_request_no`).
@@ -358,8 +336,6 @@ pub struct UpdateProductCouponStockBundleByStockBundleId {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` 批次组批量关联门店
-///
-/// Create product coupon stock bundle associate store.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -379,7 +355,7 @@ pub struct UpdateProductCouponStockBundleByStockBundleId {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/associate-stores" -> CreateProductCouponStockBundleAssociateStoreResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/associate-stores" -> CreateStoreResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockBundleAssociateStore {
     /// 商品券ID (`product_coupon_id`).
@@ -393,8 +369,6 @@ pub struct CreateProductCouponStockBundleAssociateStore {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores` 批次组批量取消关联门店
-///
-/// Create product coupon stock bundle disassociate store.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -414,7 +388,7 @@ pub struct CreateProductCouponStockBundleAssociateStore {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/disassociate-stores" -> CreateProductCouponStockBundleDisassociateStoreResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/disassociate-stores" -> CreateStoreResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockBundleDisassociateStore {
     /// 商品券ID (`product_coupon_id`).
@@ -428,8 +402,6 @@ pub struct CreateProductCouponStockBundleDisassociateStore {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget` 修改商品券批次组发放预算
-///
-/// Create product coupon stock bundle update budget.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -449,7 +421,7 @@ pub struct CreateProductCouponStockBundleDisassociateStore {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/update-budget" -> CreateProductCouponStockBundleUpdateBudgetResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stock-bundles/<stock_bundle_id>/update-budget" -> ProductCouponStockBundleResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockBundleUpdateBudget {
     /// 商品券ID (`product_coupon_id`).
@@ -473,8 +445,6 @@ pub struct CreateProductCouponStockBundleUpdateBudget {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` 查询商品券批次列表
-///
-/// List product coupon stocks.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -506,11 +476,9 @@ pub struct ListProductCouponStocks {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` 添加商品券批次
 ///
-/// Create product coupon stock.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let stock: wxpay::apis::marketing::product_coupon::partner::CreateProductCouponStockStock = todo!();
+/// # let stock: wxpay::apis::marketing::product_coupon::partner::Stock = todo!();
 /// use wxpay::apis::marketing::product_coupon::partner::{CreateProductCouponStock, CreateProductCouponStockRequired};
 ///
 /// let request = CreateProductCouponStock::new(CreateProductCouponStockRequired {
@@ -534,12 +502,10 @@ pub struct CreateProductCouponStock {
     /// 创建请求单号 (`out_request_no`).
     pub out_request_no: String,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockStock,
+    pub stock: Stock,
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` 查询商品券指定批次
-///
-/// Query product coupon stock by stock id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -557,7 +523,7 @@ pub struct CreateProductCouponStock {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}"
 )]
-#[endpoint(GET "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>" -> QueryProductCouponStockByStockIdResponse)]
+#[endpoint(GET "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>" -> CouponStock)]
 #[derive(Debug, Clone)]
 pub struct QueryProductCouponStockByStockId {
     /// 商品券ID (`product_coupon_id`).
@@ -569,8 +535,6 @@ pub struct QueryProductCouponStockByStockId {
 }
 
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` 修改商品券指定批次
-///
-/// Update product coupon stock by stock id.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -589,7 +553,7 @@ pub struct QueryProductCouponStockByStockId {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}"
 )]
-#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>" -> UpdateProductCouponStockByStockIdResponse)]
+#[endpoint(PATCH "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>" -> CouponStock)]
 #[derive(Debug, Clone)]
 pub struct UpdateProductCouponStockByStockId {
     /// 商品券ID (`product_coupon_id`).
@@ -599,7 +563,7 @@ pub struct UpdateProductCouponStockByStockId {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: Option<CreateProductCouponCouponDisplayInfo>,
+    pub coupon_display_info: Option<CouponDisplayInfo>,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: Option<NotifyConfig>,
     /// 修改请求单号 (`out_request_no`).
@@ -613,8 +577,6 @@ pub struct UpdateProductCouponStockByStockId {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores` 批次关联门店
-///
-/// Create product coupon stock associate store.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -634,7 +596,7 @@ pub struct UpdateProductCouponStockByStockId {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/associate-stores" -> CreateProductCouponStockAssociateStoreResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/associate-stores" -> CreateStoreResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockAssociateStore {
     /// 商品券ID (`product_coupon_id`).
@@ -648,8 +610,6 @@ pub struct CreateProductCouponStockAssociateStore {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` 查询批次关联门店列表
-///
-/// List product coupon stock associated stores.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -684,8 +644,6 @@ pub struct ListProductCouponStockAssociatedStores {
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` 失效商品券批次
 ///
-/// Deactivate product coupon stock.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::{DeactivateProductCouponStock, DeactivateProductCouponStockRequired};
@@ -704,7 +662,7 @@ pub struct ListProductCouponStockAssociatedStores {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/deactivate" -> DeactivateProductCouponStockResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/deactivate" -> CouponStock, idempotent)]
 #[derive(Debug, Clone)]
 pub struct DeactivateProductCouponStock {
     /// 商品券ID (`product_coupon_id`).
@@ -720,8 +678,6 @@ pub struct DeactivateProductCouponStock {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores` 批次取消关联门店
-///
-/// Create product coupon stock disassociate store.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -741,7 +697,7 @@ pub struct DeactivateProductCouponStock {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/disassociate-stores" -> CreateProductCouponStockDisassociateStoreResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/disassociate-stores" -> CreateStoreResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockDisassociateStore {
     /// 商品券ID (`product_coupon_id`).
@@ -755,8 +711,6 @@ pub struct CreateProductCouponStockDisassociateStore {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget` 修改商品券批次发放预算
-///
-/// Create product coupon stock update budget.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -776,7 +730,7 @@ pub struct CreateProductCouponStockDisassociateStore {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/update-budget" -> CreateProductCouponStockUpdateBudgetResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/product-coupons/<product_coupon_id>/stocks/<stock_id>/update-budget" -> CouponStock, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateProductCouponStockUpdateBudget {
     /// 商品券ID (`product_coupon_id`).
@@ -800,8 +754,6 @@ pub struct CreateProductCouponStockUpdateBudget {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` 预上传券Code
-///
-/// Create product coupon stock upload coupon code.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -839,8 +791,6 @@ pub struct CreateProductCouponStockUploadCouponCode {
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` 向用户发放商品券批次组
 ///
-/// Create user coupon bundle.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::{CreateUserCouponBundle, CreateUserCouponBundleRequired};
@@ -858,7 +808,7 @@ pub struct CreateProductCouponStockUploadCouponCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles" -> CreateUserCouponBundleResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles" -> UserCouponBundle)]
 #[derive(Clone)]
 pub struct CreateUserCouponBundle {
     /// 用户OpenID (`openid`).
@@ -871,7 +821,7 @@ pub struct CreateUserCouponBundle {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 用户商品券标签信息 (`coupon_tag_info`).
-    pub coupon_tag_info: Option<CouponTagInfo>,
+    pub coupon_tag_info: Option<CreateUserCouponBundleCouponTagInfo>,
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 发券请求单号 (`send_request_no`).
@@ -881,8 +831,6 @@ pub struct CreateUserCouponBundle {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` 失效用户商品券组
-///
-/// Deactivate user coupon bundle.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -905,7 +853,7 @@ pub struct CreateUserCouponBundle {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles/<user_coupon_bundle_id>/deactivate" -> DeactivateUserCouponBundleResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupon-bundles/<user_coupon_bundle_id>/deactivate" -> UserCouponBundle, idempotent)]
 #[derive(Clone)]
 pub struct DeactivateUserCouponBundle {
     /// 用户OpenID (`openid`).
@@ -928,8 +876,6 @@ pub struct DeactivateUserCouponBundle {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` 指定券状态查询用户商品券列表
-///
-/// List user coupons.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -969,8 +915,6 @@ pub struct ListUserCoupons {
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` 向用户发放商品券
 ///
-/// Create user coupon.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::{CreateUserCoupon, CreateUserCouponRequired};
@@ -988,7 +932,7 @@ pub struct ListUserCoupons {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons" -> CreateUserCouponResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons" -> UserCouponList)]
 #[derive(Clone)]
 pub struct CreateUserCoupon {
     /// 用户OpenID (`openid`).
@@ -1003,7 +947,7 @@ pub struct CreateUserCoupon {
     /// 用户商品券Code (`coupon_code`).
     pub coupon_code: Option<String>,
     /// 用户商品券标签信息 (`coupon_tag_info`).
-    pub coupon_tag_info: Option<CreateUserCouponCouponTagInfo>,
+    pub coupon_tag_info: Option<CreateUserCouponTagInfo>,
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 发券请求单号 (`send_request_no`).
@@ -1013,8 +957,6 @@ pub struct CreateUserCoupon {
 }
 
 /// `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` 查询用户商品券详情
-///
-/// Query user coupon by coupon code.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1033,7 +975,7 @@ pub struct CreateUserCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}")]
-#[endpoint(GET "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>" -> QueryUserCouponByCouponCodeResponse)]
+#[endpoint(GET "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>" -> UserCoupon)]
 #[derive(Clone)]
 pub struct QueryUserCouponByCouponCode {
     /// 用户OpenID (`openid`).
@@ -1052,8 +994,6 @@ pub struct QueryUserCouponByCouponCode {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` 确认发放用户商品券
-///
-/// Confirm user coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1095,8 +1035,6 @@ pub struct ConfirmUserCoupon {
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` 失效用户商品券
 ///
-/// Deactivate user coupon.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::{DeactivateUserCoupon, DeactivateUserCouponRequired};
@@ -1118,7 +1056,7 @@ pub struct ConfirmUserCoupon {
 #[doc(
     alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate"
 )]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/deactivate" -> DeactivateUserCouponResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/deactivate" -> UserCoupon, idempotent)]
 #[derive(Clone)]
 pub struct DeactivateUserCoupon {
     /// 用户OpenID (`openid`).
@@ -1142,8 +1080,6 @@ pub struct DeactivateUserCoupon {
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` 退券
 ///
-/// Return user coupon.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::{ReturnUserCoupon, ReturnUserCouponRequired};
@@ -1162,7 +1098,7 @@ pub struct DeactivateUserCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/return" -> ReturnUserCouponResponse, idempotent)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/coupons/<coupon_code>/return" -> UserCoupon, idempotent)]
 #[derive(Clone)]
 pub struct ReturnUserCoupon {
     /// 用户OpenID (`openid`).
@@ -1185,8 +1121,6 @@ pub struct ReturnUserCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` 核销用户商品券
-///
-/// Use user coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1222,14 +1156,14 @@ pub struct UseUserCoupon {
     /// 关联微信支付订单信息 (`associated_order_info`).
     pub associated_order_info: AssociatedOrderInfo,
     /// 关联微信支付分订单信息 (`associated_pay_score_order_info`).
-    pub associated_pay_score_order_info: Option<UseUserCouponAssociatedPayScoreOrderInfo>,
+    pub associated_pay_score_order_info: Option<AssociatedPayScoreOrderInfo>,
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 核销请求单号 (`out_request_no`).
     pub out_request_no: String,
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
-    /// 优惠金额 (`saved_amount`).
+    /// 优惠金额 (`saved_amount`), in fen (分).
     pub saved_amount: Option<i64>,
     /// 多次优惠索引 (`sequential_coupon_index`).
     pub sequential_coupon_index: Option<i64>,
@@ -1243,8 +1177,6 @@ pub struct UseUserCoupon {
 }
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` 向用户预发放商品券
-///
-/// Create user pre send coupon.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -1263,7 +1195,7 @@ pub struct UseUserCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon" -> CreateUserPreSendCouponResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon" -> UserPreSendCouponResponse)]
 #[derive(Clone)]
 pub struct CreateUserPreSendCoupon {
     /// 用户OpenID (`openid`).
@@ -1287,8 +1219,6 @@ pub struct CreateUserPreSendCoupon {
 
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` 向用户预发放商品券批次组
 ///
-/// Create user pre send coupon bundle.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::marketing::product_coupon::partner::{CreateUserPreSendCouponBundle, CreateUserPreSendCouponBundleRequired};
@@ -1306,7 +1236,7 @@ pub struct CreateUserPreSendCoupon {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle")]
-#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon-bundle" -> CreateUserPreSendCouponBundleResponse)]
+#[endpoint(POST "/v3/marketing/partner/product-coupon/users/<openid>/pre-send-coupon-bundle" -> UserPreSendCouponResponse)]
 #[derive(Clone)]
 pub struct CreateUserPreSendCouponBundle {
     /// 用户OpenID (`openid`).
@@ -1332,7 +1262,7 @@ pub struct CreateUserPreSendCouponBundle {
 pub struct DiscountCoupon {
     /// 固定减免百分比 (`percent_off`).
     pub percent_off: i64,
-    /// 门槛金额 (`threshold`).
+    /// 门槛金额 (`threshold`), in fen (分).
     pub threshold: i64,
 }
 
@@ -1342,7 +1272,7 @@ pub struct DiscountCoupon {
 pub struct ExchangeCoupon {
     /// 固定兑换价格 (`exchange_price`).
     pub exchange_price: i64,
-    /// 门槛金额 (`threshold`).
+    /// 门槛金额 (`threshold`), in fen (分).
     pub threshold: i64,
 }
 
@@ -1350,9 +1280,9 @@ pub struct ExchangeCoupon {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct NormalCoupon {
-    /// 固定减免金额 (`discount_amount`).
+    /// 固定减免金额 (`discount_amount`), in fen (分).
     pub discount_amount: i64,
-    /// 门槛金额 (`threshold`).
+    /// 门槛金额 (`threshold`), in fen (分).
     pub threshold: i64,
 }
 
@@ -1376,9 +1306,9 @@ pub struct CombineImage {
     pub scope: Scope,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: UsageMode,
+    pub usage_mode: CombineUsageMode,
 }
 
 /// 抠图数据.
@@ -1389,7 +1319,7 @@ pub struct CutOut {
     pub image_url: String,
 }
 
-/// `CreateImageGenerationTaskResponse`.
+/// The answer of [`CreateImageGenerationTask`] (提交图片生成任务).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateImageGenerationTaskResponse {
@@ -1399,7 +1329,7 @@ pub struct CreateImageGenerationTaskResponse {
     pub task_id: String,
 }
 
-/// `QueryImageGenerationTaskByTaskIdResponse`.
+/// The answer of [`QueryImageGenerationTaskByTaskId`] (查询图片生成任务执行结果).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryImageGenerationTaskByTaskIdResponse {
@@ -1417,7 +1347,7 @@ pub struct QueryImageGenerationTaskByTaskIdResponse {
     pub task_state: TaskState,
 }
 
-/// `UploadImageResponse`.
+/// The answer of [`UploadImage`] (图片上传).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UploadImageResponse {
@@ -1425,10 +1355,10 @@ pub struct UploadImageResponse {
     pub media_url: String,
 }
 
-/// `ListNotifyConfigsResponse`.
+/// The answer of [`ListNotifyConfigs`], [`CreateNotifyConfig`] (获取商品券事件通知地址).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListNotifyConfigsResponse {
+pub struct NotifyConfigResponse {
     /// 通知URL地址 (`notify_url`).
     pub notify_url: String,
     /// 修改时间 (`update_time`).
@@ -1436,18 +1366,7 @@ pub struct ListNotifyConfigsResponse {
     pub update_time: OffsetDateTime,
 }
 
-/// `CreateNotifyConfigResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateNotifyConfigResponse {
-    /// 通知URL地址 (`notify_url`).
-    pub notify_url: String,
-    /// 修改时间 (`update_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub update_time: OffsetDateTime,
-}
-
-/// `ChoiceList`.
+/// 单品列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ChoiceList {
@@ -1468,7 +1387,7 @@ pub struct ChoiceList {
     pub price: i64,
 }
 
-/// `ComboPackageList`.
+/// 套餐组合.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ComboPackageList {
@@ -1544,7 +1463,7 @@ pub struct EntranceFinder {
 /// 小程序入口.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct EntranceMiniProgram {
+pub struct StockValueEntranceMiniProgram {
     /// 小程序appid (`appid`).
     pub appid: String,
     /// 入口文案 (`entrance_wording`).
@@ -1567,7 +1486,7 @@ pub struct EntranceOfficialAccount {
 /// 用户商品券展示信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CouponDisplayInfo {
+pub struct StockValueCouponDisplayInfo {
     /// 背景颜色 (`background_color`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub background_color: Option<BackgroundColor>,
@@ -1578,7 +1497,7 @@ pub struct CouponDisplayInfo {
     pub entrance_finder: Option<EntranceFinder>,
     /// 小程序入口 (`entrance_mini_program`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub entrance_mini_program: Option<EntranceMiniProgram>,
+    pub entrance_mini_program: Option<StockValueEntranceMiniProgram>,
     /// 公众号入口 (`entrance_official_account`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entrance_official_account: Option<EntranceOfficialAccount>,
@@ -1593,7 +1512,7 @@ pub struct NotifyConfig {
     pub notify_appid: Option<String>,
 }
 
-/// `IrregularAvailablePeriodList`.
+/// 无规律的可用时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct IrregularAvailablePeriodList {
@@ -1605,7 +1524,7 @@ pub struct IrregularAvailablePeriodList {
     pub end_time: OffsetDateTime,
 }
 
-/// `DayPeriodList`.
+/// 当天可用时间段.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct DayPeriodList {
@@ -1671,7 +1590,7 @@ pub struct SequentialUsageRule {
 /// 券可核销时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponCouponAvailablePeriod {
+pub struct UsageRuleCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -1700,7 +1619,7 @@ pub struct CreateProductCouponCouponAvailablePeriod {
 #[non_exhaustive]
 pub struct SingleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CreateProductCouponCouponAvailablePeriod,
+    pub coupon_available_period: UsageRuleCouponAvailablePeriod,
     /// 折扣券使用规则 (`discount_coupon`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_coupon: Option<DiscountCoupon>,
@@ -1771,11 +1690,11 @@ pub struct UsageRuleDisplayInfo {
 /// 批次信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Stock {
+pub struct StockValue {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CouponDisplayInfo,
+    pub coupon_display_info: StockValueCouponDisplayInfo,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: NotifyConfig,
     /// 备注 (`remark`).
@@ -1798,7 +1717,7 @@ pub struct Stock {
 /// 小程序入口.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponEntranceMiniProgram {
+pub struct EntranceMiniProgram {
     /// 小程序appid (`appid`).
     pub appid: String,
     /// 入口文案 (`entrance_wording`).
@@ -1812,7 +1731,7 @@ pub struct CreateProductCouponEntranceMiniProgram {
 /// 用户商品券展示信息.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponCouponDisplayInfo {
+pub struct CouponDisplayInfo {
     /// 背景颜色 (`background_color`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub background_color: Option<BackgroundColor>,
@@ -1824,7 +1743,7 @@ pub struct CreateProductCouponCouponDisplayInfo {
     pub entrance_finder: Option<EntranceFinder>,
     /// 小程序入口 (`entrance_mini_program`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub entrance_mini_program: Option<CreateProductCouponEntranceMiniProgram>,
+    pub entrance_mini_program: Option<EntranceMiniProgram>,
     /// 公众号入口 (`entrance_official_account`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entrance_official_account: Option<EntranceOfficialAccount>,
@@ -1843,7 +1762,7 @@ pub struct SentCountInfo {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponResponseCouponAvailablePeriod {
+pub struct CouponSingleUsageRuleCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -1863,9 +1782,9 @@ pub struct CreateProductCouponResponseCouponAvailablePeriod {
 /// 单券使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponSingleUsageRule {
+pub struct CouponSingleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CreateProductCouponResponseCouponAvailablePeriod,
+    pub coupon_available_period: CouponSingleUsageRuleCouponAvailablePeriod,
     /// 折扣券使用规则 (`discount_coupon`).
     pub discount_coupon: Option<DiscountCoupon>,
     /// 兑换券使用规则 (`exchange_coupon`).
@@ -1883,7 +1802,7 @@ pub struct CreateProductCouponResponseStock {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -1902,7 +1821,7 @@ pub struct CreateProductCouponResponseStock {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -1915,7 +1834,7 @@ pub struct CreateProductCouponResponseStock {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `CreateProductCouponResponse`.
+/// The answer of [`CreateProductCoupon`] (创建商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponResponse {
@@ -1934,20 +1853,20 @@ pub struct CreateProductCouponResponse {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
+    pub state: ProductCouponState,
     /// 批次信息 (`stock`).
     pub stock: CreateProductCouponResponseStock,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
+    pub usage_mode: UsageMode,
 }
 
-/// `QueryProductCouponByProductCouponIdResponse`.
+/// 商品券信息 (the answer of [`QueryProductCouponByProductCouponId`], [`UpdateProductCouponByProductCouponId`], [`DeactivateProductCoupon`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct QueryProductCouponByProductCouponIdResponse {
+pub struct ProductCoupon {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 失效原因 (`deactivate_reason`).
@@ -1970,80 +1889,12 @@ pub struct QueryProductCouponByProductCouponIdResponse {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
+    pub state: ProductCouponState,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
-}
-
-/// `UpdateProductCouponByProductCouponIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateProductCouponByProductCouponIdResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 展示信息 (`display_info`).
-    pub display_info: DisplayInfo,
-    /// 外部商品ID (`out_product_no`).
-    pub out_product_no: Option<String>,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 优惠范围 (`scope`).
-    pub scope: Scope,
-    /// 多次优惠模式信息 (`sequential_usage_info`).
-    pub sequential_usage_info: Option<SequentialUsageInfo>,
-    /// 单券模式信息 (`single_usage_info`).
-    pub single_usage_info: Option<SingleUsageInfo>,
-    /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
-    /// 商品券类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: CombineImageType,
-    /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
-}
-
-/// `DeactivateProductCouponResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeactivateProductCouponResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 展示信息 (`display_info`).
-    pub display_info: DisplayInfo,
-    /// 外部商品ID (`out_product_no`).
-    pub out_product_no: Option<String>,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 优惠范围 (`scope`).
-    pub scope: Scope,
-    /// 多次优惠模式信息 (`sequential_usage_info`).
-    pub sequential_usage_info: Option<SequentialUsageInfo>,
-    /// 单券模式信息 (`single_usage_info`).
-    pub single_usage_info: Option<SingleUsageInfo>,
-    /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
-    /// 商品券类型 (`type`).
-    #[serde(rename = "type")]
-    pub type_: CombineImageType,
-    /// 使用模式 (`usage_mode`).
-    pub usage_mode: CreateProductCouponUsageMode,
+    pub usage_mode: UsageMode,
 }
 
 /// 多次优惠使用规则.
@@ -2051,7 +1902,7 @@ pub struct DeactivateProductCouponResponse {
 #[non_exhaustive]
 pub struct ProgressiveBundleUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: CreateProductCouponCouponAvailablePeriod,
+    pub coupon_available_period: UsageRuleCouponAvailablePeriod,
     /// 折扣券使用规则 (`discount_coupon_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_coupon_list: Option<Vec<DiscountCoupon>>,
@@ -2066,7 +1917,7 @@ pub struct ProgressiveBundleUsageRule {
 /// 发放规则.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockBundleStockSendRule {
+pub struct ListStockSendRule {
     /// 发放次数总上限 (`max_count`).
     pub max_count: i64,
     /// 每日发放次数上限 (`max_count_per_day`).
@@ -2081,9 +1932,9 @@ pub struct CreateProductCouponStockBundleStockSendRule {
 #[non_exhaustive]
 pub struct StockBundle {
     /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: StockBundleCouponCodeMode,
+    pub coupon_code_mode: StockCouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: NotifyConfig,
     /// 多次优惠使用规则 (`progressive_bundle_usage_rule`).
@@ -2093,7 +1944,7 @@ pub struct StockBundle {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: CreateProductCouponStockBundleStockSendRule,
+    pub stock_send_rule: ListStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
@@ -2120,7 +1971,7 @@ pub struct StockBundleInfo {
     pub stock_bundle_index: i64,
 }
 
-/// `StockList`.
+/// 批次列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct StockList {
@@ -2129,9 +1980,9 @@ pub struct StockList {
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
     pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: StockBundleCouponCodeMode,
+    pub coupon_code_mode: StockCouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2144,7 +1995,7 @@ pub struct StockList {
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 多次优惠使用规则 (`progressive_bundle_usage_rule`).
-    pub progressive_bundle_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub progressive_bundle_usage_rule: Option<CouponSingleUsageRule>,
     /// 备注 (`remark`).
     pub remark: Option<String>,
     /// 已发放次数 (`sent_count_info`).
@@ -2156,34 +2007,24 @@ pub struct StockList {
     /// 批次ID (`stock_id`).
     pub stock_id: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: CreateProductCouponStockBundleStockSendRule,
+    pub stock_send_rule: ListStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `CreateProductCouponStockBundleResponse`.
+/// The answer of [`CreateProductCouponStockBundle`], [`UpdateProductCouponStockBundleByStockBundleId`], [`CreateProductCouponStockBundleUpdateBudget`] (添加商品券批次组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockBundleResponse {
+pub struct ProductCouponStockBundleResponse {
     /// 批次组ID (`stock_bundle_id`).
     pub stock_bundle_id: String,
     /// 批次列表 (`stock_list`).
     pub stock_list: Vec<StockList>,
 }
 
-/// `UpdateProductCouponStockBundleByStockBundleIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateProductCouponStockBundleByStockBundleIdResponse {
-    /// 批次组ID (`stock_bundle_id`).
-    pub stock_bundle_id: String,
-    /// 批次列表 (`stock_list`).
-    pub stock_list: Vec<StockList>,
-}
-
-/// `StoreList`.
+/// 门店列表.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct StoreList {
@@ -2191,7 +2032,7 @@ pub struct StoreList {
     pub store_id: String,
 }
 
-/// `FailedStoreList`.
+/// 关联失败的门店列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct FailedStoreList {
@@ -2203,10 +2044,10 @@ pub struct FailedStoreList {
     pub store_id: String,
 }
 
-/// `CreateProductCouponStockBundleAssociateStoreResponse`.
+/// The answer of [`CreateProductCouponStockBundleAssociateStore`], [`CreateProductCouponStockBundleDisassociateStore`], [`CreateProductCouponStockAssociateStore`], [`CreateProductCouponStockDisassociateStore`] (批次组批量关联门店).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockBundleAssociateStoreResponse {
+pub struct CreateStoreResponse {
     /// 关联失败的门店列表 (`failed_store_list`).
     pub failed_store_list: Option<Vec<FailedStoreList>>,
     /// 关联成功的门店列表 (`success_store_list`).
@@ -2215,32 +2056,10 @@ pub struct CreateProductCouponStockBundleAssociateStoreResponse {
     pub total_count: i64,
 }
 
-/// `CreateProductCouponStockBundleDisassociateStoreResponse`.
+/// 批次列表 (the answer of [`QueryProductCouponStockByStockId`], [`UpdateProductCouponStockByStockId`], [`DeactivateProductCouponStock`], [`CreateProductCouponStockUpdateBudget`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockBundleDisassociateStoreResponse {
-    /// 取消关联失败的门店列表 (`failed_store_list`).
-    pub failed_store_list: Option<Vec<FailedStoreList>>,
-    /// 取消关联成功的门店列表 (`success_store_list`).
-    pub success_store_list: Option<Vec<StoreList>>,
-    /// 去重后门店总数 (`total_count`).
-    pub total_count: i64,
-}
-
-/// `CreateProductCouponStockBundleUpdateBudgetResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateProductCouponStockBundleUpdateBudgetResponse {
-    /// 批次组ID (`stock_bundle_id`).
-    pub stock_bundle_id: String,
-    /// 批次列表 (`stock_list`).
-    pub stock_list: Vec<StockList>,
-}
-
-/// `ListProductCouponStocksStockList`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ListProductCouponStocksStockList {
+pub struct CouponStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
@@ -2248,7 +2067,7 @@ pub struct ListProductCouponStocksStockList {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2267,7 +2086,7 @@ pub struct ListProductCouponStocksStockList {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -2280,14 +2099,14 @@ pub struct ListProductCouponStocksStockList {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `ListProductCouponStocksResponse`.
+/// The answer of [`ListProductCouponStocks`] (查询商品券批次列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListProductCouponStocksResponse {
     /// 下一页Token (`next_page_token`).
     pub next_page_token: Option<String>,
     /// 批次列表 (`stock_list`).
-    pub stock_list: Option<Vec<ListProductCouponStocksStockList>>,
+    pub stock_list: Option<Vec<CouponStock>>,
     /// 总个数 (`total_count`).
     pub total_count: i64,
 }
@@ -2295,11 +2114,11 @@ pub struct ListProductCouponStocksResponse {
 /// 批次信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateProductCouponStockStock {
+pub struct Stock {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 事件通知配置 (`notify_config`).
     pub notify_config: NotifyConfig,
     /// 备注 (`remark`).
@@ -2337,7 +2156,7 @@ pub struct CreateProductCouponStockUsageRuleDisplayInfo {
     pub usage_description: String,
 }
 
-/// `CreateProductCouponStockResponse`.
+/// The answer of [`CreateProductCouponStock`] (添加商品券批次).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockResponse {
@@ -2348,7 +2167,7 @@ pub struct CreateProductCouponStockResponse {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2367,7 +2186,7 @@ pub struct CreateProductCouponStockResponse {
     /// 多次优惠使用规则 (`sequential_usage_rule`).
     pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub single_usage_rule: Option<CouponSingleUsageRule>,
     /// 批次状态 (`state`).
     pub state: StockState,
     /// 批次ID (`stock_id`).
@@ -2380,105 +2199,7 @@ pub struct CreateProductCouponStockResponse {
     pub usage_rule_display_info: CreateProductCouponStockUsageRuleDisplayInfo,
 }
 
-/// `QueryProductCouponStockByStockIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryProductCouponStockByStockIdResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
-    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
-    /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: CouponCodeMode,
-    /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 事件通知配置 (`notify_config`).
-    pub notify_config: NotifyConfig,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 备注 (`remark`).
-    pub remark: Option<String>,
-    /// 已发放次数 (`sent_count_info`).
-    pub sent_count_info: SentCountInfo,
-    /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<SequentialUsageRule>,
-    /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
-    /// 批次状态 (`state`).
-    pub state: StockState,
-    /// 批次ID (`stock_id`).
-    pub stock_id: String,
-    /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
-    /// 可用门店范围 (`store_scope`).
-    pub store_scope: StoreScope,
-    /// 券使用规则展示信息 (`usage_rule_display_info`).
-    pub usage_rule_display_info: UsageRuleDisplayInfo,
-}
-
-/// `UpdateProductCouponStockByStockIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateProductCouponStockByStockIdResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
-    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
-    /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: CouponCodeMode,
-    /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 事件通知配置 (`notify_config`).
-    pub notify_config: NotifyConfig,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 备注 (`remark`).
-    pub remark: Option<String>,
-    /// 已发放次数 (`sent_count_info`).
-    pub sent_count_info: SentCountInfo,
-    /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<SequentialUsageRule>,
-    /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
-    /// 批次状态 (`state`).
-    pub state: StockState,
-    /// 批次ID (`stock_id`).
-    pub stock_id: String,
-    /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
-    /// 可用门店范围 (`store_scope`).
-    pub store_scope: StoreScope,
-    /// 券使用规则展示信息 (`usage_rule_display_info`).
-    pub usage_rule_display_info: UsageRuleDisplayInfo,
-}
-
-/// `CreateProductCouponStockAssociateStoreResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateProductCouponStockAssociateStoreResponse {
-    /// 关联失败的门店列表 (`failed_store_list`).
-    pub failed_store_list: Option<Vec<FailedStoreList>>,
-    /// 关联成功的门店列表 (`success_store_list`).
-    pub success_store_list: Option<Vec<StoreList>>,
-    /// 去重后门店总数 (`total_count`).
-    pub total_count: i64,
-}
-
-/// `ListProductCouponStockAssociatedStoresResponse`.
+/// The answer of [`ListProductCouponStockAssociatedStores`] (查询批次关联门店列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListProductCouponStockAssociatedStoresResponse {
@@ -2490,105 +2211,7 @@ pub struct ListProductCouponStockAssociatedStoresResponse {
     pub total_count: i64,
 }
 
-/// `DeactivateProductCouponStockResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeactivateProductCouponStockResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
-    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
-    /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: CouponCodeMode,
-    /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 事件通知配置 (`notify_config`).
-    pub notify_config: NotifyConfig,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 备注 (`remark`).
-    pub remark: Option<String>,
-    /// 已发放次数 (`sent_count_info`).
-    pub sent_count_info: SentCountInfo,
-    /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<SequentialUsageRule>,
-    /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
-    /// 批次状态 (`state`).
-    pub state: StockState,
-    /// 批次ID (`stock_id`).
-    pub stock_id: String,
-    /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
-    /// 可用门店范围 (`store_scope`).
-    pub store_scope: StoreScope,
-    /// 券使用规则展示信息 (`usage_rule_display_info`).
-    pub usage_rule_display_info: UsageRuleDisplayInfo,
-}
-
-/// `CreateProductCouponStockDisassociateStoreResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateProductCouponStockDisassociateStoreResponse {
-    /// 取消关联失败的门店列表 (`failed_store_list`).
-    pub failed_store_list: Option<Vec<FailedStoreList>>,
-    /// 取消关联成功的门店列表 (`success_store_list`).
-    pub success_store_list: Option<Vec<StoreList>>,
-    /// 去重后门店总数 (`total_count`).
-    pub total_count: i64,
-}
-
-/// `CreateProductCouponStockUpdateBudgetResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateProductCouponStockUpdateBudgetResponse {
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
-    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
-    /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: CouponCodeMode,
-    /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 事件通知配置 (`notify_config`).
-    pub notify_config: NotifyConfig,
-    /// 商品券ID (`product_coupon_id`).
-    pub product_coupon_id: String,
-    /// 备注 (`remark`).
-    pub remark: Option<String>,
-    /// 已发放次数 (`sent_count_info`).
-    pub sent_count_info: SentCountInfo,
-    /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<SequentialUsageRule>,
-    /// 单券使用规则 (`single_usage_rule`).
-    pub single_usage_rule: Option<CreateProductCouponSingleUsageRule>,
-    /// 批次状态 (`state`).
-    pub state: StockState,
-    /// 批次ID (`stock_id`).
-    pub stock_id: String,
-    /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: StockSendRule,
-    /// 可用门店范围 (`store_scope`).
-    pub store_scope: StoreScope,
-    /// 券使用规则展示信息 (`usage_rule_display_info`).
-    pub usage_rule_display_info: UsageRuleDisplayInfo,
-}
-
-/// `CreateProductCouponStockUploadCouponCodeResponse`.
+/// The answer of [`CreateProductCouponStockUploadCouponCode`] (预上传券Code).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateProductCouponStockUploadCouponCodeResponse {
@@ -2615,7 +2238,7 @@ pub struct MemberTagInfo {
 /// 用户商品券标签信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CouponTagInfo {
+pub struct CreateUserCouponBundleCouponTagInfo {
     /// 用户商品券标签列表 (`coupon_tag_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon_tag_list: Option<Vec<String>>,
@@ -2627,7 +2250,7 @@ pub struct CouponTagInfo {
 /// 用户商品券标签信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserCouponBundleCouponTagInfo {
+pub struct UserProductCouponListCouponTagInfo {
     /// 用户商品券标签列表 (`coupon_tag_list`).
     pub coupon_tag_list: Option<Vec<CouponTagList>>,
     /// 会员标签信息 (`member_tag_info`).
@@ -2647,7 +2270,7 @@ pub struct ProgressiveBundleUsageInfo {
 /// 商品券信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ProductCoupon {
+pub struct UserProductCouponListProductCoupon {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 失效原因 (`deactivate_reason`).
@@ -2670,12 +2293,12 @@ pub struct ProductCoupon {
     /// 单券模式信息 (`single_usage_info`).
     pub single_usage_info: Option<SingleUsageInfo>,
     /// 商品券状态 (`state`).
-    pub state: CreateProductCouponState,
+    pub state: ProductCouponState,
     /// 商品券类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: CombineImageType,
+    pub type_: CouponType,
     /// 使用模式 (`usage_mode`).
-    pub usage_mode: UsageMode,
+    pub usage_mode: CombineUsageMode,
 }
 
 /// 关联微信支付订单信息.
@@ -2699,7 +2322,7 @@ pub struct AssociatedOrderInfo {
 /// 多次优惠使用详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ProgressiveBundleUsageDetail {
+pub struct SingleUsageDetail {
     /// 关联微信支付订单信息 (`associated_order_info`).
     pub associated_order_info: Option<AssociatedOrderInfo>,
     /// 退券请求单号 (`return_request_no`).
@@ -2717,15 +2340,15 @@ pub struct ProgressiveBundleUsageDetail {
 /// 批次信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserCouponBundleStock {
+pub struct UserProductCouponListStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
     pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// 券Code分配模式 (`coupon_code_mode`).
-    pub coupon_code_mode: StockBundleCouponCodeMode,
+    pub coupon_code_mode: StockCouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2738,7 +2361,7 @@ pub struct CreateUserCouponBundleStock {
     /// 商品券ID (`product_coupon_id`).
     pub product_coupon_id: String,
     /// 多次优惠使用规则 (`progressive_bundle_usage_rule`).
-    pub progressive_bundle_usage_rule: Option<CreateProductCouponSingleUsageRule>,
+    pub progressive_bundle_usage_rule: Option<CouponSingleUsageRule>,
     /// 备注 (`remark`).
     pub remark: Option<String>,
     /// 已发放次数 (`sent_count_info`).
@@ -2750,7 +2373,7 @@ pub struct CreateUserCouponBundleStock {
     /// 批次ID (`stock_id`).
     pub stock_id: String,
     /// 发放规则 (`stock_send_rule`).
-    pub stock_send_rule: CreateProductCouponStockBundleStockSendRule,
+    pub stock_send_rule: ListStockSendRule,
     /// 可用门店范围 (`store_scope`).
     pub store_scope: StoreScope,
     /// 券使用规则展示信息 (`usage_rule_display_info`).
@@ -2771,7 +2394,7 @@ pub struct UserProductCouponBundleInfo {
     pub user_coupon_bundle_index: i64,
 }
 
-/// `UserProductCouponList`.
+/// 用户商品券列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserProductCouponList {
@@ -2791,7 +2414,7 @@ pub struct UserProductCouponList {
     /// 用户商品券状态 (`coupon_state`).
     pub coupon_state: CouponState,
     /// 用户商品券标签信息 (`coupon_tag_info`).
-    pub coupon_tag_info: Option<CreateUserCouponBundleCouponTagInfo>,
+    pub coupon_tag_info: Option<UserProductCouponListCouponTagInfo>,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2800,9 +2423,9 @@ pub struct UserProductCouponList {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: ProductCoupon,
+    pub product_coupon: UserProductCouponListProductCoupon,
     /// 多次优惠使用详情 (`progressive_bundle_usage_detail`).
-    pub progressive_bundle_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub progressive_bundle_usage_detail: Option<SingleUsageDetail>,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -2811,7 +2434,7 @@ pub struct UserProductCouponList {
     /// 发券请求单号 (`send_request_no`).
     pub send_request_no: String,
     /// 批次信息 (`stock`).
-    pub stock: CreateUserCouponBundleStock,
+    pub stock: UserProductCouponListStock,
     /// 用户券组信息 (`user_product_coupon_bundle_info`).
     pub user_product_coupon_bundle_info: UserProductCouponBundleInfo,
     /// 有效期开始时间 (`valid_begin_time`).
@@ -2822,27 +2445,17 @@ pub struct UserProductCouponList {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `CreateUserCouponBundleResponse`.
+/// The answer of [`CreateUserCouponBundle`], [`DeactivateUserCouponBundle`] (向用户发放商品券批次组).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserCouponBundleResponse {
+pub struct UserCouponBundle {
     /// 用户券组ID (`user_coupon_bundle_id`).
     pub user_coupon_bundle_id: String,
     /// 用户商品券列表 (`user_product_coupon_list`).
     pub user_product_coupon_list: Vec<UserProductCouponList>,
 }
 
-/// `DeactivateUserCouponBundleResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeactivateUserCouponBundleResponse {
-    /// 用户券组ID (`user_coupon_bundle_id`).
-    pub user_coupon_bundle_id: String,
-    /// 用户商品券列表 (`user_product_coupon_list`).
-    pub user_product_coupon_list: Vec<UserProductCouponList>,
-}
-
-/// `DetailItemList`.
+/// 轮次使用详情列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct DetailItemList {
@@ -2886,7 +2499,7 @@ pub struct SequentialUsageDetail {
 /// 券可核销时间.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsCouponAvailablePeriod {
+pub struct UserCouponListCouponAvailablePeriod {
     /// 开始时间 (`available_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub available_begin_time: OffsetDateTime,
@@ -2906,9 +2519,9 @@ pub struct ListUserCouponsCouponAvailablePeriod {
 /// 多次优惠使用规则.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsSequentialUsageRule {
+pub struct UserCouponListSequentialUsageRule {
     /// 券可核销时间 (`coupon_available_period`).
-    pub coupon_available_period: ListUserCouponsCouponAvailablePeriod,
+    pub coupon_available_period: UserCouponListCouponAvailablePeriod,
     /// 折扣券使用规则列表 (`discount_coupon_list`).
     pub discount_coupon_list: Option<Vec<DiscountCoupon>>,
     /// 兑换券使用规则列表 (`exchange_coupon_list`).
@@ -2922,7 +2535,7 @@ pub struct ListUserCouponsSequentialUsageRule {
 /// 批次信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ListUserCouponsStock {
+pub struct UserCouponListStock {
     /// 品牌ID (`brand_id`).
     pub brand_id: String,
     /// 品牌方预上传的券Code数量信息 (`coupon_code_count_info`).
@@ -2930,7 +2543,7 @@ pub struct ListUserCouponsStock {
     /// 券Code分配模式 (`coupon_code_mode`).
     pub coupon_code_mode: CouponCodeMode,
     /// 用户商品券展示信息 (`coupon_display_info`).
-    pub coupon_display_info: CreateProductCouponCouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// 失效原因 (`deactivate_reason`).
     pub deactivate_reason: Option<String>,
     /// 失效请求单号 (`deactivate_request_no`).
@@ -2947,7 +2560,7 @@ pub struct ListUserCouponsStock {
     /// 已发放次数 (`sent_count_info`).
     pub sent_count_info: SentCountInfo,
     /// 多次优惠使用规则 (`sequential_usage_rule`).
-    pub sequential_usage_rule: Option<ListUserCouponsSequentialUsageRule>,
+    pub sequential_usage_rule: Option<UserCouponListSequentialUsageRule>,
     /// 单券使用规则 (`single_usage_rule`).
     pub single_usage_rule: Option<SingleUsageRule>,
     /// 批次状态 (`state`).
@@ -2962,7 +2575,7 @@ pub struct ListUserCouponsStock {
     pub usage_rule_display_info: UsageRuleDisplayInfo,
 }
 
-/// `UserCouponList`.
+/// 用户商品券列表 (the answer of [`CreateUserCoupon`]).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UserCouponList {
@@ -2989,7 +2602,7 @@ pub struct UserCouponList {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -3000,9 +2613,9 @@ pub struct UserCouponList {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<SequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: ListUserCouponsStock,
+    pub stock: UserCouponListStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3011,7 +2624,7 @@ pub struct UserCouponList {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `ListUserCouponsResponse`.
+/// The answer of [`ListUserCoupons`] (指定券状态查询用户商品券列表).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ListUserCouponsResponse {
@@ -3035,7 +2648,7 @@ pub struct CreateUserCouponMemberTagInfo {
 /// 用户商品券标签信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateUserCouponCouponTagInfo {
+pub struct CreateUserCouponTagInfo {
     /// 用户商品券标签列表 (`coupon_tag_list`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon_tag_list: Option<Vec<CouponTagList>>,
@@ -3044,10 +2657,10 @@ pub struct CreateUserCouponCouponTagInfo {
     pub member_tag_info: Option<CreateUserCouponMemberTagInfo>,
 }
 
-/// `CreateUserCouponResponse`.
+/// The answer of [`QueryUserCouponByCouponCode`], [`DeactivateUserCoupon`], [`ReturnUserCoupon`] (查询用户商品券详情).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserCouponResponse {
+pub struct UserCoupon {
     /// 自定义附加信息 (`attach`).
     pub attach: Option<String>,
     /// 品牌ID (`brand_id`).
@@ -3071,7 +2684,7 @@ pub struct CreateUserCouponResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -3082,58 +2695,9 @@ pub struct CreateUserCouponResponse {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<SequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: ListUserCouponsStock,
-    /// 有效期开始时间 (`valid_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_begin_time: OffsetDateTime,
-    /// 有效期结束时间 (`valid_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_end_time: OffsetDateTime,
-}
-
-/// `QueryUserCouponByCouponCodeResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryUserCouponByCouponCodeResponse {
-    /// 自定义附加信息 (`attach`).
-    pub attach: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 渠道自定义信息 (`channel_custom_info`).
-    pub channel_custom_info: Option<String>,
-    /// 确认请求单号 (`confirm_request_no`).
-    pub confirm_request_no: Option<String>,
-    /// 确认发放时间 (`confirm_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub confirm_time: Option<OffsetDateTime>,
-    /// 用户商品券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 用户商品券状态 (`coupon_state`).
-    pub coupon_state: CouponState,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
-    /// 领券时间 (`receive_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub receive_time: OffsetDateTime,
-    /// 发券渠道 (`send_channel`).
-    pub send_channel: SendChannel,
-    /// 发券请求单号 (`send_request_no`).
-    pub send_request_no: String,
-    /// 多次优惠使用详情 (`sequential_usage_detail`).
-    pub sequential_usage_detail: Option<SequentialUsageDetail>,
-    /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
-    /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
+    pub stock: CouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3145,7 +2709,7 @@ pub struct QueryUserCouponByCouponCodeResponse {
 /// 券核销的关联微信支付分订单信息.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct AssociatedPayScoreOrderInfo {
+pub struct ConfirmUserCouponAssociatedPayScoreOrderInfo {
     /// 商户号 (`mchid`).
     pub mchid: Option<String>,
     /// 微信支付服务订单号 (`order_id`).
@@ -3159,17 +2723,17 @@ pub struct AssociatedPayScoreOrderInfo {
 /// 单券使用详情.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct SingleUsageDetail {
+pub struct ConfirmUserCouponSingleUsageDetail {
     /// 关联微信支付订单信息 (`associated_order_info`).
     pub associated_order_info: Option<AssociatedOrderInfo>,
     /// 券核销的关联微信支付分订单信息 (`associated_pay_score_order_info`).
-    pub associated_pay_score_order_info: Option<AssociatedPayScoreOrderInfo>,
+    pub associated_pay_score_order_info: Option<ConfirmUserCouponAssociatedPayScoreOrderInfo>,
     /// 退券请求单号 (`return_request_no`).
     pub return_request_no: Option<String>,
     /// 退券时间 (`return_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub return_time: Option<OffsetDateTime>,
-    /// 优惠金额 (`saved_amount`).
+    /// 优惠金额 (`saved_amount`), in fen (分).
     pub saved_amount: Option<i64>,
     /// 券核销请求单号 (`use_request_no`).
     pub use_request_no: Option<String>,
@@ -3178,7 +2742,7 @@ pub struct SingleUsageDetail {
     pub use_time: Option<OffsetDateTime>,
 }
 
-/// `ConfirmUserCouponResponse`.
+/// The answer of [`ConfirmUserCoupon`] (确认发放用户商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ConfirmUserCouponResponse {
@@ -3205,7 +2769,7 @@ pub struct ConfirmUserCouponResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 多次优惠使用详情 (`progressive_bundle_usage_detail`).
     pub progressive_bundle_usage_detail: Option<SequentialUsageDetail>,
     /// 领券时间 (`receive_time`).
@@ -3216,107 +2780,9 @@ pub struct ConfirmUserCouponResponse {
     /// 发券请求单号 (`send_request_no`).
     pub send_request_no: String,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<SingleUsageDetail>,
+    pub single_usage_detail: Option<ConfirmUserCouponSingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
-    /// 有效期开始时间 (`valid_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_begin_time: OffsetDateTime,
-    /// 有效期结束时间 (`valid_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_end_time: OffsetDateTime,
-}
-
-/// `DeactivateUserCouponResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct DeactivateUserCouponResponse {
-    /// 自定义附加信息 (`attach`).
-    pub attach: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 渠道自定义信息 (`channel_custom_info`).
-    pub channel_custom_info: Option<String>,
-    /// 确认请求单号 (`confirm_request_no`).
-    pub confirm_request_no: Option<String>,
-    /// 确认发放时间 (`confirm_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub confirm_time: Option<OffsetDateTime>,
-    /// 用户商品券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 用户商品券状态 (`coupon_state`).
-    pub coupon_state: CouponState,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
-    /// 领券时间 (`receive_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub receive_time: OffsetDateTime,
-    /// 发券渠道 (`send_channel`).
-    pub send_channel: SendChannel,
-    /// 发券请求单号 (`send_request_no`).
-    pub send_request_no: String,
-    /// 多次优惠使用详情 (`sequential_usage_detail`).
-    pub sequential_usage_detail: Option<SequentialUsageDetail>,
-    /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
-    /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
-    /// 有效期开始时间 (`valid_begin_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_begin_time: OffsetDateTime,
-    /// 有效期结束时间 (`valid_end_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub valid_end_time: OffsetDateTime,
-}
-
-/// `ReturnUserCouponResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ReturnUserCouponResponse {
-    /// 自定义附加信息 (`attach`).
-    pub attach: Option<String>,
-    /// 品牌ID (`brand_id`).
-    pub brand_id: String,
-    /// 渠道自定义信息 (`channel_custom_info`).
-    pub channel_custom_info: Option<String>,
-    /// 确认请求单号 (`confirm_request_no`).
-    pub confirm_request_no: Option<String>,
-    /// 确认发放时间 (`confirm_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub confirm_time: Option<OffsetDateTime>,
-    /// 用户商品券Code (`coupon_code`).
-    pub coupon_code: String,
-    /// 用户商品券状态 (`coupon_state`).
-    pub coupon_state: CouponState,
-    /// 失效原因 (`deactivate_reason`).
-    pub deactivate_reason: Option<String>,
-    /// 失效请求单号 (`deactivate_request_no`).
-    pub deactivate_request_no: Option<String>,
-    /// 失效时间 (`deactivate_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivate_time: Option<OffsetDateTime>,
-    /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
-    /// 领券时间 (`receive_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub receive_time: OffsetDateTime,
-    /// 发券渠道 (`send_channel`).
-    pub send_channel: SendChannel,
-    /// 发券请求单号 (`send_request_no`).
-    pub send_request_no: String,
-    /// 多次优惠使用详情 (`sequential_usage_detail`).
-    pub sequential_usage_detail: Option<SequentialUsageDetail>,
-    /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
-    /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
+    pub stock: CouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3328,7 +2794,7 @@ pub struct ReturnUserCouponResponse {
 /// 关联微信支付分订单信息.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct UseUserCouponAssociatedPayScoreOrderInfo {
+pub struct AssociatedPayScoreOrderInfo {
     /// 商户号 (`mchid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
@@ -3343,7 +2809,7 @@ pub struct UseUserCouponAssociatedPayScoreOrderInfo {
     pub sub_mchid: Option<String>,
 }
 
-/// `UseUserCouponDetailItemList`.
+/// 轮次使用详情列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UseUserCouponDetailItemList {
@@ -3384,7 +2850,7 @@ pub struct UseUserCouponSequentialUsageDetail {
     pub used_count: i64,
 }
 
-/// `UseUserCouponResponse`.
+/// The answer of [`UseUserCoupon`] (核销用户商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct UseUserCouponResponse {
@@ -3411,7 +2877,7 @@ pub struct UseUserCouponResponse {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivate_time: Option<OffsetDateTime>,
     /// 商品券信息 (`product_coupon`).
-    pub product_coupon: DeactivateProductCouponResponse,
+    pub product_coupon: ProductCoupon,
     /// 领券时间 (`receive_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub receive_time: OffsetDateTime,
@@ -3422,9 +2888,9 @@ pub struct UseUserCouponResponse {
     /// 多次优惠使用详情 (`sequential_usage_detail`).
     pub sequential_usage_detail: Option<UseUserCouponSequentialUsageDetail>,
     /// 单券使用详情 (`single_usage_detail`).
-    pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// 批次信息 (`stock`).
-    pub stock: CreateProductCouponStockUpdateBudgetResponse,
+    pub stock: CouponStock,
     /// 有效期开始时间 (`valid_begin_time`).
     #[serde(with = "time::serde::rfc3339")]
     pub valid_begin_time: OffsetDateTime,
@@ -3433,314 +2899,306 @@ pub struct UseUserCouponResponse {
     pub valid_end_time: OffsetDateTime,
 }
 
-/// `CreateUserPreSendCouponResponse`.
+/// The answer of [`CreateUserPreSendCoupon`], [`CreateUserPreSendCouponBundle`] (向用户预发放商品券).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateUserPreSendCouponResponse {
-    /// 预发券token (`token`).
-    pub token: String,
-}
-
-/// `CreateUserPreSendCouponBundleResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserPreSendCouponBundleResponse {
+pub struct UserPreSendCouponResponse {
     /// 预发券token (`token`).
     pub token: String,
 }
 
 platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `ALL`.
-All = "ALL",
-/// `SINGLE`.
-Single = "SINGLE",
-/// `CATEGORY`.
-Category = "CATEGORY",
-}
-}
-
-platform_enum! {
-/// 商品券类型.
-pub enum CombineImageType {
-/// `NORMAL`.
-Normal = "NORMAL",
-/// `DISCOUNT`.
-Discount = "DISCOUNT",
-/// `EXCHANGE`.
-Exchange = "EXCHANGE",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `ALL`.
+        All = "ALL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `CATEGORY`.
+        Category = "CATEGORY",
+    }
 }
 
 platform_enum! {
-/// 使用模式.
-pub enum UsageMode {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `PROGRESSIVE_BUNDLE`.
-ProgressiveBundle = "PROGRESSIVE_BUNDLE",
-}
-}
-
-platform_enum! {
-/// 图片生成类型.
-pub enum ImageGenerationType {
-/// `COMBINE_IMAGE`.
-CombineImage = "COMBINE_IMAGE",
-/// `CUT_OUT`.
-CutOut = "CUT_OUT",
-}
+    /// 商品券类型.
+    pub enum CouponType {
+        /// `NORMAL`.
+        Normal = "NORMAL",
+        /// `DISCOUNT`.
+        Discount = "DISCOUNT",
+        /// `EXCHANGE`.
+        Exchange = "EXCHANGE",
+    }
 }
 
 platform_enum! {
-/// 任务状态.
-pub enum TaskState {
-/// `PROCESSING`.
-Processing = "PROCESSING",
-/// `FAIL`.
-Fail = "FAIL",
-/// `SUCCESS`.
-Success = "SUCCESS",
-}
+    /// 使用模式.
+    pub enum CombineUsageMode {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `PROGRESSIVE_BUNDLE`.
+        ProgressiveBundle = "PROGRESSIVE_BUNDLE",
+    }
 }
 
 platform_enum! {
-/// 多次优惠规则类型.
-pub enum SequentialUsageInfoType {
-/// `INCREMENTAL`.
-Incremental = "INCREMENTAL",
-/// `EQUAL`.
-Equal = "EQUAL",
-}
-}
-
-platform_enum! {
-/// 券Code分配模式.
-pub enum CouponCodeMode {
-/// `WECHATPAY`.
-Wechatpay = "WECHATPAY",
-/// `UPLOAD`.
-Upload = "UPLOAD",
-/// `API_ASSIGN`.
-ApiAssign = "API_ASSIGN",
-}
+    /// 图片生成类型.
+    pub enum ImageGenerationType {
+        /// `COMBINE_IMAGE`.
+        CombineImage = "COMBINE_IMAGE",
+        /// `CUT_OUT`.
+        CutOut = "CUT_OUT",
+    }
 }
 
 platform_enum! {
-/// 背景颜色.
-pub enum BackgroundColor {
-/// `Color010`.
-Color010 = "Color010",
-/// `Color020`.
-Color020 = "Color020",
-/// `Color030`.
-Color030 = "Color030",
-/// `Color040`.
-Color040 = "Color040",
-/// `Color050`.
-Color050 = "Color050",
-/// `Color060`.
-Color060 = "Color060",
-/// `Color070`.
-Color070 = "Color070",
-/// `Color080`.
-Color080 = "Color080",
-/// `Color090`.
-Color090 = "Color090",
-/// `Color100`.
-Color100 = "Color100",
-}
+    /// 任务状态.
+    pub enum TaskState {
+        /// `PROCESSING`.
+        Processing = "PROCESSING",
+        /// `FAIL`.
+        Fail = "FAIL",
+        /// `SUCCESS`.
+        Success = "SUCCESS",
+    }
 }
 
 platform_enum! {
-/// 用户商品券Code展示模式.
-pub enum CodeDisplayMode {
-/// `INVISIBLE`.
-Invisible = "INVISIBLE",
-/// `BARCODE`.
-Barcode = "BARCODE",
-/// `QRCODE`.
-Qrcode = "QRCODE",
-}
+    /// 多次优惠规则类型.
+    pub enum SequentialUsageInfoType {
+        /// `INCREMENTAL`.
+        Incremental = "INCREMENTAL",
+        /// `EQUAL`.
+        Equal = "EQUAL",
+    }
 }
 
 platform_enum! {
-/// `DayList`.
-pub enum DayList {
-/// `MONDAY`.
-Monday = "MONDAY",
-/// `TUESDAY`.
-Tuesday = "TUESDAY",
-/// `WEDNESDAY`.
-Wednesday = "WEDNESDAY",
-/// `THURSDAY`.
-Thursday = "THURSDAY",
-/// `FRIDAY`.
-Friday = "FRIDAY",
-/// `SATURDAY`.
-Saturday = "SATURDAY",
-/// `SUNDAY`.
-Sunday = "SUNDAY",
-}
+    /// 券Code分配模式.
+    pub enum CouponCodeMode {
+        /// `WECHATPAY`.
+        WeChatPay = "WECHATPAY",
+        /// `UPLOAD`.
+        Upload = "UPLOAD",
+        /// `API_ASSIGN`.
+        ApiAssign = "API_ASSIGN",
+    }
 }
 
 platform_enum! {
-/// 可用门店范围.
-pub enum StoreScope {
-/// `NONE`.
-None = "NONE",
-/// `ALL`.
-All = "ALL",
-/// `SPECIFIC`.
-Specific = "SPECIFIC",
-}
-}
-
-platform_enum! {
-/// APP跳转类型.
-pub enum AppJumpType {
-/// `H5`.
-H5 = "H5",
-/// `PASSCODE_LINK`.
-PasscodeLink = "PASSCODE_LINK",
-/// `USAGE_GUIDE`.
-UsageGuide = "USAGE_GUIDE",
-}
-}
-
-platform_enum! {
-/// `CouponUsageMethodList`.
-pub enum CouponUsageMethodList {
-/// `OFFLINE`.
-Offline = "OFFLINE",
-/// `MINI_PROGRAM`.
-MiniProgram = "MINI_PROGRAM",
-/// `APP`.
-App = "APP",
-/// `PAYMENT_CODE`.
-PaymentCode = "PAYMENT_CODE",
-}
+    /// 背景颜色.
+    pub enum BackgroundColor {
+        /// `Color010`.
+        Color010 = "Color010",
+        /// `Color020`.
+        Color020 = "Color020",
+        /// `Color030`.
+        Color030 = "Color030",
+        /// `Color040`.
+        Color040 = "Color040",
+        /// `Color050`.
+        Color050 = "Color050",
+        /// `Color060`.
+        Color060 = "Color060",
+        /// `Color070`.
+        Color070 = "Color070",
+        /// `Color080`.
+        Color080 = "Color080",
+        /// `Color090`.
+        Color090 = "Color090",
+        /// `Color100`.
+        Color100 = "Color100",
+    }
 }
 
 platform_enum! {
-/// 使用模式.
-pub enum CreateProductCouponUsageMode {
-/// `SINGLE`.
-Single = "SINGLE",
-/// `SEQUENTIAL`.
-Sequential = "SEQUENTIAL",
-}
-}
-
-platform_enum! {
-/// 商品券状态.
-pub enum CreateProductCouponState {
-/// `AUDITING`.
-Auditing = "AUDITING",
-/// `EFFECTIVE`.
-Effective = "EFFECTIVE",
-/// `DEACTIVATED`.
-Deactivated = "DEACTIVATED",
-}
+    /// 用户商品券Code展示模式.
+    pub enum CodeDisplayMode {
+        /// `INVISIBLE`.
+        Invisible = "INVISIBLE",
+        /// `BARCODE`.
+        Barcode = "BARCODE",
+        /// `QRCODE`.
+        QrCode = "QRCODE",
+    }
 }
 
 platform_enum! {
-/// 批次状态.
-pub enum StockState {
-/// `AUDITING`.
-Auditing = "AUDITING",
-/// `SENDING`.
-Sending = "SENDING",
-/// `PAUSED`.
-Paused = "PAUSED",
-/// `STOPPED`.
-Stopped = "STOPPED",
-/// `DEACTIVATED`.
-Deactivated = "DEACTIVATED",
-}
-}
-
-platform_enum! {
-/// 券Code分配模式.
-pub enum StockBundleCouponCodeMode {
-/// `WECHATPAY`.
-Wechatpay = "WECHATPAY",
-/// `UPLOAD`.
-Upload = "UPLOAD",
-}
+    /// 每周可用星期数.
+    pub enum DayList {
+        /// `MONDAY`.
+        Monday = "MONDAY",
+        /// `TUESDAY`.
+        Tuesday = "TUESDAY",
+        /// `WEDNESDAY`.
+        Wednesday = "WEDNESDAY",
+        /// `THURSDAY`.
+        Thursday = "THURSDAY",
+        /// `FRIDAY`.
+        Friday = "FRIDAY",
+        /// `SATURDAY`.
+        Saturday = "SATURDAY",
+        /// `SUNDAY`.
+        Sunday = "SUNDAY",
+    }
 }
 
 platform_enum! {
-/// 更新模式.
-pub enum UpdateMode {
-/// `MAX_COUNT`.
-MaxCount = "MAX_COUNT",
-/// `MAX_COUNT_PER_DAY`.
-MaxCountPerDay = "MAX_COUNT_PER_DAY",
-}
-}
-
-platform_enum! {
-/// 用户商品券状态.
-pub enum CouponState {
-/// 待确认 (`CONFIRMING`).
-Confirming = "CONFIRMING",
-/// 已发放待生效 (`PENDING`).
-Pending = "PENDING",
-/// 已生效 (`EFFECTIVE`).
-Effective = "EFFECTIVE",
-/// 已核销 (`USED`).
-Used = "USED",
-/// 已过期 (`EXPIRED`).
-Expired = "EXPIRED",
-/// 已删除 (`DELETED`).
-Deleted = "DELETED",
-/// 已失效 (`DEACTIVATED`).
-Deactivated = "DEACTIVATED",
-}
+    /// 可用门店范围.
+    pub enum StoreScope {
+        /// `NONE`.
+        None = "NONE",
+        /// `ALL`.
+        All = "ALL",
+        /// `SPECIFIC`.
+        Specific = "SPECIFIC",
+    }
 }
 
 platform_enum! {
-/// `CouponTagList`.
-pub enum CouponTagList {
-/// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
-Member = "MEMBER",
-}
-}
-
-platform_enum! {
-/// 发券渠道.
-pub enum SendChannel {
-/// 品牌方自主发放，品牌方调用发券接口自行发放 (`API`).
-Api = "API",
-/// 摇一摇有优惠，通过摇一摇有优惠渠道发放 (`BRAND_MANAGE`).
-BrandManage = "BRAND_MANAGE",
-/// 名片优惠，通过名片优惠渠道发放 (`MERCHANT_CARD`).
-MerchantCard = "MERCHANT_CARD",
-/// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
-Member = "MEMBER",
-/// 小活动，通过小活动渠道发放 (`SMALL_ACTIVITY`).
-SmallActivity = "SMALL_ACTIVITY",
-/// 小程序领券组件 (`RECEIVE_COMPONENT`).
-ReceiveComponent = "RECEIVE_COMPONENT",
-}
+    /// APP跳转类型.
+    pub enum AppJumpType {
+        /// `H5`.
+        H5 = "H5",
+        /// `PASSCODE_LINK`.
+        PasscodeLink = "PASSCODE_LINK",
+        /// `USAGE_GUIDE`.
+        UsageGuide = "USAGE_GUIDE",
+    }
 }
 
 platform_enum! {
-/// 轮次使用详情状态.
-pub enum DetailState {
-/// 待生效，尚未到达可用开始时间 (`PENDING`).
-Pending = "PENDING",
-/// 已生效，已到达可用开始时间 (`EFFECTIVE`).
-Effective = "EFFECTIVE",
-/// 已核销 (`USED`).
-Used = "USED",
-/// 已过期，已超过有效期，不再可用 (`EXPIRED`).
-Expired = "EXPIRED",
-/// 已删除，用户主动删除 (`DELETED`).
-Deleted = "DELETED",
-/// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效 (`DEACTIVATED`).
-Deactivated = "DEACTIVATED",
+    /// 券使用方式列表.
+    pub enum CouponUsageMethodList {
+        /// `OFFLINE`.
+        Offline = "OFFLINE",
+        /// `MINI_PROGRAM`.
+        MiniProgram = "MINI_PROGRAM",
+        /// `APP`.
+        App = "APP",
+        /// `PAYMENT_CODE`.
+        PaymentCode = "PAYMENT_CODE",
+    }
 }
+
+platform_enum! {
+    /// 使用模式.
+    pub enum UsageMode {
+        /// `SINGLE`.
+        Single = "SINGLE",
+        /// `SEQUENTIAL`.
+        Sequential = "SEQUENTIAL",
+    }
+}
+
+platform_enum! {
+    /// 商品券状态.
+    pub enum ProductCouponState {
+        /// `AUDITING`.
+        Auditing = "AUDITING",
+        /// `EFFECTIVE`.
+        Effective = "EFFECTIVE",
+        /// `DEACTIVATED`.
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+platform_enum! {
+    /// 批次状态.
+    pub enum StockState {
+        /// `AUDITING`.
+        Auditing = "AUDITING",
+        /// `SENDING`.
+        Sending = "SENDING",
+        /// `PAUSED`.
+        Paused = "PAUSED",
+        /// `STOPPED`.
+        Stopped = "STOPPED",
+        /// `DEACTIVATED`.
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+platform_enum! {
+    /// 券Code分配模式.
+    pub enum StockCouponCodeMode {
+        /// `WECHATPAY`.
+        WeChatPay = "WECHATPAY",
+        /// `UPLOAD`.
+        Upload = "UPLOAD",
+    }
+}
+
+platform_enum! {
+    /// 更新模式.
+    pub enum UpdateMode {
+        /// `MAX_COUNT`.
+        MaxCount = "MAX_COUNT",
+        /// `MAX_COUNT_PER_DAY`.
+        MaxCountPerDay = "MAX_COUNT_PER_DAY",
+    }
+}
+
+platform_enum! {
+    /// 用户商品券状态.
+    pub enum CouponState {
+        /// 待确认 (`CONFIRMING`).
+        Confirming = "CONFIRMING",
+        /// 已发放待生效 (`PENDING`).
+        Pending = "PENDING",
+        /// 已生效 (`EFFECTIVE`).
+        Effective = "EFFECTIVE",
+        /// 已核销 (`USED`).
+        Used = "USED",
+        /// 已过期 (`EXPIRED`).
+        Expired = "EXPIRED",
+        /// 已删除 (`DELETED`).
+        Deleted = "DELETED",
+        /// 已失效 (`DEACTIVATED`).
+        Deactivated = "DEACTIVATED",
+    }
+}
+
+platform_enum! {
+    /// 用户商品券标签列表.
+    pub enum CouponTagList {
+        /// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
+        Member = "MEMBER",
+    }
+}
+
+platform_enum! {
+    /// 发券渠道.
+    pub enum SendChannel {
+        /// 品牌方自主发放，品牌方调用发券接口自行发放 (`API`).
+        Api = "API",
+        /// 摇一摇有优惠，通过摇一摇有优惠渠道发放 (`BRAND_MANAGE`).
+        BrandManage = "BRAND_MANAGE",
+        /// 名片优惠，通过名片优惠渠道发放 (`MERCHANT_CARD`).
+        MerchantCard = "MERCHANT_CARD",
+        /// 会员优惠，通过会员优惠渠道发放 (`MEMBER`).
+        Member = "MEMBER",
+        /// 小活动，通过小活动渠道发放 (`SMALL_ACTIVITY`).
+        SmallActivity = "SMALL_ACTIVITY",
+        /// 小程序领券组件 (`RECEIVE_COMPONENT`).
+        ReceiveComponent = "RECEIVE_COMPONENT",
+    }
+}
+
+platform_enum! {
+    /// 轮次使用详情状态.
+    pub enum DetailState {
+        /// 待生效，尚未到达可用开始时间 (`PENDING`).
+        Pending = "PENDING",
+        /// 已生效，已到达可用开始时间 (`EFFECTIVE`).
+        Effective = "EFFECTIVE",
+        /// 已核销 (`USED`).
+        Used = "USED",
+        /// 已过期，已超过有效期，不再可用 (`EXPIRED`).
+        Expired = "EXPIRED",
+        /// 已删除，用户主动删除 (`DELETED`).
+        Deleted = "DELETED",
+        /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效 (`DEACTIVATED`).
+        Deactivated = "DEACTIVATED",
+    }
 }

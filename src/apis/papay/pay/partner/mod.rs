@@ -4,11 +4,11 @@
 //! Enabled by the `papay` feature.
 
 use crate::endpoint;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+pub use super::{Amount, AmountRequired, ScheduleResponse};
 
 /// `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` 查询扣费预约API
-///
-/// Query schedule by contract id.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html)
 ///
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/partner/schedules/contract-id/{contract_id}")]
-#[endpoint(GET "/v3/papay/pay/partner/schedules/contract-id/<contract_id>" -> QueryScheduleByContractIdResponse)]
+#[endpoint(GET "/v3/papay/pay/partner/schedules/contract-id/<contract_id>" -> ScheduleResponse)]
 #[derive(Debug, Clone)]
 pub struct QueryScheduleByContractId {
     /// 委托代扣协议ID (`contract_id`).
@@ -36,13 +36,11 @@ pub struct QueryScheduleByContractId {
 
 /// `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` 预约扣费API
 ///
-/// Create schedule schedule.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let schedule_amount: wxpay::apis::papay::pay::partner::DeductAmount = todo!();
+/// # let schedule_amount: wxpay::apis::papay::pay::partner::Amount = todo!();
 /// use wxpay::apis::papay::pay::partner::{CreateScheduleSchedule, CreateScheduleScheduleRequired};
 ///
 /// let request = CreateScheduleSchedule::new(CreateScheduleScheduleRequired {
@@ -56,13 +54,13 @@ pub struct QueryScheduleByContractId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule")]
-#[endpoint(POST "/v3/papay/pay/partner/schedules/contract-id/<contract_id>/schedule" -> CreateScheduleScheduleResponse)]
+#[endpoint(POST "/v3/papay/pay/partner/schedules/contract-id/<contract_id>/schedule" -> ScheduleResponse)]
 #[derive(Debug, Clone)]
 pub struct CreateScheduleSchedule {
     /// 委托代扣协议ID (`contract_id`).
     pub contract_id: String,
     /// 预约的金额信息 (`schedule_amount`).
-    pub schedule_amount: DeductAmount,
+    pub schedule_amount: Amount,
     /// 应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 子商户的AppID (`sub_appid`).
@@ -73,13 +71,11 @@ pub struct CreateScheduleSchedule {
 
 /// `POST /v3/papay/pay/partner/transactions/apply` 受理扣款API
 ///
-/// Apply transaction.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let amount: wxpay::apis::papay::pay::partner::DeductAmount = todo!();
+/// # let amount: wxpay::apis::papay::pay::partner::Amount = todo!();
 /// use wxpay::apis::papay::pay::partner::{ApplyTransaction, ApplyTransactionRequired};
 ///
 /// let request = ApplyTransaction::new(ApplyTransactionRequired {
@@ -100,7 +96,7 @@ pub struct CreateScheduleSchedule {
 #[derive(Debug, Clone)]
 pub struct ApplyTransaction {
     /// 扣费金额信息 (`amount`).
-    pub amount: DeductAmount,
+    pub amount: Amount,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 委托代扣协议ID (`contract_id`).
@@ -121,59 +117,12 @@ pub struct ApplyTransaction {
     pub transaction_notify_url: String,
 }
 
-/// 实际扣费金额.
-#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
-#[non_exhaustive]
-pub struct DeductAmount {
-    /// 货币类型 (`currency`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// 金额 (`total`).
-    pub total: i64,
-}
-
-/// `QueryScheduleByContractIdResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryScheduleByContractIdResponse {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 可扣费结束日期 (`deduct_end_date`).
-    pub deduct_end_date: Option<String>,
-    /// 可扣费开始日期 (`deduct_start_date`).
-    pub deduct_start_date: Option<String>,
-    /// 扣费预约的状态 (`schedule_state`).
-    pub schedule_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
-}
-
-/// `CreateScheduleScheduleResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScheduleScheduleResponse {
-    /// 实际扣费金额 (`deduct_amount`).
-    pub deduct_amount: Option<DeductAmount>,
-    /// 实际扣费的日期 (`deduct_date`).
-    pub deduct_date: Option<String>,
-    /// 可扣费结束日期 (`deduct_end_date`).
-    pub deduct_end_date: Option<String>,
-    /// 可扣费开始日期 (`deduct_start_date`).
-    pub deduct_start_date: Option<String>,
-    /// 扣费预约的状态 (`schedule_state`).
-    pub schedule_state: String,
-    /// 已预约的扣费金额信息 (`scheduled_amount`).
-    pub scheduled_amount: Option<DeductAmount>,
-}
-
-/// `ApplyTransactionResponse`.
+/// The answer of [`ApplyTransaction`] (受理扣款API).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ApplyTransactionResponse {
     /// 扣费金额信息 (`amount`).
-    pub amount: DeductAmount,
+    pub amount: Amount,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
 }

@@ -6,15 +6,12 @@
 use crate::endpoint;
 
 pub use super::{
-    CreateContractPreEntrustSignAppResponse, CreateContractPreEntrustSignH5Response,
-    CreateContractPreEntrustSignJsapiResponse, CreateContractPreEntrustSignMiniProgramResponse,
-    DeductSchedule, DeductScheduleRequired, EstimatedDeductAmount, EstimatedDeductAmountRequired,
-    JumpControl,
+    CreateContractPreEntrustSignAppResponse, CreateContractPreEntrustSignMiniProgramResponse,
+    CreateContractPreEntrustSignResponse, DeductSchedule, DeductScheduleRequired,
+    EstimatedDeductAmount, EstimatedDeductAmountRequired, JumpControl,
 };
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` App场景预约扣费类型签约的预签约API
-///
-/// Create contract pre entrust sign app.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html)
 ///
@@ -66,8 +63,6 @@ pub struct CreateContractPreEntrustSignApp {
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` H5场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign h5.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -87,7 +82,7 @@ pub struct CreateContractPreEntrustSignApp {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5")]
-#[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignH5Response)]
+#[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5" -> CreateContractPreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignH5 {
     /// 用户账户展示名称 (`contract_display_account`).
@@ -120,8 +115,6 @@ pub struct CreateContractPreEntrustSignH5 {
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` JSAPI场景预约扣费类型签约的预签约API
 ///
-/// Create contract pre entrust sign jsapi.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html)
 ///
 /// ```no_run
@@ -141,7 +134,7 @@ pub struct CreateContractPreEntrustSignH5 {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi")]
-#[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignJsapiResponse)]
+#[endpoint(POST "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi" -> CreateContractPreEntrustSignResponse)]
 #[derive(Clone)]
 pub struct CreateContractPreEntrustSignJsapi {
     /// 用户账户展示名称 (`contract_display_account`).
@@ -171,8 +164,6 @@ pub struct CreateContractPreEntrustSignJsapi {
 }
 
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` 小程序场景预约扣费类型签约的预签约API
-///
-/// Create contract pre entrust sign mini program.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html)
 ///

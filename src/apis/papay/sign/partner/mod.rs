@@ -7,11 +7,9 @@ use crate::endpoint;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-pub use super::{DeductAmount, DeductSchedule};
+pub use super::{ContractTerminateInfo, DeductAmount, DeductSchedule};
 
 /// `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` 通过商户协议号查询委托代扣签约协议API
-///
-/// Query contract by out contract code.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html)
 ///
@@ -31,7 +29,7 @@ pub use super::{DeductAmount, DeductSchedule};
 #[doc(
     alias = "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}"
 )]
-#[endpoint(GET "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> QueryContractByOutContractCodeResponse)]
+#[endpoint(GET "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
     /// 委托代扣模板ID (`plan_id`).
@@ -43,8 +41,6 @@ pub struct QueryContractByOutContractCode {
 }
 
 /// `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` 通过商户协议号解除委托代扣签约协议API
-///
-/// Terminate contract.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-terminate-contract-by-code.html)
 ///
@@ -65,7 +61,7 @@ pub struct QueryContractByOutContractCode {
 #[doc(
     alias = "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate"
 )]
-#[endpoint(POST "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate" -> TerminateContractResponse)]
+#[endpoint(POST "/v3/papay/sign/partner/contracts/plan-id/<plan_id>/out-contract-code/<out_contract_code>/terminate" -> Contract)]
 #[derive(Debug, Clone)]
 pub struct TerminateContract {
     /// 委托代扣模板ID (`plan_id`).
@@ -78,65 +74,10 @@ pub struct TerminateContract {
     pub sub_mchid: String,
 }
 
-/// 协议解约信息.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct ContractTerminateInfo {
-    /// 协议解约时间 (`contract_terminated_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub contract_terminated_time: OffsetDateTime,
-    /// 协议解约方式 (`contract_termination_mode`).
-    pub contract_termination_mode: String,
-    /// 解约备注 (`contract_termination_remark`).
-    pub contract_termination_remark: Option<String>,
-}
-
-/// `QueryContractByOutContractCodeResponse`.
+/// The answer of [`QueryContractByOutContractCode`], [`TerminateContract`] (通过商户协议号查询委托代扣签约协议API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
-pub struct QueryContractByOutContractCodeResponse {
-    /// 用户账户展示名称 (`contract_display_account`).
-    pub contract_display_account: String,
-    /// 协议到期时间 (`contract_expired_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_expired_time: Option<OffsetDateTime>,
-    /// 委托代扣协议ID (`contract_id`).
-    pub contract_id: String,
-    /// 协议签署时间 (`contract_signed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub contract_signed_time: Option<OffsetDateTime>,
-    /// 委托代扣协议状态 (`contract_state`).
-    pub contract_state: String,
-    /// 协议解约信息 (`contract_terminate_info`).
-    pub contract_terminate_info: Option<ContractTerminateInfo>,
-    /// 预约扣费场景的预约信息 (`deduct_schedule`).
-    pub deduct_schedule: Option<DeductSchedule>,
-    /// 商户签约协议号 (`out_contract_code`).
-    pub out_contract_code: String,
-    /// 商户侧用户标识 (`out_user_code`).
-    pub out_user_code: Option<String>,
-    /// 委托代扣模板ID (`plan_id`).
-    pub plan_id: i64,
-    /// 普通服务商的AppID (`sp_appid`).
-    pub sp_appid: String,
-    /// 普通服务商商户号 (`sp_mchid`).
-    pub sp_mchid: String,
-    /// 用户OpenID (`sp_openid`).
-    #[wxpay(redact)]
-    pub sp_openid: String,
-    /// 子商户的AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 子商户AppID对应的用户OpenID (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
-}
-
-/// `TerminateContractResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct TerminateContractResponse {
+pub struct Contract {
     /// 用户账户展示名称 (`contract_display_account`).
     pub contract_display_account: String,
     /// 协议到期时间 (`contract_expired_time`).

@@ -10,8 +10,6 @@ pub use super::{CreateExposureResponse, UserIdType};
 
 /// `POST /v3/pay/instal/partner/exposure` 商户贴息-获取微信分付曝光建议
 ///
-/// Create exposure.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::pay::instal::partner::{CreateExposure, CreateExposureRequired};

@@ -8,30 +8,25 @@ use time::OffsetDateTime;
 mod manual;
 
 pub use super::{
-    Amount, AmountRequired, CreateCodepayOrderAmount, CreateCodepayOrderResponseGoodsDetail,
-    CreateJsapiOrderResponse, CreateNativeOrderResponse, Detail, GoodsDetail, GoodsDetailRequired,
-    Identity, IdentityRequired, IdentityType, InstallmentInfo, LimitPay, Payer, PromotionDetail,
-    SceneInfo, StoreInfo, StoreInfoRequired, SubsidyDetail, SubsidyDetailRequired, SubsidyInfo,
-    SubsidyPeriodType, SubsidyPlan, SubsidyPlanRequired, TradeState, TradeType,
+    Amount, AmountRequired, CreateJsapiOrderResponse, CreateNativeOrderResponse, GoodsDetail,
+    GoodsDetailRequired, Identity, IdentityRequired, IdentityType, InstallmentInfo, LimitPay,
+    Payer, PromotionDetail, PromotionDetailGoodsDetail, SceneInfo, StoreInfo, StoreInfoRequired,
+    SubsidyDetail, SubsidyDetailRequired, SubsidyInfo, SubsidyPeriodType, SubsidyPlan,
+    SubsidyPlanRequired, TradeState, TradeType, TransactionAmount, TransactionDetail,
 };
 
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 pub use super::{
-    ContractInfo, ContractInfoRequired, CreateAppOrderResponse, CreateAppWithContractDetail,
-    CreateAppWithContractDetailRequired, CreateAppWithContractResponse,
-    CreateAppWithContractSceneInfo, CreateAppWithContractSceneInfoRequired,
-    CreateAppWithContractStoreInfo, CreateCodepayOrderDetail, CreateCodepayOrderDetailRequired,
-    CreateCodepayOrderGoodsDetail, CreateCodepayOrderGoodsDetailRequired, CreateCodepayOrderPayer,
-    CreateCodepayOrderPayerRequired, CreateCodepayOrderSceneInfo,
-    CreateCodepayOrderSceneInfoRequired, CreateCodepayOrderStoreInfo, CreateExposureResponse,
-    CreateH5OrderResponse, CreateH5OrderSceneInfo, CreateJsapiWithContractContractInfo,
-    CreateJsapiWithContractResponse, H5Info,
+    ContractDetail, ContractDetailRequired, ContractSceneInfo, ContractSceneInfoRequired,
+    ContractStoreInfo, CreateAppWithContractInfo, CreateAppWithContractInfoRequired,
+    CreateCodepayOrderDetail, CreateCodepayOrderDetailRequired, CreateCodepayOrderGoodsDetail,
+    CreateCodepayOrderGoodsDetailRequired, CreateCodepayOrderPayer,
+    CreateCodepayOrderPayerRequired, CreateExposureResponse, CreateH5OrderResponse,
+    CreateH5OrderSceneInfo, CreateJsapiWithContractInfo, H5Info,
 };
 
 /// `POST /v3/pay/partner/transactions/app` APP下单API
-///
-/// Create app order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_1.shtml)
 ///
@@ -56,7 +51,7 @@ pub use super::{
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[doc(alias = "/v3/pay/partner/transactions/app")]
-#[endpoint(POST "/v3/pay/partner/transactions/app" -> CreateAppOrderResponse, idempotent)]
+#[endpoint(POST "/v3/pay/partner/transactions/app" -> CreateAppResponse, idempotent)]
 #[derive(Clone)]
 pub struct CreateAppOrder {
     /// 订单金额 (`amount`).
@@ -66,7 +61,7 @@ pub struct CreateAppOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -101,12 +96,10 @@ pub struct CreateAppOrder {
 
 /// `POST /v3/pay/partner/transactions/app-with-contract` APP下单并签约
 ///
-/// Create app with contract.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::partner::ContractInfo = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::partner::CreateAppWithContractInfo = todo!();
 /// use wxpay::apis::pay::transactions::partner::{CreateAppWithContract, CreateAppWithContractRequired};
 ///
 /// let request = CreateAppWithContract::new(CreateAppWithContractRequired {
@@ -126,7 +119,7 @@ pub struct CreateAppOrder {
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[doc(alias = "/v3/pay/partner/transactions/app-with-contract")]
-#[endpoint(POST "/v3/pay/partner/transactions/app-with-contract" -> CreateAppWithContractResponse, idempotent)]
+#[endpoint(POST "/v3/pay/partner/transactions/app-with-contract" -> CreateAppResponse, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateAppWithContract {
     /// 订单金额 (`amount`).
@@ -134,11 +127,11 @@ pub struct CreateAppWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: ContractInfo,
+    pub contract_info: CreateAppWithContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateAppWithContractDetail>,
+    pub detail: Option<ContractDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 通知地址 (`notify_url`).
@@ -146,9 +139,9 @@ pub struct CreateAppWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateAppWithContractSceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 服务商应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 服务商户号 (`sp_mchid`).
@@ -165,8 +158,6 @@ pub struct CreateAppWithContract {
 }
 
 /// `POST /v3/pay/partner/transactions/codepay` 付款码支付
-///
-/// Create codepay order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html)
 ///
@@ -213,7 +204,7 @@ pub struct CreateCodepayOrder {
     /// 场景信息 (`scene_info`).
     pub scene_info: CreateCodepayOrderSceneInfo,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 合作伙伴应用AppID (`sp_appid`).
     pub sp_appid: Option<String>,
     /// 合作伙伴商户号 (`sp_mchid`).
@@ -227,8 +218,6 @@ pub struct CreateCodepayOrder {
 }
 
 /// `POST /v3/pay/partner/transactions/exposure` 微信分付-支付方式前置服务
-///
-/// Create exposure.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -268,8 +257,6 @@ pub struct CreateExposure {
 
 /// `POST /v3/pay/partner/transactions/h5` H5下单API
 ///
-/// Create h5 order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_4.shtml)
 ///
 /// ```no_run
@@ -305,7 +292,7 @@ pub struct CreateH5Order {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -338,8 +325,6 @@ pub struct CreateH5Order {
 
 /// `GET /v3/pay/partner/transactions/id/{transaction_id}` 微信支付订单号查询
 ///
-/// Query order by id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml)
 ///
 /// ```no_run
@@ -368,8 +353,6 @@ pub struct QueryOrderById {
 }
 
 /// `POST /v3/pay/partner/transactions/jsapi` JSAPI下单API
-///
-/// Create jsapi order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_2.shtml)
 ///
@@ -404,7 +387,7 @@ pub struct CreateJsapiOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -439,15 +422,13 @@ pub struct CreateJsapiOrder {
 
 /// `POST /v3/pay/partner/transactions/jsapi-with-contract` JSAPI下单并授权/签约
 ///
-/// Create jsapi with contract.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/hide-partner-jsapi-payment/partner-jsons/partner-jsapi-contract-prepay.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let contract_info: wxpay::apis::pay::transactions::partner::CreateJsapiWithContractContractInfo = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
+/// # let contract_info: wxpay::apis::pay::transactions::partner::CreateJsapiWithContractInfo = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::TransactionPayer = todo!();
 /// use wxpay::apis::pay::transactions::partner::{CreateJsapiWithContract, CreateJsapiWithContractRequired};
 ///
 /// let request = CreateJsapiWithContract::new(CreateJsapiWithContractRequired {
@@ -476,11 +457,11 @@ pub struct CreateJsapiWithContract {
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 签约授权信息 (`contract_info`).
-    pub contract_info: CreateJsapiWithContractContractInfo,
+    pub contract_info: CreateJsapiWithContractInfo,
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<CreateAppWithContractDetail>,
+    pub detail: Option<ContractDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 通知地址 (`notify_url`).
@@ -488,11 +469,11 @@ pub struct CreateJsapiWithContract {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderResponsePayer,
+    pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
-    pub scene_info: Option<CreateAppWithContractSceneInfo>,
+    pub scene_info: Option<ContractSceneInfo>,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 服务商应用ID (`sp_appid`).
     pub sp_appid: String,
     /// 服务商户号 (`sp_mchid`).
@@ -510,12 +491,10 @@ pub struct CreateJsapiWithContract {
 
 /// `POST /v3/pay/partner/transactions/miniprogram` 小程序支付下单
 ///
-/// Create miniprogram order.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::TransactionPayer = todo!();
 /// use wxpay::apis::pay::transactions::partner::{CreateMiniprogramOrder, CreateMiniprogramOrderRequired};
 ///
 /// let request = CreateMiniprogramOrder::new(CreateMiniprogramOrderRequired {
@@ -544,7 +523,7 @@ pub struct CreateMiniprogramOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 通知地址 (`notify_url`).
@@ -552,11 +531,11 @@ pub struct CreateMiniprogramOrder {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderResponsePayer,
+    pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
     pub scene_info: Option<CreateMiniprogramOrderSceneInfo>,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 服务商公众号ID (`sp_appid`).
     pub sp_appid: String,
     /// 服务商户号 (`sp_mchid`).
@@ -573,8 +552,6 @@ pub struct CreateMiniprogramOrder {
 }
 
 /// `POST /v3/pay/partner/transactions/native` Native下单API
-///
-/// Create native order.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_3.shtml)
 ///
@@ -607,7 +584,7 @@ pub struct CreateNativeOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 指定支付方式 (`limit_pay`).
@@ -640,8 +617,6 @@ pub struct CreateNativeOrder {
 
 /// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` 商户订单号查询
 ///
-/// Query order by out trade no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml)
 ///
 /// ```no_run
@@ -671,8 +646,6 @@ pub struct QueryOrderByOutTradeNo {
 
 /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` 关单API
 ///
-/// Close order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_6.shtml)
 ///
 /// ```no_run
@@ -701,8 +674,6 @@ pub struct CloseOrder {
 }
 
 /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` 撤销
-///
-/// Reverse transaction.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html)
 ///
@@ -739,14 +710,12 @@ pub struct ReverseTransaction {
 
 /// `POST /v3/pay/partner/transactions/scannedpos` 扫码支付下单
 ///
-/// Create scanned pos order.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let amount: wxpay::apis::pay::transactions::partner::Amount = todo!();
-/// # let payer: wxpay::apis::pay::transactions::partner::CreateCodepayOrderResponsePayer = todo!();
+/// # let payer: wxpay::apis::pay::transactions::partner::TransactionPayer = todo!();
 /// # let scene_info: wxpay::apis::pay::transactions::partner::CreateScannedPosOrderSceneInfo = todo!();
 /// use wxpay::apis::pay::transactions::partner::{CreateScannedPosOrder, CreateScannedPosOrderRequired};
 ///
@@ -776,7 +745,7 @@ pub struct CreateScannedPosOrder {
     /// 商品描述 (`description`).
     pub description: String,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 通知地址 (`notify_url`).
@@ -784,11 +753,11 @@ pub struct CreateScannedPosOrder {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: CreateCodepayOrderResponsePayer,
+    pub payer: TransactionPayer,
     /// 场景信息 (`scene_info`).
     pub scene_info: CreateScannedPosOrderSceneInfo,
     /// 结算信息 (`settle_info`).
-    pub settle_info: Option<CreateAppWithContractSettleInfo>,
+    pub settle_info: Option<OrderSettleInfo>,
     /// 合作伙伴应用AppID (`sp_appid`).
     pub sp_appid: Option<String>,
     /// 合作伙伴商户号 (`sp_mchid`).
@@ -811,9 +780,19 @@ pub struct SettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// 补差金额 (`subsidy_amount`).
+    /// 补差金额 (`subsidy_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
+}
+
+/// The answer of [`CreateAppOrder`], [`CreateAppWithContract`] (APP下单API).
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct CreateAppResponse {
+    /// 预支付交易会话标识 (`prepay_id`).
+    pub prepay_id: String,
 }
 
 /// 结算信息.
@@ -821,16 +800,46 @@ pub struct SettleInfo {
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateAppWithContractSettleInfo {
+pub struct OrderSettleInfo {
     /// 是否指定分账 (`profit_sharing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
 }
 
+/// 商户门店信息.
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct OrderStoreInfo {
+    /// 门店编号 (`id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// 商家自定义编码 (`out_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_id: Option<String>,
+}
+
+/// 场景信息.
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Serialize, crate::Constructor)]
+#[non_exhaustive]
+pub struct CreateCodepayOrderSceneInfo {
+    /// 商户端设备号 (`device_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// 商户端设备 IP (`device_ip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_ip: Option<String>,
+    /// 商户门店信息 (`store_info`).
+    pub store_info: OrderStoreInfo,
+}
+
 /// 支付者.
 #[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateCodepayOrderResponsePayer {
+pub struct TransactionPayer {
     /// 合作伙伴用户标识 (`sp_openid`).
     #[wxpay(redact)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -841,14 +850,14 @@ pub struct CreateCodepayOrderResponsePayer {
     pub sub_openid: Option<String>,
 }
 
-/// `CreateCodepayOrderResponse`.
+/// The answer of [`CreateCodepayOrder`] (付款码支付).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateCodepayOrderResponse {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 银行类型 (`bank_type`).
@@ -856,7 +865,7 @@ pub struct CreateCodepayOrderResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayOrderResponsePayer>,
+    pub payer: Option<TransactionPayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 合作伙伴应用AppID (`sp_appid`).
@@ -899,12 +908,12 @@ pub struct CreateExposurePayer {
     pub sub_openid: Option<String>,
 }
 
-/// `Transaction`.
+/// The answer of [`QueryOrderById`], [`QueryOrderByOutTradeNo`] (微信支付订单号查询).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
-    pub amount: Option<CreateCodepayOrderAmount>,
+    pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
@@ -912,7 +921,7 @@ pub struct Transaction {
     /// 商品描述 (`description`).
     pub description: Option<String>,
     /// 优惠功能 (`detail`).
-    pub detail: Option<Detail>,
+    pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
     pub goods_tag: Option<String>,
     /// 使用的商户贴息信息 (`installment_info`).
@@ -924,7 +933,7 @@ pub struct Transaction {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
-    pub payer: Option<CreateCodepayOrderResponsePayer>,
+    pub payer: Option<TransactionPayer>,
     /// 优惠信息 (`promotion_detail`).
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 场景信息 (`scene_info`).
@@ -974,6 +983,16 @@ pub struct CreateJsapiOrderPayer {
     pub sub_openid: Option<String>,
 }
 
+/// The answer of [`CreateJsapiWithContract`] (JSAPI下单并授权/签约).
+#[cfg(feature = "pay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct CreateJsapiWithContractResponse {
+    /// 预支付交易会话标识 (`prepay_id`).
+    pub prepay_id: String,
+}
+
 /// 场景信息.
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
@@ -988,10 +1007,10 @@ pub struct CreateMiniprogramOrderSceneInfo {
     pub payer_client_ip: Option<String>,
     /// 商户门店信息 (`store_info`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<CreateCodepayOrderStoreInfo>,
+    pub store_info: Option<OrderStoreInfo>,
 }
 
-/// `CreateMiniprogramOrderResponse`.
+/// The answer of [`CreateMiniprogramOrder`] (小程序支付下单).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1001,7 +1020,7 @@ pub struct CreateMiniprogramOrderResponse {
     pub prepay_id: String,
 }
 
-/// `ReverseTransactionResponse`.
+/// The answer of [`ReverseTransaction`] (撤销).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]
@@ -1031,10 +1050,10 @@ pub struct CreateScannedPosOrderSceneInfo {
     /// 用户终端IP (`payer_client_ip`).
     pub payer_client_ip: String,
     /// 商户门店信息 (`store_info`).
-    pub store_info: CreateCodepayOrderStoreInfo,
+    pub store_info: OrderStoreInfo,
 }
 
-/// `CreateScannedPosOrderResponse`.
+/// The answer of [`CreateScannedPosOrder`] (扫码支付下单).
 #[cfg(feature = "pay")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pay")))]
 #[derive(Debug, Clone, Deserialize)]

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 /// `GET /v3/payscore/oversea/partner/serviceorder` 查询支付分订单
 ///
-/// Query serviceorder.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::payscore::oversea::partner::{QueryServiceorder, QueryServiceorderRequired};
@@ -39,12 +37,10 @@ pub struct QueryServiceorder {
 
 /// `POST /v3/payscore/oversea/partner/serviceorder` 创建支付分订单
 ///
-/// Create serviceorder.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// # let risk_fund: wxpay::apis::payscore::oversea::partner::RiskFund = todo!();
-/// # let time_range: wxpay::apis::payscore::oversea::partner::CreateServiceorderTimeRange = todo!();
+/// # let time_range: wxpay::apis::payscore::oversea::partner::TimeRange = todo!();
 /// use wxpay::apis::payscore::oversea::partner::{CreateServiceorder, CreateServiceorderRequired};
 ///
 /// let request = CreateServiceorder::new(CreateServiceorderRequired {
@@ -84,9 +80,9 @@ pub struct CreateServiceorder {
     /// 商户订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -101,12 +97,10 @@ pub struct CreateServiceorder {
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
-    pub time_range: CreateServiceorderTimeRange,
+    pub time_range: TimeRange,
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel` 取消支付分订单
-///
-/// Cancel serviceorder.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -138,11 +132,9 @@ pub struct CancelServiceorder {
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete` 完结支付分订单
 ///
-/// Complete serviceorder.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::oversea::partner::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::oversea::partner::PostPayment> = todo!();
 /// use wxpay::apis::payscore::oversea::partner::{CompleteServiceorder, CompleteServiceorderRequired};
 ///
 /// let request = CompleteServiceorder::new(CompleteServiceorderRequired {
@@ -172,9 +164,9 @@ pub struct CompleteServiceorder {
     /// 实际服务位置 (`location`).
     pub location: Option<Location>,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -183,17 +175,15 @@ pub struct CompleteServiceorder {
     pub sub_mchid: String,
     /// 实际服务时间 (`time_range`).
     pub time_range: Option<CompleteServiceorderTimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync` 同步支付分订单信息
 ///
-/// Sync serviceorder.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let detail: wxpay::apis::payscore::oversea::partner::Detail = todo!();
+/// # let detail: wxpay::apis::payscore::oversea::partner::SyncServiceorderDetail = todo!();
 /// use wxpay::apis::payscore::oversea::partner::{SyncServiceorder, SyncServiceorderRequired};
 ///
 /// let request = SyncServiceorder::new(SyncServiceorderRequired {
@@ -214,7 +204,7 @@ pub struct SyncServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 内容信息详情 (`detail`).
-    pub detail: Detail,
+    pub detail: SyncServiceorderDetail,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户号 (`sub_mchid`).
@@ -224,11 +214,11 @@ pub struct SyncServiceorder {
     pub type_: SyncServiceorderType,
 }
 
-/// `GoodsDetail`.
+/// 单品列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// 商品优惠金额 (`discount_amount`).
+    /// 商品优惠金额 (`discount_amount`), in fen (分).
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
@@ -240,7 +230,7 @@ pub struct GoodsDetail {
     pub unit_price: Option<i64>,
 }
 
-/// `PromotionDetail`.
+/// 优惠功能.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct PromotionDetail {
@@ -269,11 +259,11 @@ pub struct PromotionDetail {
     pub wechatpay_contribute: Option<i64>,
 }
 
-/// `Details`.
+/// 收款明细列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Details {
-    /// 单笔收款金额 (`amount`).
+pub struct CollectionDetail {
+    /// 单笔收款金额 (`amount`), in fen (分).
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -295,14 +285,14 @@ pub struct Collection {
     /// 收款银行 (`bank_type`).
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
-    pub details: Option<Vec<Details>>,
-    /// 已收金额 (`paid_amount`).
+    pub details: Option<Vec<CollectionDetail>>,
+    /// 已收金额 (`paid_amount`), in fen (分).
     pub paid_amount: Option<i64>,
-    /// 待收金额 (`paying_amount`).
+    /// 待收金额 (`paying_amount`), in fen (分).
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: CollectionState,
-    /// 总收款金额 (`total_amount`).
+    /// 总收款金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
@@ -318,11 +308,11 @@ pub struct Location {
     pub start_location: Option<String>,
 }
 
-/// `PostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct PostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -334,11 +324,11 @@ pub struct PostDiscounts {
     pub name: String,
 }
 
-/// `PostPayments`.
+/// 后付费项目.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostPayments {
-    /// 付费金额 (`amount`).
+pub struct PostPayment {
+    /// 付费金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 付费数量 (`count`).
@@ -355,7 +345,7 @@ pub struct PostPayments {
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct RiskFund {
-    /// 风险金额 (`amount`).
+    /// 风险金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 风险说明 (`description`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -367,7 +357,7 @@ pub struct RiskFund {
 /// 服务时间段.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct TimeRange {
+pub struct QueryServiceorderTimeRange {
     /// 服务结束时间 (`end_time`).
     pub end_time: Option<String>,
     /// 服务结束时间备注 (`end_time_remark`).
@@ -378,7 +368,7 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `QueryServiceorderResponse`.
+/// The answer of [`QueryServiceorder`] (查询支付分订单).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
@@ -410,9 +400,9 @@ pub struct QueryServiceorderResponse {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: RiskFund,
     /// 服务ID (`service_id`).
@@ -420,7 +410,7 @@ pub struct QueryServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
@@ -431,15 +421,15 @@ pub struct QueryServiceorderResponse {
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 服务时间段 (`time_range`).
-    pub time_range: TimeRange,
-    /// 总金额 (`total_amount`).
+    pub time_range: QueryServiceorderTimeRange,
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: Option<i64>,
 }
 
 /// 服务时间.
 #[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateServiceorderTimeRange {
+pub struct TimeRange {
     /// 服务结束时间 (`end_time`).
     #[serde(
         default,
@@ -468,10 +458,10 @@ pub struct CreateServiceorderLocation {
     pub start_location: Option<String>,
 }
 
-/// `CreateServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreateServiceorderPostDiscounts {
+pub struct CreateServiceorderPostDiscount {
     /// 优惠数量 (`count`).
     pub count: Option<i64>,
     /// 优惠说明 (`description`).
@@ -480,7 +470,7 @@ pub struct CreateServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建支付分订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -503,9 +493,9 @@ pub struct CreateServiceorderResponse {
     /// 跳转微信侧数据包 (`package`).
     pub package: Option<String>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -513,7 +503,7 @@ pub struct CreateServiceorderResponse {
     /// 服务信息 (`service_introduction`).
     pub service_introduction: String,
     /// 服务订单状态 (`state`).
-    pub state: QueryServiceorderState,
+    pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
@@ -521,14 +511,14 @@ pub struct CreateServiceorderResponse {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 服务时间段 (`time_range`).
-    pub time_range: Option<CreateServiceorderTimeRange>,
+    pub time_range: Option<TimeRange>,
 }
 
-/// `CompleteServiceorderPostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CompleteServiceorderPostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct CompleteServiceorderPostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -568,8 +558,8 @@ pub struct CompleteServiceorderTimeRange {
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
-    /// 收款金额 (`paid_amount`).
+pub struct SyncServiceorderDetail {
+    /// 收款金额 (`paid_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
@@ -581,75 +571,75 @@ pub struct Detail {
 }
 
 platform_enum! {
-/// 收款成功渠道.
-pub enum PaidType {
-/// `NEWTON`.
-Newton = "NEWTON",
-/// `MCH`.
-Mch = "MCH",
-}
-}
-
-platform_enum! {
-/// 优惠范围.
-pub enum Scope {
-/// `GLOBAL`.
-Global = "GLOBAL",
-/// `SINGLE`.
-Single = "SINGLE",
-}
+    /// 收款成功渠道.
+    pub enum PaidType {
+        /// `NEWTON`.
+        Newton = "NEWTON",
+        /// `MCH`.
+        Mch = "MCH",
+    }
 }
 
 platform_enum! {
-/// 优惠类型.
-pub enum PromotionDetailType {
-/// `CASH`.
-Cash = "CASH",
-/// `NOCASH`.
-Nocash = "NOCASH",
-}
-}
-
-platform_enum! {
-/// 收款状态.
-pub enum CollectionState {
-/// `USER_PAYING`.
-UserPaying = "USER_PAYING",
-/// `USER_PAID`.
-UserPaid = "USER_PAID",
-}
+    /// 优惠范围.
+    pub enum Scope {
+        /// `GLOBAL`.
+        Global = "GLOBAL",
+        /// `SINGLE`.
+        Single = "SINGLE",
+    }
 }
 
 platform_enum! {
-/// 服务订单状态.
-pub enum QueryServiceorderState {
-/// 服务订单已创建 (`CREATED`).
-Created = "CREATED",
-/// 服务订单进行中 (`DOING`).
-Doing = "DOING",
-/// 服务订单已完成 (`DONE`).
-Done = "DONE",
-/// 商户取消服务订单 (`REVOKED`).
-Revoked = "REVOKED",
-/// 服务订单已失效， (`EXPIRED`).
-Expired = "EXPIRED",
-}
+    /// 优惠类型.
+    pub enum PromotionDetailType {
+        /// `CASH`.
+        Cash = "CASH",
+        /// `NOCASH`.
+        NoCash = "NOCASH",
+    }
 }
 
 platform_enum! {
-/// 订单状态说明.
-pub enum StateDescription {
-/// `USER_CONFIRM`.
-UserConfirm = "USER_CONFIRM",
-/// `MCH_COMPLETE`.
-MchComplete = "MCH_COMPLETE",
-}
+    /// 收款状态.
+    pub enum CollectionState {
+        /// `USER_PAYING`.
+        UserPaying = "USER_PAYING",
+        /// `USER_PAID`.
+        UserPaid = "USER_PAID",
+    }
 }
 
 platform_enum! {
-/// 场景类型.
-pub enum SyncServiceorderType {
-/// `Order_Paid`.
-OrderPaid = "Order_Paid",
+    /// 服务订单状态.
+    pub enum ServiceorderState {
+        /// 服务订单已创建 (`CREATED`).
+        Created = "CREATED",
+        /// 服务订单进行中 (`DOING`).
+        Doing = "DOING",
+        /// 服务订单已完成 (`DONE`).
+        Done = "DONE",
+        /// 商户取消服务订单 (`REVOKED`).
+        Revoked = "REVOKED",
+        /// 服务订单已失效， (`EXPIRED`).
+        Expired = "EXPIRED",
+    }
 }
+
+platform_enum! {
+    /// 订单状态说明.
+    pub enum StateDescription {
+        /// `USER_CONFIRM`.
+        UserConfirm = "USER_CONFIRM",
+        /// `MCH_COMPLETE`.
+        MchComplete = "MCH_COMPLETE",
+    }
+}
+
+platform_enum! {
+    /// 场景类型.
+    pub enum SyncServiceorderType {
+        /// `Order_Paid`.
+        OrderPaid = "Order_Paid",
+    }
 }

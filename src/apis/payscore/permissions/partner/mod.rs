@@ -13,8 +13,6 @@ pub use super::{
 
 /// `POST /v3/payscore/partner/permissions/apply-for-scene` 服务商场景中预授权
 ///
-/// Create apply for scene.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/scene-apply-partner-permissions.html)
 ///
 /// ```no_run
@@ -55,8 +53,6 @@ pub struct CreateApplyForScene {
 }
 
 /// `POST /v3/payscore/partner/permissions/assess-user-risk-level` 服务商评估用户分层
-///
-/// Create assess user risk level.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/assess-partner-user-risk-level.html)
 ///
@@ -100,8 +96,6 @@ pub struct CreateAssessUserRiskLevel {
 
 /// `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` 查询与用户授权记录（授权协议号）API
 ///
-/// Query permission by authorization code.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_19.shtml)
 ///
 /// ```no_run
@@ -130,8 +124,6 @@ pub struct QueryPermissionByAuthorizationCode {
 }
 
 /// `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate` 解除用户授权关系（授权协议号）API
-///
-/// Terminate permission.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_20.shtml)
 ///
@@ -164,8 +156,6 @@ pub struct TerminatePermission {
 }
 
 /// `GET /v3/payscore/partner/permissions/search` 查询与用户授权记录（openid）API
-///
-/// Query search.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_21.shtml)
 ///
@@ -203,8 +193,6 @@ pub struct QuerySearch {
 }
 
 /// `POST /v3/payscore/partner/permissions/terminate` 解除用户授权关系（openid）API
-///
-/// Terminate permission by openid.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_22.shtml)
 ///
@@ -254,7 +242,7 @@ pub struct TransactionSceneInfo {
     pub sub_mchid: String,
 }
 
-/// `CreateApplyForSceneResponse`.
+/// The answer of [`CreateApplyForScene`] (服务商场景中预授权).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateApplyForSceneResponse {
@@ -264,7 +252,7 @@ pub struct CreateApplyForSceneResponse {
     pub transaction_permissions_token: Option<String>,
 }
 
-/// `QueryPermissionByAuthorizationCodeResponse`.
+/// The answer of [`QueryPermissionByAuthorizationCode`] (查询与用户授权记录（授权协议号）API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QueryPermissionByAuthorizationCodeResponse {
@@ -302,7 +290,7 @@ pub struct QueryPermissionByAuthorizationCodeResponse {
     pub user_risk_level: Option<i64>,
 }
 
-/// `QuerySearchResponse`.
+/// The answer of [`QuerySearch`] (查询与用户授权记录（openid）API).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct QuerySearchResponse {

@@ -7,11 +7,9 @@ use crate::endpoint;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-pub use super::{CreatePayscorePlanPlanDetailList, PlanDetailList, PlanDetailListRequired};
+pub use super::{PayscorePlanDetailList, PlanDetailList, PlanDetailListRequired};
 
 /// `POST /v3/payscore/plan/partner/payscore-plans` 创建支付分计划
-///
-/// Create payscore plan.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html)
 ///
@@ -35,7 +33,7 @@ pub use super::{CreatePayscorePlanPlanDetailList, PlanDetailList, PlanDetailList
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/plan/partner/payscore-plans")]
-#[endpoint(POST "/v3/payscore/plan/partner/payscore-plans" -> CreatePayscorePlanResponse)]
+#[endpoint(POST "/v3/payscore/plan/partner/payscore-plans" -> PayscorePlan)]
 #[derive(Debug, Clone)]
 pub struct CreatePayscorePlan {
     /// 服务商的AppID (`appid`).
@@ -56,15 +54,13 @@ pub struct CreatePayscorePlan {
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }
 
 /// `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` 查询支付分计划
-///
-/// Query payscore plan by merchant plan no.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html)
 ///
@@ -81,7 +77,7 @@ pub struct CreatePayscorePlan {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}")]
-#[endpoint(GET "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>" -> QueryPayscorePlanByMerchantPlanNoResponse)]
+#[endpoint(GET "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>" -> PayscorePlan)]
 #[derive(Debug, Clone)]
 pub struct QueryPayscorePlanByMerchantPlanNo {
     /// 支付分计划商户侧单号 (`merchant_plan_no`).
@@ -91,8 +87,6 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 }
 
 /// `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` 停止支付分计划
-///
-/// Stop payscore plan.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html)
 ///
@@ -109,7 +103,7 @@ pub struct QueryPayscorePlanByMerchantPlanNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop")]
-#[endpoint(POST "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop" -> StopPayscorePlanResponse)]
+#[endpoint(POST "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/<merchant_plan_no>/stop" -> PayscorePlan)]
 #[derive(Debug, Clone)]
 pub struct StopPayscorePlan {
     /// 商户支付分计划对应的计划号 (`merchant_plan_no`).
@@ -118,10 +112,10 @@ pub struct StopPayscorePlan {
     pub sub_mchid: String,
 }
 
-/// `CreatePayscorePlanResponse`.
+/// The answer of [`CreatePayscorePlan`], [`QueryPayscorePlanByMerchantPlanNo`], [`StopPayscorePlan`] (创建支付分计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct CreatePayscorePlanResponse {
+pub struct PayscorePlan {
     /// 服务商AppID (`appid`).
     pub appid: String,
     /// 支付分计划扣费次数 (`deduction_quantity`).
@@ -131,7 +125,7 @@ pub struct CreatePayscorePlanResponse {
     /// 商户侧计划号 (`merchant_plan_no`).
     pub merchant_plan_no: String,
     /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PayscorePlanDetailList>>,
     /// 支付分计划有效期 (`plan_duration`).
     pub plan_duration: i64,
     /// 支付分计划ID (`plan_id`).
@@ -151,86 +145,8 @@ pub struct CreatePayscorePlanResponse {
     pub sub_appid: Option<String>,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
+    /// 支付分计划实际扣费总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
-    pub total_original_price: i64,
-}
-
-/// `QueryPayscorePlanByMerchantPlanNoResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct QueryPayscorePlanByMerchantPlanNoResponse {
-    /// 服务商AppID (`appid`).
-    pub appid: String,
-    /// 支付分计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户侧计划号 (`merchant_plan_no`).
-    pub merchant_plan_no: String,
-    /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
-    /// 支付分计划有效期 (`plan_duration`).
-    pub plan_duration: i64,
-    /// 支付分计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 支付分计划名称 (`plan_name`).
-    pub plan_name: String,
-    /// 支付分计划状态 (`plan_state`).
-    pub plan_state: String,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 终止方商户号 (`stop_mchid`).
-    pub stop_mchid: Option<String>,
-    /// 终止时间 (`stop_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub stop_time: Option<OffsetDateTime>,
-    /// 子商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
-    pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
-    pub total_original_price: i64,
-}
-
-/// `StopPayscorePlanResponse`.
-#[derive(Debug, Clone, Deserialize)]
-#[non_exhaustive]
-pub struct StopPayscorePlanResponse {
-    /// 服务商AppID (`appid`).
-    pub appid: String,
-    /// 支付分计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户侧计划号 (`merchant_plan_no`).
-    pub merchant_plan_no: String,
-    /// 支付分计划明细列表 (`plan_detail_list`).
-    pub plan_detail_list: Option<Vec<CreatePayscorePlanPlanDetailList>>,
-    /// 支付分计划有效期 (`plan_duration`).
-    pub plan_duration: i64,
-    /// 支付分计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 支付分计划名称 (`plan_name`).
-    pub plan_name: String,
-    /// 支付分计划状态 (`plan_state`).
-    pub plan_state: String,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 终止方商户号 (`stop_mchid`).
-    pub stop_mchid: Option<String>,
-    /// 终止时间 (`stop_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub stop_time: Option<OffsetDateTime>,
-    /// 子商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 支付分计划实际扣费总金额 (`total_actual_price`).
-    pub total_actual_price: i64,
-    /// 支付分计划原总金额 (`total_original_price`).
+    /// 支付分计划原总金额 (`total_original_price`), in fen (分).
     pub total_original_price: i64,
 }

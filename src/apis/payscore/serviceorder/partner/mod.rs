@@ -7,17 +7,15 @@ use crate::endpoint;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use super::{Device, Location, PostPayments, PostPaymentsRequired};
+pub use super::{Device, Location, PostPayment, PostPaymentRequired};
 
 /// `POST /v3/payscore/partner/serviceorder/direct-complete` 创单结单合并API
-///
-/// Create direct complete.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let time_range: wxpay::apis::payscore::serviceorder::partner::TimeRange = todo!();
+/// # let time_range: wxpay::apis::payscore::serviceorder::partner::CreateDirectCompleteTimeRange = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::{CreateDirectComplete, CreateDirectCompleteRequired};
 ///
 /// let request = CreateDirectComplete::new(CreateDirectCompleteRequired {
@@ -54,9 +52,9 @@ pub struct CreateDirectComplete {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<CreateDirectCompletePostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -68,14 +66,12 @@ pub struct CreateDirectComplete {
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: Option<String>,
     /// 服务时间段 (`time_range`).
-    pub time_range: TimeRange,
-    /// 总金额 (`total_amount`).
+    pub time_range: CreateDirectCompleteTimeRange,
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel` 取消支付分订单API
-///
-/// Cancel serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_3.shtml)
 ///
@@ -109,13 +105,11 @@ pub struct CancelServiceorder {
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete` 完结支付分订单API
 ///
-/// Complete serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692408)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::{CompleteServiceorder, CompleteServiceorderRequired};
 ///
 /// let request = CompleteServiceorder::new(CompleteServiceorderRequired {
@@ -145,9 +139,9 @@ pub struct CompleteServiceorder {
     /// 实际服务位置 (`location`).
     pub location: Option<Location>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<CompleteServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 微信支付服务分账标记 (`profit_sharing`).
     pub profit_sharing: Option<bool>,
     /// 服务ID (`service_id`).
@@ -156,19 +150,17 @@ pub struct CompleteServiceorder {
     pub sub_mchid: String,
     /// 实际服务时间 (`time_range`).
     pub time_range: Option<CompleteServiceorderTimeRange>,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify` 修改订单金额API
 ///
-/// Modify serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692360)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayments> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::PostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::{ModifyServiceorder, ModifyServiceorderRequired};
 ///
 /// let request = ModifyServiceorder::new(ModifyServiceorderRequired {
@@ -191,22 +183,20 @@ pub struct ModifyServiceorder {
     /// 设备信息 (`device`).
     pub device: Option<Device>,
     /// 后付费商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<ModifyServiceorderPostDiscounts>>,
+    pub post_discounts: Option<Vec<ModifyServiceorderPostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<PostPayments>,
+    pub post_payments: Vec<PostPayment>,
     /// 修改原因 (`reason`).
     pub reason: String,
     /// 服务ID (`service_id`).
     pub service_id: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/pay` 商户发起催收扣款API
-///
-/// Pay serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_6.shtml)
 ///
@@ -236,13 +226,11 @@ pub struct PayServiceorder {
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage` 下发服务费用待处理消息
 ///
-/// Create send pendingmessage.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::SendPostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::{CreateSendPendingmessage, CreateSendPendingmessageRequired};
 ///
 /// let request = CreateSendPendingmessage::new(CreateSendPendingmessageRequired {
@@ -264,28 +252,26 @@ pub struct CreateSendPendingmessage {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateSendPendingmessagePostDiscounts>>,
+    pub post_discounts: Option<Vec<SendPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<CreateSendPendingmessagePostDiscounts>,
+    pub post_payments: Vec<SendPostPayment>,
     /// 预计扣费时间 (`prepaid_time`).
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` 下发服务预扣费消息
 ///
-/// Create send prepaidmessage.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::CreateSendPendingmessagePostDiscounts> = todo!();
+/// # let post_payments: Vec<wxpay::apis::payscore::serviceorder::partner::SendPostPayment> = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::{CreateSendPrepaidmessage, CreateSendPrepaidmessageRequired};
 ///
 /// let request = CreateSendPrepaidmessage::new(CreateSendPrepaidmessageRequired {
@@ -307,28 +293,26 @@ pub struct CreateSendPrepaidmessage {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<CreateSendPendingmessagePostDiscounts>>,
+    pub post_discounts: Option<Vec<SendPostPayment>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Vec<CreateSendPendingmessagePostDiscounts>,
+    pub post_payments: Vec<SendPostPayment>,
     /// 预计扣费时间 (`prepaid_time`).
     pub prepaid_time: String,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
-    /// 总金额 (`total_amount`).
+    /// 总金额 (`total_amount`), in fen (分).
     pub total_amount: i64,
 }
 
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync` 同步订单信息API
 ///
-/// Sync serviceorder.
-///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_7.shtml)
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
-/// # let detail: wxpay::apis::payscore::serviceorder::partner::Detail = todo!();
+/// # let detail: wxpay::apis::payscore::serviceorder::partner::SyncServiceorderDetail = todo!();
 /// use wxpay::apis::payscore::serviceorder::partner::{SyncServiceorder, SyncServiceorderRequired};
 ///
 /// let request = SyncServiceorder::new(SyncServiceorderRequired {
@@ -349,7 +333,7 @@ pub struct SyncServiceorder {
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 内容信息详情 (`detail`).
-    pub detail: Detail,
+    pub detail: SyncServiceorderDetail,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 子商户号 (`sub_mchid`).
@@ -359,11 +343,11 @@ pub struct SyncServiceorder {
     pub type_: String,
 }
 
-/// `PostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct PostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct CreateDirectCompletePostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -378,7 +362,7 @@ pub struct PostDiscounts {
 /// 服务时间段.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct TimeRange {
+pub struct CreateDirectCompleteTimeRange {
     /// 服务结束时间 (`end_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
@@ -392,11 +376,11 @@ pub struct TimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `CompleteServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CompleteServiceorderPostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct CompleteServiceorderPostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -425,11 +409,11 @@ pub struct CompleteServiceorderTimeRange {
     pub start_time_remark: Option<String>,
 }
 
-/// `ModifyServiceorderPostDiscounts`.
+/// 后付费商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct ModifyServiceorderPostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct ModifyServiceorderPostDiscount {
+    /// 优惠金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 优惠数量 (`count`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -441,11 +425,11 @@ pub struct ModifyServiceorderPostDiscounts {
     pub name: String,
 }
 
-/// `CreateSendPendingmessagePostDiscounts`.
+/// 商户优惠.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct CreateSendPendingmessagePostDiscounts {
-    /// 优惠金额 (`amount`).
+pub struct SendPostPayment {
+    /// 优惠金额 (`amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 优惠数量 (`count`).
@@ -462,8 +446,8 @@ pub struct CreateSendPendingmessagePostDiscounts {
 /// 内容信息详情.
 #[derive(Debug, Clone, Serialize, crate::Constructor)]
 #[non_exhaustive]
-pub struct Detail {
-    /// 收款金额 (`paid_amount`).
+pub struct SyncServiceorderDetail {
+    /// 收款金额 (`paid_amount`), in fen (分).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).

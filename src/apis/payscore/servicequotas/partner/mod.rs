@@ -8,8 +8,6 @@ use serde::Deserialize;
 
 /// `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` 查询用户分层对应建议先享金额
 ///
-/// Query servicequota by service id.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html)
 ///
 /// ```no_run
@@ -42,17 +40,17 @@ pub struct QueryServicequotaByServiceId {
     pub risk_level_version: i64,
 }
 
-/// `Quotas`.
+/// 先享金额列表.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct Quotas {
+pub struct Quota {
     /// 用户分层 (`risk_level`).
     pub risk_level: i64,
-    /// 建议先享金额 (`suggested_quota`).
+    /// 建议先享金额 (`suggested_quota`), in fen (分).
     pub suggested_quota: i64,
 }
 
-/// `QueryServicequotaByServiceIdResponse`.
+/// The answer of [`QueryServicequotaByServiceId`] (查询用户分层对应建议先享金额).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct QueryServicequotaByServiceIdResponse {
@@ -61,7 +59,7 @@ pub struct QueryServicequotaByServiceIdResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 先享金额列表 (`quotas`).
-    pub quotas: Vec<Quotas>,
+    pub quotas: Vec<Quota>,
     /// 分层版本 (`risk_level_version`).
     pub risk_level_version: i64,
     /// 服务ID (`service_id`).

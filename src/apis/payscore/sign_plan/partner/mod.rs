@@ -8,13 +8,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 pub use super::{
-    Location, PostDiscounts, PostPayments, RiskFund, SignPlanDetail, SignPlanDetailRequired,
+    Location, PostDiscount, PostPayment, RiskFund, SignPlanDetail, SignPlanDetailRequired,
     SignedDetailList, TimeRange, TimeRangeRequired,
 };
 
 /// `POST /v3/payscore/sign-plan/partner/serviceorder` 创建用户的签约计划详情对应的服务订单
-///
-/// Create serviceorder.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-service-order/create-partner-service-order.html)
 ///
@@ -76,8 +74,6 @@ pub struct CreateServiceorder {
 
 /// `POST /v3/payscore/sign-plan/partner/user-sign-plans` 创建用户的签约计划
 ///
-/// Create user sign plan.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/create-partner-user-sign-plan.html)
 ///
 /// ```no_run
@@ -128,8 +124,6 @@ pub struct CreateUserSignPlan {
 
 /// `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` 查询用户的签约计划
 ///
-/// Query user sign plan by merchant sign plan no.
-///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/query-partner-user-sign-plan.html)
 ///
 /// ```no_run
@@ -147,7 +141,7 @@ pub struct CreateUserSignPlan {
 #[doc(
     alias = "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}"
 )]
-#[endpoint(GET "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>" -> QueryUserSignPlanByMerchantSignPlanNoResponse)]
+#[endpoint(GET "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>" -> SignPlan)]
 #[derive(Debug, Clone)]
 pub struct QueryUserSignPlanByMerchantSignPlanNo {
     /// 商户签约计划号 (`merchant_sign_plan_no`).
@@ -157,8 +151,6 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 }
 
 /// `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` 取消用户的签约计划
-///
-/// Stop user sign plan.
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/stop-partner-user-sign-plan.html)
 ///
@@ -178,7 +170,7 @@ pub struct QueryUserSignPlanByMerchantSignPlanNo {
 #[doc(
     alias = "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop"
 )]
-#[endpoint(POST "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop" -> StopUserSignPlanResponse)]
+#[endpoint(POST "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/<merchant_sign_plan_no>/stop" -> SignPlan)]
 #[derive(Debug, Clone)]
 pub struct StopUserSignPlan {
     /// 商户侧签约计划号 (`merchant_sign_plan_no`).
@@ -189,7 +181,7 @@ pub struct StopUserSignPlan {
     pub sub_mchid: String,
 }
 
-/// `CreateServiceorderResponse`.
+/// The answer of [`CreateServiceorder`] (创建用户的签约计划详情对应的服务订单).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateServiceorderResponse {
@@ -208,9 +200,9 @@ pub struct CreateServiceorderResponse {
     /// 商户订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
-    pub post_discounts: Option<Vec<PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
-    pub post_payments: Option<Vec<PostPayments>>,
+    pub post_payments: Option<Vec<PostPayment>>,
     /// 服务风险金 (`risk_fund`).
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
@@ -229,7 +221,7 @@ pub struct CreateServiceorderResponse {
     pub time_range: Option<TimeRange>,
 }
 
-/// 用户的签约计划.
+/// 用户的签约计划 (the answer of [`QueryUserSignPlanByMerchantSignPlanNo`], [`StopUserSignPlan`]).
 #[derive(Clone, Deserialize, crate::Sensitive)]
 #[non_exhaustive]
 pub struct SignPlan {
@@ -280,13 +272,13 @@ pub struct SignPlan {
     /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
-    /// 签约计划实际总金额 (`total_actual_price`).
+    /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
+    /// 签约计划原总金额 (`total_origin_price`), in fen (分).
     pub total_origin_price: i64,
 }
 
-/// `CreateUserSignPlanResponse`.
+/// The answer of [`CreateUserSignPlan`] (创建用户的签约计划).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct CreateUserSignPlanResponse {
@@ -294,118 +286,4 @@ pub struct CreateUserSignPlanResponse {
     pub package: String,
     /// 用户的签约计划 (`sign_plan`).
     pub sign_plan: SignPlan,
-}
-
-/// `QueryUserSignPlanByMerchantSignPlanNoResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct QueryUserSignPlanByMerchantSignPlanNoResponse {
-    /// 服务商AppID (`appid`).
-    pub appid: String,
-    /// 签约计划取消原因 (`cancel_reason`).
-    pub cancel_reason: Option<String>,
-    /// 签约计划取消时间 (`cancel_sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub cancel_sign_time: Option<OffsetDateTime>,
-    /// 签约计划取消类型 (`cancel_sign_type`).
-    pub cancel_sign_type: Option<String>,
-    /// 签约计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 目前用户进行到的计划详情序号 (`going_detail_no`).
-    pub going_detail_no: i64,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户回调地址 (`merchant_callback_url`).
-    pub merchant_callback_url: String,
-    /// 商户侧签约计划号 (`merchant_sign_plan_no`).
-    pub merchant_sign_plan_no: String,
-    /// 签约计划用户服务商应用下的OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 签约所属计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 签约计划的名称 (`plan_name`).
-    pub plan_name: String,
-    /// 签约计划的过期时间 (`plan_over_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub plan_over_time: OffsetDateTime,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 计划签约ID (`sign_plan_id`).
-    pub sign_plan_id: String,
-    /// 计划签约状态 (`sign_state`).
-    pub sign_state: String,
-    /// 签约时间 (`sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub sign_time: Option<OffsetDateTime>,
-    /// 签约计划明细列表 (`signed_detail_list`).
-    pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 子商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
-    /// 签约计划实际总金额 (`total_actual_price`).
-    pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
-    pub total_origin_price: i64,
-}
-
-/// `StopUserSignPlanResponse`.
-#[derive(Clone, Deserialize, crate::Sensitive)]
-#[non_exhaustive]
-pub struct StopUserSignPlanResponse {
-    /// 服务商AppID (`appid`).
-    pub appid: String,
-    /// 签约计划取消原因 (`cancel_reason`).
-    pub cancel_reason: Option<String>,
-    /// 签约计划取消时间 (`cancel_sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub cancel_sign_time: Option<OffsetDateTime>,
-    /// 签约计划取消类型 (`cancel_sign_type`).
-    pub cancel_sign_type: Option<String>,
-    /// 签约计划扣费次数 (`deduction_quantity`).
-    pub deduction_quantity: i64,
-    /// 目前用户进行到的计划详情序号 (`going_detail_no`).
-    pub going_detail_no: i64,
-    /// 服务商商户号 (`mchid`).
-    pub mchid: String,
-    /// 商户回调地址 (`merchant_callback_url`).
-    pub merchant_callback_url: String,
-    /// 商户侧签约计划号 (`merchant_sign_plan_no`).
-    pub merchant_sign_plan_no: String,
-    /// 签约计划用户服务商应用下的OpenID (`openid`).
-    #[wxpay(redact)]
-    pub openid: Option<String>,
-    /// 签约所属计划ID (`plan_id`).
-    pub plan_id: String,
-    /// 签约计划的名称 (`plan_name`).
-    pub plan_name: String,
-    /// 签约计划的过期时间 (`plan_over_time`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub plan_over_time: OffsetDateTime,
-    /// 计划所属服务 (`service_id`).
-    pub service_id: String,
-    /// 计划签约ID (`sign_plan_id`).
-    pub sign_plan_id: String,
-    /// 计划签约状态 (`sign_state`).
-    pub sign_state: String,
-    /// 签约时间 (`sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub sign_time: Option<OffsetDateTime>,
-    /// 签约计划明细列表 (`signed_detail_list`).
-    pub signed_detail_list: Option<Vec<SignedDetailList>>,
-    /// 子商户AppID (`sub_appid`).
-    pub sub_appid: Option<String>,
-    /// 子商户商户号 (`sub_mchid`).
-    pub sub_mchid: String,
-    /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
-    #[wxpay(redact)]
-    pub sub_openid: Option<String>,
-    /// 签约计划实际总金额 (`total_actual_price`).
-    pub total_actual_price: i64,
-    /// 签约计划原总金额 (`total_origin_price`).
-    pub total_origin_price: i64,
 }
