@@ -54,7 +54,8 @@ measure() {
     (
         cd "$1"
         export CARGO_TARGET_DIR="${3:-$CARGO_TARGET_DIR}"
-        cargo clean --quiet -p wxpay
+        # shellcheck disable=SC2046
+        cargo clean --quiet -p wxpay $(flags_for default)
         if [ "${COUNT:-}" = instructions ]; then
             rm -f "$WORK/count.out"
             # shellcheck disable=SC2046

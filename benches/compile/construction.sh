@@ -163,7 +163,8 @@ fi
 
 # One clean build of crate $1 alone, profile $2: G instructions or CPU seconds.
 measure() {
-  cargo clean --quiet --target-dir "$TARGET" -p "$1"
+  # A clean without the profile leaves the release build in place.
+  cargo clean --quiet --target-dir "$TARGET" --profile "$2" -p "$1"
   if [ "${COUNT:-}" = instructions ]; then
     rm -f "$WORK/count.out"
     WXPAY_BENCH_COUNT="$WORK/count.out" cargo build --quiet --target-dir "$TARGET" \

@@ -326,7 +326,7 @@ rounds() {
   for crate in "$@"; do cpu[$crate]=""; wall[$crate]=""; done
   for round in $(seq 1 "$n"); do
     for crate in "$@"; do
-      cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
+      cargo clean --quiet --offline "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p "$crate"
       measure cargo build --offline "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
       read -r c w <"$WORK/m.txt"
       cpu[$crate]+="$c"$'\n'
@@ -362,7 +362,7 @@ if [ "${COUNT:-}" != instructions ]; then
 echo
 echo "proc-macro crates, debug build:"
 for crate in wxpay-macros serde_derive; do
-  cargo clean --quiet --offline --target-dir "$TARGET" -p "$crate"
+  cargo clean --quiet --offline "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p "$crate"
   measure cargo build --offline "${PROFILE_FLAGS[@]}" --target-dir "$TARGET" -p "$crate" >"$WORK/m.txt"
   read -r c w <"$WORK/m.txt"
   printf "  %-13s alone (deps cached):        ${CPU}  wall %6.2fs\n" "$crate" "$c" "$w"
