@@ -4,7 +4,6 @@
 mod bill_e2e;
 mod catalog;
 mod catalog_golden;
-mod catalog_shape;
 mod common;
 // Answer types declare what the platform sends, read or not.
 #[allow(dead_code)]

@@ -1,6 +1,8 @@
 //! Walks the checked-in catalog (`src/apis/**/mod.rs`, as `cargo xtask codegen` writes it) and
-//! fails on names a careful author would not choose: a type called `Data`, or a field typed
-//! after another operation of its module (`Transaction.payer: QueryOrderByIdPayer`).
+//! fails on what a careful author would not write: a type called `Data`, a field typed after
+//! another operation of its module (`Transaction.payer: QueryOrderByIdPayer`), or a request
+//! built from values side by side (a constructor taking more than two, generated or in a
+//! `manual.rs`, or a doc example that does not name its fields).
 //!
 //! The files are read as text: they are rustfmt's output of a fixed shape, so a few line rules
 //! find every item. [`catalog`] gives the modules with their items and fields; each check is
@@ -190,4 +192,112 @@ platform_enum! {
         "{}",
         m.items[4].text
     );
+}
+
+/// Every `.rs` file under `src/apis`, generated (`mod.rs`) and hand-written (`manual.rs`).
+fn catalog_sources() -> Vec<(PathBuf, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for path in entries.flatten().map(|entry| entry.path()) {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../src/apis"),
+        &mut files,
+    );
+    files.sort();
+    assert!(
+        files.len() > 100,
+        "only {} catalog files found",
+        files.len()
+    );
+    files
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).expect("a catalog file is text");
+            (file, text)
+        })
+        .collect()
+}
+
+/// The functions of `text` that build a value (`-> Self`) from more than two values:
+/// `(name, how many)`. `self` is not a value given.
+fn positional_constructors(text: &str) -> Vec<(String, usize)> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("pub fn ") {
+        rest = &rest[at + "pub fn ".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let (Some(open), Some(body)) = (rest.find('('), rest.find('{')) else {
+            break;
+        };
+        let signature = &rest[open.min(body)..body];
+        if !signature.contains("-> Self") {
+            continue;
+        }
+        let close = signature.rfind(')').unwrap_or(signature.len());
+        let values = signature[1..close]
+            .split(',')
+            .map(str::trim)
+            .filter(|parameter| !parameter.is_empty() && !parameter.ends_with("self"))
+            .count();
+        if values > 2 {
+            found.push((name, values));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_constructor_takes_more_than_two_values_side_by_side() {
+    let mut offenders = Vec::new();
+    for (file, text) in catalog_sources() {
+        for (name, values) in positional_constructors(&text) {
+            offenders.push(format!("{}: {name} takes {values}", file.display()));
+        }
+    }
+    assert_none("constructors taking more than two values", offenders);
+}
+
+/// Each operation's doc example builds the request as an application should: every required
+/// field named in its `…Required` literal (or `new()` when none is required).
+#[test]
+fn every_example_names_the_required_fields() {
+    let mut examples = 0;
+    let mut offenders = Vec::new();
+    for m in catalog() {
+        for item in m.operations() {
+            for line in item.text.lines() {
+                let Some(call) = line.strip_prefix("/// let request = ") else {
+                    continue;
+                };
+                examples += 1;
+                if !(call.ends_with("::new();") || call.contains("Required {")) {
+                    offenders.push(format!("{}::{}: {call}", m.path, item.name));
+                }
+            }
+        }
+    }
+    assert!(examples > 900, "only {examples} examples found");
+    assert_none("examples passing values side by side", offenders);
+}
+
+#[test]
+fn the_constructor_rule_catches_what_it_should() {
+    let text = "impl A {\n    pub fn by(a: String, b: String, c: u8) -> Self {\n        todo!()\n    }\n\
+                \x20   pub fn cny(total: i64) -> Self { todo!() }\n\
+                \x20   pub fn gzip(self) -> Self { self }\n\
+                \x20   pub fn sign(&self, a: &str, b: &str, c: &Key) -> Params { todo!() }\n}";
+    assert_eq!(positional_constructors(text), vec![("by".to_owned(), 3)]);
 }
