@@ -150,8 +150,8 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         if n % 2 == 0 {
             let coupon = client
                 .send(SendCoupon::new(SendCouponRequired {
-                    openid,
-                    appid,
+                    openid: openid.into(),
+                    appid: appid.into(),
                     out_request_no: format!("notifications-favor-{n}"),
                     stock_creator_mchid: client.mchid().into(),
                     stock_id: sandbox.favor_stock_ids()[0].clone(),
@@ -163,8 +163,8 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
             let coupon = client
                 .send(
                     SendMultiuseCoupon::new(SendMultiuseCouponRequired {
-                        openid,
-                        appid,
+                        openid: openid.into(),
+                        appid: appid.into(),
                         card_type: CardType::IdCard,
                         id_card_number: "110101199003072316".into(),
                         out_request_no: format!("notifications-multiuse-{n}"),
