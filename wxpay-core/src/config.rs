@@ -80,7 +80,7 @@ pub struct ClientBuilder {
     request_timeout: Option<Duration>,
     downloads: DownloadLimits,
     http: Option<reqwest::Client>,
-    dedicated_connection_pool: bool,
+    shared_connection_pool: bool,
     #[cfg(feature = "redis")]
     fleet: Option<crate::fleet::RedisFleet>,
 }
@@ -232,9 +232,9 @@ impl ClientBuilder {
     }
 
     /// Time limits: to connect (default 5 s) and for a whole attempt (default 30 s). Ignored
-    /// with [`ClientBuilder::http_client`], whose own settings apply. Clients with the same
-    /// connect limit share one connection pool (see
-    /// [`dedicated_connection_pool`](Self::dedicated_connection_pool)).
+    /// with [`ClientBuilder::http_client`], whose own settings apply. Clients that ask for
+    /// [`shared_connection_pool`](Self::shared_connection_pool) with the same connect limit
+    /// share one pool.
     pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
         self.connect_timeout = Some(connect);
         self.request_timeout = Some(request);
@@ -277,15 +277,21 @@ impl ClientBuilder {
         self
     }
 
-    /// Gives this client a connection pool of its own instead of the one every client of the
-    /// process shares by default (same settings: timeouts, no redirects, rustls).
+    /// Sends through the one connection pool that every client of the process built with this
+    /// option shares (same settings: timeouts, no redirects, rustls), instead of a pool of its
+    /// own.
     ///
     /// Sharing is what keeps many merchants in one process cheap: each pool carries its own
     /// TLS root store and connections, some 100 KiB, where a client on the shared pool costs
-    /// under 10 KiB (see BENCHMARKS.md). A pool of its own keeps one merchant's connections
-    /// apart from the others', at that cost.
-    pub fn dedicated_connection_pool(mut self) -> Self {
-        self.dedicated_connection_pool = true;
+    /// under 10 KiB (see BENCHMARKS.md).
+    ///
+    /// Use it where every client runs on one tokio runtime for the life of the process (a
+    /// server). A pooled connection belongs to the runtime that opened it: once that runtime
+    /// ends (a test's `#[tokio::test]` runtime, say), the next request that takes the
+    /// connection from the pool fails with "dispatch task is gone". That is why a pool of its
+    /// own is the default.
+    pub fn shared_connection_pool(mut self) -> Self {
+        self.shared_connection_pool = true;
         self
     }
 
@@ -508,12 +514,12 @@ impl ClientBuilder {
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let (http, request_timeout) = match self.http {
             Some(http) => (http, None),
-            None if self.dedicated_connection_pool => (
-                connection_pool(connect_timeout)?,
+            None if self.shared_connection_pool => (
+                shared_connection_pool(connect_timeout)?,
                 Some(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)),
             ),
             None => (
-                shared_connection_pool(connect_timeout)?,
+                connection_pool(connect_timeout)?,
                 Some(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)),
             ),
         };
@@ -594,8 +600,8 @@ fn connection_pool(connect_timeout: Duration) -> Result<reqwest::Client, ConfigE
         })
 }
 
-/// The pool every client of the process shares by default, one per connect time limit (the
-/// only setting a request cannot carry itself).
+/// The pool the clients built with `shared_connection_pool` share, one per connect time limit
+/// (the only setting a request cannot carry itself).
 fn shared_connection_pool(connect_timeout: Duration) -> Result<reqwest::Client, ConfigError> {
     static POOLS: Mutex<Vec<(Duration, reqwest::Client)>> = Mutex::new(Vec::new());
     let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
