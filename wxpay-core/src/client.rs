@@ -58,7 +58,7 @@ pub(crate) struct Inner {
     pub(crate) refresh: RefreshPolicy,
     pub(crate) store: Option<Arc<dyn CertificateStore>>,
     pub(crate) transport: TransportPolicy,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: crate::runtimes::Http,
     /// The Redis a fleet of instances shares certificates through.
     #[cfg(feature = "redis")]
     pub(crate) fleet: Option<crate::fleet::RedisFleet>,
@@ -74,7 +74,7 @@ pub(crate) struct TransportPolicy {
     pub(crate) backup_base_url: Option<String>,
     pub(crate) max_body: usize,
     pub(crate) downloads: crate::download::DownloadLimits,
-    /// The time limit of one attempt, applied per request (the shared connection pool has
+    /// The time limit of one attempt, applied per request (the runtime's connection pool has
     /// none of its own); `None` with the caller's own reqwest client, whose settings apply.
     pub(crate) request_timeout: Option<Duration>,
 }
@@ -703,7 +703,8 @@ impl Client {
             *request.timeout_mut() = timeout;
         }
         let url = request.url().clone();
-        let response = self.inner.http.execute(request).await.map_err(classify)?;
+        let http = self.inner.http.current()?;
+        let response = http.execute(request).await.map_err(classify)?;
         refuse_redirect(&url, &response)?;
         Ok(response)
     }
