@@ -37,6 +37,13 @@ use crate::retry::{self, Attempt, RetryPolicy};
 /// (at most once per cooldown, however many answers do). See [`crate::certificates`] for the
 /// trust rule and [`Client::platform_key_status`] for monitoring.
 ///
+/// Connections: a call takes the connection pool of the tokio runtime it runs in, one per
+/// runtime for every client of the process (unless built with
+/// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client)), so thousands of
+/// merchants in one server cost a few KiB each and share warm connections. No runtime uses
+/// another's connections: a runtime that ends (one per `#[tokio::test]`) takes only its own.
+/// The background refresh of every client runs on one task, in a runtime still alive.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), wxpay_core::Error> {
 /// let client = wxpay_core::Client::from_env()?;

@@ -496,9 +496,16 @@ impl ClientBuilder {
         let (http, request_timeout) = match self.http {
             Some(http) => (Http::Caller(http), None),
             None => (
-                Http::PerRuntime {
-                    connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-                },
+                crate::runtimes::check_connection_pool()
+                    .map(|()| Http::PerRuntime {
+                        connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                    })
+                    .map_err(|e| {
+                        invalid(
+                            "http_client",
+                            &format!("cannot create the HTTP client: {e}"),
+                        )
+                    })?,
                 Some(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)),
             ),
         };

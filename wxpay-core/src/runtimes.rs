@@ -8,7 +8,7 @@
 //! runtime ever uses another's connections. A watch task in each runtime notices when it ends
 //! (tokio drops the tasks of a runtime that shuts down) and forgets its pools.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::runtime::{Handle, Id};
@@ -119,9 +119,10 @@ pub(crate) fn ended(id: Id) {
 fn forget(id: Id, registration: Option<u64>) {
     let gone = {
         let mut runtimes = lock();
-        let position = runtimes.live.iter().position(|live| {
-            live.id == id && registration.is_none_or(|r| r == live.registration)
-        });
+        let position = runtimes
+            .live
+            .iter()
+            .position(|live| live.id == id && registration.is_none_or(|r| r == live.registration));
         position.map(|at| runtimes.live.swap_remove(at))
     };
     // Pools and the handle are dropped outside the lock.
@@ -174,6 +175,19 @@ fn pool(connect_timeout: Duration) -> Result<reqwest::Client, TransportError> {
         live.pools.push((connect_timeout, made.clone()));
     }
     Ok(made)
+}
+
+/// Whether this machine can make a connection pool (its root certificates load), checked once
+/// per process so a client is refused when it is built, not at its first call.
+pub(crate) fn check_connection_pool() -> Result<(), String> {
+    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            connection_pool(Duration::from_secs(1))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
 }
 
 /// A connection pool with the SDK's settings: rustls, no redirects, idle connections closed

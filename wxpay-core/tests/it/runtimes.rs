@@ -140,7 +140,10 @@ fn a_call_in_flight_survives_another_runtime_ending() {
     // …and while the platform holds it (it has counted the delay), runtime A ends.
     let deadline = Instant::now() + Duration::from_secs(10);
     while sandbox.fault_counts().of(FaultKind::Delay) == 0 {
-        assert!(Instant::now() < deadline, "the call never reached the platform");
+        assert!(
+            Instant::now() < deadline,
+            "the call never reached the platform"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     drop(first);
