@@ -206,3 +206,22 @@ fn the_refresh_moves_to_a_live_runtime_when_its_runtime_ends() {
     }
     drop(second);
 }
+
+#[test]
+fn a_call_outside_any_runtime_is_an_error_not_a_panic() {
+    let platform = platform();
+    let client = client(&platform.sandbox);
+    let mut call = std::pin::pin!(query_stock(&client, &platform.sandbox));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    // Polled on this plain thread: no tokio runtime to open a connection in.
+    match call.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(Err(wxpay_core::Error::Transport(error))) => {
+            assert_eq!(error.kind, wxpay_core::TransportErrorKind::Connect);
+            assert!(
+                error.source.to_string().contains("tokio runtime"),
+                "{error}"
+            );
+        }
+        other => panic!("expected a transport error at once, got {other:?}"),
+    }
+}
