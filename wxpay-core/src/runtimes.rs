@@ -129,6 +129,11 @@ fn forget(id: Id, registration: Option<u64>) {
     drop(gone);
 }
 
+/// Whether `id` names a runtime seen sending that has not ended.
+pub(crate) fn is_live(id: Id) -> bool {
+    lock().live.iter().any(|live| live.id == id)
+}
+
 /// The most recently registered runtime still alive, to host what the one that ended hosted.
 pub(crate) fn newest() -> Option<(Id, Handle)> {
     lock()
