@@ -130,6 +130,7 @@ fn forget(id: Id, registration: Option<u64>) {
 }
 
 /// Whether `id` names a runtime seen sending that has not ended.
+#[cfg(feature = "redis")]
 pub(crate) fn is_live(id: Id) -> bool {
     lock().live.iter().any(|live| live.id == id)
 }
