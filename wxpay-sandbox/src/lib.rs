@@ -125,7 +125,7 @@ pub enum SandboxError {
     /// Key generation or another cryptographic step failed.
     #[error("cryptography failed: {0}")]
     Crypto(String),
-    /// Binding the listener failed.
-    #[error("I/O error: {0}")]
+    /// Binding the listener failed; [`source`](std::error::Error::source) says why.
+    #[error("cannot listen on the address")]
     Io(#[from] std::io::Error),
 }
