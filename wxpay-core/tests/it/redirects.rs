@@ -42,7 +42,8 @@ async fn pause_stock(client: &Client) -> Result<serde_json::Value, Error> {
 #[tokio::test]
 async fn a_post_answered_302_to_a_closed_port_is_refused_once_not_retried() {
     let closed = closed_port();
-    let elsewhere = closed.url.as_str();
+    let elsewhere = closed.url();
+    let elsewhere = elsewhere.as_str();
     let platform = Loopback::answering(answer(
         302,
         &format!("Location: {elsewhere}/v3/marketing/favor/stocks/9856888/pause\r\n"),
