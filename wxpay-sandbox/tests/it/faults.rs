@@ -169,7 +169,11 @@ async fn a_delayed_answer_comes_late_after_the_platform_acted() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(issued(&sandbox, "slow-1"), 1, "the coupon was issued before the delay");
+    assert_eq!(
+        issued(&sandbox, "slow-1"),
+        1,
+        "the coupon was issued before the delay"
+    );
     assert!(!late.is_finished(), "answered before its delay");
     late.abort();
     assert_eq!(sandbox.fault_counts().of(FaultKind::Delay), 1);
