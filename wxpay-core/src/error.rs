@@ -575,6 +575,63 @@ pub struct SignedRequest {
     pub sign_message_length: usize,
 }
 
+impl ApiError {
+    /// For `SIGN_ERROR`: the platform's view of what was signed (`detail.sign_information`),
+    /// to set beside [`signed_request`](Self::signed_request).
+    pub fn sign_information(&self) -> Option<SignInformation> {
+        self.detail.as_ref().and_then(SignInformation::from_detail)
+    }
+}
+
+/// The platform's view of a refused signature: `detail.sign_information` of a `SIGN_ERROR`
+/// answer (the sandbox sends the same). Each part is the platform's text as found, `None` when
+/// absent or not of its type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignInformation {
+    /// The method the platform saw.
+    pub method: Option<String>,
+    /// The path and query the platform saw.
+    pub url: Option<String>,
+    /// The message the platform rebuilt, `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`, with the
+    /// body cut short.
+    pub truncated_sign_message: Option<String>,
+    /// The whole message's length in bytes.
+    pub sign_message_length: Option<usize>,
+}
+
+impl SignInformation {
+    /// Reads the `detail` object of an error answer; `None` when it has no
+    /// `sign_information` object.
+    ///
+    /// ```
+    /// use wxpay_core::SignInformation;
+    /// let detail = serde_json::json!({"sign_information": {"method": "POST", "sign_message_length": 97}});
+    /// let information = SignInformation::from_detail(&detail).unwrap();
+    /// assert_eq!(information.method.as_deref(), Some("POST"));
+    /// assert_eq!(information.sign_message_length, Some(97));
+    /// assert_eq!(information.url, None);
+    /// ```
+    pub fn from_detail(detail: &serde_json::Value) -> Option<SignInformation> {
+        let information = detail.get("sign_information")?.as_object()?;
+        let text = |name: &str| {
+            information
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        Some(SignInformation {
+            method: text("method"),
+            url: text("url"),
+            truncated_sign_message: text("truncated_sign_message"),
+            sign_message_length: information
+                .get("sign_message_length")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok()),
+        })
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -585,19 +642,17 @@ impl fmt::Display for ApiError {
             self.message
         )?;
         if let Some(ours) = &self.signed_request {
-            let theirs = self.detail.as_ref().and_then(|d| d.get("sign_information"));
-            let field = |name: &str| {
-                theirs
-                    .and_then(|t| t.get(name))
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|| "?".into())
-            };
+            let theirs = self.sign_information().unwrap_or_default();
+            // Debug-quoted: the text is the platform's, so control characters stay visible.
+            let quoted = |text: Option<String>| text.map_or("?".into(), |text| format!("{text:?}"));
             write!(
                 f,
                 " [platform signed: {} {} ({} bytes); we signed: {} {} ({} bytes), timestamp {}, nonce {}]",
-                field("method"),
-                field("url"),
-                field("sign_message_length"),
+                quoted(theirs.method),
+                quoted(theirs.url),
+                theirs
+                    .sign_message_length
+                    .map_or("?".into(), |n| n.to_string()),
                 ours.method,
                 ours.url,
                 ours.sign_message_length,
@@ -940,6 +995,31 @@ mod tests {
             next = cause.source();
         }
         messages
+    }
+
+    #[test]
+    fn sign_information_takes_each_part_of_its_type_and_nothing_else() {
+        let detail = serde_json::json!({"sign_information": {
+            "method": "POST",
+            "url": 7,
+            "truncated_sign_message": "POST\n/v3/x\n1\nN\n{\"a\n",
+            "sign_message_length": -1,
+        }});
+        let information = SignInformation::from_detail(&detail).expect("an object");
+        assert_eq!(information.method.as_deref(), Some("POST"));
+        assert_eq!(information.url, None, "a number is not a URL");
+        assert_eq!(
+            information.truncated_sign_message.as_deref(),
+            Some("POST\n/v3/x\n1\nN\n{\"a\n")
+        );
+        assert_eq!(information.sign_message_length, None, "not a length");
+        for detail in [
+            serde_json::json!({}),
+            serde_json::json!({"sign_information": "POST"}),
+            serde_json::json!([1]),
+        ] {
+            assert_eq!(SignInformation::from_detail(&detail), None, "{detail}");
+        }
     }
 
     #[test]

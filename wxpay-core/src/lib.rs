@@ -121,8 +121,8 @@ pub use endpoint::{
 };
 pub use error::{
     ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error,
-    FleetError, KeyError, NotificationError, RequestError, SignedRequest, TransportError,
-    TransportErrorKind, VerificationError,
+    FleetError, KeyError, NotificationError, RequestError, SignInformation, SignedRequest,
+    TransportError, TransportErrorKind, VerificationError,
 };
 #[cfg(feature = "redis")]
 pub use fleet::{RedisFleet, RedisSeenNotifications};
