@@ -471,6 +471,7 @@ impl Client {
                         status,
                         retry_after: retry::parse_retry_after(
                             headers.get(http::header::RETRY_AFTER),
+                            std::time::SystemTime::now(),
                         ),
                     }
                 }
