@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{BatchSize, Criterion, Throughput};
 use http::HeaderValue;
+use wxpay::__private::unix_now;
 use wxpay::apis::marketing::favor::{
     PauseStock, PauseStockRequired, QueryStock, QueryStockRequired,
 };
@@ -186,12 +187,6 @@ fn send_multiuse_coupon() -> SendMultiuseCoupon {
         user_name: "张三".into(),
     })
     .amount(10000)
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// One `prepare` as `Client::prepare` does it: a fresh nonce, then sign.

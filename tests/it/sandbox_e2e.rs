@@ -353,11 +353,8 @@ async fn a_merchant_the_platform_does_not_know_gets_its_unsigned_sign_error() {
 async fn a_host_that_cannot_be_reached_fails_over_to_the_backup_host() {
     let sandbox = Sandbox::start().await.expect("sandbox");
     // Nothing listens on the primary: every connection is refused.
-    let unreachable = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind")
-        .local_addr()
-        .expect("address");
+    let closed = wxpay_sandbox::ClosedPort::reserve().expect("reserve a port");
+    let unreachable = closed.addr();
     let stock_id = sandbox.favor_stock_ids()[0].clone();
     let pause = || {
         PauseStock::new(PauseStockRequired {

@@ -255,8 +255,7 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
 fn explain(error: Error, body: &[u8]) -> Failure {
     let diagnosis = match &error {
         Error::Api(api) if api.code == "SIGN_ERROR" => {
-            let platform = api.detail.as_ref().and_then(|d| d.get("sign_information"));
-            match (platform, &api.signed_request) {
+            match (api.sign_information(), &api.signed_request) {
                 (Some(platform), Some(signed)) => {
                     let message = wxpay::protocol::request_message(
                         &signed.method,
@@ -266,7 +265,7 @@ fn explain(error: Error, body: &[u8]) -> Failure {
                         body,
                     );
                     sign_error::diagnose(
-                        platform,
+                        &platform,
                         &sign_error::Signed::message(&String::from_utf8_lossy(&message)),
                     )
                     .ok()

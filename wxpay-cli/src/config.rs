@@ -86,7 +86,12 @@ async fn sandbox_builder(pin_certificate: bool) -> Result<(ClientBuilder, Sandbo
         .multiuse_stock(DEMO_MULTIUSE_STOCK)
         .start()
         .await
-        .map_err(|error| Failure::other(format!("cannot start the sandbox: {error}")))?;
+        .map_err(|error| {
+            Failure::other(format!(
+                "cannot start the sandbox: {}",
+                crate::exit::chain(&error)
+            ))
+        })?;
     let merchant = sandbox.merchant();
     let key = merchant
         .merchant_private_key_pem

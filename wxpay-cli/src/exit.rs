@@ -110,7 +110,7 @@ impl From<Error> for Failure {
             Error::Download(_) => Exit::Verification,
             _ => Exit::Other,
         };
-        let mut failure = Failure::new(exit, error.to_string());
+        let mut failure = Failure::new(exit, chain(&error));
         if let Error::Api(api) = &error {
             failure.details = Some(json!({
                 "status": api.status.as_u16(),
@@ -132,6 +132,20 @@ impl From<Error> for Failure {
         }
         failure
     }
+}
+
+/// An error's message and each of its causes, once each: `cannot connect: error sending
+/// request …: Connection refused`. Errors of this workspace leave their cause out of their
+/// own message, so it is printed here.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }
 
 impl From<std::io::Error> for Failure {

@@ -9,6 +9,7 @@
 //! length it gives).
 
 use serde_json::{Value, json};
+use wxpay::SignInformation;
 
 use crate::cli::SignErrorArgs;
 use crate::exit::Failure;
@@ -85,23 +86,30 @@ pub struct Diagnosis {
 }
 
 /// Compares the platform's `sign_information` with what was signed.
-pub fn diagnose(information: &Value, ours: &Signed) -> Result<Diagnosis, String> {
+pub fn diagnose(information: &SignInformation, ours: &Signed) -> Result<Diagnosis, String> {
     diagnose_with(information, Some(ours))
 }
 
-fn diagnose_with(information: &Value, ours: Option<&Signed>) -> Result<Diagnosis, String> {
-    let field = |name: &str| information.get(name).and_then(Value::as_str);
-    let message =
-        field("truncated_sign_message").ok_or("sign_information has no truncated_sign_message")?;
+fn diagnose_with(
+    information: &SignInformation,
+    ours: Option<&Signed>,
+) -> Result<Diagnosis, String> {
+    let message = information
+        .truncated_sign_message
+        .as_deref()
+        .ok_or("sign_information has no truncated_sign_message")?;
     let theirs = Signed::message(message);
-    let length = information
-        .get("sign_message_length")
-        .and_then(Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok());
+    let length = information.sign_message_length;
     // The platform cuts the body short in its copy of the message.
     let truncated = length.is_some_and(|length| length > message.len());
-    let method = field("method").map_or(theirs.method.clone(), str::to_owned);
-    let url = field("url").map_or(theirs.url.clone(), str::to_owned);
+    let method = information
+        .method
+        .clone()
+        .unwrap_or_else(|| theirs.method.clone());
+    let url = information
+        .url
+        .clone()
+        .unwrap_or_else(|| theirs.url.clone());
     let platform_body = theirs.body.clone().unwrap_or_default();
 
     let compare = |part, platform: String, ours: Option<String>| {
@@ -255,7 +263,8 @@ pub fn run(out: &Output, args: SignErrorArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::usage(format!("the answer is not JSON: {e}")))?;
     // The platform's answer itself, or the error `wxpay --json call` printed.
     let error = answer.get("error").unwrap_or(&answer);
-    let information = error.pointer("/detail/sign_information").ok_or_else(|| {
+    let information = error.get("detail").and_then(SignInformation::from_detail);
+    let information = information.ok_or_else(|| {
         Failure::usage(
             "the answer has no detail.sign_information: is it the platform's SIGN_ERROR answer?",
         )
@@ -269,7 +278,7 @@ pub fn run(out: &Output, args: SignErrorArgs) -> Result<(), Failure> {
         }
         None => error.get("signed_request").and_then(Signed::from_json),
     };
-    let diagnosis = diagnose_with(information, ours.as_ref()).map_err(Failure::usage)?;
+    let diagnosis = diagnose_with(&information, ours.as_ref()).map_err(Failure::usage)?;
     out.print(&diagnosis.to_json(), || diagnosis.render());
     Ok(())
 }
@@ -281,18 +290,19 @@ mod tests {
     const SIGNED: &str = "POST\n/v3/marketing/favor/stocks/9856888/pause\n1700000000\nNONCE123\n{\"stock_creator_mchid\":\"1230000109\"}\n";
 
     /// As the platform (and the sandbox) report it: the body cut to 10 characters.
-    fn platform_view(message: &str) -> Value {
+    fn platform_view(message: &str) -> SignInformation {
         let ours = Signed::message(message);
         let body = ours.body.clone().unwrap_or_default();
         let cut: String = body.chars().take(10).collect();
-        json!({
+        let detail = json!({"sign_information": {
             "method": ours.method,
             "url": ours.url,
             "truncated_sign_message": format!(
                 "{}\n{}\n{}\n{}\n{cut}\n", ours.method, ours.url, ours.timestamp, ours.nonce
             ),
             "sign_message_length": message.len(),
-        })
+        }});
+        SignInformation::from_detail(&detail).expect("sign_information")
     }
 
     #[test]
@@ -341,6 +351,6 @@ mod tests {
         let diagnosis = diagnose_with(&platform_view(SIGNED), None).unwrap();
         assert!(diagnosis.rows.iter().all(|row| row.same.is_none()));
         assert!(diagnosis.verdict.contains("--request"));
-        assert!(diagnose_with(&json!({}), None).is_err());
+        assert!(diagnose_with(&SignInformation::default(), None).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! ring's refreshes, which need the transport.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -10,6 +10,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use crate::certificates::{self, CertificateError, CertificateList, DownloadCertificates};
 use tracing::Instrument;
 
+use crate::clock::unix_now;
 use crate::config::ClientBuilder;
 use crate::crypto::CryptoBackend;
 use crate::dynamic::DynamicRequest;
@@ -477,6 +478,7 @@ impl Client {
                         status,
                         retry_after: retry::parse_retry_after(
                             headers.get(http::header::RETRY_AFTER),
+                            std::time::SystemTime::now(),
                         ),
                     }
                 }
@@ -840,14 +842,6 @@ fn jitter() -> f64 {
 pub(crate) fn with_jitter(interval: Duration) -> Duration {
     Duration::try_from_secs_f64(interval.as_secs_f64() * (0.9 + 0.2 * jitter()))
         .unwrap_or(Duration::MAX)
-}
-
-/// Seconds since the Unix epoch; a clock set before 1970 reads as 0 (and then fails the
-/// timestamp check loudly rather than panicking).
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use zeroize::Zeroizing;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use crate::client::{Client, Inner, RefreshPolicy, TransportPolicy, unix_now};
+use crate::client::{Client, Inner, RefreshPolicy, TransportPolicy};
+use crate::clock::unix_now;
 use crate::crypto::CryptoBackend;
 use crate::download::DownloadLimits;
 use crate::error::ConfigError;

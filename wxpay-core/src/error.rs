@@ -13,6 +13,10 @@ use http::StatusCode;
 /// Match on the variant to tell a configuration mistake from a platform answer, a forged or
 /// tampered response, a body that is not what the endpoint declares, or a transport failure.
 /// No variant ever carries key material or the plaintext of an encrypted field.
+///
+/// Each message says what went wrong at its own layer and leaves the cause to
+/// [`source`](std::error::Error::source), so a reporter prints every cause once: log the whole
+/// chain (`{:#}` with `anyhow`, or walk `source()`), not only the top message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -86,17 +90,6 @@ fn request_id_suffix(id: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    out
-}
-
 /// Why a certificate download could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -167,7 +160,7 @@ pub enum DownloadError {
     },
     /// A malformed download: the GZIP stream is corrupt, cut short, or followed by bytes that
     /// are not another GZIP member.
-    #[error("malformed download: the GZIP stream is corrupt, cut short or has trailing bytes: {0}")]
+    #[error("malformed download: the GZIP stream is corrupt, cut short or has trailing bytes")]
     Decompress(#[source] io::Error),
     /// The file is larger than the limit
     /// ([`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits)); what was
@@ -200,14 +193,17 @@ pub enum DownloadError {
         limit: Duration,
     },
     /// Writing to the caller's writer failed.
-    #[error("writing the download failed: {0}")]
+    #[error("writing the download failed")]
     Write(#[source] io::Error),
 }
 
 /// What went wrong on the wire. [`TransportError::request_sent`] tells whether the platform
 /// may have acted on the request: only then can a retry of a non-idempotent call duplicate it.
+///
+/// The message names the kind; what the HTTP client said is the
+/// [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
-#[error("{kind}: {}", chain(.source.as_ref()))]
+#[error("{kind}")]
 #[non_exhaustive]
 pub struct TransportError {
     /// What kind of failure.
@@ -327,8 +323,9 @@ pub enum ConfigError {
         /// Why it was rejected (never the value itself when it is secret).
         reason: String,
     },
-    /// A key or certificate could not be used.
-    #[error("{setting}: {source}")]
+    /// A key or certificate could not be used; [`source`](std::error::Error::source) says
+    /// why.
+    #[error("{setting}: the key or certificate cannot be used")]
     Key {
         /// The builder method or environment variable.
         setting: Cow<'static, str>,
@@ -337,7 +334,7 @@ pub enum ConfigError {
     },
     /// The file a key variable names could not be read. The path is not repeated: a value
     /// taken for a path may be the key itself, pasted without its `-----BEGIN` line.
-    #[error("{setting}: cannot read the file it names: {source}")]
+    #[error("{setting}: cannot read the file it names")]
     Read {
         /// The environment variable.
         setting: Cow<'static, str>,
@@ -449,7 +446,7 @@ pub enum RequestError {
         reason: String,
     },
     /// The body could not be serialized.
-    #[error("the body could not be serialized: {0}")]
+    #[error("the body could not be serialized")]
     Body(#[source] serde_json::Error),
     /// A field must be encrypted but no platform key is configured for encryption.
     #[error("the request has encrypted fields but no valid platform key is configured")]
@@ -468,7 +465,7 @@ pub enum RequestError {
 /// is refused rather than handed over with ciphertext where the value should be.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "the answer's field `{field}` did not decrypt with the merchant key: {source}{}",
+    "the answer's field `{field}` did not decrypt with the merchant key{}",
     request_id_suffix(.request_id.as_deref())
 )]
 #[non_exhaustive]
@@ -578,6 +575,63 @@ pub struct SignedRequest {
     pub sign_message_length: usize,
 }
 
+impl ApiError {
+    /// For `SIGN_ERROR`: the platform's view of what was signed (`detail.sign_information`),
+    /// to set beside [`signed_request`](Self::signed_request).
+    pub fn sign_information(&self) -> Option<SignInformation> {
+        self.detail.as_ref().and_then(SignInformation::from_detail)
+    }
+}
+
+/// The platform's view of a refused signature: `detail.sign_information` of a `SIGN_ERROR`
+/// answer (the sandbox sends the same). Each part is the platform's text as found, `None` when
+/// absent or not of its type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignInformation {
+    /// The method the platform saw.
+    pub method: Option<String>,
+    /// The path and query the platform saw.
+    pub url: Option<String>,
+    /// The message the platform rebuilt, `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`, with the
+    /// body cut short.
+    pub truncated_sign_message: Option<String>,
+    /// The whole message's length in bytes.
+    pub sign_message_length: Option<usize>,
+}
+
+impl SignInformation {
+    /// Reads the `detail` object of an error answer; `None` when it has no
+    /// `sign_information` object.
+    ///
+    /// ```
+    /// use wxpay_core::SignInformation;
+    /// let detail = serde_json::json!({"sign_information": {"method": "POST", "sign_message_length": 97}});
+    /// let information = SignInformation::from_detail(&detail).unwrap();
+    /// assert_eq!(information.method.as_deref(), Some("POST"));
+    /// assert_eq!(information.sign_message_length, Some(97));
+    /// assert_eq!(information.url, None);
+    /// ```
+    pub fn from_detail(detail: &serde_json::Value) -> Option<SignInformation> {
+        let information = detail.get("sign_information")?.as_object()?;
+        let text = |name: &str| {
+            information
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        Some(SignInformation {
+            method: text("method"),
+            url: text("url"),
+            truncated_sign_message: text("truncated_sign_message"),
+            sign_message_length: information
+                .get("sign_message_length")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok()),
+        })
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -588,19 +642,17 @@ impl fmt::Display for ApiError {
             self.message
         )?;
         if let Some(ours) = &self.signed_request {
-            let theirs = self.detail.as_ref().and_then(|d| d.get("sign_information"));
-            let field = |name: &str| {
-                theirs
-                    .and_then(|t| t.get(name))
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|| "?".into())
-            };
+            let theirs = self.sign_information().unwrap_or_default();
+            // Debug-quoted: the text is the platform's, so control characters stay visible.
+            let quoted = |text: Option<String>| text.map_or("?".into(), |text| format!("{text:?}"));
             write!(
                 f,
                 " [platform signed: {} {} ({} bytes); we signed: {} {} ({} bytes), timestamp {}, nonce {}]",
-                field("method"),
-                field("url"),
-                field("sign_message_length"),
+                quoted(theirs.method),
+                quoted(theirs.url),
+                theirs
+                    .sign_message_length
+                    .map_or("?".into(), |n| n.to_string()),
                 ours.method,
                 ours.url,
                 ours.sign_message_length,
@@ -785,4 +837,247 @@ pub enum NotificationError {
         /// Column in the decrypted JSON.
         column: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as StdError;
+
+    /// A cause with a cause of its own, as the HTTP client's errors come.
+    #[derive(Debug, thiserror::Error)]
+    #[error("error sending request")]
+    struct Outer(#[source] io::Error);
+
+    fn io(message: &str) -> io::Error {
+        io::Error::other(message.to_owned())
+    }
+
+    fn serde_error() -> serde_json::Error {
+        serde_json::from_str::<u8>("x").expect_err("not a number")
+    }
+
+    fn decode_error() -> DecodeError {
+        DecodeError::new(
+            StatusCode::OK,
+            Some("REQ-1".into()),
+            Bytes::from_static(b"x"),
+            &serde_error(),
+        )
+    }
+
+    /// A representative value of every error kind of this crate: each variant that has a
+    /// source, and each type whose variants have none (so a source added later is walked).
+    fn every_kind() -> Vec<(&'static str, Box<dyn StdError + Send + Sync>)> {
+        let key = || ConfigError::Key {
+            setting: "merchant_key".into(),
+            source: KeyError::NotPem("no BEGIN line"),
+        };
+        let transport =
+            |kind| TransportError::new(kind, Outer(io("connection refused (os error 111)")));
+        let decrypt = || DecryptError {
+            field: "payer_phone".into(),
+            source: CryptoError::Decrypt,
+            request_id: Some("REQ-1".into()),
+        };
+        vec![
+            ("ConfigError::Key", Box::new(key())),
+            (
+                "ConfigError::Read",
+                Box::new(ConfigError::Read {
+                    setting: "WXPAY_PRIVATE_KEY".into(),
+                    source: io("No such file or directory (os error 2)"),
+                }),
+            ),
+            (
+                "ConfigError::Invalid",
+                Box::new(ConfigError::Invalid {
+                    setting: "mchid".into(),
+                    reason: "empty".into(),
+                }),
+            ),
+            ("Error::Config", Box::new(Error::Config(key()))),
+            (
+                "Error::from(KeyError)",
+                Box::new(Error::from(KeyError::NotRsa)),
+            ),
+            (
+                "TransportError (connect)",
+                Box::new(transport(TransportErrorKind::Connect)),
+            ),
+            (
+                "TransportError (redirect)",
+                Box::new(TransportError::new(
+                    TransportErrorKind::Redirect { status: 302 },
+                    Redirected {
+                        location: Some("https://elsewhere.test/".into()),
+                    },
+                )),
+            ),
+            (
+                "Error::Transport",
+                Box::new(Error::Transport(transport(TransportErrorKind::Timeout))),
+            ),
+            (
+                "DownloadError::Decompress",
+                Box::new(DownloadError::Decompress(io("corrupt deflate stream"))),
+            ),
+            (
+                "DownloadError::Write",
+                Box::new(DownloadError::Write(io(
+                    "No space left on device (os error 28)",
+                ))),
+            ),
+            (
+                "Error::Download",
+                Box::new(Error::Download(DownloadError::Write(io("broken pipe")))),
+            ),
+            (
+                "RequestError::Body",
+                Box::new(RequestError::Body(serde_error())),
+            ),
+            (
+                "Error::Request",
+                Box::new(Error::Request(RequestError::Body(serde_error()))),
+            ),
+            ("DecryptError", Box::new(decrypt())),
+            (
+                "Error::Decrypt",
+                Box::new(Error::Decrypt(Box::new(decrypt()))),
+            ),
+            ("DecodeError", Box::new(decode_error())),
+            (
+                "Error::Decode",
+                Box::new(Error::Decode(Box::new(decode_error()))),
+            ),
+            (
+                "CertificateError::Decrypt",
+                Box::new(CertificateError::Decrypt(CryptoError::Decrypt)),
+            ),
+            (
+                "CertificateError::Key",
+                Box::new(CertificateError::Key(KeyError::Rejected)),
+            ),
+            (
+                "Error::Certificates",
+                Box::new(Error::Certificates(CertificateError::Verification(
+                    VerificationError::SignatureProbe,
+                ))),
+            ),
+            (
+                "Error::Verification",
+                Box::new(Error::Verification {
+                    kind: VerificationError::UnknownSerial("5157F09EFDC096DE".into()),
+                    request_id: Some("REQ-1".into()),
+                }),
+            ),
+            (
+                "Error::Notification",
+                Box::new(Error::Notification(NotificationError::Decrypt)),
+            ),
+            (
+                "Error::Crypto",
+                Box::new(Error::Crypto(CryptoError::Random)),
+            ),
+            (
+                "FleetError",
+                Box::new(FleetError::Unavailable("connection refused".into())),
+            ),
+        ]
+    }
+
+    /// The messages of an error and its causes, top first.
+    fn chain(error: &(dyn StdError + 'static)) -> Vec<String> {
+        let mut messages = vec![error.to_string()];
+        let mut next = error.source();
+        while let Some(cause) = next {
+            messages.push(cause.to_string());
+            next = cause.source();
+        }
+        messages
+    }
+
+    #[test]
+    fn sign_information_takes_each_part_of_its_type_and_nothing_else() {
+        let detail = serde_json::json!({"sign_information": {
+            "method": "POST",
+            "url": 7,
+            "truncated_sign_message": "POST\n/v3/x\n1\nN\n{\"a\n",
+            "sign_message_length": -1,
+        }});
+        let information = SignInformation::from_detail(&detail).expect("an object");
+        assert_eq!(information.method.as_deref(), Some("POST"));
+        assert_eq!(information.url, None, "a number is not a URL");
+        assert_eq!(
+            information.truncated_sign_message.as_deref(),
+            Some("POST\n/v3/x\n1\nN\n{\"a\n")
+        );
+        assert_eq!(information.sign_message_length, None, "not a length");
+        for detail in [
+            serde_json::json!({}),
+            serde_json::json!({"sign_information": "POST"}),
+            serde_json::json!([1]),
+        ] {
+            assert_eq!(SignInformation::from_detail(&detail), None, "{detail}");
+        }
+    }
+
+    #[test]
+    fn no_message_repeats_a_cause() {
+        for (name, error) in every_kind() {
+            let messages = chain(error.as_ref());
+            for (at, message) in messages.iter().enumerate() {
+                assert!(
+                    !message.is_empty(),
+                    "{name}: an empty message in {messages:?}"
+                );
+                for cause in &messages[at + 1..] {
+                    assert!(
+                        !message.contains(cause.as_str()),
+                        "{name}: {message:?} repeats its cause {cause:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrapping_errors_keep_their_cause_as_source() {
+        // The other half of printing each cause once: the cause is not lost either.
+        for (name, error) in every_kind() {
+            let messages = chain(error.as_ref());
+            let wraps = [
+                "ConfigError::Key",
+                "ConfigError::Read",
+                "Error::Config",
+                "Error::from(KeyError)",
+                "TransportError (connect)",
+                "TransportError (redirect)",
+                "Error::Transport",
+                "DownloadError::Decompress",
+                "DownloadError::Write",
+                "Error::Download",
+                "RequestError::Body",
+                "Error::Request",
+                "DecryptError",
+                "Error::Decrypt",
+            ];
+            if wraps.contains(&name) {
+                assert!(messages.len() >= 2, "{name}: no source in {messages:?}");
+            }
+        }
+        let transport = every_kind()
+            .into_iter()
+            .find(|(name, _)| *name == "TransportError (connect)")
+            .map(|(_, error)| chain(error.as_ref()))
+            .unwrap_or_default();
+        assert_eq!(
+            transport,
+            [
+                "cannot connect",
+                "error sending request",
+                "connection refused (os error 111)"
+            ]
+        );
+    }
 }

@@ -14,7 +14,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Id;
 
-use crate::client::{Client, unix_now};
+use crate::client::Client;
+use crate::clock::unix_now;
 use crate::error::{ConfigError, FleetError};
 use crate::hex;
 use crate::keyring::{StoreKind, StoredCertificate};

@@ -23,7 +23,7 @@
 //! keys                                                         merchant, platform, APIv3 keys
 //! crypto                                                       the two backends, digests
 //! pem                                                          PEM, DER, certificates
-//! error hex                                                    every error type; hex text
+//! error hex clock                                              every error type; hex text; the wall clock
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -89,6 +89,7 @@ macro_rules! __platform_enum {
 
 pub mod certificates;
 mod client;
+mod clock;
 mod config;
 pub mod crypto;
 mod download;
@@ -121,8 +122,8 @@ pub use endpoint::{
 };
 pub use error::{
     ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error,
-    FleetError, KeyError, NotificationError, RequestError, SignedRequest, TransportError,
-    TransportErrorKind, VerificationError,
+    FleetError, KeyError, NotificationError, RequestError, SignInformation, SignedRequest,
+    TransportError, TransportErrorKind, VerificationError,
 };
 #[cfg(feature = "redis")]
 pub use fleet::{RedisFleet, RedisSeenNotifications};
@@ -138,6 +139,7 @@ pub use retry::RetryPolicy;
 /// What `#[endpoint]` expands to refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::clock::unix_now;
     pub use crate::download::Streamed;
     pub use crate::endpoint::sensitive::{
         DecryptNothing, DecryptSensitive, Decrypter, EncryptedCopy, FieldPath, Probe, Redacted,

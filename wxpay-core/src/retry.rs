@@ -6,7 +6,7 @@
 //! because they carry a caller-chosen request number (`out_trade_no`, `out_request_no`, …).
 //! A call whose connection was never made is always safe to repeat.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
 
@@ -15,7 +15,7 @@ use crate::error::{TransportError, TransportErrorKind};
 /// How often and how patiently failed calls are tried again.
 ///
 /// The default tries each call up to 3 times, waiting about 100 ms, then 200 ms (with jitter),
-/// and follows a `Retry-After` of up to 10 s.
+/// and follows a `Retry-After` (seconds or an HTTP date) of up to 10 s.
 ///
 /// ```
 /// use std::time::Duration;
@@ -132,10 +132,20 @@ pub(crate) fn delay_before_retry(
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by the platform).
-pub(crate) fn parse_retry_after(value: Option<&http::HeaderValue>) -> Option<Duration> {
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110: a gateway in front of the platform
+/// may send either), as a wait from `now`; a date already past means no wait.
+pub(crate) fn parse_retry_after(
+    value: Option<&http::HeaderValue>,
+    now: SystemTime,
+) -> Option<Duration> {
     let text = value?.to_str().ok()?.trim();
-    text.parse::<u64>().ok().map(Duration::from_secs)
+    match text.parse::<u64>() {
+        Ok(seconds) => Some(Duration::from_secs(seconds)),
+        Err(_) => {
+            let at = httpdate::parse_http_date(text).ok()?;
+            Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -270,12 +280,24 @@ mod tests {
             delay_before_retry(&policy, 1, &asked(3600), true, 0.5),
             None
         );
-        let header = http::HeaderValue::from_static("7");
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_475);
+        let header = |text| http::HeaderValue::from_static(text);
         assert_eq!(
-            parse_retry_after(Some(&header)),
+            parse_retry_after(Some(&header("7")), now),
             Some(Duration::from_secs(7))
         );
-        let date = http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT");
-        assert_eq!(parse_retry_after(Some(&date)), None);
+        // 2015-10-21T07:28:00Z is 5 s after `now`; a date before it means now.
+        assert_eq!(
+            parse_retry_after(Some(&header("Wed, 21 Oct 2015 07:28:00 GMT")), now),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_retry_after(Some(&header("Wed, 21 Oct 2015 07:27:00 GMT")), now),
+            Some(Duration::ZERO)
+        );
+        for bad in ["-1", "soon", "Wed, 21 Oct 2015 07:28:00", ""] {
+            assert_eq!(parse_retry_after(Some(&header(bad)), now), None, "{bad}");
+        }
+        assert_eq!(parse_retry_after(None, now), None);
     }
 }

@@ -381,7 +381,11 @@ async fn serve(program: &str, builder: SandboxBuilder, rotation: Option<Rotation
             return ExitCode::from(2);
         }
         Err(error) => {
-            eprintln!("{program}: {error}");
+            // The message, then its cause (the I/O error of the listener).
+            match std::error::Error::source(&error) {
+                Some(cause) => eprintln!("{program}: {error}: {cause}"),
+                None => eprintln!("{program}: {error}"),
+            }
             return ExitCode::FAILURE;
         }
     };

@@ -58,6 +58,7 @@ mod bills;
 mod builder;
 pub mod cli;
 mod clock;
+mod closed_port;
 mod control;
 mod crypto;
 mod error;
@@ -76,6 +77,7 @@ mod state;
 mod web;
 
 pub use builder::SandboxBuilder;
+pub use closed_port::ClosedPort;
 pub use control::ControlError;
 pub use faults::{Fault, FaultCounts, FaultKind, FaultPlan, InjectedFault, OVERSIZED_BODY_BYTES};
 pub use notify::{Delivery, DeliveryMode, NOTIFY_ATTEMPTS};
@@ -125,7 +127,7 @@ pub enum SandboxError {
     /// Key generation or another cryptographic step failed.
     #[error("cryptography failed: {0}")]
     Crypto(String),
-    /// Binding the listener failed.
-    #[error("I/O error: {0}")]
+    /// Binding the listener failed; [`source`](std::error::Error::source) says why.
+    #[error("cannot listen on the address")]
     Io(#[from] std::io::Error),
 }

@@ -361,13 +361,11 @@ fn the_environment_configures_a_real_merchant_and_transport_failures_are_exit_4(
     assert!(output.status.success(), "{output:?}");
     assert_eq!(stdout_json(&output)["body"]["stock_id"], stock.as_str());
 
-    // Nothing listens on this port any more: the call never leaves.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
+    // Nothing listens on this port: the call never leaves.
+    let closed = wxpay_sandbox::ClosedPort::reserve().expect("reserve a port");
     external
         .wxpay()
-        .env("WXPAY_BASE_URL", format!("http://{closed}"))
+        .env("WXPAY_BASE_URL", closed.url())
         .args(PAUSE)
         .assert()
         .code(4)

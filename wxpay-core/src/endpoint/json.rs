@@ -195,11 +195,10 @@ mod tests {
         let mut object = JsonObject::new();
         object.flatten("text");
         let error = object.finish().unwrap_err();
+        let cause = std::error::Error::source(&error).map(ToString::to_string);
         assert!(
-            error
-                .to_string()
-                .contains("can only flatten structs and maps"),
-            "{error}"
+            cause.is_some_and(|cause| cause.contains("can only flatten structs and maps")),
+            "{error:?}"
         );
     }
 
@@ -215,7 +214,8 @@ mod tests {
         });
         object.flatten("not an object");
         let error = object.finish().unwrap_err();
-        assert!(error.to_string().contains("first"), "{error}");
+        let cause = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(cause.as_deref(), Some("first"), "{error:?}");
         assert!(!later, "a member after the error was still serialized");
 
         let mut upload = JsonObject::new();

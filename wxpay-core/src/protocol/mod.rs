@@ -35,8 +35,10 @@ pub fn request_message(
     nonce: &str,
     body: &[u8],
 ) -> Vec<u8> {
-    let mut digits = [0; 20];
-    let timestamp = decimal(timestamp, &mut digits);
+    // The signed message and the `Authorization` header both need the timestamp as text,
+    // without a `String` each.
+    let mut digits = itoa::Buffer::new();
+    let timestamp = digits.format(timestamp);
     let mut message = Vec::with_capacity(
         method.len() + path_and_query.len() + timestamp.len() + nonce.len() + body.len() + 5,
     );
@@ -51,28 +53,6 @@ pub fn request_message(
         message.push(b'\n');
     }
     message
-}
-
-/// `value` in decimal, written into `buffer` (20 bytes hold any `i64`): the signed message and
-/// the `Authorization` header both need the timestamp as text, without a `String` each.
-fn decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
-    let mut rest = value.unsigned_abs();
-    let mut start = buffer.len();
-    loop {
-        start -= 1;
-        // `rest % 10` is below 10, so the cast keeps every bit.
-        buffer[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if value < 0 {
-        start -= 1;
-        buffer[start] = b'-';
-    }
-    // Only ASCII digits and '-' were written.
-    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
 }
 
 /// The string a response or notification signature covers: `TIMESTAMP\nNONCE\nBODY\n`, over
@@ -110,8 +90,10 @@ fn authorization_before_signature(
     nonce: &str,
     rest: usize,
 ) -> String {
-    let mut digits = [0; 20];
-    let timestamp = decimal(timestamp, &mut digits);
+    // The signed message and the `Authorization` header both need the timestamp as text,
+    // without a `String` each.
+    let mut digits = itoa::Buffer::new();
+    let timestamp = digits.format(timestamp);
     let parts = [
         AUTHORIZATION_SCHEME,
         " mchid=\"",
@@ -434,14 +416,6 @@ fn api_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimal_writes_every_i64_as_to_string_does() {
-        for value in [0, 7, 10, 1554208460, -1, -90, i64::MAX, i64::MIN] {
-            let mut buffer = [0; 20];
-            assert_eq!(decimal(value, &mut buffer), value.to_string());
-        }
-    }
 
     #[test]
     fn authorization_reads_as_the_documented_format() {

@@ -279,12 +279,12 @@ async fn a_download_fails_over_to_the_backup_host_like_a_call() {
     let file = b"`row 1,`1.00\r\n".to_vec();
     let backup = served(file.clone()).await;
     let official = loopback::closed_port();
-    let client = builder(&official.url)
+    let client = builder(&official.url())
         .backup_base_url(&backup.url)
         .build()
         .expect("client");
     let download = Download::new(
-        format!("{}/v3/billdownload/file?token=T", official.url),
+        format!("{}/v3/billdownload/file?token=T", official.url()),
         FileCheck::digest("SHA1", sha1_hex(&file)),
     );
     let mut written = Vec::new();

@@ -348,7 +348,7 @@ proptest! {
 async fn the_property_bench_sees_an_unreachable_platform_as_sent_not_refused() {
     // Guards the property's classification: a transport failure is not mistaken for a refusal.
     let closed = closed_port();
-    let client = client(&closed.url);
+    let client = client(&closed.url());
     let result: Result<serde_json::Value, Error> =
         client.get("/v3/x/{id}").path("id", "1").send().await;
     assert!(!refused(&result));

@@ -110,7 +110,7 @@ async fn post(client: &Client) -> Result<serde_json::Value, Error> {
 #[tokio::test]
 async fn a_refused_connection_is_a_connect_error_for_any_method() {
     let closed = crate::loopback::closed_port();
-    let client = client(&closed.url, RetryPolicy::default());
+    let client = client(&closed.url(), RetryPolicy::default());
     let err = post(&client).await.expect_err("refused");
     match &err {
         Error::Transport(e) => {

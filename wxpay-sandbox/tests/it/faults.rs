@@ -162,9 +162,18 @@ async fn a_delayed_answer_comes_late_after_the_platform_acted() {
         tokio::spawn(async move { merchant.call("POST", COUPONS, &body).await })
     };
     // Processing happens before the delay: the coupon appears while the answer is held.
-    while issued(&sandbox, "slow-1") == 0 {
+    // Bounded: the request is on loopback, so 10 s without the coupon is a failure.
+    for _ in 0..2_000 {
+        if issued(&sandbox, "slow-1") > 0 {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    assert_eq!(
+        issued(&sandbox, "slow-1"),
+        1,
+        "the coupon was issued before the delay"
+    );
     assert!(!late.is_finished(), "answered before its delay");
     late.abort();
     assert_eq!(sandbox.fault_counts().of(FaultKind::Delay), 1);

@@ -226,9 +226,8 @@ async fn failures_are_retried_until_acknowledged_or_out_of_attempts() {
     assert!(!deliveries[1].acknowledged && deliveries[1].finished);
 
     // Nobody listening: attempts without an answer.
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let closed_url = format!("http://{}/closed", closed.local_addr().unwrap());
-    drop(closed);
+    let closed = wxpay_sandbox::ClosedPort::reserve().unwrap();
+    let closed_url = format!("{}/closed", closed.url());
     sandbox.set_notify_url(Some(&closed_url)).unwrap();
     let third = issue_favor_coupon(&merchant, &stock_id, "retry-3").await;
     sandbox.use_favor_coupon(&third).await.unwrap();

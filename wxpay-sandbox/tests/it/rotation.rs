@@ -1,11 +1,12 @@
 //! Platform certificate rotation: the list, who signs what and when, expiry, the test
 //! hooks on `/v3/certificates`, and the control endpoint.
 //!
-//! Timing: every assertion about "after the overlap" or "after it expired" is made
-//! after sleeping past that point, measured from when `rotate_platform_certificate`
-//! returned (the rotation happened before). Assertions about "still within the
-//! overlap" use overlaps of minutes, so a slow machine cannot make them pass the
-//! deadline. No test measures how long anything takes.
+//! Timing: the sandbox times rotations on tokio's clock, so the tests that wait for an
+//! overlap to end run with paused time and jump there: no wall-clock sleep, no margin a
+//! slow machine can eat. Every assertion about "after the overlap" or "after it expired"
+//! is made just past that point, measured from when `rotate_platform_certificate`
+//! returned (the rotation happened before). Assertions about "still within the overlap"
+//! use overlaps of minutes. No test measures how long anything takes.
 
 use crate::common;
 
@@ -18,6 +19,8 @@ use wxpay_sandbox::{KeyMode, SANDBOX_APPID, Sandbox, SandboxError};
 
 const LONG: Duration = Duration::from_secs(600);
 const SHORT: Duration = Duration::from_millis(300);
+/// Just past a deadline, on the paused clock.
+const PAST: Duration = Duration::from_millis(1);
 const MULTIUSE_URL: &str = "/v3/multiuse/users/oUpF8uMuAJO_M2pxb1Q9zNjWeS6o/coupons";
 
 async fn certificate_sandbox() -> Sandbox {
@@ -168,7 +171,7 @@ async fn a_new_certificate_is_listed_at_once_and_signs_only_after_the_overlap() 
     sandbox.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn after_the_overlap_the_new_key_signs_and_after_twice_it_the_old_one_expires() {
     let sandbox = certificate_sandbox().await;
     let merchant = Merchant::of(&sandbox);
@@ -184,11 +187,11 @@ async fn after_the_overlap_the_new_key_signs_and_after_twice_it_the_old_one_expi
         .expect("the new certificate is listed")
         .clone();
 
-    sleep_until(rotated + SHORT + Duration::from_millis(50)).await;
+    sleep_until(rotated + SHORT + PAST).await;
     assert_eq!(sandbox.response_serial(), new.serial);
     assert_signed_by(&ordinary_call(&sandbox, &merchant).await, &new);
 
-    sleep_until(rotated + 2 * SHORT + Duration::from_millis(50)).await;
+    sleep_until(rotated + 2 * SHORT + PAST).await;
     assert_eq!(sandbox.platform_certificates(), [new.serial.as_str()]);
     let (reply, learned) = download(&sandbox, &merchant).await;
     assert_eq!(serials(&learned), [new.serial.as_str()]);
@@ -205,7 +208,7 @@ async fn after_the_overlap_the_new_key_signs_and_after_twice_it_the_old_one_expi
     sandbox.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn overlapping_rotations_keep_the_same_rules() {
     let sandbox = certificate_sandbox().await;
     let merchant = Merchant::of(&sandbox);
@@ -239,7 +242,7 @@ async fn overlapping_rotations_keep_the_same_rules() {
     // The third signs once its own overlap is over; the download is still signed
     // with the first, the oldest listed. The second (replaced by the third) expires
     // after twice the third's overlap.
-    sleep_until(rotated + 2 * SHORT + Duration::from_millis(50)).await;
+    sleep_until(rotated + 2 * SHORT + PAST).await;
     assert_eq!(sandbox.response_serial(), third.serial);
     assert_signed_by(&ordinary_call(&sandbox, &merchant).await, &third);
     assert_eq!(

@@ -29,7 +29,6 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use super::{
     Amount, AmountRequired, CreateAppOrderResponse, CreateH5OrderSceneInfo, CreateJsapiOrderPayer,
@@ -129,7 +128,7 @@ impl JsapiPayParams {
             appid,
             prepay_id,
             key,
-            unix_now(),
+            crate::__private::unix_now(),
             &crate::protocol::nonce()?,
         )
     }
@@ -190,7 +189,7 @@ impl AppPayParams {
             mchid,
             prepay_id,
             key,
-            unix_now(),
+            crate::__private::unix_now(),
             &crate::protocol::nonce()?,
         )
     }
@@ -226,8 +225,4 @@ fn lines(parts: &[&str]) -> Vec<u8> {
         message.push(b'\n');
     }
     message
-}
-
-fn unix_now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
 }

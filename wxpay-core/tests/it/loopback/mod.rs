@@ -118,25 +118,12 @@ pub fn merchant(base_url: &str) -> wxpay_core::ClientBuilder {
         .base_url(base_url)
 }
 
-/// A port nothing listens on, reserved while this lives: bound but not listening, so a
-/// connection is refused, and no other test's listener can be handed the port meanwhile (a
-/// bound-and-dropped port can be, and then the request reaches it).
-pub struct ClosedPort {
-    pub url: String,
-    _reserved: tokio::net::TcpSocket,
-}
-
-/// A URL on a port nothing listens on, for as long as the [`ClosedPort`] lives.
-pub fn closed_port() -> ClosedPort {
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .bind("127.0.0.1:0".parse().expect("address"))
-        .expect("bind");
-    let address = socket.local_addr().expect("address");
-    ClosedPort {
-        url: format!("http://{address}"),
-        _reserved: socket,
-    }
+/// A URL on a port nothing listens on, for as long as the [`ClosedPort`] lives (the sandbox's
+/// helper, shared by every test crate of the workspace).
+///
+/// [`ClosedPort`]: wxpay_sandbox::ClosedPort
+pub fn closed_port() -> wxpay_sandbox::ClosedPort {
+    wxpay_sandbox::ClosedPort::reserve().expect("reserve a loopback port")
 }
 
 async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Arrival> {
