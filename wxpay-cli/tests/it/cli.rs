@@ -24,13 +24,13 @@ const PAUSE: &[&str] = &[
 ];
 
 /// The binary with an empty environment: nothing configured unless a test says so.
-fn wxpay() -> Command {
+pub(crate) fn wxpay() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxpay"));
     command.env_clear();
     command
 }
 
-fn stdout_json(output: &std::process::Output) -> Value {
+pub(crate) fn stdout_json(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}",
@@ -41,15 +41,15 @@ fn stdout_json(output: &std::process::Output) -> Value {
 
 /// A sandbox served by its own runtime (alive as long as the value), its `WXPAY_*`
 /// settings written into a temporary directory.
-struct External {
-    sandbox: Sandbox,
+pub(crate) struct External {
+    pub(crate) sandbox: Sandbox,
     env: Vec<(String, String)>,
     dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl External {
-    fn start(notify_url: Option<&str>) -> External {
+    pub(crate) fn start(notify_url: Option<&str>) -> External {
         External::start_with(Sandbox::builder(), notify_url)
     }
 
@@ -74,7 +74,7 @@ impl External {
         }
     }
 
-    fn var(&self, name: &str) -> String {
+    pub(crate) fn var(&self, name: &str) -> String {
         self.env
             .iter()
             .find(|(n, _)| n == name)
@@ -83,7 +83,7 @@ impl External {
     }
 
     /// The binary configured through `WXPAY_*`, as `Client::from_env` reads them.
-    fn wxpay(&self) -> Command {
+    pub(crate) fn wxpay(&self) -> Command {
         let mut command = wxpay();
         command.envs(self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         command
@@ -297,7 +297,7 @@ fn invalid_fields_are_usage_errors() {
         .code(2)
         .stderr(predicate::str::contains("cannot be sent as written"));
     wxpay()
-        .args(["--sandbox", "call", "UploadImage"])
+        .args(["--sandbox", "call", "merchant::media::UploadImage"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("multipart upload"));
