@@ -26,6 +26,8 @@ pub struct Operation {
     pub title: &'static str,
     /// The official documentation page.
     pub link: &'static str,
+    /// The platform host that serves it ([`Endpoint::HOST`](crate::Endpoint::HOST)).
+    pub host: crate::Host,
     /// Dotted paths of the body fields encrypted with the platform key (for example
     /// `payer.identity.name`; a list is walked element by element); the request then names
     /// that key in `Wechatpay-Serial`.
@@ -51,12 +53,13 @@ mod tests {
     #[test]
     fn every_entry_matches_its_declaration() {
         let mut checked = 0;
-        check_declarations(&mut |name, method, path| {
+        check_declarations(&mut |name, method, path, host| {
             let entry = OPERATIONS
                 .iter()
                 .find(|op| op.name == name && op.path == path)
                 .unwrap_or_else(|| panic!("{name} {path} has no entry"));
             assert_eq!(entry.method, method, "{name}");
+            assert_eq!(entry.host, host, "{name}");
             checked += 1;
         });
         assert_eq!(checked, OPERATIONS.len());
@@ -125,6 +128,33 @@ mod tests {
         .map(str::to_owned)
         .collect();
         assert_eq!(declared, expected);
+    }
+
+    /// The cross-border families live on apihk, everything else on the main host: with
+    /// every feature, the 71 `/v3/global/…` and the 26 Hong Kong wallet (`/hk/v3/…`,
+    /// `/global/v3/…`) operations.
+    #[test]
+    #[cfg(feature = "full")]
+    fn the_cross_border_operations_are_served_on_apihk() {
+        use crate::Host;
+        let cross_border = |path: &str| {
+            ["/v3/global/", "/hk/v3/", "/global/v3/"]
+                .iter()
+                .any(|prefix| path.starts_with(prefix))
+        };
+        for op in OPERATIONS {
+            let want = if cross_border(op.path) {
+                Host::Apihk
+            } else {
+                Host::Api
+            };
+            assert_eq!(op.host, want, "{} {}", op.name, op.path);
+        }
+        let apihk = OPERATIONS
+            .iter()
+            .filter(|op| op.host == Host::Apihk)
+            .count();
+        assert_eq!(apihk, 97);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use wxpay::endpoint;
 
-#[endpoint(GET "/v3/global/certificates", host = "apihk.mch.weixin.qq.com")]
+#[endpoint(GET "/v3/global/certificates", retries = 3)]
 pub struct DownloadGlobalCertificates {}
 
 fn main() {}

@@ -18,6 +18,7 @@ use crate::error::{
     ConfigError, DecodeError, Error, Redirected, SignedRequest, TransportError, TransportErrorKind,
     VerificationError,
 };
+use crate::host::{Host, HostUrls};
 use crate::keyring::{CertificateStore, KeyRing, PlatformKeyStatus, StoreKind};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::notification::{self, Notification};
@@ -52,7 +53,8 @@ pub(crate) struct Inner {
     pub(crate) merchant_key: MerchantKey,
     pub(crate) keyring: KeyRing,
     pub(crate) apiv3_key: Option<ApiV3Key>,
-    pub(crate) base_url: String,
+    /// The base URL (and backup) of each platform host.
+    pub(crate) hosts: HostUrls,
     pub(crate) user_agent: HeaderValue,
     pub(crate) timestamp_tolerance: u64,
     pub(crate) refresh: RefreshPolicy,
@@ -66,12 +68,10 @@ pub(crate) struct Inner {
     pub(crate) scheduled: OnceLock<()>,
 }
 
-/// How calls travel: retries, the backup host, the body limit.
+/// How calls travel: retries, the body limit, the time limits.
 #[derive(Debug, Clone)]
 pub(crate) struct TransportPolicy {
     pub(crate) retry: RetryPolicy,
-    /// Where to try a call whose connection could not be made (`None`: nowhere).
-    pub(crate) backup_base_url: Option<String>,
     pub(crate) max_body: usize,
     pub(crate) downloads: crate::download::DownloadLimits,
     /// The time limit of one attempt, applied per request (the shared connection pool has
@@ -101,7 +101,7 @@ impl std::fmt::Debug for Client {
                 "apiv3_key",
                 &self.inner.apiv3_key.as_ref().map(|_| "<redacted>"),
             )
-            .field("base_url", &self.inner.base_url)
+            .field("hosts", &self.inner.hosts.bases().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -221,7 +221,7 @@ impl Client {
             Ok(writer.finish())
         };
         let answer = self
-            .call(&E::METHOD, E::PATH_TEMPLATE, idempotent, &parts)
+            .call(&E::METHOD, E::PATH_TEMPLATE, E::HOST, idempotent, &parts)
             .await?;
         let mut answer = decode_verified(answer, E::decode_response)?;
         if let Err(mut error) = E::decrypt_response(&mut answer.value, &self.inner.merchant_key) {
@@ -239,7 +239,7 @@ impl Client {
         let keys = self.platform_keys();
         protocol::prepare(
             endpoint,
-            &self.context(&keys),
+            &self.context(&keys, E::HOST),
             unix_now(),
             &protocol::nonce()?,
         )
@@ -313,9 +313,14 @@ impl Client {
         self.download_certificates().await
     }
 
-    pub(crate) fn context<'a>(&'a self, keys: &'a PlatformKeys) -> RequestContext<'a> {
+    /// The base URL of `host` for this client.
+    pub fn base_url(&self, host: Host) -> &str {
+        self.inner.hosts.base(host)
+    }
+
+    pub(crate) fn context<'a>(&'a self, keys: &'a PlatformKeys, host: Host) -> RequestContext<'a> {
         RequestContext {
-            base_url: &self.inner.base_url,
+            base_url: self.inner.hosts.base(host),
             signer: Signer {
                 mchid: &self.inner.mchid,
                 key: &self.inner.merchant_key,
@@ -364,6 +369,7 @@ impl Client {
         &self,
         method: &Method,
         path_template: &str,
+        host: Host,
         idempotent: bool,
         parts: &(dyn Fn(&PlatformKeys, i64) -> Result<RequestParts, Error> + Sync),
     ) -> Result<Verified<Bytes>, Error> {
@@ -371,6 +377,7 @@ impl Client {
             "wxpay.call",
             %method,
             path = path_template,
+            %host,
             attempt = tracing::field::Empty,
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
@@ -380,7 +387,7 @@ impl Client {
             let started = std::time::Instant::now();
             let (response, signed) = self
                 .attempts(
-                    &self.inner.base_url,
+                    self.inner.hosts.base(host),
                     idempotent,
                     parts,
                     |request| async move { Ok(self.transport(request).await?) },
@@ -452,7 +459,7 @@ impl Client {
             let signed = signed_request(&parts, now, &nonce);
             let context = RequestContext {
                 base_url,
-                ..self.context(&keys)
+                ..self.context(&keys, Host::Api)
             };
             let request = protocol::sign_request(parts, &context, now, &nonce)?;
             let outcome = send(request).await;
@@ -670,18 +677,15 @@ impl Client {
 
     /// Sends one request and gives the answer with its body unread: what every call and
     /// download goes through. `timeout` replaces the per-call one. A 3xx is refused. With
-    /// failover on, a connection that cannot be made is tried on the backup host (the
-    /// signature does not cover the host).
+    /// failover on, a connection that cannot be made is tried on the backup of the request's
+    /// host, where it has one (the signature does not cover the host).
     pub(crate) async fn exchange(
         &self,
         request: http::Request<Vec<u8>>,
         timeout: Option<Duration>,
     ) -> Result<reqwest::Response, TransportError> {
-        let backup = self
-            .inner
-            .transport
-            .backup_base_url
-            .as_deref()
+        let backup = origin(request.uri())
+            .and_then(|origin| self.inner.hosts.backup_of(&origin))
             .and_then(|base| backup_request(&request, base));
         match (self.exchange_once(request, timeout).await, backup) {
             (Err(error), Some(backup)) if error.kind == TransportErrorKind::Connect => {
@@ -746,11 +750,16 @@ fn signed_request(parts: &RequestParts, timestamp: i64, nonce: &str) -> SignedRe
 }
 
 /// GET, PUT and DELETE act once however often they are sent.
-fn is_idempotent_method(method: &Method) -> bool {
+pub(crate) fn is_idempotent_method(method: &Method) -> bool {
     matches!(
         *method,
         Method::GET | Method::PUT | Method::DELETE | Method::HEAD
     )
+}
+
+/// `scheme://authority` of a request's URI, as base URLs are written.
+fn origin(uri: &http::Uri) -> Option<String> {
+    Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
 
 /// The same request aimed at the backup host.

@@ -15,13 +15,14 @@ use crate::client::{Client, Inner, RefreshPolicy, TransportPolicy, unix_now};
 use crate::crypto::CryptoBackend;
 use crate::download::DownloadLimits;
 use crate::error::ConfigError;
+use crate::host::{Host, HostUrls};
 use crate::keyring::{CertificateStore, KeyRing, KeyRingSetup, StoreKind, StoreSeal};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::retry::RetryPolicy;
 use crate::wire::DEFAULT_TIMESTAMP_TOLERANCE;
 
-/// The official API host.
-pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+/// The official API host ([`Host::Api`]'s default base URL).
+pub const DEFAULT_BASE_URL: &str = Host::Api.default_base_url();
 /// The backup host, for [`ClientBuilder::backup_host_failover`].
 pub const BACKUP_BASE_URL: &str = "https://api2.wechatpay.cn";
 
@@ -67,6 +68,7 @@ pub struct ClientBuilder {
     platform_public_key: Option<(Setting<String>, Setting<String>)>,
     apiv3_key: Option<Setting<Zeroizing<String>>>,
     base_url: Option<Setting<String>>,
+    host_base_urls: Vec<(Host, Setting<String>)>,
     backend: CryptoBackend,
     timestamp_tolerance: Option<Duration>,
     certificate_refresh_interval: Option<Duration>,
@@ -104,6 +106,14 @@ impl std::fmt::Debug for ClientBuilder {
             )
             .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url.as_ref().map(|s| &s.value))
+            .field(
+                "host_base_urls",
+                &self
+                    .host_base_urls
+                    .iter()
+                    .map(|(host, url)| (host.key(), &url.value))
+                    .collect::<Vec<_>>(),
+            )
             .field("backend", &self.backend)
             .finish_non_exhaustive()
     }
@@ -158,9 +168,30 @@ impl ClientBuilder {
         self
     }
 
-    /// Scheme and host of the API, default [`DEFAULT_BASE_URL`]; a sandbox or a proxy for tests.
+    /// One base URL (scheme and host) for every [`Host`]: a sandbox or a proxy, which serves
+    /// them all. By default each host has the platform's own
+    /// ([`Host::default_base_url`]); [`ClientBuilder::host_base_url`] sets one host's.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(setting("base_url", url.into()));
+        self
+    }
+
+    /// The base URL of one host, over [`ClientBuilder::base_url`]: e.g. a proxy for the
+    /// cross-border operations only.
+    ///
+    /// ```no_run
+    /// # fn run(builder: wxpay_core::ClientBuilder) -> Result<(), wxpay_core::Error> {
+    /// use wxpay_core::Host;
+    /// let client = builder
+    ///     .host_base_url(Host::Apihk, "https://apihk-proxy.internal.example")
+    ///     .build()?;
+    /// assert_eq!(client.base_url(Host::Apihk), "https://apihk-proxy.internal.example");
+    /// # Ok(()) }
+    /// ```
+    pub fn host_base_url(mut self, host: Host, url: impl Into<String>) -> Self {
+        let name = format!("host_base_url({})", host.key());
+        self.host_base_urls.retain(|(set, _)| *set != host);
+        self.host_base_urls.push((host, setting(name, url.into())));
         self
     }
 
@@ -209,15 +240,17 @@ impl ClientBuilder {
         self
     }
 
-    /// When the official host cannot be reached at all, try the backup host
-    /// `api2.wechatpay.cn` (off by default; the User-Agent then says `failover`). Only for the
-    /// default base URL.
+    /// When a host cannot be reached at all, try its backup: `api2.wechatpay.cn` for
+    /// [`Host::Api`] (off by default; the User-Agent then says `failover`). Only for a host on
+    /// its default base URL, and only where the platform has a backup
+    /// ([`Host::default_backup_url`]).
     pub fn backup_host_failover(mut self, on: bool) -> Self {
         self.backup_host_failover = on;
         self
     }
 
-    /// Fails over to this base URL instead (a proxy pair, or a test); turns failover on.
+    /// Fails over to this base URL instead (a proxy pair, or a test); turns failover on for
+    /// [`Host::Api`] and every host sent to the same base URL.
     pub fn backup_base_url(mut self, url: impl Into<String>) -> Self {
         self.backup_base_url = Some(setting("backup_base_url", url.into()));
         self
@@ -329,7 +362,8 @@ impl ClientBuilder {
     /// | `WXPAY_PLATFORM_PUBLIC_KEY` + `WXPAY_PLATFORM_PUBLIC_KEY_ID` | the WeChat Pay public key (PEM text or path), and its id |
     /// | `WXPAY_PLATFORM_CERT` | platform certificates: PEM text (one or more blocks), or paths, comma-separated |
     /// | `WXPAY_APIV3_KEY` | the APIv3 key (optional) |
-    /// | `WXPAY_BASE_URL` | API host (optional) |
+    /// | `WXPAY_BASE_URL` | one base URL for every host (optional; a sandbox) |
+    /// | `WXPAY_BASE_URL_<KEY>` | the base URL of one [`Host`], e.g. `WXPAY_BASE_URL_APIHK` (optional) |
     ///
     /// A key variable whose value starts with `-----BEGIN` is the PEM itself (as secret
     /// managers hand it out; newlines may be written `\n`); any other value is a path. A
@@ -367,9 +401,7 @@ impl ClientBuilder {
     }
 
     /// [`ClientBuilder::from_env`] over any variable source (tests use a map).
-    fn from_vars(
-        var: impl Fn(&'static str) -> Option<String>,
-    ) -> Result<ClientBuilder, ConfigError> {
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<ClientBuilder, ConfigError> {
         let required = |name: &'static str| var(name).ok_or_else(|| missing(name));
         let mchid = setting("WXPAY_MCHID", required("WXPAY_MCHID")?);
         let merchant_serial = setting("WXPAY_MERCHANT_SERIAL", required("WXPAY_MERCHANT_SERIAL")?);
@@ -419,6 +451,13 @@ impl ClientBuilder {
             apiv3_key: var("WXPAY_APIV3_KEY")
                 .map(|k| setting("WXPAY_APIV3_KEY", Zeroizing::new(k))),
             base_url: var("WXPAY_BASE_URL").map(|u| setting("WXPAY_BASE_URL", u)),
+            host_base_urls: Host::ALL
+                .into_iter()
+                .filter_map(|host| {
+                    let name = format!("WXPAY_BASE_URL_{}", host.key().to_ascii_uppercase());
+                    var(&name).map(|url| (host, setting(name, url)))
+                })
+                .collect(),
             ..ClientBuilder::default()
         })
     }
@@ -460,11 +499,10 @@ impl ClientBuilder {
             platform_keys.insert(key);
         }
         if let Some((id, pem)) = self.platform_public_key {
-            if !id.value.starts_with("PUB_KEY_ID_")
-                || !id
-                    .value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            let serial = id.value.strip_prefix("PUB_KEY_ID_").unwrap_or_default();
+            if serial.is_empty()
+                || serial.len() > 64
+                || !serial.bytes().all(|b| b.is_ascii_alphanumeric())
             {
                 return Err(invalid(
                     id.name,
@@ -501,15 +539,12 @@ impl ClientBuilder {
             ));
         }
 
-        let base_url = match self.base_url {
-            Some(url) => check_base_url(url)?,
-            None => DEFAULT_BASE_URL.to_owned(),
-        };
-        let backup_base_url = match self.backup_base_url {
-            Some(url) => Some(check_base_url(url)?),
-            None => (self.backup_host_failover && base_url == DEFAULT_BASE_URL)
-                .then(|| BACKUP_BASE_URL.to_owned()),
-        };
+        let hosts = host_urls(
+            self.base_url,
+            self.host_base_urls,
+            self.backup_base_url,
+            self.backup_host_failover,
+        )?;
 
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let (http, request_timeout) = match self.http {
@@ -558,8 +593,8 @@ impl ClientBuilder {
                 merchant_key,
                 keyring,
                 apiv3_key,
-                base_url,
-                user_agent: user_agent(backup_base_url.is_some()),
+                user_agent: user_agent(hosts.any_backup()),
+                hosts,
                 timestamp_tolerance: self
                     .timestamp_tolerance
                     .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs()),
@@ -567,7 +602,6 @@ impl ClientBuilder {
                 store: self.certificate_store,
                 transport: TransportPolicy {
                     retry: self.retry,
-                    backup_base_url,
                     max_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
                     downloads: self.downloads,
                     request_timeout,
@@ -717,23 +751,72 @@ fn check_not_merchant(
     Ok(())
 }
 
+/// Each host's base URL and backup: a host's own setting over the one for all, the
+/// platform's default under both; a configured backup serves the API host's base URL.
+fn host_urls(
+    all: Option<Setting<String>>,
+    each: Vec<(Host, Setting<String>)>,
+    backup: Option<Setting<String>>,
+    platform_failover: bool,
+) -> Result<HostUrls, ConfigError> {
+    let all = all.map(check_base_url).transpose()?;
+    let mut base = Host::ALL.map(|host| {
+        all.clone()
+            .unwrap_or_else(|| host.default_base_url().to_owned())
+    });
+    for (host, url) in each {
+        base[host.index()] = check_base_url(url)?;
+    }
+    let backup = backup.map(check_base_url).transpose()?;
+    let api = base[Host::Api.index()].clone();
+    let backups = Host::ALL.map(|host| {
+        let base = &base[host.index()];
+        match &backup {
+            Some(backup) if *base == api => Some(backup.clone()),
+            _ if platform_failover && base == host.default_base_url() => {
+                host.default_backup_url().map(str::to_owned)
+            }
+            _ => None,
+        }
+    });
+    Ok(HostUrls::new(base, backups))
+}
+
+/// A base URL is a scheme and an authority, nothing else: user information would be sent to
+/// the host (and logged), a path or query would change what is signed.
 fn check_base_url(url: Setting<String>) -> Result<String, ConfigError> {
+    const EXAMPLE: &str = "e.g. https://api.mch.weixin.qq.com";
     let trimmed = url.value.trim_end_matches('/');
-    let parsed: Uri = trimmed.parse().map_err(|_| {
-        invalid(
-            url.name.clone(),
-            "not a URL; expected e.g. https://api.mch.weixin.qq.com",
-        )
-    })?;
-    let scheme_ok = matches!(parsed.scheme_str(), Some("http" | "https"));
-    let bare = parsed
-        .path_and_query()
-        .is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/");
-    if !scheme_ok || parsed.host().is_none() || !bare {
-        return Err(invalid(
-            url.name,
-            "expected scheme and host only, e.g. https://api.mch.weixin.qq.com",
+    let refuse = |why: String| Err(invalid(url.name.clone(), &why));
+    let parsed = match url::Url::parse(trimmed) {
+        Ok(parsed) => parsed,
+        Err(url::ParseError::InvalidPort) => {
+            return refuse(format!(
+                "the port is not a number from 1 to 65535; {EXAMPLE}"
+            ));
+        }
+        Err(_) => return refuse(format!("not a URL; expected {EXAMPLE}")),
+    };
+    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+        return refuse(format!("expected an http or https URL, {EXAMPLE}"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Not echoed: it would be a password.
+        return refuse(format!(
+            "a URL with user information (`user:password@`) is not a base URL; expected {EXAMPLE}"
         ));
+    }
+    if parsed.port() == Some(0) {
+        return refuse(format!(
+            "the port is not a number from 1 to 65535; {EXAMPLE}"
+        ));
+    }
+    if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
+        return refuse(format!("expected scheme and host only, {EXAMPLE}"));
+    }
+    // Sent as written: the http layer must read it the same way.
+    if trimmed.parse::<Uri>().is_err() {
+        return refuse(format!("not a URL; expected {EXAMPLE}"));
     }
     Ok(trimmed.to_owned())
 }
@@ -751,7 +834,7 @@ mod tests {
         )
     }
 
-    fn vars(pairs: &[(&'static str, String)]) -> impl Fn(&'static str) -> Option<String> {
+    fn vars(pairs: &[(&'static str, String)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<&'static str, String> = pairs.iter().cloned().collect();
         move |name| map.get(name).cloned()
     }
@@ -851,6 +934,54 @@ mod tests {
             !err.to_string().contains("short"),
             "the key itself is never echoed: {err}"
         );
+    }
+
+    #[test]
+    fn a_host_variable_moves_that_host_and_names_itself_when_wrong() {
+        let mut pairs = with("WXPAY_BASE_URL", "http://127.0.0.1:8080");
+        pairs.push(("WXPAY_BASE_URL_APIHK", "http://127.0.0.2:9090".into()));
+        let client = ClientBuilder::from_vars(vars(&pairs))
+            .and_then(ClientBuilder::build)
+            .expect("builds");
+        assert_eq!(client.base_url(Host::Api), "http://127.0.0.1:8080");
+        assert_eq!(client.base_url(Host::Fraud), "http://127.0.0.1:8080");
+        assert_eq!(client.base_url(Host::Apihk), "http://127.0.0.2:9090");
+
+        let err = env_error(&with("WXPAY_BASE_URL_APIHK", "https://a:b@apihk.example"));
+        assert!(
+            matches!(&err, ConfigError::Invalid { setting, .. } if setting == "WXPAY_BASE_URL_APIHK"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn failover_goes_to_a_backup_only_where_there_is_one() {
+        let builder = || ClientBuilder::from_vars(vars(&complete())).expect("reads");
+        let platform = builder()
+            .backup_host_failover(true)
+            .build()
+            .expect("builds");
+        let hosts = &platform.inner.hosts;
+        assert_eq!(hosts.backup_of(DEFAULT_BASE_URL), Some(BACKUP_BASE_URL));
+        assert_eq!(hosts.backup_of(Host::Apihk.default_base_url()), None);
+
+        // A sandbox serving every host, with a backup: every host fails over to it.
+        let pair = builder()
+            .base_url("http://127.0.0.1:1")
+            .backup_base_url("http://127.0.0.1:2")
+            .build()
+            .expect("builds");
+        assert_eq!(
+            pair.inner.hosts.backup_of("http://127.0.0.1:1"),
+            Some("http://127.0.0.1:2")
+        );
+        // Failover to the platform's backup only for a host on the platform's base URL.
+        let proxied = builder()
+            .base_url("http://127.0.0.1:1")
+            .backup_host_failover(true)
+            .build()
+            .expect("builds");
+        assert!(!proxied.inner.hosts.any_backup());
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::client::{Client, classify};
 use crate::crypto::Sha1;
 use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
 use crate::error::{DownloadError, Error, TransportError, TransportErrorKind};
+use crate::host::Host;
 use crate::keys::PlatformKeys;
 use crate::protocol;
 use crate::wire::{REQUEST_ID, encoding};
@@ -35,8 +36,14 @@ pub const MAX_WRITE: usize = 16 * 1024;
 /// Error answers of a download are JSON; more than this is not read.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// Hosts a signed download request may go to besides the client's own base URL.
-const PLATFORM_HOSTS: &[&str] = &["https://api.mch.weixin.qq.com", "https://api2.wechatpay.cn"];
+/// Hosts a signed download request may go to besides the client's own base URLs: every
+/// platform host and backup.
+fn platform_hosts() -> impl Iterator<Item = &'static str> {
+    Host::ALL
+        .into_iter()
+        .flat_map(|host| [Some(host.default_base_url()), host.default_backup_url()])
+        .flatten()
+}
 
 /// The platform's file host, which the e-invoice links name, and the one path it serves
 /// files under (not an APIv3 path).
@@ -212,7 +219,8 @@ impl Client {
         download: &Download,
         writer: &mut W,
     ) -> Result<Downloaded, Error> {
-        let (origin, path_and_query) = split_url(&download.url, &self.inner.base_url)?;
+        let (origin, path_and_query) =
+            split_url(&download.url, &self.inner.hosts.bases().collect::<Vec<_>>())?;
         let parts = |_: &PlatformKeys, _| {
             Ok(RequestParts {
                 method: Method::GET,
@@ -253,7 +261,7 @@ impl Client {
             endpoint.write_request(&mut request)?;
             Ok(request.finish())
         };
-        self.fetch(&self.inner.base_url, &parts, &check, writer)
+        self.fetch(self.inner.hosts.base(E::HOST), &parts, &check, writer)
             .await
     }
 
@@ -479,11 +487,11 @@ impl Clock {
     }
 }
 
-/// `(origin, path_and_query)` of an absolute URL, if its origin is the client's base URL
-/// or a platform host (a signed request goes nowhere else) and its path and query are what
+/// `(origin, path_and_query)` of an absolute URL, if its origin is one of the client's base
+/// URLs (`base_urls`) or a platform host (a signed request goes nowhere else) and its path and query are what
 /// will be sent and signed, unchanged by the URL layer (the rule of dynamic templates).
 /// Refusals name the origin and path, never the query: it holds the download token.
-pub(crate) fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
+pub(crate) fn split_url<'u>(url: &'u str, base_urls: &[&str]) -> Result<(&'u str, &'u str), Error> {
     let shown: String = url
         .split(['?', '#'])
         .next()
@@ -504,11 +512,7 @@ pub(crate) fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'
     }
     let is = |host: &str| Url::parse(host).is_ok_and(|host| host.origin() == parsed.origin());
     let file_host = is(FILE_HOST.0);
-    if !file_host
-        && !std::iter::once(base_url)
-            .chain(PLATFORM_HOSTS.iter().copied())
-            .any(is)
-    {
+    if !file_host && !base_urls.iter().any(|base| is(base)) && !platform_hosts().any(is) {
         return Err(refuse("not the client's host or a WeChat Pay host"));
     }
     // What the URL layer sends must be the text itself, so the signature covers it: a
@@ -602,7 +606,11 @@ mod tests {
     #[test]
     fn only_the_clients_host_or_a_platform_host_is_signed_for() {
         let base = "http://127.0.0.1:8080";
-        let ok = split_url("http://127.0.0.1:8080/v3/billdownload/file?token=x", base).unwrap();
+        let ok = split_url(
+            "http://127.0.0.1:8080/v3/billdownload/file?token=x",
+            &[base],
+        )
+        .unwrap();
         assert_eq!(
             ok,
             ("http://127.0.0.1:8080", "/v3/billdownload/file?token=x")
@@ -610,8 +618,10 @@ mod tests {
         for platform in [
             "https://api.mch.weixin.qq.com/v3/billdownload/file?token=x",
             "https://pay.wechatpay.cn/invoicing/fapiao/fapiao-file?token=x",
+            "https://apihk.mch.weixin.qq.com/v3/global/statements?token=x",
+            "https://api2.wechatpay.cn/v3/billdownload/file?token=x",
         ] {
-            assert!(split_url(platform, base).is_ok(), "{platform}");
+            assert!(split_url(platform, &[base]).is_ok(), "{platform}");
         }
         for bad in [
             "https://evil.example.com/v3/billdownload/file",
@@ -623,7 +633,7 @@ mod tests {
             "http://127.0.0.1:8080",
             "http://127.0.0.1:8080/a b",
         ] {
-            assert!(split_url(bad, base).is_err(), "{bad}");
+            assert!(split_url(bad, &[base]).is_err(), "{bad}");
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use crate::client::Client;
 use crate::endpoint::{RequestParts, RequestWriter};
 use crate::error::{Error, RequestError};
+use crate::host::Host;
 use crate::keys::PlatformKeys;
 use crate::protocol::Verified;
 use crate::wire::encoding;
@@ -41,6 +42,7 @@ pub struct DynamicRequest<'c> {
     client: &'c Client,
     method: Method,
     template: String,
+    host: Host,
     path_params: Vec<(String, String)>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
@@ -53,6 +55,7 @@ impl std::fmt::Debug for DynamicRequest<'_> {
         f.debug_struct("DynamicRequest")
             .field("method", &self.method)
             .field("template", &self.template)
+            .field("host", &self.host)
             .field(
                 "path_params",
                 &self.path_params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
@@ -71,11 +74,32 @@ impl<'c> DynamicRequest<'c> {
             client,
             method,
             template: template.to_owned(),
+            host: Host::Api,
             path_params: Vec::new(),
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
         }
+    }
+
+    /// Sends the request to `host` (default [`Host::Api`]): the cross-border `/v3/global/…`
+    /// and `/global/v3/…` operations are served on [`Host::Apihk`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxpay_core::Client) -> Result<(), wxpay_core::Error> {
+    /// use wxpay_core::Host;
+    /// let order: serde_json::Value = client
+    ///     .get("/v3/global/transactions/out-trade-no/{out_trade_no}")
+    ///     .host(Host::Apihk)
+    ///     .path("out_trade_no", "1217752501201407033233368018")
+    ///     .query("mchid", "1230000109")
+    ///     .send()
+    ///     .await?;
+    /// # let _ = order; Ok(()) }
+    /// ```
+    pub fn host(mut self, host: Host) -> Self {
+        self.host = host;
+        self
     }
 
     /// Fills the placeholder `{name}` with `value`, percent-encoded as one path segment.
@@ -123,11 +147,11 @@ impl<'c> DynamicRequest<'c> {
         // A request that cannot be sent as signed is refused before anything goes out, even
         // the first certificate download.
         self.parts(body.as_deref(), 0)?;
-        let idempotent = matches!(self.method, Method::GET | Method::PUT | Method::DELETE);
+        let idempotent = crate::client::is_idempotent_method(&self.method);
         let parts = |_: &PlatformKeys, now: i64| self.parts(body.as_deref(), now);
         let answer = self
             .client
-            .call(&self.method, &self.template, idempotent, &parts)
+            .call(&self.method, &self.template, self.host, idempotent, &parts)
             .await?;
         crate::client::decode_verified(answer, |body| {
             serde_json::from_slice(if body.is_empty() { b"null" } else { body })

@@ -405,6 +405,11 @@ pub enum KeyError {
     /// The APIv3 key is not 32 bytes.
     #[error("the APIv3 key must be 32 bytes, got {0}")]
     ApiV3KeyLength(usize),
+    /// The APIv3 key has a character the merchant platform never issues: its keys are 32
+    /// printable ASCII characters (letters and digits), so a key of multi-byte or control
+    /// characters was copied wrongly.
+    #[error("the APIv3 key must be 32 printable ASCII characters (letters and digits)")]
+    ApiV3KeyCharacters,
     /// The crypto backend refused the key.
     #[error("the crypto backend rejected the key")]
     Rejected,

@@ -329,11 +329,21 @@ impl fmt::Debug for PlatformKeys {
 pub struct ApiV3Key(Zeroizing<[u8; 32]>);
 
 impl ApiV3Key {
-    /// Takes the key as set in the merchant platform: exactly 32 bytes of text.
+    /// Takes the key as set in the merchant platform: exactly 32 printable ASCII characters.
+    ///
+    /// ```
+    /// use wxpay_core::{ApiV3Key, KeyError};
+    /// assert!(ApiV3Key::new("TESTapiv3key0123456789ABCDEFGHIJ").is_ok());
+    /// // 32 bytes, but 16 two-byte characters: not a key the platform issues.
+    /// assert_eq!(ApiV3Key::new(&"é".repeat(16)).err(), Some(KeyError::ApiV3KeyCharacters));
+    /// ```
     pub fn new(key: &str) -> Result<Self, KeyError> {
         let mut bytes = Zeroizing::new([0; 32]);
         if key.len() != bytes.len() {
             return Err(KeyError::ApiV3KeyLength(key.len()));
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(KeyError::ApiV3KeyCharacters);
         }
         bytes.copy_from_slice(key.as_bytes());
         Ok(ApiV3Key(bytes))

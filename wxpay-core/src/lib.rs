@@ -19,7 +19,7 @@
 //! certificates notification                                    certificate lists, webhooks
 //! protocol retry                                               signing, verification, retries
 //! endpoint                                                     Endpoint, RequestWriter, Sensitive
-//! wire                                                         encoding, scalars, header names
+//! wire host                                                    encoding, scalars, header names; hosts
 //! keys                                                         merchant, platform, APIv3 keys
 //! crypto                                                       the two backends, digests
 //! pem                                                          PEM, DER, certificates
@@ -98,6 +98,7 @@ mod error;
 #[cfg(feature = "redis")]
 mod fleet;
 mod hex;
+mod host;
 mod keyring;
 pub mod keys;
 mod merchant;
@@ -124,6 +125,7 @@ pub use error::{
 };
 #[cfg(feature = "redis")]
 pub use fleet::{RedisFleet, RedisSeenNotifications};
+pub use host::Host;
 pub use keyring::{
     CertificateStore, DirectoryStore, KeyWarning, PlatformKeyStatus, StoredCertificate,
 };
@@ -144,6 +146,7 @@ pub mod __private {
         Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, RequestWriter, UploadFile,
     };
     pub use crate::error::{DecryptError, Error, RequestError};
+    pub use crate::host::Host;
     pub use crate::keys::MerchantKey;
     pub use http::Method;
     pub use serde;
@@ -173,7 +176,7 @@ pub mod __fuzz {
 
     /// The check of a bill's `download_url`: its origin and path-and-query, or the refusal.
     pub fn split_url<'u>(url: &'u str, base_url: &str) -> Result<(&'u str, &'u str), Error> {
-        crate::download::split_url(url, base_url)
+        crate::download::split_url(url, &[base_url])
     }
 
     /// A notification body read as if its signature had verified.

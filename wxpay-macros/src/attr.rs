@@ -63,7 +63,19 @@ pub(crate) struct Args {
     pub constructor: bool,
     /// `download`: the answer is a file, streamed with `Client::download_file`.
     pub download: bool,
+    /// `host = apihk`: the variant of the runtime's `Host` that serves the operation; `None`
+    /// for the default host.
+    pub host: Option<Ident>,
 }
+
+/// The host keys `host = …` takes and the runtime's `Host` variant of each (the runtime's
+/// `Host::key` spells the same keys; a facade test declares an endpoint on each).
+const HOSTS: [(&str, &str); 4] = [
+    ("api", "Api"),
+    ("apihk", "Apihk"),
+    ("fraud", "Fraud"),
+    ("payapp", "Payapp"),
+];
 
 /// Parses the arguments. Misspelt names are reported in `errors` and parsing goes on; a
 /// shape that cannot be read at all is the `Err`.
@@ -118,6 +130,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
     let mut exhaustive = false;
     let mut constructor = true;
     let mut download = false;
+    let mut host: Option<Ident> = None;
     while !input.is_empty() {
         if !input.peek(Token![,]) {
             return Err(input.error(
@@ -150,6 +163,18 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
             }
         } else if input.peek(Ident) {
             let option: Ident = input.parse()?;
+            if option == "host" {
+                let key = parse_host(&option, input, errors)?;
+                if host.is_some() {
+                    errors.push(syn::Error::new(
+                        option.span(),
+                        "`host` is given twice; keep one",
+                    ));
+                } else {
+                    host = key;
+                }
+                continue;
+            }
             let flag = match option.to_string().as_str() {
                 "idempotent" => Some(&mut idempotent),
                 "exhaustive" => Some(&mut exhaustive),
@@ -218,7 +243,51 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         exhaustive,
         constructor,
         download,
+        host,
     })
+}
+
+/// `host = apihk`: the key, as the variant of `Host` it names (`None` when it was wrong,
+/// already reported).
+fn parse_host(
+    option: &Ident,
+    input: ParseStream,
+    errors: &mut Errors,
+) -> syn::Result<Option<Ident>> {
+    let keys = || {
+        HOSTS
+            .iter()
+            .map(|(key, _)| format!("`{key}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !input.peek(Token![=]) {
+        errors.push(syn::Error::new(
+            option.span(),
+            format!(
+                "`host` takes a host key, as in `host = apihk`; the keys are {}",
+                keys()
+            ),
+        ));
+        return Ok(None);
+    }
+    input.parse::<Token![=]>()?;
+    let key: Ident = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected a host key such as `apihk`, not a URL: the client maps keys to base URLs; the keys are {}", keys()),
+        )
+    })?;
+    match HOSTS.iter().find(|(known, _)| key == known) {
+        Some((_, variant)) => Ok(Some(Ident::new(variant, key.span()))),
+        None => {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!("unknown host key `{key}`; the keys are {}", keys()),
+            ));
+            Ok(None)
+        }
+    }
 }
 
 /// What to say about an option `#[endpoint]` does not have; the shapes it leaves to the
@@ -236,7 +305,7 @@ fn unknown_option(option: &Ident) -> String {
         ),
         _ => format!(
             "unknown endpoint option `{option}`; the options are `idempotent`, `exhaustive`, \
-             `no_constructor`, `download` and `crate = \"path\"`"
+             `no_constructor`, `download`, `host = key` and `crate = \"path\"`"
         ),
     }
 }

@@ -337,6 +337,16 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             const IDEMPOTENT: bool = true;
         )
     });
+    // Likewise: the default host is `Api`.
+    let host = args
+        .host
+        .as_ref()
+        .filter(|host| *host != "Api")
+        .map(|host| {
+            quote!(
+                const HOST: #private::Host = #private::Host::#host;
+            )
+        });
     quote! {
         #[automatically_derived]
         impl #private::Endpoint for #ident {
@@ -344,6 +354,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             const METHOD: #private::Method = #private::Method::#method;
             const PATH_TEMPLATE: &'static str = #documented;
             #idempotent
+            #host
 
             // `#[inline]`: compiled in the crate that sends the endpoint, not for every
             // endpoint of the catalog that declares it.

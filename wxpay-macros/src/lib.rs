@@ -33,6 +33,9 @@ use proc_macro::TokenStream;
 /// - `idempotent` declares that sending the request twice acts once (it carries a
 ///   caller-chosen request number such as `out_request_no`), so the client may retry it when
 ///   it cannot tell whether the platform received it.
+/// - `host = apihk` names the platform host that serves the operation when it is not the
+///   main API host: a key (`api`, `apihk`, `fraud`, `payapp`), never a URL; the client maps
+///   each key to a base URL, so one client sends every operation to the right place.
 /// - `crate = "path"` names the runtime when it is not reachable as `::wxpay`.
 ///
 /// - `exhaustive` leaves the struct open to struct-literal construction; without it the

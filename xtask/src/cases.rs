@@ -157,9 +157,10 @@ fn request_case(op: &Op, m: &Module) -> String {
     };
     format!(
         "super::harness::Case {{ name: \"{name}\", method: \"{method}\", path: {path:?}, \
-         query: &[{query}], headers: &[{headers}], body: {body:?}, encrypted: &[{encrypted}], \
-         request: || Box::new({request}) }},\n",
+         scope: {scope:?}, query: &[{query}], headers: &[{headers}], body: {body:?}, \
+         encrypted: &[{encrypted}], request: || Box::new({request}) }},\n",
         name = op.entry.name,
+        scope = op.row.scope,
         query = query_text.join(", "),
         headers = header_text.join(", "),
         body = body_text,
@@ -213,10 +214,11 @@ fn upload_case(op: &Op, m: &Module) -> String {
         .map(|p| format!("{p:?}"))
         .collect();
     format!(
-        "super::harness::Upload {{ name: \"{name}\", path: {path:?}, meta: {meta:?}, \
-         encrypted: &[{encrypted}], parts: &[{parts}], file_part: {file_part:?}, \
-         request: || Box::new({built}) }},\n",
+        "super::harness::Upload {{ name: \"{name}\", path: {path:?}, scope: {scope:?}, \
+         meta: {meta:?}, encrypted: &[{encrypted}], parts: &[{parts}], \
+         file_part: {file_part:?}, request: || Box::new({built}) }},\n",
         name = op.entry.name,
+        scope = op.row.scope,
         meta = Value::Object(meta).to_string(),
         encrypted = encrypted.join(", "),
         parts = parts.join(", "),

@@ -302,12 +302,14 @@ fn operation(op: &Op, m: &Module) -> String {
             &format!("[Official documentation]({})", op.row.doc_link),
         );
     }
-    if op.row.scope != "v3" {
+    if let Some(host) = op.host {
         doc_line(&mut out, "");
         doc_line(
             &mut out,
-            "Served on the platform's apihk host: send it with a client whose base URL is \
-             `https://apihk.mch.weixin.qq.com`.",
+            &format!(
+                "Served on the platform's `{host}` host ([`Host`](crate::Host)): every client \
+                 sends it there."
+            ),
         );
     }
     doc_line(&mut out, "");
@@ -329,6 +331,9 @@ fn operation(op: &Op, m: &Module) -> String {
         Answer::Named(name) => options.push_str(&format!(" -> {name}")),
         Answer::Json => options.push_str(" -> serde_json::Value"),
         Answer::File => options.push_str(", download"),
+    }
+    if let Some(host) = op.host {
+        options.push_str(&format!(", host = {host}"));
     }
     if op.idempotent {
         options.push_str(", idempotent");

@@ -801,6 +801,10 @@ fn operations_table(
             .iter()
             .filter_map(|p| p.strip_prefix("query:").map(str::to_owned))
             .collect();
+        let host = match model::host_of(&op.row.scope)? {
+            Some(key) => variant_of_host(key),
+            None => "Api".to_owned(),
+        };
         let content = if op.row.content == "multipart" {
             "Multipart"
         } else {
@@ -814,7 +818,8 @@ fn operations_table(
         };
         table.push_str(&format!(
             "{gate}Operation {{ name: {:?}, module: {:?}, method: {:?}, path: {:?}, title: {:?}, \
-             link: {link:?}, encrypted: &[{}], encrypted_query: &[{}], content: Content::{content} }},\n",
+             link: {link:?}, host: Host::{host}, encrypted: &[{}], encrypted_query: &[{}], \
+             content: Content::{content} }},\n",
             e.name,
             e.module,
             e.method,
@@ -825,15 +830,15 @@ fn operations_table(
         ));
         let ty = format!("crate::apis::{}::{}", e.module, e.name);
         checks.push_str(&format!(
-            "{gate}check({:?}, <{ty} as crate::Endpoint>::METHOD.as_str(), <{ty} as crate::Endpoint>::PATH_TEMPLATE);\n",
+            "{gate}check({:?}, <{ty} as crate::Endpoint>::METHOD.as_str(), <{ty} as crate::Endpoint>::PATH_TEMPLATE, <{ty} as crate::Endpoint>::HOST);\n",
             e.name
         ));
     }
     out.push_str(&format!(
         "pub static OPERATIONS: &[Operation] = &[\n{table}];\n\n\
-         /// Calls `check` with each entry's name and its declaration's method and path template\n\
-         /// (the deprecated ones too).\n\
-         #[cfg(test)]\n#[allow(deprecated)]\npub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {{\n{checks}}}\n\n"
+         /// Calls `check` with each entry's name and its declaration's method, path template\n\
+         /// and host (the deprecated ones too).\n\
+         #[cfg(test)]\n#[allow(deprecated)]\npub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str, crate::Host)) {{\n{checks}}}\n\n"
     ));
     out.push_str(
         "/// The operations of the spec the catalog does not declare yet, and why.\n\
@@ -851,6 +856,7 @@ fn operations_table(
 const OPERATIONS_DOC: &str = r#"//! Every operation of the spec that the catalog declares.
 
 use super::{Content, Operation};
+use crate::Host;
 
 /// The catalog as data: every operation declared in [`crate::apis`] (with the features
 /// enabled), for tools that pick an operation at run time (the `wxpay` command line, a dynamic
@@ -858,17 +864,29 @@ use super::{Content, Operation};
 ///
 /// Each entry names the Rust type, its method and path template in the documented `{name}`
 /// form (what [`Client::request`](crate::Client::request) takes), the official Chinese title
-/// and link, and the fields that must be encrypted with the platform key. A test checks every
-/// entry against its declaration's [`Endpoint::METHOD`](crate::Endpoint::METHOD) and
-/// [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE), and that every declaration
+/// and link, the host that serves it, and the fields that must be encrypted with the platform
+/// key. A test checks every entry against its declaration's
+/// [`Endpoint::METHOD`](crate::Endpoint::METHOD),
+/// [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE) and
+/// [`Endpoint::HOST`](crate::Endpoint::HOST), and that every declaration
 /// has an entry, so the table cannot drift from the catalog.
 ///
 /// ```
 /// let pause = wxpay::apis::OPERATIONS.iter().find(|op| op.name == "PauseStock").unwrap();
 /// assert_eq!(pause.method, "POST");
 /// assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
+/// assert_eq!(pause.host, wxpay::Host::Api);
 /// ```
 "#;
+
+/// `apihk` → `Apihk`: the runtime's `Host` variant of a host key.
+fn variant_of_host(key: &str) -> String {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
 
 fn module_dir(apis: &Path, module: &str) -> PathBuf {
     module

@@ -138,6 +138,22 @@ pub struct Op {
     pub answer: Answer,
     pub deprecated: bool,
     pub idempotent: bool,
+    /// The key of the platform host that serves it (`host = apihk`); `None`: the main host.
+    pub host: Option<&'static str>,
+}
+
+/// The host key of an operation from the spec's `scope` column; `Err` for a scope the
+/// generator does not know (such an operation is not declared: sent to the wrong host it
+/// would be a 404 from another platform).
+pub fn host_of(scope: &str) -> Result<Option<&'static str>, String> {
+    match scope {
+        "v3" => Ok(None),
+        "v3-global(apihk)" => Ok(Some("apihk")),
+        // The Hong Kong wallet operations (`/hk/v3/…`, `/global/v3/…`) predate `/v3/global`
+        // and are served on the same host.
+        "hk-legacy" => Ok(Some("apihk")),
+        other => Err(format!("scope `{other}`: no host known for it")),
+    }
 }
 
 #[derive(Debug, Default)]
@@ -242,6 +258,13 @@ pub fn build_op(
 ) -> Option<Op> {
     let row = &op.row;
     let key = format!("{} {}", row.method, row.path);
+    let host = match host_of(&row.scope) {
+        Ok(host) => host,
+        Err(reason) => {
+            skipped.reasons.push((key, reason));
+            return None;
+        }
+    };
     let download = row.content == "binary-download";
     if !matches!(row.content.as_str(), "json" | "multipart") && !download {
         skipped.reasons.push((
@@ -504,6 +527,7 @@ pub fn build_op(
         answer,
         deprecated: row.deprecated || spec.get("deprecated").and_then(Value::as_bool) == Some(true),
         idempotent,
+        host,
     })
 }
 

@@ -23,7 +23,7 @@ pub mod transactions;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -35,13 +35,13 @@ pub mod transactions;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/certificates")]
-#[endpoint(GET "/v3/global/certificates" -> ListCertificatesResponse)]
+#[endpoint(GET "/v3/global/certificates" -> ListCertificatesResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListCertificates {}
 
 /// `POST /v3/global/merchants` 子商户进件（融合钱包）
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -66,7 +66,7 @@ pub struct ListCertificates {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchants")]
-#[endpoint(POST "/v3/global/merchants" -> CreateMerchantResponse)]
+#[endpoint(POST "/v3/global/merchants" -> CreateMerchantResponse, host = apihk)]
 #[derive(Clone)]
 pub struct CreateMerchant {
     /// 由商户侧生成的唯一key (`Idempotency-Key`).
@@ -117,7 +117,7 @@ pub struct CreateMerchant {
 
 /// `GET /v3/global/merchants/{sub_mchid}` 查询子商户（融合钱包）
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -133,7 +133,7 @@ pub struct CreateMerchant {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchants/{sub_mchid}")]
-#[endpoint(GET "/v3/global/merchants/<sub_mchid>" -> QueryMerchantBySubMchidResponse)]
+#[endpoint(GET "/v3/global/merchants/<sub_mchid>" -> QueryMerchantBySubMchidResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryMerchantBySubMchid {
     /// 子商户号 (`sub_mchid`).
@@ -146,7 +146,7 @@ pub struct QueryMerchantBySubMchid {
 
 /// `PATCH /v3/global/merchants/{sub_mchid}` 修改子商户（融合钱包）
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -175,7 +175,7 @@ pub struct QueryMerchantBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchants/{sub_mchid}")]
-#[endpoint(PATCH "/v3/global/merchants/<sub_mchid>" -> UpdateMerchantBySubMchidResponse)]
+#[endpoint(PATCH "/v3/global/merchants/<sub_mchid>" -> UpdateMerchantBySubMchidResponse, host = apihk)]
 #[derive(Clone)]
 pub struct UpdateMerchantBySubMchid {
     /// `sub_mchid`.
@@ -226,7 +226,7 @@ pub struct UpdateMerchantBySubMchid {
 
 /// `GET /v3/global/refunds` 查询所有退款
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -244,7 +244,7 @@ pub struct UpdateMerchantBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/refunds")]
-#[endpoint(GET "/v3/global/refunds" -> ListRefundsResponse)]
+#[endpoint(GET "/v3/global/refunds" -> ListRefundsResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListRefunds {
     /// 微信支付订单号 (`transaction_id`).
@@ -265,7 +265,7 @@ pub struct ListRefunds {
 
 /// `POST /v3/global/refunds` 申请退款
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -284,7 +284,7 @@ pub struct ListRefunds {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/refunds")]
-#[endpoint(POST "/v3/global/refunds" -> CreateRefundResponse, idempotent)]
+#[endpoint(POST "/v3/global/refunds" -> CreateRefundResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateRefund {
     /// 订单金额 (`amount`).
@@ -315,7 +315,7 @@ pub struct CreateRefund {
 
 /// `GET /v3/global/statements` 下载对账单
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -330,7 +330,7 @@ pub struct CreateRefund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/statements")]
-#[endpoint(GET "/v3/global/statements", download)]
+#[endpoint(GET "/v3/global/statements", download, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct DownloadStatements {
     /// 账单日期 (`date`).

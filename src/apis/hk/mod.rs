@@ -15,7 +15,7 @@ pub mod transactions;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -27,7 +27,7 @@ pub mod transactions;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/certificates")]
-#[endpoint(GET "/hk/v3/certificates" -> ListCertificatesResponse)]
+#[endpoint(GET "/hk/v3/certificates" -> ListCertificatesResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListCertificates {}
 
@@ -35,7 +35,7 @@ pub struct ListCertificates {}
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -60,7 +60,7 @@ pub struct ListCertificates {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/merchants")]
-#[endpoint(POST "/hk/v3/merchants" -> CreateMerchantResponse)]
+#[endpoint(POST "/hk/v3/merchants" -> CreateMerchantResponse, host = apihk)]
 #[derive(Clone)]
 pub struct CreateMerchant {
     /// 由商户侧生成的唯一key (`Idempotency-Key`).
@@ -107,7 +107,7 @@ pub struct CreateMerchant {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -131,7 +131,7 @@ pub struct CreateMerchant {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/merchants")]
-#[endpoint(PUT "/hk/v3/merchants" -> UpdateMerchantResponse)]
+#[endpoint(PUT "/hk/v3/merchants" -> UpdateMerchantResponse, host = apihk)]
 #[derive(Clone)]
 pub struct UpdateMerchant {
     /// 业务信息 (`business`).
@@ -177,7 +177,7 @@ pub struct UpdateMerchant {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -193,7 +193,7 @@ pub struct UpdateMerchant {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/merchants/{sub_mchid}")]
-#[endpoint(GET "/hk/v3/merchants/<sub_mchid>" -> QueryMerchantBySubMchidResponse)]
+#[endpoint(GET "/hk/v3/merchants/<sub_mchid>" -> QueryMerchantBySubMchidResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryMerchantBySubMchid {
     /// 子商户号 (`sub_mchid`).
@@ -208,7 +208,7 @@ pub struct QueryMerchantBySubMchid {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -220,7 +220,7 @@ pub struct QueryMerchantBySubMchid {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/refunds")]
-#[endpoint(GET "/hk/v3/refunds" -> ListRefundsResponse)]
+#[endpoint(GET "/hk/v3/refunds" -> ListRefundsResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListRefunds {
     /// 微信支付订单号 (`transaction_id`).
@@ -243,7 +243,7 @@ pub struct ListRefunds {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -264,7 +264,7 @@ pub struct ListRefunds {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/refunds")]
-#[endpoint(POST "/hk/v3/refunds" -> CreateRefundResponse, idempotent)]
+#[endpoint(POST "/hk/v3/refunds" -> CreateRefundResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateRefund {
     /// 订单金额 (`amount`).
@@ -297,7 +297,7 @@ pub struct CreateRefund {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -311,7 +311,7 @@ pub struct CreateRefund {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/statements")]
-#[endpoint(GET "/hk/v3/statements" -> serde_json::Value)]
+#[endpoint(GET "/hk/v3/statements" -> serde_json::Value, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListStatements {
     /// 账单日期 (`date`).

@@ -2,6 +2,7 @@
 //! Every operation of the spec that the catalog declares.
 
 use super::{Content, Operation};
+use crate::Host;
 
 /// The catalog as data: every operation declared in [`crate::apis`] (with the features
 /// enabled), for tools that pick an operation at run time (the `wxpay` command line, a dynamic
@@ -9,15 +10,18 @@ use super::{Content, Operation};
 ///
 /// Each entry names the Rust type, its method and path template in the documented `{name}`
 /// form (what [`Client::request`](crate::Client::request) takes), the official Chinese title
-/// and link, and the fields that must be encrypted with the platform key. A test checks every
-/// entry against its declaration's [`Endpoint::METHOD`](crate::Endpoint::METHOD) and
-/// [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE), and that every declaration
+/// and link, the host that serves it, and the fields that must be encrypted with the platform
+/// key. A test checks every entry against its declaration's
+/// [`Endpoint::METHOD`](crate::Endpoint::METHOD),
+/// [`Endpoint::PATH_TEMPLATE`](crate::Endpoint::PATH_TEMPLATE) and
+/// [`Endpoint::HOST`](crate::Endpoint::HOST), and that every declaration
 /// has an entry, so the table cannot drift from the catalog.
 ///
 /// ```
 /// let pause = wxpay::apis::OPERATIONS.iter().find(|op| op.name == "PauseStock").unwrap();
 /// assert_eq!(pause.method, "POST");
 /// assert_eq!(pause.path, "/v3/marketing/favor/stocks/{stock_id}/pause");
+/// assert_eq!(pause.host, wxpay::Host::Api);
 /// ```
 pub static OPERATIONS: &[Operation] = &[
     #[cfg(feature = "global")]
@@ -28,6 +32,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/global/v3/customs/orders",
         title: "报关查询API",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -40,6 +45,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/global/v3/customs/orders",
         title: "报关信息修改API",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -52,6 +58,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/global/v3/customs/orders",
         title: "报关API",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -64,6 +71,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/global/v3/customs/redeclare",
         title: "报关重推API",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -76,6 +84,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/global/v3/customs/verify-certificate",
         title: "身份信息校验API",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_2.shtml",
+        host: Host::Apihk,
         encrypted: &["certificate_id", "certificate_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -88,6 +97,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/certificates",
         title: "获取平台证书列表",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_7.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -100,6 +110,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/merchants",
         title: "子商户进件（融合钱包）",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_1.shtml",
+        host: Host::Apihk,
         encrypted: &["contact.name", "contact.phone", "contact.email"],
         encrypted_query: &[],
         content: Content::Json,
@@ -112,6 +123,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/merchants",
         title: "修改子商户（融合钱包）",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml",
+        host: Host::Apihk,
         encrypted: &["contact.name", "contact.phone", "contact.email"],
         encrypted_query: &[],
         content: Content::Json,
@@ -124,6 +136,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/merchants/{sub_mchid}",
         title: "查询子商户（融合钱包）",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -136,6 +149,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/refunds",
         title: "查询所有退款",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_4.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -148,6 +162,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/refunds",
         title: "申请退款",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -160,6 +175,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/refunds/id/{refund_id}",
         title: "查询单笔退款(微信支付退款订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -172,6 +188,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/refunds/out-refund-no/{out_refund_no}",
         title: "查询单笔退款(商户退款订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -184,6 +201,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/settle/settlements",
         title: "查询结算资金明细API",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_10.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -196,6 +214,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/statements",
         title: "下载对账单",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -208,6 +227,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/app",
         title: "APP支付下单",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -220,6 +240,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/id/{transaction_id}",
         title: "查询订单(微信支付订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -232,6 +253,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/id/{transaction_id}/close",
         title: "关闭订单(微信支付订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -244,6 +266,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/id/{transaction_id}/reverse",
         title: "撤销订单(微信支付订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -256,6 +279,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/jsapi",
         title: "小程序/公众号支付下单",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -268,6 +292,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/micropay",
         title: "提交付款码支付",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -280,6 +305,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/mweb",
         title: "H5支付下单",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -292,6 +318,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/native",
         title: "扫码支付下单",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -304,6 +331,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/out-trade-no/{out_trade_no}",
         title: "查询订单(商户订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -316,6 +344,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/out-trade-no/{out_trade_no}/close",
         title: "关闭订单(商户订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -328,6 +357,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse",
         title: "撤销订单(商户订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -340,6 +370,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/abnormal-fund-processing/receipts/{receipt_id}",
         title: "查询在途异常资金付款结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -352,6 +383,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions",
         title: "发起在途异常资金付款指令",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -364,6 +396,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}",
         title: "查询在途异常资金付款指令执行结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -376,6 +409,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/account/balance",
         title: "查询渠道额度",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["bal_account_no", "card_no"],
         content: Content::Json,
@@ -388,6 +422,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/account/mch_archives",
         title: "查询商户资料",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["bal_account_no", "card_no"],
         content: Content::Json,
@@ -400,6 +435,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/account/mch_media",
         title: "查询商户影像件资料",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -412,6 +448,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/bank-channel-account/rename",
         title: "受理渠道结算银行账户更名申请",
         link: "",
+        host: Host::Api,
         encrypted: &["bal_account_no"],
         encrypted_query: &[],
         content: Content::Json,
@@ -424,6 +461,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}",
         title: "查询渠道结算银行账户更名申请",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["bal_account_no"],
         content: Content::Json,
@@ -436,6 +474,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify",
         title: "资料更新请求审核结果回调通知",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -448,6 +487,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/control-orders/punish",
         title: "发起微众台账管控",
         link: "",
+        host: Host::Api,
         encrypted: &["bal_account_no", "card_no"],
         encrypted_query: &[],
         content: Content::Json,
@@ -460,6 +500,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/control-orders/recover",
         title: "解除对微众台账的管控",
         link: "",
+        host: Host::Api,
         encrypted: &["bal_account_no", "card_no"],
         encrypted_query: &[],
         content: Content::Json,
@@ -472,6 +513,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}",
         title: "查询控制单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -484,6 +526,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/special-reduction",
         title: "特殊减额",
         link: "",
+        host: Host::Api,
         encrypted: &["bal_account_no", "card_no"],
         encrypted_query: &[],
         content: Content::Json,
@@ -496,6 +539,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}",
         title: "查询特殊减额结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["bal_account_no", "card_no"],
         content: Content::Json,
@@ -508,6 +552,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}",
         title: "查询结算账户修改申请状态",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012761169",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -520,6 +565,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement",
         title: "修改结算帐号API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012761138",
+        host: Host::Api,
         encrypted: &["account_number", "account_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -532,6 +578,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/apply4sub/sub_merchants/{sub_mchid}/settlement",
         title: "查询结算账户API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012761142",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -544,6 +591,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/apply4subject/applyment",
         title: "查询商户开户意愿申请单审核结果API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697715",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -556,6 +604,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/apply4subject/applyment",
         title: "提交商户开户意愿申请单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_1.shtml",
+        host: Host::Api,
         encrypted: &[
             "contact_info.name",
             "contact_info.id_card_number",
@@ -578,6 +627,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/apply4subject/applyment/merchants/{sub_mchid}/state",
         title: "获取商户开户意愿确认状态API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467549",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -590,6 +640,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/apply4subject/applyment/{applyment_id}/cancel",
         title: "撤销商户开户意愿申请单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697627",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -602,6 +653,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/apply4subject/applyment/{business_code}/cancel",
         title: "撤销商户开户意愿申请单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697627",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -614,6 +666,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/applyment4sub/applyment/",
         title: "提交申请单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012719997",
+        host: Host::Api,
         encrypted: &[
             "contact_info.contact_name",
             "contact_info.contact_id_number",
@@ -642,6 +695,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/applyment4sub/applyment/applyment_id/{applyment_id}",
         title: "通过申请单号查询申请状态",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697052",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -654,6 +708,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/applyment4sub/applyment/business_code/{business_code}",
         title: "通过业务申请编号查询申请状态",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697168",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -666,6 +721,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-batch-transfer/receipt/detail-receipts",
         title: "查询明细电子回单受理结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -678,6 +734,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-batch-transfer/receipt/detail-receipts",
         title: "受理明细电子回单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -690,6 +747,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-batch-transfer/receipt/summary-receipts",
         title: "查询汇总电子回单受理结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -702,6 +760,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-batch-transfer/receipt/summary-receipts",
         title: "受理汇总电子回单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -714,6 +773,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-transfer/batches",
         title: "发起批量转账API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_1.shtml",
+        host: Host::Api,
         encrypted: &[
             "transfer_detail_list.user_name",
             "transfer_detail_list.user_id_card",
@@ -729,6 +789,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-transfer/batches/batch-id/{batch_id}",
         title: "微信支付批次单号查询批次单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -741,6 +802,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
         title: "微信支付明细单号查询明细单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -753,6 +815,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}",
         title: "银行批次单号查询批次单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -765,6 +828,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
         title: "银行明细单号查询明细单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -776,6 +840,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bill/fundflowbill",
         title: "申请资金账单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012791867",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -788,6 +853,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bill/sub-merchant-fundflowbill",
         title: "申请单个子商户资金账单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012710630",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -799,6 +865,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/bill/tradebill",
         title: "申请交易账单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012791866",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -811,6 +878,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/billdownload/file",
         title: "下载账单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012791868",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -823,6 +891,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand-basic/partner/brands/{brand_id}/product-authorities",
         title: "获得品牌已授权且在生效中的产品权限信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -835,6 +904,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/applyments",
         title: "提交入驻申请",
         link: "",
+        host: Host::Api,
         encrypted: &["admin_info.admin_name", "admin_info.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -847,6 +917,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/applyments/applyment-id/{applyment_id}",
         title: "根据申请单ID查询申请状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -859,6 +930,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/applyments/business-code/{business_code}",
         title: "根据业务申请编号查询申请状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -871,6 +943,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/applyments/cancel-applyment",
         title: "撤销申请",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -883,6 +956,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-configs",
         title: "查询商家名片配置申请状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -895,6 +969,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-configs",
         title: "提交商家名片配置申请",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -907,6 +982,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-configs/cancel-applyment",
         title: "撤销商家名片配置申请",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -919,6 +995,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-configs/preview-url",
         title: "获取商家名片预览二维码",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -931,6 +1008,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-configs/publish",
         title: "发布商家名片配置",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -943,6 +1021,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-links",
         title: "查询已生效交易连接名片规则",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -955,6 +1034,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-links",
         title: "添加交易连接名片规则申请",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -967,6 +1047,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-links/business-code/{business_code}",
         title: "根据业务申请编号查询添加申请状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -979,6 +1060,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-links/cancel-applyment",
         title: "撤销交易连接名片配置申请",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -991,6 +1073,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/card/card-links/unbind-card-link",
         title: "解除已生效交易连接名片场景",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1003,6 +1086,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/marketing/shake-activities/activities",
         title: "查询摇优惠活动列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1015,6 +1099,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/cards",
         title: "查询会员卡模板列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1027,6 +1112,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/cards",
         title: "创建会员卡模板",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1039,6 +1125,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/cards/{card_id}",
         title: "删除会员卡模板",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1051,6 +1138,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/cards/{card_id}",
         title: "查询会员卡模板信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1063,6 +1151,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/cards/{card_id}",
         title: "修改会员卡模板信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1075,6 +1164,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/cards/{card_id}/invalidate",
         title: "作废会员卡模板",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1087,6 +1177,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/membership-activities",
         title: "查询品牌会员发券活动列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1099,6 +1190,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/membership-activities",
         title: "创建品牌会员发券活动",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1111,6 +1203,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/membership-activities/{activity_id}",
         title: "查询品牌会员发券活动",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1123,6 +1216,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/membership-activities/{activity_id}",
         title: "修改品牌会员发券活动信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1135,6 +1229,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate",
         title: "终止品牌会员发券活动",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1147,6 +1242,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/pay-view-tokens",
         title: "品牌会员展示付款码组件预授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1159,6 +1255,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/pre-auth-tokens",
         title: "入会组件预授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1171,6 +1268,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-cards",
         title: "查询用户在品牌下所有会员卡",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1183,6 +1281,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-cards/import-by-openid",
         title: "根据openid导入用户会员卡",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "phone_number",
             "user_information.common_field_list.value",
@@ -1199,6 +1298,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-cards/import-by-phone",
         title: "根据手机号导入用户会员卡",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "phone_number",
             "user_information.common_field_list.value",
@@ -1215,6 +1315,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-cards/{user_card_code}",
         title: "查询用户会员卡信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1227,6 +1328,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-cards/{user_card_code}",
         title: "修改用户会员卡信息",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "phone_number",
             "user_information.common_field_list.value",
@@ -1243,6 +1345,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm",
         title: "同步会员开通结果",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "phone_number",
             "user_information.common_field_list.value",
@@ -1259,6 +1362,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate",
         title: "作废用户会员卡",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1271,6 +1375,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-feeds",
         title: "创建用户动态信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1283,6 +1388,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-points/exchange-coupon/confirm",
         title: "同步积分兑券结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1295,6 +1401,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/card-member/user-points/sync",
         title: "同步积分余额",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1307,6 +1414,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores",
         title: "列表查询品牌门店信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1319,6 +1427,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores",
         title: "创建品牌门店",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1331,6 +1440,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores/{store_id}",
         title: "删除品牌门店",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1343,6 +1453,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores/{store_id}",
         title: "查询品牌门店",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1355,6 +1466,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores/{store_id}",
         title: "更新品牌门店",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1367,6 +1479,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores/{store_id}/bindrecipient",
         title: "绑定收款商户号",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1379,6 +1492,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores/{store_id}/close",
         title: "暂停门店营业",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1391,6 +1505,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores/{store_id}/resume",
         title: "恢复门店营业",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1403,6 +1518,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient",
         title: "解绑收款商户号",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1415,6 +1531,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/brand-configs/{brand_mchid}",
         title: "查询最大分账比例API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467022",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1427,6 +1544,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/finish-order",
         title: "完结分账API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467016",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1439,6 +1557,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/orders",
         title: "查询分账结果API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467002",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1451,6 +1570,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/orders",
         title: "请求分账API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012692975",
+        host: Host::Api,
         encrypted: &["receivers.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -1463,6 +1583,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/orders/{transaction_id}/amounts",
         title: "查询订单剩余待分金额API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467021",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1475,6 +1596,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/receivers/add",
         title: "添加分账接收方API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467100",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1487,6 +1609,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/receivers/delete",
         title: "删除分账接收方API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467103",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1499,6 +1622,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/returnorders",
         title: "查询分账回退结果API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467011",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1511,6 +1635,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/brand/profitsharing/returnorders",
         title: "请求分账回退API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012467097",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1523,6 +1648,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/businesscircle/parkings",
         title: "商圈会员停车状态同步",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012535502",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1535,6 +1661,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/businesscircle/points/notify",
         title: "商圈会员积分同步",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534698",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1547,6 +1674,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/businesscircle/user-authorizations/{openid}",
         title: "商圈积分授权查询",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534848",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1559,6 +1687,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/businesscircle/users/{openid}/points/commit_status",
         title: "商圈会员待积分状态查询",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534994",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1571,6 +1700,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/capital/capitallhh/areas/provinces",
         title: "查询省份列表API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012698641",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1583,6 +1713,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/capital/capitallhh/areas/provinces/{province_code}/cities",
         title: "查询城市列表API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697470",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1595,6 +1726,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/capital/capitallhh/banks/corporate-banking",
         title: "查询支持对公业务的银行列表API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697626",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1607,6 +1739,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/capital/capitallhh/banks/personal-banking",
         title: "查询支持个人业务的银行列表API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697583",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1619,6 +1752,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/capital/capitallhh/banks/search-banks-by-bank-account",
         title: "获取对私银行卡号开户银行API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697541",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["account_number"],
         content: Content::Json,
@@ -1631,6 +1765,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/capital/capitallhh/banks/{bank_alias_code}/branches",
         title: "查询支行列表API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012697673",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1643,6 +1778,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/catering/orders/sync-status",
         title: "点餐订单信息同步（渠道商/服务商）",
         link: "https://pay.weixin.qq.com/doc/v2/partner/4011939936",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1654,6 +1790,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/certificates",
         title: "获取平台证书列表",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1666,6 +1803,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/combine-transactions/app",
         title: "合单下单-APP支付API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556944",
+        host: Host::Api,
         encrypted: &[
             "combine_payer_info.identity.number",
             "combine_payer_info.identity.name",
@@ -1681,6 +1819,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/combine-transactions/h5",
         title: "合单下单-H5支付API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556961",
+        host: Host::Api,
         encrypted: &[
             "combine_payer_info.identity.number",
             "combine_payer_info.identity.name",
@@ -1696,6 +1835,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/combine-transactions/id/{combine_transaction_id}",
         title: "个人收款交易通过微信支付订单号查单",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1708,6 +1848,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/combine-transactions/jsapi",
         title: "合单下单-JSAPI支付API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556926",
+        host: Host::Api,
         encrypted: &[
             "combine_payer_info.identity.number",
             "combine_payer_info.identity.name",
@@ -1723,6 +1864,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/combine-transactions/miniprogram",
         title: "个人收款交易下单-小程序",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1735,6 +1877,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/combine-transactions/native",
         title: "合单下单-Native支付API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556982",
+        host: Host::Api,
         encrypted: &[
             "combine_payer_info.identity.number",
             "combine_payer_info.identity.name",
@@ -1750,6 +1893,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}",
         title: "合单查询订单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012557006",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1762,6 +1906,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close",
         title: "合单关闭订单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012577452",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1774,6 +1919,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/compliance/inactive-merchant-identity-verification/merchants",
         title: "发起不活跃商户身份核实",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012471357",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1786,6 +1932,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}",
         title: "查询不活跃商户身份核实结果",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012471359",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1798,6 +1945,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/credit-repayment/partner/contracts/app-presign",
         title: "APP预签约自动还款协议",
         link: "",
+        host: Host::Api,
         encrypted: &["real_identity.identity_id", "real_identity.real_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -1810,6 +1958,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/credit-repayment/partner/contracts/h5-presign",
         title: "H5预签约自动还款协议",
         link: "",
+        host: Host::Api,
         encrypted: &["real_identity.identity_id", "real_identity.real_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -1822,6 +1971,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/credit-repayment/partner/contracts/terminate",
         title: "解除自动还款协议",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1834,6 +1984,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/credit-repayment/partner/contracts/{out_contract_code}",
         title: "查询自动还款协议",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1846,6 +1997,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/credit-repayment/partner/deduct-orders",
         title: "发起还款",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1858,6 +2010,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/credit-repayment/partner/deduct-orders/{out_trade_no}",
         title: "查询还款单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1870,6 +2023,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/credit-repayment/partner/schedule-records/batch-create",
         title: "预约还款",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1882,6 +2036,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/credit-repayment/partner/schedule-records/{out_record_id}",
         title: "查询预约还款记录",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1894,6 +2049,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/discount-card/cards",
         title: "预受理领卡请求API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1906,6 +2062,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/discount-card/cards/{out_card_code}",
         title: "查询先享卡订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1918,6 +2075,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/discount-card/cards/{out_card_code}/add-user-records",
         title: "增加用户记录API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1930,6 +2088,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/discount-card/orders/out-trade-no/{out_trade_no}",
         title: "通过先享卡订单号查询订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1942,6 +2101,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/discount-card/orders/{out_order_no}",
         title: "通过先享卡订单号查询订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1954,6 +2114,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/discount-card/orders/{out_order_no}",
         title: "更新先享卡订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1966,6 +2127,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ebike/charge/contracts/preopen",
         title: "预开通服务API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1978,6 +2140,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ebike/charge/contracts/{contract_id}",
         title: "通过签约号查询用户状态API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -1990,6 +2153,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ebike/charge/contracts/{contract_id}/confirm",
         title: "创建用户当次充电代扣凭证API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2002,6 +2166,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ebike/charge/transactions",
         title: "充电自行车代扣受理扣款API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2014,6 +2179,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ebike/charge/transactions/id/{transaction_id}",
         title: "查询订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2026,6 +2192,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}",
         title: "查询订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2038,6 +2205,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ebike/charge/users/{openid}/contract",
         title: "通过用户标识查询用户状态API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2050,6 +2218,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/account/apply-cancel-withdraw",
         title: "提交注销提现申请",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "payee_info.bank_account_info.account_name",
             "payee_info.bank_account_info.account_number",
@@ -2067,6 +2236,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}",
         title: "微信支付注销提现申请单号查询申请单状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2079,6 +2249,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/account/apply-cancel-withdraw/confirm",
         title: "平台代商户确认注销",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2091,6 +2262,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}",
         title: "商户注销提现申请单号查询申请单状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2103,6 +2275,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}",
         title: "商户注销资格校验",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2115,6 +2288,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/account/cancel-applications",
         title: "提交注销申请单",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476217",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2127,6 +2301,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/account/cancel-applications/media",
         title: "图片上传API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012691710",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -2139,6 +2314,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}",
         title: "查询注销单状态",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476223",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2151,6 +2327,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/applyments/",
         title: "二级商户进件API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012479994",
+        host: Host::Api,
         encrypted: &[
             "id_card_info.id_card_name",
             "id_card_info.id_card_number",
@@ -2176,6 +2353,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/applyments/out-request-no/{out_request_no}",
         title: "通过业务申请编号查询申请状态",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012691376",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2188,6 +2366,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke",
         title: "撤销申请单-使用业务申请编号",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2200,6 +2379,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/applyments/submit-account-hosting-applyment",
         title: "提交申请单",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "id_card_info.id_card_name",
             "id_card_info.id_card_number",
@@ -2225,6 +2405,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/applyments/submit-sign-verify-info",
         title: "平台代理签约核身",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2237,6 +2418,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/applyments/{applyment_id}",
         title: "通过申请单ID查询申请状态",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012691469",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2249,6 +2431,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/applyments/{applyment_id}/revoke",
         title: "撤销申请单-使用申请单号",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2261,6 +2444,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/bill/fundflowbill",
         title: "申请二级商户资金账单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012760697",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2273,6 +2457,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
         title: "通过商户协议号查询协议API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012884060",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2285,6 +2470,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
         title: "商户协议号解约协议API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012884072",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2297,6 +2483,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign",
         title: "APP方式预签约API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012881608",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2309,6 +2496,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program",
         title: "小程序方式预签约API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2321,6 +2509,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/combine-papay/transactions",
         title: "电商合单委托代扣支付API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012884121",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2333,6 +2522,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}",
         title: "电商合单委托代扣查询订单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012884130",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2345,6 +2535,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse",
         title: "电商合单委托代扣撤销订单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012884126",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2357,6 +2548,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/fund/balance/{sub_mchid}",
         title: "查询二级商户账户实时余额API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476690",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2369,6 +2561,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/fund/enddaybalance/{sub_mchid}",
         title: "查询二级商户账户日终余额API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476693",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2381,6 +2574,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/fund/withdraw",
         title: "账户余额提现API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476652",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2393,6 +2587,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}",
         title: "商户提现单号查询",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476656",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2405,6 +2600,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/fund/withdraw/{withdraw_id}",
         title: "微信支付提现单号查询",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476665",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2417,6 +2613,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}",
         title: "根据业务申请单号查签约信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2429,6 +2626,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app",
         title: "APP场景预签约（需要实名验证）",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "cred_id"],
         encrypted_query: &[],
         content: Content::Json,
@@ -2441,6 +2639,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program",
         title: "小程序场景预签约（需要实名验证）",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "cred_id"],
         encrypted_query: &[],
         content: Content::Json,
@@ -2453,6 +2652,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/individual-contracts/pre-entrust-sign/app",
         title: "APP场景预签约",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2465,6 +2665,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program",
         title: "小程序场景预签约",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2477,6 +2678,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/individual-contracts/{openid}",
         title: "查询个人收款方授权结果",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-contracts.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2489,6 +2691,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/mch-transfer/authorizations",
         title: "申请二级商户商家转账授权",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504208",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2501,6 +2704,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}",
         title: "查询二级商户商家转账授权状态",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504209",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2513,6 +2717,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/mch-transfer/transfer-bills",
         title: "发起转账",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504211",
+        host: Host::Api,
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -2525,6 +2730,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}",
         title: "商户单号查询转账单",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504213",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2537,6 +2743,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel",
         title: "撤销转账",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504212",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2549,6 +2756,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}",
         title: "微信转账单号查询转账单",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504214",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2561,6 +2769,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/after-sales-orders",
         title: "查询售后服务分账结果",
         link: "https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2573,6 +2782,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/after-sales-orders",
         title: "请求售后服务分账",
         link: "https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2585,6 +2795,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/finish-order",
         title: "完结分账API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477745",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2597,6 +2808,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/orders",
         title: "查询分账结果API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477734",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2609,6 +2821,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/orders",
         title: "请求分账API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012691594",
+        host: Host::Api,
         encrypted: &["receivers.receiver_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -2621,6 +2834,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/orders/{transaction_id}/amounts",
         title: "查询订单剩余待分金额API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477751",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2633,6 +2847,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/receivers/add",
         title: "添加分账接收方API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477758",
+        host: Host::Api,
         encrypted: &["encrypted_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -2645,6 +2860,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/receivers/delete",
         title: "删除分账接收方API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477759",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2657,6 +2873,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/returnorders",
         title: "查询分账回退结果API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477740",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2669,6 +2886,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/profitsharing/returnorders",
         title: "请求分账回退API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477737",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2681,6 +2899,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/refunds/apply",
         title: "退款申请API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012649457",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2693,6 +2912,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/refunds/id/{refund_id}",
         title: "通过微信支付退款单号查询退款",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012650253",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2705,6 +2925,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/refunds/out-refund-no/{out_refund_no}",
         title: "通过商户退款单号查询退款",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012650314",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2717,6 +2938,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund",
         title: "发起异常退款",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012649274",
+        host: Host::Api,
         encrypted: &["bank_account", "real_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -2729,6 +2951,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/refunds/{refund_id}/return-advance",
         title: "查询垫付回补结果API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476916",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2741,6 +2964,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/refunds/{refund_id}/return-advance",
         title: "垫付退款回补API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476927",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2753,6 +2977,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/subsidies/cancel",
         title: "取消补差API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477639",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2765,6 +2990,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/subsidies/create",
         title: "请求补差API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477631",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2777,6 +3003,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/ecommerce/subsidies/return",
         title: "请求补差回退API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012477636",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2789,6 +3016,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-papay/contracts/id/{contract_id}",
         title: "通过协议号查询签约API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012522951",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2801,6 +3029,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-papay/contracts/presign",
         title: "预签约API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012522560",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2813,6 +3042,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-papay/contracts/{contract_id}",
         title: "解约API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466882",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2825,6 +3055,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-papay/transactions",
         title: "教育通扣款受理API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012524731",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2837,6 +3068,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-papay/transactions/id/{transaction_id}",
         title: "微信订单号查单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012523468",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2849,6 +3081,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-papay/transactions/out-trade-no/{out_trade_no}",
         title: "商户订单号查单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012523591",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2861,6 +3094,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-papay/user-notifications/{contract_id}/send",
         title: "发送扣款预通知API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012524814",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2873,6 +3107,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-papay/user/{openid}/contracts",
         title: "通过用户标识查询签约API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012523265",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2885,6 +3120,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-star/orders",
         title: "通过QQ账号查询核销订单列表API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2897,6 +3133,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-star/orders",
         title: "创建核销订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2909,6 +3146,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-star/users/openid/{wechat_openid}",
         title: "通过微信用户标识查询用户信息API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2921,6 +3159,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/edu-star/users/qq/{qq}",
         title: "通过QQ账号查询用户信息API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2933,6 +3172,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/eduschoolpay/contracts/presign",
         title: "预签约API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012468952",
+        host: Host::Api,
         encrypted: &[
             "identity.real_name",
             "identity.credential_type",
@@ -2951,6 +3191,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/eduschoolpay/contracts/{contract_id}",
         title: "通过协议号查询签约API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012468959",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2963,6 +3204,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/eduschoolpay/contracts/{contract_id}/terminate",
         title: "商户主动解约API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012469025",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2975,6 +3217,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/eduschoolpay/transactions",
         title: "扣款API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012469030",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2987,6 +3230,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/eduschoolpay/transactions/id/{transaction_id}",
         title: "微信支付订单号查单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012469063",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -2999,6 +3243,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}",
         title: "商户订单号查单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012469097",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3011,6 +3256,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/eduschoolpay/users/{openid}/contracts",
         title: "查询用户签约列表API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012468993",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3023,6 +3269,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/eduschoolpay/users/{openid}/debt-state",
         title: "商户查询用户欠款状态API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012469161",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3035,6 +3282,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/express/users/{openid}/transform",
         title: "用户openid转换API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_9_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3047,6 +3295,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/facemch/users/{face_sid}",
         title: "查询用户授权的实名信息",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3059,6 +3308,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/brand-redpacket/brand-merchant-batches",
         title: "品牌商户发放红包",
         link: "",
+        host: Host::Api,
         encrypted: &["detail_list.user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3071,6 +3321,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}",
         title: "微信支付批次单号查询批次单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3083,6 +3334,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}",
         title: "商家明细单号查询明细单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3095,6 +3347,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}",
         title: "商家批次单号查询批次单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3107,6 +3360,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}",
         title: "商家明细单号查询明细单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3119,6 +3373,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/elecsign/out-bill-no",
         title: "商户单号申请电子回单",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716452",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3131,6 +3386,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}",
         title: "商户单号查询电子回单",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716436",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3143,6 +3399,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no",
         title: "微信单号申请电子回单",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716456",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3155,6 +3412,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}",
         title: "微信单号查询电子回单",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716455",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3167,6 +3425,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts",
         title: "查询预算出资的电子回单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3179,6 +3438,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts",
         title: "申请预算出资的电子回单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3191,6 +3451,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/charity-budget",
         title: "申请公益捐赠预算",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3203,6 +3464,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}",
         title: "商户单号查询公益捐赠预算详情",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3215,6 +3477,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock",
         title: "解锁公益捐赠预算",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3227,6 +3490,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/charity-transfer-bills",
         title: "发起公益捐赠",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3239,6 +3503,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}",
         title: "商户单号查询公益捐赠详情",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3251,6 +3516,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/electronic-receipts",
         title: "申请单笔转账电子回单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3263,6 +3529,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}",
         title: "查询单笔转账电子回单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3275,6 +3542,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations",
         title: "申请子商户商家转账授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3287,6 +3555,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}",
         title: "查询子商户商家转账授权状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3299,6 +3568,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/transfer-bills",
         title: "发起转账",
         link: "",
+        host: Host::Api,
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3311,6 +3581,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}",
         title: "商户单号查询转账单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3323,6 +3594,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel",
         title: "撤销转账",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3335,6 +3607,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization",
         title: "发起转账并完成自动收款授权",
         link: "",
+        host: Host::Api,
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3347,6 +3620,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/transfer-bills/transfer",
         title: "转账（用户自动收款）",
         link: "",
+        host: Host::Api,
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3359,6 +3633,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations",
         title: "申请免确认收款授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3371,6 +3646,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}",
         title: "商户单号查询自动收款授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3383,6 +3659,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close",
         title: "解除免确认收款授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3395,6 +3672,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-bills",
         title: "发起转账",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716434",
+        host: Host::Api,
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3407,6 +3685,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}",
         title: "商户单号查询转账单",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716437",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3419,6 +3698,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel",
         title: "撤销转账",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716458",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3431,6 +3711,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization",
         title: "发起转账并完成自动收款授权",
         link: "",
+        host: Host::Api,
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3443,6 +3724,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-bills/transfer",
         title: "用户授权后转账",
         link: "",
+        host: Host::Api,
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3455,6 +3737,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}",
         title: "微信转账单号查询转账单",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716457",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3467,6 +3750,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills",
         title: "发起转账到QQ钱包",
         link: "",
+        host: Host::Api,
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3479,6 +3763,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}",
         title: "查询转账到QQ钱包的结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3491,6 +3776,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel",
         title: "撤销转账到QQ钱包",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3503,6 +3789,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/user-confirm-authorization",
         title: "申请免确认收款授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3515,6 +3802,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}",
         title: "商户单号查询自动收款授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3527,6 +3815,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close",
         title: "解除免确认收款授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3539,6 +3828,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/funds-to-oversea/bill-download-url",
         title: "获取购付汇账单文件下载链接API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476132",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3551,6 +3841,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/funds-to-oversea/orders",
         title: "申请资金出境API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476113",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3563,6 +3854,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/funds-to-oversea/orders/{out_order_id}",
         title: "查询出境结果API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476127",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3575,6 +3867,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/funds-to-oversea/return/return-orders",
         title: "申请资金出境退回",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013735039",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3587,6 +3880,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}",
         title: "查询出境退回结果（通过商户出境退回单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013735052",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3599,6 +3893,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts",
         title: "查询订单剩余可出境余额API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012476109",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3611,6 +3906,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/certificates",
         title: "获取平台证书列表",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3623,6 +3919,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/customs/orders",
         title: "报关查询API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3635,6 +3932,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/customs/orders",
         title: "报关信息修改API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3647,6 +3945,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/customs/orders",
         title: "报关API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3659,6 +3958,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/customs/redeclare",
         title: "报关重推API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3671,6 +3971,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/customs/verify-certificate",
         title: "身份信息校验API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml",
+        host: Host::Apihk,
         encrypted: &["certificate_id", "certificate_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3683,6 +3984,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaint-notifications",
         title: "删除投诉通知回调",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3695,6 +3997,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaint-notifications",
         title: "查询投诉通知回调",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3707,6 +4010,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaint-notifications",
         title: "创建投诉通知回调",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3719,6 +4023,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaint-notifications",
         title: "更新投诉通知回调",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3731,6 +4036,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaints",
         title: "查询投诉单列表",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3743,6 +4049,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaints/{complaint_id}",
         title: "查询投诉单详情",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3755,6 +4062,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaints/{complaint_id}/complete",
         title: "反馈处理完成",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3767,6 +4075,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys",
         title: "查询投诉协商历史",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3779,6 +4088,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/complaints/{complaint_id}/response",
         title: "提交回复",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3791,6 +4101,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/images/upload",
         title: "商户上传反馈图片API",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -3803,6 +4114,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-service/images/{media_id}",
         title: "图片下载API",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3815,6 +4127,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant-storage/file/upload",
         title: "上传文件API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_11.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -3827,6 +4140,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant/h5/permission/applications",
         title: "创建H5支付权限申请单",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3839,6 +4153,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant/h5/permission/applications/{applyment_id}",
         title: "查询H5支付权限申请单详情",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3851,6 +4166,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant/h5/permission/applications/{applyment_id}",
         title: "修改H5支付权限申请单",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3863,6 +4179,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant/h5/permission/domain/applications",
         title: "创建H5支付域名修改申请单",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3875,6 +4192,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}",
         title: "查询H5支付域名修改申请单",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3887,6 +4205,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}",
         title: "修改H5支付域名修改申请单",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3899,6 +4218,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchant/h5/permission/{sub_mchid}",
         title: "查询子商户H5支付权限状态",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3911,6 +4231,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchants",
         title: "子商户进件（融合钱包）",
         link: "",
+        host: Host::Apihk,
         encrypted: &["contact.name", "contact.phone", "contact.email"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3923,6 +4244,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchants/{sub_mchid}",
         title: "查询子商户（融合钱包）",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3935,6 +4257,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/merchants/{sub_mchid}",
         title: "修改子商户（融合钱包）",
         link: "",
+        host: Host::Apihk,
         encrypted: &["contact.name", "contact.phone", "contact.email"],
         encrypted_query: &[],
         content: Content::Json,
@@ -3947,6 +4270,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/micropay/transactions/id/{transaction_id}/reverse",
         title: "撤销订单(微信支付订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3959,6 +4283,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse",
         title: "撤销订单(商户订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3971,6 +4296,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/micropay/transactions/pay",
         title: "提交付款码支付",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3983,6 +4309,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/contracts/app-pre-entrust-sign",
         title: "APP签约API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -3995,6 +4322,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/contracts/h5-pre-entrust-sign",
         title: "H5预签约API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4007,6 +4335,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/contracts/jsapi-pre-entrust-sign",
         title: "JSAPI预签约API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4019,6 +4348,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/contracts/miniprogram-pre-entrust-sign",
         title: "小程序签约API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4031,6 +4361,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/contracts/out-contract-code/{out_contract_code}",
         title: "商户协议号查询签约API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4043,6 +4374,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/contracts/web-pre-entrust-sign",
         title: "WEB预签约API",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4055,6 +4387,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/contracts/{contract_id}",
         title: "代扣协议ID查询签约API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4067,6 +4400,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/contracts/{contract_id}/terminate",
         title: "申请解约API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4079,6 +4413,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/transactions",
         title: "支付扣款API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4091,6 +4426,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/transactions/out-trade-no/{out_trade_no}",
         title: "查询订单(商户订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4103,6 +4439,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse",
         title: "撤销订单(商户订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4115,6 +4452,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/papay/transactions/{transaction_id}",
         title: "查询订单(微信支付订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4127,6 +4465,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/bill-download-url",
         title: "获取分账账单文件下载地址API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4139,6 +4478,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/orders",
         title: "请求分账API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml",
+        host: Host::Apihk,
         encrypted: &["receivers.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4151,6 +4491,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/orders/unfreeze",
         title: "解冻剩余资金API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4163,6 +4504,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/orders/{out_order_no}",
         title: "查询分账结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4175,6 +4517,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/receivers",
         title: "删除分账接收方API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4187,6 +4530,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/receivers",
         title: "添加分账接收方API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml",
+        host: Host::Apihk,
         encrypted: &["name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4199,6 +4543,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/receivers/{account}",
         title: "查询分账接收方添加结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4211,6 +4556,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/refunds/bill-download-url",
         title: "获取分账退款账单下载链接API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4223,6 +4569,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/refunds/refundable-balance",
         title: "查询可供垫付退款实时余额API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4235,6 +4582,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/transactions/mark",
         title: "分账标记API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4247,6 +4595,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/transactions/{transaction_id}/amounts",
         title: "查询剩余待分金额API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4259,6 +4608,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts",
         title: "查询订单剩余可退款金额API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4271,6 +4621,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}",
         title: "商家充值退款余额查询",
         link: "https://pay.weixin.qq.com/doc/global/v3/zh/4013068934",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4283,6 +4634,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/refund/recharge-balance",
         title: "商家充值退款余额查询",
         link: "https://pay.weixin.qq.com/doc/global/v3/zh/4013068934",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4295,6 +4647,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/refunds",
         title: "查询所有退款",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4307,6 +4660,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/refunds",
         title: "申请退款",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4319,6 +4673,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/refunds/id/{refund_id}",
         title: "查询单笔退款(微信支付退款订单号)",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4331,6 +4686,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/refunds/out-refund-no/{out_refund_no}",
         title: "查询单笔退款(商户退款订单号)",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4343,6 +4699,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/settle/settlements",
         title: "查询结算资金明细API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4355,6 +4712,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/statements",
         title: "下载对账单",
         link: "",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4367,6 +4725,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/transactions/app",
         title: "APP支付下单",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4379,6 +4738,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/transactions/id/{transaction_id}",
         title: "查询订单(微信支付订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4391,6 +4751,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/transactions/id/{transaction_id}/close",
         title: "关闭订单(微信支付订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4403,6 +4764,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/transactions/jsapi",
         title: "JSAPI支付下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4415,6 +4777,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/transactions/mweb",
         title: "H5支付下单",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4427,6 +4790,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/transactions/native",
         title: "Native支付下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4439,6 +4803,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/transactions/out-trade-no/{out_trade_no}",
         title: "查询订单(商户订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4451,6 +4816,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/global/transactions/out-trade-no/{out_trade_no}/close",
         title: "关闭订单(商户订单号)",
         link: "https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml",
+        host: Host::Apihk,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4463,6 +4829,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/goldplan/merchants/changecustompagestatus",
         title: "商家小票管理API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012473788",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4475,6 +4842,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/goldplan/merchants/changegoldplanstatus",
         title: "点金计划管理API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012473796",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4487,6 +4855,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/goldplan/merchants/close-advertising-show",
         title: "关闭广告展示API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012473781",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4499,6 +4868,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/goldplan/merchants/open-advertising-show",
         title: "开通广告展示API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012473794",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4511,6 +4881,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/goldplan/merchants/set-advertising-industry-filter",
         title: "同业过滤标签管理API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012473784",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4523,6 +4894,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/audit/cup/invalid",
         title: "查询审核结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4535,6 +4907,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/audit/cup/query",
         title: "查询审核结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4547,6 +4920,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/audit/cup/refund/sync",
         title: "同步非银联支付交易退款信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4559,6 +4933,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/audit/cup/update",
         title: "更新审核数据",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4571,6 +4946,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/audit/cup/upload",
         title: "上传审核数据",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4583,6 +4959,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/companies/query",
         title: "企业信息查询",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4595,6 +4972,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/goods/upload",
         title: "商品信息上传",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4607,6 +4985,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/n-qualifications/sync",
         title: "N品类同步资格核销信息",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4619,6 +4998,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/qualification",
         title: "查询补贴资格",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["real_name", "id_card_number", "phone_number"],
         content: Content::Json,
@@ -4631,6 +5011,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/qualifications/passthrough/cancel",
         title: "取消资格(透传模式)",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4643,6 +5024,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/qualifications/passthrough/claim",
         title: "领取资格(透传模式)",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4655,6 +5037,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/qualifications/passthrough/query",
         title: "批量查询用户资格(透传模式)",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4667,6 +5050,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/qualifications/query",
         title: "批量查询用户资格",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4679,6 +5063,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/qualifications/sync",
         title: "同步资格核销信息",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4691,6 +5076,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/sncode/lock",
         title: "sn码锁定",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4703,6 +5089,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/sncode/query",
         title: "查询sn码状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4715,6 +5102,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/sncode/unlock",
         title: "sn码解锁",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4727,6 +5115,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/transactions/query",
         title: "交易信息查询",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4739,6 +5128,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/transactions/summary/query-day",
         title: "查询单日交易汇总",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4751,6 +5141,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/transactions/sync",
         title: "交易信息回传",
         link: "",
+        host: Host::Api,
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4763,6 +5154,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/authcode/cancel",
         title: "品类凭证码预核销撤销",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4775,6 +5167,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/authcode/commit",
         title: "品类凭证码上报确认",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4787,6 +5180,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/authcode/issue",
         title: "申请品类凭证码",
         link: "",
+        host: Host::Api,
         encrypted: &["name", "mobile", "cert_no"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4799,6 +5193,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/authcode/refund",
         title: "品类凭证码上报撤销",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4811,6 +5206,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/authcode/try",
         title: "预核销品类凭证码",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4823,6 +5219,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/goods/query",
         title: "商品信息查询",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4835,6 +5232,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/n-qualifications/confirm",
         title: "n品类核销",
         link: "",
+        host: Host::Api,
         encrypted: &["data.cert_no", "data.name", "data.tel", "data.address"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4847,6 +5245,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/qualifications/alter",
         title: "变更资格",
         link: "",
+        host: Host::Api,
         encrypted: &["cert_no", "name", "tel"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4859,6 +5258,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/qualifications/claim",
         title: "领取资格",
         link: "",
+        host: Host::Api,
         encrypted: &["cert_no", "name", "tel"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4871,6 +5271,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/qualifications/query",
         title: "查询补贴资格",
         link: "",
+        host: Host::Api,
         encrypted: &["cert_no"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4883,6 +5284,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/qualifications/sync",
         title: "核销资格",
         link: "",
+        host: Host::Api,
         encrypted: &["data.cert_no", "data.name", "data.tel"],
         encrypted_query: &[],
         content: Content::Json,
@@ -4895,6 +5297,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/sncode/lock",
         title: "sn码锁定",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4907,6 +5310,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/sncode/query",
         title: "sn码销售状态查询",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4919,6 +5323,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/gov/subsidy/zhejiang/sncode/unlock",
         title: "sn码解锁",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4931,6 +5336,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/hire-power-bank/insurance-orders",
         title: "创建保险订单",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4943,6 +5349,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/hire-power-bank/insurance-orders/{out_order_no}",
         title: "查询保险订单详情",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4955,6 +5362,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/hire-power-bank/user-qualifications/{openid}",
         title: "查询用户保险订单领取资格",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4967,6 +5375,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/industry-coupon/tokens",
         title: "出行券切卡组件预下单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553563",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4979,6 +5388,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/industry-rebate/retail-industry/transactions",
         title: "回传SN和商品编码",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -4991,6 +5401,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/industry-rebate/transactions/{transaction_id}",
         title: "支付码牌/点餐码牌交易回传",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5003,6 +5414,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/inspolicymgr/deduct/authorizations",
         title: "提交保单授权信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5015,6 +5427,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}",
         title: "查询保单授权信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5027,6 +5440,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/inspolicymgr/deduct/policies",
         title: "上传保单",
         link: "",
+        host: Host::Api,
         encrypted: &["insured_name_list"],
         encrypted_query: &[],
         content: Content::Json,
@@ -5039,6 +5453,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/inspolicymgr/deduct/policies/{out_insurance_no}",
         title: "查询保单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5051,6 +5466,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/inspolicymgr/deduct/policies/{out_insurance_no}",
         title: "更新保单信息",
         link: "",
+        host: Host::Api,
         encrypted: &["insured_name_list"],
         encrypted_query: &[],
         content: Content::Json,
@@ -5063,6 +5479,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/iotmanage/device-inspections/{device_sn}",
         title: "获取出厂检查结果",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5075,6 +5492,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/iotmanage/devices",
         title: "智能设备列表",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5087,6 +5505,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/lovefeast/brands/{brand_id}",
         title: "查询爱心餐品牌信息",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012472863",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5099,6 +5518,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}",
         title: "查询用户捐赠单列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5111,6 +5531,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}",
         title: "查询用户捐赠单详情",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5123,6 +5544,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/bank-favor/users/{openid}/bank-multi-activity",
         title: "给指定用户报名多笔立减活动",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5135,6 +5557,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}",
         title: "查询绑定多笔立减活动的代金券详情",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5147,6 +5570,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/bank/packages/{package_id}/tasks",
         title: "查询上传任务列表API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5159,6 +5583,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/bank/packages/{package_id}/tasks",
         title: "导入定向用户协议号API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -5171,6 +5596,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/callbacks",
         title: "查询商家券事件通知地址API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465507",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5183,6 +5609,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/callbacks",
         title: "设置商家券事件通知地址API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465431",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5195,6 +5622,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/coupons/associate",
         title: "关联订单信息API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465596",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5207,6 +5635,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/coupons/deactivate",
         title: "使券失效API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465890",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5219,6 +5648,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/coupons/disassociate",
         title: "取消关联订单信息API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465673",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5231,6 +5661,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/coupons/return",
         title: "申请退券API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465845",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5243,6 +5674,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/coupons/send",
         title: "向用户发券",
         link: "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5255,6 +5687,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/coupons/use",
         title: "核销用户券API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465292",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5267,6 +5700,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/coupons/{card_id}/send",
         title: "发放消费卡API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5279,6 +5713,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/product-coupons/pre-send",
         title: "向用户预发放商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5291,6 +5726,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/product-coupons/send",
         title: "向用户发放商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5303,6 +5739,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/stocks",
         title: "创建商家券API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534855",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5315,6 +5752,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/stocks/{stock_id}",
         title: "查询商家券详情API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534928",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5327,6 +5765,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/stocks/{stock_id}",
         title: "修改商家券基本信息API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012535020",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5339,6 +5778,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/stocks/{stock_id}/budget",
         title: "修改批次预算API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012465739",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5351,6 +5791,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes",
         title: "查询预存code列表",
         link: "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5363,6 +5804,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes",
         title: "上传预存code API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012487038",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5375,6 +5817,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}",
         title: "删除预存code",
         link: "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5387,6 +5830,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}",
         title: "查询预存code详情",
         link: "https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5399,6 +5843,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/subsidy/pay-receipts",
         title: "查询营销补差付款单列表API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5411,6 +5856,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/subsidy/pay-receipts",
         title: "营销补差付款API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5423,6 +5869,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}",
         title: "查询营销补差付款单详情API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5435,6 +5882,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/subsidy/return-receipts",
         title: "营销补差回退API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5447,6 +5895,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}",
         title: "查询商家券营销补差回退单详情",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_21.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5459,6 +5908,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/users/{openid}/coupons",
         title: "根据过滤条件查询用户券API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534963",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5471,6 +5921,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}",
         title: "查询用户单张券详情API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012535011",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5483,6 +5934,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/callbacks",
         title: "获取已设置的消息通知地址API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012464198",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5495,6 +5947,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/callbacks",
         title: "设置消息通知地址API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012464070",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5506,6 +5959,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/coupon-stocks",
         title: "创建代金券批次API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534633",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5517,6 +5971,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/media/image-upload",
         title: "（营销）图片上传API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012557233",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -5529,6 +5984,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks",
         title: "条件查询批次列表API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460489",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5540,6 +5996,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}",
         title: "查询批次详情API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460564",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5552,6 +6009,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/items",
         title: "查询代金券可用单品API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463442",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5564,6 +6022,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/merchants",
         title: "查询代金券可用商户API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463358",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5576,6 +6035,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/modify-goods-id",
         title: "修改可用单品编码",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5587,6 +6047,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/pause",
         title: "暂停代金券批次API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460305",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5599,6 +6060,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow",
         title: "下载批次退款明细API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463523",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5611,6 +6073,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day",
         title: "获取批次退款明细下载链接",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5622,6 +6085,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/restart",
         title: "重启代金券批次API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460411",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5633,6 +6097,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/start",
         title: "激活代金券批次API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012460137",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5645,6 +6110,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/use-flow",
         title: "下载批次核销明细API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463585",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5657,6 +6123,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day",
         title: "获取批次核销明细下载链接",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5669,6 +6136,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/users/{openid}/coupons",
         title: "根据商户号查用户的券",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534690",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5680,6 +6148,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/users/{openid}/coupons",
         title: "发放代金券API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012463767",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5691,6 +6160,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/favor/users/{openid}/coupons/{coupon_id}",
         title: "查询代金券详情API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012486942",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5703,6 +6173,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/activities",
         title: "按区域查询品牌加价购活动",
         link: "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5715,6 +6186,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply",
         title: "门店报名品牌加价购活动",
         link: "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5727,6 +6199,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/qualification/lock",
         title: "锁定品牌加价购活动资格",
         link: "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5739,6 +6212,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/qualification/unlock",
         title: "解锁品牌加价购活动资格",
         link: "https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5751,6 +6225,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative",
         title: "删除零售小店活动业务代理",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384344",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5763,6 +6238,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative",
         title: "添加零售小店活动业务代理",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384327",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5775,6 +6251,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives",
         title: "查询零售小店活动业务代理",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384347",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5787,6 +6264,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials",
         title: "生成小店活动物料码",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384337",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5799,6 +6277,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores",
         title: "删除小店活动门店",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384363",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5811,6 +6290,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores",
         title: "查询小店活动门店列表",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384355",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5823,6 +6303,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores",
         title: "添加小店活动门店",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384359",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5835,6 +6316,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}",
         title: "查询小店活动门店详情",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012384379",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5847,6 +6329,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-activity/activities",
         title: "查询活动列表API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553261",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5859,6 +6342,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-activity/activities",
         title: "创建活动API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553030",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5871,6 +6355,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-activity/activities/{activity_id}",
         title: "查询活动详情API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553365",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5883,6 +6368,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-activity/activities/{activity_id}/terminate",
         title: "终止活动API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553381",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5895,6 +6381,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/activate-informations/{activate_ticket}",
         title: "获取用户信息（跳转型激活）API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550779",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5907,6 +6394,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/callback",
         title: "查询回调地址API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012552275",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5919,6 +6407,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/callback",
         title: "设置回调地址API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012552251",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5931,6 +6420,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards",
         title: "查询会员卡模板列表API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012547108",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5943,6 +6433,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards",
         title: "创建会员卡模板API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012545584",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5955,6 +6446,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}",
         title: "删除会员卡模板API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549682",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5967,6 +6459,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}",
         title: "查询会员卡模板信息API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012547650",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5979,6 +6472,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}",
         title: "修改会员卡模板信息API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549567",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -5991,6 +6485,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/deposit",
         title: "导入会员Code API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012545728",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6003,6 +6498,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}",
         title: "查询用户会员卡信息API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6015,6 +6511,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}",
         title: "修改用户会员卡信息API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549292",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6027,6 +6524,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate",
         title: "激活会员卡（跳转型激活）API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550809",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6039,6 +6537,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit",
         title: "设置支付后展示的积分到账API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012551350",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6051,6 +6550,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare",
         title: "支付结果页展示会员积分API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012595808",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6063,6 +6563,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights",
         title: "设置会员权益API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012551213",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6075,6 +6576,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data",
         title: "设置会员服务项用户信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6087,6 +6589,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable",
         title: "作废用户会员卡API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549677",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6099,6 +6602,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/decrypt-code",
         title: "加密code解码（跳转型激活）API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550742",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6111,6 +6615,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/permission-tokens",
         title: "商户预授权",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550867",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6123,6 +6628,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import",
         title: "根据手机号导入用户会员卡API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550535",
+        host: Host::Api,
         encrypted: &["encrypted_phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -6135,6 +6641,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/qrcode",
         title: "创建会员卡二维码API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012550605",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6147,6 +6654,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/rights",
         title: "设置会员卡模板权益项API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012551219",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6159,6 +6667,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/service-modules",
         title: "添加会员卡服务项",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6171,6 +6680,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}",
         title: "移除会员卡服务项",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6183,6 +6693,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}",
         title: "修改会员卡服务项",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6195,6 +6706,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/upgrade",
         title: "老会员卡模板升级API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012545673",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6207,6 +6719,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/cards/{card_id}/users/import",
         title: "根据openid导入用户会员卡API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549739",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6219,6 +6732,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/phonenumber-member/import",
         title: "导入加密手机号提醒会员领卡API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_1.shtml",
+        host: Host::Api,
         encrypted: &["encrypted_phone_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -6231,6 +6745,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/phonenumber-member/search",
         title: "通过加密手机号查询会员领卡状态API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["encrypted_phone_number"],
         content: Content::Json,
@@ -6243,6 +6758,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/membercard-open/user/cards",
         title: "查询用户在品牌下所有会员卡API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012549255",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6255,6 +6771,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/delivery-plan/delivery-plans",
         title: "创建投放计划",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6267,6 +6784,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans",
         title: "分页查询投放计划列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6279,6 +6797,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}",
         title: "更新投放计划",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6291,6 +6810,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate",
         title: "终止投放计划",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6303,6 +6823,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url",
         title: "设置投放计划回调地址",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6315,6 +6836,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/image-generation-tasks",
         title: "提交图片生成任务",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6327,6 +6849,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}",
         title: "查询图片生成任务执行结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6339,6 +6862,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/media/upload-image",
         title: "图片上传",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -6351,6 +6875,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/notify-configs",
         title: "获取商品券事件通知地址",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6363,6 +6888,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/notify-configs",
         title: "设置商品券事件通知地址",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6375,6 +6901,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons",
         title: "创建商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6387,6 +6914,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}",
         title: "查询商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6399,6 +6927,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}",
         title: "修改商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6411,6 +6940,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate",
         title: "失效商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6423,6 +6953,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles",
         title: "添加商品券批次组",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6435,6 +6966,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}",
         title: "修改商品券批次组",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6447,6 +6979,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores",
         title: "批次组批量关联门店",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6459,6 +6992,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores",
         title: "批次组批量取消关联门店",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6471,6 +7005,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget",
         title: "修改商品券批次组发放预算",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6483,6 +7018,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks",
         title: "查询商品券批次列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6495,6 +7031,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks",
         title: "添加商品券批次",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6507,6 +7044,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}",
         title: "查询商品券指定批次",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6519,6 +7057,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}",
         title: "修改商品券指定批次",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6531,6 +7070,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores",
         title: "批次关联门店",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6543,6 +7083,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores",
         title: "查询批次关联门店列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6555,6 +7096,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate",
         title: "失效商品券批次",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6567,6 +7109,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores",
         title: "批次取消关联门店",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6579,6 +7122,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget",
         title: "修改商品券批次发放预算",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6591,6 +7135,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes",
         title: "预上传券Code",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6603,6 +7148,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles",
         title: "向用户发放商品券批次组",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6615,6 +7161,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate",
         title: "失效用户商品券组",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6627,6 +7174,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons",
         title: "指定券状态查询用户商品券列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6639,6 +7187,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons",
         title: "向用户发放商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6651,6 +7200,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}",
         title: "查询用户商品券详情",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6663,6 +7213,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm",
         title: "确认发放用户商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6675,6 +7226,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate",
         title: "失效用户商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6687,6 +7239,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return",
         title: "退券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6699,6 +7252,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use",
         title: "核销用户商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6711,6 +7265,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon",
         title: "向用户预发放商品券",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6723,6 +7278,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle",
         title: "向用户预发放商品券批次组",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6735,6 +7291,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partnerships",
         title: "查询合作关系列表API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012380536",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6747,6 +7304,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partnerships/build",
         title: "建立合作关系API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012380498",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6759,6 +7317,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/partnerships/terminate",
         title: "终止合作关系API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6771,6 +7330,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/paygiftactivity/activities",
         title: "获取支付有礼活动列表API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012489126",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6783,6 +7343,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/paygiftactivity/activities/{activity_id}",
         title: "查询活动详情接口API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012487971",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6795,6 +7356,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/paygiftactivity/activities/{activity_id}/goods",
         title: "查询活动指定商品列表API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466448",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6807,6 +7369,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants",
         title: "查询活动发券商户号API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466149",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6819,6 +7382,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add",
         title: "新增活动发券商户号API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466671",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6831,6 +7395,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete",
         title: "删除活动发券商户号API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466787",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6843,6 +7408,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/paygiftactivity/activities/{activity_id}/terminate",
         title: "终止活动API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012466523",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6855,6 +7421,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/paygiftactivity/unique-threshold-activity",
         title: "创建全场满额送活动API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012487898",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6867,6 +7434,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/shopping-receipt/customentrances",
         title: "创建自定义入口",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012526342",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6879,6 +7447,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}",
         title: "查询自定义入口",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012526406",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6891,6 +7460,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/shopping-receipt/customentrances/{brand_id}",
         title: "更新自定义入口",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012526475",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6903,6 +7473,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos",
         title: "上传商家电子小票跳转信息",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012443843",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6915,6 +7486,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/shopping-receipt/shoppingreceipts",
         title: "上传电子小票",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012553506",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -6927,6 +7499,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/weekly-discount/activities",
         title: "查询周周惠活动列表API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6939,6 +7512,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/weekly-discount/activities/{activity_id}",
         title: "查询周周惠活动详情API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6951,6 +7525,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/weekly-discount/activities/{activity_id}/apply",
         title: "报名周周惠活动API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6963,6 +7538,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/withdraw-favor/users/{openid}/coupons",
         title: "查询批次下用户银行提现免费券列表API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6975,6 +7551,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/marketing/withdraw-favor/users/{openid}/coupons",
         title: "为用户发银行提现免费券API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6987,6 +7564,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}",
         title: "分页查询子商户名下的商户管理记录",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -6999,6 +7577,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch-manage/mch-manage-records/{manage_record_id}",
         title: "查询子商户下指定商户管理记录",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7011,6 +7590,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions",
         title: "对指定商户管理记录提交资料",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7023,6 +7603,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload",
         title: "上传商户提交资料文件",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -7035,6 +7616,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}",
         title: "查询子商户强化尽调单信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7047,6 +7629,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit",
         title: "提交尽调资料",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7059,6 +7642,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload",
         title: "上传尽调资料文件",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -7071,6 +7655,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}",
         title: "查询子商户管控情况",
         link: "https://pay.weixin.qq.com/docs/partner/apis/limited-functions-and-reasons/mch-limitations/query-sub-mch-limitation.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7083,6 +7668,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch_operate/risk/withdrawl-apply",
         title: "提交已注销商户号可用余额提现申请单API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/withdrawal-apply/withdrawal-apply/submit-apply.html",
+        host: Host::Api,
         encrypted: &[
             "payee_info.bank_account_info.account_name",
             "payee_info.bank_account_info.account_number",
@@ -7100,6 +7686,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}",
         title: "微信支付提现申请单号查询提现申请单状态API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7112,6 +7699,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}",
         title: "商户提现申请单号查询提现申请单状态",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_7.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7124,6 +7712,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/mchcontactalterapplyment",
         title: "提交超管变更申请单",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "contact_info.contact_name",
             "contact_info.contact_id_card_number",
@@ -7140,6 +7729,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}",
         title: "查询超管变更申请单状态-使用业务单号和商户号",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4014090667",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7152,6 +7742,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/mchcontactalterapplyment/{apply_id}",
         title: "查询超管变更申请单状态-使用申请单号",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7164,6 +7755,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke",
         title: "撤销超管变更申请单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7176,6 +7768,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/mchsubjectalterapplyment",
         title: "提交资料变更申请单",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4014090649",
+        host: Host::Api,
         encrypted: &[
             "legal_person_info.card_name",
             "legal_person_info.card_number",
@@ -7195,6 +7788,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}",
         title: "查询申请单状态-使用业务单号",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4014090667",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7207,6 +7801,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}",
         title: "查询资料变更申请单状态-使用申请单号",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4014090655",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7219,6 +7814,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke",
         title: "撤销资料变更申请单",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4014090672",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7231,6 +7827,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/merchantnamealterapplyment",
         title: "提交商户简称变更申请单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7243,6 +7840,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}",
         title: "查询商户简称申请单状态-使用业务单号和商户号",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7255,6 +7853,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/merchantnamealterapplyment/{apply_id}",
         title: "查询商户简称变更申请单状态-使用申请单号",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7267,6 +7866,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke",
         title: "撤销商户简称变更申请单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7279,6 +7879,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/med-ins/orders",
         title: "医保自费混合收款下单",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "payer.name",
             "payer.id_digest",
@@ -7296,6 +7897,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/med-ins/orders/mix-trade-no/{mix_trade_no}",
         title: "使用医保自费混合订单号查看下单结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7308,6 +7910,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/med-ins/orders/out-trade-no/{out_trade_no}",
         title: "使用商户订单号查看下单结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7320,6 +7923,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/med-ins/refunds/notify",
         title: "医保退款通知",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7332,6 +7936,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades",
         title: "查询风险订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7344,6 +7949,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result",
         title: "回传处置结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7356,6 +7962,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/report-trade-union-information",
         title: "上报订单关联信息",
         link: "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/report-trade-risk-information.html",
+        host: Host::Api,
         encrypted: &["phone", "certificates_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -7368,6 +7975,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/trade-risk-information",
         title: "查询风险信息",
         link: "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7380,6 +7988,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/trade-risk-result",
         title: "处置结果回传",
         link: "https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7392,6 +8001,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/violation-notifications",
         title: "删除商户违规通知回调地址API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7404,6 +8014,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/violation-notifications",
         title: "查询商户违规通知回调地址API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7416,6 +8027,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/violation-notifications",
         title: "创建商户违规通知回调地址API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7428,6 +8040,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-risk-manage/violation-notifications",
         title: "修改商户违规通知回调地址API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7440,6 +8053,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaint-notifications",
         title: "删除投诉通知回调API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/delete-complaint-notifications.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7452,6 +8066,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaint-notifications",
         title: "查询投诉通知回调API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/query-complaint-notifications.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7464,6 +8079,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaint-notifications",
         title: "创建投诉通知回调API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/create-complaint-notifications.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7476,6 +8092,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaint-notifications",
         title: "更新投诉通知回调API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7488,6 +8105,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints",
         title: "查询投诉信息API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7499,6 +8117,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints-v2",
         title: "查询投诉单列表API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/list-complaints-v2.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7511,6 +8130,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints-v2/{complaint_id}",
         title: "查询投诉单详情API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7523,6 +8143,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints-v2/{complaint_id}/complete",
         title: "反馈处理完成API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/complete-complaint-v2.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7535,6 +8156,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys",
         title: "查询投诉协商历史API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7547,6 +8169,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints-v2/{complaint_id}/response",
         title: "提交回复API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/response-complaint-v2.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7559,6 +8182,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service",
         title: "回复需要即时服务的投诉单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7571,6 +8195,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress",
         title: "更新退款审批结果API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/update-refund-progress.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7583,6 +8208,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints/{transaction_id}",
         title: "查询投诉详情API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7595,6 +8221,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/complaints/{transaction_id}/negotiation-historys",
         title: "查询投诉协商历史API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_7.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7607,6 +8234,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/feedbacks",
         title: "商户反馈API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7619,6 +8247,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/images/upload",
         title: "商户上传反馈图片API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012467250",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -7631,6 +8260,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-service/images/{media_id}",
         title: "图片下载API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/images/query-images.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7643,6 +8273,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-settlement/merchant-settle-rule-applications",
         title: "申请修改特约商户结算规则API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7655,6 +8286,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}",
         title: "根据申请单ID查询结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7667,6 +8299,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-store/stores",
         title: "创建门店API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013948546",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7679,6 +8312,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-store/stores/{store_id}",
         title: "查询门店API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013948577",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7691,6 +8325,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-store/stores/{store_id}",
         title: "修改门店API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013948551",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7703,6 +8338,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-store/stores/{store_id}/recipients/bind",
         title: "绑定门店收款信息",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013948579",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7715,6 +8351,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant-store/stores/{store_id}/recipients/unbind",
         title: "解除门店收款信息绑定",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013948580",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7727,6 +8364,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant/fund/balance/{account_type}",
         title: "查询账户实时余额API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_20.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7739,6 +8377,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant/fund/dayendbalance/{account_type}",
         title: "查询账户日终余额API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7751,6 +8390,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant/fund/withdraw",
         title: "电商平台提现API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7763,6 +8403,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant/fund/withdraw/bill-type/{bill_type}",
         title: "按日下载提现异常文件API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_24.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7775,6 +8416,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant/fund/withdraw/out-request-no/{out_request_no}",
         title: "电商平台(商户提现单号查询)提现状态API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7787,6 +8429,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}",
         title: "电商平台(微信支付提现单号)查询提现状态API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7798,6 +8441,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant/media/upload",
         title: "文件上传",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012760432",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -7810,6 +8454,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchant/media/video_upload",
         title: "视频上传API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012761084",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -7822,6 +8467,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchantfund/merchant/income-records",
         title: "服务商银行来账查询",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_7.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7834,6 +8480,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/merchantfund/partner/income-records",
         title: "特约商户银行来账查询",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7846,6 +8493,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/multiuse/stocks/{stock_id}/refund-flow",
         title: "下载批次退款明细",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7858,6 +8506,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/multiuse/stocks/{stock_id}/send-flow",
         title: "下载批次发放明细",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7870,6 +8519,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/multiuse/stocks/{stock_id}/use-flow",
         title: "下载核销明细",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7881,6 +8531,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/multiuse/users/{openid}/coupons",
         title: "发放指定批次的消费金",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html",
+        host: Host::Api,
         encrypted: &["user_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -7893,6 +8544,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/card-template",
         title: "创建电子发票卡券模板",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7905,6 +8557,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications",
         title: "开具电子发票",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_8.shtml",
+        host: Host::Api,
         encrypted: &["buyer_information.phone", "buyer_information.email"],
         encrypted_query: &[],
         content: Content::Json,
@@ -7917,6 +8570,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/issue-general",
         title: "开具通用行业电子发票",
         link: "",
+        host: Host::Api,
         encrypted: &["buyer_information.phone", "buyer_information.email"],
         encrypted_query: &[],
         content: Content::Json,
@@ -7929,6 +8583,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport",
         title: "开具旅客运输行业电子发票",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "buyer_information.phone",
             "buyer_information.email",
@@ -7945,6 +8600,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil",
         title: "开具成品油行业电子发票",
         link: "",
+        host: Host::Api,
         encrypted: &["buyer_information.phone", "buyer_information.email"],
         encrypted_query: &[],
         content: Content::Json,
@@ -7957,6 +8613,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing",
         title: "开具不动产租赁行业电子发票",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "buyer_information.phone",
             "buyer_information.email",
@@ -7973,6 +8630,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file",
         title: "上传电子发票文件",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012556605",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -7985,6 +8643,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}",
         title: "查询电子发票",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -7997,6 +8656,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files",
         title: "获取发票下载信息",
         link: "https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8009,6 +8669,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards",
         title: "将电子发票插入微信用户卡包",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_11.shtml",
+        host: Host::Api,
         encrypted: &["buyer_information.phone", "buyer_information.email"],
         encrypted_query: &[],
         content: Content::Json,
@@ -8021,6 +8682,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse",
         title: "冲红电子发票",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_9.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8033,6 +8695,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl",
         title: "获取邀请商户开通服务商电子发票能力",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["operate_user"],
         content: Content::Json,
@@ -8045,6 +8708,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo",
         title: "获取邀请开通的商户信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8057,6 +8721,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/merchant/base-information",
         title: "获取商户开票基础信息",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8069,6 +8734,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/merchant/development-config",
         title: "查询商户配置的开发选项",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8081,6 +8747,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/merchant/development-config",
         title: "配置开发选项",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/fapiao/fapiao-merchant/update-development-config.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8093,6 +8760,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/merchant/tax-codes",
         title: "获取商品和服务税收分类对照表",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8105,6 +8773,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check",
         title: "检查子商户开票功能状态",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8117,6 +8786,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status",
         title: "检查子商户开票功能状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8129,6 +8799,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/user-title",
         title: "获取用户填写的抬头",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8141,6 +8812,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/new-tax-control-fapiao/user-title/title-url",
         title: "获取抬头填写链接",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8153,6 +8825,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlineface/authinfo",
         title: "获取authinfo接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8165,6 +8838,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlineface/contracts/presign",
         title: "预签约接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        host: Host::Api,
         encrypted: &[
             "facepay_user.identification.identification_number",
             "facepay_user.phone",
@@ -8184,6 +8858,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlineface/contracts/{contract_id}",
         title: "签约查询接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8196,6 +8871,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlineface/face-collections",
         title: "查询重采用户列表",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8208,6 +8884,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlineface/face-collections/{collection_id}",
         title: "查询重采请求详情",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8220,6 +8897,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlineface/repayment-url",
         title: "获取还款链接接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html#_1-3-%E8%A7%A3%E7%BA%A6",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8232,6 +8910,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlineface/transactions",
         title: "申请扣款接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8244,6 +8923,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlineface/transactions/out-trade-no/{out_trade_no}",
         title: "查单接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8256,6 +8936,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlinefacemch/organizations",
         title: "查询机构信息接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8268,6 +8949,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}",
         title: "刷脸用户信息查询接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8280,6 +8962,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}",
         title: "刷脸用户信息修改接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        host: Host::Api,
         encrypted: &["user_name", "phone"],
         encrypted_query: &[],
         content: Content::Json,
@@ -8292,6 +8975,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract",
         title: "解除刷脸用户签约关系接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8304,6 +8988,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/offlinefacemch/tokens",
         title: "获取凭证授权接口",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8316,6 +9001,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/palmservice/authorization/openid/{openid}",
         title: "查询刷掌授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8328,6 +9014,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/palmservice/authorization/preauthorize",
         title: "服务关联预授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8340,6 +9027,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/contracts/{contract_id}/fail-notify",
         title: "重试扣费通知API",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter3_11.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8352,6 +9040,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/contracts/{contract_id}/notify",
         title: "直连商户预扣费通知API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/json/deduct-notify.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8364,6 +9053,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}",
         title: "保险商户查询保险自动续费预约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8376,6 +9066,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule",
         title: "保险商户预约保险自动续费API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8388,6 +9079,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-pay/transactions/apply",
         title: "保险商户受理保险自动续费扣款API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8400,6 +9092,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew",
         title: "保险商户受理续期自动续费协议",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8412,6 +9105,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
         title: "保险商户查询保险自动续费协议",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/get-contract-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8424,6 +9118,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
         title: "保险商户通过商户协议号解除保险自动续费协议",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/operate-contract/terminate-contract-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8436,6 +9131,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/app",
         title: "保险商户App预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/app-sign-and-create-transaction.html",
+        host: Host::Api,
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -8448,6 +9144,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5",
         title: "保险商户H5预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/h5-sign-and-create-transaction.html",
+        host: Host::Api,
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -8460,6 +9157,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi",
         title: "保险商户JSAPI预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/jsapi-sign-and-create-transaction.html",
+        host: Host::Api,
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -8472,6 +9170,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program",
         title: "保险商户小程序预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/mimi-program-sign-and-create-transaction.html",
+        host: Host::Api,
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -8484,6 +9183,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify",
         title: "保险商户修改保险扣费周期列表",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012987596",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8496,6 +9196,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
         title: "保险商户查询保险扣费周期列表API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8508,6 +9209,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/pay/harmony/transactions/apply",
         title: "代扣受理扣款",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8520,6 +9222,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/pay/partner/schedules/contract-id/{contract_id}",
         title: "查询扣费预约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8532,6 +9235,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule",
         title: "预约扣费API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8544,6 +9248,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/pay/partner/transactions/apply",
         title: "受理扣款API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8556,6 +9261,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/pay/schedules/contract-id/{contract_id}",
         title: "查询扣费预约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8568,6 +9274,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/pay/schedules/contract-id/{contract_id}/schedule",
         title: "预约扣费API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8580,6 +9287,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/pay/transactions/apply",
         title: "受理扣款API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8592,6 +9300,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app",
         title: "App场景预约扣费类型签约的预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8604,6 +9313,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5",
         title: "H5场景预约扣费类型签约的预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8616,6 +9326,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi",
         title: "JSAPI场景预约扣费类型签约的预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8628,6 +9339,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program",
         title: "小程序场景预约扣费类型签约的预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8640,6 +9352,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app",
         title: "App场景预约扣费类型签约的预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8652,6 +9365,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5",
         title: "H5场景预约扣费类型签约的预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8664,6 +9378,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi",
         title: "JSAPI场景预约扣费类型签约的预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8676,6 +9391,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program",
         title: "小程序场景预约扣费类型签约的预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8688,6 +9404,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}",
         title: "通过商户协议号查询委托代扣签约协议",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8700,6 +9417,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
         title: "通过商户协议号查询委托代扣签约协议API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8712,6 +9430,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
         title: "通过商户协议号解除委托代扣签约协议API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8724,6 +9443,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/sign/contracts/pre-entrust-sign",
         title: "代扣预签约",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012978414",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8736,6 +9456,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}",
         title: "通过商户协议号查询委托代扣签约协议API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8748,6 +9469,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate",
         title: "通过商户协议号解除委托代扣签约协议API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-terminate-contract-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8760,6 +9482,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/application",
         title: "提交停车场进件申请",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8772,6 +9495,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/application/query",
         title: "查询停车场进件申请单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8784,6 +9508,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/application/withdraw",
         title: "撤回停车场进件申请",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8796,6 +9521,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/applications",
         title: "查询停车场进件申请单列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8808,6 +9534,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/entry",
         title: "同步车辆入场通知",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8820,6 +9547,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/exit",
         title: "同步车辆离场通知",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8832,6 +9560,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/ext-payment",
         title: "同步非临停扩展支付",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8844,6 +9573,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/parking-fee",
         title: "查询停车费用",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8856,6 +9586,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/parking-lot",
         title: "查询停车场信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8868,6 +9599,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/parking/reminders/payment",
         title: "同步支付结果通知",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8880,6 +9612,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/partner-papay/contracts/{contract_id}/fail-notify",
         title: "服务商商户重试扣费通知API",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_16.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8892,6 +9625,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/partner-papay/contracts/{contract_id}/notify",
         title: "服务商商户预扣费通知API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/json/partner-deduct-notify.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8904,6 +9638,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/partner-transfer/batches",
         title: "发起批量转账API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml",
+        host: Host::Api,
         encrypted: &[
             "transfer_detail_list.user_name",
             "transfer_detail_list.user_id_card",
@@ -8919,6 +9654,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/partner-transfer/batches/batch-id/{batch_id}",
         title: "微信支付批次单号查询批次单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_7.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8931,6 +9667,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
         title: "微信支付明细单号查询明细单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8943,6 +9680,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}",
         title: "商家批次单号查询批次单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_9.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8955,6 +9693,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
         title: "商家明细单号查询明细单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_10.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8967,6 +9706,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program",
         title: "电商收付通模式小程序场景预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8979,6 +9719,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign",
         title: "电商收付通模式支付后场景预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -8991,6 +9732,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program",
         title: "直连商户模式小程序场景预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9003,6 +9745,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign",
         title: "直连商户模式支付后场景预签约API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9015,6 +9758,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program",
         title: "清算机构模式小程序场景预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9027,6 +9771,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign",
         title: "清算机构模式支付后场景预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9039,6 +9784,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}",
         title: "商户通过商户协议号查询协议API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9051,6 +9797,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate",
         title: "商户通过商户协议号解约协议API",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9063,6 +9810,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program",
         title: "服务商模式小程序场景预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9075,6 +9823,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign",
         title: "服务商模式支付后场景预签约API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9087,6 +9836,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay-devices/open-scenario-speaker/{device_sn}",
         title: "查询音箱绑定信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9099,6 +9849,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay-devices/open-scenario-speaker/{device_sn}/bind",
         title: "绑定音箱设备码牌",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9111,6 +9862,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind",
         title: "出厂预绑定音箱和码牌",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9123,6 +9875,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind",
         title: "解绑音箱设备码牌",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9135,6 +9888,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report",
         title: "码牌支付结果上报",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9147,6 +9901,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay-devices/printers/{device_id}/print-orders",
         title: "小票机打印",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9159,6 +9914,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}",
         title: "查询订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9171,6 +9927,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/acquiring-bank/transactions/exposure",
         title: "微信分付-支付方式前置服务",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9183,6 +9940,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/instal/exposure",
         title: "商户贴息-获取微信分付曝光建议",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9195,6 +9953,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/instal/partner/exposure",
         title: "商户贴息-获取微信分付曝光建议",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9207,6 +9966,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/app",
         title: "APP下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_1.shtml",
+        host: Host::Api,
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9219,6 +9979,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/app-with-contract",
         title: "APP下单并签约",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9231,6 +9992,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/codepay",
         title: "付款码支付",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9243,6 +10005,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/exposure",
         title: "微信分付-支付方式前置服务",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9255,6 +10018,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/h5",
         title: "H5下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_4.shtml",
+        host: Host::Api,
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9266,6 +10030,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/id/{transaction_id}",
         title: "微信支付订单号查询",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9277,6 +10042,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/jsapi",
         title: "JSAPI下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_2.shtml",
+        host: Host::Api,
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9289,6 +10055,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/jsapi-with-contract",
         title: "JSAPI下单并授权/签约",
         link: "https://pay.weixin.qq.com/docs/partner/apis/hide-partner-jsapi-payment/partner-jsons/partner-jsapi-contract-prepay.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9301,6 +10068,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/miniprogram",
         title: "小程序支付下单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9312,6 +10080,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/native",
         title: "Native下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_3.shtml",
+        host: Host::Api,
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9323,6 +10092,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
         title: "商户订单号查询",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9334,6 +10104,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close",
         title: "关单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9346,6 +10117,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse",
         title: "撤销",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9358,6 +10130,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/partner/transactions/scannedpos",
         title: "扫码支付下单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9369,6 +10142,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/app",
         title: "APP下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9381,6 +10155,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/app-with-contract",
         title: "APP下单并签约",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9393,6 +10168,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/codepay",
         title: "付款码支付",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9405,6 +10181,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/exposure",
         title: "微信分付-支付方式前置服务",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9416,6 +10193,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/h5",
         title: "H5下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml",
+        host: Host::Api,
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9427,6 +10205,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/id/{transaction_id}",
         title: "微信支付订单号查询",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9438,6 +10217,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/jsapi",
         title: "JSAPI下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9450,6 +10230,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/jsapi-with-contract",
         title: "JSAPI下单并授权/签约",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/hide-jsapi-payment/direct-jsons/jsapi-contract-prepay.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9461,6 +10242,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/native",
         title: "Native下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9472,6 +10254,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/out-trade-no/{out_trade_no}",
         title: "商户订单号查询",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9483,6 +10266,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
         title: "关单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9495,6 +10279,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse",
         title: "撤销",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9507,6 +10292,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/authentications",
         title: "查询核身记录API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9519,6 +10305,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/authentications/pre-order",
         title: "微工卡核身预下单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9531,6 +10318,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/authentications/pre-order-with-auth",
         title: "微工卡核身预下单（流程中完成授权）",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_29.shtml",
+        host: Host::Api,
         encrypted: &["user_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9543,6 +10331,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/authentications/{authenticate_number}",
         title: "获取核身结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9555,6 +10344,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/relations/{openid}",
         title: "查询微工卡授权关系API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9567,6 +10357,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/tokens",
         title: "生成授权token API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_1.shtml",
+        host: Host::Api,
         encrypted: &["user_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9579,6 +10370,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/transfer-batches",
         title: "发起批量转账API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml",
+        host: Host::Api,
         encrypted: &["transfer_detail_list.user_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9591,6 +10383,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/wesure/insurance",
         title: "生成投保结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_32.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9603,6 +10396,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payroll-card/wesure/token-validations",
         title: "校验核身结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_31.shtml",
+        host: Host::Api,
         encrypted: &["user_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -9615,6 +10409,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/permissions",
         title: "从业机构预授权",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9627,6 +10422,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}",
         title: "从业机构查询与用户授权记录（授权协议号）",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9639,6 +10435,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate",
         title: "从业机构解除用户授权关系（授权协议号）",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9651,6 +10448,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/serviceorder",
         title: "从业机构查询微信支付分订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9663,6 +10461,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/serviceorder",
         title: "从业机构创建微信支付分订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9675,6 +10474,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/serviceorder/deduction",
         title: "从业机构查询微信支付分扣款信息",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9687,6 +10487,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel",
         title: "从业机构取消微信支付分订单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9699,6 +10500,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete",
         title: "从业机构完结微信支付分订单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9711,6 +10513,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify",
         title: "从业机构修改微信支付分订单金额",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9723,6 +10526,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo",
         title: "从业机构登记微信支付分扣款信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9735,6 +10539,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync",
         title: "从业机构同步微信支付分订单信息",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9747,6 +10552,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/acquiringbank/servicepayondeliveryorder",
         title: "从业机构创建先用后付订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9759,6 +10565,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/merchant-bill",
         title: "商户申请获取对账单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9771,6 +10578,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/oversea/partner/serviceorder",
         title: "查询支付分订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9783,6 +10591,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/oversea/partner/serviceorder",
         title: "创建支付分订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9795,6 +10604,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel",
         title: "取消支付分订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9807,6 +10617,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete",
         title: "完结支付分订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9819,6 +10630,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync",
         title: "同步支付分订单信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9831,6 +10643,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/permissions",
         title: "商户预授权API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_18.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9843,6 +10656,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/permissions/apply-for-scene",
         title: "服务商场景中预授权",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/scene-apply-partner-permissions.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9855,6 +10669,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/permissions/assess-user-risk-level",
         title: "服务商评估用户分层",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/assess-partner-user-risk-level.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9867,6 +10682,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}",
         title: "查询与用户授权记录（授权协议号）API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_19.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9879,6 +10695,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate",
         title: "解除用户授权关系（授权协议号）API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_20.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9891,6 +10708,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/permissions/search",
         title: "查询与用户授权记录（openid）API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_21.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9903,6 +10721,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/permissions/terminate",
         title: "解除用户授权关系（openid）API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_22.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9915,6 +10734,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/service-account-applications",
         title: "收付通子商户申请绑定支付分服务",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_13.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9927,6 +10747,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/service-account-applications/{out_apply_no}",
         title: "查询收付通子商户服务绑定结果",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_14.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9939,6 +10760,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder",
         title: "查询支付分订单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/get-partner-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9951,6 +10773,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder",
         title: "创建支付分订单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9963,6 +10786,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder/direct-complete",
         title: "创单结单合并API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9975,6 +10799,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder/{out_order_no}/cancel",
         title: "取消支付分订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9987,6 +10812,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder/{out_order_no}/complete",
         title: "完结支付分订单API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012692408",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -9999,6 +10825,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder/{out_order_no}/modify",
         title: "修改订单金额API",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012692360",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10011,6 +10838,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder/{out_order_no}/pay",
         title: "商户发起催收扣款API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10023,6 +10851,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage",
         title: "下发服务费用待处理消息",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10035,6 +10864,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage",
         title: "下发服务预扣费消息",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10047,6 +10877,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/serviceorder/{out_order_no}/sync",
         title: "同步订单信息API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_7.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10059,6 +10890,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/servicepayondeliveryorder",
         title: "创建先用后付订单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10071,6 +10903,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/partner/servicequotas/service-id/{service_id}",
         title: "查询用户分层对应建议先享金额",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10083,6 +10916,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/payafter-orders",
         title: "查询先享后付订单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10095,6 +10929,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/payafter-orders",
         title: "创建先享后付订单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3",
+        host: Host::Api,
         encrypted: &["name", "phone", "userid", "address"],
         encrypted_query: &[],
         content: Content::Json,
@@ -10107,6 +10942,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/payafter-orders/{out_order_no}/cancel",
         title: "撤销先享后付订单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10119,6 +10955,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/payafter-orders/{out_order_no}/complete",
         title: "完结先享后付订单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10131,6 +10968,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/payafter-orders/{out_order_no}/sync",
         title: "支付分订单同步",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10143,6 +10981,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/permissions",
         title: "商户预授权API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10155,6 +10994,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/permissions/assess-user-risk-level",
         title: "商户评估用户分层",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/assess-user-risk-level.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10167,6 +11007,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/permissions/authorization-code/{authorization_code}",
         title: "查询与用户授权记录（授权协议号）API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10179,6 +11020,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/permissions/authorization-code/{authorization_code}/terminate",
         title: "解除用户授权关系（授权协议号）API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10191,6 +11033,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/permissions/openid/{openid}",
         title: "查询与用户授权记录（openid）API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10203,6 +11046,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/permissions/openid/{openid}/terminate",
         title: "解除用户授权关系（openid）API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10215,6 +11059,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/plan/partner/payscore-plans",
         title: "创建支付分计划",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10227,6 +11072,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}",
         title: "查询支付分计划",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10239,6 +11085,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop",
         title: "停止支付分计划",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10251,6 +11098,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/plan/payscore-plans",
         title: "创建支付分计划",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10263,6 +11111,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}",
         title: "查询支付分计划",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10275,6 +11124,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop",
         title: "停止支付分计划",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10287,6 +11137,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder",
         title: "查询支付分订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10299,6 +11150,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder",
         title: "创建支付分订单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012587900",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10311,6 +11163,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder/direct-complete",
         title: "创单结单合并API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10323,6 +11176,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder/{out_order_no}/cancel",
         title: "取消支付分订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10335,6 +11189,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder/{out_order_no}/complete",
         title: "完结支付分订单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012587955",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10347,6 +11202,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder/{out_order_no}/modify",
         title: "修改订单金额API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012587957",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10359,6 +11215,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder/{out_order_no}/pay",
         title: "商户发起催收扣款API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10371,6 +11228,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage",
         title: "下发服务费用待处理消息",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10383,6 +11241,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage",
         title: "下发服务预扣费消息",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10395,6 +11254,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/serviceorder/{out_order_no}/sync",
         title: "同步服务订单信息API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10407,6 +11267,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/servicepayondeliveryorder",
         title: "创建先用后付订单",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10419,6 +11280,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/sign-plan/partner/serviceorder",
         title: "创建用户的签约计划详情对应的服务订单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-service-order/create-partner-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10431,6 +11293,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/sign-plan/partner/user-sign-plans",
         title: "创建用户的签约计划",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/create-partner-user-sign-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10443,6 +11306,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}",
         title: "查询用户的签约计划",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/query-partner-user-sign-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10455,6 +11319,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop",
         title: "取消用户的签约计划",
         link: "https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/stop-partner-user-sign-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10467,6 +11332,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/sign-plan/serviceorder",
         title: "创建用户的签约计划详情对应的服务订单",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10479,6 +11345,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/sign-plan/user-sign-plans",
         title: "创建用户的签约计划",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10491,6 +11358,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}",
         title: "查询用户的签约计划",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10503,6 +11371,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop",
         title: "直连商户取消用户的签约计划",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10515,6 +11384,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/smartretail-orders",
         title: "查询智慧零售订单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10527,6 +11397,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/smartretail-orders",
         title: "创建智慧零售订单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10539,6 +11410,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/smartretail-orders/{out_order_no}/cancel",
         title: "撤销智慧零售订单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10551,6 +11423,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/smartretail-orders/{out_order_no}/complete",
         title: "完结智慧零售订单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10563,6 +11436,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/user-service-state",
         title: "查询用户授权状态API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10575,6 +11449,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/payscore/users/{openid}/permissions/{service_id}/terminate",
         title: "商户解除用户授权关系API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10587,6 +11462,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/bank-transfer-recharges/apply",
         title: "申请银行转账充值",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10599,6 +11475,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}",
         title: "查询银行转账充值结果",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10611,6 +11488,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/insurance-compensation-contracts",
         title: "开通保险理赔功能",
         link: "https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10623,6 +11501,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened",
         title: "查询保险理赔功能开通状态",
         link: "https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10635,6 +11514,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills",
         title: "请求赔付",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504175",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10647,6 +11527,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}",
         title: "查询赔付结果（按微信支付赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504179",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10659,6 +11540,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}",
         title: "查询赔付结果（按商户赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504178",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10671,6 +11553,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel",
         title: "请求撤销赔付",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504177",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10683,6 +11566,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer",
         title: "请求赔付预下单",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504176",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10695,6 +11579,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills",
         title: "请求保证金售后赔付",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504194",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10707,6 +11592,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}",
         title: "查询保证金售后赔付结果（按微信支付赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504196",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10719,6 +11605,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}",
         title: "查询保证金售后赔付结果（按商户赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504195",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10731,6 +11618,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills",
         title: "发起保证金赔付保司保费",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10743,6 +11631,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}",
         title: "查询保证金赔付保司保费结果（按商户赔付单号）",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10755,6 +11644,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills",
         title: "发起保证金赔付用户运费",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504202",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10767,6 +11657,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}",
         title: "查询保证金售后赔付运费结果（按商户赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504203",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10779,6 +11670,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills",
         title: "请求保险理赔",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504184",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10791,6 +11683,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}",
         title: "查询保险理赔结果（按微信支付赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504188",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10803,6 +11696,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}",
         title: "查询保险理赔结果（按商户赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504187",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10815,6 +11709,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel",
         title: "请求撤销保险理赔",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504186",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10827,6 +11722,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer",
         title: "请求保险理赔预下单",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504185",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10839,6 +11735,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills",
         title: "请求赔付",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10851,6 +11748,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}",
         title: "查询赔付结果（按商户赔付单号）",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10863,6 +11761,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/transfer-bills",
         title: "保证金赔付",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504198",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10875,6 +11774,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}",
         title: "查询保证金赔付结果（按微信支付赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504200",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10887,6 +11787,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}",
         title: "查询保证金赔付结果（按商户赔付单号）",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013504199",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10899,6 +11800,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/recharge-employees",
         title: "添加二级商户可扫码充值员工",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013521743",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10911,6 +11813,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}",
         title: "查询二级商户可扫码充值员工列表",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013521757",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10923,6 +11826,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete",
         title: "删除二级商户可扫码充值员工",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013521753",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10935,6 +11839,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/recharges/apply",
         title: "申请二级商户充值",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10947,6 +11852,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}",
         title: "查询二级商户充值结果",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10959,6 +11865,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close",
         title: "关闭二级商户充值",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10971,6 +11878,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/settle/prepay-settle-orders",
         title: "个人收款-申请批量结算",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10983,6 +11891,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}",
         title: "个人收款-查询批量结算信息",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -10995,6 +11904,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle",
         title: "个人收款-申请异常结算批次单处理",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11007,6 +11917,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw",
         title: "二级商户按日终余额预约提现",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11019,6 +11930,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}",
         title: "查询二级商户按日终余额预约提现状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11031,6 +11943,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/apply",
         title: "受理商家转账",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11043,6 +11956,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}",
         title: "微信支付转账批次单号查询批次单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11055,6 +11969,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
         title: "微信支付转账明细单号查询明细单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11067,6 +11982,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}",
         title: "查询商家转账明细电子回单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11079,6 +11995,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply",
         title: "申请商家转账明细电子回单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11091,6 +12008,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}",
         title: "商户转账批次单号查询批次单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11103,6 +12021,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
         title: "商户明细单号查询明细单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11115,6 +12034,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}",
         title: "查询商家转账批次电子回单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11127,6 +12047,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply",
         title: "申请商家转账批次电子回单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11139,6 +12060,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/reservation/apply",
         title: "受理单次预约商家转账",
         link: "",
+        host: Host::Api,
         encrypted: &["user_real_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11151,6 +12073,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}",
         title: "商户预约单号查询预约商家转账记录",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11163,6 +12086,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close",
         title: "关闭预约商家转账记录",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11175,6 +12099,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}",
         title: "微信支付预约单号查询预约商家转账记录",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11187,6 +12112,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/apply",
         title: "受理商家转账",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-apply.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11199,6 +12125,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}",
         title: "微信支付转账批次单号查询批次单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-id.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11211,6 +12138,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
         title: "微信支付转账明细单号查询明细单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/get-transfer-detail-by-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11223,6 +12151,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}",
         title: "查询商家转账明细电子回单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-query-by-detail-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11235,6 +12164,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply",
         title: "申请商家转账明细电子回单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipt-apply-by-detail-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11247,6 +12177,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}",
         title: "商户转账批次单号查询批次单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11259,6 +12190,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
         title: "商户明细单号查询明细单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-detail-by-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11271,6 +12203,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}",
         title: "查询商家转账批次电子回单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11283,6 +12216,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply",
         title: "申请商家转账批次电子回单",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-apply-by-batch-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11295,6 +12229,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/reservation/apply",
         title: "受理单次预约商家转账",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-apply.html",
+        host: Host::Api,
         encrypted: &["user_real_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11307,6 +12242,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}",
         title: "商户预约单号查询预约商家转账记录",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11319,6 +12255,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close",
         title: "关闭预约商家转账记录",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11331,6 +12268,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}",
         title: "微信支付预约单号查询预约商家转账记录",
         link: "https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-get-by-id.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11343,6 +12281,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/bills",
         title: "申请分账账单",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_11.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11355,6 +12294,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/merchant-configs/{sub_mchid}",
         title: "查询最大分账比例",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_7.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11367,6 +12307,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/orders",
         title: "请求分账",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_1.shtml",
+        host: Host::Api,
         encrypted: &["receivers.name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11379,6 +12320,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/orders/unfreeze",
         title: "解冻剩余资金",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11391,6 +12333,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/orders/{out_order_no}",
         title: "查询分账结果",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11403,6 +12346,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/receivers/add",
         title: "添加分账接收方",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_8.shtml",
+        host: Host::Api,
         encrypted: &["name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11415,6 +12359,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/receivers/delete",
         title: "删除分账接收方",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_9.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11427,6 +12372,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/return-orders",
         title: "请求分账回退",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11439,6 +12385,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/return-orders/{out_return_no}",
         title: "查询分账回退结果",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11451,6 +12398,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/profitsharing/transactions/{transaction_id}/amounts",
         title: "查询剩余待分金额",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_1_6.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11463,6 +12411,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/qrcode/transactions",
         title: "扣费受理",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11475,6 +12424,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/qrcode/transactions/out-trade-no/{out_trade_no}",
         title: "查询订单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11487,6 +12437,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/qrcode/user-services/contract-id/{contract_id}",
         title: "查询用户服务可用信息",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11499,6 +12450,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/rate-activity/applications",
         title: "报名费率优惠活动API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11511,6 +12463,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/rate-activity/applications/id/{application_id}",
         title: "根据申请单ID查询申请单结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11523,6 +12476,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/rate-activity/applications/id/{application_id}",
         title: "修改单据信息API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11535,6 +12489,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/realname/verify",
         title: "实名信息校验",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4013735179",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["encrypted_credential_id", "encrypted_name"],
         content: Content::Json,
@@ -11547,6 +12502,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/recharge/bank-transfer-recharges/apply",
         title: "申请银行转账充值",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-apply.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11559,6 +12515,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}",
         title: "查询银行转账充值结果",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11570,6 +12527,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/refund/domestic/refunds",
         title: "申请退款API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11581,6 +12539,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/refund/domestic/refunds/{out_refund_no}",
         title: "查询单笔退款API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_10.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11592,6 +12551,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
         title: "发起异常退款",
         link: "https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html",
+        host: Host::Api,
         encrypted: &["bank_account", "real_name"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11604,6 +12564,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}",
         title: "还款单查询",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11616,6 +12577,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close",
         title: "商户关单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11628,6 +12590,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/repayment/combine-transactions/partner/prepay",
         title: "还款下单",
         link: "",
+        host: Host::Api,
         encrypted: &[
             "combine_payer_info.identity.number",
             "combine_payer_info.identity.name",
@@ -11643,6 +12606,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/security/echo",
         title: "商户签名验签／加解密测试",
         link: "",
+        host: Host::Api,
         encrypted: &["encrypted_echo_message"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11655,6 +12619,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/smartguide/guides",
         title: "服务人员查询API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &["mobile"],
         content: Content::Json,
@@ -11667,6 +12632,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/smartguide/guides",
         title: "服务人员注册API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &["name", "mobile"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11679,6 +12645,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/smartguide/guides/{guide_id}",
         title: "服务人员信息更新API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_4.shtml",
+        host: Host::Api,
         encrypted: &["name", "mobile"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11691,6 +12658,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/smartguide/guides/{guide_id}/assign",
         title: "服务人员分配API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11703,6 +12671,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/attendance/punch",
         title: "签到签退API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/attendance/punch-attendance.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11715,6 +12684,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/cards",
         title: "将出租车电子发票插入微信用户卡包API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/create-taxi-invoice-card.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11727,6 +12697,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/cards/upload-file",
         title: "上传出租车电子发票文件",
         link: "https://pay.weixin.qq.com/doc/v3/partner/4012692904",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
@@ -11739,6 +12710,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/driver/update-driver",
         title: "更新司机信息API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/update-driver.html",
+        host: Host::Api,
         encrypted: &["driver_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
@@ -11751,6 +12723,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/drivers/{driver_license}",
         title: "获取司机信息API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11763,6 +12736,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/taxi-companies/{company_mchid}",
         title: "获取出租车公司商户信息API",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11775,6 +12749,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/taxi-company/create-taxi-company",
         title: "新增出租车公司API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11787,6 +12762,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/taxi/update-taxi",
         title: "更新出租车信息API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/update-taxi.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11799,6 +12775,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/taxies/{plate_number}",
         title: "获取出租车信息API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/query-taxi.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11811,6 +12788,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/user-taxi-order/find-by-token",
         title: "根据凭证查询乘客行程单API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/user-taxi-order/query-user-taxi-order-by-token.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11823,6 +12801,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/taxi-invoice/user-taxi-orders",
         title: "获取乘客行程单列表API",
         link: "https://pay.weixin.qq.com/docs/partner/products/taxi-fapiao/introduction.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11835,6 +12814,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}",
         title: "分页查询子商户名下的交易拦截记录",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11847,6 +12827,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transaction-block/transaction-block-records/{block_record_id}",
         title: "查询子商户交易拦截记录详情",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11859,6 +12840,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}",
         title: "发起交易拦截申诉",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11871,6 +12853,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transaction-block/transaction-block-submissions/{block_submission_id}",
         title: "查询交易拦截申诉详情",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11883,6 +12866,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer-detail/electronic-receipts",
         title: "查询转账明细电子回单受理结果API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_14.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11895,6 +12879,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer-detail/electronic-receipts",
         title: "转账明细电子回单受理API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_13.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11907,6 +12892,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer/batches",
         title: "发起批量转账API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_1.shtml",
+        host: Host::Api,
         encrypted: &[
             "transfer_detail_list.user_name",
             "transfer_detail_list.user_id_card",
@@ -11922,6 +12908,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer/batches/batch-id/{batch_id}",
         title: "微信批次单号查询批次单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11934,6 +12921,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}",
         title: "微信明细单号查询明细单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11946,6 +12934,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer/batches/out-batch-no/{out_batch_no}",
         title: "商家批次单号查询批次单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11958,6 +12947,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}",
         title: "商家明细单号查询明细单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11970,6 +12960,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer/bill-receipt",
         title: "转账电子回单申请受理API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_11.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11982,6 +12973,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transfer/bill-receipt/{out_batch_no}",
         title: "查询转账电子回单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_12.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -11994,6 +12986,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transferdownload/elecvoucherfile",
         title: "下载电子回单API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012716436",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12006,6 +12999,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/transferdownload/signfile",
         title: "下载电子回单API",
         link: "https://pay.weixin.qq.com/docs/partner/apis/bank-mode-batch-transfer-accounts/download-electron-receipt.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12018,6 +13012,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/etc/contracts/{contract_id}",
         title: "通过商户ETC绑定号查询签约状态",
         link: "https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12030,6 +13025,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/etc/preopen",
         title: "预开通用户ETC指定卡扣费API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_1.shtml",
+        host: Host::Api,
         encrypted: &[
             "identify.encrypted_real_name",
             "identify.encrypted_credential_id",
@@ -12046,6 +13042,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/etc/transactions/highway",
         title: "高速场景商户扣款API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12058,6 +13055,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/etc/transactions/id/{transaction_id}",
         title: "查询订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12070,6 +13068,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}",
         title: "查询订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12082,6 +13081,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/etc/users/{openid}/contracts",
         title: "查询ETC签约状态API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12094,6 +13094,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/parking/parkings",
         title: "创建停车入场API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12106,6 +13107,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/parking/services/find",
         title: "查询车牌服务开通信息API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12118,6 +13120,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/transactions/out-trade-no/{out_trade_no}",
         title: "查询订单API",
         link: "https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12130,6 +13133,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/vehicle/transactions/parking",
         title: "扣费受理API",
         link: "https://pay.weixin.qq.com/doc/v3/merchant/4012534352",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12142,6 +13146,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/avail-mch-ranges",
         title: "查询可用商户范围列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12154,6 +13159,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/avail-mch-ranges",
         title: "创建可用商户范围",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12166,6 +13172,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers",
         title: "查询商户标识列表",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12178,6 +13185,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers",
         title: "添加商户标识",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12190,6 +13198,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}",
         title: "删除商户标识",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12202,6 +13211,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/bill/proof",
         title: "申请企业商户企业支付出资凭证",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12214,6 +13224,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/bill/trade-bill",
         title: "申请企业商户企业支付业务账单",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12226,6 +13237,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}",
         title: "使用商户卡号查询企业支付额度卡",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12238,6 +13250,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/employees/{employee_id}/quota-cards",
         title: "企业商户为员工下发企业支付额度卡",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12250,6 +13263,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}",
         title: "企业商户查询企业支付额度卡",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12262,6 +13276,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel",
         title: "企业商户作废员工企业支付额度卡",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12274,6 +13289,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url",
         title: "企业商户获取指定额度卡支付链接",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12286,6 +13302,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/employees/{employee_id}/revoke",
         title: "企业商户发起解除员工企业支付授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12298,6 +13315,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/stores/entity-matches",
         title: "发起门店主体匹配",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12310,6 +13328,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/stores/entity-matches/{batch_id}",
         title: "查询门店主体匹配结果",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12322,6 +13341,7 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/users/{user_id}/authorization-state",
         title: "企业商户查询企业员工开通授权状态",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
@@ -12334,220 +13354,249 @@ pub static OPERATIONS: &[Operation] = &[
         path: "/v3/webizpay/users/{user_id}/authorization-url",
         title: "企业商户发起员工开通企业支付授权",
         link: "",
+        host: Host::Api,
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
     },
 ];
 
-/// Calls `check` with each entry's name and its declaration's method and path template
-/// (the deprecated ones too).
+/// Calls `check` with each entry's name and its declaration's method, path template
+/// and host (the deprecated ones too).
 #[cfg(test)]
 #[allow(deprecated)]
-pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str)) {
+pub(crate) fn check_declarations(check: &mut dyn FnMut(&str, &str, &str, crate::Host)) {
     #[cfg(feature = "global")]
     check(
         "ListOrdersLegacy",
         <crate::apis::global::customs::ListOrdersLegacy as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::ListOrdersLegacy as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::ListOrdersLegacy as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "UpdateOrderLegacy",
         <crate::apis::global::customs::UpdateOrderLegacy as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::UpdateOrderLegacy as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::UpdateOrderLegacy as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateOrderLegacy",
         <crate::apis::global::customs::CreateOrderLegacy as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::CreateOrderLegacy as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::CreateOrderLegacy as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "RedeclareOrderLegacy",
         <crate::apis::global::customs::RedeclareOrderLegacy as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::RedeclareOrderLegacy as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::RedeclareOrderLegacy as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "VerifyCertificateLegacy",
         <crate::apis::global::customs::VerifyCertificateLegacy as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::VerifyCertificateLegacy as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::VerifyCertificateLegacy as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ListCertificates",
         <crate::apis::hk::ListCertificates as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::ListCertificates as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::ListCertificates as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateMerchant",
         <crate::apis::hk::CreateMerchant as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::CreateMerchant as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::CreateMerchant as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "UpdateMerchant",
         <crate::apis::hk::UpdateMerchant as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::UpdateMerchant as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::UpdateMerchant as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "QueryMerchantBySubMchid",
         <crate::apis::hk::QueryMerchantBySubMchid as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::QueryMerchantBySubMchid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::QueryMerchantBySubMchid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ListRefunds",
         <crate::apis::hk::ListRefunds as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::ListRefunds as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::ListRefunds as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateRefund",
         <crate::apis::hk::CreateRefund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::CreateRefund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::CreateRefund as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "QueryRefundByRefundId",
         <crate::apis::hk::refunds::QueryRefundByRefundId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::refunds::QueryRefundByRefundId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::refunds::QueryRefundByRefundId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "QueryRefundByOutRefundNo",
         <crate::apis::hk::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ListSettlements",
         <crate::apis::hk::settle::ListSettlements as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::settle::ListSettlements as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::settle::ListSettlements as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ListStatements",
         <crate::apis::hk::ListStatements as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::ListStatements as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::ListStatements as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateAppOrder",
         <crate::apis::hk::transactions::CreateAppOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::transactions::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::transactions::CreateAppOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryTransactionByTransactionId", <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionByTransactionId", <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::hk::transactions::QueryTransactionByTransactionId as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "CloseTransactionById",
         <crate::apis::hk::transactions::CloseTransactionById as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::transactions::CloseTransactionById as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::transactions::CloseTransactionById as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ReverseTransactionById",
         <crate::apis::hk::transactions::ReverseTransactionById as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::transactions::ReverseTransactionById as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::transactions::ReverseTransactionById as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateJsapiOrder",
         <crate::apis::hk::transactions::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::transactions::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::transactions::CreateJsapiOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateMicropay",
         <crate::apis::hk::transactions::CreateMicropay as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::transactions::CreateMicropay as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::transactions::CreateMicropay as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateMweb",
         <crate::apis::hk::transactions::CreateMweb as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::transactions::CreateMweb as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::transactions::CreateMweb as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateNativeOrder",
         <crate::apis::hk::transactions::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hk::transactions::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hk::transactions::CreateNativeOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryTransactionByOutTradeNo", <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionByOutTradeNo", <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::hk::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CloseTransactionByOutTradeNo", <crate::apis::hk::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("CloseTransactionByOutTradeNo", <crate::apis::hk::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::hk::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("ReverseTransactionByOutTradeNo", <crate::apis::hk::transactions::ReverseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::ReverseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("ReverseTransactionByOutTradeNo", <crate::apis::hk::transactions::ReverseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hk::transactions::ReverseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::hk::transactions::ReverseTransactionByOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryReceiptByReceiptId", <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryReceiptByReceiptId", <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::abnormal_fund_processing::QueryReceiptByReceiptId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateReceiptTransferInstruction", <crate::apis::abnormal_fund_processing::CreateReceiptTransferInstruction as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::CreateReceiptTransferInstruction as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateReceiptTransferInstruction", <crate::apis::abnormal_fund_processing::CreateReceiptTransferInstruction as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::CreateReceiptTransferInstruction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::abnormal_fund_processing::CreateReceiptTransferInstruction as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryReceiptTransferInstructionByOutInstructionNo", <crate::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryReceiptTransferInstructionByOutInstructionNo", <crate::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::abnormal_fund_processing::QueryReceiptTransferInstructionByOutInstructionNo as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "QueryWbChannelAccountBalance",
         <crate::apis::aggracct_bc::QueryWbChannelAccountBalance as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::aggracct_bc::QueryWbChannelAccountBalance as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::aggracct_bc::QueryWbChannelAccountBalance as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("ListWbChannelAccountMchArchives", <crate::apis::aggracct_bc::ListWbChannelAccountMchArchives as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::ListWbChannelAccountMchArchives as crate::Endpoint>::PATH_TEMPLATE);
+check("ListWbChannelAccountMchArchives", <crate::apis::aggracct_bc::ListWbChannelAccountMchArchives as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::ListWbChannelAccountMchArchives as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::aggracct_bc::ListWbChannelAccountMchArchives as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "QueryWbChannelAccountMchMedia",
         <crate::apis::aggracct_bc::QueryWbChannelAccountMchMedia as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::aggracct_bc::QueryWbChannelAccountMchMedia as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::aggracct_bc::QueryWbChannelAccountMchMedia as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("CreateWbChannelBankChannelAccountRename", <crate::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateWbChannelBankChannelAccountRename", <crate::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::aggracct_bc::CreateWbChannelBankChannelAccountRename as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("QueryWbChannelBankChannelAccountRenameByApplicationId", <crate::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryWbChannelBankChannelAccountRenameByApplicationId", <crate::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::aggracct_bc::QueryWbChannelBankChannelAccountRenameByApplicationId as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "NotifyInfoUpdateResult",
         <crate::apis::aggracct_bc::NotifyInfoUpdateResult as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::aggracct_bc::NotifyInfoUpdateResult as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::aggracct_bc::NotifyInfoUpdateResult as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("CreateWbChannelControlOrderPunish", <crate::apis::aggracct_bc::CreateWbChannelControlOrderPunish as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelControlOrderPunish as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateWbChannelControlOrderPunish", <crate::apis::aggracct_bc::CreateWbChannelControlOrderPunish as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelControlOrderPunish as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::aggracct_bc::CreateWbChannelControlOrderPunish as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("CreateWbChannelControlOrderRecover", <crate::apis::aggracct_bc::CreateWbChannelControlOrderRecover as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelControlOrderRecover as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateWbChannelControlOrderRecover", <crate::apis::aggracct_bc::CreateWbChannelControlOrderRecover as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelControlOrderRecover as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::aggracct_bc::CreateWbChannelControlOrderRecover as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("QueryWbChannelControlOrderByOutRequestNo", <crate::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryWbChannelControlOrderByOutRequestNo", <crate::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::aggracct_bc::QueryWbChannelControlOrderByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("CreateWbChannelSpecialReduction", <crate::apis::aggracct_bc::CreateWbChannelSpecialReduction as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelSpecialReduction as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateWbChannelSpecialReduction", <crate::apis::aggracct_bc::CreateWbChannelSpecialReduction as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::CreateWbChannelSpecialReduction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::aggracct_bc::CreateWbChannelSpecialReduction as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("QueryWbChannelSpecialReductionByOutRequestNo", <crate::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryWbChannelSpecialReductionByOutRequestNo", <crate::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::aggracct_bc::QueryWbChannelSpecialReductionByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QuerySubMerchantApplicationByApplicationNo", <crate::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QuerySubMerchantApplicationByApplicationNo", <crate::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::apply4sub::QuerySubMerchantApplicationByApplicationNo as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateSubMerchantModifySettlement", <crate::apis::apply4sub::CreateSubMerchantModifySettlement as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4sub::CreateSubMerchantModifySettlement as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSubMerchantModifySettlement", <crate::apis::apply4sub::CreateSubMerchantModifySettlement as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4sub::CreateSubMerchantModifySettlement as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::apply4sub::CreateSubMerchantModifySettlement as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "QuerySubMerchantSettlement",
         <crate::apis::apply4sub::QuerySubMerchantSettlement as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::apply4sub::QuerySubMerchantSettlement as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::apply4sub::QuerySubMerchantSettlement as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "QueryApplyment",
         <crate::apis::apply4subject::QueryApplyment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::apply4subject::QueryApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::apply4subject::QueryApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "CreateApplyment",
         <crate::apis::apply4subject::CreateApplyment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::apply4subject::CreateApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::apply4subject::CreateApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
@@ -12555,20 +13604,23 @@ check("CreateSubMerchantModifySettlement", <crate::apis::apply4sub::CreateSubMer
         <crate::apis::apply4subject::QueryApplymentMerchantState as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::apply4subject::QueryApplymentMerchantState as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::apply4subject::QueryApplymentMerchantState as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "CancelApplyment",
         <crate::apis::apply4subject::CancelApplyment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::apply4subject::CancelApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::apply4subject::CancelApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("CancelApplymentByBusinessCode", <crate::apis::apply4subject::CancelApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4subject::CancelApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelApplymentByBusinessCode", <crate::apis::apply4subject::CancelApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::apply4subject::CancelApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::apply4subject::CancelApplymentByBusinessCode as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "CreateApplyment",
         <crate::apis::applyment4sub::CreateApplyment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::applyment4sub::CreateApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::applyment4sub::CreateApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
@@ -12576,28 +13628,31 @@ check("CancelApplymentByBusinessCode", <crate::apis::apply4subject::CancelApplym
         <crate::apis::applyment4sub::QueryApplymentByApplymentId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::applyment4sub::QueryApplymentByApplymentId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::applyment4sub::QueryApplymentByApplymentId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("QueryApplymentByBusinessCode", <crate::apis::applyment4sub::QueryApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::applyment4sub::QueryApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryApplymentByBusinessCode", <crate::apis::applyment4sub::QueryApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::applyment4sub::QueryApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::applyment4sub::QueryApplymentByBusinessCode as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("ListReceiptDetailReceipts", <crate::apis::bank_batch_transfer::ListReceiptDetailReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::ListReceiptDetailReceipts as crate::Endpoint>::PATH_TEMPLATE);
+check("ListReceiptDetailReceipts", <crate::apis::bank_batch_transfer::ListReceiptDetailReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::ListReceiptDetailReceipts as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::bank_batch_transfer::ListReceiptDetailReceipts as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateReceiptDetailReceipt", <crate::apis::bank_batch_transfer::CreateReceiptDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::CreateReceiptDetailReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateReceiptDetailReceipt", <crate::apis::bank_batch_transfer::CreateReceiptDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::CreateReceiptDetailReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::bank_batch_transfer::CreateReceiptDetailReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("ListReceiptSummaryReceipts", <crate::apis::bank_batch_transfer::ListReceiptSummaryReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::ListReceiptSummaryReceipts as crate::Endpoint>::PATH_TEMPLATE);
+check("ListReceiptSummaryReceipts", <crate::apis::bank_batch_transfer::ListReceiptSummaryReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::ListReceiptSummaryReceipts as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::bank_batch_transfer::ListReceiptSummaryReceipts as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateReceiptSummaryReceipt", <crate::apis::bank_batch_transfer::CreateReceiptSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::CreateReceiptSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateReceiptSummaryReceipt", <crate::apis::bank_batch_transfer::CreateReceiptSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_batch_transfer::CreateReceiptSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::bank_batch_transfer::CreateReceiptSummaryReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
     check(
         "CreateBatch",
         <crate::apis::bank_transfer::CreateBatch as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::bank_transfer::CreateBatch as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::bank_transfer::CreateBatch as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryBatchByBatchId",
         <crate::apis::bank_transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::bank_transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::bank_transfer::QueryBatchByBatchId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
@@ -12605,98 +13660,113 @@ check("CreateReceiptSummaryReceipt", <crate::apis::bank_batch_transfer::CreateRe
         <crate::apis::bank_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::bank_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::bank_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryBatchByOutBatchNo",
         <crate::apis::bank_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::bank_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::bank_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
-check("QueryBatchDetailByOutDetailNo", <crate::apis::bank_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchDetailByOutDetailNo", <crate::apis::bank_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::bank_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::bank_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::HOST);
     check(
         "GetFundFlowBill",
         <crate::apis::bill::GetFundFlowBill as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::bill::GetFundFlowBill as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::bill::GetFundFlowBill as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "bill")]
     check(
         "QuerySubMerchantFundflowbill",
         <crate::apis::bill::QuerySubMerchantFundflowbill as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::bill::QuerySubMerchantFundflowbill as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::bill::QuerySubMerchantFundflowbill as crate::Endpoint>::HOST,
     );
     check(
         "GetTradeBill",
         <crate::apis::bill::GetTradeBill as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::bill::GetTradeBill as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::bill::GetTradeBill as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "bill")]
     check(
         "DownloadBillFile",
         <crate::apis::billdownload::DownloadBillFile as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::billdownload::DownloadBillFile as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::billdownload::DownloadBillFile as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
-check("ListBrandProductAuthorities", <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::PATH_TEMPLATE);
+check("ListBrandProductAuthorities", <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand_basic::partner::ListBrandProductAuthorities as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
     check(
         "CreateApplyment",
         <crate::apis::brand::CreateApplyment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::CreateApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::CreateApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
-check("QueryApplymentByApplymentId", <crate::apis::brand::applyments::QueryApplymentByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::applyments::QueryApplymentByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryApplymentByApplymentId", <crate::apis::brand::applyments::QueryApplymentByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::applyments::QueryApplymentByApplymentId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::applyments::QueryApplymentByApplymentId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("QueryApplymentByBusinessCode", <crate::apis::brand::applyments::QueryApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::applyments::QueryApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryApplymentByBusinessCode", <crate::apis::brand::applyments::QueryApplymentByBusinessCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::applyments::QueryApplymentByBusinessCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::applyments::QueryApplymentByBusinessCode as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
     check(
         "CreateCancelApplyment",
         <crate::apis::brand::applyments::CreateCancelApplyment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::applyments::CreateCancelApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::applyments::CreateCancelApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "ListCardConfigs",
         <crate::apis::brand::card::ListCardConfigs as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card::ListCardConfigs as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::ListCardConfigs as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "CreateCardConfig",
         <crate::apis::brand::card::CreateCardConfig as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card::CreateCardConfig as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::CreateCardConfig as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
-check("CreateCardConfigCancelApplyment", <crate::apis::brand::card::CreateCardConfigCancelApplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card::CreateCardConfigCancelApplyment as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardConfigCancelApplyment", <crate::apis::brand::card::CreateCardConfigCancelApplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card::CreateCardConfigCancelApplyment as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card::CreateCardConfigCancelApplyment as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
     check(
         "QueryCardConfigPreviewUrl",
         <crate::apis::brand::card::QueryCardConfigPreviewUrl as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card::QueryCardConfigPreviewUrl as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::QueryCardConfigPreviewUrl as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "CreateCardConfigPublish",
         <crate::apis::brand::card::CreateCardConfigPublish as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card::CreateCardConfigPublish as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::CreateCardConfigPublish as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "ListCardLinks",
         <crate::apis::brand::card::ListCardLinks as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card::ListCardLinks as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::ListCardLinks as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "CreateCardLink",
         <crate::apis::brand::card::CreateCardLink as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card::CreateCardLink as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::CreateCardLink as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "QueryCardLinkByBusinessCode",
         <crate::apis::brand::card::QueryCardLinkByBusinessCode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card::QueryCardLinkByBusinessCode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::QueryCardLinkByBusinessCode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
@@ -12704,6 +13774,7 @@ check("CreateCardConfigCancelApplyment", <crate::apis::brand::card::CreateCardCo
         <crate::apis::brand::card::CreateCardLinkCancelApplyment as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::brand::card::CreateCardLinkCancelApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::CreateCardLinkCancelApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
@@ -12711,379 +13782,423 @@ check("CreateCardConfigCancelApplyment", <crate::apis::brand::card::CreateCardCo
         <crate::apis::brand::card::CreateCardLinkUnbindCardLink as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::brand::card::CreateCardLinkUnbindCardLink as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card::CreateCardLinkUnbindCardLink as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
-check("ListShakeActivityActivities", <crate::apis::brand::marketing::ListShakeActivityActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::marketing::ListShakeActivityActivities as crate::Endpoint>::PATH_TEMPLATE);
+check("ListShakeActivityActivities", <crate::apis::brand::marketing::ListShakeActivityActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::marketing::ListShakeActivityActivities as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::marketing::ListShakeActivityActivities as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
     check(
         "ListCards",
         <crate::apis::brand::card_member::partner::ListCards as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card_member::partner::ListCards as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card_member::partner::ListCards as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "CreateCard",
         <crate::apis::brand::card_member::partner::CreateCard as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::card_member::partner::CreateCard as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card_member::partner::CreateCard as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
-check("DeleteCardByCardId", <crate::apis::brand::card_member::partner::DeleteCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::DeleteCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteCardByCardId", <crate::apis::brand::card_member::partner::DeleteCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::DeleteCardByCardId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::DeleteCardByCardId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("QueryCardByCardId", <crate::apis::brand::card_member::partner::QueryCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCardByCardId", <crate::apis::brand::card_member::partner::QueryCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryCardByCardId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::QueryCardByCardId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("UpdateCardByCardId", <crate::apis::brand::card_member::partner::UpdateCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateCardByCardId", <crate::apis::brand::card_member::partner::UpdateCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateCardByCardId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::UpdateCardByCardId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("CreateCardInvalidate", <crate::apis::brand::card_member::partner::CreateCardInvalidate as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateCardInvalidate as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardInvalidate", <crate::apis::brand::card_member::partner::CreateCardInvalidate as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateCardInvalidate as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::CreateCardInvalidate as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("ListMembershipActivities", <crate::apis::brand::card_member::partner::ListMembershipActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ListMembershipActivities as crate::Endpoint>::PATH_TEMPLATE);
+check("ListMembershipActivities", <crate::apis::brand::card_member::partner::ListMembershipActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ListMembershipActivities as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::ListMembershipActivities as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("CreateMembershipActivity", <crate::apis::brand::card_member::partner::CreateMembershipActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateMembershipActivity as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMembershipActivity", <crate::apis::brand::card_member::partner::CreateMembershipActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateMembershipActivity as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::CreateMembershipActivity as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("QueryMembershipActivityByActivityId", <crate::apis::brand::card_member::partner::QueryMembershipActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryMembershipActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMembershipActivityByActivityId", <crate::apis::brand::card_member::partner::QueryMembershipActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryMembershipActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::QueryMembershipActivityByActivityId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("UpdateMembershipActivityByActivityId", <crate::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateMembershipActivityByActivityId", <crate::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::UpdateMembershipActivityByActivityId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("TerminateMembershipActivity", <crate::apis::brand::card_member::partner::TerminateMembershipActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::TerminateMembershipActivity as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminateMembershipActivity", <crate::apis::brand::card_member::partner::TerminateMembershipActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::TerminateMembershipActivity as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::TerminateMembershipActivity as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("CreatePayViewToken", <crate::apis::brand::card_member::partner::CreatePayViewToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreatePayViewToken as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePayViewToken", <crate::apis::brand::card_member::partner::CreatePayViewToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreatePayViewToken as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::CreatePayViewToken as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("CreatePreAuthToken", <crate::apis::brand::card_member::partner::CreatePreAuthToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreatePreAuthToken as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePreAuthToken", <crate::apis::brand::card_member::partner::CreatePreAuthToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreatePreAuthToken as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::CreatePreAuthToken as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
     check(
         "ListUserCards",
         <crate::apis::brand::card_member::partner::ListUserCards as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::brand::card_member::partner::ListUserCards as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card_member::partner::ListUserCards as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
-check("CreateUserCardImportByOpenid", <crate::apis::brand::card_member::partner::CreateUserCardImportByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardImportByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserCardImportByOpenid", <crate::apis::brand::card_member::partner::CreateUserCardImportByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardImportByOpenid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::CreateUserCardImportByOpenid as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("CreateUserCardImportByPhone", <crate::apis::brand::card_member::partner::CreateUserCardImportByPhone as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardImportByPhone as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserCardImportByPhone", <crate::apis::brand::card_member::partner::CreateUserCardImportByPhone as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardImportByPhone as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::CreateUserCardImportByPhone as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("QueryUserCardByUserCardCode", <crate::apis::brand::card_member::partner::QueryUserCardByUserCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryUserCardByUserCardCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserCardByUserCardCode", <crate::apis::brand::card_member::partner::QueryUserCardByUserCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::QueryUserCardByUserCardCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::QueryUserCardByUserCardCode as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("UpdateUserCardByUserCardCode", <crate::apis::brand::card_member::partner::UpdateUserCardByUserCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateUserCardByUserCardCode as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateUserCardByUserCardCode", <crate::apis::brand::card_member::partner::UpdateUserCardByUserCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::UpdateUserCardByUserCardCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::UpdateUserCardByUserCardCode as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("ConfirmUserCard", <crate::apis::brand::card_member::partner::ConfirmUserCard as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ConfirmUserCard as crate::Endpoint>::PATH_TEMPLATE);
+check("ConfirmUserCard", <crate::apis::brand::card_member::partner::ConfirmUserCard as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ConfirmUserCard as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::ConfirmUserCard as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("CreateUserCardInvalidate", <crate::apis::brand::card_member::partner::CreateUserCardInvalidate as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardInvalidate as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserCardInvalidate", <crate::apis::brand::card_member::partner::CreateUserCardInvalidate as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserCardInvalidate as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::CreateUserCardInvalidate as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("CreateUserFeed", <crate::apis::brand::card_member::partner::CreateUserFeed as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserFeed as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserFeed", <crate::apis::brand::card_member::partner::CreateUserFeed as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::CreateUserFeed as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::CreateUserFeed as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("ConfirmUserPointExchangeCoupon", <crate::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("ConfirmUserPointExchangeCoupon", <crate::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::card_member::partner::ConfirmUserPointExchangeCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
     check(
         "SyncUserPoint",
         <crate::apis::brand::card_member::partner::SyncUserPoint as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::brand::card_member::partner::SyncUserPoint as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::card_member::partner::SyncUserPoint as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "ListBrandstores",
         <crate::apis::brand::store::partner::ListBrandstores as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::store::partner::ListBrandstores as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::store::partner::ListBrandstores as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "CreateBrandstore",
         <crate::apis::brand::store::partner::CreateBrandstore as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::store::partner::CreateBrandstore as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::store::partner::CreateBrandstore as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
-check("DeleteBrandstoreByStoreId", <crate::apis::brand::store::partner::DeleteBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::DeleteBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteBrandstoreByStoreId", <crate::apis::brand::store::partner::DeleteBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::DeleteBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::store::partner::DeleteBrandstoreByStoreId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("QueryBrandstoreByStoreId", <crate::apis::brand::store::partner::QueryBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::QueryBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBrandstoreByStoreId", <crate::apis::brand::store::partner::QueryBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::QueryBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::store::partner::QueryBrandstoreByStoreId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("UpdateBrandstoreByStoreId", <crate::apis::brand::store::partner::UpdateBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::UpdateBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateBrandstoreByStoreId", <crate::apis::brand::store::partner::UpdateBrandstoreByStoreId as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::UpdateBrandstoreByStoreId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::store::partner::UpdateBrandstoreByStoreId as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("CreateBrandstoreBindrecipient", <crate::apis::brand::store::partner::CreateBrandstoreBindrecipient as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::CreateBrandstoreBindrecipient as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateBrandstoreBindrecipient", <crate::apis::brand::store::partner::CreateBrandstoreBindrecipient as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::CreateBrandstoreBindrecipient as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::store::partner::CreateBrandstoreBindrecipient as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
     check(
         "CloseBrandstore",
         <crate::apis::brand::store::partner::CloseBrandstore as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::store::partner::CloseBrandstore as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::store::partner::CloseBrandstore as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "ResumeBrandstore",
         <crate::apis::brand::store::partner::ResumeBrandstore as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::store::partner::ResumeBrandstore as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::store::partner::ResumeBrandstore as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
-check("CreateBrandstoreUnbindrecipient", <crate::apis::brand::store::partner::CreateBrandstoreUnbindrecipient as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::CreateBrandstoreUnbindrecipient as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateBrandstoreUnbindrecipient", <crate::apis::brand::store::partner::CreateBrandstoreUnbindrecipient as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::store::partner::CreateBrandstoreUnbindrecipient as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::store::partner::CreateBrandstoreUnbindrecipient as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
-check("QueryBrandConfigByBrandMchid", <crate::apis::brand::profitsharing::QueryBrandConfigByBrandMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::profitsharing::QueryBrandConfigByBrandMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBrandConfigByBrandMchid", <crate::apis::brand::profitsharing::QueryBrandConfigByBrandMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::brand::profitsharing::QueryBrandConfigByBrandMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::brand::profitsharing::QueryBrandConfigByBrandMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "brand")]
     check(
         "CreateFinishOrder",
         <crate::apis::brand::profitsharing::CreateFinishOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::profitsharing::CreateFinishOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::profitsharing::CreateFinishOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "ListOrders",
         <crate::apis::brand::profitsharing::ListOrders as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::profitsharing::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::profitsharing::ListOrders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "CreateOrder",
         <crate::apis::brand::profitsharing::CreateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::profitsharing::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::profitsharing::CreateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "ListOrderAmounts",
         <crate::apis::brand::profitsharing::ListOrderAmounts as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::profitsharing::ListOrderAmounts as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::profitsharing::ListOrderAmounts as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "CreateReceiverAdd",
         <crate::apis::brand::profitsharing::CreateReceiverAdd as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::profitsharing::CreateReceiverAdd as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::profitsharing::CreateReceiverAdd as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "DeleteReceiver",
         <crate::apis::brand::profitsharing::DeleteReceiver as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::profitsharing::DeleteReceiver as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::profitsharing::DeleteReceiver as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "ListReturnorders",
         <crate::apis::brand::profitsharing::ListReturnorders as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::profitsharing::ListReturnorders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::profitsharing::ListReturnorders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "brand")]
     check(
         "CreateReturnorder",
         <crate::apis::brand::profitsharing::CreateReturnorder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::brand::profitsharing::CreateReturnorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::brand::profitsharing::CreateReturnorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateParking",
         <crate::apis::businesscircle::CreateParking as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::businesscircle::CreateParking as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::businesscircle::CreateParking as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "NotifyPoint",
         <crate::apis::businesscircle::NotifyPoint as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::businesscircle::NotifyPoint as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::businesscircle::NotifyPoint as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("QueryUserAuthorizationByOpenid", <crate::apis::businesscircle::QueryUserAuthorizationByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::businesscircle::QueryUserAuthorizationByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserAuthorizationByOpenid", <crate::apis::businesscircle::QueryUserAuthorizationByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::businesscircle::QueryUserAuthorizationByOpenid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::businesscircle::QueryUserAuthorizationByOpenid as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "QueryUserPointCommitStatus",
         <crate::apis::businesscircle::QueryUserPointCommitStatus as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::businesscircle::QueryUserPointCommitStatus as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::businesscircle::QueryUserPointCommitStatus as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "ListCapitallhhAreaProvinces",
         <crate::apis::capital::ListCapitallhhAreaProvinces as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::capital::ListCapitallhhAreaProvinces as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::capital::ListCapitallhhAreaProvinces as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "ListAreaProvinceCities",
         <crate::apis::capital::ListAreaProvinceCities as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::capital::ListAreaProvinceCities as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::capital::ListAreaProvinceCities as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("QueryCapitallhhBankCorporateBanking", <crate::apis::capital::QueryCapitallhhBankCorporateBanking as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankCorporateBanking as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCapitallhhBankCorporateBanking", <crate::apis::capital::QueryCapitallhhBankCorporateBanking as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankCorporateBanking as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::capital::QueryCapitallhhBankCorporateBanking as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryCapitallhhBankPersonalBanking", <crate::apis::capital::QueryCapitallhhBankPersonalBanking as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankPersonalBanking as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCapitallhhBankPersonalBanking", <crate::apis::capital::QueryCapitallhhBankPersonalBanking as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankPersonalBanking as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::capital::QueryCapitallhhBankPersonalBanking as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryCapitallhhBankSearchBanksByBankAccount", <crate::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCapitallhhBankSearchBanksByBankAccount", <crate::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount as crate::Endpoint>::METHOD.as_str(), <crate::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::capital::QueryCapitallhhBankSearchBanksByBankAccount as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "ListCapitallhhBankBranches",
         <crate::apis::capital::ListCapitallhhBankBranches as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::capital::ListCapitallhhBankBranches as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::capital::ListCapitallhhBankBranches as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateOrderSyncStatus",
         <crate::apis::catering::CreateOrderSyncStatus as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::catering::CreateOrderSyncStatus as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::catering::CreateOrderSyncStatus as crate::Endpoint>::HOST,
     );
     check(
         "DownloadCertificates",
         <crate::apis::certificates::DownloadCertificates as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::certificates::DownloadCertificates as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::certificates::DownloadCertificates as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
         "CreateAppOrder",
         <crate::apis::combine_transactions::CreateAppOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::combine_transactions::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::combine_transactions::CreateAppOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
         "CreateH5Order",
         <crate::apis::combine_transactions::CreateH5Order as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::combine_transactions::CreateH5Order as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::combine_transactions::CreateH5Order as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
-check("QueryCombineTransactionByCombineTransactionId", <crate::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCombineTransactionByCombineTransactionId", <crate::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::combine_transactions::QueryCombineTransactionByCombineTransactionId as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
     check(
         "CreateJsapiOrder",
         <crate::apis::combine_transactions::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::combine_transactions::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::combine_transactions::CreateJsapiOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
-check("CreateMiniprogramOrder", <crate::apis::combine_transactions::CreateMiniprogramOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::CreateMiniprogramOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMiniprogramOrder", <crate::apis::combine_transactions::CreateMiniprogramOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::CreateMiniprogramOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::combine_transactions::CreateMiniprogramOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
     check(
         "CreateNativeOrder",
         <crate::apis::combine_transactions::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::combine_transactions::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::combine_transactions::CreateNativeOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
-check("QueryCombineTransactionByCombineOutTradeNo", <crate::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCombineTransactionByCombineOutTradeNo", <crate::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::combine_transactions::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("CloseCombineTransaction", <crate::apis::combine_transactions::CloseCombineTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::CloseCombineTransaction as crate::Endpoint>::PATH_TEMPLATE);
+check("CloseCombineTransaction", <crate::apis::combine_transactions::CloseCombineTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::combine_transactions::CloseCombineTransaction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::combine_transactions::CloseCombineTransaction as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateInactiveMerchantIdentityVerificationMerchant", <crate::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateInactiveMerchantIdentityVerificationMerchant", <crate::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::compliance::CreateInactiveMerchantIdentityVerificationMerchant as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId", <crate::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId", <crate::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::compliance::QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractAppPresign", <crate::apis::credit_repayment::partner::CreateContractAppPresign as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateContractAppPresign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractAppPresign", <crate::apis::credit_repayment::partner::CreateContractAppPresign as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateContractAppPresign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::credit_repayment::partner::CreateContractAppPresign as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractH5Presign", <crate::apis::credit_repayment::partner::CreateContractH5Presign as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateContractH5Presign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractH5Presign", <crate::apis::credit_repayment::partner::CreateContractH5Presign as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateContractH5Presign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::credit_repayment::partner::CreateContractH5Presign as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("TerminateContract", <crate::apis::credit_repayment::partner::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::TerminateContract as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminateContract", <crate::apis::credit_repayment::partner::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::TerminateContract as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::credit_repayment::partner::TerminateContract as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("QueryContractByOutContractCode", <crate::apis::credit_repayment::partner::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::credit_repayment::partner::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::credit_repayment::partner::QueryContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateDeductOrder", <crate::apis::credit_repayment::partner::CreateDeductOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateDeductOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateDeductOrder", <crate::apis::credit_repayment::partner::CreateDeductOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateDeductOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::credit_repayment::partner::CreateDeductOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("QueryDeductOrderByOutTradeNo", <crate::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryDeductOrderByOutTradeNo", <crate::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::credit_repayment::partner::QueryDeductOrderByOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateScheduleRecordBatchCreate", <crate::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateScheduleRecordBatchCreate", <crate::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::credit_repayment::partner::CreateScheduleRecordBatchCreate as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("QueryScheduleRecordByOutRecordId", <crate::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryScheduleRecordByOutRecordId", <crate::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::credit_repayment::partner::QueryScheduleRecordByOutRecordId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "CreateCard",
         <crate::apis::discount_card::CreateCard as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::discount_card::CreateCard as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::discount_card::CreateCard as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryCardByOutCardCode",
         <crate::apis::discount_card::QueryCardByOutCardCode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::discount_card::QueryCardByOutCardCode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::discount_card::QueryCardByOutCardCode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateCardAddUserRecord",
         <crate::apis::discount_card::CreateCardAddUserRecord as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::discount_card::CreateCardAddUserRecord as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::discount_card::CreateCardAddUserRecord as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryOrderByOutTradeNo",
         <crate::apis::discount_card::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::discount_card::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::discount_card::QueryOrderByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryOrderByOutOrderNo",
         <crate::apis::discount_card::QueryOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::discount_card::QueryOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::discount_card::QueryOrderByOutOrderNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "UpdateOrderByOutOrderNo",
         <crate::apis::discount_card::UpdateOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::discount_card::UpdateOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::discount_card::UpdateOrderByOutOrderNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateChargeContractPreopen",
         <crate::apis::ebike::CreateChargeContractPreopen as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ebike::CreateChargeContractPreopen as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ebike::CreateChargeContractPreopen as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "QueryChargeContractByContractId",
         <crate::apis::ebike::QueryChargeContractByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ebike::QueryChargeContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ebike::QueryChargeContractByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "ConfirmChargeContract",
         <crate::apis::ebike::ConfirmChargeContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ebike::ConfirmChargeContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ebike::ConfirmChargeContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateChargeTransaction",
         <crate::apis::ebike::CreateChargeTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ebike::CreateChargeTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ebike::CreateChargeTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
-check("QueryChargeTransactionByTransactionId", <crate::apis::ebike::QueryChargeTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::ebike::QueryChargeTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryChargeTransactionByTransactionId", <crate::apis::ebike::QueryChargeTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::ebike::QueryChargeTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ebike::QueryChargeTransactionByTransactionId as crate::Endpoint>::HOST);
     #[cfg(feature = "mobility")]
     check(
         "QueryChargeTransactionByOutTradeNo",
         <crate::apis::ebike::QueryChargeTransactionByOutTradeNo as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::ebike::QueryChargeTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ebike::QueryChargeTransactionByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "QueryChargeUserContract",
         <crate::apis::ebike::QueryChargeUserContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ebike::QueryChargeUserContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ebike::QueryChargeUserContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("CreateApplyCancelWithdraw", <crate::apis::ecommerce::account::CreateApplyCancelWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::CreateApplyCancelWithdraw as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateApplyCancelWithdraw", <crate::apis::ecommerce::account::CreateApplyCancelWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::CreateApplyCancelWithdraw as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::account::CreateApplyCancelWithdraw as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("QueryApplyCancelWithdrawByApplymentId", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryApplyCancelWithdrawByApplymentId", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByApplymentId as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("ConfirmApplyCancelWithdraw", <crate::apis::ecommerce::account::ConfirmApplyCancelWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::ConfirmApplyCancelWithdraw as crate::Endpoint>::PATH_TEMPLATE);
+check("ConfirmApplyCancelWithdraw", <crate::apis::ecommerce::account::ConfirmApplyCancelWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::ConfirmApplyCancelWithdraw as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::account::ConfirmApplyCancelWithdraw as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("QueryApplyCancelWithdrawByOutRequestNo", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryApplyCancelWithdrawByOutRequestNo", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::account::QueryApplyCancelWithdrawByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("QueryApplyCancelWithdrawValidateCancelBySubMchid", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryApplyCancelWithdrawValidateCancelBySubMchid", <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::account::QueryApplyCancelWithdrawValidateCancelBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateCancelApplication", <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCancelApplication", <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::account::CreateCancelApplication as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("UploadCancelApplicationMedia", <crate::apis::ecommerce::account::UploadCancelApplicationMedia as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::UploadCancelApplicationMedia as crate::Endpoint>::PATH_TEMPLATE);
+check("UploadCancelApplicationMedia", <crate::apis::ecommerce::account::UploadCancelApplicationMedia as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::UploadCancelApplicationMedia as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::account::UploadCancelApplicationMedia as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("QueryCancelApplicationByOutApplyNo", <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCancelApplicationByOutApplyNo", <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::account::QueryCancelApplicationByOutApplyNo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "CreateApplyment",
         <crate::apis::ecommerce::CreateApplyment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::CreateApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::CreateApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("QueryApplymentByOutRequestNo", <crate::apis::ecommerce::applyments::QueryApplymentByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::QueryApplymentByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryApplymentByOutRequestNo", <crate::apis::ecommerce::applyments::QueryApplymentByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::QueryApplymentByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::applyments::QueryApplymentByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "RevokeApplyment",
         <crate::apis::ecommerce::applyments::RevokeApplyment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::applyments::RevokeApplyment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::applyments::RevokeApplyment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("CreateSubmitAccountHostingApplyment", <crate::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSubmitAccountHostingApplyment", <crate::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::applyments::CreateSubmitAccountHostingApplyment as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateSubmitSignVerifyInfo", <crate::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSubmitSignVerifyInfo", <crate::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::applyments::CreateSubmitSignVerifyInfo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "QueryApplymentByApplymentId",
         <crate::apis::ecommerce::QueryApplymentByApplymentId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::QueryApplymentByApplymentId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::QueryApplymentByApplymentId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
@@ -13091,96 +14206,104 @@ check("CreateSubmitSignVerifyInfo", <crate::apis::ecommerce::applyments::CreateS
         <crate::apis::ecommerce::applyments::RevokeApplymentById as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::ecommerce::applyments::RevokeApplymentById as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::applyments::RevokeApplymentById as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
         "QueryFundflowbill",
         <crate::apis::ecommerce::bill::QueryFundflowbill as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::bill::QueryFundflowbill as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::bill::QueryFundflowbill as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("QueryContractByOutContractCode", <crate::apis::ecommerce::combine_papay::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::ecommerce::combine_papay::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::combine_papay::QueryContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("TerminateContract", <crate::apis::ecommerce::combine_papay::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::TerminateContract as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminateContract", <crate::apis::ecommerce::combine_papay::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::TerminateContract as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::combine_papay::TerminateContract as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateContractPreEntrustSign", <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSign", <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSign as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateContractPreEntrustSignMiniProgram", <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignMiniProgram", <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::combine_papay::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateTransaction", <crate::apis::ecommerce::combine_papay::CreateTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransaction", <crate::apis::ecommerce::combine_papay::CreateTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::combine_papay::CreateTransaction as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("QueryTransactionByCombineOutTradeNo", <crate::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionByCombineOutTradeNo", <crate::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::combine_papay::QueryTransactionByCombineOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("ReverseTransaction", <crate::apis::ecommerce::combine_papay::ReverseTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE);
+check("ReverseTransaction", <crate::apis::ecommerce::combine_papay::ReverseTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::combine_papay::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::combine_papay::ReverseTransaction as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "QueryBalanceBySubMchid",
         <crate::apis::ecommerce::fund::QueryBalanceBySubMchid as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::fund::QueryBalanceBySubMchid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::fund::QueryBalanceBySubMchid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("QueryEnddaybalanceBySubMchid", <crate::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryEnddaybalanceBySubMchid", <crate::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::fund::QueryEnddaybalanceBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "WithdrawFund",
         <crate::apis::ecommerce::fund::WithdrawFund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::fund::WithdrawFund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::fund::WithdrawFund as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("QueryWithdrawByOutRequestNo", <crate::apis::ecommerce::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryWithdrawByOutRequestNo", <crate::apis::ecommerce::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "QueryWithdrawByWithdrawId",
         <crate::apis::ecommerce::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::ecommerce::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("QueryIndividualContractByOutContractCode", <crate::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryIndividualContractByOutContractCode", <crate::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::individual_contracts::QueryIndividualContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreatePreEntrustSignWithRealNameIdentityApp", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePreEntrustSignWithRealNameIdentityApp", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityApp as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreatePreEntrustSignWithRealNameIdentityMiniProgram", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePreEntrustSignWithRealNameIdentityMiniProgram", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignWithRealNameIdentityMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreatePreEntrustSignApp", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePreEntrustSignApp", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignApp as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreatePreEntrustSignMiniProgram", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePreEntrustSignMiniProgram", <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::individual_contracts::CreatePreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "QueryIndividualContractByOpenid",
         <crate::apis::ecommerce::QueryIndividualContractByOpenid as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::ecommerce::QueryIndividualContractByOpenid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::QueryIndividualContractByOpenid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("CreateAuthorization", <crate::apis::ecommerce::mch_transfer::CreateAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CreateAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateAuthorization", <crate::apis::ecommerce::mch_transfer::CreateAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CreateAuthorization as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::mch_transfer::CreateAuthorization as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("QueryAuthorizationBySubMchid", <crate::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryAuthorizationBySubMchid", <crate::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::mch_transfer::QueryAuthorizationBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateTransferBill", <crate::apis::ecommerce::mch_transfer::CreateTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CreateTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransferBill", <crate::apis::ecommerce::mch_transfer::CreateTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CreateTransferBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::mch_transfer::CreateTransferBill as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("QueryTransferBillByOutBillNo", <crate::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransferBillByOutBillNo", <crate::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CancelTransferBill", <crate::apis::ecommerce::mch_transfer::CancelTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CancelTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelTransferBill", <crate::apis::ecommerce::mch_transfer::CancelTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::CancelTransferBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::mch_transfer::CancelTransferBill as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("QueryTransferBillByTransferBillNo", <crate::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransferBillByTransferBillNo", <crate::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("ListAfterSalesOrders", <crate::apis::ecommerce::profitsharing::ListAfterSalesOrders as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::ListAfterSalesOrders as crate::Endpoint>::PATH_TEMPLATE);
+check("ListAfterSalesOrders", <crate::apis::ecommerce::profitsharing::ListAfterSalesOrders as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::ListAfterSalesOrders as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::profitsharing::ListAfterSalesOrders as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateAfterSalesOrder", <crate::apis::ecommerce::profitsharing::CreateAfterSalesOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateAfterSalesOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateAfterSalesOrder", <crate::apis::ecommerce::profitsharing::CreateAfterSalesOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateAfterSalesOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::profitsharing::CreateAfterSalesOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateFinishOrder", <crate::apis::ecommerce::profitsharing::CreateFinishOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateFinishOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateFinishOrder", <crate::apis::ecommerce::profitsharing::CreateFinishOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateFinishOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::profitsharing::CreateFinishOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "ListOrders",
         <crate::apis::ecommerce::profitsharing::ListOrders as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::profitsharing::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::profitsharing::ListOrders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
         "CreateOrder",
         <crate::apis::ecommerce::profitsharing::CreateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::profitsharing::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::profitsharing::CreateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
@@ -13188,14 +14311,16 @@ check("CreateFinishOrder", <crate::apis::ecommerce::profitsharing::CreateFinishO
         <crate::apis::ecommerce::profitsharing::ListOrderAmounts as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::ecommerce::profitsharing::ListOrderAmounts as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::profitsharing::ListOrderAmounts as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("CreateReceiverAdd", <crate::apis::ecommerce::profitsharing::CreateReceiverAdd as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateReceiverAdd as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateReceiverAdd", <crate::apis::ecommerce::profitsharing::CreateReceiverAdd as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateReceiverAdd as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::profitsharing::CreateReceiverAdd as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "DeleteReceiver",
         <crate::apis::ecommerce::profitsharing::DeleteReceiver as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::profitsharing::DeleteReceiver as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::profitsharing::DeleteReceiver as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
@@ -13203,14 +14328,16 @@ check("CreateReceiverAdd", <crate::apis::ecommerce::profitsharing::CreateReceive
         <crate::apis::ecommerce::profitsharing::ListReturnorders as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::ecommerce::profitsharing::ListReturnorders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::profitsharing::ListReturnorders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("CreateReturnorder", <crate::apis::ecommerce::profitsharing::CreateReturnorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateReturnorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateReturnorder", <crate::apis::ecommerce::profitsharing::CreateReturnorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::profitsharing::CreateReturnorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::profitsharing::CreateReturnorder as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "ApplyRefund",
         <crate::apis::ecommerce::refunds::ApplyRefund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::refunds::ApplyRefund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::refunds::ApplyRefund as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
@@ -13218,64 +14345,74 @@ check("CreateReturnorder", <crate::apis::ecommerce::profitsharing::CreateReturno
         <crate::apis::ecommerce::refunds::QueryRefundByRefundId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::ecommerce::refunds::QueryRefundByRefundId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::refunds::QueryRefundByRefundId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
-check("QueryRefundByOutRefundNo", <crate::apis::ecommerce::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRefundByOutRefundNo", <crate::apis::ecommerce::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
-check("CreateApplyAbnormalRefund", <crate::apis::ecommerce::refunds::CreateApplyAbnormalRefund as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::refunds::CreateApplyAbnormalRefund as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateApplyAbnormalRefund", <crate::apis::ecommerce::refunds::CreateApplyAbnormalRefund as crate::Endpoint>::METHOD.as_str(), <crate::apis::ecommerce::refunds::CreateApplyAbnormalRefund as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::ecommerce::refunds::CreateApplyAbnormalRefund as crate::Endpoint>::HOST);
     #[cfg(feature = "ecommerce")]
     check(
         "QueryReturnAdvance",
         <crate::apis::ecommerce::refunds::QueryReturnAdvance as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::refunds::QueryReturnAdvance as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::refunds::QueryReturnAdvance as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
         "CreateReturnAdvance",
         <crate::apis::ecommerce::refunds::CreateReturnAdvance as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::refunds::CreateReturnAdvance as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::refunds::CreateReturnAdvance as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
         "CancelSubsidy",
         <crate::apis::ecommerce::subsidies::CancelSubsidy as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::subsidies::CancelSubsidy as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::subsidies::CancelSubsidy as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
         "CreateCreate",
         <crate::apis::ecommerce::subsidies::CreateCreate as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::subsidies::CreateCreate as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::subsidies::CreateCreate as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "ecommerce")]
     check(
         "ReturnSubsidy",
         <crate::apis::ecommerce::subsidies::ReturnSubsidy as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::ecommerce::subsidies::ReturnSubsidy as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::ecommerce::subsidies::ReturnSubsidy as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "QueryContractByContractId",
         <crate::apis::edu_papay::QueryContractByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_papay::QueryContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_papay::QueryContractByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "CreateContractPresign",
         <crate::apis::edu_papay::CreateContractPresign as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_papay::CreateContractPresign as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_papay::CreateContractPresign as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "DeleteContractByContractId",
         <crate::apis::edu_papay::DeleteContractByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_papay::DeleteContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_papay::DeleteContractByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "CreateTransaction",
         <crate::apis::edu_papay::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_papay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_papay::CreateTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
@@ -13283,213 +14420,235 @@ check("CreateApplyAbnormalRefund", <crate::apis::ecommerce::refunds::CreateApply
         <crate::apis::edu_papay::QueryTransactionByTransactionId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::edu_papay::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_papay::QueryTransactionByTransactionId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "QueryTransactionByOutTradeNo",
         <crate::apis::edu_papay::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_papay::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_papay::QueryTransactionByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "SendUserNotification",
         <crate::apis::edu_papay::SendUserNotification as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_papay::SendUserNotification as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_papay::SendUserNotification as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "ListUserContracts",
         <crate::apis::edu_papay::ListUserContracts as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_papay::ListUserContracts as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_papay::ListUserContracts as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "ListOrders",
         <crate::apis::edu_star::ListOrders as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_star::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_star::ListOrders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "CreateOrder",
         <crate::apis::edu_star::CreateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_star::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_star::CreateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "QueryUserOpenidByWechatOpenid",
         <crate::apis::edu_star::QueryUserOpenidByWechatOpenid as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_star::QueryUserOpenidByWechatOpenid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_star::QueryUserOpenidByWechatOpenid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "QueryUserQqByQq",
         <crate::apis::edu_star::QueryUserQqByQq as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::edu_star::QueryUserQqByQq as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::edu_star::QueryUserQqByQq as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "CreateContractPresign",
         <crate::apis::eduschoolpay::CreateContractPresign as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::eduschoolpay::CreateContractPresign as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::eduschoolpay::CreateContractPresign as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "QueryContractByContractId",
         <crate::apis::eduschoolpay::QueryContractByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::eduschoolpay::QueryContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::eduschoolpay::QueryContractByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "TerminateContract",
         <crate::apis::eduschoolpay::TerminateContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::eduschoolpay::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::eduschoolpay::TerminateContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "CreateTransaction",
         <crate::apis::eduschoolpay::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::eduschoolpay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::eduschoolpay::CreateTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
-check("QueryTransactionByTransactionId", <crate::apis::eduschoolpay::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::eduschoolpay::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionByTransactionId", <crate::apis::eduschoolpay::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::eduschoolpay::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::eduschoolpay::QueryTransactionByTransactionId as crate::Endpoint>::HOST);
     #[cfg(feature = "education")]
     check(
         "QueryTransactionByOutTradeNo",
         <crate::apis::eduschoolpay::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::eduschoolpay::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::eduschoolpay::QueryTransactionByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "ListUserContracts",
         <crate::apis::eduschoolpay::ListUserContracts as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::eduschoolpay::ListUserContracts as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::eduschoolpay::ListUserContracts as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "education")]
     check(
         "QueryUserDebtState",
         <crate::apis::eduschoolpay::QueryUserDebtState as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::eduschoolpay::QueryUserDebtState as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::eduschoolpay::QueryUserDebtState as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateUserTransform",
         <crate::apis::express::CreateUserTransform as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::express::CreateUserTransform as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::express::CreateUserTransform as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
     check(
         "QueryUserByFaceSid",
         <crate::apis::facemch::QueryUserByFaceSid as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::facemch::QueryUserByFaceSid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::facemch::QueryUserByFaceSid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
-check("CreateBrandMerchantBatch", <crate::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateBrandMerchantBatch", <crate::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::brand_redpacket::CreateBrandMerchantBatch as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryBrandMerchantBatchByBatchNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBrandMerchantBatchByBatchNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchByBatchNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryBrandMerchantBatchDetailByDetailNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBrandMerchantBatchDetailByDetailNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantBatchDetailByDetailNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryBrandMerchantOutBatchByOutBatchNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBrandMerchantOutBatchByOutBatchNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchByOutBatchNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryBrandMerchantOutBatchOutDetailByOutDetailNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBrandMerchantOutBatchOutDetailByOutDetailNo", <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::brand_redpacket::QueryBrandMerchantOutBatchOutDetailByOutDetailNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateElecsignOutBillNo", <crate::apis::fund_app::mch_transfer::CreateElecsignOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateElecsignOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateElecsignOutBillNo", <crate::apis::fund_app::mch_transfer::CreateElecsignOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateElecsignOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::CreateElecsignOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryElecsignByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryElecsignByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::QueryElecsignByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateElecsignTransferBillNo", <crate::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateElecsignTransferBillNo", <crate::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::CreateElecsignTransferBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryElecsignByTransferBillNo", <crate::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryElecsignByTransferBillNo", <crate::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::QueryElecsignByTransferBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("ListBudgetElectronicReceipts", <crate::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts as crate::Endpoint>::PATH_TEMPLATE);
+check("ListBudgetElectronicReceipts", <crate::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::ListBudgetElectronicReceipts as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateBudgetElectronicReceipt", <crate::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateBudgetElectronicReceipt", <crate::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateBudgetElectronicReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateCharityBudget", <crate::apis::fund_app::mch_transfer::partner::CreateCharityBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateCharityBudget as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCharityBudget", <crate::apis::fund_app::mch_transfer::partner::CreateCharityBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateCharityBudget as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateCharityBudget as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryCharityBudgetByOutBudgetNo", <crate::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCharityBudgetByOutBudgetNo", <crate::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::QueryCharityBudgetByOutBudgetNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("UnlockCharityBudget", <crate::apis::fund_app::mch_transfer::partner::UnlockCharityBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::UnlockCharityBudget as crate::Endpoint>::PATH_TEMPLATE);
+check("UnlockCharityBudget", <crate::apis::fund_app::mch_transfer::partner::UnlockCharityBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::UnlockCharityBudget as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::UnlockCharityBudget as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateCharityTransferBill", <crate::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCharityTransferBill", <crate::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateCharityTransferBill as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryCharityTransferBillByOutTransferNo", <crate::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCharityTransferBillByOutTransferNo", <crate::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::QueryCharityTransferBillByOutTransferNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateElectronicReceipt", <crate::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateElectronicReceipt", <crate::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateElectronicReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryElectronicReceiptByOutBillNo", <crate::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryElectronicReceiptByOutBillNo", <crate::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::QueryElectronicReceiptByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateSubMchAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSubMchAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateSubMchAuthorization as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QuerySubMchAuthorizationBySubMchid", <crate::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QuerySubMchAuthorizationBySubMchid", <crate::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::QuerySubMchAuthorizationBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateTransferBill", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransferBill", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateTransferBill as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryTransferBillByOutBillNo", <crate::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransferBillByOutBillNo", <crate::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::QueryTransferBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CancelTransferBill", <crate::apis::fund_app::mch_transfer::partner::CancelTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CancelTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelTransferBill", <crate::apis::fund_app::mch_transfer::partner::CancelTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CancelTransferBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CancelTransferBill as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateTransferBillPreTransferWithAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransferBillPreTransferWithAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateTransferBillTransfer", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransferBillTransfer", <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateTransferBillTransfer as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CreateUserConfirmAuthorization as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryUserConfirmAuthorizationByOutAuthorizationNo", <crate::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserConfirmAuthorizationByOutAuthorizationNo", <crate::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CloseUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+check("CloseUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::partner::CloseUserConfirmAuthorization as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
     check(
         "CreateTransferBill",
         <crate::apis::fund_app::mch_transfer::CreateTransferBill as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::fund_app::mch_transfer::CreateTransferBill as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::fund_app::mch_transfer::CreateTransferBill as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
-check("QueryTransferBillByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransferBillByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::QueryTransferBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
     check(
         "CancelTransferBill",
         <crate::apis::fund_app::mch_transfer::CancelTransferBill as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::fund_app::mch_transfer::CancelTransferBill as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::fund_app::mch_transfer::CancelTransferBill as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
-check("CreateTransferBillPreTransferWithAuthorization", <crate::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransferBillPreTransferWithAuthorization", <crate::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::CreateTransferBillPreTransferWithAuthorization as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateTransferBillTransfer", <crate::apis::fund_app::mch_transfer::CreateTransferBillTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferBillTransfer as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransferBillTransfer", <crate::apis::fund_app::mch_transfer::CreateTransferBillTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferBillTransfer as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::CreateTransferBillTransfer as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryTransferBillByTransferBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransferBillByTransferBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::QueryTransferBillByTransferBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateTransferToQqWalletBill", <crate::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransferToQqWalletBill", <crate::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::CreateTransferToQqWalletBill as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryTransferToQqWalletBillByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransferToQqWalletBillByOutBillNo", <crate::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::QueryTransferToQqWalletBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CancelTransferToQqWalletBill", <crate::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelTransferToQqWalletBill", <crate::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::CancelTransferToQqWalletBill as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CreateUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::CreateUserConfirmAuthorization as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryUserConfirmAuthorizationByOutAuthorizationNo", <crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserConfirmAuthorizationByOutAuthorizationNo", <crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("CloseUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE);
+check("CloseUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization as crate::Endpoint>::METHOD.as_str(), <crate::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::fund_app::mch_transfer::CloseUserConfirmAuthorization as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
     check(
         "QueryBillDownloadUrl",
         <crate::apis::funds_to_oversea::QueryBillDownloadUrl as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::funds_to_oversea::QueryBillDownloadUrl as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::funds_to_oversea::QueryBillDownloadUrl as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "CreateOrder",
         <crate::apis::funds_to_oversea::CreateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::funds_to_oversea::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::funds_to_oversea::CreateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryOrderByOutOrderId",
         <crate::apis::funds_to_oversea::QueryOrderByOutOrderId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::funds_to_oversea::QueryOrderByOutOrderId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::funds_to_oversea::QueryOrderByOutOrderId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
@@ -13497,234 +14656,261 @@ check("CloseUserConfirmAuthorization", <crate::apis::fund_app::mch_transfer::Clo
         <crate::apis::funds_to_oversea::CreateReturnReturnOrder as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::funds_to_oversea::CreateReturnReturnOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::funds_to_oversea::CreateReturnReturnOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
-check("QueryReturnReturnOrderByOutReturnNo", <crate::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryReturnReturnOrderByOutReturnNo", <crate::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::funds_to_oversea::QueryReturnReturnOrderByOutReturnNo as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("ListTransactionAvailableAbroadAmounts", <crate::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts as crate::Endpoint>::PATH_TEMPLATE);
+check("ListTransactionAvailableAbroadAmounts", <crate::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::funds_to_oversea::ListTransactionAvailableAbroadAmounts as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "ListCertificates",
         <crate::apis::global::ListCertificates as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::ListCertificates as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::ListCertificates as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ListOrders",
         <crate::apis::global::customs::ListOrders as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::ListOrders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::ListOrders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "UpdateOrder",
         <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::UpdateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateOrder",
         <crate::apis::global::customs::CreateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::CreateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "RedeclareOrder",
         <crate::apis::global::customs::RedeclareOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::RedeclareOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::RedeclareOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "VerifyCertificate",
         <crate::apis::global::customs::VerifyCertificate as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::customs::VerifyCertificate as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::customs::VerifyCertificate as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("DeleteComplaintNotification", <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteComplaintNotification", <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_service::DeleteComplaintNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("ListComplaintNotifications", <crate::apis::global::merchant_service::ListComplaintNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ListComplaintNotifications as crate::Endpoint>::PATH_TEMPLATE);
+check("ListComplaintNotifications", <crate::apis::global::merchant_service::ListComplaintNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ListComplaintNotifications as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_service::ListComplaintNotifications as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CreateComplaintNotification", <crate::apis::global::merchant_service::CreateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::CreateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateComplaintNotification", <crate::apis::global::merchant_service::CreateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::CreateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_service::CreateComplaintNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("UpdateComplaintNotification", <crate::apis::global::merchant_service::UpdateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::UpdateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateComplaintNotification", <crate::apis::global::merchant_service::UpdateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::UpdateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_service::UpdateComplaintNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "ListComplaints",
         <crate::apis::global::merchant_service::ListComplaints as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::merchant_service::ListComplaints as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::merchant_service::ListComplaints as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryComplaintByComplaintId", <crate::apis::global::merchant_service::QueryComplaintByComplaintId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::QueryComplaintByComplaintId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryComplaintByComplaintId", <crate::apis::global::merchant_service::QueryComplaintByComplaintId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::QueryComplaintByComplaintId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_service::QueryComplaintByComplaintId as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CompleteComplaint", <crate::apis::global::merchant_service::CompleteComplaint as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::CompleteComplaint as crate::Endpoint>::PATH_TEMPLATE);
+check("CompleteComplaint", <crate::apis::global::merchant_service::CompleteComplaint as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::CompleteComplaint as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_service::CompleteComplaint as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("ListComplaintNegotiationHistorys", <crate::apis::global::merchant_service::ListComplaintNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ListComplaintNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE);
+check("ListComplaintNegotiationHistorys", <crate::apis::global::merchant_service::ListComplaintNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ListComplaintNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_service::ListComplaintNegotiationHistorys as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("ResponseComplaint", <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::PATH_TEMPLATE);
+check("ResponseComplaint", <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_service::ResponseComplaint as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "UploadImage",
         <crate::apis::global::merchant_service::UploadImage as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::merchant_service::UploadImage as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::merchant_service::UploadImage as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "DownloadImage",
         <crate::apis::global::merchant_service::DownloadImage as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::merchant_service::DownloadImage as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::merchant_service::DownloadImage as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("UploadStorageFile", <crate::apis::global::merchant_storage::UploadStorageFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_storage::UploadStorageFile as crate::Endpoint>::PATH_TEMPLATE);
+check("UploadStorageFile", <crate::apis::global::merchant_storage::UploadStorageFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant_storage::UploadStorageFile as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant_storage::UploadStorageFile as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CreateH5PermissionApplication", <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateH5PermissionApplication", <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant::CreateH5PermissionApplication as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("QueryH5PermissionApplicationByApplymentId", <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryH5PermissionApplicationByApplymentId", <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant::QueryH5PermissionApplicationByApplymentId as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("UpdateH5PermissionApplicationByApplymentId", <crate::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateH5PermissionApplicationByApplymentId", <crate::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant::UpdateH5PermissionApplicationByApplymentId as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CreatePermissionDomainApplication", <crate::apis::global::merchant::CreatePermissionDomainApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::CreatePermissionDomainApplication as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePermissionDomainApplication", <crate::apis::global::merchant::CreatePermissionDomainApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::CreatePermissionDomainApplication as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant::CreatePermissionDomainApplication as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("QueryPermissionDomainApplicationByApplymentId", <crate::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPermissionDomainApplicationByApplymentId", <crate::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant::QueryPermissionDomainApplicationByApplymentId as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("UpdatePermissionDomainApplicationByApplymentId", <crate::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdatePermissionDomainApplicationByApplymentId", <crate::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant::UpdatePermissionDomainApplicationByApplymentId as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("QueryH5PermissionBySubMchid", <crate::apis::global::merchant::QueryH5PermissionBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryH5PermissionBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryH5PermissionBySubMchid", <crate::apis::global::merchant::QueryH5PermissionBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::merchant::QueryH5PermissionBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::merchant::QueryH5PermissionBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "CreateMerchant",
         <crate::apis::global::CreateMerchant as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::CreateMerchant as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::CreateMerchant as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "QueryMerchantBySubMchid",
         <crate::apis::global::QueryMerchantBySubMchid as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::QueryMerchantBySubMchid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::QueryMerchantBySubMchid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "UpdateMerchantBySubMchid",
         <crate::apis::global::UpdateMerchantBySubMchid as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::UpdateMerchantBySubMchid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::UpdateMerchantBySubMchid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ReverseTransactionById",
         <crate::apis::global::micropay::ReverseTransactionById as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::micropay::ReverseTransactionById as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::micropay::ReverseTransactionById as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("ReverseTransactionByOutTradeNo", <crate::apis::global::micropay::ReverseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::micropay::ReverseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("ReverseTransactionByOutTradeNo", <crate::apis::global::micropay::ReverseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::micropay::ReverseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::micropay::ReverseTransactionByOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "PayTransaction",
         <crate::apis::global::micropay::PayTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::micropay::PayTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::micropay::PayTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("CreateContractAppPreEntrustSign", <crate::apis::global::papay::CreateContractAppPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractAppPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractAppPreEntrustSign", <crate::apis::global::papay::CreateContractAppPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractAppPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::papay::CreateContractAppPreEntrustSign as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CreateContractH5PreEntrustSign", <crate::apis::global::papay::CreateContractH5PreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractH5PreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractH5PreEntrustSign", <crate::apis::global::papay::CreateContractH5PreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractH5PreEntrustSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::papay::CreateContractH5PreEntrustSign as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CreateContractJsapiPreEntrustSign", <crate::apis::global::papay::CreateContractJsapiPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractJsapiPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractJsapiPreEntrustSign", <crate::apis::global::papay::CreateContractJsapiPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractJsapiPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::papay::CreateContractJsapiPreEntrustSign as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CreateContractMiniprogramPreEntrustSign", <crate::apis::global::papay::CreateContractMiniprogramPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractMiniprogramPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractMiniprogramPreEntrustSign", <crate::apis::global::papay::CreateContractMiniprogramPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractMiniprogramPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::papay::CreateContractMiniprogramPreEntrustSign as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("QueryContractByOutContractCode", <crate::apis::global::papay::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::global::papay::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::papay::QueryContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CreateContractWebPreEntrustSign", <crate::apis::global::papay::CreateContractWebPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractWebPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractWebPreEntrustSign", <crate::apis::global::papay::CreateContractWebPreEntrustSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::CreateContractWebPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::papay::CreateContractWebPreEntrustSign as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "QueryContractByContractId",
         <crate::apis::global::papay::QueryContractByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::papay::QueryContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::papay::QueryContractByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "TerminateContract",
         <crate::apis::global::papay::TerminateContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::papay::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::papay::TerminateContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateTransaction",
         <crate::apis::global::papay::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::papay::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::papay::CreateTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryTransactionByOutTradeNo", <crate::apis::global::papay::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionByOutTradeNo", <crate::apis::global::papay::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::papay::QueryTransactionByOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "ReverseTransaction",
         <crate::apis::global::papay::ReverseTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::papay::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::papay::ReverseTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryTransactionByTransactionId", <crate::apis::global::papay::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionByTransactionId", <crate::apis::global::papay::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::papay::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::papay::QueryTransactionByTransactionId as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("QueryBillDownloadUrl", <crate::apis::global::profit_sharing::QueryBillDownloadUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryBillDownloadUrl as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBillDownloadUrl", <crate::apis::global::profit_sharing::QueryBillDownloadUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryBillDownloadUrl as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::profit_sharing::QueryBillDownloadUrl as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "CreateOrder",
         <crate::apis::global::profit_sharing::CreateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::profit_sharing::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::profit_sharing::CreateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "UnfreezeOrder",
         <crate::apis::global::profit_sharing::UnfreezeOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::profit_sharing::UnfreezeOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::profit_sharing::UnfreezeOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryOrderByOutOrderNo", <crate::apis::global::profit_sharing::QueryOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryOrderByOutOrderNo", <crate::apis::global::profit_sharing::QueryOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::profit_sharing::QueryOrderByOutOrderNo as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "DeleteReceiver",
         <crate::apis::global::profit_sharing::DeleteReceiver as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::profit_sharing::DeleteReceiver as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::profit_sharing::DeleteReceiver as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateReceiver",
         <crate::apis::global::profit_sharing::CreateReceiver as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::profit_sharing::CreateReceiver as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::profit_sharing::CreateReceiver as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryReceiverByAccount", <crate::apis::global::profit_sharing::QueryReceiverByAccount as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryReceiverByAccount as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryReceiverByAccount", <crate::apis::global::profit_sharing::QueryReceiverByAccount as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryReceiverByAccount as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::profit_sharing::QueryReceiverByAccount as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("QueryRefundBillDownloadUrl", <crate::apis::global::profit_sharing::QueryRefundBillDownloadUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryRefundBillDownloadUrl as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRefundBillDownloadUrl", <crate::apis::global::profit_sharing::QueryRefundBillDownloadUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryRefundBillDownloadUrl as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::profit_sharing::QueryRefundBillDownloadUrl as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("QueryRefundRefundableBalance", <crate::apis::global::profit_sharing::QueryRefundRefundableBalance as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryRefundRefundableBalance as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRefundRefundableBalance", <crate::apis::global::profit_sharing::QueryRefundRefundableBalance as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::QueryRefundRefundableBalance as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::profit_sharing::QueryRefundRefundableBalance as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CreateTransactionMark", <crate::apis::global::profit_sharing::CreateTransactionMark as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::CreateTransactionMark as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransactionMark", <crate::apis::global::profit_sharing::CreateTransactionMark as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::CreateTransactionMark as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::profit_sharing::CreateTransactionMark as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("ListTransactionAmounts", <crate::apis::global::profit_sharing::ListTransactionAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::ListTransactionAmounts as crate::Endpoint>::PATH_TEMPLATE);
+check("ListTransactionAmounts", <crate::apis::global::profit_sharing::ListTransactionAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::ListTransactionAmounts as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::profit_sharing::ListTransactionAmounts as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("ListTransactionRefundableAmounts", <crate::apis::global::profit_sharing::ListTransactionRefundableAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::ListTransactionRefundableAmounts as crate::Endpoint>::PATH_TEMPLATE);
+check("ListTransactionRefundableAmounts", <crate::apis::global::profit_sharing::ListTransactionRefundableAmounts as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::profit_sharing::ListTransactionRefundableAmounts as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::profit_sharing::ListTransactionRefundableAmounts as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("QueryRechargeBalanceSubMchidBySubMchid", <crate::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRechargeBalanceSubMchidBySubMchid", <crate::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::refund::partner::QueryRechargeBalanceSubMchidBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "QueryRechargeBalance",
         <crate::apis::global::refund::QueryRechargeBalance as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::refund::QueryRechargeBalance as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::refund::QueryRechargeBalance as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ListRefunds",
         <crate::apis::global::ListRefunds as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::ListRefunds as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::ListRefunds as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateRefund",
         <crate::apis::global::CreateRefund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::CreateRefund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::CreateRefund as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "QueryRefundByRefundId",
         <crate::apis::global::refunds::QueryRefundByRefundId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::refunds::QueryRefundByRefundId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::refunds::QueryRefundByRefundId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
@@ -13732,175 +14918,200 @@ check("QueryRechargeBalanceSubMchidBySubMchid", <crate::apis::global::refund::pa
         <crate::apis::global::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::global::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::refunds::QueryRefundByOutRefundNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "ListSettlements",
         <crate::apis::global::settle::ListSettlements as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::settle::ListSettlements as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::settle::ListSettlements as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "DownloadStatements",
         <crate::apis::global::DownloadStatements as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::DownloadStatements as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::DownloadStatements as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateAppOrder",
         <crate::apis::global::transactions::CreateAppOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::transactions::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::transactions::CreateAppOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryTransactionByTransactionId", <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionByTransactionId", <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::transactions::QueryTransactionByTransactionId as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
     check(
         "CloseTransactionById",
         <crate::apis::global::transactions::CloseTransactionById as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::global::transactions::CloseTransactionById as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::transactions::CloseTransactionById as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateJsapiOrder",
         <crate::apis::global::transactions::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::transactions::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::transactions::CreateJsapiOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateMweb",
         <crate::apis::global::transactions::CreateMweb as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::transactions::CreateMweb as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::transactions::CreateMweb as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
     check(
         "CreateNativeOrder",
         <crate::apis::global::transactions::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::global::transactions::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::global::transactions::CreateNativeOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "global")]
-check("QueryTransactionByOutTradeNo", <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionByOutTradeNo", <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::transactions::QueryTransactionByOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "global")]
-check("CloseTransactionByOutTradeNo", <crate::apis::global::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("CloseTransactionByOutTradeNo", <crate::apis::global::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::global::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::global::transactions::CloseTransactionByOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateMerchantChangecustompagestatus", <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMerchantChangecustompagestatus", <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::goldplan::CreateMerchantChangecustompagestatus as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateMerchantChangegoldplanstatus", <crate::apis::goldplan::CreateMerchantChangegoldplanstatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantChangegoldplanstatus as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMerchantChangegoldplanstatus", <crate::apis::goldplan::CreateMerchantChangegoldplanstatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantChangegoldplanstatus as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::goldplan::CreateMerchantChangegoldplanstatus as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateMerchantCloseAdvertisingShow", <crate::apis::goldplan::CreateMerchantCloseAdvertisingShow as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantCloseAdvertisingShow as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMerchantCloseAdvertisingShow", <crate::apis::goldplan::CreateMerchantCloseAdvertisingShow as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantCloseAdvertisingShow as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::goldplan::CreateMerchantCloseAdvertisingShow as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateMerchantOpenAdvertisingShow", <crate::apis::goldplan::UpdateMerchantOpenAdvertisingShow as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::UpdateMerchantOpenAdvertisingShow as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateMerchantOpenAdvertisingShow", <crate::apis::goldplan::UpdateMerchantOpenAdvertisingShow as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::UpdateMerchantOpenAdvertisingShow as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::goldplan::UpdateMerchantOpenAdvertisingShow as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateMerchantSetAdvertisingIndustryFilter", <crate::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMerchantSetAdvertisingIndustryFilter", <crate::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter as crate::Endpoint>::METHOD.as_str(), <crate::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::goldplan::CreateMerchantSetAdvertisingIndustryFilter as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "CreateAuditCupInvalid",
         <crate::apis::gov::subsidy::CreateAuditCupInvalid as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::CreateAuditCupInvalid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::CreateAuditCupInvalid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryAuditCup",
         <crate::apis::gov::subsidy::QueryAuditCup as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QueryAuditCup as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QueryAuditCup as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "SyncAuditCupRefund",
         <crate::apis::gov::subsidy::SyncAuditCupRefund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::SyncAuditCupRefund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::SyncAuditCupRefund as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateAuditCupUpdate",
         <crate::apis::gov::subsidy::CreateAuditCupUpdate as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::CreateAuditCupUpdate as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::CreateAuditCupUpdate as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "UploadAuditCup",
         <crate::apis::gov::subsidy::UploadAuditCup as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::UploadAuditCup as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::UploadAuditCup as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryCompany",
         <crate::apis::gov::subsidy::QueryCompany as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QueryCompany as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QueryCompany as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "UploadGood",
         <crate::apis::gov::subsidy::UploadGood as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::UploadGood as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::UploadGood as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "SyncNQualification",
         <crate::apis::gov::subsidy::SyncNQualification as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::SyncNQualification as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::SyncNQualification as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryQualification",
         <crate::apis::gov::subsidy::QueryQualification as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QueryQualification as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QueryQualification as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("CancelQualificationPassthrough", <crate::apis::gov::subsidy::CancelQualificationPassthrough as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CancelQualificationPassthrough as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelQualificationPassthrough", <crate::apis::gov::subsidy::CancelQualificationPassthrough as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CancelQualificationPassthrough as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::gov::subsidy::CancelQualificationPassthrough as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("CreateQualificationPassthroughClaim", <crate::apis::gov::subsidy::CreateQualificationPassthroughClaim as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateQualificationPassthroughClaim as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateQualificationPassthroughClaim", <crate::apis::gov::subsidy::CreateQualificationPassthroughClaim as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateQualificationPassthroughClaim as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::gov::subsidy::CreateQualificationPassthroughClaim as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("QueryQualificationPassthrough", <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryQualificationPassthrough", <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::gov::subsidy::QueryQualificationPassthrough as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "QueryQualifications",
         <crate::apis::gov::subsidy::QueryQualifications as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QueryQualifications as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QueryQualifications as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "SyncQualification",
         <crate::apis::gov::subsidy::SyncQualification as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::SyncQualification as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::SyncQualification as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "LockSncode",
         <crate::apis::gov::subsidy::LockSncode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::LockSncode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::LockSncode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QuerySncode",
         <crate::apis::gov::subsidy::QuerySncode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QuerySncode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QuerySncode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "UnlockSncode",
         <crate::apis::gov::subsidy::UnlockSncode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::UnlockSncode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::UnlockSncode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryTransaction",
         <crate::apis::gov::subsidy::QueryTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QueryTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QueryTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("CreateTransactionSummaryQueryDay", <crate::apis::gov::subsidy::CreateTransactionSummaryQueryDay as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateTransactionSummaryQueryDay as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransactionSummaryQueryDay", <crate::apis::gov::subsidy::CreateTransactionSummaryQueryDay as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateTransactionSummaryQueryDay as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::gov::subsidy::CreateTransactionSummaryQueryDay as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "SyncTransaction",
         <crate::apis::gov::subsidy::SyncTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::SyncTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::SyncTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CancelZhejiangAuthcode",
         <crate::apis::gov::subsidy::CancelZhejiangAuthcode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::CancelZhejiangAuthcode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::CancelZhejiangAuthcode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
@@ -13908,6 +15119,7 @@ check("CreateTransactionSummaryQueryDay", <crate::apis::gov::subsidy::CreateTran
         <crate::apis::gov::subsidy::CreateZhejiangAuthcodeCommit as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::gov::subsidy::CreateZhejiangAuthcodeCommit as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeCommit as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
@@ -13915,197 +15127,226 @@ check("CreateTransactionSummaryQueryDay", <crate::apis::gov::subsidy::CreateTran
         <crate::apis::gov::subsidy::CreateZhejiangAuthcodeIssue as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::gov::subsidy::CreateZhejiangAuthcodeIssue as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeIssue as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "RefundZhejiangAuthcode",
         <crate::apis::gov::subsidy::RefundZhejiangAuthcode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::RefundZhejiangAuthcode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::RefundZhejiangAuthcode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateZhejiangAuthcodeTry",
         <crate::apis::gov::subsidy::CreateZhejiangAuthcodeTry as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::CreateZhejiangAuthcodeTry as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::CreateZhejiangAuthcodeTry as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryZhejiangGood",
         <crate::apis::gov::subsidy::QueryZhejiangGood as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QueryZhejiangGood as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QueryZhejiangGood as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("ConfirmZhejiangNQualification", <crate::apis::gov::subsidy::ConfirmZhejiangNQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::ConfirmZhejiangNQualification as crate::Endpoint>::PATH_TEMPLATE);
+check("ConfirmZhejiangNQualification", <crate::apis::gov::subsidy::ConfirmZhejiangNQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::ConfirmZhejiangNQualification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::gov::subsidy::ConfirmZhejiangNQualification as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("CreateZhejiangQualificationAlter", <crate::apis::gov::subsidy::CreateZhejiangQualificationAlter as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateZhejiangQualificationAlter as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateZhejiangQualificationAlter", <crate::apis::gov::subsidy::CreateZhejiangQualificationAlter as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateZhejiangQualificationAlter as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::gov::subsidy::CreateZhejiangQualificationAlter as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("CreateZhejiangQualificationClaim", <crate::apis::gov::subsidy::CreateZhejiangQualificationClaim as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateZhejiangQualificationClaim as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateZhejiangQualificationClaim", <crate::apis::gov::subsidy::CreateZhejiangQualificationClaim as crate::Endpoint>::METHOD.as_str(), <crate::apis::gov::subsidy::CreateZhejiangQualificationClaim as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::gov::subsidy::CreateZhejiangQualificationClaim as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "QueryZhejiangQualification",
         <crate::apis::gov::subsidy::QueryZhejiangQualification as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QueryZhejiangQualification as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QueryZhejiangQualification as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "SyncZhejiangQualification",
         <crate::apis::gov::subsidy::SyncZhejiangQualification as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::SyncZhejiangQualification as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::SyncZhejiangQualification as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "LockZhejiangSncode",
         <crate::apis::gov::subsidy::LockZhejiangSncode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::LockZhejiangSncode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::LockZhejiangSncode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryZhejiangSncode",
         <crate::apis::gov::subsidy::QueryZhejiangSncode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::QueryZhejiangSncode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::QueryZhejiangSncode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "UnlockZhejiangSncode",
         <crate::apis::gov::subsidy::UnlockZhejiangSncode as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::gov::subsidy::UnlockZhejiangSncode as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::gov::subsidy::UnlockZhejiangSncode as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateInsuranceOrder",
         <crate::apis::hire_power_bank::CreateInsuranceOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::hire_power_bank::CreateInsuranceOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::hire_power_bank::CreateInsuranceOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
-check("QueryInsuranceOrderByOutOrderNo", <crate::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryInsuranceOrderByOutOrderNo", <crate::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::hire_power_bank::QueryInsuranceOrderByOutOrderNo as crate::Endpoint>::HOST);
     #[cfg(feature = "mobility")]
-check("QueryUserQualificationByOpenid", <crate::apis::hire_power_bank::QueryUserQualificationByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::hire_power_bank::QueryUserQualificationByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserQualificationByOpenid", <crate::apis::hire_power_bank::QueryUserQualificationByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::hire_power_bank::QueryUserQualificationByOpenid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::hire_power_bank::QueryUserQualificationByOpenid as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "CreateToken",
         <crate::apis::industry_coupon::CreateToken as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::industry_coupon::CreateToken as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::industry_coupon::CreateToken as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("CreateRetailIndustryTransaction", <crate::apis::industry_rebate::CreateRetailIndustryTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::industry_rebate::CreateRetailIndustryTransaction as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateRetailIndustryTransaction", <crate::apis::industry_rebate::CreateRetailIndustryTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::industry_rebate::CreateRetailIndustryTransaction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::industry_rebate::CreateRetailIndustryTransaction as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "CreateTransaction",
         <crate::apis::industry_rebate::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::industry_rebate::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::industry_rebate::CreateTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateDeductAuthorization",
         <crate::apis::inspolicymgr::CreateDeductAuthorization as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::inspolicymgr::CreateDeductAuthorization as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::inspolicymgr::CreateDeductAuthorization as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("QueryDeductAuthorizationByOutInsuranceNo", <crate::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryDeductAuthorizationByOutInsuranceNo", <crate::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::inspolicymgr::QueryDeductAuthorizationByOutInsuranceNo as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "CreateDeductPolicy",
         <crate::apis::inspolicymgr::CreateDeductPolicy as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::inspolicymgr::CreateDeductPolicy as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::inspolicymgr::CreateDeductPolicy as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("QueryDeductPolicyByOutInsuranceNo", <crate::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryDeductPolicyByOutInsuranceNo", <crate::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::inspolicymgr::QueryDeductPolicyByOutInsuranceNo as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("UpdateDeductPolicyByOutInsuranceNo", <crate::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateDeductPolicyByOutInsuranceNo", <crate::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::inspolicymgr::UpdateDeductPolicyByOutInsuranceNo as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "QueryDeviceInspectionByDeviceSn",
         <crate::apis::iotmanage::QueryDeviceInspectionByDeviceSn as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::iotmanage::QueryDeviceInspectionByDeviceSn as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::iotmanage::QueryDeviceInspectionByDeviceSn as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "ListDevices",
         <crate::apis::iotmanage::ListDevices as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::iotmanage::ListDevices as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::iotmanage::ListDevices as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryBrandByBrandId",
         <crate::apis::lovefeast::QueryBrandByBrandId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::lovefeast::QueryBrandByBrandId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::lovefeast::QueryBrandByBrandId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryUserOrderByBrandId",
         <crate::apis::lovefeast::QueryUserOrderByBrandId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::lovefeast::QueryUserOrderByBrandId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::lovefeast::QueryUserOrderByBrandId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryUserOrderByOutTradeNo",
         <crate::apis::lovefeast::QueryUserOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::lovefeast::QueryUserOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::lovefeast::QueryUserOrderByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("CreateUserBankMultiActivity", <crate::apis::marketing::bank_favor::CreateUserBankMultiActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::bank_favor::CreateUserBankMultiActivity as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserBankMultiActivity", <crate::apis::marketing::bank_favor::CreateUserBankMultiActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::bank_favor::CreateUserBankMultiActivity as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::bank_favor::CreateUserBankMultiActivity as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryUserCouponByCouponId", <crate::apis::marketing::bank_favor::QueryUserCouponByCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::bank_favor::QueryUserCouponByCouponId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserCouponByCouponId", <crate::apis::marketing::bank_favor::QueryUserCouponByCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::bank_favor::QueryUserCouponByCouponId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::bank_favor::QueryUserCouponByCouponId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "ListPackageTasks",
         <crate::apis::marketing::bank::ListPackageTasks as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::bank::ListPackageTasks as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::bank::ListPackageTasks as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreatePackageTask",
         <crate::apis::marketing::bank::CreatePackageTask as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::bank::CreatePackageTask as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::bank::CreatePackageTask as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "ListCallbacks",
         <crate::apis::marketing::busifavor::ListCallbacks as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::ListCallbacks as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::ListCallbacks as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateCallback",
         <crate::apis::marketing::busifavor::CreateCallback as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::CreateCallback as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::CreateCallback as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "AssociateCoupon",
         <crate::apis::marketing::busifavor::AssociateCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::AssociateCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::AssociateCoupon as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "DeactivateCoupon",
         <crate::apis::marketing::busifavor::DeactivateCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::DeactivateCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::DeactivateCoupon as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "DisassociateCoupon",
         <crate::apis::marketing::busifavor::DisassociateCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::DisassociateCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::DisassociateCoupon as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "ReturnCoupon",
         <crate::apis::marketing::busifavor::ReturnCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::ReturnCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::ReturnCoupon as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "SendCoupon",
         <crate::apis::marketing::busifavor::SendCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::SendCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::SendCoupon as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "UseCoupon",
         <crate::apis::marketing::busifavor::UseCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::UseCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::UseCoupon as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
@@ -14113,20 +15354,23 @@ check("QueryUserCouponByCouponId", <crate::apis::marketing::bank_favor::QueryUse
         <crate::apis::marketing::busifavor::SendConsumptionCard as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::busifavor::SendConsumptionCard as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::SendConsumptionCard as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("CreateProductCouponPreSend", <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponPreSend", <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::CreateProductCouponPreSend as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "SendProductCoupon",
         <crate::apis::marketing::busifavor::SendProductCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::SendProductCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::SendProductCoupon as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateStock",
         <crate::apis::marketing::busifavor::CreateStock as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::CreateStock as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::CreateStock as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
@@ -14134,6 +15378,7 @@ check("CreateProductCouponPreSend", <crate::apis::marketing::busifavor::CreatePr
         <crate::apis::marketing::busifavor::QueryStockByStockId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::busifavor::QueryStockByStockId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::QueryStockByStockId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
@@ -14141,12 +15386,14 @@ check("CreateProductCouponPreSend", <crate::apis::marketing::busifavor::CreatePr
         <crate::apis::marketing::busifavor::UpdateStockByStockId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::busifavor::UpdateStockByStockId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::UpdateStockByStockId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "UpdateStockBudget",
         <crate::apis::marketing::busifavor::UpdateStockBudget as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::UpdateStockBudget as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::UpdateStockBudget as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
@@ -14154,75 +15401,85 @@ check("CreateProductCouponPreSend", <crate::apis::marketing::busifavor::CreatePr
         <crate::apis::marketing::busifavor::ListStockCouponcodes as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::busifavor::ListStockCouponcodes as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::ListStockCouponcodes as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("CreateStockCouponcode", <crate::apis::marketing::busifavor::CreateStockCouponcode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateStockCouponcode as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateStockCouponcode", <crate::apis::marketing::busifavor::CreateStockCouponcode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateStockCouponcode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::CreateStockCouponcode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeleteStockCouponcodeByCouponCode", <crate::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteStockCouponcodeByCouponCode", <crate::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::DeleteStockCouponcodeByCouponCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryStockCouponcodeByCouponCode", <crate::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryStockCouponcodeByCouponCode", <crate::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::QueryStockCouponcodeByCouponCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListSubsidyPayReceipts", <crate::apis::marketing::busifavor::ListSubsidyPayReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::ListSubsidyPayReceipts as crate::Endpoint>::PATH_TEMPLATE);
+check("ListSubsidyPayReceipts", <crate::apis::marketing::busifavor::ListSubsidyPayReceipts as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::ListSubsidyPayReceipts as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::ListSubsidyPayReceipts as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateSubsidyPayReceipt", <crate::apis::marketing::busifavor::CreateSubsidyPayReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateSubsidyPayReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSubsidyPayReceipt", <crate::apis::marketing::busifavor::CreateSubsidyPayReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateSubsidyPayReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::CreateSubsidyPayReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QuerySubsidyPayReceiptBySubsidyReceiptId", <crate::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId as crate::Endpoint>::PATH_TEMPLATE);
+check("QuerySubsidyPayReceiptBySubsidyReceiptId", <crate::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::QuerySubsidyPayReceiptBySubsidyReceiptId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateSubsidyReturnReceipt", <crate::apis::marketing::busifavor::CreateSubsidyReturnReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateSubsidyReturnReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSubsidyReturnReceipt", <crate::apis::marketing::busifavor::CreateSubsidyReturnReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::CreateSubsidyReturnReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::CreateSubsidyReturnReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QuerySubsidyReturnReceiptBySubsidyReturnReceiptId", <crate::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId as crate::Endpoint>::PATH_TEMPLATE);
+check("QuerySubsidyReturnReceiptBySubsidyReturnReceiptId", <crate::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::QuerySubsidyReturnReceiptBySubsidyReturnReceiptId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "ListUserCoupons",
         <crate::apis::marketing::busifavor::ListUserCoupons as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::busifavor::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::busifavor::ListUserCoupons as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("QueryUserCouponAppidByAppid", <crate::apis::marketing::busifavor::QueryUserCouponAppidByAppid as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QueryUserCouponAppidByAppid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserCouponAppidByAppid", <crate::apis::marketing::busifavor::QueryUserCouponAppidByAppid as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::busifavor::QueryUserCouponAppidByAppid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::busifavor::QueryUserCouponAppidByAppid as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "ListCallbacks",
         <crate::apis::marketing::favor::ListCallbacks as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::ListCallbacks as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::ListCallbacks as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateCallback",
         <crate::apis::marketing::favor::CreateCallback as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::CreateCallback as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::CreateCallback as crate::Endpoint>::HOST,
     );
     check(
         "CreateStock",
         <crate::apis::marketing::favor::CreateStock as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::CreateStock as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::CreateStock as crate::Endpoint>::HOST,
     );
     check(
         "UploadMarketingImage",
         <crate::apis::merchant::media::UploadMarketingImage as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant::media::UploadMarketingImage as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant::media::UploadMarketingImage as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "ListStocks",
         <crate::apis::marketing::favor::ListStocks as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::ListStocks as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::ListStocks as crate::Endpoint>::HOST,
     );
     check(
         "QueryStock",
         <crate::apis::marketing::favor::QueryStock as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::QueryStock as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::QueryStock as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "ListStockItems",
         <crate::apis::marketing::favor::ListStockItems as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::ListStockItems as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::ListStockItems as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "ListStockMerchants",
         <crate::apis::marketing::favor::ListStockMerchants as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::ListStockMerchants as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::ListStockMerchants as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
@@ -14230,94 +15487,104 @@ check("QueryUserCouponAppidByAppid", <crate::apis::marketing::busifavor::QueryUs
         <crate::apis::marketing::favor::CreateStockModifyGoodsId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::favor::CreateStockModifyGoodsId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::CreateStockModifyGoodsId as crate::Endpoint>::HOST,
     );
     check(
         "PauseStock",
         <crate::apis::marketing::favor::PauseStock as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::PauseStock as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::PauseStock as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryStockRefundFlow",
         <crate::apis::marketing::favor::QueryStockRefundFlow as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::QueryStockRefundFlow as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::QueryStockRefundFlow as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("QueryStockRefundFlowByDay", <crate::apis::marketing::favor::QueryStockRefundFlowByDay as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::favor::QueryStockRefundFlowByDay as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryStockRefundFlowByDay", <crate::apis::marketing::favor::QueryStockRefundFlowByDay as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::favor::QueryStockRefundFlowByDay as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::favor::QueryStockRefundFlowByDay as crate::Endpoint>::HOST);
     check(
         "RestartStock",
         <crate::apis::marketing::favor::RestartStock as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::RestartStock as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::RestartStock as crate::Endpoint>::HOST,
     );
     check(
         "StartStock",
         <crate::apis::marketing::favor::StartStock as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::StartStock as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::StartStock as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryStockUseFlow",
         <crate::apis::marketing::favor::QueryStockUseFlow as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::QueryStockUseFlow as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::QueryStockUseFlow as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryStockUseFlowByDay",
         <crate::apis::marketing::favor::QueryStockUseFlowByDay as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::QueryStockUseFlowByDay as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::QueryStockUseFlowByDay as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "ListUserCoupons",
         <crate::apis::marketing::favor::ListUserCoupons as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::ListUserCoupons as crate::Endpoint>::HOST,
     );
     check(
         "SendCoupon",
         <crate::apis::marketing::favor::SendCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::favor::SendCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::favor::SendCoupon as crate::Endpoint>::HOST,
     );
-    check("QueryUserCouponByCouponId", <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::PATH_TEMPLATE);
+    check("QueryUserCouponByCouponId", <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::favor::QueryUserCouponByCouponId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListActivities", <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::PATH_TEMPLATE);
+check("ListActivities", <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::ListActivities as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ApplyActivity", <crate::apis::marketing::goods_subsidy_activity::ApplyActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ApplyActivity as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyActivity", <crate::apis::marketing::goods_subsidy_activity::ApplyActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ApplyActivity as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::ApplyActivity as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("LockQualification", <crate::apis::marketing::goods_subsidy_activity::LockQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::LockQualification as crate::Endpoint>::PATH_TEMPLATE);
+check("LockQualification", <crate::apis::marketing::goods_subsidy_activity::LockQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::LockQualification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::LockQualification as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UnlockQualification", <crate::apis::marketing::goods_subsidy_activity::UnlockQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::UnlockQualification as crate::Endpoint>::PATH_TEMPLATE);
+check("UnlockQualification", <crate::apis::marketing::goods_subsidy_activity::UnlockQualification as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::UnlockQualification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::UnlockQualification as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeleteRetailStoreActRepresentative", <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteRetailStoreActRepresentative", <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActRepresentative as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateRetailStoreActRepresentative", <crate::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateRetailStoreActRepresentative", <crate::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::UpdateRetailStoreActRepresentative as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListRetailStoreActRepresentatives", <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives as crate::Endpoint>::PATH_TEMPLATE);
+check("ListRetailStoreActRepresentatives", <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActRepresentatives as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateRetailStoreActMaterial", <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateRetailStoreActMaterial", <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActMaterial as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeleteRetailStoreActStore", <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteRetailStoreActStore", <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::DeleteRetailStoreActStore as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListRetailStoreActStores", <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores as crate::Endpoint>::PATH_TEMPLATE);
+check("ListRetailStoreActStores", <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::ListRetailStoreActStores as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateRetailStoreActStore", <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateRetailStoreActStore", <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::CreateRetailStoreActStore as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryRetailStoreActStoreByStoreCode", <crate::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRetailStoreActStoreByStoreCode", <crate::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::goods_subsidy_activity::QueryRetailStoreActStoreByStoreCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListActivities", <crate::apis::marketing::membercard_activity::ListActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::ListActivities as crate::Endpoint>::PATH_TEMPLATE);
+check("ListActivities", <crate::apis::marketing::membercard_activity::ListActivities as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::ListActivities as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_activity::ListActivities as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateActivity", <crate::apis::marketing::membercard_activity::CreateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::CreateActivity as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateActivity", <crate::apis::marketing::membercard_activity::CreateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::CreateActivity as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_activity::CreateActivity as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryActivityByActivityId", <crate::apis::marketing::membercard_activity::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryActivityByActivityId", <crate::apis::marketing::membercard_activity::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_activity::QueryActivityByActivityId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("TerminateActivity", <crate::apis::marketing::membercard_activity::TerminateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::TerminateActivity as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminateActivity", <crate::apis::marketing::membercard_activity::TerminateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_activity::TerminateActivity as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_activity::TerminateActivity as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryActivateInformationByActivateTicket", <crate::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryActivateInformationByActivateTicket", <crate::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::QueryActivateInformationByActivateTicket as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "QueryCallback",
         <crate::apis::marketing::membercard_open::QueryCallback as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::membercard_open::QueryCallback as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::membercard_open::QueryCallback as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
@@ -14325,215 +15592,224 @@ check("QueryActivateInformationByActivateTicket", <crate::apis::marketing::membe
         <crate::apis::marketing::membercard_open::UpdateCallback as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::membercard_open::UpdateCallback as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::membercard_open::UpdateCallback as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "ListCards",
         <crate::apis::marketing::membercard_open::ListCards as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::membercard_open::ListCards as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::membercard_open::ListCards as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateCard",
         <crate::apis::marketing::membercard_open::CreateCard as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::membercard_open::CreateCard as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::membercard_open::CreateCard as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("DeleteCardByCardId", <crate::apis::marketing::membercard_open::DeleteCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DeleteCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteCardByCardId", <crate::apis::marketing::membercard_open::DeleteCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DeleteCardByCardId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::DeleteCardByCardId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryCardByCardId", <crate::apis::marketing::membercard_open::QueryCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCardByCardId", <crate::apis::marketing::membercard_open::QueryCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardByCardId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::QueryCardByCardId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateCardByCardId", <crate::apis::marketing::membercard_open::UpdateCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardByCardId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateCardByCardId", <crate::apis::marketing::membercard_open::UpdateCardByCardId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardByCardId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::UpdateCardByCardId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DepositCardCode", <crate::apis::marketing::membercard_open::DepositCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DepositCardCode as crate::Endpoint>::PATH_TEMPLATE);
+check("DepositCardCode", <crate::apis::marketing::membercard_open::DepositCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DepositCardCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::DepositCardCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryCardCodeByCode", <crate::apis::marketing::membercard_open::QueryCardCodeByCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardCodeByCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCardCodeByCode", <crate::apis::marketing::membercard_open::QueryCardCodeByCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardCodeByCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::QueryCardCodeByCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateCardCodeByCode", <crate::apis::marketing::membercard_open::UpdateCardCodeByCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardCodeByCode as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateCardCodeByCode", <crate::apis::marketing::membercard_open::UpdateCardCodeByCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardCodeByCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::UpdateCardCodeByCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ActivateCardCode", <crate::apis::marketing::membercard_open::ActivateCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::ActivateCardCode as crate::Endpoint>::PATH_TEMPLATE);
+check("ActivateCardCode", <crate::apis::marketing::membercard_open::ActivateCardCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::ActivateCardCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::ActivateCardCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCodeBonusCommit", <crate::apis::marketing::membercard_open::CreateCodeBonusCommit as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCodeBonusCommit as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCodeBonusCommit", <crate::apis::marketing::membercard_open::CreateCodeBonusCommit as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCodeBonusCommit as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCodeBonusCommit as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCodeBonusPrepare", <crate::apis::marketing::membercard_open::CreateCodeBonusPrepare as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCodeBonusPrepare as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCodeBonusPrepare", <crate::apis::marketing::membercard_open::CreateCodeBonusPrepare as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCodeBonusPrepare as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCodeBonusPrepare as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateCardCodeRight", <crate::apis::marketing::membercard_open::UpdateCardCodeRight as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardCodeRight as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateCardCodeRight", <crate::apis::marketing::membercard_open::UpdateCardCodeRight as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardCodeRight as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::UpdateCardCodeRight as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCardCodeSetServiceModuleData", <crate::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardCodeSetServiceModuleData", <crate::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCardCodeSetServiceModuleData as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCardCodeUnavailable", <crate::apis::marketing::membercard_open::CreateCardCodeUnavailable as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardCodeUnavailable as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardCodeUnavailable", <crate::apis::marketing::membercard_open::CreateCardCodeUnavailable as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardCodeUnavailable as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCardCodeUnavailable as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryCardDecryptCode", <crate::apis::marketing::membercard_open::QueryCardDecryptCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardDecryptCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCardDecryptCode", <crate::apis::marketing::membercard_open::QueryCardDecryptCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryCardDecryptCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::QueryCardDecryptCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCardPermissionToken", <crate::apis::marketing::membercard_open::CreateCardPermissionToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardPermissionToken as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardPermissionToken", <crate::apis::marketing::membercard_open::CreateCardPermissionToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardPermissionToken as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCardPermissionToken as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCardPhoneMembercardImport", <crate::apis::marketing::membercard_open::CreateCardPhoneMembercardImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardPhoneMembercardImport as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardPhoneMembercardImport", <crate::apis::marketing::membercard_open::CreateCardPhoneMembercardImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardPhoneMembercardImport as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCardPhoneMembercardImport as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCardQrcode", <crate::apis::marketing::membercard_open::CreateCardQrcode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardQrcode as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardQrcode", <crate::apis::marketing::membercard_open::CreateCardQrcode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardQrcode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCardQrcode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateCardRight", <crate::apis::marketing::membercard_open::UpdateCardRight as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardRight as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateCardRight", <crate::apis::marketing::membercard_open::UpdateCardRight as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardRight as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::UpdateCardRight as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCardServiceModule", <crate::apis::marketing::membercard_open::CreateCardServiceModule as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardServiceModule as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardServiceModule", <crate::apis::marketing::membercard_open::CreateCardServiceModule as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardServiceModule as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCardServiceModule as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeleteCardServiceModuleByServiceModuleId", <crate::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteCardServiceModuleByServiceModuleId", <crate::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::DeleteCardServiceModuleByServiceModuleId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateCardServiceModuleByServiceModuleId", <crate::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateCardServiceModuleByServiceModuleId", <crate::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::UpdateCardServiceModuleByServiceModuleId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCardUpgrade", <crate::apis::marketing::membercard_open::CreateCardUpgrade as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardUpgrade as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardUpgrade", <crate::apis::marketing::membercard_open::CreateCardUpgrade as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardUpgrade as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCardUpgrade as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCardUserImport", <crate::apis::marketing::membercard_open::CreateCardUserImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardUserImport as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCardUserImport", <crate::apis::marketing::membercard_open::CreateCardUserImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreateCardUserImport as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreateCardUserImport as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreatePhonenumberMemberImport", <crate::apis::marketing::membercard_open::CreatePhonenumberMemberImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreatePhonenumberMemberImport as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePhonenumberMemberImport", <crate::apis::marketing::membercard_open::CreatePhonenumberMemberImport as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::CreatePhonenumberMemberImport as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::CreatePhonenumberMemberImport as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryPhonenumberMemberSearch", <crate::apis::marketing::membercard_open::QueryPhonenumberMemberSearch as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryPhonenumberMemberSearch as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPhonenumberMemberSearch", <crate::apis::marketing::membercard_open::QueryPhonenumberMemberSearch as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::membercard_open::QueryPhonenumberMemberSearch as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::membercard_open::QueryPhonenumberMemberSearch as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "ListUserCards",
         <crate::apis::marketing::membercard_open::ListUserCards as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::membercard_open::ListUserCards as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::membercard_open::ListUserCards as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("CreateDeliveryPlan", <crate::apis::marketing::delivery_plan::partner::CreateDeliveryPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::CreateDeliveryPlan as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateDeliveryPlan", <crate::apis::marketing::delivery_plan::partner::CreateDeliveryPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::CreateDeliveryPlan as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::delivery_plan::partner::CreateDeliveryPlan as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListDeliveryPlanDeliveryPlans", <crate::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans as crate::Endpoint>::PATH_TEMPLATE);
+check("ListDeliveryPlanDeliveryPlans", <crate::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::delivery_plan::partner::ListDeliveryPlanDeliveryPlans as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateDeliveryPlanByPlanId", <crate::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateDeliveryPlanByPlanId", <crate::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::delivery_plan::partner::UpdateDeliveryPlanByPlanId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("TerminateDeliveryPlan", <crate::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminateDeliveryPlan", <crate::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::delivery_plan::partner::TerminateDeliveryPlan as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateNotifyUrl", <crate::apis::marketing::delivery_plan::partner::CreateNotifyUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::CreateNotifyUrl as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateNotifyUrl", <crate::apis::marketing::delivery_plan::partner::CreateNotifyUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::delivery_plan::partner::CreateNotifyUrl as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::delivery_plan::partner::CreateNotifyUrl as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateImageGenerationTask", <crate::apis::marketing::product_coupon::partner::CreateImageGenerationTask as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateImageGenerationTask as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateImageGenerationTask", <crate::apis::marketing::product_coupon::partner::CreateImageGenerationTask as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateImageGenerationTask as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateImageGenerationTask as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryImageGenerationTaskByTaskId", <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryImageGenerationTaskByTaskId", <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::QueryImageGenerationTaskByTaskId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UploadImage", <crate::apis::marketing::product_coupon::partner::UploadImage as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UploadImage as crate::Endpoint>::PATH_TEMPLATE);
+check("UploadImage", <crate::apis::marketing::product_coupon::partner::UploadImage as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UploadImage as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::UploadImage as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListNotifyConfigs", <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::PATH_TEMPLATE);
+check("ListNotifyConfigs", <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::ListNotifyConfigs as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateNotifyConfig", <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateNotifyConfig", <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateNotifyConfig as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCoupon", <crate::apis::marketing::product_coupon::partner::CreateProductCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCoupon", <crate::apis::marketing::product_coupon::partner::CreateProductCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryProductCouponByProductCouponId", <crate::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryProductCouponByProductCouponId", <crate::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::QueryProductCouponByProductCouponId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateProductCouponByProductCouponId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateProductCouponByProductCouponId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::UpdateProductCouponByProductCouponId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeactivateProductCoupon", <crate::apis::marketing::product_coupon::partner::DeactivateProductCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateProductCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("DeactivateProductCoupon", <crate::apis::marketing::product_coupon::partner::DeactivateProductCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateProductCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::DeactivateProductCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStockBundle", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStockBundle", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundle as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateProductCouponStockBundleByStockBundleId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateProductCouponStockBundleByStockBundleId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockBundleByStockBundleId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStockBundleAssociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStockBundleAssociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleAssociateStore as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStockBundleDisassociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStockBundleDisassociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleDisassociateStore as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStockBundleUpdateBudget", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStockBundleUpdateBudget", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockBundleUpdateBudget as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListProductCouponStocks", <crate::apis::marketing::product_coupon::partner::ListProductCouponStocks as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListProductCouponStocks as crate::Endpoint>::PATH_TEMPLATE);
+check("ListProductCouponStocks", <crate::apis::marketing::product_coupon::partner::ListProductCouponStocks as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListProductCouponStocks as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::ListProductCouponStocks as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStock", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStock as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStock as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStock", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStock as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStock as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStock as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryProductCouponStockByStockId", <crate::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryProductCouponStockByStockId", <crate::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::QueryProductCouponStockByStockId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateProductCouponStockByStockId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateProductCouponStockByStockId", <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::UpdateProductCouponStockByStockId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStockAssociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStockAssociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockAssociateStore as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListProductCouponStockAssociatedStores", <crate::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores as crate::Endpoint>::PATH_TEMPLATE);
+check("ListProductCouponStockAssociatedStores", <crate::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::ListProductCouponStockAssociatedStores as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeactivateProductCouponStock", <crate::apis::marketing::product_coupon::partner::DeactivateProductCouponStock as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateProductCouponStock as crate::Endpoint>::PATH_TEMPLATE);
+check("DeactivateProductCouponStock", <crate::apis::marketing::product_coupon::partner::DeactivateProductCouponStock as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateProductCouponStock as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::DeactivateProductCouponStock as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStockDisassociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStockDisassociateStore", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockDisassociateStore as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStockUpdateBudget", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStockUpdateBudget", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUpdateBudget as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateProductCouponStockUploadCouponCode", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateProductCouponStockUploadCouponCode", <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateProductCouponStockUploadCouponCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateUserCouponBundle", <crate::apis::marketing::product_coupon::partner::CreateUserCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserCouponBundle as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserCouponBundle", <crate::apis::marketing::product_coupon::partner::CreateUserCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserCouponBundle as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateUserCouponBundle as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeactivateUserCouponBundle", <crate::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle as crate::Endpoint>::PATH_TEMPLATE);
+check("DeactivateUserCouponBundle", <crate::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::DeactivateUserCouponBundle as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListUserCoupons", <crate::apis::marketing::product_coupon::partner::ListUserCoupons as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE);
+check("ListUserCoupons", <crate::apis::marketing::product_coupon::partner::ListUserCoupons as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::ListUserCoupons as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateUserCoupon", <crate::apis::marketing::product_coupon::partner::CreateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserCoupon", <crate::apis::marketing::product_coupon::partner::CreateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateUserCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryUserCouponByCouponCode", <crate::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserCouponByCouponCode", <crate::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::QueryUserCouponByCouponCode as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ConfirmUserCoupon", <crate::apis::marketing::product_coupon::partner::ConfirmUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ConfirmUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("ConfirmUserCoupon", <crate::apis::marketing::product_coupon::partner::ConfirmUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ConfirmUserCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::ConfirmUserCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeactivateUserCoupon", <crate::apis::marketing::product_coupon::partner::DeactivateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("DeactivateUserCoupon", <crate::apis::marketing::product_coupon::partner::DeactivateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::DeactivateUserCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::DeactivateUserCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ReturnUserCoupon", <crate::apis::marketing::product_coupon::partner::ReturnUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ReturnUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("ReturnUserCoupon", <crate::apis::marketing::product_coupon::partner::ReturnUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::ReturnUserCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::ReturnUserCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UseUserCoupon", <crate::apis::marketing::product_coupon::partner::UseUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UseUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("UseUserCoupon", <crate::apis::marketing::product_coupon::partner::UseUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::UseUserCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::UseUserCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateUserPreSendCoupon", <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserPreSendCoupon", <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateUserPreSendCouponBundle", <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserPreSendCouponBundle", <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::product_coupon::partner::CreateUserPreSendCouponBundle as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "ListPartnerships",
         <crate::apis::marketing::partnerships::ListPartnerships as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::partnerships::ListPartnerships as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::partnerships::ListPartnerships as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateBuild",
         <crate::apis::marketing::partnerships::CreateBuild as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::marketing::partnerships::CreateBuild as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::partnerships::CreateBuild as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("TerminatePartnership", <crate::apis::marketing::partnerships::TerminatePartnership as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::partnerships::TerminatePartnership as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminatePartnership", <crate::apis::marketing::partnerships::TerminatePartnership as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::partnerships::TerminatePartnership as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::partnerships::TerminatePartnership as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "ListActivities",
         <crate::apis::marketing::paygiftactivity::ListActivities as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::paygiftactivity::ListActivities as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::paygiftactivity::ListActivities as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("QueryActivityByActivityId", <crate::apis::marketing::paygiftactivity::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryActivityByActivityId", <crate::apis::marketing::paygiftactivity::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::paygiftactivity::QueryActivityByActivityId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListActivityGoods", <crate::apis::marketing::paygiftactivity::ListActivityGoods as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::ListActivityGoods as crate::Endpoint>::PATH_TEMPLATE);
+check("ListActivityGoods", <crate::apis::marketing::paygiftactivity::ListActivityGoods as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::ListActivityGoods as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::paygiftactivity::ListActivityGoods as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("ListActivityMerchants", <crate::apis::marketing::paygiftactivity::ListActivityMerchants as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::ListActivityMerchants as crate::Endpoint>::PATH_TEMPLATE);
+check("ListActivityMerchants", <crate::apis::marketing::paygiftactivity::ListActivityMerchants as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::ListActivityMerchants as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::paygiftactivity::ListActivityMerchants as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateActivityMerchantAdd", <crate::apis::marketing::paygiftactivity::CreateActivityMerchantAdd as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::CreateActivityMerchantAdd as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateActivityMerchantAdd", <crate::apis::marketing::paygiftactivity::CreateActivityMerchantAdd as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::CreateActivityMerchantAdd as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::paygiftactivity::CreateActivityMerchantAdd as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("DeleteActivityMerchant", <crate::apis::marketing::paygiftactivity::DeleteActivityMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::DeleteActivityMerchant as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteActivityMerchant", <crate::apis::marketing::paygiftactivity::DeleteActivityMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::DeleteActivityMerchant as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::paygiftactivity::DeleteActivityMerchant as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("TerminateActivity", <crate::apis::marketing::paygiftactivity::TerminateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::TerminateActivity as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminateActivity", <crate::apis::marketing::paygiftactivity::TerminateActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::TerminateActivity as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::paygiftactivity::TerminateActivity as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateUniqueThresholdActivity", <crate::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUniqueThresholdActivity", <crate::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::paygiftactivity::CreateUniqueThresholdActivity as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateCustomentrance", <crate::apis::marketing::shopping_receipt::CreateCustomentrance as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::CreateCustomentrance as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCustomentrance", <crate::apis::marketing::shopping_receipt::CreateCustomentrance as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::CreateCustomentrance as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::shopping_receipt::CreateCustomentrance as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("QueryCustomentranceByBrandId", <crate::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCustomentranceByBrandId", <crate::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::shopping_receipt::QueryCustomentranceByBrandId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateCustomentranceByBrandId", <crate::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateCustomentranceByBrandId", <crate::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::shopping_receipt::UpdateCustomentranceByBrandId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("CreateMerchantshoppingreceiptjumpinfo", <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMerchantshoppingreceiptjumpinfo", <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::shopping_receipt::CreateMerchantshoppingreceiptjumpinfo as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UploadShoppingReceipt", <crate::apis::marketing::shopping_receipt::UploadShoppingReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::UploadShoppingReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("UploadShoppingReceipt", <crate::apis::marketing::shopping_receipt::UploadShoppingReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::shopping_receipt::UploadShoppingReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::shopping_receipt::UploadShoppingReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "ListActivities",
         <crate::apis::marketing::weekly_discount::ListActivities as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::weekly_discount::ListActivities as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::weekly_discount::ListActivities as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("QueryActivityByActivityId", <crate::apis::marketing::weekly_discount::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::weekly_discount::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryActivityByActivityId", <crate::apis::marketing::weekly_discount::QueryActivityByActivityId as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::weekly_discount::QueryActivityByActivityId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::weekly_discount::QueryActivityByActivityId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
     check(
         "ApplyActivity",
         <crate::apis::marketing::weekly_discount::ApplyActivity as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::weekly_discount::ApplyActivity as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::weekly_discount::ApplyActivity as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
@@ -14541,191 +15817,208 @@ check("QueryActivityByActivityId", <crate::apis::marketing::weekly_discount::Que
         <crate::apis::marketing::withdraw_favor::ListUserCoupons as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::marketing::withdraw_favor::ListUserCoupons as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::marketing::withdraw_favor::ListUserCoupons as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("CreateUserCoupon", <crate::apis::marketing::withdraw_favor::CreateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::withdraw_favor::CreateUserCoupon as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserCoupon", <crate::apis::marketing::withdraw_favor::CreateUserCoupon as crate::Endpoint>::METHOD.as_str(), <crate::apis::marketing::withdraw_favor::CreateUserCoupon as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::marketing::withdraw_favor::CreateUserCoupon as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMchManageRecordSubMchidBySubMchid", <crate::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchManageRecordSubMchidBySubMchid", <crate::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_manage::QueryMchManageRecordSubMchidBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMchManageRecordByManageRecordId", <crate::apis::mch_manage::QueryMchManageRecordByManageRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::QueryMchManageRecordByManageRecordId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchManageRecordByManageRecordId", <crate::apis::mch_manage::QueryMchManageRecordByManageRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::QueryMchManageRecordByManageRecordId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_manage::QueryMchManageRecordByManageRecordId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateMchManageRecordMchManageSubmission", <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchManageRecordMchManageSubmission", <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_manage::CreateMchManageRecordMchManageSubmission as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "UploadSubmissionFile",
         <crate::apis::mch_manage::UploadSubmissionFile as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::mch_manage::UploadSubmissionFile as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::mch_manage::UploadSubmissionFile as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("QueryEnhancedDueDiligenceByDueDiligenceId", <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryEnhancedDueDiligenceByDueDiligenceId", <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_operation_manage::QueryEnhancedDueDiligenceByDueDiligenceId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("SubmitEnhancedDueDiligence", <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::PATH_TEMPLATE);
+check("SubmitEnhancedDueDiligence", <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_operation_manage::SubmitEnhancedDueDiligence as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("UploadDueDiligenceFile", <crate::apis::mch_operation_manage::UploadDueDiligenceFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::UploadDueDiligenceFile as crate::Endpoint>::PATH_TEMPLATE);
+check("UploadDueDiligenceFile", <crate::apis::mch_operation_manage::UploadDueDiligenceFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::UploadDueDiligenceFile as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_operation_manage::UploadDueDiligenceFile as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMerchantLimitationSubMchidBySubMchid", <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMerchantLimitationSubMchidBySubMchid", <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_operation_manage::QueryMerchantLimitationSubMchidBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "CreateRiskWithdrawlApply",
         <crate::apis::mch_operate::CreateRiskWithdrawlApply as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::mch_operate::CreateRiskWithdrawlApply as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::mch_operate::CreateRiskWithdrawlApply as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("QueryRiskWithdrawlApplyByApplymentId", <crate::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRiskWithdrawlApplyByApplymentId", <crate::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_operate::QueryRiskWithdrawlApplyByApplymentId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryRiskWithdrawlApplyByOutRequestNo", <crate::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRiskWithdrawlApplyByOutRequestNo", <crate::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mch_operate::QueryRiskWithdrawlApplyByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateMchcontactalterapplyment", <crate::apis::mchalterapply::CreateMchcontactalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMchcontactalterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchcontactalterapplyment", <crate::apis::mchalterapply::CreateMchcontactalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMchcontactalterapplyment as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::CreateMchcontactalterapplyment as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::mchcontactalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMchcontactalterapplymentByApplyId", <crate::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchcontactalterapplymentByApplyId", <crate::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::QueryMchcontactalterapplymentByApplyId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("RevokeMchcontactalterapplyment", <crate::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+check("RevokeMchcontactalterapplyment", <crate::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::mchcontactalterapplyment::RevokeMchcontactalterapplyment as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateMchsubjectalterapplyment", <crate::apis::mchalterapply::CreateMchsubjectalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMchsubjectalterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchsubjectalterapplyment", <crate::apis::mchalterapply::CreateMchsubjectalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMchsubjectalterapplyment as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::CreateMchsubjectalterapplyment as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::mchsubjectalterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMchsubjectalterapplymentByApplyId", <crate::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchsubjectalterapplymentByApplyId", <crate::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::QueryMchsubjectalterapplymentByApplyId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("RevokeMchsubjectalterapplyment", <crate::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+check("RevokeMchsubjectalterapplyment", <crate::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::mchsubjectalterapplyment::RevokeMchsubjectalterapplyment as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateMerchantnamealterapplyment", <crate::apis::mchalterapply::CreateMerchantnamealterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMerchantnamealterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMerchantnamealterapplyment", <crate::apis::mchalterapply::CreateMerchantnamealterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::CreateMerchantnamealterapplyment as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::CreateMerchantnamealterapplyment as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMerchantByOutRequestNo", <crate::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::merchantnamealterapplyment::QueryMerchantByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMerchantnamealterapplymentByApplyId", <crate::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMerchantnamealterapplymentByApplyId", <crate::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::QueryMerchantnamealterapplymentByApplyId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("RevokeMerchantnamealterapplyment", <crate::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment as crate::Endpoint>::PATH_TEMPLATE);
+check("RevokeMerchantnamealterapplyment", <crate::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment as crate::Endpoint>::METHOD.as_str(), <crate::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::mchalterapply::merchantnamealterapplyment::RevokeMerchantnamealterapplyment as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "CreateOrder",
         <crate::apis::med_ins::CreateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::med_ins::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::med_ins::CreateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryOrderByMixTradeNo",
         <crate::apis::med_ins::QueryOrderByMixTradeNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::med_ins::QueryOrderByMixTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::med_ins::QueryOrderByMixTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryOrderByOutTradeNo",
         <crate::apis::med_ins::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::med_ins::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::med_ins::QueryOrderByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "NotifyRefund",
         <crate::apis::med_ins::NotifyRefund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::med_ins::NotifyRefund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::med_ins::NotifyRefund as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("CreateEcTradeRiskQueryRiskTrade", <crate::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateEcTradeRiskQueryRiskTrade", <crate::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::CreateEcTradeRiskQueryRiskTrade as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateEcTradeRiskRecvDisposeResult", <crate::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateEcTradeRiskRecvDisposeResult", <crate::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::CreateEcTradeRiskRecvDisposeResult as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateReportTradeUnionInformation", <crate::apis::merchant_risk_manage::CreateReportTradeUnionInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateReportTradeUnionInformation as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateReportTradeUnionInformation", <crate::apis::merchant_risk_manage::CreateReportTradeUnionInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateReportTradeUnionInformation as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::CreateReportTradeUnionInformation as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryTradeRiskInformation", <crate::apis::merchant_risk_manage::QueryTradeRiskInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::QueryTradeRiskInformation as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTradeRiskInformation", <crate::apis::merchant_risk_manage::QueryTradeRiskInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::QueryTradeRiskInformation as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::QueryTradeRiskInformation as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateTradeRiskResult", <crate::apis::merchant_risk_manage::CreateTradeRiskResult as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateTradeRiskResult as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTradeRiskResult", <crate::apis::merchant_risk_manage::CreateTradeRiskResult as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateTradeRiskResult as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::CreateTradeRiskResult as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("DeleteViolationNotification", <crate::apis::merchant_risk_manage::DeleteViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::DeleteViolationNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteViolationNotification", <crate::apis::merchant_risk_manage::DeleteViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::DeleteViolationNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::DeleteViolationNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("ListViolationNotifications", <crate::apis::merchant_risk_manage::ListViolationNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::ListViolationNotifications as crate::Endpoint>::PATH_TEMPLATE);
+check("ListViolationNotifications", <crate::apis::merchant_risk_manage::ListViolationNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::ListViolationNotifications as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::ListViolationNotifications as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateViolationNotification", <crate::apis::merchant_risk_manage::CreateViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateViolationNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateViolationNotification", <crate::apis::merchant_risk_manage::CreateViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::CreateViolationNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::CreateViolationNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("UpdateViolationNotification", <crate::apis::merchant_risk_manage::UpdateViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::UpdateViolationNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateViolationNotification", <crate::apis::merchant_risk_manage::UpdateViolationNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_risk_manage::UpdateViolationNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_risk_manage::UpdateViolationNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("DeleteComplaintNotification", <crate::apis::merchant_service::DeleteComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::DeleteComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteComplaintNotification", <crate::apis::merchant_service::DeleteComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::DeleteComplaintNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::DeleteComplaintNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("ListComplaintNotifications", <crate::apis::merchant_service::ListComplaintNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::ListComplaintNotifications as crate::Endpoint>::PATH_TEMPLATE);
+check("ListComplaintNotifications", <crate::apis::merchant_service::ListComplaintNotifications as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::ListComplaintNotifications as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::ListComplaintNotifications as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateComplaintNotification", <crate::apis::merchant_service::CreateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::CreateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateComplaintNotification", <crate::apis::merchant_service::CreateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::CreateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::CreateComplaintNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("UpdateComplaintNotification", <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateComplaintNotification", <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::UpdateComplaintNotification as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "ListComplaintsV1",
         <crate::apis::merchant_service::ListComplaintsV1 as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_service::ListComplaintsV1 as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_service::ListComplaintsV1 as crate::Endpoint>::HOST,
     );
     check(
         "ListComplaints",
         <crate::apis::merchant_service::ListComplaints as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_service::ListComplaints as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_service::ListComplaints as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("QueryComplaintsV2ByComplaintId", <crate::apis::merchant_service::QueryComplaintsV2ByComplaintId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::QueryComplaintsV2ByComplaintId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryComplaintsV2ByComplaintId", <crate::apis::merchant_service::QueryComplaintsV2ByComplaintId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::QueryComplaintsV2ByComplaintId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::QueryComplaintsV2ByComplaintId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CompleteComplaintsV2", <crate::apis::merchant_service::complaints_v2::CompleteComplaintsV2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CompleteComplaintsV2 as crate::Endpoint>::PATH_TEMPLATE);
+check("CompleteComplaintsV2", <crate::apis::merchant_service::complaints_v2::CompleteComplaintsV2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CompleteComplaintsV2 as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::complaints_v2::CompleteComplaintsV2 as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("ListNegotiationHistorys", <crate::apis::merchant_service::complaints_v2::ListNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::ListNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE);
+check("ListNegotiationHistorys", <crate::apis::merchant_service::complaints_v2::ListNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::ListNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::complaints_v2::ListNegotiationHistorys as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("ResponseComplaintsV2", <crate::apis::merchant_service::complaints_v2::ResponseComplaintsV2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::ResponseComplaintsV2 as crate::Endpoint>::PATH_TEMPLATE);
+check("ResponseComplaintsV2", <crate::apis::merchant_service::complaints_v2::ResponseComplaintsV2 as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::ResponseComplaintsV2 as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::complaints_v2::ResponseComplaintsV2 as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateResponseImmediateService", <crate::apis::merchant_service::complaints_v2::CreateResponseImmediateService as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CreateResponseImmediateService as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateResponseImmediateService", <crate::apis::merchant_service::complaints_v2::CreateResponseImmediateService as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CreateResponseImmediateService as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::complaints_v2::CreateResponseImmediateService as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("CreateUpdateRefundProgress", <crate::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUpdateRefundProgress", <crate::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::complaints_v2::CreateUpdateRefundProgress as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryComplaintByTransactionId", <crate::apis::merchant_service::QueryComplaintByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::QueryComplaintByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryComplaintByTransactionId", <crate::apis::merchant_service::QueryComplaintByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::QueryComplaintByTransactionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::QueryComplaintByTransactionId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("ListNegotiationHistorys", <crate::apis::merchant_service::complaints::ListNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints::ListNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE);
+check("ListNegotiationHistorys", <crate::apis::merchant_service::complaints::ListNegotiationHistorys as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_service::complaints::ListNegotiationHistorys as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_service::complaints::ListNegotiationHistorys as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "CreateFeedback",
         <crate::apis::merchant_service::CreateFeedback as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_service::CreateFeedback as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_service::CreateFeedback as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "UploadImage",
         <crate::apis::merchant_service::images::UploadImage as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_service::images::UploadImage as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_service::images::UploadImage as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "DownloadImage",
         <crate::apis::merchant_service::DownloadImage as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_service::DownloadImage as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_service::DownloadImage as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("CreateMerchantSettleRuleApplication", <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMerchantSettleRuleApplication", <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_settlement::CreateMerchantSettleRuleApplication as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryMerchantSettleRuleApplicationByApplicationId", <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMerchantSettleRuleApplicationByApplicationId", <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant_settlement::QueryMerchantSettleRuleApplicationByApplicationId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "CreateStore",
         <crate::apis::merchant_store::CreateStore as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_store::CreateStore as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_store::CreateStore as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "QueryStoreByStoreId",
         <crate::apis::merchant_store::QueryStoreByStoreId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_store::QueryStoreByStoreId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_store::QueryStoreByStoreId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "UpdateStoreByStoreId",
         <crate::apis::merchant_store::UpdateStoreByStoreId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_store::UpdateStoreByStoreId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_store::UpdateStoreByStoreId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "BindStoreRecipient",
         <crate::apis::merchant_store::BindStoreRecipient as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_store::BindStoreRecipient as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_store::BindStoreRecipient as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "UnbindStoreRecipient",
         <crate::apis::merchant_store::UnbindStoreRecipient as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant_store::UnbindStoreRecipient as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant_store::UnbindStoreRecipient as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
@@ -14733,71 +16026,82 @@ check("QueryMerchantSettleRuleApplicationByApplicationId", <crate::apis::merchan
         <crate::apis::merchant::fund::QueryBalanceByAccountType as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::merchant::fund::QueryBalanceByAccountType as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant::fund::QueryBalanceByAccountType as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("QueryDayendbalanceByAccountType", <crate::apis::merchant::fund::QueryDayendbalanceByAccountType as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryDayendbalanceByAccountType as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryDayendbalanceByAccountType", <crate::apis::merchant::fund::QueryDayendbalanceByAccountType as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryDayendbalanceByAccountType as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant::fund::QueryDayendbalanceByAccountType as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "WithdrawFund",
         <crate::apis::merchant::fund::WithdrawFund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant::fund::WithdrawFund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant::fund::WithdrawFund as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
-check("QueryWithdrawBillTypeByBillType", <crate::apis::merchant::fund::QueryWithdrawBillTypeByBillType as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryWithdrawBillTypeByBillType as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryWithdrawBillTypeByBillType", <crate::apis::merchant::fund::QueryWithdrawBillTypeByBillType as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryWithdrawBillTypeByBillType as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant::fund::QueryWithdrawBillTypeByBillType as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
-check("QueryWithdrawByOutRequestNo", <crate::apis::merchant::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryWithdrawByOutRequestNo", <crate::apis::merchant::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::merchant::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::merchant::fund::QueryWithdrawByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "QueryWithdrawByWithdrawId",
         <crate::apis::merchant::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::merchant::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant::fund::QueryWithdrawByWithdrawId as crate::Endpoint>::HOST,
     );
     check(
         "UploadImage",
         <crate::apis::merchant::media::UploadImage as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant::media::UploadImage as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant::media::UploadImage as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "UploadVideo",
         <crate::apis::merchant::media::UploadVideo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchant::media::UploadVideo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchant::media::UploadVideo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "ListMerchantIncomeRecords",
         <crate::apis::merchantfund::ListMerchantIncomeRecords as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchantfund::ListMerchantIncomeRecords as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchantfund::ListMerchantIncomeRecords as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "merchant")]
     check(
         "ListIncomeRecords",
         <crate::apis::merchantfund::partner::ListIncomeRecords as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::merchantfund::partner::ListIncomeRecords as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::merchantfund::partner::ListIncomeRecords as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryStockRefundFlow",
         <crate::apis::multiuse::QueryStockRefundFlow as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::multiuse::QueryStockRefundFlow as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::multiuse::QueryStockRefundFlow as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryStockSendFlow",
         <crate::apis::multiuse::QueryStockSendFlow as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::multiuse::QueryStockSendFlow as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::multiuse::QueryStockSendFlow as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "QueryStockUseFlow",
         <crate::apis::multiuse::QueryStockUseFlow as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::multiuse::QueryStockUseFlow as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::multiuse::QueryStockUseFlow as crate::Endpoint>::HOST,
     );
     check(
         "SendMultiuseCoupon",
         <crate::apis::multiuse::SendMultiuseCoupon as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::multiuse::SendMultiuseCoupon as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::multiuse::SendMultiuseCoupon as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
     check(
@@ -14805,88 +16109,96 @@ check("QueryWithdrawByOutRequestNo", <crate::apis::merchant::fund::QueryWithdraw
         <crate::apis::new_tax_control_fapiao::CreateCardTemplate as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::new_tax_control_fapiao::CreateCardTemplate as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::new_tax_control_fapiao::CreateCardTemplate as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
-check("CreateFapiaoApplication", <crate::apis::new_tax_control_fapiao::CreateFapiaoApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::CreateFapiaoApplication as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateFapiaoApplication", <crate::apis::new_tax_control_fapiao::CreateFapiaoApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::CreateFapiaoApplication as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::CreateFapiaoApplication as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("CreateIssueGeneral", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateIssueGeneral", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueGeneral as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("CreateIssuePassengerTransport", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateIssuePassengerTransport", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssuePassengerTransport as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("CreateIssueRefinedOil", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateIssueRefinedOil", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateIssueRefinedOil as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("CreateRealEstateLeasing", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateRealEstateLeasing", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateRealEstateLeasing as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("UploadFapiaoFile", <crate::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile as crate::Endpoint>::PATH_TEMPLATE);
+check("UploadFapiaoFile", <crate::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiao_applications::UploadFapiaoFile as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("QueryFapiaoApplicationByFapiaoApplyId", <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryFapiaoApplicationByFapiaoApplyId", <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::QueryFapiaoApplicationByFapiaoApplyId as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("ListFapiaoFiles", <crate::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles as crate::Endpoint>::PATH_TEMPLATE);
+check("ListFapiaoFiles", <crate::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiao_applications::ListFapiaoFiles as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("CreateInsertCard", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateInsertCard", <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiao_applications::CreateInsertCard as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("ReverseFapiaoApplication", <crate::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication as crate::Endpoint>::PATH_TEMPLATE);
+check("ReverseFapiaoApplication", <crate::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiao_applications::ReverseFapiaoApplication as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("QueryGetspinviteurl", <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryGetspinviteurl", <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryGetspinviteurl as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("QueryListspinvitemchinfo", <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryListspinvitemchinfo", <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::fapiaomerchant::QueryListspinvitemchinfo as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("QueryBaseInformation", <crate::apis::new_tax_control_fapiao::merchant::QueryBaseInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryBaseInformation as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBaseInformation", <crate::apis::new_tax_control_fapiao::merchant::QueryBaseInformation as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryBaseInformation as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::merchant::QueryBaseInformation as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("QueryDevelopmentConfig", <crate::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryDevelopmentConfig", <crate::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::merchant::QueryDevelopmentConfig as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("UpdateDevelopmentConfig", <crate::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateDevelopmentConfig", <crate::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::merchant::UpdateDevelopmentConfig as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("ListTaxCodes", <crate::apis::new_tax_control_fapiao::merchant::ListTaxCodes as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::ListTaxCodes as crate::Endpoint>::PATH_TEMPLATE);
+check("ListTaxCodes", <crate::apis::new_tax_control_fapiao::merchant::ListTaxCodes as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::ListTaxCodes as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::merchant::ListTaxCodes as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("CheckMerchant", <crate::apis::new_tax_control_fapiao::merchant::CheckMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::CheckMerchant as crate::Endpoint>::PATH_TEMPLATE);
+check("CheckMerchant", <crate::apis::new_tax_control_fapiao::merchant::CheckMerchant as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::CheckMerchant as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::merchant::CheckMerchant as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("QueryCheckStatus", <crate::apis::new_tax_control_fapiao::merchant::QueryCheckStatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryCheckStatus as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCheckStatus", <crate::apis::new_tax_control_fapiao::merchant::QueryCheckStatus as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::merchant::QueryCheckStatus as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::merchant::QueryCheckStatus as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
     check(
         "QueryUserTitle",
         <crate::apis::new_tax_control_fapiao::QueryUserTitle as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::new_tax_control_fapiao::QueryUserTitle as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::new_tax_control_fapiao::QueryUserTitle as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
-check("QueryTitleUrl", <crate::apis::new_tax_control_fapiao::user_title::QueryTitleUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::user_title::QueryTitleUrl as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTitleUrl", <crate::apis::new_tax_control_fapiao::user_title::QueryTitleUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::new_tax_control_fapiao::user_title::QueryTitleUrl as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::new_tax_control_fapiao::user_title::QueryTitleUrl as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
     check(
         "CreateAuthinfo",
         <crate::apis::offlineface::CreateAuthinfo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::offlineface::CreateAuthinfo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlineface::CreateAuthinfo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
     check(
         "CreateContractPresign",
         <crate::apis::offlineface::CreateContractPresign as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::offlineface::CreateContractPresign as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlineface::CreateContractPresign as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
     check(
         "QueryContractByContractId",
         <crate::apis::offlineface::QueryContractByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::offlineface::QueryContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlineface::QueryContractByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
     check(
         "ListFaceCollections",
         <crate::apis::offlineface::ListFaceCollections as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::offlineface::ListFaceCollections as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlineface::ListFaceCollections as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
-check("QueryFaceCollectionByCollectionId", <crate::apis::offlineface::QueryFaceCollectionByCollectionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlineface::QueryFaceCollectionByCollectionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryFaceCollectionByCollectionId", <crate::apis::offlineface::QueryFaceCollectionByCollectionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlineface::QueryFaceCollectionByCollectionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::offlineface::QueryFaceCollectionByCollectionId as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
     check(
         "CreateRepaymentUrl",
         <crate::apis::offlineface::CreateRepaymentUrl as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::offlineface::CreateRepaymentUrl as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlineface::CreateRepaymentUrl as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
     check(
         "CreateTransaction",
         <crate::apis::offlineface::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::offlineface::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlineface::CreateTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
     check(
@@ -14894,50 +16206,56 @@ check("QueryFaceCollectionByCollectionId", <crate::apis::offlineface::QueryFaceC
         <crate::apis::offlineface::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::offlineface::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlineface::QueryTransactionByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
     check(
         "ListOrganizations",
         <crate::apis::offlinefacemch::ListOrganizations as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::offlinefacemch::ListOrganizations as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlinefacemch::ListOrganizations as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
-check("QueryOrganizationUserByOutUserId", <crate::apis::offlinefacemch::QueryOrganizationUserByOutUserId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::QueryOrganizationUserByOutUserId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryOrganizationUserByOutUserId", <crate::apis::offlinefacemch::QueryOrganizationUserByOutUserId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::QueryOrganizationUserByOutUserId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::offlinefacemch::QueryOrganizationUserByOutUserId as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
-check("UpdateOrganizationUserByOutUserId", <crate::apis::offlinefacemch::UpdateOrganizationUserByOutUserId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::UpdateOrganizationUserByOutUserId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateOrganizationUserByOutUserId", <crate::apis::offlinefacemch::UpdateOrganizationUserByOutUserId as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::UpdateOrganizationUserByOutUserId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::offlinefacemch::UpdateOrganizationUserByOutUserId as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
-check("CreateOrganizationUserTerminateContract", <crate::apis::offlinefacemch::CreateOrganizationUserTerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::CreateOrganizationUserTerminateContract as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateOrganizationUserTerminateContract", <crate::apis::offlinefacemch::CreateOrganizationUserTerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::offlinefacemch::CreateOrganizationUserTerminateContract as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::offlinefacemch::CreateOrganizationUserTerminateContract as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
     check(
         "CreateToken",
         <crate::apis::offlinefacemch::CreateToken as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::offlinefacemch::CreateToken as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::offlinefacemch::CreateToken as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
-check("QueryAuthorizationOpenidByOpenid", <crate::apis::palmservice::QueryAuthorizationOpenidByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::palmservice::QueryAuthorizationOpenidByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryAuthorizationOpenidByOpenid", <crate::apis::palmservice::QueryAuthorizationOpenidByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::palmservice::QueryAuthorizationOpenidByOpenid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::palmservice::QueryAuthorizationOpenidByOpenid as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
-check("CreateAuthorizationPreauthorize", <crate::apis::palmservice::CreateAuthorizationPreauthorize as crate::Endpoint>::METHOD.as_str(), <crate::apis::palmservice::CreateAuthorizationPreauthorize as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateAuthorizationPreauthorize", <crate::apis::palmservice::CreateAuthorizationPreauthorize as crate::Endpoint>::METHOD.as_str(), <crate::apis::palmservice::CreateAuthorizationPreauthorize as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::palmservice::CreateAuthorizationPreauthorize as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
     check(
         "CreateFailNotify",
         <crate::apis::papay::contracts::CreateFailNotify as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::contracts::CreateFailNotify as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::contracts::CreateFailNotify as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "NotifyContract",
         <crate::apis::papay::contracts::NotifyContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::contracts::NotifyContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::contracts::NotifyContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
-check("QueryPolicyPeriodByPolicyPeriodId", <crate::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPolicyPeriodByPolicyPeriodId", <crate::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::insurance_pay::QueryPolicyPeriodByPolicyPeriodId as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreatePolicyPeriodSchedule", <crate::apis::papay::insurance_pay::CreatePolicyPeriodSchedule as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_pay::CreatePolicyPeriodSchedule as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePolicyPeriodSchedule", <crate::apis::papay::insurance_pay::CreatePolicyPeriodSchedule as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_pay::CreatePolicyPeriodSchedule as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::insurance_pay::CreatePolicyPeriodSchedule as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
     check(
         "ApplyTransaction",
         <crate::apis::papay::insurance_pay::ApplyTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::insurance_pay::ApplyTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::insurance_pay::ApplyTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
@@ -14945,91 +16263,100 @@ check("CreatePolicyPeriodSchedule", <crate::apis::papay::insurance_pay::CreatePo
         <crate::apis::papay::insurance_sign::CreateContractRenew as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::papay::insurance_sign::CreateContractRenew as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::insurance_sign::CreateContractRenew as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
-check("QueryContractByOutContractCode", <crate::apis::papay::insurance_sign::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::papay::insurance_sign::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::insurance_sign::QueryContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
     check(
         "TerminateContract",
         <crate::apis::papay::insurance_sign::TerminateContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::insurance_sign::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::insurance_sign::TerminateContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignApp", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignApp", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignH5", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignH5", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::insurance_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
     check(
         "ModifyPolicyPeriod",
         <crate::apis::papay::insurance_sign::ModifyPolicyPeriod as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::papay::insurance_sign::ModifyPolicyPeriod as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::insurance_sign::ModifyPolicyPeriod as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
-check("QueryPolicyPeriodByOutContractCode", <crate::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPolicyPeriodByOutContractCode", <crate::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::insurance_sign::QueryPolicyPeriodByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
     check(
         "ApplyHarmonyTransaction",
         <crate::apis::papay::pay::ApplyHarmonyTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::pay::ApplyHarmonyTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::pay::ApplyHarmonyTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
-check("QueryScheduleByContractId", <crate::apis::papay::pay::partner::QueryScheduleByContractId as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::pay::partner::QueryScheduleByContractId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryScheduleByContractId", <crate::apis::papay::pay::partner::QueryScheduleByContractId as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::pay::partner::QueryScheduleByContractId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::pay::partner::QueryScheduleByContractId as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateScheduleSchedule", <crate::apis::papay::pay::partner::CreateScheduleSchedule as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::pay::partner::CreateScheduleSchedule as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateScheduleSchedule", <crate::apis::papay::pay::partner::CreateScheduleSchedule as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::pay::partner::CreateScheduleSchedule as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::pay::partner::CreateScheduleSchedule as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
     check(
         "ApplyTransaction",
         <crate::apis::papay::pay::partner::ApplyTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::pay::partner::ApplyTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::pay::partner::ApplyTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "QueryScheduleByContractId",
         <crate::apis::papay::pay::QueryScheduleByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::pay::QueryScheduleByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::pay::QueryScheduleByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "CreateScheduleSchedule",
         <crate::apis::papay::pay::CreateScheduleSchedule as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::pay::CreateScheduleSchedule as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::pay::CreateScheduleSchedule as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "ApplyTransaction",
         <crate::apis::papay::pay::ApplyTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::pay::ApplyTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::pay::ApplyTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignApp", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignApp", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignApp as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignH5", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignH5", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignH5 as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignJsapi as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::scheduled_deduct_sign::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignApp", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignApp", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignApp as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignH5", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignH5", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5 as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5 as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignH5 as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignJsapi", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignJsapi as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateContractPreEntrustSignMiniProgram", <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::scheduled_deduct_sign::partner::CreateContractPreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("QueryHarmonyContractByOutContractCode", <crate::apis::papay::sign::QueryHarmonyContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryHarmonyContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryHarmonyContractByOutContractCode", <crate::apis::papay::sign::QueryHarmonyContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryHarmonyContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::sign::QueryHarmonyContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("QueryContractByOutContractCode", <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::sign::QueryContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
     check(
         "TerminateContract",
         <crate::apis::papay::sign::TerminateContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::sign::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::sign::TerminateContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
@@ -15037,168 +16364,190 @@ check("QueryContractByOutContractCode", <crate::apis::papay::sign::QueryContract
         <crate::apis::papay::sign::CreateContractPreEntrustSign as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::papay::sign::CreateContractPreEntrustSign as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::sign::CreateContractPreEntrustSign as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
-check("QueryContractByOutContractCode", <crate::apis::papay::sign::partner::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::partner::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::papay::sign::partner::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::papay::sign::partner::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::papay::sign::partner::QueryContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
     check(
         "TerminateContract",
         <crate::apis::papay::sign::partner::TerminateContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::papay::sign::partner::TerminateContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::papay::sign::partner::TerminateContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateReminderApplication",
         <crate::apis::parking::CreateReminderApplication as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::CreateReminderApplication as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::CreateReminderApplication as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "QueryReminderApplicationQuery",
         <crate::apis::parking::QueryReminderApplicationQuery as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::QueryReminderApplicationQuery as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::QueryReminderApplicationQuery as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "WithdrawReminderApplication",
         <crate::apis::parking::WithdrawReminderApplication as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::WithdrawReminderApplication as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::WithdrawReminderApplication as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "ListReminderApplications",
         <crate::apis::parking::ListReminderApplications as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::ListReminderApplications as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::ListReminderApplications as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateReminderEntry",
         <crate::apis::parking::CreateReminderEntry as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::CreateReminderEntry as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::CreateReminderEntry as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateReminderExit",
         <crate::apis::parking::CreateReminderExit as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::CreateReminderExit as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::CreateReminderExit as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateReminderExtPayment",
         <crate::apis::parking::CreateReminderExtPayment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::CreateReminderExtPayment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::CreateReminderExtPayment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateReminderParkingFee",
         <crate::apis::parking::CreateReminderParkingFee as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::CreateReminderParkingFee as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::CreateReminderParkingFee as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "QueryReminderParkingLot",
         <crate::apis::parking::QueryReminderParkingLot as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::QueryReminderParkingLot as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::QueryReminderParkingLot as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateReminderPayment",
         <crate::apis::parking::CreateReminderPayment as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::parking::CreateReminderPayment as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::parking::CreateReminderPayment as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "CreateContractFailNotify",
         <crate::apis::partner_papay::CreateContractFailNotify as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::partner_papay::CreateContractFailNotify as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::partner_papay::CreateContractFailNotify as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
     check(
         "NotifyContract",
         <crate::apis::partner_papay::NotifyContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::partner_papay::NotifyContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::partner_papay::NotifyContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "CreateBatch",
         <crate::apis::partner_transfer::CreateBatch as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::partner_transfer::CreateBatch as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::partner_transfer::CreateBatch as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryBatchByBatchId",
         <crate::apis::partner_transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::partner_transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::partner_transfer::QueryBatchByBatchId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
-check("QueryBatchDetailByDetailId", <crate::apis::partner_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::partner_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchDetailByDetailId", <crate::apis::partner_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::partner_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::partner_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
     check(
         "QueryBatchByOutBatchNo",
         <crate::apis::partner_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::partner_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::partner_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
-check("QueryBatchDetailByOutDetailNo", <crate::apis::partner_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::partner_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchDetailByOutDetailNo", <crate::apis::partner_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::partner_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::partner_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateEcommercePreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateEcommercePreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateEcommercePreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateEcommercePreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::CreateEcommercePreEntrustSignPayRedirectSign as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateNormalPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateNormalPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateNormalPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateNormalPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::CreateNormalPreEntrustSignPayRedirectSign as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateQsPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateQsPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::CreateQsPreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateQsPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateQsPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::CreateQsPreEntrustSignPayRedirectSign as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("QueryContractByOutContractCode", <crate::apis::password_exempt_contract::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryContractByOutContractCode", <crate::apis::password_exempt_contract::QueryContractByOutContractCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::QueryContractByOutContractCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::QueryContractByOutContractCode as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("TerminateContract", <crate::apis::password_exempt_contract::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::TerminateContract as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminateContract", <crate::apis::password_exempt_contract::TerminateContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::TerminateContract as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::TerminateContract as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateServiceProviderPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServiceProviderPreEntrustSignMiniProgram", <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignMiniProgram as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateServiceProviderPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServiceProviderPreEntrustSignPayRedirectSign", <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign as crate::Endpoint>::METHOD.as_str(), <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::password_exempt_contract::CreateServiceProviderPreEntrustSignPayRedirectSign as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
-check("QueryOpenScenarioSpeakerByDeviceSn", <crate::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryOpenScenarioSpeakerByDeviceSn", <crate::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay_devices::QueryOpenScenarioSpeakerByDeviceSn as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
     check(
         "BindOpenScenarioSpeaker",
         <crate::apis::pay_devices::BindOpenScenarioSpeaker as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay_devices::BindOpenScenarioSpeaker as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay_devices::BindOpenScenarioSpeaker as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
-check("CreateOpenScenarioSpeakerPrebind", <crate::apis::pay_devices::CreateOpenScenarioSpeakerPrebind as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::CreateOpenScenarioSpeakerPrebind as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateOpenScenarioSpeakerPrebind", <crate::apis::pay_devices::CreateOpenScenarioSpeakerPrebind as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::CreateOpenScenarioSpeakerPrebind as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay_devices::CreateOpenScenarioSpeakerPrebind as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
     check(
         "UnbindOpenScenarioSpeaker",
         <crate::apis::pay_devices::UnbindOpenScenarioSpeaker as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay_devices::UnbindOpenScenarioSpeaker as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay_devices::UnbindOpenScenarioSpeaker as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
-check("CreateOpenScenarioSpeakerorderReport", <crate::apis::pay_devices::CreateOpenScenarioSpeakerorderReport as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::CreateOpenScenarioSpeakerorderReport as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateOpenScenarioSpeakerorderReport", <crate::apis::pay_devices::CreateOpenScenarioSpeakerorderReport as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::CreateOpenScenarioSpeakerorderReport as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay_devices::CreateOpenScenarioSpeakerorderReport as crate::Endpoint>::HOST);
     #[cfg(feature = "face")]
     check(
         "CreatePrinterPrintOrder",
         <crate::apis::pay_devices::CreatePrinterPrintOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay_devices::CreatePrinterPrintOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay_devices::CreatePrinterPrintOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "face")]
-check("QueryPrinterPrintOrderByPrintOrderNo", <crate::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPrinterPrintOrderByPrintOrderNo", <crate::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay_devices::QueryPrinterPrintOrderByPrintOrderNo as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("CreateTransactionExposure", <crate::apis::pay::acquiring_bank::CreateTransactionExposure as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::acquiring_bank::CreateTransactionExposure as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransactionExposure", <crate::apis::pay::acquiring_bank::CreateTransactionExposure as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::acquiring_bank::CreateTransactionExposure as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::acquiring_bank::CreateTransactionExposure as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
     check(
         "CreateExposure",
         <crate::apis::pay::instal::CreateExposure as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::instal::CreateExposure as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::instal::CreateExposure as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
         "CreateExposure",
         <crate::apis::pay::instal::partner::CreateExposure as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::instal::partner::CreateExposure as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::instal::partner::CreateExposure as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
@@ -15206,17 +16555,19 @@ check("CreateTransactionExposure", <crate::apis::pay::acquiring_bank::CreateTran
         <crate::apis::pay::transactions::partner::CreateAppOrder as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::pay::transactions::partner::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::partner::CreateAppOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
-check("CreateAppWithContract", <crate::apis::pay::transactions::partner::CreateAppWithContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateAppWithContract as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateAppWithContract", <crate::apis::pay::transactions::partner::CreateAppWithContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateAppWithContract as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::CreateAppWithContract as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("CreateCodepayOrder", <crate::apis::pay::transactions::partner::CreateCodepayOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateCodepayOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCodepayOrder", <crate::apis::pay::transactions::partner::CreateCodepayOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateCodepayOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::CreateCodepayOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
     check(
         "CreateExposure",
         <crate::apis::pay::transactions::partner::CreateExposure as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::pay::transactions::partner::CreateExposure as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::partner::CreateExposure as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
@@ -15224,66 +16575,76 @@ check("CreateCodepayOrder", <crate::apis::pay::transactions::partner::CreateCode
         <crate::apis::pay::transactions::partner::CreateH5Order as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::pay::transactions::partner::CreateH5Order as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::partner::CreateH5Order as crate::Endpoint>::HOST,
     );
     check(
         "QueryOrderById",
         <crate::apis::pay::transactions::partner::QueryOrderById as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::pay::transactions::partner::QueryOrderById as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::partner::QueryOrderById as crate::Endpoint>::HOST,
     );
-    check("CreateJsapiOrder", <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE);
+    check("CreateJsapiOrder", <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::CreateJsapiOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("CreateJsapiWithContract", <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateJsapiWithContract", <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::CreateJsapiWithContract as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("CreateMiniprogramOrder", <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::PATH_TEMPLATE);
-    check("CreateNativeOrder", <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE);
-    check("QueryOrderByOutTradeNo", <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMiniprogramOrder", <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::CreateMiniprogramOrder as crate::Endpoint>::HOST);
+    check("CreateNativeOrder", <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::CreateNativeOrder as crate::Endpoint>::HOST);
+    check("QueryOrderByOutTradeNo", <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::QueryOrderByOutTradeNo as crate::Endpoint>::HOST);
     check(
         "CloseOrder",
         <crate::apis::pay::transactions::partner::CloseOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::partner::CloseOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::partner::CloseOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
-check("ReverseTransaction", <crate::apis::pay::transactions::partner::ReverseTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE);
+check("ReverseTransaction", <crate::apis::pay::transactions::partner::ReverseTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::ReverseTransaction as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("CreateScannedPosOrder", <crate::apis::pay::transactions::partner::CreateScannedPosOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateScannedPosOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateScannedPosOrder", <crate::apis::pay::transactions::partner::CreateScannedPosOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::pay::transactions::partner::CreateScannedPosOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::pay::transactions::partner::CreateScannedPosOrder as crate::Endpoint>::HOST);
     check(
         "CreateAppOrder",
         <crate::apis::pay::transactions::CreateAppOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::CreateAppOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CreateAppOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
         "CreateAppWithContract",
         <crate::apis::pay::transactions::CreateAppWithContract as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::CreateAppWithContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CreateAppWithContract as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
         "CreateCodepayOrder",
         <crate::apis::pay::transactions::CreateCodepayOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::CreateCodepayOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CreateCodepayOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
         "CreateExposure",
         <crate::apis::pay::transactions::CreateExposure as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::CreateExposure as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CreateExposure as crate::Endpoint>::HOST,
     );
     check(
         "CreateH5Order",
         <crate::apis::pay::transactions::CreateH5Order as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::CreateH5Order as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CreateH5Order as crate::Endpoint>::HOST,
     );
     check(
         "QueryOrderById",
         <crate::apis::pay::transactions::QueryOrderById as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::QueryOrderById as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::QueryOrderById as crate::Endpoint>::HOST,
     );
     check(
         "CreateJsapiOrder",
         <crate::apis::pay::transactions::CreateJsapiOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::CreateJsapiOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CreateJsapiOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
@@ -15291,34 +16652,40 @@ check("CreateScannedPosOrder", <crate::apis::pay::transactions::partner::CreateS
         <crate::apis::pay::transactions::CreateJsapiWithContract as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::pay::transactions::CreateJsapiWithContract as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CreateJsapiWithContract as crate::Endpoint>::HOST,
     );
     check(
         "CreateNativeOrder",
         <crate::apis::pay::transactions::CreateNativeOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::CreateNativeOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CreateNativeOrder as crate::Endpoint>::HOST,
     );
     check(
         "QueryOrderByOutTradeNo",
         <crate::apis::pay::transactions::QueryOrderByOutTradeNo as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::pay::transactions::QueryOrderByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::QueryOrderByOutTradeNo as crate::Endpoint>::HOST,
     );
     check(
         "CloseOrder",
         <crate::apis::pay::transactions::CloseOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::CloseOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::CloseOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
     check(
         "ReverseTransaction",
         <crate::apis::pay::transactions::ReverseTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::pay::transactions::ReverseTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::pay::transactions::ReverseTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "ListAuthentications",
         <crate::apis::payroll_card::ListAuthentications as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payroll_card::ListAuthentications as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payroll_card::ListAuthentications as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
@@ -15326,34 +16693,39 @@ check("CreateScannedPosOrder", <crate::apis::pay::transactions::partner::CreateS
         <crate::apis::payroll_card::CreateAuthenticationPreOrder as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payroll_card::CreateAuthenticationPreOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payroll_card::CreateAuthenticationPreOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
-check("CreateAuthenticationPreOrderWithAuth", <crate::apis::payroll_card::CreateAuthenticationPreOrderWithAuth as crate::Endpoint>::METHOD.as_str(), <crate::apis::payroll_card::CreateAuthenticationPreOrderWithAuth as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateAuthenticationPreOrderWithAuth", <crate::apis::payroll_card::CreateAuthenticationPreOrderWithAuth as crate::Endpoint>::METHOD.as_str(), <crate::apis::payroll_card::CreateAuthenticationPreOrderWithAuth as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payroll_card::CreateAuthenticationPreOrderWithAuth as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
-check("QueryAuthenticationByAuthenticateNumber", <crate::apis::payroll_card::QueryAuthenticationByAuthenticateNumber as crate::Endpoint>::METHOD.as_str(), <crate::apis::payroll_card::QueryAuthenticationByAuthenticateNumber as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryAuthenticationByAuthenticateNumber", <crate::apis::payroll_card::QueryAuthenticationByAuthenticateNumber as crate::Endpoint>::METHOD.as_str(), <crate::apis::payroll_card::QueryAuthenticationByAuthenticateNumber as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payroll_card::QueryAuthenticationByAuthenticateNumber as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
     check(
         "QueryRelationByOpenid",
         <crate::apis::payroll_card::QueryRelationByOpenid as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payroll_card::QueryRelationByOpenid as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payroll_card::QueryRelationByOpenid as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "CreateToken",
         <crate::apis::payroll_card::CreateToken as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payroll_card::CreateToken as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payroll_card::CreateToken as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "CreateTransferBatch",
         <crate::apis::payroll_card::CreateTransferBatch as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payroll_card::CreateTransferBatch as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payroll_card::CreateTransferBatch as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "CreateWesureInsurance",
         <crate::apis::payroll_card::CreateWesureInsurance as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payroll_card::CreateWesureInsurance as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payroll_card::CreateWesureInsurance as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
@@ -15361,6 +16733,7 @@ check("QueryAuthenticationByAuthenticateNumber", <crate::apis::payroll_card::Que
         <crate::apis::payroll_card::CreateWesureTokenValidation as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payroll_card::CreateWesureTokenValidation as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payroll_card::CreateWesureTokenValidation as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
@@ -15368,218 +16741,238 @@ check("QueryAuthenticationByAuthenticateNumber", <crate::apis::payroll_card::Que
         <crate::apis::payscore::acquiringbank::CreatePermission as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payscore::acquiringbank::CreatePermission as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::acquiringbank::CreatePermission as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::QueryPermissionByAuthorizationCode as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("TerminatePermission", <crate::apis::payscore::acquiringbank::TerminatePermission as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminatePermission", <crate::apis::payscore::acquiringbank::TerminatePermission as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::TerminatePermission as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "QueryServiceorder",
         <crate::apis::payscore::acquiringbank::QueryServiceorder as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payscore::acquiringbank::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::acquiringbank::QueryServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CreateServiceorder", <crate::apis::payscore::acquiringbank::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServiceorder", <crate::apis::payscore::acquiringbank::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::CreateServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("QueryServiceorderDeduction", <crate::apis::payscore::acquiringbank::QueryServiceorderDeduction as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::QueryServiceorderDeduction as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryServiceorderDeduction", <crate::apis::payscore::acquiringbank::QueryServiceorderDeduction as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::QueryServiceorderDeduction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::QueryServiceorderDeduction as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CancelServiceorder", <crate::apis::payscore::acquiringbank::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelServiceorder", <crate::apis::payscore::acquiringbank::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::CancelServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CompleteServiceorder", <crate::apis::payscore::acquiringbank::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CompleteServiceorder", <crate::apis::payscore::acquiringbank::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::CompleteServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("ModifyServiceorder", <crate::apis::payscore::acquiringbank::ModifyServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::ModifyServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("ModifyServiceorder", <crate::apis::payscore::acquiringbank::ModifyServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::ModifyServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::ModifyServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateServiceorderRegisterdeductinfo", <crate::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServiceorderRegisterdeductinfo", <crate::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::CreateServiceorderRegisterdeductinfo as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "SyncServiceorder",
         <crate::apis::payscore::acquiringbank::SyncServiceorder as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payscore::acquiringbank::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::acquiringbank::SyncServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CreateServicepayondeliveryorder", <crate::apis::payscore::acquiringbank::CreateServicepayondeliveryorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServicepayondeliveryorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServicepayondeliveryorder", <crate::apis::payscore::acquiringbank::CreateServicepayondeliveryorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::acquiringbank::CreateServicepayondeliveryorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::acquiringbank::CreateServicepayondeliveryorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "QueryMerchantBill",
         <crate::apis::payscore::QueryMerchantBill as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::QueryMerchantBill as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::QueryMerchantBill as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("QueryServiceorder", <crate::apis::payscore::oversea::partner::QueryServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryServiceorder", <crate::apis::payscore::oversea::partner::QueryServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::oversea::partner::QueryServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateServiceorder", <crate::apis::payscore::oversea::partner::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServiceorder", <crate::apis::payscore::oversea::partner::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::oversea::partner::CreateServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CancelServiceorder", <crate::apis::payscore::oversea::partner::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelServiceorder", <crate::apis::payscore::oversea::partner::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::oversea::partner::CancelServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CompleteServiceorder", <crate::apis::payscore::oversea::partner::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CompleteServiceorder", <crate::apis::payscore::oversea::partner::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::oversea::partner::CompleteServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("SyncServiceorder", <crate::apis::payscore::oversea::partner::SyncServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("SyncServiceorder", <crate::apis::payscore::oversea::partner::SyncServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::oversea::partner::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::oversea::partner::SyncServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "CreatePermission",
         <crate::apis::payscore::partner::CreatePermission as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::partner::CreatePermission as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::partner::CreatePermission as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CreateApplyForScene", <crate::apis::payscore::permissions::partner::CreateApplyForScene as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::CreateApplyForScene as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateApplyForScene", <crate::apis::payscore::permissions::partner::CreateApplyForScene as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::CreateApplyForScene as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::partner::CreateApplyForScene as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateAssessUserRiskLevel", <crate::apis::payscore::permissions::partner::CreateAssessUserRiskLevel as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::CreateAssessUserRiskLevel as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateAssessUserRiskLevel", <crate::apis::payscore::permissions::partner::CreateAssessUserRiskLevel as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::CreateAssessUserRiskLevel as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::partner::CreateAssessUserRiskLevel as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::partner::QueryPermissionByAuthorizationCode as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("TerminatePermission", <crate::apis::payscore::permissions::partner::TerminatePermission as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminatePermission", <crate::apis::payscore::permissions::partner::TerminatePermission as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::partner::TerminatePermission as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("QuerySearch", <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::PATH_TEMPLATE);
+check("QuerySearch", <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::partner::QuerySearch as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("TerminatePermissionByOpenid", <crate::apis::payscore::permissions::partner::TerminatePermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::TerminatePermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminatePermissionByOpenid", <crate::apis::payscore::permissions::partner::TerminatePermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::partner::TerminatePermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::partner::TerminatePermissionByOpenid as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateServiceAccountApplication", <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServiceAccountApplication", <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::partner::CreateServiceAccountApplication as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("QueryServiceAccountApplicationByOutApplyNo", <crate::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryServiceAccountApplicationByOutApplyNo", <crate::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::partner::QueryServiceAccountApplicationByOutApplyNo as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "QueryServiceorder",
         <crate::apis::payscore::partner::QueryServiceorder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::partner::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::partner::QueryServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "CreateServiceorder",
         <crate::apis::payscore::partner::CreateServiceorder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::partner::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::partner::CreateServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CreateDirectComplete", <crate::apis::payscore::serviceorder::partner::CreateDirectComplete as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateDirectComplete as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateDirectComplete", <crate::apis::payscore::serviceorder::partner::CreateDirectComplete as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateDirectComplete as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::partner::CreateDirectComplete as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CancelServiceorder", <crate::apis::payscore::serviceorder::partner::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelServiceorder", <crate::apis::payscore::serviceorder::partner::CancelServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::partner::CancelServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CompleteServiceorder", <crate::apis::payscore::serviceorder::partner::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CompleteServiceorder", <crate::apis::payscore::serviceorder::partner::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::partner::CompleteServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("ModifyServiceorder", <crate::apis::payscore::serviceorder::partner::ModifyServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::ModifyServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("ModifyServiceorder", <crate::apis::payscore::serviceorder::partner::ModifyServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::ModifyServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::partner::ModifyServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("PayServiceorder", <crate::apis::payscore::serviceorder::partner::PayServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::PayServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("PayServiceorder", <crate::apis::payscore::serviceorder::partner::PayServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::PayServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::partner::PayServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateSendPendingmessage", <crate::apis::payscore::serviceorder::partner::CreateSendPendingmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateSendPendingmessage as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSendPendingmessage", <crate::apis::payscore::serviceorder::partner::CreateSendPendingmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateSendPendingmessage as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::partner::CreateSendPendingmessage as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateSendPrepaidmessage", <crate::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSendPrepaidmessage", <crate::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::partner::CreateSendPrepaidmessage as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("SyncServiceorder", <crate::apis::payscore::serviceorder::partner::SyncServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("SyncServiceorder", <crate::apis::payscore::serviceorder::partner::SyncServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::partner::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::partner::SyncServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateServicepayondeliveryorder", <crate::apis::payscore::partner::CreateServicepayondeliveryorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::CreateServicepayondeliveryorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServicepayondeliveryorder", <crate::apis::payscore::partner::CreateServicepayondeliveryorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::partner::CreateServicepayondeliveryorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::partner::CreateServicepayondeliveryorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("QueryServicequotaByServiceId", <crate::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryServicequotaByServiceId", <crate::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::servicequotas::partner::QueryServicequotaByServiceId as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "ListPayafterOrders",
         <crate::apis::payscore::ListPayafterOrders as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::ListPayafterOrders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::ListPayafterOrders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "CreatePayafterOrder",
         <crate::apis::payscore::CreatePayafterOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::CreatePayafterOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::CreatePayafterOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CancelPayafterOrder", <crate::apis::payscore::payafter_orders::CancelPayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::CancelPayafterOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelPayafterOrder", <crate::apis::payscore::payafter_orders::CancelPayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::CancelPayafterOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::payafter_orders::CancelPayafterOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CompletePayafterOrder", <crate::apis::payscore::payafter_orders::CompletePayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::CompletePayafterOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CompletePayafterOrder", <crate::apis::payscore::payafter_orders::CompletePayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::CompletePayafterOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::payafter_orders::CompletePayafterOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("SyncPayafterOrder", <crate::apis::payscore::payafter_orders::SyncPayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::SyncPayafterOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("SyncPayafterOrder", <crate::apis::payscore::payafter_orders::SyncPayafterOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::payafter_orders::SyncPayafterOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::payafter_orders::SyncPayafterOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "CreatePermission",
         <crate::apis::payscore::CreatePermission as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::CreatePermission as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::CreatePermission as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CreateAssessUserRiskLevel", <crate::apis::payscore::permissions::CreateAssessUserRiskLevel as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::CreateAssessUserRiskLevel as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateAssessUserRiskLevel", <crate::apis::payscore::permissions::CreateAssessUserRiskLevel as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::CreateAssessUserRiskLevel as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::CreateAssessUserRiskLevel as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::permissions::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPermissionByAuthorizationCode", <crate::apis::payscore::permissions::QueryPermissionByAuthorizationCode as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::QueryPermissionByAuthorizationCode as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::QueryPermissionByAuthorizationCode as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "TerminatePermission",
         <crate::apis::payscore::permissions::TerminatePermission as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payscore::permissions::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::permissions::TerminatePermission as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("QueryPermissionByOpenid", <crate::apis::payscore::permissions::QueryPermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::QueryPermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPermissionByOpenid", <crate::apis::payscore::permissions::QueryPermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::QueryPermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::QueryPermissionByOpenid as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("TerminatePermissionByOpenid", <crate::apis::payscore::permissions::TerminatePermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::TerminatePermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE);
+check("TerminatePermissionByOpenid", <crate::apis::payscore::permissions::TerminatePermissionByOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::permissions::TerminatePermissionByOpenid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::permissions::TerminatePermissionByOpenid as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreatePayscorePlan", <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::PATH_TEMPLATE);
+check("CreatePayscorePlan", <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::plan::partner::CreatePayscorePlan as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("QueryPayscorePlanByMerchantPlanNo", <crate::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPayscorePlanByMerchantPlanNo", <crate::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::plan::partner::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "StopPayscorePlan",
         <crate::apis::payscore::plan::partner::StopPayscorePlan as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payscore::plan::partner::StopPayscorePlan as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::plan::partner::StopPayscorePlan as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "CreatePayscorePlan",
         <crate::apis::payscore::plan::CreatePayscorePlan as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::plan::CreatePayscorePlan as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::plan::CreatePayscorePlan as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("QueryPayscorePlanByMerchantPlanNo", <crate::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryPayscorePlanByMerchantPlanNo", <crate::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::plan::QueryPayscorePlanByMerchantPlanNo as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "StopPayscorePlan",
         <crate::apis::payscore::plan::StopPayscorePlan as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::plan::StopPayscorePlan as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::plan::StopPayscorePlan as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "QueryServiceorder",
         <crate::apis::payscore::QueryServiceorder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::QueryServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::QueryServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "CreateServiceorder",
         <crate::apis::payscore::CreateServiceorder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::CreateServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CreateDirectComplete", <crate::apis::payscore::serviceorder::CreateDirectComplete as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateDirectComplete as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateDirectComplete", <crate::apis::payscore::serviceorder::CreateDirectComplete as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateDirectComplete as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::CreateDirectComplete as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "CancelServiceorder",
         <crate::apis::payscore::serviceorder::CancelServiceorder as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payscore::serviceorder::CancelServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::serviceorder::CancelServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CompleteServiceorder", <crate::apis::payscore::serviceorder::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CompleteServiceorder", <crate::apis::payscore::serviceorder::CompleteServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CompleteServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::CompleteServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "ModifyServiceorder",
         <crate::apis::payscore::serviceorder::ModifyServiceorder as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payscore::serviceorder::ModifyServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::serviceorder::ModifyServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "PayServiceorder",
         <crate::apis::payscore::serviceorder::PayServiceorder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::serviceorder::PayServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::serviceorder::PayServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CreateSendPendingmessage", <crate::apis::payscore::serviceorder::CreateSendPendingmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateSendPendingmessage as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSendPendingmessage", <crate::apis::payscore::serviceorder::CreateSendPendingmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateSendPendingmessage as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::CreateSendPendingmessage as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateSendPrepaidmessage", <crate::apis::payscore::serviceorder::CreateSendPrepaidmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateSendPrepaidmessage as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSendPrepaidmessage", <crate::apis::payscore::serviceorder::CreateSendPrepaidmessage as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::serviceorder::CreateSendPrepaidmessage as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::serviceorder::CreateSendPrepaidmessage as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "SyncServiceorder",
         <crate::apis::payscore::serviceorder::SyncServiceorder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::serviceorder::SyncServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::serviceorder::SyncServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
@@ -15587,461 +16980,511 @@ check("CreateSendPrepaidmessage", <crate::apis::payscore::serviceorder::CreateSe
         <crate::apis::payscore::CreateServicepayondeliveryorder as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::payscore::CreateServicepayondeliveryorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::CreateServicepayondeliveryorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CreateServiceorder", <crate::apis::payscore::sign_plan::partner::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateServiceorder", <crate::apis::payscore::sign_plan::partner::CreateServiceorder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::sign_plan::partner::CreateServiceorder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CreateUserSignPlan", <crate::apis::payscore::sign_plan::partner::CreateUserSignPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::CreateUserSignPlan as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateUserSignPlan", <crate::apis::payscore::sign_plan::partner::CreateUserSignPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::CreateUserSignPlan as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::sign_plan::partner::CreateUserSignPlan as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("QueryUserSignPlanByMerchantSignPlanNo", <crate::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserSignPlanByMerchantSignPlanNo", <crate::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::sign_plan::partner::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("StopUserSignPlan", <crate::apis::payscore::sign_plan::partner::StopUserSignPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::StopUserSignPlan as crate::Endpoint>::PATH_TEMPLATE);
+check("StopUserSignPlan", <crate::apis::payscore::sign_plan::partner::StopUserSignPlan as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::partner::StopUserSignPlan as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::sign_plan::partner::StopUserSignPlan as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "CreateServiceorder",
         <crate::apis::payscore::sign_plan::CreateServiceorder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::sign_plan::CreateServiceorder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::sign_plan::CreateServiceorder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "CreateUserSignPlan",
         <crate::apis::payscore::sign_plan::CreateUserSignPlan as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::sign_plan::CreateUserSignPlan as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::sign_plan::CreateUserSignPlan as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("QueryUserSignPlanByMerchantSignPlanNo", <crate::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserSignPlanByMerchantSignPlanNo", <crate::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::sign_plan::QueryUserSignPlanByMerchantSignPlanNo as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "StopUserSignPlan",
         <crate::apis::payscore::sign_plan::StopUserSignPlan as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::sign_plan::StopUserSignPlan as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::sign_plan::StopUserSignPlan as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "ListSmartretailOrders",
         <crate::apis::payscore::ListSmartretailOrders as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::ListSmartretailOrders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::ListSmartretailOrders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "CreateSmartretailOrder",
         <crate::apis::payscore::CreateSmartretailOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::CreateSmartretailOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::CreateSmartretailOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
-check("CancelSmartretailOrder", <crate::apis::payscore::smartretail_orders::CancelSmartretailOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::smartretail_orders::CancelSmartretailOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelSmartretailOrder", <crate::apis::payscore::smartretail_orders::CancelSmartretailOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::smartretail_orders::CancelSmartretailOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::smartretail_orders::CancelSmartretailOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
-check("CompleteSmartretailOrder", <crate::apis::payscore::smartretail_orders::CompleteSmartretailOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::smartretail_orders::CompleteSmartretailOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CompleteSmartretailOrder", <crate::apis::payscore::smartretail_orders::CompleteSmartretailOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::payscore::smartretail_orders::CompleteSmartretailOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::payscore::smartretail_orders::CompleteSmartretailOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "payscore")]
     check(
         "QueryUserServiceState",
         <crate::apis::payscore::QueryUserServiceState as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::QueryUserServiceState as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::QueryUserServiceState as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "payscore")]
     check(
         "TerminatePermission",
         <crate::apis::payscore::users::TerminatePermission as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::payscore::users::TerminatePermission as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::payscore::users::TerminatePermission as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "platsolution")]
-check("ApplyBankTransferRecharge", <crate::apis::platsolution::ecommerce::ApplyBankTransferRecharge as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::ApplyBankTransferRecharge as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyBankTransferRecharge", <crate::apis::platsolution::ecommerce::ApplyBankTransferRecharge as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::ApplyBankTransferRecharge as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::ApplyBankTransferRecharge as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryBankTransferRechargeByOutRechargeNo", <crate::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBankTransferRechargeByOutRechargeNo", <crate::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateInsuranceCompensationContract", <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContract as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateInsuranceCompensationContract", <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContract as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContract as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContract as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateInsuranceCompensationContractSubMchidCheckOpened", <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateInsuranceCompensationContractSubMchidCheckOpened", <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateInsuranceCompensationContractSubMchidCheckOpened as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferCompensateBill", <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferCompensateBill", <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferCompensateBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferCompensateBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByBillId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferCompensateBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferCompensateBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferCompensateBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CancelMchTransferCompensateBill", <crate::apis::platsolution::ecommerce::CancelMchTransferCompensateBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CancelMchTransferCompensateBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelMchTransferCompensateBill", <crate::apis::platsolution::ecommerce::CancelMchTransferCompensateBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CancelMchTransferCompensateBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CancelMchTransferCompensateBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferCompensateBillPreTransfer", <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferCompensateBillPreTransfer", <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferCompensateBillPreTransfer as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferDepositAfterSalesCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferDepositAfterSalesCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferDepositAfterSalesCompensationBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferDepositAfterSalesCompensationBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferDepositAfterSalesCompensationBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByBillId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferDepositInsurancePremiumsCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferDepositInsurancePremiumsCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferDepositInsurancePremiumsCompensationBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferDepositShippingCostCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferDepositShippingCostCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferDepositShippingCostCompensationBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferDepositShippingCostCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferDepositShippingCostCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferDepositShippingCostCompensationBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferInsuranceClaimBill", <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferInsuranceClaimBill", <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferInsuranceClaimBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferInsuranceClaimBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByBillId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferInsuranceClaimBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferInsuranceClaimBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferInsuranceClaimBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CancelMchTransferInsuranceClaimBill", <crate::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CancelMchTransferInsuranceClaimBill", <crate::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CancelMchTransferInsuranceClaimBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferInsuranceClaimBillPreTransfer", <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferInsuranceClaimBillPreTransfer", <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferInsuranceClaimBillPreTransfer as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferSubMchCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferSubMchCompensationBill", <crate::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferSubMchCompensationBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferSubMchCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferSubMchCompensationBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferSubMchCompensationBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateMchTransferTransferBill", <crate::apis::platsolution::ecommerce::CreateMchTransferTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferTransferBill as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMchTransferTransferBill", <crate::apis::platsolution::ecommerce::CreateMchTransferTransferBill as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateMchTransferTransferBill as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateMchTransferTransferBill as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferTransferBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferTransferBillByBillId", <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByBillId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferTransferBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferTransferBillByOutBillNo", <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryMchTransferTransferBillByOutBillNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateRechargeEmployee", <crate::apis::platsolution::ecommerce::CreateRechargeEmployee as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateRechargeEmployee as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateRechargeEmployee", <crate::apis::platsolution::ecommerce::CreateRechargeEmployee as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateRechargeEmployee as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateRechargeEmployee as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryRechargeEmployeeSubMchidBySubMchid", <crate::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRechargeEmployeeSubMchidBySubMchid", <crate::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryRechargeEmployeeSubMchidBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("DeleteRechargeEmployeeSubMchidSpOpenid", <crate::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteRechargeEmployeeSubMchidSpOpenid", <crate::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::DeleteRechargeEmployeeSubMchidSpOpenid as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
     check(
         "ApplyRecharge",
         <crate::apis::platsolution::ecommerce::ApplyRecharge as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::platsolution::ecommerce::ApplyRecharge as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::platsolution::ecommerce::ApplyRecharge as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "platsolution")]
-check("QueryRechargeByOutRechargeNo", <crate::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryRechargeByOutRechargeNo", <crate::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryRechargeByOutRechargeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
     check(
         "CloseRecharge",
         <crate::apis::platsolution::ecommerce::CloseRecharge as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::platsolution::ecommerce::CloseRecharge as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::platsolution::ecommerce::CloseRecharge as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "platsolution")]
-check("CreateSettlePrepaySettleOrder", <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSettlePrepaySettleOrder", <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrder as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QuerySettlePrepaySettleOrderBySettleBatchNo", <crate::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QuerySettlePrepaySettleOrderBySettleBatchNo", <crate::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QuerySettlePrepaySettleOrderBySettleBatchNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateSettlePrepaySettleOrderApplyAbnormalSettle", <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateSettlePrepaySettleOrderApplyAbnormalSettle", <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateSettlePrepaySettleOrderApplyAbnormalSettle as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CreateWithdrawDayEndBalanceWithdraw", <crate::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateWithdrawDayEndBalanceWithdraw", <crate::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::CreateWithdrawDayEndBalanceWithdraw as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryWithdrawDayEndBalanceWithdrawByOutRequestNo", <crate::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryWithdrawDayEndBalanceWithdrawByOutRequestNo", <crate::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::ecommerce::QueryWithdrawDayEndBalanceWithdrawByOutRequestNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("ApplyMchTransferBatch", <crate::apis::platsolution::insurance::ApplyMchTransferBatch as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatch as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyMchTransferBatch", <crate::apis::platsolution::insurance::ApplyMchTransferBatch as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatch as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::ApplyMchTransferBatch as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferBatchByBatchId", <crate::apis::platsolution::insurance::QueryMchTransferBatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferBatchByBatchId", <crate::apis::platsolution::insurance::QueryMchTransferBatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::QueryMchTransferBatchByBatchId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferBatchDetailByDetailId", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferBatchDetailByDetailId", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByDetailId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferBatchDetailReceiptByOutDetailNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferBatchDetailReceiptByOutDetailNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailReceiptByOutDetailNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("ApplyMchTransferBatchDetailReceipt", <crate::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyMchTransferBatchDetailReceipt", <crate::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::ApplyMchTransferBatchDetailReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferBatchByOutBatchNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferBatchByOutBatchNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::QueryMchTransferBatchByOutBatchNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferBatchDetailByOutDetailNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferBatchDetailByOutDetailNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::QueryMchTransferBatchDetailByOutDetailNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferBatchSummaryReceiptByOutBatchNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferBatchSummaryReceiptByOutBatchNo", <crate::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::QueryMchTransferBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("ApplyMchTransferBatchSummaryReceipt", <crate::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyMchTransferBatchSummaryReceipt", <crate::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::ApplyMchTransferBatchSummaryReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("ApplyMchTransferReservation", <crate::apis::platsolution::insurance::ApplyMchTransferReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferReservation as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyMchTransferReservation", <crate::apis::platsolution::insurance::ApplyMchTransferReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::ApplyMchTransferReservation as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::ApplyMchTransferReservation as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferReservationByOutReservationNo", <crate::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferReservationByOutReservationNo", <crate::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::QueryMchTransferReservationByOutReservationNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CloseMchTransferReservation", <crate::apis::platsolution::insurance::CloseMchTransferReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::CloseMchTransferReservation as crate::Endpoint>::PATH_TEMPLATE);
+check("CloseMchTransferReservation", <crate::apis::platsolution::insurance::CloseMchTransferReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::CloseMchTransferReservation as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::CloseMchTransferReservation as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryMchTransferReservationByReservationId", <crate::apis::platsolution::insurance::QueryMchTransferReservationByReservationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferReservationByReservationId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMchTransferReservationByReservationId", <crate::apis::platsolution::insurance::QueryMchTransferReservationByReservationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::insurance::QueryMchTransferReservationByReservationId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::insurance::QueryMchTransferReservationByReservationId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
     check(
         "ApplyBatch",
         <crate::apis::platsolution::mch_transfer::ApplyBatch as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::platsolution::mch_transfer::ApplyBatch as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::platsolution::mch_transfer::ApplyBatch as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "platsolution")]
-check("QueryBatchByBatchId", <crate::apis::platsolution::mch_transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchByBatchId", <crate::apis::platsolution::mch_transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::QueryBatchByBatchId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryBatchDetailByDetailId", <crate::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchDetailByDetailId", <crate::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::QueryBatchDetailByDetailId as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryBatchDetailReceiptByOutDetailNo", <crate::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchDetailReceiptByOutDetailNo", <crate::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::QueryBatchDetailReceiptByOutDetailNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("ApplyBatchDetailReceipt", <crate::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyBatchDetailReceipt", <crate::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::ApplyBatchDetailReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryBatchByOutBatchNo", <crate::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchByOutBatchNo", <crate::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::QueryBatchByOutBatchNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryBatchDetailByOutDetailNo", <crate::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchDetailByOutDetailNo", <crate::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryBatchSummaryReceiptByOutBatchNo", <crate::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBatchSummaryReceiptByOutBatchNo", <crate::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::QueryBatchSummaryReceiptByOutBatchNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("ApplyBatchSummaryReceipt", <crate::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyBatchSummaryReceipt", <crate::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::ApplyBatchSummaryReceipt as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("ApplyReservation", <crate::apis::platsolution::mch_transfer::ApplyReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyReservation as crate::Endpoint>::PATH_TEMPLATE);
+check("ApplyReservation", <crate::apis::platsolution::mch_transfer::ApplyReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::ApplyReservation as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::ApplyReservation as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryReservationByOutReservationNo", <crate::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryReservationByOutReservationNo", <crate::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::QueryReservationByOutReservationNo as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("CloseReservation", <crate::apis::platsolution::mch_transfer::CloseReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::CloseReservation as crate::Endpoint>::PATH_TEMPLATE);
+check("CloseReservation", <crate::apis::platsolution::mch_transfer::CloseReservation as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::CloseReservation as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::CloseReservation as crate::Endpoint>::HOST);
     #[cfg(feature = "platsolution")]
-check("QueryReservationByReservationId", <crate::apis::platsolution::mch_transfer::QueryReservationByReservationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryReservationByReservationId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryReservationByReservationId", <crate::apis::platsolution::mch_transfer::QueryReservationByReservationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::platsolution::mch_transfer::QueryReservationByReservationId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::platsolution::mch_transfer::QueryReservationByReservationId as crate::Endpoint>::HOST);
     #[cfg(feature = "profitsharing")]
     check(
         "ListBills",
         <crate::apis::profitsharing::ListBills as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::profitsharing::ListBills as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::profitsharing::ListBills as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "profitsharing")]
-check("QueryMerchantConfigBySubMchid", <crate::apis::profitsharing::QueryMerchantConfigBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::profitsharing::QueryMerchantConfigBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryMerchantConfigBySubMchid", <crate::apis::profitsharing::QueryMerchantConfigBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::profitsharing::QueryMerchantConfigBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::profitsharing::QueryMerchantConfigBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "profitsharing")]
     check(
         "CreateOrder",
         <crate::apis::profitsharing::CreateOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::profitsharing::CreateOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::profitsharing::CreateOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "profitsharing")]
     check(
         "UnfreezeOrder",
         <crate::apis::profitsharing::UnfreezeOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::profitsharing::UnfreezeOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::profitsharing::UnfreezeOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "profitsharing")]
     check(
         "QueryOrderByOutOrderNo",
         <crate::apis::profitsharing::QueryOrderByOutOrderNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::profitsharing::QueryOrderByOutOrderNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::profitsharing::QueryOrderByOutOrderNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "profitsharing")]
     check(
         "CreateReceiverAdd",
         <crate::apis::profitsharing::CreateReceiverAdd as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::profitsharing::CreateReceiverAdd as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::profitsharing::CreateReceiverAdd as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "profitsharing")]
     check(
         "DeleteReceiver",
         <crate::apis::profitsharing::DeleteReceiver as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::profitsharing::DeleteReceiver as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::profitsharing::DeleteReceiver as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "profitsharing")]
     check(
         "CreateReturnOrder",
         <crate::apis::profitsharing::CreateReturnOrder as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::profitsharing::CreateReturnOrder as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::profitsharing::CreateReturnOrder as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "profitsharing")]
-check("QueryReturnOrderByOutReturnNo", <crate::apis::profitsharing::QueryReturnOrderByOutReturnNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::profitsharing::QueryReturnOrderByOutReturnNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryReturnOrderByOutReturnNo", <crate::apis::profitsharing::QueryReturnOrderByOutReturnNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::profitsharing::QueryReturnOrderByOutReturnNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::profitsharing::QueryReturnOrderByOutReturnNo as crate::Endpoint>::HOST);
     #[cfg(feature = "profitsharing")]
     check(
         "ListTransactionAmounts",
         <crate::apis::profitsharing::ListTransactionAmounts as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::profitsharing::ListTransactionAmounts as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::profitsharing::ListTransactionAmounts as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateTransaction",
         <crate::apis::qrcode::CreateTransaction as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::qrcode::CreateTransaction as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::qrcode::CreateTransaction as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryTransactionByOutTradeNo",
         <crate::apis::qrcode::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::qrcode::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::qrcode::QueryTransactionByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "QueryUserServiceByContractId",
         <crate::apis::qrcode::QueryUserServiceByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::qrcode::QueryUserServiceByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::qrcode::QueryUserServiceByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateApplication",
         <crate::apis::rate_activity::CreateApplication as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::rate_activity::CreateApplication as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::rate_activity::CreateApplication as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
-check("QueryApplicationByApplicationId", <crate::apis::rate_activity::QueryApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::rate_activity::QueryApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryApplicationByApplicationId", <crate::apis::rate_activity::QueryApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::rate_activity::QueryApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::rate_activity::QueryApplicationByApplicationId as crate::Endpoint>::HOST);
     #[cfg(feature = "marketing")]
-check("UpdateApplicationByApplicationId", <crate::apis::rate_activity::UpdateApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::rate_activity::UpdateApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE);
+check("UpdateApplicationByApplicationId", <crate::apis::rate_activity::UpdateApplicationByApplicationId as crate::Endpoint>::METHOD.as_str(), <crate::apis::rate_activity::UpdateApplicationByApplicationId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::rate_activity::UpdateApplicationByApplicationId as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "QueryVerify",
         <crate::apis::realname::QueryVerify as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::realname::QueryVerify as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::realname::QueryVerify as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "ApplyBankTransferRecharge",
         <crate::apis::recharge::ApplyBankTransferRecharge as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::recharge::ApplyBankTransferRecharge as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::recharge::ApplyBankTransferRecharge as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("QueryBankTransferRechargeByOutRechargeNo", <crate::apis::recharge::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::recharge::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryBankTransferRechargeByOutRechargeNo", <crate::apis::recharge::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::recharge::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::recharge::QueryBankTransferRechargeByOutRechargeNo as crate::Endpoint>::HOST);
     check(
         "CreateRefund",
         <crate::apis::refund::domestic::CreateRefund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::refund::domestic::CreateRefund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::refund::domestic::CreateRefund as crate::Endpoint>::HOST,
     );
     check(
         "QueryRefund",
         <crate::apis::refund::domestic::QueryRefund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::refund::domestic::QueryRefund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::refund::domestic::QueryRefund as crate::Endpoint>::HOST,
     );
     check(
         "ApplyAbnormalRefund",
         <crate::apis::refund::domestic::ApplyAbnormalRefund as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::refund::domestic::ApplyAbnormalRefund as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::refund::domestic::ApplyAbnormalRefund as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "papay")]
-check("QueryCombineTransactionByCombineOutTradeNo", <crate::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryCombineTransactionByCombineOutTradeNo", <crate::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::repayment::partner::QueryCombineTransactionByCombineOutTradeNo as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CloseCombineTransaction", <crate::apis::repayment::partner::CloseCombineTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::CloseCombineTransaction as crate::Endpoint>::PATH_TEMPLATE);
+check("CloseCombineTransaction", <crate::apis::repayment::partner::CloseCombineTransaction as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::CloseCombineTransaction as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::repayment::partner::CloseCombineTransaction as crate::Endpoint>::HOST);
     #[cfg(feature = "papay")]
-check("CreateCombineTransactionPrepay", <crate::apis::repayment::partner::CreateCombineTransactionPrepay as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::CreateCombineTransactionPrepay as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateCombineTransactionPrepay", <crate::apis::repayment::partner::CreateCombineTransactionPrepay as crate::Endpoint>::METHOD.as_str(), <crate::apis::repayment::partner::CreateCombineTransactionPrepay as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::repayment::partner::CreateCombineTransactionPrepay as crate::Endpoint>::HOST);
     #[cfg(feature = "merchant")]
     check(
         "CreateEcho",
         <crate::apis::security::CreateEcho as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::security::CreateEcho as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::security::CreateEcho as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "ListGuides",
         <crate::apis::smartguide::ListGuides as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::smartguide::ListGuides as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::smartguide::ListGuides as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateGuide",
         <crate::apis::smartguide::CreateGuide as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::smartguide::CreateGuide as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::smartguide::CreateGuide as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "UpdateGuideByGuideId",
         <crate::apis::smartguide::UpdateGuideByGuideId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::smartguide::UpdateGuideByGuideId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::smartguide::UpdateGuideByGuideId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "marketing")]
     check(
         "CreateGuideAssign",
         <crate::apis::smartguide::CreateGuideAssign as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::smartguide::CreateGuideAssign as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::smartguide::CreateGuideAssign as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
     check(
         "CreateAttendancePunch",
         <crate::apis::taxi_invoice::CreateAttendancePunch as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::CreateAttendancePunch as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::taxi_invoice::CreateAttendancePunch as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
     check(
         "CreateCard",
         <crate::apis::taxi_invoice::CreateCard as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::CreateCard as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::taxi_invoice::CreateCard as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
     check(
         "UploadTaxiInvoiceFile",
         <crate::apis::taxi_invoice::UploadTaxiInvoiceFile as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::UploadTaxiInvoiceFile as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::taxi_invoice::UploadTaxiInvoiceFile as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
     check(
         "CreateDriverUpdateDriver",
         <crate::apis::taxi_invoice::CreateDriverUpdateDriver as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::CreateDriverUpdateDriver as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::taxi_invoice::CreateDriverUpdateDriver as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
     check(
         "QueryDriverByDriverLicense",
         <crate::apis::taxi_invoice::QueryDriverByDriverLicense as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::QueryDriverByDriverLicense as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::taxi_invoice::QueryDriverByDriverLicense as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
-check("QueryTaxiCompanyByCompanyMchid", <crate::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTaxiCompanyByCompanyMchid", <crate::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::taxi_invoice::QueryTaxiCompanyByCompanyMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
-check("CreateTaxiCompanyCreateTaxiCompany", <crate::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTaxiCompanyCreateTaxiCompany", <crate::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::taxi_invoice::CreateTaxiCompanyCreateTaxiCompany as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
     check(
         "CreateTaxiUpdateTaxi",
         <crate::apis::taxi_invoice::CreateTaxiUpdateTaxi as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::CreateTaxiUpdateTaxi as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::taxi_invoice::CreateTaxiUpdateTaxi as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
     check(
         "QueryTaxyByPlateNumber",
         <crate::apis::taxi_invoice::QueryTaxyByPlateNumber as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::QueryTaxyByPlateNumber as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::taxi_invoice::QueryTaxyByPlateNumber as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "fapiao")]
-check("QueryUserTaxiOrderFindByToken", <crate::apis::taxi_invoice::QueryUserTaxiOrderFindByToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::QueryUserTaxiOrderFindByToken as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryUserTaxiOrderFindByToken", <crate::apis::taxi_invoice::QueryUserTaxiOrderFindByToken as crate::Endpoint>::METHOD.as_str(), <crate::apis::taxi_invoice::QueryUserTaxiOrderFindByToken as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::taxi_invoice::QueryUserTaxiOrderFindByToken as crate::Endpoint>::HOST);
     #[cfg(feature = "fapiao")]
     check(
         "ListUserTaxiOrders",
         <crate::apis::taxi_invoice::ListUserTaxiOrders as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::taxi_invoice::ListUserTaxiOrders as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::taxi_invoice::ListUserTaxiOrders as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "pay")]
-check("QueryTransactionBlockRecordSubMchidBySubMchid", <crate::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionBlockRecordSubMchidBySubMchid", <crate::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::transaction_block::QueryTransactionBlockRecordSubMchidBySubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("QueryTransactionBlockRecordByBlockRecordId", <crate::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionBlockRecordByBlockRecordId", <crate::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::transaction_block::QueryTransactionBlockRecordByBlockRecordId as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("CreateTransactionBlockSubmissionSubMchid", <crate::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateTransactionBlockSubmissionSubMchid", <crate::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::transaction_block::CreateTransactionBlockSubmissionSubMchid as crate::Endpoint>::HOST);
     #[cfg(feature = "pay")]
-check("QueryTransactionBlockSubmissionByBlockSubmissionId", <crate::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryTransactionBlockSubmissionByBlockSubmissionId", <crate::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::transaction_block::QueryTransactionBlockSubmissionByBlockSubmissionId as crate::Endpoint>::HOST);
     #[cfg(feature = "transfer")]
     check(
         "ListElectronicReceipts",
         <crate::apis::transfer_detail::ListElectronicReceipts as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer_detail::ListElectronicReceipts as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer_detail::ListElectronicReceipts as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "CreateElectronicReceipt",
         <crate::apis::transfer_detail::CreateElectronicReceipt as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer_detail::CreateElectronicReceipt as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer_detail::CreateElectronicReceipt as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "CreateBatch",
         <crate::apis::transfer::CreateBatch as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer::CreateBatch as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer::CreateBatch as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryBatchByBatchId",
         <crate::apis::transfer::QueryBatchByBatchId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer::QueryBatchByBatchId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer::QueryBatchByBatchId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryBatchDetailByDetailId",
         <crate::apis::transfer::QueryBatchDetailByDetailId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer::QueryBatchDetailByDetailId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer::QueryBatchDetailByDetailId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryBatchByOutBatchNo",
         <crate::apis::transfer::QueryBatchByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer::QueryBatchByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer::QueryBatchByOutBatchNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryBatchDetailByOutDetailNo",
         <crate::apis::transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer::QueryBatchDetailByOutDetailNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "CreateBillReceipt",
         <crate::apis::transfer::CreateBillReceipt as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer::CreateBillReceipt as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer::CreateBillReceipt as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "QueryBillReceiptByOutBatchNo",
         <crate::apis::transfer::QueryBillReceiptByOutBatchNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transfer::QueryBillReceiptByOutBatchNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transfer::QueryBillReceiptByOutBatchNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
@@ -16049,142 +17492,163 @@ check("QueryTransactionBlockSubmissionByBlockSubmissionId", <crate::apis::transa
         <crate::apis::transferdownload::DownloadElecVoucherFile as crate::Endpoint>::METHOD
             .as_str(),
         <crate::apis::transferdownload::DownloadElecVoucherFile as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transferdownload::DownloadElecVoucherFile as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "transfer")]
     check(
         "DownloadSignFile",
         <crate::apis::transferdownload::DownloadSignFile as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::transferdownload::DownloadSignFile as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::transferdownload::DownloadSignFile as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "QueryEtcContractByContractId",
         <crate::apis::vehicle::QueryEtcContractByContractId as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::QueryEtcContractByContractId as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::QueryEtcContractByContractId as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateEtcPreopen",
         <crate::apis::vehicle::CreateEtcPreopen as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::CreateEtcPreopen as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::CreateEtcPreopen as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateEtcTransactionHighway",
         <crate::apis::vehicle::CreateEtcTransactionHighway as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::CreateEtcTransactionHighway as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::CreateEtcTransactionHighway as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
-check("QueryEtcTransactionByTransactionId", <crate::apis::vehicle::QueryEtcTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::vehicle::QueryEtcTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryEtcTransactionByTransactionId", <crate::apis::vehicle::QueryEtcTransactionByTransactionId as crate::Endpoint>::METHOD.as_str(), <crate::apis::vehicle::QueryEtcTransactionByTransactionId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::vehicle::QueryEtcTransactionByTransactionId as crate::Endpoint>::HOST);
     #[cfg(feature = "mobility")]
     check(
         "QueryEtcTransactionByOutTradeNo",
         <crate::apis::vehicle::QueryEtcTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::QueryEtcTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::QueryEtcTransactionByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "ListEtcUserContracts",
         <crate::apis::vehicle::ListEtcUserContracts as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::ListEtcUserContracts as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::ListEtcUserContracts as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateParkingParking",
         <crate::apis::vehicle::CreateParkingParking as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::CreateParkingParking as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::CreateParkingParking as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "QueryParkingServiceFind",
         <crate::apis::vehicle::QueryParkingServiceFind as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::QueryParkingServiceFind as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::QueryParkingServiceFind as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "QueryTransactionByOutTradeNo",
         <crate::apis::vehicle::QueryTransactionByOutTradeNo as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::QueryTransactionByOutTradeNo as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::QueryTransactionByOutTradeNo as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "mobility")]
     check(
         "CreateTransactionParking",
         <crate::apis::vehicle::CreateTransactionParking as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::vehicle::CreateTransactionParking as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::vehicle::CreateTransactionParking as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "ListAvailMchRanges",
         <crate::apis::webizpay::ListAvailMchRanges as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::ListAvailMchRanges as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::ListAvailMchRanges as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateAvailMchRange",
         <crate::apis::webizpay::CreateAvailMchRange as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::CreateAvailMchRange as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::CreateAvailMchRange as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("ListMerchantIdentifiers", <crate::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers as crate::Endpoint>::PATH_TEMPLATE);
+check("ListMerchantIdentifiers", <crate::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::webizpay::avail_mch_ranges::ListMerchantIdentifiers as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("CreateMerchantIdentifier", <crate::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier as crate::Endpoint>::PATH_TEMPLATE);
+check("CreateMerchantIdentifier", <crate::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::webizpay::avail_mch_ranges::CreateMerchantIdentifier as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
-check("DeleteMerchantIdentifierByMerchantIdentifier", <crate::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier as crate::Endpoint>::PATH_TEMPLATE);
+check("DeleteMerchantIdentifierByMerchantIdentifier", <crate::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::webizpay::avail_mch_ranges::DeleteMerchantIdentifierByMerchantIdentifier as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "CreateProof",
         <crate::apis::webizpay::bill::CreateProof as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::bill::CreateProof as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::bill::CreateProof as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateTradeBill",
         <crate::apis::webizpay::bill::CreateTradeBill as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::bill::CreateTradeBill as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::bill::CreateTradeBill as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("QueryOutQuotaCardByOutCardNo", <crate::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryOutQuotaCardByOutCardNo", <crate::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::webizpay::employees::QueryOutQuotaCardByOutCardNo as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "CreateQuotaCard",
         <crate::apis::webizpay::employees::CreateQuotaCard as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::employees::CreateQuotaCard as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::employees::CreateQuotaCard as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("QueryQuotaCardByCardNo", <crate::apis::webizpay::employees::QueryQuotaCardByCardNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryQuotaCardByCardNo as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryQuotaCardByCardNo", <crate::apis::webizpay::employees::QueryQuotaCardByCardNo as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryQuotaCardByCardNo as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::webizpay::employees::QueryQuotaCardByCardNo as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "CancelQuotaCard",
         <crate::apis::webizpay::employees::CancelQuotaCard as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::employees::CancelQuotaCard as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::employees::CancelQuotaCard as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("QueryQuotaCardPaymentUrl", <crate::apis::webizpay::employees::QueryQuotaCardPaymentUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryQuotaCardPaymentUrl as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryQuotaCardPaymentUrl", <crate::apis::webizpay::employees::QueryQuotaCardPaymentUrl as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::employees::QueryQuotaCardPaymentUrl as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::webizpay::employees::QueryQuotaCardPaymentUrl as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "RevokeEmployee",
         <crate::apis::webizpay::employees::RevokeEmployee as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::employees::RevokeEmployee as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::employees::RevokeEmployee as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateEntityMatch",
         <crate::apis::webizpay::stores::CreateEntityMatch as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::stores::CreateEntityMatch as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::stores::CreateEntityMatch as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
-check("QueryEntityMatchByBatchId", <crate::apis::webizpay::stores::QueryEntityMatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::stores::QueryEntityMatchByBatchId as crate::Endpoint>::PATH_TEMPLATE);
+check("QueryEntityMatchByBatchId", <crate::apis::webizpay::stores::QueryEntityMatchByBatchId as crate::Endpoint>::METHOD.as_str(), <crate::apis::webizpay::stores::QueryEntityMatchByBatchId as crate::Endpoint>::PATH_TEMPLATE, <crate::apis::webizpay::stores::QueryEntityMatchByBatchId as crate::Endpoint>::HOST);
     #[cfg(feature = "industry")]
     check(
         "QueryAuthorizationState",
         <crate::apis::webizpay::users::QueryAuthorizationState as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::users::QueryAuthorizationState as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::users::QueryAuthorizationState as crate::Endpoint>::HOST,
     );
     #[cfg(feature = "industry")]
     check(
         "CreateAuthorizationUrl",
         <crate::apis::webizpay::users::CreateAuthorizationUrl as crate::Endpoint>::METHOD.as_str(),
         <crate::apis::webizpay::users::CreateAuthorizationUrl as crate::Endpoint>::PATH_TEMPLATE,
+        <crate::apis::webizpay::users::CreateAuthorizationUrl as crate::Endpoint>::HOST,
     );
 }
 

@@ -8,6 +8,7 @@ fn bill_requests() {
             name: "GetFundFlowBill",
             method: "GET",
             path: "/v3/bill/fundflowbill",
+            scope: "v3",
             query: &[
                 ("bill_date", "2019-06-11", false),
                 ("sub_mchid", "TEST_SUB_MCHID", false),
@@ -32,6 +33,7 @@ fn bill_requests() {
             name: "QuerySubMerchantFundflowbill",
             method: "GET",
             path: "/v3/bill/sub-merchant-fundflowbill",
+            scope: "v3",
             query: &[
                 ("sub_mchid", "19000000001", false),
                 ("bill_date", "2019-06-11", false),
@@ -60,6 +62,7 @@ fn bill_requests() {
             name: "GetTradeBill",
             method: "GET",
             path: "/v3/bill/tradebill",
+            scope: "v3",
             query: &[
                 ("bill_date", "2019-06-11", false),
                 ("sub_mchid", "19000000001", false),
@@ -146,6 +149,7 @@ fn billdownload_requests() {
         name: "DownloadBillFile",
         method: "GET",
         path: "/v3/billdownload/file",
+        scope: "v3",
         query: &[
             ("token", "TEST_TOKEN", false),
             ("tartype", "TEST_TARTYPE", false),

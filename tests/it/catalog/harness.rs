@@ -8,13 +8,14 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use wxpay::{
-    Client, CryptoBackend, Endpoint, Error, FileCheck, MerchantKey, PlatformKey, PlatformKeys,
-    RequestError, RequestParts, RequestWriter, Streamed, UploadFile,
+    Client, CryptoBackend, Endpoint, Error, FileCheck, Host, MerchantKey, PlatformKey,
+    PlatformKeys, RequestError, RequestParts, RequestWriter, Streamed, UploadFile,
 };
 use wxpay_sandbox::{KeyMode, Sandbox};
 
 const PLATFORM_KEY: &str = include_str!("../../fixtures/keys/TEST_platform_key.pem");
 const PLATFORM_PUB: &str = include_str!("../../fixtures/keys/TEST_platform_pub.pem");
+const MERCHANT_KEY: &str = include_str!("../../fixtures/keys/TEST_merchant_key.pem");
 const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0112300001092025110100000000";
 /// The serial the platform's private key is loaded under (any valid one: it only decrypts).
 const PLATFORM_SERIAL: &str = "05D1C2B3A4958677685A4B3C2D1E0F9A8B7C6D5E";
@@ -27,6 +28,8 @@ pub struct Case {
     pub method: &'static str,
     /// The path with the example values in place.
     pub path: &'static str,
+    /// The spec's `scope` of the operation, which says the host that serves it.
+    pub scope: &'static str,
     /// (name, value, encrypted) in the order the fields are declared.
     pub query: &'static [(&'static str, &'static str, bool)],
     pub headers: &'static [(&'static str, &'static str)],
@@ -42,6 +45,8 @@ pub struct Upload {
     pub name: &'static str,
     /// The path with the example values in place.
     pub path: &'static str,
+    /// The spec's `scope` of the operation, which says the host that serves it.
+    pub scope: &'static str,
     /// The `meta` JSON with every encrypted field in plaintext, and what the runtime fills in
     /// from the file (its name, its SHA-256).
     pub meta: &'static str,
@@ -58,6 +63,8 @@ pub struct Upload {
 pub trait Request {
     /// The method and documented path template.
     fn operation(&self) -> (http::Method, &'static str);
+    /// The signed request as `client` would send it now.
+    fn prepare(&self, client: &Client) -> Result<http::Request<Vec<u8>>, Error>;
     fn write(&self, writer: &mut RequestWriter<'_>) -> Result<(), RequestError>;
     fn send<'a>(
         &'a self,
@@ -68,6 +75,9 @@ pub trait Request {
 impl<E: Endpoint + Clone + Sync> Request for E {
     fn operation(&self) -> (http::Method, &'static str) {
         (E::METHOD, E::PATH_TEMPLATE)
+    }
+    fn prepare(&self, client: &Client) -> Result<http::Request<Vec<u8>>, Error> {
+        client.prepare(self)
     }
     fn write(&self, writer: &mut RequestWriter<'_>) -> Result<(), RequestError> {
         self.write_request(writer)
@@ -86,6 +96,9 @@ pub struct File<E>(pub E);
 impl<E: Endpoint<Response = Streamed> + Sync> Request for File<E> {
     fn operation(&self) -> (http::Method, &'static str) {
         (E::METHOD, E::PATH_TEMPLATE)
+    }
+    fn prepare(&self, client: &Client) -> Result<http::Request<Vec<u8>>, Error> {
+        client.prepare(&self.0)
     }
     fn write(&self, writer: &mut RequestWriter<'_>) -> Result<(), RequestError> {
         self.0.write_request(writer)
@@ -119,12 +132,73 @@ const FILE: &[u8] = b"\x89PNG\r\n\x1a\nTEST upload file";
 
 pub fn requests(cases: &[Case]) {
     run(cases, |case| case.name, check);
+    on_their_hosts(
+        cases
+            .iter()
+            .map(|c| (c.name, c.scope, c.path, (c.request)())),
+    );
     over_the_wire(cases.iter().map(|case| (case.name, (case.request)())));
 }
 
 pub fn uploads(cases: &[Upload]) {
     run(cases, |case| case.name, check_upload);
+    on_their_hosts(
+        cases
+            .iter()
+            .map(|c| (c.name, c.scope, c.path, (c.request)())),
+    );
     over_the_wire(cases.iter().map(|case| (case.name, (case.request)())));
+}
+
+/// The host the spec's `scope` column says serves an operation: the cross-border ones
+/// (`v3-global(apihk)`, and the Hong Kong wallet's older `hk-legacy` paths) live on apihk.
+fn host_in_spec(scope: &str) -> Option<Host> {
+    match scope {
+        "v3" => Some(Host::Api),
+        "v3-global(apihk)" | "hk-legacy" => Some(Host::Apihk),
+        _ => None,
+    }
+}
+
+/// Each request prepared by a client with the platform's default hosts goes to the host the
+/// spec names, at the spec's path; prepared by a sandbox client (one base URL for every host),
+/// to the sandbox.
+fn on_their_hosts(
+    requests: impl Iterator<Item = (&'static str, &'static str, &'static str, Box<dyn Request>)>,
+) {
+    let platform = Client::builder()
+        .mchid("1230000109")
+        .merchant_key(PLATFORM_SERIAL, MERCHANT_KEY)
+        .platform_public_key(PUBLIC_KEY_ID, PLATFORM_PUB)
+        .build()
+        .expect("a client with the TEST keys");
+    let sandbox = crate::common::client_for(&sandboxes().0[0].1, CryptoBackend::default());
+    let sandbox_base = sandboxes().0[0].1.base_url();
+    let mut failures = Vec::new();
+    let mut counted = 0;
+    for (name, scope, path, request) in requests {
+        let Some(host) = host_in_spec(scope) else {
+            failures.push(format!("{name}: scope {scope:?} names no known host"));
+            continue;
+        };
+        for (client, base) in [
+            (&platform, host.default_base_url()),
+            (&sandbox, sandbox_base),
+        ] {
+            match request.prepare(client) {
+                Ok(prepared) => {
+                    let url = prepared.uri().to_string();
+                    if !url.starts_with(&format!("{base}{path}")) {
+                        failures.push(format!("{name}: sent to {url}, the spec says {base}{path}"));
+                    }
+                }
+                Err(e) => failures.push(format!("{name}: not prepared: {e}")),
+            }
+        }
+        counted += 1;
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert!(counted > 0);
 }
 
 /// The sandboxes, and the (method, template) of each operation served with state.

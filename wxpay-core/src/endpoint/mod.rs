@@ -10,6 +10,7 @@ use http::{HeaderMap, Method};
 use serde::Serialize;
 
 use crate::error::{CryptoError, DecryptError, RequestError};
+use crate::host::Host;
 use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
 use crate::wire::encoding::{self, PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
 use crate::wire::{WECHATPAY_SERIAL, scalar};
@@ -35,6 +36,9 @@ pub trait Endpoint {
     /// endpoints that carry a caller-chosen request number (`out_trade_no`, `out_request_no`,
     /// `out_refund_no`, …). GET, PUT and DELETE are retried regardless.
     const IDEMPOTENT: bool = false;
+    /// The platform host that serves the operation (`#[endpoint(…, host = apihk)]`); the
+    /// client sends it to that host's base URL.
+    const HOST: Host = Host::Api;
 
     /// Writes the path, query, headers and body of this request.
     fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), RequestError>;

@@ -158,6 +158,113 @@ fn missing_and_malformed_settings_are_named() {
     assert!(good().base_url("http://127.0.0.1:8080/").build().is_ok());
 }
 
+/// Settings an attacker (or a slip of the clipboard) would get past a looser check: each is
+/// an error naming the setting, and none echoes what was refused.
+#[test]
+fn settings_an_attacker_would_try_are_refused() {
+    for url in [
+        "https://user:pass@api.mch.weixin.qq.com",
+        "https://user@api.mch.weixin.qq.com",
+        "https://api.mch.weixin.qq.com:99999",
+        "https://api.mch.weixin.qq.com:0",
+        "https://api.mch.weixin.qq.com#x",
+    ] {
+        let refused = error(good().base_url(url));
+        assert!(
+            matches!(&refused, ConfigError::Invalid { setting, .. } if setting == "base_url"),
+            "{url}: {refused}"
+        );
+        assert!(!refused.to_string().contains("pass@"), "{refused}");
+        let refused = error(good().host_base_url(wxpay_core::Host::Apihk, url));
+        assert!(
+            matches!(&refused, ConfigError::Invalid { setting, .. } if setting == "host_base_url(apihk)"),
+            "{url}: {refused}"
+        );
+    }
+    assert!(
+        error(good().base_url("https://api.mch.weixin.qq.com:99999"))
+            .to_string()
+            .contains("65535")
+    );
+    assert!(matches!(
+        error(good().backup_base_url("https://u:p@api2.wechatpay.cn")),
+        ConfigError::Invalid { setting, .. } if setting == "backup_base_url"
+    ));
+
+    // 32 bytes, but 16 two-byte characters: the platform issues 32 ASCII characters.
+    let two_byte = "密".repeat(11) + "é";
+    assert_eq!(two_byte.len(), 35);
+    let sixteen = "é".repeat(16);
+    assert_eq!(sixteen.len(), 32);
+    let refused = error(good().apiv3_key(sixteen.clone()));
+    assert!(
+        matches!(&refused, ConfigError::Key { setting, source: KeyError::ApiV3KeyCharacters } if setting == "apiv3_key"),
+        "{refused}"
+    );
+    assert!(!refused.to_string().contains(&sixteen), "{refused}");
+    let with_control = format!("{}\n", "A".repeat(31));
+    assert!(matches!(
+        error(good().apiv3_key(with_control)),
+        ConfigError::Key {
+            source: KeyError::ApiV3KeyCharacters,
+            ..
+        }
+    ));
+
+    for id in [
+        "PUB_KEY_ID_",
+        "PUB_KEY_ID_ 1",
+        "PUB_KEY_ID_0114-2",
+        "pub_key_id_0114",
+    ] {
+        assert!(
+            matches!(
+                error(good().platform_public_key(id, key("TEST_platform_pub.pem"))),
+                ConfigError::Invalid { setting, .. } if setting == "platform_public_key"
+            ),
+            "{id}"
+        );
+    }
+}
+
+/// One client reaches every host: the platform's own base URLs by default, one base URL for
+/// all (a sandbox), or one host moved on its own; backups only where the platform has one.
+#[test]
+fn each_host_has_a_base_url_and_one_setting_moves_them_all() {
+    use wxpay_core::Host;
+    let client = good().build().expect("builds");
+    for host in Host::ALL {
+        assert_eq!(client.base_url(host), host.default_base_url());
+    }
+    assert_eq!(
+        client.base_url(Host::Apihk),
+        "https://apihk.mch.weixin.qq.com"
+    );
+
+    let sandbox = good()
+        .base_url("http://127.0.0.1:8080/")
+        .build()
+        .expect("builds");
+    for host in Host::ALL {
+        assert_eq!(sandbox.base_url(host), "http://127.0.0.1:8080");
+    }
+
+    let moved = good()
+        .base_url("http://127.0.0.1:8080")
+        .host_base_url(Host::Apihk, "http://127.0.0.2:9090")
+        .build()
+        .expect("builds");
+    assert_eq!(moved.base_url(Host::Api), "http://127.0.0.1:8080");
+    assert_eq!(moved.base_url(Host::Apihk), "http://127.0.0.2:9090");
+    // The later setting of a host wins.
+    let twice = good()
+        .host_base_url(Host::Apihk, "http://127.0.0.2:1")
+        .host_base_url(Host::Apihk, "http://127.0.0.2:2")
+        .build()
+        .expect("builds");
+    assert_eq!(twice.base_url(Host::Apihk), "http://127.0.0.2:2");
+}
+
 #[test]
 fn no_debug_output_shows_a_secret() {
     let config = config();

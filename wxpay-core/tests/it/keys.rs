@@ -258,7 +258,7 @@ fn merchant_serials_are_hex_and_kept_upper_case() {
 }
 
 #[test]
-fn apiv3_keys_are_exactly_32_bytes() {
+fn apiv3_keys_are_exactly_32_printable_ascii_characters() {
     assert!(ApiV3Key::new(APIV3_KEY).is_ok());
     assert!(matches!(
         ApiV3Key::new(&APIV3_KEY[..31]),
@@ -277,8 +277,16 @@ fn apiv3_keys_are_exactly_32_bytes() {
         ApiV3Key::new(&format!("{APIV3_KEY}\n")),
         Err(KeyError::ApiV3KeyLength(33))
     ));
-    // Bytes, not characters: ten 3-byte characters and two ASCII ones are 32 bytes.
-    assert!(ApiV3Key::new(&format!("{}ab", "密".repeat(10))).is_ok());
+    // 32 bytes are not enough: ten 3-byte characters and two ASCII ones are 32 bytes, but the
+    // platform issues 32 ASCII characters, so such a key was copied wrongly.
+    assert_eq!(
+        ApiV3Key::new(&format!("{}ab", "密".repeat(10))).err(),
+        Some(KeyError::ApiV3KeyCharacters)
+    );
+    assert_eq!(
+        ApiV3Key::new(&format!("{} ", &APIV3_KEY[..31])).err(),
+        Some(KeyError::ApiV3KeyCharacters)
+    );
 }
 
 #[test]

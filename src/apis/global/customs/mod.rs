@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(GET "/global/v3/customs/orders" -> ListOrderResponse)]
+#[endpoint(GET "/global/v3/customs/orders" -> ListOrderResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListOrdersLegacy {
     /// 机构APPID (`appid`).
@@ -52,7 +52,7 @@ pub struct ListOrdersLegacy {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -71,7 +71,7 @@ pub struct ListOrdersLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(PATCH "/global/v3/customs/orders" -> OrderResponse)]
+#[endpoint(PATCH "/global/v3/customs/orders" -> OrderResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct UpdateOrderLegacy {
     /// 机构APPID (`appid`).
@@ -102,7 +102,7 @@ pub struct UpdateOrderLegacy {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -121,7 +121,7 @@ pub struct UpdateOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/orders")]
-#[endpoint(POST "/global/v3/customs/orders" -> Order, idempotent)]
+#[endpoint(POST "/global/v3/customs/orders" -> Order, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateOrderLegacy {
     /// 机构APPID (`appid`).
@@ -154,7 +154,7 @@ pub struct CreateOrderLegacy {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_4.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -171,7 +171,7 @@ pub struct CreateOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/redeclare")]
-#[endpoint(POST "/global/v3/customs/redeclare" -> RedeclareRedeclareOrderResponse)]
+#[endpoint(POST "/global/v3/customs/redeclare" -> RedeclareRedeclareOrderResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct RedeclareOrderLegacy {
     /// 机构APPID (`appid`).
@@ -196,7 +196,7 @@ pub struct RedeclareOrderLegacy {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -218,7 +218,7 @@ pub struct RedeclareOrderLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/global/v3/customs/verify-certificate")]
-#[endpoint(POST "/global/v3/customs/verify-certificate" -> Certificate, idempotent)]
+#[endpoint(POST "/global/v3/customs/verify-certificate" -> Certificate, host = apihk, idempotent)]
 #[derive(Clone)]
 pub struct VerifyCertificateLegacy {
     /// 机构APPID (`appid`).
@@ -249,7 +249,7 @@ pub struct VerifyCertificateLegacy {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -267,7 +267,7 @@ pub struct VerifyCertificateLegacy {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(GET "/v3/global/customs/orders" -> ListOrderResponse)]
+#[endpoint(GET "/v3/global/customs/orders" -> ListOrderResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListOrders {
     /// 机构APPID (`appid`).
@@ -290,7 +290,7 @@ pub struct ListOrders {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -309,7 +309,7 @@ pub struct ListOrders {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(PATCH "/v3/global/customs/orders" -> OrderResponse)]
+#[endpoint(PATCH "/v3/global/customs/orders" -> OrderResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct UpdateOrder {
     /// 机构APPID (`appid`).
@@ -340,7 +340,7 @@ pub struct UpdateOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -359,7 +359,7 @@ pub struct UpdateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/orders")]
-#[endpoint(POST "/v3/global/customs/orders" -> Order, idempotent)]
+#[endpoint(POST "/v3/global/customs/orders" -> Order, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateOrder {
     /// 机构APPID (`appid`).
@@ -392,7 +392,7 @@ pub struct CreateOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -409,7 +409,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/redeclare")]
-#[endpoint(POST "/v3/global/customs/redeclare" -> RedeclareRedeclareOrderResponse)]
+#[endpoint(POST "/v3/global/customs/redeclare" -> RedeclareRedeclareOrderResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct RedeclareOrder {
     /// 机构APPID (`appid`).
@@ -434,7 +434,7 @@ pub struct RedeclareOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -456,7 +456,7 @@ pub struct RedeclareOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/customs/verify-certificate")]
-#[endpoint(POST "/v3/global/customs/verify-certificate" -> Certificate, idempotent)]
+#[endpoint(POST "/v3/global/customs/verify-certificate" -> Certificate, host = apihk, idempotent)]
 #[derive(Clone)]
 pub struct VerifyCertificate {
     /// 机构APPID (`appid`).

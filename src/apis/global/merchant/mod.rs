@@ -10,7 +10,7 @@ use serde::Deserialize;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -27,7 +27,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications")]
-#[endpoint(POST "/v3/global/merchant/h5/permission/applications" -> H5PermissionApplication)]
+#[endpoint(POST "/v3/global/merchant/h5/permission/applications" -> H5PermissionApplication, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CreateH5PermissionApplication {
     /// 申请单类型 (`applyment_type`).
@@ -58,7 +58,7 @@ pub struct CreateH5PermissionApplication {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -72,7 +72,7 @@ pub struct CreateH5PermissionApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications/{applyment_id}")]
-#[endpoint(GET "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> H5PermissionApplication)]
+#[endpoint(GET "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> H5PermissionApplication, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryH5PermissionApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -83,7 +83,7 @@ pub struct QueryH5PermissionApplicationByApplymentId {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -99,7 +99,7 @@ pub struct QueryH5PermissionApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/applications/{applyment_id}")]
-#[endpoint(PATCH "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> H5PermissionApplication)]
+#[endpoint(PATCH "/v3/global/merchant/h5/permission/applications/<applyment_id>" -> H5PermissionApplication, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct UpdateH5PermissionApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -124,7 +124,7 @@ pub struct UpdateH5PermissionApplicationByApplymentId {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -141,7 +141,7 @@ pub struct UpdateH5PermissionApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications")]
-#[endpoint(POST "/v3/global/merchant/h5/permission/domain/applications" -> PermissionDomainApplication)]
+#[endpoint(POST "/v3/global/merchant/h5/permission/domain/applications" -> PermissionDomainApplication, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CreatePermissionDomainApplication {
     /// H5支付域名 (`domains`).
@@ -166,7 +166,7 @@ pub struct CreatePermissionDomainApplication {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -180,7 +180,7 @@ pub struct CreatePermissionDomainApplication {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}")]
-#[endpoint(GET "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> PermissionDomainApplication)]
+#[endpoint(GET "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> PermissionDomainApplication, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryPermissionDomainApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -191,7 +191,7 @@ pub struct QueryPermissionDomainApplicationByApplymentId {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -207,7 +207,7 @@ pub struct QueryPermissionDomainApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/domain/applications/{applyment_id}")]
-#[endpoint(PATCH "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> PermissionDomainApplication)]
+#[endpoint(PATCH "/v3/global/merchant/h5/permission/domain/applications/<applyment_id>" -> PermissionDomainApplication, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct UpdatePermissionDomainApplicationByApplymentId {
     /// 申请单号 (`applyment_id`).
@@ -228,7 +228,7 @@ pub struct UpdatePermissionDomainApplicationByApplymentId {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -242,7 +242,7 @@ pub struct UpdatePermissionDomainApplicationByApplymentId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant/h5/permission/{sub_mchid}")]
-#[endpoint(GET "/v3/global/merchant/h5/permission/<sub_mchid>" -> QueryH5PermissionBySubMchidResponse)]
+#[endpoint(GET "/v3/global/merchant/h5/permission/<sub_mchid>" -> QueryH5PermissionBySubMchidResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryH5PermissionBySubMchid {
     /// 子商户号 (`sub_mchid`).

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 /// `DELETE /v3/global/merchant-service/complaint-notifications` 删除投诉通知回调
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -21,13 +21,13 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(DELETE "/v3/global/merchant-service/complaint-notifications")]
+#[endpoint(DELETE "/v3/global/merchant-service/complaint-notifications", host = apihk)]
 #[derive(Debug, Clone)]
 pub struct DeleteComplaintNotification {}
 
 /// `GET /v3/global/merchant-service/complaint-notifications` 查询投诉通知回调
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -39,13 +39,13 @@ pub struct DeleteComplaintNotification {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(GET "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
+#[endpoint(GET "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListComplaintNotifications {}
 
 /// `POST /v3/global/merchant-service/complaint-notifications` 创建投诉通知回调
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -59,7 +59,7 @@ pub struct ListComplaintNotifications {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(POST "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
+#[endpoint(POST "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CreateComplaintNotification {
     /// 通知地址 (`url`).
@@ -68,7 +68,7 @@ pub struct CreateComplaintNotification {
 
 /// `PUT /v3/global/merchant-service/complaint-notifications` 更新投诉通知回调
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -82,7 +82,7 @@ pub struct CreateComplaintNotification {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaint-notifications")]
-#[endpoint(PUT "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification)]
+#[endpoint(PUT "/v3/global/merchant-service/complaint-notifications" -> ComplaintNotification, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct UpdateComplaintNotification {
     /// 通知地址 (`url`).
@@ -91,7 +91,7 @@ pub struct UpdateComplaintNotification {
 
 /// `GET /v3/global/merchant-service/complaints` 查询投诉单列表
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -106,7 +106,7 @@ pub struct UpdateComplaintNotification {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaints")]
-#[endpoint(GET "/v3/global/merchant-service/complaints" -> ListComplaintsResponse)]
+#[endpoint(GET "/v3/global/merchant-service/complaints" -> ListComplaintsResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListComplaints {
     /// 分页大小 (`limit`).
@@ -127,7 +127,7 @@ pub struct ListComplaints {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -141,7 +141,7 @@ pub struct ListComplaints {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaints/{complaint_id}")]
-#[endpoint(GET "/v3/global/merchant-service/complaints/<complaint_id>" -> QueryComplaintByComplaintIdResponse)]
+#[endpoint(GET "/v3/global/merchant-service/complaints/<complaint_id>" -> QueryComplaintByComplaintIdResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryComplaintByComplaintId {
     /// 投诉单号 (`complaint_id`).
@@ -152,7 +152,7 @@ pub struct QueryComplaintByComplaintId {
 
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/complete` 反馈处理完成
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -167,7 +167,7 @@ pub struct QueryComplaintByComplaintId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaints/{complaint_id}/complete")]
-#[endpoint(POST "/v3/global/merchant-service/complaints/<complaint_id>/complete" -> serde_json::Value)]
+#[endpoint(POST "/v3/global/merchant-service/complaints/<complaint_id>/complete" -> serde_json::Value, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CompleteComplaint {
     /// 投诉单号 (`complaint_id`).
@@ -180,7 +180,7 @@ pub struct CompleteComplaint {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -194,7 +194,7 @@ pub struct CompleteComplaint {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys")]
-#[endpoint(GET "/v3/global/merchant-service/complaints/<complaint_id>/negotiation-historys" -> ListComplaintNegotiationHistorysResponse)]
+#[endpoint(GET "/v3/global/merchant-service/complaints/<complaint_id>/negotiation-historys" -> ListComplaintNegotiationHistorysResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListComplaintNegotiationHistorys {
     /// 投诉单号 (`complaint_id`).
@@ -209,7 +209,7 @@ pub struct ListComplaintNegotiationHistorys {
 
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/response` 提交回复
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -225,7 +225,7 @@ pub struct ListComplaintNegotiationHistorys {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/complaints/{complaint_id}/response")]
-#[endpoint(POST "/v3/global/merchant-service/complaints/<complaint_id>/response" -> serde_json::Value)]
+#[endpoint(POST "/v3/global/merchant-service/complaints/<complaint_id>/response" -> serde_json::Value, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ResponseComplaint {
     /// 投诉单号 (`complaint_id`).
@@ -244,7 +244,7 @@ pub struct ResponseComplaint {
 
 /// `POST /v3/global/merchant-service/images/upload` 商户上传反馈图片API
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -259,7 +259,7 @@ pub struct ResponseComplaint {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/images/upload")]
-#[endpoint(POST "/v3/global/merchant-service/images/upload" -> UploadImageResponse)]
+#[endpoint(POST "/v3/global/merchant-service/images/upload" -> UploadImageResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct UploadImage {
     /// 图片文件 (`file`).
@@ -269,7 +269,7 @@ pub struct UploadImage {
 
 /// `GET /v3/global/merchant-service/images/{media_id}` 图片下载API
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -285,7 +285,7 @@ pub struct UploadImage {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-service/images/{media_id}")]
-#[endpoint(GET "/v3/global/merchant-service/images/<media_id>", download)]
+#[endpoint(GET "/v3/global/merchant-service/images/<media_id>", download, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct DownloadImage {
     /// 媒体文件ID (`media_id`).

@@ -10,7 +10,7 @@ use serde::Deserialize;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_11.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -25,7 +25,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/merchant-storage/file/upload")]
-#[endpoint(POST "/v3/global/merchant-storage/file/upload" -> UploadStorageFileResponse)]
+#[endpoint(POST "/v3/global/merchant-storage/file/upload" -> UploadStorageFileResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct UploadStorageFile {
     /// 图片文件 (`file`).

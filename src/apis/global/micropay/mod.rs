@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/micropay/transactions/id/{transaction_id}/reverse")]
-#[endpoint(POST "/v3/global/micropay/transactions/id/<transaction_id>/reverse")]
+#[endpoint(POST "/v3/global/micropay/transactions/id/<transaction_id>/reverse", host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ReverseTransactionById {
     /// 微信订单号 (`transaction_id`).
@@ -45,7 +45,7 @@ pub struct ReverseTransactionById {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -62,7 +62,7 @@ pub struct ReverseTransactionById {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse")]
-#[endpoint(POST "/v3/global/micropay/transactions/out-trade-no/<out_trade_no>/reverse", idempotent)]
+#[endpoint(POST "/v3/global/micropay/transactions/out-trade-no/<out_trade_no>/reverse", host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ReverseTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -79,7 +79,7 @@ pub struct ReverseTransactionByOutTradeNo {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -103,7 +103,7 @@ pub struct ReverseTransactionByOutTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/micropay/transactions/pay")]
-#[endpoint(POST "/v3/global/micropay/transactions/pay" -> PayTransactionResponse, idempotent)]
+#[endpoint(POST "/v3/global/micropay/transactions/pay" -> PayTransactionResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct PayTransaction {
     /// 订单金额 (`amount`).

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/app-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/app-pre-entrust-sign" -> CreatePreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/app-pre-entrust-sign" -> CreatePreEntrustSignResponse, host = apihk)]
 #[derive(Clone)]
 pub struct CreateContractAppPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -58,7 +58,7 @@ pub struct CreateContractAppPreEntrustSign {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -70,7 +70,7 @@ pub struct CreateContractAppPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/h5-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/h5-pre-entrust-sign" -> PreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/h5-pre-entrust-sign" -> PreEntrustSignResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CreateContractH5PreEntrustSign {
     /// 机构APPID (`appid`).
@@ -106,7 +106,7 @@ pub struct CreateContractH5PreEntrustSign {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -118,7 +118,7 @@ pub struct CreateContractH5PreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/jsapi-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/jsapi-pre-entrust-sign" -> PreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/jsapi-pre-entrust-sign" -> PreEntrustSignResponse, host = apihk)]
 #[derive(Clone)]
 pub struct CreateContractJsapiPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -153,7 +153,7 @@ pub struct CreateContractJsapiPreEntrustSign {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -165,7 +165,7 @@ pub struct CreateContractJsapiPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/miniprogram-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/miniprogram-pre-entrust-sign" -> CreatePreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/miniprogram-pre-entrust-sign" -> CreatePreEntrustSignResponse, host = apihk)]
 #[derive(Clone)]
 pub struct CreateContractMiniprogramPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -200,7 +200,7 @@ pub struct CreateContractMiniprogramPreEntrustSign {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -214,7 +214,7 @@ pub struct CreateContractMiniprogramPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/out-contract-code/{out_contract_code}")]
-#[endpoint(GET "/v3/global/papay/contracts/out-contract-code/<out_contract_code>" -> Contract)]
+#[endpoint(GET "/v3/global/papay/contracts/out-contract-code/<out_contract_code>" -> Contract, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByOutContractCode {
     /// 签约协议号 (`out_contract_code`).
@@ -233,7 +233,7 @@ pub struct QueryContractByOutContractCode {
 
 /// `POST /v3/global/papay/contracts/web-pre-entrust-sign` WEB预签约API
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -245,7 +245,7 @@ pub struct QueryContractByOutContractCode {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/web-pre-entrust-sign")]
-#[endpoint(POST "/v3/global/papay/contracts/web-pre-entrust-sign" -> CreateContractWebPreEntrustSignResponse)]
+#[endpoint(POST "/v3/global/papay/contracts/web-pre-entrust-sign" -> CreateContractWebPreEntrustSignResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CreateContractWebPreEntrustSign {
     /// 机构APPID (`appid`).
@@ -277,7 +277,7 @@ pub struct CreateContractWebPreEntrustSign {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -291,7 +291,7 @@ pub struct CreateContractWebPreEntrustSign {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/{contract_id}")]
-#[endpoint(GET "/v3/global/papay/contracts/<contract_id>" -> Contract)]
+#[endpoint(GET "/v3/global/papay/contracts/<contract_id>" -> Contract, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryContractByContractId {
     /// 委托代扣协议ID (`contract_id`).
@@ -314,7 +314,7 @@ pub struct QueryContractByContractId {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -328,7 +328,7 @@ pub struct QueryContractByContractId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/contracts/{contract_id}/terminate")]
-#[endpoint(POST "/v3/global/papay/contracts/<contract_id>/terminate")]
+#[endpoint(POST "/v3/global/papay/contracts/<contract_id>/terminate", host = apihk)]
 #[derive(Debug, Clone)]
 pub struct TerminateContract {
     /// 委托代扣协议ID (`contract_id`).
@@ -349,7 +349,7 @@ pub struct TerminateContract {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -369,7 +369,7 @@ pub struct TerminateContract {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/transactions")]
-#[endpoint(POST "/v3/global/papay/transactions" -> CreateTransactionResponse, idempotent)]
+#[endpoint(POST "/v3/global/papay/transactions" -> CreateTransactionResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateTransaction {
     /// 订单金额 (`amount`).
@@ -404,7 +404,7 @@ pub struct CreateTransaction {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -419,7 +419,7 @@ pub struct CreateTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/global/papay/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
+#[endpoint(GET "/v3/global/papay/transactions/out-trade-no/<out_trade_no>" -> Transaction, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// `out_trade_no`.
@@ -432,7 +432,7 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -447,7 +447,7 @@ pub struct QueryTransactionByOutTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse")]
-#[endpoint(POST "/v3/global/papay/transactions/out-trade-no/<out_trade_no>/reverse", idempotent)]
+#[endpoint(POST "/v3/global/papay/transactions/out-trade-no/<out_trade_no>/reverse", host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ReverseTransaction {
     /// 商户订单号 (`out_trade_no`).
@@ -461,7 +461,7 @@ pub struct ReverseTransaction {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -476,7 +476,7 @@ pub struct ReverseTransaction {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/papay/transactions/{transaction_id}")]
-#[endpoint(GET "/v3/global/papay/transactions/<transaction_id>" -> Transaction)]
+#[endpoint(GET "/v3/global/papay/transactions/<transaction_id>" -> Transaction, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/bill-download-url")]
-#[endpoint(GET "/v3/global/profit-sharing/bill-download-url" -> BillDownloadUrl)]
+#[endpoint(GET "/v3/global/profit-sharing/bill-download-url" -> BillDownloadUrl, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryBillDownloadUrl {
     /// 子商户号 (`sub_mchid`).
@@ -36,7 +36,7 @@ pub struct QueryBillDownloadUrl {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -53,7 +53,7 @@ pub struct QueryBillDownloadUrl {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders")]
-#[endpoint(POST "/v3/global/profit-sharing/orders" -> Order, idempotent)]
+#[endpoint(POST "/v3/global/profit-sharing/orders" -> Order, host = apihk, idempotent)]
 #[derive(Clone)]
 pub struct CreateOrder {
     /// 应用ID (`appid`).
@@ -77,7 +77,7 @@ pub struct CreateOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -93,7 +93,7 @@ pub struct CreateOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders/unfreeze")]
-#[endpoint(POST "/v3/global/profit-sharing/orders/unfreeze" -> Order, idempotent)]
+#[endpoint(POST "/v3/global/profit-sharing/orders/unfreeze" -> Order, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct UnfreezeOrder {
     /// 分账描述 (`description`).
@@ -110,7 +110,7 @@ pub struct UnfreezeOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -124,7 +124,7 @@ pub struct UnfreezeOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/orders/{out_order_no}")]
-#[endpoint(GET "/v3/global/profit-sharing/orders/<out_order_no>" -> Order)]
+#[endpoint(GET "/v3/global/profit-sharing/orders/<out_order_no>" -> Order, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryOrderByOutOrderNo {
     /// 商户分账单号 (`out_order_no`).
@@ -139,7 +139,7 @@ pub struct QueryOrderByOutOrderNo {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -151,7 +151,7 @@ pub struct QueryOrderByOutOrderNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/receivers")]
-#[endpoint(DELETE "/v3/global/profit-sharing/receivers")]
+#[endpoint(DELETE "/v3/global/profit-sharing/receivers", host = apihk)]
 #[derive(Debug, Clone)]
 pub struct DeleteReceiver {
     /// 分账接收方帐号 (`account`).
@@ -176,7 +176,7 @@ pub struct DeleteReceiver {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -188,7 +188,7 @@ pub struct DeleteReceiver {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/receivers")]
-#[endpoint(POST "/v3/global/profit-sharing/receivers" -> CreateReceiverResponse)]
+#[endpoint(POST "/v3/global/profit-sharing/receivers" -> CreateReceiverResponse, host = apihk)]
 #[derive(Clone)]
 pub struct CreateReceiver {
     /// 分账接收方帐号 (`account`).
@@ -227,7 +227,7 @@ pub struct CreateReceiver {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -241,7 +241,7 @@ pub struct CreateReceiver {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/receivers/{account}")]
-#[endpoint(GET "/v3/global/profit-sharing/receivers/<account>" -> QueryReceiverByAccountResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/receivers/<account>" -> QueryReceiverByAccountResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryReceiverByAccount {
     /// 接收方账号 (`account`).
@@ -263,7 +263,7 @@ pub struct QueryReceiverByAccount {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -275,7 +275,7 @@ pub struct QueryReceiverByAccount {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/refunds/bill-download-url")]
-#[endpoint(GET "/v3/global/profit-sharing/refunds/bill-download-url" -> BillDownloadUrl)]
+#[endpoint(GET "/v3/global/profit-sharing/refunds/bill-download-url" -> BillDownloadUrl, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundBillDownloadUrl {
     /// 子商户号 (`sub_mchid`).
@@ -288,7 +288,7 @@ pub struct QueryRefundBillDownloadUrl {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -300,7 +300,7 @@ pub struct QueryRefundBillDownloadUrl {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/refunds/refundable-balance")]
-#[endpoint(GET "/v3/global/profit-sharing/refunds/refundable-balance" -> QueryRefundRefundableBalanceResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/refunds/refundable-balance" -> QueryRefundRefundableBalanceResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundRefundableBalance {}
 
@@ -308,7 +308,7 @@ pub struct QueryRefundRefundableBalance {}
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -320,7 +320,7 @@ pub struct QueryRefundRefundableBalance {}
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/transactions/mark")]
-#[endpoint(POST "/v3/global/profit-sharing/transactions/mark")]
+#[endpoint(POST "/v3/global/profit-sharing/transactions/mark", host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CreateTransactionMark {
     /// 订单标价币种 (`currency`).
@@ -335,7 +335,7 @@ pub struct CreateTransactionMark {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -349,7 +349,7 @@ pub struct CreateTransactionMark {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/transactions/{transaction_id}/amounts")]
-#[endpoint(GET "/v3/global/profit-sharing/transactions/<transaction_id>/amounts" -> ListTransactionAmountsResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/transactions/<transaction_id>/amounts" -> ListTransactionAmountsResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListTransactionAmounts {
     /// 微信订单号 (`transaction_id`).
@@ -362,7 +362,7 @@ pub struct ListTransactionAmounts {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -376,7 +376,7 @@ pub struct ListTransactionAmounts {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts")]
-#[endpoint(GET "/v3/global/profit-sharing/transactions/<transaction_id>/refundable-amounts" -> ListTransactionRefundableAmountsResponse)]
+#[endpoint(GET "/v3/global/profit-sharing/transactions/<transaction_id>/refundable-amounts" -> ListTransactionRefundableAmountsResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListTransactionRefundableAmounts {
     /// 微信订单号 (`transaction_id`).

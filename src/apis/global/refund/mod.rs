@@ -12,7 +12,7 @@ pub mod partner;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -24,7 +24,7 @@ pub mod partner;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/refund/recharge-balance")]
-#[endpoint(GET "/v3/global/refund/recharge-balance" -> QueryRechargeBalanceResponse)]
+#[endpoint(GET "/v3/global/refund/recharge-balance" -> QueryRechargeBalanceResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryRechargeBalance {}
 

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 /// `GET /v3/global/refunds/id/{refund_id}` 查询单笔退款(微信支付退款订单号)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/refunds/id/{refund_id}")]
-#[endpoint(GET "/v3/global/refunds/id/<refund_id>" -> Refund)]
+#[endpoint(GET "/v3/global/refunds/id/<refund_id>" -> Refund, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByRefundId {
     /// 微信支付退款订单号 (`refund_id`).
@@ -41,7 +41,7 @@ pub struct QueryRefundByRefundId {
 
 /// `GET /v3/global/refunds/out-refund-no/{out_refund_no}` 查询单笔退款(商户退款订单号)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -58,7 +58,7 @@ pub struct QueryRefundByRefundId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/refunds/out-refund-no/{out_refund_no}")]
-#[endpoint(GET "/v3/global/refunds/out-refund-no/<out_refund_no>" -> Refund)]
+#[endpoint(GET "/v3/global/refunds/out-refund-no/<out_refund_no>" -> Refund, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByOutRefundNo {
     /// 商户退款订单号 (`out_refund_no`).

@@ -10,7 +10,7 @@ use serde::Deserialize;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_10.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -26,7 +26,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/settle/settlements")]
-#[endpoint(GET "/v3/global/settle/settlements" -> ListSettlementsResponse)]
+#[endpoint(GET "/v3/global/settle/settlements" -> ListSettlementsResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ListSettlements {
     /// 子商户号 (`sub_mchid`).

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -36,7 +36,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/app")]
-#[endpoint(POST "/v3/global/transactions/app" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/app" -> CreateOrderResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateAppOrder {
     /// 订单金额 (`amount`).
@@ -87,7 +87,7 @@ pub struct CreateAppOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -104,7 +104,7 @@ pub struct CreateAppOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/id/{transaction_id}")]
-#[endpoint(GET "/v3/global/transactions/id/<transaction_id>" -> Transaction)]
+#[endpoint(GET "/v3/global/transactions/id/<transaction_id>" -> Transaction, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -121,7 +121,7 @@ pub struct QueryTransactionByTransactionId {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -136,7 +136,7 @@ pub struct QueryTransactionByTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/id/{transaction_id}/close")]
-#[endpoint(POST "/v3/global/transactions/id/<transaction_id>/close")]
+#[endpoint(POST "/v3/global/transactions/id/<transaction_id>/close", host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CloseTransactionById {
     /// 微信支付订单号 (`transaction_id`).
@@ -153,7 +153,7 @@ pub struct CloseTransactionById {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -178,7 +178,7 @@ pub struct CloseTransactionById {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/jsapi")]
-#[endpoint(POST "/v3/global/transactions/jsapi" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/jsapi" -> CreateOrderResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateJsapiOrder {
     /// 订单金额 (`amount`).
@@ -229,7 +229,7 @@ pub struct CreateJsapiOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -256,7 +256,7 @@ pub struct CreateJsapiOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/mweb")]
-#[endpoint(POST "/v3/global/transactions/mweb" -> CreateMwebResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/mweb" -> CreateMwebResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMweb {
     /// 订单金额 (`amount`).
@@ -307,7 +307,7 @@ pub struct CreateMweb {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -332,7 +332,7 @@ pub struct CreateMweb {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/native")]
-#[endpoint(POST "/v3/global/transactions/native" -> CreateNativeOrderResponse, idempotent)]
+#[endpoint(POST "/v3/global/transactions/native" -> CreateNativeOrderResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateNativeOrder {
     /// 订单金额 (`amount`).
@@ -383,7 +383,7 @@ pub struct CreateNativeOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -400,7 +400,7 @@ pub struct CreateNativeOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/v3/global/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
+#[endpoint(GET "/v3/global/transactions/out-trade-no/<out_trade_no>" -> Transaction, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -417,7 +417,7 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -432,7 +432,7 @@ pub struct QueryTransactionByOutTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/transactions/out-trade-no/{out_trade_no}/close")]
-#[endpoint(POST "/v3/global/transactions/out-trade-no/<out_trade_no>/close", idempotent)]
+#[endpoint(POST "/v3/global/transactions/out-trade-no/<out_trade_no>/close", host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CloseTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/refunds/id/{refund_id}")]
-#[endpoint(GET "/hk/v3/refunds/id/<refund_id>" -> Refund)]
+#[endpoint(GET "/hk/v3/refunds/id/<refund_id>" -> Refund, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByRefundId {
     /// 微信支付退款订单号 (`refund_id`).
@@ -42,7 +42,7 @@ pub struct QueryRefundByRefundId {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -56,7 +56,7 @@ pub struct QueryRefundByRefundId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/refunds/out-refund-no/{out_refund_no}")]
-#[endpoint(GET "/hk/v3/refunds/out-refund-no/<out_refund_no>" -> Refund)]
+#[endpoint(GET "/hk/v3/refunds/out-refund-no/<out_refund_no>" -> Refund, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryRefundByOutRefundNo {
     /// 商户退款订单号 (`out_refund_no`).

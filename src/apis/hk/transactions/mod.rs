@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -36,7 +36,7 @@ use time::OffsetDateTime;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/app")]
-#[endpoint(POST "/hk/v3/transactions/app" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/hk/v3/transactions/app" -> CreateOrderResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateAppOrder {
     /// 订单金额 (`amount`).
@@ -87,7 +87,7 @@ pub struct CreateAppOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -104,7 +104,7 @@ pub struct CreateAppOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/id/{transaction_id}")]
-#[endpoint(GET "/hk/v3/transactions/id/<transaction_id>" -> Transaction)]
+#[endpoint(GET "/hk/v3/transactions/id/<transaction_id>" -> Transaction, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByTransactionId {
     /// 微信支付订单号 (`transaction_id`).
@@ -121,7 +121,7 @@ pub struct QueryTransactionByTransactionId {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -136,7 +136,7 @@ pub struct QueryTransactionByTransactionId {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/id/{transaction_id}/close")]
-#[endpoint(POST "/hk/v3/transactions/id/<transaction_id>/close")]
+#[endpoint(POST "/hk/v3/transactions/id/<transaction_id>/close", host = apihk)]
 #[derive(Debug, Clone)]
 pub struct CloseTransactionById {
     /// 微信支付订单号 (`transaction_id`).
@@ -153,7 +153,7 @@ pub struct CloseTransactionById {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -170,7 +170,7 @@ pub struct CloseTransactionById {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/id/{transaction_id}/reverse")]
-#[endpoint(POST "/hk/v3/transactions/id/<transaction_id>/reverse")]
+#[endpoint(POST "/hk/v3/transactions/id/<transaction_id>/reverse", host = apihk)]
 #[derive(Debug, Clone)]
 pub struct ReverseTransactionById {
     /// 微信订单号 (`transaction_id`).
@@ -187,7 +187,7 @@ pub struct ReverseTransactionById {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -212,7 +212,7 @@ pub struct ReverseTransactionById {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/jsapi")]
-#[endpoint(POST "/hk/v3/transactions/jsapi" -> CreateOrderResponse, idempotent)]
+#[endpoint(POST "/hk/v3/transactions/jsapi" -> CreateOrderResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateJsapiOrder {
     /// 订单金额 (`amount`).
@@ -263,7 +263,7 @@ pub struct CreateJsapiOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -287,7 +287,7 @@ pub struct CreateJsapiOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/micropay")]
-#[endpoint(POST "/hk/v3/transactions/micropay" -> CreateMicropayResponse, idempotent)]
+#[endpoint(POST "/hk/v3/transactions/micropay" -> CreateMicropayResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMicropay {
     /// 订单金额 (`amount`).
@@ -330,7 +330,7 @@ pub struct CreateMicropay {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -357,7 +357,7 @@ pub struct CreateMicropay {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/mweb")]
-#[endpoint(POST "/hk/v3/transactions/mweb" -> CreateMwebResponse, idempotent)]
+#[endpoint(POST "/hk/v3/transactions/mweb" -> CreateMwebResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateMweb {
     /// 订单金额 (`amount`).
@@ -408,7 +408,7 @@ pub struct CreateMweb {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -433,7 +433,7 @@ pub struct CreateMweb {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/native")]
-#[endpoint(POST "/hk/v3/transactions/native" -> CreateNativeOrderResponse, idempotent)]
+#[endpoint(POST "/hk/v3/transactions/native" -> CreateNativeOrderResponse, host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CreateNativeOrder {
     /// 订单金额 (`amount`).
@@ -484,7 +484,7 @@ pub struct CreateNativeOrder {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -501,7 +501,7 @@ pub struct CreateNativeOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/out-trade-no/{out_trade_no}")]
-#[endpoint(GET "/hk/v3/transactions/out-trade-no/<out_trade_no>" -> Transaction)]
+#[endpoint(GET "/hk/v3/transactions/out-trade-no/<out_trade_no>" -> Transaction, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -518,7 +518,7 @@ pub struct QueryTransactionByOutTradeNo {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -533,7 +533,7 @@ pub struct QueryTransactionByOutTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/out-trade-no/{out_trade_no}/close")]
-#[endpoint(POST "/hk/v3/transactions/out-trade-no/<out_trade_no>/close", idempotent)]
+#[endpoint(POST "/hk/v3/transactions/out-trade-no/<out_trade_no>/close", host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct CloseTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).
@@ -550,7 +550,7 @@ pub struct CloseTransactionByOutTradeNo {
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -567,7 +567,7 @@ pub struct CloseTransactionByOutTradeNo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse")]
-#[endpoint(POST "/hk/v3/transactions/out-trade-no/<out_trade_no>/reverse", idempotent)]
+#[endpoint(POST "/hk/v3/transactions/out-trade-no/<out_trade_no>/reverse", host = apihk, idempotent)]
 #[derive(Debug, Clone)]
 pub struct ReverseTransactionByOutTradeNo {
     /// 商户订单号 (`out_trade_no`).

@@ -10,7 +10,7 @@ use serde::Deserialize;
 ///
 /// [Official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
 ///
-/// Served on the platform's apihk host: send it with a client whose base URL is `https://apihk.mch.weixin.qq.com`.
+/// Served on the platform's `apihk` host ([`Host`](crate::Host)): every client sends it there.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -24,7 +24,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}")]
-#[endpoint(GET "/v3/global/refund/partner/recharge-balance/sub-mchid/<sub_mchid>" -> QueryRechargeBalanceSubMchidBySubMchidResponse)]
+#[endpoint(GET "/v3/global/refund/partner/recharge-balance/sub-mchid/<sub_mchid>" -> QueryRechargeBalanceSubMchidBySubMchidResponse, host = apihk)]
 #[derive(Debug, Clone)]
 pub struct QueryRechargeBalanceSubMchidBySubMchid {
     /// 特约商户号 (`sub_mchid`).
