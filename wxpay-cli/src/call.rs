@@ -172,6 +172,15 @@ fn shortest_name(op: &Operation) -> String {
 /// The usage error for a name nothing designates, naming the nearest operation.
 fn unknown(name: &str) -> Failure {
     let bare = name.rsplit_once("::").map_or(name, |(_, bare)| bare);
+    let named = designated(bare);
+    if !named.is_empty() {
+        // The qualifier is what is wrong: name the modules that declare it.
+        let names: Vec<String> = named.iter().map(|op| shortest_name(op)).collect();
+        return Failure::usage(format!(
+            "unknown operation {name:?}; the catalog has {}",
+            names.join(", ")
+        ));
+    }
     let lower = bare.to_ascii_lowercase();
     let nearest = OPERATIONS
         .iter()
@@ -287,6 +296,10 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     }
 
     let mut request = client.request(target.method.clone(), &target.template);
+    // A path the catalog does not know goes to the main host.
+    if let Some(op) = target.operation {
+        request = request.host(op.host);
+    }
     for (name, value) in &path {
         request = request.path(name, value);
     }
@@ -355,6 +368,7 @@ fn print_signed(out: &Output, operation: Option<&Operation>, signed: &http::Requ
     let document = json!({
         "dry_run": true,
         "operation": operation.map(|op| format!("{}::{}", op.module, op.name)),
+        "host": operation.map_or(wxpay::Host::Api, |op| op.host).key(),
         "method": signed.method().as_str(),
         "url": signed.uri().to_string(),
         "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
@@ -410,7 +424,7 @@ fn explain(error: Error, body: &[u8]) -> Failure {
 }
 
 /// `wxpay list`: one line per operation (so `wc -l` counts them), grouped by product (in the
-/// order of their modules): the qualified name, the method, the path and the title.
+/// order of their modules): the qualified name, the host, the method, the path and the title.
 pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
     let needle = filter.map(str::to_lowercase);
     let mut matches: Vec<&Operation> = OPERATIONS
@@ -435,6 +449,7 @@ pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
                     "module": op.module,
                     "call": shortest_name(op),
                     "rust": format!("wxpay::apis::{}", qualified(op)),
+                    "host": op.host.key(),
                     "method": op.method,
                     "path": op.path,
                     "title": op.title,
@@ -455,8 +470,9 @@ pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
         let mut text = String::new();
         for op in &matches {
             text.push_str(&format!(
-                "{:width$}  {:6} {:path_width$}  {}\n",
+                "{:width$}  {:5} {:6} {:path_width$}  {}\n",
                 qualified(op),
+                op.host.key(),
                 op.method,
                 op.path,
                 op.title
@@ -512,6 +528,14 @@ mod tests {
             "pay::transactions::partner"
         );
         assert!(find("CreateNativeOrder").is_err());
+        let error = find("global::transactions::QueryOrderByOutTradeNo").unwrap_err();
+        assert!(
+            error.message.contains("partner::QueryOrderByOutTradeNo")
+                && error.message.contains("med_ins::QueryOrderByOutTradeNo")
+                && !error.message.contains("did you mean"),
+            "{}",
+            error.message
+        );
         // The qualifier matches whole segments only.
         assert!(designated("transactions::CreateNativeOrder").len() == 3);
         assert!(designated("actions::CreateNativeOrder").is_empty());

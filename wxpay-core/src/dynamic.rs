@@ -211,9 +211,9 @@ impl<'c> DynamicRequest<'c> {
         Ok(writer.finish())
     }
 
-    /// The signed request as [`DynamicRequest::send`] would send it now (full URL, every
-    /// header with `Authorization`, the body's exact bytes), without sending it: to show or
-    /// log what goes out. The body is what [`DynamicRequest::json`] was given, so encrypt
+    /// The signed request as [`DynamicRequest::send`] would send it now (the full URL on the
+    /// request's [host](DynamicRequest::host), every header with `Authorization`, the body's
+    /// exact bytes), without sending it: to show or log what goes out. The body is what [`DynamicRequest::json`] was given, so encrypt
     /// sensitive fields first, as for `send`.
     pub fn prepare(&self) -> Result<http::Request<Vec<u8>>, Error> {
         let body = match &self.body {
@@ -226,7 +226,7 @@ impl<'c> DynamicRequest<'c> {
         let now = crate::client::unix_now();
         let parts = self.parts(body, now)?;
         let keys = self.client.platform_keys();
-        let context = self.client.context(&keys);
+        let context = self.client.context(&keys, self.host);
         crate::protocol::sign_request(parts, &context, now, &crate::protocol::nonce()?)
     }
 }

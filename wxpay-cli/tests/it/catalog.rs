@@ -273,3 +273,50 @@ fn a_dry_run_encrypts_sensitive_fields_and_prints_exactly_what_would_be_signed()
     assert!(status.starts_with("HTTP/1.1 200"), "{status}\n{body}");
     assert!(body.contains("coupon_id"), "{body}");
 }
+
+#[test]
+fn a_dry_run_shows_the_host_each_operation_lives_on() {
+    // The sandbox's merchant with the platform's own base URLs: nothing is sent, so nothing
+    // leaves the machine.
+    let external = External::start(None);
+    let dry_run = |operation: &str| {
+        let output = external
+            .wxpay()
+            .env_remove("WXPAY_BASE_URL")
+            .args(["--json", "call", operation, "--dry-run"])
+            .args(native_order("clihost0001"))
+            .output()
+            .expect("run");
+        assert!(output.status.success(), "{output:?}");
+        stdout_json(&output)
+    };
+    let global = dry_run("global::transactions::CreateNativeOrder");
+    assert_eq!(global["host"], "apihk");
+    assert_eq!(
+        global["url"],
+        "https://apihk.mch.weixin.qq.com/v3/global/transactions/native"
+    );
+    let direct = dry_run("pay::transactions::CreateNativeOrder");
+    assert_eq!(direct["host"], "api");
+    assert_eq!(
+        direct["url"],
+        "https://api.mch.weixin.qq.com/v3/pay/transactions/native"
+    );
+    // The listing says the same.
+    let output = wxpay()
+        .args(["list", "/v3/global/transactions/native"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let columns: Vec<&str> = text.split_whitespace().take(4).collect();
+    assert_eq!(
+        columns,
+        [
+            "global::transactions::CreateNativeOrder",
+            "apihk",
+            "POST",
+            "/v3/global/transactions/native"
+        ],
+        "{text}"
+    );
+}
