@@ -9,7 +9,7 @@ use serde_json::Value;
 use wxpay::apis::OPERATIONS;
 use wxpay_sandbox::SANDBOX_APPID;
 
-use crate::cli::{External, stdout_json, wxpay};
+use crate::cli::{External, coupon_fields, stdout_json, wxpay};
 
 #[test]
 fn list_shows_every_operation_of_the_catalog_one_line_each_grouped_by_product() {
@@ -231,24 +231,10 @@ fn a_dry_run_encrypts_sensitive_fields_and_prints_exactly_what_would_be_signed()
     let output = external
         .wxpay()
         .args(["--json", "call", "SendMultiuseCoupon", "--dry-run"])
-        .args([
-            "-f",
-            "openid=oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-            "-f",
-            &format!("stock_id={}", external.var("WXPAY_MULTIUSE_STOCK_ID")),
-            "-f",
-            "out_request_no=cli-dry-run-1",
-            "-f",
-            "user_name=张三",
-            "-f",
-            "id_card_number=110101199003072316",
-            "-f",
-            "amount:=100",
-            "-f",
-            "appid=wxd678efh567hg6787",
-            "-f",
-            "card_type=ID_CARD",
-        ])
+        .args(coupon_fields(
+            &external.var("WXPAY_MULTIUSE_STOCK_ID"),
+            "cli-dry-run-1",
+        ))
         .output()
         .expect("run");
     assert!(output.status.success(), "{output:?}");

@@ -39,6 +39,24 @@ pub(crate) fn stdout_json(output: &std::process::Output) -> Value {
     })
 }
 
+/// The fields of a multiuse coupon for the sandbox's user, as `--field` flags: its name and ID
+/// number are sensitive.
+pub(crate) fn coupon_fields(stock_id: &str, out_request_no: &str) -> Vec<String> {
+    [
+        "openid=oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".to_owned(),
+        format!("stock_id={stock_id}"),
+        format!("out_request_no={out_request_no}"),
+        "user_name=张三".to_owned(),
+        "id_card_number=110101199003072316".to_owned(),
+        "amount:=100".to_owned(),
+        "appid=wxd678efh567hg6787".to_owned(),
+        "card_type=ID_CARD".to_owned(),
+    ]
+    .into_iter()
+    .flat_map(|field| ["--field".to_owned(), field])
+    .collect()
+}
+
 /// A sandbox served by its own runtime (alive as long as the value), its `WXPAY_*`
 /// settings written into a temporary directory.
 pub(crate) struct External {
@@ -165,24 +183,7 @@ fn sensitive_fields_are_encrypted_for_the_platform_key() {
     // the call if they arrive in the clear or under another serial.
     let output = wxpay()
         .args(["--sandbox", "--json", "call", "SendMultiuseCoupon"])
-        .args([
-            "-f",
-            "openid=oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-            "-f",
-            "stock_id=9856889",
-            "-f",
-            "out_request_no=cli-test-1",
-            "-f",
-            "user_name=张三",
-            "-f",
-            "id_card_number=110101199003072316",
-            "-f",
-            "amount:=100",
-            "-f",
-            "appid=wxd678efh567hg6787",
-            "-f",
-            "card_type=ID_CARD",
-        ])
+        .args(coupon_fields("9856889", "cli-test-1"))
         .output()
         .expect("run");
     assert!(output.status.success(), "{output:?}");
