@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::{Map, Value, json};
 use wxpay::apis::{Content, OPERATIONS, Operation};
-use wxpay::{Error, RequestError, Verified};
+use wxpay::{Error, Host, RequestError, Verified};
 
 use crate::cli::{CallArgs, Global};
 use crate::config;
@@ -217,6 +217,17 @@ fn read_body(text: &str) -> Result<Map<String, Value>, Failure> {
 
 pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), Failure> {
     let target = resolve(&args.operation)?;
+    // A path the catalog does not know goes to the main host unless --host says otherwise.
+    let host = match &args.host {
+        Some(key) => Host::from_key(key).ok_or_else(|| {
+            let keys: Vec<&str> = Host::ALL.iter().map(|host| host.key()).collect();
+            Failure::usage(format!(
+                "--host {key:?} is not a host key ({})",
+                keys.join(", ")
+            ))
+        })?,
+        None => target.operation.map_or(Host::Api, |op| op.host),
+    };
     if let Some(op) = target.operation
         && op.content == Content::Multipart
     {
@@ -295,11 +306,9 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
         }
     }
 
-    let mut request = client.request(target.method.clone(), &target.template);
-    // A path the catalog does not know goes to the main host.
-    if let Some(op) = target.operation {
-        request = request.host(op.host);
-    }
+    let mut request = client
+        .request(target.method.clone(), &target.template)
+        .host(host);
     for (name, value) in &path {
         request = request.path(name, value);
     }
@@ -314,7 +323,7 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     }
     if args.dry_run {
         let signed = request.prepare()?;
-        print_signed(out, target.operation, &signed);
+        print_signed(out, target.operation, host, &signed);
         return Ok(());
     }
     let answer: Result<Verified<Value>, Error> = request.send_verified().await;
@@ -353,7 +362,12 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
 
 /// `--dry-run`: the signed request as it would go out, as an HTTP message (or one JSON
 /// document). The body is the exact bytes signed, sensitive fields already encrypted.
-fn print_signed(out: &Output, operation: Option<&Operation>, signed: &http::Request<Vec<u8>>) {
+fn print_signed(
+    out: &Output,
+    operation: Option<&Operation>,
+    host: Host,
+    signed: &http::Request<Vec<u8>>,
+) {
     let headers: Vec<(&str, String)> = signed
         .headers()
         .iter()
@@ -368,7 +382,7 @@ fn print_signed(out: &Output, operation: Option<&Operation>, signed: &http::Requ
     let document = json!({
         "dry_run": true,
         "operation": operation.map(|op| format!("{}::{}", op.module, op.name)),
-        "host": operation.map_or(wxpay::Host::Api, |op| op.host).key(),
+        "host": host.key(),
         "method": signed.method().as_str(),
         "url": signed.uri().to_string(),
         "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),

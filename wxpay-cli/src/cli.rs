@@ -112,6 +112,10 @@ pub struct CallArgs {
     /// A field: `k=v`, `k:=json`, nested `a.b=v` (repeatable).
     #[arg(long = "field", short = 'f', value_name = "K=V")]
     pub fields: Vec<String>,
+    /// The host to send to, by key (`api`, `apihk`, …) [default: the operation's host, or
+    /// `api` for a path the catalog does not know].
+    #[arg(long, value_name = "KEY")]
+    pub host: Option<String>,
     /// Print the signed request (method, full URL, headers with the signature, the body with
     /// sensitive fields encrypted) instead of sending it. Nothing goes out, not even a
     /// certificate download.

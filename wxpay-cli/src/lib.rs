@@ -44,7 +44,8 @@
 //! platform_public_key_id = "PUB_KEY_ID_0112300001092025110100000000"
 //! platform_certificates = ["~/keys/wechatpay.pem"]  # certificate merchants
 //! apiv3_key = "…"                                    # 32 characters; keep the file 0600
-//! base_url = "https://api.mch.weixin.qq.com"        # optional
+//! base_url = "http://127.0.0.1:8080"    # optional: every host at once (a sandbox, a proxy)
+//! base_urls = { apihk = "https://apihk-proxy.internal.example" }   # optional: one host's
 //! ```
 //!
 //! # `wxpay debug sign-error`

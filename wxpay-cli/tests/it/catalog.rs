@@ -288,6 +288,38 @@ fn a_dry_run_shows_the_host_each_operation_lives_on() {
         direct["url"],
         "https://api.mch.weixin.qq.com/v3/pay/transactions/native"
     );
+    // A path the catalog does not know goes to the main host, or where --host says.
+    let unknown = |host: &[&str]| {
+        external
+            .wxpay()
+            .env_remove("WXPAY_BASE_URL")
+            .args([
+                "--json",
+                "call",
+                "GET",
+                "/v3/global/not-declared",
+                "--dry-run",
+            ])
+            .args(host)
+            .output()
+            .expect("run")
+    };
+    assert_eq!(
+        stdout_json(&unknown(&[]))["url"],
+        "https://api.mch.weixin.qq.com/v3/global/not-declared"
+    );
+    assert_eq!(
+        stdout_json(&unknown(&["--host", "apihk"]))["url"],
+        "https://apihk.mch.weixin.qq.com/v3/global/not-declared"
+    );
+    let refused = unknown(&["--host", "apihk.mch.weixin.qq.com"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stdout_json(&refused)["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("api, apihk")),
+        "{refused:?}"
+    );
     // The listing says the same.
     let output = wxpay()
         .args(["list", "/v3/global/transactions/native"])
@@ -304,5 +336,63 @@ fn a_dry_run_shows_the_host_each_operation_lives_on() {
             "/v3/global/transactions/native"
         ],
         "{text}"
+    );
+}
+
+#[test]
+fn a_profile_sets_one_hosts_base_url() {
+    let external = External::start(None);
+    let profiles = external.dir.path().join("hosts.toml");
+    let merchant = format!(
+        "mchid = {:?}\nmerchant_serial = {:?}\nmerchant_key = {:?}\n\
+         platform_public_key = {:?}\nplatform_public_key_id = {:?}\n",
+        external.var("WXPAY_MCHID"),
+        external.var("WXPAY_MERCHANT_SERIAL"),
+        external.var("WXPAY_MERCHANT_KEY"),
+        external.var("WXPAY_PLATFORM_PUBLIC_KEY"),
+        external.var("WXPAY_PLATFORM_PUBLIC_KEY_ID"),
+    );
+    std::fs::write(
+        &profiles,
+        format!(
+            "[hk]\n{merchant}base_urls = {{ apihk = \"http://127.0.0.2:9\" }}\n\n\
+             [typo]\n{merchant}base_urls = {{ hk = \"http://127.0.0.2:9\" }}\n"
+        ),
+    )
+    .expect("write profiles");
+    let dry_run = |profile: &str, operation: &str| {
+        wxpay()
+            .arg("--profiles")
+            .arg(&profiles)
+            .args([
+                "--profile",
+                profile,
+                "--json",
+                "call",
+                operation,
+                "--dry-run",
+            ])
+            .args(native_order("cliprofile0001"))
+            .output()
+            .expect("run")
+    };
+    let global = dry_run("hk", "global::transactions::CreateNativeOrder");
+    assert!(global.status.success(), "{global:?}");
+    assert_eq!(
+        stdout_json(&global)["url"],
+        "http://127.0.0.2:9/v3/global/transactions/native"
+    );
+    let direct = dry_run("hk", "pay::transactions::CreateNativeOrder");
+    assert_eq!(
+        stdout_json(&direct)["url"],
+        "https://api.mch.weixin.qq.com/v3/pay/transactions/native"
+    );
+    let typo = dry_run("typo", "pay::transactions::CreateNativeOrder");
+    assert_eq!(typo.status.code(), Some(3), "{typo:?}");
+    assert!(
+        stdout_json(&typo)["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"hk\" is not a host key (api, apihk")),
+        "{typo:?}"
     );
 }

@@ -62,7 +62,7 @@ pub(crate) fn coupon_fields(stock_id: &str, out_request_no: &str) -> Vec<String>
 pub(crate) struct External {
     pub(crate) sandbox: Sandbox,
     env: Vec<(String, String)>,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
 
