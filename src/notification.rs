@@ -29,62 +29,18 @@ pub use wxpay_core::notification::*;
 
 use wxpay_core::NotificationError;
 
-use crate::apis::marketing::favor::Coupon;
-use crate::apis::pay::transactions::{Transaction, partner};
-use crate::apis::refund::domestic::RefundNotice;
+mod event;
 
-/// What a notification reports, typed by its event type with the catalog's types.
-///
-/// Event types without a typed payload arrive as [`Event::Other`] with the decrypted JSON: an
-/// unknown event type is not an error.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Event {
-    /// `TRANSACTION.SUCCESS`: the paid transaction of a direct merchant, as
-    /// [`QueryOrderById`](crate::apis::pay::transactions::QueryOrderById) answers it.
-    TransactionSuccess(Box<Transaction>),
-    /// `TRANSACTION.SUCCESS` to a service provider: the paid transaction of one of its
-    /// sub-merchants (the resource names `sp_mchid`), as [`partner::QueryOrderById`] answers
-    /// it.
-    PartnerTransactionSuccess(Box<partner::Transaction>),
-    /// `REFUND.SUCCESS`.
-    RefundSuccess(Box<RefundNotice>),
-    /// `REFUND.ABNORMAL`.
-    RefundAbnormal(Box<RefundNotice>),
-    /// `REFUND.CLOSED`.
-    RefundClosed(Box<RefundNotice>),
-    /// `COUPON.USE`: the used favor coupon, as
-    /// [`QueryUserCouponByCouponId`](crate::apis::marketing::favor::QueryUserCouponByCouponId)
-    /// answers it.
-    CouponUse(Box<Coupon>),
-    /// Any other event type: the decrypted resource as JSON.
-    Other(Resource),
-}
+pub use event::Event;
 
 impl Event {
-    /// Types the notification's resource by its event type.
+    /// Types the notification's resource by its event type (see [`Event`] for the table).
     ///
     /// # Errors
     /// [`NotificationError::MalformedResource`] when the resource does not have the shape of
     /// its event type (naming the position, not the value, which may be personal data).
     pub fn of(notification: &Notification) -> Result<Event, NotificationError> {
         Event::decode(&notification.event_type, &notification.resource)
-    }
-
-    fn decode(event_type: &EventType, resource: &Resource) -> Result<Event, NotificationError> {
-        Ok(match event_type {
-            // One event type, two shapes: a service provider's names its merchant
-            // `sp_mchid`, a direct merchant's `mchid`.
-            EventType::TransactionSuccess if resource.json().get("sp_mchid").is_some() => {
-                Event::PartnerTransactionSuccess(resource.deserialize()?)
-            }
-            EventType::TransactionSuccess => Event::TransactionSuccess(resource.deserialize()?),
-            EventType::RefundSuccess => Event::RefundSuccess(resource.deserialize()?),
-            EventType::RefundAbnormal => Event::RefundAbnormal(resource.deserialize()?),
-            EventType::RefundClosed => Event::RefundClosed(resource.deserialize()?),
-            EventType::CouponUse => Event::CouponUse(resource.deserialize()?),
-            _ => Event::Other(resource.clone()),
-        })
     }
 }
 
