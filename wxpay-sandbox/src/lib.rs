@@ -78,7 +78,7 @@ mod web;
 pub use builder::SandboxBuilder;
 pub use control::ControlError;
 pub use faults::{Fault, FaultCounts, FaultKind, FaultPlan, InjectedFault, OVERSIZED_BODY_BYTES};
-pub use notify::{Delivery, DeliveryMode, NOTIFY_ATTEMPTS};
+pub use notify::{Delivery, DeliveryMode, EventResource, NOTIFY_ATTEMPTS};
 pub use sandbox::Sandbox;
 pub use settings::{MerchantSettings, Secret};
 

@@ -153,7 +153,10 @@ fn spec_event_types(yaml: &str) -> Result<Vec<(String, String, Vec<(String, Stri
             }
             if let Some(link) = markdown_link(comment) {
                 block.push(link);
-            } else if let Some(url) = comment.split_whitespace().find(|w| w.starts_with("https://")) {
+            } else if let Some(url) = comment
+                .split_whitespace()
+                .find(|w| w.starts_with("https://"))
+            {
                 block.push((String::new(), url.to_owned()));
             }
             continue;
@@ -216,7 +219,11 @@ fn parse(text: &str, spec: &[(String, String, Vec<(String, String)>)]) -> Result
         let (_, label, links) = spec
             .iter()
             .find(|(value, _, _)| value == event_type)
-            .ok_or_else(|| at(format!("{event_type} is not an event type of webhooks.yaml")))?;
+            .ok_or_else(|| {
+                at(format!(
+                    "{event_type} is not an event type of webhooks.yaml"
+                ))
+            })?;
         let direct = match direct {
             "-" => None,
             text => Some(TypeRef::parse(text).map_err(at)?),
@@ -262,7 +269,10 @@ fn parse(text: &str, spec: &[(String, String, Vec<(String, String)>)]) -> Result
         ));
     }
     // The spec's order, so the generated enums read like the spec.
-    rows.sort_by_key(|row| spec.iter().position(|(value, _, _)| *value == row.event_type));
+    rows.sort_by_key(|row| {
+        spec.iter()
+            .position(|(value, _, _)| *value == row.event_type)
+    });
     Ok(rows)
 }
 
@@ -282,13 +292,16 @@ fn declaring<'a>(
 
 /// Checks every type the table names and marks it, and every type inside it, serializable.
 /// Hand-written types (in a `manual.rs`) implement `Serialize` by hand.
-pub fn mark_serialized(table: &Table, modules: &mut BTreeMap<String, Module>) -> Result<(), String> {
+pub fn mark_serialized(
+    table: &Table,
+    modules: &mut BTreeMap<String, Module>,
+) -> Result<(), String> {
     let mut todo: Vec<(String, String)> = Vec::new();
     for row in &table.rows {
         for ty in typed(row) {
-            let module = modules
-                .get(&ty.module)
-                .ok_or_else(|| format!("events.tsv: {}: no module {}", row.event_type, ty.module))?;
+            let module = modules.get(&ty.module).ok_or_else(|| {
+                format!("events.tsv: {}: no module {}", row.event_type, ty.module)
+            })?;
             let generated = module.structs.iter().any(|s| s.name == ty.name);
             if !generated && !module.reserved.contains(&ty.name) {
                 return Err(format!(
@@ -332,7 +345,11 @@ pub fn mark_serialized(table: &Table, modules: &mut BTreeMap<String, Module>) ->
             continue;
         };
         let shared = module.shared.clone();
-        for s in module.structs.iter_mut().filter(|s| shared.contains(&s.name)) {
+        for s in module
+            .structs
+            .iter_mut()
+            .filter(|s| shared.contains(&s.name))
+        {
             if done.contains(&(parent.to_owned(), s.name.clone())) {
                 s.serialize = true;
             }
@@ -457,12 +474,20 @@ fn event_types(table: &Table, version: &str) -> String {
         "```",
     ];
     for line in doc {
-        let _ = writeln!(out, "    ///{}{line}", if line.is_empty() { "" } else { " " });
+        let _ = writeln!(
+            out,
+            "    ///{}{line}",
+            if line.is_empty() { "" } else { " " }
+        );
     }
     out.push_str("    pub enum EventType {\n");
     for row in &table.rows {
         for line in spec_doc(row) {
-            let _ = writeln!(out, "        ///{}{line}", if line.is_empty() { "" } else { " " });
+            let _ = writeln!(
+                out,
+                "        ///{}{line}",
+                if line.is_empty() { "" } else { " " }
+            );
         }
         let _ = writeln!(out, "        {} = {:?},", row.variant(), row.event_type);
     }
@@ -484,9 +509,9 @@ fn doc(out: &mut String, lines: &[String]) {
 fn cfg(feature: &Option<String>, docs: bool) -> String {
     match feature {
         None => String::new(),
-        Some(f) if docs => format!(
-            "#[cfg(feature = \"{f}\")]\n#[cfg_attr(docsrs, doc(cfg(feature = \"{f}\")))]\n"
-        ),
+        Some(f) if docs => {
+            format!("#[cfg(feature = \"{f}\")]\n#[cfg_attr(docsrs, doc(cfg(feature = \"{f}\")))]\n")
+        }
         Some(f) => format!("#[cfg(feature = \"{f}\")]\n"),
     }
 }
@@ -539,7 +564,13 @@ fn facade(
     let mut variants: Vec<(String, &TypeRef, Option<String>, &Row, Option<&str>)> = Vec::new();
     for row in &table.rows {
         if let Some(ty) = &row.direct {
-            variants.push((row.direct_variant(), ty, gate(&ty.module, &ty.name)?, row, None));
+            variants.push((
+                row.direct_variant(),
+                ty,
+                gate(&ty.module, &ty.name)?,
+                row,
+                None,
+            ));
         }
         if let Partner::Type { ty, key } = &row.partner {
             variants.push((
@@ -660,11 +691,7 @@ fn facade(
     );
     for (variant, _, feature, row, _) in &variants {
         out.push_str(&cfg(feature, false));
-        let _ = writeln!(
-            out,
-            "Event::{variant}(_) => EventType::{},",
-            row.variant()
-        );
+        let _ = writeln!(out, "Event::{variant}(_) => EventType::{},", row.variant());
     }
     out.push_str("Event::Other(resource) => resource.event_type().clone(),\n}\n}\n}\n\n");
 
@@ -719,7 +746,11 @@ fn delivery_test(
         let _ = writeln!(out, "\n// {}: {}", row.event_type, row.note);
         let mut shapes: Vec<(&str, String, Option<String>)> = Vec::new();
         if let Some(ty) = &row.direct {
-            shapes.push(("EventResource::Example", row.direct_variant(), gate(&ty.module, &ty.name)?));
+            shapes.push((
+                "EventResource::Example",
+                row.direct_variant(),
+                gate(&ty.module, &ty.name)?,
+            ));
         }
         if let Partner::Type { ty, .. } = &row.partner {
             shapes.push((
@@ -782,7 +813,11 @@ fn delivery_test(
 }
 
 /// The sandbox's events: summary, `original_type` and example resources.
-fn sandbox(table: &Table, version: &str, modules: &BTreeMap<String, Module>) -> Result<String, String> {
+fn sandbox(
+    table: &Table,
+    version: &str,
+    modules: &BTreeMap<String, Module>,
+) -> Result<String, String> {
     let mut out = crate::emit::header(version);
     out.push_str(
         "//! Every notification event type of the spec with the example resources the sandbox \
@@ -904,7 +939,11 @@ mod tests {
         assert_eq!(find("REFUND.ABNORMAL").1, "退款异常通知");
         assert_eq!(find("COMPLAINT.CREATE").1, "产生新投诉");
         // Several links of its own: their labels.
-        assert!(find("TRANSACTION.SUCCESS").1.starts_with("普通支付通知、服务商支付通知"));
+        assert!(
+            find("TRANSACTION.SUCCESS")
+                .1
+                .starts_with("普通支付通知、服务商支付通知")
+        );
         assert_eq!(find("TRANSACTION.SUCCESS").2.len(), 7);
         // No trailing comment: the link's label.
         assert_eq!(find("SETTLEMENT.SUCCESS").1, "个人收款-结算回调通知");

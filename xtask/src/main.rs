@@ -734,8 +734,11 @@ fn event_type_gate(
     }
     let generated = module.structs.iter().any(|s| s.name == name);
     let ungated = always(path)
-        && (!generated || model::default_items(module, &shared_roots(modules, path)).contains(name));
-    Ok((!ungated).then(|| feature_of(path).map(str::to_owned)).transpose()?)
+        && (!generated
+            || model::default_items(module, &shared_roots(modules, path)).contains(name));
+    Ok((!ungated)
+        .then(|| feature_of(path).map(str::to_owned))
+        .transpose()?)
 }
 
 /// The types of module `path` that its partner module's default operations use (shared).
