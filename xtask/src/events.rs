@@ -358,6 +358,33 @@ pub fn mark_serialized(
     Ok(())
 }
 
+/// The feature a catalog type needs (`None`: compiled in every build): the default build
+/// compiles an always-compiled module's hand-written part and its `default` operations' types.
+pub fn gate(
+    modules: &BTreeMap<String, Module>,
+    always: &dyn Fn(&str) -> bool,
+    path: &str,
+    name: &str,
+) -> Result<Option<String>, String> {
+    let module = modules
+        .get(path)
+        .ok_or_else(|| format!("no module {path}"))?;
+    if module.shared.contains(name) {
+        let parent = path
+            .strip_suffix("::partner")
+            .ok_or_else(|| format!("{path} shares {name} with no parent"))?;
+        return gate(modules, always, parent, name);
+    }
+    let generated = module.structs.iter().any(|s| s.name == name);
+    let ungated = always(path)
+        && (!generated
+            || crate::model::default_items(module, &crate::shared_roots(modules, path))
+                .contains(name));
+    Ok((!ungated)
+        .then(|| crate::feature_of(path).map(str::to_owned))
+        .transpose()?)
+}
+
 fn typed(row: &Row) -> Vec<&TypeRef> {
     let mut types: Vec<&TypeRef> = row.direct.iter().collect();
     if let Partner::Type { ty, .. } = &row.partner {

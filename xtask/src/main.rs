@@ -659,7 +659,7 @@ fn generate(
         )?)?,
     );
     // Notifications: `EventType`, `Event` and the sandbox's examples, from xtask/events.tsv.
-    let gate = |path: &str, name: &str| event_type_gate(&modules, &always, path, name);
+    let gate = |path: &str, name: &str| events::gate(&modules, &always, path, name);
     events::emit(events, &spec.version, root, &modules, &gate, &mut files)?;
     let ops: usize = modules.values().map(|m| m.ops.len()).sum();
     let types: usize = modules.values().map(|m| m.declared_structs().count()).sum();
@@ -714,32 +714,6 @@ mod operations;
 pub use operations::{Content, OPERATIONS, Operation};
 
 "#;
-
-/// The feature a catalog type needs (`None`: compiled in every build): the default build
-/// compiles an always-compiled module's hand-written part and its `default` operations' types.
-fn event_type_gate(
-    modules: &BTreeMap<String, Module>,
-    always: &dyn Fn(&str) -> bool,
-    path: &str,
-    name: &str,
-) -> Result<Option<String>, String> {
-    let module = modules
-        .get(path)
-        .ok_or_else(|| format!("no module {path}"))?;
-    if module.shared.contains(name) {
-        let parent = path
-            .strip_suffix("::partner")
-            .ok_or_else(|| format!("{path} shares {name} with no parent"))?;
-        return event_type_gate(modules, always, parent, name);
-    }
-    let generated = module.structs.iter().any(|s| s.name == name);
-    let ungated = always(path)
-        && (!generated
-            || model::default_items(module, &shared_roots(modules, path)).contains(name));
-    Ok((!ungated)
-        .then(|| feature_of(path).map(str::to_owned))
-        .transpose()?)
-}
 
 /// The types of module `path` that its partner module's default operations use (shared).
 fn shared_roots(modules: &BTreeMap<String, Module>, path: &str) -> BTreeSet<String> {
