@@ -193,9 +193,46 @@ mod tests {
     }
 
     #[test]
+    fn a_typed_event_serializes_whole_and_debugs_redacted() {
+        let refund = json!({
+            "mchid": "1900000100", "transaction_id": "1008450740201411110005820873",
+            "out_trade_no": "20150806125346", "refund_id": "50200207182018070300011301001",
+            "out_refund_no": "7752501201407033233368018", "refund_status": "SUCCESS",
+            "success_time": "2018-06-08T10:34:56+08:00", "user_received_account": "招商银行信用卡0403",
+            "amount": { "total": 999, "refund": 999, "payer_total": 999, "payer_refund": 999 },
+        });
+        let event = decode("REFUND.SUCCESS", refund.clone()).expect("a refund");
+        assert_eq!(event.event_type(), EventType::RefundSuccess);
+        let printed = serde_json::to_value(&event).unwrap();
+        assert_eq!(printed["event_type"], "REFUND.SUCCESS");
+        // Serialize is deliberate output: the resource as decoded, the same JSON back.
+        assert_eq!(printed["resource"], refund);
+        assert!(!format!("{event:?}").contains("0403"));
+
+        // An event type the catalog does not type prints its JSON as decrypted.
+        let complaint = json!({ "complaint_id": "200201820200101080076610000", "action_type": "CREATE_COMPLAINT" });
+        let event = decode("COMPLAINT.CREATE", complaint.clone()).unwrap();
+        assert!(matches!(event, Event::Other(_)));
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            json!({ "event_type": "COMPLAINT.CREATE", "resource": complaint })
+        );
+    }
+
+    #[test]
+    fn a_combined_payment_is_json_not_a_malformed_transaction() {
+        let combined = json!({
+            "combine_appid": "wxd678efh567hg6787", "combine_mchid": "1900000109",
+            "combine_out_trade_no": "P20150806125346", "sub_orders": [],
+        });
+        let event = decode("TRANSACTION.SUCCESS", combined).expect("not an error");
+        assert!(matches!(event, Event::Other(_)), "{event:?}");
+    }
+
+    #[test]
     fn other_event_types_are_kept_as_redacted_json() {
         let other = json!({ "openid": "oSECRET", "user_name": "张三", "trade_state": "PAYERROR" });
-        let Ok(Event::Other(resource)) = decode("TRANSACTION.FAIL", other) else {
+        let Ok(Event::Other(resource)) = decode("SOMETHING.NEW", other) else {
             panic!("an unknown type is kept as JSON");
         };
         let debug = format!("{resource:?}");
