@@ -111,6 +111,25 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
+/// An event type as the spec lists it: its value, label and `@see` links.
+struct SpecEvent {
+    value: String,
+    label: String,
+    links: Vec<(String, String)>,
+}
+
+/// The feature a catalog type (module path, name) needs: `None` in every build.
+pub type Gate<'a> = dyn Fn(&str, &str) -> Result<Option<String>, String> + 'a;
+
+/// A variant of `Event`: its name, type, feature, row and, for a partner shape, its key.
+struct Variant<'a> {
+    name: String,
+    ty: &'a TypeRef,
+    feature: Option<String>,
+    row: &'a Row,
+    partner_key: Option<&'a str>,
+}
+
 /// Reads `xtask/events.tsv` and checks it against the spec's event types: each once, no
 /// other.
 pub fn load(root: &Path, spec_dir: &Path) -> Result<Table, String> {
@@ -125,7 +144,7 @@ pub fn load(root: &Path, spec_dir: &Path) -> Result<Table, String> {
 
 /// The spec's event types in order, with their labels and links, read from the enum of
 /// `WechatpayNotificationEventType` (its comments carry the labels, which a YAML parser drops).
-fn spec_event_types(yaml: &str) -> Result<Vec<(String, String, Vec<(String, String)>)>, String> {
+fn spec_event_types(yaml: &str) -> Result<Vec<SpecEvent>, String> {
     let mut lines = yaml
         .lines()
         .skip_while(|line| !line.starts_with("WechatpayNotificationEventType:"))
@@ -181,7 +200,11 @@ fn spec_event_types(yaml: &str) -> Result<Vec<(String, String, Vec<(String, Stri
             labels.first().map(|l| (*l).to_owned()).unwrap_or_default()
         };
         let links = if own_block { block.clone() } else { Vec::new() };
-        types.push((value.to_owned(), label, links));
+        types.push(SpecEvent {
+            value: value.to_owned(),
+            label,
+            links,
+        });
         own_block = false;
     }
     if types.is_empty() {
@@ -201,7 +224,7 @@ fn markdown_link(comment: &str) -> Option<(String, String)> {
     ))
 }
 
-fn parse(text: &str, spec: &[(String, String, Vec<(String, String)>)]) -> Result<Vec<Row>, String> {
+fn parse(text: &str, spec: &[SpecEvent]) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     let mut seen = BTreeSet::new();
     for (n, line) in text.lines().enumerate() {
@@ -216,10 +239,8 @@ fn parse(text: &str, spec: &[(String, String, Vec<(String, String)>)]) -> Result
         if !seen.insert(event_type.to_owned()) {
             return Err(at(format!("{event_type} is listed twice")));
         }
-        let (_, label, links) = spec
-            .iter()
-            .find(|(value, _, _)| value == event_type)
-            .ok_or_else(|| {
+        let SpecEvent { label, links, .. } =
+            spec.iter().find(|e| e.value == event_type).ok_or_else(|| {
                 at(format!(
                     "{event_type} is not an event type of webhooks.yaml"
                 ))
@@ -259,7 +280,7 @@ fn parse(text: &str, spec: &[(String, String, Vec<(String, String)>)]) -> Result
     }
     let missing: Vec<&str> = spec
         .iter()
-        .map(|(value, _, _)| value.as_str())
+        .map(|e| e.value.as_str())
         .filter(|value| !seen.contains(*value))
         .collect();
     if !missing.is_empty() {
@@ -269,10 +290,7 @@ fn parse(text: &str, spec: &[(String, String, Vec<(String, String)>)]) -> Result
         ));
     }
     // The spec's order, so the generated enums read like the spec.
-    rows.sort_by_key(|row| {
-        spec.iter()
-            .position(|(value, _, _)| *value == row.event_type)
-    });
+    rows.sort_by_key(|row| spec.iter().position(|e| e.value == row.event_type));
     Ok(rows)
 }
 
@@ -380,9 +398,9 @@ pub fn gate(
         && (!generated
             || crate::model::default_items(module, &crate::shared_roots(modules, path))
                 .contains(name));
-    Ok((!ungated)
+    (!ungated)
         .then(|| crate::feature_of(path).map(str::to_owned))
-        .transpose()?)
+        .transpose()
 }
 
 fn typed(row: &Row) -> Vec<&TypeRef> {
@@ -433,7 +451,7 @@ pub fn emit(
     version: &str,
     root: &Path,
     modules: &BTreeMap<String, Module>,
-    gate: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
+    gate: &Gate,
     files: &mut BTreeMap<PathBuf, String>,
 ) -> Result<(), String> {
     files.insert(
@@ -544,11 +562,7 @@ fn cfg(feature: &Option<String>, docs: bool) -> String {
 }
 
 /// The facade's `Event`.
-fn facade(
-    table: &Table,
-    version: &str,
-    gate: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
-) -> Result<String, String> {
+fn facade(table: &Table, version: &str, gate: &Gate) -> Result<String, String> {
     let mut out = crate::emit::header(version);
     out.push_str(
         "//! `Event`: each notification's resource typed by its event type, as the table\n\
@@ -587,33 +601,32 @@ fn facade(
         ],
     );
     out.push_str("#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum Event {\n");
-    // (variant, type, feature, row, partner?)
-    let mut variants: Vec<(String, &TypeRef, Option<String>, &Row, Option<&str>)> = Vec::new();
+    let mut variants: Vec<Variant> = Vec::new();
     for row in &table.rows {
         if let Some(ty) = &row.direct {
-            variants.push((
-                row.direct_variant(),
+            variants.push(Variant {
+                name: row.direct_variant(),
                 ty,
-                gate(&ty.module, &ty.name)?,
+                feature: gate(&ty.module, &ty.name)?,
                 row,
-                None,
-            ));
+                partner_key: None,
+            });
         }
         if let Partner::Type { ty, key } = &row.partner {
-            variants.push((
-                row.partner_variant(),
+            variants.push(Variant {
+                name: row.partner_variant(),
                 ty,
-                gate(&ty.module, &ty.name)?,
+                feature: gate(&ty.module, &ty.name)?,
                 row,
-                Some(key.as_str()),
-            ));
+                partner_key: Some(key.as_str()),
+            });
         }
     }
     for row in &table.rows {
         let features: BTreeSet<&Option<String>> = variants
             .iter()
-            .filter(|v| std::ptr::eq(v.3, row))
-            .map(|v| &v.2)
+            .filter(|v| std::ptr::eq(v.row, row))
+            .map(|v| &v.feature)
             .collect();
         if features.len() > 1 {
             return Err(format!(
@@ -622,7 +635,14 @@ fn facade(
             ));
         }
     }
-    for (variant, ty, feature, row, partner) in &variants {
+    for Variant {
+        name: variant,
+        ty,
+        feature,
+        row,
+        partner_key: partner,
+    } in &variants
+    {
         let whose = match (partner, &row.partner) {
             (Some(key), _) => format!(
                 "a service provider's resource (it names `{key}`), as [`{0}`]({1}) decodes it",
@@ -673,8 +693,8 @@ fn facade(
     for row in table.rows.iter().filter(|r| r.typed()) {
         let features: Vec<Option<String>> = variants
             .iter()
-            .filter(|v| std::ptr::eq(v.3, row))
-            .map(|v| v.2.clone())
+            .filter(|v| std::ptr::eq(v.row, row))
+            .map(|v| v.feature.clone())
             .collect();
         for key in &row.other_if {
             // Only where a typed arm follows: the same features as the first.
@@ -686,9 +706,18 @@ fn facade(
             );
         }
         // A partner arm has a guard: before the direct arm, which has none.
-        let mut arms: Vec<_> = variants.iter().filter(|v| std::ptr::eq(v.3, row)).collect();
-        arms.sort_by_key(|v| v.4.is_none());
-        for (variant, _, feature, _, partner) in arms {
+        let mut arms: Vec<&Variant> = variants
+            .iter()
+            .filter(|v| std::ptr::eq(v.row, row))
+            .collect();
+        arms.sort_by_key(|v| v.partner_key.is_none());
+        for Variant {
+            name: variant,
+            feature,
+            partner_key: partner,
+            ..
+        } in arms
+        {
             out.push_str(&cfg(feature, false));
             match partner {
                 Some(key) => {
@@ -716,9 +745,14 @@ fn facade(
          pub fn event_type(&self) -> EventType {\n\
          match self {\n",
     );
-    for (variant, _, feature, row, _) in &variants {
-        out.push_str(&cfg(feature, false));
-        let _ = writeln!(out, "Event::{variant}(_) => EventType::{},", row.variant());
+    for v in &variants {
+        out.push_str(&cfg(&v.feature, false));
+        let _ = writeln!(
+            out,
+            "Event::{}(_) => EventType::{},",
+            v.name,
+            v.row.variant()
+        );
     }
     out.push_str("Event::Other(resource) => resource.event_type().clone(),\n}\n}\n}\n\n");
 
@@ -731,11 +765,12 @@ fn facade(
          event.serialize_field(\"event_type\", &self.event_type())?;\n\
          match self {\n",
     );
-    for (variant, _, feature, _, _) in &variants {
-        out.push_str(&cfg(feature, false));
+    for v in &variants {
+        out.push_str(&cfg(&v.feature, false));
         let _ = writeln!(
             out,
-            "Event::{variant}(resource) => event.serialize_field(\"resource\", resource)?,"
+            "Event::{}(resource) => event.serialize_field(\"resource\", resource)?,",
+            v.name
         );
     }
     out.push_str(
@@ -748,11 +783,7 @@ fn facade(
 
 /// The integration test: each event type delivered by the sandbox to an axum receiver,
 /// checked to arrive as its variant (each shape the table types) or as JSON.
-fn delivery_test(
-    table: &Table,
-    version: &str,
-    gate: &dyn Fn(&str, &str) -> Result<Option<String>, String>,
-) -> Result<String, String> {
+fn delivery_test(table: &Table, version: &str, gate: &Gate) -> Result<String, String> {
     let mut out = crate::emit::header(version);
     let _ = write!(
         out,
@@ -873,21 +904,21 @@ fn sandbox(
                 }
             }
         }
-        if let (Some(key), Some(direct)) = (key, &direct) {
-            if direct.get(key).is_some() {
-                return Err(format!(
-                    "events.tsv: {}: the direct example names the partner key `{key}`",
-                    row.event_type
-                ));
-            }
+        if let (Some(key), Some(direct)) = (key, &direct)
+            && direct.get(key).is_some()
+        {
+            return Err(format!(
+                "events.tsv: {}: the direct example names the partner key `{key}`",
+                row.event_type
+            ));
         }
-        if let (Some(key), Some(partner)) = (key, &partner) {
-            if partner.get(key).is_none() {
-                return Err(format!(
-                    "events.tsv: {}: the partner example lacks its key `{key}`",
-                    row.event_type
-                ));
-            }
+        if let (Some(key), Some(partner)) = (key, &partner)
+            && partner.get(key).is_none()
+        {
+            return Err(format!(
+                "events.tsv: {}: the partner example lacks its key `{key}`",
+                row.event_type
+            ));
         }
         let text = |v: &Option<Value>| match v {
             Some(v) => format!("Some({:?})", v.to_string()),
@@ -927,7 +958,7 @@ pub fn summary(table: &Table) -> String {
 mod tests {
     use super::*;
 
-    fn spec() -> Vec<(String, String, Vec<(String, String)>)> {
+    fn spec() -> Vec<SpecEvent> {
         let dir = crate::workspace_root().join("../shared/apiv3");
         let yaml = fs::read_to_string(dir.join("openapi/v3/webhooks.yaml")).expect("the spec");
         spec_event_types(&yaml).expect("event types")
@@ -962,20 +993,17 @@ mod tests {
     #[test]
     fn labels_and_links_come_from_the_spec() {
         let spec = spec();
-        let find = |value: &str| spec.iter().find(|(v, _, _)| v == value).unwrap();
-        assert_eq!(find("REFUND.ABNORMAL").1, "退款异常通知");
-        assert_eq!(find("COMPLAINT.CREATE").1, "产生新投诉");
+        let find = |value: &str| spec.iter().find(|e| e.value == value).unwrap();
+        assert_eq!(find("REFUND.ABNORMAL").label, "退款异常通知");
+        assert_eq!(find("COMPLAINT.CREATE").label, "产生新投诉");
         // Several links of its own: their labels.
-        assert!(
-            find("TRANSACTION.SUCCESS")
-                .1
-                .starts_with("普通支付通知、服务商支付通知")
-        );
-        assert_eq!(find("TRANSACTION.SUCCESS").2.len(), 7);
+        let paid = find("TRANSACTION.SUCCESS");
+        assert!(paid.label.starts_with("普通支付通知、服务商支付通知"));
+        assert_eq!(paid.links.len(), 7);
         // No trailing comment: the link's label.
-        assert_eq!(find("SETTLEMENT.SUCCESS").1, "个人收款-结算回调通知");
+        assert_eq!(find("SETTLEMENT.SUCCESS").label, "个人收款-结算回调通知");
         // Only a bare URL: no label, the link kept.
-        assert_eq!(find("MCHWITHDRAW.CHANGE").1, "");
-        assert_eq!(find("MCHWITHDRAW.CHANGE").2.len(), 1);
+        assert_eq!(find("MCHWITHDRAW.CHANGE").label, "");
+        assert_eq!(find("MCHWITHDRAW.CHANGE").links.len(), 1);
     }
 }
