@@ -102,15 +102,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn refunds_are_typed_by_their_notified_shape_and_the_card_is_redacted() {
-        let refund = json!({
+    /// A direct merchant's successful refund as its notification carries it.
+    fn notified_refund() -> Value {
+        json!({
             "mchid": "1900000100", "transaction_id": "1008450740201411110005820873",
             "out_trade_no": "20150806125346", "refund_id": "50200207182018070300011301001",
             "out_refund_no": "7752501201407033233368018", "refund_status": "SUCCESS",
             "success_time": "2018-06-08T10:34:56+08:00", "user_received_account": "招商银行信用卡0403",
             "amount": { "total": 999, "refund": 999, "payer_total": 999, "payer_refund": 999 },
-        });
+        })
+    }
+
+    #[test]
+    fn refunds_are_typed_by_their_notified_shape_and_the_card_is_redacted() {
+        let refund = notified_refund();
         for (event_type, status) in [
             ("REFUND.SUCCESS", RefundStatus::Success),
             ("REFUND.ABNORMAL", RefundStatus::Abnormal),
@@ -194,13 +199,7 @@ mod tests {
 
     #[test]
     fn a_typed_event_serializes_whole_and_debugs_redacted() {
-        let refund = json!({
-            "mchid": "1900000100", "transaction_id": "1008450740201411110005820873",
-            "out_trade_no": "20150806125346", "refund_id": "50200207182018070300011301001",
-            "out_refund_no": "7752501201407033233368018", "refund_status": "SUCCESS",
-            "success_time": "2018-06-08T10:34:56+08:00", "user_received_account": "招商银行信用卡0403",
-            "amount": { "total": 999, "refund": 999, "payer_total": 999, "payer_refund": 999 },
-        });
+        let refund = notified_refund();
         let event = decode("REFUND.SUCCESS", refund.clone()).expect("a refund");
         assert_eq!(event.event_type(), EventType::RefundSuccess);
         let printed = serde_json::to_value(&event).unwrap();
