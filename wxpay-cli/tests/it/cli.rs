@@ -548,6 +548,54 @@ fn a_delivered_notification_verifies_and_a_tampered_one_fails_with_exit_6() {
         .stderr(predicate::str::contains("cannot read --body"));
 }
 
+#[test]
+fn a_typed_event_prints_as_its_catalog_type_reads_it() {
+    let (url, received) = notification_receiver();
+    let external = External::start(Some(&url));
+    // The sandbox's catalog example of a paid order, notified as the platform does.
+    external
+        ._runtime
+        .block_on(
+            external
+                .sandbox
+                .notify("TRANSACTION.SUCCESS", wxpay_sandbox::EventResource::Example),
+        )
+        .expect("an event type of the spec")
+        .expect("a notify URL is set");
+    let (head, body) = received
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the sandbox delivers the notification");
+    let dir = external.dir.path();
+    std::fs::write(dir.join("headers.txt"), &head).expect("write headers");
+    std::fs::write(dir.join("body.json"), &body).expect("write body");
+    let verify = |reveal: bool| {
+        let mut command = external.wxpay();
+        command
+            .args(["verify", "notification", "--json", "--headers"])
+            .arg(dir.join("headers.txt"))
+            .arg("--body")
+            .arg(dir.join("body.json"));
+        if reveal {
+            command.arg("--reveal");
+        }
+        command.output().expect("run")
+    };
+    let output = verify(true);
+    assert!(output.status.success(), "{output:?}");
+    let event = stdout_json(&output);
+    assert_eq!(event["event_type"], "TRANSACTION.SUCCESS");
+    assert_eq!(event["typed"], true, "{event}");
+    // The catalog type's fields: the payer's OpenID among them, shown with --reveal only.
+    assert!(event["resource"]["out_trade_no"].is_string(), "{event}");
+    let openid = event["resource"]["payer"]["openid"]
+        .as_str()
+        .expect("the typed payer")
+        .to_owned();
+    let redacted = stdout_json(&verify(false));
+    assert_eq!(redacted["resource"]["payer"]["openid"], "<redacted>");
+    assert!(!redacted.to_string().contains(&openid), "{redacted}");
+}
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures/keys")
