@@ -788,11 +788,18 @@ fn operations_table(
             continue;
         }
         let op = by_key[&(e.method.as_str(), e.path.as_str())];
-        // Plain literals, not a macro: cfg-stripping a disabled entry costs next to nothing.
-        let gate = if e.manual || e.default {
-            String::new()
+        // Every entry is in every build (tools such as the command line call any operation
+        // through the dynamic client, from this data alone); only the check of a declaration
+        // is gated by its group's feature.
+        let (gate, feature, declared) = if e.manual || e.default {
+            (String::new(), "None".to_owned(), "true".to_owned())
         } else {
-            format!("#[cfg(feature = \"{}\")]\n", feature_of(&e.module)?)
+            let feature = feature_of(&e.module)?;
+            (
+                format!("#[cfg(feature = \"{feature}\")]\n"),
+                format!("Some({feature:?})"),
+                format!("cfg!(feature = {feature:?})"),
+            )
         };
         let quoted = |paths: Vec<String>| {
             paths
@@ -830,9 +837,9 @@ fn operations_table(
             ""
         };
         table.push_str(&format!(
-            "{gate}Operation {{ name: {:?}, module: {:?}, method: {:?}, path: {:?}, title: {:?}, \
+            "Operation {{ name: {:?}, module: {:?}, method: {:?}, path: {:?}, title: {:?}, \
              link: {link:?}, host: Host::{host}, encrypted: &[{}], encrypted_query: &[{}], \
-             content: Content::{content} }},\n",
+             content: Content::{content}, feature: {feature}, declared: {declared} }},\n",
             e.name,
             e.module,
             e.method,
@@ -871,9 +878,9 @@ const OPERATIONS_DOC: &str = r#"//! Every operation of the spec that the catalog
 use super::{Content, Operation};
 use crate::Host;
 
-/// The catalog as data: every operation declared in [`crate::apis`] (with the features
-/// enabled), for tools that pick an operation at run time (the `wxpay` command line, a dynamic
-/// router, documentation).
+/// The catalog as data: every operation of [`crate::apis`], whichever features this build
+/// enables ([`Operation::declared`] says whether its type is compiled in), for tools that pick
+/// an operation at run time (the `wxpay` command line, a dynamic router, documentation).
 ///
 /// Each entry names the Rust type, its method and path template in the documented `{name}`
 /// form (what [`Client::request`](crate::Client::request) takes), the official Chinese title

@@ -4,9 +4,9 @@
 use super::{Content, Operation};
 use crate::Host;
 
-/// The catalog as data: every operation declared in [`crate::apis`] (with the features
-/// enabled), for tools that pick an operation at run time (the `wxpay` command line, a dynamic
-/// router, documentation).
+/// The catalog as data: every operation of [`crate::apis`], whichever features this build
+/// enables ([`Operation::declared`] says whether its type is compiled in), for tools that pick
+/// an operation at run time (the `wxpay` command line, a dynamic router, documentation).
 ///
 /// Each entry names the Rust type, its method and path template in the documented `{name}`
 /// form (what [`Client::request`](crate::Client::request) takes), the official Chinese title
@@ -24,7 +24,6 @@ use crate::Host;
 /// assert_eq!(pause.host, wxpay::Host::Api);
 /// ```
 pub static OPERATIONS: &[Operation] = &[
-    #[cfg(feature = "global")]
     Operation {
         name: "ListOrdersLegacy",
         module: "global::customs",
@@ -36,8 +35,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UpdateOrderLegacy",
         module: "global::customs",
@@ -49,8 +49,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateOrderLegacy",
         module: "global::customs",
@@ -62,8 +63,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "RedeclareOrderLegacy",
         module: "global::customs",
@@ -75,8 +77,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "VerifyCertificateLegacy",
         module: "global::customs",
@@ -88,8 +91,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["certificate_id", "certificate_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListCertificates",
         module: "hk",
@@ -101,8 +105,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateMerchant",
         module: "hk",
@@ -114,8 +119,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["contact.name", "contact.phone", "contact.email"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UpdateMerchant",
         module: "hk",
@@ -127,8 +133,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["contact.name", "contact.phone", "contact.email"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryMerchantBySubMchid",
         module: "hk",
@@ -140,8 +147,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListRefunds",
         module: "hk",
@@ -153,8 +161,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateRefund",
         module: "hk",
@@ -166,8 +175,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryRefundByRefundId",
         module: "hk::refunds",
@@ -179,8 +189,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryRefundByOutRefundNo",
         module: "hk::refunds",
@@ -192,8 +203,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListSettlements",
         module: "hk::settle",
@@ -205,8 +217,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListStatements",
         module: "hk",
@@ -218,8 +231,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateAppOrder",
         module: "hk::transactions",
@@ -231,8 +245,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryTransactionByTransactionId",
         module: "hk::transactions",
@@ -244,8 +259,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CloseTransactionById",
         module: "hk::transactions",
@@ -257,8 +273,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ReverseTransactionById",
         module: "hk::transactions",
@@ -270,8 +287,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateJsapiOrder",
         module: "hk::transactions",
@@ -283,8 +301,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateMicropay",
         module: "hk::transactions",
@@ -296,8 +315,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateMweb",
         module: "hk::transactions",
@@ -309,8 +329,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateNativeOrder",
         module: "hk::transactions",
@@ -322,8 +343,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryTransactionByOutTradeNo",
         module: "hk::transactions",
@@ -335,8 +357,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CloseTransactionByOutTradeNo",
         module: "hk::transactions",
@@ -348,8 +371,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ReverseTransactionByOutTradeNo",
         module: "hk::transactions",
@@ -361,8 +385,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryReceiptByReceiptId",
         module: "abnormal_fund_processing",
@@ -374,8 +399,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateReceiptTransferInstruction",
         module: "abnormal_fund_processing",
@@ -387,8 +413,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryReceiptTransferInstructionByOutInstructionNo",
         module: "abnormal_fund_processing",
@@ -400,8 +427,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryWbChannelAccountBalance",
         module: "aggracct_bc",
@@ -413,8 +441,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["bal_account_no", "card_no"],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "ListWbChannelAccountMchArchives",
         module: "aggracct_bc",
@@ -426,8 +455,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["bal_account_no", "card_no"],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryWbChannelAccountMchMedia",
         module: "aggracct_bc",
@@ -439,8 +469,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateWbChannelBankChannelAccountRename",
         module: "aggracct_bc",
@@ -452,8 +483,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["bal_account_no"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryWbChannelBankChannelAccountRenameByApplicationId",
         module: "aggracct_bc",
@@ -465,8 +497,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["bal_account_no"],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "NotifyInfoUpdateResult",
         module: "aggracct_bc",
@@ -478,8 +511,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateWbChannelControlOrderPunish",
         module: "aggracct_bc",
@@ -491,8 +525,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["bal_account_no", "card_no"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateWbChannelControlOrderRecover",
         module: "aggracct_bc",
@@ -504,8 +539,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["bal_account_no", "card_no"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryWbChannelControlOrderByOutRequestNo",
         module: "aggracct_bc",
@@ -517,8 +553,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateWbChannelSpecialReduction",
         module: "aggracct_bc",
@@ -530,8 +567,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["bal_account_no", "card_no"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryWbChannelSpecialReductionByOutRequestNo",
         module: "aggracct_bc",
@@ -543,8 +581,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["bal_account_no", "card_no"],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QuerySubMerchantApplicationByApplicationNo",
         module: "apply4sub",
@@ -556,8 +595,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateSubMerchantModifySettlement",
         module: "apply4sub",
@@ -569,8 +609,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["account_number", "account_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QuerySubMerchantSettlement",
         module: "apply4sub",
@@ -582,8 +623,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryApplyment",
         module: "apply4subject",
@@ -595,8 +637,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateApplyment",
         module: "apply4subject",
@@ -618,8 +661,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryApplymentMerchantState",
         module: "apply4subject",
@@ -631,8 +675,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CancelApplyment",
         module: "apply4subject",
@@ -644,8 +689,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CancelApplymentByBusinessCode",
         module: "apply4subject",
@@ -657,8 +703,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateApplyment",
         module: "applyment4sub",
@@ -686,8 +733,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryApplymentByApplymentId",
         module: "applyment4sub",
@@ -699,8 +747,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryApplymentByBusinessCode",
         module: "applyment4sub",
@@ -712,8 +761,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "ListReceiptDetailReceipts",
         module: "bank_batch_transfer",
@@ -725,8 +775,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateReceiptDetailReceipt",
         module: "bank_batch_transfer",
@@ -738,8 +789,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "ListReceiptSummaryReceipts",
         module: "bank_batch_transfer",
@@ -751,8 +803,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateReceiptSummaryReceipt",
         module: "bank_batch_transfer",
@@ -764,8 +817,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateBatch",
         module: "bank_transfer",
@@ -780,8 +834,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchByBatchId",
         module: "bank_transfer",
@@ -793,8 +848,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchDetailByDetailId",
         module: "bank_transfer",
@@ -806,8 +862,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchByOutBatchNo",
         module: "bank_transfer",
@@ -819,8 +876,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchDetailByOutDetailNo",
         module: "bank_transfer",
@@ -832,6 +890,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
     Operation {
         name: "GetFundFlowBill",
@@ -844,8 +904,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "bill")]
     Operation {
         name: "QuerySubMerchantFundflowbill",
         module: "bill",
@@ -857,6 +918,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("bill"),
+        declared: cfg!(feature = "bill"),
     },
     Operation {
         name: "GetTradeBill",
@@ -869,8 +932,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "bill")]
     Operation {
         name: "DownloadBillFile",
         module: "billdownload",
@@ -882,8 +946,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("bill"),
+        declared: cfg!(feature = "bill"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListBrandProductAuthorities",
         module: "brand_basic::partner",
@@ -895,8 +960,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateApplyment",
         module: "brand",
@@ -908,8 +974,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["admin_info.admin_name", "admin_info.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryApplymentByApplymentId",
         module: "brand::applyments",
@@ -921,8 +988,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryApplymentByBusinessCode",
         module: "brand::applyments",
@@ -934,8 +1002,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCancelApplyment",
         module: "brand::applyments",
@@ -947,8 +1016,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListCardConfigs",
         module: "brand::card",
@@ -960,8 +1030,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCardConfig",
         module: "brand::card",
@@ -973,8 +1044,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCardConfigCancelApplyment",
         module: "brand::card",
@@ -986,8 +1058,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryCardConfigPreviewUrl",
         module: "brand::card",
@@ -999,8 +1072,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCardConfigPublish",
         module: "brand::card",
@@ -1012,8 +1086,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListCardLinks",
         module: "brand::card",
@@ -1025,8 +1100,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCardLink",
         module: "brand::card",
@@ -1038,8 +1114,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryCardLinkByBusinessCode",
         module: "brand::card",
@@ -1051,8 +1128,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCardLinkCancelApplyment",
         module: "brand::card",
@@ -1064,8 +1142,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCardLinkUnbindCardLink",
         module: "brand::card",
@@ -1077,8 +1156,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListShakeActivityActivities",
         module: "brand::marketing",
@@ -1090,8 +1170,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListCards",
         module: "brand::card_member::partner",
@@ -1103,8 +1184,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCard",
         module: "brand::card_member::partner",
@@ -1116,8 +1198,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "DeleteCardByCardId",
         module: "brand::card_member::partner",
@@ -1129,8 +1212,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryCardByCardId",
         module: "brand::card_member::partner",
@@ -1142,8 +1226,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "UpdateCardByCardId",
         module: "brand::card_member::partner",
@@ -1155,8 +1240,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateCardInvalidate",
         module: "brand::card_member::partner",
@@ -1168,8 +1254,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListMembershipActivities",
         module: "brand::card_member::partner",
@@ -1181,8 +1268,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateMembershipActivity",
         module: "brand::card_member::partner",
@@ -1194,8 +1282,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryMembershipActivityByActivityId",
         module: "brand::card_member::partner",
@@ -1207,8 +1296,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "UpdateMembershipActivityByActivityId",
         module: "brand::card_member::partner",
@@ -1220,8 +1310,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "TerminateMembershipActivity",
         module: "brand::card_member::partner",
@@ -1233,8 +1324,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreatePayViewToken",
         module: "brand::card_member::partner",
@@ -1246,8 +1338,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreatePreAuthToken",
         module: "brand::card_member::partner",
@@ -1259,8 +1352,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListUserCards",
         module: "brand::card_member::partner",
@@ -1272,8 +1366,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateUserCardImportByOpenid",
         module: "brand::card_member::partner",
@@ -1289,8 +1384,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateUserCardImportByPhone",
         module: "brand::card_member::partner",
@@ -1306,8 +1402,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryUserCardByUserCardCode",
         module: "brand::card_member::partner",
@@ -1319,8 +1416,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "UpdateUserCardByUserCardCode",
         module: "brand::card_member::partner",
@@ -1336,8 +1434,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ConfirmUserCard",
         module: "brand::card_member::partner",
@@ -1353,8 +1452,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateUserCardInvalidate",
         module: "brand::card_member::partner",
@@ -1366,8 +1466,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateUserFeed",
         module: "brand::card_member::partner",
@@ -1379,8 +1480,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ConfirmUserPointExchangeCoupon",
         module: "brand::card_member::partner",
@@ -1392,8 +1494,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "SyncUserPoint",
         module: "brand::card_member::partner",
@@ -1405,8 +1508,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListBrandstores",
         module: "brand::store::partner",
@@ -1418,8 +1522,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateBrandstore",
         module: "brand::store::partner",
@@ -1431,8 +1536,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "DeleteBrandstoreByStoreId",
         module: "brand::store::partner",
@@ -1444,8 +1550,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryBrandstoreByStoreId",
         module: "brand::store::partner",
@@ -1457,8 +1564,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "UpdateBrandstoreByStoreId",
         module: "brand::store::partner",
@@ -1470,8 +1578,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateBrandstoreBindrecipient",
         module: "brand::store::partner",
@@ -1483,8 +1592,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CloseBrandstore",
         module: "brand::store::partner",
@@ -1496,8 +1606,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ResumeBrandstore",
         module: "brand::store::partner",
@@ -1509,8 +1620,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateBrandstoreUnbindrecipient",
         module: "brand::store::partner",
@@ -1522,8 +1634,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "QueryBrandConfigByBrandMchid",
         module: "brand::profitsharing",
@@ -1535,8 +1648,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateFinishOrder",
         module: "brand::profitsharing",
@@ -1548,8 +1662,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListOrders",
         module: "brand::profitsharing",
@@ -1561,8 +1676,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateOrder",
         module: "brand::profitsharing",
@@ -1574,8 +1690,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["receivers.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListOrderAmounts",
         module: "brand::profitsharing",
@@ -1587,8 +1704,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateReceiverAdd",
         module: "brand::profitsharing",
@@ -1600,8 +1718,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "DeleteReceiver",
         module: "brand::profitsharing",
@@ -1613,8 +1732,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "ListReturnorders",
         module: "brand::profitsharing",
@@ -1626,8 +1746,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "brand")]
     Operation {
         name: "CreateReturnorder",
         module: "brand::profitsharing",
@@ -1639,8 +1760,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("brand"),
+        declared: cfg!(feature = "brand"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateParking",
         module: "businesscircle",
@@ -1652,8 +1774,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "NotifyPoint",
         module: "businesscircle",
@@ -1665,8 +1788,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryUserAuthorizationByOpenid",
         module: "businesscircle",
@@ -1678,8 +1802,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryUserPointCommitStatus",
         module: "businesscircle",
@@ -1691,8 +1816,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListCapitallhhAreaProvinces",
         module: "capital",
@@ -1704,8 +1830,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListAreaProvinceCities",
         module: "capital",
@@ -1717,8 +1844,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryCapitallhhBankCorporateBanking",
         module: "capital",
@@ -1730,8 +1858,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryCapitallhhBankPersonalBanking",
         module: "capital",
@@ -1743,8 +1872,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryCapitallhhBankSearchBanksByBankAccount",
         module: "capital",
@@ -1756,8 +1886,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["account_number"],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListCapitallhhBankBranches",
         module: "capital",
@@ -1769,8 +1900,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateOrderSyncStatus",
         module: "catering",
@@ -1782,6 +1914,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
     Operation {
         name: "DownloadCertificates",
@@ -1794,8 +1928,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateAppOrder",
         module: "combine_transactions",
@@ -1810,8 +1945,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateH5Order",
         module: "combine_transactions",
@@ -1826,8 +1962,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "QueryCombineTransactionByCombineTransactionId",
         module: "combine_transactions",
@@ -1839,8 +1976,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateJsapiOrder",
         module: "combine_transactions",
@@ -1855,8 +1993,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateMiniprogramOrder",
         module: "combine_transactions",
@@ -1868,8 +2007,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateNativeOrder",
         module: "combine_transactions",
@@ -1884,8 +2024,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "QueryCombineTransactionByCombineOutTradeNo",
         module: "combine_transactions",
@@ -1897,8 +2038,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CloseCombineTransaction",
         module: "combine_transactions",
@@ -1910,8 +2052,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateInactiveMerchantIdentityVerificationMerchant",
         module: "compliance",
@@ -1923,8 +2066,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryInactiveMerchantIdentityVerificationMerchantVerificationByVerificationId",
         module: "compliance",
@@ -1936,8 +2080,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractAppPresign",
         module: "credit_repayment::partner",
@@ -1949,8 +2094,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_identity.identity_id", "real_identity.real_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractH5Presign",
         module: "credit_repayment::partner",
@@ -1962,8 +2108,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_identity.identity_id", "real_identity.real_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "TerminateContract",
         module: "credit_repayment::partner",
@@ -1975,8 +2122,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryContractByOutContractCode",
         module: "credit_repayment::partner",
@@ -1988,8 +2136,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateDeductOrder",
         module: "credit_repayment::partner",
@@ -2001,8 +2150,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryDeductOrderByOutTradeNo",
         module: "credit_repayment::partner",
@@ -2014,8 +2164,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateScheduleRecordBatchCreate",
         module: "credit_repayment::partner",
@@ -2027,8 +2178,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryScheduleRecordByOutRecordId",
         module: "credit_repayment::partner",
@@ -2040,8 +2192,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCard",
         module: "discount_card",
@@ -2053,8 +2206,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryCardByOutCardCode",
         module: "discount_card",
@@ -2066,8 +2220,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardAddUserRecord",
         module: "discount_card",
@@ -2079,8 +2234,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryOrderByOutTradeNo",
         module: "discount_card",
@@ -2092,8 +2248,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryOrderByOutOrderNo",
         module: "discount_card",
@@ -2105,8 +2262,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateOrderByOutOrderNo",
         module: "discount_card",
@@ -2118,8 +2276,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateChargeContractPreopen",
         module: "ebike",
@@ -2131,8 +2290,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryChargeContractByContractId",
         module: "ebike",
@@ -2144,8 +2304,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "ConfirmChargeContract",
         module: "ebike",
@@ -2157,8 +2318,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateChargeTransaction",
         module: "ebike",
@@ -2170,8 +2332,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryChargeTransactionByTransactionId",
         module: "ebike",
@@ -2183,8 +2346,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryChargeTransactionByOutTradeNo",
         module: "ebike",
@@ -2196,8 +2360,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryChargeUserContract",
         module: "ebike",
@@ -2209,8 +2374,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateApplyCancelWithdraw",
         module: "ecommerce::account",
@@ -2227,8 +2393,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryApplyCancelWithdrawByApplymentId",
         module: "ecommerce::account",
@@ -2240,8 +2407,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "ConfirmApplyCancelWithdraw",
         module: "ecommerce::account",
@@ -2253,8 +2421,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryApplyCancelWithdrawByOutRequestNo",
         module: "ecommerce::account",
@@ -2266,8 +2435,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryApplyCancelWithdrawValidateCancelBySubMchid",
         module: "ecommerce::account",
@@ -2279,8 +2449,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateCancelApplication",
         module: "ecommerce::account",
@@ -2292,8 +2463,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "UploadCancelApplicationMedia",
         module: "ecommerce::account",
@@ -2305,8 +2477,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryCancelApplicationByOutApplyNo",
         module: "ecommerce::account",
@@ -2318,8 +2491,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateApplyment",
         module: "ecommerce",
@@ -2344,8 +2518,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryApplymentByOutRequestNo",
         module: "ecommerce::applyments",
@@ -2357,8 +2532,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "RevokeApplyment",
         module: "ecommerce::applyments",
@@ -2370,8 +2546,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateSubmitAccountHostingApplyment",
         module: "ecommerce::applyments",
@@ -2396,8 +2573,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateSubmitSignVerifyInfo",
         module: "ecommerce::applyments",
@@ -2409,8 +2587,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryApplymentByApplymentId",
         module: "ecommerce",
@@ -2422,8 +2601,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "RevokeApplymentById",
         module: "ecommerce::applyments",
@@ -2435,8 +2615,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryFundflowbill",
         module: "ecommerce::bill",
@@ -2448,8 +2629,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryContractByOutContractCode",
         module: "ecommerce::combine_papay",
@@ -2461,8 +2643,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "TerminateContract",
         module: "ecommerce::combine_papay",
@@ -2474,8 +2657,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateContractPreEntrustSign",
         module: "ecommerce::combine_papay",
@@ -2487,8 +2671,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateContractPreEntrustSignMiniProgram",
         module: "ecommerce::combine_papay",
@@ -2500,8 +2685,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateTransaction",
         module: "ecommerce::combine_papay",
@@ -2513,8 +2699,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryTransactionByCombineOutTradeNo",
         module: "ecommerce::combine_papay",
@@ -2526,8 +2713,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "ReverseTransaction",
         module: "ecommerce::combine_papay",
@@ -2539,8 +2727,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryBalanceBySubMchid",
         module: "ecommerce::fund",
@@ -2552,8 +2741,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryEnddaybalanceBySubMchid",
         module: "ecommerce::fund",
@@ -2565,8 +2755,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "WithdrawFund",
         module: "ecommerce::fund",
@@ -2578,8 +2769,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryWithdrawByOutRequestNo",
         module: "ecommerce::fund",
@@ -2591,8 +2783,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryWithdrawByWithdrawId",
         module: "ecommerce::fund",
@@ -2604,8 +2797,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryIndividualContractByOutContractCode",
         module: "ecommerce::individual_contracts",
@@ -2617,8 +2811,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreatePreEntrustSignWithRealNameIdentityApp",
         module: "ecommerce::individual_contracts",
@@ -2630,8 +2825,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "cred_id"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreatePreEntrustSignWithRealNameIdentityMiniProgram",
         module: "ecommerce::individual_contracts",
@@ -2643,8 +2839,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "cred_id"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreatePreEntrustSignApp",
         module: "ecommerce::individual_contracts",
@@ -2656,8 +2853,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreatePreEntrustSignMiniProgram",
         module: "ecommerce::individual_contracts",
@@ -2669,8 +2867,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryIndividualContractByOpenid",
         module: "ecommerce",
@@ -2682,8 +2881,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateAuthorization",
         module: "ecommerce::mch_transfer",
@@ -2695,8 +2895,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryAuthorizationBySubMchid",
         module: "ecommerce::mch_transfer",
@@ -2708,8 +2909,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateTransferBill",
         module: "ecommerce::mch_transfer",
@@ -2721,8 +2923,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryTransferBillByOutBillNo",
         module: "ecommerce::mch_transfer",
@@ -2734,8 +2937,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CancelTransferBill",
         module: "ecommerce::mch_transfer",
@@ -2747,8 +2951,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryTransferBillByTransferBillNo",
         module: "ecommerce::mch_transfer",
@@ -2760,8 +2965,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "ListAfterSalesOrders",
         module: "ecommerce::profitsharing",
@@ -2773,8 +2979,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateAfterSalesOrder",
         module: "ecommerce::profitsharing",
@@ -2786,8 +2993,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateFinishOrder",
         module: "ecommerce::profitsharing",
@@ -2799,8 +3007,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "ListOrders",
         module: "ecommerce::profitsharing",
@@ -2812,8 +3021,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateOrder",
         module: "ecommerce::profitsharing",
@@ -2825,8 +3035,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["receivers.receiver_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "ListOrderAmounts",
         module: "ecommerce::profitsharing",
@@ -2838,8 +3049,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateReceiverAdd",
         module: "ecommerce::profitsharing",
@@ -2851,8 +3063,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["encrypted_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "DeleteReceiver",
         module: "ecommerce::profitsharing",
@@ -2864,8 +3077,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "ListReturnorders",
         module: "ecommerce::profitsharing",
@@ -2877,8 +3091,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateReturnorder",
         module: "ecommerce::profitsharing",
@@ -2890,8 +3105,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "ApplyRefund",
         module: "ecommerce::refunds",
@@ -2903,8 +3119,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryRefundByRefundId",
         module: "ecommerce::refunds",
@@ -2916,8 +3133,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryRefundByOutRefundNo",
         module: "ecommerce::refunds",
@@ -2929,8 +3147,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateApplyAbnormalRefund",
         module: "ecommerce::refunds",
@@ -2942,8 +3161,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["bank_account", "real_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "QueryReturnAdvance",
         module: "ecommerce::refunds",
@@ -2955,8 +3175,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateReturnAdvance",
         module: "ecommerce::refunds",
@@ -2968,8 +3189,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CancelSubsidy",
         module: "ecommerce::subsidies",
@@ -2981,8 +3203,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "CreateCreate",
         module: "ecommerce::subsidies",
@@ -2994,8 +3217,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "ecommerce")]
     Operation {
         name: "ReturnSubsidy",
         module: "ecommerce::subsidies",
@@ -3007,8 +3231,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("ecommerce"),
+        declared: cfg!(feature = "ecommerce"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryContractByContractId",
         module: "edu_papay",
@@ -3020,8 +3245,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPresign",
         module: "edu_papay",
@@ -3033,8 +3259,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "DeleteContractByContractId",
         module: "edu_papay",
@@ -3046,8 +3273,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateTransaction",
         module: "edu_papay",
@@ -3059,8 +3287,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryTransactionByTransactionId",
         module: "edu_papay",
@@ -3072,8 +3301,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryTransactionByOutTradeNo",
         module: "edu_papay",
@@ -3085,8 +3315,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "SendUserNotification",
         module: "edu_papay",
@@ -3098,8 +3329,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "ListUserContracts",
         module: "edu_papay",
@@ -3111,8 +3343,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "ListOrders",
         module: "edu_star",
@@ -3124,8 +3357,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "CreateOrder",
         module: "edu_star",
@@ -3137,8 +3371,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "QueryUserOpenidByWechatOpenid",
         module: "edu_star",
@@ -3150,8 +3385,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "QueryUserQqByQq",
         module: "edu_star",
@@ -3163,8 +3399,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "CreateContractPresign",
         module: "eduschoolpay",
@@ -3182,8 +3419,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "QueryContractByContractId",
         module: "eduschoolpay",
@@ -3195,8 +3433,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "TerminateContract",
         module: "eduschoolpay",
@@ -3208,8 +3447,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "CreateTransaction",
         module: "eduschoolpay",
@@ -3221,8 +3461,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "QueryTransactionByTransactionId",
         module: "eduschoolpay",
@@ -3234,8 +3475,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "QueryTransactionByOutTradeNo",
         module: "eduschoolpay",
@@ -3247,8 +3489,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "ListUserContracts",
         module: "eduschoolpay",
@@ -3260,8 +3503,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "education")]
     Operation {
         name: "QueryUserDebtState",
         module: "eduschoolpay",
@@ -3273,8 +3517,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("education"),
+        declared: cfg!(feature = "education"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateUserTransform",
         module: "express",
@@ -3286,8 +3531,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "QueryUserByFaceSid",
         module: "facemch",
@@ -3299,8 +3545,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateBrandMerchantBatch",
         module: "fund_app::brand_redpacket",
@@ -3312,8 +3559,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["detail_list.user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBrandMerchantBatchByBatchNo",
         module: "fund_app::brand_redpacket",
@@ -3325,8 +3573,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBrandMerchantBatchDetailByDetailNo",
         module: "fund_app::brand_redpacket",
@@ -3338,8 +3587,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBrandMerchantOutBatchByOutBatchNo",
         module: "fund_app::brand_redpacket",
@@ -3351,8 +3601,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBrandMerchantOutBatchOutDetailByOutDetailNo",
         module: "fund_app::brand_redpacket",
@@ -3364,8 +3615,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateElecsignOutBillNo",
         module: "fund_app::mch_transfer",
@@ -3377,8 +3629,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryElecsignByOutBillNo",
         module: "fund_app::mch_transfer",
@@ -3390,8 +3643,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateElecsignTransferBillNo",
         module: "fund_app::mch_transfer",
@@ -3403,8 +3657,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryElecsignByTransferBillNo",
         module: "fund_app::mch_transfer",
@@ -3416,8 +3671,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "ListBudgetElectronicReceipts",
         module: "fund_app::mch_transfer::partner",
@@ -3429,8 +3685,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateBudgetElectronicReceipt",
         module: "fund_app::mch_transfer::partner",
@@ -3442,8 +3699,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateCharityBudget",
         module: "fund_app::mch_transfer::partner",
@@ -3455,8 +3713,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryCharityBudgetByOutBudgetNo",
         module: "fund_app::mch_transfer::partner",
@@ -3468,8 +3727,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "UnlockCharityBudget",
         module: "fund_app::mch_transfer::partner",
@@ -3481,8 +3741,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateCharityTransferBill",
         module: "fund_app::mch_transfer::partner",
@@ -3494,8 +3755,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryCharityTransferBillByOutTransferNo",
         module: "fund_app::mch_transfer::partner",
@@ -3507,8 +3769,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateElectronicReceipt",
         module: "fund_app::mch_transfer::partner",
@@ -3520,8 +3783,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryElectronicReceiptByOutBillNo",
         module: "fund_app::mch_transfer::partner",
@@ -3533,8 +3797,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateSubMchAuthorization",
         module: "fund_app::mch_transfer::partner",
@@ -3546,8 +3811,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QuerySubMchAuthorizationBySubMchid",
         module: "fund_app::mch_transfer::partner",
@@ -3559,8 +3825,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateTransferBill",
         module: "fund_app::mch_transfer::partner",
@@ -3572,8 +3839,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryTransferBillByOutBillNo",
         module: "fund_app::mch_transfer::partner",
@@ -3585,8 +3853,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CancelTransferBill",
         module: "fund_app::mch_transfer::partner",
@@ -3598,8 +3867,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateTransferBillPreTransferWithAuthorization",
         module: "fund_app::mch_transfer::partner",
@@ -3611,8 +3881,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateTransferBillTransfer",
         module: "fund_app::mch_transfer::partner",
@@ -3624,8 +3895,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateUserConfirmAuthorization",
         module: "fund_app::mch_transfer::partner",
@@ -3637,8 +3909,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryUserConfirmAuthorizationByOutAuthorizationNo",
         module: "fund_app::mch_transfer::partner",
@@ -3650,8 +3923,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CloseUserConfirmAuthorization",
         module: "fund_app::mch_transfer::partner",
@@ -3663,8 +3937,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateTransferBill",
         module: "fund_app::mch_transfer",
@@ -3676,8 +3951,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryTransferBillByOutBillNo",
         module: "fund_app::mch_transfer",
@@ -3689,8 +3965,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CancelTransferBill",
         module: "fund_app::mch_transfer",
@@ -3702,8 +3979,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateTransferBillPreTransferWithAuthorization",
         module: "fund_app::mch_transfer",
@@ -3715,8 +3993,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateTransferBillTransfer",
         module: "fund_app::mch_transfer",
@@ -3728,8 +4007,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryTransferBillByTransferBillNo",
         module: "fund_app::mch_transfer",
@@ -3741,8 +4021,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateTransferToQqWalletBill",
         module: "fund_app::mch_transfer",
@@ -3754,8 +4035,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryTransferToQqWalletBillByOutBillNo",
         module: "fund_app::mch_transfer",
@@ -3767,8 +4049,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CancelTransferToQqWalletBill",
         module: "fund_app::mch_transfer",
@@ -3780,8 +4063,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateUserConfirmAuthorization",
         module: "fund_app::mch_transfer",
@@ -3793,8 +4077,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryUserConfirmAuthorizationByOutAuthorizationNo",
         module: "fund_app::mch_transfer",
@@ -3806,8 +4091,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CloseUserConfirmAuthorization",
         module: "fund_app::mch_transfer",
@@ -3819,8 +4105,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBillDownloadUrl",
         module: "funds_to_oversea",
@@ -3832,8 +4119,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateOrder",
         module: "funds_to_oversea",
@@ -3845,8 +4133,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryOrderByOutOrderId",
         module: "funds_to_oversea",
@@ -3858,8 +4147,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateReturnReturnOrder",
         module: "funds_to_oversea",
@@ -3871,8 +4161,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryReturnReturnOrderByOutReturnNo",
         module: "funds_to_oversea",
@@ -3884,8 +4175,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "ListTransactionAvailableAbroadAmounts",
         module: "funds_to_oversea",
@@ -3897,8 +4189,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListCertificates",
         module: "global",
@@ -3910,8 +4203,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListOrders",
         module: "global::customs",
@@ -3923,8 +4217,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UpdateOrder",
         module: "global::customs",
@@ -3936,8 +4231,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateOrder",
         module: "global::customs",
@@ -3949,8 +4245,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "RedeclareOrder",
         module: "global::customs",
@@ -3962,8 +4259,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "VerifyCertificate",
         module: "global::customs",
@@ -3975,8 +4273,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["certificate_id", "certificate_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "DeleteComplaintNotification",
         module: "global::merchant_service",
@@ -3988,8 +4287,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListComplaintNotifications",
         module: "global::merchant_service",
@@ -4001,8 +4301,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateComplaintNotification",
         module: "global::merchant_service",
@@ -4014,8 +4315,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UpdateComplaintNotification",
         module: "global::merchant_service",
@@ -4027,8 +4329,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListComplaints",
         module: "global::merchant_service",
@@ -4040,8 +4343,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryComplaintByComplaintId",
         module: "global::merchant_service",
@@ -4053,8 +4357,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CompleteComplaint",
         module: "global::merchant_service",
@@ -4066,8 +4371,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListComplaintNegotiationHistorys",
         module: "global::merchant_service",
@@ -4079,8 +4385,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ResponseComplaint",
         module: "global::merchant_service",
@@ -4092,8 +4399,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UploadImage",
         module: "global::merchant_service",
@@ -4105,8 +4413,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "DownloadImage",
         module: "global::merchant_service",
@@ -4118,8 +4427,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UploadStorageFile",
         module: "global::merchant_storage",
@@ -4131,8 +4441,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateH5PermissionApplication",
         module: "global::merchant",
@@ -4144,8 +4455,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryH5PermissionApplicationByApplymentId",
         module: "global::merchant",
@@ -4157,8 +4469,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UpdateH5PermissionApplicationByApplymentId",
         module: "global::merchant",
@@ -4170,8 +4483,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreatePermissionDomainApplication",
         module: "global::merchant",
@@ -4183,8 +4497,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryPermissionDomainApplicationByApplymentId",
         module: "global::merchant",
@@ -4196,8 +4511,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UpdatePermissionDomainApplicationByApplymentId",
         module: "global::merchant",
@@ -4209,8 +4525,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryH5PermissionBySubMchid",
         module: "global::merchant",
@@ -4222,8 +4539,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateMerchant",
         module: "global",
@@ -4235,8 +4553,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["contact.name", "contact.phone", "contact.email"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryMerchantBySubMchid",
         module: "global",
@@ -4248,8 +4567,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UpdateMerchantBySubMchid",
         module: "global",
@@ -4261,8 +4581,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["contact.name", "contact.phone", "contact.email"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ReverseTransactionById",
         module: "global::micropay",
@@ -4274,8 +4595,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ReverseTransactionByOutTradeNo",
         module: "global::micropay",
@@ -4287,8 +4609,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "PayTransaction",
         module: "global::micropay",
@@ -4300,8 +4623,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateContractAppPreEntrustSign",
         module: "global::papay",
@@ -4313,8 +4637,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateContractH5PreEntrustSign",
         module: "global::papay",
@@ -4326,8 +4651,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateContractJsapiPreEntrustSign",
         module: "global::papay",
@@ -4339,8 +4665,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateContractMiniprogramPreEntrustSign",
         module: "global::papay",
@@ -4352,8 +4679,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryContractByOutContractCode",
         module: "global::papay",
@@ -4365,8 +4693,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateContractWebPreEntrustSign",
         module: "global::papay",
@@ -4378,8 +4707,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryContractByContractId",
         module: "global::papay",
@@ -4391,8 +4721,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "TerminateContract",
         module: "global::papay",
@@ -4404,8 +4735,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateTransaction",
         module: "global::papay",
@@ -4417,8 +4749,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryTransactionByOutTradeNo",
         module: "global::papay",
@@ -4430,8 +4763,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ReverseTransaction",
         module: "global::papay",
@@ -4443,8 +4777,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryTransactionByTransactionId",
         module: "global::papay",
@@ -4456,8 +4791,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryBillDownloadUrl",
         module: "global::profit_sharing",
@@ -4469,8 +4805,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateOrder",
         module: "global::profit_sharing",
@@ -4482,8 +4819,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["receivers.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "UnfreezeOrder",
         module: "global::profit_sharing",
@@ -4495,8 +4833,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryOrderByOutOrderNo",
         module: "global::profit_sharing",
@@ -4508,8 +4847,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "DeleteReceiver",
         module: "global::profit_sharing",
@@ -4521,8 +4861,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateReceiver",
         module: "global::profit_sharing",
@@ -4534,8 +4875,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryReceiverByAccount",
         module: "global::profit_sharing",
@@ -4547,8 +4889,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryRefundBillDownloadUrl",
         module: "global::profit_sharing",
@@ -4560,8 +4903,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryRefundRefundableBalance",
         module: "global::profit_sharing",
@@ -4573,8 +4917,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateTransactionMark",
         module: "global::profit_sharing",
@@ -4586,8 +4931,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListTransactionAmounts",
         module: "global::profit_sharing",
@@ -4599,8 +4945,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListTransactionRefundableAmounts",
         module: "global::profit_sharing",
@@ -4612,8 +4959,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryRechargeBalanceSubMchidBySubMchid",
         module: "global::refund::partner",
@@ -4625,8 +4973,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryRechargeBalance",
         module: "global::refund",
@@ -4638,8 +4987,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListRefunds",
         module: "global",
@@ -4651,8 +5001,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateRefund",
         module: "global",
@@ -4664,8 +5015,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryRefundByRefundId",
         module: "global::refunds",
@@ -4677,8 +5029,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryRefundByOutRefundNo",
         module: "global::refunds",
@@ -4690,8 +5043,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "ListSettlements",
         module: "global::settle",
@@ -4703,8 +5057,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "DownloadStatements",
         module: "global",
@@ -4716,8 +5071,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateAppOrder",
         module: "global::transactions",
@@ -4729,8 +5085,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryTransactionByTransactionId",
         module: "global::transactions",
@@ -4742,8 +5099,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CloseTransactionById",
         module: "global::transactions",
@@ -4755,8 +5113,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateJsapiOrder",
         module: "global::transactions",
@@ -4768,8 +5127,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateMweb",
         module: "global::transactions",
@@ -4781,8 +5141,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CreateNativeOrder",
         module: "global::transactions",
@@ -4794,8 +5155,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "QueryTransactionByOutTradeNo",
         module: "global::transactions",
@@ -4807,8 +5169,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "global")]
     Operation {
         name: "CloseTransactionByOutTradeNo",
         module: "global::transactions",
@@ -4820,8 +5183,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("global"),
+        declared: cfg!(feature = "global"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateMerchantChangecustompagestatus",
         module: "goldplan",
@@ -4833,8 +5197,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateMerchantChangegoldplanstatus",
         module: "goldplan",
@@ -4846,8 +5211,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateMerchantCloseAdvertisingShow",
         module: "goldplan",
@@ -4859,8 +5225,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateMerchantOpenAdvertisingShow",
         module: "goldplan",
@@ -4872,8 +5239,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateMerchantSetAdvertisingIndustryFilter",
         module: "goldplan",
@@ -4885,8 +5253,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateAuditCupInvalid",
         module: "gov::subsidy",
@@ -4898,8 +5267,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryAuditCup",
         module: "gov::subsidy",
@@ -4911,8 +5281,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "SyncAuditCupRefund",
         module: "gov::subsidy",
@@ -4924,8 +5295,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateAuditCupUpdate",
         module: "gov::subsidy",
@@ -4937,8 +5309,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "UploadAuditCup",
         module: "gov::subsidy",
@@ -4950,8 +5323,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryCompany",
         module: "gov::subsidy",
@@ -4963,8 +5337,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "UploadGood",
         module: "gov::subsidy",
@@ -4976,8 +5351,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "SyncNQualification",
         module: "gov::subsidy",
@@ -4989,8 +5365,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryQualification",
         module: "gov::subsidy",
@@ -5002,8 +5379,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["real_name", "id_card_number", "phone_number"],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CancelQualificationPassthrough",
         module: "gov::subsidy",
@@ -5015,8 +5393,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateQualificationPassthroughClaim",
         module: "gov::subsidy",
@@ -5028,8 +5407,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryQualificationPassthrough",
         module: "gov::subsidy",
@@ -5041,8 +5421,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryQualifications",
         module: "gov::subsidy",
@@ -5054,8 +5435,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "SyncQualification",
         module: "gov::subsidy",
@@ -5067,8 +5449,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "LockSncode",
         module: "gov::subsidy",
@@ -5080,8 +5463,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QuerySncode",
         module: "gov::subsidy",
@@ -5093,8 +5477,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "UnlockSncode",
         module: "gov::subsidy",
@@ -5106,8 +5491,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryTransaction",
         module: "gov::subsidy",
@@ -5119,8 +5505,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateTransactionSummaryQueryDay",
         module: "gov::subsidy",
@@ -5132,8 +5519,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "SyncTransaction",
         module: "gov::subsidy",
@@ -5145,8 +5533,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_name", "id_card_number", "phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CancelZhejiangAuthcode",
         module: "gov::subsidy",
@@ -5158,8 +5547,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateZhejiangAuthcodeCommit",
         module: "gov::subsidy",
@@ -5171,8 +5561,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateZhejiangAuthcodeIssue",
         module: "gov::subsidy",
@@ -5184,8 +5575,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["name", "mobile", "cert_no"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "RefundZhejiangAuthcode",
         module: "gov::subsidy",
@@ -5197,8 +5589,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateZhejiangAuthcodeTry",
         module: "gov::subsidy",
@@ -5210,8 +5603,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryZhejiangGood",
         module: "gov::subsidy",
@@ -5223,8 +5617,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "ConfirmZhejiangNQualification",
         module: "gov::subsidy",
@@ -5236,8 +5631,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["data.cert_no", "data.name", "data.tel", "data.address"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateZhejiangQualificationAlter",
         module: "gov::subsidy",
@@ -5249,8 +5645,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["cert_no", "name", "tel"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateZhejiangQualificationClaim",
         module: "gov::subsidy",
@@ -5262,8 +5659,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["cert_no", "name", "tel"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryZhejiangQualification",
         module: "gov::subsidy",
@@ -5275,8 +5673,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["cert_no"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "SyncZhejiangQualification",
         module: "gov::subsidy",
@@ -5288,8 +5687,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["data.cert_no", "data.name", "data.tel"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "LockZhejiangSncode",
         module: "gov::subsidy",
@@ -5301,8 +5701,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryZhejiangSncode",
         module: "gov::subsidy",
@@ -5314,8 +5715,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "UnlockZhejiangSncode",
         module: "gov::subsidy",
@@ -5327,8 +5729,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateInsuranceOrder",
         module: "hire_power_bank",
@@ -5340,8 +5743,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryInsuranceOrderByOutOrderNo",
         module: "hire_power_bank",
@@ -5353,8 +5757,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryUserQualificationByOpenid",
         module: "hire_power_bank",
@@ -5366,8 +5771,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateToken",
         module: "industry_coupon",
@@ -5379,8 +5785,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateRetailIndustryTransaction",
         module: "industry_rebate",
@@ -5392,8 +5799,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateTransaction",
         module: "industry_rebate",
@@ -5405,8 +5813,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateDeductAuthorization",
         module: "inspolicymgr",
@@ -5418,8 +5827,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryDeductAuthorizationByOutInsuranceNo",
         module: "inspolicymgr",
@@ -5431,8 +5841,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateDeductPolicy",
         module: "inspolicymgr",
@@ -5444,8 +5855,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["insured_name_list"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryDeductPolicyByOutInsuranceNo",
         module: "inspolicymgr",
@@ -5457,8 +5869,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "UpdateDeductPolicyByOutInsuranceNo",
         module: "inspolicymgr",
@@ -5470,8 +5883,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["insured_name_list"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryDeviceInspectionByDeviceSn",
         module: "iotmanage",
@@ -5483,8 +5897,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "ListDevices",
         module: "iotmanage",
@@ -5496,8 +5911,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryBrandByBrandId",
         module: "lovefeast",
@@ -5509,8 +5925,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryUserOrderByBrandId",
         module: "lovefeast",
@@ -5522,8 +5939,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryUserOrderByOutTradeNo",
         module: "lovefeast",
@@ -5535,8 +5953,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateUserBankMultiActivity",
         module: "marketing::bank_favor",
@@ -5548,8 +5967,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryUserCouponByCouponId",
         module: "marketing::bank_favor",
@@ -5561,8 +5981,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListPackageTasks",
         module: "marketing::bank",
@@ -5574,8 +5995,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreatePackageTask",
         module: "marketing::bank",
@@ -5587,8 +6009,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListCallbacks",
         module: "marketing::busifavor",
@@ -5600,8 +6023,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCallback",
         module: "marketing::busifavor",
@@ -5613,8 +6037,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "AssociateCoupon",
         module: "marketing::busifavor",
@@ -5626,8 +6051,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeactivateCoupon",
         module: "marketing::busifavor",
@@ -5639,8 +6065,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DisassociateCoupon",
         module: "marketing::busifavor",
@@ -5652,8 +6079,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ReturnCoupon",
         module: "marketing::busifavor",
@@ -5665,8 +6093,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "SendCoupon",
         module: "marketing::busifavor",
@@ -5678,8 +6107,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UseCoupon",
         module: "marketing::busifavor",
@@ -5691,8 +6121,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "SendConsumptionCard",
         module: "marketing::busifavor",
@@ -5704,8 +6135,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponPreSend",
         module: "marketing::busifavor",
@@ -5717,8 +6149,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "SendProductCoupon",
         module: "marketing::busifavor",
@@ -5730,8 +6163,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateStock",
         module: "marketing::busifavor",
@@ -5743,8 +6177,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockByStockId",
         module: "marketing::busifavor",
@@ -5756,8 +6191,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateStockByStockId",
         module: "marketing::busifavor",
@@ -5769,8 +6205,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateStockBudget",
         module: "marketing::busifavor",
@@ -5782,8 +6219,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListStockCouponcodes",
         module: "marketing::busifavor",
@@ -5795,8 +6233,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateStockCouponcode",
         module: "marketing::busifavor",
@@ -5808,8 +6247,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeleteStockCouponcodeByCouponCode",
         module: "marketing::busifavor",
@@ -5821,8 +6261,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockCouponcodeByCouponCode",
         module: "marketing::busifavor",
@@ -5834,8 +6275,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListSubsidyPayReceipts",
         module: "marketing::busifavor",
@@ -5847,8 +6289,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateSubsidyPayReceipt",
         module: "marketing::busifavor",
@@ -5860,8 +6303,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QuerySubsidyPayReceiptBySubsidyReceiptId",
         module: "marketing::busifavor",
@@ -5873,8 +6317,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateSubsidyReturnReceipt",
         module: "marketing::busifavor",
@@ -5886,8 +6331,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QuerySubsidyReturnReceiptBySubsidyReturnReceiptId",
         module: "marketing::busifavor",
@@ -5899,8 +6345,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListUserCoupons",
         module: "marketing::busifavor",
@@ -5912,8 +6359,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryUserCouponAppidByAppid",
         module: "marketing::busifavor",
@@ -5925,8 +6373,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListCallbacks",
         module: "marketing::favor",
@@ -5938,8 +6387,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCallback",
         module: "marketing::favor",
@@ -5951,6 +6401,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
     Operation {
         name: "CreateStock",
@@ -5963,6 +6415,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "UploadMarketingImage",
@@ -5975,8 +6429,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListStocks",
         module: "marketing::favor",
@@ -5988,6 +6443,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
     Operation {
         name: "QueryStock",
@@ -6000,8 +6457,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListStockItems",
         module: "marketing::favor",
@@ -6013,8 +6471,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListStockMerchants",
         module: "marketing::favor",
@@ -6026,8 +6485,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateStockModifyGoodsId",
         module: "marketing::favor",
@@ -6039,6 +6499,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
     Operation {
         name: "PauseStock",
@@ -6051,8 +6513,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockRefundFlow",
         module: "marketing::favor",
@@ -6064,8 +6527,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockRefundFlowByDay",
         module: "marketing::favor",
@@ -6077,6 +6541,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
     Operation {
         name: "RestartStock",
@@ -6089,6 +6555,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "StartStock",
@@ -6101,8 +6569,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockUseFlow",
         module: "marketing::favor",
@@ -6114,8 +6583,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockUseFlowByDay",
         module: "marketing::favor",
@@ -6127,8 +6597,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListUserCoupons",
         module: "marketing::favor",
@@ -6140,6 +6611,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
     Operation {
         name: "SendCoupon",
@@ -6152,6 +6625,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "QueryUserCouponByCouponId",
@@ -6164,8 +6639,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListActivities",
         module: "marketing::goods_subsidy_activity",
@@ -6177,8 +6653,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ApplyActivity",
         module: "marketing::goods_subsidy_activity",
@@ -6190,8 +6667,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "LockQualification",
         module: "marketing::goods_subsidy_activity",
@@ -6203,8 +6681,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UnlockQualification",
         module: "marketing::goods_subsidy_activity",
@@ -6216,8 +6695,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeleteRetailStoreActRepresentative",
         module: "marketing::goods_subsidy_activity",
@@ -6229,8 +6709,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateRetailStoreActRepresentative",
         module: "marketing::goods_subsidy_activity",
@@ -6242,8 +6723,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListRetailStoreActRepresentatives",
         module: "marketing::goods_subsidy_activity",
@@ -6255,8 +6737,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateRetailStoreActMaterial",
         module: "marketing::goods_subsidy_activity",
@@ -6268,8 +6751,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeleteRetailStoreActStore",
         module: "marketing::goods_subsidy_activity",
@@ -6281,8 +6765,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListRetailStoreActStores",
         module: "marketing::goods_subsidy_activity",
@@ -6294,8 +6779,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateRetailStoreActStore",
         module: "marketing::goods_subsidy_activity",
@@ -6307,8 +6793,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryRetailStoreActStoreByStoreCode",
         module: "marketing::goods_subsidy_activity",
@@ -6320,8 +6807,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListActivities",
         module: "marketing::membercard_activity",
@@ -6333,8 +6821,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateActivity",
         module: "marketing::membercard_activity",
@@ -6346,8 +6835,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryActivityByActivityId",
         module: "marketing::membercard_activity",
@@ -6359,8 +6849,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "TerminateActivity",
         module: "marketing::membercard_activity",
@@ -6372,8 +6863,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryActivateInformationByActivateTicket",
         module: "marketing::membercard_open",
@@ -6385,8 +6877,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryCallback",
         module: "marketing::membercard_open",
@@ -6398,8 +6891,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateCallback",
         module: "marketing::membercard_open",
@@ -6411,8 +6905,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListCards",
         module: "marketing::membercard_open",
@@ -6424,8 +6919,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCard",
         module: "marketing::membercard_open",
@@ -6437,8 +6933,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeleteCardByCardId",
         module: "marketing::membercard_open",
@@ -6450,8 +6947,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryCardByCardId",
         module: "marketing::membercard_open",
@@ -6463,8 +6961,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateCardByCardId",
         module: "marketing::membercard_open",
@@ -6476,8 +6975,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DepositCardCode",
         module: "marketing::membercard_open",
@@ -6489,8 +6989,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryCardCodeByCode",
         module: "marketing::membercard_open",
@@ -6502,8 +7003,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateCardCodeByCode",
         module: "marketing::membercard_open",
@@ -6515,8 +7017,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ActivateCardCode",
         module: "marketing::membercard_open",
@@ -6528,8 +7031,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCodeBonusCommit",
         module: "marketing::membercard_open",
@@ -6541,8 +7045,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCodeBonusPrepare",
         module: "marketing::membercard_open",
@@ -6554,8 +7059,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateCardCodeRight",
         module: "marketing::membercard_open",
@@ -6567,8 +7073,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardCodeSetServiceModuleData",
         module: "marketing::membercard_open",
@@ -6580,8 +7087,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardCodeUnavailable",
         module: "marketing::membercard_open",
@@ -6593,8 +7101,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryCardDecryptCode",
         module: "marketing::membercard_open",
@@ -6606,8 +7115,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardPermissionToken",
         module: "marketing::membercard_open",
@@ -6619,8 +7129,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardPhoneMembercardImport",
         module: "marketing::membercard_open",
@@ -6632,8 +7143,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["encrypted_phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardQrcode",
         module: "marketing::membercard_open",
@@ -6645,8 +7157,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateCardRight",
         module: "marketing::membercard_open",
@@ -6658,8 +7171,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardServiceModule",
         module: "marketing::membercard_open",
@@ -6671,8 +7185,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeleteCardServiceModuleByServiceModuleId",
         module: "marketing::membercard_open",
@@ -6684,8 +7199,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateCardServiceModuleByServiceModuleId",
         module: "marketing::membercard_open",
@@ -6697,8 +7213,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardUpgrade",
         module: "marketing::membercard_open",
@@ -6710,8 +7227,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCardUserImport",
         module: "marketing::membercard_open",
@@ -6723,8 +7241,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreatePhonenumberMemberImport",
         module: "marketing::membercard_open",
@@ -6736,8 +7255,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["encrypted_phone_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryPhonenumberMemberSearch",
         module: "marketing::membercard_open",
@@ -6749,8 +7269,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["encrypted_phone_number"],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListUserCards",
         module: "marketing::membercard_open",
@@ -6762,8 +7283,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateDeliveryPlan",
         module: "marketing::delivery_plan::partner",
@@ -6775,8 +7297,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListDeliveryPlanDeliveryPlans",
         module: "marketing::delivery_plan::partner",
@@ -6788,8 +7311,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateDeliveryPlanByPlanId",
         module: "marketing::delivery_plan::partner",
@@ -6801,8 +7325,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "TerminateDeliveryPlan",
         module: "marketing::delivery_plan::partner",
@@ -6814,8 +7339,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateNotifyUrl",
         module: "marketing::delivery_plan::partner",
@@ -6827,8 +7353,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateImageGenerationTask",
         module: "marketing::product_coupon::partner",
@@ -6840,8 +7367,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryImageGenerationTaskByTaskId",
         module: "marketing::product_coupon::partner",
@@ -6853,8 +7381,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UploadImage",
         module: "marketing::product_coupon::partner",
@@ -6866,8 +7395,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListNotifyConfigs",
         module: "marketing::product_coupon::partner",
@@ -6879,8 +7409,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateNotifyConfig",
         module: "marketing::product_coupon::partner",
@@ -6892,8 +7423,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCoupon",
         module: "marketing::product_coupon::partner",
@@ -6905,8 +7437,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryProductCouponByProductCouponId",
         module: "marketing::product_coupon::partner",
@@ -6918,8 +7451,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateProductCouponByProductCouponId",
         module: "marketing::product_coupon::partner",
@@ -6931,8 +7465,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeactivateProductCoupon",
         module: "marketing::product_coupon::partner",
@@ -6944,8 +7479,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStockBundle",
         module: "marketing::product_coupon::partner",
@@ -6957,8 +7493,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateProductCouponStockBundleByStockBundleId",
         module: "marketing::product_coupon::partner",
@@ -6970,8 +7507,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStockBundleAssociateStore",
         module: "marketing::product_coupon::partner",
@@ -6983,8 +7521,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStockBundleDisassociateStore",
         module: "marketing::product_coupon::partner",
@@ -6996,8 +7535,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStockBundleUpdateBudget",
         module: "marketing::product_coupon::partner",
@@ -7009,8 +7549,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListProductCouponStocks",
         module: "marketing::product_coupon::partner",
@@ -7022,8 +7563,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStock",
         module: "marketing::product_coupon::partner",
@@ -7035,8 +7577,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryProductCouponStockByStockId",
         module: "marketing::product_coupon::partner",
@@ -7048,8 +7591,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateProductCouponStockByStockId",
         module: "marketing::product_coupon::partner",
@@ -7061,8 +7605,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStockAssociateStore",
         module: "marketing::product_coupon::partner",
@@ -7074,8 +7619,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListProductCouponStockAssociatedStores",
         module: "marketing::product_coupon::partner",
@@ -7087,8 +7633,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeactivateProductCouponStock",
         module: "marketing::product_coupon::partner",
@@ -7100,8 +7647,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStockDisassociateStore",
         module: "marketing::product_coupon::partner",
@@ -7113,8 +7661,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStockUpdateBudget",
         module: "marketing::product_coupon::partner",
@@ -7126,8 +7675,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateProductCouponStockUploadCouponCode",
         module: "marketing::product_coupon::partner",
@@ -7139,8 +7689,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateUserCouponBundle",
         module: "marketing::product_coupon::partner",
@@ -7152,8 +7703,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeactivateUserCouponBundle",
         module: "marketing::product_coupon::partner",
@@ -7165,8 +7717,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListUserCoupons",
         module: "marketing::product_coupon::partner",
@@ -7178,8 +7731,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateUserCoupon",
         module: "marketing::product_coupon::partner",
@@ -7191,8 +7745,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryUserCouponByCouponCode",
         module: "marketing::product_coupon::partner",
@@ -7204,8 +7759,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ConfirmUserCoupon",
         module: "marketing::product_coupon::partner",
@@ -7217,8 +7773,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeactivateUserCoupon",
         module: "marketing::product_coupon::partner",
@@ -7230,8 +7787,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ReturnUserCoupon",
         module: "marketing::product_coupon::partner",
@@ -7243,8 +7801,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UseUserCoupon",
         module: "marketing::product_coupon::partner",
@@ -7256,8 +7815,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateUserPreSendCoupon",
         module: "marketing::product_coupon::partner",
@@ -7269,8 +7829,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateUserPreSendCouponBundle",
         module: "marketing::product_coupon::partner",
@@ -7282,8 +7843,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListPartnerships",
         module: "marketing::partnerships",
@@ -7295,8 +7857,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateBuild",
         module: "marketing::partnerships",
@@ -7308,8 +7871,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "TerminatePartnership",
         module: "marketing::partnerships",
@@ -7321,8 +7885,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListActivities",
         module: "marketing::paygiftactivity",
@@ -7334,8 +7899,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryActivityByActivityId",
         module: "marketing::paygiftactivity",
@@ -7347,8 +7913,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListActivityGoods",
         module: "marketing::paygiftactivity",
@@ -7360,8 +7927,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListActivityMerchants",
         module: "marketing::paygiftactivity",
@@ -7373,8 +7941,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateActivityMerchantAdd",
         module: "marketing::paygiftactivity",
@@ -7386,8 +7955,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "DeleteActivityMerchant",
         module: "marketing::paygiftactivity",
@@ -7399,8 +7969,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "TerminateActivity",
         module: "marketing::paygiftactivity",
@@ -7412,8 +7983,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateUniqueThresholdActivity",
         module: "marketing::paygiftactivity",
@@ -7425,8 +7997,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateCustomentrance",
         module: "marketing::shopping_receipt",
@@ -7438,8 +8011,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryCustomentranceByBrandId",
         module: "marketing::shopping_receipt",
@@ -7451,8 +8025,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateCustomentranceByBrandId",
         module: "marketing::shopping_receipt",
@@ -7464,8 +8039,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateMerchantshoppingreceiptjumpinfo",
         module: "marketing::shopping_receipt",
@@ -7477,8 +8053,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UploadShoppingReceipt",
         module: "marketing::shopping_receipt",
@@ -7490,8 +8067,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListActivities",
         module: "marketing::weekly_discount",
@@ -7503,8 +8081,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryActivityByActivityId",
         module: "marketing::weekly_discount",
@@ -7516,8 +8095,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ApplyActivity",
         module: "marketing::weekly_discount",
@@ -7529,8 +8109,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListUserCoupons",
         module: "marketing::withdraw_favor",
@@ -7542,8 +8123,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateUserCoupon",
         module: "marketing::withdraw_favor",
@@ -7555,8 +8137,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMchManageRecordSubMchidBySubMchid",
         module: "mch_manage",
@@ -7568,8 +8151,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMchManageRecordByManageRecordId",
         module: "mch_manage",
@@ -7581,8 +8165,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateMchManageRecordMchManageSubmission",
         module: "mch_manage",
@@ -7594,8 +8179,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "UploadSubmissionFile",
         module: "mch_manage",
@@ -7607,8 +8193,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryEnhancedDueDiligenceByDueDiligenceId",
         module: "mch_operation_manage",
@@ -7620,8 +8207,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "SubmitEnhancedDueDiligence",
         module: "mch_operation_manage",
@@ -7633,8 +8221,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "UploadDueDiligenceFile",
         module: "mch_operation_manage",
@@ -7646,8 +8235,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMerchantLimitationSubMchidBySubMchid",
         module: "mch_operation_manage",
@@ -7659,8 +8249,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateRiskWithdrawlApply",
         module: "mch_operate",
@@ -7677,8 +8268,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryRiskWithdrawlApplyByApplymentId",
         module: "mch_operate",
@@ -7690,8 +8282,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryRiskWithdrawlApplyByOutRequestNo",
         module: "mch_operate",
@@ -7703,8 +8296,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateMchcontactalterapplyment",
         module: "mchalterapply",
@@ -7720,8 +8314,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMerchantByOutRequestNo",
         module: "mchalterapply::mchcontactalterapplyment",
@@ -7733,8 +8328,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMchcontactalterapplymentByApplyId",
         module: "mchalterapply",
@@ -7746,8 +8342,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "RevokeMchcontactalterapplyment",
         module: "mchalterapply::mchcontactalterapplyment",
@@ -7759,8 +8356,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateMchsubjectalterapplyment",
         module: "mchalterapply",
@@ -7779,8 +8377,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMerchantByOutRequestNo",
         module: "mchalterapply::mchsubjectalterapplyment",
@@ -7792,8 +8391,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMchsubjectalterapplymentByApplyId",
         module: "mchalterapply",
@@ -7805,8 +8405,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "RevokeMchsubjectalterapplyment",
         module: "mchalterapply::mchsubjectalterapplyment",
@@ -7818,8 +8419,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateMerchantnamealterapplyment",
         module: "mchalterapply",
@@ -7831,8 +8433,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMerchantByOutRequestNo",
         module: "mchalterapply::merchantnamealterapplyment",
@@ -7844,8 +8447,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMerchantnamealterapplymentByApplyId",
         module: "mchalterapply",
@@ -7857,8 +8461,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "RevokeMerchantnamealterapplyment",
         module: "mchalterapply::merchantnamealterapplyment",
@@ -7870,8 +8475,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateOrder",
         module: "med_ins",
@@ -7888,8 +8494,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryOrderByMixTradeNo",
         module: "med_ins",
@@ -7901,8 +8508,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryOrderByOutTradeNo",
         module: "med_ins",
@@ -7914,8 +8522,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "NotifyRefund",
         module: "med_ins",
@@ -7927,8 +8536,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateEcTradeRiskQueryRiskTrade",
         module: "merchant_risk_manage",
@@ -7940,8 +8550,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateEcTradeRiskRecvDisposeResult",
         module: "merchant_risk_manage",
@@ -7953,8 +8564,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateReportTradeUnionInformation",
         module: "merchant_risk_manage",
@@ -7966,8 +8578,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["phone", "certificates_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryTradeRiskInformation",
         module: "merchant_risk_manage",
@@ -7979,8 +8592,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateTradeRiskResult",
         module: "merchant_risk_manage",
@@ -7992,8 +8606,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "DeleteViolationNotification",
         module: "merchant_risk_manage",
@@ -8005,8 +8620,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListViolationNotifications",
         module: "merchant_risk_manage",
@@ -8018,8 +8634,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateViolationNotification",
         module: "merchant_risk_manage",
@@ -8031,8 +8648,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "UpdateViolationNotification",
         module: "merchant_risk_manage",
@@ -8044,8 +8662,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "DeleteComplaintNotification",
         module: "merchant_service",
@@ -8057,8 +8676,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListComplaintNotifications",
         module: "merchant_service",
@@ -8070,8 +8690,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateComplaintNotification",
         module: "merchant_service",
@@ -8083,8 +8704,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "UpdateComplaintNotification",
         module: "merchant_service",
@@ -8096,8 +8718,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListComplaintsV1",
         module: "merchant_service",
@@ -8109,6 +8732,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
     Operation {
         name: "ListComplaints",
@@ -8121,8 +8746,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryComplaintsV2ByComplaintId",
         module: "merchant_service",
@@ -8134,8 +8760,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CompleteComplaintsV2",
         module: "merchant_service::complaints_v2",
@@ -8147,8 +8774,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListNegotiationHistorys",
         module: "merchant_service::complaints_v2",
@@ -8160,8 +8788,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ResponseComplaintsV2",
         module: "merchant_service::complaints_v2",
@@ -8173,8 +8802,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateResponseImmediateService",
         module: "merchant_service::complaints_v2",
@@ -8186,8 +8816,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateUpdateRefundProgress",
         module: "merchant_service::complaints_v2",
@@ -8199,8 +8830,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryComplaintByTransactionId",
         module: "merchant_service",
@@ -8212,8 +8844,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListNegotiationHistorys",
         module: "merchant_service::complaints",
@@ -8225,8 +8858,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateFeedback",
         module: "merchant_service",
@@ -8238,8 +8872,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "UploadImage",
         module: "merchant_service::images",
@@ -8251,8 +8886,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "DownloadImage",
         module: "merchant_service",
@@ -8264,8 +8900,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateMerchantSettleRuleApplication",
         module: "merchant_settlement",
@@ -8277,8 +8914,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryMerchantSettleRuleApplicationByApplicationId",
         module: "merchant_settlement",
@@ -8290,8 +8928,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateStore",
         module: "merchant_store",
@@ -8303,8 +8942,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryStoreByStoreId",
         module: "merchant_store",
@@ -8316,8 +8956,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "UpdateStoreByStoreId",
         module: "merchant_store",
@@ -8329,8 +8970,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "BindStoreRecipient",
         module: "merchant_store",
@@ -8342,8 +8984,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "UnbindStoreRecipient",
         module: "merchant_store",
@@ -8355,8 +8998,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryBalanceByAccountType",
         module: "merchant::fund",
@@ -8368,8 +9012,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryDayendbalanceByAccountType",
         module: "merchant::fund",
@@ -8381,8 +9026,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "WithdrawFund",
         module: "merchant::fund",
@@ -8394,8 +9040,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryWithdrawBillTypeByBillType",
         module: "merchant::fund",
@@ -8407,8 +9054,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryWithdrawByOutRequestNo",
         module: "merchant::fund",
@@ -8420,8 +9068,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryWithdrawByWithdrawId",
         module: "merchant::fund",
@@ -8433,6 +9082,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
     Operation {
         name: "UploadImage",
@@ -8445,8 +9096,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "UploadVideo",
         module: "merchant::media",
@@ -8458,8 +9110,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListMerchantIncomeRecords",
         module: "merchantfund",
@@ -8471,8 +9124,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "ListIncomeRecords",
         module: "merchantfund::partner",
@@ -8484,8 +9138,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockRefundFlow",
         module: "multiuse",
@@ -8497,8 +9152,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockSendFlow",
         module: "multiuse",
@@ -8510,8 +9166,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryStockUseFlow",
         module: "multiuse",
@@ -8523,6 +9180,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
     Operation {
         name: "SendMultiuseCoupon",
@@ -8535,8 +9194,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateCardTemplate",
         module: "new_tax_control_fapiao",
@@ -8548,8 +9208,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateFapiaoApplication",
         module: "new_tax_control_fapiao",
@@ -8561,8 +9222,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["buyer_information.phone", "buyer_information.email"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateIssueGeneral",
         module: "new_tax_control_fapiao::fapiao_applications",
@@ -8574,8 +9236,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["buyer_information.phone", "buyer_information.email"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateIssuePassengerTransport",
         module: "new_tax_control_fapiao::fapiao_applications",
@@ -8591,8 +9254,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateIssueRefinedOil",
         module: "new_tax_control_fapiao::fapiao_applications",
@@ -8604,8 +9268,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["buyer_information.phone", "buyer_information.email"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateRealEstateLeasing",
         module: "new_tax_control_fapiao::fapiao_applications",
@@ -8621,8 +9286,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "UploadFapiaoFile",
         module: "new_tax_control_fapiao::fapiao_applications",
@@ -8634,8 +9300,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryFapiaoApplicationByFapiaoApplyId",
         module: "new_tax_control_fapiao",
@@ -8647,8 +9314,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "ListFapiaoFiles",
         module: "new_tax_control_fapiao::fapiao_applications",
@@ -8660,8 +9328,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateInsertCard",
         module: "new_tax_control_fapiao::fapiao_applications",
@@ -8673,8 +9342,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["buyer_information.phone", "buyer_information.email"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "ReverseFapiaoApplication",
         module: "new_tax_control_fapiao::fapiao_applications",
@@ -8686,8 +9356,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryGetspinviteurl",
         module: "new_tax_control_fapiao::fapiaomerchant",
@@ -8699,8 +9370,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["operate_user"],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryListspinvitemchinfo",
         module: "new_tax_control_fapiao::fapiaomerchant",
@@ -8712,8 +9384,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryBaseInformation",
         module: "new_tax_control_fapiao::merchant",
@@ -8725,8 +9398,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryDevelopmentConfig",
         module: "new_tax_control_fapiao::merchant",
@@ -8738,8 +9412,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "UpdateDevelopmentConfig",
         module: "new_tax_control_fapiao::merchant",
@@ -8751,8 +9426,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "ListTaxCodes",
         module: "new_tax_control_fapiao::merchant",
@@ -8764,8 +9440,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CheckMerchant",
         module: "new_tax_control_fapiao::merchant",
@@ -8777,8 +9454,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryCheckStatus",
         module: "new_tax_control_fapiao::merchant",
@@ -8790,8 +9468,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryUserTitle",
         module: "new_tax_control_fapiao",
@@ -8803,8 +9482,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryTitleUrl",
         module: "new_tax_control_fapiao::user_title",
@@ -8816,8 +9496,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateAuthinfo",
         module: "offlineface",
@@ -8829,8 +9510,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateContractPresign",
         module: "offlineface",
@@ -8849,8 +9531,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "QueryContractByContractId",
         module: "offlineface",
@@ -8862,8 +9545,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "ListFaceCollections",
         module: "offlineface",
@@ -8875,8 +9559,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "QueryFaceCollectionByCollectionId",
         module: "offlineface",
@@ -8888,8 +9573,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateRepaymentUrl",
         module: "offlineface",
@@ -8901,8 +9587,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateTransaction",
         module: "offlineface",
@@ -8914,8 +9601,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "QueryTransactionByOutTradeNo",
         module: "offlineface",
@@ -8927,8 +9615,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "ListOrganizations",
         module: "offlinefacemch",
@@ -8940,8 +9629,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "QueryOrganizationUserByOutUserId",
         module: "offlinefacemch",
@@ -8953,8 +9643,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "UpdateOrganizationUserByOutUserId",
         module: "offlinefacemch",
@@ -8966,8 +9657,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name", "phone"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateOrganizationUserTerminateContract",
         module: "offlinefacemch",
@@ -8979,8 +9671,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateToken",
         module: "offlinefacemch",
@@ -8992,8 +9685,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "QueryAuthorizationOpenidByOpenid",
         module: "palmservice",
@@ -9005,8 +9699,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateAuthorizationPreauthorize",
         module: "palmservice",
@@ -9018,8 +9713,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateFailNotify",
         module: "papay::contracts",
@@ -9031,8 +9727,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "NotifyContract",
         module: "papay::contracts",
@@ -9044,8 +9741,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryPolicyPeriodByPolicyPeriodId",
         module: "papay::insurance_pay",
@@ -9057,8 +9755,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreatePolicyPeriodSchedule",
         module: "papay::insurance_pay",
@@ -9070,8 +9769,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "ApplyTransaction",
         module: "papay::insurance_pay",
@@ -9083,8 +9783,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractRenew",
         module: "papay::insurance_sign",
@@ -9096,8 +9797,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryContractByOutContractCode",
         module: "papay::insurance_sign",
@@ -9109,8 +9811,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "TerminateContract",
         module: "papay::insurance_sign",
@@ -9122,8 +9825,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignApp",
         module: "papay::insurance_sign",
@@ -9135,8 +9839,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignH5",
         module: "papay::insurance_sign",
@@ -9148,8 +9853,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignJsapi",
         module: "papay::insurance_sign",
@@ -9161,8 +9867,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignMiniProgram",
         module: "papay::insurance_sign",
@@ -9174,8 +9881,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["real_identity.real_name", "real_identity.id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "ModifyPolicyPeriod",
         module: "papay::insurance_sign",
@@ -9187,8 +9895,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryPolicyPeriodByOutContractCode",
         module: "papay::insurance_sign",
@@ -9200,8 +9909,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "ApplyHarmonyTransaction",
         module: "papay::pay",
@@ -9213,8 +9923,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryScheduleByContractId",
         module: "papay::pay::partner",
@@ -9226,8 +9937,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateScheduleSchedule",
         module: "papay::pay::partner",
@@ -9239,8 +9951,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "ApplyTransaction",
         module: "papay::pay::partner",
@@ -9252,8 +9965,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryScheduleByContractId",
         module: "papay::pay",
@@ -9265,8 +9979,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateScheduleSchedule",
         module: "papay::pay",
@@ -9278,8 +9993,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "ApplyTransaction",
         module: "papay::pay",
@@ -9291,8 +10007,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignApp",
         module: "papay::scheduled_deduct_sign",
@@ -9304,8 +10021,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignH5",
         module: "papay::scheduled_deduct_sign",
@@ -9317,8 +10035,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignJsapi",
         module: "papay::scheduled_deduct_sign",
@@ -9330,8 +10049,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignMiniProgram",
         module: "papay::scheduled_deduct_sign",
@@ -9343,8 +10063,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignApp",
         module: "papay::scheduled_deduct_sign::partner",
@@ -9356,8 +10077,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignH5",
         module: "papay::scheduled_deduct_sign::partner",
@@ -9369,8 +10091,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignJsapi",
         module: "papay::scheduled_deduct_sign::partner",
@@ -9382,8 +10105,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSignMiniProgram",
         module: "papay::scheduled_deduct_sign::partner",
@@ -9395,8 +10119,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryHarmonyContractByOutContractCode",
         module: "papay::sign",
@@ -9408,8 +10133,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryContractByOutContractCode",
         module: "papay::sign",
@@ -9421,8 +10147,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "TerminateContract",
         module: "papay::sign",
@@ -9434,8 +10161,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractPreEntrustSign",
         module: "papay::sign",
@@ -9447,8 +10175,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryContractByOutContractCode",
         module: "papay::sign::partner",
@@ -9460,8 +10189,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "TerminateContract",
         module: "papay::sign::partner",
@@ -9473,8 +10203,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateReminderApplication",
         module: "parking",
@@ -9486,8 +10217,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryReminderApplicationQuery",
         module: "parking",
@@ -9499,8 +10231,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "WithdrawReminderApplication",
         module: "parking",
@@ -9512,8 +10245,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "ListReminderApplications",
         module: "parking",
@@ -9525,8 +10259,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateReminderEntry",
         module: "parking",
@@ -9538,8 +10273,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateReminderExit",
         module: "parking",
@@ -9551,8 +10287,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateReminderExtPayment",
         module: "parking",
@@ -9564,8 +10301,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateReminderParkingFee",
         module: "parking",
@@ -9577,8 +10315,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryReminderParkingLot",
         module: "parking",
@@ -9590,8 +10329,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateReminderPayment",
         module: "parking",
@@ -9603,8 +10343,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateContractFailNotify",
         module: "partner_papay",
@@ -9616,8 +10357,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "NotifyContract",
         module: "partner_papay",
@@ -9629,8 +10371,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateBatch",
         module: "partner_transfer",
@@ -9645,8 +10388,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchByBatchId",
         module: "partner_transfer",
@@ -9658,8 +10402,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchDetailByDetailId",
         module: "partner_transfer",
@@ -9671,8 +10416,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchByOutBatchNo",
         module: "partner_transfer",
@@ -9684,8 +10430,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchDetailByOutDetailNo",
         module: "partner_transfer",
@@ -9697,8 +10444,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateEcommercePreEntrustSignMiniProgram",
         module: "password_exempt_contract",
@@ -9710,8 +10458,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateEcommercePreEntrustSignPayRedirectSign",
         module: "password_exempt_contract",
@@ -9723,8 +10472,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateNormalPreEntrustSignMiniProgram",
         module: "password_exempt_contract",
@@ -9736,8 +10486,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateNormalPreEntrustSignPayRedirectSign",
         module: "password_exempt_contract",
@@ -9749,8 +10500,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateQsPreEntrustSignMiniProgram",
         module: "password_exempt_contract",
@@ -9762,8 +10514,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateQsPreEntrustSignPayRedirectSign",
         module: "password_exempt_contract",
@@ -9775,8 +10528,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryContractByOutContractCode",
         module: "password_exempt_contract",
@@ -9788,8 +10542,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "TerminateContract",
         module: "password_exempt_contract",
@@ -9801,8 +10556,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateServiceProviderPreEntrustSignMiniProgram",
         module: "password_exempt_contract",
@@ -9814,8 +10570,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateServiceProviderPreEntrustSignPayRedirectSign",
         module: "password_exempt_contract",
@@ -9827,8 +10584,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "QueryOpenScenarioSpeakerByDeviceSn",
         module: "pay_devices",
@@ -9840,8 +10598,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "BindOpenScenarioSpeaker",
         module: "pay_devices",
@@ -9853,8 +10612,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateOpenScenarioSpeakerPrebind",
         module: "pay_devices",
@@ -9866,8 +10626,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "UnbindOpenScenarioSpeaker",
         module: "pay_devices",
@@ -9879,8 +10640,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreateOpenScenarioSpeakerorderReport",
         module: "pay_devices",
@@ -9892,8 +10654,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "CreatePrinterPrintOrder",
         module: "pay_devices",
@@ -9905,8 +10668,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "face")]
     Operation {
         name: "QueryPrinterPrintOrderByPrintOrderNo",
         module: "pay_devices",
@@ -9918,8 +10682,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("face"),
+        declared: cfg!(feature = "face"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateTransactionExposure",
         module: "pay::acquiring_bank",
@@ -9931,8 +10696,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateExposure",
         module: "pay::instal",
@@ -9944,8 +10710,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateExposure",
         module: "pay::instal::partner",
@@ -9957,8 +10724,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateAppOrder",
         module: "pay::transactions::partner",
@@ -9970,8 +10738,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateAppWithContract",
         module: "pay::transactions::partner",
@@ -9983,8 +10752,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateCodepayOrder",
         module: "pay::transactions::partner",
@@ -9996,8 +10766,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateExposure",
         module: "pay::transactions::partner",
@@ -10009,8 +10780,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateH5Order",
         module: "pay::transactions::partner",
@@ -10022,6 +10794,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
     Operation {
         name: "QueryOrderById",
@@ -10034,6 +10808,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "CreateJsapiOrder",
@@ -10046,8 +10822,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateJsapiWithContract",
         module: "pay::transactions::partner",
@@ -10059,8 +10836,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateMiniprogramOrder",
         module: "pay::transactions::partner",
@@ -10072,6 +10850,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
     Operation {
         name: "CreateNativeOrder",
@@ -10084,6 +10864,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "QueryOrderByOutTradeNo",
@@ -10096,6 +10878,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "CloseOrder",
@@ -10108,8 +10892,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "ReverseTransaction",
         module: "pay::transactions::partner",
@@ -10121,8 +10906,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateScannedPosOrder",
         module: "pay::transactions::partner",
@@ -10134,6 +10920,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
     Operation {
         name: "CreateAppOrder",
@@ -10146,8 +10934,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateAppWithContract",
         module: "pay::transactions",
@@ -10159,8 +10948,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateCodepayOrder",
         module: "pay::transactions",
@@ -10172,8 +10962,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateExposure",
         module: "pay::transactions",
@@ -10185,6 +10976,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
     Operation {
         name: "CreateH5Order",
@@ -10197,6 +10990,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "QueryOrderById",
@@ -10209,6 +11004,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "CreateJsapiOrder",
@@ -10221,8 +11018,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateJsapiWithContract",
         module: "pay::transactions",
@@ -10234,6 +11032,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
     Operation {
         name: "CreateNativeOrder",
@@ -10246,6 +11046,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["payer.identity.number", "payer.identity.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "QueryOrderByOutTradeNo",
@@ -10258,6 +11060,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "CloseOrder",
@@ -10270,8 +11074,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "ReverseTransaction",
         module: "pay::transactions",
@@ -10283,8 +11088,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "ListAuthentications",
         module: "payroll_card",
@@ -10296,8 +11102,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateAuthenticationPreOrder",
         module: "payroll_card",
@@ -10309,8 +11116,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateAuthenticationPreOrderWithAuth",
         module: "payroll_card",
@@ -10322,8 +11130,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryAuthenticationByAuthenticateNumber",
         module: "payroll_card",
@@ -10335,8 +11144,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryRelationByOpenid",
         module: "payroll_card",
@@ -10348,8 +11158,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateToken",
         module: "payroll_card",
@@ -10361,8 +11172,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateTransferBatch",
         module: "payroll_card",
@@ -10374,8 +11186,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["transfer_detail_list.user_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateWesureInsurance",
         module: "payroll_card",
@@ -10387,8 +11200,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateWesureTokenValidation",
         module: "payroll_card",
@@ -10400,8 +11214,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreatePermission",
         module: "payscore::acquiringbank",
@@ -10413,8 +11228,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryPermissionByAuthorizationCode",
         module: "payscore::acquiringbank",
@@ -10426,8 +11242,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "TerminatePermission",
         module: "payscore::acquiringbank",
@@ -10439,8 +11256,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryServiceorder",
         module: "payscore::acquiringbank",
@@ -10452,8 +11270,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServiceorder",
         module: "payscore::acquiringbank",
@@ -10465,8 +11284,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryServiceorderDeduction",
         module: "payscore::acquiringbank",
@@ -10478,8 +11298,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CancelServiceorder",
         module: "payscore::acquiringbank",
@@ -10491,8 +11312,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CompleteServiceorder",
         module: "payscore::acquiringbank",
@@ -10504,8 +11326,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "ModifyServiceorder",
         module: "payscore::acquiringbank",
@@ -10517,8 +11340,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServiceorderRegisterdeductinfo",
         module: "payscore::acquiringbank",
@@ -10530,8 +11354,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "SyncServiceorder",
         module: "payscore::acquiringbank",
@@ -10543,8 +11368,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServicepayondeliveryorder",
         module: "payscore::acquiringbank",
@@ -10556,8 +11382,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryMerchantBill",
         module: "payscore",
@@ -10569,8 +11396,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryServiceorder",
         module: "payscore::oversea::partner",
@@ -10582,8 +11410,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServiceorder",
         module: "payscore::oversea::partner",
@@ -10595,8 +11424,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CancelServiceorder",
         module: "payscore::oversea::partner",
@@ -10608,8 +11438,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CompleteServiceorder",
         module: "payscore::oversea::partner",
@@ -10621,8 +11452,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "SyncServiceorder",
         module: "payscore::oversea::partner",
@@ -10634,8 +11466,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreatePermission",
         module: "payscore::partner",
@@ -10647,8 +11480,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateApplyForScene",
         module: "payscore::permissions::partner",
@@ -10660,8 +11494,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateAssessUserRiskLevel",
         module: "payscore::permissions::partner",
@@ -10673,8 +11508,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryPermissionByAuthorizationCode",
         module: "payscore::permissions::partner",
@@ -10686,8 +11522,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "TerminatePermission",
         module: "payscore::permissions::partner",
@@ -10699,8 +11536,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QuerySearch",
         module: "payscore::permissions::partner",
@@ -10712,8 +11550,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "TerminatePermissionByOpenid",
         module: "payscore::permissions::partner",
@@ -10725,8 +11564,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServiceAccountApplication",
         module: "payscore::partner",
@@ -10738,8 +11578,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryServiceAccountApplicationByOutApplyNo",
         module: "payscore::partner",
@@ -10751,8 +11592,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryServiceorder",
         module: "payscore::partner",
@@ -10764,8 +11606,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServiceorder",
         module: "payscore::partner",
@@ -10777,8 +11620,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateDirectComplete",
         module: "payscore::serviceorder::partner",
@@ -10790,8 +11634,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CancelServiceorder",
         module: "payscore::serviceorder::partner",
@@ -10803,8 +11648,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CompleteServiceorder",
         module: "payscore::serviceorder::partner",
@@ -10816,8 +11662,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "ModifyServiceorder",
         module: "payscore::serviceorder::partner",
@@ -10829,8 +11676,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "PayServiceorder",
         module: "payscore::serviceorder::partner",
@@ -10842,8 +11690,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateSendPendingmessage",
         module: "payscore::serviceorder::partner",
@@ -10855,8 +11704,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateSendPrepaidmessage",
         module: "payscore::serviceorder::partner",
@@ -10868,8 +11718,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "SyncServiceorder",
         module: "payscore::serviceorder::partner",
@@ -10881,8 +11732,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServicepayondeliveryorder",
         module: "payscore::partner",
@@ -10894,8 +11746,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryServicequotaByServiceId",
         module: "payscore::servicequotas::partner",
@@ -10907,8 +11760,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "ListPayafterOrders",
         module: "payscore",
@@ -10920,8 +11774,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreatePayafterOrder",
         module: "payscore",
@@ -10933,8 +11788,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["name", "phone", "userid", "address"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CancelPayafterOrder",
         module: "payscore::payafter_orders",
@@ -10946,8 +11802,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CompletePayafterOrder",
         module: "payscore::payafter_orders",
@@ -10959,8 +11816,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "SyncPayafterOrder",
         module: "payscore::payafter_orders",
@@ -10972,8 +11830,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreatePermission",
         module: "payscore",
@@ -10985,8 +11844,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateAssessUserRiskLevel",
         module: "payscore::permissions",
@@ -10998,8 +11858,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryPermissionByAuthorizationCode",
         module: "payscore::permissions",
@@ -11011,8 +11872,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "TerminatePermission",
         module: "payscore::permissions",
@@ -11024,8 +11886,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryPermissionByOpenid",
         module: "payscore::permissions",
@@ -11037,8 +11900,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "TerminatePermissionByOpenid",
         module: "payscore::permissions",
@@ -11050,8 +11914,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreatePayscorePlan",
         module: "payscore::plan::partner",
@@ -11063,8 +11928,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryPayscorePlanByMerchantPlanNo",
         module: "payscore::plan::partner",
@@ -11076,8 +11942,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "StopPayscorePlan",
         module: "payscore::plan::partner",
@@ -11089,8 +11956,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreatePayscorePlan",
         module: "payscore::plan",
@@ -11102,8 +11970,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryPayscorePlanByMerchantPlanNo",
         module: "payscore::plan",
@@ -11115,8 +11984,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "StopPayscorePlan",
         module: "payscore::plan",
@@ -11128,8 +11998,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryServiceorder",
         module: "payscore",
@@ -11141,8 +12012,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServiceorder",
         module: "payscore",
@@ -11154,8 +12026,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateDirectComplete",
         module: "payscore::serviceorder",
@@ -11167,8 +12040,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CancelServiceorder",
         module: "payscore::serviceorder",
@@ -11180,8 +12054,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CompleteServiceorder",
         module: "payscore::serviceorder",
@@ -11193,8 +12068,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "ModifyServiceorder",
         module: "payscore::serviceorder",
@@ -11206,8 +12082,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "PayServiceorder",
         module: "payscore::serviceorder",
@@ -11219,8 +12096,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateSendPendingmessage",
         module: "payscore::serviceorder",
@@ -11232,8 +12110,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateSendPrepaidmessage",
         module: "payscore::serviceorder",
@@ -11245,8 +12124,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "SyncServiceorder",
         module: "payscore::serviceorder",
@@ -11258,8 +12138,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServicepayondeliveryorder",
         module: "payscore",
@@ -11271,8 +12152,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServiceorder",
         module: "payscore::sign_plan::partner",
@@ -11284,8 +12166,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateUserSignPlan",
         module: "payscore::sign_plan::partner",
@@ -11297,8 +12180,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryUserSignPlanByMerchantSignPlanNo",
         module: "payscore::sign_plan::partner",
@@ -11310,8 +12194,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "StopUserSignPlan",
         module: "payscore::sign_plan::partner",
@@ -11323,8 +12208,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateServiceorder",
         module: "payscore::sign_plan",
@@ -11336,8 +12222,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateUserSignPlan",
         module: "payscore::sign_plan",
@@ -11349,8 +12236,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryUserSignPlanByMerchantSignPlanNo",
         module: "payscore::sign_plan",
@@ -11362,8 +12250,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "StopUserSignPlan",
         module: "payscore::sign_plan",
@@ -11375,8 +12264,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "ListSmartretailOrders",
         module: "payscore",
@@ -11388,8 +12278,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CreateSmartretailOrder",
         module: "payscore",
@@ -11401,8 +12292,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CancelSmartretailOrder",
         module: "payscore::smartretail_orders",
@@ -11414,8 +12306,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "CompleteSmartretailOrder",
         module: "payscore::smartretail_orders",
@@ -11427,8 +12320,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "QueryUserServiceState",
         module: "payscore",
@@ -11440,8 +12334,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "payscore")]
     Operation {
         name: "TerminatePermission",
         module: "payscore::users",
@@ -11453,8 +12348,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("payscore"),
+        declared: cfg!(feature = "payscore"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyBankTransferRecharge",
         module: "platsolution::ecommerce",
@@ -11466,8 +12362,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryBankTransferRechargeByOutRechargeNo",
         module: "platsolution::ecommerce",
@@ -11479,8 +12376,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateInsuranceCompensationContract",
         module: "platsolution::ecommerce",
@@ -11492,8 +12390,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateInsuranceCompensationContractSubMchidCheckOpened",
         module: "platsolution::ecommerce",
@@ -11505,8 +12404,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferCompensateBill",
         module: "platsolution::ecommerce",
@@ -11518,8 +12418,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferCompensateBillByBillId",
         module: "platsolution::ecommerce",
@@ -11531,8 +12432,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferCompensateBillByOutBillNo",
         module: "platsolution::ecommerce",
@@ -11544,8 +12446,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CancelMchTransferCompensateBill",
         module: "platsolution::ecommerce",
@@ -11557,8 +12460,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferCompensateBillPreTransfer",
         module: "platsolution::ecommerce",
@@ -11570,8 +12474,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferDepositAfterSalesCompensationBill",
         module: "platsolution::ecommerce",
@@ -11583,8 +12488,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferDepositAfterSalesCompensationBillByBillId",
         module: "platsolution::ecommerce",
@@ -11596,8 +12502,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferDepositAfterSalesCompensationBillByOutBillNo",
         module: "platsolution::ecommerce",
@@ -11609,8 +12516,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferDepositInsurancePremiumsCompensationBill",
         module: "platsolution::ecommerce",
@@ -11622,8 +12530,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferDepositInsurancePremiumsCompensationBillByOutBillNo",
         module: "platsolution::ecommerce",
@@ -11635,8 +12544,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferDepositShippingCostCompensationBill",
         module: "platsolution::ecommerce",
@@ -11648,8 +12558,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferDepositShippingCostCompensationBillByOutBillNo",
         module: "platsolution::ecommerce",
@@ -11661,8 +12572,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferInsuranceClaimBill",
         module: "platsolution::ecommerce",
@@ -11674,8 +12586,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferInsuranceClaimBillByBillId",
         module: "platsolution::ecommerce",
@@ -11687,8 +12600,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferInsuranceClaimBillByOutBillNo",
         module: "platsolution::ecommerce",
@@ -11700,8 +12614,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CancelMchTransferInsuranceClaimBill",
         module: "platsolution::ecommerce",
@@ -11713,8 +12628,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferInsuranceClaimBillPreTransfer",
         module: "platsolution::ecommerce",
@@ -11726,8 +12642,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferSubMchCompensationBill",
         module: "platsolution::ecommerce",
@@ -11739,8 +12656,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferSubMchCompensationBillByOutBillNo",
         module: "platsolution::ecommerce",
@@ -11752,8 +12670,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateMchTransferTransferBill",
         module: "platsolution::ecommerce",
@@ -11765,8 +12684,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferTransferBillByBillId",
         module: "platsolution::ecommerce",
@@ -11778,8 +12698,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferTransferBillByOutBillNo",
         module: "platsolution::ecommerce",
@@ -11791,8 +12712,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateRechargeEmployee",
         module: "platsolution::ecommerce",
@@ -11804,8 +12726,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryRechargeEmployeeSubMchidBySubMchid",
         module: "platsolution::ecommerce",
@@ -11817,8 +12740,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "DeleteRechargeEmployeeSubMchidSpOpenid",
         module: "platsolution::ecommerce",
@@ -11830,8 +12754,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyRecharge",
         module: "platsolution::ecommerce",
@@ -11843,8 +12768,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryRechargeByOutRechargeNo",
         module: "platsolution::ecommerce",
@@ -11856,8 +12782,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CloseRecharge",
         module: "platsolution::ecommerce",
@@ -11869,8 +12796,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateSettlePrepaySettleOrder",
         module: "platsolution::ecommerce",
@@ -11882,8 +12810,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QuerySettlePrepaySettleOrderBySettleBatchNo",
         module: "platsolution::ecommerce",
@@ -11895,8 +12824,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateSettlePrepaySettleOrderApplyAbnormalSettle",
         module: "platsolution::ecommerce",
@@ -11908,8 +12838,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CreateWithdrawDayEndBalanceWithdraw",
         module: "platsolution::ecommerce",
@@ -11921,8 +12852,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryWithdrawDayEndBalanceWithdrawByOutRequestNo",
         module: "platsolution::ecommerce",
@@ -11934,8 +12866,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyMchTransferBatch",
         module: "platsolution::insurance",
@@ -11947,8 +12880,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferBatchByBatchId",
         module: "platsolution::insurance",
@@ -11960,8 +12894,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferBatchDetailByDetailId",
         module: "platsolution::insurance",
@@ -11973,8 +12908,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferBatchDetailReceiptByOutDetailNo",
         module: "platsolution::insurance",
@@ -11986,8 +12922,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyMchTransferBatchDetailReceipt",
         module: "platsolution::insurance",
@@ -11999,8 +12936,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferBatchByOutBatchNo",
         module: "platsolution::insurance",
@@ -12012,8 +12950,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferBatchDetailByOutDetailNo",
         module: "platsolution::insurance",
@@ -12025,8 +12964,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferBatchSummaryReceiptByOutBatchNo",
         module: "platsolution::insurance",
@@ -12038,8 +12978,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyMchTransferBatchSummaryReceipt",
         module: "platsolution::insurance",
@@ -12051,8 +12992,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyMchTransferReservation",
         module: "platsolution::insurance",
@@ -12064,8 +13006,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_real_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferReservationByOutReservationNo",
         module: "platsolution::insurance",
@@ -12077,8 +13020,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CloseMchTransferReservation",
         module: "platsolution::insurance",
@@ -12090,8 +13034,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryMchTransferReservationByReservationId",
         module: "platsolution::insurance",
@@ -12103,8 +13048,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyBatch",
         module: "platsolution::mch_transfer",
@@ -12116,8 +13062,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryBatchByBatchId",
         module: "platsolution::mch_transfer",
@@ -12129,8 +13076,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryBatchDetailByDetailId",
         module: "platsolution::mch_transfer",
@@ -12142,8 +13090,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryBatchDetailReceiptByOutDetailNo",
         module: "platsolution::mch_transfer",
@@ -12155,8 +13104,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyBatchDetailReceipt",
         module: "platsolution::mch_transfer",
@@ -12168,8 +13118,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryBatchByOutBatchNo",
         module: "platsolution::mch_transfer",
@@ -12181,8 +13132,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryBatchDetailByOutDetailNo",
         module: "platsolution::mch_transfer",
@@ -12194,8 +13146,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryBatchSummaryReceiptByOutBatchNo",
         module: "platsolution::mch_transfer",
@@ -12207,8 +13160,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyBatchSummaryReceipt",
         module: "platsolution::mch_transfer",
@@ -12220,8 +13174,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "ApplyReservation",
         module: "platsolution::mch_transfer",
@@ -12233,8 +13188,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["user_real_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryReservationByOutReservationNo",
         module: "platsolution::mch_transfer",
@@ -12246,8 +13202,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "CloseReservation",
         module: "platsolution::mch_transfer",
@@ -12259,8 +13216,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "platsolution")]
     Operation {
         name: "QueryReservationByReservationId",
         module: "platsolution::mch_transfer",
@@ -12272,8 +13230,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("platsolution"),
+        declared: cfg!(feature = "platsolution"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "ListBills",
         module: "profitsharing",
@@ -12285,8 +13244,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "QueryMerchantConfigBySubMchid",
         module: "profitsharing",
@@ -12298,8 +13258,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "CreateOrder",
         module: "profitsharing",
@@ -12311,8 +13272,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["receivers.name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "UnfreezeOrder",
         module: "profitsharing",
@@ -12324,8 +13286,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "QueryOrderByOutOrderNo",
         module: "profitsharing",
@@ -12337,8 +13300,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "CreateReceiverAdd",
         module: "profitsharing",
@@ -12350,8 +13314,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "DeleteReceiver",
         module: "profitsharing",
@@ -12363,8 +13328,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "CreateReturnOrder",
         module: "profitsharing",
@@ -12376,8 +13342,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "QueryReturnOrderByOutReturnNo",
         module: "profitsharing",
@@ -12389,8 +13356,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "profitsharing")]
     Operation {
         name: "ListTransactionAmounts",
         module: "profitsharing",
@@ -12402,8 +13370,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("profitsharing"),
+        declared: cfg!(feature = "profitsharing"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateTransaction",
         module: "qrcode",
@@ -12415,8 +13384,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryTransactionByOutTradeNo",
         module: "qrcode",
@@ -12428,8 +13398,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryUserServiceByContractId",
         module: "qrcode",
@@ -12441,8 +13412,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateApplication",
         module: "rate_activity",
@@ -12454,8 +13426,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "QueryApplicationByApplicationId",
         module: "rate_activity",
@@ -12467,8 +13440,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateApplicationByApplicationId",
         module: "rate_activity",
@@ -12480,8 +13454,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "QueryVerify",
         module: "realname",
@@ -12493,8 +13468,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["encrypted_credential_id", "encrypted_name"],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "ApplyBankTransferRecharge",
         module: "recharge",
@@ -12506,8 +13482,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryBankTransferRechargeByOutRechargeNo",
         module: "recharge",
@@ -12519,6 +13496,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
     Operation {
         name: "CreateRefund",
@@ -12531,6 +13510,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "QueryRefund",
@@ -12543,6 +13524,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
     Operation {
         name: "ApplyAbnormalRefund",
@@ -12555,8 +13538,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["bank_account", "real_name"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: None,
+        declared: true,
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "QueryCombineTransactionByCombineOutTradeNo",
         module: "repayment::partner",
@@ -12568,8 +13552,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CloseCombineTransaction",
         module: "repayment::partner",
@@ -12581,8 +13566,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "papay")]
     Operation {
         name: "CreateCombineTransactionPrepay",
         module: "repayment::partner",
@@ -12597,8 +13583,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("papay"),
+        declared: cfg!(feature = "papay"),
     },
-    #[cfg(feature = "merchant")]
     Operation {
         name: "CreateEcho",
         module: "security",
@@ -12610,8 +13597,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["encrypted_echo_message"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("merchant"),
+        declared: cfg!(feature = "merchant"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "ListGuides",
         module: "smartguide",
@@ -12623,8 +13611,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &["mobile"],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateGuide",
         module: "smartguide",
@@ -12636,8 +13625,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["name", "mobile"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "UpdateGuideByGuideId",
         module: "smartguide",
@@ -12649,8 +13639,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["name", "mobile"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "marketing")]
     Operation {
         name: "CreateGuideAssign",
         module: "smartguide",
@@ -12662,8 +13653,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("marketing"),
+        declared: cfg!(feature = "marketing"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateAttendancePunch",
         module: "taxi_invoice",
@@ -12675,8 +13667,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateCard",
         module: "taxi_invoice",
@@ -12688,8 +13681,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "UploadTaxiInvoiceFile",
         module: "taxi_invoice",
@@ -12701,8 +13695,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Multipart,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateDriverUpdateDriver",
         module: "taxi_invoice",
@@ -12714,8 +13709,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &["driver_name", "id_card_number"],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryDriverByDriverLicense",
         module: "taxi_invoice",
@@ -12727,8 +13723,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryTaxiCompanyByCompanyMchid",
         module: "taxi_invoice",
@@ -12740,8 +13737,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateTaxiCompanyCreateTaxiCompany",
         module: "taxi_invoice",
@@ -12753,8 +13751,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "CreateTaxiUpdateTaxi",
         module: "taxi_invoice",
@@ -12766,8 +13765,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryTaxyByPlateNumber",
         module: "taxi_invoice",
@@ -12779,8 +13779,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "QueryUserTaxiOrderFindByToken",
         module: "taxi_invoice",
@@ -12792,8 +13793,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "fapiao")]
     Operation {
         name: "ListUserTaxiOrders",
         module: "taxi_invoice",
@@ -12805,8 +13807,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("fapiao"),
+        declared: cfg!(feature = "fapiao"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "QueryTransactionBlockRecordSubMchidBySubMchid",
         module: "transaction_block",
@@ -12818,8 +13821,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "QueryTransactionBlockRecordByBlockRecordId",
         module: "transaction_block",
@@ -12831,8 +13835,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "CreateTransactionBlockSubmissionSubMchid",
         module: "transaction_block",
@@ -12844,8 +13849,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "pay")]
     Operation {
         name: "QueryTransactionBlockSubmissionByBlockSubmissionId",
         module: "transaction_block",
@@ -12857,8 +13863,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("pay"),
+        declared: cfg!(feature = "pay"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "ListElectronicReceipts",
         module: "transfer_detail",
@@ -12870,8 +13877,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateElectronicReceipt",
         module: "transfer_detail",
@@ -12883,8 +13891,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateBatch",
         module: "transfer",
@@ -12899,8 +13908,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchByBatchId",
         module: "transfer",
@@ -12912,8 +13922,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchDetailByDetailId",
         module: "transfer",
@@ -12925,8 +13936,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchByOutBatchNo",
         module: "transfer",
@@ -12938,8 +13950,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBatchDetailByOutDetailNo",
         module: "transfer",
@@ -12951,8 +13964,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "CreateBillReceipt",
         module: "transfer",
@@ -12964,8 +13978,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "QueryBillReceiptByOutBatchNo",
         module: "transfer",
@@ -12977,8 +13992,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "DownloadElecVoucherFile",
         module: "transferdownload",
@@ -12990,8 +14006,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "transfer")]
     Operation {
         name: "DownloadSignFile",
         module: "transferdownload",
@@ -13003,8 +14020,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("transfer"),
+        declared: cfg!(feature = "transfer"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryEtcContractByContractId",
         module: "vehicle",
@@ -13016,8 +14034,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateEtcPreopen",
         module: "vehicle",
@@ -13033,8 +14052,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateEtcTransactionHighway",
         module: "vehicle",
@@ -13046,8 +14066,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryEtcTransactionByTransactionId",
         module: "vehicle",
@@ -13059,8 +14080,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryEtcTransactionByOutTradeNo",
         module: "vehicle",
@@ -13072,8 +14094,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "ListEtcUserContracts",
         module: "vehicle",
@@ -13085,8 +14108,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateParkingParking",
         module: "vehicle",
@@ -13098,8 +14122,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryParkingServiceFind",
         module: "vehicle",
@@ -13111,8 +14136,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "QueryTransactionByOutTradeNo",
         module: "vehicle",
@@ -13124,8 +14150,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "mobility")]
     Operation {
         name: "CreateTransactionParking",
         module: "vehicle",
@@ -13137,8 +14164,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("mobility"),
+        declared: cfg!(feature = "mobility"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "ListAvailMchRanges",
         module: "webizpay",
@@ -13150,8 +14178,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateAvailMchRange",
         module: "webizpay",
@@ -13163,8 +14192,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "ListMerchantIdentifiers",
         module: "webizpay::avail_mch_ranges",
@@ -13176,8 +14206,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateMerchantIdentifier",
         module: "webizpay::avail_mch_ranges",
@@ -13189,8 +14220,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "DeleteMerchantIdentifierByMerchantIdentifier",
         module: "webizpay::avail_mch_ranges",
@@ -13202,8 +14234,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateProof",
         module: "webizpay::bill",
@@ -13215,8 +14248,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateTradeBill",
         module: "webizpay::bill",
@@ -13228,8 +14262,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryOutQuotaCardByOutCardNo",
         module: "webizpay::employees",
@@ -13241,8 +14276,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateQuotaCard",
         module: "webizpay::employees",
@@ -13254,8 +14290,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryQuotaCardByCardNo",
         module: "webizpay::employees",
@@ -13267,8 +14304,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CancelQuotaCard",
         module: "webizpay::employees",
@@ -13280,8 +14318,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryQuotaCardPaymentUrl",
         module: "webizpay::employees",
@@ -13293,8 +14332,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "RevokeEmployee",
         module: "webizpay::employees",
@@ -13306,8 +14346,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateEntityMatch",
         module: "webizpay::stores",
@@ -13319,8 +14360,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryEntityMatchByBatchId",
         module: "webizpay::stores",
@@ -13332,8 +14374,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "QueryAuthorizationState",
         module: "webizpay::users",
@@ -13345,8 +14388,9 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
-    #[cfg(feature = "industry")]
     Operation {
         name: "CreateAuthorizationUrl",
         module: "webizpay::users",
@@ -13358,6 +14402,8 @@ pub static OPERATIONS: &[Operation] = &[
         encrypted: &[],
         encrypted_query: &[],
         content: Content::Json,
+        feature: Some("industry"),
+        declared: cfg!(feature = "industry"),
     },
 ];
 
