@@ -1,7 +1,7 @@
 //! What one call costs next to the RSA it cannot avoid.
 //!
-//! `cargo bench --bench signing` (add `--features rsa` to measure aws-lc-rs and RustCrypto in
-//! the same run). For every compiled-in backend:
+//! `cargo bench -p wxpay-benches --bench signing` (add `--features rsa` to measure aws-lc-rs
+//! and RustCrypto in the same run). For every compiled-in backend:
 //!
 //! - `raw_sign/<backend>`, `raw_verify/<backend>`: the crypto floor, SHA256withRSA over a
 //!   300-byte message (through `MerchantKey::sign` and `PlatformKey::verify`, so the floor

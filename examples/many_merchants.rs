@@ -1,10 +1,13 @@
 //! Many merchants in one process (a SaaS platform): memory per `Client`, threads and tokio
 //! tasks for N merchants, in one run:
 //!
-//! 1. public-key clients with default settings, each with a connection pool of its own;
-//! 2. public-key clients on one pool (`shared_connection_pool()`, for a server whose clients
-//!    all run on one runtime);
-//! 3. certificate clients on the shared pool, each having made one call to the sandbox, so
+//! 1. public-key clients with default settings: every call takes the connection pool of the
+//!    runtime it runs in, one for all the clients;
+//! 2. public-key clients each given a reqwest client of its own (`http_client`), as every
+//!    client had before: a pool each, each loading the system's root certificates;
+//! 3. the same, but the reqwest clients share one rustls configuration (roots loaded once,
+//!    through reqwest's `tls_backend_preconfigured`): what a pool alone costs;
+//! 4. certificate clients with default settings, each having made one call to the sandbox, so
 //!    each is on the periodic refresh (one scheduler task for all of them).
 //!
 //! ```text
@@ -22,6 +25,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rustls_platform_verifier::BuilderVerifierExt;
 use wxpay::Client;
 use wxpay_sandbox::{KeyMode, Sandbox};
 
@@ -92,6 +96,17 @@ fn trim() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// How the public-key clients of a row send.
+#[derive(Clone, Copy)]
+enum Pool {
+    /// The default.
+    Runtime,
+    /// A reqwest client each, as built by reqwest.
+    EachOwnTls,
+    /// A reqwest client each, all on one rustls configuration.
+    EachSharedTls,
 }
 
 struct Measured {
@@ -187,36 +202,76 @@ async fn run(n: usize) -> Result<bool, Box<dyn std::error::Error>> {
             .metrics()
             .num_alive_tasks()
     };
-    // Warm what every client shares (the default pool, the scheduler, lazy statics), so the
-    // first measurement does not carry it.
-    let warm = public_key_merchant().build()?;
+    let certificate_merchant = || -> Result<Client, Box<dyn std::error::Error>> {
+        Ok(Client::builder()
+            .mchid(&merchant.mchid)
+            .merchant_key(&merchant.merchant_serial, &merchant_key)
+            .platform_certificate(
+                merchant
+                    .platform_certificate_pem
+                    .as_deref()
+                    .ok_or("no certificate")?,
+            )
+            .apiv3_key(merchant.apiv3_key.expose())
+            .base_url(sandbox.base_url())
+            .build()?)
+    };
+    let stock = sandbox.favor_stock_ids()[0].clone();
+    // Warm what every client shares (this runtime's pool and its connection, the scheduler,
+    // lazy statics), so the first measurement does not carry it.
+    let warm = certificate_merchant()?;
+    warm.get("/v3/marketing/favor/stocks/{stock_id}")
+        .path("stock_id", &stock)
+        .query("stock_creator_mchid", warm.mchid())
+        .send::<serde_json::Value>()
+        .await?;
     drop(warm);
+    // One rustls configuration for every pool of row 3 (what reqwest builds for each pool).
+    let tls = rustls::ClientConfig::builder()
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    let pool_each = |tls: Option<&rustls::ClientConfig>| {
+        let builder = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .pool_idle_timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none());
+        match tls {
+            Some(tls) => builder.tls_backend_preconfigured(tls.clone()),
+            None => builder,
+        }
+        .build()
+    };
 
     let mut results = Vec::new();
-    // The shared pool first: memory freed by a run is reused by the next, which would flatter
-    // whichever comes second.
-    for dedicated in [false, true] {
+    // The default first: memory freed by a run is reused by the next, which would flatter
+    // whichever comes later.
+    for (label, pool) in [
+        (
+            "public-key clients, default settings (the runtime's pool)",
+            Pool::Runtime,
+        ),
+        (
+            "public-key clients, a pool each (reqwest's own TLS each)",
+            Pool::EachOwnTls,
+        ),
+        (
+            "public-key clients, a pool each, one shared rustls config",
+            Pool::EachSharedTls,
+        ),
+    ] {
         let before = start();
         let mut clients = Vec::with_capacity(n);
         for _ in 0..n {
             let builder = public_key_merchant();
-            let builder = if dedicated {
-                builder
-            } else {
-                builder.shared_connection_pool()
+            let builder = match pool {
+                Pool::Runtime => builder,
+                Pool::EachOwnTls => builder.http_client(pool_each(None)?),
+                Pool::EachSharedTls => builder.http_client(pool_each(Some(&tls))?),
             };
             clients.push(builder.build()?);
         }
         let measured = Measured::since(before, n);
-        report(
-            if dedicated {
-                "public-key clients, default settings (a connection pool each)"
-            } else {
-                "public-key clients, shared_connection_pool()"
-            },
-            n,
-            &measured,
-        );
+        report(label, n, &measured);
         results.push(measured);
         drop(clients);
     }
@@ -226,23 +281,8 @@ async fn run(n: usize) -> Result<bool, Box<dyn std::error::Error>> {
     let tasks_before = tasks();
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
-        clients.push(
-            Client::builder()
-                .shared_connection_pool()
-                .mchid(&merchant.mchid)
-                .merchant_key(&merchant.merchant_serial, &merchant_key)
-                .platform_certificate(
-                    merchant
-                        .platform_certificate_pem
-                        .as_deref()
-                        .ok_or("no certificate")?,
-                )
-                .apiv3_key(merchant.apiv3_key.expose())
-                .base_url(sandbox.base_url())
-                .build()?,
-        );
+        clients.push(certificate_merchant()?);
     }
-    let stock = sandbox.favor_stock_ids()[0].clone();
     let mut calls = tokio::task::JoinSet::new();
     for client in &clients {
         if calls.len() >= CONCURRENT_CALLS
@@ -276,17 +316,22 @@ async fn run(n: usize) -> Result<bool, Box<dyn std::error::Error>> {
         "tokio tasks added by {n} refreshing clients: {}",
         measured.tasks.saturating_sub(tasks_before)
     );
-    let (shared, dedicated) = (&results[0], &results[1]);
-    println!(
-        "a connection pool each / the shared pool: {:.1}x the heap, {:.1}x the resident memory per client",
-        dedicated.bytes_per_client / shared.bytes_per_client.max(1.0),
-        dedicated.resident_per_client / shared.resident_per_client.max(1.0),
-    );
+    let default = &results[0];
+    for (label, row) in [
+        ("a pool each", &results[1]),
+        ("a pool each, one rustls config", &results[2]),
+    ] {
+        println!(
+            "{label} / the default: {:.1}x the heap, {:.1}x the resident memory per client",
+            row.bytes_per_client / default.bytes_per_client.max(1.0),
+            row.resident_per_client / default.resident_per_client.max(1.0),
+        );
+    }
     // The goal: 10 KiB per default client; no thread, nor task, per client (the tasks left
     // are the scheduler's one and connections not yet closed, whatever the count of clients).
-    let ok = shared.resident_per_client <= 10.0 * 1024.0
+    let ok = default.resident_per_client <= 10.0 * 1024.0
         && measured.tasks.saturating_sub(tasks_before) < n.div_ceil(100).max(64)
-        && measured.threads == shared.threads;
+        && measured.threads == default.threads;
     if !ok {
         eprintln!("over the goal: 10 KiB per default client, no thread or task per client");
     }

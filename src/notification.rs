@@ -29,62 +29,18 @@ pub use wxpay_core::notification::*;
 
 use wxpay_core::NotificationError;
 
-use crate::apis::marketing::favor::Coupon;
-use crate::apis::pay::transactions::{Transaction, partner};
-use crate::apis::refund::domestic::RefundNotice;
+mod event;
 
-/// What a notification reports, typed by its event type with the catalog's types.
-///
-/// Event types without a typed payload arrive as [`Event::Other`] with the decrypted JSON: an
-/// unknown event type is not an error.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Event {
-    /// `TRANSACTION.SUCCESS`: the paid transaction of a direct merchant, as
-    /// [`QueryOrderById`](crate::apis::pay::transactions::QueryOrderById) answers it.
-    TransactionSuccess(Box<Transaction>),
-    /// `TRANSACTION.SUCCESS` to a service provider: the paid transaction of one of its
-    /// sub-merchants (the resource names `sp_mchid`), as [`partner::QueryOrderById`] answers
-    /// it.
-    PartnerTransactionSuccess(Box<partner::Transaction>),
-    /// `REFUND.SUCCESS`.
-    RefundSuccess(Box<RefundNotice>),
-    /// `REFUND.ABNORMAL`.
-    RefundAbnormal(Box<RefundNotice>),
-    /// `REFUND.CLOSED`.
-    RefundClosed(Box<RefundNotice>),
-    /// `COUPON.USE`: the used favor coupon, as
-    /// [`QueryUserCouponByCouponId`](crate::apis::marketing::favor::QueryUserCouponByCouponId)
-    /// answers it.
-    CouponUse(Box<Coupon>),
-    /// Any other event type: the decrypted resource as JSON.
-    Other(Resource),
-}
+pub use event::Event;
 
 impl Event {
-    /// Types the notification's resource by its event type.
+    /// Types the notification's resource by its event type (see [`Event`] for the table).
     ///
     /// # Errors
     /// [`NotificationError::MalformedResource`] when the resource does not have the shape of
     /// its event type (naming the position, not the value, which may be personal data).
     pub fn of(notification: &Notification) -> Result<Event, NotificationError> {
         Event::decode(&notification.event_type, &notification.resource)
-    }
-
-    fn decode(event_type: &EventType, resource: &Resource) -> Result<Event, NotificationError> {
-        Ok(match event_type {
-            // One event type, two shapes: a service provider's names its merchant
-            // `sp_mchid`, a direct merchant's `mchid`.
-            EventType::TransactionSuccess if resource.json().get("sp_mchid").is_some() => {
-                Event::PartnerTransactionSuccess(resource.deserialize()?)
-            }
-            EventType::TransactionSuccess => Event::TransactionSuccess(resource.deserialize()?),
-            EventType::RefundSuccess => Event::RefundSuccess(resource.deserialize()?),
-            EventType::RefundAbnormal => Event::RefundAbnormal(resource.deserialize()?),
-            EventType::RefundClosed => Event::RefundClosed(resource.deserialize()?),
-            EventType::CouponUse => Event::CouponUse(resource.deserialize()?),
-            _ => Event::Other(resource.clone()),
-        })
     }
 }
 
@@ -146,15 +102,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn refunds_are_typed_by_their_notified_shape_and_the_card_is_redacted() {
-        let refund = json!({
+    /// A direct merchant's successful refund as its notification carries it.
+    fn notified_refund() -> Value {
+        json!({
             "mchid": "1900000100", "transaction_id": "1008450740201411110005820873",
             "out_trade_no": "20150806125346", "refund_id": "50200207182018070300011301001",
             "out_refund_no": "7752501201407033233368018", "refund_status": "SUCCESS",
             "success_time": "2018-06-08T10:34:56+08:00", "user_received_account": "招商银行信用卡0403",
             "amount": { "total": 999, "refund": 999, "payer_total": 999, "payer_refund": 999 },
-        });
+        })
+    }
+
+    #[test]
+    fn refunds_are_typed_by_their_notified_shape_and_the_card_is_redacted() {
+        let refund = notified_refund();
         for (event_type, status) in [
             ("REFUND.SUCCESS", RefundStatus::Success),
             ("REFUND.ABNORMAL", RefundStatus::Abnormal),
@@ -237,9 +198,40 @@ mod tests {
     }
 
     #[test]
+    fn a_typed_event_serializes_whole_and_debugs_redacted() {
+        let refund = notified_refund();
+        let event = decode("REFUND.SUCCESS", refund.clone()).expect("a refund");
+        assert_eq!(event.event_type(), EventType::RefundSuccess);
+        let printed = serde_json::to_value(&event).unwrap();
+        assert_eq!(printed["event_type"], "REFUND.SUCCESS");
+        // Serialize is deliberate output: the resource as decoded, the same JSON back.
+        assert_eq!(printed["resource"], refund);
+        assert!(!format!("{event:?}").contains("0403"));
+
+        // An event type the catalog does not type prints its JSON as decrypted.
+        let complaint = json!({ "complaint_id": "200201820200101080076610000", "action_type": "CREATE_COMPLAINT" });
+        let event = decode("COMPLAINT.CREATE", complaint.clone()).unwrap();
+        assert!(matches!(event, Event::Other(_)));
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            json!({ "event_type": "COMPLAINT.CREATE", "resource": complaint })
+        );
+    }
+
+    #[test]
+    fn a_combined_payment_is_json_not_a_malformed_transaction() {
+        let combined = json!({
+            "combine_appid": "wxd678efh567hg6787", "combine_mchid": "1900000109",
+            "combine_out_trade_no": "P20150806125346", "sub_orders": [],
+        });
+        let event = decode("TRANSACTION.SUCCESS", combined).expect("not an error");
+        assert!(matches!(event, Event::Other(_)), "{event:?}");
+    }
+
+    #[test]
     fn other_event_types_are_kept_as_redacted_json() {
         let other = json!({ "openid": "oSECRET", "user_name": "张三", "trade_state": "PAYERROR" });
-        let Ok(Event::Other(resource)) = decode("TRANSACTION.FAIL", other) else {
+        let Ok(Event::Other(resource)) = decode("SOMETHING.NEW", other) else {
             panic!("an unknown type is kept as JSON");
         };
         let debug = format!("{resource:?}");

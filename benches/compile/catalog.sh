@@ -22,6 +22,8 @@ set -euo pipefail
 
 ROUNDS="${1:-3}"
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+# The facade's package in the current directory's tree: `wxpay-sdk`, or `wxpay` before the rename.
+facade_pkg() { sed -n 's/^name = "\(wxpay[a-z-]*\)"$/\1/p' Cargo.toml | head -1; }
 WORK="$(mktemp -d /tmp/wxpay-catalog-bench.XXXXXX)"
 # CACHE=/some/dir keeps the dependency cache between runs (not a project target dir).
 export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never CARGO_TARGET_DIR="${CACHE:-$WORK/target}"
@@ -55,16 +57,16 @@ measure() {
         cd "$1"
         export CARGO_TARGET_DIR="${3:-$CARGO_TARGET_DIR}"
         # shellcheck disable=SC2046
-        cargo clean --quiet -p wxpay $(flags_for default)
+        cargo clean --quiet -p "$(facade_pkg)" $(flags_for default)
         if [ "${COUNT:-}" = instructions ]; then
             rm -f "$WORK/count.out"
             # shellcheck disable=SC2046
-            WXPAY_BENCH_COUNT="$WORK/count.out" cargo build --quiet -p wxpay --lib $(flags_for "$2") >/dev/null
+            WXPAY_BENCH_COUNT="$WORK/count.out" cargo build --quiet -p "$(facade_pkg)" --lib $(flags_for "$2") >/dev/null
             awk '/^summary:/ { printf "%.2f\n", $2 / 1e9 }' "$WORK/count.out"
         else
             TIMEFORMAT='%U %S'
             # shellcheck disable=SC2046
-            { time cargo build --quiet -p wxpay --lib $(flags_for "$2") >/dev/null; } 2>&1 | tail -1 \
+            { time cargo build --quiet -p "$(facade_pkg)" --lib $(flags_for "$2") >/dev/null; } 2>&1 | tail -1 \
                 | awk '{printf "%.2f\n", $1 + $2}'
         fi
     )
@@ -77,10 +79,10 @@ fi
 # The groups are features of the wxpay crate alone: one unmeasured build fetches and compiles
 # every dependency of every configuration.
 # shellcheck disable=SC2046
-(cd "$REPO" && cargo build --quiet -p wxpay --lib $(flags_for default))
+(cd "$REPO" && cargo build --quiet -p "$(facade_pkg)" --lib $(flags_for default))
 BEFORE_TARGET="$CARGO_TARGET_DIR-before"
 # shellcheck disable=SC2046
-[ -z "${BEFORE:-}" ] || (cd "$WORK/before" && CARGO_TARGET_DIR="$BEFORE_TARGET" cargo build --quiet -p wxpay --lib $(flags_for default))
+[ -z "${BEFORE:-}" ] || (cd "$WORK/before" && CARGO_TARGET_DIR="$BEFORE_TARGET" cargo build --quiet -p "$(facade_pkg)" --lib $(flags_for default))
 
 declare -A results
 for round in $(seq "$ROUNDS"); do

@@ -43,7 +43,7 @@ edition = "2024"
 publish = false
 
 [dependencies]
-wxpay = { path = "$WORK/wxpay" }
+wxpay = { package = "$(sed -n 's/^name = "\(wxpay[a-z-]*\)"$/\1/p' "$WORK/wxpay/Cargo.toml" | head -1)", path = "$WORK/wxpay" }
 serde = { version = "1", features = ["derive"] }
 bon = "3"
 TOML

@@ -57,6 +57,8 @@ GEN="$WORK/gen"
 mkdir -p "$GEN"
 cp "$REPO/Cargo.lock" "$GEN/Cargo.lock"
 SDK="$WORK/wxpay"
+# The facade's package name (`wxpay-sdk`; `wxpay` before it was renamed); the library is `wxpay`.
+PKG="$(sed -n 's/^name = "\(wxpay[a-z-]*\)"$/\1/p' "$SDK/Cargo.toml" | head -1)"
 
 # --- generate -------------------------------------------------------------------------------
 mkdir -p "$GEN/endpoints/src" "$GEN/plain/src"
@@ -73,7 +75,7 @@ edition = "2024"
 publish = false
 
 [dependencies]
-wxpay = { path = "$SDK" }
+wxpay = { package = "$PKG", path = "$SDK" }
 serde = { version = "1", features = ["derive"] }
 TOML
 cat >"$GEN/plain/Cargo.toml" <<TOML
@@ -86,7 +88,7 @@ publish = false
 [dependencies]
 serde = { version = "1", features = ["derive"] }
 # Same lock file and feature set as the endpoints crate, so both see the same serde build.
-wxpay = { path = "$SDK" }
+wxpay = { package = "$PKG", path = "$SDK" }
 TOML
 
 answer='/// The answer every generated endpoint decodes.
@@ -260,7 +262,7 @@ edition = "2024"
 publish = false
 
 [dependencies]
-wxpay = { path = "$SDK" }
+wxpay = { package = "$PKG", path = "$SDK" }
 serde = { version = "1", features = ["derive"] }
 $2
 TOML

@@ -1,5 +1,6 @@
 //! The facade's integration tests, one binary (each file in `tests/` used to link its own:
-//! minutes of linking and gigabytes of target). UI tests are one trybuild run in `ui`.
+//! minutes of linking and gigabytes of target). The macro's UI tests live with it, in
+//! `wxpay-macros/tests/ui`.
 
 mod bill_e2e;
 mod catalog;
@@ -22,4 +23,3 @@ mod secrets;
 #[allow(dead_code)]
 mod sensitive;
 mod spec_served;
-mod ui;

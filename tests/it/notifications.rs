@@ -259,6 +259,95 @@ mod extractor {
     }
 }
 
+/// Each of the spec's event types delivered to this receiver (generated from
+/// `xtask/events.tsv` by `cargo xtask codegen`).
+#[cfg(feature = "axum")]
+mod every_event;
+
+/// An axum receiver of the sandbox's notifications: the extractor verifies and decrypts each,
+/// the handler types it with [`Event::of`] and hands it over, and acknowledges it.
+#[cfg(feature = "axum")]
+struct EventReceiver {
+    sandbox: Sandbox,
+    events: tokio::sync::mpsc::UnboundedReceiver<Result<Event, NotificationError>>,
+    sent: usize,
+}
+
+#[cfg(feature = "axum")]
+impl EventReceiver {
+    async fn start() -> EventReceiver {
+        use axum::extract::FromRef;
+
+        #[derive(Clone)]
+        struct App {
+            client: Client,
+            events: tokio::sync::mpsc::UnboundedSender<Result<Event, NotificationError>>,
+        }
+        impl FromRef<App> for Client {
+            fn from_ref(app: &App) -> Client {
+                app.client.clone()
+            }
+        }
+        async fn notify(State(app): State<App>, notification: Notification) -> Reply {
+            let event = Event::of(&notification);
+            let reply = match &event {
+                Ok(_) => Reply::success(),
+                Err(error) => Reply::rejecting(&Error::from(error.clone())),
+            };
+            let _ = app.events.send(event);
+            reply
+        }
+
+        let sandbox = Sandbox::start().await.unwrap();
+        let apiv3_key = sandbox.merchant().apiv3_key.expose().to_owned();
+        let (sender, events) = tokio::sync::mpsc::unbounded_channel();
+        let app = App {
+            client: with_apiv3_key(&sandbox, CryptoBackend::default(), &apiv3_key),
+            events: sender,
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/notify", listener.local_addr().unwrap());
+        let router = Router::new().route("/notify", post(notify)).with_state(app);
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        sandbox.set_notify_url(Some(&url)).unwrap();
+        EventReceiver {
+            sandbox,
+            events,
+            sent: 0,
+        }
+    }
+
+    /// Has the sandbox send `event_type` with `resource` and returns it as the handler typed
+    /// it, after checking that it prints as `{"event_type", "resource"}`.
+    async fn deliver(&mut self, event_type: &str, resource: wxpay_sandbox::EventResource) -> Event {
+        let id = self.sandbox.notify(event_type, resource).await.unwrap();
+        assert!(id.is_some(), "{event_type}: sent");
+        self.sent += 1;
+        // Bounded: a delivery to loopback takes milliseconds; a lost one fails here.
+        let received = tokio::time::timeout(std::time::Duration::from_secs(30), self.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{event_type}: not received"))
+            .unwrap_or_else(|| panic!("{event_type}: the receiver stopped"));
+        let event = received.unwrap_or_else(|error| panic!("{event_type}: {error}"));
+        assert_eq!(event.event_type().as_str(), event_type);
+        let printed = serde_json::to_value(&event).unwrap();
+        assert_eq!(printed["event_type"], event_type, "{printed}");
+        assert!(printed["resource"].is_object(), "{event_type}: {printed}");
+        event
+    }
+
+    /// Waits for the sandbox to finish its deliveries and returns how many were acknowledged
+    /// at the first attempt.
+    async fn finish(self) -> usize {
+        let deliveries = self.sandbox.settled_deliveries().await;
+        assert_eq!(deliveries.len(), self.sent);
+        deliveries
+            .iter()
+            .filter(|d| d.acknowledged && d.attempts == [Some(204)])
+            .count()
+    }
+}
+
 /// Pays `out_trade_no` (placed before) with the sandbox's control and refunds it in full: a
 /// `TRANSACTION.SUCCESS`, then `REFUND.SUCCESS` (or `REFUND.ABNORMAL`), one at a time.
 async fn pay_and_refund(sandbox: &Sandbox, client: &Client, out_trade_no: &str, abnormal: bool) {

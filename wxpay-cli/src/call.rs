@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::{Map, Value, json};
 use wxpay::apis::{Content, OPERATIONS, Operation};
-use wxpay::{Error, RequestError, Verified};
+use wxpay::{Error, Host, RequestError, Verified};
 
 use crate::cli::{CallArgs, Global};
 use crate::config;
@@ -90,15 +90,98 @@ fn method(name: &str) -> Result<Method, Failure> {
     }
 }
 
-/// The operation named `name` (case-insensitive), or a usage error naming the nearest one.
+/// The operation `name` designates: a request type's name (`CreateNativeOrder`), or the name
+/// qualified by its module's trailing segments (`partner::CreateNativeOrder`,
+/// `pay::transactions::CreateNativeOrder`, optionally after `wxpay::apis::`), matched without
+/// regard to case. A qualifier that is a whole module path picks that module even when it is
+/// also the tail of another's. A name several operations share is refused with the
+/// candidates, never guessed: a direct operation and its partner twin send different fields.
 fn find(name: &str) -> Result<&'static Operation, Failure> {
-    if let Some(operation) = OPERATIONS
-        .iter()
-        .find(|op| op.name.eq_ignore_ascii_case(name))
-    {
-        return Ok(operation);
+    let candidates = designated(name);
+    match candidates.as_slice() {
+        [operation] => Ok(operation),
+        [] => Err(unknown(name)),
+        many => {
+            let mut message = format!(
+                "{name:?} names {} operations; qualify it with its module:",
+                many.len()
+            );
+            for op in many {
+                message.push_str(&format!(
+                    "\n  {:width$}  {} {}",
+                    shortest_name(op),
+                    op.method,
+                    op.path,
+                    width = many
+                        .iter()
+                        .map(|op| shortest_name(op).len())
+                        .max()
+                        .unwrap_or(0),
+                ));
+            }
+            Err(Failure::usage(message))
+        }
     }
-    let lower = name.to_ascii_lowercase();
+}
+
+/// Every operation `name` could mean (see [`find`]).
+fn designated(name: &str) -> Vec<&'static Operation> {
+    let name = name.trim();
+    let name = name.strip_prefix("wxpay::apis::").unwrap_or(name);
+    let (qualifier, bare) = name.rsplit_once("::").unwrap_or(("", name));
+    let qualifier = qualifier.to_ascii_lowercase();
+    let named = OPERATIONS
+        .iter()
+        .filter(|op| op.name.eq_ignore_ascii_case(bare));
+    if qualifier.is_empty() {
+        return named.collect();
+    }
+    let named: Vec<&Operation> = named
+        .filter(|op| {
+            op.module == qualifier
+                || op
+                    .module
+                    .strip_suffix(qualifier.as_str())
+                    .is_some_and(|head| head.ends_with("::"))
+        })
+        .collect();
+    match named.iter().find(|op| op.module == qualifier) {
+        Some(exact) => vec![*exact],
+        None => named,
+    }
+}
+
+/// The shortest name that designates `op` alone: its bare name when no other operation
+/// shares it, else qualified by as few trailing module segments as it takes.
+fn shortest_name(op: &Operation) -> String {
+    let segments: Vec<&str> = op.module.split("::").collect();
+    (0..=segments.len())
+        .map(|take| {
+            let mut qualified = segments[segments.len() - take..].join("::");
+            if !qualified.is_empty() {
+                qualified.push_str("::");
+            }
+            qualified.push_str(op.name);
+            qualified
+        })
+        .find(|name| matches!(designated(name).as_slice(), [only] if *only == op))
+        // The module's whole path always designates the operation alone.
+        .unwrap_or_else(|| format!("{}::{}", op.module, op.name))
+}
+
+/// The usage error for a name nothing designates, naming the nearest operation.
+fn unknown(name: &str) -> Failure {
+    let bare = name.rsplit_once("::").map_or(name, |(_, bare)| bare);
+    let named = designated(bare);
+    if !named.is_empty() {
+        // The qualifier is what is wrong: name the modules that declare it.
+        let names: Vec<String> = named.iter().map(|op| shortest_name(op)).collect();
+        return Failure::usage(format!(
+            "unknown operation {name:?}; the catalog has {}",
+            names.join(", ")
+        ));
+    }
+    let lower = bare.to_ascii_lowercase();
     let nearest = OPERATIONS
         .iter()
         .map(|op| {
@@ -108,12 +191,12 @@ fn find(name: &str) -> Result<&'static Operation, Failure> {
         .min();
     let mut message = format!("unknown operation {name:?}");
     if let Some((distance, nearest)) = nearest
-        && distance <= name.len().max(3) / 2
+        && distance <= bare.len().max(3) / 2
     {
         message.push_str(&format!("; did you mean {nearest}?"));
     }
     message.push_str(" (`wxpay list` shows them all; METHOD PATH calls any other)");
-    Err(Failure::usage(message))
+    Failure::usage(message)
 }
 
 /// The `--body` JSON object: inline, `@FILE` or `-` (stdin).
@@ -134,6 +217,17 @@ fn read_body(text: &str) -> Result<Map<String, Value>, Failure> {
 
 pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), Failure> {
     let target = resolve(&args.operation)?;
+    // A path the catalog does not know goes to the main host unless --host says otherwise.
+    let host = match &args.host {
+        Some(key) => Host::from_key(key).ok_or_else(|| {
+            let keys: Vec<&str> = Host::ALL.iter().map(|host| host.key()).collect();
+            Failure::usage(format!(
+                "--host {key:?} is not a host key ({})",
+                keys.join(", ")
+            ))
+        })?,
+        None => target.operation.map_or(Host::Api, |op| op.host),
+    };
     if let Some(op) = target.operation
         && op.content == Content::Multipart
     {
@@ -179,8 +273,16 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
         && (!op.encrypted.is_empty() || !op.encrypted_query.is_empty())
     {
         // A certificate merchant configured with only the APIv3 key has no platform key
-        // before its first download.
+        // before its first download; a dry run sends nothing, that download included.
         if client.encryption_key().is_none() && client.apiv3_key().is_some() {
+            if args.dry_run {
+                return Err(Failure::config(format!(
+                    "{} has sensitive fields to encrypt and no platform key is configured; a \
+                     dry run does not download one (configure the platform public key or \
+                     certificates, e.g. after `wxpay certs download`)",
+                    op.name
+                )));
+            }
             client.refresh_platform_certificates().await?;
         }
         let key = client.encryption_key();
@@ -204,7 +306,9 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
         }
     }
 
-    let mut request = client.request(target.method.clone(), &target.template);
+    let mut request = client
+        .request(target.method.clone(), &target.template)
+        .host(host);
     for (name, value) in &path {
         request = request.path(name, value);
     }
@@ -216,6 +320,11 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     }
     if let Some(body) = &body {
         request = request.json(body);
+    }
+    if args.dry_run {
+        let signed = request.prepare()?;
+        print_signed(out, target.operation, host, &signed);
+        return Ok(());
     }
     let answer: Result<Verified<Value>, Error> = request.send_verified().await;
     let verified = match answer {
@@ -251,6 +360,51 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     Ok(())
 }
 
+/// `--dry-run`: the signed request as it would go out, as an HTTP message (or one JSON
+/// document). The body is the exact bytes signed, sensitive fields already encrypted.
+fn print_signed(
+    out: &Output,
+    operation: Option<&Operation>,
+    host: Host,
+    signed: &http::Request<Vec<u8>>,
+) {
+    let headers: Vec<(&str, String)> = signed
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = String::from_utf8_lossy(signed.body());
+    let document = json!({
+        "dry_run": true,
+        "operation": operation.map(|op| format!("{}::{}", op.module, op.name)),
+        "host": host.key(),
+        "method": signed.method().as_str(),
+        "url": signed.uri().to_string(),
+        "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+        "body": body,
+    });
+    out.print(&document, || {
+        let mut text = format!("{} {}\n", signed.method(), signed.uri());
+        for (name, value) in &headers {
+            text.push_str(&format!("{name}: {value}\n"));
+        }
+        if !body.is_empty() {
+            text.push('\n');
+            text.push_str(&body);
+            text.push('\n');
+        }
+        text
+    });
+    if !out.is_json() {
+        eprintln!("dry run: signed, not sent");
+    }
+}
+
 /// A failed call; a `SIGN_ERROR` comes with the comparison of both sides of the signature.
 fn explain(error: Error, body: &[u8]) -> Failure {
     let diagnosis = match &error {
@@ -282,25 +436,33 @@ fn explain(error: Error, body: &[u8]) -> Failure {
     failure
 }
 
+/// `wxpay list`: one line per operation (so `wc -l` counts them), grouped by product (in the
+/// order of their modules): the qualified name, the host, the method, the path and the title.
 pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
     let needle = filter.map(str::to_lowercase);
-    let matches: Vec<&Operation> = OPERATIONS
+    let mut matches: Vec<&Operation> = OPERATIONS
         .iter()
         .filter(|op| {
             needle.as_deref().is_none_or(|needle| {
                 op.name.to_lowercase().contains(needle)
+                    || op.module.contains(needle)
                     || op.path.to_lowercase().contains(needle)
                     || op.title.to_lowercase().contains(needle)
             })
         })
         .collect();
+    matches.sort_by_key(|op| (op.module, op.name));
+    let qualified = |op: &Operation| format!("{}::{}", op.module, op.name);
     let document = Value::Array(
         matches
             .iter()
             .map(|op| {
                 json!({
                     "name": op.name,
-                    "rust": format!("wxpay::apis::{}::{}", op.module, op.name),
+                    "module": op.module,
+                    "call": shortest_name(op),
+                    "rust": format!("wxpay::apis::{}", qualified(op)),
+                    "host": op.host.key(),
                     "method": op.method,
                     "path": op.path,
                     "title": op.title,
@@ -312,13 +474,21 @@ pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
             .collect(),
     );
     out.print(&document, || {
-        let width = matches.iter().map(|op| op.name.len()).max().unwrap_or(0);
+        let width = matches
+            .iter()
+            .map(|op| qualified(op).len())
+            .max()
+            .unwrap_or(0);
         let path_width = matches.iter().map(|op| op.path.len()).max().unwrap_or(0);
         let mut text = String::new();
         for op in &matches {
             text.push_str(&format!(
-                "{:width$}  {:6} {:path_width$}  {}\n",
-                op.name, op.method, op.path, op.title
+                "{:width$}  {:5} {:6} {:path_width$}  {}\n",
+                qualified(op),
+                op.host.key(),
+                op.method,
+                op.path,
+                op.title
             ));
         }
         if matches.is_empty() {
@@ -350,6 +520,38 @@ mod tests {
         );
         let error = find("Zzzzzzzzzzzzzz").unwrap_err();
         assert!(!error.message.contains("did you mean"), "{}", error.message);
+    }
+
+    #[test]
+    fn every_operation_has_a_name_that_designates_it_alone() {
+        for op in OPERATIONS {
+            let short = shortest_name(op);
+            assert!(std::ptr::eq(find(&short).unwrap(), op), "{short}");
+            let full = format!("wxpay::apis::{}::{}", op.module, op.name);
+            assert!(std::ptr::eq(find(&full).unwrap(), op), "{full}");
+        }
+        // A whole module path wins over the modules it is the tail of
+        // (`global::merchant_service` ends in `merchant_service`).
+        assert_eq!(
+            find("merchant_service::ListComplaints").unwrap().module,
+            "merchant_service"
+        );
+        assert_eq!(
+            find("Partner::createNativeOrder").unwrap().module,
+            "pay::transactions::partner"
+        );
+        assert!(find("CreateNativeOrder").is_err());
+        let error = find("global::transactions::QueryOrderByOutTradeNo").unwrap_err();
+        assert!(
+            error.message.contains("partner::QueryOrderByOutTradeNo")
+                && error.message.contains("med_ins::QueryOrderByOutTradeNo")
+                && !error.message.contains("did you mean"),
+            "{}",
+            error.message
+        );
+        // The qualifier matches whole segments only.
+        assert!(designated("transactions::CreateNativeOrder").len() == 3);
+        assert!(designated("actions::CreateNativeOrder").is_empty());
     }
 
     #[test]

@@ -96,11 +96,14 @@ the platform key, and the request names that key in Wechatpay-Serial.
 
 Examples:
   wxpay --sandbox call PauseStock --field stock_id=9856888 --field stock_creator_mchid=1230000109
+  wxpay call partner::CreateNativeOrder --body @order.json --dry-run
   wxpay call POST /v3/marketing/favor/stocks/9856888/pause --field stock_creator_mchid=1230000109
   wxpay call GET /v3/bill/tradebill --field bill_date=2026-11-20")]
 pub struct CallArgs {
-    /// The operation: a Rust name such as `PauseStock`, or `METHOD PATH` such as
-    /// `POST /v3/marketing/favor/stocks/9856888/pause` (placeholders `{name}` allowed).
+    /// The operation: a Rust name such as `PauseStock`, qualified by its module where
+    /// several share it (`pay::transactions::CreateNativeOrder`, `partner::CreateNativeOrder`),
+    /// or `METHOD PATH` such as `POST /v3/marketing/favor/stocks/9856888/pause` (placeholders
+    /// `{name}` allowed).
     #[arg(required = true, num_args = 1..=2, value_name = "OPERATION")]
     pub operation: Vec<String>,
     /// A JSON object to start the fields from (`@FILE` reads it from a file, `-` from stdin).
@@ -109,6 +112,15 @@ pub struct CallArgs {
     /// A field: `k=v`, `k:=json`, nested `a.b=v` (repeatable).
     #[arg(long = "field", short = 'f', value_name = "K=V")]
     pub fields: Vec<String>,
+    /// The host to send to, by key (`api`, `apihk`, …) [default: the operation's host, or
+    /// `api` for a path the catalog does not know].
+    #[arg(long, value_name = "KEY")]
+    pub host: Option<String>,
+    /// Print the signed request (method, full URL, headers with the signature, the body with
+    /// sensitive fields encrypted) instead of sending it. Nothing goes out, not even a
+    /// certificate download.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `wxpay certs`.

@@ -12,16 +12,18 @@
 //! platform_public_key_id = "PUB_KEY_ID_0112300001092025110100000000"
 //! platform_certificates = ["~/keys/wechatpay.pem"] # certificate merchants
 //! apiv3_key = "…"                                   # 32 characters; keep the file 0600
-//! base_url = "https://api.mch.weixin.qq.com"       # optional
+//! base_url = "http://127.0.0.1:8080"   # optional: every host at once (a sandbox, a proxy)
+//! base_urls = { apihk = "https://apihk-proxy.internal.example" }   # optional: one host's
 //! ```
 //!
 //! Relative paths are relative to the profiles file; `~/` is the home directory.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use wxpay::{Client, ClientBuilder, DirectoryStore, Error};
+use wxpay::{Client, ClientBuilder, DirectoryStore, Error, Host};
 use wxpay_sandbox::Sandbox;
 
 use crate::cli::Global;
@@ -150,6 +152,9 @@ struct Profile {
     platform_certificates: Vec<String>,
     apiv3_key: Option<String>,
     base_url: Option<String>,
+    /// A base URL per host key (`apihk = "…"`), over `base_url` and the platform's.
+    #[serde(default)]
+    base_urls: BTreeMap<String, String>,
 }
 
 fn profile_builder(path: &Path, name: &str) -> Result<ClientBuilder, Failure> {
@@ -230,6 +235,16 @@ fn profile_builder(path: &Path, name: &str) -> Result<ClientBuilder, Failure> {
     }
     if let Some(url) = profile.base_url {
         builder = builder.base_url(url);
+    }
+    for (key, url) in profile.base_urls {
+        let host = Host::from_key(&key).ok_or_else(|| {
+            let keys: Vec<&str> = Host::ALL.iter().map(|host| host.key()).collect();
+            at(format!(
+                "base_urls: {key:?} is not a host key ({})",
+                keys.join(", ")
+            ))
+        })?;
+        builder = builder.host_base_url(host, url);
     }
     Ok(builder)
 }

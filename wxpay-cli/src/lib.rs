@@ -5,6 +5,7 @@
 //! ```text
 //! wxpay --sandbox call PauseStock --field stock_id=9856888 --field stock_creator_mchid=1230000109
 //! wxpay call POST /v3/marketing/favor/stocks/9856888/pause --field stock_creator_mchid=1230000109
+//! wxpay call partner::CreateNativeOrder --body @order.json --dry-run
 //! wxpay list 代金券
 //! wxpay certs download --dir ~/.local/share/wxpay/certificates
 //! wxpay debug sign-error answer.json --request signed.txt
@@ -13,6 +14,15 @@
 //! wxpay sandbox --listen 127.0.0.1:8080
 //! wxpay completions bash > /etc/bash_completion.d/wxpay
 //! ```
+//!
+//! # Names
+//! The whole catalog is compiled in. `wxpay list` prints one line per operation, ordered by
+//! module: its qualified name, host, method, path and title. Where several operations share a
+//! name (a direct operation and its partner twin), qualify it by its module, in full
+//! (`pay::transactions::CreateNativeOrder`) or by as many trailing segments as tell it apart
+//! (`partner::CreateNativeOrder`); an ambiguous name is refused with the candidates.
+//! `--dry-run` prints the signed request (URL on the operation's host, headers, body with
+//! sensitive fields encrypted) and sends nothing.
 //!
 //! # Configuration
 //! In this order: `--sandbox` (an embedded sandbox started in-process, with the demo
@@ -34,7 +44,8 @@
 //! platform_public_key_id = "PUB_KEY_ID_0112300001092025110100000000"
 //! platform_certificates = ["~/keys/wechatpay.pem"]  # certificate merchants
 //! apiv3_key = "…"                                    # 32 characters; keep the file 0600
-//! base_url = "https://api.mch.weixin.qq.com"        # optional
+//! base_url = "http://127.0.0.1:8080"    # optional: every host at once (a sandbox, a proxy)
+//! base_urls = { apihk = "https://apihk-proxy.internal.example" }   # optional: one host's
 //! ```
 //!
 //! # `wxpay debug sign-error`

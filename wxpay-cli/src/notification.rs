@@ -1,9 +1,11 @@
 //! `wxpay verify notification`: a captured notification through the library's
-//! `read_notification` (signature, timestamp, probe, decryption), then its event printed with
+//! `read_notification` (signature, timestamp, probe, decryption), then its event typed by the
+//! library's event table (`wxpay::notification::Event`) and printed through `Serialize`, with
 //! personal data redacted unless `--reveal`.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
+use wxpay::notification::Event;
 use wxpay::time::format_description::well_known::Rfc3339;
 
 use crate::cli::{Global, NotificationArgs};
@@ -32,9 +34,14 @@ pub async fn verify(global: &Global, out: &Output, args: NotificationArgs) -> Re
     let client = &session.client;
     let notification = client.read_notification(&headers, &body).await?;
 
-    // Verified and decrypted by the library; the resource is decrypted once more here only
-    // to print it whole, as JSON, with the same APIv3 key.
-    let resource = decrypted_resource(client, &body)?;
+    // Typed by the library's event table; printed through `Serialize`, so the resource is
+    // decrypted once. A typed resource prints as its catalog type reads it; another event
+    // type's as decrypted.
+    let event = Event::of(&notification).map_err(wxpay::Error::from)?;
+    let typed = !matches!(event, Event::Other(_));
+    let printed = serde_json::to_value(&event)
+        .map_err(|_| Failure::other("the notification's event cannot be printed"))?;
+    let resource = printed.get("resource").cloned().unwrap_or(Value::Null);
     let resource = if args.reveal {
         resource
     } else {
@@ -47,17 +54,19 @@ pub async fn verify(global: &Global, out: &Output, args: NotificationArgs) -> Re
         "event_type": notification.event_type.as_str(),
         "summary": notification.summary,
         "original_type": notification.original_type,
+        "typed": typed,
         "resource": resource,
     });
     out.print(&document, || {
         format!(
             "notification verified: signature, timestamp and decryption\n\
-             id:          {}\nevent_type:  {}\ncreate_time: {}\nsummary:     {}\nresource ({}{}):\n{}",
+             id:          {}\nevent_type:  {}\ncreate_time: {}\nsummary:     {}\nresource ({}, {}{}):\n{}",
             notification.id,
             notification.event_type.as_str(),
             document["create_time"].as_str().unwrap_or("?"),
             notification.summary,
             notification.original_type,
+            if typed { "typed by the catalog" } else { "JSON: no catalog type" },
             if args.reveal { "" } else { ", personal data redacted; --reveal shows it" },
             pretty(&document["resource"]),
         )
@@ -101,30 +110,6 @@ fn parse_headers(text: &str) -> Result<HeaderMap, String> {
         return Err("--headers holds no header".into());
     }
     Ok(headers)
-}
-
-fn decrypted_resource(client: &wxpay::Client, body: &[u8]) -> Result<Value, Failure> {
-    let unreadable = || Failure::other("the notification's resource cannot be read");
-    let envelope: Value = serde_json::from_slice(body).map_err(|_| unreadable())?;
-    let resource = &envelope["resource"];
-    let text = |name: &str| {
-        resource
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    };
-    let key = client
-        .apiv3_key()
-        .ok_or_else(|| Failure::config("reading notifications needs the APIv3 key"))?;
-    let plaintext = key
-        .decrypt(
-            text("nonce"),
-            text("associated_data"),
-            text("ciphertext"),
-            client.crypto_backend(),
-        )
-        .map_err(|_| unreadable())?;
-    serde_json::from_slice(&plaintext).map_err(|_| unreadable())
 }
 
 /// The value with every personal field replaced by `<redacted>`, at any depth.

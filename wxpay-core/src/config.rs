@@ -9,7 +9,7 @@ use http::{HeaderValue, Uri};
 use zeroize::Zeroizing;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
 use crate::client::{Client, Inner, RefreshPolicy, TransportPolicy};
 use crate::clock::unix_now;
@@ -20,6 +20,7 @@ use crate::host::{Host, HostUrls};
 use crate::keyring::{CertificateStore, KeyRing, KeyRingSetup, StoreKind, StoreSeal};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::retry::RetryPolicy;
+use crate::runtimes::Http;
 use crate::wire::DEFAULT_TIMESTAMP_TOLERANCE;
 
 /// The official API host ([`Host::Api`]'s default base URL).
@@ -29,7 +30,6 @@ pub const BACKUP_BASE_URL: &str = "https://api2.wechatpay.cn";
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_MAX_RESPONSE_BODY: usize = 4 << 20;
 
 /// A setting and the name to blame when it is wrong: the builder method, or the environment
@@ -83,7 +83,6 @@ pub struct ClientBuilder {
     request_timeout: Option<Duration>,
     downloads: DownloadLimits,
     http: Option<reqwest::Client>,
-    shared_connection_pool: bool,
     #[cfg(feature = "redis")]
     fleet: Option<crate::fleet::RedisFleet>,
 }
@@ -266,9 +265,8 @@ impl ClientBuilder {
     }
 
     /// Time limits: to connect (default 5 s) and for a whole attempt (default 30 s). Ignored
-    /// with [`ClientBuilder::http_client`], whose own settings apply. Clients that ask for
-    /// [`shared_connection_pool`](Self::shared_connection_pool) with the same connect limit
-    /// share one pool.
+    /// with [`ClientBuilder::http_client`], whose own settings apply. Clients with the same
+    /// connect limit share their runtime's connection pool (see [`Client`](crate::Client)).
     pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
         self.connect_timeout = Some(connect);
         self.request_timeout = Some(request);
@@ -308,24 +306,6 @@ impl ClientBuilder {
     /// noticed (the answer's URL is not the request's), but by then it has been sent.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
-        self
-    }
-
-    /// Sends through the one connection pool that every client of the process built with this
-    /// option shares (same settings: timeouts, no redirects, rustls), instead of a pool of its
-    /// own.
-    ///
-    /// Sharing is what keeps many merchants in one process cheap: each pool carries its own
-    /// TLS root store and connections, some 100 KiB, where a client on the shared pool costs
-    /// under 10 KiB (see BENCHMARKS.md).
-    ///
-    /// Use it where every client runs on one tokio runtime for the life of the process (a
-    /// server). A pooled connection belongs to the runtime that opened it: once that runtime
-    /// ends (a test's `#[tokio::test]` runtime, say), the next request that takes the
-    /// connection from the pool fails with "dispatch task is gone". That is why a pool of its
-    /// own is the default.
-    pub fn shared_connection_pool(mut self) -> Self {
-        self.shared_connection_pool = true;
         self
     }
 
@@ -547,15 +527,21 @@ impl ClientBuilder {
             self.backup_host_failover,
         )?;
 
-        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        // By default each call takes the connection pool of the runtime it runs in, shared by
+        // every client there (see runtimes.rs).
         let (http, request_timeout) = match self.http {
-            Some(http) => (http, None),
-            None if self.shared_connection_pool => (
-                shared_connection_pool(connect_timeout)?,
-                Some(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)),
-            ),
+            Some(http) => (Http::Caller(http), None),
             None => (
-                connection_pool(connect_timeout)?,
+                crate::runtimes::check_connection_pool()
+                    .map(|()| Http::PerRuntime {
+                        connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                    })
+                    .map_err(|e| {
+                        invalid(
+                            "http_client",
+                            &format!("cannot create the HTTP client: {e}"),
+                        )
+                    })?,
                 Some(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)),
             ),
         };
@@ -614,41 +600,6 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-/// A connection pool with the SDK's settings. Idle connections close before the platform's
-/// own ~8 s keep-alive ends, so a request never lands on a connection the platform is
-/// closing. The per-attempt time limit is set on each request, so one pool serves clients
-/// with different limits.
-fn connection_pool(connect_timeout: Duration) -> Result<reqwest::Client, ConfigError> {
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        // APIv3 never redirects; a followed 3xx would re-send the signed request.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| {
-            invalid(
-                "http_client",
-                &format!("cannot create the HTTP client: {e}"),
-            )
-        })
-}
-
-/// The pool the clients built with `shared_connection_pool` share, one per connect time limit
-/// (the only setting a request cannot carry itself).
-fn shared_connection_pool(connect_timeout: Duration) -> Result<reqwest::Client, ConfigError> {
-    static POOLS: Mutex<Vec<(Duration, reqwest::Client)>> = Mutex::new(Vec::new());
-    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, pool)) = pools
-        .iter()
-        .find(|(timeout, _)| *timeout == connect_timeout)
-    {
-        return Ok(pool.clone());
-    }
-    let pool = connection_pool(connect_timeout)?;
-    pools.push((connect_timeout, pool.clone()));
-    Ok(pool)
 }
 
 /// Certificates are downloaded twice a day (the platform rotates them with a long overlap).

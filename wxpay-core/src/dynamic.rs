@@ -210,6 +210,25 @@ impl<'c> DynamicRequest<'c> {
         }
         Ok(writer.finish())
     }
+
+    /// The signed request as [`DynamicRequest::send`] would send it now (the full URL on the
+    /// request's [host](DynamicRequest::host), every header with `Authorization`, the body's
+    /// exact bytes), without sending it: to show or log what goes out. The body is what [`DynamicRequest::json`] was given, so encrypt
+    /// sensitive fields first, as for `send`.
+    pub fn prepare(&self) -> Result<http::Request<Vec<u8>>, Error> {
+        let body = match &self.body {
+            Some(Err(error)) => {
+                return Err(RequestError::Body(serde::ser::Error::custom(error)).into());
+            }
+            Some(Ok(body)) => Some(body.as_slice()),
+            None => None,
+        };
+        let now = crate::client::unix_now();
+        let parts = self.parts(body, now)?;
+        let keys = self.client.platform_keys();
+        let context = self.client.context(&keys, self.host);
+        crate::protocol::sign_request(parts, &context, now, &crate::protocol::nonce()?)
+    }
 }
 
 /// Headers a caller may not set; see [`DynamicRequest::header`].

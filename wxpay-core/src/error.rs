@@ -837,6 +837,16 @@ pub enum NotificationError {
         /// Column in the decrypted JSON.
         column: usize,
     },
+    /// The decrypted resource names a key twice in one object. A resource is money data:
+    /// which of two `out_trade_no`s (or amounts) counts is not for a parser to guess.
+    #[error("decrypted {event_type} resource names the key {key} twice in one object")]
+    DuplicateKey {
+        /// The notification's event type.
+        event_type: String,
+        /// Where: the repeated key's path, e.g. `amount.total` or `promotion_detail[0].amount`
+        /// (keys only, never a value).
+        key: String,
+    },
 }
 
 #[cfg(test)]

@@ -7,11 +7,12 @@
 //! short time limit, and when Redis cannot be used the client keeps its ring in memory and
 //! downloads for itself.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
+use tokio::runtime::Id;
 
 use crate::client::Client;
 use crate::clock::unix_now;
@@ -20,6 +21,7 @@ use crate::hex;
 use crate::keyring::{StoreKind, StoredCertificate};
 use crate::keys::{PlatformKey, PlatformKeyKind, PlatformKeys};
 use crate::notification::{Claim, ClaimToken, LedgerFuture, NotificationLedger, SeenNotifications};
+use crate::runtimes;
 
 /// The largest certificate list read from Redis: a merchant has two or three certificates of
 /// under 4 KiB each; a larger value was not written by this SDK.
@@ -55,9 +57,10 @@ return 0";
 /// [`RedisSeenNotifications`] from it with [`RedisFleet::seen_notifications`] so each
 /// notification is handled once.
 ///
-/// Cheap to clone: one multiplexed connection, reconnected in the background, serves every
-/// client and receiver of the process. Connecting is lazy, so a Redis that is down at start
-/// delays nothing; every command is bounded by [`command_timeout`](Self::command_timeout).
+/// Cheap to clone: one multiplexed connection per tokio runtime, reconnected in the
+/// background, serves every client and receiver of the process. Connecting is lazy, so a
+/// Redis that is down at start delays nothing; every command is bounded by
+/// [`command_timeout`](Self::command_timeout).
 ///
 /// Whoever can write to this Redis cannot make a client trust a key: certificates are used
 /// only when their tag verifies under the APIv3 key (see
@@ -76,7 +79,7 @@ return 0";
 /// ```
 #[derive(Clone)]
 pub struct RedisFleet {
-    connection: ConnectionManager,
+    connections: Arc<Connections>,
     prefix: Arc<str>,
     command_timeout: Duration,
     lock_ttl: Duration,
@@ -96,33 +99,29 @@ impl std::fmt::Debug for RedisFleet {
 impl RedisFleet {
     /// A fleet sharing the Redis at `url` (`redis://[user:password@]host:port/db`,
     /// `rediss://…` is not compiled in; `redis+unix:///path/redis.sock` for a socket).
-    /// Connects lazily, in the current tokio runtime (it must be called inside one).
+    /// Connects lazily: one multiplexed connection for each tokio runtime that uses the fleet
+    /// (a connection is driven by a task of the runtime that opened it, and dies with it).
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] for a URL that is not a Redis URL, or outside a runtime. The
-    /// URL is never repeated: it may hold a password.
+    /// [`ConfigError::Invalid`] for a URL that is not a Redis URL. The URL is never repeated:
+    /// it may hold a password.
     pub fn open(url: &str) -> Result<RedisFleet, ConfigError> {
-        let invalid = |reason: &str| ConfigError::Invalid {
+        let client = redis::Client::open(url).map_err(|_| ConfigError::Invalid {
             setting: "redis_url".into(),
-            reason: reason.to_owned(),
-        };
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(invalid(
-                "RedisFleet::open must be called inside a tokio runtime",
-            ));
-        }
-        let client = redis::Client::open(url)
-            .map_err(|_| invalid("not a Redis URL, e.g. redis://host:6379/0"))?;
+            reason: "not a Redis URL, e.g. redis://host:6379/0".to_owned(),
+        })?;
         let command_timeout = Duration::from_millis(500);
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(command_timeout))
             .set_response_timeout(Some(command_timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(1));
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| invalid(&format!("cannot set up the connection: {e}")))?;
         Ok(RedisFleet {
-            connection,
+            connections: Arc::new(Connections {
+                client,
+                config,
+                by_runtime: Mutex::new(Vec::new()),
+            }),
             prefix: Arc::from("wxpay:"),
             command_timeout,
             lock_ttl: Duration::from_secs(15),
@@ -174,7 +173,7 @@ impl RedisFleet {
 
     /// Runs one command within the time limit.
     async fn run<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, FleetError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connections.current()?;
         match tokio::time::timeout(self.command_timeout, command.query_async(&mut connection)).await
         {
             Ok(Ok(value)) => Ok(value),
@@ -194,7 +193,7 @@ impl RedisFleet {
         for arg in args {
             invocation.arg(*arg);
         }
-        let mut connection = self.connection.clone();
+        let mut connection = self.connections.current()?;
         match tokio::time::timeout(
             self.command_timeout,
             invocation.invoke_async(&mut connection),
@@ -379,6 +378,44 @@ fn random_token() -> Result<String, FleetError> {
 }
 
 /// Redis's own words for what went wrong (its messages carry no URL or password).
+/// The connections of a fleet handle and its clones, one per tokio runtime that used it.
+struct Connections {
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    by_runtime: Mutex<Vec<(Id, ConnectionManager)>>,
+}
+
+impl Connections {
+    /// The connection of the caller's runtime, set up (lazily connected) on first use; those
+    /// of runtimes that ended are let go.
+    fn current(&self) -> Result<ConnectionManager, FleetError> {
+        let Some((id, _)) = runtimes::current() else {
+            return Err(FleetError::Unavailable(
+                "commands must run inside a tokio runtime".to_owned(),
+            ));
+        };
+        let mut by_runtime = self
+            .by_runtime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, connection)) = by_runtime.iter().find(|(runtime, _)| *runtime == id) {
+            return Ok(connection.clone());
+        }
+        // Set up in this runtime: its reconnection task lives here.
+        let connection =
+            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
+                .map_err(|e| unavailable(&e))?;
+        let (live, ended): (Vec<_>, Vec<_>) = std::mem::take(&mut *by_runtime)
+            .into_iter()
+            .partition(|(runtime, _)| runtimes::is_live(*runtime));
+        *by_runtime = live;
+        by_runtime.push((id, connection.clone()));
+        drop(by_runtime);
+        drop(ended);
+        Ok(connection)
+    }
+}
+
 fn unavailable(error: &redis::RedisError) -> FleetError {
     FleetError::Unavailable(error.to_string())
 }

@@ -14,7 +14,7 @@
 //! `crate::` path that goes up or sideways.
 //!
 //! ```text
-//! client config dynamic download fleet merchant notification::axum notification::receiver scheduler  the edge
+//! client config dynamic download fleet merchant notification::axum notification::receiver runtimes scheduler  the edge
 //! keyring                                                      platform keys over time
 //! certificates notification                                    certificate lists, webhooks
 //! protocol retry                                               signing, verification, retries
@@ -107,6 +107,7 @@ pub mod notification;
 mod pem;
 pub mod protocol;
 mod retry;
+mod runtimes;
 mod scheduler;
 mod wire;
 

@@ -2,18 +2,21 @@
 //! platform serving thousands of merchants runs one timer, not one per merchant.
 //!
 //! Clients are held weakly: one dropped leaves the schedule at its next turn. The task lives
-//! in the tokio runtime of the client that started it; if that runtime shuts down while
-//! clients of another runtime remain, their next call starts it again there.
+//! in one of the tokio runtimes the SDK has sent from; when that runtime shuts down (tokio
+//! drops the task), it moves at once to the newest runtime still alive, or, with none left,
+//! starts again in the runtime of the next call.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError, Weak};
+use std::sync::{Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
+use tokio::runtime::{Handle, Id};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::client::{Client, Inner, with_jitter};
+use crate::runtimes;
 
 struct Schedule {
     /// Clients by when they are due next (with a sequence number: two may share an instant).
@@ -27,12 +30,28 @@ static SCHEDULE: Mutex<Schedule> = Mutex::new(Schedule {
 });
 /// Wakes the task when a client is due sooner than it planned.
 static WAKE: Notify = Notify::const_new();
-/// Whether the task is alive (cleared when its runtime drops it).
+/// Which task is the scheduler, and in which runtime.
+struct Host {
+    /// Counts the tasks started; a task's guard acts only while it is the current one.
+    generation: u64,
+    /// The runtime of the task alive now, if any.
+    runtime: Option<Id>,
+}
+
+static HOST: Mutex<Host> = Mutex::new(Host {
+    generation: 0,
+    runtime: None,
+});
+/// `HOST.runtime.is_some()`, read without the lock on every call.
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
-fn schedule_lock() -> std::sync::MutexGuard<'static, Schedule> {
+fn schedule_lock() -> MutexGuard<'static, Schedule> {
     // Every step leaves the map whole; a panic elsewhere does not spoil it.
     SCHEDULE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn host_lock() -> MutexGuard<'static, Host> {
+    HOST.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Refreshes `client` after `delay`, then every jittered refresh interval while it lives.
@@ -54,33 +73,63 @@ pub(crate) fn keep_running() {
     if RUNNING.load(Ordering::Acquire) {
         return;
     }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    if RUNNING.swap(true, Ordering::AcqRel) {
-        return;
+    if let Some((id, handle)) = runtimes::current() {
+        start_in(id, &handle);
     }
-    runtime.spawn(run());
 }
 
-/// Clears [`RUNNING`] when the task ends, however it ends (its runtime dropping it included).
-struct Alive;
+fn start_in(id: Id, handle: &Handle) {
+    let generation = {
+        let mut host = host_lock();
+        if host.runtime.is_some() {
+            return;
+        }
+        host.generation += 1;
+        host.runtime = Some(id);
+        RUNNING.store(true, Ordering::Release);
+        host.generation
+    };
+    // Spawned outside the lock: a runtime already shutting down drops the task at once, and
+    // its guard takes the lock.
+    handle.spawn(run(Alive {
+        generation,
+        runtime: id,
+    }));
+}
+
+/// Dropped with the task. The task never ends on its own, so its runtime is shutting down:
+/// the schedule moves to another live runtime (none: the next call starts it).
+struct Alive {
+    generation: u64,
+    runtime: Id,
+}
 
 impl Drop for Alive {
     fn drop(&mut self) {
-        RUNNING.store(false, Ordering::Release);
+        {
+            let mut host = host_lock();
+            if host.generation != self.generation {
+                return;
+            }
+            host.runtime = None;
+            RUNNING.store(false, Ordering::Release);
+        }
+        // Its watch may not have been dropped yet; it must not be picked again.
+        runtimes::ended(self.runtime);
+        if let Some((id, handle)) = runtimes::newest() {
+            start_in(id, &handle);
+        }
     }
 }
 
-async fn run() {
-    let _alive = Alive;
+async fn run(alive: Alive) {
+    let _alive = alive;
     loop {
         let now = Instant::now();
-        let (ready, next) = {
+        let ready = {
             let mut schedule = schedule_lock();
             let later = schedule.due.split_off(&(now, u64::MAX));
-            let ready = std::mem::replace(&mut schedule.due, later);
-            (ready, schedule.due.keys().next().map(|(at, _)| *at))
+            std::mem::replace(&mut schedule.due, later)
         };
         for client in ready.into_values() {
             let Some(inner) = client.upgrade() else {
@@ -94,6 +143,8 @@ async fn run() {
             // merchant's turn.
             tokio::spawn(async move { Client { inner }.scheduled_refresh().await });
         }
+        // Read after the turns above went back in: the next due may be one of them.
+        let next = schedule_lock().due.keys().next().map(|(at, _)| *at);
         match next {
             Some(at) => {
                 tokio::select! {

@@ -80,7 +80,7 @@ pub use builder::SandboxBuilder;
 pub use closed_port::ClosedPort;
 pub use control::ControlError;
 pub use faults::{Fault, FaultCounts, FaultKind, FaultPlan, InjectedFault, OVERSIZED_BODY_BYTES};
-pub use notify::{Delivery, DeliveryMode, NOTIFY_ATTEMPTS};
+pub use notify::{Delivery, DeliveryMode, EventResource, NOTIFY_ATTEMPTS};
 pub use sandbox::Sandbox;
 pub use settings::{MerchantSettings, Secret};
 

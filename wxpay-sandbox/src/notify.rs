@@ -365,6 +365,53 @@ pub(crate) fn multiuse_coupon_sent(
     )
 }
 
+/// The resource of a notification sent on demand ([`Sandbox::notify`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EventResource {
+    /// The catalog example of the event type's resource (a direct merchant's where the
+    /// catalog types one, else a service provider's).
+    Example,
+    /// The catalog example of a service provider's resource, where the catalog has a type of
+    /// its own for it (`sp_mchid` or the key `xtask/events.tsv` names).
+    PartnerExample,
+    /// This resource, as given.
+    Json(Value),
+}
+
+/// Sends `event_type` (one of the spec's) with `resource`: the control API's and
+/// [`Sandbox::notify`]'s way to test a handler for any event type.
+pub(crate) fn send_event(
+    platform: &Arc<Platform>,
+    event_type: &str,
+    resource: EventResource,
+) -> Result<Option<String>, String> {
+    let event = crate::spec::event(event_type).ok_or_else(|| {
+        format!("{event_type:?} is not an event type of the spec (openapi/v3/webhooks.yaml)")
+    })?;
+    let example = |text: Option<&str>, shape: &str| {
+        let text = text.ok_or_else(|| {
+            format!("{event_type} has no {shape}catalog type, so no example: pass its resource")
+        })?;
+        serde_json::from_str(text).map_err(|e| format!("the example of {event_type}: {e}"))
+    };
+    let resource = match resource {
+        EventResource::Example => example(event.direct.or(event.partner), "")?,
+        EventResource::PartnerExample => example(event.partner, "partner ")?,
+        EventResource::Json(value) if value.is_object() => value,
+        EventResource::Json(_) => return Err("a resource is a JSON object".into()),
+    };
+    Ok(send(
+        platform,
+        NewNotification {
+            event_type: event.event_type,
+            summary: event.summary,
+            original_type: event.original_type,
+            resource,
+        },
+    ))
+}
+
 /// The envelope with its resource encrypted.
 fn seal(platform: &Platform, id: &str, notification: &NewNotification) -> Result<Value, ()> {
     let nonce = random_alphanumeric(12);
@@ -573,6 +620,34 @@ impl Sandbox {
     pub async fn use_favor_coupon(&self, coupon_id: &str) -> Result<Option<String>, SandboxError> {
         control::use_favor_coupon(&self.platform, coupon_id)
             .map_err(|e| SandboxError::Config(e.message))
+    }
+
+    /// Sends a notification of any of the spec's event types, signed and encrypted like the
+    /// platform, to the notify URL: with a resource of yours, or the catalog example of the
+    /// event type's resource. Returns the notification id, or `None` when no notify URL is
+    /// set.
+    ///
+    /// # Errors
+    /// [`SandboxError::Config`] for an event type the spec does not list, or an example asked
+    /// of one the catalog has no type for (give its resource).
+    ///
+    /// ```no_run
+    /// # async fn run(sandbox: wxpay_sandbox::Sandbox) -> Result<(), wxpay_sandbox::SandboxError> {
+    /// use wxpay_sandbox::EventResource;
+    /// sandbox.notify("RECHARGE.SUCCESS", EventResource::Example).await?;
+    /// let complaint = serde_json::json!({
+    ///     "complaint_id": "200201820200101080076610000",
+    ///     "action_type": "CREATE_COMPLAINT",
+    /// });
+    /// sandbox.notify("COMPLAINT.CREATE", EventResource::Json(complaint)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn notify(
+        &self,
+        event_type: &str,
+        resource: EventResource,
+    ) -> Result<Option<String>, SandboxError> {
+        send_event(&self.platform, event_type, resource).map_err(SandboxError::Config)
     }
 
     /// Every delivery so far, finished or not.

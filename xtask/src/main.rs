@@ -5,6 +5,7 @@
 mod cases;
 mod catalog;
 mod emit;
+mod events;
 mod fixes;
 mod model;
 mod names;
@@ -291,7 +292,8 @@ fn run() -> Result<(), String> {
     }
     names::check(&entries, &rows)?;
 
-    let files = generate(&root, &spec, &entries)?;
+    let events = events::load(&root, &args.spec)?;
+    let files = generate(&root, &spec, &entries, &events)?;
     check_features(&root, &files.features)?;
     if args.check {
         let mut stale = Vec::new();
@@ -406,7 +408,12 @@ fn feature_of(module: &str) -> Result<&'static str, String> {
         })
 }
 
-fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<Output, String> {
+fn generate(
+    root: &Path,
+    spec: &spec::Spec,
+    entries: &[names::Entry],
+    events: &events::Table,
+) -> Result<Output, String> {
     let apis = root.join("src/apis");
     let by_key: BTreeMap<(&str, &str), &spec::Operation> = spec
         .operations
@@ -531,6 +538,8 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
                 .or_insert_with(|| Module::new(parent, BTreeSet::new()));
         }
     }
+    // The types notifications decode into serialize too (events.rs).
+    events::mark_serialized(events, &mut modules)?;
     // Modules that are always compiled: those with an operation of the default build or one
     // declared by hand. A `manual.rs` of helpers alone is compiled with its module.
     let mut kept: BTreeSet<String> = entries
@@ -649,6 +658,9 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
             &skipped,
         )?)?,
     );
+    // Notifications: `EventType`, `Event` and the sandbox's examples, from xtask/events.tsv.
+    let gate = |path: &str, name: &str| events::gate(&modules, &always, path, name);
+    events::emit(events, &spec.version, root, &modules, &gate, &mut files)?;
     let ops: usize = modules.values().map(|m| m.ops.len()).sum();
     let types: usize = modules.values().map(|m| m.declared_structs().count()).sum();
     let enums: usize = modules.values().map(|m| m.declared_enums().count()).sum();
@@ -666,6 +678,7 @@ fn generate(root: &Path, spec: &spec::Spec, entries: &[names::Entry]) -> Result<
          their field, {} made one with a type identical on the wire\n",
         renamed.renamed, renamed.labelled, renamed.merged
     ));
+    summary.push_str(&events::summary(events));
     for (feature, (ops, types)) in &counts {
         summary.push_str(&format!("  {feature}: {ops} operations, {types} types\n"));
     }

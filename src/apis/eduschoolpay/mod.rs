@@ -473,21 +473,23 @@ pub struct CreateTransactionResponse {
 }
 
 /// 订单金额.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransactionAmount {
     /// 货币类型 (`currency`).
     pub currency: String,
     /// 折扣 (`discount_total`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_total: Option<i64>,
     /// 用户支付金额 (`payer_total`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payer_total: Option<i64>,
     /// 订单金额 (`total`), in fen (分).
     pub total: i64,
 }
 
 /// 支付者.
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Payer {
     /// 商户appid下的用户标识 (`openid`).
@@ -495,36 +497,43 @@ pub struct Payer {
     pub openid: String,
     /// 子商户appid下的用户标识 (`sub_openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
 
 /// 优惠详情.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// 优惠券面额 (`amount`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 券ID (`coupon_id`).
     pub coupon_id: String,
     /// 商户出资 (`merchant_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// 其他出资 (`other_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<i64>,
     /// 优惠范围 (`scope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// 活动ID (`stock_id`).
     pub stock_id: String,
     /// 优惠类型 (`type`).
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// 微信出资 (`wechatpay_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute: Option<i64>,
 }
 
 /// The answer of [`QueryTransactionByTransactionId`], [`QueryTransactionByOutTradeNo`] (微信支付订单号查单API).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
@@ -532,8 +541,10 @@ pub struct Transaction {
     /// 商户appid (`appid`).
     pub appid: String,
     /// 商户数据 (`attach`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// 设备信息 (`device_info`).
     pub device_info: DeviceInfo,
@@ -544,21 +555,31 @@ pub struct Transaction {
     /// 支付者 (`payer`).
     pub payer: Payer,
     /// 优惠详情 (`promotion_detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 子商户appid (`sub_appid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub success_time: Option<OffsetDateTime>,
     /// 交易状态 (`trade_state`).
     pub trade_state: String,
     /// 交易状态描述 (`trade_state_desc`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trade_state_desc: Option<String>,
     /// 交易类型 (`trade_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trade_type: Option<String>,
     /// 微信支付订单号 (`transaction_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
 

@@ -4,7 +4,7 @@
 //! Enabled by the `mobility` feature.
 
 use crate::endpoint;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `POST /v3/hire-power-bank/insurance-orders` 创建保险订单
@@ -83,30 +83,48 @@ pub struct QueryUserQualificationByOpenid {
 }
 
 /// The answer of [`CreateInsuranceOrder`], [`QueryInsuranceOrderByOutOrderNo`] (创建保险订单).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct InsuranceOrder {
     /// 一笔保险订单对应的已理赔次数 (`claimed_count`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub claimed_count: Option<i64>,
     /// 一笔保险订单对应的最大理赔次数 (`max_claim_count`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_claim_count: Option<i64>,
     /// 微信用户在商户对应appid下的唯一标识 (`openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 保险订单开始时间 (`order_begin_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_begin_time: Option<OffsetDateTime>,
     /// 保险订单结束时间 (`order_end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_end_time: Option<OffsetDateTime>,
     /// 租借充电宝隔夜归还保险订单号 (`order_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// 保险订单领取状态 (`order_receive_state`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_receive_state: Option<String>,
     /// 保险订单领取时间 (`order_receive_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub order_receive_time: Option<OffsetDateTime>,
     /// 商户创建保险订单时的凭据号 (`out_order_no`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub out_order_no: Option<String>,
 }
 

@@ -24,13 +24,13 @@ const PAUSE: &[&str] = &[
 ];
 
 /// The binary with an empty environment: nothing configured unless a test says so.
-fn wxpay() -> Command {
+pub(crate) fn wxpay() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxpay"));
     command.env_clear();
     command
 }
 
-fn stdout_json(output: &std::process::Output) -> Value {
+pub(crate) fn stdout_json(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}",
@@ -39,17 +39,35 @@ fn stdout_json(output: &std::process::Output) -> Value {
     })
 }
 
+/// The fields of a multiuse coupon for the sandbox's user, as `--field` flags: its name and ID
+/// number are sensitive.
+pub(crate) fn coupon_fields(stock_id: &str, out_request_no: &str) -> Vec<String> {
+    [
+        "openid=oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".to_owned(),
+        format!("stock_id={stock_id}"),
+        format!("out_request_no={out_request_no}"),
+        "user_name=张三".to_owned(),
+        "id_card_number=110101199003072316".to_owned(),
+        "amount:=100".to_owned(),
+        "appid=wxd678efh567hg6787".to_owned(),
+        "card_type=ID_CARD".to_owned(),
+    ]
+    .into_iter()
+    .flat_map(|field| ["--field".to_owned(), field])
+    .collect()
+}
+
 /// A sandbox served by its own runtime (alive as long as the value), its `WXPAY_*`
 /// settings written into a temporary directory.
-struct External {
-    sandbox: Sandbox,
+pub(crate) struct External {
+    pub(crate) sandbox: Sandbox,
     env: Vec<(String, String)>,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl External {
-    fn start(notify_url: Option<&str>) -> External {
+    pub(crate) fn start(notify_url: Option<&str>) -> External {
         External::start_with(Sandbox::builder(), notify_url)
     }
 
@@ -74,7 +92,7 @@ impl External {
         }
     }
 
-    fn var(&self, name: &str) -> String {
+    pub(crate) fn var(&self, name: &str) -> String {
         self.env
             .iter()
             .find(|(n, _)| n == name)
@@ -83,7 +101,7 @@ impl External {
     }
 
     /// The binary configured through `WXPAY_*`, as `Client::from_env` reads them.
-    fn wxpay(&self) -> Command {
+    pub(crate) fn wxpay(&self) -> Command {
         let mut command = wxpay();
         command.envs(self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         command
@@ -165,24 +183,7 @@ fn sensitive_fields_are_encrypted_for_the_platform_key() {
     // the call if they arrive in the clear or under another serial.
     let output = wxpay()
         .args(["--sandbox", "--json", "call", "SendMultiuseCoupon"])
-        .args([
-            "-f",
-            "openid=oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-            "-f",
-            "stock_id=9856889",
-            "-f",
-            "out_request_no=cli-test-1",
-            "-f",
-            "user_name=张三",
-            "-f",
-            "id_card_number=110101199003072316",
-            "-f",
-            "amount:=100",
-            "-f",
-            "appid=wxd678efh567hg6787",
-            "-f",
-            "card_type=ID_CARD",
-        ])
+        .args(coupon_fields("9856889", "cli-test-1"))
         .output()
         .expect("run");
     assert!(output.status.success(), "{output:?}");
@@ -297,7 +298,7 @@ fn invalid_fields_are_usage_errors() {
         .code(2)
         .stderr(predicate::str::contains("cannot be sent as written"));
     wxpay()
-        .args(["--sandbox", "call", "UploadImage"])
+        .args(["--sandbox", "call", "merchant::media::UploadImage"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("multipart upload"));
@@ -545,6 +546,54 @@ fn a_delivered_notification_verifies_and_a_tampered_one_fails_with_exit_6() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot read --body"));
+}
+
+#[test]
+fn a_typed_event_prints_as_its_catalog_type_reads_it() {
+    let (url, received) = notification_receiver();
+    let external = External::start(Some(&url));
+    // The sandbox's catalog example of a paid order, notified as the platform does.
+    external
+        ._runtime
+        .block_on(
+            external
+                .sandbox
+                .notify("TRANSACTION.SUCCESS", wxpay_sandbox::EventResource::Example),
+        )
+        .expect("an event type of the spec")
+        .expect("a notify URL is set");
+    let (head, body) = received
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the sandbox delivers the notification");
+    let dir = external.dir.path();
+    std::fs::write(dir.join("headers.txt"), &head).expect("write headers");
+    std::fs::write(dir.join("body.json"), &body).expect("write body");
+    let verify = |reveal: bool| {
+        let mut command = external.wxpay();
+        command
+            .args(["verify", "notification", "--json", "--headers"])
+            .arg(dir.join("headers.txt"))
+            .arg("--body")
+            .arg(dir.join("body.json"));
+        if reveal {
+            command.arg("--reveal");
+        }
+        command.output().expect("run")
+    };
+    let output = verify(true);
+    assert!(output.status.success(), "{output:?}");
+    let event = stdout_json(&output);
+    assert_eq!(event["event_type"], "TRANSACTION.SUCCESS");
+    assert_eq!(event["typed"], true, "{event}");
+    // The catalog type's fields: the payer's OpenID among them, shown with --reveal only.
+    assert!(event["resource"]["out_trade_no"].is_string(), "{event}");
+    let openid = event["resource"]["payer"]["openid"]
+        .as_str()
+        .expect("the typed payer")
+        .to_owned();
+    let redacted = stdout_json(&verify(false));
+    assert_eq!(redacted["resource"]["payer"]["openid"], "<redacted>");
+    assert!(!redacted.to_string().contains(&openid), "{redacted}");
 }
 
 fn fixture(name: &str) -> PathBuf {

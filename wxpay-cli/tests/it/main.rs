@@ -1,3 +1,4 @@
 //! wxpay-cli's integration tests, one binary.
 
+mod catalog;
 mod cli;

@@ -8,31 +8,7 @@ use serde::de::DeserializeOwned;
 use super::resource_error;
 use crate::error::NotificationError;
 
-use crate::__platform_enum as platform_enum;
-
-platform_enum! {
-    /// `event_type` of a notification.
-    ///
-    /// ```
-    /// use wxpay_core::notification::EventType;
-    /// assert_eq!(EventType::from("REFUND.SUCCESS"), EventType::RefundSuccess);
-    /// assert_eq!(EventType::from("PAYSCORE.USER_PAID").as_str(), "PAYSCORE.USER_PAID");
-    /// ```
-    pub enum EventType {
-        /// 支付成功: a payment succeeded.
-        TransactionSuccess = "TRANSACTION.SUCCESS",
-        /// 退款成功: a refund reached the payer.
-        RefundSuccess = "REFUND.SUCCESS",
-        /// 退款异常: a refund could not be paid out (the payer's card was closed, say).
-        RefundAbnormal = "REFUND.ABNORMAL",
-        /// 退款关闭: a refund was closed.
-        RefundClosed = "REFUND.CLOSED",
-        /// 代金券核销: a favor coupon was used.
-        CouponUse = "COUPON.USE",
-        /// 领券: a coupon was sent to a user.
-        CouponSend = "COUPON.SEND",
-    }
-}
+pub use super::event_type::EventType;
 
 /// The decrypted resource of a notification, as JSON; [`Resource::deserialize`] types it.
 ///
@@ -49,6 +25,11 @@ impl Resource {
     /// say). Reading a notification makes one only after its signature has verified.
     pub fn new(event_type: EventType, json: serde_json::Value) -> Self {
         Resource { event_type, json }
+    }
+
+    /// The event type of the notification it came with.
+    pub fn event_type(&self) -> &EventType {
+        &self.event_type
     }
 
     /// The decrypted JSON.

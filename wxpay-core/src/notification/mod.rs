@@ -58,11 +58,13 @@
 
 #[cfg(feature = "axum")]
 mod axum;
+mod event_type;
 mod events;
 mod ledger;
 mod receiver;
 mod reply;
 mod seen;
+mod unique;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -249,13 +251,22 @@ pub(crate) fn decrypt_verified(
     })
 }
 
-/// Decodes decrypted JSON. serde's messages quote the offending value, which here may be
-/// personal data, so the error keeps only where and what kind of problem it was.
+/// Decodes decrypted JSON, refusing a key named twice in one object at any depth (a JSON
+/// parser keeps the last of two and says nothing). serde's messages quote the offending
+/// value, which here may be personal data, so the error keeps only where and what kind of
+/// problem it was.
 fn decode_resource<T: DeserializeOwned>(
     event_type: &EventType,
     plaintext: &[u8],
 ) -> Result<T, NotificationError> {
-    serde_json::from_slice(plaintext).map_err(|e| resource_error(event_type, &e))
+    let value = serde_json::from_slice(plaintext).map_err(|e| resource_error(event_type, &e))?;
+    if let Some(key) = unique::repeated_key(plaintext) {
+        return Err(NotificationError::DuplicateKey {
+            event_type: event_type.as_str().to_owned(),
+            key,
+        });
+    }
+    Ok(value)
 }
 
 fn resource_error(event_type: &EventType, e: &serde_json::Error) -> NotificationError {

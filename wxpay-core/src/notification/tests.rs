@@ -154,11 +154,16 @@ fn a_genuine_payment_notification_is_read_with_every_backend() {
 #[test]
 fn resources_are_kept_as_redacted_json_and_typed_on_request() {
     let other = json!({ "openid": "oSECRET", "user_name": "张三", "trade_state": "PAYERROR" });
-    let body = envelope("TRANSACTION.FAIL", "transaction", &other).to_string();
+    let body = envelope("SOMETHING.NEW", "transaction", &other).to_string();
     let notification = read_signed(body.as_bytes()).unwrap();
     assert_eq!(
         notification.event_type,
-        EventType::Unknown("TRANSACTION.FAIL".into())
+        EventType::Unknown("SOMETHING.NEW".into())
+    );
+    let known = envelope("TRANSACTION.FAIL", "transaction", &other).to_string();
+    assert_eq!(
+        read_signed(known.as_bytes()).unwrap().event_type,
+        EventType::TransactionFail
     );
     let debug = format!("{notification:?}");
     assert!(
@@ -492,4 +497,47 @@ fn replies_map_errors_to_retryable_failures() {
         "a failure can never read as success"
     );
     assert!(Reply::success().is_success());
+}
+
+#[test]
+fn a_resource_naming_a_key_twice_is_refused_at_any_depth() {
+    let nonce = "fdasflkja484";
+    let with_plaintext = |plaintext: &str| {
+        let ciphertext = apiv3_key()
+            .encrypt(
+                nonce,
+                "transaction",
+                plaintext.as_bytes(),
+                CryptoBackend::default(),
+            )
+            .unwrap();
+        let mut envelope = envelope("TRANSACTION.SUCCESS", "transaction", &json!({}));
+        envelope["resource"]["ciphertext"] = json!(ciphertext);
+        read_signed(envelope.to_string().as_bytes())
+    };
+    // Two order numbers: serde_json would keep the second and say nothing.
+    let twice = r#"{"mchid":"1230000109","out_trade_no":"ORDER-A","out_trade_no":"ORDER-B"}"#;
+    let error = notification_error(with_plaintext(twice));
+    assert_eq!(
+        error,
+        NotificationError::DuplicateKey {
+            event_type: "TRANSACTION.SUCCESS".into(),
+            key: "out_trade_no".into(),
+        }
+    );
+    // The message names the key, never either value.
+    let message = error.to_string();
+    assert!(message.contains("out_trade_no"), "{message}");
+    assert!(!message.contains("ORDER-"), "{message}");
+
+    // Nested: an amount written twice.
+    let nested = r#"{"out_trade_no":"A","amount":{"total":1,"payer_total":1,"total":100}}"#;
+    assert!(matches!(
+        notification_error(with_plaintext(nested)),
+        NotificationError::DuplicateKey { key, .. } if key == "amount.total"
+    ));
+    // The same resource without the repeat reads.
+    let once = r#"{"out_trade_no":"A","amount":{"total":1,"payer_total":1}}"#;
+    let notification = with_plaintext(once).expect("a resource with distinct keys");
+    assert_eq!(notification.resource.json()["amount"]["total"], 1);
 }

@@ -8,3 +8,4 @@
 mod certificates;
 mod notifications;
 mod redis_server;
+mod runtimes;

@@ -13,6 +13,7 @@ mod loopback;
 mod many_merchants;
 mod properties;
 mod redirects;
+mod runtimes;
 mod signed_is_sent;
 mod transport;
 mod vectors;

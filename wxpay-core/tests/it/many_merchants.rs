@@ -43,7 +43,9 @@ async fn refreshing_clients_add_no_task_each() {
         clients.push(client);
     }
     let added = tasks().saturating_sub(before);
-    // At most the scheduler itself (if this runtime is the one that started it).
-    assert!(added <= 1, "{added} tasks for {CLIENTS} refreshing clients");
+    // The scheduler (if it lives in this runtime) and the watch that tells the SDK when this
+    // runtime ends (runtimes.rs); where the scheduler lives, the refreshes due for other
+    // tests' clients run too, a task each (and their connections) while they last.
+    assert!(added < 10, "{added} tasks for {CLIENTS} refreshing clients");
     drop(clients);
 }

@@ -10,6 +10,11 @@
 //! - `POST /sandbox/favor/coupons/{coupon_id}/use`: uses a favor coupon and notifies
 //!   `COUPON.USE`
 //! - `GET /sandbox/notifications`: every delivery so far and its attempts
+//! - `POST /sandbox/notifications` `{"event_type": "PAYSCORE.USER_SIGN_PLAN", "resource": {…}}`:
+//!   sends a notification of any of the spec's event types with that resource, or without
+//!   `resource` the catalog example of the event type's resource (`"shape": "partner"`: a
+//!   service provider's); answers `{"event_type": …, "notification_id": …}` (`null` without a
+//!   notify URL)
 //! - `POST /sandbox/platform/rotate` `{"overlap_ms": N}`: rotates the platform certificate
 //!   and answers `{"serial": "…"}`
 //! - `POST /sandbox/orders/{out_trade_no}/pay`: the user pays an unpaid order.
@@ -44,7 +49,7 @@ pub(super) fn routes() -> Router<Arc<Platform>> {
     Router::new()
         .route("/sandbox/operations", get(operations))
         .route("/sandbox/notify-url", get(notify_url).put(set_notify_url))
-        .route("/sandbox/notifications", get(deliveries))
+        .route("/sandbox/notifications", get(deliveries).post(notify_event))
         .route("/sandbox/notifications/modes", post(queue_modes))
         .route("/sandbox/favor/coupons/{coupon_id}/use", post(use_coupon))
         .route("/sandbox/platform/rotate", post(rotate))
@@ -145,6 +150,42 @@ async fn deliveries(State(platform): State<Arc<Platform>>) -> Response {
         .map(notify::Delivery::to_json)
         .collect();
     json_ok(json!({ "deliveries": deliveries }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifyBody {
+    event_type: String,
+    #[serde(default)]
+    resource: Option<Value>,
+    #[serde(default)]
+    shape: Option<String>,
+}
+
+/// `POST /sandbox/notifications`: one notification of any event type of the spec.
+async fn notify_event(
+    State(platform): State<Arc<Platform>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: NotifyBody = json_body(&body)?;
+    let resource = match (body.resource, body.shape.as_deref()) {
+        (Some(resource), None) => notify::EventResource::Json(resource),
+        (None, None | Some("direct")) => notify::EventResource::Example,
+        (None, Some("partner")) => notify::EventResource::PartnerExample,
+        (Some(_), Some(_)) => {
+            return Err(ApiError::param("give a resource or a shape, not both"));
+        }
+        (None, Some(other)) => {
+            return Err(ApiError::param(format!(
+                "shape {other:?} is not direct or partner"
+            )));
+        }
+    };
+    let notification_id =
+        notify::send_event(&platform, &body.event_type, resource).map_err(ApiError::param)?;
+    Ok(json_ok(
+        json!({ "event_type": body.event_type, "notification_id": notification_id }),
+    ))
 }
 
 async fn use_coupon(

@@ -4,8 +4,10 @@
 //! with its sensitive fields encrypted for the merchant, so the client's decryption runs for real.
 //!
 //! The table (`table.rs`) is generated from the spec by `cargo xtask codegen`; it is data, not
-//! the client's code.
+//! the client's code. So are the notification event types (`events.rs`, from
+//! `xtask/events.tsv`) with the example resources `POST /sandbox/notifications` sends.
 
+mod events;
 mod table;
 
 use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncryptingKey};
@@ -20,7 +22,27 @@ use crate::error::ApiError;
 use crate::signing::WECHATPAY_SERIAL;
 use crate::state::Platform;
 
+pub(crate) use events::EVENTS;
 pub(crate) use table::OPERATIONS;
+
+/// A notification event type of the spec as the sandbox sends it on demand.
+#[derive(Debug)]
+pub(crate) struct EventExample {
+    pub(crate) event_type: &'static str,
+    /// The spec's label, sent as the notification's `summary`.
+    pub(crate) summary: &'static str,
+    /// `original_type` and the associated data: the event type's first segment, lowercase.
+    pub(crate) original_type: &'static str,
+    /// The catalog example of a direct merchant's resource, where the catalog types it.
+    pub(crate) direct: Option<&'static str>,
+    /// The catalog example of a service provider's resource, where it has a type of its own.
+    pub(crate) partner: Option<&'static str>,
+}
+
+/// The spec's event type `name`.
+pub(crate) fn event(name: &str) -> Option<&'static EventExample> {
+    EVENTS.iter().find(|event| event.event_type == name)
+}
 
 /// What a request's body is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,6 +331,25 @@ fn kind_name(kind: Kind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_type_once_with_examples_that_are_json_objects() {
+        assert_eq!(EVENTS.len(), 58, "the spec's webhooks.yaml lists 58");
+        let mut names: Vec<&str> = EVENTS.iter().map(|e| e.event_type).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EVENTS.len());
+        for event in EVENTS {
+            assert!(!event.original_type.is_empty(), "{}", event.event_type);
+            for example in [event.direct, event.partner].into_iter().flatten() {
+                let value: Value = serde_json::from_str(example).unwrap();
+                assert!(value.is_object(), "{}", event.event_type);
+            }
+        }
+        assert!(event("TRANSACTION.SUCCESS").is_some_and(|e| e.partner.is_some()));
+        assert!(event("COMPLAINT.CREATE").is_some_and(|e| e.direct.is_none()));
+        assert!(event("NOT.AN_EVENT").is_none());
+    }
 
     #[test]
     fn the_table_has_every_generated_operation_and_templates_fit() {

@@ -517,3 +517,82 @@ async fn payments_and_refunds_are_notified_as_the_platform_does() {
     );
     assert_eq!(of("REFUND.ABNORMAL").envelope()["summary"], "退款异常");
 }
+
+/// `POST /sandbox/notifications`: any event type of the spec, with a resource or the catalog
+/// example, sealed and signed like every notification; anything else refused.
+#[tokio::test]
+async fn any_event_type_is_notified_on_demand() {
+    let (receiver, url) = receiver(&[]).await;
+    let sandbox = sandbox_to(&url).await;
+    let addr = sandbox.local_addr();
+    let json_headers = [("Content-Type".to_owned(), "application/json".to_owned())];
+    let control = |body: Value| {
+        let headers = json_headers.clone();
+        async move {
+            send(
+                addr,
+                "POST",
+                "/sandbox/notifications",
+                &headers,
+                body.to_string().as_bytes(),
+            )
+            .await
+        }
+    };
+
+    // The catalog example of a typed event type, a service provider's shape, and a resource
+    // of one's own for an event type the catalog does not type.
+    let example = control(json!({ "event_type": "HIRE_POWER_BANK.RECEIVE_INSURANCE" })).await;
+    assert_eq!(example.status, 200, "{:?}", example.json());
+    let partner = control(json!({ "event_type": "TRANSACTION.SUCCESS", "shape": "partner" })).await;
+    assert_eq!(partner.status, 200, "{:?}", partner.json());
+    let complaint =
+        json!({ "complaint_id": "200201820200101080076610000", "action_type": "CREATE_COMPLAINT" });
+    let own = control(json!({ "event_type": "COMPLAINT.CREATE", "resource": complaint })).await;
+    assert_eq!(own.status, 200, "{:?}", own.json());
+
+    for refused in [
+        json!({ "event_type": "NOT.AN_EVENT" }),
+        // No catalog type, so no example.
+        json!({ "event_type": "COMPLAINT.CREATE" }),
+        json!({ "event_type": "COUPON.USE", "shape": "partner" }),
+        json!({ "event_type": "COUPON.USE", "shape": "sideways" }),
+        json!({ "event_type": "COUPON.USE", "resource": [1, 2] }),
+        json!({ "event_type": "COUPON.USE", "resource": {}, "shape": "direct" }),
+        json!({ "event_type": "COUPON.USE", "extra": 1 }),
+    ] {
+        let reply = control(refused.clone()).await;
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (400, "PARAM_ERROR"),
+            "{refused}"
+        );
+    }
+
+    let deliveries = sandbox.settled_deliveries().await;
+    assert_eq!(deliveries.len(), 3);
+    assert!(deliveries.iter().all(|d| d.acknowledged));
+    let received = receiver.received.lock().unwrap().clone();
+    let by_type = |event_type: &str| {
+        received
+            .iter()
+            .find(|r| r.envelope()["event_type"] == event_type)
+            .unwrap_or_else(|| panic!("{event_type} not received"))
+            .clone()
+    };
+    let insurance = by_type("HIRE_POWER_BANK.RECEIVE_INSURANCE");
+    insurance
+        .as_reply()
+        .verify(&Merchant::of(&sandbox).platform_key())
+        .unwrap();
+    assert_eq!(
+        insurance.envelope()["summary"],
+        "隔夜归还保险订单状态变化通知"
+    );
+    assert!(open(&sandbox, &insurance)["out_order_no"].is_string());
+    assert!(open(&sandbox, &by_type("TRANSACTION.SUCCESS"))["sp_mchid"].is_string());
+    assert_eq!(
+        open(&sandbox, &by_type("COMPLAINT.CREATE"))["action_type"],
+        "CREATE_COMPLAINT"
+    );
+}

@@ -812,12 +812,14 @@ pub struct AvailableRegionList {
 }
 
 /// 减至批次特定信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CutToMessage {
     /// 减至后的优惠单价 (`cut_to_price`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cut_to_price: Option<i64>,
     /// 可用优惠的商品最高单价 (`single_price_max`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub single_price_max: Option<i64>,
 }
 
@@ -1044,31 +1046,42 @@ pub struct QueryStockUseFlowByDayResponse {
 }
 
 /// 单品信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// 商品优惠金额 (`discount_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_id: Option<String>,
     /// 商品价格 (`price`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<i64>,
     /// 商品数量 (`quantity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
 }
 
 /// 已实扣代金券核销信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ConsumeInformation {
     /// 核销商户号 (`consume_mchid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consume_mchid: Option<String>,
     /// 核销时间 (`consume_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub consume_time: Option<OffsetDateTime>,
     /// `goods_detail`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_detail: Option<Vec<GoodsDetail>>,
     /// 核销商户号 (`transaction_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
 
@@ -1146,49 +1159,82 @@ pub struct SendCouponResponse {
 }
 
 /// The answer of [`QueryUserCouponByCouponId`] (查询代金券详情API).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Coupon {
     /// 剩余金额 (`available_balance`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub available_balance: Option<i64>,
     /// 可用开始时间 (`available_begin_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available_begin_time: Option<OffsetDateTime>,
     /// 可用结束时间 (`available_end_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available_end_time: Option<OffsetDateTime>,
     /// 业务类型 (`business_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub business_type: Option<BusinessType>,
     /// 已实扣代金券核销信息 (`consume_information`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consume_information: Option<ConsumeInformation>,
     /// 代金券id (`coupon_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon_id: Option<String>,
     /// 代金券名称 (`coupon_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon_name: Option<String>,
     /// 券类型 (`coupon_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon_type: Option<CouponType>,
     /// 领券时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<OffsetDateTime>,
     /// 减至批次特定信息 (`cut_to_message`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cut_to_message: Option<CutToMessage>,
     /// 使用说明 (`description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// 固定面额满减券使用规则 (`normal_coupon_information`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub normal_coupon_information: Option<NormalCouponInformation>,
     /// 是否单品优惠 (`singleitem`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub singleitem: Option<bool>,
     /// 激活批次的时间 (`start_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<OffsetDateTime>,
     /// 代金券状态 (`status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<CouponStatus>,
     /// 创建批次的商户号 (`stock_creator_mchid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stock_creator_mchid: Option<String>,
     /// 批次号 (`stock_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// 终止批次的时间 (`stop_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stop_time: Option<OffsetDateTime>,
 }
 

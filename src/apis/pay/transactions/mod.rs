@@ -882,14 +882,17 @@ pub struct CreateCodepayOrderSceneInfo {
 }
 
 /// 订单金额.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TransactionAmount {
     /// 订单金额货币类型 (`currency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// 用户支付货币类型 (`payer_currency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payer_currency: Option<String>,
     /// 用户支付金额 (`payer_total`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payer_total: Option<i64>,
     /// 订单金额 (`total`), in fen (分).
     pub total: i64,
@@ -907,7 +910,7 @@ pub struct CreateCodepayOrderResponsePayer {
 }
 
 /// 单品列表.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PromotionDetailGoodsDetail {
     /// 商品优惠金额 (`discount_amount`), in fen (分).
@@ -915,6 +918,7 @@ pub struct PromotionDetailGoodsDetail {
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
     /// 商品备注 (`goods_remark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_remark: Option<String>,
     /// 商品数量 (`quantity`).
     pub quantity: i64,
@@ -923,7 +927,7 @@ pub struct PromotionDetailGoodsDetail {
 }
 
 /// 优惠信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// 优惠券面额 (`amount`).
@@ -931,23 +935,31 @@ pub struct PromotionDetail {
     /// 券ID (`coupon_id`).
     pub coupon_id: String,
     /// 优惠货币类型 (`currency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// 单品列表 (`goods_detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_detail: Option<Vec<PromotionDetailGoodsDetail>>,
     /// 商户出资 (`merchant_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// 其他出资 (`other_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<i64>,
     /// 优惠范围 (`scope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// 活动ID (`stock_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// 优惠类型 (`type`).
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// 微信出资 (`wechatpay_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute: Option<i64>,
 }
 
@@ -1061,7 +1073,7 @@ pub struct CreateH5OrderResponse {
 }
 
 /// 使用的商户贴息信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct InstallmentInfo {
     /// 用户实际选择分期期数 (`selected_installment_number`).
@@ -1080,54 +1092,77 @@ pub struct TransactionPayer {
 }
 
 /// The answer of [`QueryOrderById`], [`QueryOrderByOutTradeNo`] (微信支付订单号查询).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<TransactionAmount>,
     /// 公众号ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// 商品描述 (`description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// 优惠功能 (`detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_tag: Option<String>,
     /// 使用的商户贴息信息 (`installment_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub installment_info: Option<InstallmentInfo>,
     /// 指定支付方式 (`limit_pay`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 直连商户号 (`mchid`).
     pub mchid: String,
     /// 通知地址 (`notify_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payer: Option<TransactionPayer>,
     /// 优惠信息 (`promotion_detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 场景信息 (`scene_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scene_info: Option<SceneInfo>,
     /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub success_time: Option<OffsetDateTime>,
     /// 电子发票入口开放标识 (`support_fapiao`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub support_fapiao: Option<bool>,
     /// 交易结束时间 (`time_expire`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time_expire: Option<OffsetDateTime>,
     /// 交易状态 (`trade_state`).
     pub trade_state: TradeState,
     /// 交易状态描述 (`trade_state_desc`).
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trade_type: Option<TradeType>,
     /// 微信支付订单号 (`transaction_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
 

@@ -264,22 +264,32 @@ pub struct SignPlanDetail {
 }
 
 /// 签约计划明细列表.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct SignedDetailList {
     /// 计划明细对应订单实际支付金额 (`actual_pay_price`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actual_pay_price: Option<i64>,
     /// 计划明细实际支付金额 (`actual_price`), in fen (分).
     pub actual_price: i64,
     /// 详情取消时间 (`cancel_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cancel_time: Option<OffsetDateTime>,
     /// 详情完成时间 (`complete_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub complete_time: Option<OffsetDateTime>,
     /// 商户侧计划明细使用订单号 (`merchant_plan_detail_no`).
     pub merchant_plan_detail_no: String,
     /// 计划明细对应的支付分服务单号 (`order_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// 计划明细原支付金额 (`original_price`), in fen (分).
     pub original_price: i64,
@@ -290,24 +300,35 @@ pub struct SignedDetailList {
     /// 计划明细状态 (`plan_detail_state`).
     pub plan_detail_state: String,
     /// 计划明细优惠说明 (`plan_discount_description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_discount_description: Option<String>,
     /// 详情使用时间 (`use_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub use_time: Option<OffsetDateTime>,
 }
 
 /// 用户的签约计划 (the answer of [`QueryUserSignPlanByMerchantSignPlanNo`], [`StopUserSignPlan`]).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct SignPlan {
     /// AppID (`appid`).
     pub appid: String,
     /// 签约计划取消原因 (`cancel_reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
     /// 签约计划取消时间 (`cancel_sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cancel_sign_time: Option<OffsetDateTime>,
     /// 签约计划取消类型 (`cancel_sign_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancel_sign_type: Option<String>,
     /// 签约计划扣费次数 (`deduction_quantity`).
     pub deduction_quantity: i64,
@@ -321,6 +342,7 @@ pub struct SignPlan {
     pub merchant_sign_plan_no: String,
     /// 签约计划用户应用下的OpenID (`openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 签约所属计划ID (`plan_id`).
     pub plan_id: String,
@@ -336,9 +358,14 @@ pub struct SignPlan {
     /// 计划签约状态 (`sign_state`).
     pub sign_state: String,
     /// 签约时间 (`sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sign_time: Option<OffsetDateTime>,
     /// 签约计划明细列表 (`signed_detail_list`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_detail_list: Option<Vec<SignedDetailList>>,
     /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,

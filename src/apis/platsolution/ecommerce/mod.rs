@@ -2065,85 +2065,120 @@ pub struct ApplyRechargeResponse {
 }
 
 /// 转账充值的付款信息.
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct BankTransferInfo {
     /// 银行账户名称 (`bank_account_name`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account_name: Option<String>,
     /// 银行卡号后四位 (`bank_card_tail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_card_tail: Option<String>,
     /// 开户银行名称 (`bank_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// 转入的银行流水单号 (`bill_no`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bill_no: Option<String>,
     /// 转账充值附言 (`memo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memo: Option<String>,
     /// 银行转账退回原因 (`return_reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub return_reason: Option<String>,
     /// 银行转账退回时间 (`return_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub return_time: Option<OffsetDateTime>,
 }
 
 /// 网银充值的付款信息.
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct OnlineBankRechargeInfo {
     /// 银行账户名称 (`bank_account_name`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account_name: Option<String>,
     /// 银行卡号后四位 (`bank_card_tail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_card_tail: Option<String>,
     /// 开户银行名称 (`bank_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// 银行交易订单号 (`bill_no`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bill_no: Option<String>,
     /// 网银类型 (`online_bank_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub online_bank_type: Option<OnlineBankType>,
     /// 网银充值退回原因 (`return_reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub return_reason: Option<String>,
     /// 网银充值退回时间 (`return_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub return_time: Option<OffsetDateTime>,
 }
 
 /// 扫码充值的付款信息.
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct QrRechargeInfo {
     /// 员工类型 (`employee_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub employee_type: Option<EmployeeType>,
     /// 用户OpenID (`openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
 }
 
 /// The answer of [`QueryRechargeByOutRechargeNo`], [`CloseRecharge`] (查询二级商户充值结果).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Recharge {
     /// 受理充值时间 (`accept_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accept_time: Option<OffsetDateTime>,
     /// 充值入账账户 (`account_type`).
     pub account_type: RechargeAccountType,
     /// 可用充值渠道列表 (`available_recharge_channels`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub available_recharge_channels: Option<Vec<AvailableRechargeChannel>>,
     /// 转账充值的付款信息 (`bank_transfer_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_transfer_info: Option<BankTransferInfo>,
     /// 关闭充值时间 (`close_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub close_time: Option<OffsetDateTime>,
     /// 网银充值的付款信息 (`online_bank_recharge_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub online_bank_recharge_info: Option<OnlineBankRechargeInfo>,
     /// 商户充值单号 (`out_recharge_no`).
     pub out_recharge_no: String,
     /// 扫码充值的付款信息 (`qr_recharge_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub qr_recharge_info: Option<QrRechargeInfo>,
     /// 充值金额 (`recharge_amount`).
     pub recharge_amount: RechargeAmount,
     /// 充值渠道 (`recharge_channel`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recharge_channel: Option<AvailableRechargeChannel>,
     /// 微信支付充值单号 (`recharge_id`).
     pub recharge_id: String,
@@ -2152,13 +2187,18 @@ pub struct Recharge {
     /// 充值状态 (`recharge_state`).
     pub recharge_state: RechargeState,
     /// 充值状态描述 (`recharge_state_desc`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recharge_state_desc: Option<String>,
     /// 平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 二级商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 充值成功时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub success_time: Option<OffsetDateTime>,
 }
 

@@ -20,7 +20,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Amount, AmountRequired, RefundStatus};
@@ -43,7 +43,7 @@ impl Amount {
 ///
 /// `Debug` leaves out [`user_received_account`](Self::user_received_account): it names the
 /// payer's bank card.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RefundNotice {
     /// Whose refund: a direct merchant's, or a sub-merchant's through its service provider.
@@ -85,7 +85,7 @@ impl fmt::Debug for RefundNotice {
 }
 
 /// The merchant a refund notification is about.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum RefundMerchant {
@@ -104,7 +104,7 @@ pub enum RefundMerchant {
 }
 
 /// The amounts of a notified refund, in fen.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RefundNoticeAmount {
     /// 订单金额 (`total`).

@@ -9,10 +9,12 @@ mod manual;
 
 pub use super::{
     Amount, AmountRequired, CreateJsapiOrderResponse, CreateNativeOrderResponse, GoodsDetail,
-    GoodsDetailRequired, Identity, IdentityRequired, IdentityType, InstallmentInfo, LimitPay,
-    Payer, PromotionDetail, PromotionDetailGoodsDetail, SceneInfo, StoreInfo, StoreInfoRequired,
-    SubsidyDetail, SubsidyDetailRequired, SubsidyInfo, SubsidyPeriodType, SubsidyPlan,
-    SubsidyPlanRequired, TradeState, TradeType, TransactionAmount, TransactionDetail,
+    GoodsDetailRequired, Identity, IdentityRequired, IdentityType, InstallmentInfo,
+    InstallmentInfoRequired, LimitPay, Payer, PromotionDetail, PromotionDetailGoodsDetail,
+    PromotionDetailGoodsDetailRequired, PromotionDetailRequired, SceneInfo, StoreInfo,
+    StoreInfoRequired, SubsidyDetail, SubsidyDetailRequired, SubsidyInfo, SubsidyPeriodType,
+    SubsidyPlan, SubsidyPlanRequired, TradeState, TradeType, TransactionAmount,
+    TransactionAmountRequired, TransactionDetail,
 };
 
 #[cfg(feature = "pay")]
@@ -909,60 +911,85 @@ pub struct CreateExposurePayer {
 }
 
 /// The answer of [`QueryOrderById`], [`QueryOrderByOutTradeNo`] (微信支付订单号查询).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Transaction {
     /// 订单金额 (`amount`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<TransactionAmount>,
     /// 附加数据 (`attach`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// 付款银行 (`bank_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// 商品描述 (`description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// 优惠功能 (`detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<TransactionDetail>,
     /// 订单优惠标记 (`goods_tag`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_tag: Option<String>,
     /// 使用的商户贴息信息 (`installment_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub installment_info: Option<InstallmentInfo>,
     /// 指定支付方式 (`limit_pay`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_pay: Option<Vec<LimitPay>>,
     /// 通知地址 (`notify_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付者 (`payer`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payer: Option<TransactionPayer>,
     /// 优惠信息 (`promotion_detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 场景信息 (`scene_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scene_info: Option<SceneInfo>,
     /// 结算信息 (`settle_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub settle_info: Option<SettleInfo>,
     /// 服务商公众号ID (`sp_appid`).
     pub sp_appid: String,
     /// 服务商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 子商户公众号ID (`sub_appid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 支付完成时间 (`success_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub success_time: Option<OffsetDateTime>,
     /// 电子发票入口开放标识 (`support_fapiao`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub support_fapiao: Option<bool>,
     /// 交易结束时间 (`time_expire`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time_expire: Option<OffsetDateTime>,
     /// 交易状态 (`trade_state`).
     pub trade_state: TradeState,
     /// 交易状态描述 (`trade_state_desc`).
     pub trade_state_desc: String,
     /// 交易类型 (`trade_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trade_type: Option<TradeType>,
     /// 微信支付订单号 (`transaction_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
 

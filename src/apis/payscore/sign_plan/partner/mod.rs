@@ -4,12 +4,12 @@
 //! Enabled by the `payscore` feature.
 
 use crate::endpoint;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use super::{
     Location, PostDiscount, PostPayment, RiskFund, SignPlanDetail, SignPlanDetailRequired,
-    SignedDetailList, TimeRange, TimeRangeRequired,
+    SignedDetailList, SignedDetailListRequired, TimeRange, TimeRangeRequired,
 };
 
 /// `POST /v3/payscore/sign-plan/partner/serviceorder` 创建用户的签约计划详情对应的服务订单
@@ -222,17 +222,23 @@ pub struct CreateServiceorderResponse {
 }
 
 /// 用户的签约计划 (the answer of [`QueryUserSignPlanByMerchantSignPlanNo`], [`StopUserSignPlan`]).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct SignPlan {
     /// 服务商AppID (`appid`).
     pub appid: String,
     /// 签约计划取消原因 (`cancel_reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
     /// 签约计划取消时间 (`cancel_sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cancel_sign_time: Option<OffsetDateTime>,
     /// 签约计划取消类型 (`cancel_sign_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancel_sign_type: Option<String>,
     /// 签约计划扣费次数 (`deduction_quantity`).
     pub deduction_quantity: i64,
@@ -246,6 +252,7 @@ pub struct SignPlan {
     pub merchant_sign_plan_no: String,
     /// 签约计划用户服务商应用下的OpenID (`openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 签约所属计划ID (`plan_id`).
     pub plan_id: String,
@@ -261,16 +268,23 @@ pub struct SignPlan {
     /// 计划签约状态 (`sign_state`).
     pub sign_state: String,
     /// 签约时间 (`sign_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sign_time: Option<OffsetDateTime>,
     /// 签约计划明细列表 (`signed_detail_list`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_detail_list: Option<Vec<SignedDetailList>>,
     /// 子商户AppID (`sub_appid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户商户号 (`sub_mchid`).
     pub sub_mchid: String,
     /// 签约计划用户子商户应用下的OpenID (`sub_openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// 签约计划实际总金额 (`total_actual_price`), in fen (分).
     pub total_actual_price: i64,
