@@ -223,7 +223,7 @@ impl<'c> DynamicRequest<'c> {
             Some(Ok(body)) => Some(body.as_slice()),
             None => None,
         };
-        let now = crate::client::unix_now();
+        let now = crate::clock::unix_now();
         let parts = self.parts(body, now)?;
         let keys = self.client.platform_keys();
         let context = self.client.context(&keys, self.host);
