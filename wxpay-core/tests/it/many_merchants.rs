@@ -28,7 +28,7 @@ async fn refreshing_clients_add_no_task_each() {
             .merchant_key(s(&config, "merchant_serial"), key("TEST_merchant_key.pem"))
             .platform_certificate(key("TEST_platform_cert.pem"))
             .apiv3_key(s(&config, "apiv3_key"))
-            .base_url(&closed.url())
+            .base_url(closed.url())
             .retry_policy(RetryPolicy::never())
             .certificate_refresh_interval(Duration::from_secs(3600))
             .build()
