@@ -26,7 +26,10 @@ use crate::wire::DEFAULT_TIMESTAMP_TOLERANCE;
 /// The official API host ([`Host::Api`]'s default base URL).
 pub const DEFAULT_BASE_URL: &str = Host::Api.default_base_url();
 /// The backup host, for [`ClientBuilder::backup_host_failover`].
-pub const BACKUP_BASE_URL: &str = "https://api2.wechatpay.cn";
+pub const BACKUP_BASE_URL: &str = match Host::Api.default_backup_url() {
+    Some(url) => url,
+    None => "",
+};
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
