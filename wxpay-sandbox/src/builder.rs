@@ -16,6 +16,7 @@ use crate::keys::{
 use crate::sandbox::Sandbox;
 use crate::settings::{MerchantSettings, Secret};
 use crate::state::{NewFavorStock, Platform, StockUseRule, Store};
+use crate::tls::HttpsIdentity;
 use crate::{DEFAULT_MCHID, KeyMode, SandboxError};
 
 /// Configures a [`Sandbox`] before it starts. Everything left unset is generated:
@@ -57,6 +58,8 @@ pub struct SandboxBuilder {
     favor_stocks: Vec<String>,
     multiuse_stocks: Vec<String>,
     notify_url: Option<String>,
+    apiv2_key: Option<Secret>,
+    https: Option<HttpsIdentity>,
 }
 
 impl SandboxBuilder {
@@ -149,6 +152,20 @@ impl SandboxBuilder {
         self
     }
 
+    /// The merchant's APIv2 key: 32 ASCII letters and digits. Default: generated.
+    pub fn apiv2_key(mut self, key: impl Into<String>) -> Self {
+        self.apiv2_key = Some(Secret::new(key));
+        self
+    }
+
+    /// Serves the platform over HTTPS too, on another free port of the same address
+    /// ([`Sandbox::https_url`]), asking clients for a certificate issued by the identity's CA:
+    /// APIv2's client-certificate operations succeed only there, with the merchant's.
+    pub fn https(mut self, identity: HttpsIdentity) -> Self {
+        self.https = Some(identity);
+        self
+    }
+
     /// Generates what is missing, binds the listener and starts serving in a
     /// background task of the current tokio runtime.
     ///
@@ -165,7 +182,14 @@ impl SandboxBuilder {
             .await
             .map_err(|e| SandboxError::Crypto(format!("key setup did not finish: {e}")))??;
         let listener = TcpListener::bind(listen).await?;
-        Sandbox::serve(listener, setup)
+        let https = match &setup.https {
+            Some(acceptor) => {
+                let address = SocketAddr::new(listen.ip(), 0);
+                Some((TcpListener::bind(address).await?, acceptor.clone()))
+            }
+            None => None,
+        };
+        Sandbox::serve(listener, setup, https)
     }
 
     fn resolve(self) -> Result<Setup, SandboxError> {
@@ -287,6 +311,20 @@ impl SandboxBuilder {
             )));
         }
 
+        let apiv2_key = match self.apiv2_key {
+            Some(key)
+                if key.expose().len() != 32
+                    || !key.expose().bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                return Err(SandboxError::Config(
+                    "the APIv2 key must be 32 ASCII letters and digits".into(),
+                ));
+            }
+            Some(key) => key,
+            None => Secret::new(random_alphanumeric(32)),
+        };
+        let https = self.https.as_ref().map(crate::tls::acceptor).transpose()?;
+
         let apiv3_key = match self.apiv3_key {
             Some(key) if key.expose().len() != 32 => {
                 return Err(SandboxError::Config(format!(
@@ -357,14 +395,16 @@ impl SandboxBuilder {
             public_key_id: keys.public_key_id().map(str::to_owned),
             platform_serial: keys.response_serial(clock::monotonic()),
             apiv3_key: apiv3_key.clone(),
+            apiv2_key: apiv2_key.clone(),
         };
-        let platform = Platform::new(mchid, merchant, keys, apiv3_key, store);
+        let platform = Platform::new(mchid, merchant, keys, apiv3_key, apiv2_key, store);
         platform.notifier.set_url(self.notify_url);
         Ok(Setup {
             platform,
             settings,
             favor_stock_ids,
             multiuse_stock_ids,
+            https,
         })
     }
 }
@@ -403,4 +443,6 @@ pub(crate) struct Setup {
     pub(crate) settings: MerchantSettings,
     pub(crate) favor_stock_ids: Vec<String>,
     pub(crate) multiuse_stock_ids: Vec<String>,
+    /// The HTTPS listener's TLS setup, when asked for.
+    pub(crate) https: Option<tokio_rustls::TlsAcceptor>,
 }

@@ -74,6 +74,8 @@ mod settings;
 mod signing;
 mod spec;
 mod state;
+mod tls;
+mod v2;
 mod web;
 
 pub use builder::SandboxBuilder;
@@ -81,8 +83,9 @@ pub use closed_port::ClosedPort;
 pub use control::ControlError;
 pub use faults::{Fault, FaultCounts, FaultKind, FaultPlan, InjectedFault, OVERSIZED_BODY_BYTES};
 pub use notify::{Delivery, DeliveryMode, EventResource, NOTIFY_ATTEMPTS};
-pub use sandbox::Sandbox;
+pub use sandbox::{ApiV2Operation, Sandbox};
 pub use settings::{MerchantSettings, Secret};
+pub use tls::HttpsIdentity;
 
 /// The merchant id the sandbox uses unless told otherwise.
 pub const DEFAULT_MCHID: &str = "1230000109";

@@ -288,6 +288,81 @@ pub(crate) fn send(platform: &Arc<Platform>, notification: NewNotification) -> O
     Some(id)
 }
 
+/// Sends an APIv2 notification (an `<xml>` body, already signed or sealed) to the `notify_url`
+/// the request named, in the background, with the same retries as APIv3's; recorded among the
+/// deliveries. A URL the sandbox cannot deliver to is skipped, as the platform would fail it.
+pub(crate) fn send_xml(platform: &Arc<Platform>, url: String, event_type: &str, body: String) {
+    if let Err(why) = check_url(&url) {
+        tracing::info!(%why, "APIv2 notification not sent");
+        return;
+    }
+    let id = format!("EV2-{}", random_digits(19));
+    platform.notifier.in_flight.send_modify(|n| *n += 1);
+    let platform = Arc::clone(platform);
+    let event_type = event_type.to_owned();
+    tokio::spawn(async move {
+        let index = {
+            let mut deliveries = lock(&platform.notifier.deliveries);
+            deliveries.push(Delivery {
+                notification_id: id,
+                event_type,
+                mode: DeliveryMode::Genuine,
+                attempts: Vec::new(),
+                acknowledged: false,
+                finished: false,
+            });
+            deliveries.len() - 1
+        };
+        let mut wait = FIRST_RETRY;
+        for attempt in 1..=NOTIFY_ATTEMPTS {
+            let status = post_xml(&url, &body).await;
+            let acknowledged = status.is_some_and(|s| (200..300).contains(&s));
+            let last = acknowledged || attempt == NOTIFY_ATTEMPTS;
+            if let Some(delivery) = lock(&platform.notifier.deliveries).get_mut(index) {
+                delivery.attempts.push(status);
+                delivery.acknowledged = acknowledged;
+                delivery.finished = last;
+            }
+            if last {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
+        platform.notifier.in_flight.send_modify(|n| *n -= 1);
+    });
+}
+
+/// POSTs an XML body over plain HTTP/1.1, as [`post`] does a JSON one.
+async fn post_xml(url: &str, body: &str) -> Option<u16> {
+    let target = parse_url(url).ok()?;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: wxpay-sandbox\r\nContent-Type: text/xml\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n",
+        path = target.path,
+        host = target.host,
+        length = body.len(),
+    );
+    let exchange = async {
+        let mut stream = TcpStream::connect(&target.authority).await.ok()?;
+        stream.write_all(head.as_bytes()).await.ok()?;
+        stream.write_all(body.as_bytes()).await.ok()?;
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !answer.windows(2).any(|w| w == b"\r\n") && answer.len() < MAX_ANSWER_BYTES {
+            let read = stream.read(&mut chunk).await.ok()?;
+            if read == 0 {
+                break;
+            }
+            answer.extend_from_slice(&chunk[..read]);
+        }
+        status_of(&answer)
+    };
+    tokio::time::timeout(ATTEMPT_TIMEOUT, exchange)
+        .await
+        .ok()
+        .flatten()
+}
+
 /// Notifies `TRANSACTION.SUCCESS` for an order just paid; `order` is the order as a query
 /// answers it (the platform's notified transaction has the same shape).
 pub(crate) fn transaction_succeeded(platform: &Arc<Platform>, order: Value) -> Option<String> {

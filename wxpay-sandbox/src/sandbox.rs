@@ -18,6 +18,30 @@ use crate::{
     KeyMode, SANDBOX_APPID, SANDBOX_OPENID, SANDBOX_SUB_MCHID, SandboxError, clock, routes,
 };
 
+/// One APIv2 operation as the sandbox serves it ([`Sandbox::apiv2_operations`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiV2Operation {
+    /// `POST`, or `GET` for the few pages.
+    pub method: &'static str,
+    /// The path, served on the sandbox's origin whatever the platform's host.
+    pub path: &'static str,
+    /// The platform's host for it (`api.mch.weixin.qq.com`, or the spec's `x-base-uri`).
+    pub host: &'static str,
+    /// Whether the merchant's client certificate must be on the connection.
+    pub client_certificate: bool,
+    /// Whether the answer carries `sign`.
+    pub signed_answer: bool,
+    /// Whether the answer is an `<xml>` document (else a file, a page, a redirect or JSON).
+    pub xml_answer: bool,
+    /// Whether the request's fields travel in the query string (a GET page).
+    pub query: bool,
+    /// Whether the request is `multipart/form-data` (`uploadmedia`).
+    pub multipart: bool,
+    /// The fields a request must carry (`sign` apart).
+    pub required: &'static [&'static str],
+}
+
 /// A WeChat Pay platform stand-in serving on loopback.
 ///
 /// It runs in a background task of the tokio runtime that started it; dropping the
@@ -53,6 +77,8 @@ pub struct Sandbox {
     pub(crate) faults: Arc<Faults>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    https_url: Option<String>,
+    https_task: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -72,7 +98,11 @@ impl Sandbox {
         SandboxBuilder::default()
     }
 
-    pub(crate) fn serve(listener: TcpListener, setup: Setup) -> Result<Sandbox, SandboxError> {
+    pub(crate) fn serve(
+        listener: TcpListener,
+        setup: Setup,
+        https: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
+    ) -> Result<Sandbox, SandboxError> {
         let local_addr = listener.local_addr()?;
         let platform = Arc::new(setup.platform);
         let key_mode = platform.key_mode();
@@ -82,6 +112,15 @@ impl Sandbox {
             platform.clone(),
             faults.clone(),
         );
+        let (https_url, https_task) = match https {
+            Some((tls_listener, acceptor)) => {
+                let address = tls_listener.local_addr()?;
+                let task = crate::tls::serve(tls_listener, acceptor, app.clone());
+                tracing::info!(%address, "wxpay-sandbox listening over HTTPS");
+                (Some(format!("https://{address}")), Some(task))
+            }
+            None => (None, None),
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -107,12 +146,46 @@ impl Sandbox {
             faults,
             stop: Some(stop),
             task: Some(task),
+            https_url,
+            https_task,
         })
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `https://127.0.0.1:PORT` of the HTTPS listener, when the builder was given
+    /// [`https`](SandboxBuilder::https): the same platform, where APIv2's client-certificate
+    /// operations can be called.
+    pub fn https_url(&self) -> Option<&str> {
+        self.https_url.as_deref()
+    }
+
+    /// Marks the APIv2 order `out_trade_no` (from `unifiedorder`, not yet paid) paid, as a user
+    /// paying would, and sends the signed payment notification to the order's `notify_url`.
+    /// Returns whether there was such an unpaid order.
+    pub fn pay_v2_order(&self, out_trade_no: &str) -> bool {
+        crate::v2::pay_order(&self.platform, out_trade_no)
+    }
+
+    /// Every APIv2 operation the sandbox answers (the spec's 136), as it serves them.
+    pub fn apiv2_operations(&self) -> Vec<ApiV2Operation> {
+        crate::spec::V2_OPERATIONS
+            .iter()
+            .map(|op| ApiV2Operation {
+                method: op.method,
+                path: op.path,
+                host: op.host,
+                client_certificate: op.cert,
+                signed_answer: op.signed_answer,
+                xml_answer: matches!(op.answer, crate::v2::Answer::Xml(_)),
+                query: op.body == crate::v2::Body::Query,
+                multipart: op.body == crate::v2::Body::Multipart,
+                required: op.required,
+            })
+            .collect()
     }
 
     /// The address the sandbox listens on.
@@ -268,6 +341,9 @@ impl Sandbox {
     /// Stops accepting connections, lets requests in flight finish, and waits until
     /// the server task has ended.
     pub async fn shutdown(mut self) {
+        if let Some(task) = self.https_task.take() {
+            task.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -281,6 +357,9 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        if let Some(task) = self.https_task.take() {
+            task.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

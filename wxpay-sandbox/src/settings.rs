@@ -90,6 +90,8 @@ pub struct MerchantSettings {
     pub platform_serial: String,
     /// The 32-byte APIv3 key.
     pub apiv3_key: Secret,
+    /// The APIv2 key (32 ASCII letters and digits) that signs APIv2 requests and answers.
+    pub apiv2_key: Secret,
 }
 
 /// File names [`MerchantSettings::to_env`] writes into its directory.
@@ -102,7 +104,7 @@ impl MerchantSettings {
     /// that describe this merchant: `WXPAY_MCHID`, `WXPAY_MERCHANT_SERIAL`,
     /// `WXPAY_MERCHANT_KEY` (a path, when the private key is known),
     /// `WXPAY_PLATFORM_CERT` (a path), `WXPAY_PLATFORM_PUBLIC_KEY` (a path) with
-    /// `WXPAY_PLATFORM_PUBLIC_KEY_ID`, and `WXPAY_APIV3_KEY`.
+    /// `WXPAY_PLATFORM_PUBLIC_KEY_ID`, `WXPAY_APIV3_KEY` and `WXPAY_APIV2_KEY`.
     ///
     /// The directory must exist; the private key file is made readable by its owner only.
     pub fn to_env(&self, dir: &Path) -> io::Result<Vec<(String, String)>> {
@@ -152,6 +154,10 @@ impl MerchantSettings {
         env.push((
             "WXPAY_APIV3_KEY".to_owned(),
             self.apiv3_key.expose().to_owned(),
+        ));
+        env.push((
+            "WXPAY_APIV2_KEY".to_owned(),
+            self.apiv2_key.expose().to_owned(),
         ));
         Ok(env)
     }

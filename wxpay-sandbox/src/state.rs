@@ -25,6 +25,8 @@ pub(crate) struct Platform {
     pub(crate) merchant: MerchantKey,
     pub(crate) keys: PlatformKeys,
     pub(crate) apiv3_key: Secret,
+    /// APIv2: the merchant's APIv2 key and what its v2 calls left behind.
+    pub(crate) v2: crate::v2::V2Store,
     /// Where notifications go and what became of them.
     pub(crate) notifier: Notifier,
     /// The last requests and the verdict on each, for the dashboard.
@@ -39,6 +41,7 @@ impl Platform {
         merchant: MerchantKey,
         keys: PlatformKeys,
         apiv3_key: Secret,
+        apiv2_key: Secret,
         store: Store,
     ) -> Self {
         Platform {
@@ -46,6 +49,7 @@ impl Platform {
             merchant,
             keys,
             apiv3_key,
+            v2: crate::v2::V2Store::new(apiv2_key),
             notifier: Notifier::default(),
             journal: Journal::default(),
             store: Mutex::new(store),

@@ -11,6 +11,7 @@ mod model;
 mod names;
 mod naming;
 mod sandbox;
+mod sandbox_v2;
 mod spec;
 mod variants;
 
@@ -293,7 +294,17 @@ fn run() -> Result<(), String> {
     names::check(&entries, &rows)?;
 
     let events = events::load(&root, &args.spec)?;
-    let files = generate(&root, &spec, &entries, &events)?;
+    let mut files = generate(&root, &spec, &entries, &events)?;
+    // APIv2: the sandbox's table, from the spec's `openapi/v2` files.
+    let v2 = sandbox_v2::table(&args.spec, &spec.version)?;
+    files.files.insert(
+        root.join("wxpay-sandbox/src/spec/v2.rs"),
+        rustfmt(&v2.text)?,
+    );
+    files.summary.push_str(&format!(
+        "  sandbox APIv2: {} operations, {} with a client certificate, {} answered unsigned\n",
+        v2.operations, v2.cert, v2.unsigned_answers
+    ));
     check_features(&root, &files.features)?;
     if args.check {
         let mut stale = Vec::new();

@@ -79,6 +79,43 @@ pub fn load(dir: &Path) -> Result<Spec, String> {
     })
 }
 
+/// The operations of swagger.yaml whose files lie under `openapi/<folder>/` (APIv2's `v2`),
+/// resolved like the APIv3 ones, as `(path, method, operation)` in the order swagger.yaml lists
+/// them. They have no row in `endpoints.tsv`: the files are all there is.
+pub fn load_folder(dir: &Path, folder: &str) -> Result<Vec<(String, String, Value)>, String> {
+    let openapi = dir.join("openapi");
+    let mut files = Files::default();
+    let root = files.load(&openapi.join("swagger.yaml"))?;
+    let paths = root
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or("swagger.yaml has no `paths`")?;
+    let prefix = format!("./{folder}/");
+    let mut out = Vec::new();
+    for (path, item) in paths {
+        let Some(file) = item
+            .get("$ref")
+            .and_then(Value::as_str)
+            .filter(|file| file.starts_with(&prefix))
+        else {
+            continue;
+        };
+        let file = openapi.join(file);
+        let document = files.load(&file)?;
+        let Some(methods) = document.as_object() else {
+            return Err(format!("{}: not a path item", file.display()));
+        };
+        for (method, op) in methods {
+            out.push((
+                path.clone(),
+                method.to_ascii_uppercase(),
+                files.resolve(op, &file, 0)?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
 fn read(path: &Path) -> Result<String, String> {
     fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }

@@ -60,6 +60,8 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         // Merged after the gate: the sandbox's own controls and pages are not platform API and
         // are neither authenticated nor signed.
         .merge(control::routes())
+        // APIv2 verifies its own `sign` and certificates, and answers unsigned by HTTP headers.
+        .merge(crate::v2::routes())
         .merge(crate::web::routes())
         .with_state(platform)
 }

@@ -9,6 +9,7 @@
 
 mod events;
 mod table;
+mod v2;
 
 use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncryptingKey};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -24,6 +25,7 @@ use crate::state::Platform;
 
 pub(crate) use events::EVENTS;
 pub(crate) use table::OPERATIONS;
+pub(crate) use v2::V2_OPERATIONS;
 
 /// A notification event type of the spec as the sandbox sends it on demand.
 #[derive(Debug)]

@@ -1,5 +1,6 @@
 //! wxpay-sandbox's integration tests, one binary.
 
+mod apiv2;
 mod binary;
 mod builder;
 mod certificates;
