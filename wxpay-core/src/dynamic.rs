@@ -12,7 +12,7 @@ use crate::error::{Error, RequestError};
 use crate::host::Host;
 use crate::keys::PlatformKeys;
 use crate::protocol::Verified;
-use crate::wire::encoding;
+use crate::wire::{WECHATPAY_SERIAL, encoding};
 
 /// A request built at run time from a path template such as
 /// `/v3/marketing/favor/stocks/{stock_id}/pause`.
@@ -170,8 +170,8 @@ impl<'c> DynamicRequest<'c> {
     /// that key in `Wechatpay-Serial`: what `#[wxpay(encrypt)]` does for a declared endpoint's
     /// field, through the same writer (one key per attempt, chosen when it is written).
     ///
-    /// `path` is dotted as the catalog writes it (`wxpay::apis::Operation::encrypted`): `user_name`,
-    /// `payer.identity.name`. A list on the way is walked element by element, so
+    /// `path` is dotted as the catalog writes it (`wxpay::apis::Operation::encrypted`):
+    /// `user_name`, `payer.identity.name`. A list on the way is walked element by element, so
     /// `receivers.name` is the `name` of every receiver and `insured_name_list` every string
     /// of that list. The field must be there: an absent field, `null`, or a value that is not
     /// text is a [`RequestError::Encrypt`] naming it (`receivers[1].name`), returned before
@@ -234,7 +234,9 @@ impl<'c> DynamicRequest<'c> {
     /// Sets a header. Headers that frame or route the request (`Content-Length`,
     /// `Transfer-Encoding`, `Host`, `Connection`, `TE`, `Trailer`, `Upgrade`, `Keep-Alive`,
     /// `Proxy-Connection`) and `Authorization` (the client signs) are refused when the
-    /// request is sent: a user value there would change what arrives after it was signed.
+    /// request is sent: a user value there would change what arrives after it was signed. So
+    /// is `Wechatpay-Serial` on a request with [encrypted](DynamicRequest::encrypt) fields:
+    /// the request names the key it encrypted them with.
     pub fn header(mut self, name: &str, value: impl ToString) -> Self {
         self.headers.push((name.to_owned(), value.to_string()));
         self
@@ -275,6 +277,11 @@ impl<'c> DynamicRequest<'c> {
         crate::client::decode_verified(answer, |body| {
             serde_json::from_slice(if body.is_empty() { b"null" } else { body })
         })
+    }
+
+    /// Whether anything is encrypted: then the writer sets `Wechatpay-Serial`.
+    fn encrypts(&self) -> bool {
+        !self.encrypted.is_empty() || self.query.iter().any(|pair| pair.encrypted)
     }
 
     /// Writes the request for one attempt: sensitive fields encrypted with the key `keys`
@@ -337,36 +344,46 @@ impl<'c> DynamicRequest<'c> {
                     "the `{name}` header cannot be set: the client frames and signs the request"
                 )));
             }
+            if name == WECHATPAY_SERIAL && self.encrypts() {
+                return Err(template_error(format!(
+                    "the `{name}` header cannot be set on a request with encrypted fields: it \
+                     names the key each attempt encrypts them with"
+                )));
+            }
             let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
                 template_error(format!("the value of `{name}` is not a valid header value"))
             })?;
             writer.insert_header(name, value);
         }
+        let encrypted = self
+            .encrypted
+            .iter()
+            .map(|named| Ok((steps(&named.path)?, named)))
+            .collect::<Result<Vec<_>, RequestError>>()?;
         match body {
-            Some(body) if !self.encrypted.is_empty() => {
+            Some(body) if !encrypted.is_empty() => {
                 let mut value: Value = serde_json::from_slice(body).map_err(RequestError::Body)?;
-                for EncryptedPath { path, required } in &self.encrypted {
-                    let steps = steps(path)?;
+                for (steps, named) in &encrypted {
+                    let mut encrypt = |at: FieldPath<'_>, text: &mut String| {
+                        if keys.is_some() {
+                            *text = writer.encrypt_field(at, text)?;
+                        }
+                        Ok(())
+                    };
                     walk(
                         &mut value,
-                        &steps,
+                        steps,
                         FieldPath::ROOT,
-                        *required,
-                        &mut |at, text| {
-                            if keys.is_some() {
-                                *text = writer.encrypt_field(at, text)?;
-                            }
-                            Ok(())
-                        },
+                        named.required,
+                        &mut encrypt,
                     )?;
                 }
                 writer.json_bytes(serde_json::to_vec(&value).map_err(RequestError::Body)?);
             }
             Some(body) => writer.json_bytes(body.to_vec()),
             None => {
-                if let Some(EncryptedPath { path, .. }) = self.encrypted.iter().find(|e| e.required)
-                {
-                    return Err(encrypt_error(path.clone(), "the request has no body").into());
+                if let Some((_, named)) = encrypted.iter().find(|(_, named)| named.required) {
+                    return Err(encrypt_error(named.path.clone(), "the request has no body").into());
                 }
             }
         }

@@ -234,6 +234,21 @@ async fn a_named_field_that_is_not_text_is_refused_before_anything_is_sent() {
     assert_eq!(field, "user_name");
     assert!(reason.contains("no body"), "{reason}");
 
+    // The request names the key its fields are encrypted with; a caller's serial would not be
+    // that key.
+    let with_serial = client
+        .post("/v3/dynamic/sensitive")
+        .header("Wechatpay-Serial", "PUB_KEY_ID_OTHER")
+        .json(&json!({ "user_name": "张三" }))
+        .encrypt("user_name")
+        .send::<Value>()
+        .await;
+    assert!(
+        matches!(&with_serial, Err(Error::Request(RequestError::Field { reason, .. }))
+            if reason.contains("encrypted fields")),
+        "{with_serial:?}"
+    );
+
     // The plaintext never reaches the error.
     let result = send(
         json!({ "user_name": { "given": "张三" } }),
