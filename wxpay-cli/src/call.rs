@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::{Map, Value, json};
 use wxpay::apis::{Content, OPERATIONS, Operation};
-use wxpay::{Error, Host, RequestError, Verified};
+use wxpay::{Error, Host, RequestError, SignedRequest, Verified};
 
 use crate::cli::{CallArgs, Global};
 use crate::config;
@@ -257,54 +257,11 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     let Request {
         path,
         query: field_query,
-        mut body,
+        body,
     } = fields::split_fields(&target.template, object, has_body).map_err(Failure::usage)?;
 
     let session = config::connect(global, None).await?;
     let client = &session.client;
-
-    let mut query: Vec<(String, String)> =
-        target.query.iter().cloned().chain(field_query).collect();
-
-    // Sensitive fields, encrypted for the platform key the request then names: body fields
-    // at the operation's dotted paths, query parameters by name.
-    let mut serial = None;
-    if let Some(op) = target.operation
-        && (!op.encrypted.is_empty() || !op.encrypted_query.is_empty())
-    {
-        // A certificate merchant configured with only the APIv3 key has no platform key
-        // before its first download; a dry run sends nothing, that download included.
-        if client.encryption_key().is_none() && client.apiv3_key().is_some() {
-            if args.dry_run {
-                return Err(Failure::config(format!(
-                    "{} has sensitive fields to encrypt and no platform key is configured; a \
-                     dry run does not download one (configure the platform public key or \
-                     certificates, e.g. after `wxpay certs download`)",
-                    op.name
-                )));
-            }
-            client.refresh_platform_certificates().await?;
-        }
-        let key = client.encryption_key();
-        let mut encrypt = |plain: &str| -> Result<String, Error> {
-            let key = key
-                .as_ref()
-                .ok_or(Error::Request(RequestError::NoEncryptionKey))?;
-            Ok(key.encrypt(plain)?)
-        };
-        let mut count = 0;
-        if let Some(body) = body.as_mut() {
-            match fields::encrypt_at(body, op.encrypted, &mut encrypt) {
-                Ok(n) => count += n,
-                Err(Ok(error)) => return Err(error.into()),
-                Err(Err(message)) => return Err(Failure::usage(message)),
-            }
-        }
-        count += fields::encrypt_query(&mut query, op.encrypted_query, &mut encrypt)?;
-        if count > 0 {
-            serial = key.as_ref().map(|key| key.id().to_owned());
-        }
-    }
 
     let mut request = client
         .request(target.method.clone(), &target.template)
@@ -312,17 +269,41 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     for (name, value) in &path {
         request = request.path(name, value);
     }
-    for (name, value) in &query {
-        request = request.query(name, value);
-    }
-    if let Some(serial) = &serial {
-        request = request.header("Wechatpay-Serial", serial);
+    // The operation's sensitive fields are named, and the library encrypts them on each
+    // attempt for the platform key that attempt names in `Wechatpay-Serial`.
+    let (encrypted, encrypted_query) = target
+        .operation
+        .map_or((&[][..], &[][..]), |op| (op.encrypted, op.encrypted_query));
+    for (name, value) in target.query.iter().chain(&field_query) {
+        request = if encrypted_query.contains(&name.as_str()) {
+            request.query_encrypted(name, value)
+        } else {
+            request.query(name, value)
+        };
     }
     if let Some(body) = &body {
         request = request.json(body);
     }
+    for path in encrypted {
+        // The catalog names every sensitive field; a body may leave optional ones out.
+        request = request.encrypt_if_present(path);
+    }
     if args.dry_run {
-        let signed = request.prepare()?;
+        let signed = match request.prepare() {
+            Ok(signed) => signed,
+            Err(Error::Request(RequestError::NoEncryptionKey)) => {
+                // A certificate merchant configured with only the APIv3 key has no platform
+                // key before its first download; a dry run sends nothing, that download
+                // included.
+                return Err(Failure::config(format!(
+                    "{} has sensitive fields to encrypt and no platform key is configured; a \
+                     dry run does not download one (configure the platform public key or \
+                     certificates, e.g. after `wxpay certs download`)",
+                    target.operation.map_or("the request", |op| op.name)
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        };
         print_signed(out, target.operation, host, &signed);
         return Ok(());
     }
@@ -330,11 +311,14 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
     let verified = match answer {
         Ok(verified) => verified,
         Err(error) => {
-            let signed_body = body
-                .as_ref()
-                .and_then(|b| serde_json::to_vec(b).ok())
-                .unwrap_or_default();
-            return Err(explain(error, &signed_body));
+            // Encrypted fields differ on every attempt (RSA-OAEP is randomised), so the body
+            // that was signed is known here only when nothing in it was encrypted.
+            let signed_body = match (&body, encrypted.is_empty()) {
+                (Some(body), true) => serde_json::to_vec(body).ok(),
+                (None, _) => Some(Vec::new()),
+                (Some(_), false) => None,
+            };
+            return Err(explain(error, signed_body.as_deref()));
         }
     };
     let name = target.operation.map(|op| op.name);
@@ -405,24 +389,14 @@ fn print_signed(
     }
 }
 
-/// A failed call; a `SIGN_ERROR` comes with the comparison of both sides of the signature.
-fn explain(error: Error, body: &[u8]) -> Failure {
+/// A failed call; a `SIGN_ERROR` comes with the comparison of both sides of the signature
+/// (the body's too when `body`, the exact bytes signed, is known).
+fn explain(error: Error, body: Option<&[u8]>) -> Failure {
     let diagnosis = match &error {
         Error::Api(api) if api.code == "SIGN_ERROR" => {
             match (api.sign_information(), &api.signed_request) {
                 (Some(platform), Some(signed)) => {
-                    let message = wxpay::protocol::request_message(
-                        &signed.method,
-                        &signed.url,
-                        signed.timestamp,
-                        &signed.nonce,
-                        body,
-                    );
-                    sign_error::diagnose(
-                        &platform,
-                        &sign_error::Signed::message(&String::from_utf8_lossy(&message)),
-                    )
-                    .ok()
+                    sign_error::diagnose(&platform, &signed_message(signed, body)).ok()
                 }
                 _ => None,
             }
@@ -434,6 +408,23 @@ fn explain(error: Error, body: &[u8]) -> Failure {
         failure.notes.push(diagnosis.render());
     }
     failure
+}
+
+/// What was signed: the whole message when the body is known, else all but the body.
+fn signed_message(signed: &SignedRequest, body: Option<&[u8]>) -> sign_error::Signed {
+    match body {
+        Some(body) => {
+            let message = wxpay::protocol::request_message(
+                &signed.method,
+                &signed.url,
+                signed.timestamp,
+                &signed.nonce,
+                body,
+            );
+            sign_error::Signed::message(&String::from_utf8_lossy(&message))
+        }
+        None => sign_error::Signed::without_body(signed),
+    }
 }
 
 /// `wxpay list`: one line per operation (so `wc -l` counts them), grouped by product (in the

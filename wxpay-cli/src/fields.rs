@@ -1,5 +1,5 @@
-//! `--field` and `--body` into a request: path placeholders, the query or the JSON body,
-//! and the sensitive fields to encrypt. Pure functions; the client sends what they build.
+//! `--field` and `--body` into a request: path placeholders, the query or the JSON body.
+//! Pure functions; the client sends what they build (and encrypts the sensitive fields).
 
 use serde_json::{Map, Value};
 
@@ -187,67 +187,6 @@ fn scalar(name: &str, value: Value) -> Result<String, String> {
     }
 }
 
-/// Encrypts the strings at the dotted `paths` of `body` (through arrays, into every element)
-/// with `encrypt`; returns how many were encrypted. A sensitive field that is not a string is
-/// refused rather than sent in the clear.
-/// Encrypts the query parameters named in `names`; returns how many it encrypted.
-pub fn encrypt_query<E>(
-    query: &mut [(String, String)],
-    names: &[&str],
-    encrypt: &mut dyn FnMut(&str) -> Result<String, E>,
-) -> Result<usize, E> {
-    let mut count = 0;
-    for (name, value) in query.iter_mut() {
-        if names.contains(&name.as_str()) {
-            *value = encrypt(value)?;
-            count += 1;
-        }
-    }
-    Ok(count)
-}
-
-pub fn encrypt_at<E>(
-    body: &mut Value,
-    paths: &[&str],
-    encrypt: &mut dyn FnMut(&str) -> Result<String, E>,
-) -> Result<usize, Result<E, String>> {
-    fn walk<E>(
-        value: &mut Value,
-        parts: &[&str],
-        dotted: &str,
-        encrypt: &mut dyn FnMut(&str) -> Result<String, E>,
-    ) -> Result<usize, Result<E, String>> {
-        match (value, parts.split_first()) {
-            (Value::Array(items), _) => {
-                let mut count = 0;
-                for item in items {
-                    count += walk(item, parts, dotted, encrypt)?;
-                }
-                Ok(count)
-            }
-            (Value::Object(object), Some((first, rest))) => match object.get_mut(*first) {
-                Some(next) => walk(next, rest, dotted, encrypt),
-                None => Ok(0),
-            },
-            (Value::String(text), None) => {
-                *text = encrypt(text).map_err(Ok)?;
-                Ok(1)
-            }
-            (Value::Null, _) => Ok(0),
-            (_, None) => Err(Err(format!(
-                "{dotted} is sensitive: it must be a string (it is encrypted)"
-            ))),
-            (_, Some(_)) => Ok(0),
-        }
-    }
-    let mut count = 0;
-    for dotted in paths {
-        let parts: Vec<&str> = dotted.split('.').collect();
-        count += walk(body, &parts, dotted, encrypt)?;
-    }
-    Ok(count)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -360,53 +299,6 @@ mod tests {
         assert_eq!(
             match_template(template, "/v3/marketing/favor/stocks/{id}/pause"),
             None
-        );
-    }
-
-    #[test]
-    fn sensitive_fields_are_encrypted_where_they_are() {
-        let mut body = json!({
-            "user_name": "张三",
-            "payer": {"identity": {"name": "李四", "number": "1101"}},
-            "list": [{"name": "a"}, {"name": "b"}],
-        });
-        let mut seal = |plain: &str| Ok::<_, ()>(format!("sealed({plain})"));
-        let count = encrypt_at(
-            &mut body,
-            &["user_name", "payer.identity.name", "list.name", "absent.x"],
-            &mut seal,
-        )
-        .unwrap();
-        assert_eq!(count, 4);
-        assert_eq!(
-            body,
-            json!({
-                "user_name": "sealed(张三)",
-                "payer": {"identity": {"name": "sealed(李四)", "number": "1101"}},
-                "list": [{"name": "sealed(a)"}, {"name": "sealed(b)"}],
-            })
-        );
-        let mut number = json!({"user_name": 7});
-        assert!(matches!(
-            encrypt_at(&mut number, &["user_name"], &mut seal),
-            Err(Err(message)) if message.contains("must be a string")
-        ));
-    }
-
-    #[test]
-    fn sensitive_query_parameters_are_encrypted_by_name() {
-        let mut query = vec![
-            ("card_no".to_owned(), "6222".to_owned()),
-            ("limit".to_owned(), "10".to_owned()),
-        ];
-        let mut seal = |plain: &str| Ok::<_, ()>(format!("sealed({plain})"));
-        assert_eq!(encrypt_query(&mut query, &["card_no"], &mut seal), Ok(1));
-        assert_eq!(query[0].1, "sealed(6222)");
-        assert_eq!(query[1].1, "10");
-        let mut fail = |_: &str| Err::<String, _>("no key");
-        assert_eq!(
-            encrypt_query(&mut query, &["limit"], &mut fail),
-            Err("no key")
         );
     }
 }

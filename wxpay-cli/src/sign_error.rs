@@ -46,6 +46,19 @@ impl Signed {
         }
     }
 
+    /// From what the library keeps of a signed request: everything but the body, whose
+    /// length it gives.
+    pub fn without_body(signed: &wxpay::SignedRequest) -> Signed {
+        Signed {
+            method: signed.method.clone(),
+            url: signed.url.clone(),
+            timestamp: signed.timestamp.to_string(),
+            nonce: signed.nonce.clone(),
+            body: None,
+            length: Some(signed.sign_message_length),
+        }
+    }
+
     /// From a `signed_request` object as `wxpay --json call` prints it.
     fn from_json(value: &Value) -> Option<Signed> {
         let text = |name: &str| match value.get(name)? {

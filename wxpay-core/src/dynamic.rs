@@ -3,14 +3,16 @@
 use http::{HeaderName, HeaderValue, Method};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::client::Client;
+use crate::endpoint::sensitive::FieldPath;
 use crate::endpoint::{RequestParts, RequestWriter};
 use crate::error::{Error, RequestError};
 use crate::host::Host;
 use crate::keys::PlatformKeys;
 use crate::protocol::Verified;
-use crate::wire::encoding;
+use crate::wire::{WECHATPAY_SERIAL, encoding};
 
 /// A request built at run time from a path template such as
 /// `/v3/marketing/favor/stocks/{stock_id}/pause`.
@@ -35,8 +37,10 @@ use crate::wire::encoding;
 /// # let _ = answer; Ok(()) }
 /// ```
 ///
-/// Sensitive fields: encrypt them with [`Client::encryption_key`] and name that key with
-/// `.header("Wechatpay-Serial", key.id())`.
+/// Sensitive fields are named, not encrypted by hand: [`DynamicRequest::encrypt`] (body
+/// fields) and [`DynamicRequest::query_encrypted`] (query parameters). Each attempt encrypts
+/// them with the one platform key chosen for it and names that key in `Wechatpay-Serial`, as
+/// declared endpoints do, so a retry after a platform key rotation uses the new key.
 #[must_use = "a request does nothing until it is sent"]
 pub struct DynamicRequest<'c> {
     client: &'c Client,
@@ -44,9 +48,25 @@ pub struct DynamicRequest<'c> {
     template: String,
     host: Host,
     path_params: Vec<(String, String)>,
-    query: Vec<(String, String)>,
+    query: Vec<QueryPair>,
     headers: Vec<(String, String)>,
     body: Option<Result<Vec<u8>, serde_json::Error>>,
+    /// Body paths whose text is encrypted on each attempt.
+    encrypted: Vec<EncryptedPath>,
+}
+
+struct QueryPair {
+    name: String,
+    value: String,
+    /// Sent as ciphertext for the attempt's platform key.
+    encrypted: bool,
+}
+
+struct EncryptedPath {
+    /// Dotted, as the catalog writes it: `payer.identity.name`, `receivers.name`.
+    path: String,
+    /// Whether the body must have the field (an absent one is an error, not a skip).
+    required: bool,
 }
 
 impl std::fmt::Debug for DynamicRequest<'_> {
@@ -62,7 +82,11 @@ impl std::fmt::Debug for DynamicRequest<'_> {
             )
             .field(
                 "query",
-                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                &self.query.iter().map(|q| &q.name).collect::<Vec<_>>(),
+            )
+            .field(
+                "encrypted",
+                &self.encrypted.iter().map(|e| &e.path).collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -79,6 +103,7 @@ impl<'c> DynamicRequest<'c> {
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
+            encrypted: Vec::new(),
         }
     }
 
@@ -110,14 +135,108 @@ impl<'c> DynamicRequest<'c> {
 
     /// Appends `name=value` to the query, percent-encoded.
     pub fn query(mut self, name: &str, value: impl ToString) -> Self {
-        self.query.push((name.to_owned(), value.to_string()));
+        self.query.push(QueryPair {
+            name: name.to_owned(),
+            value: value.to_string(),
+            encrypted: false,
+        });
+        self
+    }
+
+    /// Appends `name=value` to the query with `value` encrypted: a sensitive query parameter
+    /// (a phone number to search by). Each attempt encrypts it with the platform key it names
+    /// in `Wechatpay-Serial`, as [`DynamicRequest::encrypt`] does for body fields.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxpay_core::Client) -> Result<(), wxpay_core::Error> {
+    /// let guides: serde_json::Value = client
+    ///     .get("/v3/smartguide/guides")
+    ///     .query("store_id", 1234)
+    ///     .query_encrypted("mobile", "13800138000")
+    ///     .send()
+    ///     .await?;
+    /// # let _ = guides; Ok(()) }
+    /// ```
+    pub fn query_encrypted(mut self, name: &str, value: impl ToString) -> Self {
+        self.query.push(QueryPair {
+            name: name.to_owned(),
+            value: value.to_string(),
+            encrypted: true,
+        });
+        self
+    }
+
+    /// Encrypts the body's text at `path` with the platform key, on each attempt, and names
+    /// that key in `Wechatpay-Serial`: what `#[wxpay(encrypt)]` does for a declared endpoint's
+    /// field, through the same writer (one key per attempt, chosen when it is written).
+    ///
+    /// `path` is dotted as the catalog writes it (`wxpay::apis::Operation::encrypted`):
+    /// `user_name`, `payer.identity.name`. A list on the way is walked element by element, so
+    /// `receivers.name` is the `name` of every receiver and `insured_name_list` every string
+    /// of that list. The field must be there: an absent field, `null`, or a value that is not
+    /// text is a [`RequestError::Encrypt`] naming it (`receivers[1].name`), returned before
+    /// anything is sent, never plaintext on the wire. For a field the body may leave out, see
+    /// [`DynamicRequest::encrypt_if_present`].
+    ///
+    /// With encrypted paths the body is written from its JSON value, so its object members go
+    /// out in name order (what is sent is what is signed either way).
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxpay_core::Client) -> Result<(), wxpay_core::Error> {
+    /// let coupon: serde_json::Value = client
+    ///     .post("/v3/marketing/busifavor/users/{openid}/coupons")
+    ///     .path("openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+    ///     .json(&serde_json::json!({
+    ///         "stock_id": "9856889",
+    ///         "out_request_no": "89560002019101000121",
+    ///         "user_name": "张三",
+    ///         "receivers": [{ "name": "李四" }, { "name": "王五" }],
+    ///     }))
+    ///     .encrypt("user_name")
+    ///     .encrypt("receivers.name")
+    ///     .send()
+    ///     .await?;
+    /// # let _ = coupon; Ok(()) }
+    /// ```
+    pub fn encrypt(mut self, path: &str) -> Self {
+        self.encrypted.push(EncryptedPath {
+            path: path.to_owned(),
+            required: true,
+        });
+        self
+    }
+
+    /// As [`DynamicRequest::encrypt`] for an optional field: a body without it (or with
+    /// `null` there, or an empty list on the way) has nothing to encrypt at `path`. What is
+    /// there must still be text. For callers that name every sensitive field an operation
+    /// has (the catalog's `wxpay::apis::Operation::encrypted`) whatever the body holds.
+    ///
+    /// ```no_run
+    /// # async fn run(client: wxpay_core::Client) -> Result<(), wxpay_core::Error> {
+    /// // `payer.identity` is only sent for real-name payments.
+    /// let order: serde_json::Value = client
+    ///     .post("/v3/pay/transactions/jsapi")
+    ///     .json(&serde_json::json!({ "payer": { "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" } }))
+    ///     .encrypt_if_present("payer.identity.number")
+    ///     .encrypt_if_present("payer.identity.name")
+    ///     .send()
+    ///     .await?;
+    /// # let _ = order; Ok(()) }
+    /// ```
+    pub fn encrypt_if_present(mut self, path: &str) -> Self {
+        self.encrypted.push(EncryptedPath {
+            path: path.to_owned(),
+            required: false,
+        });
         self
     }
 
     /// Sets a header. Headers that frame or route the request (`Content-Length`,
     /// `Transfer-Encoding`, `Host`, `Connection`, `TE`, `Trailer`, `Upgrade`, `Keep-Alive`,
     /// `Proxy-Connection`) and `Authorization` (the client signs) are refused when the
-    /// request is sent: a user value there would change what arrives after it was signed.
+    /// request is sent: a user value there would change what arrives after it was signed. So
+    /// is `Wechatpay-Serial` on a request with [encrypted](DynamicRequest::encrypt) fields:
+    /// the request names the key it encrypted them with.
     pub fn header(mut self, name: &str, value: impl ToString) -> Self {
         self.headers.push((name.to_owned(), value.to_string()));
         self
@@ -145,10 +264,12 @@ impl<'c> DynamicRequest<'c> {
             None => None,
         };
         // A request that cannot be sent as signed is refused before anything goes out, even
-        // the first certificate download.
-        self.parts(body.as_deref(), 0)?;
+        // the first certificate download: written once without keys, nothing encrypted.
+        self.parts(body.as_deref(), None, 0)?;
         let idempotent = crate::client::is_idempotent_method(&self.method);
-        let parts = |_: &PlatformKeys, now: i64| self.parts(body.as_deref(), now);
+        // Each attempt is written afresh with the keys of its moment, so its sensitive fields
+        // are encrypted for the key it names.
+        let parts = |keys: &PlatformKeys, now: i64| self.parts(body.as_deref(), Some(keys), now);
         let answer = self
             .client
             .call(&self.method, &self.template, self.host, idempotent, &parts)
@@ -158,9 +279,22 @@ impl<'c> DynamicRequest<'c> {
         })
     }
 
-    pub(crate) fn parts(&self, body: Option<&[u8]>, now: i64) -> Result<RequestParts, Error> {
+    /// Whether anything is encrypted: then the writer sets `Wechatpay-Serial`.
+    fn encrypts(&self) -> bool {
+        !self.encrypted.is_empty() || self.query.iter().any(|pair| pair.encrypted)
+    }
+
+    /// Writes the request for one attempt: sensitive fields encrypted with the key `keys`
+    /// gives for `now`. Without keys it is only checked: every encrypted path is walked, and
+    /// nothing is encrypted.
+    pub(crate) fn parts(
+        &self,
+        body: Option<&[u8]>,
+        keys: Option<&PlatformKeys>,
+        now: i64,
+    ) -> Result<RequestParts, Error> {
         encoding::check_encoded_path(&self.template, true).map_err(template_error)?;
-        let mut writer = RequestWriter::new(self.method.clone(), None, now);
+        let mut writer = RequestWriter::new(self.method.clone(), keys, now);
         let mut used = vec![false; self.path_params.len()];
         let mut rest = self.template.as_str();
         while let Some(open) = rest.find('{') {
@@ -189,8 +323,18 @@ impl<'c> DynamicRequest<'c> {
                 "`{name}` is not a placeholder of the path template"
             )));
         }
-        for (name, value) in &self.query {
-            writer.query_pair(name, value);
+        for QueryPair {
+            name,
+            value,
+            encrypted,
+        } in &self.query
+        {
+            if *encrypted && keys.is_some() {
+                let ciphertext = writer.encrypt_field(FieldPath::ROOT.field(name), value)?;
+                writer.query_pair(name, &ciphertext);
+            } else {
+                writer.query_pair(name, value);
+            }
         }
         for (name, value) in &self.headers {
             let name = HeaderName::try_from(name.as_str())
@@ -200,21 +344,58 @@ impl<'c> DynamicRequest<'c> {
                     "the `{name}` header cannot be set: the client frames and signs the request"
                 )));
             }
+            if name == WECHATPAY_SERIAL && self.encrypts() {
+                return Err(template_error(format!(
+                    "the `{name}` header cannot be set on a request with encrypted fields: it \
+                     names the key each attempt encrypts them with"
+                )));
+            }
             let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
                 template_error(format!("the value of `{name}` is not a valid header value"))
             })?;
             writer.insert_header(name, value);
         }
-        if let Some(body) = body {
-            writer.json_bytes(body.to_vec());
+        let encrypted = self
+            .encrypted
+            .iter()
+            .map(|named| Ok((steps(&named.path)?, named)))
+            .collect::<Result<Vec<_>, RequestError>>()?;
+        match body {
+            Some(body) if !encrypted.is_empty() => {
+                let mut value: Value = serde_json::from_slice(body).map_err(RequestError::Body)?;
+                for (steps, named) in &encrypted {
+                    let mut encrypt = |at: FieldPath<'_>, text: &mut String| {
+                        if keys.is_some() {
+                            *text = writer.encrypt_field(at, text)?;
+                        }
+                        Ok(())
+                    };
+                    walk(
+                        &mut value,
+                        steps,
+                        FieldPath::ROOT,
+                        named.required,
+                        &mut encrypt,
+                    )?;
+                }
+                writer.json_bytes(serde_json::to_vec(&value).map_err(RequestError::Body)?);
+            }
+            Some(body) => writer.json_bytes(body.to_vec()),
+            None => {
+                if let Some((_, named)) = encrypted.iter().find(|(_, named)| named.required) {
+                    return Err(encrypt_error(named.path.clone(), "the request has no body").into());
+                }
+            }
         }
         Ok(writer.finish())
     }
 
     /// The signed request as [`DynamicRequest::send`] would send it now (the full URL on the
     /// request's [host](DynamicRequest::host), every header with `Authorization`, the body's
-    /// exact bytes), without sending it: to show or log what goes out. The body is what [`DynamicRequest::json`] was given, so encrypt
-    /// sensitive fields first, as for `send`.
+    /// exact bytes, sensitive fields encrypted with the platform key the client would choose
+    /// now), without sending it: to show or log what goes out. It downloads nothing: without a
+    /// platform key, a request with fields to encrypt is
+    /// [`RequestError::NoEncryptionKey`].
     pub fn prepare(&self) -> Result<http::Request<Vec<u8>>, Error> {
         let body = match &self.body {
             Some(Err(error)) => {
@@ -224,8 +405,8 @@ impl<'c> DynamicRequest<'c> {
             None => None,
         };
         let now = crate::clock::unix_now();
-        let parts = self.parts(body, now)?;
         let keys = self.client.platform_keys();
+        let parts = self.parts(body, Some(&keys), now)?;
         let context = self.client.context(&keys, self.host);
         crate::protocol::sign_request(parts, &context, now, &crate::protocol::nonce()?)
     }
@@ -250,4 +431,95 @@ fn template_error(reason: String) -> Error {
         field: "path",
         reason,
     })
+}
+
+/// The steps of a dotted path, checked: no empty step, no `[]` (lists are walked as they come).
+fn steps(path: &str) -> Result<Vec<&str>, RequestError> {
+    let steps: Vec<&str> = path.split('.').collect();
+    if steps.iter().any(|step| step.is_empty()) {
+        return Err(encrypt_error(
+            path.to_owned(),
+            "not a field path: write names joined by `.`, e.g. `payer.identity.name`",
+        ));
+    }
+    if path.contains('[') || path.contains(']') {
+        return Err(encrypt_error(
+            path.to_owned(),
+            "not a field path: a list is walked element by element, so write `receivers.name` \
+             for `receivers[].name`",
+        ));
+    }
+    Ok(steps)
+}
+
+/// Hands every text at `steps` under `value` to `each`, with where it sits; lists on the way
+/// are walked element by element. What is not there, or not text where text is due, is an
+/// error naming the place: a sensitive field is never sent as it was given. With `required`
+/// false, an absent member or `null` has nothing to encrypt.
+fn walk(
+    value: &mut Value,
+    steps: &[&str],
+    at: FieldPath<'_>,
+    required: bool,
+    each: &mut dyn FnMut(FieldPath<'_>, &mut String) -> Result<(), RequestError>,
+) -> Result<(), RequestError> {
+    match (value, steps.split_first()) {
+        (Value::Array(items), _) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                walk(item, steps, at.index(index), required, each)?;
+            }
+            Ok(())
+        }
+        (Value::String(text), None) => each(at, text),
+        (Value::Null, _) if !required => Ok(()),
+        (Value::Object(object), Some((name, rest))) => match object.get_mut(*name) {
+            Some(member) => walk(member, rest, at.field(name), required, each),
+            None if required => Err(encrypt_error(
+                at.field(name).to_string(),
+                "it is not in the body",
+            )),
+            None => Ok(()),
+        },
+        (other, None) => Err(encrypt_error(
+            place(at),
+            &format!(
+                "it is {}, and a sensitive field is text (sent encrypted)",
+                kind(other)
+            ),
+        )),
+        (other, Some(_)) => Err(encrypt_error(
+            place(at),
+            &format!(
+                "it is {}, so it has no field `{}`",
+                kind(other),
+                steps.join(".")
+            ),
+        )),
+    }
+}
+
+/// `at` for an error: the body itself has no path.
+fn place(at: FieldPath<'_>) -> String {
+    match at.to_string() {
+        root if root.is_empty() => "body".to_owned(),
+        path => path,
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn encrypt_error(field: String, reason: &str) -> RequestError {
+    RequestError::Encrypt {
+        field,
+        reason: reason.to_owned(),
+    }
 }

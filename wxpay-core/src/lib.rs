@@ -206,6 +206,6 @@ pub mod __fuzz {
         for (name, value) in query {
             request = request.query(name, value);
         }
-        request.parts(None, 1_800_000_000)
+        request.parts(None, None, 1_800_000_000)
     }
 }

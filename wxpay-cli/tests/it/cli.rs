@@ -210,7 +210,55 @@ fn sensitive_fields_are_encrypted_for_the_platform_key() {
         .args(["-f", "user_name:=42"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("user_name is sensitive"));
+        .stderr(predicate::str::contains(
+            "field `user_name` cannot be encrypted: it is a number",
+        ));
+}
+
+#[test]
+fn sensitive_query_parameters_are_encrypted_and_absent_optional_fields_are_not_asked_for() {
+    // The sandbox decrypts `mobile` with the key Wechatpay-Serial names, or refuses the call.
+    let output = wxpay()
+        .args(["--sandbox", "--json", "call", "smartguide::ListGuides"])
+        .args(["-f", "store_id:=1234", "-f", "mobile=13800138000"])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+
+    // `payer.identity` is sensitive but optional: without it nothing is encrypted, and the
+    // request names no key.
+    let output = wxpay()
+        .args([
+            "--sandbox",
+            "--json",
+            "call",
+            "pay::transactions::CreateJsapiOrder",
+        ])
+        .arg("--dry-run")
+        .args(["-f", "appid=wxd678efh567hg6787", "-f", "mchid=1230000109"])
+        .args(["-f", "description=test", "-f", "out_trade_no=cli-jsapi-1"])
+        .args([
+            "-f",
+            "notify_url=https://example.com/notify",
+            "-f",
+            "amount.total:=1",
+        ])
+        .args(["-f", "payer.openid=oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let printed = stdout_json(&output);
+    let headers = printed["headers"].as_array().expect("headers");
+    assert!(
+        !headers.iter().any(|h| h[0] == "wechatpay-serial"),
+        "{printed}"
+    );
+    assert!(
+        printed["body"]
+            .as_str()
+            .is_some_and(|body| body.contains("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")),
+        "{printed}"
+    );
 }
 
 #[test]
@@ -242,6 +290,17 @@ fn a_merchant_with_only_the_apiv3_key_downloads_a_certificate_to_encrypt_with() 
         .assert()
         .success()
         .stdout(predicate::str::contains("coupon_id"));
+
+    // A dry run sends nothing, that download included: it says what is missing.
+    external
+        .wxpay()
+        .env_remove("WXPAY_PLATFORM_CERT")
+        .args(["call", "SendMultiuseCoupon", "--dry-run"])
+        .args(coupon_fields("9856889", "cli-tofu-2"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("a dry run does not download one"));
+    assert_eq!(external.sandbox.certificate_downloads(), 1);
 }
 
 #[test]

@@ -71,13 +71,13 @@ impl<T: Clone> EncryptedCopy for T {
 #[derive(Clone, Copy)]
 pub struct FieldPath<'a> {
     parent: Option<&'a FieldPath<'a>>,
-    step: Step,
+    step: Step<'a>,
 }
 
 #[derive(Clone, Copy)]
-enum Step {
+enum Step<'a> {
     Root,
-    Field(&'static str),
+    Field(&'a str),
     Index(usize),
 }
 
@@ -96,8 +96,9 @@ impl<'a> FieldPath<'a> {
         }
     }
 
-    /// The path of field `name` inside this value.
-    pub fn field(&'a self, name: &'static str) -> FieldPath<'a> {
+    /// The path of field `name` inside this value (a name known only at run time too: the
+    /// paths a [`DynamicRequest`](crate::DynamicRequest) encrypts).
+    pub fn field(&'a self, name: &'a str) -> FieldPath<'a> {
         FieldPath {
             parent: Some(self),
             step: Step::Field(name),

@@ -5,6 +5,7 @@ mod certificate_store;
 mod common;
 mod config;
 mod downloads;
+mod dynamic_encrypt;
 mod golden_requests;
 mod hardening;
 mod keys;
