@@ -195,8 +195,8 @@ impl Client {
 
     /// As [`Client::send`], keeping the status, `Request-ID` and headers beside the value.
     ///
-    /// Failed attempts are retried by the client's [`RetryPolicy`]; a call that may have
-    /// reached the platform is repeated only when that cannot act twice (see
+    /// Failed attempts are retried by the client's [`RetryPolicy`](crate::RetryPolicy); a call
+    /// that may have reached the platform is repeated only when that cannot act twice (see
     /// [`Endpoint::IDEMPOTENT`]).
     pub async fn send_verified<E: Endpoint + Sync>(
         &self,

@@ -333,7 +333,7 @@ impl ClientBuilder {
     }
 
     /// Shares platform certificates with the other instances of a fleet through Redis (feature
-    /// `redis`); see [`RedisFleet`](crate::RedisFleet).
+    /// `redis`); see [`RedisFleet`].
     ///
     /// When the ring lacks a key (at the first call, or when an answer names an unknown
     /// serial) the client first reads what the fleet stored, checked like a
