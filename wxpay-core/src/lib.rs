@@ -10,7 +10,7 @@
 //! Each module uses only modules on lines strictly below its own: no two modules use each
 //! other, and no module uses one on its own line, so each layer reads without the ones above
 //! it. From `runtimes` up is the edge, where the client meets the network (tokio's runtimes,
-//! reqwest, Redis); below it everything is pure, down to the wall clock. A test
+//! reqwest, Redis); nothing below it needs either, down to the wall clock. A test
 //! (`tests/it/layers.rs`) reads this picture and fails on any `crate::` path that goes up or
 //! sideways.
 //!
