@@ -5,22 +5,29 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use http::{HeaderValue, Uri};
+use http::Uri;
 use zeroize::Zeroizing;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use crate::client::{Client, Inner, RefreshPolicy, TransportPolicy};
+use crate::caller::Caller;
+use crate::client::Client;
 use crate::clock::unix_now;
 use crate::crypto::CryptoBackend;
-use crate::download::DownloadLimits;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error};
+#[cfg(feature = "redis")]
+use crate::fleet::RedisFleet;
 use crate::host::{Host, HostUrls};
-use crate::keyring::{CertificateStore, KeyRing, KeyRingSetup, StoreKind, StoreSeal};
+use crate::keyring::{KeyRing, KeyRingSetup};
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::policy::{DownloadLimits, RefreshPolicy};
+use crate::refresh::Refresher;
 use crate::retry::RetryPolicy;
 use crate::runtimes::Http;
+use crate::seal::StoreSeal;
+use crate::store::CertificateStore;
+use crate::transport::Transport;
 use crate::wire::DEFAULT_TIMESTAMP_TOLERANCE;
 
 /// The official API host ([`Host::Api`]'s default base URL).
@@ -87,7 +94,7 @@ pub struct ClientBuilder {
     downloads: DownloadLimits,
     http: Option<reqwest::Client>,
     #[cfg(feature = "redis")]
-    fleet: Option<crate::fleet::RedisFleet>,
+    fleet: Option<RedisFleet>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -119,6 +126,19 @@ impl std::fmt::Debug for ClientBuilder {
             )
             .field("backend", &self.backend)
             .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder: set the merchant number, keys and options, then [`ClientBuilder::build`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from `WXPAY_*` environment variables; see
+    /// [`ClientBuilder::from_env`] for the list.
+    pub fn from_env() -> Result<Client, Error> {
+        Ok(ClientBuilder::from_env()?.build()?)
     }
 }
 
@@ -313,7 +333,7 @@ impl ClientBuilder {
     }
 
     /// Shares platform certificates with the other instances of a fleet through Redis (feature
-    /// `redis`); see [`RedisFleet`](crate::RedisFleet).
+    /// `redis`); see [`RedisFleet`].
     ///
     /// When the ring lacks a key (at the first call, or when an answer names an unknown
     /// serial) the client first reads what the fleet stored, checked like a
@@ -331,7 +351,7 @@ impl ClientBuilder {
     /// # let _ = client; Ok(()) }
     /// ```
     #[cfg(feature = "redis")]
-    pub fn fleet(mut self, fleet: crate::fleet::RedisFleet) -> Self {
+    pub fn fleet(mut self, fleet: RedisFleet) -> Self {
         self.fleet = Some(fleet);
         self
     }
@@ -567,60 +587,23 @@ impl ClientBuilder {
             mchid: mchid.value.clone(),
             backend,
         });
-        // A store that cannot be read is reported, not fatal: the client downloads what it
-        // needs.
-        if let Some(store) = &self.certificate_store {
-            match store.load(&mchid.value) {
-                Ok(stored) => {
-                    keyring.adopt_stored(stored, StoreKind::Local, now);
-                }
-                Err(error) => keyring.record_store_unreadable(StoreKind::Local, &error),
-            }
-        }
-        Ok(Client {
-            inner: Arc::new(Inner {
-                mchid: mchid.value,
-                merchant_key,
-                keyring,
-                apiv3_key,
-                user_agent: user_agent(hosts.any_backup()),
-                hosts,
-                timestamp_tolerance: self
-                    .timestamp_tolerance
-                    .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs()),
-                refresh,
-                store: self.certificate_store,
-                transport: TransportPolicy {
-                    retry: self.retry,
-                    max_body: self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY),
-                    downloads: self.downloads,
-                    request_timeout,
-                },
-                http,
-                #[cfg(feature = "redis")]
-                fleet: self.fleet,
-                scheduled: OnceLock::new(),
-            }),
-        })
+        let timestamp_tolerance = self
+            .timestamp_tolerance
+            .map_or(DEFAULT_TIMESTAMP_TOLERANCE, |d| d.as_secs());
+        let keys = Refresher::new(keyring, apiv3_key, refresh, timestamp_tolerance)
+            .with_store(self.certificate_store, now);
+        #[cfg(feature = "redis")]
+        let keys = keys.with_fleet(self.fleet);
+        let max_body = self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY);
+        let transport = Transport::new(hosts, http, request_timeout, max_body);
+        let caller = Caller::new(mchid.value, merchant_key, transport, self.retry);
+        Ok(Client::new(caller, keys, self.downloads))
     }
 }
 
 /// Certificates are downloaded twice a day (the platform rotates them with a long overlap).
 const DEFAULT_CERTIFICATE_REFRESH_INTERVAL: Duration = Duration::from_secs(12 * 60 * 60);
 const DEFAULT_UNKNOWN_SERIAL_COOLDOWN: Duration = Duration::from_secs(30);
-
-/// `wxpay-rust/<version> (<os>; <arch>)`: the platform asks every caller for a User-Agent.
-/// With failover on it says so, so the platform's logs show which clients may switch hosts.
-fn user_agent(failover: bool) -> HeaderValue {
-    let text = format!(
-        "wxpay-rust/{} ({}; {}{})",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS,
-        std::env::consts::ARCH,
-        if failover { "; failover" } else { "" }
-    );
-    HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static("wxpay-rust"))
-}
 
 fn missing(setting: &'static str) -> ConfigError {
     ConfigError::Missing {
@@ -916,7 +899,7 @@ mod tests {
             .backup_host_failover(true)
             .build()
             .expect("builds");
-        let hosts = &platform.inner.hosts;
+        let hosts = platform.inner.caller.hosts();
         assert_eq!(hosts.backup_of(DEFAULT_BASE_URL), Some(BACKUP_BASE_URL));
         assert_eq!(hosts.backup_of(Host::Apihk.default_base_url()), None);
 
@@ -927,7 +910,7 @@ mod tests {
             .build()
             .expect("builds");
         assert_eq!(
-            pair.inner.hosts.backup_of("http://127.0.0.1:1"),
+            pair.inner.caller.hosts().backup_of("http://127.0.0.1:1"),
             Some("http://127.0.0.1:2")
         );
         // Failover to the platform's backup only for a host on the platform's base URL.
@@ -936,7 +919,7 @@ mod tests {
             .backup_host_failover(true)
             .build()
             .expect("builds");
-        assert!(!proxied.inner.hosts.any_backup());
+        assert!(!proxied.inner.caller.hosts().any_backup());
     }
 
     #[test]

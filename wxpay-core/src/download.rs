@@ -21,13 +21,15 @@ use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::time::Instant;
 use url::{Position, Url};
 
-use crate::client::{Client, classify};
+use crate::client::Client;
 use crate::crypto::Sha1;
-use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
+use crate::endpoint::{Endpoint, RequestParts, RequestWriter, Streamed};
 use crate::error::{DownloadError, Error, TransportError, TransportErrorKind};
 use crate::host::Host;
 use crate::keys::PlatformKeys;
+use crate::policy::DownloadLimits;
 use crate::protocol;
+use crate::transport::classify;
 use crate::wire::{REQUEST_ID, encoding};
 
 /// The most bytes handed to the writer in one `write` call.
@@ -48,37 +50,6 @@ fn platform_hosts() -> impl Iterator<Item = &'static str> {
 /// The platform's file host, which the e-invoice links name, and the one path it serves
 /// files under (not an APIv3 path).
 const FILE_HOST: (&str, &str) = ("https://pay.wechatpay.cn", "/invoicing/");
-
-/// What a download may take, set with [`ClientBuilder::download_timeouts`] and
-/// [`ClientBuilder::download_limits`](crate::ClientBuilder::download_limits).
-///
-/// [`ClientBuilder::download_timeouts`]: crate::ClientBuilder::download_timeouts
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct DownloadLimits {
-    /// The longest wait for the next byte.
-    pub(crate) idle: Duration,
-    /// The longest whole download, `None` for no limit.
-    pub(crate) overall: Option<Duration>,
-    /// The most bytes written (after decompression).
-    pub(crate) max_bytes: u64,
-    /// The largest decompressed-to-received ratio.
-    pub(crate) max_ratio: u64,
-}
-
-impl Default for DownloadLimits {
-    /// 30 s idle, 1 hour overall, 4 GiB, ratio 100. A daily trade bill row is about 250
-    /// bytes, so 4 GiB is some 16 million transactions a day. Bill CSV compresses about 4:1
-    /// with real ids and 19:1 when every row is alike (measured); a GZIP bomb runs at the
-    /// format's ceiling of about 1030:1.
-    fn default() -> Self {
-        DownloadLimits {
-            idle: Duration::from_secs(30),
-            overall: Some(Duration::from_secs(60 * 60)),
-            max_bytes: 4 << 30,
-            max_ratio: 100,
-        }
-    }
-}
 
 /// The ratio is judged once this much is written: a small file's header and first block
 /// can expand far more than a whole file does.
@@ -195,11 +166,6 @@ impl FileCheck {
     }
 }
 
-/// The answer type of a download endpoint (`#[endpoint(GET "…", download)]`): it has no
-/// values, because such an answer is streamed with [`Client::download_file`], never decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Streamed {}
-
 impl Client {
     /// Downloads a file the platform serves unsigned (a bill, an e-invoice) from the link a
     /// signed answer handed out, streaming it into `writer` while its digest is computed;
@@ -219,8 +185,10 @@ impl Client {
         download: &Download,
         writer: &mut W,
     ) -> Result<Downloaded, Error> {
-        let (origin, path_and_query) =
-            split_url(&download.url, &self.inner.hosts.bases().collect::<Vec<_>>())?;
+        let (origin, path_and_query) = split_url(
+            &download.url,
+            &self.inner.caller.hosts().bases().collect::<Vec<_>>(),
+        )?;
         let parts = |_: &PlatformKeys, _| {
             Ok(RequestParts {
                 method: Method::GET,
@@ -261,8 +229,13 @@ impl Client {
             endpoint.write_request(&mut request)?;
             Ok(request.finish())
         };
-        self.fetch(self.inner.hosts.base(E::HOST), &parts, &check, writer)
-            .await
+        self.fetch(
+            self.inner.caller.hosts().base(E::HOST),
+            &parts,
+            &check,
+            writer,
+        )
+        .await
     }
 
     async fn fetch<W: AsyncWrite + Unpin + ?Sized>(
@@ -281,7 +254,7 @@ impl Client {
         }
         let hasher = self.crypto_backend().sha1();
         self.ready().await?;
-        let limits = self.inner.transport.downloads;
+        let limits = self.inner.downloads;
         let clock = Clock::start(&limits);
         // Not the per-call limit: a bill takes what its size and the link need, and `clock`
         // ends a stalled or overlong one with its own error.
@@ -289,12 +262,14 @@ impl Client {
             limit.saturating_add(Duration::from_secs(1))
         });
         // A GET: the platform acts once however often it is asked.
-        let (mut response, _) = self
+        let caller = &self.inner.caller;
+        let (mut response, _) = caller
             .attempts(
+                self.inner.keys.keyring(),
                 origin,
                 true,
                 parts,
-                |request| clock.network(self.exchange(request, Some(timeout))),
+                |request| clock.network(caller.transport().exchange(request, Some(timeout))),
                 |response| (response.status(), response.headers()),
             )
             .await?;

@@ -92,6 +92,40 @@ impl std::fmt::Debug for DynamicRequest<'_> {
     }
 }
 
+impl Client {
+    /// A request to an endpoint nobody declared yet, e.g.
+    /// `client.request(Method::POST, "/v3/marketing/favor/stocks/{stock_id}/pause")`.
+    /// Signed and verified like a declared one.
+    pub fn request(&self, method: Method, path_template: &str) -> DynamicRequest<'_> {
+        DynamicRequest::new(self, method, path_template)
+    }
+
+    /// [`Client::request`] with GET.
+    pub fn get(&self, path_template: &str) -> DynamicRequest<'_> {
+        self.request(Method::GET, path_template)
+    }
+
+    /// [`Client::request`] with POST.
+    pub fn post(&self, path_template: &str) -> DynamicRequest<'_> {
+        self.request(Method::POST, path_template)
+    }
+
+    /// [`Client::request`] with PUT.
+    pub fn put(&self, path_template: &str) -> DynamicRequest<'_> {
+        self.request(Method::PUT, path_template)
+    }
+
+    /// [`Client::request`] with PATCH.
+    pub fn patch(&self, path_template: &str) -> DynamicRequest<'_> {
+        self.request(Method::PATCH, path_template)
+    }
+
+    /// [`Client::request`] with DELETE.
+    pub fn delete(&self, path_template: &str) -> DynamicRequest<'_> {
+        self.request(Method::DELETE, path_template)
+    }
+}
+
 impl<'c> DynamicRequest<'c> {
     pub(crate) fn new(client: &'c Client, method: Method, template: &str) -> Self {
         DynamicRequest {

@@ -14,14 +14,13 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Id;
 
-use crate::client::Client;
 use crate::clock::unix_now;
 use crate::error::{ConfigError, FleetError};
 use crate::hex;
-use crate::keyring::{StoreKind, StoredCertificate};
-use crate::keys::{PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::keys::{PlatformKey, PlatformKeyKind};
 use crate::notification::{Claim, ClaimToken, LedgerFuture, NotificationLedger, SeenNotifications};
 use crate::runtimes;
+use crate::store::StoredCertificate;
 
 /// The largest certificate list read from Redis: a merchant has two or three certificates of
 /// under 4 KiB each; a larger value was not written by this SDK.
@@ -30,8 +29,6 @@ const MAX_STORED_LIST: usize = 256 << 10;
 const MAX_STORED_CERTIFICATES: usize = 16;
 /// How long after the last certificate's expiry the stored list stays in Redis.
 const STORE_TTL_PAST_EXPIRY: i64 = 24 * 3600;
-/// Between two looks at the store while another instance downloads.
-const STORE_POLL: Duration = Duration::from_millis(50);
 
 /// Releases a lock or a claim only while it still holds the caller's token: one that expired
 /// and was taken by another instance stays theirs.
@@ -150,6 +147,11 @@ impl RedisFleet {
         self.lock_wait = wait;
         self.lock_ttl = expiry;
         self
+    }
+
+    /// How long an instance waits for another one's certificate download.
+    pub(crate) fn lock_wait(&self) -> Duration {
+        self.lock_wait
     }
 
     /// A notification ledger in this Redis: see [`RedisSeenNotifications`].
@@ -578,113 +580,5 @@ impl NotificationLedger for RedisSeenNotifications {
 
     fn release<'a>(&'a self, id: &'a str, claim: &'a ClaimToken) -> LedgerFuture<'a, ()> {
         Box::pin(RedisSeenNotifications::release(self, id, claim))
-    }
-}
-
-/// What an instance does about keys its ring lacks, in a fleet.
-pub(crate) enum Turn {
-    /// The shared store had them: nothing to download.
-    Satisfied,
-    /// Download them, holding the fleet's lock if there is one (release it after).
-    Download(Option<DownloadLock>),
-}
-
-impl Client {
-    /// Before a download of what `wanted` looks for: with a fleet, first the shared store,
-    /// then the fleet's lock: its holder downloads, the others wait a bounded time for what
-    /// it stores, then download themselves (a lock holder that died never blocks a call, nor
-    /// does a Redis that is down). The caller holds the ring's own download lock.
-    pub(crate) async fn fleet_turn(&self, wanted: &(dyn Fn(&PlatformKeys) -> bool + Sync)) -> Turn {
-        let Some(fleet) = &self.inner.fleet else {
-            return Turn::Download(None);
-        };
-        let mchid = self.mchid();
-        if self.adopt_shared(fleet).await && wanted(&self.platform_keys()) {
-            return Turn::Satisfied;
-        }
-        match fleet.lock_download(mchid).await {
-            Ok(Some(lock)) => {
-                // The last holder may have stored them between our look and our lock.
-                if self.adopt_shared(fleet).await && wanted(&self.platform_keys()) {
-                    fleet.unlock_download(lock).await;
-                    return Turn::Satisfied;
-                }
-                Turn::Download(Some(lock))
-            }
-            Ok(None) => {
-                let deadline = tokio::time::Instant::now() + fleet.lock_wait;
-                while tokio::time::Instant::now() < deadline {
-                    tokio::time::sleep(STORE_POLL).await;
-                    if self.adopt_shared(fleet).await && wanted(&self.platform_keys()) {
-                        return Turn::Satisfied;
-                    }
-                }
-                tracing::warn!(%mchid, "no certificates from the instance holding the download lock in time; downloading");
-                Turn::Download(None)
-            }
-            Err(error) => {
-                tracing::warn!(%error, "Redis unavailable for the download lock; downloading");
-                Turn::Download(None)
-            }
-        }
-    }
-
-    /// After the download a [`Turn::Download`] asked for.
-    pub(crate) async fn fleet_turn_done(&self, turn_lock: Option<DownloadLock>) {
-        if let (Some(fleet), Some(lock)) = (&self.inner.fleet, turn_lock) {
-            fleet.unlock_download(lock).await;
-        }
-    }
-
-    /// Reads the fleet's store into the ring, if there is a fleet; whether anything joined.
-    pub(crate) async fn fleet_adopt(&self) -> bool {
-        match &self.inner.fleet {
-            Some(fleet) => self.adopt_shared(fleet).await,
-            None => false,
-        }
-    }
-
-    /// Adds what the shared store holds (checked like any store's entries) to the ring;
-    /// whether anything joined.
-    async fn adopt_shared(&self, fleet: &RedisFleet) -> bool {
-        let keyring = &self.inner.keyring;
-        match fleet.load_certificates(self.mchid()).await {
-            Ok(stored) => keyring.adopt_stored(stored, StoreKind::Shared, unix_now()) > 0,
-            Err(error) => {
-                keyring.record_store_unreadable(StoreKind::Shared, &error);
-                false
-            }
-        }
-    }
-
-    /// Shares what a download installed.
-    pub(crate) async fn fleet_save(&self, stored: &[StoredCertificate]) {
-        if let Some(fleet) = &self.inner.fleet {
-            let result = fleet.save_certificates(self.mchid(), stored).await;
-            self.inner
-                .keyring
-                .record_store_result(StoreKind::Shared, result);
-        }
-    }
-
-    /// The periodic refresh's turn: `true` when this instance downloads for the fleet this
-    /// period (or there is no fleet, or Redis is down); `false` when another one does, and
-    /// this one has read the store instead.
-    pub(crate) async fn fleet_takes_refresh(&self, period: Duration) -> bool {
-        let Some(fleet) = &self.inner.fleet else {
-            return true;
-        };
-        match fleet.take_refresh(self.mchid(), period).await {
-            Ok(true) => true,
-            Ok(false) => {
-                let _download = self.inner.keyring.download.lock().await;
-                self.adopt_shared(fleet).await;
-                false
-            }
-            Err(error) => {
-                tracing::warn!(%error, "Redis unavailable for the refresh turn; refreshing");
-                true
-            }
-        }
     }
 }

@@ -7,23 +7,30 @@
 //!
 //! ## Layers
 //!
-//! Each module uses only the modules on lines below its own, so each layer reads without the
-//! ones above it. The top line is the edge, where the client meets the network (HTTP, the
-//! builder, downloads, Redis, receiving notifications, the refresh scheduler); its modules
-//! also use each other. A test (`tests/it/layers.rs`) reads this picture and fails on any
-//! `crate::` path that goes up or sideways.
+//! Each module uses only modules on lines strictly below its own: no two modules use each
+//! other, and no module uses one on its own line, so each layer reads without the ones above
+//! it. From `runtimes` up is the edge, where the client meets the network (tokio's runtimes,
+//! reqwest, Redis); nothing below it needs either, down to the wall clock. A test
+//! (`tests/it/layers.rs`) reads this picture and fails on any `crate::` path that goes up or
+//! sideways.
 //!
 //! ```text
-//! client config dynamic download fleet merchant notification::axum notification::receiver runtimes scheduler  the edge
-//! keyring                                                      platform keys over time
-//! certificates notification                                    certificate lists, webhooks
-//! protocol retry                                               signing, verification, retries
-//! endpoint                                                     Endpoint, RequestWriter, Sensitive
-//! wire host                                                    encoding, scalars, header names; hosts
-//! keys                                                         merchant, platform, APIv3 keys
-//! crypto                                                       the two backends, digests
-//! pem                                                          PEM, DER, certificates
-//! error hex clock                                              every error type; hex text; the wall clock
+//! config                                                                the builder, which assembles a client
+//! dynamic download merchant notification::axum notification::receiver  what a client does beside declared calls
+//! client                                                                Client: declared calls, verification, notifications
+//! refresh                                                               platform certificates kept fresh, alone or in a fleet
+//! caller fleet scheduler                                                signed attempts and retries; Redis; the refresh timer
+//! transport                                                             one exchange: failover, redirects refused, body limit
+//! runtimes                                                              the tokio runtimes sent from, a connection pool each
+//! keyring                                                               platform keys over time, what a store may add
+//! certificates notification seal store                                  certificate lists, webhooks; the store and its seal
+//! protocol retry                                                        signing, verification, retries
+//! endpoint                                                              Endpoint, RequestWriter, Sensitive
+//! wire host                                                             encoding, scalars, header names; hosts
+//! keys                                                                  merchant, platform, APIv3 keys
+//! crypto                                                                the two backends, digests
+//! pem                                                                   PEM, DER, certificates
+//! error hex clock policy                                                errors; hex text; the wall clock, jitter; limits
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -87,6 +94,7 @@ macro_rules! __platform_enum {
     };
 }
 
+mod caller;
 pub mod certificates;
 mod client;
 mod clock;
@@ -105,20 +113,25 @@ pub mod keys;
 mod merchant;
 pub mod notification;
 mod pem;
+mod policy;
 pub mod protocol;
+mod refresh;
 mod retry;
 mod runtimes;
 mod scheduler;
+mod seal;
+mod store;
+mod transport;
 mod wire;
 
 pub use client::Client;
 pub use config::{BACKUP_BASE_URL, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::CryptoBackend;
-pub use download::{Compression, Download, Downloaded, FileCheck, MAX_WRITE, Streamed};
+pub use download::{Compression, Download, Downloaded, FileCheck, MAX_WRITE};
 pub use dynamic::DynamicRequest;
 pub use endpoint::sensitive::{FieldPath, Sensitive, SensitiveString};
 pub use endpoint::{
-    Endpoint, FileMeta, ImageFormat, PathSegment, RequestParts, RequestWriter, UploadFile,
+    Endpoint, FileMeta, ImageFormat, PathSegment, RequestParts, RequestWriter, Streamed, UploadFile,
 };
 pub use error::{
     ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error,
@@ -128,25 +141,24 @@ pub use error::{
 #[cfg(feature = "redis")]
 pub use fleet::{RedisFleet, RedisSeenNotifications};
 pub use host::Host;
-pub use keyring::{
-    CertificateStore, DirectoryStore, KeyWarning, PlatformKeyStatus, StoredCertificate,
-};
+pub use keyring::{KeyWarning, PlatformKeyStatus};
 pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 pub use notification::Notification;
 pub use protocol::Verified;
 pub use retry::RetryPolicy;
+pub use store::{CertificateStore, DirectoryStore, StoredCertificate};
 
 /// What `#[endpoint]` expands to refers to; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::clock::unix_now;
-    pub use crate::download::Streamed;
     pub use crate::endpoint::sensitive::{
         DecryptNothing, DecryptSensitive, Decrypter, EncryptedCopy, FieldPath, Probe, Redacted,
         RedactedWith, Sensitive,
     };
     pub use crate::endpoint::{
-        Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, RequestWriter, UploadFile,
+        Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, RequestWriter, Streamed,
+        UploadFile,
     };
     pub use crate::error::{DecryptError, Error, RequestError};
     pub use crate::host::Host;

@@ -8,6 +8,6 @@ impl Client {
     /// The merchant key requests are signed with: for signatures the platform asks the
     /// merchant to make outside a request, such as front-end payment parameters.
     pub fn merchant_key(&self) -> &MerchantKey {
-        &self.inner.merchant_key
+        self.inner.caller.merchant_key()
     }
 }

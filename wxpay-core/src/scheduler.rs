@@ -1,26 +1,36 @@
 //! The periodic certificate refresh of every client in the process, driven by one task: a
 //! platform serving thousands of merchants runs one timer, not one per merchant.
 //!
-//! Clients are held weakly: one dropped leaves the schedule at its next turn. The task lives
+//! The scheduler knows clients only as [`Periodic`] jobs, held weakly: one dropped leaves the
+//! schedule at its next turn. The task lives
 //! in one of the tokio runtimes the SDK has sent from; when that runtime shuts down (tokio
 //! drops the task), it moves at once to the newest runtime still alive, or, with none left,
 //! starts again in the runtime of the next call.
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 use tokio::runtime::{Handle, Id};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::client::{Client, Inner, with_jitter};
+use crate::clock::with_jitter;
 use crate::runtimes;
 
+/// What the scheduler runs: a client's periodic refresh.
+pub(crate) trait Periodic: Send + Sync + 'static {
+    /// The period before jitter; `None` takes the job off the schedule.
+    fn period(&self) -> Option<Duration>;
+    /// One turn, run as a task of its own.
+    fn turn(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+}
+
 struct Schedule {
-    /// Clients by when they are due next (with a sequence number: two may share an instant).
-    due: BTreeMap<(Instant, u64), Weak<Inner>>,
+    /// Jobs by when they are due next (with a sequence number: two may share an instant).
+    due: BTreeMap<(Instant, u64), Weak<dyn Periodic>>,
     sequence: u64,
 }
 
@@ -54,18 +64,18 @@ fn host_lock() -> MutexGuard<'static, Host> {
     HOST.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Refreshes `client` after `delay`, then every jittered refresh interval while it lives.
-pub(crate) fn schedule(client: Weak<Inner>, delay: Duration) {
-    insert(client, Instant::now() + delay);
+/// Runs `job` after `delay`, then every jittered period while it lives.
+pub(crate) fn schedule(job: Weak<dyn Periodic>, delay: Duration) {
+    insert(job, Instant::now() + delay);
     WAKE.notify_one();
     keep_running();
 }
 
-fn insert(client: Weak<Inner>, at: Instant) {
+fn insert(job: Weak<dyn Periodic>, at: Instant) {
     let mut schedule = schedule_lock();
     schedule.sequence += 1;
     let sequence = schedule.sequence;
-    schedule.due.insert((at, sequence), client);
+    schedule.due.insert((at, sequence), job);
 }
 
 /// Starts the task in the current runtime unless it runs already. Cheap when it does.
@@ -131,17 +141,17 @@ async fn run(alive: Alive) {
             let later = schedule.due.split_off(&(now, u64::MAX));
             std::mem::replace(&mut schedule.due, later)
         };
-        for client in ready.into_values() {
-            let Some(inner) = client.upgrade() else {
+        for job in ready.into_values() {
+            let Some(live) = job.upgrade() else {
                 continue;
             };
-            let Some(interval) = inner.refresh.interval else {
+            let Some(interval) = live.period() else {
                 continue;
             };
-            insert(client, now + with_jitter(interval));
+            insert(job, now + with_jitter(interval));
             // A task only while the refresh runs: one slow platform answer delays no other
             // merchant's turn.
-            tokio::spawn(async move { Client { inner }.scheduled_refresh().await });
+            tokio::spawn(live.turn());
         }
         // Read after the turns above went back in: the next due may be one of them.
         let next = schedule_lock().due.keys().next().map(|(at, _)| *at);

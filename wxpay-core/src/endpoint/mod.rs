@@ -57,6 +57,12 @@ pub trait Endpoint {
     }
 }
 
+/// The answer type of a download endpoint (`#[endpoint(GET "…", download)]`): it has no
+/// values, because such an answer is streamed with
+/// [`Client::download_file`](crate::Client::download_file), never decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streamed {}
+
 /// A value that can fill one path segment: text, a number or a platform enum — never a list
 /// or a struct, which have no single text form.
 #[diagnostic::on_unimplemented(

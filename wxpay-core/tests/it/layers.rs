@@ -1,15 +1,21 @@
 //! The module layers of wxpay-core, as the crate docs draw them: every `crate::` path in
-//! `src/` must go to a lower line of the picture (or stay within the top line, the edge).
-//! The picture is read from `src/lib.rs`, so the docs and this check cannot disagree.
+//! `src/` must go to a line strictly below its module's (never up, never sideways), so no two
+//! modules use each other. The picture is read from `src/lib.rs`, so the docs and this check
+//! cannot disagree.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 
-/// Module name → its line in the picture, 0 for the bottom.
+/// Module name → its line in the picture of `src/lib.rs`, 0 for the bottom.
 fn layers() -> BTreeMap<String, usize> {
     let lib = std::fs::read_to_string(format!("{SRC}/lib.rs")).expect("lib.rs");
+    layers_of(&lib)
+}
+
+/// The layers drawn in the `## Layers` picture of a crate root's docs.
+fn layers_of(lib: &str) -> BTreeMap<String, usize> {
     let picture: Vec<&str> = lib
         .lines()
         .skip_while(|line| *line != "//! ## Layers")
@@ -95,52 +101,104 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-#[test]
-fn no_module_uses_one_above_it() {
-    let layers = layers();
-    let top = layers.values().copied().max().expect("layers");
-    let mut files = Vec::new();
-    rust_files(Path::new(SRC), &mut files);
+/// What is wrong with `sources` (module name, code) against `layers`: a `crate::` path to a
+/// module on the same line or above, or to a module the picture does not draw.
+fn problems(layers: &BTreeMap<String, usize>, sources: &[(String, String)]) -> Vec<String> {
     let mut problems = Vec::new();
-    for file in &files {
-        let module = module_of(file);
-        if module == "lib" {
-            continue; // the crate root re-exports every layer
-        }
-        let Some((drawn, layer)) = layer_of(&layers, &module) else {
+    for (module, code) in sources {
+        let Some((drawn, layer)) = layer_of(layers, module) else {
             problems.push(format!("{module} is not in the picture in src/lib.rs"));
             continue;
         };
-        let code = std::fs::read_to_string(file).expect("source");
-        for path in crate_paths(&code) {
+        for path in crate_paths(code) {
             if path.starts_with("__") {
                 continue; // the root's hidden macros
             }
-            let Some((used, used_layer)) = layer_of(&layers, path.trim_end_matches(':')) else {
+            let Some((used, used_layer)) = layer_of(layers, path.trim_end_matches(':')) else {
                 problems.push(format!(
                     "{module} uses crate::{path}: name the module that defines it"
                 ));
                 continue;
             };
-            let allowed =
-                used_layer < layer || used == drawn || (used_layer == top && layer == top);
-            if !allowed {
+            // Strictly below, or the module itself: a module beside it is as wrong as one
+            // above, since two modules on a line could otherwise use each other.
+            if used_layer >= layer && used != drawn {
                 problems.push(format!(
                     "{module} (line {layer}) uses crate::{path} (line {used_layer})"
                 ));
             }
         }
     }
+    problems
+}
+
+#[test]
+fn every_module_uses_only_lower_lines() {
+    let layers = layers();
+    let mut files = Vec::new();
+    rust_files(Path::new(SRC), &mut files);
+    let sources: Vec<(String, String)> = files
+        .iter()
+        .map(|file| {
+            (
+                module_of(file),
+                std::fs::read_to_string(file).expect("source"),
+            )
+        })
+        // The crate root re-exports every layer.
+        .filter(|(module, _)| module != "lib")
+        .collect();
+    let mut problems = problems(&layers, &sources);
     for name in layers.keys() {
-        let exists = files.iter().any(|file| {
-            let module = module_of(file);
-            module == *name || module.starts_with(&format!("{name}::"))
-        });
+        let exists = sources
+            .iter()
+            .any(|(module, _)| module == name || module.starts_with(&format!("{name}::")));
         if !exists {
             problems.push(format!("{name} is drawn but has no source file"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_use_sideways_or_up_is_refused() {
+    let picture = "//! ## Layers\n//!\n//! ```text\n//! edge  the top\n//! client config  beside each other\n//! keys  the bottom\n//! ```\n";
+    let layers = layers_of(picture);
+    let check = |module: &str, code: &str| problems(&layers, &[(module.into(), code.into())]);
+    assert!(check("client", "use crate::keys::Key;").is_empty(), "down");
+    assert!(
+        check("edge", "use crate::{client, config};").is_empty(),
+        "down"
+    );
+    assert!(
+        check("client", "use crate::client::Inner;").is_empty(),
+        "itself"
+    );
+    assert_eq!(
+        check("client", "use crate::config::Builder;"),
+        ["client (line 1) uses crate::config::Builder (line 1)"],
+        "sideways, even on the top lines"
+    );
+    assert_eq!(
+        check("config", "let c = crate::client::Client::new();"),
+        ["config (line 1) uses crate::client::Client::new (line 1)"],
+        "the other way round: a cycle is refused at both ends"
+    );
+    assert_eq!(
+        check("keys", "use crate::edge::Thing;"),
+        ["keys (line 0) uses crate::edge::Thing (line 2)"],
+        "up"
+    );
+    assert_eq!(
+        check("client", "use crate::Client;").len(),
+        1,
+        "a root re-export"
+    );
+    assert_eq!(
+        check("other", "").len(),
+        1,
+        "a module left out of the picture"
+    );
 }
 
 #[test]

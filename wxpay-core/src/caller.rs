@@ -1,0 +1,181 @@
+//! Who calls the platform and how each call's attempts go: the merchant that signs, the
+//! User-Agent, the transport, and the retry loop every call and download shares.
+
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use crate::clock::{jitter, unix_now};
+use crate::endpoint::{Endpoint, RequestParts};
+use crate::error::{Error, SignedRequest};
+use crate::host::{Host, HostUrls};
+use crate::keyring::KeyRing;
+use crate::keys::{MerchantKey, PlatformKeys};
+use crate::protocol::{self, RequestContext, Signer};
+use crate::retry::{self, Attempt, RetryPolicy};
+use crate::transport::Transport;
+
+/// The merchant's side of every exchange.
+pub(crate) struct Caller {
+    mchid: String,
+    merchant_key: MerchantKey,
+    user_agent: HeaderValue,
+    transport: Transport,
+    retry: RetryPolicy,
+}
+
+impl Caller {
+    pub(crate) fn new(
+        mchid: String,
+        merchant_key: MerchantKey,
+        transport: Transport,
+        retry: RetryPolicy,
+    ) -> Self {
+        Caller {
+            mchid,
+            merchant_key,
+            user_agent: user_agent(transport.hosts().any_backup()),
+            transport,
+            retry,
+        }
+    }
+
+    /// The merchant number requests are signed for.
+    pub(crate) fn mchid(&self) -> &str {
+        &self.mchid
+    }
+
+    /// The key requests are signed with.
+    pub(crate) fn merchant_key(&self) -> &MerchantKey {
+        &self.merchant_key
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The base URL and backup of each host.
+    pub(crate) fn hosts(&self) -> &HostUrls {
+        self.transport.hosts()
+    }
+
+    /// What signing a request to `host` takes, encrypting with `keys`.
+    pub(crate) fn context<'a>(&'a self, keys: &'a PlatformKeys, host: Host) -> RequestContext<'a> {
+        RequestContext {
+            base_url: self.hosts().base(host),
+            signer: Signer {
+                mchid: &self.mchid,
+                key: &self.merchant_key,
+            },
+            platform_keys: keys,
+            user_agent: &self.user_agent,
+        }
+    }
+
+    /// The signed request for an endpoint, as it would be sent now.
+    pub(crate) fn prepare<E: Endpoint + ?Sized>(
+        &self,
+        endpoint: &E,
+        keys: &PlatformKeys,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        protocol::prepare(
+            endpoint,
+            &self.context(keys, E::HOST),
+            unix_now(),
+            &protocol::nonce()?,
+        )
+    }
+
+    /// The attempts of one request to `base_url`: each is written by `parts` and signed afresh
+    /// (new timestamp and nonce, the ring's keys as they are then) and handed to `send`; a
+    /// failed one is retried by the policy, judged by the transport error or by the status and
+    /// headers `head` reads. Gives the last answer and what its signature covered. Calls and
+    /// downloads share it, so the retry rules (like the failover inside
+    /// [`Transport::exchange`]) live in one place.
+    pub(crate) async fn attempts<R, F>(
+        &self,
+        keyring: &KeyRing,
+        base_url: &str,
+        idempotent: bool,
+        parts: &(dyn Fn(&PlatformKeys, i64) -> Result<RequestParts, Error> + Sync),
+        send: impl Fn(http::Request<Vec<u8>>) -> F,
+        head: impl Fn(&R) -> (StatusCode, &HeaderMap),
+    ) -> Result<(R, SignedRequest), Error>
+    where
+        F: Future<Output = Result<R, Error>>,
+    {
+        let policy = &self.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            tracing::Span::current().record("attempt", attempt);
+            let keys = keyring.snapshot();
+            let now = unix_now();
+            let (parts, nonce) = (parts(&keys, now)?, protocol::nonce()?);
+            let signed = signed_request(&parts, now, &nonce);
+            let context = RequestContext {
+                base_url,
+                ..self.context(&keys, Host::Api)
+            };
+            let request = protocol::sign_request(parts, &context, now, &nonce)?;
+            let outcome = send(request).await;
+            let judged = match &outcome {
+                Ok(answer) => {
+                    let (status, headers) = head(answer);
+                    Attempt::Answered {
+                        status,
+                        retry_after: retry::parse_retry_after(
+                            headers.get(http::header::RETRY_AFTER),
+                            std::time::SystemTime::now(),
+                        ),
+                    }
+                }
+                Err(Error::Transport(error)) => Attempt::Failed(error),
+                // Not the wire's failure (a download's own limits): never retried.
+                Err(_) => return outcome.map(|answer| (answer, signed)),
+            };
+            let Some(delay) =
+                retry::delay_before_retry(policy, attempt, &judged, idempotent, jitter())
+            else {
+                return match outcome {
+                    Ok(answer) => Ok((answer, signed)),
+                    Err(error) => {
+                        tracing::warn!(%error, "call failed");
+                        Err(error)
+                    }
+                };
+            };
+            let reason = match judged {
+                Attempt::Answered { status, .. } => status.to_string(),
+                Attempt::Failed(error) => error.kind.to_string(),
+            };
+            tracing::debug!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// What the signature of `parts` covers, for a `SIGN_ERROR` to set beside the platform's view.
+fn signed_request(parts: &RequestParts, timestamp: i64, nonce: &str) -> SignedRequest {
+    let method = parts.method.as_str();
+    let body = parts.signed_body.as_deref().unwrap_or(&parts.body);
+    let message = protocol::request_message(method, &parts.path_and_query, timestamp, nonce, body);
+    SignedRequest {
+        method: method.to_owned(),
+        url: parts.path_and_query.clone(),
+        timestamp,
+        nonce: nonce.to_owned(),
+        sign_message_length: message.len(),
+    }
+}
+
+/// `wxpay-rust/<version> (<os>; <arch>)`: the platform asks every caller for a User-Agent.
+/// With failover on it says so, so the platform's logs show which clients may switch hosts.
+fn user_agent(failover: bool) -> HeaderValue {
+    let text = format!(
+        "wxpay-rust/{} ({}; {}{})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        if failover { "; failover" } else { "" }
+    );
+    HeaderValue::try_from(text).unwrap_or(HeaderValue::from_static("wxpay-rust"))
+}
