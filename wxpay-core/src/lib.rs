@@ -17,7 +17,7 @@
 //! client config dynamic download fleet merchant notification::axum notification::receiver runtimes scheduler  the edge
 //! keyring                                                      platform keys over time
 //! certificates notification                                    certificate lists, webhooks
-//! protocol retry                                               signing, verification, retries
+//! protocol retry apiv2                                         signing, verification, retries; APIv2
 //! endpoint                                                     Endpoint, RequestWriter, Sensitive
 //! wire host                                                    encoding, scalars, header names; hosts
 //! keys                                                         merchant, platform, APIv3 keys
@@ -87,6 +87,7 @@ macro_rules! __platform_enum {
     };
 }
 
+pub mod apiv2;
 pub mod certificates;
 mod client;
 mod clock;
@@ -121,9 +122,10 @@ pub use endpoint::{
     Endpoint, FileMeta, ImageFormat, PathSegment, RequestParts, RequestWriter, UploadFile,
 };
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error,
-    FleetError, KeyError, NotificationError, RequestError, SignInformation, SignedRequest,
-    TransportError, TransportErrorKind, VerificationError,
+    ApiError, ApiV2DecodeError, ApiV2Error, ApiV2NotificationError, ApiV2SignError, ConfigError,
+    CryptoError, DecodeError, DecryptError, DownloadError, Error, FleetError, KeyError,
+    NotificationError, RequestError, SignInformation, SignedRequest, TransportError,
+    TransportErrorKind, VerificationError, XmlError,
 };
 #[cfg(feature = "redis")]
 pub use fleet::{RedisFleet, RedisSeenNotifications};
@@ -131,7 +133,7 @@ pub use host::Host;
 pub use keyring::{
     CertificateStore, DirectoryStore, KeyWarning, PlatformKeyStatus, StoredCertificate,
 };
-pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+pub use keys::{ApiV2Key, ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 pub use notification::Notification;
 pub use protocol::Verified;
 pub use retry::RetryPolicy;
