@@ -55,7 +55,7 @@ pub fn refusal(message: &str) -> String {
 /// use wxpay_core::{ApiV2Key, CryptoBackend};
 /// let key = ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ").unwrap();
 /// let backend = CryptoBackend::default();
-/// let refused = b"<xml><return_code>FAIL</return_code><return_msg>签名错误</return_msg></xml>";
+/// let refused = "<xml><return_code>FAIL</return_code><return_msg>签名错误</return_msg></xml>".as_bytes();
 /// assert_eq!(
 ///     apiv2::read_answer(refused, &key, SignType::Md5, true, backend),
 ///     Err(ApiV2Error::Platform { return_msg: Some("签名错误".into()) })

@@ -1,6 +1,7 @@
 //! wxpay-core's integration tests, one binary.
 
 mod answer_headers;
+mod apiv2;
 mod certificate_store;
 mod common;
 mod config;
