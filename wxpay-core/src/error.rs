@@ -43,6 +43,10 @@ pub enum Error {
     /// The answer verified but its body is not what the endpoint declares.
     #[error(transparent)]
     Decode(#[from] Box<DecodeError>),
+    /// An APIv2 answer was refused: unreadable, `return_code` FAIL, unsigned or badly signed,
+    /// or `result_code` FAIL.
+    #[error(transparent)]
+    ApiV2(#[from] ApiV2Error),
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
