@@ -253,7 +253,7 @@ impl CryptoBackend {
         key: &[u8; 32],
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if ciphertext.is_empty() || ciphertext.len() % AES_BLOCK != 0 {
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(AES_BLOCK) {
             return Err(CryptoError::Decrypt);
         }
         let mut buffer = Zeroizing::new(ciphertext.to_vec());
