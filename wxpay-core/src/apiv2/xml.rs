@@ -53,9 +53,6 @@ pub fn parse_with(document: &[u8], root: &'static str, limit: usize) -> Result<F
     config.expand_empty_elements = false;
     config.trim_text(false);
 
-    let malformed = |reader: &Reader<&[u8]>| XmlError::Malformed {
-        position: reader.error_position(),
-    };
     let mut fields = Fields::new();
     let mut seen = HashSet::new();
     // Where the reader is: before the document element, inside it, inside a field (its name
@@ -69,7 +66,9 @@ pub fn parse_with(document: &[u8], root: &'static str, limit: usize) -> Result<F
     let mut at = At::Before;
     loop {
         let position = reader.buffer_position();
-        let event = reader.read_event().map_err(|_| malformed(&reader))?;
+        let event = reader.read_event().map_err(|_| XmlError::Malformed {
+            position: reader.error_position(),
+        })?;
         match event {
             Event::DocType(_) => return Err(XmlError::Doctype { position }),
             Event::PI(_) => return Err(XmlError::ProcessingInstruction { position }),
@@ -91,10 +90,10 @@ pub fn parse_with(document: &[u8], root: &'static str, limit: usize) -> Result<F
             Event::Empty(_) if matches!(at, At::Before) => at = At::After,
             Event::End(_) if matches!(at, At::Root) => at = At::After,
             Event::Start(element) if matches!(at, At::Root) => {
-                at = At::Field(element_name(element.name().as_ref()), String::new());
+                at = At::Field(element.name().as_ref().to_owned(), String::new());
             }
             Event::Empty(element) if matches!(at, At::Root) => {
-                let name = element_name(element.name().as_ref());
+                let name = element.name().as_ref().to_owned();
                 add(&mut fields, &mut seen, name, String::new())?;
             }
             Event::Start(_) | Event::Empty(_) => {
@@ -144,10 +143,6 @@ fn resolve(reference: &BytesRef<'_>, position: u64) -> Result<String, XmlError> 
     resolve_predefined_entity(reference)
         .map(str::to_owned)
         .ok_or(XmlError::Entity { position })
-}
-
-fn element_name(name: &str) -> String {
-    name.to_owned()
 }
 
 fn add(

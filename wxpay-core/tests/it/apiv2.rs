@@ -741,6 +741,25 @@ proptest! {
         let _ = apiv2::parse(&bytes);
     }
 
+    /// Documents made of the markup the parser has to judge, in any order: it answers with
+    /// fields or an error, never a panic, and never with a field holding an undeclared entity.
+    #[test]
+    fn parse_judges_any_mix_of_markup(parts in proptest::collection::vec(prop_oneof![
+        Just("<xml>"), Just("</xml>"), Just("<a>"), Just("</a>"), Just("<b/>"), Just("text"),
+        Just("&lt;"), Just("&#x41;"), Just("&#0;"), Just("&e;"), Just("<![CDATA[<&]]>"),
+        Just("<!-- c -->"), Just("<?pi x?>"), Just("<!DOCTYPE xml>"), Just("<?xml version=\"1.0\"?>"),
+        Just(" "), Just("]]>"), Just("<"), Just("&"),
+    ], 0..16)) {
+        let document = parts.concat();
+        if let Ok(fields) = apiv2::parse(document.as_bytes()) {
+            prop_assert!(document.starts_with("<xml") || document.trim_start().starts_with('<'));
+            for (_, value) in fields.iter() {
+                prop_assert!(!value.contains("&e;"));
+            }
+            prop_assert!(!document.contains("<!DOCTYPE"));
+        }
+    }
+
     #[test]
     fn req_info_round_trips(text in "[^\u{0}]{0,80}") {
         let key = key();
