@@ -82,7 +82,7 @@ pub fn parse_with(document: &[u8], root: &'static str, limit: usize) -> Result<F
                 };
             }
             Event::Start(element) | Event::Empty(element)
-                if matches!(at, At::Before) && element.name().as_ref() != root =>
+                if matches!(at, At::Before) && element.name().as_ref() != root.as_bytes() =>
             {
                 return Err(XmlError::Root { expected: root });
             }
@@ -90,10 +90,10 @@ pub fn parse_with(document: &[u8], root: &'static str, limit: usize) -> Result<F
             Event::Empty(_) if matches!(at, At::Before) => at = At::After,
             Event::End(_) if matches!(at, At::Root) => at = At::After,
             Event::Start(element) if matches!(at, At::Root) => {
-                at = At::Field(element.name().as_ref().to_owned(), String::new());
+                at = At::Field(element_name(element.name().as_ref()), String::new());
             }
             Event::Empty(element) if matches!(at, At::Root) => {
-                let name = element.name().as_ref().to_owned();
+                let name = element_name(element.name().as_ref());
                 add(&mut fields, &mut seen, name, String::new())?;
             }
             Event::Start(_) | Event::Empty(_) => {
@@ -111,12 +111,16 @@ pub fn parse_with(document: &[u8], root: &'static str, limit: usize) -> Result<F
                 add(&mut fields, &mut seen, name, value)?;
             }
             Event::Text(text) => match &mut at {
-                At::Field(_, value) => value.push_str(&text.xml10_content()),
-                _ if text.trim().is_empty() => {}
+                At::Field(_, value) => {
+                    value.push_str(&text.xml10_content().map_err(|_| XmlError::NotUtf8)?)
+                }
+                _ if text.iter().all(u8::is_ascii_whitespace) => {}
                 _ => return Err(XmlError::Malformed { position }),
             },
             Event::CData(cdata) => match &mut at {
-                At::Field(_, value) => value.push_str(&cdata.xml10_content()),
+                At::Field(_, value) => {
+                    value.push_str(&cdata.xml10_content().map_err(|_| XmlError::NotUtf8)?)
+                }
                 _ => return Err(XmlError::Malformed { position }),
             },
             Event::GeneralRef(reference) => {
@@ -131,6 +135,11 @@ pub fn parse_with(document: &[u8], root: &'static str, limit: usize) -> Result<F
     }
 }
 
+/// An element's name as text (the reader works on a `str`, so it is UTF-8).
+fn element_name(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).into_owned()
+}
+
 /// The text a reference stands for: a character reference or one of the five predefined
 /// entities. Anything else would need a DTD, and DTDs are refused.
 fn resolve(reference: &BytesRef<'_>, position: u64) -> Result<String, XmlError> {
@@ -140,7 +149,10 @@ fn resolve(reference: &BytesRef<'_>, position: u64) -> Result<String, XmlError> 
             _ => Err(XmlError::Malformed { position }),
         };
     }
-    resolve_predefined_entity(reference)
+    let name = reference
+        .decode()
+        .map_err(|_| XmlError::Malformed { position })?;
+    resolve_predefined_entity(&name)
         .map(str::to_owned)
         .ok_or(XmlError::Entity { position })
 }
