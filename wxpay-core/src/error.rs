@@ -43,6 +43,10 @@ pub enum Error {
     /// The answer verified but its body is not what the endpoint declares.
     #[error(transparent)]
     Decode(#[from] Box<DecodeError>),
+    /// An APIv2 answer was refused: unreadable, `return_code` FAIL, unsigned or badly signed,
+    /// or `result_code` FAIL.
+    #[error(transparent)]
+    ApiV2(#[from] ApiV2Error),
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
@@ -407,6 +411,13 @@ pub enum KeyError {
     /// characters was copied wrongly.
     #[error("the APIv3 key must be 32 printable ASCII characters (letters and digits)")]
     ApiV3KeyCharacters,
+    /// The APIv2 key is not 32 bytes.
+    #[error("the APIv2 key must be 32 characters, got {0} bytes")]
+    ApiV2KeyLength(usize),
+    /// The APIv2 key has a character other than an ASCII letter or digit: the merchant
+    /// platform issues 32 of those, so another character means it was copied wrongly.
+    #[error("the APIv2 key must be 32 ASCII letters and digits")]
+    ApiV2KeyCharacters,
     /// The crypto backend refused the key.
     #[error("the crypto backend rejected the key")]
     Rejected,
@@ -428,6 +439,10 @@ pub enum CryptoError {
     /// A value that should be base64 is not.
     #[error("invalid base64")]
     Base64,
+    /// A block-cipher plaintext does not end in valid PKCS#7 padding: most often the key is
+    /// wrong.
+    #[error("bad padding after decryption (most often a wrong key)")]
+    Padding,
     /// The random number generator failed.
     #[error("the system random number generator failed")]
     Random,
@@ -448,6 +463,9 @@ pub enum RequestError {
     /// The body could not be serialized.
     #[error("the body could not be serialized")]
     Body(#[source] serde_json::Error),
+    /// An APIv2 request cannot be written as XML.
+    #[error("the APIv2 request cannot be written as XML")]
+    Xml(#[source] XmlError),
     /// A field must be encrypted but no platform key is configured for encryption.
     #[error("the request has encrypted fields but no valid platform key is configured")]
     NoEncryptionKey,
@@ -849,6 +867,210 @@ pub enum NotificationError {
     },
 }
 
+/// Why an APIv2 `<xml>` document (or a refund notification's decrypted `<root>`) was refused.
+///
+/// Positions are byte offsets into the document; field names are the document's own, cut to
+/// 64 characters; no variant quotes a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlError {
+    /// The document is larger than the limit.
+    #[error("the XML document is {length} bytes, more than the {limit} allowed")]
+    TooLarge {
+        /// Its length.
+        length: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The document is not UTF-8.
+    #[error("the XML document is not UTF-8")]
+    NotUtf8,
+    /// The document is not well-formed XML.
+    #[error("malformed XML at byte {position}")]
+    Malformed {
+        /// Where the problem was found.
+        position: u64,
+    },
+    /// The document has a `<!DOCTYPE …>`: DTDs (entity declarations, external subsets) are
+    /// refused, never read.
+    #[error("the XML document has a DOCTYPE at byte {position} (DTDs are refused)")]
+    Doctype {
+        /// Where it starts.
+        position: u64,
+    },
+    /// The document refers to an entity other than the five predefined ones (`&lt;`, `&gt;`,
+    /// `&amp;`, `&apos;`, `&quot;`) or a character reference: without a DTD no other exists,
+    /// and none is ever expanded.
+    #[error("the XML document refers to an undeclared entity at byte {position}")]
+    Entity {
+        /// Where the reference is.
+        position: u64,
+    },
+    /// A processing instruction other than the `<?xml …?>` declaration.
+    #[error("the XML document has a processing instruction at byte {position}")]
+    ProcessingInstruction {
+        /// Where it starts.
+        position: u64,
+    },
+    /// The document element is not the one expected (`<xml>`, or `<root>` inside `req_info`).
+    #[error("the XML document element is not <{expected}>")]
+    Root {
+        /// The element expected.
+        expected: &'static str,
+    },
+    /// A field holds elements where the protocol has text.
+    #[error("field {field} holds elements where text was expected")]
+    Nested {
+        /// The field's name.
+        field: String,
+    },
+    /// A field cannot be written as XML: its name is not an XML name, or its value holds a
+    /// character XML 1.0 cannot carry (a control character other than tab and line breaks).
+    #[error("field {field} cannot be written as XML")]
+    Unwritable {
+        /// The field's name.
+        field: String,
+    },
+    /// A field appears twice. The documents carry money: which of two `total_fee`s counts is
+    /// not for a parser to guess.
+    #[error("field {field} appears more than once")]
+    DuplicateField {
+        /// The field's name.
+        field: String,
+    },
+}
+
+/// Why an APIv2 `sign` did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiV2SignError {
+    /// The document has no `sign` (or an empty one) where one is required.
+    #[error("APIv2 verification failed: the document has no sign")]
+    MissingSign,
+    /// The `sign` matches neither the expected sign type nor the other one.
+    #[error("APIv2 verification failed: the {sign_type} sign does not match")]
+    BadSign {
+        /// The sign type expected (`MD5` or `HMAC-SHA256`).
+        sign_type: &'static str,
+    },
+    /// The `sign` is right for the other sign type: the document was signed with a type
+    /// other than the one the request asked for, so it is refused all the same.
+    #[error("APIv2 verification failed: signed with {found} where {expected} was asked for")]
+    OtherSignType {
+        /// The sign type the request asked for.
+        expected: &'static str,
+        /// The sign type the document was signed with.
+        found: &'static str,
+    },
+}
+
+/// An APIv2 answer that is not data: unreadable, refused by the platform, unsigned or badly
+/// signed, or a business failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiV2Error {
+    /// The answer is not a flat `<xml>` document.
+    #[error("the APIv2 answer cannot be read")]
+    Xml(#[source] XmlError),
+    /// The answer has no `return_code` of `SUCCESS` or `FAIL`.
+    #[error("the APIv2 answer has no return_code SUCCESS or FAIL")]
+    MissingReturnCode,
+    /// `return_code` is `FAIL`: the platform refused the request itself (signature, parameter
+    /// format, certificate), before any business logic. Such answers come unsigned, so
+    /// `return_msg` is the platform's word only if the connection is trusted.
+    #[error("WeChat Pay refused the APIv2 request (return_code FAIL): {}", .return_msg.as_deref().unwrap_or("no return_msg"))]
+    Platform {
+        /// The platform's `return_msg`, if any.
+        return_msg: Option<String>,
+    },
+    /// The answer should be signed and is not, or its `sign` does not verify: it is never
+    /// data.
+    #[error("the APIv2 answer is not trusted")]
+    Verification(#[source] ApiV2SignError),
+    /// `result_code` is `FAIL` in a verified answer: the business error (`err_code` such as
+    /// `ORDERPAID`, `NOTENOUGH`, `USERPAYING`).
+    #[error(
+        "WeChat Pay answered {}: {}",
+        .err_code.as_deref().unwrap_or("result_code FAIL"),
+        .err_code_des.as_deref().unwrap_or("no err_code_des")
+    )]
+    Business {
+        /// `err_code`.
+        err_code: Option<String>,
+        /// `err_code_des`, the platform's description (often Chinese).
+        err_code_des: Option<String>,
+    },
+}
+
+/// Verified APIv2 fields that do not decode into the declared type.
+///
+/// It names the field and the kind of problem, never the value (fields hold names, accounts
+/// and decrypted refund data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot decode the APIv2 fields: {problem}{}", .field.as_ref().map(|field| format!(" (field `{field}`)")).unwrap_or_default())]
+#[non_exhaustive]
+pub struct ApiV2DecodeError {
+    /// The field, when known.
+    pub field: Option<String>,
+    /// The kind of problem, in words that quote nothing.
+    pub problem: &'static str,
+}
+
+impl serde::de::Error for ApiV2DecodeError {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        // serde's own messages may quote a value; only the names it gives are kept.
+        let message = message.to_string();
+        let field = ["missing field `", "duplicate field `"]
+            .iter()
+            .find_map(|prefix| message.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(field, _)| field.to_owned());
+        let problem = if message.starts_with("missing field") {
+            "a required field is missing"
+        } else if message.starts_with("duplicate field") {
+            "a field is given twice"
+        } else {
+            "a field does not match the declared type"
+        };
+        ApiV2DecodeError { field, problem }
+    }
+}
+
+/// An APIv2 notification (payment or refund result) that cannot be trusted or read.
+///
+/// No variant carries a decrypted value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiV2NotificationError {
+    /// The body is not a flat `<xml>` document.
+    #[error("the APIv2 notification cannot be read")]
+    Xml(#[source] XmlError),
+    /// `return_code` is not `SUCCESS`: the notification carries no result.
+    #[error("the APIv2 notification has no return_code SUCCESS")]
+    NotSuccess,
+    /// A payment notification whose `sign` is missing or wrong.
+    #[error("the APIv2 notification is not trusted")]
+    Verification(#[source] ApiV2SignError),
+    /// A refund notification without `req_info`.
+    #[error("the refund notification has no req_info")]
+    MissingReqInfo,
+    /// `req_info` is not base64.
+    #[error("the refund notification's req_info is not base64")]
+    ReqInfoNotBase64,
+    /// `req_info` is not whole AES blocks, so it cannot be a ciphertext.
+    #[error("the refund notification's req_info does not decrypt (not whole AES blocks)")]
+    ReqInfoDecrypt,
+    /// `req_info` decrypts to a wrong PKCS#7 padding: the APIv2 key is wrong or the
+    /// ciphertext was altered.
+    #[error(
+        "the refund notification's req_info has bad padding (wrong APIv2 key or altered ciphertext)"
+    )]
+    ReqInfoPadding,
+    /// The decrypted `req_info` is not a flat `<root>` document.
+    #[error("the refund notification's decrypted req_info cannot be read")]
+    ReqInfo(#[source] XmlError),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -993,6 +1215,64 @@ mod tests {
                 "FleetError",
                 Box::new(FleetError::Unavailable("connection refused".into())),
             ),
+            (
+                "RequestError::Xml",
+                Box::new(RequestError::Xml(XmlError::Unwritable {
+                    field: "bad name".into(),
+                })),
+            ),
+            (
+                "ApiV2Error::Xml",
+                Box::new(ApiV2Error::Xml(XmlError::Doctype { position: 0 })),
+            ),
+            (
+                "ApiV2Error::Verification",
+                Box::new(ApiV2Error::Verification(ApiV2SignError::OtherSignType {
+                    expected: "MD5",
+                    found: "HMAC-SHA256",
+                })),
+            ),
+            (
+                "ApiV2Error::Platform",
+                Box::new(ApiV2Error::Platform {
+                    return_msg: Some("签名错误".into()),
+                }),
+            ),
+            (
+                "ApiV2Error::Business",
+                Box::new(ApiV2Error::Business {
+                    err_code: Some("ORDERPAID".into()),
+                    err_code_des: Some("该订单已支付".into()),
+                }),
+            ),
+            (
+                "Error::ApiV2",
+                Box::new(Error::ApiV2(ApiV2Error::Xml(XmlError::DuplicateField {
+                    field: "total_fee".into(),
+                }))),
+            ),
+            (
+                "ApiV2NotificationError::Xml",
+                Box::new(ApiV2NotificationError::Xml(XmlError::Entity {
+                    position: 9,
+                })),
+            ),
+            (
+                "ApiV2NotificationError::Verification",
+                Box::new(ApiV2NotificationError::Verification(
+                    ApiV2SignError::BadSign { sign_type: "MD5" },
+                )),
+            ),
+            (
+                "ApiV2NotificationError::ReqInfo",
+                Box::new(ApiV2NotificationError::ReqInfo(XmlError::Nested {
+                    field: "refund_fee".into(),
+                })),
+            ),
+            (
+                "ApiV2NotificationError::ReqInfoPadding",
+                Box::new(ApiV2NotificationError::ReqInfoPadding),
+            ),
         ]
     }
 
@@ -1071,6 +1351,13 @@ mod tests {
                 "Error::Request",
                 "DecryptError",
                 "Error::Decrypt",
+                "RequestError::Xml",
+                "ApiV2Error::Xml",
+                "ApiV2Error::Verification",
+                "Error::ApiV2",
+                "ApiV2NotificationError::Xml",
+                "ApiV2NotificationError::Verification",
+                "ApiV2NotificationError::ReqInfo",
             ];
             if wraps.contains(&name) {
                 assert!(messages.len() >= 2, "{name}: no source in {messages:?}");

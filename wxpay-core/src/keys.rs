@@ -1,4 +1,5 @@
-//! Key material: the merchant's private key, the platform's public keys and the APIv3 key.
+//! Key material: the merchant's private key, the platform's public keys, the APIv3 key and the
+//! APIv2 key.
 //!
 //! Every constructor validates its input and answers with a [`KeyError`] that describes the
 //! problem without echoing key bytes. `Debug` never prints key material.
@@ -391,6 +392,87 @@ impl ApiV3Key {
 impl fmt::Debug for ApiV3Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiV3Key(<redacted>)")
+    }
+}
+
+/// The APIv2 key (API密钥): it signs APIv2 requests and answers (MD5 or HMAC-SHA256 `sign`) and,
+/// through its MD5, decrypts refund notifications (`req_info`).
+///
+/// Zeroized on drop; `Debug` prints no key material.
+#[derive(Clone)]
+pub struct ApiV2Key(Zeroizing<[u8; 32]>);
+
+impl ApiV2Key {
+    /// Takes the key as set in the merchant platform: exactly 32 ASCII letters and digits,
+    /// the only keys the platform issues.
+    ///
+    /// ```
+    /// use wxpay_core::{ApiV2Key, KeyError};
+    /// assert!(ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ").is_ok());
+    /// assert_eq!(ApiV2Key::new("short").err(), Some(KeyError::ApiV2KeyLength(5)));
+    /// // 32 characters, but a space is not one the platform issues: copied wrongly.
+    /// assert_eq!(
+    ///     ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHI ").err(),
+    ///     Some(KeyError::ApiV2KeyCharacters)
+    /// );
+    /// ```
+    pub fn new(key: &str) -> Result<Self, KeyError> {
+        let mut bytes = Zeroizing::new([0; 32]);
+        if key.len() != bytes.len() {
+            return Err(KeyError::ApiV2KeyLength(key.len()));
+        }
+        if !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(KeyError::ApiV2KeyCharacters);
+        }
+        bytes.copy_from_slice(key.as_bytes());
+        Ok(ApiV2Key(bytes))
+    }
+    /// The key as text, for the `&key=` end of the string to sign and the HMAC key.
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+    /// The `req_info` key: the lower-case hex MD5 of the APIv2 key, 32 ASCII bytes.
+    fn req_info_key(&self) -> Zeroizing<[u8; 32]> {
+        let digest = Zeroizing::new(crate::crypto::md5(&*self.0));
+        let mut key = Zeroizing::new([0; 32]);
+        for (pair, byte) in key.chunks_exact_mut(2).zip(digest.iter()) {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        key
+    }
+    /// Decrypts a refund notification's `req_info`: base64, then AES-256-ECB with PKCS#7
+    /// padding under the lower-case hex MD5 of this key.
+    ///
+    /// Bad base64 is [`CryptoError::Base64`], a ciphertext that is not whole AES blocks
+    /// [`CryptoError::Decrypt`], a wrong padding (most often a wrong key)
+    /// [`CryptoError::Padding`].
+    pub fn decrypt_req_info(
+        &self,
+        req_info_base64: &str,
+        backend: CryptoBackend,
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let ciphertext = BASE64
+            .decode(req_info_base64.trim())
+            .map_err(|_| CryptoError::Base64)?;
+        backend.aes_256_ecb_decrypt(&self.req_info_key(), &ciphertext)
+    }
+    /// Encrypts a `req_info` as the platform does (the platform side; for the sandbox and
+    /// tests), base64.
+    pub fn encrypt_req_info(
+        &self,
+        plaintext: &[u8],
+        backend: CryptoBackend,
+    ) -> Result<String, CryptoError> {
+        let ciphertext = backend.aes_256_ecb_encrypt(&self.req_info_key(), plaintext)?;
+        Ok(BASE64.encode(ciphertext))
+    }
+}
+
+impl fmt::Debug for ApiV2Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiV2Key(<redacted>)")
     }
 }
 

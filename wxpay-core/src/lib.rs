@@ -24,7 +24,7 @@
 //! runtimes                                                              the tokio runtimes sent from, a connection pool each
 //! keyring                                                               platform keys over time, what a store may add
 //! certificates notification seal store                                  certificate lists, webhooks; the store and its seal
-//! protocol retry                                                        signing, verification, retries
+//! protocol retry apiv2                                                  signing, verification, retries; APIv2
 //! endpoint                                                              Endpoint, RequestWriter, Sensitive
 //! wire host                                                             encoding, scalars, header names; hosts
 //! keys                                                                  merchant, platform, APIv3 keys
@@ -94,6 +94,7 @@ macro_rules! __platform_enum {
     };
 }
 
+pub mod apiv2;
 mod caller;
 pub mod certificates;
 mod client;
@@ -134,15 +135,16 @@ pub use endpoint::{
     Endpoint, FileMeta, ImageFormat, PathSegment, RequestParts, RequestWriter, Streamed, UploadFile,
 };
 pub use error::{
-    ApiError, ConfigError, CryptoError, DecodeError, DecryptError, DownloadError, Error,
-    FleetError, KeyError, NotificationError, RequestError, SignInformation, SignedRequest,
-    TransportError, TransportErrorKind, VerificationError,
+    ApiError, ApiV2DecodeError, ApiV2Error, ApiV2NotificationError, ApiV2SignError, ConfigError,
+    CryptoError, DecodeError, DecryptError, DownloadError, Error, FleetError, KeyError,
+    NotificationError, RequestError, SignInformation, SignedRequest, TransportError,
+    TransportErrorKind, VerificationError, XmlError,
 };
 #[cfg(feature = "redis")]
 pub use fleet::{RedisFleet, RedisSeenNotifications};
 pub use host::Host;
 pub use keyring::{KeyWarning, PlatformKeyStatus};
-pub use keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+pub use keys::{ApiV2Key, ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
 pub use notification::Notification;
 pub use protocol::Verified;
 pub use retry::RetryPolicy;

@@ -7,6 +7,9 @@
 //! PKCS#8 and SPKI, already checked to be RSA of at least 2048 bits.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::cipher::{
+    AES_256, DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext, UnboundCipherKey,
+};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::error::Unspecified;
 use aws_lc_rs::rand::SystemRandom;
@@ -162,4 +165,42 @@ pub(super) fn aes_256_gcm_encrypt(
 fn aes_256_gcm_key(key: &[u8; 32], nonce: &[u8]) -> Result<(LessSafeKey, Nonce), Unspecified> {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key)?);
     Ok((key, Nonce::try_assume_unique_for_key(nonce)?))
+}
+
+pub(super) fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<[u8; 32], CryptoError> {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    aws_lc_rs::hmac::sign(&key, data)
+        .as_ref()
+        .try_into()
+        .map_err(|_| CryptoError::Sign)
+}
+
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+/// ECB without padding (`DecryptingKey::ecb`): the caller checks PKCS#7 itself, so a wrong
+/// padding and a ciphertext that is not whole blocks stay two different errors.
+pub(super) fn aes_256_ecb_decrypt_blocks(
+    key: &[u8; 32],
+    blocks: &mut [u8],
+) -> Result<(), CryptoError> {
+    let key = UnboundCipherKey::new(&AES_256, key)
+        .and_then(DecryptingKey::ecb)
+        .map_err(|_| CryptoError::Decrypt)?;
+    key.decrypt(blocks, DecryptionContext::None)
+        .map_err(|_| CryptoError::Decrypt)?;
+    Ok(())
+}
+
+pub(super) fn aes_256_ecb_encrypt_blocks(
+    key: &[u8; 32],
+    blocks: &mut [u8],
+) -> Result<(), CryptoError> {
+    let key = UnboundCipherKey::new(&AES_256, key)
+        .and_then(EncryptingKey::ecb)
+        .map_err(|_| CryptoError::Encrypt)?;
+    key.less_safe_encrypt(blocks, EncryptionContext::None)
+        .map_err(|_| CryptoError::Encrypt)?;
+    Ok(())
 }

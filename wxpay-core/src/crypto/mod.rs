@@ -4,6 +4,11 @@
 //! already compiles, constant-time) and the pure-Rust RustCrypto stack (`rsa`, `sha2`, `sha1`,
 //! `aes-gcm`; blinded RSA signing). Both pass the same known-answer vectors. With both features
 //! on, aws-lc-rs is the default and `CryptoBackend::RustCrypto` can be asked for.
+//!
+//! APIv2 adds HMAC-SHA256, AES-256-ECB and constant-time comparison to both backends (the
+//! RustCrypto side with `hmac`, `aes` and `subtle`), and MD5, which aws-lc-rs does not offer:
+//! every build computes it with the RustCrypto `md-5` crate. PKCS#7 padding is checked here,
+//! once, so both backends refuse the same ciphertexts with the same error.
 
 use std::sync::Arc;
 
@@ -206,5 +211,115 @@ impl Sha1 {
             #[cfg(feature = "rsa")]
             Sha1::RustCrypto(hasher) => hex::lower(&sha1::Digest::finalize(hasher)),
         }
+    }
+}
+
+/// MD5 of `data` (APIv2's default `sign` and its `req_info` key). aws-lc-rs has no MD5, so every
+/// build uses the RustCrypto `md-5` crate.
+pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
+    <md5::Md5 as md5::Digest>::digest(data).into()
+}
+
+/// The AES block length.
+const AES_BLOCK: usize = 16;
+
+// APIv2: HMAC-SHA256 signs, AES-256-ECB carries refund notifications (`req_info`).
+impl CryptoBackend {
+    /// HMAC-SHA256 of `data` under `key`.
+    pub(crate) fn hmac_sha256(self, key: &[u8], data: &[u8]) -> Result<[u8; 32], CryptoError> {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => aws_lc::hmac_sha256(key, data),
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => rust_crypto::hmac_sha256(key, data),
+        }
+    }
+
+    /// Whether `a` and `b` are equal, in time that depends on their length only.
+    pub(crate) fn constant_time_eq(self, a: &[u8], b: &[u8]) -> bool {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => aws_lc::constant_time_eq(a, b),
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => rust_crypto::constant_time_eq(a, b),
+        }
+    }
+
+    /// AES-256-ECB decryption with PKCS#7 padding removed. A ciphertext that is empty or not
+    /// whole blocks is [`CryptoError::Decrypt`]; a plaintext whose padding is wrong (the usual
+    /// sign of a wrong key) is [`CryptoError::Padding`].
+    pub(crate) fn aes_256_ecb_decrypt(
+        self,
+        key: &[u8; 32],
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(AES_BLOCK) {
+            return Err(CryptoError::Decrypt);
+        }
+        let mut buffer = Zeroizing::new(ciphertext.to_vec());
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => aws_lc::aes_256_ecb_decrypt_blocks(key, &mut buffer)?,
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => rust_crypto::aes_256_ecb_decrypt_blocks(key, &mut buffer),
+        }
+        let len = pkcs7_unpadded_len(&buffer).ok_or(CryptoError::Padding)?;
+        buffer.truncate(len);
+        Ok(buffer)
+    }
+
+    /// AES-256-ECB encryption with PKCS#7 padding (the platform side of `req_info`; for the
+    /// sandbox and tests).
+    pub(crate) fn aes_256_ecb_encrypt(
+        self,
+        key: &[u8; 32],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let pad = AES_BLOCK - plaintext.len() % AES_BLOCK;
+        let mut buffer = Vec::with_capacity(plaintext.len() + pad);
+        buffer.extend_from_slice(plaintext);
+        // `pad` is 1..=16, so it fits a byte.
+        buffer.resize(plaintext.len() + pad, pad as u8);
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoBackend::AwsLc => aws_lc::aes_256_ecb_encrypt_blocks(key, &mut buffer)?,
+            #[cfg(feature = "rsa")]
+            CryptoBackend::RustCrypto => rust_crypto::aes_256_ecb_encrypt_blocks(key, &mut buffer),
+        }
+        Ok(buffer)
+    }
+}
+
+/// The length of `block_aligned` without its PKCS#7 padding, `None` when the padding is wrong.
+/// Every padding byte is looked at whatever the first one says, so the time taken tells little
+/// about where the padding went wrong.
+fn pkcs7_unpadded_len(block_aligned: &[u8]) -> Option<usize> {
+    let last = *block_aligned.last()?;
+    let pad = usize::from(last);
+    let tail = &block_aligned[block_aligned.len().saturating_sub(AES_BLOCK)..];
+    let mut wrong = u8::from(pad == 0 || pad > AES_BLOCK);
+    for (from_end, &byte) in tail.iter().rev().enumerate() {
+        // Bytes within the padding must equal it; the others are not looked at for meaning.
+        let inside = u8::from(from_end < pad);
+        wrong |= inside & u8::from(byte != last);
+    }
+    (wrong == 0).then(|| block_aligned.len() - pad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pkcs7_unpadded_len;
+
+    #[test]
+    fn pkcs7_padding_is_checked_byte_by_byte() {
+        let mut block = [7_u8; 16];
+        block[..9].copy_from_slice(b"123456789");
+        assert_eq!(pkcs7_unpadded_len(&block), Some(9));
+        assert_eq!(pkcs7_unpadded_len(&[16; 16]), Some(0));
+        block[10] = 6; // one byte inside the padding differs
+        assert_eq!(pkcs7_unpadded_len(&block), None);
+        assert_eq!(pkcs7_unpadded_len(&[0; 16]), None, "zero is no padding");
+        assert_eq!(pkcs7_unpadded_len(&[17; 16]), None, "longer than a block");
+        assert_eq!(pkcs7_unpadded_len(&[]), None);
     }
 }

@@ -1,10 +1,13 @@
-//! The RustCrypto backend: `rsa`, `sha1`, `sha2` and `aes-gcm`.
+//! The RustCrypto backend: `rsa`, `sha1`, `sha2` and `aes-gcm`; for APIv2 `hmac`, `aes` and
+//! `subtle`.
 //!
 //! `rsa` reads private keys as PKCS#8 (`DecodePrivateKey::from_pkcs8_der`; PKCS#1 would need
 //! `DecodeRsaPrivateKey`) and public keys as SubjectPublicKeyInfo (`DecodePublicKey`). Every
 //! private-key operation is blinded with the OS RNG: `rsa` is not constant-time, and its paths
 //! without an RNG (`Signer::sign`, `RsaPrivateKey::decrypt`) do not blind.
 
+use aes::Aes256;
+use aes::cipher::{BlockDecrypt as _, BlockEncrypt as _};
 use aes_gcm::aead::AeadInPlace as _;
 use aes_gcm::{Aes256Gcm, KeyInit as _, Nonce};
 use rand_core::OsRng;
@@ -134,4 +137,34 @@ pub(super) fn aes_256_gcm_encrypt(
         .encrypt_in_place(Nonce::from_slice(nonce), aad, &mut *buffer)
         .map_err(|_| CryptoError::Encrypt)?;
     Ok(std::mem::take(&mut *buffer))
+}
+
+pub(super) fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<[u8; 32], CryptoError> {
+    use hmac::Mac as _;
+    // HMAC takes keys of every length; the error exists for other MACs.
+    let mut mac =
+        <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(key).map_err(|_| CryptoError::Sign)?;
+    mac.update(data);
+    Ok(mac.finalize().into_bytes().into())
+}
+
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
+}
+
+/// ECB block by block (the `ecb` crate would add a dependency for a loop); `blocks` is whole
+/// 16-byte blocks, checked by the caller.
+pub(super) fn aes_256_ecb_decrypt_blocks(key: &[u8; 32], blocks: &mut [u8]) {
+    let cipher = Aes256::new(key.into());
+    for block in blocks.chunks_exact_mut(16) {
+        cipher.decrypt_block(block.into());
+    }
+}
+
+pub(super) fn aes_256_ecb_encrypt_blocks(key: &[u8; 32], blocks: &mut [u8]) {
+    let cipher = Aes256::new(key.into());
+    for block in blocks.chunks_exact_mut(16) {
+        cipher.encrypt_block(block.into());
+    }
 }

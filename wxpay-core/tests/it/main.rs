@@ -1,6 +1,8 @@
 //! wxpay-core's integration tests, one binary.
 
 mod answer_headers;
+mod apiv2;
+mod apiv2_sandbox;
 mod certificate_store;
 mod common;
 mod config;

@@ -1,0 +1,191 @@
+//! APIv2 answers and notifications: what is data, and what never is.
+
+use super::{Fields, SignType, parse_with, to_xml, verify};
+use crate::crypto::CryptoBackend;
+use crate::error::{ApiV2Error, ApiV2NotificationError, CryptoError};
+use crate::keys::ApiV2Key;
+
+/// The largest APIv2 answer read, 1 MiB. The spec's answers are flat fields of at most
+/// 6,000 characters each (`certificates`, `promotion_detail`), a few dozen per answer, so the
+/// largest is tens of KiB; a limit far above that never refuses a genuine answer, and one
+/// this size bounds the memory a hostile answer can take after the transport's own limit.
+pub const MAX_ANSWER_LEN: usize = 1024 * 1024;
+
+/// The largest APIv2 notification read, 64 KiB: the same limit as APIv3 notifications
+/// (a payment notification is a few dozen short fields; a refund's `req_info` is about 1 KiB).
+pub const MAX_NOTIFICATION_LEN: usize = 64 * 1024;
+
+/// The acknowledgement a notification handler answers once it has taken a notification.
+pub const ACKNOWLEDGEMENT: &str = "<xml><return_code>SUCCESS</return_code></xml>";
+
+/// The answer that tells the platform a notification was not taken (it sends it again later),
+/// with a message for the merchant platform's logs.
+///
+/// ```
+/// use wxpay_core::apiv2;
+/// assert_eq!(
+///     apiv2::refusal("busy"),
+///     "<xml><return_code>FAIL</return_code><return_msg>busy</return_msg></xml>"
+/// );
+/// ```
+pub fn refusal(message: &str) -> String {
+    let with_message: Fields = [("return_code", "FAIL"), ("return_msg", message)]
+        .into_iter()
+        .collect();
+    // A message XML cannot carry is dropped rather than sent broken.
+    to_xml(&with_message)
+        .unwrap_or_else(|_| "<xml><return_code>FAIL</return_code></xml>".to_owned())
+}
+
+/// Reads an APIv2 answer: the verified fields, or why they are not data.
+///
+/// `sign_type` is the type the request asked for; `signed` is whether the operation's answers
+/// are signed (the platform leaves red packets, transfers, bank payouts, `downloadbill`,
+/// `getpublickey`, `getsignkey` and a few others unsigned). In order:
+///
+/// 1. the body must be a flat `<xml>` document ([`ApiV2Error::Xml`]);
+/// 2. `return_code` `FAIL` is [`ApiV2Error::Platform`] with `return_msg` (the platform sends
+///    these unsigned, and they carry no data); no `return_code` of `SUCCESS` or `FAIL` is
+///    [`ApiV2Error::MissingReturnCode`];
+/// 3. for a signed operation the `sign` must verify ([`ApiV2Error::Verification`]);
+/// 4. `result_code` `FAIL` is [`ApiV2Error::Business`] with `err_code` and `err_code_des`.
+///
+/// ```
+/// use wxpay_core::apiv2::{self, ApiV2Error, ApiV2SignError, SignType};
+/// use wxpay_core::{ApiV2Key, CryptoBackend};
+/// let key = ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ").unwrap();
+/// let backend = CryptoBackend::default();
+/// let refused = "<xml><return_code>FAIL</return_code><return_msg>签名错误</return_msg></xml>".as_bytes();
+/// assert_eq!(
+///     apiv2::read_answer(refused, &key, SignType::Md5, true, backend),
+///     Err(ApiV2Error::Platform { return_msg: Some("签名错误".into()) })
+/// );
+/// let unsigned = b"<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code></xml>";
+/// assert_eq!(
+///     apiv2::read_answer(unsigned, &key, SignType::Md5, true, backend),
+///     Err(ApiV2Error::Verification(ApiV2SignError::MissingSign))
+/// );
+/// let fields = apiv2::read_answer(unsigned, &key, SignType::Md5, false, backend).unwrap();
+/// assert_eq!(fields.get("result_code"), Some("SUCCESS"));
+/// ```
+pub fn read_answer(
+    body: &[u8],
+    key: &ApiV2Key,
+    sign_type: SignType,
+    signed: bool,
+    backend: CryptoBackend,
+) -> Result<Fields, ApiV2Error> {
+    let fields = parse_with(body, "xml", MAX_ANSWER_LEN).map_err(ApiV2Error::Xml)?;
+    match fields.get("return_code") {
+        Some("SUCCESS") => {}
+        Some("FAIL") => {
+            return Err(ApiV2Error::Platform {
+                return_msg: fields.get("return_msg").map(str::to_owned),
+            });
+        }
+        _ => return Err(ApiV2Error::MissingReturnCode),
+    }
+    if signed {
+        verify(&fields, key, sign_type, backend).map_err(ApiV2Error::Verification)?;
+    }
+    if fields.get("result_code") == Some("FAIL") {
+        return Err(ApiV2Error::Business {
+            err_code: fields.get("err_code").map(str::to_owned),
+            err_code_des: fields.get("err_code_des").map(str::to_owned),
+        });
+    }
+    Ok(fields)
+}
+
+/// Reads a payment result notification: a signed `<xml>` document, verified as an answer is,
+/// with `sign_type` the type the merchant's orders ask for. A notification with
+/// `result_code` `FAIL` is still a verified notification (the payment failed): its fields are
+/// returned for the caller to read.
+///
+/// ```
+/// use wxpay_core::apiv2::{self, ApiV2NotificationError, ApiV2SignError, SignType};
+/// use wxpay_core::{ApiV2Key, CryptoBackend};
+/// let key = ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ").unwrap();
+/// let forged = b"<xml><return_code>SUCCESS</return_code><total_fee>1</total_fee><sign>00</sign></xml>";
+/// assert_eq!(
+///     apiv2::read_payment_notification(forged, &key, SignType::Md5, CryptoBackend::default()),
+///     Err(ApiV2NotificationError::Verification(ApiV2SignError::BadSign { sign_type: "MD5" }))
+/// );
+/// ```
+pub fn read_payment_notification(
+    body: &[u8],
+    key: &ApiV2Key,
+    sign_type: SignType,
+    backend: CryptoBackend,
+) -> Result<Fields, ApiV2NotificationError> {
+    let fields =
+        parse_with(body, "xml", MAX_NOTIFICATION_LEN).map_err(ApiV2NotificationError::Xml)?;
+    if fields.get("return_code") != Some("SUCCESS") {
+        return Err(ApiV2NotificationError::NotSuccess);
+    }
+    verify(&fields, key, sign_type, backend).map_err(ApiV2NotificationError::Verification)?;
+    Ok(fields)
+}
+
+/// A refund result notification: its envelope and the decrypted `req_info`.
+///
+/// `Debug` shows field names only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefundNotification {
+    /// The outer fields (`return_code`, `appid`, `mch_id`, `nonce_str`, `req_info`): not signed,
+    /// so to be trusted only as far as `refund` decrypted.
+    pub envelope: Fields,
+    /// The decrypted `req_info` fields (`out_refund_no`, `refund_id`, `refund_status`,
+    /// `refund_fee`, `success_time`, …).
+    pub refund: Fields,
+}
+
+/// Reads a refund result notification: `req_info` is base64 of AES-256-ECB (PKCS#7) under the
+/// lower-case hex MD5 of the APIv2 key, holding a flat `<root>` document.
+///
+/// The envelope carries no `sign`: only the APIv2 key holder can make a `req_info` that
+/// decrypts to a well-formed `<root>` document, and that is the whole check the protocol
+/// offers (ECB has no integrity of its own: see `docs/threats.md`).
+///
+/// ```
+/// use wxpay_core::apiv2::{self, ApiV2NotificationError};
+/// use wxpay_core::{ApiV2Key, CryptoBackend};
+/// let key = ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ").unwrap();
+/// let backend = CryptoBackend::default();
+/// let req_info = key.encrypt_req_info(b"<root><refund_fee>1</refund_fee></root>", backend).unwrap();
+/// let body = format!("<xml><return_code>SUCCESS</return_code><req_info>{req_info}</req_info></xml>");
+/// let notification = apiv2::read_refund_notification(body.as_bytes(), &key, backend).unwrap();
+/// assert_eq!(notification.refund.get("refund_fee"), Some("1"));
+///
+/// let other_key = ApiV2Key::new("TESTotherkey0123456789ABCDEFGHIJ").unwrap();
+/// assert_eq!(
+///     apiv2::read_refund_notification(body.as_bytes(), &other_key, backend),
+///     Err(ApiV2NotificationError::ReqInfoPadding)
+/// );
+/// ```
+pub fn read_refund_notification(
+    body: &[u8],
+    key: &ApiV2Key,
+    backend: CryptoBackend,
+) -> Result<RefundNotification, ApiV2NotificationError> {
+    let envelope =
+        parse_with(body, "xml", MAX_NOTIFICATION_LEN).map_err(ApiV2NotificationError::Xml)?;
+    if envelope.get("return_code") != Some("SUCCESS") {
+        return Err(ApiV2NotificationError::NotSuccess);
+    }
+    let req_info = envelope
+        .get("req_info")
+        .filter(|text| !text.is_empty())
+        .ok_or(ApiV2NotificationError::MissingReqInfo)?;
+    let plaintext = key
+        .decrypt_req_info(req_info, backend)
+        .map_err(|e| match e {
+            CryptoError::Base64 => ApiV2NotificationError::ReqInfoNotBase64,
+            CryptoError::Padding => ApiV2NotificationError::ReqInfoPadding,
+            _ => ApiV2NotificationError::ReqInfoDecrypt,
+        })?;
+    let refund = parse_with(&plaintext, "root", MAX_NOTIFICATION_LEN)
+        .map_err(ApiV2NotificationError::ReqInfo)?;
+    Ok(RefundNotification { envelope, refund })
+}
