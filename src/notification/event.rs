@@ -9,7 +9,7 @@ use super::{EventType, Resource};
 
 /// What a notification reports: its resource typed with the catalog's own type of the same object (the answer of the query for it), by the table `xtask/events.tsv`.
 ///
-/// 12 of the spec's 58 event types are typed; the table says why each other one stays JSON (the spec has no schema for any resource: each typed one was checked against the platform's documented resource). A service provider's resource (it names `sp_mchid`, or the key the table gives) decodes into the catalog's partner type, in a `Partner…` variant.
+/// 26 of the spec's 58 event types are typed; the table says why each other one stays JSON (the spec has no schema for any resource: each typed one was checked against the platform's documented resource). A service provider's resource (it names `sp_mchid`, or the key the table gives) decodes into the catalog's partner type, in a `Partner…` variant.
 ///
 /// A variant whose type belongs to a product group that is not in the default build exists only with that group's cargo feature (as its type does); without it the event arrives as [`Event::Other`]. Any other event type, an unknown one included, is [`Event::Other`] with the decrypted JSON: never an error.
 ///
@@ -25,6 +25,14 @@ pub enum Event {
     ///
     /// A resource naming `combine_out_trade_no` is [`Event::Other`].
     PartnerTransactionSuccess(Box<crate::apis::pay::transactions::partner::Transaction>),
+    /// `ENTRUST.SIGNING` 签约成功-通知类型: a service provider's resource (it names `sp_mchid`), as [`Contract`](crate::apis::edu_papay::Contract) decodes it.
+    #[cfg(feature = "papay")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "papay")))]
+    EntrustSigning(Box<crate::apis::edu_papay::Contract>),
+    /// `ENTRUST.RELEASE` 解约成功-通知类型: a service provider's resource (it names `sp_mchid`), as [`Contract`](crate::apis::edu_papay::Contract) decodes it.
+    #[cfg(feature = "papay")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "papay")))]
+    EntrustRelease(Box<crate::apis::edu_papay::Contract>),
     /// `REFUND.SUCCESS` 退款结果通知、个人收款-退款结果通知: the resource, a direct merchant's or a service provider's, as [`RefundNotice`](crate::apis::refund::domestic::RefundNotice) decodes it.
     RefundSuccess(Box<crate::apis::refund::domestic::RefundNotice>),
     /// `REFUND.ABNORMAL` 退款异常通知: the resource, a direct merchant's or a service provider's, as [`RefundNotice`](crate::apis::refund::domestic::RefundNotice) decodes it.
@@ -41,6 +49,10 @@ pub enum Event {
     #[cfg(feature = "education")]
     #[cfg_attr(docsrs, doc(cfg(feature = "education")))]
     TransactionIndustryFailed(Box<crate::apis::eduschoolpay::Transaction>),
+    /// `EDU_SCHOOL_PAY.USER_DEBT_STATE_UPDATE` 用户欠款状态商户通知: the resource, a direct merchant's or a service provider's, as [`QueryUserDebtStateResponse`](crate::apis::eduschoolpay::QueryUserDebtStateResponse) decodes it.
+    #[cfg(feature = "education")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "education")))]
+    EduSchoolPayUserDebtStateUpdate(Box<crate::apis::eduschoolpay::QueryUserDebtStateResponse>),
     /// `PAYSCORE.USER_SIGN_PLAN` 用户签约计划成功通知: a direct merchant's resource, as [`SignPlan`](crate::apis::payscore::sign_plan::SignPlan) decodes it.
     #[cfg(feature = "payscore")]
     #[cfg_attr(docsrs, doc(cfg(feature = "payscore")))]
@@ -57,6 +69,38 @@ pub enum Event {
     #[cfg(feature = "payscore")]
     #[cfg_attr(docsrs, doc(cfg(feature = "payscore")))]
     PartnerPayscoreUserCancelSignPlan(Box<crate::apis::payscore::sign_plan::partner::SignPlan>),
+    /// `PAYSCORE.USER_CONFIRM` 用户确认成功通知: a direct merchant's resource, as [`QueryServiceorderResponse`](crate::apis::payscore::QueryServiceorderResponse) decodes it.
+    #[cfg(feature = "payscore")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "payscore")))]
+    PayscoreUserConfirm(Box<crate::apis::payscore::QueryServiceorderResponse>),
+    /// `PAYSCORE.USER_CONFIRM` 用户确认成功通知: a service provider's resource (it names `sub_mchid`), as [`QueryServiceorderResponse`](crate::apis::payscore::partner::QueryServiceorderResponse) decodes it.
+    #[cfg(feature = "payscore")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "payscore")))]
+    PartnerPayscoreUserConfirm(Box<crate::apis::payscore::partner::QueryServiceorderResponse>),
+    /// `PAYSCORE.USER_PAID` 支付成功通知: a direct merchant's resource, as [`QueryServiceorderResponse`](crate::apis::payscore::QueryServiceorderResponse) decodes it.
+    #[cfg(feature = "payscore")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "payscore")))]
+    PayscoreUserPaid(Box<crate::apis::payscore::QueryServiceorderResponse>),
+    /// `PAYSCORE.USER_PAID` 支付成功通知: a service provider's resource (it names `sub_mchid`), as [`QueryServiceorderResponse`](crate::apis::payscore::partner::QueryServiceorderResponse) decodes it.
+    #[cfg(feature = "payscore")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "payscore")))]
+    PartnerPayscoreUserPaid(Box<crate::apis::payscore::partner::QueryServiceorderResponse>),
+    /// `DISCOUNT_CARD.GET_CARD` 先享卡用户领卡通知: a direct merchant's resource, as [`Order`](crate::apis::discount_card::Order) decodes it.
+    #[cfg(feature = "marketing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
+    DiscountCardGetCard(Box<crate::apis::discount_card::Order>),
+    /// `DISCOUNT_CARD.SETTLEMENT` 先享卡支付结算通知: a direct merchant's resource, as [`Order`](crate::apis::discount_card::Order) decodes it.
+    #[cfg(feature = "marketing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
+    DiscountCardSettlement(Box<crate::apis::discount_card::Order>),
+    /// `DISCOUNT_CARD.USER_ACCEPTED` 先享卡用户领卡通知: a direct merchant's resource, as [`QueryCardByOutCardCodeResponse`](crate::apis::discount_card::QueryCardByOutCardCodeResponse) decodes it.
+    #[cfg(feature = "marketing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
+    DiscountCardUserAccepted(Box<crate::apis::discount_card::QueryCardByOutCardCodeResponse>),
+    /// `DISCOUNT_CARD.AGREEMENT_ENDED` 先享卡用户守约状态变化通知: a direct merchant's resource, as [`QueryCardByOutCardCodeResponse`](crate::apis::discount_card::QueryCardByOutCardCodeResponse) decodes it.
+    #[cfg(feature = "marketing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "marketing")))]
+    DiscountCardAgreementEnded(Box<crate::apis::discount_card::QueryCardByOutCardCodeResponse>),
     /// `HIRE_POWER_BANK.RECEIVE_INSURANCE` 隔夜归还保险订单状态变化通知: a direct merchant's resource, as [`InsuranceOrder`](crate::apis::hire_power_bank::InsuranceOrder) decodes it.
     #[cfg(feature = "mobility")]
     #[cfg_attr(docsrs, doc(cfg(feature = "mobility")))]
@@ -69,6 +113,30 @@ pub enum Event {
     #[cfg(feature = "platsolution")]
     #[cfg_attr(docsrs, doc(cfg(feature = "platsolution")))]
     RechargeClosed(Box<crate::apis::platsolution::ecommerce::Recharge>),
+    /// `MCHWITHDRAW.CHANGE` : a direct merchant's resource, as [`Withdraw`](crate::apis::merchant::fund::Withdraw) decodes it.
+    #[cfg(feature = "merchant")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "merchant")))]
+    MchwithdrawChange(Box<crate::apis::merchant::fund::Withdraw>),
+    /// `MCHWITHDRAW.CHANGE` : a service provider's resource (it names `sp_mchid`), as [`Withdraw`](crate::apis::ecommerce::fund::Withdraw) decodes it.
+    #[cfg(feature = "ecommerce")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ecommerce")))]
+    PartnerMchwithdrawChange(Box<crate::apis::ecommerce::fund::Withdraw>),
+    /// `MCHTRANSFER.AUTHORIZATION.CONFIRMED` 自动收款授权结果通知: a direct merchant's resource, as [`QueryUserConfirmAuthorizationByOutAuthorizationNoResponse`](crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoResponse) decodes it.
+    #[cfg(feature = "transfer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "transfer")))]
+    MchtransferAuthorizationConfirmed(Box<crate::apis::fund_app::mch_transfer::QueryUserConfirmAuthorizationByOutAuthorizationNoResponse>),
+    /// `BUDGET.LOCKED` 预算申请结果回调通知: a service provider's resource (it names `sp_mchid`), as [`CharityBudget`](crate::apis::fund_app::mch_transfer::partner::CharityBudget) decodes it.
+    #[cfg(feature = "transfer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "transfer")))]
+    BudgetLocked(Box<crate::apis::fund_app::mch_transfer::partner::CharityBudget>),
+    /// `BUDGET.CLOSED` 预算申请结果回调通知: a service provider's resource (it names `sp_mchid`), as [`CharityBudget`](crate::apis::fund_app::mch_transfer::partner::CharityBudget) decodes it.
+    #[cfg(feature = "transfer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "transfer")))]
+    BudgetClosed(Box<crate::apis::fund_app::mch_transfer::partner::CharityBudget>),
+    /// `BUDGET.FINISHED` 预算申请结果回调通知: a service provider's resource (it names `sp_mchid`), as [`CharityBudget`](crate::apis::fund_app::mch_transfer::partner::CharityBudget) decodes it.
+    #[cfg(feature = "transfer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "transfer")))]
+    BudgetFinished(Box<crate::apis::fund_app::mch_transfer::partner::CharityBudget>),
     /// Any other event type, or one whose type's feature is off: the decrypted resource as JSON.
     Other(Resource),
 }
@@ -88,6 +156,14 @@ impl Event {
                 Event::PartnerTransactionSuccess(resource.deserialize()?)
             }
             EventType::TransactionSuccess => Event::TransactionSuccess(resource.deserialize()?),
+            #[cfg(feature = "papay")]
+            EventType::EntrustSigning if names("sp_mchid") => {
+                Event::EntrustSigning(resource.deserialize()?)
+            }
+            #[cfg(feature = "papay")]
+            EventType::EntrustRelease if names("sp_mchid") => {
+                Event::EntrustRelease(resource.deserialize()?)
+            }
             EventType::RefundSuccess => Event::RefundSuccess(resource.deserialize()?),
             EventType::RefundAbnormal => Event::RefundAbnormal(resource.deserialize()?),
             EventType::RefundClosed => Event::RefundClosed(resource.deserialize()?),
@@ -99,6 +175,10 @@ impl Event {
             #[cfg(feature = "education")]
             EventType::TransactionIndustryFailed => {
                 Event::TransactionIndustryFailed(resource.deserialize()?)
+            }
+            #[cfg(feature = "education")]
+            EventType::EduSchoolPayUserDebtStateUpdate => {
+                Event::EduSchoolPayUserDebtStateUpdate(resource.deserialize()?)
             }
             #[cfg(feature = "payscore")]
             EventType::PayscoreUserSignPlan if names("sub_mchid") => {
@@ -114,6 +194,32 @@ impl Event {
             EventType::PayscoreUserCancelSignPlan => {
                 Event::PayscoreUserCancelSignPlan(resource.deserialize()?)
             }
+            #[cfg(feature = "payscore")]
+            EventType::PayscoreUserConfirm if names("sub_mchid") => {
+                Event::PartnerPayscoreUserConfirm(resource.deserialize()?)
+            }
+            #[cfg(feature = "payscore")]
+            EventType::PayscoreUserConfirm => Event::PayscoreUserConfirm(resource.deserialize()?),
+            #[cfg(feature = "payscore")]
+            EventType::PayscoreUserPaid if names("sub_mchid") => {
+                Event::PartnerPayscoreUserPaid(resource.deserialize()?)
+            }
+            #[cfg(feature = "payscore")]
+            EventType::PayscoreUserPaid => Event::PayscoreUserPaid(resource.deserialize()?),
+            #[cfg(feature = "marketing")]
+            EventType::DiscountCardGetCard => Event::DiscountCardGetCard(resource.deserialize()?),
+            #[cfg(feature = "marketing")]
+            EventType::DiscountCardSettlement => {
+                Event::DiscountCardSettlement(resource.deserialize()?)
+            }
+            #[cfg(feature = "marketing")]
+            EventType::DiscountCardUserAccepted => {
+                Event::DiscountCardUserAccepted(resource.deserialize()?)
+            }
+            #[cfg(feature = "marketing")]
+            EventType::DiscountCardAgreementEnded => {
+                Event::DiscountCardAgreementEnded(resource.deserialize()?)
+            }
             #[cfg(feature = "mobility")]
             EventType::HirePowerBankReceiveInsurance => {
                 Event::HirePowerBankReceiveInsurance(resource.deserialize()?)
@@ -126,6 +232,30 @@ impl Event {
             EventType::RechargeClosed if names("sp_mchid") => {
                 Event::RechargeClosed(resource.deserialize()?)
             }
+            #[cfg(feature = "ecommerce")]
+            EventType::MchwithdrawChange if names("sp_mchid") => {
+                Event::PartnerMchwithdrawChange(resource.deserialize()?)
+            }
+            #[cfg(not(feature = "ecommerce"))]
+            EventType::MchwithdrawChange if names("sp_mchid") => Event::Other(resource.clone()),
+            #[cfg(feature = "merchant")]
+            EventType::MchwithdrawChange => Event::MchwithdrawChange(resource.deserialize()?),
+            #[cfg(feature = "transfer")]
+            EventType::MchtransferAuthorizationConfirmed => {
+                Event::MchtransferAuthorizationConfirmed(resource.deserialize()?)
+            }
+            #[cfg(feature = "transfer")]
+            EventType::BudgetLocked if names("sp_mchid") => {
+                Event::BudgetLocked(resource.deserialize()?)
+            }
+            #[cfg(feature = "transfer")]
+            EventType::BudgetClosed if names("sp_mchid") => {
+                Event::BudgetClosed(resource.deserialize()?)
+            }
+            #[cfg(feature = "transfer")]
+            EventType::BudgetFinished if names("sp_mchid") => {
+                Event::BudgetFinished(resource.deserialize()?)
+            }
             _ => Event::Other(resource.clone()),
         })
     }
@@ -135,6 +265,10 @@ impl Event {
         match self {
             Event::TransactionSuccess(_) => EventType::TransactionSuccess,
             Event::PartnerTransactionSuccess(_) => EventType::TransactionSuccess,
+            #[cfg(feature = "papay")]
+            Event::EntrustSigning(_) => EventType::EntrustSigning,
+            #[cfg(feature = "papay")]
+            Event::EntrustRelease(_) => EventType::EntrustRelease,
             Event::RefundSuccess(_) => EventType::RefundSuccess,
             Event::RefundAbnormal(_) => EventType::RefundAbnormal,
             Event::RefundClosed(_) => EventType::RefundClosed,
@@ -143,6 +277,8 @@ impl Event {
             Event::TransactionIndustrySuccess(_) => EventType::TransactionIndustrySuccess,
             #[cfg(feature = "education")]
             Event::TransactionIndustryFailed(_) => EventType::TransactionIndustryFailed,
+            #[cfg(feature = "education")]
+            Event::EduSchoolPayUserDebtStateUpdate(_) => EventType::EduSchoolPayUserDebtStateUpdate,
             #[cfg(feature = "payscore")]
             Event::PayscoreUserSignPlan(_) => EventType::PayscoreUserSignPlan,
             #[cfg(feature = "payscore")]
@@ -151,12 +287,42 @@ impl Event {
             Event::PayscoreUserCancelSignPlan(_) => EventType::PayscoreUserCancelSignPlan,
             #[cfg(feature = "payscore")]
             Event::PartnerPayscoreUserCancelSignPlan(_) => EventType::PayscoreUserCancelSignPlan,
+            #[cfg(feature = "payscore")]
+            Event::PayscoreUserConfirm(_) => EventType::PayscoreUserConfirm,
+            #[cfg(feature = "payscore")]
+            Event::PartnerPayscoreUserConfirm(_) => EventType::PayscoreUserConfirm,
+            #[cfg(feature = "payscore")]
+            Event::PayscoreUserPaid(_) => EventType::PayscoreUserPaid,
+            #[cfg(feature = "payscore")]
+            Event::PartnerPayscoreUserPaid(_) => EventType::PayscoreUserPaid,
+            #[cfg(feature = "marketing")]
+            Event::DiscountCardGetCard(_) => EventType::DiscountCardGetCard,
+            #[cfg(feature = "marketing")]
+            Event::DiscountCardSettlement(_) => EventType::DiscountCardSettlement,
+            #[cfg(feature = "marketing")]
+            Event::DiscountCardUserAccepted(_) => EventType::DiscountCardUserAccepted,
+            #[cfg(feature = "marketing")]
+            Event::DiscountCardAgreementEnded(_) => EventType::DiscountCardAgreementEnded,
             #[cfg(feature = "mobility")]
             Event::HirePowerBankReceiveInsurance(_) => EventType::HirePowerBankReceiveInsurance,
             #[cfg(feature = "platsolution")]
             Event::RechargeSuccess(_) => EventType::RechargeSuccess,
             #[cfg(feature = "platsolution")]
             Event::RechargeClosed(_) => EventType::RechargeClosed,
+            #[cfg(feature = "merchant")]
+            Event::MchwithdrawChange(_) => EventType::MchwithdrawChange,
+            #[cfg(feature = "ecommerce")]
+            Event::PartnerMchwithdrawChange(_) => EventType::MchwithdrawChange,
+            #[cfg(feature = "transfer")]
+            Event::MchtransferAuthorizationConfirmed(_) => {
+                EventType::MchtransferAuthorizationConfirmed
+            }
+            #[cfg(feature = "transfer")]
+            Event::BudgetLocked(_) => EventType::BudgetLocked,
+            #[cfg(feature = "transfer")]
+            Event::BudgetClosed(_) => EventType::BudgetClosed,
+            #[cfg(feature = "transfer")]
+            Event::BudgetFinished(_) => EventType::BudgetFinished,
             Event::Other(resource) => resource.event_type().clone(),
         }
     }
@@ -172,6 +338,10 @@ impl Serialize for Event {
             Event::PartnerTransactionSuccess(resource) => {
                 event.serialize_field("resource", resource)?
             }
+            #[cfg(feature = "papay")]
+            Event::EntrustSigning(resource) => event.serialize_field("resource", resource)?,
+            #[cfg(feature = "papay")]
+            Event::EntrustRelease(resource) => event.serialize_field("resource", resource)?,
             Event::RefundSuccess(resource) => event.serialize_field("resource", resource)?,
             Event::RefundAbnormal(resource) => event.serialize_field("resource", resource)?,
             Event::RefundClosed(resource) => event.serialize_field("resource", resource)?,
@@ -182,6 +352,10 @@ impl Serialize for Event {
             }
             #[cfg(feature = "education")]
             Event::TransactionIndustryFailed(resource) => {
+                event.serialize_field("resource", resource)?
+            }
+            #[cfg(feature = "education")]
+            Event::EduSchoolPayUserDebtStateUpdate(resource) => {
                 event.serialize_field("resource", resource)?
             }
             #[cfg(feature = "payscore")]
@@ -198,6 +372,32 @@ impl Serialize for Event {
             Event::PartnerPayscoreUserCancelSignPlan(resource) => {
                 event.serialize_field("resource", resource)?
             }
+            #[cfg(feature = "payscore")]
+            Event::PayscoreUserConfirm(resource) => event.serialize_field("resource", resource)?,
+            #[cfg(feature = "payscore")]
+            Event::PartnerPayscoreUserConfirm(resource) => {
+                event.serialize_field("resource", resource)?
+            }
+            #[cfg(feature = "payscore")]
+            Event::PayscoreUserPaid(resource) => event.serialize_field("resource", resource)?,
+            #[cfg(feature = "payscore")]
+            Event::PartnerPayscoreUserPaid(resource) => {
+                event.serialize_field("resource", resource)?
+            }
+            #[cfg(feature = "marketing")]
+            Event::DiscountCardGetCard(resource) => event.serialize_field("resource", resource)?,
+            #[cfg(feature = "marketing")]
+            Event::DiscountCardSettlement(resource) => {
+                event.serialize_field("resource", resource)?
+            }
+            #[cfg(feature = "marketing")]
+            Event::DiscountCardUserAccepted(resource) => {
+                event.serialize_field("resource", resource)?
+            }
+            #[cfg(feature = "marketing")]
+            Event::DiscountCardAgreementEnded(resource) => {
+                event.serialize_field("resource", resource)?
+            }
             #[cfg(feature = "mobility")]
             Event::HirePowerBankReceiveInsurance(resource) => {
                 event.serialize_field("resource", resource)?
@@ -206,6 +406,22 @@ impl Serialize for Event {
             Event::RechargeSuccess(resource) => event.serialize_field("resource", resource)?,
             #[cfg(feature = "platsolution")]
             Event::RechargeClosed(resource) => event.serialize_field("resource", resource)?,
+            #[cfg(feature = "merchant")]
+            Event::MchwithdrawChange(resource) => event.serialize_field("resource", resource)?,
+            #[cfg(feature = "ecommerce")]
+            Event::PartnerMchwithdrawChange(resource) => {
+                event.serialize_field("resource", resource)?
+            }
+            #[cfg(feature = "transfer")]
+            Event::MchtransferAuthorizationConfirmed(resource) => {
+                event.serialize_field("resource", resource)?
+            }
+            #[cfg(feature = "transfer")]
+            Event::BudgetLocked(resource) => event.serialize_field("resource", resource)?,
+            #[cfg(feature = "transfer")]
+            Event::BudgetClosed(resource) => event.serialize_field("resource", resource)?,
+            #[cfg(feature = "transfer")]
+            Event::BudgetFinished(resource) => event.serialize_field("resource", resource)?,
             Event::Other(resource) => event.serialize_field("resource", resource.json())?,
         }
         event.end()

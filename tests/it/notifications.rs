@@ -264,6 +264,10 @@ mod extractor {
 #[cfg(feature = "axum")]
 mod every_event;
 
+/// Resources in the platform's documented shapes for the event types the table types.
+#[cfg(feature = "axum")]
+mod documented;
+
 /// An axum receiver of the sandbox's notifications: the extractor verifies and decrypts each,
 /// the handler types it with [`Event::of`] and hands it over, and acknowledges it.
 #[cfg(feature = "axum")]

@@ -628,13 +628,16 @@ fn facade(table: &Table, version: &str, gate: &Gate) -> Result<String, String> {
             .filter(|v| std::ptr::eq(v.row, row))
             .map(|v| &v.feature)
             .collect();
-        if features.len() > 1 {
+        // The arms that send a resource naming a key in `other_if` to JSON take the features of
+        // the first arm; with different features per shape they would need one each.
+        if features.len() > 1 && !row.other_if.is_empty() {
             return Err(format!(
                 "events.tsv: {}: the direct and partner types need different features",
                 row.event_type
             ));
         }
     }
+    let mut body = String::new();
     for Variant {
         name: variant,
         ty,
@@ -673,14 +676,20 @@ fn facade(table: &Table, version: &str, gate: &Gate) -> Result<String, String> {
                     .join(" or ")
             ));
         }
-        doc(&mut out, &lines);
-        out.push_str(&cfg(feature, true));
-        let _ = writeln!(out, "{variant}(Box<{}>),", ty.path());
+        doc(&mut body, &lines);
+        body.push_str(&cfg(feature, true));
+        let _ = writeln!(body, "{variant}(Box<{}>),", ty.path());
     }
-    out.push_str(
+    body.push_str(
         "/// Any other event type, or one whose type's feature is off: the decrypted resource \
-         as JSON.\nOther(Resource),\n}\n\n",
+         as JSON.\nOther(Resource),\n",
     );
+    // Indented here: a variant whose type path is longer than a line makes rustfmt leave the
+    // whole enum as written.
+    for line in body.lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    out.push_str("}\n\n");
 
     // Decoding.
     out.push_str(
@@ -711,6 +720,10 @@ fn facade(table: &Table, version: &str, gate: &Gate) -> Result<String, String> {
             .filter(|v| std::ptr::eq(v.row, row))
             .collect();
         arms.sort_by_key(|v| v.partner_key.is_none());
+        let direct_feature = arms
+            .iter()
+            .find(|v| v.partner_key.is_none())
+            .map(|v| &v.feature);
         for Variant {
             name: variant,
             feature,
@@ -726,6 +739,18 @@ fn facade(table: &Table, version: &str, gate: &Gate) -> Result<String, String> {
                         "EventType::{} if names({key:?}) => Event::{variant}(resource.deserialize()?),",
                         row.variant()
                     );
+                    // A direct type in another feature must not be handed a service provider's
+                    // resource when the partner type's feature is off: it stays JSON.
+                    if let (Some(f), Some(direct)) = (feature, direct_feature)
+                        && direct != feature
+                    {
+                        let _ = writeln!(
+                            out,
+                            "#[cfg(not(feature = {f:?}))]\n\
+                             EventType::{} if names({key:?}) => Event::Other(resource.clone()),",
+                            row.variant()
+                        );
+                    }
                 }
                 None => {
                     let _ = writeln!(
@@ -988,6 +1013,76 @@ mod tests {
         assert!(parse(&missing, &spec).unwrap_err().contains("COUPON.SEND"));
         let unknown = format!("{text}NOT.AN_EVENT\t-\t-\t-\twhy\n");
         assert!(parse(&unknown, &spec).unwrap_err().contains("NOT.AN_EVENT"));
+    }
+
+    fn row(event_type: &str, direct: &str, partner: &str, other_if: &[&str]) -> Row {
+        Row {
+            event_type: event_type.into(),
+            direct: TypeRef::parse(direct).ok(),
+            partner: Partner::Type {
+                ty: TypeRef::parse(partner).unwrap(),
+                key: PARTNER_KEY.into(),
+            },
+            other_if: other_if.iter().map(|k| (*k).to_owned()).collect(),
+            note: "why".into(),
+            label: String::new(),
+            links: Vec::new(),
+        }
+    }
+
+    /// Each module's first segment is its feature, as in the catalog.
+    fn by_first_segment(module: &str, _: &str) -> Result<Option<String>, String> {
+        Ok(module.split("::").next().map(str::to_owned))
+    }
+
+    #[test]
+    fn a_partner_type_in_another_feature_leaves_its_resource_json_when_that_feature_is_off() {
+        let table = Table {
+            rows: vec![row(
+                "MCHWITHDRAW.CHANGE",
+                "merchant::fund::Withdraw",
+                "ecommerce::fund::Withdraw",
+                &[],
+            )],
+        };
+        let code = facade(&table, "TEST", &by_first_segment).expect("generated");
+        let partner = code
+            .find("#[cfg(feature = \"ecommerce\")]\nEventType::MchwithdrawChange if names(\"sp_mchid\")")
+            .expect("the partner arm");
+        let fallback = code
+            .find(
+                "#[cfg(not(feature = \"ecommerce\"))]\nEventType::MchwithdrawChange if \
+                 names(\"sp_mchid\") => Event::Other(resource.clone()),",
+            )
+            .expect("the partner shape's JSON arm");
+        let direct = code
+            .find("#[cfg(feature = \"merchant\")]\nEventType::MchwithdrawChange =>")
+            .expect("the direct arm");
+        assert!(partner < fallback && fallback < direct, "{code}");
+
+        // One feature for both shapes: no JSON arm.
+        let table = Table {
+            rows: vec![row(
+                "PAYSCORE.USER_PAID",
+                "payscore::QueryServiceorderResponse",
+                "payscore::partner::QueryServiceorderResponse",
+                &[],
+            )],
+        };
+        let code = facade(&table, "TEST", &by_first_segment).expect("generated");
+        assert!(!code.contains("cfg(not("), "{code}");
+
+        // Keys that send a resource to JSON take one feature set: refused with two.
+        let table = Table {
+            rows: vec![row(
+                "TRANSACTION.SUCCESS",
+                "merchant::fund::Withdraw",
+                "ecommerce::fund::Withdraw",
+                &["combine_out_trade_no"],
+            )],
+        };
+        let error = facade(&table, "TEST", &by_first_segment).unwrap_err();
+        assert!(error.contains("different features"), "{error}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ const PARTNER_QUERY_ORDER_BY_OUT_TRADE_NO: (&str, &str) = (
     "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
 );
 const CODEPAY: (&str, &str) = ("POST", "/v3/pay/transactions/codepay");
+const QUERY_SERVICEORDER: (&str, &str) = ("GET", "/v3/payscore/serviceorder");
 const REFUND_ANSWERS: &[(&str, &str)] = &[
     ("POST", "/v3/refund/domestic/refunds"),
     ("GET", "/v3/refund/domestic/refunds/{out_refund_no}"),
@@ -84,6 +85,29 @@ pub fn apply(spec: &mut Spec) -> Result<(), String> {
                 schema["enum"] = json!(values);
             }
         }
+    }
+    // 3. A payscore service order's `notify_url` is the merchant's, echoed back: the spec
+    //    requires it in the direct query's answer, but the partner query's answer for the same
+    //    order leaves it optional, and the order the platform notifies (`PAYSCORE.USER_CONFIRM`,
+    //    `PAYSCORE.USER_PAID`, which decode into this answer) is documented both without it
+    //    and with it: the platform may leave it out.
+    not_required(spec, QUERY_SERVICEORDER, "notify_url")?;
+    Ok(())
+}
+
+/// Drops `field` from the required fields of an operation's answer (it must be required there).
+fn not_required(spec: &mut Spec, key: (&str, &str), field: &str) -> Result<(), String> {
+    let required = answer_mut(spec, key)?
+        .get_mut("required")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| format!("fix: {} {} answers no required fields", key.0, key.1))?;
+    let before = required.len();
+    required.retain(|f| f.as_str() != Some(field));
+    if required.len() == before {
+        return Err(format!(
+            "fix: {} {} no longer requires `{field}`",
+            key.0, key.1
+        ));
     }
     Ok(())
 }

@@ -200,16 +200,18 @@ pub struct ObjectiveCompletionRecord {
 }
 
 /// 目标列表.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryCardByOutCardCodeObjective {
     /// 目标数量 (`count`).
     pub count: i64,
     /// 目标描述 (`description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// 目标名称 (`name`).
     pub name: String,
     /// 目标完成记录 (`objective_completion_records`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub objective_completion_records: Option<Vec<ObjectiveCompletionRecord>>,
     /// 目标ID (`objective_id`).
     pub objective_id: String,
@@ -218,7 +220,7 @@ pub struct QueryCardByOutCardCodeObjective {
 }
 
 /// 用户退回优惠的付款信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PayInformation {
     /// 付款金额 (`pay_amount`), in fen (分).
@@ -226,9 +228,14 @@ pub struct PayInformation {
     /// 付款状态 (`pay_state`).
     pub pay_state: String,
     /// 支付时间 (`pay_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pay_time: Option<OffsetDateTime>,
     /// 微信支付订单号 (`transaction_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
 
@@ -257,7 +264,7 @@ pub struct RewardUsageRecord {
 }
 
 /// 优惠列表.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryCardByOutCardCodeReward {
     /// 优惠金额 (`amount`), in fen (分).
@@ -267,19 +274,21 @@ pub struct QueryCardByOutCardCodeReward {
     /// 优惠数量类型 (`count_type`).
     pub count_type: String,
     /// 优惠描述 (`description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// 优惠名称 (`name`).
     pub name: String,
     /// 优惠ID (`reward_id`).
     pub reward_id: String,
     /// 优惠使用记录列 (`reward_usage_records`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reward_usage_records: Option<Vec<RewardUsageRecord>>,
     /// 优惠单位 (`unit`).
     pub unit: String,
 }
 
 /// 约定时间期限.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// 约定开始时间 (`begin_time`).
@@ -291,7 +300,7 @@ pub struct TimeRange {
 }
 
 /// The answer of [`QueryCardByOutCardCode`] (查询先享卡订单API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryCardByOutCardCodeResponse {
     /// 公众账号ID (`appid`).
@@ -306,6 +315,7 @@ pub struct QueryCardByOutCardCodeResponse {
     /// 商户号 (`mchid`).
     pub mchid: String,
     /// 目标列表 (`objectives`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub objectives: Option<Vec<QueryCardByOutCardCodeObjective>>,
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
@@ -313,29 +323,35 @@ pub struct QueryCardByOutCardCodeResponse {
     /// 商户领卡号 (`out_card_code`).
     pub out_card_code: String,
     /// 用户退回优惠的付款信息 (`pay_information`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pay_information: Option<PayInformation>,
     /// 优惠列表 (`rewards`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rewards: Option<Vec<QueryCardByOutCardCodeReward>>,
     /// 邀请者用户标识 (`sharer_openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sharer_openid: Option<String>,
     /// 状态 (`state`).
     pub state: String,
     /// 约定时间期限 (`time_range`).
     pub time_range: TimeRange,
     /// 享受优惠总金额 (`total_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<i64>,
     /// 未完成约定原因 (`unfinished_reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unfinished_reason: Option<String>,
 }
 
 /// 目标达成明细列表.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct OrderObjective {
     /// 目标数量 (`count`).
     pub count: i64,
     /// 目标名称 (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// 先享卡目标ID (`objective_id`).
     pub objective_id: i64,
@@ -349,13 +365,15 @@ pub struct OrderObjective {
     /// 履约类型 (`performance_type`).
     pub performance_type: RewardType,
     /// 备注说明 (`remark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// 目标单位 (`unit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
 
 /// 奖励明细列表.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct OrderReward {
     /// 奖励金额 (`amount`), in fen (分).
@@ -365,8 +383,10 @@ pub struct OrderReward {
     /// 奖励描述 (`description`).
     pub description: String,
     /// 奖励名称 (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// 备注说明 (`remark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// 先享卡奖励ID (`reward_id`).
     pub reward_id: i64,
@@ -378,11 +398,12 @@ pub struct OrderReward {
     /// 奖励类型 (`reward_type`).
     pub reward_type: RewardType,
     /// 奖励单位 (`unit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
 
 /// The answer of [`QueryOrderByOutTradeNo`], [`QueryOrderByOutOrderNo`] (通过先享卡订单号查询订单API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Order {
     /// 公众账号ID (`appid`).
@@ -399,6 +420,7 @@ pub struct Order {
     #[serde(with = "time::serde::rfc3339")]
     pub create_time: OffsetDateTime,
     /// 扣除金额 (`deduction_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deduction_amount: Option<i64>,
     /// 先享卡ID (`discount_card_id`).
     pub discount_card_id: String,
@@ -407,10 +429,13 @@ pub struct Order {
     /// 目标描述 (`objective_description`).
     pub objective_description: String,
     /// 目标达成明细列表 (`objectives`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub objectives: Option<Vec<OrderObjective>>,
     /// 线下使用说明 (`offline_instructions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offline_instructions: Option<String>,
     /// 线上使用说明 (`online_instructions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub online_instructions: Option<String>,
     /// 用户标识 (`openid`).
     #[wxpay(redact)]
@@ -422,21 +447,29 @@ pub struct Order {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 支付时间 (`pay_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pay_time: Option<OffsetDateTime>,
     /// 奖励描述 (`reward_description`).
     pub reward_description: String,
     /// 奖励明细列表 (`rewards`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rewards: Option<Vec<OrderReward>>,
     /// 服务ID (`service_id`).
     pub service_id: String,
     /// 结算金额 (`settlement_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub settlement_amount: Option<i64>,
     /// 订单状态 (`state`).
     pub state: OrderState,
     /// 总金额 (`total_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<i64>,
     /// 微信支付交易单号 (`transaction_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
 

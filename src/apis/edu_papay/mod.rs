@@ -284,39 +284,51 @@ pub struct ListUserContracts {
 }
 
 /// 签约信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct ContractInformation {
     /// 签约协议号 (`contract_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// 签约状态 (`contract_status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_status: Option<String>,
     /// 签约时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<OffsetDateTime>,
 }
 
 /// 结果集 (the answer of [`QueryContractByContractId`]).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Contract {
     /// 服务商APPID (`appid`).
     pub appid: String,
     /// 签约信息 (`contract_information`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_information: Option<ContractInformation>,
     /// 服务商APPID下的用户标识 (`openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 签约模板号 (`plan_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 子商户APPID (`sub_appid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 子商户APPID下的用户标识 (`sub_openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
 

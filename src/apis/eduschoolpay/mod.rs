@@ -613,7 +613,7 @@ pub struct ListUserContractsResponse {
 }
 
 /// The answer of [`QueryUserDebtState`] (商户查询用户欠款状态API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryUserDebtStateResponse {
     /// 商户appid (`appid`).

@@ -589,23 +589,27 @@ pub struct CreatePermissionResponse {
 }
 
 /// 单品列表.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// 商品优惠金额 (`discount_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
     /// 商品编码 (`goods_id`).
     pub goods_id: String,
     /// 商品备注 (`goods_remark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_remark: Option<String>,
     /// 商品数量 (`quantity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
     /// 商品价格 (`unit_price`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<i64>,
 }
 
 /// 优惠功能.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// 优惠券面额 (`amount`).
@@ -613,59 +617,78 @@ pub struct PromotionDetail {
     /// 券ID (`coupon_id`).
     pub coupon_id: String,
     /// 优惠币种 (`currency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// 单品列表 (`goods_detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_detail: Option<Vec<GoodsDetail>>,
     /// 商户出资 (`merchant_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<i64>,
     /// 优惠名称 (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// 其他出资 (`other_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<i64>,
     /// 优惠范围 (`scope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
     /// 活动ID (`stock_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// 优惠类型 (`type`).
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<PromotionDetailType>,
     /// 微信出资 (`wechatpay_contribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute: Option<i64>,
 }
 
 /// 收款明细列表.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CollectionDetail {
     /// 单笔收款金额 (`amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// 收款成功时间 (`paid_time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_time: Option<String>,
     /// 收款成功渠道 (`paid_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_type: Option<PaidType>,
     /// 优惠功能 (`promotion_detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// 收款序号 (`seq`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<i64>,
     /// 微信支付交易单号 (`transaction_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
 
 /// 收款信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Collection {
     /// 收款银行 (`bank_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// 收款明细列表 (`details`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<CollectionDetail>>,
     /// 已收金额 (`paid_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<i64>,
     /// 待收金额 (`paying_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub paying_amount: Option<i64>,
     /// 收款状态 (`state`).
     pub state: CollectionState,
     /// 总收款金额 (`total_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<i64>,
 }
 
@@ -731,35 +754,45 @@ pub struct ServiceorderTimeRange {
 }
 
 /// The answer of [`QueryServiceorder`] (查询支付分订单API).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
     /// 服务商公众号ID (`appid`).
     pub appid: String,
     /// 附加数据 (`attach`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// 收款信息 (`collection`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub collection: Option<Collection>,
     /// 服务位置 (`location`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     /// 服务商商户号 (`mchid`).
     pub mchid: String,
     /// 是否需要收款 (`need_collection`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub need_collection: Option<bool>,
     /// 商户回调地址 (`notify_url`).
-    pub notify_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_url: Option<String>,
     /// 服务商公众号下的用户标识 (`openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 微信支付服务订单号 (`order_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 商户优惠 (`post_discounts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_discounts: Option<Vec<ServiceorderPostPayment>>,
     /// 后付费项目 (`post_payments`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_payments: Option<Vec<ServiceorderPostPayment>>,
     /// 服务风险金 (`risk_fund`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_fund: Option<RiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
@@ -768,10 +801,13 @@ pub struct QueryServiceorderResponse {
     /// 服务订单状态 (`state`).
     pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_description: Option<StateDescription>,
     /// 服务时间 (`time_range`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_range: Option<ServiceorderTimeRange>,
     /// 总金额 (`total_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<i64>,
 }
 

@@ -63,14 +63,18 @@ pub(crate) static EVENTS: &[EventExample] = &[
         summary: "签约成功-通知类型",
         original_type: "entrust",
         direct: None,
-        partner: None,
+        partner: Some(
+            "{\"appid\":\"wx8888888888888888\",\"contract_information\":{\"contract_id\":\"wx998877665544wx\",\"contract_status\":\"ADD\",\"create_time\":\"2026-01-02T03:04:05+08:00\"},\"openid\":\"oUpF8uMuAJOM2pxb1Q\",\"plan_id\":\"101164396123311331\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"TEST_SUB_OPENID\"}",
+        ),
     },
     EventExample {
         event_type: "ENTRUST.RELEASE",
         summary: "解约成功-通知类型",
         original_type: "entrust",
         direct: None,
-        partner: None,
+        partner: Some(
+            "{\"appid\":\"wx8888888888888888\",\"contract_information\":{\"contract_id\":\"wx998877665544wx\",\"contract_status\":\"ADD\",\"create_time\":\"2026-01-02T03:04:05+08:00\"},\"openid\":\"oUpF8uMuAJOM2pxb1Q\",\"plan_id\":\"101164396123311331\",\"sp_mchid\":\"1230000109\",\"sub_appid\":\"TEST_SUB_APPID\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"TEST_SUB_OPENID\"}",
+        ),
     },
     EventExample {
         event_type: "ENTRUST.TERMINATE_RETENTION",
@@ -172,7 +176,9 @@ pub(crate) static EVENTS: &[EventExample] = &[
         event_type: "EDU_SCHOOL_PAY.USER_DEBT_STATE_UPDATE",
         summary: "用户欠款状态商户通知",
         original_type: "edu",
-        direct: None,
+        direct: Some(
+            "{\"appid\":\"wx8888888888888888\",\"debt_count\":1,\"openid\":\"oUpF8uMuAJOM2pxb1Q\",\"state\":\"FORBIDDEN\",\"update_time\":\"2026-01-02T03:04:05+08:00\"}",
+        ),
         partner: None,
     },
     EventExample {
@@ -222,42 +228,58 @@ pub(crate) static EVENTS: &[EventExample] = &[
         event_type: "PAYSCORE.USER_CONFIRM",
         summary: "用户确认成功通知",
         original_type: "payscore",
-        direct: None,
-        partner: None,
+        direct: Some(
+            "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"collection\":{\"bank_type\":\"example_bank_type\",\"details\":[{\"amount\":1,\"paid_time\":\"20091225091210\",\"paid_type\":\"NEWTON\",\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"123456\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品优惠-6\",\"other_contribute\":1,\"scope\":\"SINGLE\",\"stock_id\":\"activity_id\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"seq\":1,\"transaction_id\":\"15646546545165651651\"}],\"paid_amount\":1,\"paying_amount\":1,\"state\":\"USER_PAYING\",\"total_amount\":1},\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_collection\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"order_id\":\"0000300001201908301055157220022\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":1,\"count\":1,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":1,\"count\":1,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"risk_fund\":{\"amount\":1,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"state\":\"CREATED\",\"state_description\":\"USER_CONFIRM\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"},\"total_amount\":1}",
+        ),
+        partner: Some(
+            "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"collection\":{\"bank_type\":\"example_bank_type\",\"details\":[{\"amount\":1,\"paid_time\":\"20091225091210\",\"paid_type\":\"NEWTON\",\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"123456\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品优惠-6\",\"other_contribute\":1,\"scope\":\"SINGLE\",\"stock_id\":\"activity_id\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"seq\":1,\"transaction_id\":\"15646546545165651651\"}],\"paid_amount\":1,\"paying_amount\":1,\"state\":\"USER_PAYING\",\"total_amount\":1},\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_collection\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"order_id\":\"0000300001201908301055157220022\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":1,\"count\":1,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":1,\"count\":1,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":1,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"state\":\"CREATED\",\"state_description\":\"USER_CONFIRM\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":1}",
+        ),
     },
     EventExample {
         event_type: "PAYSCORE.USER_PAID",
         summary: "支付成功通知",
         original_type: "payscore",
-        direct: None,
-        partner: None,
+        direct: Some(
+            "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"collection\":{\"bank_type\":\"example_bank_type\",\"details\":[{\"amount\":1,\"paid_time\":\"20091225091210\",\"paid_type\":\"NEWTON\",\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"123456\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品优惠-6\",\"other_contribute\":1,\"scope\":\"SINGLE\",\"stock_id\":\"activity_id\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"seq\":1,\"transaction_id\":\"15646546545165651651\"}],\"paid_amount\":1,\"paying_amount\":1,\"state\":\"USER_PAYING\",\"total_amount\":1},\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_collection\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"order_id\":\"0000300001201908301055157220022\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":1,\"count\":1,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":1,\"count\":1,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"risk_fund\":{\"amount\":1,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"state\":\"CREATED\",\"state_description\":\"USER_CONFIRM\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"备注2\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"备注1\"},\"total_amount\":1}",
+        ),
+        partner: Some(
+            "{\"appid\":\"wxd678efh567hg6787\",\"attach\":\"Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald\",\"collection\":{\"bank_type\":\"example_bank_type\",\"details\":[{\"amount\":1,\"paid_time\":\"20091225091210\",\"paid_type\":\"NEWTON\",\"promotion_detail\":[{\"amount\":1,\"coupon_id\":\"123456\",\"currency\":\"CNY\",\"goods_detail\":[{\"discount_amount\":1,\"goods_id\":\"M1006\",\"goods_remark\":\"商品备注信息\",\"quantity\":1,\"unit_price\":1}],\"merchant_contribute\":1,\"name\":\"单品优惠-6\",\"other_contribute\":1,\"scope\":\"SINGLE\",\"stock_id\":\"activity_id\",\"type\":\"CASH\",\"wechatpay_contribute\":1}],\"seq\":1,\"transaction_id\":\"15646546545165651651\"}],\"paid_amount\":1,\"paying_amount\":1,\"state\":\"USER_PAYING\",\"total_amount\":1},\"location\":{\"end_location\":\"嗨客时尚主题展餐厅\",\"start_location\":\"嗨客时尚主题展餐厅\"},\"mchid\":\"1230000109\",\"need_collection\":true,\"notify_url\":\"https://api.test.com\",\"openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"order_id\":\"0000300001201908301055157220022\",\"out_order_no\":\"1234323JKHDFE1243252\",\"post_discounts\":[{\"amount\":1,\"count\":1,\"description\":\"不与其他优惠叠加\",\"name\":\"满20减1元\"}],\"post_payments\":[{\"amount\":1,\"count\":1,\"description\":\"就餐人均100元\",\"name\":\"就餐费用\"}],\"risk_fund\":{\"amount\":1,\"description\":\"就餐的预估费用\",\"name\":\"DEPOSIT\"},\"service_id\":\"2002000000000558128851361561536\",\"service_introduction\":\"XX充电宝\",\"state\":\"CREATED\",\"state_description\":\"USER_CONFIRM\",\"sub_appid\":\"wxd678efh567hg6999\",\"sub_mchid\":\"1900000109\",\"sub_openid\":\"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\",\"time_range\":{\"end_time\":\"20091225121010\",\"end_time_remark\":\"租借结束时间\",\"start_time\":\"20091225091010\",\"start_time_remark\":\"开始租借时间\"},\"total_amount\":1}",
+        ),
     },
     EventExample {
         event_type: "DISCOUNT_CARD.GET_CARD",
         summary: "先享卡用户领卡通知",
         original_type: "discount",
-        direct: None,
+        direct: Some(
+            "{\"appid\":\"wxd678efh567hg6787\",\"card_begin_time\":\"2026-01-02T03:04:05+08:00\",\"card_end_time\":\"2026-01-02T03:04:05+08:00\",\"card_name\":\"五一品牌活动\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"deduction_amount\":1,\"discount_card_id\":\"87789b2f25177433bcbf407e8e471f95\",\"estimated_reward_amount\":1,\"objective_description\":\"购买商品3次\",\"objectives\":[{\"count\":1,\"name\":\"一周购买三次商品\",\"objective_id\":1,\"objective_serial_no\":\"578354545\",\"performance_description\":\"购买商品\",\"performance_time\":\"2026-01-02T03:04:05+08:00\",\"performance_type\":\"INCREASE\",\"remark\":\"特价商品\",\"unit\":\"个\"}],\"offline_instructions\":\"仅限商户门店使用\",\"online_instructions\":\"仅限商户APP使用\",\"openid\":\"oUpF8uMuAJ2pxb1Q9zNjWeS6o\",\"order_id\":\"15646546545165651651\",\"out_order_no\":\"233bcbf407e87789b8e471f251774f95\",\"out_trade_no\":\"6e8369071cd942c0476613f9d1ce9ca3\",\"pay_time\":\"2026-01-02T03:04:05+08:00\",\"reward_description\":\"每次减5元\",\"rewards\":[{\"amount\":1,\"count\":1,\"description\":\"购买商品\",\"name\":\"八折优惠\",\"remark\":\"特价商品\",\"reward_id\":1,\"reward_serial_no\":\"578354\",\"reward_time\":\"2026-01-02T03:04:05+08:00\",\"reward_type\":\"INCREASE\",\"unit\":\"个\"}],\"service_id\":\"500001\",\"settlement_amount\":1,\"state\":\"CREATED\",\"total_amount\":1,\"transaction_id\":\"1009660380201506130728806387\"}",
+        ),
         partner: None,
     },
     EventExample {
         event_type: "DISCOUNT_CARD.SETTLEMENT",
         summary: "先享卡支付结算通知",
         original_type: "discount",
-        direct: None,
+        direct: Some(
+            "{\"appid\":\"wxd678efh567hg6787\",\"card_begin_time\":\"2026-01-02T03:04:05+08:00\",\"card_end_time\":\"2026-01-02T03:04:05+08:00\",\"card_name\":\"五一品牌活动\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"deduction_amount\":1,\"discount_card_id\":\"87789b2f25177433bcbf407e8e471f95\",\"estimated_reward_amount\":1,\"objective_description\":\"购买商品3次\",\"objectives\":[{\"count\":1,\"name\":\"一周购买三次商品\",\"objective_id\":1,\"objective_serial_no\":\"578354545\",\"performance_description\":\"购买商品\",\"performance_time\":\"2026-01-02T03:04:05+08:00\",\"performance_type\":\"INCREASE\",\"remark\":\"特价商品\",\"unit\":\"个\"}],\"offline_instructions\":\"仅限商户门店使用\",\"online_instructions\":\"仅限商户APP使用\",\"openid\":\"oUpF8uMuAJ2pxb1Q9zNjWeS6o\",\"order_id\":\"15646546545165651651\",\"out_order_no\":\"233bcbf407e87789b8e471f251774f95\",\"out_trade_no\":\"6e8369071cd942c0476613f9d1ce9ca3\",\"pay_time\":\"2026-01-02T03:04:05+08:00\",\"reward_description\":\"每次减5元\",\"rewards\":[{\"amount\":1,\"count\":1,\"description\":\"购买商品\",\"name\":\"八折优惠\",\"remark\":\"特价商品\",\"reward_id\":1,\"reward_serial_no\":\"578354\",\"reward_time\":\"2026-01-02T03:04:05+08:00\",\"reward_type\":\"INCREASE\",\"unit\":\"个\"}],\"service_id\":\"500001\",\"settlement_amount\":1,\"state\":\"CREATED\",\"total_amount\":1,\"transaction_id\":\"1009660380201506130728806387\"}",
+        ),
         partner: None,
     },
     EventExample {
         event_type: "DISCOUNT_CARD.USER_ACCEPTED",
         summary: "先享卡用户领卡通知",
         original_type: "discount",
-        direct: None,
+        direct: Some(
+            "{\"appid\":\"wxd678efh567hg6787\",\"card_id\":\"233bcbf407e87789b8e471f251774f95\",\"card_template_id\":\"87789b2f25177433bcbf407e8e471f95\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"mchid\":\"1230000109\",\"objectives\":[{\"count\":1,\"description\":\"特价商品\",\"name\":\"一周购买三次商品\",\"objective_completion_records\":[{\"completion_count\":1,\"completion_time\":\"2026-01-02T03:04:05+08:00\",\"completion_type\":\"INCREASE\",\"description\":\"购买商品\",\"objective_completion_serial_no\":\"578354545\",\"objective_id\":\"123456\",\"remark\":\"特价商品\"}],\"objective_id\":\"123456\",\"unit\":\"次\"}],\"openid\":\"oUpF8uMuAJ2pxb1Q9zNjWeS6o\",\"out_card_code\":\"6e8369071cd942c0476613f9d1ce9ca3\",\"pay_information\":{\"pay_amount\":1,\"pay_state\":\"2015-05-20T13:29:35.120+08:00\",\"pay_time\":\"2026-01-02T03:04:05+08:00\",\"transaction_id\":\"1009660380201506130728806387\"},\"rewards\":[{\"amount\":1,\"count\":1,\"count_type\":\"COUNT_LIMIT\",\"description\":\"特价商品优惠\",\"name\":\"八折优惠\",\"reward_id\":\"123456\",\"reward_usage_records\":[{\"amount\":1,\"description\":\"购买商品\",\"remark\":\"特价商品\",\"reward_id\":\"123456\",\"reward_usage_serial_no\":\"578354\",\"usage_count\":1,\"usage_time\":\"2026-01-02T03:04:05+08:00\",\"usage_type\":\"INCREASE\"}],\"unit\":\"个\"}],\"sharer_openid\":\"oUpF8uMuAJ2pxb1Q9zNjWUHsd\",\"state\":\"ONGOING\",\"time_range\":{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"},\"total_amount\":1,\"unfinished_reason\":\"DUE_TO_QUIT\"}",
+        ),
         partner: None,
     },
     EventExample {
         event_type: "DISCOUNT_CARD.AGREEMENT_ENDED",
         summary: "先享卡用户守约状态变化通知",
         original_type: "discount",
-        direct: None,
+        direct: Some(
+            "{\"appid\":\"wxd678efh567hg6787\",\"card_id\":\"233bcbf407e87789b8e471f251774f95\",\"card_template_id\":\"87789b2f25177433bcbf407e8e471f95\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"mchid\":\"1230000109\",\"objectives\":[{\"count\":1,\"description\":\"特价商品\",\"name\":\"一周购买三次商品\",\"objective_completion_records\":[{\"completion_count\":1,\"completion_time\":\"2026-01-02T03:04:05+08:00\",\"completion_type\":\"INCREASE\",\"description\":\"购买商品\",\"objective_completion_serial_no\":\"578354545\",\"objective_id\":\"123456\",\"remark\":\"特价商品\"}],\"objective_id\":\"123456\",\"unit\":\"次\"}],\"openid\":\"oUpF8uMuAJ2pxb1Q9zNjWeS6o\",\"out_card_code\":\"6e8369071cd942c0476613f9d1ce9ca3\",\"pay_information\":{\"pay_amount\":1,\"pay_state\":\"2015-05-20T13:29:35.120+08:00\",\"pay_time\":\"2026-01-02T03:04:05+08:00\",\"transaction_id\":\"1009660380201506130728806387\"},\"rewards\":[{\"amount\":1,\"count\":1,\"count_type\":\"COUNT_LIMIT\",\"description\":\"特价商品优惠\",\"name\":\"八折优惠\",\"reward_id\":\"123456\",\"reward_usage_records\":[{\"amount\":1,\"description\":\"购买商品\",\"remark\":\"特价商品\",\"reward_id\":\"123456\",\"reward_usage_serial_no\":\"578354\",\"usage_count\":1,\"usage_time\":\"2026-01-02T03:04:05+08:00\",\"usage_type\":\"INCREASE\"}],\"unit\":\"个\"}],\"sharer_openid\":\"oUpF8uMuAJ2pxb1Q9zNjWUHsd\",\"state\":\"ONGOING\",\"time_range\":{\"begin_time\":\"2026-01-02T03:04:05+08:00\",\"end_time\":\"2026-01-02T03:04:05+08:00\"},\"total_amount\":1,\"unfinished_reason\":\"DUE_TO_QUIT\"}",
+        ),
         partner: None,
     },
     EventExample {
@@ -354,8 +376,12 @@ pub(crate) static EVENTS: &[EventExample] = &[
         event_type: "MCHWITHDRAW.CHANGE",
         summary: "",
         original_type: "mchwithdraw",
-        direct: None,
-        partner: None,
+        direct: Some(
+            "{\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"20190611222222222200000000012122\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"solution\":\"请修改结算银行卡信息\",\"status\":\"CREATE_SUCCESS\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"12321937198237912739132791732912793127931279317929791239112123\"}",
+        ),
+        partner: Some(
+            "{\"account_bank\":\"招商银行\",\"account_number\":\"1178\",\"account_type\":\"BASIC\",\"amount\":1,\"bank_memo\":\"微信提现\",\"bank_name\":\"中国工商银行股份有限公司深圳软件园支行\",\"create_time\":\"2026-01-02T03:04:05+08:00\",\"out_request_no\":\"1217752501201407033233368018\",\"reason\":\"卡号错误\",\"remark\":\"交易提现\",\"sp_mchid\":\"1800000123\",\"status\":\"CREATE_SUCCESS\",\"sub_mchid\":\"1900000109\",\"update_time\":\"2026-01-02T03:04:05+08:00\",\"withdraw_id\":\"TEST_WITHDRAW_ID\"}",
+        ),
     },
     EventExample {
         event_type: "MCHTRANSFER.QQWALLETBILL.FINISHED",
@@ -368,7 +394,9 @@ pub(crate) static EVENTS: &[EventExample] = &[
         event_type: "MCHTRANSFER.AUTHORIZATION.CONFIRMED",
         summary: "自动收款授权结果通知",
         original_type: "mchtransfer",
-        direct: None,
+        direct: Some(
+            "{\"appid\":\"wxf636efh567hg4356\",\"authorization_id\":\"201202504101000123456789012\",\"authorize_time\":\"2026-01-02T03:04:05+08:00\",\"close_info\":{\"close_reason\":\"CLOSE_VIA_MCH_API\",\"close_time\":\"2026-01-02T03:04:05+08:00\"},\"create_time\":\"2026-01-02T03:04:05+08:00\",\"openid\":\"o-MYE42l80oelYMDE34nYD456Xoy\",\"out_authorization_no\":\"plfk2020042013\",\"package_info\":\"affffddafdfafddffda==\",\"state\":\"TAKING_EFFECT\",\"transfer_scene_id\":\"TEST_TRANSFER_SCENE_ID\",\"user_display_name\":\"wx_123456\",\"user_recv_perception\":\"TEST_USER_RECV_PERCEPTION\"}",
+        ),
         partner: None,
     },
     EventExample {
@@ -390,21 +418,27 @@ pub(crate) static EVENTS: &[EventExample] = &[
         summary: "预算申请结果回调通知",
         original_type: "budget",
         direct: None,
-        partner: None,
+        partner: Some(
+            "{\"activity_name\":\"公益企业配捐活动\",\"activity_remark\":\"公益活动开始于9月1日，帮助困难儿童筹款活动\",\"amount\":1,\"budget_id\":\"1182020050700019480001\",\"closed_time\":\"2026-01-02T03:04:05+08:00\",\"confirm_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"finished_time\":\"2026-01-02T03:04:05+08:00\",\"locked_time\":\"2026-01-02T03:04:05+08:00\",\"out_budget_no\":\"budget202506300102\",\"remain_amount\":1,\"sp_mchid\":\"1900001109\",\"sponsor_mchid\":\"1900001109\",\"state\":\"PENDING\",\"super_admin_wxid_mask\":\"ca***ye\",\"unlock_remark\":\"TEST_UNLOCK_REMARK\"}",
+        ),
     },
     EventExample {
         event_type: "BUDGET.CLOSED",
         summary: "预算申请结果回调通知",
         original_type: "budget",
         direct: None,
-        partner: None,
+        partner: Some(
+            "{\"activity_name\":\"公益企业配捐活动\",\"activity_remark\":\"公益活动开始于9月1日，帮助困难儿童筹款活动\",\"amount\":1,\"budget_id\":\"1182020050700019480001\",\"closed_time\":\"2026-01-02T03:04:05+08:00\",\"confirm_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"finished_time\":\"2026-01-02T03:04:05+08:00\",\"locked_time\":\"2026-01-02T03:04:05+08:00\",\"out_budget_no\":\"budget202506300102\",\"remain_amount\":1,\"sp_mchid\":\"1900001109\",\"sponsor_mchid\":\"1900001109\",\"state\":\"PENDING\",\"super_admin_wxid_mask\":\"ca***ye\",\"unlock_remark\":\"TEST_UNLOCK_REMARK\"}",
+        ),
     },
     EventExample {
         event_type: "BUDGET.FINISHED",
         summary: "预算申请结果回调通知",
         original_type: "budget",
         direct: None,
-        partner: None,
+        partner: Some(
+            "{\"activity_name\":\"公益企业配捐活动\",\"activity_remark\":\"公益活动开始于9月1日，帮助困难儿童筹款活动\",\"amount\":1,\"budget_id\":\"1182020050700019480001\",\"closed_time\":\"2026-01-02T03:04:05+08:00\",\"confirm_url\":\"https://www.weixin.qq.com/wxpay/pay.php\",\"finished_time\":\"2026-01-02T03:04:05+08:00\",\"locked_time\":\"2026-01-02T03:04:05+08:00\",\"out_budget_no\":\"budget202506300102\",\"remain_amount\":1,\"sp_mchid\":\"1900001109\",\"sponsor_mchid\":\"1900001109\",\"state\":\"PENDING\",\"super_admin_wxid_mask\":\"ca***ye\",\"unlock_remark\":\"TEST_UNLOCK_REMARK\"}",
+        ),
     },
     EventExample {
         event_type: "WEBIZPAY.QUOTACARDEXPIRED",

@@ -4,7 +4,7 @@
 //! Enabled by the `ecommerce` feature.
 
 use crate::endpoint;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/ecommerce/fund/balance/{sub_mchid}` 查询二级商户账户实时余额API
@@ -192,39 +192,55 @@ pub struct WithdrawFundResponse {
 }
 
 /// The answer of [`QueryWithdrawByOutRequestNo`], [`QueryWithdrawByWithdrawId`] (商户提现单号查询).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct Withdraw {
     /// 入账银行 (`account_bank`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_bank: Option<String>,
     /// 入账银行账号后四位 (`account_number`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_number: Option<String>,
     /// 出款账户类型 (`account_type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_type: Option<AccountType>,
     /// 提现金额 (`amount`), in fen (分).
     pub amount: i64,
     /// 银行备注 (`bank_memo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_memo: Option<String>,
     /// 入账银行全称 (`bank_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// 发起提现时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<OffsetDateTime>,
     /// 商户提现单号 (`out_request_no`).
     pub out_request_no: String,
     /// 失败原因 (`reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// 提现备注 (`remark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// 电商平台商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 提现单状态 (`status`).
     pub status: WithdrawStatus,
     /// 二级商户号 (`sub_mchid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 提现状态更新时间 (`update_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<OffsetDateTime>,
     /// 微信支付提现单号 (`withdraw_id`).
     pub withdraw_id: String,

@@ -863,7 +863,7 @@ pub struct CreateUserConfirmAuthorizationResponse {
 }
 
 /// 自动收款授权的关闭信息.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo {
     /// 自动收款授权的原因 (`close_reason`).
@@ -874,20 +874,30 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo {
 }
 
 /// The answer of [`QueryUserConfirmAuthorizationByOutAuthorizationNo`] (商户单号查询自动收款授权).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     /// 商户AppID (`appid`).
     pub appid: String,
     /// 微信自动收款授权单号 (`authorization_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_id: Option<String>,
     /// 用户确认授权的时间 (`authorize_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub authorize_time: Option<OffsetDateTime>,
     /// 自动收款授权的关闭信息 (`close_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub close_info: Option<QueryUserConfirmAuthorizationByOutAuthorizationNoCloseInfo>,
     /// 单据创建时间 (`create_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<OffsetDateTime>,
     /// 收款用户OpenID (`openid`).
     #[wxpay(redact)]
@@ -895,14 +905,17 @@ pub struct QueryUserConfirmAuthorizationByOutAuthorizationNoResponse {
     /// 商户侧授权单号 (`out_authorization_no`).
     pub out_authorization_no: String,
     /// 跳转领取页面的package信息 (`package_info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub package_info: Option<String>,
     /// 单据状态 (`state`).
     pub state: QueryUserConfirmAuthorizationByOutAuthorizationNoState,
     /// 转账场景ID (`transfer_scene_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer_scene_id: Option<String>,
     /// 用户展示名称 (`user_display_name`).
     pub user_display_name: String,
     /// 用户收款感知 (`user_recv_perception`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_recv_perception: Option<String>,
 }
 

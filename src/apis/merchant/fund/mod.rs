@@ -4,7 +4,7 @@
 //! Enabled by the `merchant` feature.
 
 use crate::endpoint;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// `GET /v3/merchant/fund/balance/{account_type}` 查询账户实时余额API
@@ -211,7 +211,7 @@ pub struct QueryWithdrawBillTypeByBillTypeResponse {
 }
 
 /// The answer of [`QueryWithdrawByOutRequestNo`], [`QueryWithdrawByWithdrawId`] (电商平台(商户提现单号查询)提现状态API).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct Withdraw {
     /// 出款账户类型 (`account_type`).

@@ -7,11 +7,12 @@ use crate::endpoint;
 use serde::{Deserialize, Serialize};
 
 pub use super::{
-    Collection, CollectionDetail, CollectionState, CreatePermissionResponse,
-    CreateServicepayondeliveryorderJumpLink, Device, GoodsDetail, JumpLink, JumpLinkType, Location,
-    Name, PaidType, PostPayment, PostPaymentRequired, PromotionDetail, PromotionDetailType,
-    RiskFund, RiskFundRequired, Scope, ServiceorderPostPayment, ServiceorderRiskFund,
-    ServiceorderState, ServiceorderTimeRange, StateDescription, TimeRange,
+    Collection, CollectionDetail, CollectionRequired, CollectionState, CreatePermissionResponse,
+    CreateServicepayondeliveryorderJumpLink, Device, GoodsDetail, GoodsDetailRequired, JumpLink,
+    JumpLinkType, Location, Name, PaidType, PostPayment, PostPaymentRequired, PromotionDetail,
+    PromotionDetailRequired, PromotionDetailType, RiskFund, RiskFundRequired, Scope,
+    ServiceorderPostPayment, ServiceorderRiskFund, ServiceorderRiskFundRequired, ServiceorderState,
+    ServiceorderTimeRange, StateDescription, TimeRange,
 };
 
 /// `POST /v3/payscore/partner/permissions` 商户预授权API
@@ -316,35 +317,45 @@ pub struct PostDiscount {
 }
 
 /// The answer of [`QueryServiceorder`] (查询支付分订单).
-#[derive(Clone, Deserialize, crate::Sensitive)]
+#[derive(Clone, Serialize, Deserialize, crate::Sensitive, crate::Constructor)]
 #[non_exhaustive]
 pub struct QueryServiceorderResponse {
     /// 服务商应用ID (`appid`).
     pub appid: String,
     /// 商户数据包 (`attach`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// 收款信息 (`collection`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub collection: Option<Collection>,
     /// 服务位置 (`location`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     /// 服务商商户号 (`mchid`).
     pub mchid: String,
     /// 是否需要收款 (`need_collection`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub need_collection: Option<bool>,
     /// 商户回调地址 (`notify_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     /// 服务商公众号下的用户标识 (`openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// 微信支付服务订单号 (`order_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// 商户服务订单号 (`out_order_no`).
     pub out_order_no: String,
     /// 后付费商户优惠 (`post_discounts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_discounts: Option<Vec<PostDiscount>>,
     /// 后付费项目 (`post_payments`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub post_payments: Option<Vec<PostPayment>>,
     /// 订单风险金 (`risk_fund`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_fund: Option<ServiceorderRiskFund>,
     /// 服务ID (`service_id`).
     pub service_id: String,
@@ -353,17 +364,23 @@ pub struct QueryServiceorderResponse {
     /// 服务订单状态 (`state`).
     pub state: ServiceorderState,
     /// 订单状态说明 (`state_description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_description: Option<StateDescription>,
     /// 子商户应用ID (`sub_appid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mchid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// 子商户公众号下的用户标识 (`sub_openid`).
     #[wxpay(redact)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// 服务时间 (`time_range`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_range: Option<ServiceorderTimeRange>,
     /// 总金额 (`total_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<i64>,
 }
 

@@ -635,7 +635,7 @@ pub struct BudgetElectronicReceipt {
 }
 
 /// The answer of [`CreateCharityBudget`], [`QueryCharityBudgetByOutBudgetNo`] (申请公益捐赠预算).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, crate::Constructor)]
 #[non_exhaustive]
 pub struct CharityBudget {
     /// 活动名称 (`activity_name`).
@@ -647,29 +647,46 @@ pub struct CharityBudget {
     /// 微信支付预算单号 (`budget_id`).
     pub budget_id: String,
     /// 关闭时间 (`closed_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub closed_time: Option<OffsetDateTime>,
     /// 确认出资页面地址 (`confirm_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub confirm_url: Option<String>,
     /// 完成时间 (`finished_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finished_time: Option<OffsetDateTime>,
     /// 资金锁定时间 (`locked_time`).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub locked_time: Option<OffsetDateTime>,
     /// 商户预算单号 (`out_budget_no`).
     pub out_budget_no: String,
     /// 剩余预算金额 (`remain_amount`), in fen (分).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remain_amount: Option<i64>,
     /// 服务商商户号 (`sp_mchid`).
     pub sp_mchid: String,
     /// 出资商户号 (`sponsor_mchid`).
     pub sponsor_mchid: String,
     /// 预算单状态 (`state`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<CharityBudgetState>,
     /// 商户号超管微信号掩码 (`super_admin_wxid_mask`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub super_admin_wxid_mask: Option<String>,
     /// 撤销说明 (`unlock_remark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unlock_remark: Option<String>,
 }
 
