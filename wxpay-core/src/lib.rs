@@ -181,12 +181,20 @@ pub mod __private {
         serde_json::from_slice(body)
     }
 
-    /// Decodes the verified elements of an APIv2 answer.
-    #[inline]
+    /// Decodes the elements of an APIv2 answer (verified by the caller): numbers parsed
+    /// from their text, JSON-text elements read as JSON. Errors name a field of the type,
+    /// never a value, as serde's do for JSON.
     pub fn decode_xml<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
-        // MERGE: the protocol layer's element deserializer (branch v2proto).
-        let _ = body;
-        Err(<serde_json::Error as serde::de::Error>::custom("not yet"))
+        use serde::de::Error as _;
+        let fields = crate::apiv2::parse_with(body, "xml", crate::apiv2::MAX_ANSWER_LEN)
+            .map_err(serde_json::Error::custom)?;
+        crate::apiv2::from_fields(&fields).map_err(|error| match (&error.field, error.problem) {
+            // serde's own wording, which `DecodeError` reads the field's name from.
+            (Some(field), "a required field is missing") => {
+                serde_json::Error::custom(format_args!("missing field `{field}`"))
+            }
+            _ => serde_json::Error::custom(error),
+        })
     }
 
     /// Accepts any body of an endpoint declared without a response type.

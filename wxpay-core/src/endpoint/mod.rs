@@ -68,6 +68,22 @@ pub trait Endpoint {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Streamed {}
 
+/// Writes an APIv3 endpoint's request; an APIv2 endpoint is refused, so it never goes out
+/// as an empty, RSA-signed APIv3 request.
+pub(crate) fn write_apiv3<E: Endpoint + ?Sized>(
+    endpoint: &E,
+    writer: &mut RequestWriter<'_>,
+) -> Result<(), RequestError> {
+    if let Protocol::ApiV2(_) = E::PROTOCOL {
+        return Err(RequestError::WrongProtocol {
+            operation: E::PATH_TEMPLATE,
+            protocol: "APIv2",
+            other: "APIv3",
+        });
+    }
+    endpoint.write_request(writer)
+}
+
 /// A value that can fill one path segment: text, a number or a platform enum — never a list
 /// or a struct, which have no single text form.
 #[diagnostic::on_unimplemented(
@@ -360,9 +376,11 @@ impl<'a> RequestWriter<'a> {
         name: &'static str,
         value: &T,
     ) -> Result<(), RequestError> {
-        let json = serde_json::to_value(value).map_err(RequestError::Body)?;
-        if !json.is_null() {
-            self.xml_fields.push((name, json.to_string()));
+        // Written straight to text, so members keep the order the type declares them in
+        // (through a `serde_json::Value` they would be sorted).
+        let json = serde_json::to_string(value).map_err(RequestError::Body)?;
+        if json != "null" {
+            self.xml_fields.push((name, json));
         }
         Ok(())
     }
