@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::caller::Caller;
 use crate::clock::{unix_now, with_jitter};
 use crate::crypto::CryptoBackend;
-use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
+use crate::endpoint::{Endpoint, RequestParts, RequestWriter, write_apiv3};
 use crate::error::{ConfigError, DecodeError, Error, VerificationError};
 use crate::host::Host;
 use crate::keyring::PlatformKeyStatus;
@@ -205,7 +205,7 @@ impl Client {
         let idempotent = E::IDEMPOTENT || is_idempotent_method(&E::METHOD);
         let parts = |keys: &PlatformKeys, now: i64| {
             let mut writer = RequestWriter::new(E::METHOD, Some(keys), now);
-            endpoint.write_request(&mut writer)?;
+            write_apiv3(&endpoint, &mut writer)?;
             Ok(writer.finish())
         };
         let answer = self

@@ -23,7 +23,7 @@ use url::{Position, Url};
 
 use crate::client::Client;
 use crate::crypto::Sha1;
-use crate::endpoint::{Endpoint, RequestParts, RequestWriter, Streamed};
+use crate::endpoint::{Endpoint, RequestParts, RequestWriter, Streamed, write_apiv3};
 use crate::error::{DownloadError, Error, TransportError, TransportErrorKind};
 use crate::host::Host;
 use crate::keys::PlatformKeys;
@@ -226,7 +226,7 @@ impl Client {
     {
         let parts = |keys: &PlatformKeys, now| {
             let mut request = RequestWriter::new(E::METHOD, Some(keys), now);
-            endpoint.write_request(&mut request)?;
+            write_apiv3(endpoint, &mut request)?;
             Ok(request.finish())
         };
         self.fetch(

@@ -466,6 +466,17 @@ pub enum RequestError {
     /// An APIv2 request cannot be written as XML.
     #[error("the APIv2 request cannot be written as XML")]
     Xml(#[source] XmlError),
+    /// An endpoint went to the other protocol's request writing: an APIv2 operation is signed
+    /// into `<xml>` with the APIv2 key, an APIv3 one into `Authorization` with the merchant key.
+    #[error("`{operation}` is an {protocol} operation and cannot be sent as {other}")]
+    WrongProtocol {
+        /// The operation's path.
+        operation: &'static str,
+        /// Its protocol, `APIv2` or `APIv3`.
+        protocol: &'static str,
+        /// The protocol it was about to be sent as.
+        other: &'static str,
+    },
     /// A field must be encrypted but no platform key is configured for encryption.
     #[error("the request has encrypted fields but no valid platform key is configured")]
     NoEncryptionKey,

@@ -79,6 +79,9 @@ macro_rules! __platform_enum {
         #[diagnostic::do_not_recommend]
         impl $crate::__private::PathSegment for $name {}
 
+        #[diagnostic::do_not_recommend]
+        impl $crate::__private::XmlText for $name {}
+
         impl $crate::__private::serde::Serialize for $name {
             fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
@@ -132,7 +135,8 @@ pub use download::{Compression, Download, Downloaded, FileCheck, MAX_WRITE};
 pub use dynamic::DynamicRequest;
 pub use endpoint::sensitive::{FieldPath, Sensitive, SensitiveString};
 pub use endpoint::{
-    Endpoint, FileMeta, ImageFormat, PathSegment, RequestParts, RequestWriter, Streamed, UploadFile,
+    ApiV2, Endpoint, FileMeta, ImageFormat, PathSegment, Protocol, RequestParts, RequestWriter,
+    SignTypes, Streamed, UploadFile, XmlText,
 };
 pub use error::{
     ApiError, ApiV2DecodeError, ApiV2Error, ApiV2NotificationError, ApiV2SignError, ConfigError,
@@ -159,8 +163,8 @@ pub mod __private {
         RedactedWith, Sensitive,
     };
     pub use crate::endpoint::{
-        Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, RequestWriter, Streamed,
-        UploadFile,
+        ApiV2, Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, Protocol,
+        RequestWriter, SignTypes, Streamed, UploadFile, XmlText,
     };
     pub use crate::error::{DecryptError, Error, RequestError};
     pub use crate::host::Host;
@@ -175,6 +179,22 @@ pub mod __private {
         body: &[u8],
     ) -> Result<T, serde_json::Error> {
         serde_json::from_slice(body)
+    }
+
+    /// Decodes the elements of an APIv2 answer (verified by the caller): numbers parsed
+    /// from their text, JSON-text elements read as JSON. Errors name a field of the type,
+    /// never a value, as serde's do for JSON.
+    pub fn decode_xml<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+        use serde::de::Error as _;
+        let fields = crate::apiv2::parse_with(body, "xml", crate::apiv2::MAX_ANSWER_LEN)
+            .map_err(serde_json::Error::custom)?;
+        crate::apiv2::from_fields(&fields).map_err(|error| match (&error.field, error.problem) {
+            // serde's own wording, which `DecodeError` reads the field's name from.
+            (Some(field), "a required field is missing") => {
+                serde_json::Error::custom(format_args!("missing field `{field}`"))
+            }
+            _ => serde_json::Error::custom(error),
+        })
     }
 
     /// Accepts any body of an endpoint declared without a response type.

@@ -47,6 +47,7 @@ use crate::hex;
 use crate::keys::ApiV2Key;
 
 mod answer;
+mod call;
 mod de;
 mod xml;
 
@@ -54,6 +55,7 @@ pub use answer::{
     ACKNOWLEDGEMENT, MAX_ANSWER_LEN, MAX_NOTIFICATION_LEN, RefundNotification, read_answer,
     read_payment_notification, read_refund_notification, refusal,
 };
+pub use call::{CallContext, prepare, read_endpoint_answer};
 pub use de::from_fields;
 pub use xml::{parse, parse_with, to_xml};
 
@@ -319,19 +321,18 @@ pub fn verify(
     })
 }
 
-/// A request as the client sends it: `nonce_str` added (`None` for the spec's nonce-less
-/// operations), `sign_type` added for HMAC-SHA256 (MD5 is the default and goes unnamed), the
-/// `sign` computed and appended last, and the whole written as `<xml>`.
+/// The fields a request sends: `nonce_str` added (`None` for the spec's nonce-less
+/// operations), `sign_type` added for HMAC-SHA256 (MD5 is the default and goes unnamed), and
+/// the `sign` computed and appended last.
 ///
-/// Errors: a field that cannot be written as XML ([`RequestError::Xml`]), or a failing HMAC
-/// ([`CryptoError`]).
-pub fn signed_request_xml(
+/// Errors: a failing HMAC ([`CryptoError`]).
+pub fn signed_fields(
     mut fields: Fields,
     nonce_str: Option<&str>,
     key: &ApiV2Key,
     sign_type: SignType,
     backend: CryptoBackend,
-) -> Result<String, Error> {
+) -> Result<Fields, CryptoError> {
     if let Some(nonce) = nonce_str {
         fields.insert("nonce_str", nonce);
     }
@@ -341,5 +342,20 @@ pub fn signed_request_xml(
     fields.remove("sign");
     let sign = sign(&fields, key, sign_type, backend)?;
     fields.insert("sign", sign);
+    Ok(fields)
+}
+
+/// A request as the client sends it: [`signed_fields`] written as `<xml>`.
+///
+/// Errors: a field that cannot be written as XML ([`RequestError::Xml`]), or a failing HMAC
+/// ([`CryptoError`]).
+pub fn signed_request_xml(
+    fields: Fields,
+    nonce_str: Option<&str>,
+    key: &ApiV2Key,
+    sign_type: SignType,
+    backend: CryptoBackend,
+) -> Result<String, Error> {
+    let fields = signed_fields(fields, nonce_str, key, sign_type, backend)?;
     Ok(to_xml(&fields).map_err(RequestError::Xml)?)
 }

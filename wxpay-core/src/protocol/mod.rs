@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use serde::Deserialize;
 
-use crate::endpoint::{Endpoint, RequestParts, RequestWriter};
+use crate::endpoint::{Endpoint, RequestParts, RequestWriter, write_apiv3};
 use crate::error::{
     ApiError, ConfigError, CryptoError, DecodeError, Error, RequestError, VerificationError,
 };
@@ -164,7 +164,7 @@ pub fn prepare<E: Endpoint + ?Sized>(
     nonce: &str,
 ) -> Result<http::Request<Vec<u8>>, Error> {
     let mut writer = RequestWriter::new(E::METHOD, Some(context.platform_keys), timestamp);
-    endpoint.write_request(&mut writer)?;
+    write_apiv3(endpoint, &mut writer)?;
     sign_request(writer.finish(), context, timestamp, nonce)
 }
 
