@@ -302,7 +302,8 @@ impl Options {
         if let Some(key) = self.apiv2_key {
             builder = builder.apiv2_key(key);
         }
-        if let (Some(ca), Some(cert), Some(key)) = (&self.https_ca, &self.https_cert, &self.https_key)
+        if let (Some(ca), Some(cert), Some(key)) =
+            (&self.https_ca, &self.https_cert, &self.https_key)
         {
             builder = builder.https(HttpsIdentity {
                 ca_certificate_pem: read(ca, "--https-ca")?,
