@@ -71,6 +71,14 @@ fn resolve(words: &[String]) -> Result<Target, Failure> {
                 },
             })
         }
+        // An APIv2 path alone: APIv2 requests are POSTs.
+        [path] if crate::apiv2::is_v2_path(path) => Ok(Target {
+            method: Method::POST,
+            template: (*path).to_owned(),
+            operation: None,
+            path_values: Vec::new(),
+            query: Vec::new(),
+        }),
         _ => Err(Failure::usage(
             "give an operation name (PauseStock) or METHOD PATH (POST /v3/…)",
         )),
@@ -217,6 +225,25 @@ fn read_body(text: &str) -> Result<Map<String, Value>, Failure> {
 
 pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), Failure> {
     let target = resolve(&args.operation)?;
+    if target.operation.is_none() && crate::apiv2::is_v2_path(&target.template) {
+        if !target.query.is_empty() {
+            return Err(Failure::usage(
+                "an APIv2 request carries its fields in <xml>: give them with --field, not in \
+                 the path's query",
+            ));
+        }
+        let body = match &args.body {
+            Some(text) => read_body(text)?,
+            None => Map::new(),
+        };
+        return crate::apiv2::call(global, out, &args, target.method, &target.template, body).await;
+    }
+    if args.sign_type.is_some() || args.cert || args.unsigned_answer || args.ca_cert.is_some() {
+        return Err(Failure::usage(
+            "--sign-type, --cert, --unsigned-answer and --ca-cert are for APIv2 paths \
+             (outside /v3/)",
+        ));
+    }
     // A path the catalog does not know goes to the main host unless --host says otherwise.
     let host = match &args.host {
         Some(key) => Host::from_key(key).ok_or_else(|| {

@@ -94,11 +94,19 @@ Fields named like a path placeholder fill it; the rest become the JSON body (POS
 PATCH) or the query (GET, DELETE). Fields the catalog marks sensitive are encrypted with
 the platform key, and the request names that key in Wechatpay-Serial.
 
+APIv2: a path outside /v3/ (POST /pay/micropay) is an APIv2 call. Its flat fields are signed
+into <xml> with the APIv2 key (WXPAY_APIV2_KEY, the profile's apiv2_key, or --sandbox),
+nonce_str and sign added; a JSON value (k:=json) goes as its JSON text. The answer's sign is
+verified (--unsigned-answer for the operations the platform answers unsigned); --cert puts
+the client certificate (WXPAY_MERCHANT_CERT, WXPAY_MERCHANT_KEY) on the connection.
+
 Examples:
   wxpay --sandbox call PauseStock --field stock_id=9856888 --field stock_creator_mchid=1230000109
   wxpay call partner::CreateNativeOrder --body @order.json --dry-run
   wxpay call POST /v3/marketing/favor/stocks/9856888/pause --field stock_creator_mchid=1230000109
-  wxpay call GET /v3/bill/tradebill --field bill_date=2026-11-20")]
+  wxpay call GET /v3/bill/tradebill --field bill_date=2026-11-20
+  wxpay call POST /pay/orderquery -f appid=wx8888 -f mch_id=1230000109 -f out_trade_no=T1
+  wxpay call POST /mmpaymkttransfers/sendredpack --cert --unsigned-answer --field …")]
 pub struct CallArgs {
     /// The operation: a Rust name such as `PauseStock`, qualified by its module where
     /// several share it (`pay::transactions::CreateNativeOrder`, `partner::CreateNativeOrder`),
@@ -121,6 +129,23 @@ pub struct CallArgs {
     /// certificate download.
     #[arg(long)]
     pub dry_run: bool,
+    /// APIv2: sign with MD5 (the default) or HMAC-SHA256; the answer is checked with the same.
+    #[arg(long, value_name = "TYPE")]
+    pub sign_type: Option<String>,
+    /// APIv2: put the merchant's API client certificate on the connection (the operations
+    /// the platform marks as needing it: refunds, red packets, transfers, …), from
+    /// WXPAY_MERCHANT_CERT and WXPAY_MERCHANT_KEY (or the profile's merchant_cert).
+    #[arg(long)]
+    pub cert: bool,
+    /// APIv2: the platform answers this operation unsigned (red packets, transfers,
+    /// downloadbill, getpublickey, …): read its answer without a sign. Without it an answer
+    /// with no valid sign is refused.
+    #[arg(long)]
+    pub unsigned_answer: bool,
+    /// Trust this CA certificate (PEM) for the connection too, beside the system's: a local
+    /// sandbox's TEST CA.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// `wxpay certs`.
@@ -181,6 +206,28 @@ The headers file holds `Name: value` lines as captured (a request line and other
 are ignored), or a JSON object of header names to values. The body file must be the exact
 bytes received: the signature covers them.")]
     Notification(NotificationArgs),
+    /// Verify a captured APIv2 notification with the APIv2 key and print its fields: a payment
+    /// result (signed <xml>) or a refund result (req_info, decrypted).
+    #[command(
+        name = "v2-notification",
+        after_help = "\
+The APIv2 key comes from --sandbox, the profile's apiv2_key or WXPAY_APIV2_KEY; it is never
+printed. A refund notification is told apart by its req_info, which only the key's holder
+can make decrypt; a payment notification's sign is checked with --sign-type (MD5 unless the
+merchant's orders ask for HMAC-SHA256)."
+    )]
+    V2Notification(V2NotificationArgs),
+}
+
+/// `wxpay verify v2-notification`.
+#[derive(Debug, Args)]
+pub struct V2NotificationArgs {
+    /// The notification's body, exactly as received; `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub body: PathBuf,
+    /// The sign type of a payment notification: MD5 (the default) or HMAC-SHA256.
+    #[arg(long, value_name = "TYPE")]
+    pub sign_type: Option<String>,
 }
 
 /// `wxpay verify notification`.

@@ -151,13 +151,42 @@ struct Profile {
     #[serde(default)]
     platform_certificates: Vec<String>,
     apiv3_key: Option<String>,
+    /// The APIv2 key (32 characters), for `wxpay call` on APIv2 paths.
+    apiv2_key: Option<String>,
+    /// The merchant's API client certificate (`apiclient_cert.pem`), for APIv2 `--cert` calls.
+    merchant_cert: Option<String>,
     base_url: Option<String>,
     /// A base URL per host key (`apihk = "…"`), over `base_url` and the platform's.
     #[serde(default)]
     base_urls: BTreeMap<String, String>,
 }
 
-fn profile_builder(path: &Path, name: &str) -> Result<ClientBuilder, Failure> {
+/// A profile's APIv2 settings: its key, where to send, and the client certificate's files.
+pub struct V2Profile {
+    pub apiv2_key: Option<String>,
+    pub merchant_cert: Option<PathBuf>,
+    pub merchant_key: PathBuf,
+    pub base_url: Option<String>,
+}
+
+/// The APIv2 settings of profile `name` of the profiles file the global flags name.
+pub fn v2_profile(global: &Global, name: &str) -> Result<V2Profile, Failure> {
+    let path = match &global.profiles {
+        Some(path) => path.clone(),
+        None => default_profiles_path()?,
+    };
+    let profile = load_profile(&path, name)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    Ok(V2Profile {
+        apiv2_key: profile.apiv2_key,
+        merchant_cert: profile.merchant_cert.map(|file| resolve(base, &file)),
+        merchant_key: resolve(base, &profile.merchant_key),
+        base_url: profile.base_url,
+    })
+}
+
+/// Table `name` of the profiles file at `path`, with its key files checked to be paths.
+fn load_profile(path: &Path, name: &str) -> Result<Profile, Failure> {
     let text = std::fs::read_to_string(path).map_err(|error| {
         Failure::config(format!(
             "cannot read the profiles file {}: {error}",
@@ -186,6 +215,7 @@ fn profile_builder(path: &Path, name: &str) -> Result<ClientBuilder, Failure> {
         .map_err(|error: toml::de::Error| at(error.message().to_owned()))?;
     for (setting, value) in [
         ("merchant_key", Some(&profile.merchant_key)),
+        ("merchant_cert", profile.merchant_cert.as_ref()),
         ("platform_public_key", profile.platform_public_key.as_ref()),
     ]
     .into_iter()
@@ -202,6 +232,14 @@ fn profile_builder(path: &Path, name: &str) -> Result<ClientBuilder, Failure> {
             )));
         }
     }
+    Ok(profile)
+}
+
+fn profile_builder(path: &Path, name: &str) -> Result<ClientBuilder, Failure> {
+    let profile = load_profile(path, name)?;
+    let at = |reason: String| {
+        Failure::config(format!("profile {name:?} in {}: {reason}", path.display()))
+    };
     let base = path.parent().unwrap_or(Path::new("."));
     let read = |setting: &str, file: &str| {
         let file = resolve(base, file);

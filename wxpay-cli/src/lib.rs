@@ -10,6 +10,8 @@
 //! wxpay certs download --dir ~/.local/share/wxpay/certificates
 //! wxpay debug sign-error answer.json --request signed.txt
 //! wxpay verify notification --headers headers.txt --body body.json
+//! wxpay call POST /pay/orderquery -f appid=wx8888 -f mch_id=1230000109 -f out_trade_no=T1
+//! wxpay verify v2-notification --body refund.xml
 //! wxpay bill trade --date 2026-11-20 -o trade.csv
 //! wxpay sandbox --listen 127.0.0.1:8080
 //! wxpay completions bash > /etc/bash_completion.d/wxpay
@@ -48,6 +50,16 @@
 //! base_urls = { apihk = "https://apihk-proxy.internal.example" }   # optional: one host's
 //! ```
 //!
+//! # APIv2
+//! A path outside `/v3/` is an APIv2 call (`wxpay call POST /pay/micropay --field …`): the
+//! flat fields are signed into `<xml>` with the APIv2 key (`WXPAY_APIV2_KEY`, a profile's
+//! `apiv2_key`, or `--sandbox`), MD5 unless `--sign-type HMAC-SHA256`; the answer's `sign` is
+//! verified (`--unsigned-answer` for the operations the platform answers unsigned); `--cert`
+//! puts the merchant's client certificate (`WXPAY_MERCHANT_CERT` + `WXPAY_MERCHANT_KEY`, or
+//! a profile's `merchant_cert` + `merchant_key`) on the connection. `wxpay verify
+//! v2-notification --body FILE` checks a payment notification's `sign` or decrypts a refund
+//! notification's `req_info`, and prints the fields (never the key).
+//!
 //! # `wxpay debug sign-error`
 //! Takes the platform's `SIGN_ERROR` answer (or the error `wxpay --json call` printed) and
 //! sets its `detail.sign_information` beside what was signed: the exact message from
@@ -74,6 +86,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod apiv2;
 mod bill;
 mod call;
 mod certs;
@@ -136,6 +149,9 @@ async fn run(global: &cli::Global, command: Command) -> Result<(), Failure> {
         Command::Debug(cli::Debug::SignError(args)) => sign_error::run(&out, args),
         Command::Verify(cli::Verify::Notification(args)) => {
             notification::verify(global, &out, args).await
+        }
+        Command::Verify(cli::Verify::V2Notification(args)) => {
+            apiv2::verify_notification(global, &out, args).await
         }
         Command::Bill(args) => bill::run(global, &out, args).await,
         Command::Sandbox { .. } | Command::Completions { .. } => Ok(()),

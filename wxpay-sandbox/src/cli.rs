@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::{KeyMode, Sandbox, SandboxBuilder, SandboxError};
+use crate::{HttpsIdentity, KeyMode, Sandbox, SandboxBuilder, SandboxError, Secret};
 
 const USAGE: &str = "\
 Usage: wxpay-sandbox [OPTIONS]
@@ -41,6 +41,14 @@ Options:
   --key-mode MODE            certificate | public-key | both [default: inferred;
                              both when nothing is given]
   --apiv3-key KEY            APIv3 key, 32 bytes
+  --apiv2-key KEY            APIv2 key, 32 ASCII letters and digits [default:
+                             generated; printed as WXPAY_APIV2_KEY]
+  --https-ca PATH            serve HTTPS too, on another free port of the same
+                             address, asking clients for a certificate issued by
+                             this CA (PEM): APIv2's client-certificate operations
+                             succeed only there; needs --https-cert and --https-key
+  --https-cert PATH          the HTTPS server certificate chain (PEM), leaf first
+  --https-key PATH           that certificate's private key (PEM)
   --stock ID                 a running favor stock with this id (repeatable)
   --multiuse-stock ID        an active multiuse stock with this id (repeatable)
   --rotate-every SECS        rotate the platform certificate every SECS seconds
@@ -53,7 +61,8 @@ Options:
                              also settable with PUT /sandbox/notify-url
   -h, --help                 print this help
 
-Output: `listening on http://IP:PORT`, then `stock: ID` and `multiuse-stock: ID`
+Output: `listening on http://IP:PORT`, then (with --https-ca) `https: https://IP:PORT`,
+then `stock: ID` and `multiuse-stock: ID`
 lines, then the `export` lines, then `dashboard: http://IP:PORT/sandbox/` (orders,
 notifications and the last requests with their verdicts, in a browser); with
 --rotate-every, a `rotated: SERIAL` line per rotation.
@@ -76,6 +85,10 @@ struct Options {
     public_key_id: Option<String>,
     key_mode: Option<KeyMode>,
     apiv3_key: Option<String>,
+    apiv2_key: Option<String>,
+    https_ca: Option<PathBuf>,
+    https_cert: Option<PathBuf>,
+    https_key: Option<PathBuf>,
     stocks: Vec<String>,
     multiuse_stocks: Vec<String>,
     rotate_every: Option<Duration>,
@@ -136,6 +149,10 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
             "--public-key-id",
             "--key-mode",
             "--apiv3-key",
+            "--apiv2-key",
+            "--https-ca",
+            "--https-cert",
+            "--https-key",
             "--stock",
             "--multiuse-stock",
             "--rotate-every",
@@ -186,6 +203,10 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
                 set_once(&mut options.key_mode, &flag, mode)?;
             }
             "--apiv3-key" => set_once(&mut options.apiv3_key, &flag, value)?,
+            "--apiv2-key" => set_once(&mut options.apiv2_key, &flag, value)?,
+            "--https-ca" => set_once(&mut options.https_ca, &flag, value.into())?,
+            "--https-cert" => set_once(&mut options.https_cert, &flag, value.into())?,
+            "--https-key" => set_once(&mut options.https_key, &flag, value.into())?,
             "--stock" => options.stocks.push(value),
             "--rotate-every" => {
                 let period = parse_seconds(&flag, &value)?;
@@ -212,6 +233,10 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
         && matches!(options.key_mode, Some(KeyMode::PublicKey | KeyMode::Both))
     {
         return Err("--rotate-every needs --key-mode certificate".into());
+    }
+    let https = [&options.https_ca, &options.https_cert, &options.https_key];
+    if https.iter().any(|path| path.is_some()) && !https.iter().all(|path| path.is_some()) {
+        return Err("--https-ca, --https-cert and --https-key go together".into());
     }
     if options.platform_cert.is_some() && options.platform_key.is_none() {
         return Err("--platform-cert needs --platform-key (the sandbox signs with it)".into());
@@ -274,6 +299,18 @@ impl Options {
         if let Some(key) = self.apiv3_key {
             builder = builder.apiv3_key(key);
         }
+        if let Some(key) = self.apiv2_key {
+            builder = builder.apiv2_key(key);
+        }
+        if let (Some(ca), Some(cert), Some(key)) =
+            (&self.https_ca, &self.https_cert, &self.https_key)
+        {
+            builder = builder.https(HttpsIdentity {
+                ca_certificate_pem: read(ca, "--https-ca")?,
+                server_certificate_pem: read(cert, "--https-cert")?,
+                server_key_pem: Secret::new(read(key, "--https-key")?),
+            });
+        }
         for id in self.stocks {
             builder = builder.favor_stock(id);
         }
@@ -323,6 +360,9 @@ fn fresh_temp_dir() -> std::io::Result<PathBuf> {
 /// The lines printed once the sandbox listens.
 fn banner(sandbox: &Sandbox, env: &[(String, String)]) -> String {
     let mut out = format!("listening on {}\n", sandbox.base_url());
+    if let Some(url) = sandbox.https_url() {
+        out.push_str(&format!("https: {url}\n"));
+    }
     for id in sandbox.favor_stock_ids() {
         out.push_str(&format!("stock: {id}\n"));
     }
@@ -530,6 +570,9 @@ mod tests {
                 "1",
             ],
             &["--stock="],
+            &["--https-ca", "ca.pem"],
+            &["--https-cert", "c.pem", "--https-key", "k.pem"],
+            &["--apiv2-key", "a", "--apiv2-key", "b"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

@@ -71,7 +71,10 @@ impl External {
         External::start_with(Sandbox::builder(), notify_url)
     }
 
-    fn start_with(builder: wxpay_sandbox::SandboxBuilder, notify_url: Option<&str>) -> External {
+    pub(crate) fn start_with(
+        builder: wxpay_sandbox::SandboxBuilder,
+        notify_url: Option<&str>,
+    ) -> External {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -90,6 +93,11 @@ impl External {
             dir,
             _runtime: runtime,
         }
+    }
+
+    /// The sandbox's runtime, for its calls that start a task (a notification).
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self._runtime
     }
 
     pub(crate) fn var(&self, name: &str) -> String {
@@ -487,7 +495,7 @@ fn profiles_name_key_files_and_refuse_inline_keys() {
 }
 
 /// Accepts one notification on loopback and hands back its raw header block and body.
-fn notification_receiver() -> (String, mpsc::Receiver<(String, Vec<u8>)>) {
+pub(crate) fn notification_receiver() -> (String, mpsc::Receiver<(String, Vec<u8>)>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/notify", listener.local_addr().expect("addr"));
     let (sender, receiver) = mpsc::channel();

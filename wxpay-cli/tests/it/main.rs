@@ -1,4 +1,5 @@
 //! wxpay-cli's integration tests, one binary.
 
+mod apiv2;
 mod catalog;
 mod cli;

@@ -172,6 +172,16 @@ async fn bad_flags_exit_2_and_help_exits_0() {
         &["--bogus"][..],
         &["--listen", "nowhere"],
         &["--apiv3-key", "short"],
+        &["--apiv2-key", "short"],
+        &["--https-ca", "/nonexistent/TEST-ca-cert.pem"],
+        &[
+            "--https-ca",
+            "/nonexistent/a.pem",
+            "--https-cert",
+            "/nonexistent/b.pem",
+            "--https-key",
+            "/nonexistent/c.pem",
+        ],
     ] {
         let output = Command::new(BIN).args(args).output().await.expect("run");
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
@@ -181,4 +191,72 @@ async fn bad_flags_exit_2_and_help_exits_0() {
     let output = Command::new(BIN).arg("--help").output().await.expect("run");
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: wxpay-sandbox"));
+}
+
+#[tokio::test]
+async fn apiv2_key_and_https_identity_from_the_command_line() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v2");
+    let key = "TESTapiv2key0123456789ABCDEFGHIJ";
+    let mut child = Command::new(BIN)
+        .arg("--apiv2-key")
+        .arg(key)
+        .arg("--https-ca")
+        .arg(fixtures.join("TEST-ca-cert.pem"))
+        .arg("--https-cert")
+        .arg(fixtures.join("TEST-server-cert.pem"))
+        .arg("--https-key")
+        .arg(fixtures.join("TEST-server-key.pem"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the binary");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    let read_all = async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            let done = line.starts_with("dashboard: ");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), read_all)
+        .await
+        .expect("the banner arrives");
+    let http = seen[0].strip_prefix("listening on ").expect("first line");
+    let https = seen[1]
+        .strip_prefix("https: ")
+        .unwrap_or_else(|| panic!("second line: {:?}", seen[1]));
+    assert!(https.starts_with("https://127.0.0.1:"), "{https}");
+    assert_ne!(
+        http.rsplit(':').next(),
+        https.rsplit(':').next(),
+        "another port"
+    );
+    let exported: HashMap<String, String> = seen
+        .iter()
+        .filter(|l| l.starts_with("export "))
+        .map(|l| parse_export(l))
+        .collect();
+    assert_eq!(exported["WXPAY_APIV2_KEY"], key);
+    // The listener speaks TLS with the TEST server certificate (the handshake and the
+    // certificate operations are the APIv2 tests' and tests/interop's).
+    let ca = reqwest::Certificate::from_pem(
+        &std::fs::read(fixtures.join("TEST-ca-cert.pem")).expect("CA"),
+    )
+    .expect("PEM");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .expect("client");
+    let answer = client
+        .get(format!("{https}/sandbox/operations"))
+        .send()
+        .await
+        .expect("HTTPS answers");
+    assert!(answer.status().is_success(), "{answer:?}");
+    child.kill().await.expect("stop");
 }
