@@ -3,12 +3,13 @@
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+use crate::apiv2::{self, CallContext, SignType};
 use crate::clock::{jitter, unix_now};
-use crate::endpoint::{Endpoint, RequestParts};
-use crate::error::{Error, SignedRequest};
+use crate::endpoint::{Endpoint, Protocol, RequestParts};
+use crate::error::{ConfigError, Error, SignedRequest};
 use crate::host::{Host, HostUrls};
 use crate::keyring::KeyRing;
-use crate::keys::{MerchantKey, PlatformKeys};
+use crate::keys::{ApiV2Key, MerchantKey, PlatformKeys};
 use crate::protocol::{self, RequestContext, Signer};
 use crate::retry::{self, Attempt, RetryPolicy};
 use crate::transport::Transport;
@@ -20,6 +21,14 @@ pub(crate) struct Caller {
     user_agent: HeaderValue,
     transport: Transport,
     retry: RetryPolicy,
+    apiv2: Option<ApiV2Signer>,
+}
+
+/// How APIv2 requests are signed: the APIv2 key, and the sign type chosen for the operations
+/// that take either.
+pub(crate) struct ApiV2Signer {
+    pub(crate) key: ApiV2Key,
+    pub(crate) preferred: SignType,
 }
 
 impl Caller {
@@ -35,7 +44,41 @@ impl Caller {
             user_agent: user_agent(transport.hosts().any_backup()),
             transport,
             retry,
+            apiv2: None,
         }
+    }
+
+    /// With the APIv2 key and sign type preference.
+    pub(crate) fn with_apiv2(mut self, apiv2: Option<ApiV2Signer>) -> Self {
+        self.apiv2 = apiv2;
+        self
+    }
+
+    /// The APIv2 key, when one was configured.
+    pub(crate) fn apiv2_key(&self) -> Option<&ApiV2Key> {
+        self.apiv2.as_ref().map(|apiv2| &apiv2.key)
+    }
+
+    /// The sign type chosen where an APIv2 operation takes either (and notifications are
+    /// verified with): HMAC-SHA256 unless configured otherwise.
+    pub(crate) fn apiv2_sign_type(&self) -> SignType {
+        self.apiv2
+            .as_ref()
+            .map_or(SignType::HmacSha256, |apiv2| apiv2.preferred)
+    }
+
+    /// What signing an APIv2 request to `host` takes; without an APIv2 key, the configuration
+    /// error naming it.
+    pub(crate) fn apiv2_context(&self, host: Host) -> Result<CallContext<'_>, ConfigError> {
+        let apiv2 = self.apiv2.as_ref().ok_or(ConfigError::Missing {
+            setting: "apiv2_key".into(),
+        })?;
+        Ok(CallContext::new(
+            self.hosts().base(host),
+            &apiv2.key,
+            self.merchant_key.backend(),
+        )
+        .preferring(apiv2.preferred))
     }
 
     /// The merchant number requests are signed for.
@@ -76,20 +119,23 @@ impl Caller {
         endpoint: &E,
         keys: &PlatformKeys,
     ) -> Result<http::Request<Vec<u8>>, Error> {
-        protocol::prepare(
-            endpoint,
-            &self.context(keys, E::HOST),
-            unix_now(),
-            &protocol::nonce()?,
-        )
+        match E::PROTOCOL {
+            Protocol::ApiV2(_) => {
+                let context = self.apiv2_context(E::HOST)?;
+                apiv2::prepare(endpoint, &context, &protocol::nonce()?)
+            }
+            _ => protocol::prepare(
+                endpoint,
+                &self.context(keys, E::HOST),
+                unix_now(),
+                &protocol::nonce()?,
+            ),
+        }
     }
 
-    /// The attempts of one request to `base_url`: each is written by `parts` and signed afresh
-    /// (new timestamp and nonce, the ring's keys as they are then) and handed to `send`; a
-    /// failed one is retried by the policy, judged by the transport error or by the status and
-    /// headers `head` reads. Gives the last answer and what its signature covered. Calls and
-    /// downloads share it, so the retry rules (like the failover inside
-    /// [`Transport::exchange`]) live in one place.
+    /// The attempts of one APIv3 request to `base_url`: each is written by `parts` and signed
+    /// afresh (new timestamp and nonce, the ring's keys as they are then) and handed to `send`
+    /// by [`Caller::retrying`]. Gives the last answer and what its signature covered.
     pub(crate) async fn attempts<R, F>(
         &self,
         keyring: &KeyRing,
@@ -102,11 +148,7 @@ impl Caller {
     where
         F: Future<Output = Result<R, Error>>,
     {
-        let policy = &self.retry;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            tracing::Span::current().record("attempt", attempt);
+        let signed_attempt = || {
             let keys = keyring.snapshot();
             let now = unix_now();
             let (parts, nonce) = (parts(&keys, now)?, protocol::nonce()?);
@@ -115,7 +157,36 @@ impl Caller {
                 base_url,
                 ..self.context(&keys, Host::Api)
             };
-            let request = protocol::sign_request(parts, &context, now, &nonce)?;
+            Ok((
+                protocol::sign_request(parts, &context, now, &nonce)?,
+                signed,
+            ))
+        };
+        self.retrying(idempotent, &signed_attempt, send, head).await
+    }
+
+    /// The attempts of one request, whatever its protocol: each is made afresh by `request`
+    /// (with what its signature covered, `S`) and handed to `send`; a failed one is retried by
+    /// the policy, judged by the transport error or by the status and headers `head` reads,
+    /// and one that may have reached the platform only when `idempotent`. Calls and downloads
+    /// of both protocols share it, so the retry rules (like the failover inside
+    /// [`Transport::exchange`]) live in one place.
+    pub(crate) async fn retrying<R, S, F>(
+        &self,
+        idempotent: bool,
+        request: &(dyn Fn() -> Result<(http::Request<Vec<u8>>, S), Error> + Sync),
+        send: impl Fn(http::Request<Vec<u8>>) -> F,
+        head: impl Fn(&R) -> (StatusCode, &HeaderMap),
+    ) -> Result<(R, S), Error>
+    where
+        F: Future<Output = Result<R, Error>>,
+    {
+        let policy = &self.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            tracing::Span::current().record("attempt", attempt);
+            let (request, signed) = request()?;
             let outcome = send(request).await;
             let judged = match &outcome {
                 Ok(answer) => {

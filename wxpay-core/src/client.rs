@@ -9,11 +9,12 @@ use bytes::Bytes;
 use http::{HeaderMap, Method};
 use tracing::Instrument;
 
+use crate::apiv2;
 use crate::caller::Caller;
 use crate::clock::{unix_now, with_jitter};
 use crate::crypto::CryptoBackend;
-use crate::endpoint::{Endpoint, RequestParts, RequestWriter, write_apiv3};
-use crate::error::{ConfigError, DecodeError, Error, VerificationError};
+use crate::endpoint::{ApiV2, Endpoint, Protocol, RequestParts, RequestWriter, write_apiv3};
+use crate::error::{ApiV2Error, ConfigError, DecodeError, Error, VerificationError};
 use crate::host::Host;
 use crate::keyring::PlatformKeyStatus;
 use crate::keys::{ApiV3Key, PlatformKey, PlatformKeys};
@@ -22,6 +23,7 @@ use crate::policy::DownloadLimits;
 use crate::protocol::{self, RequestContext, Verified};
 use crate::refresh::Refresher;
 use crate::scheduler::{self, Periodic};
+use crate::transport::Connection;
 
 /// A WeChat Pay APIv3 client for one merchant.
 ///
@@ -85,6 +87,14 @@ impl std::fmt::Debug for Client {
             )
             .field("platform_keys", &self.platform_key_status().key_ids)
             .field("apiv3_key", &self.apiv3_key().map(|_| "<redacted>"))
+            .field(
+                "apiv2_key",
+                &self.inner.caller.apiv2_key().map(|_| "<redacted>"),
+            )
+            .field(
+                "merchant_certificate",
+                &self.inner.caller.transport().has_client_certificate(),
+            )
             .field(
                 "hosts",
                 &self.inner.caller.hosts().bases().collect::<Vec<_>>(),
@@ -183,12 +193,25 @@ impl Client {
 
     /// Sends a declared endpoint and returns its verified, typed answer.
     ///
+    /// Either protocol: an APIv3 endpoint is signed with the merchant key and its answer
+    /// verified with the platform key ring; an APIv2 one (`#[endpoint(v2 …)]`) is signed with
+    /// the APIv2 key ([`ClientBuilder::apiv2_key`](crate::ClientBuilder::apiv2_key)), sent on
+    /// the connection that presents the merchant's API client certificate when it is declared
+    /// `cert` ([`ClientBuilder::merchant_certificate`](crate::ClientBuilder::merchant_certificate)),
+    /// and its answer checked: `return_code` `FAIL` is [`ApiV2Error::Platform`], a missing or
+    /// wrong `sign` [`ApiV2Error::Verification`], `result_code` `FAIL`
+    /// [`ApiV2Error::Business`] (all as [`Error::ApiV2`]).
+    ///
     /// ```no_run
     /// # use wxpay_core::{Client, Endpoint};
     /// # async fn run<E: Endpoint + Sync>(client: Client, pause: E) -> Result<(), wxpay_core::Error> {
     /// let answer = client.send(pause).await?;
     /// # let _ = answer; Ok(()) }
     /// ```
+    ///
+    /// [`ApiV2Error::Platform`]: crate::ApiV2Error::Platform
+    /// [`ApiV2Error::Verification`]: crate::ApiV2Error::Verification
+    /// [`ApiV2Error::Business`]: crate::ApiV2Error::Business
     pub async fn send<E: Endpoint + Sync>(&self, endpoint: E) -> Result<E::Response, Error> {
         Ok(self.send_verified(endpoint).await?.value)
     }
@@ -197,12 +220,21 @@ impl Client {
     ///
     /// Failed attempts are retried by the client's [`RetryPolicy`](crate::RetryPolicy); a call
     /// that may have reached the platform is repeated only when that cannot act twice (see
-    /// [`Endpoint::IDEMPOTENT`]).
+    /// [`Endpoint::IDEMPOTENT`]). APIv2 calls follow the same rule, each attempt with a fresh
+    /// `nonce_str` and `sign`.
+    ///
+    /// # Errors
+    /// For an APIv2 endpoint, [`ConfigError::Missing`] (nothing sent) without an APIv2 key
+    /// (`apiv2_key`), or for a `cert` operation without the merchant's API client certificate
+    /// (`merchant_certificate`).
     pub async fn send_verified<E: Endpoint + Sync>(
         &self,
         endpoint: E,
     ) -> Result<Verified<E::Response>, Error> {
         let idempotent = E::IDEMPOTENT || is_idempotent_method(&E::METHOD);
+        if let Protocol::ApiV2(rules) = E::PROTOCOL {
+            return self.send_apiv2(&endpoint, rules, idempotent).await;
+        }
         let parts = |keys: &PlatformKeys, now: i64| {
             let mut writer = RequestWriter::new(E::METHOD, Some(keys), now);
             write_apiv3(&endpoint, &mut writer)?;
@@ -221,12 +253,135 @@ impl Client {
         Ok(answer)
     }
 
-    /// The signed request for an endpoint, as [`Client::send`] would send it now.
+    /// An APIv2 call: checked against the configuration before anything is signed, each
+    /// attempt signed with a fresh nonce, the answer read by the endpoint's rules.
+    async fn send_apiv2<E: Endpoint + Sync>(
+        &self,
+        endpoint: &E,
+        rules: ApiV2,
+        idempotent: bool,
+    ) -> Result<Verified<E::Response>, Error> {
+        let caller = &self.inner.caller;
+        let context = caller.apiv2_context(E::HOST)?;
+        let connection = if rules.client_certificate {
+            if !caller.transport().has_client_certificate() {
+                return Err(ConfigError::Missing {
+                    setting: "merchant_certificate".into(),
+                }
+                .into());
+            }
+            Connection::ClientCertificate
+        } else {
+            Connection::Plain
+        };
+        let request = || Ok((apiv2::prepare(endpoint, &context, &protocol::nonce()?)?, ()));
+        let answer = self
+            .call_apiv2(
+                &E::METHOD,
+                E::PATH_TEMPLATE,
+                E::HOST,
+                idempotent,
+                connection,
+                &request,
+            )
+            .await?;
+        let (head, body) = answer.into_parts();
+        if !head.status.is_success() && apiv2::parse(&body).is_err() {
+            return Err(ApiV2Error::Status {
+                status: head.status.as_u16(),
+            }
+            .into());
+        }
+        let value = apiv2::read_endpoint_answer::<E>(head.status, body, &context)?;
+        Ok(Verified {
+            value,
+            status: head.status,
+            request_id: None,
+            headers: head.headers,
+        })
+    }
+
+    /// The attempts of one APIv2 call (not generic, so every endpoint shares one copy).
+    async fn call_apiv2(
+        &self,
+        method: &Method,
+        path_template: &str,
+        host: Host,
+        idempotent: bool,
+        connection: Connection,
+        request: &(dyn Fn() -> Result<(http::Request<Vec<u8>>, ()), Error> + Sync),
+    ) -> Result<http::Response<Bytes>, Error> {
+        let span = tracing::info_span!(
+            "wxpay.call",
+            %method,
+            path = path_template,
+            %host,
+            protocol = "APIv2",
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        async {
+            let transport = self.inner.caller.transport();
+            let (response, ()) =
+                self.inner
+                    .caller
+                    .retrying(
+                        idempotent,
+                        request,
+                        |request| async move {
+                            Ok(transport.exchange_whole(request, connection).await?)
+                        },
+                        |response: &http::Response<Bytes>| (response.status(), response.headers()),
+                    )
+                    .await?;
+            tracing::Span::current().record("status", response.status().as_u16());
+            Ok(response)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The signed request for an endpoint, as [`Client::send`] would send it now (an APIv2
+    /// endpoint signed with the APIv2 key, its `nonce_str` fresh).
     pub fn prepare<E: Endpoint + ?Sized>(
         &self,
         endpoint: &E,
     ) -> Result<http::Request<Vec<u8>>, Error> {
         self.inner.caller.prepare(endpoint, &self.platform_keys())
+    }
+
+    /// Reads an APIv2 notification POSTed to the merchant's `notify_url`: a payment result
+    /// (a signed `<xml>`, verified with the APIv2 key and the sign type the client's orders
+    /// ask for, [`ClientBuilder::apiv2_sign_type`](crate::ClientBuilder::apiv2_sign_type)) or
+    /// a refund result (`req_info` decrypted with the APIv2 key). Answer the platform with
+    /// [`apiv2::ACKNOWLEDGEMENT`] once it is taken, [`apiv2::refusal`] otherwise (see
+    /// [`apiv2::Reply`]). Deliveries repeat: handle duplicates.
+    ///
+    /// # Errors
+    /// [`ConfigError::Missing`] without an APIv2 key; [`Error::ApiV2Notification`] when the
+    /// body is not a notification, not trusted, or does not decrypt.
+    ///
+    /// ```no_run
+    /// # fn run(client: wxpay_core::Client, body: bytes::Bytes) -> Result<(), wxpay_core::Error> {
+    /// use wxpay_core::apiv2::Notification;
+    /// match client.read_apiv2_notification(&body)? {
+    ///     Notification::Payment(fields) => println!("paid: {:?}", fields.get("out_trade_no")),
+    ///     Notification::Refund(refund) => println!("refunded: {:?}", refund.refund.get("out_refund_no")),
+    ///     _ => {}
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn read_apiv2_notification(&self, body: &[u8]) -> Result<apiv2::Notification, Error> {
+        let caller = &self.inner.caller;
+        let key = caller.apiv2_key().ok_or(ConfigError::Missing {
+            setting: "apiv2_key".into(),
+        })?;
+        Ok(apiv2::read_notification(
+            body,
+            key,
+            caller.apiv2_sign_type(),
+            self.crypto_backend(),
+        )?)
     }
 
     /// Checks a platform signature (of a notification, say) over the raw `body` with this
@@ -298,7 +453,12 @@ impl Client {
                     caller.hosts().base(host),
                     idempotent,
                     parts,
-                    |request| async move { Ok(caller.transport().exchange_whole(request).await?) },
+                    |request| async move {
+                        Ok(caller
+                            .transport()
+                            .exchange_whole(request, Connection::Plain)
+                            .await?)
+                    },
                     |response| (response.status(), response.headers()),
                 )
                 .await?;

@@ -11,7 +11,8 @@ use zeroize::Zeroizing;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::caller::Caller;
+use crate::apiv2::SignType;
+use crate::caller::{ApiV2Signer, Caller};
 use crate::client::Client;
 use crate::clock::unix_now;
 use crate::crypto::CryptoBackend;
@@ -20,11 +21,12 @@ use crate::error::{ConfigError, Error};
 use crate::fleet::RedisFleet;
 use crate::host::{Host, HostUrls};
 use crate::keyring::{KeyRing, KeyRingSetup};
-use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::keys::{ApiV2Key, ApiV3Key, MerchantKey, PlatformKey, PlatformKeyKind, PlatformKeys};
+use crate::pem;
 use crate::policy::{DownloadLimits, RefreshPolicy};
 use crate::refresh::Refresher;
 use crate::retry::RetryPolicy;
-use crate::runtimes::Http;
+use crate::runtimes::{self, Http, PoolSettings};
 use crate::seal::StoreSeal;
 use crate::store::CertificateStore;
 use crate::transport::Transport;
@@ -93,6 +95,10 @@ pub struct ClientBuilder {
     request_timeout: Option<Duration>,
     downloads: DownloadLimits,
     http: Option<reqwest::Client>,
+    apiv2_key: Option<ApiV2Key>,
+    apiv2_sign_type: Option<SignType>,
+    merchant_certificate: Option<Setting<String>>,
+    root_certificates: Vec<Setting<String>>,
     #[cfg(feature = "redis")]
     fleet: Option<RedisFleet>,
 }
@@ -125,6 +131,10 @@ impl std::fmt::Debug for ClientBuilder {
                     .collect::<Vec<_>>(),
             )
             .field("backend", &self.backend)
+            .field("apiv2_key", &self.apiv2_key.as_ref().map(|_| "<redacted>"))
+            .field("apiv2_sign_type", &self.apiv2_sign_type)
+            .field("merchant_certificate", &self.merchant_certificate.is_some())
+            .field("root_certificates", &self.root_certificates.len())
             .finish_non_exhaustive()
     }
 }
@@ -188,6 +198,54 @@ impl ClientBuilder {
     /// The 32-character APIv3 key (for certificate downloads and notifications).
     pub fn apiv3_key(mut self, key: impl Into<String>) -> Self {
         self.apiv3_key = Some(setting("apiv3_key", Zeroizing::new(key.into())));
+        self
+    }
+
+    /// The APIv2 key (32 letters and digits, set in the merchant platform), for APIv2
+    /// endpoints (`#[endpoint(v2 …)]`) and APIv2 notifications. Without it, an APIv2 call is
+    /// [`ConfigError::Missing`] `apiv2_key`, before anything is sent.
+    ///
+    /// ```no_run
+    /// # fn run(builder: wxpay_core::ClientBuilder) -> Result<(), Box<dyn std::error::Error>> {
+    /// use wxpay_core::ApiV2Key;
+    /// let client = builder.apiv2_key(ApiV2Key::new(&std::env::var("MY_APIV2_KEY")?)?).build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn apiv2_key(mut self, key: ApiV2Key) -> Self {
+        self.apiv2_key = Some(key);
+        self
+    }
+
+    /// The sign type of APIv2 requests to operations that take either (`sign_type = either`),
+    /// and of the payment notifications [`Client::read_apiv2_notification`] verifies:
+    /// HMAC-SHA256 by default. Operations that take one type only are signed with it.
+    pub fn apiv2_sign_type(mut self, sign_type: SignType) -> Self {
+        self.apiv2_sign_type = Some(sign_type);
+        self
+    }
+
+    /// The merchant's API client certificate (`apiclient_cert.pem`, PEM), presented on the
+    /// TLS connection of the APIv2 operations that require it (declared `cert`: red packets,
+    /// refunds, transfers, …) and of no other call. Its private key is the merchant key
+    /// ([`ClientBuilder::merchant_key`], `apiclient_key.pem`): a certificate of another key is
+    /// a configuration error.
+    ///
+    /// Those calls go on a connection of this client's own, never one another merchant's
+    /// calls share, with the same time limits and redirect refusal as every call (and the
+    /// [`root_certificate`](Self::root_certificate)s, not those of an
+    /// [`http_client`](Self::http_client), which cannot carry a certificate). Without it, a
+    /// `cert` call is [`ConfigError::Missing`] `merchant_certificate`, before anything is sent.
+    pub fn merchant_certificate(mut self, certificate_pem: impl Into<String>) -> Self {
+        self.merchant_certificate = Some(setting("merchant_certificate", certificate_pem.into()));
+        self
+    }
+
+    /// Trusts this certificate authority (PEM) beside the system's, for every connection the
+    /// client makes (not an [`http_client`](Self::http_client)'s): a sandbox's TEST CA, or a
+    /// company proxy's. Call once per authority.
+    pub fn root_certificate(mut self, certificate_pem: impl Into<String>) -> Self {
+        self.root_certificates
+            .push(setting("root_certificate", certificate_pem.into()));
         self
     }
 
@@ -366,6 +424,8 @@ impl ClientBuilder {
     /// | `WXPAY_PLATFORM_PUBLIC_KEY` + `WXPAY_PLATFORM_PUBLIC_KEY_ID` | the WeChat Pay public key (PEM text or path), and its id |
     /// | `WXPAY_PLATFORM_CERT` | platform certificates: PEM text (one or more blocks), or paths, comma-separated |
     /// | `WXPAY_APIV3_KEY` | the APIv3 key (optional) |
+    /// | `WXPAY_APIV2_KEY` | the APIv2 key, for APIv2 calls and notifications (optional) |
+    /// | `WXPAY_MERCHANT_CERT` | the merchant's API client certificate `apiclient_cert.pem` (PEM text or path), for APIv2's `cert` operations (optional) |
     /// | `WXPAY_BASE_URL` | one base URL for every host (optional; a sandbox) |
     /// | `WXPAY_BASE_URL_<KEY>` | the base URL of one [`Host`], e.g. `WXPAY_BASE_URL_APIHK` (optional) |
     ///
@@ -446,8 +506,24 @@ impl ClientBuilder {
                 platform_certificates.push(setting("WXPAY_PLATFORM_CERT", pem));
             }
         }
+        let apiv2_key = match var("WXPAY_APIV2_KEY") {
+            Some(key) => Some(ApiV2Key::new(&key).map_err(|source| ConfigError::Key {
+                setting: "WXPAY_APIV2_KEY".into(),
+                source,
+            })?),
+            None => None,
+        };
+        let merchant_certificate = match var("WXPAY_MERCHANT_CERT") {
+            Some(value) => Some(setting(
+                "WXPAY_MERCHANT_CERT",
+                key_setting("WXPAY_MERCHANT_CERT", &value)?.to_string(),
+            )),
+            None => None,
+        };
         Ok(ClientBuilder {
             mchid: Some(mchid),
+            apiv2_key,
+            merchant_certificate,
             merchant_serial: Some(merchant_serial),
             merchant_key_pem: Some(merchant_key_pem),
             platform_certificates,
@@ -552,13 +628,33 @@ impl ClientBuilder {
 
         // By default each call takes the connection pool of the runtime it runs in, shared by
         // every client there (see runtimes.rs).
+        let mut extra_roots = Vec::new();
+        for root in &self.root_certificates {
+            let der = pem::certificate_der(&root.value).map_err(|source| ConfigError::Key {
+                setting: root.name.clone(),
+                source,
+            })?;
+            extra_roots.push(der.to_vec());
+        }
+        let pool = PoolSettings {
+            connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            extra_roots: extra_roots.into(),
+        };
+        let client_certificate = match &self.merchant_certificate {
+            Some(certificate) => Some(client_certificate_connection(
+                certificate,
+                &key_pem.value,
+                &merchant_key,
+                &pool,
+                self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+            )?),
+            None => None,
+        };
         let (http, request_timeout) = match self.http {
             Some(http) => (Http::Caller(http), None),
             None => (
                 crate::runtimes::check_connection_pool()
-                    .map(|()| Http::PerRuntime {
-                        connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-                    })
+                    .map(|()| Http::PerRuntime(pool))
                     .map_err(|e| {
                         invalid(
                             "http_client",
@@ -595,10 +691,59 @@ impl ClientBuilder {
         #[cfg(feature = "redis")]
         let keys = keys.with_fleet(self.fleet);
         let max_body = self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY);
-        let transport = Transport::new(hosts, http, request_timeout, max_body);
-        let caller = Caller::new(mchid.value, merchant_key, transport, self.retry);
+        let transport = Transport::new(hosts, http, request_timeout, max_body)
+            .with_client_certificate(client_certificate);
+        let apiv2 = self.apiv2_key.map(|key| ApiV2Signer {
+            key,
+            preferred: self.apiv2_sign_type.unwrap_or(SignType::HmacSha256),
+        });
+        let caller =
+            Caller::new(mchid.value, merchant_key, transport, self.retry).with_apiv2(apiv2);
         Ok(Client::new(caller, keys, self.downloads))
     }
+}
+
+/// The connection that presents the merchant's API client certificate: the certificate must
+/// be the merchant key's (`apiclient_cert.pem` goes with `apiclient_key.pem`).
+fn client_certificate_connection(
+    certificate: &Setting<String>,
+    key_pem: &str,
+    merchant_key: &MerchantKey,
+    pool: &PoolSettings,
+    request_timeout: Duration,
+) -> Result<reqwest::Client, ConfigError> {
+    let key_error = |source| ConfigError::Key {
+        setting: certificate.name.clone(),
+        source,
+    };
+    let der = pem::certificate_der(&certificate.value).map_err(key_error)?;
+    let parsed = pem::Certificate::from_der(&der).map_err(key_error)?;
+    if parsed.public_key_spki != merchant_key.public_key_spki_der() {
+        return Err(invalid(
+            certificate.name.clone(),
+            "this certificate is not of the merchant key (apiclient_cert.pem goes with the \
+             apiclient_key.pem given as the merchant key)",
+        ));
+    }
+    // The identity reqwest wants is one PEM text: the certificate, then the key.
+    let mut identity = Zeroizing::new(String::with_capacity(
+        certificate.value.len() + key_pem.len() + 1,
+    ));
+    identity.push_str(certificate.value.trim_end());
+    identity.push('\n');
+    identity.push_str(key_pem);
+    let identity = reqwest::Identity::from_pem(identity.as_bytes()).map_err(|e| {
+        invalid(
+            certificate.name.clone(),
+            &format!("cannot be used as a TLS client certificate: {e}"),
+        )
+    })?;
+    runtimes::client_certificate_connection(pool, request_timeout, identity).map_err(|e| {
+        invalid(
+            certificate.name.clone(),
+            &format!("cannot create its HTTP client: {e}"),
+        )
+    })
 }
 
 /// Certificates are downloaded twice a day (the platform rotates them with a long overlap).
@@ -920,6 +1065,54 @@ mod tests {
             .build()
             .expect("builds");
         assert!(!proxied.inner.caller.hosts().any_backup());
+    }
+
+    #[test]
+    fn the_apiv2_settings_are_read_and_named_when_wrong() {
+        let v2 = |name| {
+            format!(
+                "{}/../wxpay-sandbox/tests/fixtures/v2/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            )
+        };
+        let err = env_error(&with("WXPAY_APIV2_KEY", "TESTshort"));
+        assert!(
+            matches!(&err, ConfigError::Key { setting, .. } if setting == "WXPAY_APIV2_KEY"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("TESTshort"), "{err}");
+
+        // The TEST merchant key is not the one of the sandbox's client certificate.
+        let err = env_error(&with("WXPAY_MERCHANT_CERT", &v2("TEST-apiclient-cert.pem")));
+        assert!(
+            matches!(&err, ConfigError::Invalid { setting, .. } if setting == "WXPAY_MERCHANT_CERT"),
+            "{err}"
+        );
+        let err = env_error(&with(
+            "WXPAY_MERCHANT_CERT",
+            "/nonexistent/apiclient_cert.pem",
+        ));
+        assert!(
+            matches!(&err, ConfigError::Read { setting, .. } if setting == "WXPAY_MERCHANT_CERT"),
+            "{err}"
+        );
+
+        // The certificate with its own key builds, and neither secret shows in Debug.
+        let mut pairs = with("WXPAY_MERCHANT_KEY", &v2("TEST-apiclient-key.pem"));
+        pairs.retain(|(name, _)| *name != "WXPAY_MERCHANT_SERIAL");
+        pairs.push((
+            "WXPAY_MERCHANT_SERIAL",
+            "16412D2BC33DC85094A8A7B1B2FD7D9303DA7B49".into(),
+        ));
+        pairs.push(("WXPAY_MERCHANT_CERT", v2("TEST-apiclient-cert.pem")));
+        pairs.push(("WXPAY_APIV2_KEY", "TEST0APIv2Key0config23456789abcd".into()));
+        let builder = ClientBuilder::from_vars(vars(&pairs)).expect("reads");
+        assert!(!format!("{builder:?}").contains("TEST0APIv2Key0config"));
+        let client = builder.build().expect("builds");
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("TEST0APIv2Key0config"), "{debug}");
+        assert!(debug.contains("merchant_certificate: true"), "{debug}");
+        assert_eq!(client.inner.caller.apiv2_sign_type(), SignType::HmacSha256);
     }
 
     #[test]

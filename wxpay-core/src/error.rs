@@ -47,6 +47,10 @@ pub enum Error {
     /// or `result_code` FAIL.
     #[error(transparent)]
     ApiV2(#[from] ApiV2Error),
+    /// An APIv2 notification was refused: unreadable, not trusted, or its `req_info` does not
+    /// decrypt.
+    #[error(transparent)]
+    ApiV2Notification(#[from] ApiV2NotificationError),
     /// A cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
@@ -1010,6 +1014,13 @@ pub enum ApiV2Error {
         err_code: Option<String>,
         /// `err_code_des`, the platform's description (often Chinese).
         err_code_des: Option<String>,
+    },
+    /// The answer is not a 2xx and not an APIv2 document either (a gateway's error page, an
+    /// overloaded host): the request's fate is unknown.
+    #[error("the APIv2 call was answered HTTP {status} without an APIv2 document")]
+    Status {
+        /// The HTTP status.
+        status: u16,
     },
 }
 

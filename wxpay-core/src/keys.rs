@@ -77,10 +77,6 @@ impl MerchantKey {
     }
     /// The public half as SubjectPublicKeyInfo DER, to recognise the merchant's own key where a
     /// platform key belongs.
-    #[allow(
-        dead_code,
-        reason = "for the client builder's key checks; until then only the tests call it"
-    )]
     pub(crate) fn public_key_spki_der(&self) -> Vec<u8> {
         self.key.public_key_spki_der()
     }

@@ -24,6 +24,7 @@ use crate::protocol;
 use crate::store::CertificateStore;
 #[cfg(feature = "redis")]
 use crate::store::StoredCertificate;
+use crate::transport::Connection;
 
 /// Between two looks at the store while another instance downloads.
 #[cfg(feature = "redis")]
@@ -213,7 +214,10 @@ impl Refresher {
             .ok_or(Error::Certificates(CertificateError::NoApiV3Key))?;
         keyring.record_attempt();
         let request = caller.prepare(&DownloadCertificates::default(), &self.platform_keys())?;
-        let response = caller.transport().exchange_whole(request).await?;
+        let response = caller
+            .transport()
+            .exchange_whole(request, Connection::Plain)
+            .await?;
         let trusted = self.platform_keys();
         let now = unix_now();
         let has_public_key = trusted

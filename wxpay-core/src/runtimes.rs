@@ -8,7 +8,7 @@
 //! runtime ever uses another's connections. A watch task in each runtime notices when it ends
 //! (tokio drops the tasks of a runtime that shuts down) and forgets its pools.
 
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::runtime::{Handle, Id};
@@ -26,12 +26,19 @@ pub(crate) enum Http {
     ///
     /// [`ClientBuilder::http_client`]: crate::ClientBuilder::http_client
     Caller(reqwest::Client),
-    /// The pool of the runtime each call runs in, with this time limit to connect.
-    PerRuntime {
-        /// The only setting a request cannot carry itself (the per-attempt limit is set on
-        /// each request), so clients with different connect limits get different pools.
-        connect_timeout: Duration,
-    },
+    /// The pool of the runtime each call runs in, with these settings.
+    PerRuntime(PoolSettings),
+}
+
+/// What a connection pool is made with: the settings a request cannot carry itself (the
+/// per-attempt limit is set on each request), so clients that differ in them get different
+/// pools. Nothing here is secret: clients of different merchants share a pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PoolSettings {
+    /// The time limit to connect.
+    pub(crate) connect_timeout: Duration,
+    /// Certificate authorities trusted beside the system's (DER), e.g. a sandbox's TEST CA.
+    pub(crate) extra_roots: Arc<[Vec<u8>]>,
 }
 
 impl Http {
@@ -39,7 +46,7 @@ impl Http {
     pub(crate) fn current(&self) -> Result<reqwest::Client, TransportError> {
         match self {
             Http::Caller(client) => Ok(client.clone()),
-            Http::PerRuntime { connect_timeout } => pool(*connect_timeout),
+            Http::PerRuntime(settings) => pool(settings),
         }
     }
 }
@@ -51,7 +58,7 @@ struct Live {
     /// Tells this registration from a later one of a runtime given the same id (tokio reuses
     /// ids only after a runtime ended, but a watch may be dropped late).
     registration: u64,
-    pools: Vec<(Duration, reqwest::Client)>,
+    pools: Vec<(PoolSettings, reqwest::Client)>,
 }
 
 struct Runtimes {
@@ -144,8 +151,8 @@ pub(crate) fn newest() -> Option<(Id, Handle)> {
         .map(|live| (live.id, live.handle.clone()))
 }
 
-/// The connection pool of the caller's runtime for this connect time limit, made on first use.
-fn pool(connect_timeout: Duration) -> Result<reqwest::Client, TransportError> {
+/// The connection pool of the caller's runtime for these settings, made on first use.
+fn pool(settings: &PoolSettings) -> Result<reqwest::Client, TransportError> {
     let Some((id, _)) = current() else {
         return Err(TransportError::new(
             TransportErrorKind::Connect,
@@ -159,14 +166,14 @@ fn pool(connect_timeout: Duration) -> Result<reqwest::Client, TransportError> {
             .find(|live| live.id == id)?
             .pools
             .iter()
-            .find(|(timeout, _)| *timeout == connect_timeout)
+            .find(|(made_with, _)| made_with == settings)
             .map(|(_, pool)| pool.clone())
     };
     if let Some(pool) = find(&lock()) {
         return Ok(pool);
     }
     // Made outside the lock: it reads the system's root certificates.
-    let made = connection_pool(connect_timeout).map_err(|e| {
+    let made = connection_pool(settings).map_err(|e| {
         TransportError::new(
             TransportErrorKind::Connect,
             format!("cannot create the HTTP client: {e}"),
@@ -178,7 +185,7 @@ fn pool(connect_timeout: Duration) -> Result<reqwest::Client, TransportError> {
     }
     // A runtime that ended meanwhile keeps no pool; this call still gets one.
     if let Some(live) = runtimes.live.iter_mut().find(|live| live.id == id) {
-        live.pools.push((connect_timeout, made.clone()));
+        live.pools.push((settings.clone(), made.clone()));
     }
     Ok(made)
 }
@@ -189,20 +196,51 @@ pub(crate) fn check_connection_pool() -> Result<(), String> {
     static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
     CHECKED
         .get_or_init(|| {
-            connection_pool(Duration::from_secs(1))
-                .map(drop)
-                .map_err(|e| e.to_string())
+            connection_pool(&PoolSettings {
+                connect_timeout: Duration::from_secs(1),
+                extra_roots: Arc::new([]),
+            })
+            .map(drop)
+            .map_err(|e| e.to_string())
         })
         .clone()
 }
 
 /// A connection pool with the SDK's settings: rustls, no redirects, idle connections closed
 /// early.
-fn connection_pool(connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
+fn connection_pool(settings: &PoolSettings) -> Result<reqwest::Client, reqwest::Error> {
+    pool_builder(settings)?.build()
+}
+
+/// The connection of one merchant's client-certificate calls (APIv2's `cert` operations):
+/// the pool's settings, the whole-attempt limit, and the merchant's certificate with its key
+/// presented to the server. Never shared with another merchant, so never in a runtime's pool.
+///
+/// Its connections belong to the runtime that opened them: a client whose certificate calls
+/// move to another runtime after the first one ended opens new ones there.
+pub(crate) fn client_certificate_connection(
+    settings: &PoolSettings,
+    request_timeout: Duration,
+    identity: reqwest::Identity,
+) -> Result<reqwest::Client, reqwest::Error> {
+    pool_builder(settings)?
+        .timeout(request_timeout)
+        .identity(identity)
+        .build()
+}
+
+fn pool_builder(settings: &PoolSettings) -> Result<reqwest::ClientBuilder, reqwest::Error> {
+    let mut roots = Vec::with_capacity(settings.extra_roots.len());
+    for der in settings.extra_roots.iter() {
+        roots.push(reqwest::Certificate::from_der(der)?);
+    }
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         // APIv3 never redirects; a followed 3xx would re-send the signed request.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+        .redirect(reqwest::redirect::Policy::none());
+    if !roots.is_empty() {
+        builder = builder.tls_certs_merge(roots);
+    }
+    Ok(builder)
 }

@@ -21,6 +21,19 @@ pub(crate) struct Transport {
     request_timeout: Option<Duration>,
     /// The largest answer body [`Transport::exchange_whole`] reads.
     max_body: usize,
+    /// The connection that presents the merchant's API client certificate, when one is
+    /// configured: this client's own, never a pool other merchants send through.
+    client_certificate: Option<reqwest::Client>,
+}
+
+/// Which connection an exchange goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Connection {
+    /// The usual one, where no client certificate is offered.
+    Plain,
+    /// The one that presents the merchant's API client certificate (APIv2's `cert`
+    /// operations, and only those).
+    ClientCertificate,
 }
 
 impl Transport {
@@ -35,7 +48,19 @@ impl Transport {
             http,
             request_timeout,
             max_body,
+            client_certificate: None,
         }
+    }
+
+    /// With a connection that presents the merchant's API client certificate.
+    pub(crate) fn with_client_certificate(mut self, connection: Option<reqwest::Client>) -> Self {
+        self.client_certificate = connection;
+        self
+    }
+
+    /// Whether a client certificate is configured.
+    pub(crate) fn has_client_certificate(&self) -> bool {
+        self.client_certificate.is_some()
     }
 
     /// The base URL and backup of each host.
@@ -47,8 +72,9 @@ impl Transport {
     pub(crate) async fn exchange_whole(
         &self,
         request: http::Request<Vec<u8>>,
+        connection: Connection,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let mut response = self.exchange(request, None).await?;
+        let mut response = self.exchange_on(request, None, connection).await?;
         let limit = self.max_body;
         let too_large = || {
             TransportError::new(
@@ -89,13 +115,25 @@ impl Transport {
         request: http::Request<Vec<u8>>,
         timeout: Option<Duration>,
     ) -> Result<reqwest::Response, TransportError> {
+        self.exchange_on(request, timeout, Connection::Plain).await
+    }
+
+    async fn exchange_on(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Option<Duration>,
+        connection: Connection,
+    ) -> Result<reqwest::Response, TransportError> {
         let backup = origin(request.uri())
             .and_then(|origin| self.hosts.backup_of(&origin))
             .and_then(|base| backup_request(&request, base));
-        match (self.exchange_once(request, timeout).await, backup) {
+        match (
+            self.exchange_once(request, timeout, connection).await,
+            backup,
+        ) {
             (Err(error), Some(backup)) if error.kind == TransportErrorKind::Connect => {
                 tracing::warn!(%error, "the official host is unreachable; trying the backup host");
-                self.exchange_once(backup, timeout).await
+                self.exchange_once(backup, timeout, connection).await
             }
             (outcome, _) => outcome,
         }
@@ -105,6 +143,7 @@ impl Transport {
         &self,
         request: http::Request<Vec<u8>>,
         timeout: Option<Duration>,
+        connection: Connection,
     ) -> Result<reqwest::Response, TransportError> {
         let mut request = reqwest::Request::try_from(request).map_err(classify)?;
         let timeout = timeout.or(self.request_timeout);
@@ -112,7 +151,17 @@ impl Transport {
             *request.timeout_mut() = timeout;
         }
         let url = request.url().clone();
-        let http = self.http.current()?;
+        let http = match (connection, &self.client_certificate) {
+            (Connection::Plain, _) => self.http.current()?,
+            (Connection::ClientCertificate, Some(http)) => http.clone(),
+            // The client refuses such a call before signing it; this is the last guard.
+            (Connection::ClientCertificate, None) => {
+                return Err(TransportError::new(
+                    TransportErrorKind::Connect,
+                    "no API client certificate is configured",
+                ));
+            }
+        };
         let response = http.execute(request).await.map_err(classify)?;
         refuse_redirect(&url, &response)?;
         Ok(response)

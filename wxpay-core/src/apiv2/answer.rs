@@ -189,3 +189,113 @@ pub fn read_refund_notification(
         .map_err(ApiV2NotificationError::ReqInfo)?;
     Ok(RefundNotification { envelope, refund })
 }
+
+/// A verified APIv2 notification: what [`read_notification`] (and
+/// `Client::read_apiv2_notification`) gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notification {
+    /// A payment result: the signed `<xml>` fields (`out_trade_no`, `transaction_id`,
+    /// `total_fee`, `result_code`, …), verified. A `result_code` of `FAIL` is a verified
+    /// notification of a failed payment.
+    Payment(Fields),
+    /// A refund result: its envelope and the decrypted `req_info`.
+    Refund(RefundNotification),
+}
+
+/// Reads an APIv2 notification of either kind: one that carries `req_info` is a refund
+/// result ([`read_refund_notification`]), any other a payment result
+/// ([`read_payment_notification`], verified with `sign_type`).
+///
+/// ```
+/// use wxpay_core::apiv2::{self, Fields, Notification, SignType};
+/// use wxpay_core::{ApiV2Key, CryptoBackend};
+/// let key = ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ").unwrap();
+/// let backend = CryptoBackend::default();
+/// let paid: Fields = [("return_code", "SUCCESS"), ("out_trade_no", "TEST1")].into_iter().collect();
+/// let body = apiv2::signed_request_xml(paid, Some("TESTnonce"), &key, SignType::HmacSha256, backend).unwrap();
+/// match apiv2::read_notification(body.as_bytes(), &key, SignType::HmacSha256, backend).unwrap() {
+///     Notification::Payment(fields) => assert_eq!(fields.get("out_trade_no"), Some("TEST1")),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+pub fn read_notification(
+    body: &[u8],
+    key: &ApiV2Key,
+    sign_type: SignType,
+    backend: CryptoBackend,
+) -> Result<Notification, ApiV2NotificationError> {
+    let envelope =
+        parse_with(body, "xml", MAX_NOTIFICATION_LEN).map_err(ApiV2NotificationError::Xml)?;
+    if envelope.get("req_info").is_some() {
+        read_refund_notification(body, key, backend).map(Notification::Refund)
+    } else {
+        read_payment_notification(body, key, sign_type, backend).map(Notification::Payment)
+    }
+}
+
+/// The answer to an APIv2 notification delivery: the XML acknowledgement, or a refusal the
+/// platform delivers the notification again after.
+///
+/// ```
+/// use wxpay_core::apiv2::{self, Reply};
+/// let taken = Reply::acknowledge().into_http_response();
+/// assert_eq!(taken.status(), 200);
+/// assert_eq!(taken.body(), apiv2::ACKNOWLEDGEMENT);
+/// let refused = Reply::refuse("busy").into_http_response();
+/// assert_eq!(refused.status(), 500);
+/// assert_eq!(refused.body(), &apiv2::refusal("busy"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    refusal: Option<String>,
+}
+
+impl Reply {
+    /// [`ACKNOWLEDGEMENT`] with 200: send it once the notification is stored (or was already
+    /// handled: acknowledge duplicates too, or they keep coming).
+    pub fn acknowledge() -> Reply {
+        Reply { refusal: None }
+    }
+
+    /// [`refusal`] of `message` with 500: the platform delivers the notification again.
+    pub fn refuse(message: impl Into<String>) -> Reply {
+        Reply {
+            refusal: Some(message.into()),
+        }
+    }
+
+    /// The refusal of a notification that could not be read. The message names the kind of
+    /// problem only: the details are for the merchant's logs, not for whoever sent it.
+    pub fn rejecting(error: &crate::error::Error) -> Reply {
+        use crate::error::Error;
+        Reply::refuse(match error {
+            Error::ApiV2Notification(ApiV2NotificationError::Verification(_)) => {
+                "signature verification failed"
+            }
+            Error::ApiV2Notification(_) => "the notification could not be read",
+            _ => "the notification could not be processed",
+        })
+    }
+
+    /// Whether this acknowledges the notification.
+    pub fn is_acknowledgement(&self) -> bool {
+        self.refusal.is_none()
+    }
+
+    /// The HTTP response, for any web framework (with the `axum` feature `Reply` is also an
+    /// `axum::response::IntoResponse`).
+    pub fn into_http_response(self) -> http::Response<String> {
+        let (status, body) = match self.refusal {
+            None => (http::StatusCode::OK, ACKNOWLEDGEMENT.to_owned()),
+            Some(message) => (http::StatusCode::INTERNAL_SERVER_ERROR, refusal(&message)),
+        };
+        let mut response = http::Response::new(body);
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/xml; charset=utf-8"),
+        );
+        response
+    }
+}

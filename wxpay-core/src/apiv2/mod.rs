@@ -52,8 +52,8 @@ mod de;
 mod xml;
 
 pub use answer::{
-    ACKNOWLEDGEMENT, MAX_ANSWER_LEN, MAX_NOTIFICATION_LEN, RefundNotification, read_answer,
-    read_payment_notification, read_refund_notification, refusal,
+    ACKNOWLEDGEMENT, MAX_ANSWER_LEN, MAX_NOTIFICATION_LEN, Notification, RefundNotification, Reply,
+    read_answer, read_notification, read_payment_notification, read_refund_notification, refusal,
 };
 pub use call::{CallContext, prepare, read_endpoint_answer};
 pub use de::from_fields;

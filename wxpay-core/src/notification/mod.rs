@@ -79,7 +79,7 @@ use crate::keys::{ApiV3Key, PlatformKeys};
 use crate::protocol;
 
 #[cfg(feature = "axum")]
-pub use self::axum::NotificationRejection;
+pub use self::axum::{ApiV2NotificationRejection, NotificationRejection};
 pub use events::{EventType, Resource};
 pub use ledger::{Claim, ClaimToken, LedgerFuture, NotificationLedger};
 pub use receiver::Receiver;
