@@ -25,7 +25,7 @@ use crate::refresh::Refresher;
 use crate::scheduler::{self, Periodic};
 use crate::transport::Connection;
 
-/// A WeChat Pay APIv3 client for one merchant.
+/// A WeChat Pay client for one merchant: APIv3, and APIv2 with an APIv2 key.
 ///
 /// Cheap to clone (an `Arc` inside) and safe to share across tasks. Every call is signed with
 /// the merchant key and every answer verified against the platform key ring before it reaches
@@ -44,6 +44,11 @@ use crate::transport::Connection;
 /// merchants in one server cost a few KiB each and share warm connections. No runtime uses
 /// another's connections: a runtime that ends (one per `#[tokio::test]`) takes only its own.
 /// The background refresh of every client runs on one task, in a runtime still alive.
+/// APIv2 operations declared `cert` go on a connection of the client's own that presents the
+/// merchant's API client certificate ([`ClientBuilder::merchant_certificate`]); no other call
+/// does, and no other client shares it.
+///
+/// [`ClientBuilder::merchant_certificate`]: crate::ClientBuilder::merchant_certificate
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), wxpay_core::Error> {

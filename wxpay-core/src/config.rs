@@ -385,6 +385,10 @@ impl ClientBuilder {
     /// a client that follows a 3xx re-sends the signed request (body and `Authorization`)
     /// before this SDK sees the answer. A followed redirect is still refused when it is
     /// noticed (the answer's URL is not the request's), but by then it has been sent.
+    ///
+    /// APIv2 operations that need the merchant's client certificate do not go through it (a
+    /// built reqwest client cannot take a certificate): see
+    /// [`merchant_certificate`](Self::merchant_certificate).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
