@@ -59,14 +59,6 @@ impl Caller {
         self.apiv2.as_ref().map(|apiv2| &apiv2.key)
     }
 
-    /// The sign type chosen where an APIv2 operation takes either (and notifications are
-    /// verified with): HMAC-SHA256 unless configured otherwise.
-    pub(crate) fn apiv2_sign_type(&self) -> SignType {
-        self.apiv2
-            .as_ref()
-            .map_or(SignType::HmacSha256, |apiv2| apiv2.preferred)
-    }
-
     /// What signing an APIv2 request to `host` takes; without an APIv2 key, the configuration
     /// error naming it.
     pub(crate) fn apiv2_context(&self, host: Host) -> Result<CallContext<'_>, ConfigError> {

@@ -356,9 +356,9 @@ impl Client {
     }
 
     /// Reads an APIv2 notification POSTed to the merchant's `notify_url`: a payment result
-    /// (a signed `<xml>`, verified with the APIv2 key and the sign type the client's orders
-    /// ask for, [`ClientBuilder::apiv2_sign_type`](crate::ClientBuilder::apiv2_sign_type)) or
-    /// a refund result (`req_info` decrypted with the APIv2 key). Answer the platform with
+    /// (a signed `<xml>`, verified with the APIv2 key in the sign type it names, see
+    /// [`apiv2::read_notification`]) or a refund result (`req_info` decrypted with the APIv2
+    /// key). Answer the platform with
     /// [`apiv2::ACKNOWLEDGEMENT`] once it is taken, [`apiv2::refusal`] otherwise (see
     /// [`apiv2::Reply`]). Deliveries repeat: handle duplicates.
     ///
@@ -381,12 +381,7 @@ impl Client {
         let key = caller.apiv2_key().ok_or(ConfigError::Missing {
             setting: "apiv2_key".into(),
         })?;
-        Ok(apiv2::read_notification(
-            body,
-            key,
-            caller.apiv2_sign_type(),
-            self.crypto_backend(),
-        )?)
+        Ok(apiv2::read_notification(body, key, self.crypto_backend())?)
     }
 
     /// Checks a platform signature (of a notification, say) over the raw `body` with this

@@ -216,9 +216,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The sign type of APIv2 requests to operations that take either (`sign_type = either`),
-    /// and of the payment notifications [`Client::read_apiv2_notification`] verifies:
-    /// HMAC-SHA256 by default. Operations that take one type only are signed with it.
+    /// The sign type of APIv2 requests to operations that take either (`sign_type = either`):
+    /// HMAC-SHA256 by default. Operations that take one type only are signed with it; the
+    /// answer must come in the type the request was signed with.
     pub fn apiv2_sign_type(mut self, sign_type: SignType) -> Self {
         self.apiv2_sign_type = Some(sign_type);
         self
@@ -1116,7 +1116,12 @@ mod tests {
         let debug = format!("{client:?}");
         assert!(!debug.contains("TEST0APIv2Key0config"), "{debug}");
         assert!(debug.contains("merchant_certificate: true"), "{debug}");
-        assert_eq!(client.inner.caller.apiv2_sign_type(), SignType::HmacSha256);
+        let context = client
+            .inner
+            .caller
+            .apiv2_context(Host::Api)
+            .expect("APIv2 key");
+        assert_eq!(context.preferred, SignType::HmacSha256);
     }
 
     #[test]

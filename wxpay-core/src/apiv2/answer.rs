@@ -205,7 +205,11 @@ pub enum Notification {
 
 /// Reads an APIv2 notification of either kind: one that carries `req_info` is a refund
 /// result ([`read_refund_notification`]), any other a payment result
-/// ([`read_payment_notification`], verified with `sign_type`).
+/// ([`read_payment_notification`]), verified with the sign type it names in `sign_type` (MD5
+/// when it names none, as the protocol defines). The merchant cannot know which type the
+/// platform signed an order's notification with, and nothing is lost by reading it there:
+/// `sign_type` is covered by the `sign`, and both types are keyed by the APIv2 key. A `sign`
+/// of the other type than the one named is refused ([`ApiV2SignError::OtherSignType`]).
 ///
 /// ```
 /// use wxpay_core::apiv2::{self, Fields, Notification, SignType};
@@ -213,25 +217,30 @@ pub enum Notification {
 /// let key = ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ").unwrap();
 /// let backend = CryptoBackend::default();
 /// let paid: Fields = [("return_code", "SUCCESS"), ("out_trade_no", "TEST1")].into_iter().collect();
+/// // Signed HMAC-SHA256, so it carries `sign_type` HMAC-SHA256.
 /// let body = apiv2::signed_request_xml(paid, Some("TESTnonce"), &key, SignType::HmacSha256, backend).unwrap();
-/// match apiv2::read_notification(body.as_bytes(), &key, SignType::HmacSha256, backend).unwrap() {
+/// match apiv2::read_notification(body.as_bytes(), &key, backend).unwrap() {
 ///     Notification::Payment(fields) => assert_eq!(fields.get("out_trade_no"), Some("TEST1")),
 ///     other => panic!("{other:?}"),
 /// }
 /// ```
+///
+/// [`ApiV2SignError::OtherSignType`]: crate::ApiV2SignError::OtherSignType
 pub fn read_notification(
     body: &[u8],
     key: &ApiV2Key,
-    sign_type: SignType,
     backend: CryptoBackend,
 ) -> Result<Notification, ApiV2NotificationError> {
     let envelope =
         parse_with(body, "xml", MAX_NOTIFICATION_LEN).map_err(ApiV2NotificationError::Xml)?;
     if envelope.get("req_info").is_some() {
-        read_refund_notification(body, key, backend).map(Notification::Refund)
-    } else {
-        read_payment_notification(body, key, sign_type, backend).map(Notification::Payment)
+        return read_refund_notification(body, key, backend).map(Notification::Refund);
     }
+    let sign_type = envelope
+        .get("sign_type")
+        .and_then(SignType::from_name)
+        .unwrap_or_default();
+    read_payment_notification(body, key, sign_type, backend).map(Notification::Payment)
 }
 
 /// The answer to an APIv2 notification delivery: the XML acknowledgement, or a refusal the

@@ -629,6 +629,54 @@ async fn payment_and_refund_notifications_are_read_through_the_client() {
     }
 }
 
+#[test]
+fn a_payment_notification_is_verified_in_the_sign_type_it_names() {
+    let client = crate::loopback::merchant("http://127.0.0.1:1")
+        .apiv2_key(ApiV2Key::new(KEY).unwrap())
+        .build()
+        .expect("client");
+    let paid = [
+        ("return_code", "SUCCESS"),
+        ("result_code", "SUCCESS"),
+        ("out_trade_no", "TEST1"),
+        ("total_fee", "1"),
+    ];
+    // Either type, whatever the client signs its own requests with.
+    for sign_type in [SignType::Md5, SignType::HmacSha256] {
+        let body = signed(&paid, KEY, sign_type);
+        assert!(
+            matches!(
+                client.read_apiv2_notification(body.as_bytes()),
+                Ok(Notification::Payment(fields)) if fields.get("out_trade_no") == Some("TEST1")
+            ),
+            "{sign_type}"
+        );
+    }
+    // Names HMAC-SHA256, signed MD5 (with the name in what was signed): refused.
+    let mut fields: Fields = paid.into_iter().collect();
+    fields.insert("sign_type", "HMAC-SHA256");
+    let md5 = apiv2::sign(
+        &fields,
+        &ApiV2Key::new(KEY).unwrap(),
+        SignType::Md5,
+        CryptoBackend::default(),
+    )
+    .unwrap();
+    fields.insert("sign", md5);
+    let body = apiv2::to_xml(&fields).unwrap();
+    assert!(matches!(
+        client.read_apiv2_notification(body.as_bytes()),
+        Err(Error::ApiV2Notification(
+            ApiV2NotificationError::Verification(ApiV2SignError::OtherSignType { .. })
+        ))
+    ));
+    // The name changed after signing breaks the sign.
+    let genuine = signed(&paid, KEY, SignType::HmacSha256);
+    let renamed = genuine.replacen("HMAC-SHA256", "MD5", 1);
+    assert_ne!(renamed, genuine);
+    assert!(client.read_apiv2_notification(renamed.as_bytes()).is_err());
+}
+
 #[cfg(feature = "axum")]
 #[tokio::test]
 async fn payment_and_refund_notifications_are_read_through_axum() {
