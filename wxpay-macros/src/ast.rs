@@ -57,6 +57,8 @@ pub(crate) enum RoleKind {
     File(FileKeys),
     /// `part`: a text part of a multipart upload.
     Part,
+    /// `json`: an APIv2 element the platform takes as JSON text (the spec's `x-json`).
+    Json,
 }
 
 /// What the runtime writes into an upload's `meta` about the file.
@@ -86,6 +88,7 @@ impl RoleKind {
             RoleKind::Header(..) => "header",
             RoleKind::File(_) => "file",
             RoleKind::Part => "part",
+            RoleKind::Json => "json",
         }
     }
 }
@@ -249,8 +252,8 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> Marks {
             errors.push(syn::Error::new(
                 path.span(),
                 "`#[wxpay]` needs a key: `#[wxpay(query)]`, `#[wxpay(header = \"Name\")]`, \
-                 `#[wxpay(body)]`, `#[wxpay(file)]`, `#[wxpay(part)]`, `#[wxpay(encrypt)]` or \
-                 `#[wxpay(redact)]`",
+                 `#[wxpay(body)]`, `#[wxpay(file)]`, `#[wxpay(part)]`, `#[wxpay(encrypt)]`, \
+                 `#[wxpay(redact)]` or, for APIv2, `#[wxpay(json)]`",
             ));
             continue;
         }
@@ -278,6 +281,7 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> Marks {
                 Some("query") => RoleKind::Query,
                 Some("body") => RoleKind::Body,
                 Some("part") => RoleKind::Part,
+                Some("json") => RoleKind::Json,
                 Some("file") if meta.input.peek(syn::token::Paren) => {
                     let mut keys = FileKeys {
                         filename: None,
@@ -307,7 +311,7 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> Marks {
                         span,
                         format!(
                             "unknown `wxpay` key `{shown}`; expected `query`, `header = \
-                             \"Name\"`, `body`, `file`, `part`, `encrypt` or `redact`"
+                             \"Name\"`, `body`, `file`, `part`, `encrypt`, `redact` or `json`"
                         ),
                     ));
                     // Skip the value so the keys after it are still read.

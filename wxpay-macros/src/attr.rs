@@ -66,7 +66,32 @@ pub(crate) struct Args {
     /// `host = apihk`: the variant of the runtime's `Host` that serves the operation; `None`
     /// for the default host.
     pub host: Option<Ident>,
+    /// `v2 POST "/pay/micropay"`: an APIv2 operation and its options; `None` for APIv3.
+    pub apiv2: Option<ApiV2Args>,
 }
+
+/// The options of an APIv2 endpoint (`#[endpoint(v2 POST "/path" -> R, options...)]`).
+pub(crate) struct ApiV2Args {
+    /// `sign_type = hmac_sha256 | either`: the variant of the runtime's `SignTypes`
+    /// (`Md5` when not given).
+    pub sign_types: Ident,
+    /// `cert`: the merchant's API client certificate goes on the connection.
+    pub client_certificate: bool,
+    /// `unsigned_answer`: the platform answers without a `sign`.
+    pub unsigned_answer: bool,
+    /// `no_nonce`: the request carries no `nonce_str`.
+    pub no_nonce: bool,
+}
+
+/// The options only an APIv2 endpoint takes.
+const APIV2_FLAGS: [&str; 3] = ["cert", "unsigned_answer", "no_nonce"];
+
+/// The keys `sign_type = …` takes and the runtime's `SignTypes` variant of each.
+const SIGN_TYPES: [(&str, &str); 3] = [
+    ("md5", "Md5"),
+    ("hmac_sha256", "HmacSha256"),
+    ("either", "Either"),
+];
 
 /// The host keys `host = …` takes and the runtime's `Host` variant of each (the runtime's
 /// `Host::key` spells the same keys; a facade test declares an endpoint on each).
@@ -98,6 +123,12 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
             "missing method before the path template: write the method first, as in `{SHAPE}`"
         )));
     }
+    // `v2` before the method: an APIv2 operation.
+    let v2 = if input.peek(Ident) && input.fork().parse::<Ident>().is_ok_and(|i| i == "v2") {
+        Some(input.parse::<Ident>()?.span())
+    } else {
+        None
+    };
     let method_ident: Ident = input.parse().map_err(|e| {
         syn::Error::new(
             e.span(),
@@ -131,6 +162,8 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
     let mut constructor = true;
     let mut download = false;
     let mut host: Option<Ident> = None;
+    let mut sign_types: Option<Ident> = None;
+    let mut apiv2_flags = [false; APIV2_FLAGS.len()];
     while !input.is_empty() {
         if !input.peek(Token![,]) {
             return Err(input.error(
@@ -164,7 +197,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         } else if input.peek(Ident) {
             let option: Ident = input.parse()?;
             if option == "host" {
-                let key = parse_host(&option, input, errors)?;
+                let key = parse_key(&option, input, ("host key", "apihk"), &HOSTS, errors)?;
                 if host.is_some() {
                     errors.push(syn::Error::new(
                         option.span(),
@@ -172,6 +205,48 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
                     ));
                 } else {
                     host = key;
+                }
+                continue;
+            }
+            if option == "sign_type" {
+                let key = parse_key(
+                    &option,
+                    input,
+                    ("sign type", "hmac_sha256"),
+                    &SIGN_TYPES,
+                    errors,
+                )?;
+                if sign_types.is_some() {
+                    errors.push(syn::Error::new(
+                        option.span(),
+                        "`sign_type` is given twice; keep one",
+                    ));
+                } else {
+                    sign_types = key;
+                }
+                if v2.is_none() {
+                    errors.push(v3_refuses(&option));
+                }
+                continue;
+            }
+            if let Some(index) = APIV2_FLAGS.iter().position(|flag| option == flag) {
+                if std::mem::replace(&mut apiv2_flags[index], true) {
+                    errors.push(syn::Error::new(
+                        option.span(),
+                        format!("`{option}` is given twice; keep one"),
+                    ));
+                }
+                if v2.is_none() {
+                    errors.push(v3_refuses(&option));
+                }
+                if input.peek(Token![=]) {
+                    errors.push(syn::Error::new(
+                        option.span(),
+                        format!("`{option}` takes no value"),
+                    ));
+                    while !input.is_empty() && !input.peek(Token![,]) {
+                        input.parse::<proc_macro2::TokenTree>()?;
+                    }
                 }
                 continue;
             }
@@ -233,6 +308,29 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         }
     }
 
+    if let Some(v2) = v2 {
+        if download {
+            errors.push(syn::Error::new(
+                v2,
+                "`download` is an APIv3 option: an APIv2 bill (`downloadbill`) answers text, \
+                 declared as its response",
+            ));
+        }
+        if method.is_some_and(|method| method != Method::Post) {
+            errors.push(syn::Error::new(
+                method_ident.span(),
+                "an APIv2 call is a POST of its `<xml>` document",
+            ));
+        }
+    }
+    let [client_certificate, unsigned_answer, no_nonce] = apiv2_flags;
+    let apiv2 = v2.map(|span| ApiV2Args {
+        sign_types: sign_types.unwrap_or_else(|| Ident::new("Md5", span)),
+        client_certificate,
+        unsigned_answer,
+        no_nonce,
+    });
+
     Ok(Args {
         method,
         method_span: method_ident.span(),
@@ -244,18 +342,32 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         constructor,
         download,
         host,
+        apiv2,
     })
 }
 
-/// `host = apihk`: the key, as the variant of `Host` it names (`None` when it was wrong,
-/// already reported).
-fn parse_host(
+/// An APIv2 option on an APIv3 endpoint.
+fn v3_refuses(option: &Ident) -> syn::Error {
+    syn::Error::new(
+        option.span(),
+        format!(
+            "`{option}` is an APIv2 option: declare the operation as APIv2 with `v2` before the \
+             method, as in `#[endpoint(v2 POST \"/pay/micropay\" -> Response, {option})]`"
+        ),
+    )
+}
+
+/// `option = key`: the key, as the runtime's variant it names in `table` (`None` when it was
+/// wrong, already reported). `what` names a key in messages, `example` shows one.
+fn parse_key(
     option: &Ident,
     input: ParseStream,
+    (what, example): (&str, &str),
+    table: &[(&str, &str)],
     errors: &mut Errors,
 ) -> syn::Result<Option<Ident>> {
     let keys = || {
-        HOSTS
+        table
             .iter()
             .map(|(key, _)| format!("`{key}`"))
             .collect::<Vec<_>>()
@@ -265,7 +377,7 @@ fn parse_host(
         errors.push(syn::Error::new(
             option.span(),
             format!(
-                "`host` takes a host key, as in `host = apihk`; the keys are {}",
+                "`{option}` takes a {what}, as in `{option} = {example}`; the keys are {}",
                 keys()
             ),
         ));
@@ -273,17 +385,25 @@ fn parse_host(
     }
     input.parse::<Token![=]>()?;
     let key: Ident = input.parse().map_err(|e| {
+        let hint = if option == "host" {
+            ", not a URL: the client maps keys to base URLs"
+        } else {
+            ""
+        };
         syn::Error::new(
             e.span(),
-            format!("expected a host key such as `apihk`, not a URL: the client maps keys to base URLs; the keys are {}", keys()),
+            format!(
+                "expected a {what} such as `{example}`{hint}; the keys are {}",
+                keys()
+            ),
         )
     })?;
-    match HOSTS.iter().find(|(known, _)| key == known) {
+    match table.iter().find(|(known, _)| key == known) {
         Some((_, variant)) => Ok(Some(Ident::new(variant, key.span()))),
         None => {
             errors.push(syn::Error::new(
                 key.span(),
-                format!("unknown host key `{key}`; the keys are {}", keys()),
+                format!("unknown {what} `{key}`; the keys are {}", keys()),
             ));
             Ok(None)
         }
@@ -299,13 +419,19 @@ fn unknown_option(option: &Ident) -> String {
              `#[wxpay(file)] file: wxpay::UploadFile` field; its other body fields are the \
              `meta` JSON, which is what gets signed"
         ),
-        "unsigned" | "file" => format!(
+        "unsigned" => format!(
+            "`{option}` is not an endpoint option: an APIv3 answer is always verified; an \
+             endpoint that answers a file is marked `download`, and an APIv2 operation the \
+             platform answers unsigned is marked `unsigned_answer`"
+        ),
+        "file" => format!(
             "`{option}` is not an endpoint option: an endpoint that answers a file is marked \
              `download` and streamed with `Client::download_file`"
         ),
         _ => format!(
             "unknown endpoint option `{option}`; the options are `idempotent`, `exhaustive`, \
-             `no_constructor`, `download`, `host = key` and `crate = \"path\"`"
+             `no_constructor`, `download`, `host = key` and `crate = \"path\"`, and for \
+             APIv2 (`v2 POST …`) `cert`, `unsigned_answer`, `no_nonce` and `sign_type = key`"
         ),
     }
 }

@@ -7,7 +7,7 @@ use syn::spanned::Spanned as _;
 use syn::{DeriveInput, Ident};
 
 use crate::ast::{self, Endpoint, Field, SerdeItem};
-use crate::attr::{self, Args};
+use crate::attr::{self, ApiV2Args, Args};
 use crate::constructor;
 use crate::template::{self, Piece};
 use crate::validate::{self, Errors, Place, Plan, Text};
@@ -45,7 +45,10 @@ pub(crate) fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
             let plan = validate::check(args.as_ref(), &endpoint, &mut errors);
             match (&args, plan) {
                 (Some(args), Some(plan)) if errors.is_empty() && plan.method.is_some() => {
-                    let mut out = implement(args, &endpoint, &plan);
+                    let mut out = match &args.apiv2 {
+                        Some(apiv2) => implement_apiv2(args, apiv2, &endpoint, &plan),
+                        None => implement(args, &endpoint, &plan),
+                    };
                     out.extend(redacting_debug(&endpoint, &krate));
                     if args.constructor {
                         out.extend(constructors(&item));
@@ -331,22 +334,7 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
         }
     };
 
-    // Said only when true: the trait's default is `false`, and every item costs compile time.
-    let idempotent = args.idempotent.then(|| {
-        quote!(
-            const IDEMPOTENT: bool = true;
-        )
-    });
-    // Likewise: the default host is `Api`.
-    let host = args
-        .host
-        .as_ref()
-        .filter(|host| *host != "Api")
-        .map(|host| {
-            quote!(
-                const HOST: #private::Host = #private::Host::#host;
-            )
-        });
+    let (idempotent, host) = (idempotent(args), host(args, &private));
     quote! {
         #[automatically_derived]
         impl #private::Endpoint for #ident {
@@ -377,6 +365,106 @@ fn implement(args: &Args, endpoint: &Endpoint, plan: &Plan) -> TokenStream {
             }
 
             #decrypt
+        }
+    }
+}
+
+/// `const IDEMPOTENT`, said only when true: the trait's default is `false`, and every item
+/// costs compile time.
+fn idempotent(args: &Args) -> Option<TokenStream> {
+    args.idempotent.then(|| {
+        quote!(
+            const IDEMPOTENT: bool = true;
+        )
+    })
+}
+
+/// `const HOST`, said only when it is not the default `Api`.
+fn host(args: &Args, private: &TokenStream) -> Option<TokenStream> {
+    let host = args.host.as_ref().filter(|host| *host != "Api")?;
+    Some(quote!(const HOST: #private::Host = #private::Host::#host;))
+}
+
+/// The implementation of an APIv2 endpoint: its rules, and its fields written one by one as
+/// elements of the `<xml>` the runtime signs; the answer is decoded from the verified
+/// elements.
+fn implement_apiv2(
+    args: &Args,
+    apiv2: &ApiV2Args,
+    endpoint: &Endpoint,
+    plan: &Plan,
+) -> TokenStream {
+    let krate = &args.krate;
+    let private = quote!(#krate::__private);
+    let ident = endpoint.ident;
+    let path = args.template.value();
+    let (response, decode) = match &args.response {
+        Some(ty) => {
+            let private = respan(private.clone(), ty.span());
+            let function = quote_spanned!(ty.span()=> #private::decode_xml);
+            (quote!(#ty), quote!(#function(__body)))
+        }
+        None => (quote!(()), quote!(#private::decode_empty(__body))),
+    };
+    let fields = endpoint
+        .fields
+        .iter()
+        .zip(&plan.places)
+        .zip(&plan.members)
+        .filter(|((field, _), _)| !skipped(field))
+        .map(|((field, place), name)| {
+            let member = field.ident;
+            // Spanned on the field's type, so a type that is not flat text is named there.
+            let span = field.ty.span();
+            match place {
+                Place::XmlJson => {
+                    quote_spanned!(span=> __request.xml_json_field(#name, &self.#member)?;)
+                }
+                _ => quote_spanned!(span=> __request.xml_field(#name, &self.#member)?;),
+            }
+        });
+    // Only what differs from `ApiV2::new()`, as for the trait's defaults.
+    let mut rules = quote!(#private::ApiV2::new());
+    let sign_types = &apiv2.sign_types;
+    if *sign_types != "Md5" {
+        rules = quote!(#rules.with_sign_types(#private::SignTypes::#sign_types));
+    }
+    if apiv2.client_certificate {
+        rules = quote!(#rules.with_client_certificate(true));
+    }
+    if apiv2.unsigned_answer {
+        rules = quote!(#rules.with_signed_answer(false));
+    }
+    if apiv2.no_nonce {
+        rules = quote!(#rules.with_nonce(false));
+    }
+    let (idempotent, host) = (idempotent(args), host(args, &private));
+    quote! {
+        #[automatically_derived]
+        impl #private::Endpoint for #ident {
+            type Response = #response;
+            const METHOD: #private::Method = #private::Method::POST;
+            const PATH_TEMPLATE: &'static str = #path;
+            const PROTOCOL: #private::Protocol = #private::Protocol::ApiV2(#rules);
+            #idempotent
+            #host
+
+            #[inline]
+            fn write_request(
+                &self,
+                __request: &mut #private::RequestWriter<'_>,
+            ) -> ::core::result::Result<(), #private::RequestError> {
+                __request.path_literal(#path);
+                #(#fields)*
+                ::core::result::Result::Ok(())
+            }
+
+            #[inline]
+            fn decode_response(
+                __body: &[u8],
+            ) -> ::core::result::Result<Self::Response, #private::serde_json::Error> {
+                #decode
+            }
         }
     }
 }
@@ -671,6 +759,46 @@ mod tests {
             out.contains("unknown serde field attribute `sorted`"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn an_apiv2_endpoint_writes_flat_elements_under_its_rules() {
+        let out = expand(
+            r#"v2 POST "/secapi/pay/refund" -> R, cert, sign_type = either, idempotent"#,
+            r#"struct S {
+                out_refund_no: String,
+                #[serde(rename = "op_user_id")] user: Option<String>,
+                #[wxpay(json)] detail: Detail,
+                #[serde(skip)] local: u8,
+            }"#,
+        );
+        let expected = [
+            "const PROTOCOL : :: wxpay :: __private :: Protocol = :: wxpay :: __private :: \
+             Protocol :: ApiV2 (:: wxpay :: __private :: ApiV2 :: new () . with_sign_types (:: \
+             wxpay :: __private :: SignTypes :: Either) . with_client_certificate (true)) ;",
+            "const IDEMPOTENT : bool = true ;",
+            "const PATH_TEMPLATE : & 'static str = \"/secapi/pay/refund\" ;",
+            "__request . path_literal (\"/secapi/pay/refund\") ; \
+             __request . xml_field (\"out_refund_no\" , & self . out_refund_no) ? ; \
+             __request . xml_field (\"op_user_id\" , & self . user) ? ; \
+             __request . xml_json_field (\"detail\" , & self . detail) ? ; \
+             :: core :: result :: Result :: Ok (())",
+            ":: wxpay :: __private :: decode_xml (__body)",
+        ];
+        for expected in expected {
+            assert!(out.contains(expected), "{expected}\n\n{out}");
+        }
+        assert!(!out.contains("(\"local\""), "{out}");
+        // The usual rules are the runtime's defaults: nothing is said for them.
+        let out = expand(
+            r#"v2 POST "/pay/closeorder" -> R"#,
+            "struct S { a: String }",
+        );
+        assert!(
+            out.contains("Protocol :: ApiV2 (:: wxpay :: __private :: ApiV2 :: new ()) ;"),
+            "{out}"
+        );
+        assert!(!out.contains("IDEMPOTENT"), "{out}");
     }
 
     #[test]

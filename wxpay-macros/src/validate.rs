@@ -45,6 +45,10 @@ pub(crate) enum Place<'a> {
     File(&'a FileKeys),
     /// A text part of an upload.
     Part,
+    /// An element of an APIv2 `<xml>` body.
+    Xml,
+    /// An element of an APIv2 `<xml>` body that holds JSON text (`#[wxpay(json)]`).
+    XmlJson,
 }
 
 /// What an encrypted field holds.
@@ -80,6 +84,9 @@ pub(crate) fn check<'a>(
     endpoint: &'a Endpoint<'a>,
     errors: &mut Errors,
 ) -> Option<Plan<'a>> {
+    if let Some(args) = args.filter(|args| args.apiv2.is_some()) {
+        return Some(check_apiv2(args, endpoint, errors));
+    }
     let method = args.and_then(|args| args.method);
     let pieces = match args {
         Some(args) => check_template(&args.template, endpoint, errors),
@@ -114,6 +121,99 @@ pub(crate) fn check<'a>(
         encrypted,
         members,
     })
+}
+
+/// The elements of an APIv2 request that the runtime writes: no field may send them.
+const APIV2_RUNTIME_FIELDS: [&str; 3] = ["nonce_str", "sign", "sign_type"];
+
+/// Checks an APIv2 endpoint: a path without placeholders, every field an element of the flat
+/// `<xml>` body (plain text, or JSON text when marked `#[wxpay(json)]`), none of them one
+/// the runtime writes, no two with one name.
+fn check_apiv2<'a>(args: &Args, endpoint: &'a Endpoint<'a>, errors: &mut Errors) -> Plan<'a> {
+    let pieces = check_template(&args.template, endpoint, errors);
+    let text = args.template.value();
+    for piece in &pieces {
+        if let Piece::Placeholder { name, range } = piece {
+            errors.push(syn::Error::new(
+                template_span(&args.template, &text, range.clone()),
+                format!(
+                    "an APIv2 path has no placeholders: every field, `{name}` too, is an \
+                     element of the `<xml>` body; write the path as documented"
+                ),
+            ));
+        }
+    }
+    let members = body_members(endpoint, errors);
+    let mut places = Vec::with_capacity(endpoint.fields.len());
+    for (field, member) in endpoint.fields.iter().zip(&members) {
+        let place = match &field.role {
+            None => Place::Xml,
+            Some(role) => match &role.kind {
+                RoleKind::Json => Place::XmlJson,
+                kind => {
+                    errors.push(syn::Error::new(
+                        role.span,
+                        format!(
+                            "`#[wxpay({})]` has no place in an APIv2 request: every field is an \
+                             element of its `<xml>` body; remove it",
+                            kind.key()
+                        ),
+                    ));
+                    Place::Xml
+                }
+            },
+        };
+        if let Some(span) = field.encrypt {
+            errors.push(syn::Error::new(
+                span,
+                "`#[wxpay(encrypt)]` is APIv3's encryption with the platform certificate; an \
+                 APIv2 field that is encrypted (`enc_bank_no`, `enc_true_name`) is sent as the \
+                 ciphertext made with the key `getpublickey` answers",
+            ));
+        }
+        if APIV2_RUNTIME_FIELDS.contains(&member.as_str()) {
+            errors.push(syn::Error::new(
+                field.ident.span(),
+                format!(
+                    "`{member}` is the runtime's: it adds `nonce_str`, `sign_type` and `sign` to \
+                     every APIv2 request it signs; remove the field"
+                ),
+            ));
+        }
+        for key in BODY_ONLY_SERDE {
+            if let Some(item) = SerdeItem::find(&field.serde, key) {
+                errors.push(syn::Error::new(
+                    item.span,
+                    format!(
+                        "`#[serde({key})]` cannot shape an APIv2 element, which is written as \
+                         text; declare the field as the `<xml>` sends it"
+                    ),
+                ));
+            }
+        }
+        places.push(place);
+    }
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (field, member) in endpoint.fields.iter().zip(&members) {
+        match seen.iter().find(|(seen, _)| *seen == member) {
+            Some((_, first)) => errors.push(syn::Error::new(
+                field.ident.span(),
+                format!(
+                    "`{first}` and `{}` both send the element `{member}`; an element is sent \
+                     once, so rename or remove one of them",
+                    field.name
+                ),
+            )),
+            None => seen.push((member, &field.name)),
+        }
+    }
+    Plan {
+        method: args.method,
+        pieces,
+        places,
+        encrypted: vec![None; endpoint.fields.len()],
+        members,
+    }
 }
 
 /// Container serde items that say nothing about the body `#[endpoint]` writes (they belong
@@ -426,6 +526,14 @@ fn check_role<'a>(field: &'a Field, method: Option<Method>, errors: &mut Errors)
             }
             RoleKind::File(keys) => Place::File(keys),
             RoleKind::Part => Place::Part,
+            RoleKind::Json => {
+                errors.push(syn::Error::new(
+                    role.span,
+                    "`#[wxpay(json)]` marks JSON text inside an APIv2 `<xml>` body; an APIv3 \
+                     body is JSON already: remove it",
+                ));
+                default
+            }
         },
     };
     match place {
@@ -542,7 +650,8 @@ fn check_encrypt(field: &Field, place: Place, errors: &mut Errors) -> Option<Tex
         Place::Header(_) => Some("is a header"),
         Place::File(_) => Some("is the uploaded file"),
         Place::Part => Some("is a text part of the upload"),
-        Place::Query | Place::Body => None,
+        // `check_apiv2` reports `encrypt` on an APIv2 field itself.
+        Place::Query | Place::Body | Place::Xml | Place::XmlJson => None,
     };
     if let Some(elsewhere) = elsewhere {
         errors.push(syn::Error::new(

@@ -1,6 +1,7 @@
 //! The [`Endpoint`] trait that `#[endpoint]` implements, the [`RequestWriter`] its generated
 //! code fills, and [`Sensitive`], which encrypts fields at any depth.
 
+mod apiv2;
 mod json;
 pub(crate) mod sensitive;
 mod upload;
@@ -15,6 +16,7 @@ use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
 use crate::wire::encoding::{self, PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
 use crate::wire::{WECHATPAY_SERIAL, scalar};
 
+pub use apiv2::{ApiV2, Protocol, SignTypes, XmlText};
 pub use json::{JsonObject, JsonSerializer};
 use sensitive::{FieldPath, Sensitive};
 pub use upload::{FileMeta, ImageFormat, UploadFile};
@@ -39,6 +41,9 @@ pub trait Endpoint {
     /// The platform host that serves the operation (`#[endpoint(…, host = apihk)]`); the
     /// client sends it to that host's base URL.
     const HOST: Host = Host::Api;
+    /// APIv3, or APIv2 with its rules (`#[endpoint(v2 POST …)]`): an APIv2 endpoint writes
+    /// its fields with [`RequestWriter::xml_field`] and the runtime signs them into `<xml>`.
+    const PROTOCOL: Protocol = Protocol::ApiV3;
 
     /// Writes the path, query, headers and body of this request.
     fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), RequestError>;
@@ -115,6 +120,9 @@ pub struct RequestWriter<'a> {
     now: i64,
     /// Text parts of a multipart upload, written by [`RequestWriter::upload`].
     form_parts: Vec<(&'static str, String)>,
+    /// The elements of an APIv2 request, in the order written; the protocol layer adds
+    /// `nonce_str`, `sign_type` and `sign` and writes the `<xml>`.
+    xml_fields: Vec<(&'static str, String)>,
 }
 
 impl<'a> RequestWriter<'a> {
@@ -134,6 +142,7 @@ impl<'a> RequestWriter<'a> {
             encryption_key: None,
             now,
             form_parts: Vec::new(),
+            xml_fields: Vec::new(),
         }
     }
 
@@ -331,9 +340,40 @@ impl<'a> RequestWriter<'a> {
         Ok(())
     }
 
+    /// Adds one element of an APIv2 request; `None` values are left out.
+    pub fn xml_field<T: XmlText + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), RequestError> {
+        if let Some(text) = scalar::to_text(value).map_err(|reason| field_error(name, reason))? {
+            self.xml_fields.push((name, text));
+        }
+        Ok(())
+    }
+
+    /// Adds one element of an APIv2 request that the platform takes as JSON text (`detail`,
+    /// `receivers`, …: the spec's `x-json`); `None` values are left out.
+    pub fn xml_json_field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), RequestError> {
+        let json = serde_json::to_value(value).map_err(RequestError::Body)?;
+        if !json.is_null() {
+            self.xml_fields.push((name, json.to_string()));
+        }
+        Ok(())
+    }
+
     /// The finished request parts.
     pub fn finish(self) -> RequestParts {
         self.parts
+    }
+
+    /// The finished request parts and the elements of an APIv2 request.
+    pub(crate) fn finish_xml(self) -> (RequestParts, Vec<(&'static str, String)>) {
+        (self.parts, self.xml_fields)
     }
 }
 
