@@ -316,10 +316,11 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
                  declared as its response",
             ));
         }
-        if method.is_some_and(|method| method != Method::Post) {
+        if method.is_some_and(|method| !matches!(method, Method::Post | Method::Get)) {
             errors.push(syn::Error::new(
                 method_ident.span(),
-                "an APIv2 call is a POST of its `<xml>` document",
+                "an APIv2 call is a POST of its `<xml>` document, or a GET whose fields are the \
+                 signed query string (the contract-signing pages)",
             ));
         }
     }

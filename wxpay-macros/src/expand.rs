@@ -439,11 +439,15 @@ fn implement_apiv2(
         rules = quote!(#rules.with_nonce(false));
     }
     let (idempotent, host) = (idempotent(args), host(args, &private));
+    let method = Ident::new(
+        plan.method.map_or("POST", |method| method.name()),
+        args.method_span,
+    );
     quote! {
         #[automatically_derived]
         impl #private::Endpoint for #ident {
             type Response = #response;
-            const METHOD: #private::Method = #private::Method::POST;
+            const METHOD: #private::Method = #private::Method::#method;
             const PATH_TEMPLATE: &'static str = #path;
             const PROTOCOL: #private::Protocol = #private::Protocol::ApiV2(#rules);
             #idempotent

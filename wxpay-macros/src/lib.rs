@@ -38,6 +38,25 @@ use proc_macro::TokenStream;
 ///   each key to a base URL, so one client sends every operation to the right place.
 /// - `crate = "path"` names the runtime when it is not reachable as `::wxpay`.
 ///
+/// `v2` before the method declares an APIv2 operation: a POST of a flat `<xml>` document (or,
+/// for the contract-signing pages, a GET with the same fields as its query), signed by the
+/// runtime with the APIv2 key. Every field is an element: text, a number or a platform enum;
+/// a field the platform takes as JSON text is marked `#[wxpay(json)]`. The path has no
+/// placeholders, and `nonce_str`, `sign` and `sign_type` are never fields: the runtime writes
+/// them. Its options:
+///
+/// ```ignore
+/// #[endpoint(v2 POST "/mmpaymkttransfers/sendredpack" -> SendRedpackResponse, cert, unsigned_answer)]
+/// pub struct SendRedpack { pub mch_billno: String, pub total_amount: u64, /* … */ }
+/// ```
+///
+/// - `cert`: the merchant's API client certificate goes on the TLS connection.
+/// - `unsigned_answer`: the platform answers without a `sign` (red packets, transfers, …).
+/// - `sign_type = hmac_sha256` (the request says `sign_type=HMAC-SHA256`) or `either` (the
+///   client's choice); MD5 without a `sign_type` element when not given.
+/// - `no_nonce`: the request carries no `nonce_str`.
+/// - `idempotent`, `host = key`, `exhaustive`, `no_constructor` and `crate` as for APIv3.
+///
 /// - `exhaustive` leaves the struct open to struct-literal construction; without it the
 ///   struct is `#[non_exhaustive]`, so a field the platform adds later is not a breaking change.
 /// - `no_constructor` leaves out the generated `new`, its `…Required` struct and the setters

@@ -340,7 +340,8 @@ impl<'a> RequestWriter<'a> {
         Ok(())
     }
 
-    /// Adds one element of an APIv2 request; `None` values are left out.
+    /// Adds one element of an APIv2 request (of its `<xml>` body, or of the signed query of
+    /// a GET); `None` values are left out.
     pub fn xml_field<T: XmlText + ?Sized>(
         &mut self,
         name: &'static str,

@@ -8,7 +8,7 @@ pub struct Placeholder {
     pub out_trade_no: String,
 }
 
-#[endpoint(v2 GET "/pay/orderquery" -> Answer)]
+#[endpoint(v2 PUT "/pay/orderquery" -> Answer)]
 pub struct NotAPost {
     pub out_trade_no: String,
 }

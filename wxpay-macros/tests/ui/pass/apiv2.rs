@@ -38,6 +38,12 @@ pub struct GetPublicKey {
     pub mch_id: String,
 }
 
+// The contract-signing page: a GET whose fields are the signed query string.
+#[endpoint(v2 GET "/papay/entrustweb")]
+pub struct EntrustWeb {
+    pub plan_id: String,
+}
+
 #[endpoint(POST "/v3/refund/domestic/refunds")]
 pub struct ApiV3 {
     pub out_refund_no: String,
@@ -74,6 +80,8 @@ fn main() {
     assert!(!key.nonce && key.client_certificate);
     assert_eq!(GetPublicKey::HOST, Host::Fraud);
     assert_eq!(ApiV3::PROTOCOL, Protocol::ApiV3);
+    assert_eq!(EntrustWeb::METHOD, http::Method::GET);
+    assert_eq!(EntrustWeb::PROTOCOL, Protocol::ApiV2(ApiV2::new()));
 
     // Constructed like any endpoint: required fields named, options set by name.
     let request = SendRedpack::new(SendRedpackRequired {
