@@ -120,12 +120,13 @@ pub fn example_fields(
             "return_code" | "result_code" => "SUCCESS".to_owned(),
             "return_msg" => "OK".to_owned(),
             _ => match field.get("example").and_then(crate::spec::scalar_text) {
+                // A number's example that is prose (`1或者0`) would not decode: a number.
+                Some(text) if numeric(field) && text.trim().parse::<f64>().is_err() => {
+                    "1".to_owned()
+                }
                 Some(text) => text,
                 None if required.contains(name) => {
-                    match field.get("type").and_then(Value::as_str) {
-                        Some("integer" | "number") => "1".to_owned(),
-                        _ => "TEST".to_owned(),
-                    }
+                    if numeric(field) { "1" } else { "TEST" }.to_owned()
                 }
                 None => continue,
             },
@@ -138,6 +139,13 @@ pub fn example_fields(
         ));
     }
     Ok(out)
+}
+
+fn numeric(field: &Value) -> bool {
+    matches!(
+        field.get("type").and_then(Value::as_str),
+        Some("integer" | "number")
+    )
 }
 
 /// A JSON answer built from the examples (`getaccesstoken`); fields without one get a value of

@@ -58,8 +58,9 @@ mod tests {
                 self.problems.push(format!("{module}::{name} has no entry"));
                 return;
             };
+            let method = E::METHOD;
             let declared = (
-                E::METHOD.as_str(),
+                method.as_str(),
                 E::PATH_TEMPLATE,
                 E::HOST,
                 E::PROTOCOL,
@@ -73,8 +74,9 @@ mod tests {
                 entry.idempotent,
             );
             if declared != listed {
-                self.problems
-                    .push(format!("{module}::{name}: declared {declared:?}, listed {listed:?}"));
+                self.problems.push(format!(
+                    "{module}::{name}: declared {declared:?}, listed {listed:?}"
+                ));
             }
         }
     }
@@ -128,7 +130,10 @@ mod tests {
             .iter()
             .filter(|op| op.protocol.client_certificate)
             .count();
-        assert_eq!(cert, 55, "57 in the spec, less uploadmedia and submchmanage");
+        assert_eq!(
+            cert, 55,
+            "57 in the spec, less uploadmedia and submchmanage"
+        );
         for op in OPERATIONS {
             let want = match op.path {
                 "/risk/getpublickey" | "/secsvc/getrealnameinfo" | "/secsvc/realnameauth" => {

@@ -28,7 +28,13 @@ impl<E: Endpoint> Declared for E {
             "POST" => "POST",
             _ => "another method",
         };
-        (method, E::PATH_TEMPLATE, E::HOST, E::PROTOCOL, E::IDEMPOTENT)
+        (
+            method,
+            E::PATH_TEMPLATE,
+            E::HOST,
+            E::PROTOCOL,
+            E::IDEMPOTENT,
+        )
     }
 }
 
