@@ -636,11 +636,25 @@ fn enum_of(module: &mut Module, owner: &str, wire: &str, schema: &Value) -> Opti
     let taken = |m: &Module, name: &str| {
         m.reserved.contains(name) || m.enums.iter().any(|e| e.name == name)
     };
-    let mut name = if crate::model::VAGUE.contains(&field.as_str()) || taken(module, &field) {
-        format!("{}{field}", owner.trim_end_matches("Response"))
-    } else {
-        field.clone()
-    };
+    // The field's name; else qualified by the product (`CouponType`), which any of its
+    // operations may share; else by the operation.
+    let product = module
+        .path
+        .rsplit("::")
+        .find(|segment| *segment != "partner")
+        .unwrap_or("")
+        .to_upper_camel_case();
+    let candidates = [
+        (!crate::model::VAGUE.contains(&field.as_str())).then(|| field.clone()),
+        Some(format!("{product}{field}")),
+        Some(format!("{}{field}", owner.trim_end_matches("Response"))),
+    ];
+    let mut name = candidates
+        .iter()
+        .flatten()
+        .find(|name| !taken(module, name))
+        .cloned()
+        .unwrap_or_else(|| format!("{}{field}", owner.trim_end_matches("Response")));
     let base = name.clone();
     let mut n = 2;
     while taken(module, &name) {
@@ -707,7 +721,7 @@ fn personal(f: &Field) -> bool {
 
 const ROOT_DOC: &str = r#"//! APIv2: the operations of the platform's older protocol, which APIv3 never covered or
 //! covered late (cash red packets, payouts to balance and bank cards, the v2 profit sharing
-//! and deposit products, …), declared with [`endpoint`](crate::endpoint)`(v2 …)`: flat
+//! and deposit products, …), declared with [`#[endpoint(v2 …)]`](crate::endpoint): flat
 //! `<xml>` requests signed with the APIv2 key (MD5, or HMAC-SHA256 where the operation takes
 //! it), the merchant's client certificate on the connection where the platform requires it.
 //!
@@ -1223,4 +1237,70 @@ fn test_file(
         out.push_str("]);\n}\n\n");
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn op(request: Value, answer: Value) -> Value {
+        json!({
+            "parameters": [{ "in": "body", "name": "_", "schema": request }],
+            "responses": { "200": { "schema": answer } },
+        })
+    }
+
+    #[test]
+    fn sign_types_nonce_and_signed_answers_follow_the_spec() {
+        let sign_type = |values: Value| {
+            let request = json!({ "properties": { "sign": {}, "sign_type": { "enum": values } } });
+            facts("/pay/x", "POST", &op(request, json!({}))).sign_types
+        };
+        assert_eq!(sign_type(json!(["MD5", "HMAC-SHA256"])), SignTypes::Either);
+        assert_eq!(sign_type(json!(["HMAC-SHA256"])), SignTypes::HmacSha256);
+        assert_eq!(sign_type(json!(["MD5"])), SignTypes::Md5);
+        let request =
+            json!({ "properties": { "sign": {}, "nonce_str": {} }, "required": ["sign"] });
+        let signed = json!({ "properties": { "return_code": {}, "sign": {} } });
+        let facts_of =
+            |path: &str, answer: &Value| facts(path, "POST", &op(request.clone(), answer.clone()));
+        let query = facts_of("/pay/orderquery", &signed);
+        assert_eq!(query.sign_types, SignTypes::Md5);
+        assert!(query.nonce && query.signed_request && query.signed_answer);
+        assert!(query.required.is_empty(), "`sign` is checked on its own");
+        let unsigned = json!({ "properties": { "return_code": {} } });
+        assert!(!facts_of("/mmpaymkttransfers/sendredpack", &unsigned).signed_answer);
+        // A bill's `sign` in the spec describes its failure: the file itself is unsigned.
+        let bill = facts_of("/pay/downloadbill", &signed);
+        assert_eq!(bill.answer, AnswerKind::File);
+        assert!(!bill.signed_answer);
+        let no_nonce = facts(
+            "/x",
+            "POST",
+            &op(json!({ "properties": { "sign": {} } }), signed),
+        );
+        assert!(!no_nonce.nonce);
+    }
+
+    #[test]
+    fn other_hosts_come_from_x_base_uri() {
+        let mut spec = op(json!({}), json!({}));
+        assert_eq!(facts("/x", "POST", &spec).host, API_HOST);
+        spec["x-base-uri"] = json!("https://fraud.mch.weixin.qq.com/");
+        assert_eq!(facts("/x", "POST", &spec).host, "fraud.mch.weixin.qq.com");
+    }
+
+    #[test]
+    fn official_links_are_read_from_the_description() {
+        let text = "现金红包…[官方文档](https://pay.weixin.qq.com/a?b=1) [官方文档](https://pay.weixin.qq.com/c) [官方文档](https://pay.weixin.qq.com/a?b=1)";
+        assert_eq!(
+            links(text),
+            [
+                "https://pay.weixin.qq.com/a?b=1",
+                "https://pay.weixin.qq.com/c"
+            ]
+        );
+    }
 }

@@ -39,7 +39,7 @@ pub struct QueryStock {
     pub op_user_id: Option<String>,
     /// 协议类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<QueryStockType>,
+    pub type_: Option<CouponType>,
     /// 协议版本 (`version`).
     pub version: Option<Version>,
 }
@@ -86,7 +86,7 @@ pub struct QueryCoupon {
     pub stock_id: String,
     /// 协议类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<QueryStockType>,
+    pub type_: Option<CouponType>,
     /// 协议版本 (`version`).
     pub version: Option<Version>,
 }
@@ -138,7 +138,7 @@ pub struct SendCoupon {
     pub partner_trade_no: String,
     /// 协议类型 (`type`).
     #[serde(rename = "type")]
-    pub type_: Option<QueryStockType>,
+    pub type_: Option<CouponType>,
     /// 协议版本 (`version`).
     pub version: Option<Version>,
 }
@@ -252,7 +252,7 @@ pub struct SendCouponResponse {
 
 platform_enum! {
     /// 协议类型.
-    pub enum QueryStockType {
+    pub enum CouponType {
         /// `XML`.
         Xml = "XML",
     }

@@ -166,7 +166,7 @@ pub struct DeclareOrderResponse {
     /// 商户订单号 (`out_trade_no`).
     pub out_trade_no: String,
     /// 状态码 (`state`).
-    pub state: DeclareOrderState,
+    pub state: CustomsState,
     /// 微信子订单号 (`sub_order_id`).
     pub sub_order_id: Option<String>,
     /// 商户子订单号 (`sub_order_no`).
@@ -279,7 +279,7 @@ platform_enum! {
 
 platform_enum! {
     /// 状态码.
-    pub enum DeclareOrderState {
+    pub enum CustomsState {
         /// 未申报 (`NDECLARED`).
         Ndeclared = "NDECLARED",
         /// 申报已提交（订单已经送海关，商户重新申报，并且海关还有修改接口，那么记录的状态会是这个） (`SUBMITTED`).

@@ -165,7 +165,7 @@ pub struct QueryOrder {
     /// 微信订单号 (`transaction_id`).
     pub transaction_id: String,
     /// 接口版本号 (`version`).
-    pub version: Option<QueryOrderVersion>,
+    pub version: Option<FaceVersion>,
 }
 
 /// `POST /secapi/pay/facepayreverse` 撤销订单
@@ -395,7 +395,7 @@ platform_enum! {
 
 platform_enum! {
     /// 接口版本号.
-    pub enum QueryOrderVersion {
+    pub enum FaceVersion {
         /// `1.0`.
         V10 = "1.0",
     }

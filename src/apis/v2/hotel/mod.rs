@@ -301,7 +301,7 @@ pub struct QueryOrderResponse {
     /// 入住时间 (`start_time`).
     pub start_time: String,
     /// 单据状态 (`state`).
-    pub state: QueryOrderState,
+    pub state: HotelState,
 }
 
 platform_enum! {
@@ -332,7 +332,7 @@ platform_enum! {
 
 platform_enum! {
     /// 单据状态.
-    pub enum QueryOrderState {
+    pub enum HotelState {
         /// `CREATED`.
         Created = "CREATED",
         /// `USER_ACCEPTED`.

@@ -222,7 +222,7 @@ pub struct SignContract {}
 ///     store_entrance_pic: "TEST_STORE_ENTRANCE_PIC".into(),
 ///     store_name: "TEST_STORE_NAME".into(),
 ///     store_street: "TEST_STORE_STREET".into(),
-///     version: wxpay::apis::v2::micro::SubmitApplymentVersion::V30,
+///     version: wxpay::apis::v2::micro::MicroVersion::V30,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -301,7 +301,7 @@ pub struct SubmitApplyment {
     /// 门店街道名称 (`store_street`).
     pub store_street: String,
     /// 接口版本号 (`version`).
-    pub version: SubmitApplymentVersion,
+    pub version: MicroVersion,
 }
 
 /// `POST /applyment/micro/submitupgrade` 提交升级申请单
@@ -657,7 +657,7 @@ platform_enum! {
 
 platform_enum! {
     /// 接口版本号.
-    pub enum SubmitApplymentVersion {
+    pub enum MicroVersion {
         /// `3.0`.
         V30 = "3.0",
     }

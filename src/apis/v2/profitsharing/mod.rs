@@ -446,7 +446,7 @@ pub struct QueryOrderResponse {
     /// 分账接收方列表JSON格式字符串 (`receivers`).
     pub receivers: String,
     /// 分账单状态 (`status`).
-    pub status: QueryOrderStatus,
+    pub status: ProfitsharingStatus,
     /// 子商户公众账号ID (`sub_appid`).
     pub sub_appid: Option<String>,
     /// 子商户号 (`sub_mch_id`).
@@ -492,7 +492,7 @@ pub struct QueryReturnResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: Option<QueryReturnResult>,
+    pub result: Option<ProfitsharingResult>,
     /// 回退方账号 (`return_account`).
     pub return_account: String,
     /// 回退方类型 (`return_account_type`).
@@ -596,7 +596,7 @@ pub struct CreateReturnResponse {
     /// 商户回退单号 (`out_return_no`).
     pub out_return_no: String,
     /// 回退结果 (`result`).
-    pub result: Option<QueryReturnResult>,
+    pub result: Option<ProfitsharingResult>,
     /// 回退方账号 (`return_account`).
     pub return_account: String,
     /// 回退方类型 (`return_account_type`).
@@ -613,7 +613,7 @@ pub struct CreateReturnResponse {
 
 platform_enum! {
     /// 分账单状态.
-    pub enum QueryOrderStatus {
+    pub enum ProfitsharingStatus {
         /// `PROCESSING`.
         Processing = "PROCESSING",
         /// `FINISHED`.
@@ -637,7 +637,7 @@ platform_enum! {
 
 platform_enum! {
     /// 回退结果.
-    pub enum QueryReturnResult {
+    pub enum ProfitsharingResult {
         /// `SUCCESS`.
         Success = "SUCCESS",
         /// `PROCESSING`.

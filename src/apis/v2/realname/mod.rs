@@ -118,7 +118,7 @@ pub struct GetRealnameInfo {
 ///     mch_id: "1900000109".into(),
 ///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
 ///     real_name: "刘某某".into(),
-///     version: wxpay::apis::v2::realname::VerifyRealnameVersion::V10,
+///     version: wxpay::apis::v2::realname::RealnameVersion::V10,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -145,7 +145,7 @@ pub struct VerifyRealname {
     #[wxpay(redact)]
     pub real_name: String,
     /// 接口版本号 (`version`).
-    pub version: VerifyRealnameVersion,
+    pub version: RealnameVersion,
 }
 
 /// The answer of [`GetRealnameInfo`] (微信支付实名授权).
@@ -260,7 +260,7 @@ platform_enum! {
 
 platform_enum! {
     /// 接口版本号.
-    pub enum VerifyRealnameVersion {
+    pub enum RealnameVersion {
         /// `1.0`.
         V10 = "1.0",
         /// `1.1`.

@@ -265,7 +265,7 @@ pub struct QueryRedpackResponse {
     /// 发放类型 (`send_type`).
     pub send_type: SendType,
     /// 红包状态 (`status`).
-    pub status: QueryRedpackStatus,
+    pub status: RedpackStatus,
     /// 红包金额 (`total_amount`).
     pub total_amount: i64,
     /// 红包个数 (`total_num`).
@@ -365,7 +365,7 @@ platform_enum! {
 
 platform_enum! {
     /// 红包状态.
-    pub enum QueryRedpackStatus {
+    pub enum RedpackStatus {
         /// 发放中 (`SENDING`).
         Sending = "SENDING",
         /// 已发放待领取 (`SENT`).

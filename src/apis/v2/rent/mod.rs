@@ -402,7 +402,7 @@ pub struct QueryOrderResponse {
     /// 租用时间 (`start_time`).
     pub start_time: Option<String>,
     /// 单据状态 (`state`).
-    pub state: QueryOrderState,
+    pub state: RentState,
 }
 
 platform_enum! {
@@ -451,7 +451,7 @@ platform_enum! {
 
 platform_enum! {
     /// 单据状态.
-    pub enum QueryOrderState {
+    pub enum RentState {
         /// `CREATED`.
         Created = "CREATED",
         /// `USER_ACCEPTED`.

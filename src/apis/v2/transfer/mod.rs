@@ -231,7 +231,7 @@ pub struct QueryTransferResponse {
     /// 失败原因 (`reason`).
     pub reason: Option<String>,
     /// 转账状态 (`status`).
-    pub status: QueryTransferStatus,
+    pub status: TransferStatus,
     /// 收款用户姓名 (`transfer_name`).
     pub transfer_name: Option<String>,
     /// 转账时间 (`transfer_time`).
@@ -312,7 +312,7 @@ pub struct GetPublicKeyResponse {
 
 platform_enum! {
     /// 转账状态.
-    pub enum QueryTransferStatus {
+    pub enum TransferStatus {
         /// `SUCCESS`.
         Success = "SUCCESS",
         /// `FAILED`.

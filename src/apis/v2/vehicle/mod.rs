@@ -63,7 +63,7 @@ pub struct NotifyEntry {
 ///     scene_info: serde_json::json!({"scene_info":{"car_type":"大型车","charging_time":"12312312312","end_time":"20170826114339","free_time":"1200","parking_name":"欢乐海岸停车场","plate_number":"CB1000sdfasd","start_time":"20170926114339"}}),
 ///     spbill_create_ip: "8.8.8.8".into(),
 ///     total_fee: 888,
-///     trade_scene: wxpay::apis::v2::vehicle::ApplyDeductionTradeScene::Parking,
+///     trade_scene: wxpay::apis::v2::vehicle::VehicleTradeScene::Parking,
 ///     trade_type: wxpay::apis::v2::vehicle::TradeType::Pap,
 ///     version: wxpay::apis::v2::vehicle::Version::V30,
 /// });
@@ -106,7 +106,7 @@ pub struct ApplyDeduction {
     /// 总金额 (`total_fee`).
     pub total_fee: i64,
     /// 交易场景 (`trade_scene`).
-    pub trade_scene: ApplyDeductionTradeScene,
+    pub trade_scene: VehicleTradeScene,
     /// 交易类型 (`trade_type`).
     pub trade_type: TradeType,
     /// 版本号 (`version`).
@@ -128,7 +128,7 @@ pub struct ApplyDeduction {
 ///     mch_id: "10000098".into(),
 ///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
 ///     plate_number: "车牌号。仅包括省份+车牌，不包括特殊字符。openid和车牌号必须选传其中之一".into(),
-///     trade_scene: wxpay::apis::v2::vehicle::ApplyDeductionTradeScene::Parking,
+///     trade_scene: wxpay::apis::v2::vehicle::VehicleTradeScene::Parking,
 ///     version: wxpay::apis::v2::vehicle::Version::V30,
 /// });
 /// let answer = client.send(request).await?;
@@ -151,7 +151,7 @@ pub struct QueryUserState {
     /// 车牌号 (`plate_number`).
     pub plate_number: String,
     /// 交易场景 (`trade_scene`).
-    pub trade_scene: ApplyDeductionTradeScene,
+    pub trade_scene: VehicleTradeScene,
     /// 版本号 (`version`).
     pub version: Version,
 }
@@ -200,7 +200,7 @@ pub struct QueryUserStateResponse {
     /// 车牌信息 (`plate_number_info`).
     pub plate_number_info: Option<String>,
     /// 用户状态 (`user_state`).
-    pub user_state: QueryUserStateUserState,
+    pub user_state: VehicleUserState,
 }
 
 platform_enum! {
@@ -245,7 +245,7 @@ platform_enum! {
 
 platform_enum! {
     /// 交易场景.
-    pub enum ApplyDeductionTradeScene {
+    pub enum VehicleTradeScene {
         /// `PARKING`.
         Parking = "PARKING",
         /// `PARKING SPACE`.
@@ -277,7 +277,7 @@ platform_enum! {
 
 platform_enum! {
     /// 用户状态.
-    pub enum QueryUserStateUserState {
+    pub enum VehicleUserState {
         /// `NORMAL`.
         Normal = "NORMAL",
         /// `PAUSED`.

@@ -233,7 +233,7 @@ pub struct QueryEmployeePaymentResponse {
     /// 失败原因 (`reason`).
     pub reason: String,
     /// 红包状态 (`status`).
-    pub status: QueryEmployeePaymentStatus,
+    pub status: WorkwxStatus,
     /// 收款用户姓名 (`transfer_name`).
     pub transfer_name: Option<String>,
     /// 转账时间 (`transfer_time`).
@@ -326,7 +326,7 @@ platform_enum! {
 
 platform_enum! {
     /// 红包状态.
-    pub enum QueryEmployeePaymentStatus {
+    pub enum WorkwxStatus {
         /// `SUCCESS`.
         Success = "SUCCESS",
         /// `FAILED`.

@@ -164,7 +164,7 @@ fn coupon_declarations() {
                     })
                     .device_info("TEST_DEVICE_INFO")
                     .op_user_id("10000098")
-                    .type_(api::QueryStockType::Xml)
+                    .type_(api::CouponType::Xml)
                     .version(api::Version::V10),
                 )
             },
@@ -187,7 +187,7 @@ fn coupon_declarations() {
                     })
                     .device_info("013467007045764")
                     .op_user_id("10000098")
-                    .type_(api::QueryStockType::Xml)
+                    .type_(api::CouponType::Xml)
                     .version(api::Version::V10),
                 )
             },
@@ -211,7 +211,7 @@ fn coupon_declarations() {
                     })
                     .device_info("TEST_DEVICE_INFO")
                     .op_user_id("10000098")
-                    .type_(api::QueryStockType::Xml)
+                    .type_(api::CouponType::Xml)
                     .version(api::Version::V10),
                 )
             },
@@ -899,7 +899,7 @@ fn face_declarations() {
                     })
                     .sub_appid("wx8888888888888888")
                     .sub_mch_id("1900000100")
-                    .version(api::QueryOrderVersion::V10),
+                    .version(api::FaceVersion::V10),
                 )
             },
         },
@@ -1313,7 +1313,7 @@ fn micro_declarations() {
                         store_entrance_pic: "TEST_STORE_ENTRANCE_PIC".into(),
                         store_name: "TEST_STORE_NAME".into(),
                         store_street: "TEST_STORE_STREET".into(),
-                        version: api::SubmitApplymentVersion::V30,
+                        version: api::MicroVersion::V30,
                     })
                     .address_certification("TEST_ADDRESS_CERTIFICATION")
                     .bank_name("深圳农村商业银行xxx支行")
@@ -2470,7 +2470,7 @@ fn realname_declarations() {
                     mch_id: "1900000109".into(),
                     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
                     real_name: "刘某某".into(),
-                    version: api::VerifyRealnameVersion::V10,
+                    version: api::RealnameVersion::V10,
                 }))
             },
         },
@@ -3966,7 +3966,7 @@ fn vehicle_declarations() {
     scene_info: serde_json::json!({"scene_info":{"car_type":"大型车","charging_time":"12312312312","end_time":"20170826114339","free_time":"1200","parking_name":"欢乐海岸停车场","plate_number":"CB1000sdfasd","start_time":"20170926114339"}}),
     spbill_create_ip: "8.8.8.8".into(),
     total_fee: 888,
-    trade_scene: api::ApplyDeductionTradeScene::Parking,
+    trade_scene: api::VehicleTradeScene::Parking,
     trade_type: api::TradeType::Pap,
     version: api::Version::V30,
 })
@@ -3991,7 +3991,7 @@ fn vehicle_declarations() {
     mch_id: "10000098".into(),
     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
     plate_number: "车牌号。仅包括省份+车牌，不包括特殊字符。openid和车牌号必须选传其中之一".into(),
-    trade_scene: api::ApplyDeductionTradeScene::Parking,
+    trade_scene: api::VehicleTradeScene::Parking,
     version: api::Version::V30,
 })
 .jump_scene("H5"))
@@ -4096,7 +4096,7 @@ fn vehicle_partner_declarations() {
                         sub_appid: "wxcbda96de0b165489".into(),
                         sub_mch_id: "1900000109".into(),
                         sub_openid: "用户在子商户appid下的唯一标识。".into(),
-                        trade_scene: api::QueryUserStateTradeScene::Parking,
+                        trade_scene: api::VehicleTradeScene::Parking,
                         version: api::Version::V30,
                     })
                     .jump_scene(api::JumpScene::H5),

@@ -141,7 +141,7 @@ pub struct ApplyDeduction {
 ///     sub_appid: "wxcbda96de0b165489".into(),
 ///     sub_mch_id: "1900000109".into(),
 ///     sub_openid: "用户在子商户appid下的唯一标识。".into(),
-///     trade_scene: wxpay::apis::v2::vehicle::partner::QueryUserStateTradeScene::Parking,
+///     trade_scene: wxpay::apis::v2::vehicle::partner::VehicleTradeScene::Parking,
 ///     version: wxpay::apis::v2::vehicle::partner::Version::V30,
 /// });
 /// let answer = client.send(request).await?;
@@ -171,7 +171,7 @@ pub struct QueryUserState {
     #[wxpay(redact)]
     pub sub_openid: String,
     /// 交易场景 (`trade_scene`).
-    pub trade_scene: QueryUserStateTradeScene,
+    pub trade_scene: VehicleTradeScene,
     /// 版本号 (`version`).
     pub version: Version,
 }
@@ -235,7 +235,7 @@ pub struct QueryUserStateResponse {
     #[wxpay(redact)]
     pub sub_openid: Option<String>,
     /// 用户状态 (`user_state`).
-    pub user_state: QueryUserStateUserState,
+    pub user_state: VehicleUserState,
 }
 
 platform_enum! {
@@ -306,7 +306,7 @@ platform_enum! {
 
 platform_enum! {
     /// 交易场景.
-    pub enum QueryUserStateTradeScene {
+    pub enum VehicleTradeScene {
         /// `PARKING`.
         Parking = "PARKING",
         /// `PARKING SPACE`.
@@ -322,7 +322,7 @@ platform_enum! {
 
 platform_enum! {
     /// 用户状态.
-    pub enum QueryUserStateUserState {
+    pub enum VehicleUserState {
         /// `NORMAL`.
         Normal = "NORMAL",
         /// `PAUSED`.
