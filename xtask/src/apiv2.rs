@@ -534,14 +534,22 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
     })
 }
 
-/// The official documentation links of a description (`[官方文档](https://pay.weixin.qq.com/…)`).
+/// The official documentation links of a description (`[官方文档](https://pay.weixin.qq.com/…)`),
+/// in order, each once.
 fn links(description: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (i, _) in description.match_indices("](https://") {
         let rest = &description[i + 2..];
         let end = rest.find(')').unwrap_or(rest.len());
         let link = rest[..end].to_owned();
-        if !out.contains(&link) {
+        // The platform's pages only (a description also links a file share).
+        let host = link
+            .trim_start_matches("https://")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        let official = host.ends_with(".weixin.qq.com") || host.ends_with(".wechatpay.cn");
+        if official && !out.contains(&link) {
             out.push(link);
         }
     }
@@ -1294,7 +1302,7 @@ mod tests {
 
     #[test]
     fn official_links_are_read_from_the_description() {
-        let text = "现金红包…[官方文档](https://pay.weixin.qq.com/a?b=1) [官方文档](https://pay.weixin.qq.com/c) [官方文档](https://pay.weixin.qq.com/a?b=1)";
+        let text = "现金红包…[官方文档](https://pay.weixin.qq.com/a?b=1) [官方文档](https://pay.weixin.qq.com/c) [官方文档](https://pay.weixin.qq.com/a?b=1) [附件](https://share.example.com/x)";
         assert_eq!(
             links(text),
             [

@@ -5,7 +5,7 @@ use crate::endpoint;
 
 /// `POST /pay/downloadbill` 下载对账单
 ///
-/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_6), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_6), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_6&index=8), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_6&index=6), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_6), [7](https://share.weiyun.com/5dxUgCw)
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_6), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_6), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_6&index=8), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_6&index=6), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_6)
 ///
 /// Product: APIv2∙基础支付∙账单.
 ///

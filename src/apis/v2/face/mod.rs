@@ -60,8 +60,6 @@ pub struct GetAuthInfo {
 
 /// `POST /pay/facepay` 提交刷脸支付
 ///
-/// [Official documentation](https://share.weiyun.com/5dxUgCw)
-///
 /// Product: APIv2∙人脸支付.
 ///
 /// ```no_run
@@ -130,8 +128,6 @@ pub struct FacePay {
 
 /// `POST /pay/facepayquery` 查询订单
 ///
-/// [Official documentation](https://share.weiyun.com/5dxUgCw)
-///
 /// Product: APIv2∙人脸支付.
 ///
 /// ```no_run
@@ -169,8 +165,6 @@ pub struct QueryOrder {
 }
 
 /// `POST /secapi/pay/facepayreverse` 撤销订单
-///
-/// [Official documentation](https://share.weiyun.com/5dxUgCw)
 ///
 /// Product: APIv2∙人脸支付.
 ///

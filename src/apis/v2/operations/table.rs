@@ -732,7 +732,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/pay/facepay",
         title: "提交刷脸支付",
-        link: "https://share.weiyun.com/5dxUgCw",
+        link: "",
         host: Host::Api,
         protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
         idempotent: true,
@@ -743,7 +743,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/pay/facepayquery",
         title: "查询订单",
-        link: "https://share.weiyun.com/5dxUgCw",
+        link: "",
         host: Host::Api,
         protocol: ApiV2::new().with_sign_types(SignTypes::Either),
         idempotent: true,
@@ -1167,7 +1167,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/secapi/pay/facepayreverse",
         title: "撤销订单",
-        link: "https://share.weiyun.com/5dxUgCw",
+        link: "",
         host: Host::Api,
         protocol: ApiV2::new()
             .with_sign_types(SignTypes::Either)

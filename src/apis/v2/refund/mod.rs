@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 /// `POST /pay/refundquery` 查询退款
 ///
-/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_5), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_5), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_5), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_5&index=7), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_5&index=5), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_5), [7](https://share.weiyun.com/5dxUgCw)
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_5), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_5), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_5), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_5&index=7), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_5&index=5), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_5)
 ///
 /// Product: APIv2∙基础支付∙退款.
 ///
@@ -98,7 +98,7 @@ pub struct QueryItemRefund {
 
 /// `POST /secapi/pay/refund` 申请退款
 ///
-/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_4), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_4), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_4), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_4&index=6), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_4&index=4), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_4), [7](https://share.weiyun.com/5dxUgCw)
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_4), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_4), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_4), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_4&index=6), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_4&index=4), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_4)
 ///
 /// Product: APIv2∙基础支付∙退款.
 ///

@@ -8,7 +8,7 @@ pub mod xdc;
 
 /// `POST /sandboxnew/pay/downloadbill` 下载对账单
 ///
-/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_6), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_6), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_6&index=8), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_6&index=6), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_6), [7](https://share.weiyun.com/5dxUgCw)
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_6), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_6), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_6&index=8), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_6&index=6), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_6)
 ///
 /// Product: 沙箱环境.
 ///
@@ -189,7 +189,7 @@ pub struct QueryOrder {
 
 /// `POST /sandboxnew/pay/refund` 申请退款
 ///
-/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_4), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_4), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_4), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_4&index=6), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_4&index=4), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_4), [7](https://share.weiyun.com/5dxUgCw)
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_4), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_4), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_4), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_4&index=6), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_4&index=4), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_4)
 ///
 /// Product: 沙箱环境.
 ///
@@ -244,7 +244,7 @@ pub struct CreateRefund {
 
 /// `POST /sandboxnew/pay/refundquery` 查询退款
 ///
-/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_5), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_5), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_5), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_5&index=7), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_5&index=5), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_5), [7](https://share.weiyun.com/5dxUgCw)
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_5), [2](https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_5), [3](https://pay.weixin.qq.com/wiki/doc/api/native.php?chapter=9_5), [4](https://pay.weixin.qq.com/wiki/doc/api/app/app.php?chapter=9_5&index=7), [5](https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_5&index=5), [6](https://pay.weixin.qq.com/wiki/doc/api/wxa/wxa_api.php?chapter=9_5)
 ///
 /// Product: 沙箱环境.
 ///
