@@ -2,6 +2,7 @@
 //! the APIv3 spec (see xtask/README.md). `cargo xtask renames OLD_APIS_DIR`: what the
 //! checked-in catalog renamed against an older one.
 
+mod apiv2;
 mod cases;
 mod catalog;
 mod emit;
@@ -134,7 +135,7 @@ const GROUPS: &[(&str, &[&str])] = &[
 ];
 
 /// Type names the generated code (and the macros' expansions) refer to unqualified.
-const PRELUDE: &[&str] = &[
+pub(crate) const PRELUDE: &[&str] = &[
     "Option",
     "Some",
     "None",
@@ -305,6 +306,11 @@ fn run() -> Result<(), String> {
         "  sandbox APIv2: {} operations, {} with a client certificate, {} answered unsigned\n",
         v2.operations, v2.cert, v2.unsigned_answers
     ));
+    // APIv2: the catalog `wxpay::apis::v2`, behind the `v2` feature.
+    let catalog_v2 = apiv2::generate(&root, &args.spec, &spec.version, &rustfmt)?;
+    files.files.extend(catalog_v2.files);
+    files.summary.push_str(&catalog_v2.summary);
+    files.features.insert("v2".to_owned());
     check_features(&root, &files.features)?;
     if args.check {
         let mut stale = Vec::new();
@@ -640,6 +646,8 @@ fn generate(
         file.push_str(text);
         files.insert(tests.join(format!("{group}.rs")), rustfmt(&file)?);
     }
+    // APIv2's cases (apiv2.rs), with a hand-written harness beside them.
+    main_text.push_str("#[cfg(feature = \"v2\")]\nmod v2;\n");
     files.insert(tests.join("mod.rs"), rustfmt(&main_text)?);
     files.insert(
         root.join("wxpay-sandbox/src/spec/table.rs"),
@@ -658,6 +666,9 @@ fn generate(
         }
         root_text.push_str(&format!("pub mod {path};\n"));
     }
+    root_text.push_str(
+        "#[cfg(feature = \"v2\")]\n#[cfg_attr(docsrs, doc(cfg(feature = \"v2\")))]\npub mod v2;\n",
+    );
     files.insert(apis.join("mod.rs"), rustfmt(&root_text)?);
     files.insert(
         apis.join("operations/table.rs"),

@@ -142,6 +142,21 @@ pub struct Op {
     pub host: Option<&'static str>,
 }
 
+/// Caller-chosen numbers the platform deduplicates a request by: a POST that requires one
+/// acts once however often it is sent, so it is declared `idempotent` (APIv3 and APIv2 alike;
+/// `mch_billno` and `partner_trade_no` are APIv2's red packets and transfers).
+pub const REQUEST_NUMBERS: &[&str] = &[
+    "out_request_no",
+    "out_trade_no",
+    "out_refund_no",
+    "out_order_no",
+    "out_batch_no",
+    "out_bill_no",
+    "out_apply_no",
+    "mch_billno",
+    "partner_trade_no",
+];
+
 /// The host key of an operation from the spec's `scope` column; `Err` for a scope the
 /// generator does not know (such an operation is not declared: sent to the wrong host it
 /// would be a 404 from another platform).
@@ -508,18 +523,9 @@ pub fn build_op(
         }
     }
     let idempotent = row.method == "POST"
-        && fields.iter().any(|f| {
-            matches!(
-                f.wire.as_str(),
-                "out_request_no"
-                    | "out_trade_no"
-                    | "out_refund_no"
-                    | "out_order_no"
-                    | "out_batch_no"
-                    | "out_bill_no"
-                    | "out_apply_no"
-            ) && f.required
-        });
+        && fields
+            .iter()
+            .any(|f| f.required && REQUEST_NUMBERS.contains(&f.wire.as_str()));
     Some(Op {
         entry: entry.clone(),
         row: row.clone(),
@@ -1000,7 +1006,12 @@ const PERSONAL: &[&str] = &[
 /// Whether a plain-text field is personal data to keep out of `Debug` ([`PERSONAL`]).
 pub fn redacted(f: &Field) -> bool {
     let text = matches!(&f.ty, Ty::Str) || matches!(&f.ty, Ty::Vec(inner) if **inner == Ty::Str);
-    text && !f.encrypt && (PERSONAL.contains(&f.wire.as_str()) || f.wire.ends_with("_openid"))
+    text && !f.encrypt && personal(&f.wire)
+}
+
+/// Whether a wire name is personal data sent in plain text ([`PERSONAL`], every `*_openid`).
+pub fn personal(wire: &str) -> bool {
+    PERSONAL.contains(&wire) || wire.ends_with("_openid")
 }
 
 /// Field names too vague to name a type alone: `Type` becomes `IdentityType`.
@@ -1140,7 +1151,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// A Rust field name for a wire name, unique in its struct.
-fn unique_ident(wire: &str, taken: &mut BTreeSet<String>) -> String {
+pub fn unique_ident(wire: &str, taken: &mut BTreeSet<String>) -> String {
     let mut ident: String = wire
         .to_snake_case()
         .chars()

@@ -62,3 +62,5 @@ mod profitsharing;
 mod refund;
 #[cfg(feature = "transfer")]
 mod transfer;
+#[cfg(feature = "v2")]
+mod v2;
