@@ -119,7 +119,6 @@ fn combine_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn combine_answers() {
     use wxpay::apis::v2::combine as api;
@@ -219,7 +218,6 @@ fn coupon_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn coupon_answers() {
     use wxpay::apis::v2::coupon as api;
@@ -408,7 +406,6 @@ fn crossborder_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn crossborder_answers() {
     use wxpay::apis::v2::crossborder as api;
@@ -521,7 +518,6 @@ fn customs_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn customs_answers() {
     use wxpay::apis::v2::customs as api;
@@ -772,7 +768,6 @@ fn deposit_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn deposit_answers() {
     use wxpay::apis::v2::deposit as api;
@@ -928,7 +923,6 @@ fn face_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn face_answers() {
     use wxpay::apis::v2::face as api;
@@ -1056,7 +1050,6 @@ fn hotel_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn hotel_answers() {
     use wxpay::apis::v2::hotel as api;
@@ -1156,7 +1149,6 @@ fn merchant_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn merchant_answers() {
     use wxpay::apis::v2::merchant as api;
@@ -1422,7 +1414,6 @@ fn micro_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn micro_answers() {
     use wxpay::apis::v2::micro as api;
@@ -1691,7 +1682,6 @@ fn papay_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn papay_answers() {
     use wxpay::apis::v2::papay as api;
@@ -1928,7 +1918,6 @@ fn papay_partner_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn papay_partner_answers() {
     use wxpay::apis::v2::papay::partner as api;
@@ -2104,7 +2093,6 @@ fn pay_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn pay_answers() {
     use wxpay::apis::v2::pay as api;
@@ -2346,7 +2334,6 @@ fn profitsharing_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn profitsharing_answers() {
     use wxpay::apis::v2::profitsharing as api;
@@ -2477,7 +2464,6 @@ fn realname_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn realname_answers() {
     use wxpay::apis::v2::realname as api;
@@ -2606,7 +2592,6 @@ fn redpack_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn redpack_answers() {
     use wxpay::apis::v2::redpack as api;
@@ -2746,7 +2731,6 @@ fn refund_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn refund_answers() {
     use wxpay::apis::v2::refund as api;
@@ -2913,7 +2897,6 @@ fn rent_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn rent_answers() {
     use wxpay::apis::v2::rent as api;
@@ -3108,7 +3091,6 @@ fn risk_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn risk_answers() {
     use wxpay::apis::v2::risk as api;
@@ -3329,7 +3311,6 @@ fn sandbox_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn sandbox_answers() {
     use wxpay::apis::v2::sandbox as api;
@@ -3444,7 +3425,6 @@ fn sandbox_xdc_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn sandbox_xdc_answers() {
     use wxpay::apis::v2::sandbox::xdc as api;
@@ -3551,7 +3531,6 @@ fn tools_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn tools_answers() {
     use wxpay::apis::v2::tools as api;
@@ -3681,7 +3660,6 @@ fn transfer_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn transfer_answers() {
     use wxpay::apis::v2::transfer as api;
@@ -3792,7 +3770,6 @@ fn transit_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn transit_answers() {
     use wxpay::apis::v2::transit as api;
@@ -3903,7 +3880,6 @@ fn transit_partner_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn transit_partner_answers() {
     use wxpay::apis::v2::transit::partner as api;
@@ -4000,7 +3976,6 @@ fn vehicle_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn vehicle_answers() {
     use wxpay::apis::v2::vehicle as api;
@@ -4106,7 +4081,6 @@ fn vehicle_partner_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn vehicle_partner_answers() {
     use wxpay::apis::v2::vehicle::partner as api;
@@ -4231,7 +4205,6 @@ fn workwx_declarations() {
     ]);
 }
 
-#[ignore = "waits on the APIv2 element deserializer behind `wxpay::__private::decode_xml`"]
 #[test]
 fn workwx_answers() {
     use wxpay::apis::v2::workwx as api;
