@@ -946,6 +946,33 @@ fn value_expr(f: &Field, api: &str, m: &Module) -> String {
     }
 }
 
+/// The text a field built by [`value_expr`] has on the wire: the element of the `<xml>`.
+fn example_text(f: &Field, m: &Module) -> String {
+    let text = f.example.as_ref().and_then(crate::spec::scalar_text);
+    match &f.ty {
+        Ty::Str => text.unwrap_or_else(|| format!("TEST_{}", f.wire.to_ascii_uppercase())),
+        Ty::Int(int) => {
+            let n = text.and_then(|t| t.trim().parse::<i64>().ok()).unwrap_or(1);
+            if *int == "u64" { n.max(0) } else { n }.to_string()
+        }
+        Ty::Json => text
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .filter(|v| v.is_object() || v.is_array())
+            .unwrap_or_else(|| Value::Object(Map::new()))
+            .to_string(),
+        Ty::Enum(name) => {
+            let e = m.enums.iter().find(|e| e.name == *name);
+            e.and_then(|e| {
+                e.variants
+                    .iter()
+                    .find(|(_, value, _)| Some(value) == text.as_ref())
+                    .or_else(|| e.variants.first())
+            })
+            .map_or_else(|| "TEST".to_owned(), |(_, value, _)| value.clone())
+        }
+    }
+}
+
 /// `X::new(XRequired { … })` with the required fields, then `setters` for the optional ones:
 /// the request named through `request` (`api::` or nothing), its enums through `api`.
 fn construction(op: &Op, request: &str, api: &str, m: &Module, setters: bool) -> String {
@@ -1181,8 +1208,10 @@ fn test_file(
     out.push_str(
         "//! Every APIv2 operation: built with its constructor and every setter from the spec's \
          examples, its\n//! declaration checked against the spec's facts (method, path, host, \
-         client certificate, sign\n//! types, signed answer, nonce, idempotence); its example \
-         answer decoded.\n\nmod harness;\n\nuse wxpay::{ApiV2, Host, SignTypes};\n\n",
+         client certificate, sign\n//! types, signed answer, nonce, idempotence), its signed \
+         request checked element by element\n//! against the examples; its example answer \
+         decoded.\n\nmod harness;\n\n\
+         use wxpay::{ApiV2, Host, SignTypes};\n\n",
     );
     for (path, m) in modules {
         if m.ops.is_empty() {
@@ -1191,13 +1220,18 @@ fn test_file(
         let name = path.replace("::", "_");
         let _ = write!(
             out,
-            "#[test]\nfn {name}_declarations() {{\nuse wxpay::apis::v2::{path} as api;\n\nharness::declarations(&[\n"
+            "/// The operations of `wxpay::apis::v2::{path}`, as the spec describes them.\n\
+             fn {name}() -> Vec<harness::Case> {{\nuse wxpay::apis::v2::{path} as api;\n\nvec![\n"
         );
         for op in &m.ops {
+            let mut fields = String::new();
+            for f in &op.fields {
+                let _ = write!(fields, "({:?}, {:?}), ", f.wire, example_text(f, m));
+            }
             let _ = writeln!(
                 out,
                 "harness::Case {{ name: {:?}, method: {:?}, path: {:?}, host: Host::{}, \
-                 protocol: {}, idempotent: {}, request: || Box::new({}) }},",
+                 protocol: {}, idempotent: {}, request: || Box::new({}), fields: &[{fields}] }},",
                 op.entry.name,
                 op.entry.method,
                 op.entry.path,
@@ -1207,7 +1241,11 @@ fn test_file(
                 construction(op, "api::", "api", m, true),
             );
         }
-        out.push_str("]);\n}\n\n");
+        out.push_str("]\n}\n\n");
+        let _ = write!(
+            out,
+            "#[test]\nfn {name}_declarations() {{\nharness::declarations(&{name}());\n}}\n\n"
+        );
         let answers: Vec<&Op> = m
             .ops
             .iter()
