@@ -50,6 +50,7 @@ const MAX_STORED_FILE: u64 = 64 << 10;
 /// that is a symbolic link is refused, not followed.
 ///
 /// ```no_run
+/// # #[cfg(feature = "client")]
 /// # fn run(builder: wxpay_core::ClientBuilder) {
 /// let builder = builder.certificate_store(wxpay_core::DirectoryStore::new("/var/lib/wxpay/certificates"));
 /// # }

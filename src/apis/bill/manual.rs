@@ -16,15 +16,18 @@
 use time::Date;
 
 use super::{
-    AccountType, BillResponse, BillType, GetFundFlowBill, GetFundFlowBillRequired, GetTradeBill,
+    AccountType, BillType, GetFundFlowBill, GetFundFlowBillRequired, GetTradeBill,
     GetTradeBillRequired, TarType,
 };
-use crate::{Compression, Download, FileCheck};
 
-impl BillResponse {
+// What to download is the client's `Download`: without the client there is nothing to hand it to.
+#[cfg(feature = "client")]
+impl super::BillResponse {
     /// What [`Client::download`](crate::Client::download) needs, given the `tar_type` the
     /// bill was requested with.
-    pub fn download(&self, tar_type: Option<&TarType>) -> Download {
+    pub fn download(&self, tar_type: Option<&TarType>) -> crate::Download {
+        use crate::{Compression, Download, FileCheck};
+
         let compression = match tar_type {
             Some(TarType::Gzip) => Compression::Gzip,
             // A compression this SDK does not know: download as is, the digest then fails.

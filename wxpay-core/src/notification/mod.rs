@@ -41,6 +41,7 @@
 //! #[derive(serde::Deserialize)]
 //! struct Paid { out_trade_no: String }
 //!
+//! # #[cfg(feature = "client")]
 //! # async fn handle(client: wxpay_core::Client, headers: http::HeaderMap, body: bytes::Bytes) -> http::Response<bytes::Bytes> {
 //! let notification = match client.read_notification(&headers, &body).await {
 //!     Ok(notification) => notification,
@@ -61,6 +62,7 @@ mod axum;
 mod event_type;
 mod events;
 mod ledger;
+#[cfg(feature = "client")]
 mod receiver;
 mod reply;
 mod seen;
@@ -82,6 +84,7 @@ use crate::protocol;
 pub use self::axum::{ApiV2NotificationRejection, NotificationRejection};
 pub use events::{EventType, Resource};
 pub use ledger::{Claim, ClaimToken, LedgerFuture, NotificationLedger};
+#[cfg(feature = "client")]
 pub use receiver::Receiver;
 pub use reply::Reply;
 pub use seen::SeenNotifications;

@@ -1,6 +1,6 @@
 // A mistake in the declaration is reported once: the struct and a stand-in `Endpoint` impl are
-// still emitted, so the code that sends it raises no error of its own.
-use wxpay::endpoint;
+// still emitted, so the code that signs it and reads its answer raises no error of its own.
+use wxpay::{Endpoint as _, endpoint, protocol::{self, RequestContext}};
 
 #[derive(serde::Deserialize)]
 pub struct Paused {
@@ -12,12 +12,16 @@ pub struct PauseStock {
     pub stock_id: String,
 }
 
-pub async fn pause(client: &wxpay::Client) -> Result<String, wxpay::Error> {
-    let paused = client
-        .send(PauseStock {
-            stock_id: "9856000".into(),
-        })
-        .await?;
+// What `Client::send` does around the network, as the pure functions it calls (the UI tests
+// build the facade without its client).
+pub fn pause(context: &RequestContext<'_>, answer: &[u8]) -> Result<String, wxpay::Error> {
+    let request = PauseStock {
+        stock_id: "9856000".into(),
+    };
+    protocol::prepare(&request, context, 1_800_000_000, "nonce")?;
+    let paused = PauseStock::decode_response(answer).unwrap_or(Paused {
+        stock_id: String::new(),
+    });
     Ok(paused.stock_id)
 }
 
