@@ -15,8 +15,9 @@ use wxpay_core::{
     ConfigError, CryptoBackend, Error, RetryPolicy, TransportErrorKind,
 };
 use wxpay_macros::endpoint;
-use wxpay_sandbox::{HttpsIdentity, Sandbox, Secret};
+use wxpay_sandbox::Sandbox;
 
+use crate::common::{v2_fixture as fixture, v2_https_identity};
 use crate::loopback::{Loopback, answer, now};
 
 const KEY: &str = "TEST0APIv2Key0client123456789abc";
@@ -101,15 +102,6 @@ pub struct RedpackSent {
     pub send_listid: String,
 }
 
-/// The sandbox's TEST CA, server and merchant client certificates.
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/../wxpay-sandbox/tests/fixtures/v2/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 /// A sandbox that knows the merchant by its API certificate (so one key signs APIv3 and holds
 /// the TLS connection), with its HTTPS listener.
 async fn sandbox(notify_url: Option<&str>) -> Sandbox {
@@ -118,11 +110,7 @@ async fn sandbox(notify_url: Option<&str>) -> Sandbox {
         .merchant_serial(MERCHANT_SERIAL)
         .merchant_certificate_pem(fixture("TEST-apiclient-cert.pem"))
         .apiv2_key(KEY)
-        .https(HttpsIdentity {
-            ca_certificate_pem: fixture("TEST-ca-cert.pem"),
-            server_certificate_pem: fixture("TEST-server-cert.pem"),
-            server_key_pem: Secret::new(fixture("TEST-server-key.pem")),
-        });
+        .https(v2_https_identity());
     if let Some(url) = notify_url {
         builder = builder.notify_url(url);
     }

@@ -4,13 +4,13 @@
 //! and the typed answer is verified and decoded; an endpoint never goes out as the other
 //! protocol.
 
-use std::time::Duration;
-
 use http::StatusCode;
 use wxpay_core::apiv2::{self, CallContext, Fields, SignType};
 use wxpay_core::{ApiV2Key, CryptoBackend, Endpoint, Error, RequestError};
 use wxpay_macros::endpoint;
-use wxpay_sandbox::{HttpsIdentity, Sandbox, Secret};
+use wxpay_sandbox::Sandbox;
+
+use crate::common::{v2_https_identity, v2_tls};
 
 const VECTORS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -295,28 +295,6 @@ fn send_redpack(mch_billno: &str, mch_id: &str) -> SendRedpack {
     .scene_id("PRODUCT_8")
 }
 
-/// The sandbox's TEST CA, server and merchant client certificates.
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/../wxpay-sandbox/tests/fixtures/v2/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// A connection that trusts the TEST CA, with the merchant's TEST client certificate or none.
-fn tls(client_certificate: bool) -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(fixture("TEST-ca-cert.pem").as_bytes()).expect("CA");
-    let mut builder = reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .timeout(Duration::from_secs(20));
-    if client_certificate {
-        let pem = fixture("TEST-apiclient-cert.pem") + &fixture("TEST-apiclient-key.pem");
-        builder = builder.identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"));
-    }
-    builder.build().expect("TLS client")
-}
-
 async fn send<E: Endpoint>(
     http: &reqwest::Client,
     endpoint: &E,
@@ -335,11 +313,7 @@ async fn declared_calls_go_over_the_wire_to_an_independent_apiv2() {
     let sandbox = Sandbox::builder()
         .mchid(MCHID)
         .apiv2_key(KEY)
-        .https(HttpsIdentity {
-            ca_certificate_pem: fixture("TEST-ca-cert.pem"),
-            server_certificate_pem: fixture("TEST-server-cert.pem"),
-            server_key_pem: Secret::new(fixture("TEST-server-key.pem")),
-        })
+        .https(v2_https_identity())
         .start()
         .await
         .expect("sandbox starts");
@@ -360,7 +334,9 @@ async fn declared_calls_go_over_the_wire_to_an_independent_apiv2() {
                 auth_code: "120061098828009406".into(),
             })
             .attach("TEST attach");
-            let paid = send(&tls(false), &request, &context).await.expect("paid");
+            let paid = send(&v2_tls(false), &request, &context)
+                .await
+                .expect("paid");
             assert_eq!(paid.out_trade_no, out_trade_no);
             assert_eq!(paid.total_fee, 300);
             assert!(!paid.transaction_id.is_empty());
@@ -370,12 +346,12 @@ async fn declared_calls_go_over_the_wire_to_an_independent_apiv2() {
     // Red packets: the client certificate on the connection, an unsigned answer.
     let context = CallContext::new(base_url, &key, CryptoBackend::default());
     let redpack = send_redpack("TEST10000098201411111234567890", MCHID);
-    let sent = send(&tls(true), &redpack, &context).await.expect("sent");
+    let sent = send(&v2_tls(true), &redpack, &context).await.expect("sent");
     assert_eq!(sent.mch_billno, "TEST10000098201411111234567890");
     assert_eq!(sent.total_amount, 1000);
     assert!(!sent.send_listid.is_empty());
     // Without the certificate the platform refuses the request itself.
-    let refused = send(&tls(false), &send_redpack("TEST2", MCHID), &context).await;
+    let refused = send(&v2_tls(false), &send_redpack("TEST2", MCHID), &context).await;
     assert!(
         matches!(
             refused,
@@ -397,7 +373,7 @@ async fn declared_calls_go_over_the_wire_to_an_independent_apiv2() {
         auth_code: "120061098828009406".into(),
     });
     assert!(matches!(
-        send(&tls(false), &request, &context).await,
+        send(&v2_tls(false), &request, &context).await,
         Err(Error::ApiV2(wxpay_core::ApiV2Error::Platform { .. }))
     ));
 }

@@ -8,48 +8,22 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 use wxpay_core::apiv2::{self, Fields, SignType};
 use wxpay_core::{ApiV2Error, ApiV2Key, CryptoBackend};
-use wxpay_sandbox::{HttpsIdentity, Sandbox, Secret};
+use wxpay_sandbox::Sandbox;
+
+use crate::common::{v2_https_identity, v2_tls};
 
 const KEY: &str = "TEST0APIv2Key0core0123456789abcd";
 const MCHID: &str = "1230000109";
 const APPID: &str = "wxd678efh567hg6787";
 
-/// The sandbox's TEST CA, server and merchant client certificates.
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/../wxpay-sandbox/tests/fixtures/v2/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 async fn sandbox() -> Sandbox {
     Sandbox::builder()
         .mchid(MCHID)
         .apiv2_key(KEY)
-        .https(HttpsIdentity {
-            ca_certificate_pem: fixture("TEST-ca-cert.pem"),
-            server_certificate_pem: fixture("TEST-server-cert.pem"),
-            server_key_pem: Secret::new(fixture("TEST-server-key.pem")),
-        })
+        .https(v2_https_identity())
         .start()
         .await
         .expect("sandbox starts")
-}
-
-fn merchant_tls() -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(fixture("TEST-ca-cert.pem").as_bytes()).expect("CA");
-    let pem = format!(
-        "{}{}",
-        fixture("TEST-apiclient-cert.pem"),
-        fixture("TEST-apiclient-key.pem")
-    );
-    reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .identity(reqwest::Identity::from_pem(pem.as_bytes()).expect("identity"))
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("TLS client")
 }
 
 /// Sends `fields` as the client will (nonce, sign type, sign, XML) and reads the answer.
@@ -220,7 +194,7 @@ async fn its_refund_notification_decrypts_with_every_backend() {
     .collect();
     let https = sandbox.https_url().expect("HTTPS listener").to_owned();
     let refunded = call(
-        &merchant_tls(),
+        &v2_tls(true),
         format!("{https}/secapi/pay/refund"),
         refund,
         &key,
