@@ -214,7 +214,7 @@ async fn place_order(state: &ShopState, checkout: Checkout) -> Result<String, Bo
                     payer: CreateJsapiOrderPayer::openid(SANDBOX_OPENID),
                 }))
                 .await?;
-            let params = prepay.pay_params(appid, client.merchant_key())?;
+            let params = prepay.pay_params(appid, client.merchant_key()?)?;
             FrontEnd::Jsapi(serde_json::to_string(&params)?)
         }
         Checkout::Native => {

@@ -67,7 +67,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("1. JSAPI order placed: {prepay:?}");
 
-    let params = prepay.pay_params(SANDBOX_APPID, client.merchant_key())?;
+    let params = prepay.pay_params(SANDBOX_APPID, client.merchant_key()?)?;
     println!(
         "2. front-end parameters for wx.requestPayment: {}",
         serde_json::to_string(&params)?

@@ -70,7 +70,7 @@ async fn order_lifecycle(sandbox: &Sandbox, client: &Client, tag: &str) {
     assert_eq!((status, code.as_str()), (403, "OUT_TRADE_NO_USED"));
 
     let params = prepay
-        .pay_params(SANDBOX_APPID, client.merchant_key())
+        .pay_params(SANDBOX_APPID, client.merchant_key().expect("merchant key"))
         .expect("front-end parameters");
     assert_eq!(params.package, format!("prepay_id={}", prepay.prepay_id));
 
@@ -257,7 +257,11 @@ async fn other_prepays(client: &Client, tag: &str) {
         .await
         .expect("app prepay");
     let params = app
-        .pay_params(SANDBOX_APPID, client.mchid(), client.merchant_key())
+        .pay_params(
+            SANDBOX_APPID,
+            client.mchid(),
+            client.merchant_key().expect("merchant key"),
+        )
         .expect("app parameters");
     assert_eq!(params.prepayid, app.prepay_id);
 

@@ -5,6 +5,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::apiv2::{self, CallContext, SignType};
 use crate::clock::{jitter, unix_now};
+use crate::crypto::CryptoBackend;
 use crate::endpoint::{Endpoint, Protocol, RequestParts};
 use crate::error::{ConfigError, Error, SignedRequest};
 use crate::host::{Host, HostUrls};
@@ -17,11 +18,24 @@ use crate::transport::Transport;
 /// The merchant's side of every exchange.
 pub(crate) struct Caller {
     mchid: String,
-    merchant_key: MerchantKey,
+    /// `None` for a merchant that holds only an APIv2 key.
+    merchant_key: Option<MerchantKey>,
+    /// Why this client cannot speak APIv3 (built for APIv2 only): the setting it lacks.
+    apiv3_missing: Option<&'static str>,
+    backend: CryptoBackend,
     user_agent: HeaderValue,
     transport: Transport,
     retry: RetryPolicy,
     apiv2: Option<ApiV2Signer>,
+}
+
+/// The merchant's keys as the builder checked them.
+pub(crate) struct Merchant {
+    /// The merchant key (`apiclient_key.pem` and its certificate serial), if configured.
+    pub(crate) key: Option<MerchantKey>,
+    /// `Some(setting)` when APIv3 lacks that setting (a client built for APIv2 only).
+    pub(crate) apiv3_missing: Option<&'static str>,
+    pub(crate) backend: CryptoBackend,
 }
 
 /// How APIv2 requests are signed: the APIv2 key, and the sign type chosen for the operations
@@ -34,13 +48,15 @@ pub(crate) struct ApiV2Signer {
 impl Caller {
     pub(crate) fn new(
         mchid: String,
-        merchant_key: MerchantKey,
+        merchant: Merchant,
         transport: Transport,
         retry: RetryPolicy,
     ) -> Self {
         Caller {
             mchid,
-            merchant_key,
+            merchant_key: merchant.key,
+            apiv3_missing: merchant.apiv3_missing,
+            backend: merchant.backend,
             user_agent: user_agent(transport.hosts().any_backup()),
             transport,
             retry,
@@ -65,12 +81,10 @@ impl Caller {
         let apiv2 = self.apiv2.as_ref().ok_or(ConfigError::Missing {
             setting: "apiv2_key".into(),
         })?;
-        Ok(CallContext::new(
-            self.hosts().base(host),
-            &apiv2.key,
-            self.merchant_key.backend(),
+        Ok(
+            CallContext::new(self.hosts().base(host), &apiv2.key, self.backend)
+                .preferring(apiv2.preferred),
         )
-        .preferring(apiv2.preferred))
     }
 
     /// The merchant number requests are signed for.
@@ -78,9 +92,29 @@ impl Caller {
         &self.mchid
     }
 
-    /// The key requests are signed with.
-    pub(crate) fn merchant_key(&self) -> &MerchantKey {
-        &self.merchant_key
+    /// The merchant key, when one was configured (an APIv2-only merchant may have none).
+    pub(crate) fn merchant_key(&self) -> Result<&MerchantKey, ConfigError> {
+        self.merchant_key
+            .as_ref()
+            .ok_or(ConfigError::ApiV3NotConfigured {
+                missing: "merchant_key".into(),
+            })
+    }
+
+    /// The key APIv3 requests are signed with; for a client built for APIv2 only, the
+    /// configuration error naming what APIv3 lacks (checked before anything is sent).
+    pub(crate) fn apiv3_signer(&self) -> Result<&MerchantKey, ConfigError> {
+        match self.apiv3_missing {
+            Some(missing) => Err(ConfigError::ApiV3NotConfigured {
+                missing: missing.into(),
+            }),
+            None => self.merchant_key(),
+        }
+    }
+
+    /// The backend the client's keys live in.
+    pub(crate) fn backend(&self) -> CryptoBackend {
+        self.backend
     }
 
     pub(crate) fn transport(&self) -> &Transport {
@@ -92,17 +126,21 @@ impl Caller {
         self.transport.hosts()
     }
 
-    /// What signing a request to `host` takes, encrypting with `keys`.
-    pub(crate) fn context<'a>(&'a self, keys: &'a PlatformKeys, host: Host) -> RequestContext<'a> {
-        RequestContext {
+    /// What signing an APIv3 request to `host` takes, encrypting with `keys`.
+    pub(crate) fn context<'a>(
+        &'a self,
+        keys: &'a PlatformKeys,
+        host: Host,
+    ) -> Result<RequestContext<'a>, ConfigError> {
+        Ok(RequestContext {
             base_url: self.hosts().base(host),
             signer: Signer {
                 mchid: &self.mchid,
-                key: &self.merchant_key,
+                key: self.apiv3_signer()?,
             },
             platform_keys: keys,
             user_agent: &self.user_agent,
-        }
+        })
     }
 
     /// The signed request for an endpoint, as it would be sent now.
@@ -118,7 +156,7 @@ impl Caller {
             }
             _ => protocol::prepare(
                 endpoint,
-                &self.context(keys, E::HOST),
+                &self.context(keys, E::HOST)?,
                 unix_now(),
                 &protocol::nonce()?,
             ),
@@ -147,7 +185,7 @@ impl Caller {
             let signed = signed_request(&parts, now, &nonce);
             let context = RequestContext {
                 base_url,
-                ..self.context(&keys, Host::Api)
+                ..self.context(&keys, Host::Api)?
             };
             Ok((
                 protocol::sign_request(parts, &context, now, &nonce)?,

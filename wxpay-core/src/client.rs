@@ -17,7 +17,7 @@ use crate::endpoint::{ApiV2, Endpoint, Protocol, RequestParts, RequestWriter, wr
 use crate::error::{ApiV2Error, ConfigError, DecodeError, Error, VerificationError};
 use crate::host::Host;
 use crate::keyring::PlatformKeyStatus;
-use crate::keys::{ApiV3Key, PlatformKey, PlatformKeys};
+use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeys};
 use crate::notification::{self, Notification};
 use crate::policy::DownloadLimits;
 use crate::protocol::{self, RequestContext, Verified};
@@ -88,7 +88,12 @@ impl std::fmt::Debug for Client {
             .field("mchid", &self.mchid())
             .field(
                 "merchant_serial",
-                &self.inner.caller.merchant_key().serial(),
+                &self
+                    .inner
+                    .caller
+                    .merchant_key()
+                    .ok()
+                    .map(MerchantKey::serial),
             )
             .field("platform_keys", &self.platform_key_status().key_ids)
             .field("apiv3_key", &self.apiv3_key().map(|_| "<redacted>"))
@@ -150,7 +155,7 @@ impl Client {
 
     /// The crypto backend this client's keys live in.
     pub fn crypto_backend(&self) -> CryptoBackend {
-        self.inner.caller.merchant_key().backend()
+        self.inner.caller.backend()
     }
 
     /// Reads a notification POSTed to the merchant's URL: verifies its signature over the raw
@@ -164,7 +169,7 @@ impl Client {
     /// # Errors
     /// [`Error::Verification`] when the signature does not hold, [`Error::Notification`] when
     /// the notification cannot be read, [`ConfigError::Missing`] when the client has no
-    /// APIv3 key.
+    /// APIv3 key, [`ConfigError::ApiV3NotConfigured`] when it was built for APIv2 only.
     ///
     /// ```no_run
     /// # async fn run(client: wxpay_core::Client, headers: http::HeaderMap, body: bytes::Bytes) -> Result<(), wxpay_core::Error> {
@@ -180,6 +185,7 @@ impl Client {
         notification::check_size(body)?;
         // Checked before the signature so a misconfigured receiver fails the same way for
         // every delivery, not only for genuine ones.
+        self.inner.caller.apiv3_signer()?;
         let apiv3_key = self.apiv3_key().ok_or(ConfigError::Missing {
             setting: "apiv3_key".into(),
         })?;
@@ -229,6 +235,8 @@ impl Client {
     /// `nonce_str` and `sign`.
     ///
     /// # Errors
+    /// For an APIv3 endpoint on a client built for APIv2 only,
+    /// [`ConfigError::ApiV3NotConfigured`] (nothing sent).
     /// For an APIv2 endpoint, [`ConfigError::Missing`] (nothing sent) without an APIv2 key
     /// (`apiv2_key`), or for a `cert` operation without the merchant's API client certificate
     /// (`merchant_certificate`).
@@ -250,7 +258,7 @@ impl Client {
             .await?;
         let mut answer = decode_verified(answer, E::decode_response)?;
         if let Err(mut error) =
-            E::decrypt_response(&mut answer.value, self.inner.caller.merchant_key())
+            E::decrypt_response(&mut answer.value, self.inner.caller.apiv3_signer()?)
         {
             error.request_id = answer.request_id;
             return Err(Error::Decrypt(Box::new(error)));
@@ -403,6 +411,7 @@ impl Client {
     /// already under way instead of starting a second one). A public-key merchant whose
     /// platform has no certificates (404) gets `Ok`.
     pub async fn refresh_platform_certificates(&self) -> Result<(), Error> {
+        self.inner.caller.apiv3_signer()?;
         self.inner.keys.refresh_now(&self.inner.caller).await
     }
 
@@ -411,13 +420,19 @@ impl Client {
         self.inner.caller.hosts().base(host)
     }
 
-    pub(crate) fn context<'a>(&'a self, keys: &'a PlatformKeys, host: Host) -> RequestContext<'a> {
+    pub(crate) fn context<'a>(
+        &'a self,
+        keys: &'a PlatformKeys,
+        host: Host,
+    ) -> Result<RequestContext<'a>, ConfigError> {
         self.inner.caller.context(keys, host)
     }
 
-    /// Before a call: the background refresher runs, and a ring that has no key yet gets its
+    /// Before an APIv3 call: the client must speak APIv3 (checked before anything is sent or
+    /// downloaded), the background refresher runs, and a ring that has no key yet gets its
     /// first download (see [`Refresher::ready`]).
     pub(crate) async fn ready(&self) -> Result<(), Error> {
+        self.inner.caller.apiv3_signer()?;
         self.schedule_refresh();
         self.inner.keys.ready(&self.inner.caller).await
     }

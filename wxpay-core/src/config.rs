@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::apiv2::SignType;
-use crate::caller::{ApiV2Signer, Caller};
+use crate::caller::{ApiV2Signer, Caller, Merchant};
 use crate::client::Client;
 use crate::clock::unix_now;
 use crate::crypto::CryptoBackend;
@@ -227,8 +227,11 @@ impl ClientBuilder {
     /// The merchant's API client certificate (`apiclient_cert.pem`, PEM), presented on the
     /// TLS connection of the APIv2 operations that require it (declared `cert`: red packets,
     /// refunds, transfers, …) and of no other call. Its private key is the merchant key
-    /// ([`ClientBuilder::merchant_key`], `apiclient_key.pem`): a certificate of another key is
-    /// a configuration error.
+    /// ([`ClientBuilder::merchant_key`], `apiclient_key.pem`, needed for it even by a merchant
+    /// that speaks only APIv2): a certificate of another key is a configuration error. The
+    /// `.p12` the platform ships beside the PEM files is not read here (rustls reads no
+    /// PKCS#12): give `apiclient_cert.pem`, or convert with
+    /// `openssl pkcs12 -legacy -in apiclient_cert.p12 -passin pass:<mchid> -clcerts -nokeys`.
     ///
     /// Those calls go on a connection of this client's own, never one another merchant's
     /// calls share, with the same time limits and redirect refusal as every call (and the
@@ -423,15 +426,19 @@ impl ClientBuilder {
     /// | variable | meaning |
     /// |---|---|
     /// | `WXPAY_MCHID` | merchant number |
-    /// | `WXPAY_MERCHANT_SERIAL` | merchant API certificate serial |
-    /// | `WXPAY_MERCHANT_KEY` | the merchant private key: PEM text, or the path to the PEM file |
+    /// | `WXPAY_MERCHANT_SERIAL` | merchant API certificate serial (optional with `WXPAY_MERCHANT_CERT`: read from it) |
+    /// | `WXPAY_MERCHANT_KEY` | the merchant private key `apiclient_key.pem`: PEM text, or the path to the PEM file |
     /// | `WXPAY_PLATFORM_PUBLIC_KEY` + `WXPAY_PLATFORM_PUBLIC_KEY_ID` | the WeChat Pay public key (PEM text or path), and its id |
     /// | `WXPAY_PLATFORM_CERT` | platform certificates: PEM text (one or more blocks), or paths, comma-separated |
     /// | `WXPAY_APIV3_KEY` | the APIv3 key (optional) |
     /// | `WXPAY_APIV2_KEY` | the APIv2 key, for APIv2 calls and notifications (optional) |
-    /// | `WXPAY_MERCHANT_CERT` | the merchant's API client certificate `apiclient_cert.pem` (PEM text or path), for APIv2's `cert` operations (optional) |
+    /// | `WXPAY_MERCHANT_CERT` | the merchant's API client certificate `apiclient_cert.pem` (PEM text or path; its key is `WXPAY_MERCHANT_KEY`), for APIv2's `cert` operations (optional) |
     /// | `WXPAY_BASE_URL` | one base URL for every host (optional; a sandbox) |
     /// | `WXPAY_BASE_URL_<KEY>` | the base URL of one [`Host`], e.g. `WXPAY_BASE_URL_APIHK` (optional) |
+    ///
+    /// A merchant that holds only an APIv2 key sets `WXPAY_MCHID` and `WXPAY_APIV2_KEY`, plus
+    /// `WXPAY_MERCHANT_CERT` and `WXPAY_MERCHANT_KEY` for the operations that need the client
+    /// certificate; its client speaks APIv2 only (see [`ClientBuilder::build`]).
     ///
     /// A key variable whose value starts with `-----BEGIN` is the PEM itself (as secret
     /// managers hand it out; newlines may be written `\n`); any other value is a path. A
@@ -472,11 +479,46 @@ impl ClientBuilder {
     fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<ClientBuilder, ConfigError> {
         let required = |name: &'static str| var(name).ok_or_else(|| missing(name));
         let mchid = setting("WXPAY_MCHID", required("WXPAY_MCHID")?);
-        let merchant_serial = setting("WXPAY_MERCHANT_SERIAL", required("WXPAY_MERCHANT_SERIAL")?);
-        let merchant_key_pem = setting(
-            "WXPAY_MERCHANT_KEY",
-            key_setting("WXPAY_MERCHANT_KEY", &required("WXPAY_MERCHANT_KEY")?)?,
-        );
+        let apiv2_key = match var("WXPAY_APIV2_KEY") {
+            Some(key) => Some(ApiV2Key::new(&key).map_err(|source| ConfigError::Key {
+                setting: "WXPAY_APIV2_KEY".into(),
+                source,
+            })?),
+            None => None,
+        };
+        let merchant_certificate = match var("WXPAY_MERCHANT_CERT") {
+            Some(value) => Some(setting(
+                "WXPAY_MERCHANT_CERT",
+                certificate_setting("WXPAY_MERCHANT_CERT", &value)?.to_string(),
+            )),
+            None => None,
+        };
+        // The merchant key signs APIv3 and holds the client certificate's TLS connection; a
+        // merchant with only an APIv2 key (and no certificate) leaves it out.
+        let serial = var("WXPAY_MERCHANT_SERIAL");
+        let merchant_key_pem = match var("WXPAY_MERCHANT_KEY") {
+            Some(value) => Some(setting(
+                "WXPAY_MERCHANT_KEY",
+                key_setting("WXPAY_MERCHANT_KEY", &value)?,
+            )),
+            None if apiv2_key.is_some() && merchant_certificate.is_none() && serial.is_none() => {
+                None
+            }
+            None => return Err(missing("WXPAY_MERCHANT_KEY")),
+        };
+        // The serial is the API certificate's: read from it when it is given and the serial not.
+        let merchant_serial = match (serial, &merchant_certificate) {
+            _ if merchant_key_pem.is_none() => None,
+            (Some(serial), _) => Some(setting("WXPAY_MERCHANT_SERIAL", serial)),
+            (None, Some(certificate)) => Some(setting(
+                "WXPAY_MERCHANT_CERT",
+                certificate_serial(&certificate.value).map_err(|source| ConfigError::Key {
+                    setting: "WXPAY_MERCHANT_CERT".into(),
+                    source,
+                })?,
+            )),
+            (None, None) => return Err(missing("WXPAY_MERCHANT_SERIAL")),
+        };
 
         let platform_public_key = match (
             var("WXPAY_PLATFORM_PUBLIC_KEY"),
@@ -510,26 +552,12 @@ impl ClientBuilder {
                 platform_certificates.push(setting("WXPAY_PLATFORM_CERT", pem));
             }
         }
-        let apiv2_key = match var("WXPAY_APIV2_KEY") {
-            Some(key) => Some(ApiV2Key::new(&key).map_err(|source| ConfigError::Key {
-                setting: "WXPAY_APIV2_KEY".into(),
-                source,
-            })?),
-            None => None,
-        };
-        let merchant_certificate = match var("WXPAY_MERCHANT_CERT") {
-            Some(value) => Some(setting(
-                "WXPAY_MERCHANT_CERT",
-                key_setting("WXPAY_MERCHANT_CERT", &value)?.to_string(),
-            )),
-            None => None,
-        };
         Ok(ClientBuilder {
             mchid: Some(mchid),
             apiv2_key,
             merchant_certificate,
-            merchant_serial: Some(merchant_serial),
-            merchant_key_pem: Some(merchant_key_pem),
+            merchant_serial,
+            merchant_key_pem,
             platform_certificates,
             platform_public_key,
             apiv3_key: var("WXPAY_APIV3_KEY")
@@ -547,6 +575,26 @@ impl ClientBuilder {
     }
 
     /// Checks every setting and builds the client.
+    ///
+    /// APIv3 needs the merchant key ([`merchant_key`](Self::merchant_key)) and a way to verify
+    /// answers (a platform key, or the APIv3 key to download certificates). A merchant that
+    /// holds only an APIv2 key ([`apiv2_key`](Self::apiv2_key)) may leave those out: its
+    /// client sends APIv2 endpoints and reads APIv2 notifications, and every APIv3 call,
+    /// download, notification and [`Client::merchant_key`] is
+    /// [`ConfigError::ApiV3NotConfigured`] (nothing sent, no panic).
+    ///
+    /// ```
+    /// use wxpay_core::{ApiV2Key, Client, ConfigError};
+    /// let client = Client::builder()
+    ///     .mchid("1230000109")
+    ///     .apiv2_key(ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ")?)
+    ///     .build()?;
+    /// assert!(matches!(
+    ///     client.merchant_key(),
+    ///     Err(ConfigError::ApiV3NotConfigured { .. })
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(self) -> Result<Client, ConfigError> {
         let backend = self.backend;
 
@@ -555,17 +603,26 @@ impl ClientBuilder {
             return Err(invalid(mchid.name, "a merchant number is digits only"));
         }
 
-        let serial = self
-            .merchant_serial
-            .ok_or_else(|| missing("merchant_key"))?;
-        let key_pem = self
-            .merchant_key_pem
-            .ok_or_else(|| missing("merchant_key"))?;
-        let merchant_key = MerchantKey::from_pem_with(serial.value, &key_pem.value, backend)
-            .map_err(|source| ConfigError::Key {
-                setting: key_pem.name,
-                source,
-            })?;
+        // A merchant that holds only an APIv2 key needs no merchant key: its client speaks
+        // APIv2, and APIv3 calls fail with a configuration error before anything is sent.
+        let has_apiv2_key = self.apiv2_key.is_some();
+        let key_pem = match (self.merchant_serial, self.merchant_key_pem) {
+            (Some(serial), Some(pem)) => Some((serial, pem)),
+            _ if has_apiv2_key => None,
+            _ => return Err(missing("merchant_key")),
+        };
+        let merchant_key = match &key_pem {
+            Some((serial, pem)) => Some(
+                MerchantKey::from_pem_with(serial.value.clone(), &pem.value, backend).map_err(
+                    |source| ConfigError::Key {
+                        setting: pem.name.clone(),
+                        source,
+                    },
+                )?,
+            ),
+            None => None,
+        };
+        let merchant_serial = merchant_key.as_ref().map(MerchantKey::serial);
 
         let now = unix_now();
         let mut platform_keys = PlatformKeys::new();
@@ -577,7 +634,9 @@ impl ClientBuilder {
                     source,
                 },
             )?;
-            check_not_merchant(&key, merchant_key.serial(), &certificate.name)?;
+            if let Some(serial) = merchant_serial {
+                check_not_merchant(&key, serial, &certificate.name)?;
+            }
             check_not_expired(&key, now, &certificate.name)?;
             configured_pems.insert(key.id().to_owned(), certificate.value);
             platform_keys.insert(key);
@@ -616,12 +675,19 @@ impl ClientBuilder {
                 })?),
                 None => None,
             };
-        // With the APIv3 key the certificates can be downloaded; without it a key is needed now.
-        if platform_keys.is_empty() && apiv3_key.is_none() {
-            return Err(missing(
-                "platform_public_key, platform_certificate or apiv3_key",
-            ));
-        }
+        // With the APIv3 key the certificates can be downloaded; without it a key is needed now
+        // (unless the merchant speaks only APIv2).
+        const VERIFYING_KEY: &str = "platform_public_key, platform_certificate or apiv3_key";
+        let apiv3_missing = if merchant_key.is_none() {
+            Some("merchant_key")
+        } else if platform_keys.is_empty() && apiv3_key.is_none() {
+            if !has_apiv2_key {
+                return Err(missing(VERIFYING_KEY));
+            }
+            Some(VERIFYING_KEY)
+        } else {
+            None
+        };
 
         let hosts = host_urls(
             self.base_url,
@@ -644,15 +710,19 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             extra_roots: extra_roots.into(),
         };
-        let client_certificate = match &self.merchant_certificate {
-            Some(certificate) => Some(client_certificate_connection(
-                certificate,
-                &key_pem.value,
-                &merchant_key,
-                &pool,
-                self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
-            )?),
-            None => None,
+        let client_certificate = match (&self.merchant_certificate, &key_pem, &merchant_key) {
+            (Some(certificate), Some((_, key_pem)), Some(merchant_key)) => {
+                Some(client_certificate_connection(
+                    certificate,
+                    &key_pem.value,
+                    merchant_key,
+                    &pool,
+                    self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+                )?)
+            }
+            // The certificate's private key is the merchant key (`apiclient_key.pem`).
+            (Some(_), _, _) => return Err(missing("merchant_key")),
+            (None, _, _) => None,
         };
         let (http, request_timeout) = match self.http {
             Some(http) => (Http::Caller(http), None),
@@ -682,7 +752,8 @@ impl ClientBuilder {
         let keyring = KeyRing::new(KeyRingSetup {
             keys: platform_keys,
             configured_certificates: configured_pems,
-            merchant_serial: merchant_key.serial().to_owned(),
+            // No merchant serial (APIv2 only): no certificate id is empty, so none is refused.
+            merchant_serial: merchant_serial.unwrap_or_default().to_owned(),
             seal,
             mchid: mchid.value.clone(),
             backend,
@@ -701,8 +772,12 @@ impl ClientBuilder {
             key,
             preferred: self.apiv2_sign_type.unwrap_or(SignType::HmacSha256),
         });
-        let caller =
-            Caller::new(mchid.value, merchant_key, transport, self.retry).with_apiv2(apiv2);
+        let merchant = Merchant {
+            key: merchant_key,
+            apiv3_missing,
+            backend,
+        };
+        let caller = Caller::new(mchid.value, merchant, transport, self.retry).with_apiv2(apiv2);
         Ok(Client::new(caller, keys, self.downloads))
     }
 }
@@ -790,6 +865,37 @@ fn key_setting(variable: &'static str, value: &str) -> Result<Zeroizing<String>,
             setting: variable.into(),
             source,
         })
+}
+
+/// The client certificate variable's PEM, as [`key_setting`] reads it; a `.p12` file (which
+/// rustls cannot read) is refused with the way to the PEM the platform ships beside it.
+fn certificate_setting(
+    variable: &'static str,
+    value: &str,
+) -> Result<Zeroizing<String>, ConfigError> {
+    if !is_inline_pem(value) {
+        let bytes = Zeroizing::new(std::fs::read(value).map_err(|source| ConfigError::Read {
+            setting: variable.into(),
+            source,
+        })?);
+        // PKCS#12 is DER: a SEQUENCE, never text.
+        if bytes.first() == Some(&0x30) {
+            return Err(invalid(variable, P12_REFUSED));
+        }
+    }
+    key_setting(variable, value)
+}
+
+/// Why a `.p12` client certificate is refused, and what to use instead.
+const P12_REFUSED: &str = "this is a PKCS#12 file (apiclient_cert.p12), which is not read here: \
+    give apiclient_cert.pem from the same download (its key is apiclient_key.pem), or convert \
+    it: openssl pkcs12 -legacy -in apiclient_cert.p12 -passin pass:<mchid> -clcerts -nokeys \
+    -out apiclient_cert.pem";
+
+/// The serial of a PEM certificate, upper-case hex as the platform writes it.
+fn certificate_serial(certificate_pem: &str) -> Result<String, crate::error::KeyError> {
+    let der = pem::certificate_der(certificate_pem)?;
+    Ok(pem::Certificate::from_der(&der)?.serial)
 }
 
 /// The PEM blocks of a text, each from its `-----BEGIN` to the next one.

@@ -441,7 +441,7 @@ impl<'c> DynamicRequest<'c> {
         let now = crate::clock::unix_now();
         let keys = self.client.platform_keys();
         let parts = self.parts(body, Some(&keys), now)?;
-        let context = self.client.context(&keys, self.host);
+        let context = self.client.context(&keys, self.host)?;
         crate::protocol::sign_request(parts, &context, now, &crate::protocol::nonce()?)
     }
 }

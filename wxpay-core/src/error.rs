@@ -340,6 +340,17 @@ pub enum ConfigError {
         /// What is wrong with the key.
         source: KeyError,
     },
+    /// The client was built for APIv2 only (an APIv2 key without the APIv3 settings), and
+    /// this needs APIv3: an APIv3 call, download or notification, or the merchant key. Nothing
+    /// was sent. `missing` names the setting APIv3 lacks.
+    #[error(
+        "this client is configured for APIv2 only: APIv3 needs {missing}, which is not set \
+         (nothing was sent)"
+    )]
+    ApiV3NotConfigured {
+        /// The builder method or environment variable APIv3 lacks.
+        missing: Cow<'static, str>,
+    },
     /// The file a key variable names could not be read. The path is not repeated: a value
     /// taken for a path may be the key itself, pasted without its `-----BEGIN` line.
     #[error("{setting}: cannot read the file it names")]

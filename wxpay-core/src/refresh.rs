@@ -246,12 +246,8 @@ impl Refresher {
                 &source,
             )))
         })?;
-        let downloaded = certificates::decrypt_certificates(
-            &list,
-            apiv3_key,
-            caller.merchant_key().backend(),
-            now,
-        )?;
+        let downloaded =
+            certificates::decrypt_certificates(&list, apiv3_key, caller.backend(), now)?;
         certificates::verify_download(
             response.headers(),
             response.body(),

@@ -4,6 +4,7 @@ mod answer_headers;
 mod apiv2;
 mod apiv2_client;
 mod apiv2_endpoints;
+mod apiv2_merchant;
 mod apiv2_sandbox;
 mod certificate_store;
 mod common;

@@ -23,7 +23,7 @@
 //!     )
 //!     .await?;
 //! // Hand these to `wx.requestPayment` / `WeixinJSBridge.invoke('getBrandWCPayRequest', …)`.
-//! let params = prepay.pay_params(appid, client.merchant_key())?;
+//! let params = prepay.pay_params(appid, client.merchant_key()?)?;
 //! println!("{}", serde_json::to_string(&params).unwrap_or_default());
 //! # Ok(()) }
 //! ```

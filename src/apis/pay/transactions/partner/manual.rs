@@ -21,7 +21,7 @@
 //!         sub_mchid: "1900000109".into(),
 //!     }))
 //!     .await?;
-//! let params = prepay.pay_params(sp_appid, client.merchant_key())?;
+//! let params = prepay.pay_params(sp_appid, client.merchant_key()?)?;
 //! println!("{}", serde_json::to_string(&params).unwrap_or_default());
 //! # Ok(()) }
 //! ```
