@@ -988,6 +988,13 @@ pub enum ApiV2SignError {
         /// The sign type the document was signed with.
         found: &'static str,
     },
+    /// The document carries a list element (such as `hblist`), which no `sign` covers: the
+    /// platform sends lists only in answers it does not sign, so in a signed one it is refused.
+    #[error("APIv2 verification failed: the list element {element} is not covered by the sign")]
+    UnsignedList {
+        /// The list element's name.
+        element: String,
+    },
 }
 
 /// An APIv2 answer that is not data: unreadable, refused by the platform, unsigned or badly

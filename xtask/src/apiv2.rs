@@ -236,6 +236,41 @@ struct Answer {
     fields: Vec<Field>,
     /// Indexed elements (`coupon_id_$n`) that no field holds.
     indexed: Vec<String>,
+    /// List elements (`hblist`): a `Vec` field each, of an item type of their own.
+    lists: Vec<List>,
+}
+
+/// A list element of an answer: `<hblist><hbinfo>…</hbinfo>…</hblist>`, the spec's one
+/// nesting (an object whose one property is an array of flat objects). The runtime's parser
+/// reads exactly the lists it declares (`apiv2::xml::LISTS` in wxpay-core); the catalog's
+/// answer cases decode each one from its example, so the two cannot drift apart unseen.
+struct List {
+    wire: String,
+    ident: String,
+    label: String,
+    /// The item element (`hbinfo`) and the item type.
+    item_wire: String,
+    item: String,
+    item_label: String,
+    fields: Vec<Field>,
+}
+
+/// The names of list items' types, by item element: the spec names no type.
+const LIST_ITEMS: &[(&str, &str)] = &[
+    // 红包领取记录: who received a red packet, how much, when (`gethbinfo`).
+    ("hbinfo", "ReceivedRedpack"),
+];
+
+/// The item element and its schema, if `schema` is a list element: an object whose only
+/// property is an array of objects.
+fn list_shape(schema: &Value) -> Option<(&String, &Value)> {
+    let properties = schema.get("properties")?.as_object()?;
+    let (item, array) = properties.iter().next()?;
+    let items = array.get("items")?;
+    (properties.len() == 1
+        && array.get("type").and_then(Value::as_str) == Some("array")
+        && items.get("type").and_then(Value::as_str) == Some("object"))
+    .then_some((item, items))
 }
 
 enum Response {
@@ -476,6 +511,13 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
             let mut taken = BTreeSet::new();
             let mut answer_fields = Vec::new();
             let mut indexed = Vec::new();
+            let mut lists = Vec::new();
+            // Required names the answer has no element of: a list item's (see `list`).
+            let misplaced: BTreeSet<String> = answer_required
+                .iter()
+                .filter(|name| !facts.answer_properties.contains_key(*name))
+                .cloned()
+                .collect();
             let owner = format!("{}Response", entry.name);
             for (wire, schema) in &facts.answer_properties {
                 if RUNTIME_ANSWER.contains(&wire.as_str()) {
@@ -483,6 +525,16 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
                 }
                 if wire.contains('$') {
                     indexed.push(wire.clone());
+                    continue;
+                }
+                if let Some((item_wire, item_schema)) = list_shape(schema) {
+                    lists.push(list(
+                        module,
+                        (wire, schema),
+                        (item_wire, item_schema),
+                        &misplaced,
+                        &mut taken,
+                    )?);
                     continue;
                 }
                 answer_fields.push(field(
@@ -495,13 +547,14 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
                     &mut taken,
                 ));
             }
-            if answer_fields.is_empty() {
+            if answer_fields.is_empty() && lists.is_empty() {
                 Response::Nothing
             } else {
                 Response::Named(Answer {
                     name: owner,
                     fields: answer_fields,
                     indexed,
+                    lists,
                 })
             }
         }
@@ -526,6 +579,70 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
         idempotent,
         fields,
         response,
+    })
+}
+
+/// A list element's field and item type (named by [`LIST_ITEMS`]; an item no row names
+/// leaves its operation undeclared, with the reason).
+///
+/// An item's field is required when the item schema says so, or when the answer's `required`
+/// names it and the answer has no element of that name (the spec lists `gethbinfo`'s `openid`,
+/// `amount` and `rcv_time` there: they are `hbinfo`'s).
+fn list(
+    module: &mut Module,
+    (wire, schema): (&str, &Value),
+    (item_wire, item_schema): (&str, &Value),
+    misplaced: &BTreeSet<String>,
+    taken: &mut BTreeSet<String>,
+) -> Result<List, String> {
+    let item = LIST_ITEMS
+        .iter()
+        .find(|(known, _)| *known == item_wire)
+        .map(|(_, name)| (*name).to_owned())
+        .ok_or_else(|| {
+            format!(
+                "the list element `{wire}` has items `{item_wire}` that no type name is given for"
+            )
+        })?;
+    if module.reserved.contains(&item) {
+        return Err(format!(
+            "the list item type {item} would take a reserved name"
+        ));
+    }
+    let required: BTreeSet<String> = strings(item_schema.get("required"))
+        .into_iter()
+        .chain(misplaced.iter().cloned())
+        .collect();
+    let mut item_taken = BTreeSet::new();
+    let fields = item_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(field_wire, field_schema)| {
+            field(
+                module,
+                &item,
+                field_wire,
+                field_schema,
+                required.contains(field_wire),
+                false,
+                &mut item_taken,
+            )
+        })
+        .collect();
+    let array = schema
+        .get("properties")
+        .and_then(|p| p.get(item_wire))
+        .unwrap_or(&Value::Null);
+    Ok(List {
+        wire: wire.to_owned(),
+        ident: crate::model::unique_ident(wire, taken),
+        label: crate::model::label_of(schema),
+        item_wire: item_wire.to_owned(),
+        item,
+        item_label: crate::model::label_of(array),
+        fields,
     })
 }
 
@@ -792,6 +909,9 @@ fn module_file(m: &Module, children: &[&str], version: &str) -> String {
     for op in &m.ops {
         if let Response::Named(answer) = &op.response {
             out.push_str(&answer_struct(op, answer));
+            for list in &answer.lists {
+                out.push_str(&list_item_struct(op, list));
+            }
         }
     }
     for e in &m.enums {
@@ -1066,7 +1186,77 @@ fn answer_struct(op: &Op, answer: &Answer) -> String {
         }
         let _ = writeln!(out, "pub {}: {},", f.ident, rust_ty(f));
     }
+    for list in &answer.lists {
+        let label = if list.label.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", escape(&list.label))
+        };
+        doc_line(
+            &mut out,
+            &format!(
+                "{label}(`{}`, each `<{}>` one [`{}`]; empty when the answer has none).",
+                list.wire, list.item_wire, list.item
+            ),
+        );
+        out.push_str("#[serde(default)]\n");
+        if list.ident != list.wire {
+            let _ = writeln!(out, "#[serde(rename = \"{}\")]", list.wire);
+        }
+        let _ = writeln!(out, "pub {}: Vec<{}>,", list.ident, list.item);
+    }
     out.push_str("}\n\n");
+    out
+}
+
+/// The type of a list element's items (`<hbinfo>`), its personal data redacted in `Debug`.
+fn list_item_struct(op: &Op, list: &List) -> String {
+    let mut out = String::new();
+    let label = if list.item_label.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", escape(&list.item_label).trim_end_matches('。'))
+    };
+    doc_line(
+        &mut out,
+        &format!(
+            "One `<{}>` of the `{}` in the answer of [`{}`]{label}.",
+            list.item_wire, list.wire, op.entry.name
+        ),
+    );
+    if list.fields.iter().any(personal) {
+        out.push_str("#[derive(Clone, Deserialize, crate::Sensitive)]\n");
+    } else {
+        out.push_str("#[derive(Debug, Clone, Deserialize)]\n");
+    }
+    out.push_str("#[non_exhaustive]\n");
+    let _ = writeln!(out, "pub struct {} {{", list.item);
+    for f in &list.fields {
+        doc_line(&mut out, &field_doc(f));
+        if personal(f) {
+            out.push_str("#[wxpay(redact)]\n");
+        }
+        if f.ident != f.wire {
+            let _ = writeln!(out, "#[serde(rename = \"{}\")]", f.wire);
+        }
+        let _ = writeln!(out, "pub {}: {},", f.ident, rust_ty(f));
+    }
+    out.push_str("}\n\n");
+    out
+}
+
+/// A list element as the platform writes it, each item's fields from the spec's examples.
+fn example_list_xml(list: &List, m: &Module) -> String {
+    let mut out = format!("<{}><{}>", list.wire, list.item_wire);
+    for f in &list.fields {
+        let _ = write!(
+            out,
+            "<{0}><![CDATA[{1}]]></{0}>",
+            f.wire,
+            example_text(f, m)
+        );
+    }
+    let _ = write!(out, "</{}></{}>", list.item_wire, list.wire);
     out
 }
 
@@ -1264,12 +1454,19 @@ fn test_file(
                 op.facts.answer_schema.as_ref(),
                 &format!("{} {}", op.entry.method, op.entry.path),
             )?;
+            let mut body = example_xml(&fields);
+            if let Response::Named(answer) = &op.response {
+                let lists: String = answer
+                    .lists
+                    .iter()
+                    .map(|l| example_list_xml(l, m))
+                    .collect();
+                body.insert_str(body.len() - "</xml>".len(), &lists);
+            }
             let _ = writeln!(
                 out,
                 "harness::Answer {{ name: {:?}, decode: harness::decodes::<api::{}>, body: {:?} }},",
-                op.entry.name,
-                op.entry.name,
-                example_xml(&fields)
+                op.entry.name, op.entry.name, body
             );
         }
         out.push_str("]);\n}\n\n");
@@ -1320,6 +1517,48 @@ mod tests {
             &op(json!({ "properties": { "sign": {} } }), signed),
         );
         assert!(!no_nonce.nonce);
+    }
+
+    /// The spec's operation at `path`, as `generate` reads it.
+    fn spec_op(path: &str) -> Facts {
+        let dir = crate::workspace_root().join("../shared/apiv3");
+        let operations = crate::spec::load_folder(&dir, "v2").expect("the v2 spec");
+        let (path, method, op) = operations
+            .iter()
+            .find(|(p, _, _)| p == path)
+            .expect("in the spec");
+        facts(path, method, op)
+    }
+
+    #[test]
+    fn bank_payouts_follow_the_evidence_pay_bank_signed_query_bank_unsigned() {
+        // The spec lists `nonce_str` and `sign` in pay_bank's answer and neither in
+        // query_bank's; so do the official answer table, gopay's typed answers (a `Sign` in
+        // PayBankResponse, none in QueryBankResponse) and wechatpay-php (its documented
+        // pay_bank call keeps the sign-checking middleware on). The plugin's unsigned list
+        // names `/mmpaymkttransfers/pay_bank` and `/mmpaymkttransfers/query_bank`, paths the
+        // platform does not have (both live under `/mmpaysptrans/`), so it checks pay_bank's
+        // sign all the same. The "bank payouts answer unsigned" holds for query_bank.
+        assert!(spec_op("/mmpaysptrans/pay_bank").signed_answer);
+        assert!(!spec_op("/mmpaysptrans/query_bank").signed_answer);
+    }
+
+    #[test]
+    fn the_red_packet_query_has_the_one_list_and_answers_unsigned() {
+        let facts = spec_op("/mmpaymkttransfers/gethbinfo");
+        assert!(!facts.signed_answer, "no sign meets the nested list");
+        let lists: Vec<(&String, &String)> = facts
+            .answer_properties
+            .iter()
+            .filter_map(|(wire, schema)| list_shape(schema).map(|(item, _)| (wire, item)))
+            .collect();
+        assert_eq!(lists, [(&"hblist".to_owned(), &"hbinfo".to_owned())]);
+        // An object of scalars, or an array alone, is no list.
+        assert!(
+            list_shape(&json!({ "type": "object", "properties": { "a": { "type": "string" } } }))
+                .is_none()
+        );
+        assert!(list_shape(&json!({ "type": "array", "items": { "type": "object" } })).is_none());
     }
 
     #[test]

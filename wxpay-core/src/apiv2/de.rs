@@ -4,9 +4,10 @@
 //! `None` when the field is missing or empty; a sequence, map or struct where a field is
 //! expected is read from the field's JSON text (the spec's `x-json` fields: `detail`,
 //! `receivers`, `promotion_detail`, …); an enum takes the text as a unit variant's name.
+//! A list element (`hblist`) is a sequence of its items, each read as fields are.
 
 use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
 use super::Fields;
@@ -50,7 +51,8 @@ impl<'de> de::Deserializer<'de> for FieldsDeserializer<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_map(Entries {
-            entries: self.fields.0.iter(),
+            entries: self.fields.fields.iter(),
+            lists: self.fields.lists.iter(),
             value: None,
         })
     }
@@ -76,7 +78,14 @@ impl<'de> de::Deserializer<'de> for FieldsDeserializer<'de> {
 
 struct Entries<'de> {
     entries: std::slice::Iter<'de, (String, String)>,
-    value: Option<(&'de str, &'de str)>,
+    lists: std::slice::Iter<'de, (String, Vec<Fields>)>,
+    value: Option<Entry<'de>>,
+}
+
+/// The value of the entry whose name was just given.
+enum Entry<'de> {
+    Text(&'de str, &'de str),
+    List(&'de str, &'de [Fields]),
 }
 
 impl<'de> MapAccess<'de> for Entries<'de> {
@@ -86,10 +95,15 @@ impl<'de> MapAccess<'de> for Entries<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
-        let Some((name, value)) = self.entries.next() else {
+        let name = if let Some((name, value)) = self.entries.next() {
+            self.value = Some(Entry::Text(name, value));
+            name
+        } else if let Some((name, items)) = self.lists.next() {
+            self.value = Some(Entry::List(name, items));
+            name
+        } else {
             return Ok(None);
         };
-        self.value = Some((name, value));
         seed.deserialize(BorrowedStrDeserializer::new(name))
             .map(Some)
     }
@@ -98,18 +112,87 @@ impl<'de> MapAccess<'de> for Entries<'de> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        let (field, text) = self.value.take().ok_or(ApiV2DecodeError {
+        let entry = self.value.take().ok_or(ApiV2DecodeError {
             field: None,
             problem: "a value was asked for before its name",
         })?;
-        seed.deserialize(Text { field, text }).map_err(|mut e| {
+        let (field, result) = match entry {
+            Entry::Text(field, text) => (field, seed.deserialize(Text { field, text })),
+            Entry::List(field, items) => (field, seed.deserialize(List { field, items })),
+        };
+        result.map_err(|mut e| {
             e.field.get_or_insert_with(|| field.to_owned());
             e
         })
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len())
+        Some(self.entries.len() + self.lists.len())
+    }
+}
+
+/// A list element's items: a sequence, each item a map of its fields.
+struct List<'de> {
+    field: &'de str,
+    items: &'de [Fields],
+}
+
+impl<'de> de::Deserializer<'de> for List<'de> {
+    type Error = ApiV2DecodeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_seq(Items {
+            field: self.field,
+            items: self.items.iter().enumerate(),
+        })
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct Items<'de> {
+    field: &'de str,
+    items: std::iter::Enumerate<std::slice::Iter<'de, Fields>>,
+}
+
+impl<'de> SeqAccess<'de> for Items<'de> {
+    type Error = ApiV2DecodeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
+        let Some((index, fields)) = self.items.next() else {
+            return Ok(None);
+        };
+        // An item's error names the item and its field: `hblist[1].amount`.
+        seed.deserialize(FieldsDeserializer { fields })
+            .map(Some)
+            .map_err(|mut e| {
+                let inner = e.field.take().map_or(String::new(), |f| format!(".{f}"));
+                e.field = Some(format!("{}[{index}]{inner}", self.field));
+                e
+            })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
     }
 }
 

@@ -39,7 +39,7 @@
 
 use std::fmt;
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::crypto::{self, CryptoBackend};
 use crate::error::{CryptoError, Error, RequestError};
@@ -123,7 +123,8 @@ impl fmt::Display for SignType {
 /// APIv2 fields in document order: each name once, each value text.
 ///
 /// `Debug` prints the names only: values hold personal data and, for refund notifications,
-/// decrypted data.
+/// decrypted data (refund amounts and ids). For the same reason the values are wiped when the
+/// fields are dropped, replaced or [zeroized](Zeroize), wherever they came from.
 ///
 /// ```
 /// use wxpay_core::apiv2::Fields;
@@ -136,7 +137,12 @@ impl fmt::Display for SignType {
 /// assert_eq!(format!("{fields:?}"), r#"Fields { names: ["total_fee", "body"], .. }"#);
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Fields(Vec<(String, String)>);
+pub struct Fields {
+    fields: Vec<(String, String)>,
+    /// The declared list elements (the red-packet query's `hblist`), each item flat fields:
+    /// the only nesting the parser accepts (see [`parse`]).
+    lists: Vec<(String, Vec<Fields>)>,
+}
 
 impl Fields {
     /// No fields.
@@ -146,44 +152,101 @@ impl Fields {
     /// Sets `name` to `value`: in its place if it is there, at the end otherwise.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let (name, value) = (name.into(), value.into());
-        match self.0.iter_mut().find(|(known, _)| *known == name) {
-            Some((_, known)) => *known = value,
-            None => self.0.push((name, value)),
+        match self.fields.iter_mut().find(|(known, _)| *known == name) {
+            Some((_, known)) => {
+                known.zeroize();
+                *known = value;
+            }
+            None => self.fields.push((name, value)),
         }
     }
     /// Appends a field known to be new (the parser checks with a set first).
     fn push_new(&mut self, name: String, value: String) {
-        self.0.push((name, value));
+        self.fields.push((name, value));
     }
     /// The value of `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.fields
             .iter()
             .find(|(known, _)| known == name)
             .map(|(_, value)| value.as_str())
     }
     /// Removes `name`, giving its value back.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        let at = self.0.iter().position(|(known, _)| known == name)?;
-        Some(self.0.remove(at).1)
+        let at = self.fields.iter().position(|(known, _)| known == name)?;
+        Some(self.fields.remove(at).1)
     }
     /// Names and values in document order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0
+        self.fields
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
     }
     /// Names in document order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(name, _)| name.as_str())
+        self.fields.iter().map(|(name, _)| name.as_str())
+    }
+    /// The items of a list element (the red-packet query's `hblist`, whose items are its
+    /// `hbinfo`s), if the document carried it. Lists are not among [`Fields::iter`]'s fields
+    /// and no `sign` covers them (see [`verify`]).
+    ///
+    /// ```
+    /// use wxpay_core::apiv2;
+    /// let answer = apiv2::parse(
+    ///     b"<xml><total_num>2</total_num><hblist><hbinfo><openid>o1</openid><amount>100</amount>\
+    ///       </hbinfo><hbinfo><openid>o2</openid><amount>200</amount></hbinfo></hblist></xml>",
+    /// )
+    /// .unwrap();
+    /// let received = answer.list("hblist").unwrap();
+    /// assert_eq!(received.len(), 2);
+    /// assert_eq!(received[1].get("amount"), Some("200"));
+    /// assert_eq!(answer.get("hblist"), None);
+    /// ```
+    pub fn list(&self, name: &str) -> Option<&[Fields]> {
+        self.lists
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, items)| items.as_slice())
+    }
+    /// Appends a list known to be new (the parser checks with a set first).
+    fn push_new_list(&mut self, name: String, items: Vec<Fields>) {
+        self.lists.push((name, items));
+    }
+    /// The list elements with their items, in document order.
+    fn lists(&self) -> impl ExactSizeIterator<Item = (&str, &[Fields])> {
+        self.lists
+            .iter()
+            .map(|(name, items)| (name.as_str(), items.as_slice()))
     }
     /// How many fields.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.fields.len()
     }
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.fields.is_empty()
+    }
+}
+
+impl Zeroize for Fields {
+    /// Wipes every name and value (and every list's items) and leaves no field.
+    fn zeroize(&mut self) {
+        for (name, value) in &mut self.fields {
+            name.zeroize();
+            value.zeroize();
+        }
+        self.fields.clear();
+        for (name, items) in &mut self.lists {
+            name.zeroize();
+            items.iter_mut().for_each(Zeroize::zeroize);
+        }
+        self.lists.clear();
+    }
+}
+
+impl Drop for Fields {
+    fn drop(&mut self) {
+        self.zeroize();
     }
 }
 
@@ -200,9 +263,13 @@ impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Fields {
 
 impl fmt::Debug for Fields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Fields")
-            .field("names", &self.names().collect::<Vec<_>>())
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("Fields");
+        debug.field("names", &self.names().collect::<Vec<_>>());
+        if !self.lists.is_empty() {
+            let lists: Vec<(&str, usize)> = self.lists().map(|(n, i)| (n, i.len())).collect();
+            debug.field("lists", &lists);
+        }
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -296,6 +363,13 @@ pub fn verify(
     sign_type: SignType,
     backend: CryptoBackend,
 ) -> Result<(), ApiV2SignError> {
+    // No rule of the platform signs a list element (it sends them only unsigned): a list in
+    // a signed document would be data no `sign` covers.
+    if let Some((name, _)) = fields.lists().next() {
+        return Err(ApiV2SignError::UnsignedList {
+            element: name.to_owned(),
+        });
+    }
     let given = fields
         .get("sign")
         .filter(|sign| !sign.is_empty())

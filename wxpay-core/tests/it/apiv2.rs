@@ -335,9 +335,10 @@ fn other_shapes_are_refused_each_with_its_kind() {
             XmlError::DuplicateField { field: "a".into() },
         ),
         (
-            b"<xml><hblist><hbinfo><amount>1</amount></hbinfo></hblist></xml>",
+            // Nesting where the protocol declares none (`hblist` is its one list).
+            b"<xml><hbinfo><amount>1</amount></hbinfo></xml>",
             XmlError::Nested {
-                field: "hblist".into(),
+                field: "hbinfo".into(),
             },
         ),
         (b"<root><a>1</a></root>", XmlError::Root { expected: "xml" }),

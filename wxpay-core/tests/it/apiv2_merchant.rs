@@ -63,6 +63,45 @@ pub struct PauseStock {
     pub stock_creator_mchid: String,
 }
 
+#[endpoint(v2 POST "/mmpaymkttransfers/sendgroupredpack", cert, unsigned_answer, idempotent, crate = "wxpay_core")]
+pub struct SendGroupRedpack {
+    pub mch_billno: String,
+    pub mch_id: String,
+    pub wxappid: String,
+    pub send_name: String,
+    pub re_openid: String,
+    pub total_amount: u64,
+    pub total_num: u32,
+    pub amt_type: String,
+    pub wishing: String,
+    pub act_name: String,
+    pub remark: String,
+}
+
+/// `gethbinfo`, its answer with the nested list typed as the catalog types it.
+#[endpoint(v2 POST "/mmpaymkttransfers/gethbinfo" -> RedpackInfo, cert, unsigned_answer, idempotent, crate = "wxpay_core")]
+pub struct QueryRedpack {
+    pub mch_billno: String,
+    pub mch_id: String,
+    pub appid: String,
+    pub bill_type: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RedpackInfo {
+    pub status: String,
+    pub total_amount: u64,
+    #[serde(default)]
+    pub hblist: Vec<ReceivedRedpack>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ReceivedRedpack {
+    pub openid: String,
+    pub amount: u64,
+    pub rcv_time: String,
+}
+
 fn micropay(out_trade_no: &str) -> Micropay {
     Micropay::new(MicropayRequired {
         appid: APPID.into(),
@@ -343,4 +382,130 @@ fn a_p12_client_certificate_is_refused_with_the_way_to_its_pem() {
         "{message}"
     );
     assert!(!message.contains(&p12), "the path is not echoed: {message}");
+}
+
+#[tokio::test]
+async fn the_red_packet_query_answers_who_received_it_as_a_typed_list() {
+    let sandbox = sandbox().await;
+    let client = aimed_at(
+        ClientBuilder::from_settings(settings(&[
+            ("WXPAY_MERCHANT_CERT", fixture("TEST-apiclient-cert.pem")),
+            ("WXPAY_MERCHANT_KEY", fixture("TEST-apiclient-key.pem")),
+        ]))
+        .expect("settings"),
+        &sandbox,
+    )
+    .build()
+    .expect("client");
+    let query = |billno: &str| {
+        QueryRedpack::new(QueryRedpackRequired {
+            mch_billno: billno.into(),
+            mch_id: MCHID.into(),
+            appid: APPID.into(),
+            bill_type: "MCHT".into(),
+        })
+    };
+    client
+        .send(send_redpack("TESTreceived1"))
+        .await
+        .expect("sent");
+    let one = client.send(query("TESTreceived1")).await.expect("queried");
+    assert_eq!(one.status, "RECEIVED");
+    assert_eq!(one.hblist.len(), 1);
+    assert_eq!(one.hblist[0].openid, "oxTWIuGaIt6gTKsQRLau2M0yL16E");
+    assert_eq!(one.hblist[0].amount, one.total_amount);
+    assert_eq!(one.hblist[0].rcv_time.len(), "2015-04-21 20:00:00".len());
+
+    // A group red packet, shared by three.
+    client
+        .send(SendGroupRedpack::new(SendGroupRedpackRequired {
+            mch_billno: "TESTreceived3".into(),
+            mch_id: MCHID.into(),
+            wxappid: APPID.into(),
+            send_name: "TEST".into(),
+            re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+            total_amount: 1000,
+            total_num: 3,
+            amt_type: "ALL_RAND".into(),
+            wishing: "TEST".into(),
+            act_name: "TEST".into(),
+            remark: "TEST".into(),
+        }))
+        .await
+        .expect("group sent");
+    let three = client.send(query("TESTreceived3")).await.expect("queried");
+    assert_eq!(three.hblist.len(), 3);
+    assert_eq!(three.hblist.iter().map(|r| r.amount).sum::<u64>(), 1000);
+}
+
+#[test]
+fn decrypted_refund_fields_never_reach_debug_or_errors_and_are_wiped() {
+    use wxpay_core::CryptoBackend;
+    use wxpay_core::apiv2::{Fields, Notification};
+    use zeroize::Zeroize as _;
+
+    let client = Client::builder()
+        .mchid(MCHID)
+        .apiv2_key(ApiV2Key::new(KEY).expect("key"))
+        .build()
+        .expect("an APIv2-only client");
+    let key = ApiV2Key::new(KEY).expect("key");
+    let backend = CryptoBackend::default();
+    let envelope = |plaintext: &str| {
+        let req_info = key
+            .encrypt_req_info(plaintext.as_bytes(), backend)
+            .expect("encrypted");
+        format!(
+            "<xml><return_code>SUCCESS</return_code><appid>{APPID}</appid>\
+             <mch_id>{MCHID}</mch_id><req_info>{req_info}</req_info></xml>"
+        )
+    };
+    let refund = "<root><out_refund_no><![CDATA[TESTsecretRefundNo42]]></out_refund_no>\
+                  <refund_id>50000408TESTsecret77</refund_id><refund_fee>987654</refund_fee>\
+                  <settlement_refund_fee>987653</settlement_refund_fee></root>";
+    let notification = client
+        .read_apiv2_notification(envelope(refund).as_bytes())
+        .expect("read");
+    let Notification::Refund(read) = &notification else {
+        panic!("a refund notification");
+    };
+    assert_eq!(read.refund.get("refund_fee"), Some("987654"));
+    let debug = format!("{notification:?}");
+    for secret in [
+        "TESTsecretRefundNo42",
+        "50000408TESTsecret77",
+        "987654",
+        "987653",
+    ] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+    assert!(debug.contains("refund_fee"), "the names are shown: {debug}");
+
+    // A plaintext that is not a flat document: the error names a field at most, never a value.
+    for refused in [
+        "<root><refund_fee>987654</refund_fee><refund_fee>987654</refund_fee></root>",
+        "<root><out_refund_no>TESTsecretRefundNo42<x/></out_refund_no></root>",
+        "<root><refund_fee>987654</refund_fee>TESTsecretRefundNo42</root>",
+    ] {
+        let error = client
+            .read_apiv2_notification(envelope(refused).as_bytes())
+            .expect_err("refused");
+        let shown = format!("{error} {error:?}");
+        assert!(
+            !shown.contains("987654") && !shown.contains("TESTsecretRefundNo42"),
+            "{shown}"
+        );
+    }
+
+    // Zeroized on demand as on drop: nothing is left to read.
+    let mut refund = match notification {
+        Notification::Refund(read) => read.refund,
+        other => panic!("{other:?}"),
+    };
+    refund.zeroize();
+    assert!(refund.is_empty());
+    assert_eq!(refund.get("refund_fee"), None);
+    let mut replaced: Fields = [("refund_fee", "987654")].into_iter().collect();
+    replaced.insert("refund_fee", "1");
+    assert_eq!(replaced.get("refund_fee"), Some("1"));
 }

@@ -176,19 +176,53 @@ fn red_packet_info(platform: &Arc<Platform>, call: &Call) -> Outcome {
     let Some(packet) = memory.red_packets.get(&billno) else {
         return Outcome::Failure("NOT_FOUND", "指定单号数据不存在".to_owned());
     };
+    // The sandbox's users take their red packets at once: a normal one by its receiver, a
+    // group one in equal shares (the rest to the first) by the receiver and friends.
+    let time = dashed(&packet.send_time);
+    let count: u64 = packet.total_num.parse().unwrap_or(1).clamp(1, 100);
+    let total: u64 = packet.total_amount.parse().unwrap_or(0);
+    let received: Vec<Fields> = (0..count)
+        .map(|i| {
+            let share = total / count + if i == 0 { total % count } else { 0 };
+            let openid = match i {
+                0 => packet.re_openid.clone(),
+                i => format!("{}{i}", packet.re_openid),
+            };
+            pairs(&[
+                ("openid", openid),
+                ("amount", share.to_string()),
+                ("rcv_time", time.clone()),
+            ])
+        })
+        .collect();
     Outcome::Success(pairs(&[
         ("mch_billno", billno.clone()),
         ("mch_id", platform.mchid.clone()),
         ("detail_id", packet.send_listid.clone()),
-        ("status", "SENT".to_owned()),
+        ("status", "RECEIVED".to_owned()),
         ("send_type", "API".to_owned()),
         ("hb_type", packet.hb_type.to_owned()),
         ("total_num", packet.total_num.clone()),
         ("total_amount", packet.total_amount.clone()),
-        ("send_time", packet.send_time.clone()),
-        ("openid", packet.re_openid.clone()),
-        ("amount", packet.total_amount.clone()),
+        ("send_time", time),
+        // Nested, as the platform answers it (unsigned, so no sign rule meets it).
+        ("hblist", wire::write_list("hbinfo", &received)),
     ]))
+}
+
+/// `yyyyMMddHHmmss` as the red-packet query writes times: `yyyy-MM-dd HH:mm:ss`.
+fn dashed(compact: &str) -> String {
+    match (
+        compact.get(0..4),
+        compact.get(4..6),
+        compact.get(6..8),
+        compact.get(8..14),
+    ) {
+        (Some(y), Some(m), Some(d), Some(t)) if compact.len() == 14 => {
+            format!("{y}-{m}-{d} {}:{}:{}", &t[0..2], &t[2..4], &t[4..6])
+        }
+        _ => compact.to_owned(),
+    }
 }
 
 fn new_order(call: &Call, total_fee: u64, trade_state: &'static str) -> Order {

@@ -238,10 +238,26 @@ pub(crate) fn write(fields: &Fields) -> String {
     write_root("xml", fields)
 }
 
+/// Elements whose value is XML this sandbox wrote with [`write_list`] (the red-packet query's
+/// `hblist`, the protocol's one nested element), written as they are.
+const LISTS: &[&str] = &["hblist"];
+
+/// A list element's content as the platform writes it: each item an `<item>` of CDATA fields.
+pub(crate) fn write_list(item: &str, items: &[Fields]) -> String {
+    items
+        .iter()
+        .map(|fields| write_root(item, fields))
+        .collect()
+}
+
 /// The same under another root element (`req_info`'s plaintext is a `<root>`).
 pub(crate) fn write_root(root: &str, fields: &Fields) -> String {
     let mut out = format!("<{root}>");
     for (k, v) in fields {
+        if LISTS.contains(&k.as_str()) {
+            out.push_str(&format!("<{k}>{v}</{k}>"));
+            continue;
+        }
         // `]]>` cannot stand inside CDATA: it is split across two sections.
         let v = v.replace("]]>", "]]]]><![CDATA[>");
         out.push_str(&format!("<{k}><![CDATA[{v}]]></{k}>"));

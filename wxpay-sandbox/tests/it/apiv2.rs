@@ -385,7 +385,22 @@ async fn red_packets_over_mtls_then_gethbinfo_finds_them() {
     assert_eq!(info["result_code"], "SUCCESS", "{info:?}");
     assert_eq!(info["detail_id"], first["send_listid"]);
     assert_eq!(info["total_amount"], "100");
-    assert_eq!(info["status"], "SENT");
+    // Received at once, by its receiver: the list nested as the platform nests it, unsigned.
+    assert_eq!(info["status"], "RECEIVED");
+    assert!(!info.contains_key("sign"), "gethbinfo answers unsigned");
+    let time = &info["send_time"];
+    assert!(
+        time.len() == 19 && time.as_bytes()[4] == b'-' && time.as_bytes()[13] == b':',
+        "{time}"
+    );
+    assert_eq!(
+        info["hblist"],
+        format!(
+            "<hbinfo><openid><![CDATA[oUpF8uMuAJO_M2pxb1Q9zNjWeS6o]]></openid>\
+             <amount><![CDATA[100]]></amount><rcv_time><![CDATA[{time}]]></rcv_time></hbinfo>"
+        )
+    );
+    assert!(!info.contains_key("openid") && !info.contains_key("amount"));
 
     // Without a certificate (HTTPS, or plain HTTP) the operation fails as the platform's does.
     for (client, base) in [

@@ -246,8 +246,6 @@ pub struct QueryRedpackResponse {
     pub detail_id: String,
     /// 红包类型 (`hb_type`).
     pub hb_type: HbType,
-    /// 红包领取记录 (`hblist`).
-    pub hblist: Option<String>,
     /// 商户订单号 (`mch_billno`).
     pub mch_billno: String,
     /// 商户号 (`mch_id`).
@@ -272,6 +270,22 @@ pub struct QueryRedpackResponse {
     pub total_num: i64,
     /// 祝福语 (`wishing`).
     pub wishing: Option<String>,
+    /// 红包领取记录 (`hblist`, each `<hbinfo>` one [`ReceivedRedpack`]; empty when the answer has none).
+    #[serde(default)]
+    pub hblist: Vec<ReceivedRedpack>,
+}
+
+/// One `<hbinfo>` of the `hblist` in the answer of [`QueryRedpack`] (裂变红包领取列表).
+#[derive(Clone, Deserialize, crate::Sensitive)]
+#[non_exhaustive]
+pub struct ReceivedRedpack {
+    /// 金额 (`amount`).
+    pub amount: i64,
+    /// 领取红包的Openid (`openid`).
+    #[wxpay(redact)]
+    pub openid: String,
+    /// 接收时间 (`rcv_time`).
+    pub rcv_time: String,
 }
 
 /// The answer of [`SendGroupRedpack`] (发放裂变红包).
