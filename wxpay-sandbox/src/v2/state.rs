@@ -212,17 +212,19 @@ fn red_packet_info(platform: &Arc<Platform>, call: &Call) -> Outcome {
 
 /// `yyyyMMddHHmmss` as the red-packet query writes times: `yyyy-MM-dd HH:mm:ss`.
 fn dashed(compact: &str) -> String {
-    match (
-        compact.get(0..4),
-        compact.get(4..6),
-        compact.get(6..8),
-        compact.get(8..14),
-    ) {
-        (Some(y), Some(m), Some(d), Some(t)) if compact.len() == 14 => {
-            format!("{y}-{m}-{d} {}:{}:{}", &t[0..2], &t[2..4], &t[4..6])
-        }
-        _ => compact.to_owned(),
+    if compact.len() != 14 || !compact.bytes().all(|b| b.is_ascii_digit()) {
+        return compact.to_owned();
     }
+    let part = |range: std::ops::Range<usize>| compact.get(range).unwrap_or_default();
+    format!(
+        "{}-{}-{} {}:{}:{}",
+        part(0..4),
+        part(4..6),
+        part(6..8),
+        part(8..10),
+        part(10..12),
+        part(12..14)
+    )
 }
 
 fn new_order(call: &Call, total_fee: u64, trade_state: &'static str) -> Order {
