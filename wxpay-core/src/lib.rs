@@ -130,6 +130,8 @@ pub mod crypto;
 mod download;
 #[cfg(feature = "client")]
 mod dynamic;
+#[cfg(feature = "client")]
+mod dynamic_v2;
 mod endpoint;
 mod error;
 #[cfg(feature = "redis")]
@@ -166,6 +168,8 @@ pub use crypto::CryptoBackend;
 pub use download::{Compression, Download, Downloaded, FileCheck, MAX_WRITE};
 #[cfg(feature = "client")]
 pub use dynamic::DynamicRequest;
+#[cfg(feature = "client")]
+pub use dynamic_v2::ApiV2Request;
 pub use endpoint::sensitive::{FieldPath, Sensitive, SensitiveString};
 pub use endpoint::{
     ApiV2, Endpoint, FileMeta, ImageFormat, PathSegment, Protocol, RequestParts, RequestWriter,
