@@ -144,7 +144,7 @@ async fn run(global: &cli::Global, command: Command) -> Result<(), Failure> {
     let out = output::Output::new(global.json);
     match command {
         Command::Call(args) => call::call(global, &out, args).await,
-        Command::List { filter } => call::list(&out, filter.as_deref()),
+        Command::List { filter, protocol } => call::list(&out, filter.as_deref(), protocol),
         Command::Certs(certs) => certs::run(global, &out, certs).await,
         Command::Debug(cli::Debug::SignError(args)) => sign_error::run(&out, args),
         Command::Verify(cli::Verify::Notification(args)) => {
