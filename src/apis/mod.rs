@@ -243,8 +243,6 @@ pub mod transfer_detail;
 #[cfg(feature = "transfer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "transfer")))]
 pub mod transferdownload;
-#[cfg(feature = "v2")]
-#[cfg_attr(docsrs, doc(cfg(feature = "v2")))]
 pub mod v2;
 #[cfg(feature = "mobility")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mobility")))]

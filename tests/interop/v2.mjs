@@ -103,12 +103,13 @@ async function rawPost(base, path, data, key = KEY) {
   return answer.text();
 }
 
-/** `wxpay --json call POST path -f … --dry-run` with the sandbox's settings: the signed XML. */
+/** `wxpay --json call POST path -f … --dry-run` with the sandbox's settings (its merchant, as
+ * the client is configured): the signed XML. */
 function ourSignedXml(sandbox, path, fields, signType) {
   const args = ['--json', 'call', 'POST', path, '--dry-run', '--sign-type', signType];
   for (const [name, value] of Object.entries(fields)) args.push('--field', `${name}=${value}`);
   const out = execFileSync(wxpayBin, args, {
-    env: { ...process.env, WXPAY_APIV2_KEY: KEY, WXPAY_BASE_URL: sandbox.http },
+    env: { ...process.env, ...sandbox.env, WXPAY_APIV2_KEY: KEY, WXPAY_BASE_URL: sandbox.http },
     encoding: 'utf8',
   });
   return JSON.parse(out).body;

@@ -1,22 +1,26 @@
-//! APIv2 from the command line: `wxpay call POST /pay/micropay --field …` signs the fields
-//! into `<xml>` with the APIv2 key (`--dry-run` prints it), sends it (with the merchant's
-//! client certificate when `--cert` asks) and prints the verified answer; `wxpay verify
+//! APIv2 from the command line: `wxpay call SendRedpack --field …` (a name of the APIv2
+//! catalog, `wxpay::apis::v2::OPERATIONS`) or `wxpay call POST /pay/micropay --field …` signs
+//! the fields into `<xml>` with the APIv2 key (`--dry-run` prints it), sends it through the
+//! library's client (`Client::apiv2`: its retries, its connection with the merchant's client
+//! certificate, its answer checks) and prints the verified answer; `wxpay verify
 //! v2-notification` checks a captured payment or refund notification.
 //!
-//! Until the APIv2 catalog is compiled in, the operation's rules come from the flags: its
-//! answers are verified unless `--unsigned-answer` says the platform leaves them unsigned,
-//! and the client certificate goes on the connection only with `--cert`.
+//! An operation's rules (sign types, client certificate, signed or unsigned answer, nonce,
+//! host) come from the catalog. The flags `--sign-type`, `--cert`, `--unsigned-answer` and
+//! `--host` give them for a path the catalog does not know; on a catalog operation they may
+//! only choose what the catalog leaves open (the sign type of an operation that takes either)
+//! or repeat it: a flag that contradicts the catalog is a usage error, never an override (an
+//! override could turn off the verification of a signed answer).
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
 use http::Method;
 use serde_json::{Map, Value, json};
+use wxpay::apis::v2::Operation;
 use wxpay::apiv2::{
-    self, ApiV2Error, ApiV2NotificationError, Fields, MAX_ANSWER_LEN, MAX_NOTIFICATION_LEN,
-    SignType,
+    self, ApiV2Error, ApiV2NotificationError, Fields, MAX_NOTIFICATION_LEN, SignType,
 };
-use wxpay::{ApiV2Key, CryptoBackend};
+use wxpay::{ApiV2, ApiV2Key, ConfigError, CryptoBackend, Error, Host, SignTypes};
 use wxpay_sandbox::Sandbox;
 
 use crate::cli::{CallArgs, Global, V2NotificationArgs};
@@ -24,142 +28,229 @@ use crate::exit::{Exit, Failure};
 use crate::fields;
 use crate::output::Output;
 
-/// The platform's APIv2 host.
-const PLATFORM: &str = "https://api.mch.weixin.qq.com";
-
-/// How long a v2 call may take, connection included.
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Whether `path` is an APIv2 path: every APIv3 path starts with `/v3/`, no APIv2 one does.
+/// Whether `path` is an APIv2 path: every APIv3 path starts with `/v3/`, `/hk/` or
+/// `/global/`, no APIv2 one does.
 pub fn is_v2_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("/v3/")
-}
-
-/// What an APIv2 command needs of the merchant: the key, where to send, and the client
-/// certificate (PEM certificate and key) when one is configured.
-struct Settings {
-    key: ApiV2Key,
-    base_url: String,
-    client_certificate: Option<(String, String)>,
-    /// Keeps an embedded sandbox (`--sandbox`) serving as long as the command runs.
-    _sandbox: Option<Sandbox>,
-}
-
-fn key(setting: &str, text: &str) -> Result<ApiV2Key, Failure> {
-    // The key's text never goes into the message.
-    ApiV2Key::new(text.trim()).map_err(|error| Failure::config(format!("{setting}: {error}")))
-}
-
-fn read_file(setting: &str, path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Failure::config(format!("{setting}: cannot read {}: {e}", path.display())))
-}
-
-/// The settings the global flags ask for: the embedded sandbox, a profile (`apiv2_key`,
-/// `merchant_cert`, `merchant_key`, `base_url`), or `WXPAY_APIV2_KEY`, `WXPAY_BASE_URL`,
-/// `WXPAY_MERCHANT_CERT` and `WXPAY_MERCHANT_KEY`. The certificate and its key are read only
-/// when `with_certificate`.
-async fn settings(global: &Global, with_certificate: bool) -> Result<Settings, Failure> {
-    if global.sandbox {
-        let sandbox = Sandbox::builder().start().await.map_err(|error| {
-            Failure::other(format!(
-                "cannot start the sandbox: {}",
-                crate::exit::chain(&error)
-            ))
-        })?;
-        if with_certificate {
-            return Err(Failure::config(
-                "the embedded sandbox serves no HTTPS listener, so it takes no client \
-                 certificate; run `wxpay-sandbox --https-ca … --https-cert … --https-key …` \
-                 and point WXPAY_BASE_URL at its https: address",
-            ));
-        }
-        let merchant = sandbox.merchant();
-        eprintln!(
-            "wxpay: sandbox at {} (merchant {})",
-            sandbox.base_url(),
-            merchant.mchid
-        );
-        return Ok(Settings {
-            key: key("the sandbox's APIv2 key", merchant.apiv2_key.expose())?,
-            base_url: sandbox.base_url().to_owned(),
-            client_certificate: None,
-            _sandbox: Some(sandbox),
-        });
-    }
-    if let Some(name) = &global.profile {
-        let profile = crate::config::v2_profile(global, name)?;
-        let text = profile.apiv2_key.ok_or_else(|| {
-            Failure::config(format!(
-                "profile {name:?} has no apiv2_key (APIv2 calls sign with it)"
-            ))
-        })?;
-        let client_certificate = match (with_certificate, profile.merchant_cert) {
-            (false, _) => None,
-            (true, Some(cert)) => Some((
-                read_file("merchant_cert", &cert)?,
-                read_file("merchant_key", &profile.merchant_key)?,
-            )),
-            (true, None) => {
-                return Err(Failure::config(format!(
-                    "profile {name:?} has no merchant_cert (apiclient_cert.pem), which --cert \
-                     puts on the connection"
-                )));
-            }
-        };
-        return Ok(Settings {
-            key: key("apiv2_key", &text)?,
-            base_url: profile.base_url.unwrap_or_else(|| PLATFORM.to_owned()),
-            client_certificate,
-            _sandbox: None,
-        });
-    }
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let text = var("WXPAY_APIV2_KEY").ok_or_else(|| {
-        let mut failure = Failure::config("WXPAY_APIV2_KEY is not set (APIv2 calls sign with it)");
-        failure
-            .notes
-            .push("configure it, or --profile NAME with apiv2_key, or try --sandbox".into());
-        failure
-    })?;
-    let client_certificate = if with_certificate {
-        let cert = var("WXPAY_MERCHANT_CERT").ok_or_else(|| {
-            Failure::config(
-                "WXPAY_MERCHANT_CERT is not set: --cert needs the merchant's API client \
-                 certificate (the path to apiclient_cert.pem) and WXPAY_MERCHANT_KEY",
-            )
-        })?;
-        let merchant_key = var("WXPAY_MERCHANT_KEY")
-            .ok_or_else(|| Failure::config("WXPAY_MERCHANT_KEY is not set"))?;
-        Some((
-            read_file("WXPAY_MERCHANT_CERT", Path::new(&cert))?,
-            read_file("WXPAY_MERCHANT_KEY", Path::new(&merchant_key))?,
-        ))
-    } else {
-        None
-    };
-    Ok(Settings {
-        key: key("WXPAY_APIV2_KEY", &text)?,
-        base_url: var("WXPAY_BASE_URL").unwrap_or_else(|| PLATFORM.to_owned()),
-        client_certificate,
-        _sandbox: None,
-    })
+    path.starts_with('/')
+        && !["/v3/", "/hk/", "/global/"]
+            .iter()
+            .any(|p| path.starts_with(p))
 }
 
 /// The `--sign-type` value.
-fn sign_type(name: Option<&str>) -> Result<SignType, Failure> {
-    match name {
-        None => Ok(SignType::Md5),
-        Some(name) => SignType::from_name(&name.to_ascii_uppercase()).ok_or_else(|| {
+fn sign_type(name: Option<&str>) -> Result<Option<SignType>, Failure> {
+    name.map(|name| {
+        SignType::from_name(&name.to_ascii_uppercase()).ok_or_else(|| {
             Failure::usage(format!("--sign-type {name:?} is not MD5 or HMAC-SHA256"))
-        }),
+        })
+    })
+    .transpose()
+}
+
+fn only(sign_type: SignType) -> SignTypes {
+    match sign_type {
+        SignType::HmacSha256 => SignTypes::HmacSha256,
+        _ => SignTypes::Md5,
     }
 }
 
-/// The request's fields from `--body` and `--field`: flat names, each value text (a JSON
-/// value given with `:=` or in `--body` goes as its JSON text: the `detail`, `receivers`, …
-/// fields the platform reads as JSON).
-fn request_fields(body: Map<String, Value>, args: &CallArgs) -> Result<Fields, Failure> {
+/// The rules of the call: the catalog's, narrowed by `--sign-type` where it takes either; for
+/// a path it does not know, the flags'.
+fn rules(operation: Option<&Operation>, args: &CallArgs) -> Result<ApiV2, Failure> {
+    let chosen = sign_type(args.sign_type.as_deref())?;
+    let Some(op) = operation else {
+        return Ok(ApiV2::new()
+            .with_sign_types(chosen.map_or(SignTypes::Md5, only))
+            .with_client_certificate(args.cert)
+            .with_signed_answer(!args.unsigned_answer));
+    };
+    let name = format!("v2::{}::{}", op.module, op.name);
+    let mut rules = op.protocol;
+    if let Some(chosen) = chosen {
+        let wanted = only(chosen);
+        match rules.sign_types {
+            SignTypes::Either => rules = rules.with_sign_types(wanted),
+            fixed if fixed == wanted => {}
+            _ => {
+                return Err(Failure::usage(format!(
+                    "{name} is signed {} only (the catalog); drop --sign-type {chosen}",
+                    if chosen == SignType::Md5 {
+                        "HMAC-SHA256"
+                    } else {
+                        "MD5"
+                    }
+                )));
+            }
+        }
+    }
+    if args.cert && !rules.client_certificate {
+        return Err(Failure::usage(format!(
+            "{name} takes no client certificate (the catalog); drop --cert"
+        )));
+    }
+    if args.unsigned_answer && rules.signed_answer {
+        return Err(Failure::usage(format!(
+            "the platform signs the answers of {name} (the catalog), and they are verified; \
+             drop --unsigned-answer"
+        )));
+    }
+    Ok(rules)
+}
+
+/// The host: the catalog's, or `--host` for a path it does not know.
+fn host(operation: Option<&Operation>, key: Option<&str>) -> Result<Host, Failure> {
+    let flag = key
+        .map(|key| {
+            Host::from_key(key).ok_or_else(|| {
+                let keys: Vec<&str> = Host::ALL.iter().map(|host| host.key()).collect();
+                Failure::usage(format!(
+                    "--host {key:?} is not a host key ({})",
+                    keys.join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    match (operation, flag) {
+        (Some(op), Some(flag)) if flag != op.host => Err(Failure::usage(format!(
+            "v2::{}::{} is served on {} (the catalog); drop --host {flag}",
+            op.module, op.name, op.host
+        ))),
+        (Some(op), _) => Ok(op.host),
+        (None, flag) => Ok(flag.unwrap_or(Host::Api)),
+    }
+}
+
+/// `wxpay call` of an APIv2 operation: `operation` when the catalog knows it, else `method`
+/// and `path` as given.
+pub async fn call(
+    global: &Global,
+    out: &Output,
+    args: &CallArgs,
+    operation: Option<&'static Operation>,
+    method: Method,
+    path: &str,
+    body: Map<String, Value>,
+) -> Result<(), Failure> {
+    let name = operation.map(|op| format!("v2::{}::{}", op.module, op.name));
+    let shown = name.clone().unwrap_or_else(|| path.to_owned());
+    if method != Method::POST && method != Method::GET {
+        return Err(Failure::usage(format!(
+            "{method} {path}: an APIv2 request is a POST <xml> (or a GET for the \
+             contract-signing pages)"
+        )));
+    }
+    if method == Method::GET && !args.dry_run {
+        return Err(Failure::usage(format!(
+            "{shown} is a page the user opens in a browser (GET): --dry-run prints its signed \
+             URL"
+        )));
+    }
+    let rules = rules(operation, args)?;
+    let host = host(operation, args.host.as_deref())?;
+    let fields = request_fields(body, args)?;
+    if fields.is_empty() {
+        return Err(Failure::usage(format!(
+            "{shown}: give the request's fields with --field name=value"
+        )));
+    }
+    let session = crate::config::connect_trusting(global, None, args.ca_cert.as_deref()).await?;
+    let client = &session.client;
+    let mut request = client
+        .apiv2(method.clone(), path)
+        .rules(rules)
+        .host(host)
+        .idempotent(operation.is_some_and(|op| op.idempotent));
+    for (field, value) in fields {
+        request = match value {
+            Value::String(text) => request.field(&field, text),
+            // The fields the platform reads as JSON (`detail`, `receivers`) go as JSON text.
+            other => request.json_field(&field, &other),
+        };
+    }
+    let sign_type = request.sign_type().map_err(|e| failure(e, global))?;
+    if args.dry_run {
+        // A dry run needs no certificate: nothing goes on a connection.
+        let signed = request.prepare().map_err(|e| failure(e, global))?;
+        let url = signed.uri().to_string();
+        let body = String::from_utf8_lossy(signed.body()).into_owned();
+        let headers: Vec<(String, String)> = signed
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let document = json!({
+            "dry_run": true,
+            "protocol": "APIv2",
+            "operation": name,
+            "host": host.key(),
+            "method": method.as_str(),
+            "url": url,
+            "sign_type": sign_type.as_str(),
+            "client_certificate": rules.client_certificate,
+            "signed_answer": rules.signed_answer,
+            "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+            "body": body,
+        });
+        out.print(&document, || {
+            let mut text = format!("{method} {url}\n");
+            for (name, value) in &headers {
+                text.push_str(&format!("{name}: {value}\n"));
+            }
+            if !body.is_empty() {
+                text.push('\n');
+                text.push_str(&body);
+                text.push('\n');
+            }
+            text
+        });
+        if !out.is_json() {
+            eprintln!("dry run: signed ({sign_type}), not sent");
+        }
+        return Ok(());
+    }
+
+    let answer = request
+        .send_verified()
+        .await
+        .map_err(|e| failure(e, global))?;
+    let verified = rules.signed_answer;
+    let document = json!({
+        "protocol": "APIv2",
+        "operation": name,
+        "status": answer.status.as_u16(),
+        "verified": verified,
+        "sign_type": sign_type.as_str(),
+        "body": fields_object(&answer.value),
+    });
+    out.print(&document, || {
+        let mut text = format!(
+            "{} {} — {}\n",
+            answer.status.as_u16(),
+            answer.status.canonical_reason().unwrap_or(""),
+            if verified {
+                format!("sign verified ({sign_type})")
+            } else {
+                "the platform answers this operation unsigned: not verified".to_owned()
+            }
+        );
+        text.push_str(&fields_text(&answer.value));
+        text
+    });
+    Ok(())
+}
+
+/// The request's fields from `--body` and `--field`: flat names, each value text or, given
+/// with `:=` or in `--body`, JSON (the `detail`, `receivers`, … fields the platform reads as
+/// JSON text). `null` leaves the field out.
+fn request_fields(
+    body: Map<String, Value>,
+    args: &CallArgs,
+) -> Result<Map<String, Value>, Failure> {
     let mut object = body;
     for field in &args.fields {
         let (path, value) = fields::parse_field(field).map_err(Failure::usage)?;
@@ -175,193 +266,71 @@ fn request_fields(body: Map<String, Value>, args: &CallArgs) -> Result<Fields, F
             }
         }
     }
-    let mut fields = Fields::new();
-    for (name, value) in object {
-        if matches!(name.as_str(), "sign" | "nonce_str" | "sign_type") {
-            return Err(Failure::usage(format!(
-                "{name} is the signer's: give --sign-type for the sign type, never {name}"
-            )));
-        }
-        let text = match value {
-            Value::String(text) => text,
-            Value::Null => continue,
-            other => other.to_string(),
-        };
-        fields.insert(name, text);
-    }
-    Ok(fields)
+    object.retain(|_, value| !value.is_null());
+    Ok(object)
 }
 
-/// `wxpay call METHOD /path` for an APIv2 path.
-pub async fn call(
-    global: &Global,
-    out: &Output,
-    args: &CallArgs,
-    method: Method,
-    path: &str,
-    body: Map<String, Value>,
-) -> Result<(), Failure> {
-    if method != Method::POST {
-        return Err(Failure::usage(format!(
-            "{method} {path}: the command line sends APIv2 requests as POST <xml> (the GET \
-             contract-signing pages open in a browser)"
-        )));
-    }
-    if args.host.is_some() {
-        return Err(Failure::usage(
-            "--host names an APIv3 host; an APIv2 call goes to WXPAY_BASE_URL (or the profile's \
-             base_url)",
-        ));
-    }
-    let sign_type = sign_type(args.sign_type.as_deref())?;
-    let fields = request_fields(body, args)?;
-    if fields.is_empty() {
-        return Err(Failure::usage(format!(
-            "{path}: give the request's fields with --field name=value"
-        )));
-    }
-    // A dry run needs no certificate: nothing goes on a connection.
-    let settings = settings(global, args.cert && !args.dry_run).await?;
-    let backend = CryptoBackend::default();
-    let nonce = wxpay::protocol::nonce().map_err(|e| Failure::other(e.to_string()))?;
-    let xml = apiv2::signed_request_xml(fields, Some(&nonce), &settings.key, sign_type, backend)
-        .map_err(|error| Failure::usage(crate::exit::chain(&error)))?;
-    let url = format!("{}{path}", settings.base_url.trim_end_matches('/'));
-    if args.dry_run {
-        let document = json!({
-            "dry_run": true,
-            "protocol": "APIv2",
-            "method": "POST",
-            "url": url,
-            "sign_type": sign_type.as_str(),
-            "client_certificate": args.cert,
-            "headers": [["content-type", "text/xml; charset=utf-8"]],
-            "body": xml,
-        });
-        out.print(&document, || {
-            format!("POST {url}\ncontent-type: text/xml; charset=utf-8\n\n{xml}\n")
-        });
-        if !out.is_json() {
-            eprintln!("dry run: signed ({sign_type}), not sent");
-        }
-        return Ok(());
-    }
-
-    let client = http_client(&settings, args.ca_cert.as_deref())?;
-    let answer = client
-        .post(&url)
-        .header(http::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-        .body(xml)
-        .send()
-        .await
-        .map_err(|e| Failure::new(Exit::Transport, format!("POST {url}: {}", chain(&e))))?;
-    let status = answer.status();
-    let body = read_limited(answer, MAX_ANSWER_LEN)
-        .await
-        .map_err(|e| Failure::new(Exit::Transport, format!("POST {url}: {e}")))?;
-    let verified = !args.unsigned_answer;
-    let fields = apiv2::read_answer(&body, &settings.key, sign_type, verified, backend)
-        .map_err(|error| answer_failure(&error, status))?;
-    let document = json!({
-        "protocol": "APIv2",
-        "status": status.as_u16(),
-        "verified": verified,
-        "sign_type": sign_type.as_str(),
-        "body": fields_object(&fields),
-    });
-    out.print(&document, || {
-        let mut text = format!(
-            "{} {} — {}\n",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or(""),
-            if verified {
-                format!("sign verified ({sign_type})")
+/// A failed APIv2 call, with its exit code: the platform's refusals and business errors are
+/// the platform's (5) with their codes, an answer that is not trusted is 6, a missing setting
+/// names where to set it.
+fn failure(error: Error, global: &Global) -> Failure {
+    match error {
+        Error::ApiV2(error) => answer_failure(&error),
+        Error::Config(ConfigError::Missing { setting }) if setting == "apiv2_key" => {
+            Failure::config(if global.profile.is_some() {
+                "the profile has no apiv2_key (APIv2 calls sign with it)"
             } else {
-                "unsigned answer (--unsigned-answer): not verified".to_owned()
-            }
-        );
-        text.push_str(&fields_text(&fields));
-        text
-    });
-    Ok(())
-}
-
-/// The HTTPS client for one call: no redirects (a redirect would re-send the signed body
-/// elsewhere), the client certificate when configured, and `--ca-cert` trusted beside the
-/// system's roots.
-fn http_client(settings: &Settings, ca_cert: Option<&Path>) -> Result<reqwest::Client, Failure> {
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(TIMEOUT)
-        .user_agent(concat!("wxpay-cli/", env!("CARGO_PKG_VERSION")));
-    if let Some((cert, key)) = &settings.client_certificate {
-        let identity =
-            reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes()).map_err(|_| {
-                Failure::config(
-                    "the merchant certificate and key are not a PEM certificate and its \
-                     private key",
-                )
-            })?;
-        builder = builder.identity(identity);
-    }
-    if let Some(path) = ca_cert {
-        let pem = read_file("--ca-cert", path)?;
-        let certificate = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|_| {
-            Failure::config(format!(
-                "--ca-cert {}: not a PEM certificate",
-                path.display()
-            ))
-        })?;
-        builder = builder.add_root_certificate(certificate);
-    }
-    builder
-        .build()
-        .map_err(|e| Failure::config(format!("cannot set up HTTPS: {}", chain(&e))))
-}
-
-async fn read_limited(mut answer: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = answer
-        .chunk()
-        .await
-        .map_err(|e| format!("the answer did not come back whole: {}", chain(&e)))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Err(format!("the answer is over {limit} bytes"));
+                "WXPAY_APIV2_KEY is not set (APIv2 calls sign with it)"
+            })
         }
-        body.extend_from_slice(&chunk);
+        Error::Config(ConfigError::Missing { setting }) if setting == "merchant_certificate" => {
+            Failure::config(if global.sandbox {
+                "the operation needs the merchant's API client certificate, and the embedded \
+                 sandbox serves no HTTPS listener; run `wxpay-sandbox --https-ca … --https-cert \
+                 … --https-key …` and point WXPAY_BASE_URL at its https: address"
+            } else if global.profile.is_some() {
+                "the operation needs the merchant's API client certificate: the profile has no \
+                 merchant_cert (apiclient_cert.pem)"
+            } else {
+                "the operation needs the merchant's API client certificate: WXPAY_MERCHANT_CERT \
+                 is not set (apiclient_cert.pem; its key is WXPAY_MERCHANT_KEY)"
+            })
+        }
+        other => Failure::from(other),
     }
-    Ok(body)
+}
+
+/// An answer that is an error or not data, with its exit code.
+fn answer_failure(error: &ApiV2Error) -> Failure {
+    let exit = match error {
+        ApiV2Error::Platform { .. } | ApiV2Error::Business { .. } => Exit::Api,
+        ApiV2Error::Status { .. } => Exit::Transport,
+        _ => Exit::Verification,
+    };
+    let mut failure = Failure::new(exit, format!("APIv2 answer: {}", chain(error)));
+    match error {
+        ApiV2Error::Business {
+            err_code,
+            err_code_des,
+        } => {
+            failure.details = Some(json!({
+                "err_code": err_code,
+                "err_code_des": err_code_des,
+            }));
+        }
+        ApiV2Error::Platform { return_msg } => {
+            failure.details = Some(json!({ "return_msg": return_msg }));
+        }
+        ApiV2Error::Status { status } => {
+            failure.details = Some(json!({ "status": status }));
+        }
+        _ => {}
+    }
+    failure
 }
 
 fn chain(error: &dyn std::error::Error) -> String {
     crate::exit::chain(error)
-}
-
-/// An answer that is an error or not data, with its exit code.
-fn answer_failure(error: &ApiV2Error, status: http::StatusCode) -> Failure {
-    let exit = match error {
-        ApiV2Error::Platform { .. } | ApiV2Error::Business { .. } => Exit::Api,
-        _ => Exit::Verification,
-    };
-    let mut failure = Failure::new(exit, format!("APIv2 answer ({status}): {}", chain(error)));
-    if let ApiV2Error::Business {
-        err_code,
-        err_code_des,
-    } = error
-    {
-        failure.details = Some(json!({
-            "status": status.as_u16(),
-            "err_code": err_code,
-            "err_code_des": err_code_des,
-        }));
-    } else if let ApiV2Error::Platform { return_msg } = error {
-        failure.details = Some(json!({
-            "status": status.as_u16(),
-            "return_msg": return_msg,
-        }));
-    }
-    failure
 }
 
 fn fields_object(fields: &Fields) -> Value {
@@ -381,6 +350,50 @@ fn fields_text(fields: &Fields) -> String {
         .collect()
 }
 
+/// The APIv2 key to check notifications with: the embedded sandbox's (kept serving as long as
+/// the command runs), the profile's `apiv2_key`, or `WXPAY_APIV2_KEY`. Checking a notification
+/// takes no client, so no other setting is asked for.
+async fn notification_key(global: &Global) -> Result<(ApiV2Key, Option<Sandbox>), Failure> {
+    let key = |setting: &str, text: &str| {
+        // The key's text never goes into the message.
+        ApiV2Key::new(text.trim()).map_err(|error| Failure::config(format!("{setting}: {error}")))
+    };
+    if global.sandbox {
+        let sandbox = Sandbox::builder().start().await.map_err(|error| {
+            Failure::other(format!(
+                "cannot start the sandbox: {}",
+                crate::exit::chain(&error)
+            ))
+        })?;
+        let key = key(
+            "the sandbox's APIv2 key",
+            sandbox.merchant().apiv2_key.expose(),
+        )?;
+        return Ok((key, Some(sandbox)));
+    }
+    if let Some(name) = &global.profile {
+        let text = crate::config::v2_profile_key(global, name)?.ok_or_else(|| {
+            Failure::config(format!(
+                "profile {name:?} has no apiv2_key (APIv2 notifications are checked with it)"
+            ))
+        })?;
+        return Ok((key("apiv2_key", &text)?, None));
+    }
+    let text = std::env::var("WXPAY_APIV2_KEY")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            let mut failure = Failure::config(
+                "WXPAY_APIV2_KEY is not set (APIv2 notifications are checked with it)",
+            );
+            failure
+                .notes
+                .push("configure it, or --profile NAME with apiv2_key, or try --sandbox".into());
+            failure
+        })?;
+    Ok((key("WXPAY_APIV2_KEY", &text)?, None))
+}
+
 /// `wxpay verify v2-notification`: a payment result (signed `<xml>`) or a refund result
 /// (`req_info`), told apart by `req_info`.
 pub async fn verify_notification(
@@ -389,12 +402,22 @@ pub async fn verify_notification(
     args: V2NotificationArgs,
 ) -> Result<(), Failure> {
     let body = read_body(&args.body)?;
-    let sign_type = sign_type(args.sign_type.as_deref())?;
-    let settings = settings(global, false).await?;
+    let asked = sign_type(args.sign_type.as_deref())?;
+    let (key, _sandbox) = notification_key(global).await?;
     let backend = CryptoBackend::default();
-    let refund = apiv2::parse_with(&body, "xml", MAX_NOTIFICATION_LEN)
-        .map(|fields| fields.get("req_info").is_some())
-        .unwrap_or(false);
+    let envelope = apiv2::parse_with(&body, "xml", MAX_NOTIFICATION_LEN).ok();
+    let refund = envelope
+        .as_ref()
+        .is_some_and(|fields| fields.get("req_info").is_some());
+    // The type the notification names (MD5 when it names none), as the library reads it:
+    // `sign_type` is covered by the sign, and both types are keyed by the APIv2 key.
+    let sign_type = asked.unwrap_or_else(|| {
+        envelope
+            .as_ref()
+            .and_then(|fields| fields.get("sign_type"))
+            .and_then(SignType::from_name)
+            .unwrap_or_default()
+    });
     let failure = |error: ApiV2NotificationError| {
         Failure::new(
             Exit::Verification,
@@ -403,15 +426,15 @@ pub async fn verify_notification(
     };
     let (kind, check, shown) = if refund {
         let notification =
-            apiv2::read_refund_notification(&body, &settings.key, backend).map_err(failure)?;
+            apiv2::read_refund_notification(&body, &key, backend).map_err(failure)?;
         (
             "refund",
             "req_info decrypted with the APIv2 key".to_owned(),
             notification.refund,
         )
     } else {
-        let fields = apiv2::read_payment_notification(&body, &settings.key, sign_type, backend)
-            .map_err(failure)?;
+        let fields =
+            apiv2::read_payment_notification(&body, &key, sign_type, backend).map_err(failure)?;
         ("payment", format!("sign verified ({sign_type})"), fields)
     };
     let document = json!({
@@ -449,15 +472,17 @@ mod tests {
         assert!(is_v2_path("/pay/micropay"));
         assert!(is_v2_path("/mmpaymkttransfers/sendredpack"));
         assert!(!is_v2_path("/v3/pay/transactions/native"));
+        assert!(!is_v2_path("/global/v3/transactions/native"));
+        assert!(!is_v2_path("/hk/v3/transactions"));
         assert!(!is_v2_path("PauseStock"));
     }
 
     #[test]
     fn sign_types_by_name() {
-        assert_eq!(sign_type(None).unwrap(), SignType::Md5);
+        assert_eq!(sign_type(None).unwrap(), None);
         assert_eq!(
             sign_type(Some("hmac-sha256")).unwrap(),
-            SignType::HmacSha256
+            Some(SignType::HmacSha256)
         );
         assert!(sign_type(Some("SHA1")).is_err());
     }

@@ -1,22 +1,99 @@
-//! `wxpay call` and `wxpay list`: any operation through the library's dynamic client.
+//! `wxpay call` and `wxpay list`: any operation through the library's dynamic client, the
+//! APIv3 catalog's (`wxpay::apis::OPERATIONS`) and the APIv2 catalog's
+//! (`wxpay::apis::v2::OPERATIONS`).
 
 use http::Method;
 use serde_json::{Map, Value, json};
+use wxpay::apis::v2::{OPERATIONS as V2_OPERATIONS, Operation as V2Operation};
 use wxpay::apis::{Content, OPERATIONS, Operation};
-use wxpay::{Error, Host, RequestError, SignedRequest, Verified};
+use wxpay::{Error, Host, RequestError, SignTypes, SignedRequest, Verified};
 
-use crate::cli::{CallArgs, Global};
+use crate::cli::{CallArgs, Global, ListProtocol};
 use crate::config;
 use crate::exit::Failure;
 use crate::fields::{self, Request};
 use crate::output::{Output, pretty};
 use crate::sign_error;
 
-/// What `call` was asked for, resolved against the catalog.
+/// An operation of either catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    V3(&'static Operation),
+    V2(&'static V2Operation),
+}
+
+impl Named {
+    fn name(self) -> &'static str {
+        match self {
+            Named::V3(op) => op.name,
+            Named::V2(op) => op.name,
+        }
+    }
+
+    /// The module under `wxpay::apis`: `marketing::favor`, `v2::redpack`.
+    fn module(self) -> String {
+        match self {
+            Named::V3(op) => op.module.to_owned(),
+            Named::V2(op) => format!("v2::{}", op.module),
+        }
+    }
+
+    fn method(self) -> &'static str {
+        match self {
+            Named::V3(op) => op.method,
+            Named::V2(op) => op.method,
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Named::V3(op) => op.path,
+            Named::V2(op) => op.path,
+        }
+    }
+
+    fn host(self) -> Host {
+        match self {
+            Named::V3(op) => op.host,
+            Named::V2(op) => op.host,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Named::V3(op) => op.title,
+            Named::V2(op) => op.title,
+        }
+    }
+
+    fn link(self) -> &'static str {
+        match self {
+            Named::V3(op) => op.link,
+            Named::V2(op) => op.link,
+        }
+    }
+
+    /// `module::Name`, as `wxpay list` shows it.
+    fn qualified(self) -> String {
+        format!("{}::{}", self.module(), self.name())
+    }
+}
+
+fn v3() -> impl Iterator<Item = Named> {
+    OPERATIONS.iter().map(Named::V3)
+}
+
+fn v2() -> impl Iterator<Item = Named> {
+    V2_OPERATIONS.iter().map(Named::V2)
+}
+
+/// What `call` was asked for, resolved against the catalogs.
 struct Target {
     method: Method,
     template: String,
     operation: Option<&'static Operation>,
+    /// The APIv2 catalog's operation, for an APIv2 call it knows.
+    v2: Option<&'static V2Operation>,
     /// Placeholder values taken from a concrete path.
     path_values: Vec<(String, String)>,
     /// Query pairs written in the path.
@@ -34,11 +111,16 @@ fn resolve(words: &[String]) -> Result<Target, Failure> {
     };
     match words.as_slice() {
         [name] if !name.starts_with('/') => {
-            let operation = find(name)?;
+            let named = find(name)?;
+            let (operation, v2) = match named {
+                Named::V3(op) => (Some(op), None),
+                Named::V2(op) => (None, Some(op)),
+            };
             Ok(Target {
-                method: method(operation.method)?,
-                template: operation.path.to_owned(),
-                operation: Some(operation),
+                method: method(named.method())?,
+                template: named.path().to_owned(),
+                operation,
+                v2,
                 path_values: Vec::new(),
                 query: Vec::new(),
             })
@@ -54,11 +136,15 @@ fn resolve(words: &[String]) -> Result<Target, Failure> {
                     .flatten()
                     .map(|values| (op, values))
             });
+            let v2 = V2_OPERATIONS
+                .iter()
+                .find(|op| op.method == method.as_str() && op.path == path);
             Ok(match known {
                 Some((operation, path_values)) => Target {
                     method,
                     template: operation.path.to_owned(),
                     operation: Some(operation),
+                    v2: None,
                     path_values,
                     query,
                 },
@@ -66,19 +152,24 @@ fn resolve(words: &[String]) -> Result<Target, Failure> {
                     method,
                     template: path,
                     operation: None,
+                    v2,
                     path_values: Vec::new(),
                     query,
                 },
             })
         }
-        // An APIv2 path alone: APIv2 requests are POSTs.
-        [path] if crate::apiv2::is_v2_path(path) => Ok(Target {
-            method: Method::POST,
-            template: (*path).to_owned(),
-            operation: None,
-            path_values: Vec::new(),
-            query: Vec::new(),
-        }),
+        // An APIv2 path alone: the catalog's operation there, else a POST.
+        [path] if crate::apiv2::is_v2_path(path) => {
+            let v2 = V2_OPERATIONS.iter().find(|op| op.path == *path);
+            Ok(Target {
+                method: method(v2.map_or("POST", |op| op.method))?,
+                template: (*path).to_owned(),
+                operation: None,
+                v2,
+                path_values: Vec::new(),
+                query: Vec::new(),
+            })
+        }
         _ => Err(Failure::usage(
             "give an operation name (PauseStock) or METHOD PATH (POST /v3/…)",
         )),
@@ -104,12 +195,22 @@ fn method(name: &str) -> Result<Method, Failure> {
 /// regard to case. A qualifier that is a whole module path picks that module even when it is
 /// also the tail of another's. A name several operations share is refused with the
 /// candidates, never guessed: a direct operation and its partner twin send different fields.
-fn find(name: &str) -> Result<&'static Operation, Failure> {
+///
+/// APIv2 operations are under `v2::` (`v2::redpack::SendRedpack`, or `v2::SendRedpack` for
+/// every APIv2 operation of that name). Without `v2::` a name designates APIv3 operations
+/// first, so the APIv2 catalog takes no name an APIv3 operation answers to (`QueryRefund` is
+/// `refund::domestic::QueryRefund`; the APIv2 one is `v2::refund::QueryRefund`).
+fn find(name: &str) -> Result<Named, Failure> {
     let candidates = designated(name);
     match candidates.as_slice() {
-        [operation] => Ok(operation),
+        [operation] => Ok(*operation),
         [] => Err(unknown(name)),
         many => {
+            let width = many
+                .iter()
+                .map(|op| shortest_name(*op).len())
+                .max()
+                .unwrap_or(0);
             let mut message = format!(
                 "{name:?} names {} operations; qualify it with its module:",
                 many.len()
@@ -117,14 +218,9 @@ fn find(name: &str) -> Result<&'static Operation, Failure> {
             for op in many {
                 message.push_str(&format!(
                     "\n  {:width$}  {} {}",
-                    shortest_name(op),
-                    op.method,
-                    op.path,
-                    width = many
-                        .iter()
-                        .map(|op| shortest_name(op).len())
-                        .max()
-                        .unwrap_or(0),
+                    shortest_name(*op),
+                    op.method(),
+                    op.path(),
                 ));
             }
             Err(Failure::usage(message))
@@ -133,68 +229,95 @@ fn find(name: &str) -> Result<&'static Operation, Failure> {
 }
 
 /// Every operation `name` could mean (see [`find`]).
-fn designated(name: &str) -> Vec<&'static Operation> {
+fn designated(name: &str) -> Vec<Named> {
     let name = name.trim();
     let name = name.strip_prefix("wxpay::apis::").unwrap_or(name);
     let (qualifier, bare) = name.rsplit_once("::").unwrap_or(("", name));
     let qualifier = qualifier.to_ascii_lowercase();
-    let named = OPERATIONS
-        .iter()
-        .filter(|op| op.name.eq_ignore_ascii_case(bare));
+    if qualifier == "v2" {
+        return v2()
+            .filter(|op| op.name().eq_ignore_ascii_case(bare))
+            .collect();
+    }
+    if qualifier.starts_with("v2::") {
+        return designated_in(v2(), &qualifier, bare);
+    }
+    match designated_in(v3(), &qualifier, bare) {
+        none if none.is_empty() => designated_in(v2(), &qualifier, bare),
+        some => some,
+    }
+}
+
+/// The operations of `catalog` named `bare` whose module ends with the whole segments of
+/// `qualifier` (the one whose module is `qualifier` alone when there is one).
+fn designated_in(catalog: impl Iterator<Item = Named>, qualifier: &str, bare: &str) -> Vec<Named> {
+    let named = catalog.filter(|op| op.name().eq_ignore_ascii_case(bare));
     if qualifier.is_empty() {
         return named.collect();
     }
-    let named: Vec<&Operation> = named
+    let named: Vec<Named> = named
         .filter(|op| {
-            op.module == qualifier
-                || op
-                    .module
-                    .strip_suffix(qualifier.as_str())
+            let module = op.module();
+            module == qualifier
+                || module
+                    .strip_suffix(qualifier)
                     .is_some_and(|head| head.ends_with("::"))
         })
         .collect();
-    match named.iter().find(|op| op.module == qualifier) {
+    match named.iter().find(|op| op.module() == qualifier) {
         Some(exact) => vec![*exact],
         None => named,
     }
 }
 
 /// The shortest name that designates `op` alone: its bare name when no other operation
-/// shares it, else qualified by as few trailing module segments as it takes.
-fn shortest_name(op: &Operation) -> String {
-    let segments: Vec<&str> = op.module.split("::").collect();
+/// shares it, else qualified by as few trailing module segments as it takes. An APIv2
+/// operation whose bare name is not enough goes by its whole `v2::module::Name`.
+fn shortest_name(op: Named) -> String {
+    if let Named::V2(_) = op {
+        return if matches!(designated(op.name()).as_slice(), [only] if *only == op) {
+            op.name().to_owned()
+        } else {
+            op.qualified()
+        };
+    }
+    let module = op.module();
+    let segments: Vec<&str> = module.split("::").collect();
     (0..=segments.len())
         .map(|take| {
             let mut qualified = segments[segments.len() - take..].join("::");
             if !qualified.is_empty() {
                 qualified.push_str("::");
             }
-            qualified.push_str(op.name);
+            qualified.push_str(op.name());
             qualified
         })
         .find(|name| matches!(designated(name).as_slice(), [only] if *only == op))
         // The module's whole path always designates the operation alone.
-        .unwrap_or_else(|| format!("{}::{}", op.module, op.name))
+        .unwrap_or_else(|| op.qualified())
 }
 
 /// The usage error for a name nothing designates, naming the nearest operation.
 fn unknown(name: &str) -> Failure {
     let bare = name.rsplit_once("::").map_or(name, |(_, bare)| bare);
-    let named = designated(bare);
+    let named: Vec<Named> = v3()
+        .chain(v2())
+        .filter(|op| op.name().eq_ignore_ascii_case(bare))
+        .collect();
     if !named.is_empty() {
         // The qualifier is what is wrong: name the modules that declare it.
-        let names: Vec<String> = named.iter().map(|op| shortest_name(op)).collect();
+        let names: Vec<String> = named.iter().map(|op| shortest_name(*op)).collect();
         return Failure::usage(format!(
             "unknown operation {name:?}; the catalog has {}",
             names.join(", ")
         ));
     }
     let lower = bare.to_ascii_lowercase();
-    let nearest = OPERATIONS
-        .iter()
+    let nearest = v3()
+        .chain(v2())
         .map(|op| {
-            let distance = strsim::levenshtein(&lower, &op.name.to_ascii_lowercase());
-            (distance, op.name)
+            let distance = strsim::levenshtein(&lower, &op.name().to_ascii_lowercase());
+            (distance, op.name())
         })
         .min();
     let mut message = format!("unknown operation {name:?}");
@@ -225,7 +348,9 @@ fn read_body(text: &str) -> Result<Map<String, Value>, Failure> {
 
 pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), Failure> {
     let target = resolve(&args.operation)?;
-    if target.operation.is_none() && crate::apiv2::is_v2_path(&target.template) {
+    if target.v2.is_some()
+        || (target.operation.is_none() && crate::apiv2::is_v2_path(&target.template))
+    {
         if !target.query.is_empty() {
             return Err(Failure::usage(
                 "an APIv2 request carries its fields in <xml>: give them with --field, not in \
@@ -236,12 +361,21 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
             Some(text) => read_body(text)?,
             None => Map::new(),
         };
-        return crate::apiv2::call(global, out, &args, target.method, &target.template, body).await;
+        return crate::apiv2::call(
+            global,
+            out,
+            &args,
+            target.v2,
+            target.method,
+            &target.template,
+            body,
+        )
+        .await;
     }
-    if args.sign_type.is_some() || args.cert || args.unsigned_answer || args.ca_cert.is_some() {
+    if args.sign_type.is_some() || args.cert || args.unsigned_answer {
         return Err(Failure::usage(
-            "--sign-type, --cert, --unsigned-answer and --ca-cert are for APIv2 paths \
-             (outside /v3/)",
+            "--sign-type, --cert and --unsigned-answer are for APIv2 operations (paths \
+             outside /v3/)",
         ));
     }
     // A path the catalog does not know goes to the main host unless --host says otherwise.
@@ -287,7 +421,7 @@ pub async fn call(global: &Global, out: &Output, args: CallArgs) -> Result<(), F
         body,
     } = fields::split_fields(&target.template, object, has_body).map_err(Failure::usage)?;
 
-    let session = config::connect(global, None).await?;
+    let session = config::connect_trusting(global, None, args.ca_cert.as_deref()).await?;
     let client = &session.client;
 
     let mut request = client
@@ -454,59 +588,98 @@ fn signed_message(signed: &SignedRequest, body: Option<&[u8]>) -> sign_error::Si
     }
 }
 
-/// `wxpay list`: one line per operation (so `wc -l` counts them), grouped by product (in the
-/// order of their modules): the qualified name, the host, the method, the path and the title.
-pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
+/// `wxpay list`: one line per operation (so `wc -l` counts them), the APIv3 catalog's then the
+/// APIv2 catalog's (or one of them, with `protocol`), each grouped by product (in the order of
+/// their modules): the qualified name, the host, the method, the path and the title.
+pub fn list(
+    out: &Output,
+    filter: Option<&str>,
+    protocol: Option<ListProtocol>,
+) -> Result<(), Failure> {
     let needle = filter.map(str::to_lowercase);
-    let mut matches: Vec<&Operation> = OPERATIONS
-        .iter()
-        .filter(|op| {
-            needle.as_deref().is_none_or(|needle| {
-                op.name.to_lowercase().contains(needle)
-                    || op.module.contains(needle)
-                    || op.path.to_lowercase().contains(needle)
-                    || op.title.to_lowercase().contains(needle)
-            })
+    let matching = |op: &Named| {
+        needle.as_deref().is_none_or(|needle| {
+            op.name().to_lowercase().contains(needle)
+                || op.module().contains(needle)
+                || op.path().to_lowercase().contains(needle)
+                || op.title().to_lowercase().contains(needle)
         })
-        .collect();
-    matches.sort_by_key(|op| (op.module, op.name));
-    let qualified = |op: &Operation| format!("{}::{}", op.module, op.name);
+    };
+    let mut matches: Vec<Named> = Vec::new();
+    for (catalog, listed) in [
+        (ListProtocol::V3, v3().collect::<Vec<_>>()),
+        (ListProtocol::V2, v2().collect()),
+    ] {
+        if protocol.is_some_and(|protocol| protocol != catalog) {
+            continue;
+        }
+        let mut listed: Vec<Named> = listed.into_iter().filter(matching).collect();
+        listed.sort_by_key(|op| (op.module(), op.name()));
+        matches.extend(listed);
+    }
     let document = Value::Array(
         matches
             .iter()
-            .map(|op| {
-                json!({
-                    "name": op.name,
-                    "module": op.module,
-                    "call": shortest_name(op),
-                    "rust": format!("wxpay::apis::{}", qualified(op)),
-                    "host": op.host.key(),
-                    "method": op.method,
-                    "path": op.path,
-                    "title": op.title,
-                    "link": op.link,
-                    "encrypted": op.encrypted,
-                    "encrypted_query": op.encrypted_query,
-                })
+            .map(|op| match op {
+                Named::V3(v3) => json!({
+                    "protocol": "APIv3",
+                    "name": v3.name,
+                    "module": v3.module,
+                    "call": shortest_name(*op),
+                    "rust": format!("wxpay::apis::{}", op.qualified()),
+                    "host": v3.host.key(),
+                    "method": v3.method,
+                    "path": v3.path,
+                    "title": v3.title,
+                    "link": v3.link,
+                    "encrypted": v3.encrypted,
+                    "encrypted_query": v3.encrypted_query,
+                }),
+                Named::V2(v2) => json!({
+                    "protocol": "APIv2",
+                    "name": v2.name,
+                    "module": op.module(),
+                    "call": shortest_name(*op),
+                    "rust": format!("wxpay::apis::{}", op.qualified()),
+                    "host": v2.host.key(),
+                    "method": v2.method,
+                    "path": v2.path,
+                    "title": v2.title,
+                    "link": op.link(),
+                    "sign_types": match v2.protocol.sign_types {
+                        SignTypes::Md5 => vec!["MD5"],
+                        SignTypes::HmacSha256 => vec!["HMAC-SHA256"],
+                        _ => vec!["MD5", "HMAC-SHA256"],
+                    },
+                    "client_certificate": v2.protocol.client_certificate,
+                    "signed_answer": v2.protocol.signed_answer,
+                    "nonce": v2.protocol.nonce,
+                    "idempotent": v2.idempotent,
+                }),
             })
             .collect(),
     );
     out.print(&document, || {
         let width = matches
             .iter()
-            .map(|op| qualified(op).len())
+            .map(|op| op.qualified().len())
             .max()
             .unwrap_or(0);
-        let path_width = matches.iter().map(|op| op.path.len()).max().unwrap_or(0);
+        let host_width = matches
+            .iter()
+            .map(|op| op.host().key().len())
+            .max()
+            .unwrap_or(0);
+        let path_width = matches.iter().map(|op| op.path().len()).max().unwrap_or(0);
         let mut text = String::new();
         for op in &matches {
             text.push_str(&format!(
-                "{:width$}  {:5} {:6} {:path_width$}  {}\n",
-                qualified(op),
-                op.host.key(),
-                op.method,
-                op.path,
-                op.title
+                "{:width$}  {:host_width$} {:6} {:path_width$}  {}\n",
+                op.qualified(),
+                op.host().key(),
+                op.method(),
+                op.path(),
+                op.title()
             ));
         }
         if matches.is_empty() {
@@ -527,9 +700,16 @@ pub fn list(out: &Output, filter: Option<&str>) -> Result<(), Failure> {
 mod tests {
     use super::*;
 
+    fn v3_of(named: Named) -> &'static Operation {
+        match named {
+            Named::V3(op) => op,
+            Named::V2(op) => panic!("an APIv2 operation: {op:?}"),
+        }
+    }
+
     #[test]
     fn names_resolve_case_insensitively_and_typos_get_a_suggestion() {
-        assert_eq!(find("pausestock").unwrap().name, "PauseStock");
+        assert_eq!(find("pausestock").unwrap().name(), "PauseStock");
         let error = find("PauseStok").unwrap_err();
         assert!(
             error.message.contains("did you mean PauseStock?"),
@@ -538,24 +718,31 @@ mod tests {
         );
         let error = find("Zzzzzzzzzzzzzz").unwrap_err();
         assert!(!error.message.contains("did you mean"), "{}", error.message);
+        // APIv2 names are suggested too.
+        let error = find("SendRedpak").unwrap_err();
+        assert!(
+            error.message.contains("did you mean SendRedpack?"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
     fn every_operation_has_a_name_that_designates_it_alone() {
-        for op in OPERATIONS {
+        for op in v3().chain(v2()) {
             let short = shortest_name(op);
-            assert!(std::ptr::eq(find(&short).unwrap(), op), "{short}");
-            let full = format!("wxpay::apis::{}::{}", op.module, op.name);
-            assert!(std::ptr::eq(find(&full).unwrap(), op), "{full}");
+            assert_eq!(find(&short).unwrap(), op, "{short}");
+            let full = format!("wxpay::apis::{}", op.qualified());
+            assert_eq!(find(&full).unwrap(), op, "{full}");
         }
         // A whole module path wins over the modules it is the tail of
         // (`global::merchant_service` ends in `merchant_service`).
         assert_eq!(
-            find("merchant_service::ListComplaints").unwrap().module,
+            v3_of(find("merchant_service::ListComplaints").unwrap()).module,
             "merchant_service"
         );
         assert_eq!(
-            find("Partner::createNativeOrder").unwrap().module,
+            v3_of(find("Partner::createNativeOrder").unwrap()).module,
             "pay::transactions::partner"
         );
         assert!(find("CreateNativeOrder").is_err());
@@ -570,6 +757,42 @@ mod tests {
         // The qualifier matches whole segments only.
         assert!(designated("transactions::CreateNativeOrder").len() == 3);
         assert!(designated("actions::CreateNativeOrder").is_empty());
+    }
+
+    #[test]
+    fn apiv2_names_live_under_v2_and_leave_apiv3_names_alone() {
+        // Unique in both catalogs: the bare name.
+        assert!(matches!(find("GetPublicKey").unwrap(), Named::V2(op) if op.module == "transfer"));
+        assert_eq!(
+            shortest_name(find("v2::transfer::GetPublicKey").unwrap()),
+            "GetPublicKey"
+        );
+        // Several APIv2 modules: refused.
+        assert!(find("Micropay").is_err(), "pay, sandbox and sandbox::xdc");
+        // Shared by two APIv2 modules: refused with both, by their whole names.
+        let error = find("sendredpack").unwrap_err();
+        assert!(
+            error.message.contains("v2::redpack::SendRedpack")
+                && error.message.contains("v2::workwx::SendRedpack"),
+            "{}",
+            error.message
+        );
+        assert!(
+            matches!(find("v2::redpack::SendRedpack").unwrap(), Named::V2(op) if op.path == "/mmpaymkttransfers/sendredpack")
+        );
+        assert_eq!(designated("v2::SendRedpack").len(), 2);
+        // An APIv3 name keeps designating its APIv3 operation; `v2::` reaches the APIv2 one.
+        assert!(
+            matches!(find("QueryRefund").unwrap(), Named::V3(op) if op.module == "refund::domestic")
+        );
+        assert!(
+            matches!(find("v2::refund::QueryRefund").unwrap(), Named::V2(op) if op.path == "/pay/refundquery")
+        );
+        assert_eq!(
+            shortest_name(find("v2::refund::QueryRefund").unwrap()),
+            "v2::refund::QueryRefund"
+        );
+        assert!(find("v2::PauseStock").is_err());
     }
 
     #[test]
@@ -590,5 +813,15 @@ mod tests {
         assert_eq!(other.template, "/v3/somewhere/new");
         assert_eq!(other.query, [("x".into(), "1".into())]);
         assert!(resolve(&["FETCH".into(), "/v3/x".into()]).is_err());
+        // APIv2: the catalog's operation at that path, by METHOD PATH or the path alone.
+        let red_packet = resolve(&["POST /mmpaymkttransfers/sendredpack".into()]).unwrap();
+        assert_eq!(red_packet.v2.map(|op| op.name), Some("SendRedpack"));
+        let alone = resolve(&["/pay/orderquery".into()]).unwrap();
+        assert_eq!(
+            alone.v2.map(|op| (op.module, op.name)),
+            Some(("pay", "QueryOrder"))
+        );
+        let unknown = resolve(&["/pay/somethingnew".into()]).unwrap();
+        assert!(unknown.v2.is_none() && unknown.method == Method::POST);
     }
 }

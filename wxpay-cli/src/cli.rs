@@ -18,7 +18,7 @@ Exit codes:
   5  platform: WeChat Pay answered with an error (SIGN_ERROR, PARAM_ERROR, ...)
   6  verification: a signature, notification or bill digest that does not check out";
 
-/// The WeChat Pay APIv3 from the terminal: call any operation, manage platform
+/// WeChat Pay from the terminal: call any APIv3 or APIv2 operation, manage platform
 /// certificates, debug a signature, check a notification, fetch a bill.
 #[derive(Debug, Parser)]
 #[command(name = "wxpay", version, after_help = EXIT_CODES)]
@@ -51,14 +51,17 @@ pub struct Global {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Call an operation by its Rust name (PauseStock) or by METHOD PATH, and print the
-    /// verified answer with its Request-ID.
+    /// Call an operation by its Rust name (PauseStock, v2::redpack::SendRedpack) or by METHOD
+    /// PATH, and print the verified answer (with its Request-ID for APIv3).
     Call(CallArgs),
-    /// List the catalog's operations, optionally only those whose name, path or Chinese title
-    /// contains FILTER (case-insensitive).
+    /// List the catalog's operations, APIv3 then APIv2, optionally only those whose name,
+    /// path or Chinese title contains FILTER (case-insensitive).
     List {
-        /// Part of a name, path or title, e.g. `stock`, `/v3/pay`, `代金券`.
+        /// Part of a name, path or title, e.g. `stock`, `/v3/pay`, `代金券`, `redpack`.
         filter: Option<String>,
+        /// Only this protocol's catalog (`wxpay list --protocol v3 | wc -l` counts APIv3's).
+        #[arg(long, value_name = "PROTOCOL")]
+        protocol: Option<ListProtocol>,
     },
     /// Download, verify and decrypt platform certificates, or show those in a directory.
     #[command(subcommand)]
@@ -86,6 +89,15 @@ pub enum Command {
     },
 }
 
+/// Which catalog `wxpay list` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListProtocol {
+    /// The APIv3 catalog (`wxpay::apis`).
+    V3,
+    /// The APIv2 catalog (`wxpay::apis::v2`).
+    V2,
+}
+
 /// `wxpay call`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -94,24 +106,32 @@ Fields named like a path placeholder fill it; the rest become the JSON body (POS
 PATCH) or the query (GET, DELETE). Fields the catalog marks sensitive are encrypted with
 the platform key, and the request names that key in Wechatpay-Serial.
 
-APIv2: a path outside /v3/ (POST /pay/micropay) is an APIv2 call. Its flat fields are signed
-into <xml> with the APIv2 key (WXPAY_APIV2_KEY, the profile's apiv2_key, or --sandbox),
-nonce_str and sign added; a JSON value (k:=json) goes as its JSON text. The answer's sign is
-verified (--unsigned-answer for the operations the platform answers unsigned); --cert puts
-the client certificate (WXPAY_MERCHANT_CERT, WXPAY_MERCHANT_KEY) on the connection.
+APIv2: an APIv2 catalog name (v2::redpack::SendRedpack; the bare name where no APIv3
+operation has it) or a path outside /v3/ (POST /pay/micropay) is an APIv2 call. Its flat
+fields are signed into <xml> with the APIv2 key (WXPAY_APIV2_KEY, the profile's apiv2_key,
+or --sandbox), nonce_str and sign added; a JSON value (k:=json) goes as its JSON text. The
+catalog knows each operation's rules: its sign types, its host, whether it needs the
+merchant's client certificate (WXPAY_MERCHANT_CERT with WXPAY_MERCHANT_KEY, the profile's
+merchant_cert) and whether the platform signs its answer (then verified). --sign-type picks
+the type of an operation that takes either; --cert, --unsigned-answer, --sign-type and --host
+state the rules of a path the catalog does not know. A flag that contradicts the catalog is
+refused.
 
 Examples:
   wxpay --sandbox call PauseStock --field stock_id=9856888 --field stock_creator_mchid=1230000109
   wxpay call partner::CreateNativeOrder --body @order.json --dry-run
   wxpay call POST /v3/marketing/favor/stocks/9856888/pause --field stock_creator_mchid=1230000109
   wxpay call GET /v3/bill/tradebill --field bill_date=2026-11-20
-  wxpay call POST /pay/orderquery -f appid=wx8888 -f mch_id=1230000109 -f out_trade_no=T1
-  wxpay call POST /mmpaymkttransfers/sendredpack --cert --unsigned-answer --field …")]
+  wxpay call v2::pay::QueryOrder -f appid=wx8888 -f mch_id=1230000109 -f out_trade_no=T1
+  wxpay call v2::redpack::SendRedpack --field mch_billno=… --field …
+  wxpay call POST /pay/micropay --sign-type MD5 --field … --dry-run
+  wxpay call POST /pay/newthing --cert --unsigned-answer --field …")]
 pub struct CallArgs {
     /// The operation: a Rust name such as `PauseStock`, qualified by its module where
-    /// several share it (`pay::transactions::CreateNativeOrder`, `partner::CreateNativeOrder`),
-    /// or `METHOD PATH` such as `POST /v3/marketing/favor/stocks/9856888/pause` (placeholders
-    /// `{name}` allowed).
+    /// several share it (`pay::transactions::CreateNativeOrder`, `partner::CreateNativeOrder`,
+    /// `v2::redpack::SendRedpack`), or `METHOD PATH` such as
+    /// `POST /v3/marketing/favor/stocks/9856888/pause` (placeholders `{name}` allowed) or
+    /// `POST /pay/micropay`.
     #[arg(required = true, num_args = 1..=2, value_name = "OPERATION")]
     pub operation: Vec<String>,
     /// A JSON object to start the fields from (`@FILE` reads it from a file, `-` from stdin).
@@ -121,7 +141,8 @@ pub struct CallArgs {
     #[arg(long = "field", short = 'f', value_name = "K=V")]
     pub fields: Vec<String>,
     /// The host to send to, by key (`api`, `apihk`, …) [default: the operation's host, or
-    /// `api` for a path the catalog does not know].
+    /// `api` for a path the catalog does not know]. An APIv2 catalog operation goes to its
+    /// own.
     #[arg(long, value_name = "KEY")]
     pub host: Option<String>,
     /// Print the signed request (method, full URL, headers with the signature, the body with
@@ -129,17 +150,19 @@ pub struct CallArgs {
     /// certificate download.
     #[arg(long)]
     pub dry_run: bool,
-    /// APIv2: sign with MD5 (the default) or HMAC-SHA256; the answer is checked with the same.
+    /// APIv2: sign with MD5 or HMAC-SHA256, for an operation that takes either [default: the
+    /// client's choice, HMAC-SHA256] or a path the catalog does not know [default: MD5]; the
+    /// answer is checked with the same.
     #[arg(long, value_name = "TYPE")]
     pub sign_type: Option<String>,
-    /// APIv2: put the merchant's API client certificate on the connection (the operations
-    /// the platform marks as needing it: refunds, red packets, transfers, …), from
+    /// APIv2, a path the catalog does not know: put the merchant's API client certificate on
+    /// the connection (the catalog's operations that need it get it anyway), from
     /// WXPAY_MERCHANT_CERT and WXPAY_MERCHANT_KEY (or the profile's merchant_cert).
     #[arg(long)]
     pub cert: bool,
-    /// APIv2: the platform answers this operation unsigned (red packets, transfers,
-    /// downloadbill, getpublickey, …): read its answer without a sign. Without it an answer
-    /// with no valid sign is refused.
+    /// APIv2, a path the catalog does not know: the platform answers it unsigned, so read
+    /// its answer without a sign (the catalog knows which of its operations are: red packets,
+    /// transfers, getpublickey, …). Without it an answer with no valid sign is refused.
     #[arg(long)]
     pub unsigned_answer: bool,
     /// Trust this CA certificate (PEM) for the connection too, beside the system's: a local
@@ -213,8 +236,8 @@ bytes received: the signature covers them.")]
         after_help = "\
 The APIv2 key comes from --sandbox, the profile's apiv2_key or WXPAY_APIV2_KEY; it is never
 printed. A refund notification is told apart by its req_info, which only the key's holder
-can make decrypt; a payment notification's sign is checked with --sign-type (MD5 unless the
-merchant's orders ask for HMAC-SHA256)."
+can make decrypt; a payment notification's sign is checked in the type it names in sign_type
+(MD5 when it names none), or in --sign-type's."
     )]
     V2Notification(V2NotificationArgs),
 }
@@ -225,7 +248,8 @@ pub struct V2NotificationArgs {
     /// The notification's body, exactly as received; `-` reads stdin.
     #[arg(long, value_name = "FILE")]
     pub body: PathBuf,
-    /// The sign type of a payment notification: MD5 (the default) or HMAC-SHA256.
+    /// The sign type a payment notification must be signed with: MD5 or HMAC-SHA256
+    /// [default: the one it names in sign_type, MD5 when it names none].
     #[arg(long, value_name = "TYPE")]
     pub sign_type: Option<String>,
 }

@@ -12,6 +12,8 @@
 //! platform_public_key_id = "PUB_KEY_ID_0112300001092025110100000000"
 //! platform_certificates = ["~/keys/wechatpay.pem"] # certificate merchants
 //! apiv3_key = "…"                                   # 32 characters; keep the file 0600
+//! apiv2_key = "…"                                   # APIv2 calls and notifications
+//! merchant_cert = "~/keys/apiclient_cert.pem"      # APIv2 operations that need it
 //! base_url = "http://127.0.0.1:8080"   # optional: every host at once (a sandbox, a proxy)
 //! base_urls = { apihk = "https://apihk-proxy.internal.example" }   # optional: one host's
 //! ```
@@ -23,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use wxpay::{Client, ClientBuilder, DirectoryStore, Error, Host};
+use wxpay::{ApiV2Key, Client, ClientBuilder, DirectoryStore, Error, Host};
 use wxpay_sandbox::Sandbox;
 
 use crate::cli::Global;
@@ -43,6 +45,16 @@ pub struct Session {
 
 /// Builds the client the global flags ask for; `store` is where downloaded certificates go.
 pub async fn connect(global: &Global, store: Option<DirectoryStore>) -> Result<Session, Failure> {
+    connect_trusting(global, store, None).await
+}
+
+/// [`connect`], trusting the CA certificate (PEM) at `ca_cert` beside the system's: a local
+/// sandbox's TEST CA (`--ca-cert`).
+pub async fn connect_trusting(
+    global: &Global,
+    store: Option<DirectoryStore>,
+    ca_cert: Option<&Path>,
+) -> Result<Session, Failure> {
     let (builder, sandbox) = if global.sandbox {
         // Configured certificates are never the store's: downloading into one, the
         // sandbox's certificate is not pinned (the download is verified by the public key).
@@ -70,6 +82,15 @@ pub async fn connect(global: &Global, store: Option<DirectoryStore>) -> Result<S
     let mut builder = builder.certificate_refresh_interval(Duration::ZERO);
     if let Some(store) = store {
         builder = builder.certificate_store(store);
+    }
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read_to_string(path).map_err(|error| {
+            Failure::config(format!(
+                "--ca-cert: cannot read {}: {error}",
+                path.display()
+            ))
+        })?;
+        builder = builder.root_certificate(pem);
     }
     let client = builder
         .build()
@@ -99,10 +120,13 @@ async fn sandbox_builder(pin_certificate: bool) -> Result<(ClientBuilder, Sandbo
         .merchant_private_key_pem
         .as_ref()
         .ok_or_else(|| Failure::other("the sandbox has no merchant private key"))?;
+    let apiv2_key = ApiV2Key::new(merchant.apiv2_key.expose())
+        .map_err(|error| Failure::other(format!("the sandbox's APIv2 key: {error}")))?;
     let mut builder = Client::builder()
         .mchid(&merchant.mchid)
         .merchant_key(&merchant.merchant_serial, key.expose())
         .apiv3_key(merchant.apiv3_key.expose())
+        .apiv2_key(apiv2_key)
         .base_url(sandbox.base_url());
     if let (true, Some(certificate)) = (pin_certificate, &merchant.platform_certificate_pem) {
         builder = builder.platform_certificate(certificate);
@@ -151,9 +175,10 @@ struct Profile {
     #[serde(default)]
     platform_certificates: Vec<String>,
     apiv3_key: Option<String>,
-    /// The APIv2 key (32 characters), for `wxpay call` on APIv2 paths.
+    /// The APIv2 key (32 characters), for APIv2 calls and notifications.
     apiv2_key: Option<String>,
-    /// The merchant's API client certificate (`apiclient_cert.pem`), for APIv2 `--cert` calls.
+    /// The merchant's API client certificate (`apiclient_cert.pem`), for the APIv2 operations
+    /// that need it (its key is `merchant_key`).
     merchant_cert: Option<String>,
     base_url: Option<String>,
     /// A base URL per host key (`apihk = "…"`), over `base_url` and the platform's.
@@ -161,28 +186,14 @@ struct Profile {
     base_urls: BTreeMap<String, String>,
 }
 
-/// A profile's APIv2 settings: its key, where to send, and the client certificate's files.
-pub struct V2Profile {
-    pub apiv2_key: Option<String>,
-    pub merchant_cert: Option<PathBuf>,
-    pub merchant_key: PathBuf,
-    pub base_url: Option<String>,
-}
-
-/// The APIv2 settings of profile `name` of the profiles file the global flags name.
-pub fn v2_profile(global: &Global, name: &str) -> Result<V2Profile, Failure> {
+/// The APIv2 key of profile `name` of the profiles file the global flags name (for checking
+/// notifications, which need no client).
+pub fn v2_profile_key(global: &Global, name: &str) -> Result<Option<String>, Failure> {
     let path = match &global.profiles {
         Some(path) => path.clone(),
         None => default_profiles_path()?,
     };
-    let profile = load_profile(&path, name)?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    Ok(V2Profile {
-        apiv2_key: profile.apiv2_key,
-        merchant_cert: profile.merchant_cert.map(|file| resolve(base, &file)),
-        merchant_key: resolve(base, &profile.merchant_key),
-        base_url: profile.base_url,
-    })
+    Ok(load_profile(&path, name)?.apiv2_key)
 }
 
 /// Table `name` of the profiles file at `path`, with its key files checked to be paths.
@@ -270,6 +281,14 @@ fn profile_builder(path: &Path, name: &str) -> Result<ClientBuilder, Failure> {
     }
     if let Some(key) = profile.apiv3_key {
         builder = builder.apiv3_key(key);
+    }
+    if let Some(key) = profile.apiv2_key {
+        // The key's text never goes into the message.
+        let key = ApiV2Key::new(key.trim()).map_err(|error| at(format!("apiv2_key: {error}")))?;
+        builder = builder.apiv2_key(key);
+    }
+    if let Some(file) = &profile.merchant_cert {
+        builder = builder.merchant_certificate(read("merchant_cert", file)?);
     }
     if let Some(url) = profile.base_url {
         builder = builder.base_url(url);

@@ -1,4 +1,4 @@
-//! `wxpay`, the WeChat Pay APIv3 command line, on the same runtime as the `wxpay` library:
+//! `wxpay`, the WeChat Pay command line (APIv3 and APIv2), on the same runtime as the `wxpay` library:
 //! every request is signed, every answer verified, sensitive fields encrypted, certificates
 //! decrypted and bills checked by the library itself.
 //!
@@ -10,7 +10,8 @@
 //! wxpay certs download --dir ~/.local/share/wxpay/certificates
 //! wxpay debug sign-error answer.json --request signed.txt
 //! wxpay verify notification --headers headers.txt --body body.json
-//! wxpay call POST /pay/orderquery -f appid=wx8888 -f mch_id=1230000109 -f out_trade_no=T1
+//! wxpay call v2::pay::QueryOrder -f appid=wx8888 -f mch_id=1230000109 -f out_trade_no=T1
+//! wxpay call v2::redpack::SendRedpack -f mch_billno=… -f …
 //! wxpay verify v2-notification --body refund.xml
 //! wxpay bill trade --date 2026-11-20 -o trade.csv
 //! wxpay sandbox --listen 127.0.0.1:8080
@@ -18,11 +19,15 @@
 //! ```
 //!
 //! # Names
-//! The whole catalog is compiled in. `wxpay list` prints one line per operation, ordered by
-//! module: its qualified name, host, method, path and title. Where several operations share a
-//! name (a direct operation and its partner twin), qualify it by its module, in full
-//! (`pay::transactions::CreateNativeOrder`) or by as many trailing segments as tell it apart
-//! (`partner::CreateNativeOrder`); an ambiguous name is refused with the candidates.
+//! The whole catalog is compiled in, as data: APIv3's (`wxpay::apis::OPERATIONS`) and APIv2's
+//! (`wxpay::apis::v2::OPERATIONS`). `wxpay list` prints one line per operation, APIv3's then
+//! APIv2's (`--protocol v3|v2` for one), ordered by module: its qualified name, host, method,
+//! path and title. Where several operations share a name (a direct operation and its partner
+//! twin), qualify it by its module, in full (`pay::transactions::CreateNativeOrder`) or by as
+//! many trailing segments as tell it apart (`partner::CreateNativeOrder`); an ambiguous name
+//! is refused with the candidates. APIv2 operations are under `v2::`
+//! (`v2::redpack::SendRedpack`); a bare name goes to the APIv2 catalog only when no APIv3
+//! operation has it, so every APIv3 name keeps its meaning.
 //! `--dry-run` prints the signed request (URL on the operation's host, headers, body with
 //! sensitive fields encrypted) and sends nothing.
 //!
@@ -51,14 +56,18 @@
 //! ```
 //!
 //! # APIv2
-//! A path outside `/v3/` is an APIv2 call (`wxpay call POST /pay/micropay --field …`): the
-//! flat fields are signed into `<xml>` with the APIv2 key (`WXPAY_APIV2_KEY`, a profile's
-//! `apiv2_key`, or `--sandbox`), MD5 unless `--sign-type HMAC-SHA256`; the answer's `sign` is
-//! verified (`--unsigned-answer` for the operations the platform answers unsigned); `--cert`
-//! puts the merchant's client certificate (`WXPAY_MERCHANT_CERT` + `WXPAY_MERCHANT_KEY`, or
-//! a profile's `merchant_cert` + `merchant_key`) on the connection. `wxpay verify
-//! v2-notification --body FILE` checks a payment notification's `sign` or decrypts a refund
-//! notification's `req_info`, and prints the fields (never the key).
+//! An APIv2 catalog name or a path outside `/v3/` is an APIv2 call (`wxpay call
+//! v2::pay::Micropay --field …`, `wxpay call POST /pay/micropay --field …`), sent through the
+//! library's `Client::apiv2`: the flat fields are signed into `<xml>` with the APIv2 key
+//! (`WXPAY_APIV2_KEY`, a profile's `apiv2_key`, or `--sandbox`). The catalog gives the
+//! operation's rules: its sign types (`--sign-type` picks one where it takes either), host,
+//! whether it needs the merchant's client certificate (`WXPAY_MERCHANT_CERT` +
+//! `WXPAY_MERCHANT_KEY`, or a profile's `merchant_cert` + `merchant_key`; `--ca-cert` trusts a
+//! sandbox's TEST CA) and whether its answer is signed (then verified). For a path the catalog
+//! does not know, `--sign-type` (MD5 by default), `--cert`, `--unsigned-answer` and `--host`
+//! give them; a flag that contradicts the catalog is refused. `wxpay verify v2-notification
+//! --body FILE` checks a payment notification's `sign` or decrypts a refund notification's
+//! `req_info`, and prints the fields (never the key).
 //!
 //! # `wxpay debug sign-error`
 //! Takes the platform's `SIGN_ERROR` answer (or the error `wxpay --json call` printed) and
@@ -144,7 +153,7 @@ async fn run(global: &cli::Global, command: Command) -> Result<(), Failure> {
     let out = output::Output::new(global.json);
     match command {
         Command::Call(args) => call::call(global, &out, args).await,
-        Command::List { filter } => call::list(&out, filter.as_deref()),
+        Command::List { filter, protocol } => call::list(&out, filter.as_deref(), protocol),
         Command::Certs(certs) => certs::run(global, &out, certs).await,
         Command::Debug(cli::Debug::SignError(args)) => sign_error::run(&out, args),
         Command::Verify(cli::Verify::Notification(args)) => {

@@ -315,7 +315,7 @@ impl Client {
     }
 
     /// The attempts of one APIv2 call (not generic, so every endpoint shares one copy).
-    async fn call_apiv2(
+    pub(crate) async fn call_apiv2(
         &self,
         method: &Method,
         path_template: &str,

@@ -28,7 +28,7 @@
 //!
 //! ```text
 //! config                                                                the builder, which assembles a client
-//! dynamic download merchant notification::axum notification::receiver  what a client does beside declared calls
+//! dynamic dynamic_v2 download merchant notification::axum notification::receiver  what a client does beside declared calls
 //! client                                                                Client: declared calls, verification, notifications
 //! refresh                                                               platform certificates kept fresh, alone or in a fleet
 //! caller fleet scheduler                                                signed attempts and retries; Redis; the refresh timer
@@ -130,6 +130,8 @@ pub mod crypto;
 mod download;
 #[cfg(feature = "client")]
 mod dynamic;
+#[cfg(feature = "client")]
+mod dynamic_v2;
 mod endpoint;
 mod error;
 #[cfg(feature = "redis")]
@@ -166,6 +168,8 @@ pub use crypto::CryptoBackend;
 pub use download::{Compression, Download, Downloaded, FileCheck, MAX_WRITE};
 #[cfg(feature = "client")]
 pub use dynamic::DynamicRequest;
+#[cfg(feature = "client")]
+pub use dynamic_v2::ApiV2Request;
 pub use endpoint::sensitive::{FieldPath, Sensitive, SensitiveString};
 pub use endpoint::{
     ApiV2, Endpoint, FileMeta, ImageFormat, PathSegment, Protocol, RequestParts, RequestWriter,

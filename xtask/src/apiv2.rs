@@ -853,7 +853,9 @@ const ROOT_DOC: &str = r#"//! APIv2: the operations of the platform's older prot
 //! The bills (`downloadbill`, `downloadfundflow`) answer their text as a `String`; the pages
 //! of contract signing and `getaccesstoken` (JSON) declare no answer type.
 //!
-//! Enabled by the `v2` feature.
+//! The modules are enabled by the `v2` feature; [`OPERATIONS`] lists every operation with its
+//! rules in every build, for tools that send them through `Client::apiv2` (the `wxpay` command
+//! line does).
 
 mod operations;
 
@@ -865,7 +867,10 @@ fn root_file(modules: &BTreeMap<String, Module>, version: &str) -> String {
     let mut out = crate::emit::header(version);
     out.push_str(ROOT_DOC);
     for path in modules.keys().filter(|m| !m.contains("::")) {
-        let _ = writeln!(out, "pub mod {path};");
+        let _ = writeln!(
+            out,
+            "#[cfg(feature = \"v2\")]\n#[cfg_attr(docsrs, doc(cfg(feature = \"v2\")))]\npub mod {path};"
+        );
     }
     out
 }
@@ -1333,7 +1338,8 @@ fn operations_table(
          use super::Operation;\nuse crate::{ApiV2, Host, SignTypes};\n\n\
          /// The APIv2 catalog as data: every operation of [`crate::apis::v2`], its method and\n\
          /// path, official title and link, host, protocol rules and whether a retry is safe.\n\
-         /// A test checks every entry against its declaration.\n",
+         /// In every build (the declarations need the `v2` feature). A test checks every entry\n\
+         /// against its declaration.\n",
     );
     let mut ops: Vec<(&Module, &Op)> = modules
         .values()
@@ -1366,7 +1372,7 @@ fn operations_table(
         out,
         "pub static OPERATIONS: &[Operation] = &[\n{table}];\n\n\
          /// Calls `check` with each declaration's module and name.\n\
-         #[cfg(test)]\npub(crate) fn check_declarations(check: &mut impl super::Check) {{\n\
+         #[cfg(all(test, feature = \"v2\"))]\npub(crate) fn check_declarations(check: &mut impl super::Check) {{\n\
          {}}}\n\n\
          /// The operations of the spec the catalog does not declare, and why.\n\
          #[cfg(test)]\npub(crate) static NOT_DECLARED: &[(&str, &str, &str)] = &[\n",

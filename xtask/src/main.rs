@@ -666,9 +666,8 @@ fn generate(
         }
         root_text.push_str(&format!("pub mod {path};\n"));
     }
-    root_text.push_str(
-        "#[cfg(feature = \"v2\")]\n#[cfg_attr(docsrs, doc(cfg(feature = \"v2\")))]\npub mod v2;\n",
-    );
+    // Always compiled: its operations table is in every build (its modules are behind `v2`).
+    root_text.push_str("pub mod v2;\n");
     files.insert(apis.join("mod.rs"), rustfmt(&root_text)?);
     files.insert(
         apis.join("operations/table.rs"),

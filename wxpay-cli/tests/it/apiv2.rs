@@ -1,5 +1,6 @@
-//! `wxpay call` on APIv2 paths and `wxpay verify v2-notification`, against the sandbox's
-//! independent APIv2 on loopback (HTTP, and HTTPS with its TEST CA and client certificate).
+//! `wxpay call` of APIv2 operations (by their catalog names and by paths) and `wxpay verify
+//! v2-notification`, against the sandbox's independent APIv2 on loopback (HTTP, and HTTPS with
+//! its TEST CA and client certificate). Calls go through the library's `Client::apiv2`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -78,12 +79,14 @@ fn key(text: &str) -> ApiV2Key {
 
 #[test]
 fn dry_run_prints_the_signed_xml_and_sends_nothing() {
+    let external = sandbox(false, None);
+    // Micropay takes either sign type: the client's choice (HMAC-SHA256) unless --sign-type.
     for (flags, sign_type) in [
-        (&[][..], SignType::Md5),
+        (&[][..], SignType::HmacSha256),
+        (&["--sign-type", "md5"][..], SignType::Md5),
         (&["--sign-type", "HMAC-SHA256"][..], SignType::HmacSha256),
     ] {
-        let output = wxpay()
-            .env("WXPAY_APIV2_KEY", KEY)
+        let output = configured(&external)
             // A closed port: a dry run must not try it.
             .env("WXPAY_BASE_URL", "http://127.0.0.1:9")
             .args(micropay("TESTdry", "1"))
@@ -95,6 +98,7 @@ fn dry_run_prints_the_signed_xml_and_sends_nothing() {
         assert!(output.status.success(), "{output:?}");
         let document = stdout_json(&output);
         assert_eq!(document["url"], "http://127.0.0.1:9/pay/micropay");
+        assert_eq!(document["operation"], "v2::pay::Micropay");
         assert_eq!(document["sign_type"], sign_type.as_str());
         let body = document["body"].as_str().expect("body");
         let sent = apiv2::parse(body.as_bytes()).expect("our XML parses");
@@ -121,6 +125,7 @@ fn dry_run_prints_the_signed_xml_and_sends_nothing() {
 
 #[test]
 fn the_signer_owns_sign_nonce_and_sign_type_and_fields_are_flat() {
+    let external = sandbox(false, None);
     for bad in [
         &["--field", "sign=ABC"][..],
         &["--field", "nonce_str=x"],
@@ -128,8 +133,7 @@ fn the_signer_owns_sign_nonce_and_sign_type_and_fields_are_flat() {
         &["--field", "scene_info.id=1"],
         &["--sign-type", "SHA1"],
     ] {
-        wxpay()
-            .env("WXPAY_APIV2_KEY", KEY)
+        configured(&external)
             .args([
                 "call",
                 "/pay/orderquery",
@@ -146,9 +150,10 @@ fn the_signer_owns_sign_nonce_and_sign_type_and_fields_are_flat() {
         .args(["--sandbox", "call", "PauseStock", "--cert", "--dry-run"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("APIv2 paths"));
+        .stderr(predicate::str::contains("APIv2 operations"));
     // No key: a configuration error naming the variable, never a panic.
-    wxpay()
+    configured(&external)
+        .env_remove("WXPAY_APIV2_KEY")
         .args([
             "call",
             "/pay/orderquery",
@@ -159,7 +164,7 @@ fn the_signer_owns_sign_nonce_and_sign_type_and_fields_are_flat() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("WXPAY_APIV2_KEY"));
-    wxpay()
+    configured(&external)
         .env("WXPAY_APIV2_KEY", "short")
         .args([
             "call",
@@ -254,10 +259,11 @@ fn over_tls(external: &External) -> Command {
     command
 }
 
-fn red_packet(billno: &str) -> Vec<String> {
+/// The fields of a red packet, after `operation` (a name or a path).
+fn red_packet(operation: &str, billno: &str) -> Vec<String> {
     let mut args = vec![
         "call".to_owned(),
-        "/mmpaymkttransfers/sendredpack".into(),
+        operation.to_owned(),
         "--ca-cert".into(),
         v2_fixture("TEST-ca-cert.pem")
             .to_string_lossy()
@@ -279,50 +285,172 @@ fn red_packet(billno: &str) -> Vec<String> {
     args
 }
 
+const SEND_RED_PACKET: &str = "v2::redpack::SendRedpack";
+
 #[test]
-fn certificate_operations_go_over_mtls_with_the_merchant_certificate() {
+fn a_red_packet_by_name_goes_over_mtls_with_the_catalogs_rules() {
     let external = sandbox(true, None);
+    // The catalog knows the operation needs the client certificate and is answered unsigned:
+    // no flag needed.
     let output = over_tls(&external)
-        .args(red_packet("TESTclihb1"))
-        .args(["--cert", "--unsigned-answer"])
+        .args(red_packet(SEND_RED_PACKET, "TESTclihb1"))
         .output()
         .expect("run");
     assert!(output.status.success(), "{output:?}");
     let document = stdout_json(&output);
+    assert_eq!(document["operation"], SEND_RED_PACKET);
     assert_eq!(document["verified"], false);
     assert_eq!(document["body"]["result_code"], "SUCCESS");
+    assert_eq!(document["body"]["mch_billno"], "TESTclihb1");
     assert!(document["body"]["send_listid"].is_string(), "{document}");
+    // The red packet exists: gethbinfo (by the path alone, MD5, also mTLS and unsigned) finds
+    // it. Flags that repeat the catalog's rules are accepted.
+    let mut query = vec![
+        "call".to_owned(),
+        "/mmpaymkttransfers/gethbinfo".into(),
+        "--cert".into(),
+        "--unsigned-answer".into(),
+        "--sign-type".into(),
+        "MD5".into(),
+        "--ca-cert".into(),
+        v2_fixture("TEST-ca-cert.pem")
+            .to_string_lossy()
+            .into_owned(),
+    ];
+    query.extend(fields(&[
+        ("mch_billno", "TESTclihb1"),
+        ("mch_id", MCHID),
+        ("appid", APPID),
+        ("bill_type", "MCHT"),
+    ]));
+    let output = over_tls(&external).args(query).output().expect("run");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        stdout_json(&output)["operation"],
+        "v2::redpack::QueryRedpack"
+    );
 
-    // Without the certificate the platform refuses it (return_code FAIL).
-    let output = over_tls(&external)
-        .args(red_packet("TESTclihb2"))
-        .arg("--unsigned-answer")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(5), "{output:?}");
-    // An answer read as signed that carries no sign is never data.
-    let output = over_tls(&external)
-        .args(red_packet("TESTclihb3"))
-        .arg("--cert")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(6), "{output:?}");
-    // --cert with no certificate configured: a configuration error naming the variable.
+    // The certificate is the client's: without one configured, a configuration error naming
+    // the variable, and nothing sent.
     configured(&external)
-        .env_remove("WXPAY_MERCHANT_CERT")
-        .args(red_packet("TESTclihb4"))
-        .args(["--cert", "--unsigned-answer"])
+        .args(red_packet(SEND_RED_PACKET, "TESTclihb4"))
         .assert()
         .code(3)
         .stderr(predicate::str::contains("WXPAY_MERCHANT_CERT"));
     // The server's TEST certificate is not trusted without --ca-cert.
-    let mut untrusted = red_packet("TESTclihb5");
+    let mut untrusted = red_packet(SEND_RED_PACKET, "TESTclihb5");
     untrusted.drain(2..4);
-    over_tls(&external)
-        .args(untrusted)
-        .args(["--cert", "--unsigned-answer"])
+    over_tls(&external).args(untrusted).assert().code(4);
+}
+
+#[test]
+fn flags_that_contradict_the_catalog_are_refused_before_anything_is_sent() {
+    let external = sandbox(false, None);
+    for (operation, flags, says) in [
+        (
+            SEND_RED_PACKET,
+            &["--sign-type", "HMAC-SHA256"][..],
+            "signed MD5 only",
+        ),
+        (
+            "v2::pay::QueryOrder",
+            &["--cert"],
+            "takes no client certificate",
+        ),
+        (
+            "POST /pay/orderquery",
+            &["--unsigned-answer"],
+            "signs the answers",
+        ),
+        ("v2::pay::QueryOrder", &["--host", "apihk"], "served on api"),
+        (
+            "v2::pay::QueryOrder",
+            &["--host", "nowhere"],
+            "not a host key",
+        ),
+        ("v2::papay::SignInH5", &[], "opens in a browser"),
+    ] {
+        configured(&external)
+            // A closed port: nothing may be sent.
+            .env("WXPAY_BASE_URL", "http://127.0.0.1:9")
+            .args(["call", operation, "--field", "mch_id=1"])
+            .args(flags)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+    // A page's signed URL is what a dry run gives.
+    let output = configured(&external)
+        .env("WXPAY_BASE_URL", "http://127.0.0.1:9")
+        .args(["--json", "call", "v2::papay::SignInH5", "--dry-run"])
+        .args(fields(&[
+            ("appid", APPID),
+            ("mch_id", MCHID),
+            ("plan_id", "12535"),
+        ]))
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let document = stdout_json(&output);
+    assert_eq!(document["method"], "GET");
+    let url = document["url"].as_str().expect("url");
+    assert!(
+        url.starts_with("http://127.0.0.1:9/papay/h5entrustweb?"),
+        "{url}"
+    );
+    assert!(url.contains("&sign="), "{url}");
+}
+
+#[test]
+fn operations_by_name_are_signed_in_the_catalogs_type_and_their_answers_read_by_its_rules() {
+    let external = sandbox(false, None);
+    // MD5 only, a signed answer.
+    let output = configured(&external)
+        .args(["--json", "call", "QueryOpenidByAuthCode"])
+        .args(fields(&[
+            ("appid", APPID),
+            ("mch_id", MCHID),
+            ("auth_code", "120061098828009406"),
+        ]))
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let document = stdout_json(&output);
+    assert_eq!(document["operation"], "v2::tools::QueryOpenidByAuthCode");
+    assert_eq!(document["sign_type"], "MD5");
+    assert_eq!(document["verified"], true);
+    assert_eq!(document["body"]["sign"].as_str().map(str::len), Some(32));
+    // HMAC-SHA256 only, a signed answer.
+    let output = configured(&external)
+        .args(["--json", "call", "v2::profitsharing::QueryMaxRatio"])
+        .args(fields(&[("mch_id", MCHID)]))
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let document = stdout_json(&output);
+    assert_eq!(document["sign_type"], "HMAC-SHA256");
+    assert_eq!(document["verified"], true);
+    assert_eq!(document["body"]["sign"].as_str().map(str::len), Some(64));
+    // Answered unsigned: read without a sign, and said so.
+    configured(&external)
+        .args(["call", "v2::sandbox::GetSignKey"])
+        .args(fields(&[("mch_id", MCHID)]))
         .assert()
-        .code(4);
+        .success()
+        .stdout(predicate::str::contains("answers this operation unsigned"))
+        .stdout(predicate::str::contains("sandbox_signkey"));
+    // A name two APIv2 modules share is refused with both; a typo gets a suggestion.
+    wxpay()
+        .args(["call", "SendRedpack"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("v2::redpack::SendRedpack"))
+        .stderr(predicate::str::contains("v2::workwx::SendRedpack"));
+    wxpay()
+        .args(["call", "v2::redpack::SendRedpak"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean SendRedpack?"));
 }
 
 fn received(receiver: &std::sync::mpsc::Receiver<(String, Vec<u8>)>) -> Vec<u8> {
@@ -342,6 +470,7 @@ fn refund_notifications_decrypt_and_foreign_ones_fail() {
         .success();
     let mut refund = vec![
         "call".to_owned(),
+        "POST".into(),
         "/secapi/pay/refund".into(),
         "--cert".into(),
         "--sign-type".into(),
@@ -431,7 +560,8 @@ fn payment_notifications_verify_and_tampered_ones_fail() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "payment notification verified: sign verified (MD5)",
+            // Ordered in the client's choice for an operation that takes either.
+            "payment notification verified: sign verified (HMAC-SHA256)",
         ));
 
     // A changed amount, or the other sign type asked for: exit 6.
@@ -453,13 +583,7 @@ fn payment_notifications_verify_and_tampered_ones_fail() {
         .code(6);
     std::fs::write(&file, &text).expect("write");
     configured(&external)
-        .args([
-            "verify",
-            "v2-notification",
-            "--sign-type",
-            "HMAC-SHA256",
-            "--body",
-        ])
+        .args(["verify", "v2-notification", "--sign-type", "MD5", "--body"])
         .arg(&file)
         .assert()
         .code(6);

@@ -7,36 +7,78 @@ use std::net::{TcpListener, TcpStream};
 use predicates::prelude::*;
 use serde_json::Value;
 use wxpay::apis::OPERATIONS;
+use wxpay::apis::v2::OPERATIONS as V2_OPERATIONS;
 use wxpay_sandbox::SANDBOX_APPID;
 
 use crate::cli::{External, coupon_fields, stdout_json, wxpay};
 
-#[test]
-fn list_shows_every_operation_of_the_catalog_one_line_each_grouped_by_product() {
-    let output = wxpay().arg("list").output().expect("run");
+fn listed(args: &[&str]) -> Vec<String> {
+    let output = wxpay().arg("list").args(args).output().expect("run");
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8(output.stdout).expect("UTF-8");
-    let lines: Vec<&str> = text.lines().collect();
-    // The default build declares a few dozen; the command line carries them all.
-    assert!(OPERATIONS.len() > 1000, "{}", OPERATIONS.len());
-    assert_eq!(lines.len(), OPERATIONS.len(), "`wxpay list | wc -l`");
-    // Each line starts with the qualified name, in the order of the modules: a product's
-    // operations stand together.
-    let modules: Vec<&str> = lines
+    text.lines().map(str::to_owned).collect()
+}
+
+/// The module of each line's qualified name.
+fn modules(lines: &[String]) -> Vec<&str> {
+    lines
         .iter()
         .map(|line| {
             let name = line.split_whitespace().next().expect("a name");
             name.rsplit_once("::").map_or("", |(module, _)| module)
         })
-        .collect();
-    assert!(modules.is_sorted(), "grouped by module");
+        .collect()
+}
+
+#[test]
+fn list_shows_every_operation_of_the_catalog_one_line_each_grouped_by_product() {
+    // The default build declares a few dozen; the command line carries them all.
+    assert!(OPERATIONS.len() > 1000, "{}", OPERATIONS.len());
+    let v3 = listed(&["--protocol", "v3"]);
+    assert_eq!(
+        v3.len(),
+        OPERATIONS.len(),
+        "`wxpay list --protocol v3 | wc -l`"
+    );
+    let v2 = listed(&["--protocol", "v2"]);
+    assert_eq!(
+        v2.len(),
+        V2_OPERATIONS.len(),
+        "`wxpay list --protocol v2 | wc -l`"
+    );
+    // Each line starts with the qualified name, in the order of the modules: a product's
+    // operations stand together.
+    assert!(modules(&v3).is_sorted(), "grouped by module");
+    assert!(modules(&v2).is_sorted(), "grouped by module");
     assert!(
+        v3.iter()
+            .any(|l| l.starts_with("pay::transactions::partner::CreateNativeOrder ")),
+        "{v3:?}"
+    );
+    assert!(v3.iter().any(|l| l.starts_with("global::")));
+    assert!(v2.iter().all(|l| l.starts_with("v2::")), "{v2:?}");
+    let red_packet = v2
+        .iter()
+        .find(|l| l.starts_with("v2::redpack::SendRedpack "))
+        .expect("listed");
+    assert_eq!(
+        red_packet.split_whitespace().take(4).collect::<Vec<_>>(),
+        [
+            "v2::redpack::SendRedpack",
+            "api",
+            "POST",
+            "/mmpaymkttransfers/sendredpack"
+        ]
+    );
+    // Both, APIv3 first (the columns are as wide as the longest of what is listed).
+    let names = |lines: &[String]| -> Vec<String> {
         lines
             .iter()
-            .any(|l| l.starts_with("pay::transactions::partner::CreateNativeOrder ")),
-        "{text}"
-    );
-    assert!(lines.iter().any(|l| l.starts_with("global::")), "{text}");
+            .map(|line| line.split_whitespace().next().unwrap_or("").to_owned())
+            .collect()
+    };
+    let all = names(&listed(&[]));
+    assert_eq!(all, [names(&v3), names(&v2)].concat());
 }
 
 #[test]

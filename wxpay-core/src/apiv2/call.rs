@@ -58,7 +58,7 @@ fn rules<E: Endpoint + ?Sized>() -> Result<ApiV2, RequestError> {
 }
 
 /// The sign type a request of these rules is signed with (and its answer checked with).
-fn sign_type(rules: ApiV2, preferred: SignType) -> SignType {
+pub(crate) fn sign_type(rules: ApiV2, preferred: SignType) -> SignType {
     match rules.sign_types {
         SignTypes::Md5 => SignType::Md5,
         SignTypes::HmacSha256 => SignType::HmacSha256,
@@ -106,14 +106,35 @@ pub fn prepare<E: Endpoint + ?Sized>(
     endpoint.write_request(&mut writer)?;
     let (parts, elements) = writer.finish_xml();
     let fields: Fields = elements.into_iter().collect();
+    signed_request(
+        &E::METHOD,
+        &parts.path_and_query,
+        fields,
+        rules,
+        context,
+        nonce_str,
+    )
+}
+
+/// The signed request of an APIv2 call of `rules` to `path` (encoded, no query): `fields`
+/// with `nonce_str`, `sign_type` and `sign` as the `<xml>` body of a POST, or the query of a
+/// GET. What [`prepare`] and the client's dynamic APIv2 requests share.
+pub(crate) fn signed_request(
+    method: &Method,
+    path: &str,
+    fields: Fields,
+    rules: ApiV2,
+    context: &CallContext<'_>,
+    nonce_str: &str,
+) -> Result<http::Request<Vec<u8>>, Error> {
     let nonce = rules.nonce.then_some(nonce_str);
     let sign_type = sign_type(rules, context.preferred);
     let fields = signed_fields(fields, nonce, context.key, sign_type, context.backend)?;
-    let mut url = String::with_capacity(context.base_url.len() + parts.path_and_query.len() + 64);
+    let mut url = String::with_capacity(context.base_url.len() + path.len() + 64);
     url.push_str(context.base_url);
-    url.push_str(&parts.path_and_query);
-    let builder = http::Request::builder().method(E::METHOD.clone());
-    let request = if E::METHOD == Method::GET {
+    url.push_str(path);
+    let builder = http::Request::builder().method(method.clone());
+    let request = if *method == Method::GET {
         for (index, (name, value)) in fields.iter().enumerate() {
             url.push(if index == 0 { '?' } else { '&' });
             percent_encode_into(&mut url, name, QUERY_COMPONENT);

@@ -56,6 +56,8 @@ pub use answer::{
     read_answer, read_notification, read_payment_notification, read_refund_notification, refusal,
 };
 pub use call::{CallContext, prepare, read_endpoint_answer};
+#[cfg(feature = "client")]
+pub(crate) use call::{sign_type, signed_request};
 pub use de::from_fields;
 pub use xml::{parse, parse_with, to_xml};
 

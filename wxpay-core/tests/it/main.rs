@@ -3,6 +3,7 @@
 mod answer_headers;
 mod apiv2;
 mod apiv2_client;
+mod apiv2_dynamic;
 mod apiv2_endpoints;
 mod apiv2_merchant;
 mod apiv2_sandbox;
