@@ -2,6 +2,8 @@
 //! minutes of linking and gigabytes of target). The macro's UI tests live with it, in
 //! `wxpay-macros/tests/ui`.
 
+#[cfg(feature = "v2")]
+mod apiv2_shapes;
 mod bill_e2e;
 mod catalog;
 mod catalog_golden;

@@ -32,20 +32,31 @@ pub enum Host {
     Fraud,
     /// `payapp.weixin.qq.com`: APIv2 payment-code operations.
     Payapp,
+    /// `payapp.mch.weixin.qq.com`: the APIv2 real-name authorization page (`authindex`),
+    /// which the user's browser opens.
+    PayappMch,
 }
 
 impl Host {
     /// Every host, in the order of their keys' declaration.
-    pub const ALL: [Host; 4] = [Host::Api, Host::Apihk, Host::Fraud, Host::Payapp];
+    pub const ALL: [Host; 5] = [
+        Host::Api,
+        Host::Apihk,
+        Host::Fraud,
+        Host::Payapp,
+        Host::PayappMch,
+    ];
 
     /// The key that names the host: in `#[endpoint(…, host = apihk)]`, in
-    /// `WXPAY_BASE_URL_APIHK` (upper case) and in the CLI's listing.
+    /// `WXPAY_BASE_URL_APIHK` (upper case: `WXPAY_BASE_URL_PAYAPP_MCH`) and in the CLI's
+    /// listing.
     pub const fn key(self) -> &'static str {
         match self {
             Host::Api => "api",
             Host::Apihk => "apihk",
             Host::Fraud => "fraud",
             Host::Payapp => "payapp",
+            Host::PayappMch => "payapp_mch",
         }
     }
 
@@ -61,6 +72,7 @@ impl Host {
             Host::Apihk => "https://apihk.mch.weixin.qq.com",
             Host::Fraud => "https://fraud.mch.weixin.qq.com",
             Host::Payapp => "https://payapp.weixin.qq.com",
+            Host::PayappMch => "https://payapp.mch.weixin.qq.com",
         }
     }
 
@@ -68,7 +80,7 @@ impl Host {
     pub const fn default_backup_url(self) -> Option<&'static str> {
         match self {
             Host::Api => Some("https://api2.wechatpay.cn"),
-            Host::Apihk | Host::Fraud | Host::Payapp => None,
+            Host::Apihk | Host::Fraud | Host::Payapp | Host::PayappMch => None,
         }
     }
 
@@ -142,6 +154,11 @@ mod tests {
             assert_eq!(host.to_string(), host.key());
         }
         assert_eq!(Host::from_key("APIHK"), None);
+        assert_eq!(Host::from_key("payapp_mch"), Some(Host::PayappMch));
+        assert_eq!(
+            Host::PayappMch.default_base_url(),
+            "https://payapp.mch.weixin.qq.com"
+        );
         assert_eq!(Host::from_key(""), None);
     }
 
@@ -157,7 +174,7 @@ mod tests {
         );
         assert_eq!(urls.backup_of("https://apihk.mch.weixin.qq.com"), None);
         assert_eq!(urls.backup_of("https://elsewhere.example"), None);
-        assert_eq!(urls.bases().count(), 4);
+        assert_eq!(urls.bases().count(), 5);
 
         let one = HostUrls::new(
             Host::ALL.map(|_| "http://127.0.0.1:1".to_owned()),

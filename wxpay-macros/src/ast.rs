@@ -61,21 +61,51 @@ pub(crate) enum RoleKind {
     Json,
 }
 
-/// What the runtime writes into an upload's `meta` about the file.
-#[derive(Clone, PartialEq, Eq)]
+/// What the runtime writes into an upload's `meta` about the file (APIv3), or into an element
+/// beside it (APIv2's `md5`).
+#[derive(Clone)]
 pub(crate) struct FileKeys {
     pub filename: Option<String>,
     pub sha256: Option<String>,
     pub max_bytes: Option<usize>,
+    /// `md5 = "media_hash"`: the APIv2 element that carries the file's MD5.
+    pub md5: Option<String>,
+    /// The span of the first `name` or `sha256` key written out (`meta` keys, APIv3 only).
+    pub meta_key: Option<Span>,
+    /// The span of `md5` (APIv2 only).
+    pub md5_key: Option<Span>,
 }
 
+// The keys' values, not where they were written.
+impl PartialEq for FileKeys {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.filename, &self.sha256, self.max_bytes, &self.md5)
+            == (&other.filename, &other.sha256, other.max_bytes, &other.md5)
+    }
+}
+
+impl Eq for FileKeys {}
+
 impl FileKeys {
-    /// Bare `#[wxpay(file)]`: the keys most upload APIs use.
+    /// Bare `#[wxpay(file)]`: the keys most upload APIs use (an APIv2 upload has no `meta`
+    /// and ignores them).
     fn usual() -> Self {
         FileKeys {
             filename: Some("filename".into()),
             sha256: Some("sha256".into()),
+            ..FileKeys::none()
+        }
+    }
+
+    /// `#[wxpay(file())]`: nothing filled in yet.
+    fn none() -> Self {
+        FileKeys {
+            filename: None,
+            sha256: None,
             max_bytes: None,
+            md5: None,
+            meta_key: None,
+            md5_key: None,
         }
     }
 }
@@ -283,11 +313,7 @@ fn wxpay_attrs(attrs: &[Attribute], errors: &mut Errors) -> Marks {
                 Some("part") => RoleKind::Part,
                 Some("json") => RoleKind::Json,
                 Some("file") if meta.input.peek(syn::token::Paren) => {
-                    let mut keys = FileKeys {
-                        filename: None,
-                        sha256: None,
-                        max_bytes: None,
-                    };
+                    let mut keys = FileKeys::none();
                     // `syn::meta::parser` also takes `file()`: no keys filled in.
                     let group: proc_macro2::Group = meta.input.parse()?;
                     let parser = syn::meta::parser(|inner| file_key(&inner, &mut keys, errors));
@@ -361,11 +387,13 @@ fn file_key(
         Some("name") => keys.filename.is_some(),
         Some("sha256") => keys.sha256.is_some(),
         Some("max_bytes") => keys.max_bytes.is_some(),
+        Some("md5") => keys.md5.is_some(),
         _ => {
             errors.push(syn::Error::new(
                 span,
                 "unknown `file` key; expected `name = \"filename\"`, `sha256 = \"sha256\"` \
-                 (the `meta` keys the runtime fills from the file) or `max_bytes = 5242880`",
+                 (the `meta` keys the runtime fills from the file), `max_bytes = 5242880` or, \
+                 for APIv2, `md5 = \"media_hash\"`",
             ));
             while !meta.input.is_empty() && !meta.input.peek(Token![,]) {
                 meta.input.parse::<TokenTree>()?;
@@ -382,10 +410,19 @@ fn file_key(
     } else {
         let lit: LitStr = meta.value()?.parse()?;
         let value = Some(lit.value());
-        if key.as_deref() == Some("name") {
-            keys.filename = value;
-        } else {
-            keys.sha256 = value;
+        match key.as_deref() {
+            Some("md5") => {
+                keys.md5 = value;
+                keys.md5_key = Some(span);
+            }
+            name => {
+                keys.meta_key.get_or_insert(span);
+                if name == Some("name") {
+                    keys.filename = value;
+                } else {
+                    keys.sha256 = value;
+                }
+            }
         }
     }
     Ok(())

@@ -81,10 +81,13 @@ pub(crate) struct ApiV2Args {
     pub unsigned_answer: bool,
     /// `no_nonce`: the request carries no `nonce_str`.
     pub no_nonce: bool,
+    /// `unsigned_request`: the request carries no `sign` (a page the user's browser opens
+    /// with plain parameters, `authindex`).
+    pub unsigned_request: bool,
 }
 
 /// The options only an APIv2 endpoint takes.
-const APIV2_FLAGS: [&str; 3] = ["cert", "unsigned_answer", "no_nonce"];
+const APIV2_FLAGS: [&str; 4] = ["cert", "unsigned_answer", "no_nonce", "unsigned_request"];
 
 /// The keys `sign_type = …` takes and the runtime's `SignTypes` variant of each.
 const SIGN_TYPES: [(&str, &str); 3] = [
@@ -95,11 +98,12 @@ const SIGN_TYPES: [(&str, &str); 3] = [
 
 /// The host keys `host = …` takes and the runtime's `Host` variant of each (the runtime's
 /// `Host::key` spells the same keys; a facade test declares an endpoint on each).
-const HOSTS: [(&str, &str); 4] = [
+const HOSTS: [(&str, &str); 5] = [
     ("api", "Api"),
     ("apihk", "Apihk"),
     ("fraud", "Fraud"),
     ("payapp", "Payapp"),
+    ("payapp_mch", "PayappMch"),
 ];
 
 /// Parses the arguments. Misspelt names are reported in `errors` and parsing goes on; a
@@ -163,6 +167,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
     let mut download = false;
     let mut host: Option<Ident> = None;
     let mut sign_types: Option<Ident> = None;
+    let mut sign_type_span: Option<Span> = None;
     let mut apiv2_flags = [false; APIV2_FLAGS.len()];
     while !input.is_empty() {
         if !input.peek(Token![,]) {
@@ -223,6 +228,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
                     ));
                 } else {
                     sign_types = key;
+                    sign_type_span = Some(option.span());
                 }
                 if v2.is_none() {
                     errors.push(v3_refuses(&option));
@@ -324,12 +330,25 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
             ));
         }
     }
-    let [client_certificate, unsigned_answer, no_nonce] = apiv2_flags;
+    let [
+        client_certificate,
+        unsigned_answer,
+        no_nonce,
+        unsigned_request,
+    ] = apiv2_flags;
+    if let Some(span) = sign_type_span.filter(|_| unsigned_request && v2.is_some()) {
+        errors.push(syn::Error::new(
+            span,
+            "`sign_type` says how the request is signed, but it is `unsigned_request`: nothing \
+             is signed; remove one of them",
+        ));
+    }
     let apiv2 = v2.map(|span| ApiV2Args {
         sign_types: sign_types.unwrap_or_else(|| Ident::new("Md5", span)),
         client_certificate,
         unsigned_answer,
         no_nonce,
+        unsigned_request,
     });
 
     Ok(Args {
@@ -418,12 +437,13 @@ fn unknown_option(option: &Ident) -> String {
         "multipart" | "upload" => format!(
             "`{option}` is not an endpoint option: an upload is an endpoint with a \
              `#[wxpay(file)] file: wxpay::UploadFile` field; its other body fields are the \
-             `meta` JSON, which is what gets signed"
+             `meta` JSON, which is what gets signed (APIv2: the signed text parts)"
         ),
         "unsigned" => format!(
             "`{option}` is not an endpoint option: an APIv3 answer is always verified; an \
              endpoint that answers a file is marked `download`, and an APIv2 operation the \
-             platform answers unsigned is marked `unsigned_answer`"
+             platform answers unsigned is marked `unsigned_answer` (one whose request carries \
+             no `sign`, `unsigned_request`)"
         ),
         "file" => format!(
             "`{option}` is not an endpoint option: an endpoint that answers a file is marked \
@@ -432,7 +452,8 @@ fn unknown_option(option: &Ident) -> String {
         _ => format!(
             "unknown endpoint option `{option}`; the options are `idempotent`, `exhaustive`, \
              `no_constructor`, `download`, `host = key` and `crate = \"path\"`, and for \
-             APIv2 (`v2 POST …`) `cert`, `unsigned_answer`, `no_nonce` and `sign_type = key`"
+             APIv2 (`v2 POST …`) `cert`, `unsigned_answer`, `no_nonce`, `unsigned_request` and \
+             `sign_type = key`"
         ),
     }
 }

@@ -420,6 +420,25 @@ fn implement_apiv2(
                 Place::XmlJson => {
                     quote_spanned!(span=> __request.xml_json_field(#name, &self.#member)?;)
                 }
+                Place::Query => quote_spanned!(span=> __request.query(#name, &self.#member)?;),
+                Place::File(keys) => {
+                    let ty = field.ty;
+                    // Spanned on the field's type, so a type that is not `UploadFile` is named
+                    // there.
+                    let file = quote_spanned!(ty.span()=> let __file: &#private::UploadFile = &self.#member;);
+                    let md5 = match &keys.md5 {
+                        Some(md5) => quote!(::core::option::Option::Some(#md5)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    let max_bytes = match keys.max_bytes {
+                        Some(max) => quote!(::core::option::Option::Some(#max)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    quote! {{
+                        #file
+                        __request.xml_file(#name, __file, #md5, #max_bytes)?;
+                    }}
+                }
                 _ => quote_spanned!(span=> __request.xml_field(#name, &self.#member)?;),
             }
         });
@@ -437,6 +456,9 @@ fn implement_apiv2(
     }
     if apiv2.no_nonce {
         rules = quote!(#rules.with_nonce(false));
+    }
+    if apiv2.unsigned_request {
+        rules = quote!(#rules.with_signed_request(false));
     }
     let (idempotent, host) = (idempotent(args), host(args, &private));
     let method = Ident::new(
@@ -793,6 +815,33 @@ mod tests {
             assert!(out.contains(expected), "{expected}\n\n{out}");
         }
         assert!(!out.contains("(\"local\""), "{out}");
+        // A POST's query parameter goes in the URL, an upload's file beside its elements.
+        let out = expand(
+            r#"v2 POST "/secapi/mch/uploadmedia" -> R, cert, sign_type = either, no_nonce"#,
+            r#"struct S {
+                mch_id: String,
+                #[wxpay(query)] action: String,
+                #[wxpay(file(md5 = "media_hash", max_bytes = 2097152))] media: UploadFile,
+            }"#,
+        );
+        let expected = "__request . xml_field (\"mch_id\" , & self . mch_id) ? ; \
+             __request . query (\"action\" , & self . action) ? ; \
+             { let __file : & :: wxpay :: __private :: UploadFile = & self . media ; \
+             __request . xml_file (\"media\" , __file , :: core :: option :: Option :: Some \
+             (\"media_hash\") , :: core :: option :: Option :: Some (2097152usize)) ? ; }";
+        assert!(out.contains(expected), "{expected}\n\n{out}");
+        let out = expand(
+            r#"v2 GET "/appauth/authindex", unsigned_request, no_nonce, host = payapp_mch"#,
+            "struct S { mch_id: String }",
+        );
+        assert!(
+            out.contains("ApiV2 :: new () . with_nonce (false) . with_signed_request (false)) ;"),
+            "{out}"
+        );
+        assert!(
+            out.contains("const HOST : :: wxpay :: __private :: Host = :: wxpay :: __private :: Host :: PayappMch ;"),
+            "{out}"
+        );
         // The usual rules are the runtime's defaults: nothing is said for them.
         let out = expand(
             r#"v2 POST "/pay/closeorder" -> R"#,

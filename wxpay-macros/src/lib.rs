@@ -34,7 +34,7 @@ use proc_macro::TokenStream;
 ///   caller-chosen request number such as `out_request_no`), so the client may retry it when
 ///   it cannot tell whether the platform received it.
 /// - `host = apihk` names the platform host that serves the operation when it is not the
-///   main API host: a key (`api`, `apihk`, `fraud`, `payapp`), never a URL; the client maps
+///   main API host: a key (`api`, `apihk`, `fraud`, `payapp`, `payapp_mch`), never a URL; the client maps
 ///   each key to a base URL, so one client sends every operation to the right place.
 /// - `crate = "path"` names the runtime when it is not reachable as `::wxpay`.
 ///
@@ -43,7 +43,12 @@ use proc_macro::TokenStream;
 /// runtime with the APIv2 key. Every field is an element: text, a number or a platform enum;
 /// a field the platform takes as JSON text is marked `#[wxpay(json)]`. The path has no
 /// placeholders, and `nonce_str`, `sign` and `sign_type` are never fields: the runtime writes
-/// them. Its options:
+/// them. On a POST, `#[wxpay(query)]` sends a field in the URL beside the `<xml>`, outside
+/// the sign (`submchmanage`'s `action`); `#[wxpay(file)] media: wxpay::UploadFile` makes an
+/// upload (`uploadmedia`): the other fields become text parts of a `multipart/form-data` body
+/// that the sign covers, the file is not signed, and `file(md5 = "media_hash", max_bytes = N)`
+/// fills the element `media_hash` with the file's MD5 (lower-case hex) before signing. Its
+/// options:
 ///
 /// ```ignore
 /// #[endpoint(v2 POST "/mmpaymkttransfers/sendredpack" -> SendRedpackResponse, cert, unsigned_answer)]
@@ -55,6 +60,8 @@ use proc_macro::TokenStream;
 /// - `sign_type = hmac_sha256` (the request says `sign_type=HMAC-SHA256`) or `either` (the
 ///   client's choice); MD5 without a `sign_type` element when not given.
 /// - `no_nonce`: the request carries no `nonce_str`.
+/// - `unsigned_request`: the request carries no `sign` (a page the user's browser opens with
+///   plain parameters, `authindex`).
 /// - `idempotent`, `host = key`, `exhaustive`, `no_constructor` and `crate` as for APIv3.
 ///
 /// - `exhaustive` leaves the struct open to struct-literal construction; without it the

@@ -127,8 +127,10 @@ pub(crate) fn check<'a>(
 const APIV2_RUNTIME_FIELDS: [&str; 3] = ["nonce_str", "sign", "sign_type"];
 
 /// Checks an APIv2 endpoint: a path without placeholders, every field an element of the flat
-/// `<xml>` body (plain text, or JSON text when marked `#[wxpay(json)]`), none of them one
-/// the runtime writes, no two with one name.
+/// `<xml>` body (plain text, or JSON text when marked `#[wxpay(json)]`) or, on a POST, a
+/// query parameter beside it (`#[wxpay(query)]`) or the one file of an upload
+/// (`#[wxpay(file)]`, whose other fields are then text parts), none of them one the runtime
+/// writes, no two with one name.
 fn check_apiv2<'a>(args: &Args, endpoint: &'a Endpoint<'a>, errors: &mut Errors) -> Plan<'a> {
     let pieces = check_template(&args.template, endpoint, errors);
     let text = args.template.value();
@@ -144,18 +146,46 @@ fn check_apiv2<'a>(args: &Args, endpoint: &'a Endpoint<'a>, errors: &mut Errors)
         }
     }
     let members = body_members(endpoint, errors);
+    let get = args.method == Some(Method::Get);
     let mut places = Vec::with_capacity(endpoint.fields.len());
+    let mut file: Option<&str> = None;
     for (field, member) in endpoint.fields.iter().zip(&members) {
         let place = match &field.role {
             None => Place::Xml,
             Some(role) => match &role.kind {
                 RoleKind::Json => Place::XmlJson,
+                // A POST's query parameter beside its body (`submchmanage`'s `action`); a GET's
+                // fields are its query already.
+                RoleKind::Query if get => {
+                    errors.push(syn::Error::new(
+                        role.span,
+                        "`#[wxpay(query)]` on an APIv2 GET: every field of a GET is in its query \
+                         string already; remove it",
+                    ));
+                    Place::Xml
+                }
+                RoleKind::Query => Place::Query,
+                RoleKind::File(keys) => {
+                    check_apiv2_file(field, role.span, keys, get, file, errors);
+                    file.get_or_insert(&field.name);
+                    Place::File(keys)
+                }
+                RoleKind::Part => {
+                    errors.push(syn::Error::new(
+                        role.span,
+                        "`#[wxpay(part)]` has no place in an APIv2 request: beside a \
+                         `#[wxpay(file)]` every field is a text part of the upload already (and \
+                         signed); remove it",
+                    ));
+                    Place::Xml
+                }
                 kind => {
                     errors.push(syn::Error::new(
                         role.span,
                         format!(
                             "`#[wxpay({})]` has no place in an APIv2 request: every field is an \
-                             element of its `<xml>` body; remove it",
+                             element of its `<xml>` body (or, marked `#[wxpay(query)]` on a POST, \
+                             a query parameter beside it); remove it",
                             kind.key()
                         ),
                     ));
@@ -193,6 +223,29 @@ fn check_apiv2<'a>(args: &Args, endpoint: &'a Endpoint<'a>, errors: &mut Errors)
         }
         places.push(place);
     }
+    // The element the runtime fills with the file's MD5 is no field's.
+    for place in &places {
+        if let Place::File(FileKeys {
+            md5: Some(md5),
+            md5_key: Some(span),
+            ..
+        }) = place
+            && let Some((field, _)) = endpoint
+                .fields
+                .iter()
+                .zip(&members)
+                .find(|(_, member)| *member == md5)
+        {
+            errors.push(syn::Error::new(
+                *span,
+                format!(
+                    "`md5 = \"{md5}\"` fills the element `{md5}` from the file, but the field \
+                     `{}` sends it too; remove the field",
+                    field.name
+                ),
+            ));
+        }
+    }
     let mut seen: Vec<(&str, &str)> = Vec::new();
     for (field, member) in endpoint.fields.iter().zip(&members) {
         match seen.iter().find(|(seen, _)| *seen == member) {
@@ -213,6 +266,40 @@ fn check_apiv2<'a>(args: &Args, endpoint: &'a Endpoint<'a>, errors: &mut Errors)
         places,
         encrypted: vec![None; endpoint.fields.len()],
         members,
+    }
+}
+
+/// An APIv2 upload's file (`uploadmedia`'s `media`): one, on a POST, with no `meta` keys
+/// (APIv2 has no `meta` JSON; the file's MD5 goes in an element named by `md5`).
+fn check_apiv2_file(
+    field: &Field,
+    span: Span,
+    keys: &FileKeys,
+    get: bool,
+    first: Option<&str>,
+    errors: &mut Errors,
+) {
+    if let Some(first) = first {
+        errors.push(syn::Error::new(
+            span,
+            format!(
+                "an upload sends one file, but `{first}` and `{}` are both marked `file`; keep one",
+                field.name
+            ),
+        ));
+    }
+    if get {
+        errors.push(syn::Error::new(
+            span,
+            "`#[wxpay(file)]` on an APIv2 GET: an upload is a POST",
+        ));
+    }
+    if let Some(key) = keys.meta_key {
+        errors.push(syn::Error::new(
+            key,
+            "an APIv2 upload has no `meta` JSON for `name` or `sha256` to go in: its fields are \
+             signed text parts; to send the file's MD5 in one, write `md5 = \"media_hash\"`",
+        ));
     }
 }
 
@@ -524,7 +611,17 @@ fn check_role<'a>(field: &'a Field, method: Option<Method>, errors: &mut Errors)
                 }
                 Place::Body
             }
-            RoleKind::File(keys) => Place::File(keys),
+            RoleKind::File(keys) => {
+                if let Some(span) = keys.md5_key {
+                    errors.push(syn::Error::new(
+                        span,
+                        "`md5` names the element of an APIv2 upload that carries the file's \
+                         MD5; an APIv3 upload's `meta` takes the file's digest with `sha256 = \
+                         \"...\"`",
+                    ));
+                }
+                Place::File(keys)
+            }
             RoleKind::Part => Place::Part,
             RoleKind::Json => {
                 errors.push(syn::Error::new(

@@ -20,7 +20,13 @@ pub const API_HOST: &str = "api.mch.weixin.qq.com";
 const HOST_KEYS: &[(&str, &str)] = &[
     ("fraud.mch.weixin.qq.com", "fraud"),
     ("payapp.weixin.qq.com", "payapp"),
+    ("payapp.mch.weixin.qq.com", "payapp_mch"),
 ];
+
+/// The MD5 (lower-case hex) of the file the generated upload cases send (`harness::file()` of
+/// `tests/it/catalog/v2`: `b"TEST media"`), as `md5sum` gives it: the element an
+/// upload's `md5` names carries it.
+const CASE_FILE_MD5: &str = "7d297a15e5e6b05d0805279017e041b7";
 
 /// Request elements the runtime writes itself (`#[endpoint(v2 …)]` refuses them as fields).
 const RUNTIME_REQUEST: &[&str] = &["nonce_str", "sign", "sign_type"];
@@ -220,6 +226,8 @@ enum Ty {
     Json,
     /// A platform enum of the module.
     Enum(String),
+    /// The file of an upload (`formData` of type `file`): `crate::UploadFile`.
+    File,
 }
 
 struct Field {
@@ -285,6 +293,14 @@ enum Response {
 
 struct Op {
     entry: Entry,
+    /// The fields a POST sends as query parameters beside its `<xml>` (`#[wxpay(query)]`).
+    query: Vec<String>,
+    /// An upload's element that carries its file's MD5 (`#[wxpay(file(md5 = "…"))]`), which
+    /// is then no field of its own.
+    file_md5: Option<String>,
+    /// A request that lists its fields and no `sign` (`authindex`): `unsigned_request`. An
+    /// operation whose spec lists nothing (`signcontract`) is taken as signed.
+    unsigned_request: bool,
     title: String,
     tags: Vec<String>,
     links: Vec<String>,
@@ -474,21 +490,38 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
                 })?,
         )
     };
-    if facts.body == "Multipart" {
-        return Err("a multipart upload, which `#[endpoint(v2 …)]` cannot declare".into());
-    }
-    if facts.post_query {
-        return Err(
-            "a POST with query parameters beside its `<xml>`, which `#[endpoint(v2 …)]` cannot \
-             declare"
-                .into(),
-        );
-    }
+    // An upload's file, and the text field the spec says is its MD5 (`media_hash`: "根据媒体
+    // 文件内容进行MD5计算后的值"), which the runtime fills from the file.
+    let has_file = facts
+        .fields
+        .values()
+        .any(|schema| schema.get("type").and_then(Value::as_str) == Some("file"));
+    let file_md5 = facts
+        .fields
+        .iter()
+        .find(|(_, schema)| {
+            has_file
+                && schema.get("type").and_then(Value::as_str) == Some("string")
+                && schema
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| d.contains("MD5"))
+        })
+        .map(|(wire, _)| wire.clone());
+    let query: Vec<String> = facts
+        .fields
+        .iter()
+        .filter(|(_, schema)| {
+            facts.post_query && schema.get("in").and_then(Value::as_str) == Some("query")
+        })
+        .map(|(wire, _)| wire.clone())
+        .collect();
+    let unsigned_request = !facts.signed_request && !facts.fields.is_empty();
     let required: BTreeSet<&str> = facts.required.iter().map(String::as_str).collect();
     let mut taken = BTreeSet::new();
     let mut fields = Vec::new();
     for (wire, schema) in &facts.fields {
-        if RUNTIME_REQUEST.contains(&wire.as_str()) {
+        if RUNTIME_REQUEST.contains(&wire.as_str()) || file_md5.as_ref() == Some(wire) {
             continue;
         }
         fields.push(field(
@@ -567,6 +600,9 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
     let description = op.get("description").and_then(Value::as_str).unwrap_or("");
     Ok(Op {
         entry: entry.clone(),
+        query,
+        file_md5,
+        unsigned_request,
         title: op
             .get("summary")
             .and_then(Value::as_str)
@@ -691,6 +727,7 @@ fn field(
                 Some(name) => Ty::Enum(name),
                 None => Ty::Str,
             },
+            Some("file") if request => Ty::File,
             // Booleans as the text the platform writes; other shapes (and the spec's
             // defects, an example where the type belongs) as text.
             _ => Ty::Str,
@@ -819,6 +856,8 @@ fn rust_ty(f: &Field) -> String {
         Ty::Int(int) => (*int).to_owned(),
         Ty::Json => "serde_json::Value".to_owned(),
         Ty::Enum(name) => name.clone(),
+        // Spelt out: a module may declare an operation named `UploadFile`.
+        Ty::File => "crate::UploadFile".to_owned(),
     };
     if f.required {
         ty
@@ -845,8 +884,10 @@ const ROOT_DOC: &str = r#"//! APIv2: the operations of the platform's older prot
 //! `<xml>` requests signed with the APIv2 key (MD5, or HMAC-SHA256 where the operation takes
 //! it), the merchant's client certificate on the connection where the platform requires it.
 //!
-//! Modules follow the products. Every field of a request is an element of its `<xml>`;
-//! `nonce_str`, `sign` and `sign_type` are the runtime's. The answer types hold the elements
+//! Modules follow the products. Every field of a request is an element of its `<xml>`
+//! (`submchmanage`'s `action` is a query parameter beside it; `uploadmedia`'s fields are the
+//! signed text parts of its upload, its file unsigned); `nonce_str`, `sign` and `sign_type`
+//! are the runtime's (`authindex`, a page the user's browser opens, is not signed). The answer types hold the elements
 //! of a successful answer: the runtime checks `return_code`, `result_code` (with `err_code`
 //! and `err_code_des`) and verifies `sign` first, so those are not fields; indexed elements
 //! (`coupon_id_$n`) are not decoded yet, and each answer type lists the ones it leaves out.
@@ -948,6 +989,9 @@ fn options(op: &Op) -> String {
     if !op.facts.nonce {
         options.push_str(", no_nonce");
     }
+    if op.unsigned_request {
+        options.push_str(", unsigned_request");
+    }
     if let Some(host) = op.host_key {
         let _ = write!(options, ", host = {host}");
     }
@@ -1001,7 +1045,25 @@ fn operation(op: &Op, m: &Module) -> String {
         AnswerKind::Page => facts.push(
             "A page for the user's browser: the fields are its signed query string.".to_owned(),
         ),
-        AnswerKind::Xml | AnswerKind::Redirect => {}
+        AnswerKind::Redirect => facts.push(
+            "A page for the user's browser, which the platform redirects: the fields are its \
+             query string, unsigned (`unsigned_request`)."
+                .to_owned(),
+        ),
+        AnswerKind::Xml => {}
+    }
+    if let Some(md5) = &op.file_md5 {
+        facts.push(format!(
+            "An upload: the fields are signed text parts of a `multipart/form-data` body, the \
+             file is not signed; `{md5}` (the file's MD5) is filled from the file."
+        ));
+    }
+    if !op.query.is_empty() {
+        let names: Vec<String> = op.query.iter().map(|q| format!("`{q}`")).collect();
+        facts.push(format!(
+            "{} goes in the URL's query beside the `<xml>`, outside the sign.",
+            names.join(", ")
+        ));
     }
     for fact in facts {
         doc_line(&mut out, "");
@@ -1022,6 +1084,15 @@ fn operation(op: &Op, m: &Module) -> String {
         doc_line(&mut out, &field_doc(f));
         if f.ty == Ty::Json {
             out.push_str("#[wxpay(json)]\n");
+        } else if f.ty == Ty::File {
+            match &op.file_md5 {
+                Some(md5) => {
+                    let _ = writeln!(out, "#[wxpay(file(md5 = \"{md5}\"))]");
+                }
+                None => out.push_str("#[wxpay(file)]\n"),
+            }
+        } else if op.query.contains(&f.wire) {
+            out.push_str("#[wxpay(query)]\n");
         } else if personal(f) {
             out.push_str("#[wxpay(redact)]\n");
         }
@@ -1068,6 +1139,9 @@ fn value_expr(f: &Field, api: &str, m: &Module) -> String {
                 None => format!("{api}::{name}::from(\"TEST\")"),
             }
         }
+        // The tests' module is named `api`; an example reads the file's `content`.
+        Ty::File if api == "api" => "harness::file()".to_owned(),
+        Ty::File => "wxpay::UploadFile::image(\"media.jpg\", content)?".to_owned(),
     }
 }
 
@@ -1095,6 +1169,8 @@ fn example_text(f: &Field, m: &Module) -> String {
             })
             .map_or_else(|| "TEST".to_owned(), |(_, value, _)| value.clone())
         }
+        // No element: the file is a part of its own (its MD5's element is listed apart).
+        Ty::File => String::new(),
     }
 }
 
@@ -1135,6 +1211,9 @@ fn example(op: &Op, m: &Module) -> String {
         out,
         "/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {{"
     );
+    if op.fields.iter().any(|f| f.ty == Ty::File) {
+        let _ = writeln!(out, "/// # let content: Vec<u8> = todo!();");
+    }
     let required = op.fields.iter().any(|f| f.required);
     if required {
         let _ = writeln!(out, "/// use {api}::{{{name}, {name}Required}};\n///");
@@ -1315,16 +1394,14 @@ fn protocol_expr(op: &Op) -> String {
     if !op.facts.nonce {
         out.push_str(".with_nonce(false)");
     }
+    if op.unsigned_request {
+        out.push_str(".with_signed_request(false)");
+    }
     out
 }
 
 fn host_variant(op: &Op) -> String {
-    let key = op.host_key.unwrap_or("api");
-    let mut chars = key.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
+    op.host_key.unwrap_or("api").to_upper_camel_case()
 }
 
 fn operations_table(
@@ -1422,7 +1499,17 @@ fn test_file(
         for op in &m.ops {
             let mut fields = String::new();
             for f in &op.fields {
-                let _ = write!(fields, "({:?}, {:?}), ", f.wire, example_text(f, m));
+                match f.ty {
+                    // The file is no element; the one its MD5 fills is.
+                    Ty::File => {
+                        if let Some(md5) = &op.file_md5 {
+                            let _ = write!(fields, "({md5:?}, {CASE_FILE_MD5:?}), ");
+                        }
+                    }
+                    _ => {
+                        let _ = write!(fields, "({:?}, {:?}), ", f.wire, example_text(f, m));
+                    }
+                }
             }
             let _ = writeln!(
                 out,
@@ -1573,6 +1660,76 @@ mod tests {
         assert_eq!(facts("/x", "POST", &spec).host, API_HOST);
         spec["x-base-uri"] = json!("https://fraud.mch.weixin.qq.com/");
         assert_eq!(facts("/x", "POST", &spec).host, "fraud.mch.weixin.qq.com");
+    }
+
+    /// The three shapes beyond a flat `<xml>`, declared as the spec describes them: an
+    /// upload's file with its MD5 element filled from it, a POST's query parameter, a page
+    /// that lists its fields and no `sign` (unsigned), on the hosts the runtime has keys for.
+    #[test]
+    fn uploads_post_queries_and_unsigned_pages_are_declared() {
+        let entry = |method: &str, path: &str| Entry {
+            method: method.into(),
+            path: path.into(),
+            module: "m".into(),
+            name: "Op".into(),
+            manual: false,
+            default: false,
+        };
+        let form = |name: &str, ty: &str, description: &str| {
+            json!({ "in": "formData", "name": name, "type": ty, "required": true,
+                    "description": description })
+        };
+        let upload = json!({
+            "x-api-cert-required": true,
+            "parameters": [
+                form("mch_id", "string", "商户号"),
+                form("media", "file", "媒体文件"),
+                form("media_hash", "string", "根据媒体文件内容进行MD5计算后的值"),
+                form("sign", "string", "签名"),
+            ],
+            "responses": { "200": { "schema": { "properties": { "media_id": {} } } } },
+        });
+        let mut module = Module::default();
+        let op = build_op(&mut module, &entry("POST", "/u"), &upload).expect("declared");
+        assert_eq!(op.file_md5.as_deref(), Some("media_hash"));
+        let wires: Vec<&str> = op.fields.iter().map(|f| f.wire.as_str()).collect();
+        assert_eq!(wires, ["mch_id", "media"]);
+        assert_eq!(op.fields[1].ty, Ty::File);
+        assert!(!op.unsigned_request);
+        let declared = operation(&op, &module);
+        assert!(
+            declared
+                .contains("#[wxpay(file(md5 = \"media_hash\"))]\npub media: crate::UploadFile,"),
+            "{declared}"
+        );
+
+        let manage = json!({
+            "parameters": [
+                { "in": "query", "name": "action", "type": "string", "required": true },
+                { "in": "body", "name": "_", "schema": { "properties": { "mch_id": {}, "sign": {} } } },
+            ],
+            "responses": { "200": { "schema": { "properties": { "total": {} } } } },
+        });
+        let op = build_op(&mut module, &entry("POST", "/q"), &manage).expect("declared");
+        assert_eq!(op.query, ["action"]);
+        assert!(operation(&op, &module).contains("#[wxpay(query)]\npub action: String,"));
+
+        let mut page = json!({
+            "x-base-uri": "https://payapp.mch.weixin.qq.com/",
+            "parameters": [{ "in": "query", "name": "mch_id", "type": "string", "required": true }],
+            "responses": { "302": { "schema": {} } },
+        });
+        let op = build_op(&mut module, &entry("GET", "/p"), &page).expect("declared");
+        assert!(op.unsigned_request && op.query.is_empty());
+        assert_eq!(host_variant(&op), "PayappMch");
+        assert!(
+            options(&op).contains(", unsigned_request, host = payapp_mch"),
+            "{}",
+            options(&op)
+        );
+        // A host without a key is still refused, with the reason.
+        page["x-base-uri"] = json!("https://elsewhere.weixin.qq.com/");
+        assert!(build_op(&mut module, &entry("GET", "/p"), &page).is_err());
     }
 
     #[test]

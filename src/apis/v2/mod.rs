@@ -5,8 +5,10 @@
 //! `<xml>` requests signed with the APIv2 key (MD5, or HMAC-SHA256 where the operation takes
 //! it), the merchant's client certificate on the connection where the platform requires it.
 //!
-//! Modules follow the products. Every field of a request is an element of its `<xml>`;
-//! `nonce_str`, `sign` and `sign_type` are the runtime's. The answer types hold the elements
+//! Modules follow the products. Every field of a request is an element of its `<xml>`
+//! (`submchmanage`'s `action` is a query parameter beside it; `uploadmedia`'s fields are the
+//! signed text parts of its upload, its file unsigned); `nonce_str`, `sign` and `sign_type`
+//! are the runtime's (`authindex`, a page the user's browser opens, is not signed). The answer types hold the elements
 //! of a successful answer: the runtime checks `return_code`, `result_code` (with `err_code`
 //! and `err_code_des`) and verifies `sign` first, so those are not fields; indexed elements
 //! (`coupon_id_$n`) are not decoded yet, and each answer type lists the ones it leaves out.

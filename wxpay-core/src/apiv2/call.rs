@@ -8,7 +8,9 @@ use http::{Method, StatusCode};
 
 use super::{Fields, SignType, read_answer, signed_fields, to_xml};
 use crate::crypto::CryptoBackend;
-use crate::endpoint::{ApiV2, Endpoint, Protocol, RequestWriter, SignTypes};
+use crate::endpoint::{
+    ApiV2, Endpoint, Protocol, RequestWriter, SignTypes, UploadFile, apiv2_form,
+};
 use crate::error::{DecodeError, Error, RequestError};
 use crate::keys::ApiV2Key;
 use crate::wire::encoding::{QUERY_COMPONENT, percent_encode_into};
@@ -68,7 +70,10 @@ pub(crate) fn sign_type(rules: ApiV2, preferred: SignType) -> SignType {
 
 /// The signed request of a declared APIv2 endpoint: its fields with `nonce_str` (unless the
 /// operation has none), `sign_type` (for HMAC-SHA256) and `sign`, as the `<xml>` body of a
-/// POST or, for the contract-signing pages, the query of a GET.
+/// POST, the text parts of an upload's `multipart/form-data` (with its file, unsigned) or,
+/// for the pages the user's browser opens, the query of a GET (unsigned for
+/// `unsigned_request`). Query parameters a POST declares (`#[wxpay(query)]`) go in its URL,
+/// outside the sign.
 ///
 /// ```
 /// use wxpay_core::apiv2::{self, CallContext};
@@ -104,44 +109,82 @@ pub fn prepare<E: Endpoint + ?Sized>(
     let rules = rules::<E>()?;
     let mut writer = RequestWriter::new(E::METHOD, None, 0);
     endpoint.write_request(&mut writer)?;
-    let (parts, elements) = writer.finish_xml();
-    let fields: Fields = elements.into_iter().collect();
+    let written = writer.finish_xml();
+    let fields: Fields = written.fields.into_iter().collect();
+    if let (Some((part, _)), &Method::GET) = (&written.file, &E::METHOD) {
+        return Err(RequestError::Field {
+            field: part,
+            reason: "an upload is a POST: a GET has no body for the file".into(),
+        }
+        .into());
+    }
+    let file = written.file.as_ref().map(|(part, file)| (*part, file));
     signed_request(
         &E::METHOD,
-        &parts.path_and_query,
+        &written.parts.path_and_query,
         fields,
+        file,
         rules,
         context,
         nonce_str,
     )
 }
 
-/// The signed request of an APIv2 call of `rules` to `path` (encoded, no query): `fields`
-/// with `nonce_str`, `sign_type` and `sign` as the `<xml>` body of a POST, or the query of a
-/// GET. What [`prepare`] and the client's dynamic APIv2 requests share.
+/// The request of an APIv2 call of `rules` to `path_and_query` (encoded; on a POST the query
+/// parameters the endpoint wrote beside its body, `submchmanage`'s `action`, which the sign
+/// does not cover): `fields` with `nonce_str`, `sign_type` and `sign` (unless the rules say
+/// the request is unsigned) as the `<xml>` body of a POST, the text parts of an upload beside
+/// its `file`, or the query of a GET. What [`prepare`] and the client's dynamic APIv2 requests
+/// share.
 pub(crate) fn signed_request(
     method: &Method,
-    path: &str,
+    path_and_query: &str,
     fields: Fields,
+    file: Option<(&str, &UploadFile)>,
     rules: ApiV2,
     context: &CallContext<'_>,
     nonce_str: &str,
 ) -> Result<http::Request<Vec<u8>>, Error> {
     let nonce = rules.nonce.then_some(nonce_str);
-    let sign_type = sign_type(rules, context.preferred);
-    let fields = signed_fields(fields, nonce, context.key, sign_type, context.backend)?;
-    let mut url = String::with_capacity(context.base_url.len() + path.len() + 64);
+    let fields = if rules.signed_request {
+        let sign_type = sign_type(rules, context.preferred);
+        signed_fields(fields, nonce, context.key, sign_type, context.backend)?
+    } else {
+        // A page opened with plain parameters (`authindex`): nothing is signed.
+        let mut fields = fields;
+        if let Some(nonce) = nonce {
+            fields.insert("nonce_str", nonce);
+        }
+        fields
+    };
+    let mut url = String::with_capacity(context.base_url.len() + path_and_query.len() + 64);
     url.push_str(context.base_url);
-    url.push_str(path);
+    url.push_str(path_and_query);
     let builder = http::Request::builder().method(method.clone());
     let request = if *method == Method::GET {
         for (index, (name, value)) in fields.iter().enumerate() {
-            url.push(if index == 0 { '?' } else { '&' });
+            url.push(if index == 0 && !path_and_query.contains('?') {
+                '?'
+            } else {
+                '&'
+            });
             percent_encode_into(&mut url, name, QUERY_COMPONENT);
             url.push('=');
             percent_encode_into(&mut url, value, QUERY_COMPONENT);
         }
         builder.uri(url).body(Vec::new())
+    } else if let Some((part, file)) = file {
+        // An upload: the signed elements as text parts, then the file, which no sign covers.
+        let (content_type, body) = apiv2_form(fields.iter(), part, file)?;
+        let content_type =
+            HeaderValue::try_from(content_type).map_err(|_| RequestError::Field {
+                field: "Content-Type",
+                reason: "not a valid header value".into(),
+            })?;
+        builder
+            .uri(url)
+            .header(CONTENT_TYPE, content_type)
+            .body(body)
     } else {
         let body = to_xml(&fields).map_err(RequestError::Xml)?;
         builder

@@ -29,17 +29,22 @@ pub struct ApiV2 {
     /// The request carries a `nonce_str`; `false` for the few operations without one
     /// (`no_nonce`).
     pub nonce: bool,
+    /// The request carries a `sign`; `false` for the page the user's browser opens with
+    /// plain parameters (`authindex`: `unsigned_request`), which no key signs.
+    pub signed_request: bool,
 }
 
 impl ApiV2 {
-    /// An operation with the usual rules: MD5, no client certificate, a signed answer, a
-    /// nonce. Change fields with the `with_…` methods (`const`, for generated code).
+    /// An operation with the usual rules: a signed request, MD5, no client certificate, a
+    /// signed answer, a nonce. Change fields with the `with_…` methods (`const`, for generated
+    /// code).
     pub const fn new() -> Self {
         ApiV2 {
             sign_types: SignTypes::Md5,
             client_certificate: false,
             signed_answer: true,
             nonce: true,
+            signed_request: true,
         }
     }
 
@@ -64,6 +69,12 @@ impl ApiV2 {
     /// Whether the request carries a `nonce_str`.
     pub const fn with_nonce(mut self, nonce: bool) -> Self {
         self.nonce = nonce;
+        self
+    }
+
+    /// Whether the request is signed (`sign`, and `sign_type` for HMAC-SHA256).
+    pub const fn with_signed_request(mut self, signed: bool) -> Self {
+        self.signed_request = signed;
         self
     }
 }
@@ -147,10 +158,11 @@ mod tests {
         }];
         request.xml_json_field("receivers", &receivers).unwrap();
         request.xml_json_field("detail", &None::<Receiver>).unwrap();
-        let (parts, fields) = request.finish_xml();
-        assert_eq!(parts.path_and_query, "/secapi/pay/profitsharing");
+        let written = request.finish_xml();
+        assert_eq!(written.parts.path_and_query, "/secapi/pay/profitsharing");
+        assert!(written.file.is_none());
         assert_eq!(
-            fields,
+            written.fields,
             [
                 ("mch_id", "1230000109".to_owned()),
                 ("total_amount", "1000".to_owned()),
@@ -160,6 +172,53 @@ mod tests {
                     r#"[{"account":"86693852","amount":888}]"#.to_owned()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn an_upload_has_one_file_its_md5_element_filled_from_it_and_a_size_limit() {
+        let file = crate::UploadFile::new("a.jpg", "image/jpeg", b"TEST".to_vec()).unwrap();
+        let mut request = RequestWriter::new(Method::POST, None, 0);
+        request.xml_field("mch_id", "1230000109").unwrap();
+        request
+            .xml_file("media", &file, Some("media_hash"), Some(4))
+            .unwrap();
+        let second = request.xml_file("other", &file, None, None).unwrap_err();
+        assert!(
+            matches!(second, RequestError::Field { field: "other", .. }),
+            "{second:?}"
+        );
+        let written = request.finish_xml();
+        assert_eq!(
+            written.fields,
+            [
+                ("mch_id", "1230000109".to_owned()),
+                // md5("TEST"), as `md5sum` gives it.
+                ("media_hash", "033bd94b1168d7e4f0d644c3c95e35bf".to_owned()),
+            ]
+        );
+        assert_eq!(written.file.map(|(part, _)| part), Some("media"));
+
+        let mut request = RequestWriter::new(Method::POST, None, 0);
+        request.xml_field("media_hash", "given").unwrap();
+        let clash = request
+            .xml_file("media", &file, Some("media_hash"), None)
+            .unwrap_err();
+        assert!(
+            matches!(
+                clash,
+                RequestError::Field {
+                    field: "media_hash",
+                    ..
+                }
+            ),
+            "{clash:?}"
+        );
+        let mut request = RequestWriter::new(Method::POST, None, 0);
+        let large = request.xml_file("media", &file, None, Some(3)).unwrap_err();
+        assert!(
+            matches!(&large, RequestError::Field { field: "media", reason } if reason.contains("limit of 3 bytes")),
+            "{large:?}"
         );
     }
 

@@ -19,6 +19,7 @@ use crate::wire::{WECHATPAY_SERIAL, scalar};
 pub use apiv2::{ApiV2, Protocol, SignTypes, XmlText};
 pub use json::{JsonObject, JsonSerializer};
 use sensitive::{FieldPath, Sensitive};
+pub(crate) use upload::apiv2_form;
 pub use upload::{FileMeta, ImageFormat, UploadFile};
 
 /// One APIv3 operation: how its fields become a request and how its answer is decoded.
@@ -139,6 +140,16 @@ pub struct RequestWriter<'a> {
     /// The elements of an APIv2 request, in the order written; the protocol layer adds
     /// `nonce_str`, `sign_type` and `sign` and writes the `<xml>`.
     xml_fields: Vec<(&'static str, String)>,
+    /// The file of an APIv2 upload and its part's name ([`RequestWriter::xml_file`]).
+    xml_file: Option<(&'static str, UploadFile)>,
+}
+
+/// What an APIv2 endpoint wrote: the parts (path, and the query a POST carries beside its
+/// body), its elements in order, and the file of an upload.
+pub(crate) struct WrittenApiV2 {
+    pub(crate) parts: RequestParts,
+    pub(crate) fields: Vec<(&'static str, String)>,
+    pub(crate) file: Option<(&'static str, UploadFile)>,
 }
 
 impl<'a> RequestWriter<'a> {
@@ -159,6 +170,7 @@ impl<'a> RequestWriter<'a> {
             now,
             form_parts: Vec::new(),
             xml_fields: Vec::new(),
+            xml_file: None,
         }
     }
 
@@ -385,14 +397,48 @@ impl<'a> RequestWriter<'a> {
         Ok(())
     }
 
+    /// Adds the file of an APIv2 upload (`uploadmedia`'s `media`): the request then goes as
+    /// `multipart/form-data`, its elements as text parts that the `sign` covers, the file as
+    /// part `part`, which it does not. `md5` names the element that carries the file's MD5
+    /// (lower-case hex, as `media_hash` wants it), written here so the sign covers it;
+    /// `max_bytes` is the API's size limit.
+    pub fn xml_file(
+        &mut self,
+        part: &'static str,
+        file: &UploadFile,
+        md5: Option<&'static str>,
+        max_bytes: Option<usize>,
+    ) -> Result<(), RequestError> {
+        if self.xml_file.is_some() {
+            return Err(field_error(part, "an APIv2 upload sends one file".into()));
+        }
+        upload::check_size(part, file, max_bytes)?;
+        if let Some(md5) = md5 {
+            if self.xml_fields.iter().any(|(name, _)| *name == md5) {
+                return Err(field_error(
+                    md5,
+                    "filled from the file; it is not a field of its own".into(),
+                ));
+            }
+            let digest = crate::hex::lower(&crate::crypto::md5(file.content()));
+            self.xml_fields.push((md5, digest));
+        }
+        self.xml_file = Some((part, file.clone()));
+        Ok(())
+    }
+
     /// The finished request parts.
     pub fn finish(self) -> RequestParts {
         self.parts
     }
 
-    /// The finished request parts and the elements of an APIv2 request.
-    pub(crate) fn finish_xml(self) -> (RequestParts, Vec<(&'static str, String)>) {
-        (self.parts, self.xml_fields)
+    /// What an APIv2 endpoint wrote.
+    pub(crate) fn finish_xml(self) -> WrittenApiV2 {
+        WrittenApiV2 {
+            parts: self.parts,
+            fields: self.xml_fields,
+            file: self.xml_file,
+        }
     }
 }
 

@@ -210,18 +210,7 @@ pub(crate) fn multipart(
     file: &UploadFile,
     keys: FileMeta,
 ) -> Result<Multipart, RequestError> {
-    if let Some(max) = keys.max_bytes
-        && file.content.len() > max
-    {
-        return Err(refuse(
-            part,
-            format!(
-                "{} bytes is over this API's limit of {}",
-                file.content.len(),
-                size(max)
-            ),
-        ));
-    }
+    check_size(part, file, keys.max_bytes)?;
     let Value::Object(mut meta) = meta else {
         return Err(refuse(
             "meta",
@@ -242,12 +231,74 @@ pub(crate) fn multipart(
         }
     }
     let meta = serde_json::to_vec(&meta).map_err(RequestError::Body)?;
+    let texts = std::iter::once((
+        "meta",
+        "Content-Type: application/json\r\n",
+        meta.as_slice(),
+    ))
+    .chain(
+        parts
+            .iter()
+            .map(|(name, text)| (*name, "", text.as_bytes())),
+    );
+    let (content_type, body) = form("meta", texts, part, file)?;
+    Ok(Multipart {
+        content_type,
+        body,
+        meta,
+    })
+}
+
+/// The body of an APIv2 upload (`uploadmedia`): the signed elements as text parts in order,
+/// then the file, which no sign covers. Gives the `Content-Type` and the body.
+pub(crate) fn apiv2_form<'f>(
+    fields: impl Iterator<Item = (&'f str, &'f str)>,
+    part: &str,
+    file: &UploadFile,
+) -> Result<(String, Vec<u8>), RequestError> {
+    form(
+        "form",
+        fields.map(|(name, text)| (name, "", text.as_bytes())),
+        part,
+        file,
+    )
+}
+
+/// Refuses a file over the API's size limit, naming its part.
+pub(crate) fn check_size(
+    part: &'static str,
+    file: &UploadFile,
+    max_bytes: Option<usize>,
+) -> Result<(), RequestError> {
+    match max_bytes {
+        Some(max) if file.content.len() > max => Err(refuse(
+            part,
+            format!(
+                "{} bytes is over this API's limit of {}",
+                file.content.len(),
+                size(max)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `multipart/form-data` of text parts `(name, extra headers, text)` in order, then the file
+/// as part `part`. The boundary comes from the file's digest, so the same request gives the
+/// same bytes; a text part that holds it is refused (as field `refused_as`).
+fn form<'t>(
+    refused_as: &'static str,
+    texts: impl Iterator<Item = (&'t str, &'t str, &'t [u8])>,
+    part: &str,
+    file: &UploadFile,
+) -> Result<(String, Vec<u8>), RequestError> {
+    let sha256 = crate::crypto::sha256_hex(&file.content);
     let boundary = format!("wxpay-{}", &sha256[..32]);
-    let mut body = Vec::with_capacity(file.content.len() + meta.len() + 400);
-    let mut text_part = |name: &str, headers: &str, text: &[u8]| {
+    let mut body = Vec::with_capacity(file.content.len() + 400);
+    for (name, headers, text) in texts {
         if contains(text, boundary.as_bytes()) {
             return Err(refuse(
-                "meta",
+                refused_as,
                 format!("the `{name}` part holds the multipart boundary"),
             ));
         }
@@ -259,11 +310,6 @@ pub(crate) fn multipart(
         );
         body.extend_from_slice(text);
         body.extend_from_slice(b"\r\n");
-        Ok(())
-    };
-    text_part("meta", "Content-Type: application/json\r\n", &meta)?;
-    for (name, text) in parts {
-        text_part(name, "", text.as_bytes())?;
     }
     body.extend_from_slice(
         format!(
@@ -275,11 +321,7 @@ pub(crate) fn multipart(
     );
     body.extend_from_slice(&file.content);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    Ok(Multipart {
-        content_type: format!("multipart/form-data; boundary={boundary}"),
-        body,
-        meta,
-    })
+    Ok((format!("multipart/form-data; boundary={boundary}"), body))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

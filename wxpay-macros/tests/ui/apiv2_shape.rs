@@ -1,6 +1,7 @@
 //! An APIv2 operation is a POST of a flat `<xml>` document to a literal path, signed by the
-//! runtime: placeholders, APIv3 roles, fields the runtime writes and APIv3-only options are
-//! each an error at the token that is wrong.
+//! runtime: placeholders, APIv3 roles (but `query` on a POST, a parameter beside its `<xml>`),
+//! fields the runtime writes and APIv3-only options are each an error at the token that is
+//! wrong.
 use wxpay::endpoint;
 
 #[endpoint(v2 POST "/pay/orderquery/<out_trade_no>" -> Answer)]
@@ -24,7 +25,7 @@ pub struct RuntimeFields {
 
 #[endpoint(v2 POST "/pay/orderquery" -> Answer)]
 pub struct ApiV3Roles {
-    #[wxpay(query)]
+    #[wxpay(body)]
     pub out_trade_no: String,
     #[wxpay(header = "Wechatpay-Serial")]
     pub serial: String,

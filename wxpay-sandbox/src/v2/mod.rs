@@ -166,8 +166,8 @@ async fn handle(State(platform): State<Arc<Platform>>, request: Request) -> Resp
         Ok(body) => body,
         Err(_) => return fail("请求体过大或不可读"),
     };
-    let fields = match read_fields(op, &parts, &body) {
-        Ok(fields) => fields,
+    let (fields, files) = match read_fields(op, &parts, &body) {
+        Ok(read) => read,
         Err(message) => return fail(&message),
     };
     let sign_type = match SignType::of(&fields) {
@@ -194,10 +194,12 @@ async fn handle(State(platform): State<Arc<Platform>>, request: Request) -> Resp
     let query: Fields = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
         .into_owned()
         .collect();
+    // A required file (`uploadmedia`'s `media`) is a part with a filename, never signed.
     let present = |name: &str| {
-        [&fields, &query]
-            .iter()
-            .any(|f| field(f, name).is_some_and(|v| !v.is_empty()))
+        files.iter().any(|file| file == name)
+            || [&fields, &query]
+                .iter()
+                .any(|f| field(f, name).is_some_and(|v| !v.is_empty()))
     };
     for name in op.required {
         // The spec lists every id a query may name as required; any one of them will do.
@@ -253,28 +255,35 @@ async fn handle(State(platform): State<Arc<Platform>>, request: Request) -> Resp
     }
 }
 
-/// The request's fields from where the operation puts them.
+/// The request's fields from where the operation puts them, and the names of its file parts.
 fn read_fields(
     op: &V2Operation,
     parts: &axum::http::request::Parts,
     body: &Bytes,
-) -> Result<Fields, String> {
+) -> Result<(Fields, Vec<String>), String> {
     match op.body {
-        Body::Xml => wire::parse(body).map_err(|e| match e {
-            XmlError::TooLarge => "请求体过大".to_owned(),
-            XmlError::Refused(why) => format!("XML 格式错误: {why}"),
-        }),
-        Body::Query => Ok(
+        Body::Xml => wire::parse(body)
+            .map(|fields| (fields, Vec::new()))
+            .map_err(|e| match e {
+                XmlError::TooLarge => "请求体过大".to_owned(),
+                XmlError::Refused(why) => format!("XML 格式错误: {why}"),
+            }),
+        Body::Query => Ok((
             form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
                 .into_owned()
                 .collect(),
-        ),
+            Vec::new(),
+        )),
         Body::Multipart => multipart_fields(parts, body),
     }
 }
 
-/// The text parts of a multipart form, by name (the file part, with a filename, is left out).
-fn multipart_fields(parts: &axum::http::request::Parts, body: &Bytes) -> Result<Fields, String> {
+/// The text parts of a multipart form, by name, and the names of its file parts (with a
+/// filename), which are no fields: the sign does not cover them.
+fn multipart_fields(
+    parts: &axum::http::request::Parts,
+    body: &Bytes,
+) -> Result<(Fields, Vec<String>), String> {
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
@@ -287,14 +296,12 @@ fn multipart_fields(parts: &axum::http::request::Parts, body: &Bytes) -> Result<
         .ok_or("multipart/form-data 缺少 boundary")?;
     let delimiter = format!("--{boundary}");
     let mut fields = Fields::new();
+    let mut files = Vec::new();
     let text = String::from_utf8_lossy(body);
     for part in text.split(delimiter.as_str()).skip(1) {
         let Some((head, value)) = part.split_once("\r\n\r\n") else {
             continue;
         };
-        if head.contains("filename=") {
-            continue;
-        }
         let Some(name) = head
             .split(';')
             .find_map(|p| p.trim().strip_prefix("name="))
@@ -302,10 +309,14 @@ fn multipart_fields(parts: &axum::http::request::Parts, body: &Bytes) -> Result<
         else {
             continue;
         };
+        if head.contains("filename=") {
+            files.push(name.to_owned());
+            continue;
+        }
         let value = value.strip_suffix("\r\n").unwrap_or(value);
         fields.push((name.to_owned(), value.to_owned()));
     }
-    Ok(fields)
+    Ok((fields, files))
 }
 
 /// The example answer with the values the request itself gave (ids, amounts, `mch_billno`…),

@@ -111,6 +111,40 @@ pub struct QueryDevConfig {
     pub sub_mch_id: String,
 }
 
+/// `POST /secapi/mch/uploadmedia` 图片上传API
+///
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/xiaowei.php?chapter=19_9)
+///
+/// Product: APIv2∙通用.
+///
+/// The merchant's API client certificate goes on the connection (`cert`).
+///
+/// An upload: the fields are signed text parts of a `multipart/form-data` body, the file is not signed; `media_hash` (the file's MD5) is filled from the file.
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// # let content: Vec<u8> = todo!();
+/// use wxpay::apis::v2::merchant::{UploadMedia, UploadMediaRequired};
+///
+/// let request = UploadMedia::new(UploadMediaRequired {
+///     mch_id: "TEST_MCH_ID".into(),
+///     media: wxpay::UploadFile::image("media.jpg", content)?,
+/// });
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/secapi/mch/uploadmedia")]
+#[endpoint(v2 POST "/secapi/mch/uploadmedia" -> UploadMediaResponse, cert, sign_type = either, no_nonce)]
+#[derive(Debug, Clone)]
+pub struct UploadMedia {
+    /// 服务商商户号或渠道号 (`mch_id`).
+    pub mch_id: String,
+    /// form-data中媒体文件标识 (`media`).
+    #[wxpay(file(md5 = "media_hash"))]
+    pub media: crate::UploadFile,
+}
+
 /// `POST /secapi/mkt/addrecommendconf` 服务商特约商户关注功能配置
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/mch_bank.php?chapter=9_24_1&index=1&p=901)
@@ -171,4 +205,16 @@ pub struct QueryDevConfigResponse {
     pub appid_config_list: String,
     /// 授权目录 (`jsapi_path_list`).
     pub jsapi_path_list: String,
+}
+
+/// The answer of [`UploadMedia`] (图片上传API).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct UploadMediaResponse {
+    /// 公众账号ID (`appid`).
+    pub appid: String,
+    /// 商户号 (`mch_id`).
+    pub mch_id: String,
+    /// 媒体标识Id (`media_id`).
+    pub media_id: String,
 }

@@ -4,6 +4,52 @@
 use crate::endpoint;
 use serde::Deserialize;
 
+/// `GET /appauth/authindex` 授权获取code
+///
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/realnameauth.php?chapter=60_1&index=2)
+///
+/// Product: APIv2∙实名校验.
+///
+/// The platform answers without a `sign` (`unsigned_answer`).
+///
+/// Served on the platform's `payapp_mch` host ([`Host`](crate::Host)): every client sends it there.
+///
+/// A page for the user's browser, which the platform redirects: the fields are its query string, unsigned (`unsigned_request`).
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// use wxpay::apis::v2::realname::{AuthorizeRealname, AuthorizeRealnameRequired};
+///
+/// let request = AuthorizeRealname::new(AuthorizeRealnameRequired {
+///     appid: "wxd678efh567hg6787".into(),
+///     mch_id: "1230000109".into(),
+///     redirect_uri: "https://weixin.qq.com/i-am-a-fake-uri".into(),
+///     response_type: wxpay::apis::v2::realname::ResponseType::Code,
+///     scope: wxpay::apis::v2::realname::Scope::PayIdentity,
+///     state: "STATE".into(),
+/// });
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/appauth/authindex")]
+#[endpoint(v2 GET "/appauth/authindex", unsigned_answer, no_nonce, unsigned_request, host = payapp_mch)]
+#[derive(Debug, Clone)]
+pub struct AuthorizeRealname {
+    /// 应用ID (`appid`).
+    pub appid: String,
+    /// 商户号 (`mch_id`).
+    pub mch_id: String,
+    /// 重定向地址 (`redirect_uri`).
+    pub redirect_uri: String,
+    /// 固定填code (`response_type`).
+    pub response_type: ResponseType,
+    /// 应用授权作用域 (`scope`).
+    pub scope: Scope,
+    /// 随机字符串 (`state`).
+    pub state: String,
+}
+
 /// `GET /appauth/getaccesstoken` 通过code换取accesstoken
 ///
 /// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/realnameauth.php?chapter=60_2&index=3)
@@ -24,7 +70,7 @@ use serde::Deserialize;
 ///     grant_type: wxpay::apis::v2::realname::GrantType::AuthorizationCode,
 ///     mch_id: "1200009811".into(),
 ///     openid: "baf04e6bbbd06f7b1a197d18ed53b7f1".into(),
-///     scope: wxpay::apis::v2::realname::Scope::PayIdentity,
+///     scope: wxpay::apis::v2::realname::RealnameScope::PayIdentity,
 /// });
 /// let answer = client.send(request).await?;
 /// # let _ = answer;
@@ -46,7 +92,7 @@ pub struct GetAccessToken {
     #[wxpay(redact)]
     pub openid: String,
     /// 应用授权作用域 (`scope`).
-    pub scope: Scope,
+    pub scope: RealnameScope,
 }
 
 /// `POST /secsvc/getrealnameinfo` 微信支付实名授权
@@ -189,6 +235,24 @@ pub struct VerifyRealnameResponse {
 }
 
 platform_enum! {
+    /// 固定填code.
+    pub enum ResponseType {
+        /// `code`.
+        Code = "code",
+    }
+}
+
+platform_enum! {
+    /// 应用授权作用域.
+    pub enum Scope {
+        /// `pay_identity`.
+        PayIdentity = "pay_identity",
+        /// `pay_realname`.
+        PayRealName = "pay_realname",
+    }
+}
+
+platform_enum! {
     /// 固定值authorization\_code.
     pub enum GrantType {
         /// `authorization_code`.
@@ -198,7 +262,7 @@ platform_enum! {
 
 platform_enum! {
     /// 应用授权作用域.
-    pub enum Scope {
+    pub enum RealnameScope {
         /// `pay_identity`.
         PayIdentity = "pay_identity",
     }

@@ -279,6 +279,53 @@ pub struct ModifyMerchantInfo {
     pub sub_mch_id: String,
 }
 
+/// `POST /secapi/mch/submchmanage` 银行特约商户录入/银行特约商户资料查询
+///
+/// [Official documentation](https://pay.weixin.qq.com/wiki/doc/api/mch_bank.php?chapter=9_21&index=3&p=9), [2](https://pay.weixin.qq.com/wiki/doc/api/mch_bank.php?chapter=9_22&index=3&p=9)
+///
+/// Product: APIv2∙风控.
+///
+/// The merchant's API client certificate goes on the connection (`cert`).
+///
+/// The platform answers without a `sign` (`unsigned_answer`).
+///
+/// `action` goes in the URL's query beside the `<xml>`, outside the sign.
+///
+/// ```no_run
+/// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
+/// use wxpay::apis::v2::risk::{ManageSubMerchant, ManageSubMerchantRequired};
+///
+/// let request = ManageSubMerchant::new(ManageSubMerchantRequired {
+///     action: wxpay::apis::v2::risk::RiskAction::Add,
+///     appid: "wxd678efh567hg6787".into(),
+///     mch_id: "1230000109".into(),
+///     page_index: "1".into(),
+/// });
+/// let answer = client.send(request).await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[doc(alias = "/secapi/mch/submchmanage")]
+#[endpoint(v2 POST "/secapi/mch/submchmanage" -> ManageSubMerchantResponse, cert, unsigned_answer, no_nonce)]
+#[derive(Debug, Clone)]
+pub struct ManageSubMerchant {
+    /// `action`.
+    #[wxpay(query)]
+    pub action: RiskAction,
+    /// 公众账号ID (`appid`).
+    pub appid: String,
+    /// 商户号 (`mch_id`).
+    pub mch_id: String,
+    /// 商户名称 (`merchant_name`).
+    pub merchant_name: Option<String>,
+    /// 页码 (`page_index`).
+    pub page_index: String,
+    /// 展示资料个数 (`page_size`).
+    pub page_size: Option<String>,
+    /// 商户识别码 (`sub_mch_id`).
+    pub sub_mch_id: Option<String>,
+}
+
 /// The answer of [`QueryAuditInfoForBank`] (间联模式查询商户审核状态开放接口).
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
@@ -349,6 +396,18 @@ pub struct ModifyMerchantInfoResponse {
     pub result_msg: String,
 }
 
+/// The answer of [`ManageSubMerchant`] (银行特约商户录入/银行特约商户资料查询).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct ManageSubMerchantResponse {
+    /// 商户信息列表 (`mchinfo`).
+    pub mchinfo: String,
+    /// 业务结果描述 (`result_msg`).
+    pub result_msg: Option<String>,
+    /// 总记录数 (`total`).
+    pub total: String,
+}
+
 platform_enum! {
     /// 违规记录数据格式.
     pub enum ViolationRecordsFormat {
@@ -356,5 +415,15 @@ platform_enum! {
         Csv = "csv",
         /// `json`.
         Json = "json",
+    }
+}
+
+platform_enum! {
+    /// `RiskAction`.
+    pub enum RiskAction {
+        /// `add`.
+        Add = "add",
+        /// `query`.
+        Query = "query",
     }
 }

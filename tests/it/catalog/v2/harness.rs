@@ -4,7 +4,9 @@
 //! run shows every operation that is off.
 
 use wxpay::apiv2::{self, CallContext, Fields, SignType};
-use wxpay::{ApiV2, ApiV2Key, CryptoBackend, Endpoint, Error, Host, Protocol, SignTypes};
+use wxpay::{
+    ApiV2, ApiV2Key, CryptoBackend, Endpoint, Error, Host, Protocol, SignTypes, UploadFile,
+};
 
 /// One operation: how to build its request (constructor and every setter), and what the spec
 /// says of it.
@@ -47,6 +49,13 @@ impl<E: Endpoint> Declared for E {
     }
 }
 
+/// The file every upload case sends; xtask's `CASE_FILE_MD5` is its MD5, as `md5sum` gives it.
+pub fn file() -> UploadFile {
+    UploadFile::new("TEST_media.jpg", "image/jpeg", FILE.to_vec()).expect("a valid file")
+}
+
+const FILE: &[u8] = b"TEST media";
+
 /// The TEST APIv2 key and the nonce requests are prepared with.
 const KEY: &str = "TEST0APIv2Key0catalog0123456789a";
 const NONCE: &str = "TEST5K8264ILTKCH16CQ2502SI8ZNMTM";
@@ -80,30 +89,41 @@ pub fn declarations(cases: &[Case]) {
 
 /// The prepared request carries exactly the example's elements, then `nonce_str` (unless the
 /// operation has none), `sign_type` (HMAC-SHA256 only: MD5 goes unnamed) and a `sign` that
-/// verifies with the key; in the `<xml>` body of a POST, in the query of a GET.
+/// verifies with the key (none for `unsigned_request`); in the `<xml>` body of a POST (the
+/// text parts of an upload, beside its file), in the query of a GET. A POST's query
+/// parameters (`action`) are in its URL, and the sign is checked over the body alone: a sign
+/// that covered them would not verify.
 fn exact_request(case: &Case, request: &dyn Declared) -> Result<(), String> {
     let backend = CryptoBackend::default();
     let key = ApiV2Key::new(KEY).map_err(|e| e.to_string())?;
     // HMAC-SHA256 where the operation lets the caller choose, as the client prefers.
-    let context = CallContext::new(BASE_URL, &key, backend);
+    let context = CallContext::new(base_url(case.host), &key, backend);
     let prepared = request
         .prepare(&context)
         .map_err(|e| format!("not prepared: {e}"))?;
-    let url = format!("{BASE_URL}{}", case.path);
-    let (uri, sent) = match case.method {
-        "GET" => {
-            let uri = prepared.uri().to_string();
-            let (at, query) = uri.split_once('?').unwrap_or((&uri, ""));
-            (at.to_owned(), query_fields(query)?)
+    let url = format!("{}{}", base_url(case.host), case.path);
+    let uri = prepared.uri().to_string();
+    let (at, query) = uri.split_once('?').unwrap_or((&uri, ""));
+    let query = query_fields(query)?;
+    let content_type = prepared
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (sent, beside) = match case.method {
+        "GET" => (query, Fields::new()),
+        _ if content_type.starts_with("multipart/form-data") => {
+            (upload_parts(content_type, prepared.body())?, query)
         }
         _ => {
             let fields = apiv2::parse(prepared.body()).map_err(|e| format!("not <xml>: {e}"))?;
-            (prepared.uri().to_string(), fields)
+            (fields, query)
         }
     };
-    if uri != url {
-        return Err(format!("sent to {uri}, the spec says {url}"));
+    if at != url {
+        return Err(format!("sent to {at}, the spec says {url}"));
     }
+    let signed = case.protocol.signed_request;
     let sign_type = match case.protocol.sign_types {
         SignTypes::Md5 => SignType::Md5,
         _ => SignType::HmacSha256,
@@ -112,10 +132,14 @@ fn exact_request(case: &Case, request: &dyn Declared) -> Result<(), String> {
     if case.protocol.nonce {
         expected.push(("nonce_str", NONCE));
     }
-    if sign_type == SignType::HmacSha256 {
+    if signed && sign_type == SignType::HmacSha256 {
         expected.push(("sign_type", "HMAC-SHA256"));
     }
-    let mut unsigned: Vec<(&str, &str)> = sent.iter().filter(|(name, _)| *name != "sign").collect();
+    let mut unsigned: Vec<(&str, &str)> = sent
+        .iter()
+        .chain(beside.iter())
+        .filter(|(name, _)| *name != "sign")
+        .collect();
     unsigned.sort_unstable();
     expected.sort_unstable();
     if unsigned != expected {
@@ -123,10 +147,78 @@ fn exact_request(case: &Case, request: &dyn Declared) -> Result<(), String> {
             "sent {unsigned:?}\n  the examples give {expected:?}"
         ));
     }
-    if sent.names().filter(|name| *name == "sign").count() != 1 {
-        return Err("no single `sign`".to_owned());
+    let signs = sent
+        .names()
+        .chain(beside.names())
+        .filter(|name| *name == "sign")
+        .count();
+    if !signed {
+        return match signs {
+            0 => Ok(()),
+            _ => Err("a `sign` on an unsigned request".to_owned()),
+        };
+    }
+    if signs != 1 || sent.get("sign").is_none() {
+        return Err("no single `sign` in the body".to_owned());
     }
     apiv2::verify(&sent, &key, sign_type, backend).map_err(|e| format!("its sign: {e}"))
+}
+
+/// The platform's base URL of `host`, as the client maps it.
+fn base_url(host: Host) -> &'static str {
+    match host {
+        Host::Api => BASE_URL,
+        other => other.default_base_url(),
+    }
+}
+
+/// The text parts of an upload, after checking that its one file part is [`file`]'s.
+fn upload_parts(content_type: &str, body: &[u8]) -> Result<Fields, String> {
+    let boundary = content_type
+        .split_once("boundary=")
+        .map(|(_, b)| b)
+        .ok_or("multipart without a boundary")?;
+    let delimiter = format!("--{boundary}");
+    let text = String::from_utf8_lossy(body);
+    let ending = format!("\r\n{delimiter}--\r\n");
+    if !text.ends_with(&ending) {
+        return Err("the multipart body is not closed".to_owned());
+    }
+    let mut fields = Fields::new();
+    let mut files = Vec::new();
+    let expected = file();
+    for part in text[..text.len() - ending.len() + 2]
+        .split(delimiter.as_str())
+        .skip(1)
+    {
+        let part = part.strip_prefix("\r\n").ok_or("a part without its line")?;
+        let (head, value) = part
+            .split_once("\r\n\r\n")
+            .ok_or("a part without headers")?;
+        let value = value.strip_suffix("\r\n").ok_or("a part not ended")?;
+        let name = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .ok_or("a part without a name")?;
+        if head.contains("filename=") {
+            let wanted = format!(
+                "filename=\"{}\"\r\nContent-Type: {}",
+                expected.filename(),
+                expected.content_type()
+            );
+            if !head.contains(&wanted) || value.as_bytes() != expected.content() {
+                return Err(format!("file part `{name}` is not the case's file: {head}"));
+            }
+            files.push(name.to_owned());
+        } else {
+            fields.insert(name, value);
+        }
+    }
+    if files.len() != 1 {
+        return Err(format!("{} file parts", files.len()));
+    }
+    Ok(fields)
 }
 
 /// The fields of a query string, percent-decoded.

@@ -1655,6 +1655,27 @@ fn merchant() -> Vec<harness::Case> {
             ],
         },
         harness::Case {
+            name: "UploadMedia",
+            method: "POST",
+            path: "/secapi/mch/uploadmedia",
+            host: Host::Api,
+            protocol: ApiV2::new()
+                .with_sign_types(SignTypes::Either)
+                .with_client_certificate(true)
+                .with_nonce(false),
+            idempotent: false,
+            request: || {
+                Box::new(api::UploadMedia::new(api::UploadMediaRequired {
+                    mch_id: "TEST_MCH_ID".into(),
+                    media: harness::file(),
+                }))
+            },
+            fields: &[
+                ("mch_id", "TEST_MCH_ID"),
+                ("media_hash", "7d297a15e5e6b05d0805279017e041b7"),
+            ],
+        },
+        harness::Case {
             name: "AddRecommendConfig",
             method: "POST",
             path: "/secapi/mkt/addrecommendconf",
@@ -1700,6 +1721,11 @@ fn merchant_answers() {
             name: "QueryDevConfig",
             decode: harness::decodes::<api::QueryDevConfig>,
             body: "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg><result_code><![CDATA[SUCCESS]]></result_code><appid_config_list><![CDATA[{\"appid_config_list\":[{\"subscribe_appid\":\"wxa9d9651ae82ec4b9\",\"sub_appid\":\"null\"},{\"subscribe_appid\":\"wxa9d9651ae82ec4b9\",\"sub_appid\":\"wxa9d9651ae82ec4b9\"}]}]]></appid_config_list><jsapi_path_list><![CDATA[{\"jsapi_path_list\":[\"http://www.qq.com/abcd/\",\"http://www.qq.com/abcdedfg/\"]}]]></jsapi_path_list></xml>",
+        },
+        harness::Answer {
+            name: "UploadMedia",
+            decode: harness::decodes::<api::UploadMedia>,
+            body: "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg><result_code><![CDATA[SUCCESS]]></result_code><appid><![CDATA[TEST]]></appid><mch_id><![CDATA[TEST]]></mch_id><media_id><![CDATA[TEST]]></media_id><nonce_str><![CDATA[TEST]]></nonce_str></xml>",
         },
     ]);
 }
@@ -3445,6 +3471,37 @@ fn realname() -> Vec<harness::Case> {
 
     vec![
         harness::Case {
+            name: "AuthorizeRealname",
+            method: "GET",
+            path: "/appauth/authindex",
+            host: Host::PayappMch,
+            protocol: ApiV2::new()
+                .with_signed_answer(false)
+                .with_nonce(false)
+                .with_signed_request(false),
+            idempotent: false,
+            request: || {
+                Box::new(api::AuthorizeRealname::new(
+                    api::AuthorizeRealnameRequired {
+                        appid: "wxd678efh567hg6787".into(),
+                        mch_id: "1230000109".into(),
+                        redirect_uri: "https://weixin.qq.com/i-am-a-fake-uri".into(),
+                        response_type: api::ResponseType::Code,
+                        scope: api::Scope::PayIdentity,
+                        state: "STATE".into(),
+                    },
+                ))
+            },
+            fields: &[
+                ("appid", "wxd678efh567hg6787"),
+                ("mch_id", "1230000109"),
+                ("redirect_uri", "https://weixin.qq.com/i-am-a-fake-uri"),
+                ("response_type", "code"),
+                ("scope", "pay_identity"),
+                ("state", "STATE"),
+            ],
+        },
+        harness::Case {
             name: "GetAccessToken",
             method: "GET",
             path: "/appauth/getaccesstoken",
@@ -3461,7 +3518,7 @@ fn realname() -> Vec<harness::Case> {
                     grant_type: api::GrantType::AuthorizationCode,
                     mch_id: "1200009811".into(),
                     openid: "baf04e6bbbd06f7b1a197d18ed53b7f1".into(),
-                    scope: api::Scope::PayIdentity,
+                    scope: api::RealnameScope::PayIdentity,
                 }))
             },
             fields: &[
@@ -4450,6 +4507,39 @@ fn risk() -> Vec<harness::Case> {
                 ("sub_mch_id", "11111111"),
             ],
         },
+        harness::Case {
+            name: "ManageSubMerchant",
+            method: "POST",
+            path: "/secapi/mch/submchmanage",
+            host: Host::Api,
+            protocol: ApiV2::new()
+                .with_client_certificate(true)
+                .with_signed_answer(false)
+                .with_nonce(false),
+            idempotent: false,
+            request: || {
+                Box::new(
+                    api::ManageSubMerchant::new(api::ManageSubMerchantRequired {
+                        action: api::RiskAction::Add,
+                        appid: "wxd678efh567hg6787".into(),
+                        mch_id: "1230000109".into(),
+                        page_index: "1".into(),
+                    })
+                    .merchant_name("商户名称")
+                    .page_size("10")
+                    .sub_mch_id("1230000109"),
+                )
+            },
+            fields: &[
+                ("action", "add"),
+                ("appid", "wxd678efh567hg6787"),
+                ("mch_id", "1230000109"),
+                ("merchant_name", "商户名称"),
+                ("page_index", "1"),
+                ("page_size", "10"),
+                ("sub_mch_id", "1230000109"),
+            ],
+        },
     ]
 }
 
@@ -4492,6 +4582,11 @@ fn risk_answers() {
             name: "ModifyMerchantInfo",
             decode: harness::decodes::<api::ModifyMerchantInfo>,
             body: "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg><result_code><![CDATA[SUCCESS]]></result_code><nonce_str><![CDATA[5K8264ILTKCH16CQ2502SI8ZNMTM67VS]]></nonce_str><result_msg><![CDATA[C380BEC2BFD727A4B6845133519F3AD6]]></result_msg></xml>",
+        },
+        harness::Answer {
+            name: "ManageSubMerchant",
+            decode: harness::decodes::<api::ManageSubMerchant>,
+            body: "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg><result_code><![CDATA[SUCCESS]]></result_code><mchinfo><![CDATA[TEST]]></mchinfo><result_msg><![CDATA[OK]]></result_msg><total><![CDATA[1]]></total></xml>",
         },
     ]);
 }

@@ -19,12 +19,16 @@ pub struct OnFraud {}
 #[endpoint(POST "/tools/authcodetoopenid", host = payapp)]
 pub struct OnPayapp {}
 
+#[endpoint(v2 GET "/appauth/authindex", host = payapp_mch, unsigned_request, no_nonce)]
+pub struct OnPayappMch {}
+
 fn main() {
     assert_eq!(OnApi::HOST, Host::Api);
     assert_eq!(OnApiNamed::HOST, Host::Api);
     assert_eq!(OnApihk::HOST, Host::Apihk);
     assert_eq!(OnFraud::HOST, Host::Fraud);
     assert_eq!(OnPayapp::HOST, Host::Payapp);
+    assert_eq!(OnPayappMch::HOST, Host::PayappMch);
     // Every key of the runtime has its endpoint above.
-    assert_eq!(Host::ALL.len(), 4);
+    assert_eq!(Host::ALL.len(), 5);
 }
