@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn an_upload_has_one_file_its_md5_element_filled_from_it_and_a_size_limit() {
-        let file = crate::UploadFile::new("a.jpg", "image/jpeg", b"TEST".to_vec()).unwrap();
+        let file = crate::endpoint::UploadFile::new("a.jpg", "image/jpeg", b"TEST".to_vec()).unwrap();
         let mut request = RequestWriter::new(Method::POST, None, 0);
         request.xml_field("mch_id", "1230000109").unwrap();
         request
