@@ -13,8 +13,10 @@ use crate::apiv2;
 use crate::caller::Caller;
 use crate::clock::{unix_now, with_jitter};
 use crate::crypto::CryptoBackend;
-use crate::endpoint::{ApiV2, Endpoint, Protocol, RequestParts, RequestWriter, write_apiv3};
-use crate::error::{ApiV2Error, ConfigError, DecodeError, Error, VerificationError};
+use crate::endpoint::{
+    ApiV2, ApiV2Answer, Endpoint, Protocol, RequestParts, RequestWriter, write_apiv3,
+};
+use crate::error::{ApiV2Error, ConfigError, DecodeError, Error, RequestError, VerificationError};
 use crate::host::Host;
 use crate::keyring::PlatformKeyStatus;
 use crate::keys::{ApiV3Key, PlatformKey, PlatformKeys};
@@ -266,6 +268,12 @@ impl Client {
         rules: ApiV2,
         idempotent: bool,
     ) -> Result<Verified<E::Response>, Error> {
+        if rules.answer == ApiV2Answer::Page {
+            return Err(RequestError::BrowserPage {
+                operation: E::PATH_TEMPLATE,
+            }
+            .into());
+        }
         let caller = &self.inner.caller;
         let context = caller.apiv2_context(E::HOST)?;
         let connection = if rules.client_certificate {
@@ -279,6 +287,15 @@ impl Client {
         } else {
             Connection::Plain
         };
+        // A bill is read whole under the download limits, not those of an answer.
+        let (limit, timeout) = match rules.answer {
+            ApiV2Answer::Text => {
+                let downloads = &self.inner.downloads;
+                let limit = usize::try_from(downloads.max_bytes).unwrap_or(usize::MAX);
+                (Some(limit), downloads.overall)
+            }
+            _ => (None, None),
+        };
         let request = || Ok((apiv2::prepare(endpoint, &context, &protocol::nonce()?)?, ()));
         let answer = self
             .call_apiv2(
@@ -286,7 +303,7 @@ impl Client {
                 E::PATH_TEMPLATE,
                 E::HOST,
                 idempotent,
-                connection,
+                (connection, limit, timeout),
                 &request,
             )
             .await?;
@@ -313,7 +330,7 @@ impl Client {
         path_template: &str,
         host: Host,
         idempotent: bool,
-        connection: Connection,
+        (connection, limit, timeout): (Connection, Option<usize>, Option<std::time::Duration>),
         request: &(dyn Fn() -> Result<(http::Request<Vec<u8>>, ()), Error> + Sync),
     ) -> Result<http::Response<Bytes>, Error> {
         let span = tracing::info_span!(
@@ -327,18 +344,25 @@ impl Client {
         );
         async {
             let transport = self.inner.caller.transport();
-            let (response, ()) =
-                self.inner
-                    .caller
-                    .retrying(
-                        idempotent,
-                        request,
-                        |request| async move {
-                            Ok(transport.exchange_whole(request, connection).await?)
-                        },
-                        |response: &http::Response<Bytes>| (response.status(), response.headers()),
-                    )
-                    .await?;
+            let (response, ()) = self
+                .inner
+                .caller
+                .retrying(
+                    idempotent,
+                    request,
+                    |request| async move {
+                        Ok(match limit {
+                            Some(limit) => {
+                                transport
+                                    .exchange_whole_within(request, connection, limit, timeout)
+                                    .await?
+                            }
+                            None => transport.exchange_whole(request, connection).await?,
+                        })
+                    },
+                    |response: &http::Response<Bytes>| (response.status(), response.headers()),
+                )
+                .await?;
             tracing::Span::current().record("status", response.status().as_u16());
             Ok(response)
         }
@@ -353,6 +377,26 @@ impl Client {
         endpoint: &E,
     ) -> Result<http::Request<Vec<u8>>, Error> {
         self.inner.caller.prepare(endpoint, &self.platform_keys())
+    }
+
+    /// The signed URL of an APIv2 page for the user's browser (the contract-signing pages
+    /// `entrustweb`, declared `answer = page`): send the user's browser there (an HTTP
+    /// redirect, a link); the server never fetches it. Signed with the APIv2 key as
+    /// [`Client::send`] would sign the request, with a fresh `nonce_str` where it has one.
+    ///
+    /// # Errors
+    /// [`ConfigError::Missing`] without an APIv2 key; [`RequestError::NotAPage`] for an
+    /// operation that is not such a page (send it instead).
+    ///
+    /// ```no_run
+    /// # fn run<E: wxpay_core::Endpoint>(client: wxpay_core::Client, sign_contract: E) -> Result<(), wxpay_core::Error> {
+    /// let url = client.page_url(&sign_contract)?;
+    /// println!("302 Location: {url}");
+    /// # Ok(()) }
+    /// ```
+    pub fn page_url<E: Endpoint + ?Sized>(&self, page: &E) -> Result<http::Uri, Error> {
+        let context = self.inner.caller.apiv2_context(E::HOST)?;
+        apiv2::page_url(page, &context, &protocol::nonce()?)
     }
 
     /// Reads an APIv2 notification POSTed to the merchant's `notify_url`: a payment result

@@ -55,7 +55,7 @@ pub use answer::{
     ACKNOWLEDGEMENT, MAX_ANSWER_LEN, MAX_NOTIFICATION_LEN, Notification, RefundNotification, Reply,
     read_answer, read_notification, read_payment_notification, read_refund_notification, refusal,
 };
-pub use call::{CallContext, prepare, read_endpoint_answer};
+pub use call::{CallContext, page_url, prepare, read_endpoint_answer};
 pub use de::from_fields;
 pub use xml::{parse, parse_with, to_xml};
 

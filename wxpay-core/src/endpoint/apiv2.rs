@@ -29,6 +29,28 @@ pub struct ApiV2 {
     /// The request carries a `nonce_str`; `false` for the few operations without one
     /// (`no_nonce`).
     pub nonce: bool,
+    /// What a successful call answers: `<xml>` elements unless declared otherwise
+    /// (`answer = text | json | page`).
+    pub answer: ApiV2Answer,
+}
+
+/// What an APIv2 operation answers on success (`answer = …` in `#[endpoint(v2 …)]`). A
+/// failure is the `<xml>` envelope whatever the kind (`return_code` FAIL, `return_msg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ApiV2Answer {
+    /// A flat `<xml>` document (the default).
+    #[default]
+    Xml,
+    /// Text: a bill (`downloadbill`, `downloadfundflow`), read whole into a `String` under
+    /// the client's download limit.
+    Text,
+    /// JSON (`getaccesstoken`), whose `retcode` other than 0 is the business error.
+    Json,
+    /// A page for the user's browser (the contract-signing pages `entrustweb`): the server
+    /// never fetches it; the user's browser is sent to its signed URL
+    /// (`Client::page_url`).
+    Page,
 }
 
 impl ApiV2 {
@@ -40,6 +62,7 @@ impl ApiV2 {
             client_certificate: false,
             signed_answer: true,
             nonce: true,
+            answer: ApiV2Answer::Xml,
         }
     }
 
@@ -64,6 +87,12 @@ impl ApiV2 {
     /// Whether the request carries a `nonce_str`.
     pub const fn with_nonce(mut self, nonce: bool) -> Self {
         self.nonce = nonce;
+        self
+    }
+
+    /// What a successful call answers.
+    pub const fn with_answer(mut self, answer: ApiV2Answer) -> Self {
+        self.answer = answer;
         self
     }
 }
