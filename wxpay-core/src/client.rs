@@ -207,7 +207,11 @@ impl Client {
     /// `cert` ([`ClientBuilder::merchant_certificate`](crate::ClientBuilder::merchant_certificate)),
     /// and its answer checked: `return_code` `FAIL` is [`ApiV2Error::Platform`], a missing or
     /// wrong `sign` [`ApiV2Error::Verification`], `result_code` `FAIL`
-    /// [`ApiV2Error::Business`] (all as [`Error::ApiV2`]).
+    /// [`ApiV2Error::Business`] (all as [`Error::ApiV2`]). An APIv2 operation that answers
+    /// text (a bill, `answer = text`) is read whole under the download limits; one that
+    /// answers JSON (`answer = json`) is decoded from it; a page for the user's browser
+    /// (`answer = page`) is never sent ([`RequestError::BrowserPage`]): see
+    /// [`Client::page_url`].
     ///
     /// ```no_run
     /// # use wxpay_core::{Client, Endpoint};

@@ -275,7 +275,10 @@ fn json_failure(body: &[u8]) -> Option<ApiV2Error> {
         serde_json::Value::String(s) => s,
         _ => return None,
     };
-    (code.trim() != "0").then(|| ApiV2Error::Business {
+    if code.trim() == "0" {
+        return None;
+    }
+    Some(ApiV2Error::Business {
         err_code: Some(code),
         err_code_des: envelope.retmsg,
     })

@@ -396,7 +396,7 @@ pub fn over_the_wire(cases: &[Case], spec_operations: usize, not_declared: &[(&s
             ),
         }
         let key = ApiV2Key::new(KEY).expect("the TEST APIv2 key");
-        let context = CallContext::new(&https_url, &key, CryptoBackend::default());
+        let context = CallContext::new(https_url, &key, CryptoBackend::default());
         let signed = cert_case.wire.unwrap_or(cert_case.request)()
             .prepare(&context)
             .expect("prepared");
