@@ -20,7 +20,7 @@ use wxpay::apis::v2::Operation;
 use wxpay::apiv2::{
     self, ApiV2Error, ApiV2NotificationError, Fields, MAX_NOTIFICATION_LEN, SignType,
 };
-use wxpay::{ApiV2, ApiV2Key, ConfigError, CryptoBackend, Error, Host, SignTypes};
+use wxpay::{ApiV2, ApiV2Answer, ApiV2Key, ConfigError, CryptoBackend, Error, Host, SignTypes};
 use wxpay_sandbox::Sandbox;
 
 use crate::cli::{CallArgs, Global, V2NotificationArgs};
@@ -214,6 +214,24 @@ pub async fn call(
         return Ok(());
     }
 
+    if matches!(rules.answer, ApiV2Answer::Text | ApiV2Answer::Json) {
+        // A bill or a JSON answer: the text as it came (its `<xml>` failure is an error).
+        let answer = request.send_text().await.map_err(|e| failure(e, global))?;
+        let body = match rules.answer {
+            ApiV2Answer::Json => serde_json::from_str(&answer.value)
+                .unwrap_or_else(|_| Value::String(answer.value.clone())),
+            _ => Value::String(answer.value.clone()),
+        };
+        let document = json!({
+            "protocol": "APIv2",
+            "operation": name,
+            "status": answer.status.as_u16(),
+            "verified": false,
+            "body": body,
+        });
+        out.print(&document, || answer.value.clone());
+        return Ok(());
+    }
     let answer = request
         .send_verified()
         .await

@@ -13,8 +13,10 @@ use crate::apiv2;
 use crate::caller::Caller;
 use crate::clock::{unix_now, with_jitter};
 use crate::crypto::CryptoBackend;
-use crate::endpoint::{ApiV2, Endpoint, Protocol, RequestParts, RequestWriter, write_apiv3};
-use crate::error::{ApiV2Error, ConfigError, DecodeError, Error, VerificationError};
+use crate::endpoint::{
+    ApiV2, ApiV2Answer, Endpoint, Protocol, RequestParts, RequestWriter, write_apiv3,
+};
+use crate::error::{ApiV2Error, ConfigError, DecodeError, Error, RequestError, VerificationError};
 use crate::host::Host;
 use crate::keyring::PlatformKeyStatus;
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeys};
@@ -25,6 +27,9 @@ use crate::refresh::Refresher;
 use crate::scheduler::{self, Periodic};
 use crate::transport::Connection;
 
+/// How an APIv2 call goes out: its connection, and for a bill the size and time limits of a
+/// download.
+pub(crate) type ApiV2Route = (Connection, Option<usize>, Option<std::time::Duration>);
 /// A WeChat Pay client for one merchant: APIv3, and APIv2 with an APIv2 key.
 ///
 /// Cheap to clone (an `Arc` inside) and safe to share across tasks. Every call is signed with
@@ -211,7 +216,11 @@ impl Client {
     /// `cert` ([`ClientBuilder::merchant_certificate`](crate::ClientBuilder::merchant_certificate)),
     /// and its answer checked: `return_code` `FAIL` is [`ApiV2Error::Platform`], a missing or
     /// wrong `sign` [`ApiV2Error::Verification`], `result_code` `FAIL`
-    /// [`ApiV2Error::Business`] (all as [`Error::ApiV2`]).
+    /// [`ApiV2Error::Business`] (all as [`Error::ApiV2`]). An APIv2 operation that answers
+    /// text (a bill, `answer = text`) is read whole under the download limits; one that
+    /// answers JSON (`answer = json`) is decoded from it; a page for the user's browser
+    /// (`answer = page`) is never sent ([`RequestError::BrowserPage`]): see
+    /// [`Client::page_url`].
     ///
     /// ```no_run
     /// # use wxpay_core::{Client, Endpoint};
@@ -274,19 +283,14 @@ impl Client {
         rules: ApiV2,
         idempotent: bool,
     ) -> Result<Verified<E::Response>, Error> {
-        let caller = &self.inner.caller;
-        let context = caller.apiv2_context(E::HOST)?;
-        let connection = if rules.client_certificate {
-            if !caller.transport().has_client_certificate() {
-                return Err(ConfigError::Missing {
-                    setting: "merchant_certificate".into(),
-                }
-                .into());
+        if rules.answer == ApiV2Answer::Page {
+            return Err(RequestError::BrowserPage {
+                operation: E::PATH_TEMPLATE,
             }
-            Connection::ClientCertificate
-        } else {
-            Connection::Plain
-        };
+            .into());
+        }
+        let context = self.inner.caller.apiv2_context(E::HOST)?;
+        let route = self.apiv2_route(rules)?;
         let request = || Ok((apiv2::prepare(endpoint, &context, &protocol::nonce()?)?, ()));
         let answer = self
             .call_apiv2(
@@ -294,17 +298,11 @@ impl Client {
                 E::PATH_TEMPLATE,
                 E::HOST,
                 idempotent,
-                connection,
+                route,
                 &request,
             )
             .await?;
         let (head, body) = answer.into_parts();
-        if !head.status.is_success() && apiv2::parse(&body).is_err() {
-            return Err(ApiV2Error::Status {
-                status: head.status.as_u16(),
-            }
-            .into());
-        }
         let value = apiv2::read_endpoint_answer::<E>(head.status, body, &context)?;
         Ok(Verified {
             value,
@@ -314,14 +312,42 @@ impl Client {
         })
     }
 
-    /// The attempts of one APIv2 call (not generic, so every endpoint shares one copy).
+    /// How a call of an APIv2 operation of `rules` goes out: on the connection that presents
+    /// the client certificate when the operation needs it (without one, refused before
+    /// anything is signed), and a bill read whole under the download limits rather than an
+    /// answer's.
+    pub(crate) fn apiv2_route(&self, rules: ApiV2) -> Result<ApiV2Route, Error> {
+        let connection = if rules.client_certificate {
+            if !self.inner.caller.transport().has_client_certificate() {
+                return Err(ConfigError::Missing {
+                    setting: "merchant_certificate".into(),
+                }
+                .into());
+            }
+            Connection::ClientCertificate
+        } else {
+            Connection::Plain
+        };
+        let (limit, timeout) = match rules.answer {
+            ApiV2Answer::Text => {
+                let downloads = &self.inner.downloads;
+                let limit = usize::try_from(downloads.max_bytes).unwrap_or(usize::MAX);
+                (Some(limit), downloads.overall)
+            }
+            _ => (None, None),
+        };
+        Ok((connection, limit, timeout))
+    }
+
+    /// The attempts of one APIv2 call (not generic, so every endpoint shares one copy). A
+    /// non-2xx answer that is no APIv2 document (a gateway's page) is [`ApiV2Error::Status`].
     pub(crate) async fn call_apiv2(
         &self,
         method: &Method,
         path_template: &str,
         host: Host,
         idempotent: bool,
-        connection: Connection,
+        (connection, limit, timeout): ApiV2Route,
         request: &(dyn Fn() -> Result<(http::Request<Vec<u8>>, ()), Error> + Sync),
     ) -> Result<http::Response<Bytes>, Error> {
         let span = tracing::info_span!(
@@ -335,19 +361,32 @@ impl Client {
         );
         async {
             let transport = self.inner.caller.transport();
-            let (response, ()) =
-                self.inner
-                    .caller
-                    .retrying(
-                        idempotent,
-                        request,
-                        |request| async move {
-                            Ok(transport.exchange_whole(request, connection).await?)
-                        },
-                        |response: &http::Response<Bytes>| (response.status(), response.headers()),
-                    )
-                    .await?;
+            let (response, ()) = self
+                .inner
+                .caller
+                .retrying(
+                    idempotent,
+                    request,
+                    |request| async move {
+                        Ok(match limit {
+                            Some(limit) => {
+                                transport
+                                    .exchange_whole_within(request, connection, limit, timeout)
+                                    .await?
+                            }
+                            None => transport.exchange_whole(request, connection).await?,
+                        })
+                    },
+                    |response: &http::Response<Bytes>| (response.status(), response.headers()),
+                )
+                .await?;
             tracing::Span::current().record("status", response.status().as_u16());
+            if !response.status().is_success() && apiv2::parse(response.body()).is_err() {
+                return Err(ApiV2Error::Status {
+                    status: response.status().as_u16(),
+                }
+                .into());
+            }
             Ok(response)
         }
         .instrument(span)
@@ -361,6 +400,26 @@ impl Client {
         endpoint: &E,
     ) -> Result<http::Request<Vec<u8>>, Error> {
         self.inner.caller.prepare(endpoint, &self.platform_keys())
+    }
+
+    /// The signed URL of an APIv2 page for the user's browser (the contract-signing pages
+    /// `entrustweb`, declared `answer = page`): send the user's browser there (an HTTP
+    /// redirect, a link); the server never fetches it. Signed with the APIv2 key as
+    /// [`Client::send`] would sign the request, with a fresh `nonce_str` where it has one.
+    ///
+    /// # Errors
+    /// [`ConfigError::Missing`] without an APIv2 key; [`RequestError::NotAPage`] for an
+    /// operation that is not such a page (send it instead).
+    ///
+    /// ```no_run
+    /// # fn run<E: wxpay_core::Endpoint>(client: wxpay_core::Client, sign_contract: E) -> Result<(), wxpay_core::Error> {
+    /// let url = client.page_url(&sign_contract)?;
+    /// println!("302 Location: {url}");
+    /// # Ok(()) }
+    /// ```
+    pub fn page_url<E: Endpoint + ?Sized>(&self, page: &E) -> Result<http::Uri, Error> {
+        let context = self.inner.caller.apiv2_context(E::HOST)?;
+        apiv2::page_url(page, &context, &protocol::nonce()?)
     }
 
     /// Reads an APIv2 notification POSTed to the merchant's `notify_url`: a payment result

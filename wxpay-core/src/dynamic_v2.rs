@@ -2,16 +2,16 @@
 //! data (for tools that read them from `wxpay::apis::v2::OPERATIONS`), sent like a declared
 //! `#[endpoint(v2 …)]`.
 
+use bytes::Bytes;
 use http::Method;
 use serde::Serialize;
 
 use crate::apiv2::{self, CallContext, Fields, SignType};
 use crate::client::Client;
-use crate::endpoint::ApiV2;
-use crate::error::{ApiV2Error, ConfigError, Error, RequestError};
+use crate::endpoint::{ApiV2, ApiV2Answer};
+use crate::error::{DecodeError, Error, RequestError};
 use crate::host::Host;
 use crate::protocol::{self, Verified};
-use crate::transport::Connection;
 use crate::wire::encoding;
 
 /// An APIv2 request built at run time, such as
@@ -177,25 +177,65 @@ impl<'c> ApiV2Request<'c> {
 
     /// As [`ApiV2Request::send`], keeping the status and headers.
     pub async fn send_verified(self) -> Result<Verified<Fields>, Error> {
-        self.check()?;
-        let (context, sign_type) = self.context()?;
-        let connection = if self.rules.client_certificate {
-            if !self
-                .client
-                .inner
-                .caller
-                .transport()
-                .has_client_certificate()
-            {
-                return Err(ConfigError::Missing {
-                    setting: "merchant_certificate".into(),
-                }
-                .into());
+        if self.rules.answer != ApiV2Answer::Xml {
+            return Err(RequestError::Field {
+                field: "rules",
+                reason: "the operation does not answer `<xml>` fields: send it with send_text"
+                    .into(),
             }
-            Connection::ClientCertificate
-        } else {
-            Connection::Plain
-        };
+            .into());
+        }
+        let (head, _, fields) = self.exchange().await?;
+        let value = fields.ok_or(RequestError::Field {
+            field: "rules",
+            reason: "the operation does not answer `<xml>` fields: send it with send_text".into(),
+        })?;
+        Ok(Verified {
+            value,
+            status: head.status,
+            request_id: None,
+            headers: head.headers,
+        })
+    }
+
+    /// Sends a request whose operation answers text or JSON (rules with
+    /// [`ApiV2Answer::Text`]: the bills, read whole under the client's download limits;
+    /// [`ApiV2Answer::Json`]: `getaccesstoken`) and gives that text. The platform's failure is
+    /// still the `<xml>` envelope, and is the error it says (as [`ApiV2Request::send`]); a
+    /// JSON `retcode` other than 0 is [`ApiV2Error::Business`](crate::ApiV2Error::Business).
+    ///
+    /// # Errors
+    /// As [`ApiV2Request::send`]; [`Error::Request`] for an operation that answers `<xml>`
+    /// fields (send it with [`ApiV2Request::send`]); [`Error::Decode`] for an answer that is
+    /// not UTF-8 (a `tar_type=GZIP` bill).
+    pub async fn send_text(self) -> Result<Verified<String>, Error> {
+        if !matches!(self.rules.answer, ApiV2Answer::Text | ApiV2Answer::Json) {
+            return Err(RequestError::Field {
+                field: "rules",
+                reason: "the operation answers `<xml>` fields: send it with send".into(),
+            }
+            .into());
+        }
+        let (head, body, _) = self.exchange().await?;
+        let value = String::from_utf8(body.to_vec()).map_err(|_| {
+            use serde::de::Error as _;
+            let error = serde_json::Error::custom("the answer is not UTF-8 text");
+            Error::Decode(Box::new(DecodeError::new(head.status, None, body, &error)))
+        })?;
+        Ok(Verified {
+            value,
+            status: head.status,
+            request_id: None,
+            headers: head.headers,
+        })
+    }
+
+    /// Signs and sends the request (each attempt afresh) and checks the answer by the rules:
+    /// the verified fields of an `<xml>` answer, the body of a text or JSON one.
+    async fn exchange(self) -> Result<(http::response::Parts, Bytes, Option<Fields>), Error> {
+        self.check()?;
+        let (context, _) = self.context()?;
+        let route = self.client.apiv2_route(self.rules)?;
         let request = || {
             let signed = apiv2::signed_request(
                 &self.method,
@@ -216,30 +256,13 @@ impl<'c> ApiV2Request<'c> {
                 &self.path,
                 self.host,
                 idempotent,
-                connection,
+                route,
                 &request,
             )
             .await?;
         let (head, body) = answer.into_parts();
-        if !head.status.is_success() && apiv2::parse(&body).is_err() {
-            return Err(ApiV2Error::Status {
-                status: head.status.as_u16(),
-            }
-            .into());
-        }
-        let fields = apiv2::read_answer(
-            &body,
-            context.key,
-            sign_type,
-            self.rules.signed_answer,
-            context.backend,
-        )?;
-        Ok(Verified {
-            value: fields,
-            status: head.status,
-            request_id: None,
-            headers: head.headers,
-        })
+        let fields = apiv2::check_answer(head.status, &body, self.rules, &context, "APIv2 page")?;
+        Ok((head, body, fields))
     }
 
     /// What signing takes, and the sign type it signs with.
@@ -261,6 +284,14 @@ impl<'c> ApiV2Request<'c> {
                     "an APIv2 request is a POST (or a GET for the contract-signing pages), not {}",
                     self.method
                 ),
+            );
+        }
+        if self.rules.answer == ApiV2Answer::Page {
+            return refuse(
+                "rules",
+                "a page for the user's browser is never sent: send the browser to the URL of \
+                 prepare"
+                    .to_owned(),
             );
         }
         if self.path.starts_with("/v3/") {

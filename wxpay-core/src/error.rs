@@ -492,6 +492,24 @@ pub enum RequestError {
         /// The protocol it was about to be sent as.
         other: &'static str,
     },
+    /// An APIv2 page for the user's browser (`answer = page`, the contract-signing pages) was
+    /// sent from the server: nothing was sent. Send the user's browser to its signed URL
+    /// (`Client::page_url`).
+    #[error(
+        "`{operation}` is a page for the user's browser: send the browser to its signed URL \
+         (`Client::page_url`) instead"
+    )]
+    BrowserPage {
+        /// The operation's path.
+        operation: &'static str,
+    },
+    /// A signed page URL was asked of an operation that is not a page for the user's browser:
+    /// send it instead.
+    #[error("`{operation}` is not a page for the user's browser: send it with `Client::send`")]
+    NotAPage {
+        /// The operation's path.
+        operation: &'static str,
+    },
     /// A field must be encrypted but no platform key is configured for encryption.
     #[error("the request has encrypted fields but no valid platform key is configured")]
     NoEncryptionKey,

@@ -172,8 +172,8 @@ pub use dynamic::DynamicRequest;
 pub use dynamic_v2::ApiV2Request;
 pub use endpoint::sensitive::{FieldPath, Sensitive, SensitiveString};
 pub use endpoint::{
-    ApiV2, Endpoint, FileMeta, ImageFormat, PathSegment, Protocol, RequestParts, RequestWriter,
-    SignTypes, Streamed, UploadFile, XmlText,
+    ApiV2, ApiV2Answer, Endpoint, FileMeta, ImageFormat, PathSegment, Protocol, RequestParts,
+    RequestWriter, SignTypes, Streamed, UploadFile, XmlText,
 };
 pub use error::{
     ApiError, ApiV2DecodeError, ApiV2Error, ApiV2NotificationError, ApiV2SignError, ConfigError,
@@ -200,7 +200,7 @@ pub mod __private {
         RedactedWith, Sensitive,
     };
     pub use crate::endpoint::{
-        ApiV2, Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, Protocol,
+        ApiV2, ApiV2Answer, Endpoint, FileMeta, JsonObject, JsonSerializer, PathSegment, Protocol,
         RequestWriter, SignTypes, Streamed, UploadFile, XmlText,
     };
     pub use crate::error::{DecryptError, Error, RequestError};
@@ -231,6 +231,16 @@ pub mod __private {
                 serde_json::Error::custom(format_args!("missing field `{field}`"))
             }
             _ => serde_json::Error::custom(error),
+        })
+    }
+
+    /// The text of an APIv2 answer declared `answer = text` (a bill): UTF-8, as the
+    /// platform writes them. The client has already told an `<xml>` failure from it.
+    #[inline]
+    pub fn decode_text(body: &[u8]) -> Result<String, serde_json::Error> {
+        use serde::de::Error as _;
+        String::from_utf8(body.to_vec()).map_err(|_| {
+            serde_json::Error::custom("the text is not UTF-8 (a `tar_type` GZIP bill is bytes)")
         })
     }
 

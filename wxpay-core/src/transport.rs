@@ -74,8 +74,20 @@ impl Transport {
         request: http::Request<Vec<u8>>,
         connection: Connection,
     ) -> Result<http::Response<Bytes>, TransportError> {
-        let mut response = self.exchange_on(request, None, connection).await?;
-        let limit = self.max_body;
+        self.exchange_whole_within(request, connection, self.max_body, None)
+            .await
+    }
+
+    /// As [`Transport::exchange_whole`], up to `limit` bytes and within `timeout` instead of
+    /// the client's per-call ones (an APIv2 bill, read whole under the download limits).
+    pub(crate) async fn exchange_whole_within(
+        &self,
+        request: http::Request<Vec<u8>>,
+        connection: Connection,
+        limit: usize,
+        timeout: Option<Duration>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let mut response = self.exchange_on(request, timeout, connection).await?;
         let too_large = || {
             TransportError::new(
                 TransportErrorKind::TooLarge { limit },

@@ -84,6 +84,9 @@ pub(crate) struct ApiV2Args {
     /// `unsigned_request`: the request carries no `sign` (a page the user's browser opens
     /// with plain parameters, `authindex`).
     pub unsigned_request: bool,
+    /// `answer = text | json | page`: the variant of the runtime's `ApiV2Answer` (`Xml` when
+    /// not given).
+    pub answer: Ident,
 }
 
 /// The options only an APIv2 endpoint takes.
@@ -94,6 +97,14 @@ const SIGN_TYPES: [(&str, &str); 3] = [
     ("md5", "Md5"),
     ("hmac_sha256", "HmacSha256"),
     ("either", "Either"),
+];
+
+/// The keys `answer = …` takes and the runtime's `ApiV2Answer` variant of each.
+const ANSWERS: [(&str, &str); 4] = [
+    ("xml", "Xml"),
+    ("text", "Text"),
+    ("json", "Json"),
+    ("page", "Page"),
 ];
 
 /// The host keys `host = …` takes and the runtime's `Host` variant of each (the runtime's
@@ -168,6 +179,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
     let mut host: Option<Ident> = None;
     let mut sign_types: Option<Ident> = None;
     let mut sign_type_span: Option<Span> = None;
+    let mut answer: Option<(Ident, Ident)> = None;
     let mut apiv2_flags = [false; APIV2_FLAGS.len()];
     while !input.is_empty() {
         if !input.peek(Token![,]) {
@@ -229,6 +241,21 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
                 } else {
                     sign_types = key;
                     sign_type_span = Some(option.span());
+                }
+                if v2.is_none() {
+                    errors.push(v3_refuses(&option));
+                }
+                continue;
+            }
+            if option == "answer" {
+                let key = parse_key(&option, input, ("kind of answer", "text"), &ANSWERS, errors)?;
+                if answer.is_some() {
+                    errors.push(syn::Error::new(
+                        option.span(),
+                        "`answer` is given twice; keep one",
+                    ));
+                } else {
+                    answer = key.map(|key| (option.clone(), key));
                 }
                 if v2.is_none() {
                     errors.push(v3_refuses(&option));
@@ -330,6 +357,28 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
             ));
         }
     }
+    if let (Some((option, kind)), Some(_)) = (&answer, v2) {
+        match (kind.to_string().as_str(), &response) {
+            ("Page", Some(ty)) => errors.push(syn::Error::new_spanned(
+                ty,
+                "a page for the user's browser (`answer = page`) gives the server nothing to \
+                 read: remove `-> ...` and send the browser to `Client::page_url`",
+            )),
+            ("Page", None) if method.is_some_and(|method| method != Method::Get) => {
+                errors.push(syn::Error::new(
+                    method_ident.span(),
+                    "a page for the user's browser (`answer = page`) is a GET: the browser \
+                     opens its signed URL",
+                ))
+            }
+            ("Text" | "Json", None) => errors.push(syn::Error::new(
+                option.span(),
+                "`answer = text` or `answer = json` is decoded into the declared response: write \
+                 `-> String` for text, `-> Type` for JSON",
+            )),
+            _ => {}
+        }
+    }
     let [
         client_certificate,
         unsigned_answer,
@@ -349,6 +398,7 @@ fn parse_args(input: ParseStream, errors: &mut Errors) -> syn::Result<Args> {
         unsigned_answer,
         no_nonce,
         unsigned_request,
+        answer: answer.map_or_else(|| Ident::new("Xml", span), |(_, kind)| kind),
     });
 
     Ok(Args {
@@ -452,8 +502,8 @@ fn unknown_option(option: &Ident) -> String {
         _ => format!(
             "unknown endpoint option `{option}`; the options are `idempotent`, `exhaustive`, \
              `no_constructor`, `download`, `host = key` and `crate = \"path\"`, and for \
-             APIv2 (`v2 POST …`) `cert`, `unsigned_answer`, `no_nonce`, `unsigned_request` and \
-             `sign_type = key`"
+             APIv2 (`v2 POST …`) `cert`, `unsigned_answer`, `no_nonce`, `unsigned_request`, \
+             `sign_type = key` and `answer = kind`"
         ),
     }
 }

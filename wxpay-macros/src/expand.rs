@@ -401,7 +401,12 @@ fn implement_apiv2(
     let (response, decode) = match &args.response {
         Some(ty) => {
             let private = respan(private.clone(), ty.span());
-            let function = quote_spanned!(ty.span()=> #private::decode_xml);
+            // Text for a bill, JSON for `getaccesstoken`, else the `<xml>` elements.
+            let function = match apiv2.answer.to_string().as_str() {
+                "Text" => quote_spanned!(ty.span()=> #private::decode_text),
+                "Json" => quote_spanned!(ty.span()=> #private::decode_json),
+                _ => quote_spanned!(ty.span()=> #private::decode_xml),
+            };
             (quote!(#ty), quote!(#function(__body)))
         }
         None => (quote!(()), quote!(#private::decode_empty(__body))),
@@ -459,6 +464,10 @@ fn implement_apiv2(
     }
     if apiv2.unsigned_request {
         rules = quote!(#rules.with_signed_request(false));
+    }
+    let answer = &apiv2.answer;
+    if *answer != "Xml" {
+        rules = quote!(#rules.with_answer(#private::ApiV2Answer::#answer));
     }
     let (idempotent, host) = (idempotent(args), host(args, &private));
     let method = Ident::new(

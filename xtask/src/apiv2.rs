@@ -46,6 +46,14 @@ const RUNTIME_ANSWER: &[&str] = &[
     "nonce_str",
 ];
 
+/// The envelope of a JSON answer, which the runtime checks (`retcode` other than 0 is the
+/// business error, with `retmsg`): not fields of the answer type.
+const JSON_ENVELOPE: &[&str] = &["retcode", "retmsg"];
+
+/// Credentials an answer or request carries in plain text (`getaccesstoken`'s tokens): kept
+/// out of `Debug` like personal data.
+const CREDENTIALS: &[&str] = &["access_token", "refresh_token"];
+
 /// What an operation answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnswerKind {
@@ -141,8 +149,12 @@ pub fn facts(path: &str, method: &str, op: &Value) -> Facts {
         }
     }
     let signed_request = fields.contains_key("sign");
-    required.retain(|name| name != "sign");
-    required.dedup();
+    // A request carries only elements its schema describes: the spec's `required` also names
+    // some that are not (answer fields copied into the request's list, the members of a JSON
+    // element such as `scene_info`), which no request could send.
+    required.retain(|name| name != "sign" && fields.contains_key(name));
+    let mut seen = BTreeSet::new();
+    required.retain(|name| seen.insert(name.clone()));
     let nonce = fields.contains_key("nonce_str");
     let sign_values = fields
         .get("sign_type")
@@ -179,7 +191,8 @@ pub fn facts(path: &str, method: &str, op: &Value) -> Facts {
         AnswerKind::File
     } else if produces_json {
         AnswerKind::Json
-    } else if answer_properties.is_empty() {
+    } else if answer_properties.is_empty() && method == "GET" {
+        // A GET the platform answers with no document: the page the user's browser opens.
         AnswerKind::Page
     } else {
         AnswerKind::Xml
@@ -286,8 +299,7 @@ enum Response {
     Named(Answer),
     /// The bill's text.
     Text,
-    /// Nothing to decode: a page, JSON the DSL cannot decode yet, or no element beyond the
-    /// runtime's.
+    /// Nothing to decode: a page, or no element beyond the runtime's.
     Nothing,
 }
 
@@ -409,7 +421,7 @@ pub fn generate(
     );
     files.insert(
         root.join("tests/it/catalog/v2/mod.rs"),
-        rustfmt(&test_file(&modules, spec_dir, version)?)?,
+        rustfmt(&test_file(&modules, entries.len(), &not_declared, version)?)?,
     );
 
     let ops: Vec<&Op> = modules.values().flat_map(|m| &m.ops).collect();
@@ -536,7 +548,7 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
     }
     let response = match facts.answer {
         AnswerKind::File => Response::Text,
-        AnswerKind::Xml => {
+        AnswerKind::Xml | AnswerKind::Json => {
             let answer_required: BTreeSet<String> =
                 strings(facts.answer_schema.as_ref().and_then(|s| s.get("required")))
                     .into_iter()
@@ -553,7 +565,8 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
                 .collect();
             let owner = format!("{}Response", entry.name);
             for (wire, schema) in &facts.answer_properties {
-                if RUNTIME_ANSWER.contains(&wire.as_str()) {
+                if RUNTIME_ANSWER.contains(&wire.as_str()) || JSON_ENVELOPE.contains(&wire.as_str())
+                {
                     continue;
                 }
                 if wire.contains('$') {
@@ -591,7 +604,7 @@ fn build_op(module: &mut Module, entry: &Entry, op: &Value) -> Result<Op, String
                 })
             }
         }
-        AnswerKind::Json | AnswerKind::Page | AnswerKind::Redirect => Response::Nothing,
+        AnswerKind::Page | AnswerKind::Redirect => Response::Nothing,
     };
     let idempotent = entry.method == "POST"
         && fields
@@ -875,7 +888,7 @@ fn field_doc(f: &Field) -> String {
 }
 
 fn personal(f: &Field) -> bool {
-    f.ty == Ty::Str && crate::model::personal(&f.wire)
+    f.ty == Ty::Str && (crate::model::personal(&f.wire) || CREDENTIALS.contains(&f.wire.as_str()))
 }
 
 const ROOT_DOC: &str = r#"//! APIv2: the operations of the platform's older protocol, which APIv3 never covered or
@@ -891,8 +904,10 @@ const ROOT_DOC: &str = r#"//! APIv2: the operations of the platform's older prot
 //! of a successful answer: the runtime checks `return_code`, `result_code` (with `err_code`
 //! and `err_code_des`) and verifies `sign` first, so those are not fields; indexed elements
 //! (`coupon_id_$n`) are not decoded yet, and each answer type lists the ones it leaves out.
-//! The bills (`downloadbill`, `downloadfundflow`) answer their text as a `String`; the pages
-//! of contract signing and `getaccesstoken` (JSON) declare no answer type.
+//! The bills (`downloadbill`, `downloadfundflow`) answer their text as a `String`
+//! (`answer = text`), `getaccesstoken` JSON (`answer = json`); the contract-signing pages
+//! (`entrustweb`, `answer = page`) are for the user's browser, sent to their signed URL by
+//! [`Client::page_url`](crate::Client::page_url).
 //!
 //! The modules are enabled by the `v2` feature; [`OPERATIONS`] lists every operation with its
 //! rules in every build, for tools that send them through `Client::apiv2` (the `wxpay` command
@@ -998,7 +1013,21 @@ fn options(op: &Op) -> String {
     if op.idempotent {
         options.push_str(", idempotent");
     }
+    if let Some(kind) = answer_key(op.facts.answer) {
+        let _ = write!(options, ", answer = {kind}");
+    }
     options
+}
+
+/// The `answer = …` key of an operation that does not answer `<xml>`, as the DSL spells it.
+fn answer_key(answer: AnswerKind) -> Option<&'static str> {
+    match answer {
+        AnswerKind::File => Some("text"),
+        AnswerKind::Json => Some("json"),
+        // A redirect (`authindex`) is a page too: the user's browser opens it.
+        AnswerKind::Page | AnswerKind::Redirect => Some("page"),
+        AnswerKind::Xml => None,
+    }
 }
 
 fn operation(op: &Op, m: &Module) -> String {
@@ -1037,17 +1066,24 @@ fn operation(op: &Op, m: &Module) -> String {
         ));
     }
     match op.facts.answer {
-        AnswerKind::File => facts.push("Answers the bill's text.".to_owned()),
+        AnswerKind::File => facts.push(
+            "Answers the bill's text (`answer = text`), read whole under the client's download \
+             limits; a failure is the platform's `<xml>`."
+                .to_owned(),
+        ),
         AnswerKind::Json => facts.push(
-            "Answers JSON, which `#[endpoint(v2 …)]` does not decode yet: no answer type."
+            "Answers JSON (`answer = json`): a `retcode` other than 0 is the business error."
                 .to_owned(),
         ),
         AnswerKind::Page => facts.push(
-            "A page for the user's browser: the fields are its signed query string.".to_owned(),
+            "A page for the user's browser (`answer = page`): the server does not fetch it; \
+             send the browser to its signed URL, [`Client::page_url`](crate::Client::page_url)."
+                .to_owned(),
         ),
         AnswerKind::Redirect => facts.push(
-            "A page for the user's browser, which the platform redirects: the fields are its \
-             query string, unsigned (`unsigned_request`)."
+            "A page for the user's browser, which the platform redirects (`answer = page`): the \
+             fields are its query string, unsigned (`unsigned_request`); send the browser to \
+             [`Client::page_url`](crate::Client::page_url)."
                 .to_owned(),
         ),
         AnswerKind::Xml => {}
@@ -1177,6 +1213,30 @@ fn example_text(f: &Field, m: &Module) -> String {
 /// `X::new(XRequired { … })` with the required fields, then `setters` for the optional ones:
 /// the request named through `request` (`api::` or nothing), its enums through `api`.
 fn construction(op: &Op, request: &str, api: &str, m: &Module, setters: bool) -> String {
+    construction_for(op, request, api, m, setters, None)
+}
+
+/// The names the calling merchant's own id goes by in APIv2 requests.
+const MERCHANT_IDS: [&str; 3] = ["mch_id", "mchid", "sp_mchid"];
+
+/// As [`construction`], with every field of [`MERCHANT_IDS`] naming `merchant` (when given)
+/// instead of the spec's example merchant.
+fn construction_for(
+    op: &Op,
+    request: &str,
+    api: &str,
+    m: &Module,
+    setters: bool,
+    merchant: Option<&str>,
+) -> String {
+    let value_expr = |f: &Field, api: &str, m: &Module| match merchant {
+        Some(id) if MERCHANT_IDS.contains(&f.wire.as_str()) => match f.ty {
+            Ty::Str => format!("{id:?}"),
+            Ty::Int(_) => id.to_owned(),
+            _ => value_expr(f, api, m),
+        },
+        _ => value_expr(f, api, m),
+    };
     let name = &op.entry.name;
     let mut out = String::new();
     let required: Vec<&Field> = op.fields.iter().filter(|f| f.required).collect();
@@ -1228,8 +1288,17 @@ fn example(op: &Op, m: &Module) -> String {
     for line in lines {
         let _ = writeln!(out, "/// {line}");
     }
-    let _ = writeln!(out, "/// let answer = client.send(request).await?;");
-    let _ = writeln!(out, "/// # let _ = answer;\n/// # Ok(()) }}");
+    if matches!(op.facts.answer, AnswerKind::Page | AnswerKind::Redirect) {
+        let _ = writeln!(
+            out,
+            "/// // Send the user's browser there (a redirect, a link)."
+        );
+        let _ = writeln!(out, "/// let url = client.page_url(&request)?;");
+        let _ = writeln!(out, "/// # let _ = url;\n/// # Ok(()) }}");
+    } else {
+        let _ = writeln!(out, "/// let answer = client.send(request).await?;");
+        let _ = writeln!(out, "/// # let _ = answer;\n/// # Ok(()) }}");
+    }
     doc_line(&mut out, "```");
     out
 }
@@ -1397,6 +1466,13 @@ fn protocol_expr(op: &Op) -> String {
     if op.unsigned_request {
         out.push_str(".with_signed_request(false)");
     }
+    match op.facts.answer {
+        AnswerKind::File => out.push_str(".with_answer(ApiV2Answer::Text)"),
+        AnswerKind::Json => out.push_str(".with_answer(ApiV2Answer::Json)"),
+        // A redirect (`authindex`) is a page too: the user's browser opens it.
+        AnswerKind::Page | AnswerKind::Redirect => out.push_str(".with_answer(ApiV2Answer::Page)"),
+        AnswerKind::Xml => {}
+    }
     out
 }
 
@@ -1412,7 +1488,7 @@ fn operations_table(
     let mut out = crate::emit::header(version);
     out.push_str(
         "//! Every APIv2 operation of the spec that the catalog declares.\n\n\
-         use super::Operation;\nuse crate::{ApiV2, Host, SignTypes};\n\n\
+         use super::Operation;\nuse crate::{ApiV2, ApiV2Answer, Host, SignTypes};\n\n\
          /// The APIv2 catalog as data: every operation of [`crate::apis::v2`], its method and\n\
          /// path, official title and link, host, protocol rules and whether a retry is safe.\n\
          /// In every build (the declarations need the `v2` feature). A test checks every entry\n\
@@ -1474,7 +1550,8 @@ fn example_xml(fields: &[(String, String)]) -> String {
 
 fn test_file(
     modules: &BTreeMap<String, Module>,
-    _spec_dir: &Path,
+    spec_operations: usize,
+    not_declared: &[(String, String, String)],
     version: &str,
 ) -> Result<String, String> {
     let mut out = crate::emit::header(version);
@@ -1483,9 +1560,10 @@ fn test_file(
          examples, its\n//! declaration checked against the spec's facts (method, path, host, \
          client certificate, sign\n//! types, signed answer, nonce, idempotence), its signed \
          request checked element by element\n//! against the examples; its example answer \
-         decoded.\n\nmod harness;\n\n\
-         use wxpay::{ApiV2, Host, SignTypes};\n\n",
+         decoded; and every one sent to the sandbox over\n//! the wire.\n\nmod harness;\n\n\
+         use wxpay::{ApiV2, ApiV2Answer, Host, SignTypes};\n\n",
     );
+    let mut catalog = Vec::new();
     for (path, m) in modules {
         if m.ops.is_empty() {
             continue;
@@ -1511,10 +1589,25 @@ fn test_file(
                     }
                 }
             }
+            // Over the wire the merchant is the sandbox's: its id replaces the examples'.
+            let names_merchant = op.fields.iter().any(|f| {
+                matches!(f.ty, Ty::Str | Ty::Int(_))
+                    && MERCHANT_IDS.contains(&f.wire.as_str())
+                    && example_text(f, m) != SANDBOX_MCHID
+            });
+            let wire = if names_merchant {
+                format!(
+                    "Some(|| Box::new({}))",
+                    construction_for(op, "api::", "api", m, true, Some(SANDBOX_MCHID))
+                )
+            } else {
+                "None".to_owned()
+            };
             let _ = writeln!(
                 out,
                 "harness::Case {{ name: {:?}, method: {:?}, path: {:?}, host: Host::{}, \
-                 protocol: {}, idempotent: {}, request: || Box::new({}), fields: &[{fields}] }},",
+                 protocol: {}, idempotent: {}, request: || Box::new({}), fields: &[{fields}], \
+                 wire: {wire} }},",
                 op.entry.name,
                 op.entry.method,
                 op.entry.path,
@@ -1529,6 +1622,7 @@ fn test_file(
             out,
             "#[test]\nfn {name}_declarations() {{\nharness::declarations(&{name}());\n}}\n\n"
         );
+        catalog.push(name.clone());
         let answers: Vec<&Op> = m
             .ops
             .iter()
@@ -1542,30 +1636,61 @@ fn test_file(
             "#[test]\nfn {name}_answers() {{\nuse wxpay::apis::v2::{path} as api;\n\nharness::answers(&[\n"
         );
         for op in answers {
-            let fields = crate::sandbox_v2::example_fields(
-                &op.facts.answer_properties,
-                op.facts.answer_schema.as_ref(),
-                &format!("{} {}", op.entry.method, op.entry.path),
-            )?;
-            let mut body = example_xml(&fields);
-            if let Response::Named(answer) = &op.response {
-                let lists: String = answer
-                    .lists
-                    .iter()
-                    .map(|l| example_list_xml(l, m))
-                    .collect();
-                body.insert_str(body.len() - "</xml>".len(), &lists);
-            }
+            let body = if op.facts.answer == AnswerKind::Json {
+                Value::Object(crate::sandbox_v2::example_json(&op.facts.answer_properties))
+                    .to_string()
+            } else {
+                let fields = crate::sandbox_v2::example_fields(
+                    &op.facts.answer_properties,
+                    op.facts.answer_schema.as_ref(),
+                    &format!("{} {}", op.entry.method, op.entry.path),
+                )?;
+                let mut body = example_xml(&fields);
+                if let Response::Named(answer) = &op.response {
+                    let lists: String = answer
+                        .lists
+                        .iter()
+                        .map(|l| example_list_xml(l, m))
+                        .collect();
+                    body.insert_str(body.len() - "</xml>".len(), &lists);
+                }
+                body
+            };
             let _ = writeln!(
                 out,
-                "harness::Answer {{ name: {:?}, decode: harness::decodes::<api::{}>, body: {:?} }},",
-                op.entry.name, op.entry.name, body
+                "harness::Answer {{ name: {:?}, decode: harness::decodes::<api::{}>, body: {body:?} }},",
+                op.entry.name, op.entry.name,
             );
         }
         out.push_str("]);\n}\n\n");
     }
+    let undeclared: String = not_declared
+        .iter()
+        .map(|(method, path, _)| format!("({method:?}, {path:?}), "))
+        .collect();
+    let _ = write!(
+        out,
+        "/// The operations of the spec (`openapi/v2/`), declared or not.\n\
+         const SPEC_OPERATIONS: usize = {spec_operations};\n\n\
+         /// The operations of the spec the catalog does not declare (see `NOT_DECLARED` in \
+         `wxpay::apis::v2`).\n\
+         const NOT_DECLARED: &[(&str, &str)] = &[{undeclared}];\n\n\
+         /// Every operation of the catalog, each with its example request, through one client to \
+         the\n/// sandbox's HTTPS listener, the `cert` ones over mTLS; the pages for the user's \
+         browser\n/// by their signed URL.\n\
+         #[test]\nfn over_the_wire() {{\nlet cases: Vec<harness::Case> = [{}].into_iter().flatten().collect();\n\
+         harness::over_the_wire(&cases, SPEC_OPERATIONS, NOT_DECLARED);\n}}\n",
+        catalog
+            .iter()
+            .map(|name| format!("{name}()"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
     Ok(out)
 }
+
+/// The sandbox's merchant (`wxpay_sandbox::DEFAULT_MCHID`), named by the TEST client certificate.
+const SANDBOX_MCHID: &str = "1230000109";
 
 #[cfg(test)]
 mod tests {
@@ -1652,6 +1777,30 @@ mod tests {
                 .is_none()
         );
         assert!(list_shape(&json!({ "type": "array", "items": { "type": "object" } })).is_none());
+    }
+
+    #[test]
+    fn required_names_only_elements_of_the_request_and_a_page_is_a_get() {
+        // The spec's `required` lists an answer field and a member of `scene_info`'s JSON
+        // (`profitsharingreturnquery`, the vehicle notifications), and one name twice.
+        let request = json!({
+            "properties": { "mch_id": {}, "scene_info": {}, "sign": {} },
+            "required": ["mch_id", "return_account_type", "start_time", "sign", "mch_id"],
+        });
+        let answer = json!({ "properties": { "return_code": {} } });
+        let notification = facts("/vehicle/pay/notification", "POST", &op(request, answer));
+        assert_eq!(notification.required, ["mch_id"]);
+        // No element described: a page when the browser GETs it, else an `<xml>` envelope.
+        let empty = json!({ "type": "object" });
+        let page = facts("/papay/entrustweb", "GET", &op(json!({}), empty.clone()));
+        assert_eq!(page.answer, AnswerKind::Page);
+        let contract = facts(
+            "/applyment/micro/signcontract",
+            "POST",
+            &op(json!({}), empty),
+        );
+        assert_eq!(contract.answer, AnswerKind::Xml);
+        assert!(!contract.signed_answer);
     }
 
     #[test]

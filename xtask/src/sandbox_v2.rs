@@ -99,6 +99,13 @@ pub fn example_fields(
     schema: Option<&Value>,
     where_: &str,
 ) -> Result<Vec<(String, String)>, String> {
+    if properties.is_empty() {
+        // The spec describes no element (`signcontract`): the envelope every answer has.
+        return Ok(vec![
+            ("return_code".to_owned(), "SUCCESS".to_owned()),
+            ("return_msg".to_owned(), "OK".to_owned()),
+        ]);
+    }
     let required = strings(schema.and_then(|s| s.get("required")));
     let mut out: Vec<(String, String)> = Vec::new();
     let mut names: Vec<&String> = properties.keys().collect();
@@ -150,7 +157,7 @@ fn numeric(field: &Value) -> bool {
 
 /// A JSON answer built from the examples (`getaccesstoken`); fields without one get a value of
 /// their type.
-fn example_json(properties: &Map<String, Value>) -> Map<String, Value> {
+pub fn example_json(properties: &Map<String, Value>) -> Map<String, Value> {
     properties
         .iter()
         .map(|(name, field)| {

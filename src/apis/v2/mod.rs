@@ -12,8 +12,10 @@
 //! of a successful answer: the runtime checks `return_code`, `result_code` (with `err_code`
 //! and `err_code_des`) and verifies `sign` first, so those are not fields; indexed elements
 //! (`coupon_id_$n`) are not decoded yet, and each answer type lists the ones it leaves out.
-//! The bills (`downloadbill`, `downloadfundflow`) answer their text as a `String`; the pages
-//! of contract signing and `getaccesstoken` (JSON) declare no answer type.
+//! The bills (`downloadbill`, `downloadfundflow`) answer their text as a `String`
+//! (`answer = text`), `getaccesstoken` JSON (`answer = json`); the contract-signing pages
+//! (`entrustweb`, `answer = page`) are for the user's browser, sent to their signed URL by
+//! [`Client::page_url`](crate::Client::page_url).
 //!
 //! The modules are enabled by the `v2` feature; [`OPERATIONS`] lists every operation with its
 //! rules in every build, for tools that send them through `Client::apiv2` (the `wxpay` command

@@ -439,6 +439,23 @@ fn operations_by_name_are_signed_in_the_catalogs_type_and_their_answers_read_by_
         .success()
         .stdout(predicate::str::contains("answers this operation unsigned"))
         .stdout(predicate::str::contains("sandbox_signkey"));
+    // A bill: its text as it came (no `<xml>` to verify), by the catalog's `answer = text`.
+    let output = configured(&external)
+        .args(["--json", "call", "v2::bill::DownloadTradeBill"])
+        .args(fields(&[
+            ("appid", APPID),
+            ("mch_id", MCHID),
+            ("bill_date", "20260102"),
+            ("bill_type", "ALL"),
+        ]))
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let document = stdout_json(&output);
+    assert_eq!(document["operation"], "v2::bill::DownloadTradeBill");
+    let bill = document["body"].as_str().expect("the bill's text");
+    assert!(bill.starts_with("交易时间,公众账号ID"), "{bill}");
+    assert!(bill.contains("`1230000109"), "{bill}");
     // A name two APIv2 modules share is refused with both; a typo gets a suggestion.
     wxpay()
         .args(["call", "SendRedpack"])

@@ -9,9 +9,9 @@ use http::{Method, StatusCode};
 use super::{Fields, SignType, read_answer, signed_fields, to_xml};
 use crate::crypto::CryptoBackend;
 use crate::endpoint::{
-    ApiV2, Endpoint, Protocol, RequestWriter, SignTypes, UploadFile, apiv2_form,
+    ApiV2, ApiV2Answer, Endpoint, Protocol, RequestWriter, SignTypes, UploadFile, apiv2_form,
 };
-use crate::error::{DecodeError, Error, RequestError};
+use crate::error::{ApiV2Error, DecodeError, Error, RequestError};
 use crate::keys::ApiV2Key;
 use crate::wire::encoding::{QUERY_COMPONENT, percent_encode_into};
 
@@ -203,27 +203,154 @@ pub(crate) fn signed_request(
     })
 }
 
-/// The verified, typed answer of a declared APIv2 endpoint: `return_code`, then the `sign`
-/// (with the sign type the request was signed with, unless the platform answers the operation
-/// unsigned), then `result_code`, then the endpoint's response type decoded from the fields.
+/// The signed URL of an APIv2 page for the user's browser (`answer = page`: the
+/// contract-signing pages `entrustweb`): the page's fields and `sign` as its query, for the
+/// merchant to send the user's browser to. The server never fetches it.
+///
+/// # Errors
+/// [`RequestError::NotAPage`] for an operation that is not such a page (send it instead).
+pub fn page_url<E: Endpoint + ?Sized>(
+    endpoint: &E,
+    context: &CallContext<'_>,
+    nonce_str: &str,
+) -> Result<http::Uri, Error> {
+    if rules::<E>()?.answer != ApiV2Answer::Page {
+        return Err(RequestError::NotAPage {
+            operation: E::PATH_TEMPLATE,
+        }
+        .into());
+    }
+    Ok(prepare(endpoint, context, nonce_str)?.uri().clone())
+}
+
+/// The verified, typed answer of a declared APIv2 endpoint, by what it declares it answers
+/// ([`ApiV2Answer`]):
+///
+/// - `<xml>`: `return_code`, then the `sign` (with the sign type the request was signed with,
+///   unless the platform answers the operation unsigned), then `result_code`, then the
+///   endpoint's response type decoded from the fields;
+/// - text (a bill) or JSON: the platform's failure is still the `<xml>` envelope, read as
+///   above (`return_code` FAIL is [`ApiV2Error::Platform`]); anything else is the answer,
+///   and a JSON `retcode` other than 0 is [`ApiV2Error::Business`] with `retmsg`;
+/// - a page for the user's browser is never an answer ([`RequestError::BrowserPage`]).
 ///
 /// # Errors
 /// [`Error::ApiV2`] for an answer that is refused, untrusted or a business error;
-/// [`Error::Decode`] when the verified fields do not fit the response type.
+/// [`Error::Decode`] when the verified answer does not fit the response type.
+///
+/// ```
+/// use wxpay_core::apiv2::{self, ApiV2Error, CallContext};
+/// use wxpay_core::{ApiV2, ApiV2Answer, ApiV2Key, CryptoBackend, Endpoint, Error, RequestError, RequestWriter};
+///
+/// struct DownloadBill;
+/// impl Endpoint for DownloadBill {
+///     type Response = String;
+///     const METHOD: http::Method = http::Method::POST;
+///     const PATH_TEMPLATE: &'static str = "/pay/downloadbill";
+///     const PROTOCOL: wxpay_core::Protocol = wxpay_core::Protocol::ApiV2(
+///         ApiV2::new().with_signed_answer(false).with_answer(ApiV2Answer::Text),
+///     );
+///     fn write_request(&self, request: &mut RequestWriter<'_>) -> Result<(), RequestError> {
+///         request.path_literal(Self::PATH_TEMPLATE);
+///         Ok(())
+///     }
+///     fn decode_response(body: &[u8]) -> Result<String, serde_json::Error> {
+///         wxpay_core::__private::decode_text(body)
+///     }
+/// }
+///
+/// let key = ApiV2Key::new("TESTapiv2key0123456789ABCDEFGHIJ").unwrap();
+/// let context = CallContext::new("https://api.mch.weixin.qq.com", &key, CryptoBackend::default());
+/// let bill = "交易时间,公众账号ID\n`2026-01-02 03:04:05,`wxTEST\n";
+/// let ok = http::StatusCode::OK;
+/// let read = apiv2::read_endpoint_answer::<DownloadBill>(ok, bill.into(), &context).unwrap();
+/// assert_eq!(read, bill);
+/// let none = "<xml><return_code>FAIL</return_code><return_msg>No Bill Exist</return_msg></xml>";
+/// assert!(matches!(
+///     apiv2::read_endpoint_answer::<DownloadBill>(ok, none.into(), &context),
+///     Err(Error::ApiV2(ApiV2Error::Platform { return_msg: Some(m) })) if m == "No Bill Exist"
+/// ));
+/// ```
 pub fn read_endpoint_answer<E: Endpoint + ?Sized>(
     status: StatusCode,
     body: Bytes,
     context: &CallContext<'_>,
 ) -> Result<E::Response, Error> {
-    let rules = rules::<E>()?;
-    let sign_type = sign_type(rules, context.preferred);
-    read_answer(
-        &body,
-        context.key,
-        sign_type,
-        rules.signed_answer,
-        context.backend,
-    )?;
+    check_answer(status, &body, rules::<E>()?, context, E::PATH_TEMPLATE)?;
     E::decode_response(&body)
         .map_err(|error| Error::Decode(Box::new(DecodeError::new(status, None, body, &error))))
+}
+
+/// What [`read_endpoint_answer`] checks before decoding, for an operation of `rules` (not
+/// generic: the client's dynamic APIv2 requests share it): a page is refused, a text or JSON
+/// answer's `<xml>` failure read as the error it is, an `<xml>` answer verified. Gives the
+/// verified fields of an `<xml>` answer.
+pub(crate) fn check_answer(
+    status: StatusCode,
+    body: &Bytes,
+    rules: ApiV2,
+    context: &CallContext<'_>,
+    operation: &'static str,
+) -> Result<Option<Fields>, Error> {
+    let read = |body: &[u8]| {
+        read_answer(
+            body,
+            context.key,
+            sign_type(rules, context.preferred),
+            rules.signed_answer,
+            context.backend,
+        )
+    };
+    match rules.answer {
+        ApiV2Answer::Page => Err(RequestError::BrowserPage { operation }.into()),
+        ApiV2Answer::Text | ApiV2Answer::Json if is_xml_document(body) => {
+            // Text or JSON on success; the failure is the `<xml>` envelope.
+            read(body)?;
+            use serde::de::Error as _;
+            let error = serde_json::Error::custom(
+                "an `<xml>` answer of return_code SUCCESS where the operation answers text or JSON",
+            );
+            Err(Error::Decode(Box::new(DecodeError::new(
+                status,
+                None,
+                body.clone(),
+                &error,
+            ))))
+        }
+        ApiV2Answer::Json => match json_failure(body) {
+            Some(failure) => Err(failure.into()),
+            None => Ok(None),
+        },
+        ApiV2Answer::Text => Ok(None),
+        ApiV2Answer::Xml => Ok(Some(read(body)?)),
+    }
+}
+
+/// Whether an answer is an `<xml>` document rather than text or JSON (after any whitespace
+/// or byte order mark): a bill's CSV and a JSON object never start so.
+fn is_xml_document(body: &[u8]) -> bool {
+    let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
+    body.trim_ascii_start().starts_with(b"<xml")
+}
+
+/// The business error of a JSON answer: `retcode` other than 0, with `retmsg`.
+fn json_failure(body: &[u8]) -> Option<ApiV2Error> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        retcode: Option<serde_json::Value>,
+        retmsg: Option<String>,
+    }
+    let envelope: Envelope = serde_json::from_slice(body).ok()?;
+    let code = match envelope.retcode? {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => s,
+        _ => return None,
+    };
+    if code.trim() == "0" {
+        return None;
+    }
+    Some(ApiV2Error::Business {
+        err_code: Some(code),
+        err_code_des: envelope.retmsg,
+    })
 }

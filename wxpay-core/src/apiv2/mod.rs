@@ -55,9 +55,9 @@ pub use answer::{
     ACKNOWLEDGEMENT, MAX_ANSWER_LEN, MAX_NOTIFICATION_LEN, Notification, RefundNotification, Reply,
     read_answer, read_notification, read_payment_notification, read_refund_notification, refusal,
 };
-pub use call::{CallContext, prepare, read_endpoint_answer};
+pub use call::{CallContext, page_url, prepare, read_endpoint_answer};
 #[cfg(feature = "client")]
-pub(crate) use call::{sign_type, signed_request};
+pub(crate) use call::{check_answer, sign_type, signed_request};
 pub use de::from_fields;
 pub use xml::{parse, parse_with, to_xml};
 

@@ -32,6 +32,28 @@ pub struct ApiV2 {
     /// The request carries a `sign`; `false` for the page the user's browser opens with
     /// plain parameters (`authindex`: `unsigned_request`), which no key signs.
     pub signed_request: bool,
+    /// What a successful call answers: `<xml>` elements unless declared otherwise
+    /// (`answer = text | json | page`).
+    pub answer: ApiV2Answer,
+}
+
+/// What an APIv2 operation answers on success (`answer = …` in `#[endpoint(v2 …)]`). A
+/// failure is the `<xml>` envelope whatever the kind (`return_code` FAIL, `return_msg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ApiV2Answer {
+    /// A flat `<xml>` document (the default).
+    #[default]
+    Xml,
+    /// Text: a bill (`downloadbill`, `downloadfundflow`), read whole into a `String` under
+    /// the client's download limit.
+    Text,
+    /// JSON (`getaccesstoken`), whose `retcode` other than 0 is the business error.
+    Json,
+    /// A page for the user's browser (the contract-signing pages `entrustweb`): the server
+    /// never fetches it; the user's browser is sent to its signed URL
+    /// (`Client::page_url`).
+    Page,
 }
 
 impl ApiV2 {
@@ -45,6 +67,7 @@ impl ApiV2 {
             signed_answer: true,
             nonce: true,
             signed_request: true,
+            answer: ApiV2Answer::Xml,
         }
     }
 
@@ -75,6 +98,12 @@ impl ApiV2 {
     /// Whether the request is signed (`sign`, and `sign_type` for HMAC-SHA256).
     pub const fn with_signed_request(mut self, signed: bool) -> Self {
         self.signed_request = signed;
+        self
+    }
+
+    /// What a successful call answers.
+    pub const fn with_answer(mut self, answer: ApiV2Answer) -> Self {
+        self.answer = answer;
         self
     }
 }
@@ -177,7 +206,8 @@ mod tests {
 
     #[test]
     fn an_upload_has_one_file_its_md5_element_filled_from_it_and_a_size_limit() {
-        let file = crate::endpoint::UploadFile::new("a.jpg", "image/jpeg", b"TEST".to_vec()).unwrap();
+        let file =
+            crate::endpoint::UploadFile::new("a.jpg", "image/jpeg", b"TEST".to_vec()).unwrap();
         let mut request = RequestWriter::new(Method::POST, None, 0);
         request.xml_field("mch_id", "1230000109").unwrap();
         request

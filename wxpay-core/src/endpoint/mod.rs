@@ -16,7 +16,7 @@ use crate::keys::{MerchantKey, PlatformKey, PlatformKeys};
 use crate::wire::encoding::{self, PATH_SEGMENT, QUERY_COMPONENT, percent_encode_into};
 use crate::wire::{WECHATPAY_SERIAL, scalar};
 
-pub use apiv2::{ApiV2, Protocol, SignTypes, XmlText};
+pub use apiv2::{ApiV2, ApiV2Answer, Protocol, SignTypes, XmlText};
 pub use json::{JsonObject, JsonSerializer};
 use sensitive::{FieldPath, Sensitive};
 pub(crate) use upload::apiv2_form;

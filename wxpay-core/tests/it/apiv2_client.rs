@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use wxpay_core::apiv2::{self, Fields, Notification, SignType};
 use wxpay_core::{
     ApiV2Error, ApiV2Key, ApiV2NotificationError, ApiV2SignError, Client, ClientBuilder,
-    ConfigError, CryptoBackend, Error, RetryPolicy, TransportErrorKind,
+    ConfigError, CryptoBackend, Error, RequestError, RetryPolicy, TransportErrorKind,
 };
 use wxpay_macros::endpoint;
 use wxpay_sandbox::Sandbox;
@@ -709,4 +709,145 @@ async fn payment_and_refund_notifications_are_read_through_axum() {
     assert_eq!(status, 500);
     let reply = apiv2::parse(reply.as_bytes()).expect("an XML refusal");
     assert_eq!(reply.get("return_code"), Some("FAIL"));
+}
+
+#[endpoint(v2 POST "/pay/downloadbill" -> String, unsigned_answer, answer = text, crate = "wxpay_core")]
+pub struct DownloadBill {
+    pub appid: String,
+    pub mch_id: String,
+    pub bill_date: String,
+    pub bill_type: String,
+}
+
+#[endpoint(v2 GET "/appauth/getaccesstoken" -> AccessToken, unsigned_answer, sign_type = hmac_sha256, no_nonce, answer = json, crate = "wxpay_core")]
+#[derive(Clone)]
+pub struct GetAccessToken {
+    pub mch_id: String,
+    pub code: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct AccessToken {
+    pub access_token_expire_in: i64,
+}
+
+#[endpoint(v2 GET "/papay/entrustweb", unsigned_answer, no_nonce, answer = page, crate = "wxpay_core")]
+#[derive(Clone)]
+pub struct EntrustWeb {
+    pub appid: String,
+    pub mch_id: String,
+    pub plan_id: String,
+    pub contract_code: String,
+}
+
+fn download_bill() -> DownloadBill {
+    DownloadBill::new(DownloadBillRequired {
+        appid: APPID.into(),
+        mch_id: MCHID.into(),
+        bill_date: "20260102".into(),
+        bill_type: "ALL".into(),
+    })
+}
+
+const BILL: &str =
+    "交易时间,公众账号ID,商户号\n`2026-01-02 03:04:05,`wxd678efh567hg6787,`1230000109\n";
+
+#[tokio::test]
+async fn a_bill_is_its_text_under_the_download_limit_and_its_failure_the_platforms_xml() {
+    let server = Loopback::answering(answer(200, "", BILL.as_bytes())).await;
+    let builder = || {
+        crate::loopback::merchant(&server.url)
+            .apiv2_key(ApiV2Key::new(KEY).unwrap())
+            .retry_policy(RetryPolicy::never())
+    };
+    // The bill is larger than an answer may be, but within the download limit.
+    let client = builder().max_response_body(16).build().expect("client");
+    assert_eq!(client.send(download_bill()).await.expect("the bill"), BILL);
+    let client = builder().download_limits(16, 100).build().expect("client");
+    match client.send(download_bill()).await {
+        Err(Error::Transport(e)) if e.kind == (TransportErrorKind::TooLarge { limit: 16 }) => {}
+        other => panic!("a bill over the download limit must be refused, got {other:?}"),
+    }
+    let (_, client) = answering_v2(
+        "<xml><return_code>FAIL</return_code><return_msg>No Bill Exist</return_msg></xml>".into(),
+    )
+    .await;
+    match client.send(download_bill()).await {
+        Err(Error::ApiV2(ApiV2Error::Platform { return_msg })) => {
+            assert_eq!(return_msg.as_deref(), Some("No Bill Exist"));
+        }
+        other => panic!("expected the platform's refusal, got {other:?}"),
+    }
+    // An `<xml>` SUCCESS is no bill.
+    let (_, client) = answering_v2("<xml><return_code>SUCCESS</return_code></xml>".into()).await;
+    match client.send(download_bill()).await {
+        Err(Error::Decode(_)) => {}
+        other => panic!("an <xml> SUCCESS is not a bill, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_json_answer_is_decoded_and_its_retcode_is_the_business_error() {
+    let token = GetAccessToken::new(GetAccessTokenRequired {
+        mch_id: MCHID.into(),
+        code: "TESTcode".into(),
+    });
+    let (_, client) = answering_v2(
+        r#"{"retcode":0,"retmsg":"OK","access_token":"TESTtoken","access_token_expire_in":7200}"#
+            .into(),
+    )
+    .await;
+    let answer = client.send(token.clone()).await.expect("decoded");
+    assert_eq!(answer.access_token_expire_in, 7200);
+    let (_, client) = answering_v2(r#"{"retcode":-1,"retmsg":"code invalid"}"#.into()).await;
+    match client.send(token).await {
+        Err(Error::ApiV2(ApiV2Error::Business {
+            err_code,
+            err_code_des,
+        })) => {
+            assert_eq!(err_code.as_deref(), Some("-1"));
+            assert_eq!(err_code_des.as_deref(), Some("code invalid"));
+        }
+        other => panic!("expected the business error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_page_for_the_browser_is_its_signed_url_and_is_never_sent() {
+    let (server, client) = answering_v2(String::new()).await;
+    let page = EntrustWeb::new(EntrustWebRequired {
+        appid: APPID.into(),
+        mch_id: MCHID.into(),
+        plan_id: "12535".into(),
+        contract_code: "TEST100000".into(),
+    });
+    match client.send(page.clone()).await {
+        Err(Error::Request(RequestError::BrowserPage { operation })) => {
+            assert_eq!(operation, "/papay/entrustweb");
+        }
+        other => panic!("a page must not be fetched, got {other:?}"),
+    }
+    assert_eq!(server.count(), 0, "nothing sent");
+    let url = client.page_url(&page).expect("signed URL");
+    assert_eq!(url.path(), "/papay/entrustweb");
+    let query: Fields = url
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .collect();
+    assert_eq!(query.get("plan_id"), Some("12535"));
+    apiv2::verify(
+        &query,
+        &ApiV2Key::new(KEY).unwrap(),
+        SignType::Md5,
+        CryptoBackend::default(),
+    )
+    .expect("the sign holds");
+    match client.page_url(&download_bill()) {
+        Err(Error::Request(RequestError::NotAPage { operation })) => {
+            assert_eq!(operation, "/pay/downloadbill");
+        }
+        other => panic!("only a page has a page URL, got {other:?}"),
+    }
 }

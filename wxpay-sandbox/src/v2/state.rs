@@ -65,6 +65,8 @@ struct Order {
 }
 
 struct Refund {
+    /// The order's `appid`, which every refund answer names.
+    appid: String,
     out_trade_no: String,
     out_refund_no: String,
     refund_id: String,
@@ -406,6 +408,7 @@ fn refund(platform: &Arc<Platform>, call: &Call) -> Outcome {
         order.refunded += refund_fee;
         order.trade_state = "REFUND";
         let refund = Refund {
+            appid: order.appid.clone(),
             out_trade_no,
             out_refund_no,
             refund_id: format!("50000{}", random_digits(24)),
@@ -417,9 +420,8 @@ fn refund(platform: &Arc<Platform>, call: &Call) -> Outcome {
             .get("notify_url")
             .map(str::to_owned)
             .or_else(|| order.notify_url.clone());
-        let appid = order.appid.clone();
         let fields = refund_fields(platform, &refund);
-        let notice = notify_url.map(|url| (url, refund_notification(platform, &appid, &refund)));
+        let notice = notify_url.map(|url| (url, refund_notification(platform, &refund)));
         memory.refunds.push(refund);
         (fields, notice)
     };
@@ -436,6 +438,7 @@ fn refund(platform: &Arc<Platform>, call: &Call) -> Outcome {
 
 fn refund_fields(platform: &Platform, refund: &Refund) -> Fields {
     pairs(&[
+        ("appid", refund.appid.clone()),
         ("mch_id", platform.mchid.clone()),
         ("transaction_id", refund.transaction_id.clone()),
         ("out_trade_no", refund.out_trade_no.clone()),
@@ -448,7 +451,7 @@ fn refund_fields(platform: &Platform, refund: &Refund) -> Fields {
 }
 
 /// The refund result notification: `req_info` sealed with the APIv2 key, the envelope unsigned.
-fn refund_notification(platform: &Platform, appid: &str, refund: &Refund) -> Result<String, ()> {
+fn refund_notification(platform: &Platform, refund: &Refund) -> Result<String, ()> {
     let plaintext = wire::write_root(
         "root",
         &pairs(&[
@@ -470,7 +473,7 @@ fn refund_notification(platform: &Platform, appid: &str, refund: &Refund) -> Res
     let req_info = wire::seal_req_info(platform.v2.apiv2_key.expose(), &plaintext)?;
     Ok(wire::write(&pairs(&[
         ("return_code", "SUCCESS".to_owned()),
-        ("appid", appid.to_owned()),
+        ("appid", refund.appid.clone()),
         ("mch_id", platform.mchid.clone()),
         ("nonce_str", random_alphanumeric(32)),
         ("req_info", req_info),
@@ -507,6 +510,7 @@ fn refund_query(platform: &Arc<Platform>, call: &Call) -> Outcome {
         return Outcome::Failure("REFUNDNOTEXIST", "退款订单查询失败".to_owned());
     };
     let mut fields = pairs(&[
+        ("appid", first.appid.clone()),
         ("mch_id", platform.mchid.clone()),
         ("transaction_id", first.transaction_id.clone()),
         ("out_trade_no", first.out_trade_no.clone()),

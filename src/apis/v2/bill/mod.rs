@@ -11,7 +11,7 @@ use crate::endpoint;
 ///
 /// The platform answers without a `sign` (`unsigned_answer`).
 ///
-/// Answers the bill's text.
+/// Answers the bill's text (`answer = text`), read whole under the client's download limits; a failure is the platform's `<xml>`.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -27,7 +27,7 @@ use crate::endpoint;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/pay/downloadbill")]
-#[endpoint(v2 POST "/pay/downloadbill" -> String, unsigned_answer)]
+#[endpoint(v2 POST "/pay/downloadbill" -> String, unsigned_answer, answer = text)]
 #[derive(Debug, Clone)]
 pub struct DownloadTradeBill {
     /// 公众账号ID (`appid`).
@@ -52,7 +52,7 @@ pub struct DownloadTradeBill {
 ///
 /// The platform answers without a `sign` (`unsigned_answer`).
 ///
-/// Answers the bill's text.
+/// Answers the bill's text (`answer = text`), read whole under the client's download limits; a failure is the platform's `<xml>`.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -69,7 +69,7 @@ pub struct DownloadTradeBill {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/pay/downloadfundflow")]
-#[endpoint(v2 POST "/pay/downloadfundflow" -> String, cert, unsigned_answer)]
+#[endpoint(v2 POST "/pay/downloadfundflow" -> String, cert, unsigned_answer, answer = text)]
 #[derive(Debug, Clone)]
 pub struct DownloadFundFlowBill {
     /// 资金账户类型 (`account_type`).

@@ -170,8 +170,6 @@ pub struct ModifyContactInfo {
 ///
 /// The platform answers without a `sign` (`unsigned_answer`).
 ///
-/// A page for the user's browser: the fields are its signed query string.
-///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::v2::micro::SignContract;

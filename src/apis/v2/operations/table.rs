@@ -2,7 +2,7 @@
 //! Every APIv2 operation of the spec that the catalog declares.
 
 use super::Operation;
-use crate::{ApiV2, Host, SignTypes};
+use crate::{ApiV2, ApiV2Answer, Host, SignTypes};
 
 /// The APIv2 catalog as data: every operation of [`crate::apis::v2`], its method and
 /// path, official title and link, host, protocol rules and whether a retry is safe.
@@ -20,7 +20,8 @@ pub static OPERATIONS: &[Operation] = &[
         protocol: ApiV2::new()
             .with_signed_answer(false)
             .with_nonce(false)
-            .with_signed_request(false),
+            .with_signed_request(false)
+            .with_answer(ApiV2Answer::Page),
         idempotent: false,
     },
     Operation {
@@ -34,7 +35,8 @@ pub static OPERATIONS: &[Operation] = &[
         protocol: ApiV2::new()
             .with_sign_types(SignTypes::HmacSha256)
             .with_signed_answer(false)
-            .with_nonce(false),
+            .with_nonce(false)
+            .with_answer(ApiV2Answer::Json),
         idempotent: false,
     },
     Operation {
@@ -572,7 +574,10 @@ pub static OPERATIONS: &[Operation] = &[
         title: "公众号纯签约",
         link: "https://pay.weixin.qq.com/doc/v2/merchant/4011986768",
         host: Host::Api,
-        protocol: ApiV2::new().with_signed_answer(false).with_nonce(false),
+        protocol: ApiV2::new()
+            .with_signed_answer(false)
+            .with_nonce(false)
+            .with_answer(ApiV2Answer::Page),
         idempotent: false,
     },
     Operation {
@@ -608,7 +613,10 @@ pub static OPERATIONS: &[Operation] = &[
         title: "公众号纯签约",
         link: "https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_1.shtml",
         host: Host::Api,
-        protocol: ApiV2::new().with_signed_answer(false).with_nonce(false),
+        protocol: ApiV2::new()
+            .with_signed_answer(false)
+            .with_nonce(false)
+            .with_answer(ApiV2Answer::Page),
         idempotent: false,
     },
     Operation {
@@ -725,7 +733,9 @@ pub static OPERATIONS: &[Operation] = &[
         title: "下载对账单",
         link: "https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_6",
         host: Host::Api,
-        protocol: ApiV2::new().with_signed_answer(false),
+        protocol: ApiV2::new()
+            .with_signed_answer(false)
+            .with_answer(ApiV2Answer::Text),
         idempotent: false,
     },
     Operation {
@@ -738,7 +748,8 @@ pub static OPERATIONS: &[Operation] = &[
         host: Host::Api,
         protocol: ApiV2::new()
             .with_client_certificate(true)
-            .with_signed_answer(false),
+            .with_signed_answer(false)
+            .with_answer(ApiV2Answer::Text),
         idempotent: false,
     },
     Operation {
@@ -1019,7 +1030,9 @@ pub static OPERATIONS: &[Operation] = &[
         title: "下载对账单",
         link: "https://pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_6",
         host: Host::Api,
-        protocol: ApiV2::new().with_signed_answer(false),
+        protocol: ApiV2::new()
+            .with_signed_answer(false)
+            .with_answer(ApiV2Answer::Text),
         idempotent: false,
     },
     Operation {

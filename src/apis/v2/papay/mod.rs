@@ -58,19 +58,20 @@ pub struct DeleteContract {
 ///
 /// The platform answers without a `sign` (`unsigned_answer`).
 ///
-/// A page for the user's browser: the fields are its signed query string.
+/// A page for the user's browser (`answer = page`): the server does not fetch it; send the browser to its signed URL, [`Client::page_url`](crate::Client::page_url).
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::v2::papay::SignInOfficialAccount;
 ///
 /// let request = SignInOfficialAccount::new();
-/// let answer = client.send(request).await?;
-/// # let _ = answer;
+/// // Send the user's browser there (a redirect, a link).
+/// let url = client.page_url(&request)?;
+/// # let _ = url;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/papay/entrustweb")]
-#[endpoint(v2 GET "/papay/entrustweb", unsigned_answer, no_nonce)]
+#[endpoint(v2 GET "/papay/entrustweb", unsigned_answer, no_nonce, answer = page)]
 #[derive(Debug, Clone)]
 pub struct SignInOfficialAccount {
     /// 应用ID (`appid`).

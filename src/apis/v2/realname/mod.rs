@@ -14,7 +14,7 @@ use serde::Deserialize;
 ///
 /// Served on the platform's `payapp_mch` host ([`Host`](crate::Host)): every client sends it there.
 ///
-/// A page for the user's browser, which the platform redirects: the fields are its query string, unsigned (`unsigned_request`).
+/// A page for the user's browser, which the platform redirects (`answer = page`): the fields are its query string, unsigned (`unsigned_request`); send the browser to [`Client::page_url`](crate::Client::page_url).
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -28,12 +28,13 @@ use serde::Deserialize;
 ///     scope: wxpay::apis::v2::realname::Scope::PayIdentity,
 ///     state: "STATE".into(),
 /// });
-/// let answer = client.send(request).await?;
-/// # let _ = answer;
+/// // Send the user's browser there (a redirect, a link).
+/// let url = client.page_url(&request)?;
+/// # let _ = url;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/appauth/authindex")]
-#[endpoint(v2 GET "/appauth/authindex", unsigned_answer, no_nonce, unsigned_request, host = payapp_mch)]
+#[endpoint(v2 GET "/appauth/authindex", unsigned_answer, no_nonce, unsigned_request, host = payapp_mch, answer = page)]
 #[derive(Debug, Clone)]
 pub struct AuthorizeRealname {
     /// 应用ID (`appid`).
@@ -58,7 +59,7 @@ pub struct AuthorizeRealname {
 ///
 /// The platform answers without a `sign` (`unsigned_answer`).
 ///
-/// Answers JSON, which `#[endpoint(v2 …)]` does not decode yet: no answer type.
+/// Answers JSON (`answer = json`): a `retcode` other than 0 is the business error.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -77,7 +78,7 @@ pub struct AuthorizeRealname {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/appauth/getaccesstoken")]
-#[endpoint(v2 GET "/appauth/getaccesstoken", unsigned_answer, sign_type = hmac_sha256, no_nonce)]
+#[endpoint(v2 GET "/appauth/getaccesstoken" -> GetAccessTokenResponse, unsigned_answer, sign_type = hmac_sha256, no_nonce, answer = json)]
 #[derive(Clone)]
 pub struct GetAccessToken {
     /// 应用ID (`appid`).
@@ -124,6 +125,7 @@ pub struct GetAccessToken {
 #[derive(Clone)]
 pub struct GetRealnameInfo {
     /// 步骤2或步骤3获取到的access\_token (`access_token`).
+    #[wxpay(redact)]
     pub access_token: String,
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -175,6 +177,7 @@ pub struct GetRealnameInfo {
 #[derive(Clone)]
 pub struct VerifyRealname {
     /// 步骤2或步骤3获取到的access\_token (`access_token`).
+    #[wxpay(redact)]
     pub access_token: String,
     /// 公众账号ID (`appid`).
     pub appid: String,
@@ -192,6 +195,22 @@ pub struct VerifyRealname {
     pub real_name: String,
     /// 接口版本号 (`version`).
     pub version: RealnameVersion,
+}
+
+/// The answer of [`GetAccessToken`] (通过code换取accesstoken).
+#[derive(Clone, Deserialize, crate::Sensitive)]
+#[non_exhaustive]
+pub struct GetAccessTokenResponse {
+    /// 接口调用凭证 (`access_token`).
+    #[wxpay(redact)]
+    pub access_token: String,
+    /// 请求返回的access\_token过期时间 (`access_token_expire_in`).
+    pub access_token_expire_in: i64,
+    /// refresh令牌 (`refresh_token`).
+    #[wxpay(redact)]
+    pub refresh_token: String,
+    /// refresh\_token过期时间 (`refresh_token_expire_in`).
+    pub refresh_token_expire_in: i64,
 }
 
 /// The answer of [`GetRealnameInfo`] (微信支付实名授权).
@@ -218,6 +237,7 @@ pub struct GetRealnameInfoResponse {
 #[non_exhaustive]
 pub struct VerifyRealnameResponse {
     /// 步骤2或步骤3获取到的access\_token (`access_token`).
+    #[wxpay(redact)]
     pub access_token: Option<String>,
     /// 公众账号ID (`appid`).
     pub appid: Option<String>,

@@ -14,7 +14,7 @@ pub mod xdc;
 ///
 /// The platform answers without a `sign` (`unsigned_answer`).
 ///
-/// Answers the bill's text.
+/// Answers the bill's text (`answer = text`), read whole under the client's download limits; a failure is the platform's `<xml>`.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
@@ -30,7 +30,7 @@ pub mod xdc;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/sandboxnew/pay/downloadbill")]
-#[endpoint(v2 POST "/sandboxnew/pay/downloadbill" -> String, unsigned_answer)]
+#[endpoint(v2 POST "/sandboxnew/pay/downloadbill" -> String, unsigned_answer, answer = text)]
 #[derive(Debug, Clone)]
 pub struct DownloadTradeBill {
     /// 公众账号ID (`appid`).

@@ -1,12 +1,21 @@
 //! What the generated APIv2 cases run: each declaration against the spec's facts, its signed
 //! request element by element against the spec's examples, each example answer through the
-//! runtime's decoding. Every failure of a module is collected and reported together, so one
-//! run shows every operation that is off.
+//! runtime's decoding, and every operation through one client to the sandbox over the wire.
+//! Every failure is collected and reported together, so one run shows every operation that is
+//! off.
 
-use wxpay::apiv2::{self, CallContext, Fields, SignType};
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use wxpay::apiv2::{self, ApiV2Error, CallContext, Fields, SignType};
 use wxpay::{
-    ApiV2, ApiV2Key, CryptoBackend, Endpoint, Error, Host, Protocol, SignTypes, UploadFile,
+    ApiV2, ApiV2Answer, ApiV2Key, Client, ClientBuilder, ConfigError, CryptoBackend, Endpoint,
+    Error, Host, Protocol, RetryPolicy, SignTypes, UploadFile,
 };
+use wxpay_sandbox::{HttpsIdentity, Sandbox, Secret};
 
 /// One operation: how to build its request (constructor and every setter), and what the spec
 /// says of it.
@@ -20,15 +29,27 @@ pub struct Case {
     pub request: fn() -> Box<dyn Declared>,
     /// The request's elements as built from the spec's examples, `(name, text)`.
     pub fields: &'static [(&'static str, &'static str)],
+    /// The request sent over the wire, when it differs from `request`: the sandbox's merchant
+    /// id in place of the example's, which the sandbox (as the platform) would refuse.
+    pub wire: Option<fn() -> Box<dyn Declared>>,
 }
 
-/// What a declaration says of itself, and the request it prepares.
+/// What a declaration says of itself, the request it prepares and what sending it gives.
 pub trait Declared {
     fn declaration(&self) -> (&'static str, &'static str, Host, Protocol, bool);
     fn prepare(&self, context: &CallContext<'_>) -> Result<http::Request<Vec<u8>>, Error>;
+    /// Sends it with `client`: the typed answer, boxed.
+    fn send(self: Box<Self>, client: &Client) -> Sending<'_>;
+    /// The signed URL of a page for the user's browser, as `client` gives it.
+    fn page_url(&self, client: &Client) -> Result<http::Uri, Error>;
 }
 
-impl<E: Endpoint> Declared for E {
+pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<Box<dyn Any>, Error>> + 'a>>;
+
+impl<E: Endpoint + Send + Sync + 'static> Declared for E
+where
+    E::Response: 'static,
+{
     fn declaration(&self) -> (&'static str, &'static str, Host, Protocol, bool) {
         let method = match E::METHOD.as_str() {
             "GET" => "GET",
@@ -47,6 +68,17 @@ impl<E: Endpoint> Declared for E {
     fn prepare(&self, context: &CallContext<'_>) -> Result<http::Request<Vec<u8>>, Error> {
         apiv2::prepare(self, context, NONCE)
     }
+
+    fn send(self: Box<Self>, client: &Client) -> Sending<'_> {
+        Box::pin(async move {
+            let answer = client.send(*self).await?;
+            Ok(Box::new(answer) as Box<dyn Any>)
+        })
+    }
+
+    fn page_url(&self, client: &Client) -> Result<http::Uri, Error> {
+        client.page_url(self)
+    }
 }
 
 /// The file every upload case sends; xtask's `CASE_FILE_MD5` is its MD5, as `md5sum` gives it.
@@ -56,7 +88,7 @@ pub fn file() -> UploadFile {
 
 const FILE: &[u8] = b"TEST media";
 
-/// The TEST APIv2 key and the nonce requests are prepared with.
+/// The TEST APIv2 key (the merchant's and the sandbox's) and the nonce requests are prepared with.
 const KEY: &str = "TEST0APIv2Key0catalog0123456789a";
 const NONCE: &str = "TEST5K8264ILTKCH16CQ2502SI8ZNMTM";
 const BASE_URL: &str = "https://api.mch.weixin.qq.com";
@@ -261,4 +293,251 @@ pub fn answers(cases: &[Answer]) {
         })
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The sandbox's TEST CA, server and merchant client certificates.
+fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/wxpay-sandbox/tests/fixtures/v2/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The serial of `TEST-apiclient-cert.pem`, the merchant's API certificate, whose key signs
+/// APIv3 requests and holds the TLS connection of `cert` operations.
+const MERCHANT_SERIAL: &str = "16412D2BC33DC85094A8A7B1B2FD7D9303DA7B49";
+
+/// The verified business errors the sandbox gives for the spec's example values, as the
+/// platform would: `(path, err_code, err_code_des)`, each for the reason beside it.
+const BUSINESS: &[(&str, &str, &str)] = &[
+    // The example `mch_billno` names a red packet no earlier operation sent.
+    (
+        "/mmpaymkttransfers/gethbinfo",
+        "NOT_FOUND",
+        "指定单号数据不存在",
+    ),
+    // The spec's examples share one `mch_billno` across the red-packet operations: the first
+    // sent is stored, and these carry other values under it (the platform's duplicate-billno
+    // error).
+    (
+        "/mmpaymkttransfers/sendminiprogramhb",
+        "PARAM_ERROR",
+        "商户订单号重复，且与原请求的参数不一致",
+    ),
+    (
+        "/mmpaymkttransfers/sendredpack",
+        "PARAM_ERROR",
+        "商户订单号重复，且与原请求的参数不一致",
+    ),
+    // The example order / refund ids name records the sandbox has not got.
+    ("/pay/closeorder", "ORDERNOTEXIST", "订单不存在"),
+    ("/pay/orderquery", "ORDERNOTEXIST", "此交易订单号不存在"),
+    ("/pay/refundquery", "REFUNDNOTEXIST", "退款订单查询失败"),
+];
+
+/// Sends every case of the catalog, built from the spec's examples, through one client (APIv2
+/// key, merchant certificate, the TEST CA as root) to the sandbox's HTTPS listener. Each must
+/// be answered (verified and decoded; the bill's text; nothing where the operation declares no
+/// answer) or be one of the verified business errors of [`BUSINESS`], exactly; a page for the
+/// user's browser is opened by its signed URL, which the sandbox must accept. The `cert` ones
+/// went over mTLS: the sandbox, as the platform, refuses them without the certificate, which
+/// the end checks with one of them.
+pub fn over_the_wire(cases: &[Case], spec_operations: usize, not_declared: &[(&str, &str)]) {
+    // The catalog: the spec less what it lists as not declared, every entry a case.
+    let catalog = wxpay::apis::v2::OPERATIONS;
+    assert_eq!(
+        catalog.len(),
+        spec_operations - not_declared.len(),
+        "the catalog declares every operation of the spec but {not_declared:?}"
+    );
+    let listed: BTreeSet<(&str, &str)> = catalog.iter().map(|op| (op.method, op.path)).collect();
+    let sent: BTreeSet<(&str, &str)> = cases.iter().map(|case| (case.method, case.path)).collect();
+    assert_eq!(listed, sent, "a case for every operation of the catalog");
+    assert_eq!(cases.len(), catalog.len(), "each operation once");
+    let cert_operations = catalog
+        .iter()
+        .filter(|op| op.protocol.client_certificate)
+        .count();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let sandbox = Sandbox::builder()
+            .merchant_serial(MERCHANT_SERIAL)
+            .merchant_certificate_pem(fixture("TEST-apiclient-cert.pem"))
+            .apiv2_key(KEY)
+            .https(HttpsIdentity {
+                ca_certificate_pem: fixture("TEST-ca-cert.pem"),
+                server_certificate_pem: fixture("TEST-server-cert.pem"),
+                server_key_pem: Secret::new(fixture("TEST-server-key.pem")),
+            })
+            .start()
+            .await
+            .expect("sandbox starts");
+        let https_url = sandbox.https_url().expect("the HTTPS listener");
+        let builder = || {
+            let mut settings = sandbox.settings();
+            settings.push((
+                "WXPAY_MERCHANT_KEY".into(),
+                fixture("TEST-apiclient-key.pem"),
+            ));
+            ClientBuilder::from_settings(settings)
+                .expect("the sandbox's settings")
+                .apiv2_key(ApiV2Key::new(KEY).expect("the TEST APIv2 key"))
+                .root_certificate(fixture("TEST-ca-cert.pem"))
+                .base_url(https_url)
+                // Each operation once: what the sandbox answers first is what is checked.
+                .retry_policy(RetryPolicy::never())
+                .timeouts(Duration::from_secs(5), Duration::from_secs(20))
+        };
+        let client = builder()
+            .merchant_certificate(fixture("TEST-apiclient-cert.pem"))
+            .build()
+            .expect("client");
+        // The user's browser: trusts the TEST CA, has no client certificate.
+        let browser = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(
+                fixture("TEST-ca-cert.pem").as_bytes(),
+            )
+            .expect("the TEST CA")])
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("a browser");
+
+        let mut failures = Vec::new();
+        let (mut answered, mut mtls, mut pages) = (0, 0, 0);
+        let mut business = BTreeMap::new();
+        for case in cases {
+            let request = case.wire.unwrap_or(case.request)();
+            let outcome = if case.protocol.answer == ApiV2Answer::Page {
+                pages += 1;
+                open_page(&browser, request.page_url(&client)).await
+            } else {
+                match request.send(&client).await {
+                    Ok(answer) => check_answer(answer.as_ref()),
+                    Err(Error::ApiV2(ApiV2Error::Business {
+                        err_code,
+                        err_code_des,
+                    })) => {
+                        // Verified: the sign is checked before `result_code` is read.
+                        business.insert(case.path, (err_code, err_code_des));
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            match outcome {
+                Ok(()) => {
+                    answered += 1;
+                    if case.protocol.client_certificate {
+                        mtls += 1;
+                    }
+                }
+                Err(e) => failures.push(format!(
+                    "{} ({} {}): {e}",
+                    case.name, case.method, case.path
+                )),
+            }
+        }
+        let expected: BTreeMap<&str, (Option<String>, Option<String>)> = BUSINESS
+            .iter()
+            .map(|(path, code, description)| {
+                (
+                    *path,
+                    (Some((*code).to_owned()), Some((*description).to_owned())),
+                )
+            })
+            .collect();
+        if business != expected {
+            failures.push(format!(
+                "business errors {business:?}, expected exactly {expected:?}"
+            ));
+        }
+        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+        eprintln!(
+            "{answered} APIv2 operations over the wire ({pages} pages by their signed URL), \
+             {mtls} over mTLS, {} with a verified business error",
+            business.len()
+        );
+        assert_eq!(answered, catalog.len(), "every operation of the catalog");
+        assert_eq!(mtls, cert_operations, "every `cert` operation over mTLS");
+
+        // Without the certificate a `cert` operation is not sent by the client, and refused
+        // by the sandbox when sent anyway: so the ones above went over mTLS.
+        let cert_case = cases
+            .iter()
+            .find(|case| case.protocol.client_certificate)
+            .expect("a `cert` operation");
+        let without = builder().build().expect("a client without the certificate");
+        match cert_case.wire.unwrap_or(cert_case.request)()
+            .send(&without)
+            .await
+        {
+            Err(Error::Config(ConfigError::Missing { setting })) => {
+                assert_eq!(setting, "merchant_certificate")
+            }
+            other => panic!(
+                "{} without the certificate: {:?}",
+                cert_case.path,
+                other.map(|_| "an answer")
+            ),
+        }
+        let key = ApiV2Key::new(KEY).expect("the TEST APIv2 key");
+        let context = CallContext::new(https_url, &key, CryptoBackend::default());
+        let signed = cert_case.wire.unwrap_or(cert_case.request)()
+            .prepare(&context)
+            .expect("prepared");
+        let refused = browser
+            .execute(reqwest::Request::try_from(signed).expect("a request"))
+            .await
+            .expect("answered");
+        let refusal = apiv2::parse(&refused.bytes().await.expect("its body")).expect("<xml>");
+        assert_eq!(refusal.get("return_code"), Some("FAIL"));
+        assert_eq!(refusal.get("return_msg"), Some("请求未携带证书或证书无效"));
+    });
+}
+
+/// Opens a page's signed URL as the user's browser would: the sandbox answers the page (HTML)
+/// when the sign holds, its `<xml>` FAIL otherwise; with the sign altered it must refuse.
+async fn open_page(browser: &reqwest::Client, url: Result<http::Uri, Error>) -> Result<(), String> {
+    let url = url.map_err(|e| format!("no signed URL: {e}"))?.to_string();
+    let open = |url: String| async move {
+        let answer = browser.get(url).send().await.map_err(|e| e.to_string())?;
+        let html = answer
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+        let status = answer.status();
+        let body = answer.text().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((status, html, body))
+    };
+    let (status, html, body) = open(url.clone()).await?;
+    if status != 200 || !html {
+        return Err(format!("the page was not served: {status} {body}"));
+    }
+    let (at, rest) = url.rsplit_once("&sign=").ok_or("no sign in the URL")?;
+    let altered = match rest.chars().next() {
+        Some('0') => format!("{at}&sign=1{}", &rest[1..]),
+        _ => format!("{at}&sign=0{}", rest.get(1..).unwrap_or("")),
+    };
+    let (_, _, refusal) = open(altered).await?;
+    let refusal = apiv2::parse(refusal.as_bytes()).map_err(|e| format!("{e}: {refusal}"))?;
+    match refusal.get("return_msg") {
+        Some("签名错误") => Ok(()),
+        other => Err(format!("an altered sign was not refused: {other:?}")),
+    }
+}
+
+/// What the client gave: a decoded answer is right as it is (`send` verified and decoded it);
+/// a bill must be the sandbox's bill text.
+fn check_answer(answer: &dyn Any) -> Result<(), String> {
+    match answer.downcast_ref::<String>() {
+        Some(bill) if !bill.starts_with("交易时间,") || !bill.contains("`1230000109") => {
+            Err(format!("not the bill: {bill:?}"))
+        }
+        _ => Ok(()),
+    }
 }

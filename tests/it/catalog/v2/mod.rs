@@ -2,11 +2,12 @@
 //! Every APIv2 operation: built with its constructor and every setter from the spec's examples, its
 //! declaration checked against the spec's facts (method, path, host, client certificate, sign
 //! types, signed answer, nonce, idempotence), its signed request checked element by element
-//! against the examples; its example answer decoded.
+//! against the examples; its example answer decoded; and every one sent to the sandbox over
+//! the wire.
 
 mod harness;
 
-use wxpay::{ApiV2, Host, SignTypes};
+use wxpay::{ApiV2, ApiV2Answer, Host, SignTypes};
 
 /// The operations of `wxpay::apis::v2::bill`, as the spec describes them.
 fn bill() -> Vec<harness::Case> {
@@ -18,7 +19,9 @@ fn bill() -> Vec<harness::Case> {
             method: "POST",
             path: "/pay/downloadbill",
             host: Host::Api,
-            protocol: ApiV2::new().with_signed_answer(false),
+            protocol: ApiV2::new()
+                .with_signed_answer(false)
+                .with_answer(ApiV2Answer::Text),
             idempotent: false,
             request: || {
                 Box::new(
@@ -38,6 +41,17 @@ fn bill() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("tar_type", "GZIP"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::DownloadTradeBill::new(api::DownloadTradeBillRequired {
+                        appid: "wx8888888888888888".into(),
+                        bill_date: "20140603".into(),
+                        mch_id: "1230000109".into(),
+                    })
+                    .bill_type(api::BillType::All)
+                    .tar_type(api::TarType::Gzip),
+                )
+            }),
         },
         harness::Case {
             name: "DownloadFundFlowBill",
@@ -46,7 +60,8 @@ fn bill() -> Vec<harness::Case> {
             host: Host::Api,
             protocol: ApiV2::new()
                 .with_client_certificate(true)
-                .with_signed_answer(false),
+                .with_signed_answer(false)
+                .with_answer(ApiV2Answer::Text),
             idempotent: false,
             request: || {
                 Box::new(
@@ -66,6 +81,17 @@ fn bill() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("tar_type", "GZIP"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::DownloadFundFlowBill::new(api::DownloadFundFlowBillRequired {
+                        account_type: api::AccountType::Basic,
+                        appid: "wx8888888888888888".into(),
+                        bill_date: "20140603".into(),
+                        mch_id: "1230000109".into(),
+                    })
+                    .tar_type(api::TarType::Gzip),
+                )
+            }),
         },
     ]
 }
@@ -104,6 +130,7 @@ fn combine() -> Vec<harness::Case> {
                     "[{\"mch_id\":\"1900009001\",\"out_trade_no\":\"OD201708030001\"}]",
                 ),
             ],
+            wire: None,
         },
         harness::Case {
             name: "CreateOrder",
@@ -150,6 +177,7 @@ fn combine() -> Vec<harness::Case> {
                 ("time_start", "20171225091010"),
                 ("trade_type", "JSAPI"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "QueryOrder",
@@ -170,6 +198,7 @@ fn combine() -> Vec<harness::Case> {
                 ("combine_mch_id", "1900000109"),
                 ("combine_out_trade_no", "1217752501201407033233368018"),
             ],
+            wire: None,
         },
     ]
 }
@@ -236,6 +265,19 @@ fn coupon() -> Vec<harness::Case> {
                 ("type", "XML"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryStock::new(api::QueryStockRequired {
+                        appid: "wx5edab3bdfba3dc1c".into(),
+                        coupon_stock_id: "1757".into(),
+                        mch_id: "1230000109".into(),
+                    })
+                    .device_info("TEST_DEVICE_INFO")
+                    .op_user_id("10000098")
+                    .type_(api::CouponType::Xml)
+                    .version(api::Version::V10),
+                )
+            }),
         },
         harness::Case {
             name: "QueryCoupon",
@@ -270,6 +312,21 @@ fn coupon() -> Vec<harness::Case> {
                 ("type", "XML"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryCoupon::new(api::QueryCouponRequired {
+                        appid: "wx5edab3bdfba3dc1c".into(),
+                        coupon_id: "1565".into(),
+                        mch_id: "1230000109".into(),
+                        openid: "onqOjjrXT-776SpHnfexGm1_P7iE".into(),
+                        stock_id: "58818".into(),
+                    })
+                    .device_info("013467007045764")
+                    .op_user_id("10000098")
+                    .type_(api::CouponType::Xml)
+                    .version(api::Version::V10),
+                )
+            }),
         },
         harness::Case {
             name: "SendCoupon",
@@ -306,6 +363,22 @@ fn coupon() -> Vec<harness::Case> {
                 ("type", "XML"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SendCoupon::new(api::SendCouponRequired {
+                        appid: "wx5edab3bdfba3dc1c".into(),
+                        coupon_stock_id: "1757".into(),
+                        mch_id: "1230000109".into(),
+                        openid: "onqOjjrXT-776SpHnfexGm1_P7iE".into(),
+                        openid_count: 1,
+                        partner_trade_no: "1000009820141203515766".into(),
+                    })
+                    .device_info("TEST_DEVICE_INFO")
+                    .op_user_id("10000098")
+                    .type_(api::CouponType::Xml)
+                    .version(api::Version::V10),
+                )
+            }),
         },
     ]
 }
@@ -366,6 +439,7 @@ fn crossborder() -> Vec<harness::Case> {
                 ("fee_type", "USD"),
                 ("mch_id", "1230000109"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "QuerySettlement",
@@ -400,6 +474,21 @@ fn crossborder() -> Vec<harness::Case> {
                 ("sub_mch_id", "1230000109"),
                 ("usetag", "1"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QuerySettlement::new(api::QuerySettlementRequired {
+                        appid: "wxd678efh567hg6787".into(),
+                        date_end: "20150807".into(),
+                        date_start: "20150807".into(),
+                        limit: 10,
+                        mchid: "1230000109".into(),
+                        offset: 0,
+                        usetag: 1,
+                    })
+                    .query_split("true")
+                    .sub_mch_id("1230000109"),
+                )
+            }),
         },
         harness::Case {
             name: "AddSubMerchant",
@@ -492,6 +581,49 @@ fn crossborder() -> Vec<harness::Case> {
                     "[\"ySdrxMVb92Rmf9p2n7aJ4nAkJsqjYAt8uWQxBQ_p2Jgs\",\"ySdVr5RR9cPRAq5FS0BKJxc78190x27psCzAwNzi6VdEI\",\"yS2xjJ9lhuVwUyQbq0AYmP80p50vVuhdSjsKM\"]",
                 ),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::AddSubMerchant::new(api::AddSubMerchantRequired {
+                        app_download: "https://download.qq.com".into(),
+                        app_id: "wx8888888888888888".into(),
+                        business_category: "343".into(),
+                        business_type: api::BusinessType::Both,
+                        business_website: "https://www.qq.com".into(),
+                        contact_email: "test@test.com".into(),
+                        contact_name: "李先生".into(),
+                        contact_phone: "075586010000".into(),
+                        director_id_number: "5555—8888".into(),
+                        director_name: "BobZhang".into(),
+                        mcc: "4214".into(),
+                        mch_id: "1230000109".into(),
+                        merchant_country_code: "344".into(),
+                        merchant_name: "Merchantname".into(),
+                        merchant_remark: "ABC123456".into(),
+                        merchant_shortname: "Merchantshortname".into(),
+                        merchant_type: api::MerchantType::Enterprise,
+                        mini_program: "wx8888888888888888".into(),
+                        office_account: "wx8888888888888888".into(),
+                        office_phone: "075586010000".into(),
+                        principal_id_number: "5555—8888".into(),
+                        principal_name: "BobZhang".into(),
+                        registration_certificate_date: "2020-10-16".into(),
+                        registration_certificate_number: "5555-8888".into(),
+                        settlement_bank_number: "555588889999".into(),
+                        store_address: "广东省深圳市南山区科技中一道10000号".into(),
+                        store_photos: serde_json::json!([
+                            "ySdrxMVb92Rmf9p2n7aJ4nAkJsqjYAt8uWQxBQ_p2Jgs",
+                            "ySdVr5RR9cPRAq5FS0BKJxc78190x27psCzAwNzi6VdEI",
+                            "yS2xjJ9lhuVwUyQbq0AYmP80p50vVuhdSjsKM"
+                        ]),
+                    })
+                    .apply_h5_payment(api::ApplyH5Payment::Yes)
+                    .attach("555588889999")
+                    .channel_id("101")
+                    .h5_domains(serde_json::json!(["www.qq.com", "www.weixin.com"]))
+                    .h5_website_url("https://qq.com")
+                    .registration_certificate_copy("aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj"),
+                )
+            }),
         },
         harness::Case {
             name: "ModifySubMerchant",
@@ -582,6 +714,48 @@ fn crossborder() -> Vec<harness::Case> {
                 ),
                 ("sub_mch_id", "12345678"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::ModifySubMerchant::new(api::ModifySubMerchantRequired {
+                        app_download: "https://download.qq.com".into(),
+                        app_id: "wx8888888888888888".into(),
+                        business_category: "343".into(),
+                        business_type: api::BusinessType::Both,
+                        business_website: "https://www.qq.com".into(),
+                        contact_email: "test@test.com".into(),
+                        contact_name: "李先生".into(),
+                        contact_phone: "075586010000".into(),
+                        mcc: "4214".into(),
+                        mch_id: "1230000109".into(),
+                        merchant_country_code: "344".into(),
+                        merchant_name: "Merchantname".into(),
+                        merchant_shortname: "Merchantshortname".into(),
+                        merchant_type: api::MerchantType::Enterprise,
+                        mini_program: "wx8888888888888888".into(),
+                        office_account: "wx8888888888888888".into(),
+                        office_phone: "075586010000".into(),
+                        registration_certificate_date: "2020-10-16".into(),
+                        registration_certificate_number: "5555-8888".into(),
+                        store_address: "广东省深圳市南山区科技中一道10000号".into(),
+                        sub_mch_id: "12345678".into(),
+                    })
+                    .apply_h5_payment(api::ApplyH5Payment::Yes)
+                    .channel_id("101")
+                    .director_id_number("5555—8888")
+                    .director_name("BobZhang")
+                    .h5_domains(serde_json::json!(["www.qq.com", "www.weixin.com"]))
+                    .h5_website_url("https://qq.com")
+                    .principal_id_number("5555—8888")
+                    .principal_name("BobZhang")
+                    .registration_certificate_copy("aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj")
+                    .settlement_bank_number("555588889999")
+                    .store_photos(serde_json::json!([
+                        "Media_id1",
+                        "Media_id2",
+                        "Media_id3"
+                    ])),
+                )
+            }),
         },
         harness::Case {
             name: "QuerySubMerchant",
@@ -602,6 +776,13 @@ fn crossborder() -> Vec<harness::Case> {
                 ("mch_id", "3200000001"),
                 ("sub_mch_id", "20000100"),
             ],
+            wire: Some(|| {
+                Box::new(api::QuerySubMerchant::new(api::QuerySubMerchantRequired {
+                    app_id: "wx8888888888888888".into(),
+                    mch_id: "1230000109".into(),
+                    sub_mch_id: "20000100".into(),
+                }))
+            }),
         },
     ]
 }
@@ -696,6 +877,7 @@ fn customs() -> Vec<harness::Case> {
                 ("transaction_id", "1000320306201511078440737890"),
                 ("transport_fee", "888"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "QueryDeclaration",
@@ -724,6 +906,7 @@ fn customs() -> Vec<harness::Case> {
                 ("sub_order_no", "20150806125346"),
                 ("transaction_id", "1000320306201511078440737890"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "Redeclare",
@@ -756,6 +939,7 @@ fn customs() -> Vec<harness::Case> {
                 ("sub_order_no", "20150806125346"),
                 ("transaction_id", "1000320306201511078440737890"),
             ],
+            wire: None,
         },
     ]
 }
@@ -828,6 +1012,21 @@ fn deposit() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("transaction_id", "013467007045764"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::ConsumeDeposit::new(api::ConsumeDepositRequired {
+                        appid: "wx8888888888888888".into(),
+                        consume_fee: 888,
+                        fee_type: "CNY".into(),
+                        mch_id: "1230000109".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        sub_mch_id: "1900000100".into(),
+                        total_fee: 888,
+                        transaction_id: "013467007045764".into(),
+                    })
+                    .sub_appid("wx8888888888888888"),
+                )
+            }),
         },
         harness::Case {
             name: "FacePayDeposit",
@@ -883,6 +1082,29 @@ fn deposit() -> Vec<harness::Case> {
                 ("time_start", "20091225091010"),
                 ("total_fee", "888"),
             ],
+            wire: Some(|| {
+                Box::new(api::FacePayDeposit::new(api::FacePayDepositRequired {
+    appid: "wx8888888888888888".into(),
+    body: "image形象店-深圳腾大- QQ公仔".into(),
+    face_code: "b713b5d2-666c-48".into(),
+    fee_type: "CNY".into(),
+    mch_id: "1230000109".into(),
+    out_trade_no: "1217472501201407033233367018".into(),
+    spbill_create_ip: "8.8.8.8".into(),
+    total_fee: 888,
+})
+.attach("说明")
+.deposit(api::Deposit::Y)
+.detail(serde_json::json!({"cost_price":1,"goods_detail":[{"goods_id":"商品编码","goods_name":"iPhone6s 16G","price":1,"quantity":1,"wxpay_goods_id":"1001"},{"goods_id":"商品编码","goods_name":"iPhone6s 32G","price":1,"quantity":1,"wxpay_goods_id":"1002"}],"receipt_id":"wx123"}))
+.device_info("013467007045764")
+.goods_tag("1234")
+.limit_pay("no_credit")
+.openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000100")
+.time_expire("20091227091010")
+.time_start("20091225091010"))
+            }),
         },
         harness::Case {
             name: "MicropayDeposit",
@@ -947,6 +1169,32 @@ fn deposit() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::MicropayDeposit::new(api::MicropayDepositRequired {
+    appid: "wx8888888888888888".into(),
+    auth_code: "120061098828009406".into(),
+    body: "image形象店-深圳腾大- QQ公仔".into(),
+    deposit: api::Deposit::Y,
+    fee_type: "CNY".into(),
+    mch_id: "1230000109".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    spbill_create_ip: "8.8.8.8".into(),
+    total_fee: 888,
+})
+.attach("说明")
+.detail(serde_json::json!({"cost_price":1,"goods_detail":[{"goods_id":"商品编码","goods_name":"iPhone6s 16G","price":1,"quantity":1,"wxpay_goods_id":"1001"},{"goods_id":"商品编码","goods_name":"iPhone6s 32G","price":1,"quantity":1,"wxpay_goods_id":"1002"}],"receipt_id":"wx123"}))
+.device_info("013467007045764")
+.goods_tag("1234")
+.limit_pay("no_credit")
+.profit_sharing(api::ProfitSharing::N)
+.receipt("Y")
+.scene_info(serde_json::json!({"store_info":{"address":"科技园中一路腾讯大厦","area_code":"440305","id":"SZTX001","name":"腾大餐厅"}}))
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000100")
+.time_expire("20091227091010")
+.time_start("20091225091010")
+.version("1.0"))
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -977,6 +1225,7 @@ fn deposit() -> Vec<harness::Case> {
                 ("transaction_id", "1009660380201506130728806387"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "CreateRefund",
@@ -1021,6 +1270,25 @@ fn deposit() -> Vec<harness::Case> {
                 ("total_fee", "100"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::CreateRefund::new(api::CreateRefundRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_refund_no: "1217752501201407033233368018".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        refund_fee: 100,
+                        total_fee: 100,
+                        transaction_id: "1217752501201407033233368018".into(),
+                    })
+                    .notify_url("https://weixin.qq.com/notify/")
+                    .refund_account("REFUND_SOURCE_RECHARGE_FUNDS")
+                    .refund_desc("商品已售完")
+                    .refund_fee_type("CNY")
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryRefund",
@@ -1055,6 +1323,21 @@ fn deposit() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryRefund::new(api::QueryRefundRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_refund_no: "1217752501201407033233368018".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        refund_id: "1217752501201407033233368018".into(),
+                        transaction_id: "1217752501201407033233368018".into(),
+                    })
+                    .offset(15)
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "ReverseOrder",
@@ -1085,6 +1368,18 @@ fn deposit() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000100"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::ReverseOrder::new(api::ReverseOrderRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                    })
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000100")
+                    .transaction_id("1217752501201407033233368018"),
+                )
+            }),
         },
         harness::Case {
             name: "CreateOrder",
@@ -1146,6 +1441,32 @@ fn deposit() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("trade_type", "JSAPI"),
             ],
+            wire: Some(|| {
+                Box::new(api::CreateOrder::new(api::CreateOrderRequired {
+    appid: "wx8888888888888888".into(),
+    body: "腾讯充值中心-QQ会员充值".into(),
+    fee_type: "CNY".into(),
+    mch_id: "1230000109".into(),
+    notify_url: "http://www.weixin.qq.com/wxpay/pay.php".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    spbill_create_ip: "123.12.12.123".into(),
+    sub_mch_id: "1900000109".into(),
+    total_fee: 888,
+    trade_type: api::TradeType::Jsapi,
+})
+.attach("说明")
+.detail(serde_json::json!({"goods_detail":[]}))
+.device_info("013467007045764")
+.limit_pay("no_credit")
+.openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+.product_id("12235413214070356458058")
+.receipt(api::Receipt::Y)
+.scene_info(serde_json::json!({"store_info":{"address":"科技园中一路腾讯大厦","area_code":"440305","id":"SZTX001","name":"腾大餐厅"}}))
+.sub_appid("wx8888888888888888")
+.sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+.time_expire("20091227091010")
+.time_start("20091225091010"))
+            }),
         },
     ]
 }
@@ -1245,6 +1566,23 @@ fn face() -> Vec<harness::Case> {
                 ("sub_mch_id", "12345689"),
                 ("version", "1"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::GetAuthInfo::new(api::GetAuthInfoRequired {
+                        appid: "wx31fdaErqR31".into(),
+                        device_id: "DEV001".into(),
+                        mch_id: "1230000109".into(),
+                        now: 1239878956,
+                        rawdata: "H0kvnUgGHKuqflNwtNqCdOVpbO4FPSowudTG".into(),
+                        store_id: "IMG001".into(),
+                        store_name: "爱马哥南山店".into(),
+                        version: api::Version::Code1,
+                    })
+                    .attach("TEST_ATTACH")
+                    .sub_appid("wx31fdaErqR31")
+                    .sub_mch_id("12345689"),
+                )
+            }),
         },
         harness::Case {
             name: "FacePay",
@@ -1300,6 +1638,29 @@ fn face() -> Vec<harness::Case> {
                 ("time_start", "20091225091010"),
                 ("total_fee", "888"),
             ],
+            wire: Some(|| {
+                Box::new(api::FacePay::new(api::FacePayRequired {
+    appid: "wx8888888888888888".into(),
+    body: "image形象店-深圳腾大- QQ公仔".into(),
+    face_code: "b713b5d2-666c-48".into(),
+    fee_type: "CNY".into(),
+    mch_id: "1230000109".into(),
+    out_trade_no: "1217472501201407033233367018".into(),
+    spbill_create_ip: "8.8.8.8".into(),
+    total_fee: 888,
+})
+.attach("说明")
+.deposit(api::Deposit::Y)
+.detail(serde_json::json!({"cost_price":1,"goods_detail":[{"goods_id":"商品编码","goods_name":"iPhone6s 16G","price":1,"quantity":1,"wxpay_goods_id":"1001"},{"goods_id":"商品编码","goods_name":"iPhone6s 32G","price":1,"quantity":1,"wxpay_goods_id":"1002"}],"receipt_id":"wx123"}))
+.device_info("013467007045764")
+.goods_tag("1234")
+.limit_pay("no_credit")
+.openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000100")
+.time_expire("20091227091010")
+.time_start("20091225091010"))
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -1330,6 +1691,7 @@ fn face() -> Vec<harness::Case> {
                 ("transaction_id", "1009660380201506130728806387"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "ReverseOrder",
@@ -1360,6 +1722,18 @@ fn face() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000100"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::ReverseOrder::new(api::ReverseOrderRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                    })
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000100")
+                    .transaction_id("1217752501201407033233368018"),
+                )
+            }),
         },
     ]
 }
@@ -1461,6 +1835,7 @@ fn hotel() -> Vec<harness::Case> {
                 ("userid", "TEST_USERID"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "FinishOrder",
@@ -1518,6 +1893,7 @@ fn hotel() -> Vec<harness::Case> {
                 ("total_amount", "40000"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "QueryOrder",
@@ -1549,6 +1925,7 @@ fn hotel() -> Vec<harness::Case> {
                 ("service_id", "TEST_SERVICE_ID"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
     ]
 }
@@ -1611,6 +1988,17 @@ fn merchant() -> Vec<harness::Case> {
                 ("sub_appid", "wx931386123456789e"),
                 ("sub_mch_id", "1900000100"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::AddDevConfig::new(api::AddDevConfigRequired {
+                        appid: "wx8888888888888888".into(),
+                        jsapi_path: "http://www.qq.com/wechat/".into(),
+                        mch_id: "1230000109".into(),
+                        sub_mch_id: "1900000100".into(),
+                    })
+                    .sub_appid("wx931386123456789e"),
+                )
+            }),
         },
         harness::Case {
             name: "SetChannel",
@@ -1633,6 +2021,14 @@ fn merchant() -> Vec<harness::Case> {
                 ("mch_id", "1451234567"),
                 ("sub_mch_id", "10000101"),
             ],
+            wire: Some(|| {
+                Box::new(api::SetChannel::new(api::SetChannelRequired {
+                    appid: "wx931386123456789e".into(),
+                    channel_id: "10000102".into(),
+                    mch_id: "1230000109".into(),
+                    sub_mch_id: "10000101".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "QueryDevConfig",
@@ -1653,6 +2049,13 @@ fn merchant() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("sub_mch_id", "1900000100"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryDevConfig::new(api::QueryDevConfigRequired {
+                    appid: "wx8888888888888888".into(),
+                    mch_id: "1230000109".into(),
+                    sub_mch_id: "1900000100".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "UploadMedia",
@@ -1674,6 +2077,12 @@ fn merchant() -> Vec<harness::Case> {
                 ("mch_id", "TEST_MCH_ID"),
                 ("media_hash", "7d297a15e5e6b05d0805279017e041b7"),
             ],
+            wire: Some(|| {
+                Box::new(api::UploadMedia::new(api::UploadMediaRequired {
+                    mch_id: "1230000109".into(),
+                    media: harness::file(),
+                }))
+            }),
         },
         harness::Case {
             name: "AddRecommendConfig",
@@ -1698,6 +2107,16 @@ fn merchant() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000100"),
                 ("subscribe_appid", "wx931386123456789e"),
             ],
+            wire: Some(|| {
+                Box::new(api::AddRecommendConfig::new(
+                    api::AddRecommendConfigRequired {
+                        mch_id: "1230000109".into(),
+                        sub_appid: "wx8888888888888888".into(),
+                        sub_mch_id: "1900000100".into(),
+                        subscribe_appid: "wx931386123456789e".into(),
+                    },
+                ))
+            }),
         },
     ]
 }
@@ -1760,6 +2179,7 @@ fn micro() -> Vec<harness::Case> {
                 ("mch_id", "1230000109"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "QueryUpgradeState",
@@ -1784,6 +2204,7 @@ fn micro() -> Vec<harness::Case> {
                 ("sub_mch_id", "1230000109"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "ModifySettlementAccount",
@@ -1818,6 +2239,7 @@ fn micro() -> Vec<harness::Case> {
                 ("sub_mch_id", "1230000109"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "ModifyContactInfo",
@@ -1850,6 +2272,7 @@ fn micro() -> Vec<harness::Case> {
                 ("sub_mch_id", "1230000109"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "SignContract",
@@ -1863,6 +2286,7 @@ fn micro() -> Vec<harness::Case> {
             idempotent: false,
             request: || Box::new(api::SignContract::new()),
             fields: &[],
+            wire: None,
         },
         harness::Case {
             name: "SubmitApplyment",
@@ -1943,6 +2367,7 @@ fn micro() -> Vec<harness::Case> {
                 ("store_street", "TEST_STORE_STREET"),
                 ("version", "3.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "SubmitUpgrade",
@@ -2015,6 +2440,7 @@ fn micro() -> Vec<harness::Case> {
                 ("sub_mch_id", "1230000109"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "QueryWithdrawalByDate",
@@ -2039,6 +2465,15 @@ fn micro() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("sub_mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryWithdrawalByDate::new(
+                    api::QueryWithdrawalByDateRequired {
+                        date: "20180508".into(),
+                        mch_id: "1230000109".into(),
+                        sub_mch_id: "1900000109".into(),
+                    },
+                ))
+            }),
         },
         harness::Case {
             name: "RetryWithdrawalByDate",
@@ -2063,6 +2498,15 @@ fn micro() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("sub_mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(api::RetryWithdrawalByDate::new(
+                    api::RetryWithdrawalByDateRequired {
+                        date: "20180602".into(),
+                        mch_id: "1230000109".into(),
+                        sub_mch_id: "1900000109".into(),
+                    },
+                ))
+            }),
         },
         harness::Case {
             name: "GetCertificates",
@@ -2077,6 +2521,11 @@ fn micro() -> Vec<harness::Case> {
                 }))
             },
             fields: &[("mch_id", "1900000109")],
+            wire: Some(|| {
+                Box::new(api::GetCertificates::new(api::GetCertificatesRequired {
+                    mch_id: "1230000109".into(),
+                }))
+            }),
         },
     ]
 }
@@ -2177,13 +2626,31 @@ fn papay() -> Vec<harness::Case> {
                 ("sub_mch_id", "TEST_SUB_MCH_ID"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::DeleteContract::new(api::DeleteContractRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        contract_termination_remark: "解约原因".into(),
+                        mch_id: "1230000109".into(),
+                        version: api::Version::V10,
+                    })
+                    .contract_code("1234")
+                    .contract_id("Wx15463511252015071056489715")
+                    .plan_id("12251")
+                    .sub_appid("TEST_SUB_APPID")
+                    .sub_mch_id("TEST_SUB_MCH_ID"),
+                )
+            }),
         },
         harness::Case {
             name: "SignInOfficialAccount",
             method: "GET",
             path: "/papay/entrustweb",
             host: Host::Api,
-            protocol: ApiV2::new().with_signed_answer(false).with_nonce(false),
+            protocol: ApiV2::new()
+                .with_signed_answer(false)
+                .with_nonce(false)
+                .with_answer(ApiV2Answer::Page),
             idempotent: false,
             request: || {
                 Box::new(
@@ -2212,6 +2679,21 @@ fn papay() -> Vec<harness::Case> {
                 ("timestamp", "1414488825"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SignInOfficialAccount::new()
+                        .appid("wxcbda96de0b165486")
+                        .contract_code("100000")
+                        .contract_display_account("微信代扣")
+                        .mch_id("1230000109")
+                        .notify_url("https://weixin.qq.com")
+                        .plan_id(12535)
+                        .request_serial(1000)
+                        .return_web(1)
+                        .timestamp("1414488825")
+                        .version("1.0"),
+                )
+            }),
         },
         harness::Case {
             name: "SignInH5",
@@ -2253,6 +2735,23 @@ fn papay() -> Vec<harness::Case> {
                 ("timestamp", "1414488825"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SignInH5::new(api::SignInH5Required {
+                        appid: "wxcbda96de0b165486".into(),
+                        clientip: "119.145.83.6".into(),
+                        contract_code: "100000".into(),
+                        contract_display_account: "微信代扣".into(),
+                        mch_id: "1230000109".into(),
+                        notify_url: "https://weixin.qq.com".into(),
+                        plan_id: "12535".into(),
+                        request_serial: 1000,
+                        timestamp: "1414488825".into(),
+                        version: "1.0".into(),
+                    })
+                    .return_appid("wxcbda96de0b165486"),
+                )
+            }),
         },
         harness::Case {
             name: "SignInApp",
@@ -2295,6 +2794,24 @@ fn papay() -> Vec<harness::Case> {
                 ("timestamp", "1414488825"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SignInApp::new(api::SignInAppRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        contract_code: "100000".into(),
+                        contract_display_account: "微信代扣".into(),
+                        mch_id: "1230000109".into(),
+                        notify_url: "TEST_NOTIFY_URL".into(),
+                        plan_id: "12535".into(),
+                        request_serial: 1000,
+                        timestamp: "1414488825".into(),
+                        version: api::Version::V10,
+                    })
+                    .return_app(api::ReturnApp::Y)
+                    .sub_appid("wxcbda96de0b165489")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryContract",
@@ -2323,6 +2840,18 @@ fn papay() -> Vec<harness::Case> {
                 ("plan_id", "123"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryContract::new(api::QueryContractRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        mch_id: 1230000109,
+                        version: api::Version::V10,
+                    })
+                    .contract_code("1023658866")
+                    .contract_id("100005698")
+                    .plan_id(123),
+                )
+            }),
         },
         harness::Case {
             name: "CreateContractOrder",
@@ -2393,6 +2922,39 @@ fn papay() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("trade_type", "JSAPI"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::CreateContractOrder::new(api::CreateContractOrderRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        body: "Ipadmini16G白色".into(),
+                        contract_appid: "wxcbda96de0b165486".into(),
+                        contract_code: "100001256".into(),
+                        contract_display_account: "123".into(),
+                        contract_mchid: "1200009811".into(),
+                        contract_notify_url: "http://yoursite.com".into(),
+                        mch_id: "1230000109".into(),
+                        notify_url: "http://yoursite.com".into(),
+                        out_trade_no: "123456".into(),
+                        plan_id: 123,
+                        request_serial: 1695,
+                        spbill_create_ip: "123.12.12.123".into(),
+                        total_fee: 888,
+                        trade_type: api::TradeType::Jsapi,
+                    })
+                    .attach("深圳分店")
+                    .detail("Ipadmini16G白色")
+                    .device_info("013467007045764")
+                    .goods_tag("WXG")
+                    .limit_pay("no_credit")
+                    .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                    .product_id("12235413214070356458058")
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000100")
+                    .sub_openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                    .time_expire("20091227091010")
+                    .time_start("20091225091010"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -2415,6 +2977,14 @@ fn papay() -> Vec<harness::Case> {
                 ("out_trade_no", "20150806125346"),
                 ("transaction_id", "1009660380201506130728806387"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryOrder::new(api::QueryOrderRequired {
+                    appid: "wxcbda96de0b165486".into(),
+                    mch_id: "1230000109".into(),
+                    out_trade_no: "20150806125346".into(),
+                    transaction_id: "1009660380201506130728806387".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "ApplyDeduction",
@@ -2459,6 +3029,26 @@ fn papay() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("trade_type", "PAP"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::ApplyDeduction::new(api::ApplyDeductionRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        body: "水电代扣".into(),
+                        contract_id: "Wx15463511252015071056489715".into(),
+                        mch_id: "1230000109".into(),
+                        notify_url: "http://yoursite.com/wxpay.html".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        spbill_create_ip: "8.8.8.8".into(),
+                        total_fee: 888,
+                        trade_type: "PAP".into(),
+                    })
+                    .attach("自定义参数")
+                    .detail("水电代扣：A水电代扣：B水电代扣：C")
+                    .fee_type("CNY")
+                    .goods_tag("WXG")
+                    .receipt("Y"),
+                )
+            }),
         },
     ]
 }
@@ -2549,13 +3139,31 @@ fn papay_partner() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::DeleteContract::new(api::DeleteContractRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        contract_termination_remark: "解约原因".into(),
+                        mch_id: "1230000109".into(),
+                        sub_mch_id: "1900000109".into(),
+                        version: api::Version::V10,
+                    })
+                    .contract_code("1234")
+                    .contract_id("Wx15463511252015071056489715")
+                    .plan_id("12251")
+                    .sub_appid("wxcbda96de0b165489"),
+                )
+            }),
         },
         harness::Case {
             name: "SignInOfficialAccount",
             method: "GET",
             path: "/papay/partner/entrustweb",
             host: Host::Api,
-            protocol: ApiV2::new().with_signed_answer(false).with_nonce(false),
+            protocol: ApiV2::new()
+                .with_signed_answer(false)
+                .with_nonce(false)
+                .with_answer(ApiV2Answer::Page),
             idempotent: false,
             request: || {
                 Box::new(
@@ -2588,6 +3196,23 @@ fn papay_partner() -> Vec<harness::Case> {
                 ("timestamp", "1414488825"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SignInOfficialAccount::new()
+                        .appid("wxcbda96de0b165486")
+                        .contract_code("100000")
+                        .contract_display_account("微信代扣")
+                        .mch_id("1230000109")
+                        .notify_url("https://weixin.qq.com")
+                        .plan_id(12535)
+                        .request_serial(1000)
+                        .return_web(1)
+                        .sub_appid("wxcbda96de0b165489")
+                        .sub_mch_id("1900000109")
+                        .timestamp("1414488825")
+                        .version("1.0"),
+                )
+            }),
         },
         harness::Case {
             name: "SignInH5",
@@ -2647,6 +3272,32 @@ fn papay_partner() -> Vec<harness::Case> {
                 ("timestamp", "1414488825"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SignInH5::new(api::SignInH5Required {
+                        appid: "wxcbda96de0b165486".into(),
+                        clientip: "119.145.83.6".into(),
+                        contract_code: "100000".into(),
+                        contract_display_account: "微信代扣".into(),
+                        mch_id: "1230000109".into(),
+                        notify_url: "https://weixin.qq.com".into(),
+                        plan_id: "12535".into(),
+                        request_serial: 1000,
+                        sub_mch_id: "1900000109".into(),
+                        timestamp: "1414488825".into(),
+                        version: "1.0".into(),
+                    })
+                    .creid("110102199701011000")
+                    .deviceid("baf04e6bbbd06f7b1a197d18ed53b7f1")
+                    .email("aobama@whitehouse.com")
+                    .mobile("18933432355")
+                    .openid("baf04e6bbbd06f7b1a197d18ed53b7f1")
+                    .outerid("user123")
+                    .qq("100243")
+                    .return_appid("wxcbda96de0b165486")
+                    .sub_appid("wxcbda96de0b165489"),
+                )
+            }),
         },
         harness::Case {
             name: "SignInApp",
@@ -2689,6 +3340,24 @@ fn papay_partner() -> Vec<harness::Case> {
                 ("timestamp", "1414488825"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SignInApp::new(api::SignInAppRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        contract_code: "100000".into(),
+                        contract_display_account: "微信代扣".into(),
+                        mch_id: "1230000109".into(),
+                        notify_url: "TEST_NOTIFY_URL".into(),
+                        plan_id: "12535".into(),
+                        request_serial: 1000,
+                        timestamp: "1414488825".into(),
+                        version: api::Version::V10,
+                    })
+                    .return_app(api::ReturnApp::Y)
+                    .sub_appid("wxcbda96de0b165489")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryContract",
@@ -2721,6 +3390,20 @@ fn papay_partner() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryContract::new(api::QueryContractRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        mch_id: "1230000109".into(),
+                        version: api::Version::V10,
+                    })
+                    .contract_code("1023658866")
+                    .contract_id("100005698")
+                    .plan_id("123")
+                    .sub_appid("wxcbda96de0b165489")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -2749,6 +3432,18 @@ fn papay_partner() -> Vec<harness::Case> {
                 ("sub_mch_id", "TEST_SUB_MCH_ID"),
                 ("transaction_id", "1009660380201506130728806387"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryOrder::new(api::QueryOrderRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        mch_id: "1230000109".into(),
+                        out_trade_no: "20150806125346".into(),
+                        transaction_id: "1009660380201506130728806387".into(),
+                    })
+                    .sub_appid("TEST_SUB_APPID")
+                    .sub_mch_id("TEST_SUB_MCH_ID"),
+                )
+            }),
         },
         harness::Case {
             name: "ApplyDeduction",
@@ -2797,6 +3492,28 @@ fn papay_partner() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("trade_type", "PAP"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::ApplyDeduction::new(api::ApplyDeductionRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        body: "水电代扣".into(),
+                        contract_id: "Wx15463511252015071056489715".into(),
+                        mch_id: "1230000109".into(),
+                        notify_url: "http://yoursite.com/wxpay.html".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        spbill_create_ip: "8.8.8.8".into(),
+                        total_fee: 888,
+                        trade_type: "PAP".into(),
+                    })
+                    .attach("自定义参数")
+                    .detail("水电代扣：A水电代扣：B水电代扣：C")
+                    .fee_type("CNY")
+                    .goods_tag("WXG")
+                    .receipt("Y")
+                    .sub_appid("TEST_SUB_APPID")
+                    .sub_mch_id("TEST_SUB_MCH_ID"),
+                )
+            }),
         },
     ]
 }
@@ -2868,6 +3585,13 @@ fn pay() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("out_trade_no", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(api::CloseOrder::new(api::CloseOrderRequired {
+                    appid: "wx8888888888888888".into(),
+                    mch_id: "1230000109".into(),
+                    out_trade_no: "1217752501201407033233368018".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "Micropay",
@@ -2932,6 +3656,32 @@ fn pay() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::Micropay::new(api::MicropayRequired {
+    appid: "wx8888888888888888".into(),
+    auth_code: "120061098828009406".into(),
+    body: "image形象店-深圳腾大- QQ公仔".into(),
+    mch_id: "1230000109".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    spbill_create_ip: "8.8.8.8".into(),
+    total_fee: 888,
+})
+.attach("说明")
+.deposit(api::Deposit::Y)
+.detail(serde_json::json!({"cost_price":1,"goods_detail":[{"goods_id":"商品编码","goods_name":"iPhone6s 16G","price":1,"quantity":1,"wxpay_goods_id":"1001"},{"goods_id":"商品编码","goods_name":"iPhone6s 32G","price":1,"quantity":1,"wxpay_goods_id":"1002"}],"receipt_id":"wx123"}))
+.device_info("013467007045764")
+.fee_type("CNY")
+.goods_tag("1234")
+.limit_pay("no_credit")
+.profit_sharing(api::ProfitSharing::N)
+.receipt("Y")
+.scene_info(serde_json::json!({"store_info":{"address":"科技园中一路腾讯大厦","area_code":"440305","id":"SZTX001","name":"腾大餐厅"}}))
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000100")
+.time_expire("20091227091010")
+.time_start("20091225091010")
+.version("1.0"))
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -2962,6 +3712,7 @@ fn pay() -> Vec<harness::Case> {
                 ("transaction_id", "1009660380201506130728806387"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "CreateOrder",
@@ -3032,6 +3783,7 @@ fn pay() -> Vec<harness::Case> {
                 ("user_type", "IDCARD"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "ReverseOrder",
@@ -3062,6 +3814,18 @@ fn pay() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000100"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::ReverseOrder::new(api::ReverseOrderRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                    })
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000100")
+                    .transaction_id("1217752501201407033233368018"),
+                )
+            }),
         },
     ]
 }
@@ -3135,6 +3899,15 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("sub_appid", "wx8888888888888888"),
                 ("sub_mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(api::AddReceiver::new(api::AddReceiverRequired {
+    appid: "wx8888888888888888".into(),
+    mch_id: "1230000109".into(),
+    receiver: serde_json::json!({"account":"190001001","name":"示例商户全称","relation_type":"STORE_OWNER","type":"MERCHANT_ID"}),
+})
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000109"))
+            }),
         },
         harness::Case {
             name: "QueryMaxRatio",
@@ -3157,6 +3930,15 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("mch_id", "1900000100"),
                 ("sub_mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryMaxRatio::new(api::QueryMaxRatioRequired {
+                        mch_id: "1230000109".into(),
+                    })
+                    .brand_mch_id("1900000108")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryUnsplitAmount",
@@ -3177,6 +3959,14 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("mch_id", "1900000100"),
                 ("transaction_id", "4208450740201411110007820472"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryUnsplitAmount::new(
+                    api::QueryUnsplitAmountRequired {
+                        mch_id: "1230000109".into(),
+                        transaction_id: "4208450740201411110007820472".into(),
+                    },
+                ))
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -3201,6 +3991,16 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "4208450740201411110007820472"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryOrder::new(api::QueryOrderRequired {
+                        mch_id: "1230000109".into(),
+                        out_order_no: "P20150806125346".into(),
+                        transaction_id: "4208450740201411110007820472".into(),
+                    })
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "RemoveReceiver",
@@ -3230,6 +4030,17 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("sub_appid", "wx8888888888888888"),
                 ("sub_mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::RemoveReceiver::new(api::RemoveReceiverRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        receiver: serde_json::json!({"account":"190001001","type":"MERCHANT_ID"}),
+                    })
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryReturn",
@@ -3260,6 +4071,19 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("sub_appid", "wx8888888888888888"),
                 ("sub_mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryReturn::new(api::QueryReturnRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_return_no: "R20190516001".into(),
+                    })
+                    .order_id("3008450740201411110007820472")
+                    .out_order_no("P20150806125346")
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "CreateMultipleOrder",
@@ -3293,6 +4117,17 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "4208450740201411110007820472"),
             ],
+            wire: Some(|| {
+                Box::new(api::CreateMultipleOrder::new(api::CreateMultipleOrderRequired {
+    appid: "wx8888888888888888".into(),
+    mch_id: "1230000109".into(),
+    out_order_no: "P20150806125346".into(),
+    receivers: serde_json::json!([{"account":"190001001","amount":100,"description":"分到商户","type":"MERCHANT_ID"},{"account":"86693952","amount":888,"description":"分到个人","type":"PERSONAL_OPENID"}]),
+    transaction_id: "4208450740201411110007820472".into(),
+})
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000109"))
+            }),
         },
         harness::Case {
             name: "CreateOrder",
@@ -3328,6 +4163,18 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "4208450740201411110007820472"),
             ],
+            wire: Some(|| {
+                Box::new(api::CreateOrder::new(api::CreateOrderRequired {
+    appid: "wx8888888888888888".into(),
+    mch_id: "1230000109".into(),
+    out_order_no: "P20150806125346".into(),
+    receivers: serde_json::json!([{"account":"190001001","amount":100,"description":"分到商户","type":"MERCHANT_ID"},{"account":"86693952","amount":888,"description":"分到个人","type":"PERSONAL_OPENID"}]),
+    transaction_id: "4208450740201411110007820472".into(),
+})
+.brand_mch_id("1900000108")
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000109"))
+            }),
         },
         harness::Case {
             name: "FinishOrder",
@@ -3358,6 +4205,18 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "4208450740201411110007820472"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::FinishOrder::new(api::FinishOrderRequired {
+                        appid: "wx8888888888888888".into(),
+                        description: "分账已完成".into(),
+                        mch_id: "1230000109".into(),
+                        out_order_no: "P20150806125346".into(),
+                        transaction_id: "4208450740201411110007820472".into(),
+                    })
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "CreateReturn",
@@ -3398,6 +4257,23 @@ fn profitsharing() -> Vec<harness::Case> {
                 ("sub_appid", "wx8888888888888888"),
                 ("sub_mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::CreateReturn::new(api::CreateReturnRequired {
+                        appid: "wx8888888888888888".into(),
+                        description: "用户退款".into(),
+                        mch_id: "1230000109".into(),
+                        out_return_no: "R20190516001".into(),
+                        return_account: "86693852".into(),
+                        return_account_type: api::ReturnAccountType::MerchantId,
+                        return_amount: 888,
+                    })
+                    .order_id("3008450740201411110007820472")
+                    .out_order_no("P20150806125346")
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
     ]
 }
@@ -3478,7 +4354,8 @@ fn realname() -> Vec<harness::Case> {
             protocol: ApiV2::new()
                 .with_signed_answer(false)
                 .with_nonce(false)
-                .with_signed_request(false),
+                .with_signed_request(false)
+                .with_answer(ApiV2Answer::Page),
             idempotent: false,
             request: || {
                 Box::new(api::AuthorizeRealname::new(
@@ -3500,6 +4377,7 @@ fn realname() -> Vec<harness::Case> {
                 ("scope", "pay_identity"),
                 ("state", "STATE"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "GetAccessToken",
@@ -3509,7 +4387,8 @@ fn realname() -> Vec<harness::Case> {
             protocol: ApiV2::new()
                 .with_sign_types(SignTypes::HmacSha256)
                 .with_signed_answer(false)
-                .with_nonce(false),
+                .with_nonce(false)
+                .with_answer(ApiV2Answer::Json),
             idempotent: false,
             request: || {
                 Box::new(api::GetAccessToken::new(api::GetAccessTokenRequired {
@@ -3529,6 +4408,16 @@ fn realname() -> Vec<harness::Case> {
                 ("openid", "baf04e6bbbd06f7b1a197d18ed53b7f1"),
                 ("scope", "pay_identity"),
             ],
+            wire: Some(|| {
+                Box::new(api::GetAccessToken::new(api::GetAccessTokenRequired {
+                    appid: "wxcbda96de0b165486".into(),
+                    code: "wxcbda96de0b165489".into(),
+                    grant_type: api::GrantType::AuthorizationCode,
+                    mch_id: "1230000109".into(),
+                    openid: "baf04e6bbbd06f7b1a197d18ed53b7f1".into(),
+                    scope: api::RealnameScope::PayIdentity,
+                }))
+            }),
         },
         harness::Case {
             name: "GetRealnameInfo",
@@ -3563,6 +4452,21 @@ fn realname() -> Vec<harness::Case> {
                 ("timestamp", "1414561699"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::GetRealnameInfo::new(api::GetRealnameInfoRequired {
+                        access_token: "81_...".into(),
+                        appid: "wx2421b1c4370ec43b".into(),
+                        cert_serialno: "59303040AA42CB61E0C059E8E6156C9F0F2A1E5E".into(),
+                        mch_id: "1230000109".into(),
+                        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+                        version: api::Version::V10,
+                    })
+                    .cert_sign("MuRThxRSlqvs2Mi9i2VRCr_MQ==")
+                    .charset(api::Charset::Utf8)
+                    .timestamp(1414561699),
+                )
+            }),
         },
         harness::Case {
             name: "VerifyRealname",
@@ -3593,6 +4497,18 @@ fn realname() -> Vec<harness::Case> {
                 ("real_name", "刘某某"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::VerifyRealname::new(api::VerifyRealnameRequired {
+                    access_token: "81_...".into(),
+                    appid: "wx2421b1c4370ec43b".into(),
+                    cred_id: "440000000000000000".into(),
+                    cred_type: "1".into(),
+                    mch_id: "1230000109".into(),
+                    openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+                    real_name: "刘某某".into(),
+                    version: api::RealnameVersion::V10,
+                }))
+            }),
         },
     ]
 }
@@ -3607,6 +4523,11 @@ fn realname_answers() {
     use wxpay::apis::v2::realname as api;
 
     harness::answers(&[
+        harness::Answer {
+            name: "GetAccessToken",
+            decode: harness::decodes::<api::GetAccessToken>,
+            body: "{\"access_token\":\"TEST_ACCESS_TOKEN\",\"access_token_expire_in\":7200,\"refresh_token\":\"TEST_REFRESH_TOKEN\",\"refresh_token_expire_in\":7200,\"retcode\":0,\"retmsg\":\"OK\"}",
+        },
         harness::Answer {
             name: "GetRealnameInfo",
             decode: harness::decodes::<api::GetRealnameInfo>,
@@ -3648,6 +4569,14 @@ fn redpack() -> Vec<harness::Case> {
                 ("mch_billno", "10000098201411111234567890"),
                 ("mch_id", "10000098"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryRedpack::new(api::QueryRedpackRequired {
+                    appid: "wxe062425f740d30d8".into(),
+                    bill_type: api::BillType::Mcht,
+                    mch_billno: "10000098201411111234567890".into(),
+                    mch_id: "1230000109".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "SendGroupRedpack",
@@ -3693,6 +4622,23 @@ fn redpack() -> Vec<harness::Case> {
                 ("wishing", "感谢您参加猜灯谜活动，祝您元宵节快乐！"),
                 ("wxappid", "wx8888888888888888"),
             ],
+            wire: Some(|| {
+                Box::new(api::SendGroupRedpack::new(api::SendGroupRedpackRequired {
+    act_name: "猜灯谜抢红包活动".into(),
+    amt_type: api::AmtType::AllRand,
+    mch_billno: "10000098201411111234567890".into(),
+    mch_id: "1230000109".into(),
+    re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+    remark: "猜越多得越多，快来抢！".into(),
+    send_name: "天虹百货".into(),
+    total_amount: 1000,
+    total_num: 3,
+    wishing: "感谢您参加猜灯谜活动，祝您元宵节快乐！".into(),
+    wxappid: "wx8888888888888888".into(),
+})
+.risk_info("posttime%3d123123412%26clientversion%3d234134%26mobile%3d122344545%26deviceid%3dIOS")
+.scene_id(api::SceneId::Product8))
+            }),
         },
         harness::Case {
             name: "SendMiniProgramRedpack",
@@ -3735,6 +4681,24 @@ fn redpack() -> Vec<harness::Case> {
                 ("wishing", "感谢您参加猜灯谜活动，祝您元宵节快乐！"),
                 ("wxappid", "wx8888888888888888"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SendMiniProgramRedpack::new(api::SendMiniProgramRedpackRequired {
+                        act_name: "猜灯谜抢红包活动".into(),
+                        mch_billno: "10000098201411111234567890".into(),
+                        mch_id: "1230000109".into(),
+                        notify_way: api::NotifyWay::MiniProgramJsapi,
+                        re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+                        remark: "猜越多得越多，快来抢！".into(),
+                        send_name: "天虹百货".into(),
+                        total_amount: 1000,
+                        total_num: 1,
+                        wishing: "感谢您参加猜灯谜活动，祝您元宵节快乐！".into(),
+                        wxappid: "wx8888888888888888".into(),
+                    })
+                    .scene_id(api::SceneId::Product8),
+                )
+            }),
         },
         harness::Case {
             name: "SendRedpack",
@@ -3784,6 +4748,25 @@ fn redpack() -> Vec<harness::Case> {
                 ("wishing", "感谢您参加猜灯谜活动，祝您元宵节快乐！"),
                 ("wxappid", "wx8888888888888888"),
             ],
+            wire: Some(|| {
+                Box::new(api::SendRedpack::new(api::SendRedpackRequired {
+    act_name: "猜灯谜抢红包活动".into(),
+    client_ip: "192.168.0.1".into(),
+    mch_billno: "10000098201411111234567890".into(),
+    mch_id: "1230000109".into(),
+    re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+    remark: "猜越多得越多，快来抢！".into(),
+    send_name: "天虹百货".into(),
+    total_amount: 1000,
+    total_num: 1,
+    wishing: "感谢您参加猜灯谜活动，祝您元宵节快乐！".into(),
+    wxappid: "wx8888888888888888".into(),
+})
+.msgappid("wx8888888888888888")
+.risk_info("posttime%3d123123412%26clientversion%3d234134%26mobile%3d122344545%26deviceid%3dIOS")
+.scene_id(api::SceneId::Product8)
+.sub_mch_id("10000090"))
+            }),
         },
     ]
 }
@@ -3859,6 +4842,21 @@ fn refund() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryRefund::new(api::QueryRefundRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_refund_no: "1217752501201407033233368018".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        refund_id: "1217752501201407033233368018".into(),
+                        transaction_id: "1217752501201407033233368018".into(),
+                    })
+                    .offset(15)
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryItemRefund",
@@ -3893,6 +4891,21 @@ fn refund() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryItemRefund::new(api::QueryItemRefundRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_refund_no: "1217752501201407033233368018".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        refund_id: "1217752501201407033233368018".into(),
+                        transaction_id: "1217752501201407033233368018".into(),
+                    })
+                    .offset(15)
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "CreateRefund",
@@ -3937,6 +4950,25 @@ fn refund() -> Vec<harness::Case> {
                 ("total_fee", "100"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::CreateRefund::new(api::CreateRefundRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_refund_no: "1217752501201407033233368018".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        refund_fee: 100,
+                        total_fee: 100,
+                        transaction_id: "1217752501201407033233368018".into(),
+                    })
+                    .notify_url("https://weixin.qq.com/notify/")
+                    .refund_account("REFUND_SOURCE_RECHARGE_FUNDS")
+                    .refund_desc("商品已售完")
+                    .refund_fee_type("CNY")
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "CreateItemRefund",
@@ -3984,6 +5016,24 @@ fn refund() -> Vec<harness::Case> {
                 ("total_fee", "100"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(api::CreateItemRefund::new(api::CreateItemRefundRequired {
+    appid: "wx8888888888888888".into(),
+    mch_id: "1230000109".into(),
+    out_refund_no: "1217752501201407033233368018".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    refund_fee: 100,
+    total_fee: 100,
+    transaction_id: "1217752501201407033233368018".into(),
+})
+.detail(serde_json::json!({"goods_detail":[{"goods_id":"商品编码","goods_name":"iPhone6s 16G","price":528800,"refund_amount":528800,"refund_quantity":1,"wxpay_goods_id":"1001"},{"goods_id":"商品编码","goods_name":"iPhone6s 16G","price":608800,"refund_amount":528800,"refund_quantity":1,"wxpay_goods_id":"1001"}]}))
+.notify_url("https://weixin.qq.com/notify/")
+.refund_account("REFUND_SOURCE_RECHARGE_FUNDS")
+.refund_desc("商品已售完")
+.refund_fee_type("CNY")
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000109"))
+            }),
         },
     ]
 }
@@ -4053,6 +5103,7 @@ fn rent() -> Vec<harness::Case> {
                 ("service_id", "TEST_SERVICE_ID"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "ModifyOrder",
@@ -4091,6 +5142,7 @@ fn rent() -> Vec<harness::Case> {
                 ("total_amount", "40000"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "CreateOrder",
@@ -4149,6 +5201,7 @@ fn rent() -> Vec<harness::Case> {
                 ("userid", "TEST_USERID"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "FinishOrder",
@@ -4196,6 +5249,7 @@ fn rent() -> Vec<harness::Case> {
                 ("total_amount", "40000"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "QueryOrder",
@@ -4227,6 +5281,7 @@ fn rent() -> Vec<harness::Case> {
                 ("service_id", "TEST_SERVICE_ID"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
     ]
 }
@@ -4295,6 +5350,15 @@ fn risk() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("sub_mch_id", "999990016"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryAuditInfoForBank::new(
+                    api::QueryAuditInfoForBankRequired {
+                        channel_id: "999990017".into(),
+                        mch_id: "1230000109".into(),
+                        sub_mch_id: "999990016".into(),
+                    },
+                ))
+            }),
         },
         harness::Case {
             name: "QueryAuditInfoForChannel",
@@ -4317,6 +5381,15 @@ fn risk() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("sub_mch_id", "999990016"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryAuditInfoForChannel::new(
+                    api::QueryAuditInfoForChannelRequired {
+                        acquiring_bank_id: "999990017".into(),
+                        mch_id: "1230000109".into(),
+                        sub_mch_id: "999990016".into(),
+                    },
+                ))
+            }),
         },
         harness::Case {
             name: "QueryMerchantRisk",
@@ -4373,6 +5446,28 @@ fn risk() -> Vec<harness::Case> {
                 ("store_latitude", "113.9410519639"),
                 ("store_longitude", "22.5461478801"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryMerchantRisk::new(api::QueryMerchantRiskRequired {
+                        mch_id: "1230000109".into(),
+                    })
+                    .business_license_number("ca775af5f841bdf424b2e6eb86a6e21e")
+                    .cert_serial_number("XXXXX")
+                    .certificates_name("ca775af5f841bdf424b2e6eb86a6e21e")
+                    .certificates_number(
+                        "8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f",
+                    )
+                    .company_name("XXXXX有限公司")
+                    .settlement_card_bank("招商银行科技园支行")
+                    .settlement_card_name("ca775af5f841bdf424b2e6eb86a6e21e")
+                    .settlement_card_no(
+                        "8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f",
+                    )
+                    .store_address("广东省深圳市南山区深南大道10000号")
+                    .store_latitude("113.9410519639")
+                    .store_longitude("22.5461478801"),
+                )
+            }),
         },
         harness::Case {
             name: "SetRiskCallback",
@@ -4396,6 +5491,12 @@ fn risk() -> Vec<harness::Case> {
                 ),
                 ("mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(api::SetRiskCallback::new(api::SetRiskCallbackRequired {
+                    callback_url: "https://pay.weixin.qq.com/wxpay/risk.action".into(),
+                    mch_id: "1230000109".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "SyncRiskResult",
@@ -4452,6 +5553,25 @@ fn risk() -> Vec<harness::Case> {
                 ("store_longitude", "22.5461478801"),
                 ("sub_mch_id", "1230000109"),
             ],
+            wire: Some(|| {
+                Box::new(api::SyncRiskResult::new(api::SyncRiskResultRequired {
+    event_code: "123456123".into(),
+    mch_id: "1230000109".into(),
+    punish_type: "CLOSE_PAY_PERMISSIONEXTEND_SETTLEMENT_CYCLECLOSE_WITHDRAW_CASHCLEAN_UPOTHER".into(),
+    risk_type: "GAMBLING,SEXYCHEATTRANSACTION_DISPUTESONE_YUAN_BUYMULTILEVEL_DISTRIBUTION_REBATEOTHERNO_ABNORMALITIES".into(),
+    sub_mch_id: "1230000109".into(),
+})
+.business_license_number("00110105MA00BE3C1W")
+.certificates_name("ca775af5f841bdf424b2e6eb86a6e21e")
+.certificates_number("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f")
+.company_name("XXXXX有限公司")
+.settlement_card_bank("招商银行科技园支行")
+.settlement_card_name("ca775af5f841bdf424b2e6eb86a6e21e")
+.settlement_card_no("ca775af5f841bdf424b2e6eb86a6e21e")
+.store_address("广东省深圳市南山区深南大道10000号")
+.store_latitude("113.9410519639")
+.store_longitude("22.5461478801"))
+            }),
         },
         harness::Case {
             name: "QueryViolations",
@@ -4482,6 +5602,17 @@ fn risk() -> Vec<harness::Case> {
                 ("page_size", "10"),
                 ("violation_records_format", "json"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryViolations::new()
+                        .begin_time("2020-05-11 10:10:00")
+                        .end_time("2020-05-11 10:10:00")
+                        .mch_id("1230000109")
+                        .page_index("1")
+                        .page_size("10")
+                        .violation_records_format(api::ViolationRecordsFormat::Json),
+                )
+            }),
         },
         harness::Case {
             name: "ModifyMerchantInfo",
@@ -4506,6 +5637,7 @@ fn risk() -> Vec<harness::Case> {
                 ("service_phone", "075586010000"),
                 ("sub_mch_id", "11111111"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "ManageSubMerchant",
@@ -4539,6 +5671,7 @@ fn risk() -> Vec<harness::Case> {
                 ("page_size", "10"),
                 ("sub_mch_id", "1230000109"),
             ],
+            wire: None,
         },
     ]
 }
@@ -4601,7 +5734,9 @@ fn sandbox() -> Vec<harness::Case> {
             method: "POST",
             path: "/sandboxnew/pay/downloadbill",
             host: Host::Api,
-            protocol: ApiV2::new().with_signed_answer(false),
+            protocol: ApiV2::new()
+                .with_signed_answer(false)
+                .with_answer(ApiV2Answer::Text),
             idempotent: false,
             request: || {
                 Box::new(
@@ -4621,6 +5756,17 @@ fn sandbox() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("tar_type", "GZIP"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::DownloadTradeBill::new(api::DownloadTradeBillRequired {
+                        appid: "wx8888888888888888".into(),
+                        bill_date: "20140603".into(),
+                        mch_id: "1230000109".into(),
+                    })
+                    .bill_type(api::BillType::All)
+                    .tar_type(api::TarType::Gzip),
+                )
+            }),
         },
         harness::Case {
             name: "GetSignKey",
@@ -4635,6 +5781,11 @@ fn sandbox() -> Vec<harness::Case> {
                 }))
             },
             fields: &[("mch_id", "1900000109")],
+            wire: Some(|| {
+                Box::new(api::GetSignKey::new(api::GetSignKeyRequired {
+                    mch_id: "1230000109".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "Micropay",
@@ -4699,6 +5850,32 @@ fn sandbox() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::Micropay::new(api::MicropayRequired {
+    appid: "wx8888888888888888".into(),
+    auth_code: "120061098828009406".into(),
+    body: "image形象店-深圳腾大- QQ公仔".into(),
+    mch_id: "1230000109".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    spbill_create_ip: "8.8.8.8".into(),
+    total_fee: 888,
+})
+.attach("说明")
+.deposit(api::Deposit::Y)
+.detail(serde_json::json!({"cost_price":1,"goods_detail":[{"goods_id":"商品编码","goods_name":"iPhone6s 16G","price":1,"quantity":1,"wxpay_goods_id":"1001"},{"goods_id":"商品编码","goods_name":"iPhone6s 32G","price":1,"quantity":1,"wxpay_goods_id":"1002"}],"receipt_id":"wx123"}))
+.device_info("013467007045764")
+.fee_type("CNY")
+.goods_tag("1234")
+.limit_pay("no_credit")
+.profit_sharing(api::ProfitSharing::N)
+.receipt("Y")
+.scene_info(serde_json::json!({"store_info":{"address":"科技园中一路腾讯大厦","area_code":"440305","id":"SZTX001","name":"腾大餐厅"}}))
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000100")
+.time_expire("20091227091010")
+.time_start("20091225091010")
+.version("1.0"))
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -4729,6 +5906,7 @@ fn sandbox() -> Vec<harness::Case> {
                 ("transaction_id", "1009660380201506130728806387"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
         harness::Case {
             name: "CreateRefund",
@@ -4771,6 +5949,25 @@ fn sandbox() -> Vec<harness::Case> {
                 ("total_fee", "100"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::CreateRefund::new(api::CreateRefundRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_refund_no: "1217752501201407033233368018".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        refund_fee: 100,
+                        total_fee: 100,
+                        transaction_id: "1217752501201407033233368018".into(),
+                    })
+                    .notify_url("https://weixin.qq.com/notify/")
+                    .refund_account("REFUND_SOURCE_RECHARGE_FUNDS")
+                    .refund_desc("商品已售完")
+                    .refund_fee_type("CNY")
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryRefund",
@@ -4805,6 +6002,21 @@ fn sandbox() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "1217752501201407033233368018"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryRefund::new(api::QueryRefundRequired {
+                        appid: "wx8888888888888888".into(),
+                        mch_id: "1230000109".into(),
+                        out_refund_no: "1217752501201407033233368018".into(),
+                        out_trade_no: "1217752501201407033233368018".into(),
+                        refund_id: "1217752501201407033233368018".into(),
+                        transaction_id: "1217752501201407033233368018".into(),
+                    })
+                    .offset(15)
+                    .sub_appid("wx8888888888888888")
+                    .sub_mch_id("1900000109"),
+                )
+            }),
         },
         harness::Case {
             name: "CreateOrder",
@@ -4875,6 +6087,7 @@ fn sandbox() -> Vec<harness::Case> {
                 ("user_type", "IDCARD"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
     ]
 }
@@ -4940,6 +6153,11 @@ fn sandbox_xdc() -> Vec<harness::Case> {
                 }))
             },
             fields: &[("mch_id", "1900000109")],
+            wire: Some(|| {
+                Box::new(api::GetSignKey::new(api::GetSignKeyRequired {
+                    mch_id: "1230000109".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "Micropay",
@@ -5004,6 +6222,32 @@ fn sandbox_xdc() -> Vec<harness::Case> {
                 ("total_fee", "888"),
                 ("version", "1.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::Micropay::new(api::MicropayRequired {
+    appid: "wx8888888888888888".into(),
+    auth_code: "120061098828009406".into(),
+    body: "image形象店-深圳腾大- QQ公仔".into(),
+    mch_id: "1230000109".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    spbill_create_ip: "8.8.8.8".into(),
+    total_fee: 888,
+})
+.attach("说明")
+.deposit(api::Deposit::Y)
+.detail(serde_json::json!({"cost_price":1,"goods_detail":[{"goods_id":"商品编码","goods_name":"iPhone6s 16G","price":1,"quantity":1,"wxpay_goods_id":"1001"},{"goods_id":"商品编码","goods_name":"iPhone6s 32G","price":1,"quantity":1,"wxpay_goods_id":"1002"}],"receipt_id":"wx123"}))
+.device_info("013467007045764")
+.fee_type("CNY")
+.goods_tag("1234")
+.limit_pay("no_credit")
+.profit_sharing(api::ProfitSharing::N)
+.receipt("Y")
+.scene_info(serde_json::json!({"store_info":{"address":"科技园中一路腾讯大厦","area_code":"440305","id":"SZTX001","name":"腾大餐厅"}}))
+.sub_appid("wx8888888888888888")
+.sub_mch_id("1900000100")
+.time_expire("20091227091010")
+.time_start("20091225091010")
+.version("1.0"))
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -5034,6 +6278,7 @@ fn sandbox_xdc() -> Vec<harness::Case> {
                 ("transaction_id", "1009660380201506130728806387"),
                 ("version", "1.0"),
             ],
+            wire: None,
         },
     ]
 }
@@ -5101,6 +6346,18 @@ fn tools() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("offset", "0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryComments::new(api::QueryCommentsRequired {
+                        appid: "wx8888888888888888".into(),
+                        begin_time: "20170724000000".into(),
+                        end_time: "20170725000000".into(),
+                        mch_id: "1230000109".into(),
+                        offset: 0,
+                    })
+                    .limit(100),
+                )
+            }),
         },
         harness::Case {
             name: "ReportTrades",
@@ -5133,6 +6390,16 @@ fn tools() -> Vec<harness::Case> {
                 ),
                 ("user_ip", "8.8.8.8"),
             ],
+            wire: Some(|| {
+                Box::new(api::ReportTrades::new(api::ReportTradesRequired {
+    appid: "wx8888888888888888".into(),
+    interface_url: "https://api.mch.weixin.qq.com/pay/batchreport/micropay/total".into(),
+    mch_id: "1230000109".into(),
+    trades: serde_json::json!([{"begin_time":"20160602203256","end_time":"20160602203257","err_msg":"","out_trade_no":"out_trade_no_test_1","state":"OK"}]),
+    user_ip: "8.8.8.8".into(),
+})
+.device_info("013467007045764"))
+            }),
         },
         harness::Case {
             name: "QueryOpenidByAuthCode",
@@ -5159,6 +6426,17 @@ fn tools() -> Vec<harness::Case> {
                 ("sub_appid", "TEST_SUB_APPID"),
                 ("sub_mch_id", "TEST_SUB_MCH_ID"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryOpenidByAuthCode::new(api::QueryOpenidByAuthCodeRequired {
+                        appid: "TEST_APPID".into(),
+                        auth_code: "TEST_AUTH_CODE".into(),
+                        mch_id: "1230000109".into(),
+                    })
+                    .sub_appid("TEST_SUB_APPID")
+                    .sub_mch_id("TEST_SUB_MCH_ID"),
+                )
+            }),
         },
         harness::Case {
             name: "ShortenUrl",
@@ -5182,6 +6460,13 @@ fn tools() -> Vec<harness::Case> {
                 ),
                 ("mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(api::ShortenUrl::new(api::ShortenUrlRequired {
+    appid: "wx8888888888888888".into(),
+    long_url: "weixin：//wxpay/bizpayurl?sign=XXXXX&appid=XXXXX&mch_id=XXXXX&product_id=XXXXXX&time_stamp=XXXXXX&nonce_str=XXXXX".into(),
+    mch_id: "1230000109".into(),
+}))
+            }),
         },
     ]
 }
@@ -5235,6 +6520,13 @@ fn transfer() -> Vec<harness::Case> {
                 ("mch_id", "10000098"),
                 ("partner_trade_no", "10000098201411111234567890"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryTransfer::new(api::QueryTransferRequired {
+                    appid: "wxe062425f740d30d8".into(),
+                    mch_id: "1230000109".into(),
+                    partner_trade_no: "10000098201411111234567890".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "TransferToBalance",
@@ -5279,6 +6571,25 @@ fn transfer() -> Vec<harness::Case> {
                 ("scene", "BRAND_REDPACKET"),
                 ("spbill_create_ip", "192.168.0.1"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::TransferToBalance::new(api::TransferToBalanceRequired {
+                        amount: 10099,
+                        check_name: "FORCE_CHECK".into(),
+                        desc: "理赔".into(),
+                        mch_appid: "wx8888888888888888".into(),
+                        mchid: "1230000109".into(),
+                        openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+                        partner_trade_no: "10000098201411111234567890".into(),
+                        spbill_create_ip: "192.168.0.1".into(),
+                    })
+                    .brand_id(1234)
+                    .device_info("013467007045764")
+                    .finder_template_id("1243100000000000")
+                    .re_user_name("王小王")
+                    .scene("BRAND_REDPACKET"),
+                )
+            }),
         },
         harness::Case {
             name: "TransferToBankCard",
@@ -5314,6 +6625,21 @@ fn transfer() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("partner_trade_no", "1212121221227"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::TransferToBankCard::new(api::TransferToBankCardRequired {
+                        amount: 100000,
+                        bank_code: "1001".into(),
+                        enc_bank_no:
+                            "8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f"
+                                .into(),
+                        enc_true_name: "ca775af5f841bdf424b2e6eb86a6e21e".into(),
+                        mch_id: "1230000109".into(),
+                        partner_trade_no: "1212121221227".into(),
+                    })
+                    .desc("理财"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryBankCardTransfer",
@@ -5336,6 +6662,14 @@ fn transfer() -> Vec<harness::Case> {
                 ("mch_id", "1900000109"),
                 ("partner_trade_no", "1212121221227"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryBankCardTransfer::new(
+                    api::QueryBankCardTransferRequired {
+                        mch_id: "1230000109".into(),
+                        partner_trade_no: "1212121221227".into(),
+                    },
+                ))
+            }),
         },
         harness::Case {
             name: "GetPublicKey",
@@ -5353,6 +6687,11 @@ fn transfer() -> Vec<harness::Case> {
                 }))
             },
             fields: &[("mch_id", "1900000109")],
+            wire: Some(|| {
+                Box::new(api::GetPublicKey::new(api::GetPublicKeyRequired {
+                    mch_id: "1230000109".into(),
+                }))
+            }),
         },
     ]
 }
@@ -5464,6 +6803,34 @@ fn transit() -> Vec<harness::Case> {
                 ("trade_type", "PAP"),
                 ("version", "2.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::ApplyDeduction::new(api::ApplyDeductionRequired {
+    appid: "wxcbda96de0b165486".into(),
+    body: "公交代扣".into(),
+    mch_id: "1230000109".into(),
+    notify_url: "http://yoursite.com/wxpay.html".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    scene_info: serde_json::json!({"scene_info":{"end_station":"天安门西","end_time":"20170826114339","qrcode_hash":"a437d98bbf07bdde2942c99f6a2ab88a72b60aa747fce54b093c6","start_station":"西单","start_time":"20170826114339"}}),
+    spbill_create_ip: "8.8.8.8".into(),
+    total_fee: 888,
+    trade_scene: api::TradeScene::Metro,
+    trade_type: api::TradeType::Pap,
+    version: api::Version::V20,
+})
+.attach("自定义参数")
+.clientip("119.145.83.6")
+.contract_id("Wx15463511252015071056489715")
+.creid("110102199701011000")
+.detail("公交代扣：A 公交代扣：B 公交代扣：C")
+.deviceid("baf04e6bbbd06f7b1a197d18ed53b7f1")
+.email("aobama@whitehouse.com")
+.fee_type("CNY")
+.goods_tag("WXG")
+.mobile("18933432355")
+.openid("baf04e6bbbd06f7b1a197d18ed53b7f1")
+.outerid("user123")
+.qq("100243"))
+            }),
         },
         harness::Case {
             name: "QueryUserState",
@@ -5486,6 +6853,14 @@ fn transit() -> Vec<harness::Case> {
                 ("mch_id", "10000098"),
                 ("openid", "TEST_OPENID"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryUserState::new(api::QueryUserStateRequired {
+                    appid: "wxcbda96de0b165486".into(),
+                    contract_id: "wx15463511252015071056489715".into(),
+                    mch_id: "1230000109".into(),
+                    openid: "TEST_OPENID".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -5512,6 +6887,15 @@ fn transit() -> Vec<harness::Case> {
                 ),
                 ("transaction_id", "1009660380201506130728806387"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryOrder::new(api::QueryOrderRequired {
+                    appid: "wxcbda96de0b165486".into(),
+                    mch_id: "1230000109".into(),
+                    out_trade_no: "商户系统内部的订单号，当没提供transaction_id时需要传这个。"
+                        .into(),
+                    transaction_id: "1009660380201506130728806387".into(),
+                }))
+            }),
         },
     ]
 }
@@ -5617,6 +7001,36 @@ fn transit_partner() -> Vec<harness::Case> {
                 ("trade_type", "PAP"),
                 ("version", "2.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::ApplyDeduction::new(api::ApplyDeductionRequired {
+    appid: "wxcbda96de0b165486".into(),
+    body: "公交代扣".into(),
+    mch_id: "1230000109".into(),
+    notify_url: "http://yoursite.com/wxpay.html".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    scene_info: serde_json::json!({"scene_info":{"end_station":"天安门西","end_time":"20170826114339","qrcode_hash":"a437d98bbf07bdde2942c99f6a2ab88a72b60aa747fce54b093c6","start_station":"西单","start_time":"20170826114339"}}),
+    spbill_create_ip: "8.8.8.8".into(),
+    sub_mch_id: "1900000109".into(),
+    total_fee: 888,
+    trade_scene: api::TradeScene::Metro,
+    trade_type: api::TradeType::Pap,
+    version: api::Version::V20,
+})
+.attach("自定义参数")
+.clientip("119.145.83.6")
+.contract_id("Wx15463511252015071056489715")
+.creid("110102199701011000")
+.detail("公交代扣：A 公交代扣：B 公交代扣：C")
+.deviceid("baf04e6bbbd06f7b1a197d18ed53b7f1")
+.email("aobama@whitehouse.com")
+.fee_type("CNY")
+.goods_tag("WXG")
+.mobile("18933432355")
+.openid("baf04e6bbbd06f7b1a197d18ed53b7f1")
+.outerid("user123")
+.qq("100243")
+.sub_appid("wxcbda96de0b165489"))
+            }),
         },
         harness::Case {
             name: "QueryOrder",
@@ -5649,6 +7063,19 @@ fn transit_partner() -> Vec<harness::Case> {
                 ("sub_mch_id", "1900000109"),
                 ("transaction_id", "1009660380201506130728806387"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryOrder::new(api::QueryOrderRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        mch_id: "1230000109".into(),
+                        out_trade_no: "商户系统内部的订单号，当没提供transaction_id时需要传这个。"
+                            .into(),
+                        sub_mch_id: "1900000109".into(),
+                        transaction_id: "1009660380201506130728806387".into(),
+                    })
+                    .sub_appid("wxcbda96de0b165489"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryUserState",
@@ -5677,6 +7104,18 @@ fn transit_partner() -> Vec<harness::Case> {
                 ("sub_appid", "wxcbda96de0b165489"),
                 ("sub_mch_id", "1900000109"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryUserState::new(api::QueryUserStateRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        contract_id: "wx15463511252015071056489715".into(),
+                        mch_id: "1230000109".into(),
+                        openid: "oyobu0dmn6tdodznfwkoekqorbi8".into(),
+                        sub_mch_id: "1900000109".into(),
+                    })
+                    .sub_appid("wxcbda96de0b165489"),
+                )
+            }),
         },
     ]
 }
@@ -5740,6 +7179,15 @@ fn vehicle() -> Vec<harness::Case> {
                 ("trade_scene", "PARKING"),
                 ("version", "3.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::NotifyEntry::new(api::NotifyEntryRequired {
+                    appid: "wxcbda96de0b165486".into(),
+                    mch_id: "1230000109".into(),
+                    scene_info: serde_json::json!({"scene_info":{"car_type":"大型车","free_time":"1200","parking_name":"欢乐海岸停车场","plate_number":"CB1000sdfasd","start_time":"20170926114339"}}),
+                    trade_scene: api::TradeScene::Parking,
+                    version: "3.0".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "ApplyDeduction",
@@ -5791,6 +7239,27 @@ fn vehicle() -> Vec<harness::Case> {
                 ("trade_type", "PAP"),
                 ("version", "3.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::ApplyDeduction::new(api::ApplyDeductionRequired {
+    appid: "wxcbda96de0b165486".into(),
+    body: "公交代扣".into(),
+    mch_id: "1230000109".into(),
+    notify_url: "http://yoursite.com/wxpay.html".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    scene_info: serde_json::json!({"scene_info":{"car_type":"大型车","charging_time":"12312312312","end_time":"20170826114339","free_time":"1200","parking_name":"欢乐海岸停车场","plate_number":"CB1000sdfasd","start_time":"20170926114339"}}),
+    spbill_create_ip: "8.8.8.8".into(),
+    total_fee: 888,
+    trade_scene: api::VehicleTradeScene::Parking,
+    trade_type: api::TradeType::Pap,
+    version: api::Version::V30,
+})
+.attach("自定义参数")
+.detail("公交代扣：A公交代扣：B公交代扣：C")
+.fee_type("CNY")
+.goods_tag("WXG")
+.openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+.profit_sharing(api::ProfitSharing::Y))
+            }),
         },
         harness::Case {
             name: "QueryUserState",
@@ -5822,6 +7291,17 @@ fn vehicle() -> Vec<harness::Case> {
                 ("trade_scene", "PARKING"),
                 ("version", "3.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryUserState::new(api::QueryUserStateRequired {
+    appid: "wxcbda96de0b165486".into(),
+    mch_id: "1230000109".into(),
+    openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+    plate_number: "车牌号。仅包括省份+车牌，不包括特殊字符。openid和车牌号必须选传其中之一".into(),
+    trade_scene: api::VehicleTradeScene::Parking,
+    version: api::Version::V30,
+})
+.jump_scene("H5"))
+            }),
         },
     ]
 }
@@ -5889,6 +7369,17 @@ fn vehicle_partner() -> Vec<harness::Case> {
                 ("trade_scene", "PARKING"),
                 ("version", "3.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::NotifyEntry::new(api::NotifyEntryRequired {
+                    appid: "wxcbda96de0b165486".into(),
+                    mch_id: "1230000109".into(),
+                    scene_info: serde_json::json!({"scene_info":{"car_type":"大型车","free_time":"1200","parking_name":"欢乐海岸停车场","plate_number":"CB1000sdfasd","start_time":"20170926114339"}}),
+                    sub_appid: "wxcbda96de0b165489".into(),
+                    sub_mch_id: "1900000109".into(),
+                    trade_scene: api::TradeScene::Parking,
+                    version: api::Version::V30,
+                }))
+            }),
         },
         harness::Case {
             name: "ApplyDeduction",
@@ -5944,6 +7435,29 @@ fn vehicle_partner() -> Vec<harness::Case> {
                 ("trade_type", "PAP"),
                 ("version", "3.0"),
             ],
+            wire: Some(|| {
+                Box::new(api::ApplyDeduction::new(api::ApplyDeductionRequired {
+    appid: "wxcbda96de0b165486".into(),
+    body: "公交代扣".into(),
+    mch_id: "1230000109".into(),
+    notify_url: "http://yoursite.com/wxpay.html".into(),
+    out_trade_no: "1217752501201407033233368018".into(),
+    scene_info: serde_json::json!({"scene_info":{"car_type":"大型车","charging_time":"12312312312","end_time":"20170826114339","free_time":"1200","parking_name":"欢乐海岸停车场","plate_number":"CB1000sdfasd","start_time":"20170926114339"}}),
+    spbill_create_ip: "8.8.8.8".into(),
+    sub_appid: "wxcbda96de0b165489".into(),
+    sub_mch_id: "1900000109".into(),
+    total_fee: 888,
+    trade_scene: api::TradeScene::Parking,
+    trade_type: api::TradeType::Pap,
+    version: api::Version::V30,
+})
+.attach("自定义参数")
+.detail("公交代扣：A公交代扣：B公交代扣：C")
+.fee_type("CNY")
+.goods_tag("WXG")
+.openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+.profit_sharing(api::ProfitSharing::Y))
+            }),
         },
         harness::Case {
             name: "QueryUserState",
@@ -5980,6 +7494,22 @@ fn vehicle_partner() -> Vec<harness::Case> {
                 ("trade_scene", "PARKING"),
                 ("version", "3.0"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryUserState::new(api::QueryUserStateRequired {
+                        appid: "wxcbda96de0b165486".into(),
+                        mch_id: "1230000109".into(),
+                        openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+                        plate_number: "车牌号。仅包括省份+车牌，不包括特殊字符。".into(),
+                        sub_appid: "wxcbda96de0b165489".into(),
+                        sub_mch_id: "1900000109".into(),
+                        sub_openid: "用户在子商户appid下的唯一标识。".into(),
+                        trade_scene: api::VehicleTradeScene::Parking,
+                        version: api::Version::V30,
+                    })
+                    .jump_scene(api::JumpScene::H5),
+                )
+            }),
         },
     ]
 }
@@ -6066,6 +7596,28 @@ fn workwx() -> Vec<harness::Case> {
                 ("workwx_sign", "C380BEC2BFD727A4B6845133519F3AD6"),
                 ("ww_msg_type", "NORMAL_MSG"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::PayEmployee::new(api::PayEmployeeRequired {
+                        amount: 10099,
+                        appid: "wx8888888888888888".into(),
+                        check_name: api::CheckName::ForceCheck,
+                        desc: "六月出差报销费用".into(),
+                        mch_id: "1230000109".into(),
+                        openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+                        partner_trade_no: "10000098201411111234567890".into(),
+                        spbill_create_ip: "192.168.0.1".into(),
+                    })
+                    .act_name("产品部门报销")
+                    .agentid("1")
+                    .approval_number("201705160008")
+                    .approval_type(1)
+                    .device_info("013467007045764")
+                    .re_user_name("王小王")
+                    .workwx_sign("C380BEC2BFD727A4B6845133519F3AD6")
+                    .ww_msg_type(api::WwMsgType::NormalMsg),
+                )
+            }),
         },
         harness::Case {
             name: "QueryEmployeePayment",
@@ -6090,6 +7642,15 @@ fn workwx() -> Vec<harness::Case> {
                 ("mch_id", "10000098"),
                 ("partner_trade_no", "10000098201411111234567890"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::QueryEmployeePayment::new(api::QueryEmployeePaymentRequired {
+                        appid: "wxe062425f740d30d8".into(),
+                        mch_id: "1230000109".into(),
+                    })
+                    .partner_trade_no("10000098201411111234567890"),
+                )
+            }),
         },
         harness::Case {
             name: "QueryRedpack",
@@ -6110,6 +7671,13 @@ fn workwx() -> Vec<harness::Case> {
                 ("mch_billno", "10000098201411111234567890"),
                 ("mch_id", "10000098"),
             ],
+            wire: Some(|| {
+                Box::new(api::QueryRedpack::new(api::QueryRedpackRequired {
+                    appid: "wxe062425f740d30d8".into(),
+                    mch_billno: "10000098201411111234567890".into(),
+                    mch_id: "1230000109".into(),
+                }))
+            }),
         },
         harness::Case {
             name: "SendRedpack",
@@ -6155,6 +7723,25 @@ fn workwx() -> Vec<harness::Case> {
                 ("workwx_sign", "C380BEC2BFD727A4B6845133519F3AD6"),
                 ("wxappid", "wx8888888888888888"),
             ],
+            wire: Some(|| {
+                Box::new(
+                    api::SendRedpack::new(api::SendRedpackRequired {
+                        act_name: "猜灯谜抢红包活动".into(),
+                        mch_billno: "10000098201411111234567890".into(),
+                        mch_id: "1230000109".into(),
+                        re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+                        remark: "猜越多得越多，快来抢！".into(),
+                        sender_name: "XX活动".into(),
+                        total_amount: 1000,
+                        wishing: "感谢您参加猜灯谜活动，祝您元宵节快乐！".into(),
+                        wxappid: "wx8888888888888888".into(),
+                    })
+                    .agentid("1")
+                    .scene_id(api::SceneId::Product8)
+                    .sender_header_media_id("1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0")
+                    .workwx_sign("C380BEC2BFD727A4B6845133519F3AD6"),
+                )
+            }),
         },
     ]
 }
@@ -6190,4 +7777,51 @@ fn workwx_answers() {
             body: "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg><result_code><![CDATA[SUCCESS]]></result_code><mch_billno><![CDATA[10000098201411111234567890]]></mch_billno><mch_id><![CDATA[10000098]]></mch_id><re_openid><![CDATA[oxTWIuGaIt6gTKsQRLau2M0yL16E]]></re_openid><send_listid><![CDATA[100000000020150520314766074200]]></send_listid><sender_header_media_id><![CDATA[1G6nrLmr5EC3MMb_-zK1dDdzmd0p7cNliYu9V5w7o8K0]]></sender_header_media_id><sender_name><![CDATA[XX活动]]></sender_name><total_amount><![CDATA[1000]]></total_amount><wxappid><![CDATA[wx8888888888888888]]></wxappid></xml>",
         },
     ]);
+}
+
+/// The operations of the spec (`openapi/v2/`), declared or not.
+const SPEC_OPERATIONS: usize = 136;
+
+/// The operations of the spec the catalog does not declare (see `NOT_DECLARED` in `wxpay::apis::v2`).
+const NOT_DECLARED: &[(&str, &str)] = &[];
+
+/// Every operation of the catalog, each with its example request, through one client to the
+/// sandbox's HTTPS listener, the `cert` ones over mTLS; the pages for the user's browser
+/// by their signed URL.
+#[test]
+fn over_the_wire() {
+    let cases: Vec<harness::Case> = [
+        bill(),
+        combine(),
+        coupon(),
+        crossborder(),
+        customs(),
+        deposit(),
+        face(),
+        hotel(),
+        merchant(),
+        micro(),
+        papay(),
+        papay_partner(),
+        pay(),
+        profitsharing(),
+        realname(),
+        redpack(),
+        refund(),
+        rent(),
+        risk(),
+        sandbox(),
+        sandbox_xdc(),
+        tools(),
+        transfer(),
+        transit(),
+        transit_partner(),
+        vehicle(),
+        vehicle_partner(),
+        workwx(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    harness::over_the_wire(&cases, SPEC_OPERATIONS, NOT_DECLARED);
 }
