@@ -404,6 +404,8 @@ pub fn over_the_wire(cases: &[Case], spec_operations: usize, not_declared: &[(&s
             )
             .expect("the TEST CA")])
             .timeout(Duration::from_secs(20))
+            // A redirect is what a browser page answers (`authindex`), checked as it is.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a browser");
 
@@ -414,7 +416,8 @@ pub fn over_the_wire(cases: &[Case], spec_operations: usize, not_declared: &[(&s
             let request = case.wire.unwrap_or(case.request)();
             let outcome = if case.protocol.answer == ApiV2Answer::Page {
                 pages += 1;
-                open_page(&browser, request.page_url(&client)).await
+                let signed = case.protocol.signed_request;
+                open_page(&browser, request.page_url(&client), signed).await
             } else {
                 match request.send(&client).await {
                     Ok(answer) => check_answer(answer.as_ref()),
@@ -502,7 +505,13 @@ pub fn over_the_wire(cases: &[Case], spec_operations: usize, not_declared: &[(&s
 
 /// Opens a page's signed URL as the user's browser would: the sandbox answers the page (HTML)
 /// when the sign holds, its `<xml>` FAIL otherwise; with the sign altered it must refuse.
-async fn open_page(browser: &reqwest::Client, url: Result<http::Uri, Error>) -> Result<(), String> {
+/// A page whose request no key signs (`authindex`) is the platform's redirect to where the
+/// user authorises.
+async fn open_page(
+    browser: &reqwest::Client,
+    url: Result<http::Uri, Error>,
+    signed: bool,
+) -> Result<(), String> {
     let url = url.map_err(|e| format!("no signed URL: {e}"))?.to_string();
     let open = |url: String| async move {
         let answer = browser.get(url).send().await.map_err(|e| e.to_string())?;
@@ -514,6 +523,16 @@ async fn open_page(browser: &reqwest::Client, url: Result<http::Uri, Error>) -> 
         let body = answer.text().await.map_err(|e| e.to_string())?;
         Ok::<_, String>((status, html, body))
     };
+    if !signed {
+        let answer = browser.get(&url).send().await.map_err(|e| e.to_string())?;
+        let redirected =
+            answer.status() == 302 && answer.headers().contains_key(http::header::LOCATION);
+        return match (redirected, url.contains("sign=")) {
+            (true, false) => Ok(()),
+            (_, true) => Err(format!("an unsigned page carries a sign: {url}")),
+            (false, _) => Err(format!("not redirected: {}", answer.status())),
+        };
+    }
     let (status, html, body) = open(url.clone()).await?;
     if status != 200 || !html {
         return Err(format!("the page was not served: {status} {body}"));
