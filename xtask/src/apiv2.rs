@@ -162,7 +162,12 @@ pub fn facts(path: &str, method: &str, op: &Value) -> Facts {
         .unwrap_or_default();
     let hmac = sign_values.iter().any(|v| v == "HMAC-SHA256");
     let md5 = sign_values.iter().any(|v| v == "MD5");
+    // Where the element is required, MD5 too must be named; the runtime names MD5 only by
+    // leaving `sign_type` out, so such an operation is signed HMAC-SHA256, which it takes
+    // (`uploadmedia`, `getpublickey`, the deposit's `micropay`, …).
+    let names_sign_type = required.iter().any(|name| name == "sign_type");
     let sign_types = match (hmac, md5) {
+        (true, true) if names_sign_type => SignTypes::HmacSha256,
         (true, true) => SignTypes::Either,
         (true, false) => SignTypes::HmacSha256,
         _ => SignTypes::Md5,
@@ -1777,6 +1782,23 @@ mod tests {
                 .is_none()
         );
         assert!(list_shape(&json!({ "type": "array", "items": { "type": "object" } })).is_none());
+    }
+
+    #[test]
+    fn either_sign_type_with_a_required_element_is_signed_hmac_sha256() {
+        let either = json!({ "enum": ["MD5", "HMAC-SHA256"] });
+        let optional = json!({ "properties": { "sign_type": either, "sign": {} } });
+        let answer = json!({ "properties": { "return_code": {} } });
+        let named = facts(
+            "/pay/micropay",
+            "POST",
+            &op(optional.clone(), answer.clone()),
+        );
+        assert_eq!(named.sign_types, SignTypes::Either);
+        let mut required = optional;
+        required["required"] = json!(["sign_type"]);
+        let upload = facts("/secapi/mch/uploadmedia", "POST", &op(required, answer));
+        assert_eq!(upload.sign_types, SignTypes::HmacSha256);
     }
 
     #[test]

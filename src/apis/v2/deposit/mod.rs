@@ -150,7 +150,7 @@ pub struct FacePayDeposit {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/deposit/micropay")]
-#[endpoint(v2 POST "/deposit/micropay" -> MicropayDepositResponse, sign_type = either, idempotent)]
+#[endpoint(v2 POST "/deposit/micropay" -> MicropayDepositResponse, sign_type = hmac_sha256, idempotent)]
 #[derive(Debug, Clone)]
 pub struct MicropayDeposit {
     /// 公众账号ID (`appid`).
@@ -410,7 +410,7 @@ pub struct ReverseOrder {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/deposit/unifiedorder")]
-#[endpoint(v2 POST "/deposit/unifiedorder" -> CreateOrderResponse, sign_type = either, idempotent)]
+#[endpoint(v2 POST "/deposit/unifiedorder" -> CreateOrderResponse, sign_type = hmac_sha256, idempotent)]
 #[derive(Clone)]
 pub struct CreateOrder {
     /// 服务商应用ID (`appid`).

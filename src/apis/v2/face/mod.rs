@@ -31,7 +31,7 @@ use serde::Deserialize;
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/face/get_wxpayface_authinfo")]
-#[endpoint(v2 POST "/face/get_wxpayface_authinfo" -> GetAuthInfoResponse, sign_type = either, host = payapp)]
+#[endpoint(v2 POST "/face/get_wxpayface_authinfo" -> GetAuthInfoResponse, sign_type = hmac_sha256, host = payapp)]
 #[derive(Debug, Clone)]
 pub struct GetAuthInfo {
     /// 商户号绑定的公众号/小程序 appid (`appid`).

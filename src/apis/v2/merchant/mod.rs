@@ -135,7 +135,7 @@ pub struct QueryDevConfig {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/secapi/mch/uploadmedia")]
-#[endpoint(v2 POST "/secapi/mch/uploadmedia" -> UploadMediaResponse, cert, sign_type = either, no_nonce)]
+#[endpoint(v2 POST "/secapi/mch/uploadmedia" -> UploadMediaResponse, cert, sign_type = hmac_sha256, no_nonce)]
 #[derive(Debug, Clone)]
 pub struct UploadMedia {
     /// 服务商商户号或渠道号 (`mch_id`).

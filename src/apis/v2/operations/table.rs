@@ -210,7 +210,7 @@ pub static OPERATIONS: &[Operation] = &[
         title: "支付押金（付款码支付）",
         link: "https://pay.weixin.qq.com/wiki/doc/api/deposit_sl.php?chapter=27_1&index=2",
         host: Host::Api,
-        protocol: ApiV2::new().with_sign_types(SignTypes::Either),
+        protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
         idempotent: true,
     },
     Operation {
@@ -269,7 +269,7 @@ pub static OPERATIONS: &[Operation] = &[
         title: "支付押金（JSAPI/APP支付）",
         link: "https://pay.weixin.qq.com/wiki/doc/api/deposit_sl.php?chapter=27_7&index=1",
         host: Host::Api,
-        protocol: ApiV2::new().with_sign_types(SignTypes::Either),
+        protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
         idempotent: true,
     },
     Operation {
@@ -280,7 +280,7 @@ pub static OPERATIONS: &[Operation] = &[
         title: "人脸识别SDK-获取调用凭证",
         link: "https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/faceuser.html",
         host: Host::Payapp,
-        protocol: ApiV2::new().with_sign_types(SignTypes::Either),
+        protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
         idempotent: false,
     },
     Operation {
@@ -1003,7 +1003,7 @@ pub static OPERATIONS: &[Operation] = &[
         link: "https://pay.weixin.qq.com/wiki/doc/api/tools/mch_pay_yhk.php?chapter=24_7&index=4",
         host: Host::Fraud,
         protocol: ApiV2::new()
-            .with_sign_types(SignTypes::Either)
+            .with_sign_types(SignTypes::HmacSha256)
             .with_client_certificate(true)
             .with_signed_answer(false),
         idempotent: false,
@@ -1201,7 +1201,7 @@ pub static OPERATIONS: &[Operation] = &[
         link: "https://pay.weixin.qq.com/wiki/doc/api/xiaowei.php?chapter=19_9",
         host: Host::Api,
         protocol: ApiV2::new()
-            .with_sign_types(SignTypes::Either)
+            .with_sign_types(SignTypes::HmacSha256)
             .with_client_certificate(true)
             .with_nonce(false),
         idempotent: false,
@@ -1340,7 +1340,7 @@ pub static OPERATIONS: &[Operation] = &[
         title: "微信支付实名验证",
         link: "https://pay.weixin.qq.com/wiki/doc/api/realnameauth.php?chapter=60_2&index=3",
         host: Host::Fraud,
-        protocol: ApiV2::new().with_sign_types(SignTypes::Either),
+        protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
         idempotent: false,
     },
     Operation {

@@ -173,7 +173,7 @@ pub struct GetRealnameInfo {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/secsvc/realnameauth")]
-#[endpoint(v2 POST "/secsvc/realnameauth" -> VerifyRealnameResponse, sign_type = either, host = fraud)]
+#[endpoint(v2 POST "/secsvc/realnameauth" -> VerifyRealnameResponse, sign_type = hmac_sha256, host = fraud)]
 #[derive(Clone)]
 pub struct VerifyRealname {
     /// 步骤2或步骤3获取到的access\_token (`access_token`).

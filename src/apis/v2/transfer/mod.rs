@@ -200,7 +200,7 @@ pub struct QueryBankCardTransfer {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/risk/getpublickey")]
-#[endpoint(v2 POST "/risk/getpublickey" -> GetPublicKeyResponse, cert, unsigned_answer, sign_type = either, host = fraud)]
+#[endpoint(v2 POST "/risk/getpublickey" -> GetPublicKeyResponse, cert, unsigned_answer, sign_type = hmac_sha256, host = fraud)]
 #[derive(Debug, Clone)]
 pub struct GetPublicKey {
     /// 商户号 (`mch_id`).

@@ -1111,7 +1111,7 @@ fn deposit() -> Vec<harness::Case> {
             method: "POST",
             path: "/deposit/micropay",
             host: Host::Api,
-            protocol: ApiV2::new().with_sign_types(SignTypes::Either),
+            protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
             idempotent: true,
             request: || {
                 Box::new(api::MicropayDeposit::new(api::MicropayDepositRequired {
@@ -1386,7 +1386,7 @@ fn deposit() -> Vec<harness::Case> {
             method: "POST",
             path: "/deposit/unifiedorder",
             host: Host::Api,
-            protocol: ApiV2::new().with_sign_types(SignTypes::Either),
+            protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
             idempotent: true,
             request: || {
                 Box::new(api::CreateOrder::new(api::CreateOrderRequired {
@@ -1534,7 +1534,7 @@ fn face() -> Vec<harness::Case> {
             method: "POST",
             path: "/face/get_wxpayface_authinfo",
             host: Host::Payapp,
-            protocol: ApiV2::new().with_sign_types(SignTypes::Either),
+            protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
             idempotent: false,
             request: || {
                 Box::new(
@@ -2063,7 +2063,7 @@ fn merchant() -> Vec<harness::Case> {
             path: "/secapi/mch/uploadmedia",
             host: Host::Api,
             protocol: ApiV2::new()
-                .with_sign_types(SignTypes::Either)
+                .with_sign_types(SignTypes::HmacSha256)
                 .with_client_certificate(true)
                 .with_nonce(false),
             idempotent: false,
@@ -4473,7 +4473,7 @@ fn realname() -> Vec<harness::Case> {
             method: "POST",
             path: "/secsvc/realnameauth",
             host: Host::Fraud,
-            protocol: ApiV2::new().with_sign_types(SignTypes::Either),
+            protocol: ApiV2::new().with_sign_types(SignTypes::HmacSha256),
             idempotent: false,
             request: || {
                 Box::new(api::VerifyRealname::new(api::VerifyRealnameRequired {
@@ -6677,7 +6677,7 @@ fn transfer() -> Vec<harness::Case> {
             path: "/risk/getpublickey",
             host: Host::Fraud,
             protocol: ApiV2::new()
-                .with_sign_types(SignTypes::Either)
+                .with_sign_types(SignTypes::HmacSha256)
                 .with_client_certificate(true)
                 .with_signed_answer(false),
             idempotent: false,
