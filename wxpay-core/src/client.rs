@@ -16,7 +16,10 @@ use crate::crypto::CryptoBackend;
 use crate::endpoint::{
     ApiV2, ApiV2Answer, Endpoint, Protocol, RequestParts, RequestWriter, write_apiv3,
 };
-use crate::error::{ApiV2Error, ConfigError, DecodeError, Error, RequestError, VerificationError};
+use crate::error::{
+    ApiV2Error, ConfigError, DecodeError, Error, RequestError, TransportError, TransportErrorKind,
+    VerificationError,
+};
 use crate::host::Host;
 use crate::keyring::PlatformKeyStatus;
 use crate::keys::{ApiV3Key, MerchantKey, PlatformKey, PlatformKeys};
@@ -26,6 +29,43 @@ use crate::protocol::{self, RequestContext, Verified};
 use crate::refresh::Refresher;
 use crate::scheduler::{self, Periodic};
 use crate::transport::Connection;
+
+/// A bill asked for as `tar_type=GZIP` comes compressed: its text, decompressed under the
+/// same limit as a whole body (so a small bomb never expands past it). Any other answer is
+/// left as it came.
+async fn unpacked_bill(
+    response: http::Response<Bytes>,
+    limit: usize,
+) -> Result<http::Response<Bytes>, Error> {
+    use tokio::io::AsyncReadExt as _;
+    if !response.body().starts_with(&[0x1f, 0x8b]) {
+        return Ok(response);
+    }
+    let (head, body) = response.into_parts();
+    let mut text = Vec::new();
+    let read = async_compression::tokio::bufread::GzipDecoder::new(&body[..])
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut text)
+        .await;
+    if read.is_err() {
+        use serde::de::Error as _;
+        let error = serde_json::Error::custom("a GZIP bill that does not decompress");
+        return Err(Error::Decode(Box::new(DecodeError::new(
+            head.status,
+            None,
+            body,
+            &error,
+        ))));
+    }
+    if text.len() > limit {
+        return Err(TransportError::new(
+            TransportErrorKind::TooLarge { limit },
+            "the bill decompresses to more than the limit",
+        )
+        .into());
+    }
+    Ok(http::Response::from_parts(head, Bytes::from(text)))
+}
 
 /// How an APIv2 call goes out: its connection, and for a bill the size and time limits of a
 /// download.
@@ -387,7 +427,10 @@ impl Client {
                 }
                 .into());
             }
-            Ok(response)
+            match limit {
+                Some(limit) => unpacked_bill(response, limit).await,
+                None => Ok(response),
+            }
         }
         .instrument(span)
         .await

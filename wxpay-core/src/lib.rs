@@ -239,9 +239,8 @@ pub mod __private {
     #[inline]
     pub fn decode_text(body: &[u8]) -> Result<String, serde_json::Error> {
         use serde::de::Error as _;
-        String::from_utf8(body.to_vec()).map_err(|_| {
-            serde_json::Error::custom("the text is not UTF-8 (a `tar_type` GZIP bill is bytes)")
-        })
+        String::from_utf8(body.to_vec())
+            .map_err(|_| serde_json::Error::custom("the text is not UTF-8"))
     }
 
     /// Accepts any body of an endpoint declared without a response type.

@@ -1073,7 +1073,7 @@ fn operation(op: &Op, m: &Module) -> String {
     match op.facts.answer {
         AnswerKind::File => facts.push(
             "Answers the bill's text (`answer = text`), read whole under the client's download \
-             limits; a failure is the platform's `<xml>`."
+             limits (a `GZIP` bill decompressed); a failure is the platform's `<xml>`."
                 .to_owned(),
         ),
         AnswerKind::Json => facts.push(

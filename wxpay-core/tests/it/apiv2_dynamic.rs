@@ -7,8 +7,8 @@ use std::time::Duration;
 use http::Method;
 use wxpay_core::apiv2::{self, SignType};
 use wxpay_core::{
-    ApiV2, ApiV2Error, ApiV2Key, ApiV2SignError, ClientBuilder, ConfigError, CryptoBackend, Error,
-    RequestError, SignTypes,
+    ApiV2, ApiV2Answer, ApiV2Error, ApiV2Key, ApiV2SignError, ClientBuilder, ConfigError,
+    CryptoBackend, Error, RequestError, SignTypes, TransportErrorKind,
 };
 use wxpay_sandbox::Sandbox;
 
@@ -297,4 +297,70 @@ async fn an_answer_not_signed_as_the_rules_say_is_never_data() {
     let sent = apiv2::parse(&arrival.body).expect("our XML");
     assert_eq!(sent.get("nonce_str").map(str::len), Some(32));
     assert_eq!(sent.get("sign").map(str::len), Some(32));
+}
+
+/// The rules of `/pay/downloadbill`: MD5, unsigned, its text answered.
+const BILL: ApiV2 = ApiV2::new()
+    .with_signed_answer(false)
+    .with_answer(ApiV2Answer::Text);
+
+#[tokio::test]
+async fn a_gzip_bill_is_the_same_text_decompressed() {
+    let sandbox = sandbox().await;
+    let client = builder(&sandbox, false).build().expect("client");
+    let bill = |tar_type: Option<&str>| {
+        let mut request = client
+            .apiv2(Method::POST, "/pay/downloadbill")
+            .rules(BILL)
+            .field("appid", APPID)
+            .field("mch_id", MCHID)
+            .field("bill_date", "20260102")
+            .field("bill_type", "ALL");
+        if let Some(tar_type) = tar_type {
+            request = request.field("tar_type", tar_type);
+        }
+        request.send_text()
+    };
+    let plain = bill(None).await.expect("the bill").value;
+    assert!(plain.starts_with("交易时间,"), "{plain}");
+    let unpacked = bill(Some("GZIP")).await.expect("the GZIP bill").value;
+    assert_eq!(unpacked, plain);
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).expect("to memory");
+    encoder.finish().expect("to memory")
+}
+
+#[tokio::test]
+async fn a_gzip_bill_past_the_limit_or_broken_is_an_error_not_text() {
+    // 1 MiB of one byte compresses to about 1 KiB: a bomb for a 64 KiB limit.
+    let bomb: &'static [u8] = Box::leak(gzip(&vec![b'a'; 1 << 20]).into_boxed_slice());
+    let broken: &'static [u8] = &[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3];
+    for (body, expect_too_large) in [(bomb, true), (broken, false)] {
+        let server = Loopback::start(move |_| now(answer(200, "", body))).await;
+        let client = crate::loopback::merchant(&server.url)
+            .apiv2_key(ApiV2Key::new(KEY).unwrap())
+            .download_limits(64 * 1024, 100)
+            .build()
+            .expect("client");
+        let result = client
+            .apiv2(Method::POST, "/pay/downloadbill")
+            .rules(BILL)
+            .field("mch_id", MCHID)
+            .field("bill_date", "20260102")
+            .field("tar_type", "GZIP")
+            .send_text()
+            .await;
+        match result {
+            Err(Error::Transport(error)) if expect_too_large => assert!(
+                matches!(error.kind, TransportErrorKind::TooLarge { limit: 65536 }),
+                "{error:?}"
+            ),
+            Err(Error::Decode(_)) if !expect_too_large => {}
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
 }

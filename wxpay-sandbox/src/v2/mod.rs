@@ -227,7 +227,7 @@ async fn handle(State(platform): State<Arc<Platform>>, request: Request) -> Resp
         sign_type,
     };
     match &op.answer {
-        Answer::File => file_answer(),
+        Answer::File => file_answer(field(&call.fields, "tar_type") == Some("GZIP")),
         Answer::Redirect => {
             let mut response = StatusCode::FOUND.into_response();
             response
@@ -369,14 +369,31 @@ pub(crate) fn answer(platform: &Platform, call: &Call, outcome: Outcome) -> Resp
     xml_response(&fields)
 }
 
-/// A bill, as `downloadbill` sends it on success: text, unsigned.
-fn file_answer() -> Response {
+/// A bill, as `downloadbill` sends it on success: text, unsigned; GZIP bytes when the
+/// request asks `tar_type=GZIP`.
+fn file_answer(gzip: bool) -> Response {
+    const BILL: &str = "交易时间,公众账号ID,商户号,微信订单号,商户订单号,交易状态,总金额\n\
+         `2026-01-02 03:04:05,`wxd678efh567hg6787,`1230000109,`TEST,`TEST,`SUCCESS,`1.00\n\
+         总交易单数,应结订单总金额\n`1,`1.00\n";
+    if gzip {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        // Writing to a Vec cannot fail.
+        if encoder.write_all(BILL.as_bytes()).is_ok()
+            && let Ok(bytes) = encoder.finish()
+        {
+            return (
+                StatusCode::OK,
+                [(CONTENT_TYPE, "application/x-gzip")],
+                bytes,
+            )
+                .into_response();
+        }
+    }
     (
         StatusCode::OK,
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "交易时间,公众账号ID,商户号,微信订单号,商户订单号,交易状态,总金额\n\
-         `2026-01-02 03:04:05,`wxd678efh567hg6787,`1230000109,`TEST,`TEST,`SUCCESS,`1.00\n\
-         总交易单数,应结订单总金额\n`1,`1.00\n",
+        BILL,
     )
         .into_response()
 }

@@ -14,7 +14,7 @@ pub mod xdc;
 ///
 /// The platform answers without a `sign` (`unsigned_answer`).
 ///
-/// Answers the bill's text (`answer = text`), read whole under the client's download limits; a failure is the platform's `<xml>`.
+/// Answers the bill's text (`answer = text`), read whole under the client's download limits (a `GZIP` bill decompressed); a failure is the platform's `<xml>`.
 ///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
