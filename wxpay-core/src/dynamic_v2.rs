@@ -142,7 +142,8 @@ impl<'c> ApiV2Request<'c> {
     /// or the client's choice where they take either.
     ///
     /// # Errors
-    /// [`ConfigError::Missing`] `apiv2_key` when the client has no APIv2 key.
+    /// [`ConfigError::Missing`](crate::ConfigError::Missing) `apiv2_key` when the client has
+    /// no APIv2 key.
     pub fn sign_type(&self) -> Result<SignType, Error> {
         Ok(self.context()?.1)
     }
@@ -167,10 +168,12 @@ impl<'c> ApiV2Request<'c> {
     /// Sends the request and gives the verified fields of the answer.
     ///
     /// # Errors
-    /// [`ConfigError::Missing`] (nothing sent) without an APIv2 key, or for an operation that
-    /// needs the client certificate without one; [`Error::Request`] for a request that cannot
-    /// be sent as signed; [`Error::ApiV2`] for an answer that is refused, untrusted or a
-    /// business error; transport errors as for any call.
+    /// [`ConfigError::Missing`](crate::ConfigError::Missing) (nothing sent) without an APIv2
+    /// key, or for an operation that needs the client certificate without one;
+    /// [`Error::Request`] for a request that cannot be sent as signed, or for an operation
+    /// that answers text (send it with [`ApiV2Request::send_text`]); [`Error::ApiV2`] for an
+    /// answer that is refused, untrusted or a business error; transport errors as for any
+    /// call.
     pub async fn send(self) -> Result<Fields, Error> {
         Ok(self.send_verified().await?.value)
     }
