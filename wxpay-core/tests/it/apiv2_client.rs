@@ -11,13 +11,13 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 use wxpay_core::apiv2::{self, Fields, Notification, SignType};
 use wxpay_core::{
-    ApiV2Error, ApiV2Key, ApiV2NotificationError, ApiV2SignError, Client, ClientBuilder,
-    ConfigError, CryptoBackend, Error, RequestError, RetryPolicy, TransportErrorKind,
+    ApiV2Error, ApiV2Key, ApiV2NotificationError, ApiV2SignError, Client, ConfigError,
+    CryptoBackend, Error, RequestError, RetryPolicy, TransportErrorKind,
 };
 use wxpay_macros::endpoint;
 use wxpay_sandbox::Sandbox;
 
-use crate::common::{v2_fixture as fixture, v2_https_identity};
+use crate::common::{v2_client_builder, v2_fixture as fixture, v2_sandbox};
 use crate::loopback::{Loopback, answer, now};
 
 const KEY: &str = "TEST0APIv2Key0client123456789abc";
@@ -105,37 +105,11 @@ pub struct RedpackSent {
 /// A sandbox that knows the merchant by its API certificate (so one key signs APIv3 and holds
 /// the TLS connection), with its HTTPS listener.
 async fn sandbox(notify_url: Option<&str>) -> Sandbox {
-    let mut builder = Sandbox::builder()
-        .mchid(MCHID)
-        .merchant_serial(MERCHANT_SERIAL)
-        .merchant_certificate_pem(fixture("TEST-apiclient-cert.pem"))
-        .apiv2_key(KEY)
-        .https(v2_https_identity());
+    let mut builder = v2_sandbox(KEY);
     if let Some(url) = notify_url {
         builder = builder.notify_url(url);
     }
     builder.start().await.expect("sandbox starts")
-}
-
-/// The merchant's client as `from_settings` reads it: the sandbox's settings, the merchant
-/// key (and certificate, when asked), aimed at the HTTPS listener and trusting its TEST CA.
-fn builder(sandbox: &Sandbox, with_certificate: bool) -> ClientBuilder {
-    let mut settings = sandbox.settings();
-    settings.push((
-        "WXPAY_MERCHANT_KEY".into(),
-        fixture("TEST-apiclient-key.pem"),
-    ));
-    if with_certificate {
-        settings.push((
-            "WXPAY_MERCHANT_CERT".into(),
-            fixture("TEST-apiclient-cert.pem"),
-        ));
-    }
-    ClientBuilder::from_settings(settings)
-        .expect("the sandbox's settings")
-        .base_url(sandbox.https_url().expect("the HTTPS listener"))
-        .root_certificate(fixture("TEST-ca-cert.pem"))
-        .timeouts(Duration::from_secs(5), Duration::from_secs(20))
 }
 
 fn micropay(out_trade_no: &str) -> Micropay {
@@ -184,7 +158,7 @@ async fn declared_v2_endpoints_go_through_send_in_both_sign_types_and_backends()
     let sandbox = sandbox(None).await;
     for &backend in CryptoBackend::all() {
         for sign_type in [SignType::Md5, SignType::HmacSha256] {
-            let client = builder(&sandbox, false)
+            let client = v2_client_builder(&sandbox, false)
                 .crypto_backend(backend)
                 .apiv2_sign_type(sign_type)
                 .build()
@@ -222,7 +196,7 @@ fn sign_type_len(sign_type: SignType) -> usize {
 #[tokio::test]
 async fn a_cert_operation_goes_over_mtls_and_apiv3_still_works_on_the_same_client() {
     let sandbox = sandbox(None).await;
-    let client = builder(&sandbox, true).build().expect("client");
+    let client = v2_client_builder(&sandbox, true).build().expect("client");
     let sent = client
         .send(send_redpack("TEST10000098201411111234567890"))
         .await
@@ -301,7 +275,7 @@ async fn the_sandbox_refuses_a_cert_operation_on_a_plain_connection() {
         pub remark: String,
     }
     let sandbox = sandbox(None).await;
-    let client = builder(&sandbox, true).build().expect("client");
+    let client = v2_client_builder(&sandbox, true).build().expect("client");
     let request = UndeclaredCert::new(UndeclaredCertRequired {
         mch_billno: "TEST2".into(),
         mch_id: MCHID.into(),
@@ -531,7 +505,7 @@ async fn notifications(sign_type: SignType) -> (Client, Vec<u8>, Vec<u8>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
     let sandbox = sandbox(None).await;
-    let client = builder(&sandbox, true)
+    let client = v2_client_builder(&sandbox, true)
         .apiv2_sign_type(sign_type)
         .build()
         .expect("client");

@@ -2,24 +2,19 @@
 //! line sends from the catalog's table), against the sandbox's independent APIv2 over HTTPS
 //! with its TEST CA and client certificate, and a loopback server for what it will not do.
 
-use std::time::Duration;
-
 use http::Method;
 use wxpay_core::apiv2::{self, SignType};
 use wxpay_core::{
-    ApiV2, ApiV2Answer, ApiV2Error, ApiV2Key, ApiV2SignError, ClientBuilder, ConfigError,
-    CryptoBackend, Error, RequestError, SignTypes, TransportErrorKind,
+    ApiV2, ApiV2Answer, ApiV2Error, ApiV2Key, ApiV2SignError, ConfigError, CryptoBackend, Error,
+    RequestError, SignTypes, TransportErrorKind,
 };
-use wxpay_sandbox::Sandbox;
 
-use crate::common::{v2_fixture as fixture, v2_https_identity};
+use crate::common::{v2_client_builder, v2_sandbox};
 use crate::loopback::{Loopback, answer, now};
 
 const KEY: &str = "TEST0APIv2Key0dynamic3456789abcd";
 const MCHID: &str = "1230000109";
 const APPID: &str = "wxd678efh567hg6787";
-/// The serial of `TEST-apiclient-cert.pem`, whose key holds the TLS connection.
-const MERCHANT_SERIAL: &str = "16412D2BC33DC85094A8A7B1B2FD7D9303DA7B49";
 
 /// The rules of `/mmpaymkttransfers/sendredpack`: MD5, the client certificate, unsigned.
 const RED_PACKET: ApiV2 = ApiV2::new()
@@ -28,43 +23,10 @@ const RED_PACKET: ApiV2 = ApiV2::new()
 /// The rules of `/pay/orderquery` and `/pay/micropay`: either sign type.
 const EITHER: ApiV2 = ApiV2::new().with_sign_types(SignTypes::Either);
 
-async fn sandbox() -> Sandbox {
-    Sandbox::builder()
-        .mchid(MCHID)
-        .merchant_serial(MERCHANT_SERIAL)
-        .merchant_certificate_pem(fixture("TEST-apiclient-cert.pem"))
-        .apiv2_key(KEY)
-        .https(v2_https_identity())
-        .start()
-        .await
-        .expect("sandbox starts")
-}
-
-/// The merchant's client aimed at the sandbox's HTTPS listener, trusting its TEST CA, with
-/// the client certificate when asked.
-fn builder(sandbox: &Sandbox, with_certificate: bool) -> ClientBuilder {
-    let mut settings = sandbox.settings();
-    settings.push((
-        "WXPAY_MERCHANT_KEY".into(),
-        fixture("TEST-apiclient-key.pem"),
-    ));
-    if with_certificate {
-        settings.push((
-            "WXPAY_MERCHANT_CERT".into(),
-            fixture("TEST-apiclient-cert.pem"),
-        ));
-    }
-    ClientBuilder::from_settings(settings)
-        .expect("the sandbox's settings")
-        .base_url(sandbox.https_url().expect("the HTTPS listener"))
-        .root_certificate(fixture("TEST-ca-cert.pem"))
-        .timeouts(Duration::from_secs(5), Duration::from_secs(20))
-}
-
 #[tokio::test]
 async fn a_red_packet_goes_over_mtls_and_its_unsigned_answer_is_read() {
-    let sandbox = sandbox().await;
-    let client = builder(&sandbox, true).build().expect("client");
+    let sandbox = v2_sandbox(KEY).start().await.expect("sandbox starts");
+    let client = v2_client_builder(&sandbox, true).build().expect("client");
     let sent = client
         .apiv2(Method::POST, "/mmpaymkttransfers/sendredpack")
         .rules(RED_PACKET)
@@ -118,9 +80,9 @@ async fn a_red_packet_goes_over_mtls_and_its_unsigned_answer_is_read() {
 
 #[tokio::test]
 async fn either_sign_type_is_the_clients_choice_and_the_answer_is_verified_in_it() {
-    let sandbox = sandbox().await;
+    let sandbox = v2_sandbox(KEY).start().await.expect("sandbox starts");
     for sign_type in [SignType::Md5, SignType::HmacSha256] {
-        let client = builder(&sandbox, false)
+        let client = v2_client_builder(&sandbox, false)
             .apiv2_sign_type(sign_type)
             .build()
             .expect("client");
@@ -160,7 +122,7 @@ async fn either_sign_type_is_the_clients_choice_and_the_answer_is_verified_in_it
         assert_eq!(paid.get("sign").map(str::len), Some(expected));
     }
     // A fixed type is the rules', whatever the client prefers.
-    let client = builder(&sandbox, false).build().expect("client");
+    let client = v2_client_builder(&sandbox, false).build().expect("client");
     let md5 = client
         .apiv2(Method::POST, "/pay/orderquery")
         .rules(ApiV2::new())
@@ -306,8 +268,8 @@ const BILL: ApiV2 = ApiV2::new()
 
 #[tokio::test]
 async fn a_gzip_bill_is_the_same_text_decompressed() {
-    let sandbox = sandbox().await;
-    let client = builder(&sandbox, false).build().expect("client");
+    let sandbox = v2_sandbox(KEY).start().await.expect("sandbox starts");
+    let client = v2_client_builder(&sandbox, false).build().expect("client");
     let bill = |tar_type: Option<&str>| {
         let mut request = client
             .apiv2(Method::POST, "/pay/downloadbill")

@@ -10,7 +10,7 @@ use wxpay_core::{Download, FileCheck};
 use wxpay_macros::endpoint;
 use wxpay_sandbox::Sandbox;
 
-use crate::common::{v2_fixture as fixture, v2_https_identity};
+use crate::common::{v2_fixture as fixture, v2_sandbox};
 use crate::loopback::{Loopback, answer};
 
 const KEY: &str = "TEST0APIv2Key0merchant3456789abc";
@@ -137,18 +137,6 @@ fn pause() -> PauseStock {
     })
 }
 
-async fn sandbox() -> Sandbox {
-    Sandbox::builder()
-        .mchid(MCHID)
-        .merchant_serial(MERCHANT_SERIAL)
-        .merchant_certificate_pem(fixture("TEST-apiclient-cert.pem"))
-        .apiv2_key(KEY)
-        .https(v2_https_identity())
-        .start()
-        .await
-        .expect("sandbox starts")
-}
-
 /// What an APIv2-only merchant sets: the merchant number and the APIv2 key, plus `extra`.
 fn settings(extra: &[(&str, String)]) -> Vec<(String, String)> {
     let mut settings = vec![
@@ -223,7 +211,7 @@ async fn apiv3_is_refused(client: &Client, missing: &str) {
 
 #[tokio::test]
 async fn an_apiv2_key_alone_builds_a_client_that_speaks_apiv2_and_refuses_apiv3() {
-    let sandbox = sandbox().await;
+    let sandbox = v2_sandbox(KEY).start().await.expect("sandbox starts");
     // From settings: the merchant number and the APIv2 key, nothing else.
     let client = aimed_at(
         ClientBuilder::from_settings(settings(&[])).expect("settings"),
@@ -265,7 +253,7 @@ async fn an_apiv2_key_alone_builds_a_client_that_speaks_apiv2_and_refuses_apiv3(
 
 #[tokio::test]
 async fn an_apiv2_merchant_with_its_certificate_sends_cert_operations_over_mtls() {
-    let sandbox = sandbox().await;
+    let sandbox = v2_sandbox(KEY).start().await.expect("sandbox starts");
     // The certificate and its key (apiclient_key.pem); the serial is read from the certificate.
     let client = aimed_at(
         ClientBuilder::from_settings(settings(&[
@@ -386,7 +374,7 @@ fn a_p12_client_certificate_is_refused_with_the_way_to_its_pem() {
 
 #[tokio::test]
 async fn the_red_packet_query_answers_who_received_it_as_a_typed_list() {
-    let sandbox = sandbox().await;
+    let sandbox = v2_sandbox(KEY).start().await.expect("sandbox starts");
     let client = aimed_at(
         ClientBuilder::from_settings(settings(&[
             ("WXPAY_MERCHANT_CERT", fixture("TEST-apiclient-cert.pem")),

@@ -58,3 +58,42 @@ pub fn v2_tls(client_certificate: bool) -> reqwest::Client {
     }
     builder.build().expect("TLS client")
 }
+
+/// The sandbox's merchant with its APIv2 key `key`, its API client certificate registered
+/// (serial of `TEST-apiclient-cert.pem`) and its HTTPS listener; start it with `.start()`.
+pub fn v2_sandbox(key: &str) -> wxpay_sandbox::SandboxBuilder {
+    wxpay_sandbox::Sandbox::builder()
+        .mchid("1230000109")
+        .merchant_serial("16412D2BC33DC85094A8A7B1B2FD7D9303DA7B49")
+        .merchant_certificate_pem(v2_fixture("TEST-apiclient-cert.pem"))
+        .apiv2_key(key)
+        .https(v2_https_identity())
+}
+
+/// The merchant's client as `from_settings` reads it: the sandbox's settings and the merchant
+/// key (and client certificate, when asked), aimed at the HTTPS listener and trusting its
+/// TEST CA.
+pub fn v2_client_builder(
+    sandbox: &wxpay_sandbox::Sandbox,
+    with_certificate: bool,
+) -> wxpay_core::ClientBuilder {
+    let mut settings = sandbox.settings();
+    settings.push((
+        "WXPAY_MERCHANT_KEY".into(),
+        v2_fixture("TEST-apiclient-key.pem"),
+    ));
+    if with_certificate {
+        settings.push((
+            "WXPAY_MERCHANT_CERT".into(),
+            v2_fixture("TEST-apiclient-cert.pem"),
+        ));
+    }
+    wxpay_core::ClientBuilder::from_settings(settings)
+        .expect("the sandbox's settings")
+        .base_url(sandbox.https_url().expect("the HTTPS listener"))
+        .root_certificate(v2_fixture("TEST-ca-cert.pem"))
+        .timeouts(
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(20),
+        )
+}
