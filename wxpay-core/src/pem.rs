@@ -17,6 +17,7 @@
 use base64ct::{Base64, Encoding as _};
 use pkcs1::{ALGORITHM_ID, ALGORITHM_OID as RSA_ENCRYPTION, RsaPrivateKey, RsaPublicKey};
 use pkcs8::PrivateKeyInfo;
+use x509_cert::der::asn1::BitStringRef;
 use x509_cert::der::{Decode as _, Encode as _};
 use x509_cert::spki::SubjectPublicKeyInfoRef;
 use zeroize::Zeroizing;
@@ -32,6 +33,7 @@ const DASHES: &str = "-----";
 const EXPECT_PRIVATE_KEY: &str = "a private key (PRIVATE KEY or RSA PRIVATE KEY)";
 const EXPECT_PUBLIC_KEY: &str = "a public key (PUBLIC KEY)";
 const EXPECT_CERTIFICATE: &str = "a certificate (CERTIFICATE)";
+const EXPECT_RSA_PUBLIC_KEY: &str = "an RSA public key (RSA PUBLIC KEY or PUBLIC KEY)";
 
 /// One PEM block: its label and the DER it carries.
 ///
@@ -136,6 +138,31 @@ pub(crate) fn public_key_spki(text: &str) -> Result<Zeroizing<Vec<u8>>, KeyError
         "PUBLIC KEY" => Ok(pem.der),
         found => Err(wrong_kind(EXPECT_PUBLIC_KEY, found)),
     }
+}
+
+/// An RSA public key from PEM as SubjectPublicKeyInfo DER: `PUBLIC KEY` as it is, `RSA PUBLIC
+/// KEY` (PKCS#1, what APIv2's `getpublickey` answers) wrapped.
+pub(crate) fn rsa_public_key_spki(text: &str) -> Result<Vec<u8>, KeyError> {
+    let pem = decode(text)?;
+    match pem.label {
+        "PUBLIC KEY" => Ok(pem.der.to_vec()),
+        "RSA PUBLIC KEY" => pkcs1_public_to_spki(&pem.der),
+        found => Err(wrong_kind(EXPECT_RSA_PUBLIC_KEY, found)),
+    }
+}
+
+/// Wraps a PKCS#1 `RSAPublicKey` into a SubjectPublicKeyInfo (rsaEncryption with NULL
+/// parameters), as OpenSSL does. The content is checked later by [`rsa_public_key_bits`].
+pub(crate) fn pkcs1_public_to_spki(pkcs1: &[u8]) -> Result<Vec<u8>, KeyError> {
+    let malformed = |_| KeyError::Malformed {
+        what: "RSA public key",
+    };
+    SubjectPublicKeyInfoRef {
+        algorithm: ALGORITHM_ID,
+        subject_public_key: BitStringRef::from_bytes(pkcs1).map_err(malformed)?,
+    }
+    .to_der()
+    .map_err(malformed)
 }
 
 /// A `CERTIFICATE` from PEM as DER.
@@ -271,6 +298,7 @@ mod tests {
     const MERCHANT_KEY_PKCS1: &str = fixture!("TEST_merchant_key.pkcs1.pem");
     const PLATFORM_CERT: &str = fixture!("TEST_platform_cert.pem");
     const PLATFORM_PUB: &str = fixture!("TEST_platform_pub.pem");
+    const PLATFORM_PUB_PKCS1: &str = fixture!("TEST_platform_pub.pkcs1.pem");
     const EC_KEY: &str = fixture!("TEST_ec_key.pem");
     const RSA1024_KEY: &str = fixture!("TEST_rsa1024_key.pem");
 
@@ -381,6 +409,17 @@ mod tests {
         let pkcs8 = decode(MERCHANT_KEY).unwrap();
         assert_eq!(*pkcs1_to_pkcs8(&pkcs1.der).unwrap(), *pkcs8.der);
         assert_eq!(*private_key_pkcs8(MERCHANT_KEY_PKCS1).unwrap(), *pkcs8.der);
+    }
+
+    #[test]
+    fn wraps_a_pkcs1_public_key_exactly_as_openssl_writes_spki() {
+        let spki = public_key_spki(PLATFORM_PUB).unwrap();
+        assert_eq!(rsa_public_key_spki(PLATFORM_PUB_PKCS1).unwrap(), *spki);
+        assert_eq!(rsa_public_key_spki(PLATFORM_PUB).unwrap(), *spki);
+        assert!(matches!(
+            rsa_public_key_spki(MERCHANT_KEY),
+            Err(KeyError::WrongKind { found, .. }) if found == "PRIVATE KEY"
+        ));
     }
 
     #[test]

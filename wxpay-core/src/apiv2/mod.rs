@@ -47,6 +47,7 @@ use crate::hex;
 use crate::keys::ApiV2Key;
 
 mod answer;
+mod bank;
 mod call;
 mod de;
 mod xml;
@@ -55,6 +56,7 @@ pub use answer::{
     ACKNOWLEDGEMENT, MAX_ANSWER_LEN, MAX_NOTIFICATION_LEN, Notification, RefundNotification, Reply,
     read_answer, read_notification, read_payment_notification, read_refund_notification, refusal,
 };
+pub use bank::BankPayoutKey;
 pub use call::{CallContext, page_url, prepare, read_endpoint_answer};
 #[cfg(feature = "client")]
 pub(crate) use call::{check_answer, sign_type, signed_request};
