@@ -113,7 +113,7 @@ impl RsaKey {
     }
 
     /// The same key for RSA-OAEP decryption.
-    fn decrypting_key(&self) -> Result<OaepPrivateDecryptingKey, SandboxError> {
+    pub(crate) fn decrypting_key(&self) -> Result<OaepPrivateDecryptingKey, SandboxError> {
         PrivateDecryptingKey::from_pkcs8(&self.pkcs8)
             .map_err(|e| SandboxError::Key(format!("key not usable for decryption: {e}")))
             .and_then(|key| {

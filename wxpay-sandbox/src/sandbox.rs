@@ -338,6 +338,16 @@ impl Sandbox {
         self.platform.keys.downloads.count()
     }
 
+    /// How many times `POST /risk/getpublickey` handed out the bank-card payout key (a TEST
+    /// RSA key made on first use, with which `pay_bank` decrypts `enc_bank_no` and
+    /// `enc_true_name`).
+    pub fn bank_payout_key_fetches(&self) -> u64 {
+        self.platform
+            .v2
+            .bank_payout_key_fetches
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Stops accepting connections, lets requests in flight finish, and waits until
     /// the server task has ended.
     pub async fn shutdown(mut self) {

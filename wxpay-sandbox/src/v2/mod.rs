@@ -13,6 +13,7 @@
 //! operation is answered from the spec's example (`crate::spec::V2_OPERATIONS`, generated),
 //! signed with the request's sign type where the platform signs its answer.
 
+mod bank;
 mod state;
 pub(crate) mod wire;
 
@@ -321,7 +322,7 @@ fn multipart_fields(
 
 /// The example answer with the values the request itself gave (ids, amounts, `mch_billno`…),
 /// as the platform echoes them.
-fn echo(example: &[(&str, &str)], call: &Call) -> Fields {
+pub(crate) fn echo(example: &[(&str, &str)], call: &Call) -> Fields {
     example
         .iter()
         .filter(|(k, _)| !matches!(*k, "return_code" | "return_msg" | "result_code"))

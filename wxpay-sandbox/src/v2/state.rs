@@ -16,6 +16,10 @@ use super::{Call, Outcome};
 pub(crate) struct V2Store {
     pub(crate) apiv2_key: Secret,
     memory: Mutex<Memory>,
+    /// The TEST key bank-card payouts are encrypted with, made on first use (`getpublickey`).
+    pub(crate) bank_payout_key: Mutex<Option<Arc<crate::keys::RsaKey>>>,
+    /// How many times `getpublickey` handed the key out.
+    pub(crate) bank_payout_key_fetches: std::sync::atomic::AtomicU64,
 }
 
 impl V2Store {
@@ -23,6 +27,8 @@ impl V2Store {
         V2Store {
             apiv2_key,
             memory: Mutex::default(),
+            bank_payout_key: Mutex::default(),
+            bank_payout_key_fetches: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -89,6 +95,8 @@ pub(crate) fn stateful(platform: &Arc<Platform>, call: &Call) -> Option<Outcome>
         "/pay/closeorder" => close_order(platform, call),
         "/secapi/pay/refund" => refund(platform, call),
         "/pay/refundquery" => refund_query(platform, call),
+        "/risk/getpublickey" => super::bank::public_key(platform, call),
+        "/mmpaysptrans/pay_bank" => super::bank::pay_bank(platform, call),
         _ => return None,
     };
     Some(outcome)
