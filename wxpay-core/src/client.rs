@@ -114,6 +114,8 @@ pub(crate) struct Inner {
     pub(crate) downloads: DownloadLimits,
     /// Set once the client is on the refresh scheduler.
     scheduled: OnceLock<()>,
+    /// The bank-card payout key, once fetched (`Client::bank_payout_key`).
+    pub(crate) bank_payout_key: std::sync::Mutex<Option<apiv2::BankPayoutKey>>,
 }
 
 /// The scheduler's turn of a client: its periodic refresh.
@@ -167,6 +169,7 @@ impl Client {
                 keys,
                 downloads,
                 scheduled: OnceLock::new(),
+                bank_payout_key: std::sync::Mutex::new(None),
             }),
         }
     }

@@ -118,6 +118,8 @@ macro_rules! __platform_enum {
 
 pub mod apiv2;
 #[cfg(feature = "client")]
+mod bank_payout;
+#[cfg(feature = "client")]
 mod caller;
 pub mod certificates;
 #[cfg(feature = "client")]

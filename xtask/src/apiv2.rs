@@ -1093,6 +1093,16 @@ fn operation(op: &Op, m: &Module) -> String {
         ),
         AnswerKind::Xml => {}
     }
+    if bank_payout(op) {
+        facts.push(
+            "`enc_bank_no` and `enc_true_name` are RSA-OAEP ciphertext (base64) under the \
+             platform's bank-card payout key: encrypt them with \
+             [`Client::bank_payout_key`](crate::Client::bank_payout_key), fetched once \
+             (`getpublickey`) and kept; after a refusal of the encryption, \
+             [`refresh_bank_payout_key`](crate::Client::refresh_bank_payout_key)."
+                .to_owned(),
+        );
+    }
     if let Some(md5) = &op.file_md5 {
         facts.push(format!(
             "An upload: the fields are signed text parts of a `multipart/form-data` body, the \
@@ -1267,6 +1277,20 @@ fn construction_for(
     out
 }
 
+/// The fields a bank-card payout (`pay_bank`) encrypts with the key of `getpublickey`, and
+/// the plain value its doc example encrypts for each.
+const BANK_PAYOUT_FIELDS: [(&str, &str); 2] = [
+    ("enc_bank_no", "6222020200000000000"),
+    ("enc_true_name", "张三"),
+];
+
+/// Whether `op` takes the fields of [`BANK_PAYOUT_FIELDS`].
+fn bank_payout(op: &Op) -> bool {
+    BANK_PAYOUT_FIELDS
+        .iter()
+        .all(|(wire, _)| op.fields.iter().any(|f| f.wire == *wire))
+}
+
 fn example(op: &Op, m: &Module) -> String {
     let mut out = String::new();
     let name = &op.entry.name;
@@ -1285,7 +1309,22 @@ fn example(op: &Op, m: &Module) -> String {
     } else {
         let _ = writeln!(out, "/// use {api}::{name};\n///");
     }
-    let built = format!("{};", construction(op, "", &api, m, false));
+    let mut built = format!("{};", construction(op, "", &api, m, false));
+    if bank_payout(op) {
+        let _ = writeln!(out, "/// let key = client.bank_payout_key().await?;");
+        // The spec's example values are not ciphertext under any key: show the encryption.
+        built = built
+            .lines()
+            .map(|line| {
+                let field = line.trim_start().split(':').next().unwrap_or_default();
+                match BANK_PAYOUT_FIELDS.iter().find(|(wire, _)| *wire == field) {
+                    Some((wire, plain)) => format!("    {wire}: key.encrypt({plain:?})?,"),
+                    None => line.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     let mut lines = built.lines();
     if let Some(first) = lines.next() {
         let _ = writeln!(out, "/// let request = {first}");

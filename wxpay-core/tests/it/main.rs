@@ -2,6 +2,7 @@
 
 mod answer_headers;
 mod apiv2;
+mod apiv2_bank_payout;
 mod apiv2_client;
 mod apiv2_dynamic;
 mod apiv2_endpoints;

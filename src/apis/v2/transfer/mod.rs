@@ -108,15 +108,18 @@ pub struct TransferToBalance {
 ///
 /// The merchant's API client certificate goes on the connection (`cert`).
 ///
+/// `enc_bank_no` and `enc_true_name` are RSA-OAEP ciphertext (base64) under the platform's bank-card payout key: encrypt them with [`Client::bank_payout_key`](crate::Client::bank_payout_key), fetched once (`getpublickey`) and kept; after a refusal of the encryption, [`refresh_bank_payout_key`](crate::Client::refresh_bank_payout_key).
+///
 /// ```no_run
 /// # async fn run(client: wxpay::Client) -> Result<(), wxpay::Error> {
 /// use wxpay::apis::v2::transfer::{TransferToBankCard, TransferToBankCardRequired};
 ///
+/// let key = client.bank_payout_key().await?;
 /// let request = TransferToBankCard::new(TransferToBankCardRequired {
 ///     amount: 100000,
 ///     bank_code: "1001".into(),
-///     enc_bank_no: "8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f".into(),
-///     enc_true_name: "ca775af5f841bdf424b2e6eb86a6e21e".into(),
+///     enc_bank_no: key.encrypt("6222020200000000000")?,
+///     enc_true_name: key.encrypt("张三")?,
 ///     mch_id: "1900000109".into(),
 ///     partner_trade_no: "1212121221227".into(),
 /// });

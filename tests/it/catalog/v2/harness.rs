@@ -330,6 +330,13 @@ const BUSINESS: &[(&str, &str, &str)] = &[
         "PARAM_ERROR",
         "商户订单号重复，且与原请求的参数不一致",
     ),
+    // The example `enc_bank_no` is not RSA-OAEP ciphertext under the key `getpublickey` hands
+    // out (the spec's value is hex), so the payout is refused.
+    (
+        "/mmpaysptrans/pay_bank",
+        "PARAM_ERROR",
+        "enc_bank_no 解密失败，请使用 getpublickey 获取的公钥以 RSA-OAEP 加密",
+    ),
     // The example order / refund ids name records the sandbox has not got.
     ("/pay/closeorder", "ORDERNOTEXIST", "订单不存在"),
     ("/pay/orderquery", "ORDERNOTEXIST", "此交易订单号不存在"),
