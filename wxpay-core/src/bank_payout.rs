@@ -100,3 +100,37 @@ fn read_public_key(
     BankPayoutKey::from_pem_with(pem, backend)
         .map_err(|error| format!("field `pub_key` is not the payout key: {error}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_without_a_usable_key_is_refused() {
+        let backend = crate::CryptoBackend::default();
+        let mut fields = Fields::new();
+        fields.insert("mch_id", "1230000109");
+        assert_eq!(
+            read_public_key(&fields, backend).unwrap_err(),
+            "missing field `pub_key`"
+        );
+        // The spec's example answer: a placeholder, not a key.
+        fields.insert(
+            "pub_key",
+            "-----BEGIN RSA PUBLIC KEY-----...-----END RSA PUBLIC KEY-----",
+        );
+        let problem = read_public_key(&fields, backend).unwrap_err();
+        assert!(
+            problem.starts_with("field `pub_key` is not the payout key"),
+            "{problem}"
+        );
+        fields.insert(
+            "pub_key",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/fixtures/keys/TEST_platform_pub.pkcs1.pem"
+            )),
+        );
+        assert_eq!(read_public_key(&fields, backend).unwrap().bits(), 2048);
+    }
+}
