@@ -6,7 +6,8 @@
 // 1. Starts the sandbox binary on loopback (TEST APIv2 key, HTTPS listener with the TEST CA).
 // 2. The plugin's own v2 client (`wxpay.v2.…`) signs requests, MD5 and HMAC-SHA256, and the
 //    sandbox must accept them: micropay, unifiedorder → orderquery, sendredpack over mTLS with
-//    the TEST client certificate → gethbinfo, a refund over mTLS whose req_info notification the
+//    the TEST client certificate → gethbinfo, getpublickey → pay_bank with the card number and
+//    name encrypted by the plugin's RSA-OAEP, a refund over mTLS whose req_info notification the
 //    plugin decrypts. The plugin verifies every signed answer with its own rule on the way in.
 // 3. A raw sandbox answer passes the plugin's verifier, and fails it once a field is changed.
 //    A request signed with another key is refused by the sandbox.
@@ -26,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
-const { Wechatpay, Hash, Transformer, Aes: { AesEcb } } = require('wechatpay-axios-plugin');
+const { Wechatpay, Hash, Rsa, Transformer, Aes: { AesEcb } } = require('wechatpay-axios-plugin');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, '..', '..', 'wxpay-sandbox', 'tests', 'fixtures', 'v2');
@@ -197,6 +198,27 @@ async function main() {
       await wxpay.v2.mmpaymkttransfers.sendredpack.post({ ...redPacket, mch_billno: `${billno}x`.slice(0, 28) });
     } catch (error) { refused = error; }
     check(refused && /return_code/.test(refused.message), 'sendredpack without the client certificate refused', refused?.message);
+
+    // A bank-card payout: the plugin fetches getpublickey's key and encrypts the card number
+    // and name by its own rule (RSA-OAEP); the sandbox pays only when both decrypt.
+    const { data: publicKey } = await wxpay.v2.risk.getpublickey.post(
+      { mch_id: MCHID, sign_type: Hash.ALGO_HMAC_SHA256 }, mtls);
+    check(publicKey.result_code === 'SUCCESS' && /BEGIN RSA PUBLIC KEY/.test(publicKey.pub_key || ''),
+      'getpublickey over mTLS answers a PKCS#1 RSA key', publicKey);
+    const bankKey = Rsa.from(publicKey.pub_key, Rsa.KEY_TYPE_PUBLIC);
+    const payout = {
+      mch_id: MCHID, partner_trade_no: `TESTnodebank${Date.now()}`, bank_code: '1002', amount: '100',
+      enc_bank_no: Rsa.encrypt('6222020200000000000', bankKey), enc_true_name: Rsa.encrypt('TEST 张三', bankKey),
+    };
+    const { data: paid } = await wxpay.v2.mmpaysptrans.pay_bank.post(payout, mtls);
+    check(paid.result_code === 'SUCCESS' && paid.partner_trade_no === payout.partner_trade_no,
+      "pay_bank with the plugin's RSA-OAEP encryption of card number and name is paid", paid);
+    let unpaid;
+    try {
+      await wxpay.v2.mmpaysptrans.pay_bank.post(
+        { ...payout, partner_trade_no: `${payout.partner_trade_no}x`, enc_bank_no: '6222020200000000000' }, mtls);
+    } catch (error) { unpaid = error; }
+    check(unpaid && /result_code/.test(unpaid.message), 'pay_bank with a card number sent in clear is refused', unpaid?.message);
 
     // A refund over mTLS: its notification's req_info decrypts by the plugin's rule.
     const receiver = await notificationReceiver();

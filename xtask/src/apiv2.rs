@@ -54,6 +54,12 @@ const JSON_ENVELOPE: &[&str] = &["retcode", "retmsg"];
 /// out of `Debug` like personal data.
 const CREDENTIALS: &[&str] = &["access_token", "refresh_token"];
 
+/// Operations the platform answers unsigned although the spec lists a `sign` in the answer.
+/// `pay_bank`: the plugin wxpay grew from reads it unsigned (its `SIGNLESS` list, 0.9.6), and
+/// the issue counts bank payouts among the unsigned; checking a sign that never comes would
+/// turn every payout that went through into an error.
+const UNSIGNED_DESPITE_SPEC: &[&str] = &["/mmpaysptrans/pay_bank"];
+
 /// What an operation answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnswerKind {
@@ -202,7 +208,9 @@ pub fn facts(path: &str, method: &str, op: &Value) -> Facts {
     } else {
         AnswerKind::Xml
     };
-    let signed_answer = answer == AnswerKind::Xml && answer_properties.contains_key("sign");
+    let signed_answer = answer == AnswerKind::Xml
+        && answer_properties.contains_key("sign")
+        && !UNSIGNED_DESPITE_SPEC.contains(&path);
     Facts {
         host,
         cert,
@@ -1793,16 +1801,16 @@ mod tests {
     }
 
     #[test]
-    fn bank_payouts_follow_the_evidence_pay_bank_signed_query_bank_unsigned() {
-        // The spec lists `nonce_str` and `sign` in pay_bank's answer and neither in
-        // query_bank's; so do the official answer table, gopay's typed answers (a `Sign` in
-        // PayBankResponse, none in QueryBankResponse) and wechatpay-php (its documented
-        // pay_bank call keeps the sign-checking middleware on). The plugin's unsigned list
-        // names `/mmpaymkttransfers/pay_bank` and `/mmpaymkttransfers/query_bank`, paths the
-        // platform does not have (both live under `/mmpaysptrans/`), so it checks pay_bank's
-        // sign all the same. The issue's "bank payouts answer unsigned" holds for query_bank.
-        assert!(spec_op("/mmpaysptrans/pay_bank").signed_answer);
+    fn bank_payouts_answer_unsigned_as_the_plugin_reads_them() {
+        // The spec lists `sign` in pay_bank's answer (and none in query_bank's); gopay's
+        // PayBankResponse has a `Sign`. The plugin wxpay grew from (0.9.6, `SIGNLESS` in
+        // lib/transformer.js, the interop check's own copy) reads both unsigned, and the issue
+        // counts bank payouts among the unsigned: a sign that never comes would fail every
+        // payout, where an unchecked one loses no more than TLS already guards.
+        assert!(!spec_op("/mmpaysptrans/pay_bank").signed_answer);
         assert!(!spec_op("/mmpaysptrans/query_bank").signed_answer);
+        // Everything else the spec signs stays signed.
+        assert!(spec_op("/pay/micropay").signed_answer);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::common::{v2_client_builder, v2_sandbox};
 
 const KEY: &str = "TEST0APIv2Key0bankpayout0123456a";
 
-/// `pay_bank` as the catalog declares it (client certificate, MD5, signed answer), sent as a
+/// `pay_bank` as the catalog declares it (client certificate, MD5, answered unsigned), sent as a
 /// dynamic request: the declared `TransferToBankCard` lives in the facade.
 async fn pay_bank(
     client: &wxpay_core::Client,
@@ -20,7 +20,11 @@ async fn pay_bank(
 ) -> Result<wxpay_core::apiv2::Fields, Error> {
     client
         .apiv2(Method::POST, "/mmpaysptrans/pay_bank")
-        .rules(wxpay_core::ApiV2::new().with_client_certificate(true))
+        .rules(
+            wxpay_core::ApiV2::new()
+                .with_client_certificate(true)
+                .with_signed_answer(false),
+        )
         .idempotent(true)
         .field("mch_id", client.mchid())
         .field("partner_trade_no", partner_trade_no)

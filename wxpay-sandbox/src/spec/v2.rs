@@ -1351,7 +1351,7 @@ pub(crate) static V2_OPERATIONS: &[V2Operation] = &[
         cert: true,
         body: Body::Xml,
         signed_request: true,
-        signed_answer: true,
+        signed_answer: false,
         required: &[
             "mch_id",
             "partner_trade_no",

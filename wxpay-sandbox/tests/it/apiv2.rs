@@ -617,7 +617,8 @@ async fn every_v2_operation_of_the_spec_answers_over_mtls() {
     }
     // `signcontract` too, whose answer the spec leaves empty: the `<xml>` envelope.
     assert_eq!(xml, 129);
-    assert_eq!(signed_answers, 107);
+    // `pay_bank` answers unsigned although the spec lists a sign (xtask `UNSIGNED_DESPITE_SPEC`).
+    assert_eq!(signed_answers, 106);
 }
 
 #[tokio::test]

@@ -539,7 +539,9 @@ pub static OPERATIONS: &[Operation] = &[
         title: "企业付款到银行卡",
         link: "https://pay.weixin.qq.com/wiki/doc/api/tools/mch_pay.php?chapter=24_2",
         host: Host::Api,
-        protocol: ApiV2::new().with_client_certificate(true),
+        protocol: ApiV2::new()
+            .with_client_certificate(true)
+            .with_signed_answer(false),
         idempotent: true,
     },
     Operation {

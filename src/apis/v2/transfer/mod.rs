@@ -108,6 +108,8 @@ pub struct TransferToBalance {
 ///
 /// The merchant's API client certificate goes on the connection (`cert`).
 ///
+/// The platform answers without a `sign` (`unsigned_answer`).
+///
 /// `enc_bank_no` and `enc_true_name` are RSA-OAEP ciphertext (base64) under the platform's bank-card payout key: encrypt them with [`Client::bank_payout_key`](crate::Client::bank_payout_key), fetched once (`getpublickey`) and kept; after a refusal of the encryption, [`refresh_bank_payout_key`](crate::Client::refresh_bank_payout_key).
 ///
 /// ```no_run
@@ -128,7 +130,7 @@ pub struct TransferToBalance {
 /// # Ok(()) }
 /// ```
 #[doc(alias = "/mmpaysptrans/pay_bank")]
-#[endpoint(v2 POST "/mmpaysptrans/pay_bank" -> TransferToBankCardResponse, cert, idempotent)]
+#[endpoint(v2 POST "/mmpaysptrans/pay_bank" -> TransferToBankCardResponse, cert, unsigned_answer, idempotent)]
 #[derive(Debug, Clone)]
 pub struct TransferToBankCard {
     /// 付款金额 (`amount`).

@@ -6596,7 +6596,9 @@ fn transfer() -> Vec<harness::Case> {
             method: "POST",
             path: "/mmpaysptrans/pay_bank",
             host: Host::Api,
-            protocol: ApiV2::new().with_client_certificate(true),
+            protocol: ApiV2::new()
+                .with_client_certificate(true)
+                .with_signed_answer(false),
             idempotent: true,
             request: || {
                 Box::new(
