@@ -92,7 +92,7 @@ impl Client {
 /// The key in `pub_key`, or why there is none (in words that quote nothing).
 fn read_public_key(
     fields: &Fields,
-    backend: crate::CryptoBackend,
+    backend: crate::crypto::CryptoBackend,
 ) -> Result<BankPayoutKey, String> {
     let pem = fields
         .get("pub_key")
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn an_answer_without_a_usable_key_is_refused() {
-        let backend = crate::CryptoBackend::default();
+        let backend = crate::crypto::CryptoBackend::default();
         let mut fields = Fields::new();
         fields.insert("mch_id", "1230000109");
         assert_eq!(

@@ -28,7 +28,7 @@
 //!
 //! ```text
 //! config                                                                the builder, which assembles a client
-//! dynamic dynamic_v2 download merchant notification::axum notification::receiver  what a client does beside declared calls
+//! bank_payout dynamic dynamic_v2 download merchant notification::axum notification::receiver  what a client does beside declared calls
 //! client                                                                Client: declared calls, verification, notifications
 //! refresh                                                               platform certificates kept fresh, alone or in a fleet
 //! caller fleet scheduler                                                signed attempts and retries; Redis; the refresh timer
