@@ -11,38 +11,16 @@ use std::time::Duration;
 
 use wxpay::apis::v2::{merchant, realname, risk};
 use wxpay::{ClientBuilder, UploadFile};
-use wxpay_sandbox::{HttpsIdentity, Sandbox, Secret};
+use wxpay_sandbox::Sandbox;
+
+use crate::common::{v2_fixture as fixture, v2_sandbox};
 
 const KEY: &str = "TEST0APIv2Key0shapes0123456789ab";
 const MCHID: &str = "1230000109";
 const APPID: &str = "wxd678efh567hg6787";
-/// The serial of `TEST-apiclient-cert.pem`: the merchant's API certificate, whose key signs
-/// APIv3 requests and holds the TLS connection of `cert` operations.
-const MERCHANT_SERIAL: &str = "16412D2BC33DC85094A8A7B1B2FD7D9303DA7B49";
-
-/// The sandbox's APIv2 TEST CA, server and merchant client certificates.
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/wxpay-sandbox/tests/fixtures/v2/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
-}
 
 async fn sandbox() -> Sandbox {
-    Sandbox::builder()
-        .mchid(MCHID)
-        .merchant_serial(MERCHANT_SERIAL)
-        .merchant_certificate_pem(fixture("TEST-apiclient-cert.pem"))
-        .apiv2_key(KEY)
-        .https(HttpsIdentity {
-            ca_certificate_pem: fixture("TEST-ca-cert.pem"),
-            server_certificate_pem: fixture("TEST-server-cert.pem"),
-            server_key_pem: Secret::new(fixture("TEST-server-key.pem")),
-        })
-        .start()
-        .await
-        .expect("sandbox starts")
+    v2_sandbox(KEY).start().await.expect("sandbox starts")
 }
 
 /// The merchant's client as `from_settings` reads it, with its key and API certificate,

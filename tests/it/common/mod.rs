@@ -51,3 +51,28 @@ pub async fn control_get(sandbox: &Sandbox, path: &str) -> Vec<u8> {
     );
     answer.split_off(split + 4)
 }
+
+/// The sandbox's APIv2 TEST CA, server and merchant client certificates
+/// (`wxpay-sandbox/tests/fixtures/v2/`).
+pub fn v2_fixture(name: &str) -> String {
+    let path = format!(
+        "{}/wxpay-sandbox/tests/fixtures/v2/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// The sandbox with the APIv2 key `key`, the merchant's TEST API certificate registered
+/// (serial of `TEST-apiclient-cert.pem`) and its HTTPS listener with the TEST CA; start it
+/// with `.start()`.
+pub fn v2_sandbox(key: &str) -> wxpay_sandbox::SandboxBuilder {
+    Sandbox::builder()
+        .merchant_serial("16412D2BC33DC85094A8A7B1B2FD7D9303DA7B49")
+        .merchant_certificate_pem(v2_fixture("TEST-apiclient-cert.pem"))
+        .apiv2_key(key)
+        .https(wxpay_sandbox::HttpsIdentity {
+            ca_certificate_pem: v2_fixture("TEST-ca-cert.pem"),
+            server_certificate_pem: v2_fixture("TEST-server-cert.pem"),
+            server_key_pem: wxpay_sandbox::Secret::new(v2_fixture("TEST-server-key.pem")),
+        })
+}

@@ -15,7 +15,9 @@ use wxpay::{
     ApiV2, ApiV2Answer, ApiV2Key, Client, ClientBuilder, ConfigError, CryptoBackend, Endpoint,
     Error, Host, Protocol, RetryPolicy, SignTypes, UploadFile,
 };
-use wxpay_sandbox::{HttpsIdentity, Sandbox, Secret};
+use wxpay_sandbox::Sandbox;
+
+use crate::common::{v2_fixture as fixture, v2_sandbox};
 
 /// One operation: how to build its request (constructor and every setter), and what the spec
 /// says of it.
@@ -295,19 +297,6 @@ pub fn answers(cases: &[Answer]) {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The sandbox's TEST CA, server and merchant client certificates.
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/wxpay-sandbox/tests/fixtures/v2/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// The serial of `TEST-apiclient-cert.pem`, the merchant's API certificate, whose key signs
-/// APIv3 requests and holds the TLS connection of `cert` operations.
-const MERCHANT_SERIAL: &str = "16412D2BC33DC85094A8A7B1B2FD7D9303DA7B49";
-
 /// The verified business errors the sandbox gives for the spec's example values, as the
 /// platform would: `(path, err_code, err_code_des)`, each for the reason beside it.
 const BUSINESS: &[(&str, &str, &str)] = &[
@@ -346,18 +335,7 @@ const BUSINESS: &[(&str, &str, &str)] = &[
 /// The sandbox the wire tests send to: the merchant's TEST certificate registered, the APIv2
 /// key, the HTTPS listener with the TEST CA.
 async fn start_sandbox() -> Sandbox {
-    Sandbox::builder()
-        .merchant_serial(MERCHANT_SERIAL)
-        .merchant_certificate_pem(fixture("TEST-apiclient-cert.pem"))
-        .apiv2_key(KEY)
-        .https(HttpsIdentity {
-            ca_certificate_pem: fixture("TEST-ca-cert.pem"),
-            server_certificate_pem: fixture("TEST-server-cert.pem"),
-            server_key_pem: Secret::new(fixture("TEST-server-key.pem")),
-        })
-        .start()
-        .await
-        .expect("sandbox starts")
+    v2_sandbox(KEY).start().await.expect("sandbox starts")
 }
 
 /// A client of `sandbox`'s merchant aimed at its HTTPS listener, without the client
